@@ -1,0 +1,77 @@
+// Command sessionaudit audits Salesforce session and login exports, writes
+// findings and a removal list, and applies approved removals to an org.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes shared by every subcommand; the README documents them.
+const (
+	exitOK       = 0 // the command did what was asked
+	exitFailure  = 1 // anything else went wrong
+	exitUsage    = 2 // bad usage, unusable input, or a refusal
+	exitFindings = 3 // audit ran and found something at or above --fail-on
+	exitPartial  = 4 // apply: some approved sessions could not be removed
+)
+
+// stdio carries the process's streams and environment so every subcommand can
+// be run from a test without a process.
+type stdio struct {
+	in     io.Reader
+	out    io.Writer
+	err    io.Writer
+	getenv func(string) string
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, io stdio) int
+}
+
+// commands lists the subcommands in the order `sessionaudit --help` shows them.
+func commands() []command {
+	return []command{
+		{"audit", "load exports, run every check, write findings, reports and a removal list", runAudit},
+		{"checks", "list the checks with their severity, what they look for and their policy knobs", runChecks},
+		{"version", "print the version", runVersion},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv})
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, io stdio) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(io.out)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], io)
+		}
+	}
+	fmt.Fprintf(io.err, "sessionaudit: unknown command %q\nTry: sessionaudit --help\n", args[0])
+	return exitUsage
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, "sessionaudit audits Salesforce sessions and logins.\n\nUsage:\n  sessionaudit <command> [options]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun 'sessionaudit <command> --help' for a command's options.\n")
+}

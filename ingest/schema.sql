@@ -1,0 +1,88 @@
+-- The tables every check reads. ingest.Load fills them; nothing else writes them.
+-- All times are UTC (TIMESTAMP without zone). Ids are 18-character Salesforce Ids.
+-- user_key is user_id when it is known, else 'name:' || lower(username): checks group by it.
+
+CREATE TABLE sessions (
+    id                     VARCHAR NOT NULL,  -- AuthSession.Id (0Ak...)
+    user_id                VARCHAR,           -- UsersId
+    username               VARCHAR,           -- Users.Username (or resolved from users/logins)
+    user_key               VARCHAR NOT NULL,
+    created                TIMESTAMP NOT NULL,
+    last_modified          TIMESTAMP NOT NULL,
+    num_seconds_valid      BIGINT NOT NULL,
+    expires                TIMESTAMP NOT NULL, -- last_modified + num_seconds_valid
+    user_type              VARCHAR,
+    source_ip              VARCHAR,           -- canonical text form (netip), NULL when the export had none
+    login_type             VARCHAR,
+    session_type           VARCHAR,
+    session_security_level VARCHAR,
+    parent_id              VARCHAR NOT NULL,  -- family key: ParentId, or Id when ParentId is empty
+    login_history_id       VARCHAR,
+    login_geo_id           VARCHAR,
+    is_current             BOOLEAN NOT NULL,
+    city                   VARCHAR,
+    country                VARCHAR,
+    country_iso            VARCHAR,
+    latitude               DOUBLE,
+    longitude              DOUBLE,
+    src_file               VARCHAR NOT NULL,
+    src_line               BIGINT NOT NULL
+);
+
+CREATE TABLE logins (
+    id               VARCHAR NOT NULL,  -- LoginHistory.Id (0Ya...); Setup downloads get a synthetic 'row:' key
+    user_id          VARCHAR,
+    username         VARCHAR,
+    user_key         VARCHAR NOT NULL,
+    login_time       TIMESTAMP NOT NULL,
+    login_type       VARCHAR,
+    login_sub_type   VARCHAR,
+    source_ip        VARCHAR,
+    status           VARCHAR NOT NULL,
+    success          BOOLEAN NOT NULL,  -- lower(status) = 'success'
+    browser          VARCHAR,
+    platform         VARCHAR,
+    application      VARCHAR,
+    login_url        VARCHAR,
+    login_geo_id     VARCHAR,
+    city             VARCHAR,
+    country          VARCHAR,
+    country_iso      VARCHAR,
+    latitude         DOUBLE,
+    longitude        DOUBLE,
+    src_file         VARCHAR NOT NULL,
+    src_line         BIGINT NOT NULL
+);
+
+CREATE TABLE users (
+    id           VARCHAR NOT NULL,
+    username     VARCHAR,
+    name         VARCHAR,
+    user_type    VARCHAR,
+    is_active    BOOLEAN,
+    profile_name VARCHAR,
+    src_file     VARCHAR NOT NULL,
+    src_line     BIGINT NOT NULL
+);
+
+CREATE TABLE geo (
+    id          VARCHAR NOT NULL,
+    city        VARCHAR,
+    country     VARCHAR,
+    country_iso VARCHAR,
+    latitude    DOUBLE,
+    longitude   DOUBLE,
+    subdivision VARCHAR,
+    postal_code VARCHAR,
+    src_file    VARCHAR NOT NULL,
+    src_line    BIGINT NOT NULL
+);
+
+-- One row per input row that was not loaded, with the reason in words.
+CREATE TABLE rejects (
+    file   VARCHAR NOT NULL,
+    line   BIGINT,
+    field  VARCHAR,
+    reason VARCHAR NOT NULL,
+    value  VARCHAR
+);
