@@ -1,0 +1,117 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// format is what sniffing a file's first bytes tells: its encoding and, for
+// CSV, the header cells.
+type format struct {
+	gzip   bool
+	json   bool
+	header []string // CSV only
+}
+
+// label names the format for summaries, e.g. "Bulk API CSV (gzip)".
+func (f format) label(shape string) string {
+	var s string
+	switch {
+	case f.json:
+		s = "REST/sf JSON"
+	case shape == "setup":
+		s = "Setup download CSV"
+	default:
+		s = "Bulk API CSV"
+	}
+	if f.gzip {
+		s += " (gzip)"
+	}
+	return s
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// InputError is an input file that cannot be used at all: unreadable, not CSV
+// or JSON, or without the columns the audit needs. The command exits with 2.
+type InputError struct {
+	File string
+	Err  error
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("%s: %v", e.File, e.Err) }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// openMaybeGzip opens path and returns a reader of its decompressed content
+// and whether it was gzip, judged by the magic bytes rather than the name.
+func openMaybeGzip(path string) (io.Reader, bool, func() error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	br := bufio.NewReaderSize(f, 64<<10)
+	magic, _ := br.Peek(2)
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, true, nil, fmt.Errorf("reading gzip header: %w", err)
+		}
+		return zr, true, func() error { zr.Close(); return f.Close() }, nil
+	}
+	return br, false, f.Close, nil
+}
+
+// sniff reads the start of a file to tell JSON from CSV and, for CSV, to read
+// its header record.
+func sniff(path string) (format, error) {
+	r, gz, closeFn, err := openMaybeGzip(path)
+	if err != nil {
+		return format{}, err
+	}
+	defer closeFn()
+	return sniffReader(r, gz)
+}
+
+func sniffReader(r io.Reader, gz bool) (format, error) {
+	br := bufio.NewReader(r)
+	head, err := br.Peek(4096)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return format{}, fmt.Errorf("reading: %w", err)
+	}
+	body := bytes.TrimPrefix(head, utf8BOM)
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 {
+		return format{}, errors.New("the file is empty")
+	}
+	if trimmed[0] == '{' || trimmed[0] == '[' {
+		return format{gzip: gz, json: true}, nil
+	}
+	if bytes.HasPrefix(head, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	header, err := cr.Read()
+	if err != nil {
+		return format{}, fmt.Errorf("reading the CSV header: %w", err)
+	}
+	if len(header) < 2 {
+		return format{}, fmt.Errorf("the first line %q is not a CSV header of a Salesforce export", truncate(fmt.Sprint(header), 80))
+	}
+	return format{gzip: gz, header: header}, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

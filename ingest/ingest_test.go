@@ -1,0 +1,254 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func mustDB(tb testing.TB) *sql.DB {
+	tb.Helper()
+	db, err := Open(context.Background(), DBOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func mustWrite(tb testing.TB, dir, name, content string) string {
+	tb.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func gz(tb testing.TB, s string) string {
+	tb.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.String()
+}
+
+func mustQuery(tb testing.TB, db *sql.DB, q string) [][]string {
+	tb.Helper()
+	rows, err := db.Query(q)
+	if err != nil {
+		tb.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out [][]string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			tb.Fatal(err)
+		}
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			row[i] = v.String
+			if !v.Valid {
+				row[i] = "NULL"
+			}
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+const sessionsHeader = `Id,UsersId,Users.Username,CreatedDate,LastModifiedDate,NumSecondsValid,UserType,SourceIp,LoginType,SessionType,SessionSecurityLevel,ParentId,LoginHistoryId,LoginGeoId,IsCurrent,LoginGeo.City,LoginGeo.Country,LoginGeo.CountryIso,LoginGeo.Latitude,LoginGeo.Longitude`
+
+func TestLoadSessionFormats(t *testing.T) {
+	bulk := sessionsHeader + "\n" +
+		`"0Ak000000000001","005000000000001AAA","alice@acme.com","2026-11-26T08:00:00.000Z","2026-11-26T09:00:00.000Z","7200","Standard","203.0.113.7","Application","UI","STANDARD","","0Ya000000000001AAA","04F000000000001AAA","false","Paris","France","FR","48.85","2.35"` + "\n"
+	crlfBOM := "\ufeff" + sessionsHeader + "\r\n" +
+		`0Ak000000000002AAA,005000000000001AAA,alice@acme.com,2026-11-26T08:00:00+0000,2026-11-26T09:00:00.000+0000,7200,Standard,2001:DB8::1,Application,Content,STANDARD,0Ak000000000001,,,true,,,,,` + "\r\n"
+	restJSON := `{"totalSize":2,"done":true,"records":[
+{"attributes":{"type":"AuthSession","url":"/x"},"Id":"0Ak000000000003AAA","UsersId":"005000000000002AAA","Users":{"attributes":{"type":"User"},"Username":"bob@acme.com"},"CreatedDate":"2026-11-26T10:00:00.000+0000","LastModifiedDate":"2026-11-26T10:00:00.000+0000","NumSecondsValid":28800,"SourceIp":"198.51.100.4","LoginType":"Remote Access 2.0","SessionType":"Oauth2","ParentId":null,"LoginHistoryId":null,"LoginGeoId":"04F000000000002AAA","IsCurrent":false,"LoginGeo":{"attributes":{"type":"LoginGeo"},"City":"Sydney","Country":"Australia","CountryIso":"AU","Latitude":-33.87,"Longitude":151.21}},
+{"attributes":{"type":"AuthSession","url":"/y"},"Id":"0Ak000000000004AAA","UsersId":"005000000000002AAA","Users":{"attributes":{"type":"User"},"Username":"bob@acme.com"},"CreatedDate":"2026-11-26T11:00:00.000+0000","LastModifiedDate":"2026-11-26T11:00:00.000+0000","NumSecondsValid":7200,"SourceIp":"::ffff:192.0.2.1","LoginType":"Application","SessionType":"UI","ParentId":null,"LoginHistoryId":null,"LoginGeoId":null,"IsCurrent":false,"LoginGeo":null}]}`
+	sfJSON := `{"status":0,"result":{"records":[{"attributes":{"type":"AuthSession"},"Id":"0Ak000000000005AAA","UsersId":"005000000000002AAA","Users":{"Username":"bob@acme.com"},"CreatedDate":"2026-11-26T11:30:00.000Z","LastModifiedDate":"2026-11-26T11:30:00.000Z","NumSecondsValid":7200,"SourceIp":"192.0.2.9","SessionType":"UI"}],"totalSize":1,"done":true}}`
+
+	tests := []struct {
+		name, file, content string
+		want                [][]string
+		format              string
+	}{
+		{"bulk csv, 15-char id", "s.csv", bulk,
+			[][]string{{"0Ak000000000001CAA", "alice@acme.com", "2026-11-26T08:00:00Z", "2026-11-26T11:00:00Z", "203.0.113.7", "0Ak000000000001CAA", "0Ya000000000001AAA", "false", "FR", "48.85", "2"}},
+			"Bulk API CSV"},
+		{"crlf, bom, unquoted, +0000, ipv6", "s2.csv", crlfBOM,
+			[][]string{{"0Ak000000000002AAA", "alice@acme.com", "2026-11-26T08:00:00Z", "2026-11-26T11:00:00Z", "2001:db8::1", "0Ak000000000001CAA", "NULL", "true", "NULL", "NULL", "2"}},
+			"Bulk API CSV"},
+		{"gzip detected by content", "s3.csv", gz(t, bulk),
+			[][]string{{"0Ak000000000001CAA", "alice@acme.com", "2026-11-26T08:00:00Z", "2026-11-26T11:00:00Z", "203.0.113.7", "0Ak000000000001CAA", "0Ya000000000001AAA", "false", "FR", "48.85", "2"}},
+			"Bulk API CSV (gzip)"},
+		{"rest json, nested and null relationships", "s.json", restJSON,
+			[][]string{
+				{"0Ak000000000003AAA", "bob@acme.com", "2026-11-26T10:00:00Z", "2026-11-26T18:00:00Z", "198.51.100.4", "0Ak000000000003AAA", "NULL", "false", "AU", "-33.87", "2"},
+				{"0Ak000000000004AAA", "bob@acme.com", "2026-11-26T11:00:00Z", "2026-11-26T13:00:00Z", "192.0.2.1", "0Ak000000000004AAA", "NULL", "false", "NULL", "NULL", "3"},
+			},
+			"REST/sf JSON"},
+		{"sf cli json wrapper", "s.sf.json", sfJSON,
+			[][]string{{"0Ak000000000005AAA", "bob@acme.com", "2026-11-26T11:30:00Z", "2026-11-26T13:30:00Z", "192.0.2.9", "0Ak000000000005AAA", "NULL", "false", "NULL", "NULL", "1"}},
+			"REST/sf JSON"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t)
+			p := mustWrite(t, t.TempDir(), tc.file, tc.content)
+			st, err := Load(context.Background(), db, Inputs{Sessions: []string{p}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := mustQuery(t, db, `SELECT id, username, strftime(created, '%Y-%m-%dT%H:%M:%SZ'), strftime(expires, '%Y-%m-%dT%H:%M:%SZ'),
+				source_ip, parent_id, login_history_id, is_current, country_iso, latitude, src_line FROM sessions ORDER BY id`)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("sessions (-want +got):\n%s", diff)
+			}
+			if f := st.Files[0]; f.Format != tc.format || f.Read != int64(len(tc.want)) || f.Loaded != f.Read || f.Rejected != 0 {
+				t.Errorf("got stats %+v, want format %q and %d rows read and loaded", f, tc.format, len(tc.want))
+			}
+		})
+	}
+}
+
+func TestLoadSetupDownloadInPolicyTimezone(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	sessions := mustWrite(t, dir, "s.csv", sessionsHeader+"\n"+
+		`0Ak000000000001CAA,005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,2026-11-26T09:00:00Z,7200,Standard,203.0.113.7,Application,UI,STANDARD,,,,false,,,,,`+"\n")
+	logins := mustWrite(t, dir, "LoginHistory.csv", "\ufeffUsername,Login Time,Source IP,Location,Login Type,Status,Browser,Platform,Application,Login URL\r\n"+
+		"Alice@Acme.com,11/26/2026 3:04 PM,203.0.113.7,\"Paris, Île-de-France, France\",Application,Success,Chrome 131,Mac OSX,Browser,login.salesforce.com\r\n"+
+		"carol@acme.com,11/26/2026 15:05,198.51.100.9,United States,Application,Invalid Password,\"=HYPERLINK(\"\"x\"\")\",Windows 10,Browser,login.salesforce.com\r\n")
+	ny, _ := time.LoadLocation("America/New_York")
+	st, err := Load(context.Background(), db, Inputs{Sessions: []string{sessions}, Logins: []string{logins}}, Options{Location: ny})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT user_id, username, user_key, strftime(login_time, '%Y-%m-%dT%H:%M'), success, city, country, browser, src_line FROM logins ORDER BY login_time`)
+	want := [][]string{
+		{"005000000000001AAA", "Alice@Acme.com", "005000000000001AAA", "2026-11-26T20:04", "true", "Paris", "France", "Chrome 131", "2"},
+		{"NULL", "carol@acme.com", "name:carol@acme.com", "2026-11-26T20:05", "false", "NULL", "United States", `=HYPERLINK("x")`, "3"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("logins (-want +got):\n%s", diff)
+	}
+	if f := st.Files[1]; f.Format != "Setup download CSV" {
+		t.Errorf("got format %q, want Setup download CSV", f.Format)
+	}
+}
+
+func TestLoadRejectsMalformedRows(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	p := mustWrite(t, dir, "logins.csv", "Id,UserId,LoginTime,SourceIp,Status,Browser\n"+
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,Chrome\n"+ // line 2 ok
+		"0Ya000000000002AAA,005000000000001AAA,2026-13-45T08:00:00Z,203.0.113.7,Success,Chrome\n"+ // line 3 bad time
+		"0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z\n"+ // line 4 short
+		"0Ya000000000004AAA,005000000000001AAA,2026-11-26T08:00:00Z,300.1.2.3,Success,Chrome\n"+ // line 5 bad ip
+		"0Ya000000000005AAA,not-an-id,2026-11-26T08:00:00Z,203.0.113.8,Success,Chrome\n"+ // line 6 bad id
+		"0Ya000000000006AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.9,,Chrome\n"+ // line 7 empty status
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,Chrome\n") // line 8 duplicate
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT line, field, reason, value FROM rejects ORDER BY line`)
+	want := [][]string{
+		{"3", "LoginTime", "LoginTime is not a date-time", "2026-13-45T08:00:00Z"},
+		{"4", "SourceIp", "the row has too few fields (the header has 6)", "0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z"},
+		{"5", "SourceIp", "SourceIp is not an IPv4 or IPv6 address", "300.1.2.3"},
+		{"6", "UserId", "UserId is not a Salesforce Id (15 or 18 letters and digits)", "not-an-id"},
+		{"7", "Status", "Status is empty", ""},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	f := st.Files[0]
+	if f.Read != 7 || f.Loaded != 1 || f.Duplicates != 1 || f.Rejected != 5 {
+		t.Errorf("got read %d loaded %d duplicates %d rejected %d, want 7, 1, 1, 5", f.Read, f.Loaded, f.Duplicates, f.Rejected)
+	}
+}
+
+func TestLoadMissingColumns(t *testing.T) {
+	db := mustDB(t)
+	p := mustWrite(t, t.TempDir(), "sessions.csv", "Id,UsersId,CreatedDate\n0Ak000000000001CAA,005000000000001AAA,2026-11-26T08:00:00Z\n")
+	_, err := Load(context.Background(), db, Inputs{Sessions: []string{p}}, Options{})
+	var mc *MissingColumnsError
+	if !errors.As(err, &mc) {
+		t.Fatalf("got error %v, want a MissingColumnsError", err)
+	}
+	for _, want := range []string{"sessions.csv", "LastModifiedDate", "NumSecondsValid", "SessionType", "SourceIp", "the header has: Id, UsersId, CreatedDate"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("got error %q, want it to mention %q", err, want)
+		}
+	}
+}
+
+func TestLoadDeduplicatesOverlappingExportsAndJoinsGeo(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	row := func(id, ip string) string {
+		return id + ",005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,2026-11-26T09:00:00Z,7200,Standard," + ip + ",Application,UI,STANDARD,,,04F000000000009AAA,false,,,,,\n"
+	}
+	a := mustWrite(t, dir, "a.csv", sessionsHeader+"\n"+row("0Ak000000000001", "203.0.113.1")+row("0Ak000000000002AAA", "203.0.113.2"))
+	b := mustWrite(t, dir, "b.csv", sessionsHeader+"\n"+row("0Ak000000000001CAA", "203.0.113.99")+row("0Ak000000000003AAA", "203.0.113.3"))
+	g := mustWrite(t, dir, "geo.csv", "Id,City,Country,CountryIso,Latitude,Longitude\n04F000000000009AAA,Lyon,France,FR,45.76,4.84\n")
+	st, err := Load(context.Background(), db, Inputs{Sessions: []string{a, b}, Geo: []string{g}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT id, source_ip, city, src_file = '`+a+`' FROM sessions ORDER BY id`)
+	want := [][]string{
+		{"0Ak000000000001CAA", "203.0.113.1", "Lyon", "true"},
+		{"0Ak000000000002AAA", "203.0.113.2", "Lyon", "true"},
+		{"0Ak000000000003AAA", "203.0.113.3", "Lyon", "false"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sessions (-want +got):\n%s", diff)
+	}
+	var dups []int64
+	for _, f := range st.Files {
+		dups = append(dups, f.Duplicates)
+	}
+	if diff := cmp.Diff([]int64{0, 0, 1}, dups); diff != "" {
+		t.Errorf("duplicates per file (geo, a, b) (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadUnusableFiles(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ name, content, want string }{
+		{"empty", "", "empty"},
+		{"json without records", `{"status":0,"result":{"done":true}}`, `no "records" array`},
+		{"broken json", `{"records":[{"Id":`, "reading JSON"},
+		{"not a header", "hello\n", "not a CSV header"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustWrite(t, dir, strings.ReplaceAll(tc.name, " ", "_"), tc.content)
+			_, err := Load(context.Background(), mustDB(t), Inputs{Sessions: []string{p}}, Options{})
+			var ie *InputError
+			if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
+				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
+			}
+		})
+	}
+}
