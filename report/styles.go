@@ -1,0 +1,135 @@
+package report
+
+import (
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Colours of the workbook, as RGB hex.
+const (
+	headerFill = "1F4E78" // dark blue behind white header text
+	bandFill   = "EDF2F8" // every other group of a grouped sheet
+	totalFill  = "F2F2F2" // totals rows of the summary tables
+)
+
+// severityColours are the fill and text colours of each severity.
+var severityColours = map[string]struct{ fill, font string }{
+	"critical": {"7B1010", "FFFFFF"},
+	"high":     {"E0393E", "FFFFFF"},
+	"medium":   {"F5A03A", "000000"},
+	"low":      {"FFE36E", "000000"},
+	"info":     {"D9D9D9", "000000"},
+}
+
+// styles holds the style ids a workbook uses, made once up front: creating a
+// style per cell would make a million-row sheet crawl.
+type styles struct {
+	header   int
+	headerR  int            // header of a column of numbers
+	text     [2][2]int      // [wrap][band]
+	time     [2]int         // [band]
+	severity map[string]int // by lower-case severity
+
+	// The summary sheet's own.
+	title, heading, label, value, note int
+	count, total, countTotal, timeCell int
+	severityHeader                     map[string]int
+}
+
+func newStyles(f *excelize.File) (*styles, error) {
+	st := &styles{severity: map[string]int{}, severityHeader: map[string]int{}}
+	var err error
+	add := func(s *excelize.Style) int {
+		if err != nil {
+			return 0
+		}
+		var id int
+		id, err = f.NewStyle(s)
+		return id
+	}
+	top := &excelize.Alignment{Vertical: "top"}
+	st.header = add(&excelize.Style{
+		Font:      &excelize.Font{Bold: true, Color: "FFFFFF"},
+		Fill:      solid(headerFill),
+		Alignment: &excelize.Alignment{Vertical: "center"},
+	})
+	st.headerR = add(&excelize.Style{
+		Font:      &excelize.Font{Bold: true, Color: "FFFFFF"},
+		Fill:      solid(headerFill),
+		Alignment: &excelize.Alignment{Vertical: "center", Horizontal: "right"},
+	})
+	for wrap := range 2 {
+		for band := range 2 {
+			st.text[wrap][band] = add(&excelize.Style{
+				Fill:      bandOf(band),
+				Alignment: &excelize.Alignment{Vertical: "top", WrapText: wrap == 1},
+			})
+		}
+	}
+	for band := range 2 {
+		st.time[band] = add(&excelize.Style{Fill: bandOf(band), Alignment: top, CustomNumFmt: ptr(excelTime)})
+	}
+	for sev, c := range severityColours {
+		st.severity[sev] = add(&excelize.Style{
+			Font:      &excelize.Font{Bold: true, Color: c.font},
+			Fill:      solid(c.fill),
+			Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "top"},
+		})
+		st.severityHeader[sev] = add(&excelize.Style{
+			Font:      &excelize.Font{Bold: true, Color: c.font},
+			Fill:      solid(c.fill),
+			Alignment: &excelize.Alignment{Horizontal: "right"},
+		})
+	}
+	st.title = add(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 16, Color: headerFill}})
+	st.heading = add(&excelize.Style{
+		Font:   &excelize.Font{Bold: true, Size: 12, Color: headerFill},
+		Border: []excelize.Border{{Type: "bottom", Color: headerFill, Style: 2}},
+	})
+	st.label = add(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	st.value = add(&excelize.Style{Alignment: &excelize.Alignment{Horizontal: "left"}})
+	st.note = add(&excelize.Style{Font: &excelize.Font{Italic: true, Color: "595959"}})
+	st.count = add(&excelize.Style{NumFmt: 3}) // #,##0
+	totalBorder := []excelize.Border{{Type: "top", Color: "808080", Style: 1}}
+	st.total = add(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: solid(totalFill), Border: totalBorder})
+	st.countTotal = add(&excelize.Style{NumFmt: 3, Font: &excelize.Font{Bold: true}, Fill: solid(totalFill), Border: totalBorder})
+	st.timeCell = add(&excelize.Style{CustomNumFmt: ptr(excelTime), Alignment: &excelize.Alignment{Horizontal: "left"}})
+	return st, err
+}
+
+// cell is the style of value v in column c of a row in a shaded group or not.
+func (st *styles) cell(c Column, v any, band bool) int {
+	b := 0
+	if band {
+		b = 1
+	}
+	switch v := v.(type) {
+	case string:
+		if c.Kind == Severity {
+			if id, ok := st.severity[strings.ToLower(strings.TrimSpace(v))]; ok {
+				return id
+			}
+		}
+	case time.Time:
+		return st.time[b]
+	}
+	w := 0
+	if c.Wrap {
+		w = 1
+	}
+	return st.text[w][b]
+}
+
+func solid(colour string) excelize.Fill {
+	return excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colour}}
+}
+
+// bandOf is the fill of a row in a shaded group (band 1) or not (band 0).
+func bandOf(band int) excelize.Fill {
+	if band == 1 {
+		return solid(bandFill)
+	}
+	return excelize.Fill{}
+}

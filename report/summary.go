@@ -1,0 +1,215 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Summary is what an analyst reads first: what went in, what the checks
+// found, and what the audit proposes.
+type Summary struct {
+	Title       string
+	AsOf        time.Time // the audit's clock: checks measure ages against it
+	GeneratedAt time.Time
+	Version     string
+	Inputs      []InputStats
+	Checks      []CheckStats
+	Removals    int64 // sessions proposed for removal
+	Rejects     int64 // input rows that were not loaded
+}
+
+// InputStats accounts for one input file. Every row read is either loaded, a
+// duplicate of a loaded row, or rejected.
+type InputStats struct {
+	File       string
+	Kind       string // sessions, logins, users or geo
+	Format     string // e.g. "Bulk API CSV (gzip)"
+	Read       int64
+	Loaded     int64
+	Duplicates int64
+	Rejected   int64
+	Earliest   time.Time // the earliest time the export covers; zero when unknown
+	Latest     time.Time // the latest time the export covers; zero when unknown
+}
+
+// balanced reports whether every row read is accounted for.
+func (in InputStats) balanced() bool {
+	return in.Read == in.Loaded+in.Duplicates+in.Rejected
+}
+
+// accounting says whether every row read is accounted for: one line when
+// read = loaded + duplicates + rejected holds for every input, else one line
+// for each input where it does not.
+func accounting(inputs []InputStats) []string {
+	var lines []string
+	for _, in := range inputs {
+		if !in.balanced() {
+			lines = append(lines, fmt.Sprintf("MISMATCH in %s: read %d, but loaded + duplicates + rejected = %d",
+				in.File, in.Read, in.Loaded+in.Duplicates+in.Rejected))
+		}
+	}
+	if len(lines) == 0 {
+		return []string{"Every row read is accounted for: read = loaded + duplicates + rejected."}
+	}
+	return lines
+}
+
+// CheckStats counts one check's findings.
+type CheckStats struct {
+	ID       string
+	Title    string
+	Severity string           // the check's base severity
+	Counts   map[string]int64 // findings by severity; missing severities are zero
+}
+
+// row is the check's count for each of severities, then its total.
+func (c CheckStats) row() []int64 {
+	row := make([]int64, 0, len(severities)+1)
+	for _, sev := range severities {
+		row = append(row, c.Counts[sev])
+	}
+	var total int64
+	for _, n := range c.Counts {
+		total += n
+	}
+	return append(row, total)
+}
+
+// checkTotals adds up the rows of checks.
+func checkTotals(checks []CheckStats) []int64 {
+	sums := make([]int64, len(severities)+1)
+	for _, c := range checks {
+		for i, n := range c.row() {
+			sums[i] += n
+		}
+	}
+	return sums
+}
+
+// severities are the finding severities in rising order, as the summary
+// tables list them.
+var severities = []string{"info", "low", "medium", "high", "critical"}
+
+// summaryTime is how the summaries show a time: to the minute in UTC is
+// enough to read coverage, and the as-of and generated times keep seconds.
+const (
+	summaryTime    = "2006-01-02 15:04:05 UTC"
+	coverageFormat = "2006-01-02 15:04"
+)
+
+// WriteSummaryText writes s to w as plain aligned text for a terminal or a
+// log: the inputs with their row accounting and time coverage, a table of
+// findings per check and severity, and the removal and reject counts.
+func WriteSummaryText(w io.Writer, s Summary) error {
+	var b strings.Builder
+	if s.Title != "" {
+		fmt.Fprintf(&b, "%s\n", s.Title)
+	}
+	fmt.Fprintf(&b, "As of %s, generated %s", formatTime(s.AsOf, summaryTime), formatTime(s.GeneratedAt, summaryTime))
+	if s.Version != "" {
+		fmt.Fprintf(&b, " by sessionaudit %s", s.Version)
+	}
+	b.WriteString("\n\nInputs\n")
+	if len(s.Inputs) == 0 {
+		b.WriteString("  none\n")
+	} else {
+		t := textTable{right: []bool{false, false, false, true, true, true, true, false}}
+		t.add("FILE", "KIND", "FORMAT", "READ", "LOADED", "DUPLICATES", "REJECTED", "COVERS (UTC)")
+		for _, in := range s.Inputs {
+			t.add(in.File, in.Kind, in.Format, itoa(in.Read), itoa(in.Loaded), itoa(in.Duplicates), itoa(in.Rejected), coverage(in.Earliest, in.Latest))
+		}
+		t.write(&b)
+		for _, line := range accounting(s.Inputs) {
+			fmt.Fprintf(&b, "  %s\n", line)
+		}
+	}
+
+	b.WriteString("\nFindings\n")
+	if len(s.Checks) == 0 {
+		b.WriteString("  no checks ran\n")
+	} else {
+		// The title comes last, so a long one does not push the counts apart.
+		t := textTable{right: []bool{false, true, true, true, true, true, true, false}}
+		t.add(append(append([]string{"CHECK"}, upper(severities)...), "TOTAL", "TITLE")...)
+		for _, c := range s.Checks {
+			row := []string{c.ID}
+			for _, n := range c.row() {
+				row = append(row, itoa(n))
+			}
+			t.add(append(row, c.Title)...)
+		}
+		total := []string{"total"}
+		for _, n := range checkTotals(s.Checks) {
+			total = append(total, itoa(n))
+		}
+		t.add(total...)
+		t.write(&b)
+	}
+
+	fmt.Fprintf(&b, "\nRemovals: %d sessions proposed for removal\n", s.Removals)
+	fmt.Fprintf(&b, "Rejects:  %d input rows not loaded\n", s.Rejects)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// textTable lays out rows in columns two spaces apart, indented by two.
+type textTable struct {
+	right []bool // right-align column i, for numbers
+	rows  [][]string
+}
+
+func (t *textTable) add(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *textTable) write(b *strings.Builder) {
+	widths := make([]int, len(t.right))
+	for _, r := range t.rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len([]rune(c)))
+		}
+	}
+	for _, r := range t.rows {
+		var line strings.Builder
+		line.WriteString("  ")
+		for i, c := range r {
+			if i > 0 {
+				line.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", widths[i]-len([]rune(c)))
+			if t.right[i] {
+				line.WriteString(pad + c)
+			} else {
+				line.WriteString(c + pad)
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
+	}
+}
+
+// coverage says which span of time an export covers.
+func coverage(earliest, latest time.Time) string {
+	if earliest.IsZero() && latest.IsZero() {
+		return "unknown"
+	}
+	return formatTime(earliest, coverageFormat) + " to " + formatTime(latest, coverageFormat)
+}
+
+// formatTime formats t in UTC, or says it is unknown when t is zero.
+func formatTime(t time.Time, layout string) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	return t.UTC().Format(layout)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func upper(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToUpper(s)
+	}
+	return out
+}

@@ -1,0 +1,233 @@
+package report
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// writeSummarySheet lays the summary out on the workbook's first sheet so an
+// analyst sees the audit at a glance: when it ran and what it proposes, the
+// inputs with their row accounting and time coverage, then the findings of
+// each check by severity.
+func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
+	if err := f.SetSheetName(f.GetSheetName(0), summarySheet); err != nil {
+		return err
+	}
+	w := &summaryWriter{f: f, widths: map[int]float64{}}
+	title := s.Title
+	if title == "" {
+		title = "Session audit"
+	}
+	w.spanning(title, st.title)
+	w.skip(2)
+
+	var findings int64
+	if len(s.Checks) > 0 {
+		findings = checkTotals(s.Checks)[len(severities)]
+	}
+	for _, kv := range []struct {
+		label string
+		value any
+	}{
+		{"As of", s.AsOf},
+		{"Generated at", s.GeneratedAt},
+		{"Version", s.Version},
+		{"Findings", findings},
+		{"Sessions proposed for removal", s.Removals},
+		{"Input rows rejected", s.Rejects},
+	} {
+		w.set(1, kv.label, st.label)
+		switch v := kv.value.(type) {
+		case time.Time:
+			w.setTime(2, v, st.timeCell)
+		default:
+			w.set(2, v, st.value)
+		}
+		w.skip(1)
+	}
+
+	w.skip(1)
+	w.heading(st, "Inputs", 9)
+	w.header(st, []string{"File", "Kind", "Format", "Read", "Loaded", "Duplicates", "Rejected", "Earliest (UTC)", "Latest (UTC)"}, 3)
+	if len(s.Inputs) == 0 {
+		w.spanning("none", st.note)
+		w.skip(1)
+	}
+	var sums [4]int64
+	for _, in := range s.Inputs {
+		w.set(1, in.File, 0)
+		w.set(2, in.Kind, 0)
+		w.set(3, in.Format, 0)
+		for i, n := range []int64{in.Read, in.Loaded, in.Duplicates, in.Rejected} {
+			w.set(4+i, n, st.count)
+			sums[i] += n
+		}
+		w.setTime(8, in.Earliest, st.timeCell)
+		w.setTime(9, in.Latest, st.timeCell)
+		w.skip(1)
+	}
+	if len(s.Inputs) > 1 {
+		w.set(1, "Total", st.total)
+		for col := 2; col <= 9; col++ {
+			w.set(col, nil, st.total)
+		}
+		for i, n := range sums {
+			w.set(4+i, n, st.countTotal)
+		}
+		w.skip(1)
+	}
+	for _, line := range accounting(s.Inputs) {
+		w.spanning(line, st.note)
+		w.skip(1)
+	}
+
+	w.skip(1)
+	w.heading(st, "Findings by check", 9)
+	w.header(st, []string{"Check", "ID", "Base severity"}, 3)
+	for i, sev := range severities {
+		w.set(4+i, title1(sev), st.severityHeader[sev])
+	}
+	w.set(9, "Total", st.headerR)
+	w.skip(1)
+	if len(s.Checks) == 0 {
+		w.spanning("no checks ran", st.note)
+		w.skip(1)
+	}
+	for _, c := range s.Checks {
+		w.set(1, c.Title, 0)
+		w.set(2, c.ID, 0)
+		w.set(3, c.Severity, st.severity[c.Severity])
+		for i, n := range c.row() {
+			w.set(4+i, n, st.count)
+		}
+		w.skip(1)
+	}
+	if len(s.Checks) > 0 {
+		w.set(1, "Total", st.total)
+		w.set(2, nil, st.total)
+		w.set(3, nil, st.total)
+		for i, n := range checkTotals(s.Checks) {
+			w.set(4+i, n, st.countTotal)
+		}
+		w.skip(1)
+	}
+	if w.err != nil {
+		return w.err
+	}
+	return w.applyWidths()
+}
+
+// summaryWriter writes the summary sheet row by row, remembering the widest
+// value of each column so the columns can be sized to fit.
+type summaryWriter struct {
+	f      *excelize.File
+	row    int // 0-based until the first set; rows are 1-based
+	widths map[int]float64
+	err    error
+}
+
+func (w *summaryWriter) cell(col int) string {
+	name, err := excelize.CoordinatesToCellName(col, w.row+1)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return name
+}
+
+// set writes v (text, a count or nil for a styled empty cell) into the
+// current row. Text goes in as a string cell, never a formula.
+func (w *summaryWriter) set(col int, v any, style int) {
+	if w.err != nil {
+		return
+	}
+	ref := w.cell(col)
+	var width float64
+	switch v := v.(type) {
+	case string:
+		w.err = w.f.SetCellStr(summarySheet, ref, v)
+		width = float64(len([]rune(v)))
+	case int64:
+		w.err = w.f.SetCellInt(summarySheet, ref, v)
+		width = float64(len(strconv.FormatInt(v, 10))) * 4 / 3 // room for thousands separators
+	}
+	w.widths[col] = max(w.widths[col], width)
+	if style != 0 && w.err == nil {
+		w.err = w.f.SetCellStyle(summarySheet, ref, ref, style)
+	}
+}
+
+// spanning writes text into the first column of the current row without
+// widening the column: the text runs on across the empty cells beside it.
+func (w *summaryWriter) spanning(text string, style int) {
+	width := w.widths[1]
+	w.set(1, text, style)
+	w.widths[1] = width
+}
+
+// setTime writes t as a date-time, or "unknown" when t is zero.
+func (w *summaryWriter) setTime(col int, t time.Time, style int) {
+	if t.IsZero() {
+		w.set(col, "unknown", 0)
+		return
+	}
+	if w.err != nil {
+		return
+	}
+	ref := w.cell(col)
+	w.err = w.f.SetCellValue(summarySheet, ref, t.UTC())
+	if w.err == nil {
+		w.err = w.f.SetCellStyle(summarySheet, ref, ref, style)
+	}
+	w.widths[col] = max(w.widths[col], float64(len(excelTime)))
+}
+
+// heading writes a section heading underlined across cols columns.
+func (w *summaryWriter) heading(st *styles, text string, cols int) {
+	w.set(1, text, st.heading)
+	for col := 2; col <= cols; col++ {
+		w.set(col, nil, st.heading)
+	}
+	if w.err == nil {
+		w.err = w.f.SetRowHeight(summarySheet, w.row+1, 20)
+	}
+	w.skip(1)
+}
+
+// header writes a table header; the columns from numbersFrom on hold numbers.
+func (w *summaryWriter) header(st *styles, labels []string, numbersFrom int) {
+	for i, l := range labels {
+		style := st.header
+		if i >= numbersFrom {
+			style = st.headerR
+		}
+		w.set(i+1, l, style)
+	}
+	w.skip(1)
+}
+
+func (w *summaryWriter) skip(rows int) { w.row += rows }
+
+// applyWidths sizes each column to its widest value, within limits that keep
+// one long file name from pushing the tables off the screen.
+func (w *summaryWriter) applyWidths() error {
+	for col, width := range w.widths {
+		name, err := excelize.ColumnNumberToName(col)
+		if err != nil {
+			return err
+		}
+		if err := w.f.SetColWidth(summarySheet, name, name, min(max(width+2, 10), 60)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// title1 capitalises the first letter of an ASCII word.
+func title1(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}

