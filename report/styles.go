@@ -26,20 +26,20 @@ var severityColours = map[string]struct{ fill, font string }{
 // styles holds the style ids a workbook uses, made once up front: creating a
 // style per cell would make a million-row sheet crawl.
 type styles struct {
-	header   int
-	headerR  int            // header of a column of numbers
-	text     [2][2]int      // [wrap][band]
-	time     [2]int         // [band]
-	severity map[string]int // by lower-case severity
+	header   map[ColumnKind]int // aligned as the column's values are
+	text     [2][2]int          // [wrap][band]
+	number   [2]int             // [band]
+	time     [2]int             // [band]
+	severity map[string]int     // by lower-case severity
 
 	// The summary sheet's own.
-	title, heading, label, value, note int
-	count, total, countTotal, timeCell int
-	severityHeader                     map[string]int
+	title, heading, label, value, note, unknown int
+	count, total, countTotal, timeCell          int
+	severityHeader                              map[string]int
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
-	st := &styles{severity: map[string]int{}, severityHeader: map[string]int{}}
+	st := &styles{header: map[ColumnKind]int{}, severity: map[string]int{}, severityHeader: map[string]int{}}
 	var err error
 	add := func(s *excelize.Style) int {
 		if err != nil {
@@ -49,17 +49,16 @@ func newStyles(f *excelize.File) (*styles, error) {
 		id, err = f.NewStyle(s)
 		return id
 	}
-	top := &excelize.Alignment{Vertical: "top"}
-	st.header = add(&excelize.Style{
-		Font:      &excelize.Font{Bold: true, Color: "FFFFFF"},
-		Fill:      solid(headerFill),
-		Alignment: &excelize.Alignment{Vertical: "center"},
-	})
-	st.headerR = add(&excelize.Style{
-		Font:      &excelize.Font{Bold: true, Color: "FFFFFF"},
-		Fill:      solid(headerFill),
-		Alignment: &excelize.Alignment{Vertical: "center", Horizontal: "right"},
-	})
+	// Times and severities are centred and numbers kept off the next
+	// column by an indent, so neither runs into the text beside it.
+	for _, kind := range []ColumnKind{Text, Time, Number, Severity} {
+		st.header[kind] = add(&excelize.Style{
+			Font:      font(excelize.Font{Bold: true, Color: "FFFFFF"}),
+			Fill:      solid(headerFill),
+			Alignment: &excelize.Alignment{Vertical: "center", Horizontal: kind.align(), Indent: kind.indent()},
+		})
+	}
+	numberAlign := &excelize.Alignment{Horizontal: Number.align(), Indent: Number.indent(), Vertical: "center"}
 	for wrap := range 2 {
 		for band := range 2 {
 			st.text[wrap][band] = add(&excelize.Style{
@@ -69,33 +68,41 @@ func newStyles(f *excelize.File) (*styles, error) {
 		}
 	}
 	for band := range 2 {
-		st.time[band] = add(&excelize.Style{Fill: bandOf(band), Alignment: top, CustomNumFmt: ptr(excelTime)})
+		st.time[band] = add(&excelize.Style{
+			Fill: bandOf(band), CustomNumFmt: ptr(excelTime),
+			Alignment: &excelize.Alignment{Vertical: "top", Horizontal: Time.align()},
+		})
+		st.number[band] = add(&excelize.Style{
+			Fill:      bandOf(band),
+			Alignment: &excelize.Alignment{Vertical: "top", Horizontal: Number.align(), Indent: Number.indent()},
+		})
 	}
 	for sev, c := range severityColours {
 		st.severity[sev] = add(&excelize.Style{
-			Font:      &excelize.Font{Bold: true, Color: c.font},
+			Font:      font(excelize.Font{Bold: true, Color: c.font}),
 			Fill:      solid(c.fill),
-			Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "top"},
+			Alignment: &excelize.Alignment{Horizontal: Severity.align(), Vertical: "top"},
 		})
 		st.severityHeader[sev] = add(&excelize.Style{
-			Font:      &excelize.Font{Bold: true, Color: c.font},
+			Font:      font(excelize.Font{Bold: true, Color: c.font}),
 			Fill:      solid(c.fill),
-			Alignment: &excelize.Alignment{Horizontal: "right"},
+			Alignment: numberAlign,
 		})
 	}
-	st.title = add(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 16, Color: headerFill}})
+	st.title = add(&excelize.Style{Font: font(excelize.Font{Bold: true, Size: 16, Color: headerFill})})
 	st.heading = add(&excelize.Style{
-		Font:   &excelize.Font{Bold: true, Size: 12, Color: headerFill},
+		Font:   font(excelize.Font{Bold: true, Size: 12, Color: headerFill}),
 		Border: []excelize.Border{{Type: "bottom", Color: headerFill, Style: 2}},
 	})
-	st.label = add(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	st.value = add(&excelize.Style{Alignment: &excelize.Alignment{Horizontal: "left"}})
-	st.note = add(&excelize.Style{Font: &excelize.Font{Italic: true, Color: "595959"}})
-	st.count = add(&excelize.Style{NumFmt: 3}) // #,##0
+	st.label = add(&excelize.Style{Font: font(excelize.Font{Bold: true})})
+	st.value = add(&excelize.Style{NumFmt: 3, Alignment: &excelize.Alignment{Horizontal: "left"}})
+	st.note = add(&excelize.Style{Font: font(excelize.Font{Italic: true, Color: "595959"})})
+	st.unknown = add(&excelize.Style{Font: font(excelize.Font{Italic: true, Color: "595959"}), Alignment: &excelize.Alignment{Horizontal: Time.align()}})
+	st.count = add(&excelize.Style{NumFmt: 3, Alignment: numberAlign}) // #,##0
 	totalBorder := []excelize.Border{{Type: "top", Color: "808080", Style: 1}}
-	st.total = add(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: solid(totalFill), Border: totalBorder})
-	st.countTotal = add(&excelize.Style{NumFmt: 3, Font: &excelize.Font{Bold: true}, Fill: solid(totalFill), Border: totalBorder})
-	st.timeCell = add(&excelize.Style{CustomNumFmt: ptr(excelTime), Alignment: &excelize.Alignment{Horizontal: "left"}})
+	st.total = add(&excelize.Style{Font: font(excelize.Font{Bold: true}), Fill: solid(totalFill), Border: totalBorder})
+	st.countTotal = add(&excelize.Style{NumFmt: 3, Font: font(excelize.Font{Bold: true}), Fill: solid(totalFill), Border: totalBorder, Alignment: numberAlign})
+	st.timeCell = add(&excelize.Style{CustomNumFmt: ptr(excelTime), Alignment: &excelize.Alignment{Horizontal: Time.align()}})
 	return st, err
 }
 
@@ -114,12 +121,44 @@ func (st *styles) cell(c Column, v any, band bool) int {
 		}
 	case time.Time:
 		return st.time[b]
+	case int64, int32, int, float64:
+		return st.number[b]
 	}
 	w := 0
 	if c.Wrap {
 		w = 1
 	}
 	return st.text[w][b]
+}
+
+// align is the horizontal alignment of a kind's values and header.
+func (k ColumnKind) align() string {
+	switch k {
+	case Time, Severity:
+		return "center"
+	case Number:
+		return "right"
+	default:
+		return "left"
+	}
+}
+
+// indent keeps right-aligned numbers off the column to their right.
+func (k ColumnKind) indent() int {
+	if k == Number {
+		return 1
+	}
+	return 0
+}
+
+// font is f in the workbook's font. A style whose font has no family shows
+// in a serif fallback in some spreadsheet programs, beside Calibri cells.
+func font(f excelize.Font) *excelize.Font {
+	f.Family = "Calibri"
+	if f.Size == 0 {
+		f.Size = 11
+	}
+	return &f
 }
 
 func solid(colour string) excelize.Fill {

@@ -15,7 +15,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 	if err := f.SetSheetName(f.GetSheetName(0), summarySheet); err != nil {
 		return err
 	}
-	w := &summaryWriter{f: f, widths: map[int]float64{}}
+	w := &summaryWriter{f: f, st: st, widths: map[int]float64{}}
 	title := s.Title
 	if title == "" {
 		title = "Session audit"
@@ -31,26 +31,32 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		label string
 		value any
 	}{
-		{"As of", s.AsOf},
-		{"Generated at", s.GeneratedAt},
+		{"As of", formatTime(s.AsOf, summaryTime)},
+		{"Generated at", formatTime(s.GeneratedAt, summaryTime)},
 		{"Version", s.Version},
 		{"Findings", findings},
 		{"Sessions proposed for removal", s.Removals},
 		{"Input rows rejected", s.Rejects},
 	} {
 		w.set(1, kv.label, st.label)
-		switch v := kv.value.(type) {
-		case time.Time:
-			w.setTime(2, v, st.timeCell)
-		default:
-			w.set(2, v, st.value)
-		}
+		w.set(2, kv.value, st.value)
 		w.skip(1)
 	}
 
 	w.skip(1)
-	w.heading(st, "Inputs", 9)
-	w.header(st, []string{"File", "Kind", "Format", "Read", "Loaded", "Duplicates", "Rejected", "Earliest (UTC)", "Latest (UTC)"}, 3)
+	w.heading("Inputs", 9)
+	for i, label := range []string{"File", "Kind", "Format", "Read", "Loaded", "Duplicates", "Rejected", "Earliest (UTC)", "Latest (UTC)"} {
+		style := st.header[Text]
+		switch {
+		case i >= 7:
+			style = st.header[Time]
+		case i >= 3:
+			style = st.header[Number]
+		}
+		w.set(i+1, label, style)
+	}
+	w.height(18)
+	w.skip(1)
 	if len(s.Inputs) == 0 {
 		w.spanning("none", st.note)
 		w.skip(1)
@@ -64,8 +70,8 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 			w.set(4+i, n, st.count)
 			sums[i] += n
 		}
-		w.setTime(8, in.Earliest, st.timeCell)
-		w.setTime(9, in.Latest, st.timeCell)
+		w.setTime(8, in.Earliest)
+		w.setTime(9, in.Latest)
 		w.skip(1)
 	}
 	if len(s.Inputs) > 1 {
@@ -84,12 +90,15 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 	}
 
 	w.skip(1)
-	w.heading(st, "Findings by check", 9)
-	w.header(st, []string{"Check", "ID", "Base severity"}, 3)
+	w.heading("Findings by check", 9)
+	w.set(1, "Check", st.header[Text])
+	w.set(2, "ID", st.header[Text])
+	w.set(3, "Base severity", st.header[Text])
 	for i, sev := range severities {
 		w.set(4+i, title1(sev), st.severityHeader[sev])
 	}
-	w.set(9, "Total", st.headerR)
+	w.set(9, "Total", st.header[Number])
+	w.height(18)
 	w.skip(1)
 	if len(s.Checks) == 0 {
 		w.spanning("no checks ran", st.note)
@@ -116,6 +125,14 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 	if w.err != nil {
 		return w.err
 	}
+	if err := f.SetPageLayout(summarySheet, &excelize.PageLayoutOptions{
+		Orientation: ptr("landscape"), FitToWidth: ptr(1), FitToHeight: ptr(0),
+	}); err != nil {
+		return err
+	}
+	if err := f.SetSheetProps(summarySheet, &excelize.SheetPropsOptions{FitToPage: ptr(true)}); err != nil {
+		return err
+	}
 	return w.applyWidths()
 }
 
@@ -123,6 +140,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 // value of each column so the columns can be sized to fit.
 type summaryWriter struct {
 	f      *excelize.File
+	st     *styles
 	row    int // 0-based until the first set; rows are 1-based
 	widths map[int]float64
 	err    error
@@ -167,9 +185,9 @@ func (w *summaryWriter) spanning(text string, style int) {
 }
 
 // setTime writes t as a date-time, or "unknown" when t is zero.
-func (w *summaryWriter) setTime(col int, t time.Time, style int) {
+func (w *summaryWriter) setTime(col int, t time.Time) {
 	if t.IsZero() {
-		w.set(col, "unknown", 0)
+		w.set(col, "unknown", w.st.unknown)
 		return
 	}
 	if w.err != nil {
@@ -178,33 +196,26 @@ func (w *summaryWriter) setTime(col int, t time.Time, style int) {
 	ref := w.cell(col)
 	w.err = w.f.SetCellValue(summarySheet, ref, t.UTC())
 	if w.err == nil {
-		w.err = w.f.SetCellStyle(summarySheet, ref, ref, style)
+		w.err = w.f.SetCellStyle(summarySheet, ref, ref, w.st.timeCell)
 	}
 	w.widths[col] = max(w.widths[col], float64(len(excelTime)))
 }
 
 // heading writes a section heading underlined across cols columns.
-func (w *summaryWriter) heading(st *styles, text string, cols int) {
-	w.set(1, text, st.heading)
+func (w *summaryWriter) heading(text string, cols int) {
+	w.set(1, text, w.st.heading)
 	for col := 2; col <= cols; col++ {
-		w.set(col, nil, st.heading)
+		w.set(col, nil, w.st.heading)
 	}
-	if w.err == nil {
-		w.err = w.f.SetRowHeight(summarySheet, w.row+1, 20)
-	}
+	w.height(22)
 	w.skip(1)
 }
 
-// header writes a table header; the columns from numbersFrom on hold numbers.
-func (w *summaryWriter) header(st *styles, labels []string, numbersFrom int) {
-	for i, l := range labels {
-		style := st.header
-		if i >= numbersFrom {
-			style = st.headerR
-		}
-		w.set(i+1, l, style)
+// height sets the height of the current row in points.
+func (w *summaryWriter) height(points float64) {
+	if w.err == nil {
+		w.err = w.f.SetRowHeight(summarySheet, w.row+1, points)
 	}
-	w.skip(1)
 }
 
 func (w *summaryWriter) skip(rows int) { w.row += rows }

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -68,6 +70,11 @@ const (
 	// drop-down button takes from a header cell.
 	filterButton = 4
 	summarySheet = "Summary"
+	// lineHeight is the height in points of a line of 11-point text.
+	lineHeight = 15
+	// maxWrappedLines caps the height of a wrapped row; the rest of a long
+	// text is in the cell, shown when the analyst selects it.
+	maxWrappedLines = 8
 )
 
 // WriteXLSX writes wb to an XLSX file at path: the Summary sheet, then each
@@ -173,10 +180,14 @@ func writeDataSheet(f *excelize.File, st *styles, s Sheet, rowLimit int) error {
 			}
 			seen, last = true, vals[group]
 		}
+		lines := 1
 		for i, v := range vals {
 			cells[i] = excelize.Cell{StyleID: st.cell(s.Columns[i], v, band), Value: v}
+			if text, ok := v.(string); ok && s.Columns[i].Wrap {
+				lines = max(lines, wrappedLines(text, columnWidth(s.Columns[i])))
+			}
 		}
-		return part.add(cells)
+		return part.add(cells, lines)
 	})
 	if err != nil {
 		return err
@@ -236,7 +247,7 @@ func startSheetPart(f *excelize.File, st *styles, name string, columns []Column)
 	}
 	header := make([]any, len(columns))
 	for i, c := range columns {
-		header[i] = excelize.Cell{StyleID: st.header, Value: c.Label}
+		header[i] = excelize.Cell{StyleID: st.header[c.Kind], Value: c.Label}
 	}
 	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 20}); err != nil {
 		return nil, err
@@ -254,13 +265,34 @@ func startSheetPart(f *excelize.File, st *styles, name string, columns []Column)
 	return &sheetPart{f: f, name: name, cols: len(columns), sw: sw, rows: 1}, nil
 }
 
-func (p *sheetPart) add(cells []any) error {
+// add writes a row of cells, tall enough for the given number of lines.
+func (p *sheetPart) add(cells []any, lines int) error {
 	p.rows++
 	cell, err := excelize.CoordinatesToCellName(1, p.rows)
 	if err != nil {
 		return err
 	}
-	return p.sw.SetRow(cell, cells)
+	if lines <= 1 {
+		return p.sw.SetRow(cell, cells)
+	}
+	return p.sw.SetRow(cell, cells, excelize.RowOpts{Height: float64(lines) * lineHeight})
+}
+
+// wrappedLines estimates how many lines text takes when wrapped in a column
+// width characters wide, up to maxWrappedLines. A wrapped row needs its
+// height set: LibreOffice does not fit rows to wrapped text when it opens a
+// file, and a streamed sheet cannot ask Excel to. The estimate counts a
+// character as wide as a digit, which errs towards a little spare room.
+func wrappedLines(text string, width float64) int {
+	perLine := max(int(width)-1, 1)
+	lines := 0
+	for para := range strings.SplitSeq(text, "\n") {
+		lines += max(1, (utf8.RuneCountInString(para)+perLine-1)/perLine)
+		if lines >= maxWrappedLines {
+			return maxWrappedLines
+		}
+	}
+	return lines
 }
 
 // finish sets the autofilter over the header and every row, then ends the stream.
@@ -293,8 +325,12 @@ func columnWidth(c Column) float64 {
 // numbers, times as date-times.
 func cellValue(v any) any {
 	switch v := v.(type) {
-	case nil, string, int64, int32, int, bool:
+	case nil, string, int64, int32, int:
 		return v
+	case bool:
+		// As text, as in the CSV reports: spreadsheet programs disagree on
+		// how to show a boolean cell (TRUE, or 1).
+		return strconv.FormatBool(v)
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Sprint(v) // a cell cannot hold them as numbers

@@ -4,11 +4,11 @@ import (
 	"archive/zip"
 	"fmt"
 	"io"
+	"path/filepath"
 	"regexp"
 	"sort"
-	"strings"
-	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,14 +201,17 @@ func TestWriteXLSXCells(t *testing.T) {
 		}
 	})
 
-	t.Run("numbers and bools keep their type", func(t *testing.T) {
-		for cell, want := range map[string]excelize.CellType{"D2": excelize.CellTypeUnset, "E2": excelize.CellTypeUnset, "F2": excelize.CellTypeBool} {
+	t.Run("numbers stay numbers, bools read as in the CSV", func(t *testing.T) {
+		for cell, want := range map[string]excelize.CellType{"D2": excelize.CellTypeUnset, "E2": excelize.CellTypeUnset, "F2": excelize.CellTypeInlineString} {
 			if typ, _ := f.GetCellType("Sessions", cell); typ != want {
 				t.Errorf("%s: got cell type %v, want %v", cell, typ, want)
 			}
 		}
 		if got := mustCellValue(t, f, "Sessions", "E2"); got != "-33.8688" {
 			t.Errorf("got %q, want -33.8688", got)
+		}
+		if got := mustCellValue(t, f, "Sessions", "F2"); got != "true" {
+			t.Errorf("got %q, want true", got)
 		}
 	})
 
