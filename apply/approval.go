@@ -1,0 +1,293 @@
+package apply
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// DefaultApprovalLifetime is how long an approval lasts unless told
+// otherwise: sessions churn, so a day-old review no longer describes the org.
+const DefaultApprovalLifetime = 24 * time.Hour
+
+// ApprovalPath, JournalPath, LockPath and ResultsPath name the files this
+// package keeps beside the removal list at removals.
+func ApprovalPath(removals string) string { return removals + ".approval.json" }
+func JournalPath(removals string) string  { return removals + ".journal" }
+func LockPath(removals string) string     { return removals + ".lock" }
+func ResultsPath(removals string) string {
+	return filepath.Join(filepath.Dir(removals), "apply-results.csv")
+}
+
+// Approval records who approved which rows of a removal list, when, and until
+// when. It is written beside the list as JSON by Approve.
+type Approval struct {
+	Version    int    `json:"version"`     // 1
+	Removals   string `json:"removals"`    // base name of the list
+	ListSHA256 string `json:"list_sha256"` // SHA-256 of the list file's bytes
+	// RowsSHA256 is the SHA-256 of the header and the approved rows, each as
+	// it is in the file, CSV-encoded with LF line ends: the exact rows the
+	// approver saw, independent of how the rest of the file is laid out.
+	RowsSHA256 string            `json:"rows_sha256"`
+	ApprovedBy string            `json:"approved_by"`
+	ApprovedAt time.Time         `json:"approved_at"`
+	ExpiresAt  time.Time         `json:"expires_at"`
+	Selection  string            `json:"selection"` // how the rows were chosen: approve-column, only, approve-column+only, all
+	Sessions   []ApprovedSession `json:"sessions"`  // in list order
+}
+
+// ApprovedSession is one approved row.
+type ApprovedSession struct {
+	SessionID string `json:"session_id"`
+	UserID    string `json:"user_id"`
+	Contain   bool   `json:"contain,omitempty"` // the row said "contain": its user may be contained
+}
+
+// ApproveOptions says what to approve.
+type ApproveOptions struct {
+	Removals string        // the removal list
+	By       string        // the approver, recorded as given
+	Only     []string      // if not nil, approve only these session Ids (15 or 18 characters)
+	Expires  time.Duration // lifetime; 0 means DefaultApprovalLifetime
+	Now      time.Time     // the approval time
+}
+
+// Approve chooses the rows to approve, writes the approval beside the list
+// (replacing any earlier one) and returns it.
+//
+// When any row's approve column says yes or contain, only those rows are
+// approved; otherwise every row is. Only then narrows that choice to the
+// listed Ids, every one of which must be in the list. A row is approved for
+// containment only when its approve column says contain. Approving nothing is
+// an error.
+func Approve(opts ApproveOptions) (Approval, error) {
+	if strings.TrimSpace(opts.By) == "" {
+		return Approval{}, errors.New("approving: the approver's name is empty")
+	}
+	lifetime := opts.Expires
+	if lifetime == 0 {
+		lifetime = DefaultApprovalLifetime
+	}
+	if lifetime < 0 {
+		return Approval{}, fmt.Errorf("approving: lifetime %s is negative", lifetime)
+	}
+	list, err := os.ReadFile(opts.Removals)
+	if err != nil {
+		return Approval{}, fmt.Errorf("reading the removal list: %w", err)
+	}
+	rows, err := DecodeRemovals(bytes.NewReader(list), opts.Removals)
+	if err != nil {
+		return Approval{}, err
+	}
+
+	selection := "all"
+	chosen := rows
+	if marked := filterRows(rows, func(r Row) bool { return r.Approve != NotApproved }); len(marked) > 0 {
+		selection, chosen = "approve-column", marked
+	}
+	if opts.Only != nil {
+		only := map[string]bool{}
+		inList := map[string]bool{}
+		for _, r := range rows {
+			inList[r.SessionID] = true
+		}
+		for _, id := range opts.Only {
+			n, err := NormalizeID(id)
+			if err != nil {
+				return Approval{}, fmt.Errorf("approving: %w", err)
+			}
+			if !inList[n] {
+				return Approval{}, fmt.Errorf("approving: session %s is not in %s", id, opts.Removals)
+			}
+			only[n] = true
+		}
+		chosen = filterRows(chosen, func(r Row) bool { return only[r.SessionID] })
+		if selection == "all" {
+			selection = "only"
+		} else {
+			selection += "+only"
+		}
+	}
+	if len(chosen) == 0 {
+		return Approval{}, fmt.Errorf("approving: no row of %s is selected (selection: %s)", opts.Removals, selection)
+	}
+
+	a := Approval{
+		Version:    1,
+		Removals:   filepath.Base(opts.Removals),
+		ListSHA256: sha256Hex(list),
+		RowsSHA256: rowsSHA256(chosen),
+		ApprovedBy: opts.By,
+		ApprovedAt: opts.Now.UTC().Truncate(time.Second),
+		Selection:  selection,
+	}
+	a.ExpiresAt = a.ApprovedAt.Add(lifetime)
+	for _, r := range chosen {
+		a.Sessions = append(a.Sessions, ApprovedSession{SessionID: r.SessionID, UserID: r.UserID, Contain: r.Approve == Contain})
+	}
+	b, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return Approval{}, fmt.Errorf("encoding the approval: %w", err)
+	}
+	if err := writeFileAtomic(ApprovalPath(opts.Removals), append(b, '\n')); err != nil {
+		return Approval{}, fmt.Errorf("writing the approval: %w", err)
+	}
+	return a, nil
+}
+
+// ReadApproval reads the approval beside the removal list. A missing approval
+// is reported as an error satisfying errors.Is(err, fs.ErrNotExist).
+func ReadApproval(removals string) (Approval, error) {
+	path := ApprovalPath(removals)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Approval{}, fmt.Errorf("reading the approval: %w", err)
+	}
+	var a Approval
+	if err := json.Unmarshal(b, &a); err != nil {
+		return Approval{}, fmt.Errorf("%s: %v", path, err)
+	}
+	if a.Version != 1 {
+		return Approval{}, fmt.Errorf("%s: version %d, want 1", path, a.Version)
+	}
+	for i, s := range a.Sessions {
+		for _, id := range []string{s.SessionID, s.UserID} {
+			if n, err := NormalizeID(id); err != nil || n != id {
+				return Approval{}, fmt.Errorf("%s: session %d: %q is not an 18-character Id", path, i+1, id)
+			}
+		}
+	}
+	return a, nil
+}
+
+// RefusalError is why an apply refused to change the org: no approval, a list
+// changed since its approval, an expired approval, a batch over --max, or
+// another apply holding the lock. Nothing was sent when it is returned.
+type RefusalError struct{ Reason string }
+
+func (e *RefusalError) Error() string { return "refusing to apply: " + e.Reason }
+
+func refuse(format string, args ...any) error {
+	return &RefusalError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// checkApproval returns a RefusalError unless a approves the list whose bytes
+// and rows are given and is still valid at now.
+func checkApproval(removals string, a Approval, list []byte, rows []Row, now time.Time) error {
+	if got := sha256Hex(list); got != a.ListSHA256 {
+		return refuse("%s changed after %s approved it at %s (SHA-256 %.12s…, approved %.12s…): review it and approve it again",
+			removals, a.ApprovedBy, a.ApprovedAt.Format(time.RFC3339), got, a.ListSHA256)
+	}
+	byID := map[string]Row{}
+	for _, r := range rows {
+		byID[r.SessionID] = r
+	}
+	var approved []Row
+	for _, s := range a.Sessions {
+		r, ok := byID[s.SessionID]
+		if !ok || r.UserID != s.UserID || (r.Approve == Contain) != s.Contain {
+			return refuse("approved session %s does not match %s: approve it again", s.SessionID, removals)
+		}
+		approved = append(approved, r)
+	}
+	if got := rowsSHA256(approved); got != a.RowsSHA256 {
+		return refuse("the approved rows of %s do not match the approval's SHA-256: approve it again", removals)
+	}
+	if !now.Before(a.ExpiresAt) {
+		return refuse("the approval of %s by %s expired at %s: sessions churn, so review the list and approve it again",
+			removals, a.ApprovedBy, a.ExpiresAt.Format(time.RFC3339))
+	}
+	if now.Before(a.ApprovedAt.Add(-5 * time.Minute)) {
+		return refuse("the approval of %s is dated %s, in the future: check the clock", removals, a.ApprovedAt.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func filterRows(rows []Row, keep func(Row) bool) []Row {
+	var out []Row
+	for _, r := range rows {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func rowsSHA256(rows []Row) string {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(RemovalsHeader)
+	for _, r := range rows {
+		w.Write(r.cells)
+	}
+	w.Flush()
+	return sha256Hex(buf.Bytes())
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// ReadIDFile reads session Ids, one a line; blank lines and lines starting
+// with # are ignored. Errors name the file and line.
+func ReadIDFile(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the ids file: %w", err)
+	}
+	defer f.Close()
+	ids := []string{}
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		id, err := NormalizeID(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return ids, nil
+}
+
+// writeFileAtomic writes b to a temporary file beside path, syncs it and
+// renames it into place, so path holds the old or the new content, never a
+// mix.
+func writeFileAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,371 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultAPIVersion is the REST API version used unless told otherwise.
+const DefaultAPIVersion = "v66.0"
+
+// OrgOptions say how to reach the org and how hard to try.
+type OrgOptions struct {
+	Credentials    Credentials
+	APIVersion     string        // "v66.0" or "66.0"; empty means DefaultAPIVersion
+	HTTPClient     *http.Client  // nil means a client that follows no redirects
+	MaxAPIShare    float64       // stop before the org's daily API usage passes this share of its allowance; 0 means 0.5
+	MaxRetries     int           // retries of a timed-out or 5xx request; 0 means 4, negative means none
+	RequestTimeout time.Duration // per attempt; 0 means 60s
+	// Sleep waits between retries; nil means a timer that ctx can cut short.
+	// Tests pass one that returns at once.
+	Sleep func(ctx context.Context, d time.Duration) error
+	Log   io.Writer // retries and re-authentication are reported here; nil discards
+}
+
+var apiVersionPattern = regexp.MustCompile(`^v?([0-9]{2,3}\.0)$`)
+
+// NormalizeAPIVersion accepts "v66.0" or "66.0" and returns "v66.0".
+func NormalizeAPIVersion(s string) (string, error) {
+	if s == "" {
+		return DefaultAPIVersion, nil
+	}
+	m := apiVersionPattern.FindStringSubmatch(s)
+	if m == nil {
+		return "", fmt.Errorf("API version %q, want one like v66.0", s)
+	}
+	return "v" + m[1], nil
+}
+
+// StopError ends a run cleanly before its work is done: the org's request
+// limit (REQUEST_LIMIT_EXCEEDED), the configured API share
+// (API_SHARE_LIMIT), or a rejected token that cannot be renewed
+// (INVALID_SESSION_ID). A later run resumes from the journal.
+type StopError struct {
+	Code    string
+	Message string
+}
+
+func (e *StopError) Error() string { return "stopped: " + e.Code + ": " + e.Message }
+
+// APIError is a response the org gave after any retries: an HTTP status
+// other than 2xx, with its errorCode and message when it had them.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string {
+	s := "HTTP " + strconv.Itoa(e.Status)
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// noResponseCode is the error code recorded when retries ran out without an
+// answer (timeouts, dropped connections).
+const noResponseCode = "NO_RESPONSE"
+
+type client struct {
+	hc       *http.Client
+	creds    Credentials
+	version  string
+	share    float64
+	retries  int
+	timeout  time.Duration
+	sleep    func(context.Context, time.Duration) error
+	log      io.Writer
+	sess     orgSession
+	loggedIn bool
+	reauthed bool
+	used     int // from Sforce-Limit-Info
+	limit    int
+}
+
+func newClient(o OrgOptions) (*client, error) {
+	if o.Credentials == nil {
+		return nil, ErrNoCredentials
+	}
+	version, err := NormalizeAPIVersion(o.APIVersion)
+	if err != nil {
+		return nil, err
+	}
+	c := &client{hc: o.HTTPClient, creds: o.Credentials, version: version, share: o.MaxAPIShare,
+		retries: o.MaxRetries, timeout: o.RequestTimeout, sleep: o.Sleep, log: o.Log}
+	if c.hc == nil {
+		c.hc = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if c.share == 0 {
+		c.share = 0.5
+	}
+	if c.share < 0 || c.share > 1 {
+		return nil, fmt.Errorf("API share %v is outside (0, 1]", c.share)
+	}
+	switch {
+	case c.retries == 0:
+		c.retries = 4
+	case c.retries < 0:
+		c.retries = 0
+	}
+	if c.timeout == 0 {
+		c.timeout = 60 * time.Second
+	}
+	if c.sleep == nil {
+		c.sleep = sleepContext
+	}
+	if c.log == nil {
+		c.log = io.Discard
+	}
+	return c, nil
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// backoff is exponential with full jitter in its upper half: 0.5–1 s, 1–2 s, … capped at 30 s.
+func backoff(attempt int) time.Duration {
+	d := min(time.Second<<attempt, 30*time.Second)
+	return d/2 + rand.N(d/2+1)
+}
+
+func (c *client) dataPath(format string, args ...any) string {
+	return "/services/data/" + c.version + fmt.Sprintf(format, args...)
+}
+
+// do sends one API request and returns the status and body of a 2xx
+// response. Timeouts, dropped connections and 5xx are retried with backoff;
+// a 401 logs in again once if the credentials allow it; a 403
+// REQUEST_LIMIT_EXCEEDED, a second 401 or the API share returns a
+// *StopError; other statuses an *APIError. When secret is set the response
+// body is never read into memory or an error beyond its errorCode: the
+// password endpoint answers with a new password.
+func (c *client) do(ctx context.Context, method, path string, body []byte, secret bool) (int, []byte, error) {
+	if !c.loggedIn {
+		if err := c.login(ctx); err != nil {
+			return 0, nil, err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		if c.limit > 0 && float64(c.used+1) > c.share*float64(c.limit) {
+			return 0, nil, &StopError{Code: "API_SHARE_LIMIT", Message: fmt.Sprintf(
+				"the org has used %d of its %d daily API requests and --max-api-share is %g", c.used, c.limit, c.share)}
+		}
+		status, respBody, err := c.send(ctx, method, path, body, secret)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return 0, nil, ctx.Err()
+		case err != nil:
+			// A timeout or a dropped connection: retried below.
+		case status >= 500:
+			err = apiError(status, respBody, secret)
+		case status == http.StatusUnauthorized:
+			if c.creds.renewable() && !c.reauthed {
+				fmt.Fprintf(c.log, "the org rejected the token (HTTP 401); logging in again\n")
+				c.reauthed = true
+				if err := c.login(ctx); err != nil {
+					return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: err.Error()}
+				}
+				attempt--
+				continue
+			}
+			return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: "the org rejected the access token and it cannot be renewed: get a new one"}
+		case status == http.StatusForbidden:
+			if e := apiError(status, respBody, secret); e.Code == "REQUEST_LIMIT_EXCEEDED" {
+				return 0, nil, &StopError{Code: e.Code, Message: "the org's API request limit is exhausted: run again later to resume"}
+			}
+			return 0, nil, apiError(status, respBody, secret)
+		case status < 200 || status > 299:
+			return 0, nil, apiError(status, respBody, secret)
+		default:
+			return status, respBody, nil
+		}
+		if attempt >= c.retries {
+			var ae *APIError
+			if errors.As(err, &ae) {
+				return 0, nil, ae
+			}
+			return 0, nil, &APIError{Code: noResponseCode, Message: fmt.Sprintf("%s %s: no response after %d attempts: %v", method, pathOnly(path), attempt+1, err)}
+		}
+		d := backoff(attempt)
+		fmt.Fprintf(c.log, "%s %s: %v; retrying in %s\n", method, pathOnly(path), err, d.Round(time.Millisecond))
+		if err := c.sleep(ctx, d); err != nil {
+			return 0, nil, err
+		}
+	}
+}
+
+func (c *client) login(ctx context.Context) error {
+	sess, err := c.creds.login(ctx, c.hc)
+	if err != nil {
+		return err
+	}
+	c.sess, c.loggedIn = sess, true
+	return nil
+}
+
+// send makes one attempt within the per-attempt timeout.
+func (c *client) send(ctx context.Context, method, path string, body []byte, secret bool) (int, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	u := c.sess.instance.Scheme + "://" + c.sess.instance.Host + path
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.sess.token.Reveal())
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	c.readLimitInfo(resp.Header.Get("Sforce-Limit-Info"))
+	var b []byte
+	if secret && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		// A successful password reset carries the new password: drain it unread.
+		_, err = io.Copy(io.Discard, resp.Body)
+	} else {
+		b, err = io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return resp.StatusCode, b, nil
+}
+
+// readLimitInfo reads "api-usage=10018/100000" from Sforce-Limit-Info.
+func (c *client) readLimitInfo(h string) {
+	for _, part := range strings.Split(h, ",") {
+		v, ok := strings.CutPrefix(strings.TrimSpace(part), "api-usage=")
+		if !ok {
+			continue
+		}
+		usedS, limitS, ok := strings.Cut(v, "/")
+		used, err1 := strconv.Atoi(usedS)
+		limit, err2 := strconv.Atoi(limitS)
+		if ok && err1 == nil && err2 == nil && used >= 0 && limit > 0 {
+			c.used, c.limit = used, limit
+		}
+	}
+}
+
+var errorCodePattern = regexp.MustCompile(`^[A-Z_]{1,64}$`)
+
+// apiError reads a top-level error body ([{"message":…,"errorCode":…}]). For
+// secret endpoints only a well-formed errorCode is kept.
+func apiError(status int, body []byte, secret bool) *APIError {
+	type item struct {
+		Message   string `json:"message"`
+		ErrorCode string `json:"errorCode"`
+	}
+	var items []item
+	if json.Unmarshal(body, &items) != nil {
+		var one item
+		if json.Unmarshal(body, &one) == nil {
+			items = []item{one}
+		}
+	}
+	e := &APIError{Status: status}
+	if len(items) > 0 {
+		if errorCodePattern.MatchString(items[0].ErrorCode) {
+			e.Code = items[0].ErrorCode
+		}
+		if !secret {
+			e.Message = truncate(items[0].Message, 200)
+		}
+	}
+	return e
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func pathOnly(p string) string {
+	before, _, _ := strings.Cut(p, "?")
+	return before
+}
+
+// query runs a SOQL query and calls each for every record, following
+// nextRecordsUrl until the result is done.
+func (c *client) query(ctx context.Context, soql string, each func(json.RawMessage) error) error {
+	path := c.dataPath("/query?q=%s", url.QueryEscape(soql))
+	for page := 0; ; page++ {
+		_, body, err := c.do(ctx, http.MethodGet, path, nil, false)
+		if err != nil {
+			return err
+		}
+		var res struct {
+			Done           bool              `json:"done"`
+			NextRecordsURL string            `json:"nextRecordsUrl"`
+			Records        []json.RawMessage `json:"records"`
+		}
+		if err := json.Unmarshal(body, &res); err != nil {
+			return fmt.Errorf("reading the query result: %w", err)
+		}
+		for _, r := range res.Records {
+			if err := each(r); err != nil {
+				return err
+			}
+		}
+		if res.Done || res.NextRecordsURL == "" {
+			return nil
+		}
+		// The next page must stay on this org's REST API: the token goes with it.
+		if !strings.HasPrefix(res.NextRecordsURL, "/services/data/") || page > 100000 {
+			return fmt.Errorf("reading the query result: unexpected nextRecordsUrl %q", res.NextRecordsURL)
+		}
+		path = res.NextRecordsURL
+	}
+}
+
+// queryIDs runs a SOQL query whose records carry Id and returns the Ids.
+func (c *client) queryIDs(ctx context.Context, soql string) ([]string, error) {
+	var ids []string
+	err := c.query(ctx, soql, func(raw json.RawMessage) error {
+		var rec struct{ Id string }
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return fmt.Errorf("reading a query record: %w", err)
+		}
+		id, err := NormalizeID(rec.Id)
+		if err != nil {
+			return fmt.Errorf("reading a query record: %w", err)
+		}
+		ids = append(ids, id)
+		return nil
+	})
+	return ids, err
+}

@@ -1,0 +1,142 @@
+package apply
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+
+// sid and uid make distinct valid 18-character Ids; the mixed case makes
+// their suffixes differ from "AAA".
+func sid(i int) string { return mustID(fmt.Sprintf("0AkXy%010d", i)) }
+func uid(i int) string { return mustID(fmt.Sprintf("005Qz%010d", i)) }
+func lid(i int) string { return mustID(fmt.Sprintf("060Lg%010d", i)) }
+
+func mustID(s string) string {
+	id, err := NormalizeID(s)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
+type listRow struct {
+	session, user, username, approve string
+}
+
+// rows makes n rows for sessions 0..n-1, spread over five users.
+func rows(n int) []listRow {
+	var out []listRow
+	for i := 0; i < n; i++ {
+		out = append(out, listRow{session: sid(i), user: uid(i % 5), username: fmt.Sprintf("user%d@example.com", i%5)})
+	}
+	return out
+}
+
+func listCSV(rs []listRow) string {
+	var b strings.Builder
+	b.WriteString(strings.Join(RemovalsHeader, ",") + "\n")
+	for _, r := range rs {
+		fmt.Fprintf(&b, "%s,%s,%s,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel;new_country,high,\"travel, 900 km/h\",%s\n",
+			r.session, r.user, r.username, r.approve)
+	}
+	return b.String()
+}
+
+// fixture is a removal list in a temporary folder and a fake org that holds
+// its sessions.
+type fixture struct {
+	t    *testing.T
+	dir  string
+	list string
+	org  *fakeOrg
+	rows []listRow
+}
+
+func newFixture(t *testing.T, rs []listRow) *fixture {
+	t.Helper()
+	f := &fixture{t: t, dir: t.TempDir(), org: newFakeOrg(t), rows: rs}
+	f.list = filepath.Join(f.dir, "removals.csv")
+	mustWrite(t, f.list, listCSV(rs))
+	for _, r := range rs {
+		f.org.addSession(r.session, r.user, false)
+	}
+	return f
+}
+
+func mustWrite(tb testing.TB, path, content string) {
+	tb.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func mustRead(tb testing.TB, path string) string {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+// approve approves the list at t0 and lets the fake org accept deletes of
+// the approved sessions other than those in except.
+func (f *fixture) approve(only []string, except ...string) Approval {
+	f.t.Helper()
+	a, err := Approve(ApproveOptions{Removals: f.list, By: "alice", Only: only, Now: t0})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.org.mu.Lock()
+	defer f.org.mu.Unlock()
+	for _, s := range a.Sessions {
+		f.org.mayDelete[s.SessionID] = true
+	}
+	for _, id := range except {
+		delete(f.org.mayDelete, id)
+	}
+	return a
+}
+
+func (f *fixture) options(execute bool) Options {
+	return Options{Removals: f.list, Execute: execute, Now: func() time.Time { return t0.Add(time.Hour) },
+		Org: f.org.orgOptions(f.org.accessToken())}
+}
+
+// checkEndedOnce fails unless every given session was deleted exactly once
+// and is gone from the org.
+func (f *fixture) checkEndedOnce(ids []string) {
+	f.t.Helper()
+	f.org.mu.Lock()
+	defer f.org.mu.Unlock()
+	for _, id := range ids {
+		if n := f.org.deleted[id]; n != 1 {
+			f.t.Errorf("session %s deleted %d times, want 1", id, n)
+		}
+		if _, ok := f.org.sessions[id]; ok {
+			f.t.Errorf("session %s still in the org", id)
+		}
+	}
+}
+
+func sessionIDs(a Approval) []string {
+	var ids []string
+	for _, s := range a.Sessions {
+		ids = append(ids, s.SessionID)
+	}
+	return ids
+}
+
+func outcomes(results []Result) map[string]int {
+	m := map[string]int{}
+	for _, r := range results {
+		m[r.Outcome+"/"+r.ErrorCode]++
+	}
+	return m
+}

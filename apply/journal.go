@@ -1,0 +1,268 @@
+package apply
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Record is one line of the journal, a JSON object. Kinds:
+//
+//	run     an executing apply started: pid, approval (the approval's rows_sha256), approved_by
+//	intent  a write request is about to be sent: seq, op, user_id, ids
+//	result  what the org answered for the intent with the same run and seq: results, one per id
+//	skip    ids a guard rail kept from being sent in this run: results with outcome skipped
+//	stop    the run stopped early: code, message
+//
+// Ops are delete_sessions (ids are AuthSession Ids), freeze_user (ids are
+// UserLogin Ids) and reset_password (ids holds the User Id).
+type Record struct {
+	Time       time.Time    `json:"time"`
+	Kind       string       `json:"kind"`
+	Run        string       `json:"run"`
+	Seq        int          `json:"seq,omitempty"`
+	Op         string       `json:"op,omitempty"`
+	UserID     string       `json:"user_id,omitempty"`
+	IDs        []string     `json:"ids,omitempty"`
+	Results    []ItemResult `json:"results,omitempty"`
+	PID        int          `json:"pid,omitempty"`
+	Approval   string       `json:"approval,omitempty"`
+	ApprovedBy string       `json:"approved_by,omitempty"`
+	Code       string       `json:"code,omitempty"`
+	Message    string       `json:"message,omitempty"`
+}
+
+// ItemResult is the outcome for one id.
+type ItemResult struct {
+	ID         string `json:"id"`
+	Outcome    string `json:"outcome"` // removed, already_ended, failed, skipped; done or failed for containment steps
+	HTTPStatus int    `json:"http_status,omitempty"`
+	ErrorCode  string `json:"error_code,omitempty"`
+}
+
+// Outcomes of a session.
+const (
+	OutcomeRemoved      = "removed"
+	OutcomeAlreadyEnded = "already_ended"
+	OutcomeFailed       = "failed"
+	OutcomeSkipped      = "skipped"
+	outcomeDone         = "done" // a containment step succeeded
+)
+
+const (
+	opDeleteSessions = "delete_sessions"
+	opFreezeUser     = "freeze_user"
+	opResetPassword  = "reset_password"
+)
+
+var knownKinds = map[string]bool{"run": true, "intent": true, "result": true, "skip": true, "stop": true}
+
+// ReadJournal reads journal records from r; name is used in errors, which
+// give the line. A last line without its newline is a record torn by a crash
+// while it was written; it was never acknowledged, so it is ignored.
+func ReadJournal(r io.Reader, name string) ([]Record, error) {
+	br := bufio.NewReader(r)
+	var recs []Record
+	for line := 1; ; line++ {
+		b, err := br.ReadBytes('\n')
+		if err == io.EOF {
+			return recs, nil // b, if any, is a torn record
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		var rec Record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", name, line, err)
+		}
+		if err := rec.validate(); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", name, line, err)
+		}
+		recs = append(recs, rec)
+	}
+}
+
+func (r Record) validate() error {
+	if !knownKinds[r.Kind] {
+		return fmt.Errorf("unknown kind %q", r.Kind)
+	}
+	if r.Run == "" {
+		return fmt.Errorf("%s record without a run", r.Kind)
+	}
+	check := func(field, id string) error {
+		if n, err := NormalizeID(id); err != nil || n != id {
+			return fmt.Errorf("field %s: %q is not an 18-character Id", field, id)
+		}
+		return nil
+	}
+	if r.UserID != "" {
+		if err := check("user_id", r.UserID); err != nil {
+			return err
+		}
+	}
+	for _, id := range r.IDs {
+		if err := check("ids", id); err != nil {
+			return err
+		}
+	}
+	for _, it := range r.Results {
+		if err := check("results.id", it.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// journal appends records to the journal file, syncing each to disk before
+// append returns: a record on disk is a fact a later run may rely on.
+type journal struct {
+	f    *os.File
+	name string
+	now  func() time.Time
+	run  string
+}
+
+// openJournal opens (creating) the journal at path, reads what it holds and
+// cuts off a torn last record so the next append starts on a line of its own.
+func openJournal(path string) (*os.File, []Record, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the journal: %w", err)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("reading the journal: %w", err)
+	}
+	recs, err := ReadJournal(bytes.NewReader(b), path)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if keep := int64(bytes.LastIndexByte(b, '\n') + 1); keep != int64(len(b)) {
+		if err := f.Truncate(keep); err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("cutting a torn record off the journal: %w", err)
+		}
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("opening the journal: %w", err)
+	}
+	return f, recs, nil
+}
+
+// readJournalFile reads the journal at path; a missing journal is empty.
+func readJournalFile(path string) ([]Record, error) {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the journal: %w", err)
+	}
+	return ReadJournal(bytes.NewReader(b), path)
+}
+
+// append stamps rec with the time and the run, writes it and syncs it, and
+// returns it as written.
+func (j *journal) append(rec Record) (Record, error) {
+	rec.Time = j.now().UTC()
+	rec.Run = j.run
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return rec, fmt.Errorf("writing the journal: %w", err)
+	}
+	if _, err := j.f.Write(append(b, '\n')); err != nil {
+		return rec, fmt.Errorf("writing the journal: %w", err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return rec, fmt.Errorf("syncing the journal: %w", err)
+	}
+	return rec, nil
+}
+
+// journalState is what the journal says has happened.
+type journalState struct {
+	// ended holds the first removed or already_ended result of each session:
+	// such a session is never sent again.
+	ended map[string]timedResult
+	// latest holds the latest result of each session.
+	latest map[string]timedResult
+	// unacked holds sessions sent in a request whose result never came.
+	unacked map[string]bool
+	// stepsDone holds "op user_id" of the containment steps that succeeded.
+	stepsDone map[string]bool
+	// byApproval lists, per approval rows_sha256, the sessions its runs sent
+	// or skipped, in journal order: the approved ones and those found by containment.
+	byApproval map[string][]string
+	// userOf maps a session to the user whose containment found it.
+	userOf map[string]string
+}
+
+type timedResult struct {
+	ItemResult
+	Time time.Time
+}
+
+func replay(recs []Record) *journalState {
+	s := &journalState{ended: map[string]timedResult{}, latest: map[string]timedResult{}, unacked: map[string]bool{},
+		stepsDone: map[string]bool{}, byApproval: map[string][]string{}, userOf: map[string]string{}}
+	approvalOf := map[string]string{} // run → approval
+	seen := map[string]map[string]bool{}
+	note := func(run, id string) {
+		a := approvalOf[run]
+		if seen[a] == nil {
+			seen[a] = map[string]bool{}
+		}
+		if !seen[a][id] {
+			seen[a][id] = true
+			s.byApproval[a] = append(s.byApproval[a], id)
+		}
+	}
+	for _, r := range recs {
+		switch r.Kind {
+		case "run":
+			approvalOf[r.Run] = r.Approval
+		case "intent":
+			if r.Op != opDeleteSessions {
+				continue
+			}
+			for _, id := range r.IDs {
+				note(r.Run, id)
+				if r.UserID != "" {
+					s.userOf[id] = r.UserID
+				}
+				if _, ok := s.ended[id]; !ok {
+					s.unacked[id] = true
+				}
+			}
+		case "result", "skip":
+			for _, it := range r.Results {
+				tr := timedResult{it, r.Time}
+				if r.Op == opFreezeUser || r.Op == opResetPassword {
+					if it.Outcome == outcomeDone {
+						s.stepsDone[r.Op+" "+r.UserID] = true
+					}
+					continue
+				}
+				note(r.Run, it.ID)
+				if r.Kind == "result" {
+					delete(s.unacked, it.ID)
+				}
+				s.latest[it.ID] = tr
+				if _, ok := s.ended[it.ID]; !ok && (it.Outcome == OutcomeRemoved || it.Outcome == OutcomeAlreadyEnded) {
+					s.ended[it.ID] = tr
+				}
+			}
+		}
+	}
+	return s
+}

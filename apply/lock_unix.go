@@ -1,0 +1,43 @@
+//go:build unix
+
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// lockList takes an exclusive flock on the lock file beside the removal list
+// and writes this process's PID into it. The kernel drops the lock when the
+// process dies, even by kill -9, so a stale file never blocks a later run.
+// When another process holds the lock it returns a RefusalError naming it.
+func lockList(removals string) (unlock func(), err error) {
+	path := LockPath(removals)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening the lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		b, _ := os.ReadFile(path)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			holder := "another process"
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				holder = "process " + strconv.Itoa(pid)
+			}
+			return nil, refuse("%s is applying %s now (it holds %s): wait for it to finish", holder, removals, path)
+		}
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return func() {
+		f.Truncate(0)
+		f.Close() // closing the descriptor releases the flock
+	}, nil
+}

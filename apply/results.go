@@ -1,0 +1,128 @@
+package apply
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+)
+
+// ResultsHeader is the header of apply-results.csv.
+var ResultsHeader = []string{"session_id", "user_id", "outcome", "http_status", "error_code", "time"}
+
+// buildResults lists every approved session, then every session the
+// approval's runs found by containment, each with its outcome from the
+// journal: the first removed or already_ended if there is one, else the
+// latest, else failed NO_RESPONSE if it was sent without an answer, else
+// skipped NOT_ATTEMPTED.
+func buildResults(a Approval, s *journalState, now time.Time) []Result {
+	var out []Result
+	seen := map[string]bool{}
+	add := func(id, userID string) {
+		if seen[id] {
+			return
+		}
+		seen[id] = true
+		res := Result{SessionID: id, UserID: userID, Outcome: OutcomeSkipped, ErrorCode: SkipNotAttempted, Time: now.UTC()}
+		tr, ok := s.ended[id]
+		if !ok {
+			tr, ok = s.latest[id]
+		}
+		switch {
+		case ok:
+			res.Outcome, res.HTTPStatus, res.ErrorCode, res.Time = tr.Outcome, tr.HTTPStatus, tr.ErrorCode, tr.Time
+		case s.unacked[id]:
+			res.Outcome, res.ErrorCode = OutcomeFailed, noResponseCode
+		}
+		out = append(out, res)
+	}
+	for _, as := range a.Sessions {
+		add(as.SessionID, as.UserID)
+	}
+	for _, id := range s.byApproval[a.RowsSHA256] {
+		add(id, s.userOf[id])
+	}
+	return out
+}
+
+// writeResults writes apply-results.csv in place of the previous one.
+func writeResults(path string, results []Result) error {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(ResultsHeader)
+	for _, r := range results {
+		status := ""
+		if r.HTTPStatus != 0 {
+			status = strconv.Itoa(r.HTTPStatus)
+		}
+		w.Write([]string{r.SessionID, r.UserID, r.Outcome, status, r.ErrorCode, r.Time.UTC().Format(time.RFC3339)})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("writing the results: %w", err)
+	}
+	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("writing the results: %w", err)
+	}
+	return nil
+}
+
+// WritePlan writes the plan as a table: one line per row of the list.
+func (r Report) WritePlan(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SESSION\tUSER\tUSERNAME\tACTION\tREASON")
+	for _, e := range r.Plan {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Row.SessionID, e.Row.UserID, e.Row.Username, e.Action, e.Reason)
+	}
+	tw.Flush()
+	counts := map[string]int{}
+	for _, e := range r.Plan {
+		counts[e.Action]++
+	}
+	fmt.Fprintf(w, "\n%d rows: %d to remove, %d to remove and contain their user, %d skipped.\n",
+		len(r.Plan), counts["remove"], counts["contain"], counts["skip"])
+	if r.Approval != nil {
+		fmt.Fprintf(w, "Approved by %s at %s, expires %s.\n", r.Approval.ApprovedBy,
+			r.Approval.ApprovedAt.Format(time.RFC3339), r.Approval.ExpiresAt.Format(time.RFC3339))
+	}
+	if r.Refusal != "" {
+		fmt.Fprintf(w, "--execute would refuse: %s.\n", r.Refusal)
+	}
+	if r.Note != "" {
+		fmt.Fprintf(w, "Note: %s.\n", r.Note)
+	}
+}
+
+// WriteSummary writes what an executing run did.
+func (r Report) WriteSummary(w io.Writer) {
+	counts := map[string]int{}
+	for _, res := range r.Results {
+		counts[res.Outcome]++
+	}
+	fmt.Fprintf(w, "%d sessions: %d removed, %d already ended, %d failed, %d skipped.\n", len(r.Results),
+		counts[OutcomeRemoved], counts[OutcomeAlreadyEnded], counts[OutcomeFailed], counts[OutcomeSkipped])
+	if r.Resent > 0 {
+		fmt.Fprintf(w, "%d sessions sent by an interrupted run without an answer were sent again.\n", r.Resent)
+	}
+	for _, s := range r.Contain {
+		fmt.Fprintf(w, "contain %s: %s %s", s.UserID, s.Step, s.Outcome)
+		if s.Detail != "" {
+			fmt.Fprintf(w, " (%s)", s.Detail)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, res := range r.Results {
+		if res.Outcome == OutcomeFailed {
+			fmt.Fprintf(w, "failed: %s HTTP %d %s\n", res.SessionID, res.HTTPStatus, res.ErrorCode)
+		}
+	}
+	if r.Stopped != nil {
+		fmt.Fprintf(w, "Stopped early: %s: %s. Run the same command again to resume.\n", r.Stopped.Code, r.Stopped.Message)
+	}
+	if r.ResultsPath != "" {
+		fmt.Fprintf(w, "Results: %s\n", r.ResultsPath)
+	}
+}

@@ -1,0 +1,616 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultMax is how many sessions one run may end unless told otherwise.
+const DefaultMax = 500
+
+// collectionLimit is the most ids one sObject Collections request may carry.
+const collectionLimit = 200
+
+// Skip codes, recorded as the error_code of a skipped session.
+const (
+	SkipCurrentSession = "CURRENT_SESSION" // the caller's own session family
+	SkipProtectedUser  = "PROTECTED_USER"  // the policy protects the user
+	SkipNotAttempted   = "NOT_ATTEMPTED"   // the run ended before it; a later run resumes
+)
+
+// alreadyEnded are the per-item codes that mean the session no longer exists.
+var alreadyEnded = map[string]bool{"ENTITY_IS_DELETED": true, "NOT_FOUND": true, "INVALID_CROSS_REFERENCE_KEY": true}
+
+// Options say what Run does.
+type Options struct {
+	Removals  string           // the removal list; the approval, journal, lock and results sit beside it
+	Execute   bool             // change the org; without it Run only plans and sends no write
+	Max       int              // refuse a run that would end more approved sessions than this; 0 means DefaultMax
+	Contain   bool             // contain the users of rows approved with "contain"
+	Protected []string         // usernames (case-insensitive) or User Ids never touched
+	Now       func() time.Time // nil means time.Now
+	Org       OrgOptions       // a dry run without credentials plans without asking the org
+}
+
+// PlanEntry is one row of the removal list and what the run does with it.
+type PlanEntry struct {
+	Row    Row
+	Action string // "remove", "contain" (remove and contain the user) or "skip"
+	Reason string // why a row is skipped
+}
+
+// ContainStep is one containment step for one user.
+type ContainStep struct {
+	UserID  string
+	Step    string // freeze_user, reset_password, end_sessions
+	Outcome string // done, failed, skipped
+	Detail  string // an error code, or how many sessions were found
+}
+
+// Result is a session's outcome, as apply-results.csv holds it.
+type Result struct {
+	SessionID  string
+	UserID     string
+	Outcome    string // removed, already_ended, failed, skipped
+	HTTPStatus int
+	ErrorCode  string
+	Time       time.Time
+}
+
+// Report is what a run planned and did.
+type Report struct {
+	Execute  bool
+	Approval *Approval // nil when there is none or it could not be read
+	// Refusal says why an executing run would refuse; a dry run reports it
+	// here instead of returning it.
+	Refusal string
+	Note    string // a remark on the plan, e.g. that the org was not asked
+	Plan    []PlanEntry
+	Contain []ContainStep
+	// Results holds, after an executing run, every session of the approval
+	// with its latest outcome from the journal, including earlier runs'.
+	Results     []Result
+	ResultsPath string
+	Resent      int        // sessions sent before without an answer, sent again
+	Stopped     *StopError // why the run stopped early, if it did
+}
+
+// Complete reports whether an executing run handled everything: each
+// session removed, already ended or skipped by a guard rail, and each
+// containment step done.
+func (r Report) Complete() bool {
+	if !r.Execute || r.Stopped != nil {
+		return false
+	}
+	for _, res := range r.Results {
+		switch {
+		case res.Outcome == OutcomeRemoved, res.Outcome == OutcomeAlreadyEnded:
+		case res.Outcome == OutcomeSkipped && (res.ErrorCode == SkipCurrentSession || res.ErrorCode == SkipProtectedUser):
+		default:
+			return false
+		}
+	}
+	for _, s := range r.Contain {
+		if s.Outcome == OutcomeFailed {
+			return false
+		}
+	}
+	return true
+}
+
+// Run plans the approved removals of opts.Removals and, with opts.Execute,
+// carries them out exactly once.
+//
+// An executing run holds the lock beside the list, and returns a
+// *RefusalError, having sent nothing, when there is no valid unexpired
+// approval for the list as it is now or when more than opts.Max approved
+// sessions remain. It never sends a session that is not approved, belongs to
+// a protected user, is in the caller's own session family or that the
+// journal records as ended. Every write is journalled before it is sent and
+// its answer after; a run killed at any point is resumed by running it
+// again. A *StopError (limit, API share, rejected token) ends the run with
+// the report and results file written; other errors are returned as such.
+func Run(ctx context.Context, opts Options) (Report, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Max == 0 {
+		opts.Max = DefaultMax
+	}
+	if opts.Max < 0 {
+		return Report{}, fmt.Errorf("max %d is negative", opts.Max)
+	}
+	rep := Report{Execute: opts.Execute}
+	if opts.Execute {
+		unlock, err := lockList(opts.Removals)
+		if err != nil {
+			return rep, err
+		}
+		defer unlock()
+	}
+
+	list, err := os.ReadFile(opts.Removals)
+	if err != nil {
+		return rep, fmt.Errorf("reading the removal list: %w", err)
+	}
+	rows, err := DecodeRemovals(strings.NewReader(string(list)), opts.Removals)
+	if err != nil {
+		return rep, err
+	}
+	approved := map[string]ApprovedSession{}
+	approval, err := ReadApproval(opts.Removals)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		err = refuse("%s has no approval: review it, then run sessionaudit approve --removals %s --by NAME", opts.Removals, opts.Removals)
+	case err != nil:
+		err = refuse("%v: approve the list again", err)
+	default:
+		rep.Approval = &approval
+		if err = checkApproval(opts.Removals, approval, list, rows, opts.Now()); err == nil {
+			for _, s := range approval.Sessions {
+				approved[s.SessionID] = s
+			}
+		}
+	}
+	if err != nil {
+		if opts.Execute {
+			return rep, err
+		}
+		rep.Refusal = err.(*RefusalError).Reason
+	}
+
+	recs, err := readJournalFile(JournalPath(opts.Removals))
+	if err != nil {
+		return rep, err
+	}
+	state := replay(recs)
+	protected := newProtectedSet(opts.Protected)
+
+	var toSend []string
+	for _, row := range rows {
+		e := PlanEntry{Row: row, Action: "skip"}
+		a, ok := approved[row.SessionID]
+		switch {
+		case !ok:
+			e.Reason = "not approved"
+		case protected.has(row.UserID, row.Username):
+			e.Reason = "protected user"
+		default:
+			if a.Contain && opts.Contain {
+				e.Action = "contain"
+			} else {
+				e.Action = "remove"
+			}
+			if ended, ok := state.ended[row.SessionID]; ok {
+				e.Action, e.Reason = "skip", "ended in an earlier run ("+ended.Outcome+")"
+			} else {
+				toSend = append(toSend, row.SessionID)
+			}
+		}
+		rep.Plan = append(rep.Plan, e)
+	}
+	if len(toSend) > opts.Max {
+		err := refuse("%d approved sessions remain, more than --max %d: raise --max or approve fewer (a batch is never truncated)", len(toSend), opts.Max)
+		if opts.Execute {
+			return rep, err
+		}
+		if rep.Refusal == "" {
+			rep.Refusal = err.(*RefusalError).Reason
+		}
+	}
+
+	if opts.Org.Credentials == nil {
+		if opts.Execute {
+			return rep, ErrNoCredentials
+		}
+		rep.Note = "no credentials in the environment, so the caller's own sessions were not looked up"
+		return rep, nil
+	}
+	c, err := newClient(opts.Org)
+	if err != nil {
+		return rep, err
+	}
+	current, currentUsers, curErr := currentSessions(ctx, c)
+	var stop *StopError
+	if curErr != nil && (!opts.Execute || !errors.As(curErr, &stop)) {
+		return rep, fmt.Errorf("looking up the caller's own sessions: %w", curErr)
+	}
+	for i, e := range rep.Plan {
+		if e.Action != "skip" && current[e.Row.SessionID] {
+			rep.Plan[i].Action, rep.Plan[i].Reason = "skip", "the caller's own session"
+		}
+	}
+	if !opts.Execute {
+		return rep, nil
+	}
+
+	f, recs, err := openJournal(JournalPath(opts.Removals))
+	if err != nil {
+		return rep, err
+	}
+	defer f.Close()
+	r := &runner{c: c, state: replay(recs), recs: recs, current: current, currentUsers: currentUsers, protected: protected, rep: &rep,
+		j: &journal{f: f, name: JournalPath(opts.Removals), now: opts.Now, run: runID(opts.Now())}}
+	runErr := r.execute(ctx, approval, rep.Plan, curErr)
+	if errors.As(runErr, &stop) {
+		rep.Stopped, runErr = stop, nil
+	}
+	rep.Results = buildResults(approval, replay(r.recs), opts.Now())
+	rep.ResultsPath = ResultsPath(opts.Removals)
+	if err := writeResults(rep.ResultsPath, rep.Results); err != nil {
+		return rep, errors.Join(runErr, err)
+	}
+	return rep, runErr
+}
+
+func runID(t time.Time) string {
+	return t.UTC().Format("20060102T150405Z") + "-" + strconv.Itoa(os.Getpid())
+}
+
+// currentSessions returns the caller's own session family and its users.
+func currentSessions(ctx context.Context, c *client) (map[string]bool, map[string]bool, error) {
+	sessions, users := map[string]bool{}, map[string]bool{}
+	err := c.query(ctx, "SELECT Id, UsersId FROM AuthSession WHERE IsCurrent = true", func(raw json.RawMessage) error {
+		var rec struct{ Id, UsersId string }
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return err
+		}
+		id, err := NormalizeID(rec.Id)
+		if err != nil {
+			return err
+		}
+		sessions[id] = true
+		if u, err := NormalizeID(rec.UsersId); err == nil {
+			users[u] = true
+		}
+		return nil
+	})
+	return sessions, users, err
+}
+
+type protectedSet struct{ ids, names map[string]bool }
+
+func newProtectedSet(list []string) protectedSet {
+	p := protectedSet{ids: map[string]bool{}, names: map[string]bool{}}
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if id, err := NormalizeID(s); err == nil {
+			p.ids[id] = true
+		}
+		p.names[strings.ToLower(s)] = true
+	}
+	return p
+}
+
+func (p protectedSet) has(userID, username string) bool {
+	return p.ids[userID] || (username != "" && p.names[strings.ToLower(username)])
+}
+
+// runner carries out one executing run.
+type runner struct {
+	c            *client
+	j            *journal
+	recs         []Record // the journal as it now is, this run's records included
+	state        *journalState
+	current      map[string]bool
+	currentUsers map[string]bool
+	protected    protectedSet
+	rep          *Report
+	seq          int
+}
+
+func (r *runner) write(rec Record) error {
+	rec, err := r.j.append(rec)
+	if err != nil {
+		return err
+	}
+	r.recs = append(r.recs, rec)
+	return nil
+}
+
+type batch struct {
+	userID string // set for sessions found by containing this user
+	ids    []string
+}
+
+// execute carries out the plan; beforeErr is a stop that came before the
+// run could start (while looking up the caller's sessions), journalled so
+// the results say why nothing was sent.
+func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, beforeErr error) error {
+	if err := r.write(Record{Kind: "run", PID: os.Getpid(), Approval: a.RowsSHA256, ApprovedBy: a.ApprovedBy}); err != nil {
+		return err
+	}
+	var skipped []ItemResult
+	var remove []string
+	var containUsers []string
+	for _, e := range plan {
+		switch {
+		case e.Reason == "protected user":
+			skipped = append(skipped, ItemResult{ID: e.Row.SessionID, Outcome: OutcomeSkipped, ErrorCode: SkipProtectedUser})
+		case e.Reason == "the caller's own session":
+			skipped = append(skipped, ItemResult{ID: e.Row.SessionID, Outcome: OutcomeSkipped, ErrorCode: SkipCurrentSession})
+		case e.Action == "remove", e.Action == "contain":
+			remove = append(remove, e.Row.SessionID)
+			if e.Action == "contain" && !slices.Contains(containUsers, e.Row.UserID) {
+				containUsers = append(containUsers, e.Row.UserID)
+			}
+		}
+	}
+	if len(skipped) > 0 {
+		if err := r.write(Record{Kind: "skip", Op: opDeleteSessions, Results: skipped}); err != nil {
+			return err
+		}
+	}
+	batches := []batch{{ids: remove}}
+	if beforeErr != nil {
+		return r.stop(beforeErr, batches)
+	}
+	queued := map[string]bool{}
+	for _, id := range remove {
+		queued[id] = true
+	}
+	// Contain first: a frozen user with a new password cannot log in again
+	// between the end of one session and the next.
+	for _, u := range containUsers {
+		ids, err := r.contain(ctx, u)
+		if err != nil {
+			return r.stop(err, batches)
+		}
+		var extra []string
+		for _, id := range ids {
+			if !queued[id] {
+				queued[id] = true
+				extra = append(extra, id)
+			}
+		}
+		batches = append(batches, batch{userID: u, ids: extra})
+	}
+	for i := range batches {
+		for len(batches[i].ids) > 0 {
+			n := min(collectionLimit, len(batches[i].ids))
+			err := r.deleteSessions(ctx, batches[i].userID, batches[i].ids[:n])
+			// Sent ids are answered or in flight: either way no longer left.
+			batches[i].ids = batches[i].ids[n:]
+			if err != nil {
+				return r.stop(err, batches[i:])
+			}
+		}
+	}
+	return nil
+}
+
+// stop journals why the run ends early and which sessions it leaves; a
+// cancelled context (a signal) is journalled the same way, so the results
+// file can say NOT_ATTEMPTED rather than nothing.
+func (r *runner) stop(err error, left []batch) error {
+	code, msg := "ERROR", err.Error()
+	var stop *StopError
+	switch {
+	case errors.As(err, &stop):
+		code, msg = stop.Code, stop.Message
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		code = "CANCELLED"
+	}
+	var items []ItemResult
+	for _, b := range left {
+		for _, id := range b.ids {
+			items = append(items, ItemResult{ID: id, Outcome: OutcomeSkipped, ErrorCode: code})
+		}
+	}
+	// A journal write failing here is secondary to err, which is returned.
+	if len(items) > 0 {
+		r.write(Record{Kind: "skip", Op: opDeleteSessions, Results: items})
+	}
+	r.write(Record{Kind: "stop", Code: code, Message: msg})
+	return err
+}
+
+// deleteSessions ends up to 200 sessions with one sObject Collections
+// request. The intent is on disk before the request leaves and the per-id
+// answer after it returns. If the process dies in between, the next run
+// finds the intent without a result and sends those ids again: deleting a
+// session that has already ended is harmless, and the org answers it with
+// ENTITY_IS_DELETED (or NOT_FOUND), which is recorded as already_ended. Ids
+// whose result is on disk are never sent again.
+func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string) error {
+	for _, id := range ids {
+		if r.state.unacked[id] {
+			r.rep.Resent++
+		}
+	}
+	r.seq++
+	seq := r.seq
+	if err := r.write(Record{Kind: "intent", Seq: seq, Op: opDeleteSessions, UserID: userID, IDs: ids}); err != nil {
+		return err
+	}
+	path := r.c.dataPath("/composite/sobjects?ids=%s&allOrNone=false", strings.Join(ids, ","))
+	status, body, err := r.c.do(ctx, http.MethodDelete, path, nil, false)
+	var results []ItemResult
+	var apiErr *APIError
+	var stop *StopError
+	switch {
+	case errors.As(err, &apiErr):
+		for _, id := range ids {
+			results = append(results, ItemResult{ID: id, Outcome: OutcomeFailed, HTTPStatus: apiErr.Status, ErrorCode: apiErr.Code})
+		}
+	case errors.As(err, &stop):
+		// The org refused the request (or it was never sent): nothing ended.
+		for _, id := range ids {
+			results = append(results, ItemResult{ID: id, Outcome: OutcomeSkipped, ErrorCode: stop.Code})
+		}
+		if werr := r.write(Record{Kind: "result", Seq: seq, Op: opDeleteSessions, UserID: userID, Results: results}); werr != nil {
+			return werr
+		}
+		return err
+	case err != nil:
+		// Cancelled while in flight: the intent stays unanswered.
+		return err
+	default:
+		results = matchItems(ids, status, body)
+	}
+	return r.write(Record{Kind: "result", Seq: seq, Op: opDeleteSessions, UserID: userID, Results: results})
+}
+
+// matchItems pairs a collections response with the ids sent: by id where the
+// item has one, by position where it has not (a failed item may carry a null
+// id). An id left without an answer is failed with NO_RESULT.
+func matchItems(ids []string, status int, body []byte) []ItemResult {
+	type item struct {
+		ID      *string `json:"id"`
+		Success bool    `json:"success"`
+		Errors  []struct {
+			StatusCode string `json:"statusCode"`
+		} `json:"errors"`
+	}
+	var items []item
+	parseErr := json.Unmarshal(body, &items)
+	byID := map[string]item{}
+	for _, it := range items {
+		if it.ID != nil {
+			if id, err := NormalizeID(*it.ID); err == nil {
+				byID[id] = it
+			}
+		}
+	}
+	results := make([]ItemResult, len(ids))
+	for i, id := range ids {
+		it, ok := byID[id]
+		if !ok && parseErr == nil && len(items) == len(ids) && items[i].ID == nil {
+			it, ok = items[i], true
+		}
+		res := ItemResult{ID: id, HTTPStatus: status}
+		switch {
+		case !ok:
+			res.Outcome, res.ErrorCode = OutcomeFailed, "NO_RESULT"
+		case it.Success:
+			res.Outcome = OutcomeRemoved
+		default:
+			res.Outcome, res.ErrorCode = OutcomeFailed, "UNKNOWN_ERROR"
+			if len(it.Errors) > 0 && errorCodePattern.MatchString(it.Errors[0].StatusCode) {
+				res.ErrorCode = it.Errors[0].StatusCode
+			}
+			if alreadyEnded[res.ErrorCode] {
+				res.Outcome = OutcomeAlreadyEnded
+			}
+		}
+		results[i] = res
+	}
+	return results
+}
+
+// contain freezes userID, resets its password and returns its live sessions
+// other than the caller's own, skipping the steps the journal records as
+// done. A failed step is reported and the next one still runs; only a
+// *StopError or a cancelled context ends containment.
+func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
+	step := func(name, outcome, detail string) {
+		r.rep.Contain = append(r.rep.Contain, ContainStep{UserID: userID, Step: name, Outcome: outcome, Detail: detail})
+	}
+	if r.currentUsers[userID] {
+		// Freezing the caller would end this run and lock out its operator.
+		step("contain", OutcomeSkipped, "the caller's own user")
+		return nil, nil
+	}
+	fatal := func(err error) bool {
+		var stop *StopError
+		return errors.As(err, &stop) || ctx.Err() != nil
+	}
+
+	if r.state.stepsDone[opFreezeUser+" "+userID] {
+		step(opFreezeUser, outcomeDone, "in an earlier run")
+	} else {
+		logins, err := r.c.queryIDs(ctx, "SELECT Id FROM UserLogin WHERE UserId = '"+userID+"'")
+		switch {
+		case err != nil && fatal(err):
+			return nil, err
+		case err != nil:
+			step(opFreezeUser, OutcomeFailed, errorCode(err))
+		case len(logins) == 0:
+			step(opFreezeUser, OutcomeFailed, "NO_USER_LOGIN")
+		default:
+			outcome, detail := outcomeDone, ""
+			for _, login := range logins {
+				o, d, err := r.write1(ctx, opFreezeUser, userID, login, http.MethodPatch,
+					r.c.dataPath("/sobjects/UserLogin/%s", login), []byte(`{"IsFrozen":true}`), false)
+				if err != nil {
+					return nil, err
+				}
+				if o != outcomeDone {
+					outcome, detail = o, d
+				}
+			}
+			step(opFreezeUser, outcome, detail)
+		}
+	}
+
+	if r.state.stepsDone[opResetPassword+" "+userID] {
+		step(opResetPassword, outcomeDone, "in an earlier run")
+	} else {
+		// Resetting twice (after a crash between request and answer) only
+		// sends the user a second reset email.
+		o, d, err := r.write1(ctx, opResetPassword, userID, userID, http.MethodDelete,
+			r.c.dataPath("/sobjects/User/%s/password", userID), nil, true)
+		if err != nil {
+			return nil, err
+		}
+		step(opResetPassword, o, d)
+	}
+
+	sessions, err := r.c.queryIDs(ctx, "SELECT Id FROM AuthSession WHERE UsersId = '"+userID+"'")
+	if err != nil {
+		if fatal(err) {
+			return nil, err
+		}
+		step("end_sessions", OutcomeFailed, errorCode(err))
+		return nil, nil
+	}
+	var live []string
+	for _, id := range sessions {
+		if _, ended := r.state.ended[id]; !ended && !r.current[id] {
+			live = append(live, id)
+		}
+	}
+	step("end_sessions", outcomeDone, fmt.Sprintf("%d live sessions found", len(live)))
+	return live, nil
+}
+
+// write1 journals and sends one containment write and returns its outcome
+// (done or failed) and error code; it returns an error only for a stop or
+// a journal failure.
+func (r *runner) write1(ctx context.Context, op, userID, id, method, path string, body []byte, secret bool) (string, string, error) {
+	r.seq++
+	seq := r.seq
+	if err := r.write(Record{Kind: "intent", Seq: seq, Op: op, UserID: userID, IDs: []string{id}}); err != nil {
+		return "", "", err
+	}
+	status, _, err := r.c.do(ctx, method, path, body, secret)
+	res := ItemResult{ID: id, Outcome: outcomeDone, HTTPStatus: status}
+	var apiErr *APIError
+	switch {
+	case errors.As(err, &apiErr):
+		res.Outcome, res.HTTPStatus, res.ErrorCode = OutcomeFailed, apiErr.Status, apiErr.Code
+	case err != nil:
+		return "", "", err
+	}
+	if err := r.write(Record{Kind: "result", Seq: seq, Op: op, UserID: userID, Results: []ItemResult{res}}); err != nil {
+		return "", "", err
+	}
+	return res.Outcome, res.ErrorCode, nil
+}
+
+func errorCode(err error) string {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Code != "" {
+		return apiErr.Code
+	}
+	return "ERROR"
+}

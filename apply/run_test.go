@@ -1,0 +1,367 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestApproveDryRunExecuteVerify(t *testing.T) {
+	f := newFixture(t, rows(450))
+	f.org.pageSize = 150 // verification pages through nextRecordsUrl
+	a := f.approve(nil)
+	if len(a.Sessions) != 450 {
+		t.Fatalf("approved %d sessions, want 450", len(a.Sessions))
+	}
+
+	dry, err := Run(context.Background(), f.options(false))
+	if err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	if n := f.org.writeCount(); n != 0 {
+		t.Fatalf("dry run sent %d write requests, want 0", n)
+	}
+	if dry.Refusal != "" || len(dry.Plan) != 450 || dry.Plan[0].Action != "remove" {
+		t.Fatalf("dry run plan: refusal %q, %d entries, first %q", dry.Refusal, len(dry.Plan), dry.Plan[0].Action)
+	}
+
+	rep, err := Run(context.Background(), f.options(true))
+	if err != nil {
+		t.Fatalf("execute: %v", err)
+	}
+	if !rep.Complete() {
+		t.Errorf("report not complete: %+v", outcomes(rep.Results))
+	}
+	if diff := cmp.Diff(map[string]int{"removed/": 450}, outcomes(rep.Results)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	f.checkEndedOnce(sessionIDs(a))
+	// 450 ids take three collections requests of at most 200.
+	if n := f.org.writeCount(); n != 3 {
+		t.Errorf("sent %d write requests, want 3", n)
+	}
+
+	results := mustRead(t, ResultsPath(f.list))
+	lines := strings.Split(strings.TrimSpace(results), "\n")
+	if lines[0] != "session_id,user_id,outcome,http_status,error_code,time" || len(lines) != 451 {
+		t.Errorf("results file: header %q, %d lines, want 451", lines[0], len(lines))
+	}
+	if want := sid(0) + "," + uid(0) + ",removed,200,,2026-11-26T10:00:00Z"; lines[1] != want {
+		t.Errorf("results line 2 = %q, want %q", lines[1], want)
+	}
+
+	// A second run finds everything done and sends nothing.
+	before := f.org.writeCount()
+	again, err := Run(context.Background(), f.options(true))
+	if err != nil || !again.Complete() || f.org.writeCount() != before {
+		t.Errorf("second run: err %v, complete %v, %d new writes", err, again.Complete(), f.org.writeCount()-before)
+	}
+
+	v, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: f.org.orgOptions(f.org.accessToken())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.AllGone() || v.Checked != 450 || len(v.Gone) != 450 {
+		t.Errorf("verify: checked %d, gone %d, pending %d, not removed %d", v.Checked, len(v.Gone), len(v.Pending), len(v.NotRemoved))
+	}
+}
+
+func TestVerifyReportsPendingAndNotRemoved(t *testing.T) {
+	f := newFixture(t, rows(5))
+	f.approve(nil)
+	f.org.itemErrors[sid(1)] = "INSUFFICIENT_ACCESS"
+	if _, err := Run(context.Background(), f.options(true)); err != nil {
+		t.Fatal(err)
+	}
+	// The org still lists a removed session: revocation lag.
+	f.org.addSession(sid(0), uid(0), false)
+	v, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: f.org.orgOptions(f.org.accessToken())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := [][]string{v.Pending, v.NotRemoved}
+	if diff := cmp.Diff([][]string{{sid(0)}, {sid(1)}}, got); diff != "" || v.AllGone() {
+		t.Errorf("pending, not removed (-want +got):\n%s", diff)
+	}
+	if f.org.writeCount() != 1 {
+		t.Errorf("verify wrote: %d writes in all, want 1 (the apply)", f.org.writeCount())
+	}
+}
+
+// TestResumeAfterKill kills a run while the org is in the middle of the
+// second batch, then runs again: no session is deleted twice, every approved
+// one ends, and the first batch is never sent again.
+func TestResumeAfterKill(t *testing.T) {
+	f := newFixture(t, rows(450))
+	f.org.addSession(sid(9999), uid(0), false) // not in the list: must stay
+	a := f.approve(nil)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	f.org.inject("delete", fault{}, fault{process: 120, drop: true, then: cancel})
+	_, err := Run(ctx, f.options(true))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("killed run: err %v, want context.Canceled", err)
+	}
+
+	rep, err := Run(context.Background(), f.options(true))
+	if err != nil {
+		t.Fatalf("rerun: %v", err)
+	}
+	if !rep.Complete() {
+		t.Errorf("rerun not complete: %v", outcomes(rep.Results))
+	}
+	f.checkEndedOnce(sessionIDs(a))
+	f.org.mu.Lock()
+	defer f.org.mu.Unlock()
+	for i := 0; i < 200; i++ {
+		if n := f.org.sent[sid(i)]; n != 1 {
+			t.Errorf("acknowledged session %s sent %d times, want 1", sid(i), n)
+		}
+	}
+	if _, ok := f.org.sessions[sid(9999)]; !ok {
+		t.Error("a session outside the list was ended")
+	}
+	// The 120 the org ended before the connection dropped come back as
+	// already ended; the other 80 of that batch and the last 50 as removed.
+	if diff := cmp.Diff(map[string]int{"removed/": 330, "already_ended/ENTITY_IS_DELETED": 120}, outcomes(rep.Results)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if rep.Resent != 200 {
+		t.Errorf("resent %d, want 200", rep.Resent)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(f *fixture, o *Options)
+		want  string
+	}{
+		{"no approval", func(f *fixture, o *Options) {}, "has no approval"},
+		{"list changed", func(f *fixture, o *Options) {
+			f.approve(nil)
+			mustWrite(t, f.list, strings.Replace(mustRead(t, f.list), "high", "low", 1))
+		}, "changed after alice approved it"},
+		{"row added", func(f *fixture, o *Options) {
+			f.approve(nil)
+			mustWrite(t, f.list, listCSV(append(f.rows, listRow{session: sid(77), user: uid(1), username: "x@example.com"})))
+		}, "changed after alice approved it"},
+		{"expired", func(f *fixture, o *Options) {
+			f.approve(nil)
+			o.Now = func() time.Time { return t0.Add(25 * time.Hour) }
+		}, "expired at 2026-11-27T09:00:00Z"},
+		{"over max", func(f *fixture, o *Options) {
+			f.approve(nil)
+			o.Max = 3
+		}, "4 approved sessions remain, more than --max 3"},
+		{"corrupt approval", func(f *fixture, o *Options) {
+			f.approve(nil)
+			mustWrite(t, ApprovalPath(f.list), "{")
+		}, "approve the list again"},
+		{"another apply holds the lock", func(f *fixture, o *Options) {
+			f.approve(nil)
+			unlock, err := lockList(f.list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(unlock)
+		}, "is applying"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(4))
+			o := f.options(true)
+			tt.setup(f, &o)
+			_, err := Run(context.Background(), o)
+			var refusal *RefusalError
+			if !errors.As(err, &refusal) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want a refusal containing %q", err, tt.want)
+			}
+			if f.org.requests != 0 {
+				t.Errorf("refused run sent %d requests, want 0", f.org.requests)
+			}
+		})
+	}
+}
+
+func TestGuardRails(t *testing.T) {
+	rs := rows(10)
+	f := newFixture(t, rs)
+	// Session 3 is the caller's own; user 1 (sessions 1, 6) is protected by
+	// name, user 2 (2, 7) by its 15-character Id.
+	f.org.addSession(sid(3), uid(3), true)
+	a := f.approve(nil, sid(3), sid(1), sid(6), sid(2), sid(7))
+	o := f.options(true)
+	o.Max = 6 // ten approved, four protected; the current session is found later
+	o.Protected = []string{"USER1@example.com", uid(2)[:15]}
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"removed/": 5, "skipped/PROTECTED_USER": 4, "skipped/CURRENT_SESSION": 1}
+	if diff := cmp.Diff(want, outcomes(rep.Results)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if !rep.Complete() {
+		t.Error("guard-rail skips should leave the run complete")
+	}
+	if _, ok := f.org.sessions[sid(3)]; !ok {
+		t.Error("the caller's own session was ended")
+	}
+	_ = a
+
+	// Verify does not count the skipped sessions as pending.
+	v, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: f.org.orgOptions(f.org.accessToken())})
+	if err != nil || !v.AllGone() || len(v.Skipped) != 5 {
+		t.Errorf("verify: err %v, all gone %v, skipped %d", err, v.AllGone(), len(v.Skipped))
+	}
+}
+
+func TestApproveColumnAndContainment(t *testing.T) {
+	rs := rows(6)
+	rs[0].approve = "contain" // user 0, who also has session 5 and a session not in the list
+	rs[1].approve = "YES"
+	rs[2].approve = "'-" // neutralised garbage is still an error? no: see TestDecodeRemovals; here "no"
+	rs[2].approve = "no"
+	f := newFixture(t, rs)
+	f.org.addSession(sid(100), uid(0), false)
+	f.org.addSession(sid(101), uid(0), false)
+	f.org.userLogins[uid(0)] = lid(0)
+	a := f.approve(nil)
+	if diff := cmp.Diff([]ApprovedSession{{sid(0), uid(0), true}, {sid(1), uid(1), false}}, a.Sessions); diff != "" {
+		t.Fatalf("approved (-want +got):\n%s", diff)
+	}
+	f.org.mayDelete[sid(5)] = true // user 0's, found by containment
+	f.org.mayDelete[sid(100)] = true
+	f.org.mayDelete[sid(101)] = true
+	f.org.mayContain[uid(0)] = true
+	// 101 ends before containment gets to it.
+	f.org.itemErrors[sid(101)] = "ENTITY_IS_DELETED"
+
+	// Without --contain a contain row is only removed.
+	o := f.options(true)
+	o.Max = 2
+	f.org.inject("delete", fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
+	rep, err := Run(context.Background(), o)
+	if err != nil || rep.Stopped == nil || rep.Stopped.Code != "REQUEST_LIMIT_EXCEEDED" {
+		t.Fatalf("err %v, stopped %v, want a REQUEST_LIMIT_EXCEEDED stop", err, rep.Stopped)
+	}
+	_ = rep
+
+	o.Max = 2
+	o.Contain = true
+	rep, err = Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Complete() {
+		t.Errorf("not complete: %v %+v", outcomes(rep.Results), rep.Contain)
+	}
+	if !f.org.frozen[lid(0)] || f.org.resets[uid(0)] != 1 {
+		t.Errorf("frozen %v, resets %d, want frozen and 1 reset", f.org.frozen[lid(0)], f.org.resets[uid(0)])
+	}
+	want := map[string]int{"removed/": 4, "already_ended/ENTITY_IS_DELETED": 1}
+	if diff := cmp.Diff(want, outcomes(rep.Results)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	// A rerun repeats no containment step.
+	rep, err = Run(context.Background(), o)
+	if err != nil || f.org.resets[uid(0)] != 1 {
+		t.Errorf("rerun: err %v, resets %d, want 1", err, f.org.resets[uid(0)])
+	}
+	for _, s := range rep.Contain {
+		if s.Step != "end_sessions" && s.Detail != "in an earlier run" {
+			t.Errorf("rerun step %+v, want done in an earlier run", s)
+		}
+	}
+}
+
+func TestFaults(t *testing.T) {
+	tests := []struct {
+		name   string
+		creds  func(f *fixture) Credentials
+		faults map[string][]fault
+		setup  func(f *fixture, o *Options)
+		want   map[string]int
+		stop   string
+	}{
+		{name: "503 then success", faults: map[string][]fault{"delete": {{status: 503, code: "SERVER_UNAVAILABLE"}, {status: 500}}},
+			want: map[string]int{"removed/": 4}},
+		{name: "dropped connection after the org ended some", faults: map[string][]fault{"delete": {{process: 2, drop: true}}},
+			want: map[string]int{"removed/": 2, "already_ended/ENTITY_IS_DELETED": 2}},
+		{name: "slow answer", faults: map[string][]fault{"delete": {{delay: 300 * time.Millisecond}}},
+			setup: func(f *fixture, o *Options) { o.Org.RequestTimeout = 100 * time.Millisecond },
+			// The retry overtakes the slow request, which then finds nothing to end.
+			want: map[string]int{"removed/": 4}},
+		{name: "retries run out", faults: map[string][]fault{"delete": {{status: 503}, {status: 503}, {status: 503}}},
+			setup: func(f *fixture, o *Options) { o.Org.MaxRetries = 2 },
+			want:  map[string]int{"failed/": 4}},
+		{name: "per-item errors", setup: func(f *fixture, o *Options) {
+			f.org.itemErrors[sid(0)] = "NOT_FOUND"
+			f.org.itemErrors[sid(1)] = "INVALID_CROSS_REFERENCE_KEY"
+			f.org.itemErrors[sid(2)] = "INSUFFICIENT_ACCESS"
+		}, want: map[string]int{"removed/": 1, "already_ended/NOT_FOUND": 1, "already_ended/INVALID_CROSS_REFERENCE_KEY": 1, "failed/INSUFFICIENT_ACCESS": 1}},
+		{name: "401 with a static token stops", setup: func(f *fixture, o *Options) { f.org.token = "rotated" },
+			want: map[string]int{"skipped/INVALID_SESSION_ID": 4}, stop: "INVALID_SESSION_ID"},
+		{name: "401 with client credentials logs in again", creds: func(f *fixture) Credentials {
+			return ClientCredentials{ClientID: f.org.clientID, ClientSecret: NewSecret(f.org.clientSecret), InstanceURL: f.org.srv.URL}
+		}, setup: func(f *fixture, o *Options) {
+			// The token expires after the first query.
+			f.org.inject("query", fault{then: func() { f.org.token = "expired" }})
+		}, want: map[string]int{"removed/": 4}},
+		{name: "403 request limit stops", faults: map[string][]fault{"delete": {{status: 403, code: "REQUEST_LIMIT_EXCEEDED"}}},
+			want: map[string]int{"skipped/REQUEST_LIMIT_EXCEEDED": 4}, stop: "REQUEST_LIMIT_EXCEEDED"},
+		{name: "API share", setup: func(f *fixture, o *Options) {
+			f.org.used, f.org.limit = 49, 100 // the current-session query makes it 50 of 100
+		}, want: map[string]int{"skipped/API_SHARE_LIMIT": 4}, stop: "API_SHARE_LIMIT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(4))
+			f.approve(nil)
+			o := f.options(true)
+			if tt.creds != nil {
+				o.Org.Credentials = tt.creds(f)
+			}
+			for route, fs := range tt.faults {
+				f.org.inject(route, fs...)
+			}
+			if tt.setup != nil {
+				tt.setup(f, &o)
+			}
+			rep, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, outcomes(rep.Results)); diff != "" {
+				t.Errorf("outcomes (-want +got):\n%s", diff)
+			}
+			stop := ""
+			if rep.Stopped != nil {
+				stop = rep.Stopped.Code
+			}
+			if stop != tt.stop {
+				t.Errorf("stopped %q, want %q", stop, tt.stop)
+			}
+			for id, n := range f.org.deleted {
+				if n > 1 {
+					t.Errorf("session %s deleted %d times", id, n)
+				}
+			}
+			if tt.stop == "" {
+				return
+			}
+			// The stop is resumable: with the fault gone the same command finishes.
+			f.org.token, f.org.used = "00Dfake!AccessTokenSECRET-0", 0
+			rep, err = Run(context.Background(), o)
+			if err != nil || !rep.Complete() {
+				t.Errorf("resume: err %v, outcomes %v", err, outcomes(rep.Results))
+			}
+			f.checkEndedOnce(sessionIDs(*rep.Approval))
+		})
+	}
+}

@@ -1,0 +1,83 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// verifyChunk is how many Ids one verification query carries: 200 Ids make a
+// URL of about 5,500 characters, well under the REST API's limit.
+const verifyChunk = 200
+
+// VerifyOptions say which list to verify and how to reach the org.
+type VerifyOptions struct {
+	Removals string
+	Org      OrgOptions
+}
+
+// VerifyReport sorts the sessions of an approval by what the org says now.
+type VerifyReport struct {
+	Checked    int
+	Gone       []string // no longer in AuthSession
+	Pending    []string // recorded as ended but still listed: revocation can take up to 30 minutes
+	NotRemoved []string // still listed and never recorded as ended: run apply again
+	Skipped    []string // kept by a guard rail (the caller's own session, a protected user); not checked
+}
+
+// AllGone reports whether every checked session is gone.
+func (v VerifyReport) AllGone() bool { return len(v.Pending) == 0 && len(v.NotRemoved) == 0 }
+
+// Verify asks the org which of the approved sessions, and those found by
+// containment, are still present. It only reads: the Ids go in chunks of
+// SELECT Id FROM AuthSession WHERE Id IN (…), following nextRecordsUrl.
+func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
+	var rep VerifyReport
+	a, err := ReadApproval(opts.Removals)
+	if err != nil {
+		return rep, err
+	}
+	recs, err := readJournalFile(JournalPath(opts.Removals))
+	if err != nil {
+		return rep, err
+	}
+	state := replay(recs)
+	var ids []string
+	for _, r := range buildResults(a, state, a.ApprovedAt) {
+		if _, ended := state.ended[r.SessionID]; !ended && r.Outcome == OutcomeSkipped &&
+			(r.ErrorCode == SkipCurrentSession || r.ErrorCode == SkipProtectedUser) {
+			rep.Skipped = append(rep.Skipped, r.SessionID)
+			continue
+		}
+		ids = append(ids, r.SessionID)
+	}
+	c, err := newClient(opts.Org)
+	if err != nil {
+		return rep, err
+	}
+	present := map[string]bool{}
+	for start := 0; start < len(ids); start += verifyChunk {
+		chunk := ids[start:min(start+verifyChunk, len(ids))]
+		soql := "SELECT Id FROM AuthSession WHERE Id IN ('" + strings.Join(chunk, "','") + "')"
+		found, err := c.queryIDs(ctx, soql)
+		if err != nil {
+			return rep, fmt.Errorf("querying the sessions: %w", err)
+		}
+		for _, id := range found {
+			present[id] = true
+		}
+	}
+	for _, id := range ids {
+		rep.Checked++
+		_, ended := state.ended[id]
+		switch {
+		case !present[id]:
+			rep.Gone = append(rep.Gone, id)
+		case ended:
+			rep.Pending = append(rep.Pending, id)
+		default:
+			rep.NotRemoved = append(rep.NotRemoved, id)
+		}
+	}
+	return rep, nil
+}
