@@ -1,0 +1,146 @@
+package analyze
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/sessionaudit/sessionaudit/queries"
+)
+
+// Check is one audit check: a SQL file in queries/ and what its header says.
+type Check struct {
+	ID          string   // the file name without .sql
+	Title       string   // a short name for tables and menus
+	Severity    Severity // base severity; a finding may be raised or lowered from it
+	Rationale   string   // why the check matters
+	Remediation string   // what an analyst should do; may be empty
+	Knobs       []string // the policy keys it reads, e.g. "impossible_travel.max_speed_kmh"
+
+	file  string // e.g. "queries/impossible_travel.sql", for errors
+	query string // the SELECT that returns the finding columns
+}
+
+// Checks returns every check in queries/, sorted by id. It fails when a
+// file's header is missing a key, has an unknown one, or names an unknown
+// policy knob; the error quotes the line.
+func Checks() ([]Check, error) { return loadChecks(queries.FS, "queries") }
+
+// loadChecks reads every *.sql file of fsys; dir is how errors name the folder.
+func loadChecks(fsys fs.FS, dir string) ([]Check, error) {
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("listing checks: %w", err)
+	}
+	slices.Sort(names)
+	checks := make([]Check, 0, len(names))
+	for _, name := range names {
+		src, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("reading check: %w", err)
+		}
+		c, err := parseCheck(path.Join(dir, name), string(src))
+		if err != nil {
+			return nil, err
+		}
+		checks = append(checks, c)
+	}
+	return checks, nil
+}
+
+// headerLine is "-- key: value"; continuation lines start with "--" and at
+// least two spaces and add to the previous key's value.
+var (
+	headerLine       = regexp.MustCompile(`^--\s?([A-Za-z_][A-Za-z0-9_-]*):\s*(.*)$`)
+	continuationLine = regexp.MustCompile(`^--\s{2,}(\S.*)$`)
+)
+
+var headerKeys = []string{"id", "title", "severity", "rationale", "remediation", "knobs"}
+
+// parseCheck reads a check's header and keeps the rest as its query. The
+// header is the run of "--" lines that opens the file.
+func parseCheck(file, src string) (Check, error) {
+	src = strings.TrimPrefix(src, "\ufeff")
+	lines := strings.SplitAfter(src, "\n")
+	values := map[string]string{}
+	lineOf := map[string]int{}
+	quote := map[string]string{}
+	last := ""
+	body := 0
+	for i, raw := range lines {
+		line := strings.TrimRight(raw, "\r\n")
+		if !strings.HasPrefix(line, "--") {
+			break
+		}
+		body = i + 1
+		if m := continuationLine.FindStringSubmatch(line); m != nil && last != "" {
+			values[last] += " " + strings.TrimSpace(m[1])
+			continue
+		}
+		m := headerLine.FindStringSubmatch(line)
+		if m == nil {
+			return Check{}, fmt.Errorf("%s:%d: %q is not a \"-- key: value\" header line", file, i+1, line)
+		}
+		key := m[1]
+		if !slices.Contains(headerKeys, key) {
+			return Check{}, fmt.Errorf("%s:%d: unknown key %q in %q (use %s)", file, i+1, key, line, strings.Join(headerKeys, ", "))
+		}
+		if _, dup := values[key]; dup {
+			return Check{}, fmt.Errorf("%s:%d: key %q given twice in %q", file, i+1, key, line)
+		}
+		values[key], lineOf[key], quote[key], last = strings.TrimSpace(m[2]), i+1, line, key
+	}
+	for _, key := range headerKeys {
+		if _, ok := values[key]; !ok && key != "remediation" {
+			return Check{}, fmt.Errorf("%s: missing header line \"-- %s: …\"", file, key)
+		}
+		if v, ok := values[key]; ok && v == "" && key != "knobs" {
+			return Check{}, fmt.Errorf("%s:%d: key %q has no value in %q", file, lineOf[key], key, quote[key])
+		}
+	}
+	c := Check{
+		ID:          values["id"],
+		Title:       values["title"],
+		Rationale:   values["rationale"],
+		Remediation: values["remediation"],
+		Knobs:       []string{},
+		file:        file,
+		query:       strings.TrimSpace(strings.Join(lines[body:], "")),
+	}
+	if want := strings.TrimSuffix(path.Base(file), ".sql"); c.ID != want {
+		return Check{}, fmt.Errorf("%s:%d: id %q differs from the file name in %q (want %q)", file, lineOf["id"], c.ID, quote["id"], want)
+	}
+	sev, err := ParseSeverity(values["severity"])
+	if err != nil {
+		return Check{}, fmt.Errorf("%s:%d: %v in %q", file, lineOf["severity"], err, quote["severity"])
+	}
+	c.Severity = sev
+	for _, k := range strings.Split(values["knobs"], ",") {
+		k = strings.TrimSpace(k)
+		if k == "" {
+			continue
+		}
+		if _, ok := policyKeys[k]; !ok || isBlock(k) {
+			return Check{}, fmt.Errorf("%s:%d: knob %q is not a policy key in %q", file, lineOf["knobs"], k, quote["knobs"])
+		}
+		c.Knobs = append(c.Knobs, k)
+	}
+	c.query = strings.TrimSpace(strings.TrimSuffix(c.query, ";"))
+	if c.query == "" {
+		return Check{}, fmt.Errorf("%s: no query after the header", file)
+	}
+	return c, nil
+}
+
+// isBlock reports whether key names a check's block of keys rather than a value.
+func isBlock(key string) bool {
+	for k := range policyKeys {
+		if strings.HasPrefix(k, key+".") {
+			return true
+		}
+	}
+	return false
+}

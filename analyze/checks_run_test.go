@@ -1,0 +1,409 @@
+package analyze
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const (
+	hour = time.Hour
+	minute = time.Minute
+)
+
+// checkCase is one fixture and the findings one check must report on it.
+type checkCase struct {
+	name     string
+	policy   func(*Policy)
+	sessions []session
+	logins   []login
+	want     []finding
+}
+
+func runCheckCases(t *testing.T, check string, cases []checkCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t, tc.sessions, tc.logins)
+			mustRun(t, db, tc.policy)
+			got := mustFindings(t, db, check, tc.want)
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(finding{})); diff != "" {
+				t.Errorf("findings of %s differ (-want +got):\n%s", check, diff)
+			}
+		})
+	}
+}
+
+func trust(prefixes ...string) func(*Policy) {
+	return func(p *Policy) {
+		for _, s := range prefixes {
+			prefix, err := parseNetwork(s)
+			if err != nil {
+				panic(err)
+			}
+			p.TrustedNetworks = append(p.TrustedNetworks, Network{Prefix: prefix, Source: "test"})
+		}
+	}
+}
+
+func TestSessionOverAge(t *testing.T) {
+	runCheckCases(t, "session_over_age", []checkCase{{
+		name:     "UI session 12h01m old is over the 12h limit",
+		sessions: []session{{id: "0Ak000000000000AAA", age: 12*hour + minute, ip: "203.0.113.7"}},
+		want: []finding{{check: "session_over_age", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000AAA",
+			target: "session:0Ak000000000000AAA", detail: "has been open for 12 hours 1 minute; the limit for UI sessions is 12 hours."}},
+	}, {
+		name:     "UI session 11h59m old is within the limit",
+		sessions: []session{{age: 12*hour - minute}},
+	}, {
+		name:     "an expired session is never reported",
+		sessions: []session{{age: 72 * hour, expired: true}},
+	}, {
+		name:     "a token session is not judged by session_max_age",
+		sessions: []session{{typ: "Oauth2", age: 20 * hour}, {typ: "API", age: 20 * hour}, {typ: "OAUTH2", age: 20 * hour}},
+	}, {
+		name: "a per-type limit replaces session_max_age, matching the type in any case",
+		policy: func(p *Policy) {
+			p.SessionMaxAgeByType = map[string]time.Duration{"visualforce": 2 * hour, "ui": 24 * hour}
+		},
+		sessions: []session{
+			{id: "0Ak000000000000VFA", typ: "Visualforce", age: 3 * hour},
+			{typ: "UI", age: 13 * hour},
+			{id: "0Ak000000000000CNA", typ: "Content", age: 13 * hour},
+		},
+		want: []finding{
+			{check: "session_over_age", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000CNA",
+				target: "session:0Ak000000000000CNA", detail: "the limit for Content sessions is 12 hours."},
+			{check: "session_over_age", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000VFA",
+				target: "session:0Ak000000000000VFA", detail: "has been open for 3 hours; the limit for Visualforce sessions is 2 hours."},
+		},
+	}})
+}
+
+func TestTokenOverRotation(t *testing.T) {
+	runCheckCases(t, "token_over_rotation", []checkCase{{
+		name:     "a token 91 days old is over the 90 day limit",
+		sessions: []session{{id: "0Ak000000000000TKA", typ: "Oauth2", age: 91 * 24 * hour}},
+		want: []finding{{check: "token_over_rotation", severity: "low", user: "alice@acme.com", session: "0Ak000000000000TKA",
+			detail: "has been valid for 91 days; tokens should be rotated within 90 days."}},
+	}, {
+		name:     "a token 89 days old is within the limit",
+		sessions: []session{{typ: "API", age: 89 * 24 * hour}},
+	}, {
+		name:     "an interactive session is not a token",
+		sessions: []session{{typ: "UI", age: 91 * 24 * hour, expired: true}},
+	}, {
+		name: "per-user limits by Id and by username replace token_max_age",
+		policy: func(p *Policy) {
+			p.TokenMaxAgeByUser = map[string]time.Duration{
+				userID("bob@acme.com"): 180 * 24 * hour,
+				"carol@acme.com":       30 * 24 * hour,
+			}
+		},
+		sessions: []session{
+			{id: "0Ak000000000000BOB", user: "bob@acme.com", typ: "Oauth2", age: 100 * 24 * hour},
+			{id: "0Ak000000000000CAR", user: "Carol@acme.com", typ: "Oauth2", age: 31 * 24 * hour},
+			{id: "0Ak000000000000ALI", user: "alice@acme.com", typ: "Oauth2", age: 31 * 24 * hour},
+		},
+		want: []finding{{check: "token_over_rotation", severity: "low", user: "Carol@acme.com", session: "0Ak000000000000CAR",
+			detail: "this user's tokens should be rotated within 30 days."}},
+	}})
+}
+
+func TestImpossibleTravel(t *testing.T) {
+	runCheckCases(t, "impossible_travel", []checkCase{{
+		name: "Paris to New York at 950 km/h is a jump",
+		sessions: []session{
+			{id: "0Ak000000000000NYA", ip: "198.51.100.4", login: "0Ya00000000000NY00", at: newYork},
+		},
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
+			target: "login:0Ya00000000000NY00", detail: "after a login from 203.0.113.7 (Paris, FR): 5,837 km apart, about 950 km/h."}},
+	}, {
+		name: "Paris to New York at 850 km/h is a flight",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: hour + travelTime(paris, newYork, 850)},
+			{ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+	}, {
+		name:   "a trusted VPN login in between still leaves a jump",
+		policy: trust("10.0.0.0/8"),
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 5 * hour},
+			{ip: "10.1.2.3", at: london, ago: 3 * hour},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000NY00", detail: "4 hours after a login from 203.0.113.7 (Paris, FR)"}},
+	}, {
+		name: "the same IP is never travel",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 2 * hour},
+			{ip: "203.0.113.7", at: sydney, ago: hour},
+		},
+	}, {
+		name: "logins at the same moment are infinitely fast",
+		logins: []login{
+			{id: "0Ya00000000000PA00", ip: "203.0.113.7", at: paris, ago: hour},
+			{id: "0Ya00000000000LY00", ip: "203.0.113.8", at: lyon, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000PA00", detail: "at the same moment as a login from 203.0.113.8 (Lyon, FR): 391 km apart, no time to travel at all."}},
+	}, {
+		name:   "a jump shorter than min_distance_km is not reported",
+		policy: func(p *Policy) { p.ImpossibleTravel.MinDistanceKm = 400 },
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: hour},
+			{ip: "203.0.113.8", at: lyon, ago: hour},
+		},
+	}, {
+		name: "failed logins and other users do not pair",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 2 * hour},
+			{ip: "198.51.100.4", at: sydney, ago: hour, status: "Invalid Password"},
+			{ip: "198.51.100.5", at: sydney, ago: hour, user: "bob@acme.com"},
+		},
+	}})
+}
+
+func TestConcurrentSessions(t *testing.T) {
+	baseline := []login{
+		{ip: "203.0.113.7", at: paris, ago: 48 * hour},
+		{ip: "203.0.113.7", at: paris, ago: 72 * hour},
+	}
+	runCheckCases(t, "concurrent_sessions", []checkCase{{
+		name: "Paris and Sydney at once; Sydney is the less familiar",
+		sessions: []session{
+			{id: "0Ak000000000000SYA", ip: "198.51.100.4", at: sydney, age: 3 * hour},
+			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 2 * hour},
+		},
+		logins: baseline,
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
+			target: "family:0Ak000000000000SYA", detail: "alice@acme.com holds live sessions from Sydney, AU (198.51.100.4, since 2026-11-26 09:00 UTC) and Paris, FR (203.0.113.7, since 10:00 UTC), 16,961 km apart. The removal targets the Sydney, AU sessions: 0 of the user's 2 successful logins"}},
+	}, {
+		name: "Paris and Lyon are closer than 500 km",
+		sessions: []session{
+			{ip: "198.51.100.4", at: lyon},
+			{ip: "203.0.113.7", at: paris},
+		},
+	}, {
+		name: "without coordinates, different countries count",
+		sessions: []session{
+			{id: "0Ak000000000000FRA", ip: "203.0.113.7", at: inCountry("FR"), age: 2 * hour},
+			{id: "0Ak000000000000DEA", ip: "198.51.100.4", at: inCountry("DE"), age: hour},
+		},
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000DEA",
+			target: "family:0Ak000000000000DEA", detail: "in different countries."}},
+	}, {
+		name: "an expired family does not count",
+		sessions: []session{
+			{ip: "198.51.100.4", at: sydney, age: 3 * hour, expired: true},
+			{ip: "203.0.113.7", at: paris},
+		},
+	}, {
+		name:   "a trusted origin does not count",
+		policy: trust("198.51.100.0/24"),
+		sessions: []session{
+			{ip: "198.51.100.4", at: sydney},
+			{ip: "203.0.113.7", at: paris},
+		},
+	}, {
+		name: "two users far apart are not one user in two places",
+		sessions: []session{
+			{ip: "198.51.100.4", at: sydney, user: "bob@acme.com"},
+			{ip: "203.0.113.7", at: paris},
+		},
+	}, {
+		name: "one finding per pair of places, however many families",
+		sessions: []session{
+			{id: "0Ak000000000000PA1", ip: "203.0.113.7", at: paris, age: 5 * hour},
+			{id: "0Ak000000000000PA2", ip: "203.0.113.8", at: paris, age: 4 * hour},
+			{id: "0Ak000000000000SY1", ip: "198.51.100.4", at: sydney, age: 3 * hour},
+			{id: "0Ak000000000000SY2", ip: "198.51.100.4", at: sydney, age: 2 * hour},
+		},
+		logins: baseline,
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SY2",
+			target: "family:0Ak000000000000SY2", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 07:00 UTC) and Sydney, AU (198.51.100.4, since 09:00 UTC)"}},
+	}})
+}
+
+func TestIPNewForUser(t *testing.T) {
+	history := func(n int, ip string, at place) []login {
+		var ls []login
+		for i := range n {
+			ls = append(ls, login{ip: ip, at: at, ago: time.Duration(i+2) * 24 * hour})
+		}
+		return ls
+	}
+	lagosFamily := []session{{id: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos, login: "0Ya00000000000NG00"}}
+	lagosLogin := login{id: "0Ya00000000000NG00", ip: "102.89.1.2", at: lagos, ago: hour}
+	runCheckCases(t, "ip_new_for_user", []checkCase{{
+		name:     "a live session from a country absent from 5 baseline logins",
+		sessions: lagosFamily,
+		logins:   append(history(5, "203.0.113.7", paris), lagosLogin),
+		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
+			detail: "none of the user's 5 successful logins in the 30 days before it came from NG."}},
+	}, {
+		name:     "a baseline of 4 logins is not judged",
+		sessions: lagosFamily,
+		logins:   append(history(4, "203.0.113.7", paris), lagosLogin),
+	}, {
+		name:     "logins older than the baseline do not count",
+		sessions: lagosFamily,
+		logins: append(history(4, "203.0.113.7", paris),
+			login{ip: "203.0.113.7", at: paris, ago: 31 * 24 * hour}, lagosLogin),
+	}, {
+		name:     "trusted logins are no history and make no country known",
+		policy:   trust("203.0.113.0/24"),
+		sessions: lagosFamily,
+		logins:   append(history(5, "203.0.113.7", lagos), lagosLogin),
+	}, {
+		name:     "a known country is not new",
+		sessions: []session{{ip: "198.51.100.4", at: lyon}},
+		logins:   history(5, "203.0.113.7", paris),
+	}, {
+		name:     "with report_new_network, a new network in a known country is low",
+		policy:   func(p *Policy) { p.IPNewForUser.ReportNewNetwork = true },
+		sessions: []session{{id: "0Ak000000000000LYA", ip: "198.51.100.4", at: lyon}, {ip: "203.0.113.9", at: paris}},
+		logins:   history(5, "203.0.113.7", paris),
+		want: []finding{{check: "ip_new_for_user", severity: "low", user: "alice@acme.com", session: "0Ak000000000000LYA",
+			detail: "came from network 198.51.100.0/24, though 5 came from FR."}},
+	}})
+}
+
+func TestIPSharedByUsers(t *testing.T) {
+	users := func(n int, ip string, step time.Duration) []login {
+		var ls []login
+		for i := range n {
+			ls = append(ls, login{user: string(rune('a'+i)) + "@acme.com", ip: ip, ago: hour + time.Duration(i)*step})
+		}
+		return ls
+	}
+	runCheckCases(t, "ip_shared_by_users", []checkCase{{
+		name:   "10 users from one IP within 24 hours",
+		logins: users(10, "198.51.100.9", 2*hour),
+		want: []finding{{check: "ip_shared_by_users", severity: "medium",
+			detail: "10 different users logged in successfully from 198.51.100.9 between 2026-11-25 17:00 and 2026-11-26 11:00 UTC (18 hours), up to 10 within 1 day: a@acme.com, b@acme.com, c@acme.com, d@acme.com, e@acme.com and 5 more."}},
+	}, {
+		name:   "9 users are not enough",
+		logins: users(9, "198.51.100.9", 2*hour),
+	}, {
+		name:   "10 users spread over more than 24 hours",
+		logins: users(10, "198.51.100.9", 2*hour+50*minute),
+	}, {
+		name:   "a trusted IP is left out",
+		policy: trust("198.51.100.9"),
+		logins: users(10, "198.51.100.9", time.Minute),
+	}})
+}
+
+func TestFailedLoginBurst(t *testing.T) {
+	failures := func(n int, ip string, step time.Duration) []login {
+		var ls []login
+		for i := range n {
+			ls = append(ls, login{ip: ip, status: "Invalid Password", ago: 2*hour + time.Duration(i)*step})
+		}
+		return ls
+	}
+	success := func(ago time.Duration) login {
+		return login{id: "0Ya00000000000OK00", ip: "203.0.113.50", ago: ago}
+	}
+	runCheckCases(t, "failed_login_burst", []checkCase{{
+		name:   "10 failures in 18 minutes, for the user and from the IP",
+		logins: failures(10, "203.0.113.50", 2*minute),
+		want: []finding{
+			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+				detail: "10 failed logins for alice@acme.com between 2026-11-26 09:42 and 10:00 UTC (18 minutes) from 203.0.113.50: Invalid Password (10); no successful login"},
+			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+				detail: "10 failed logins from 203.0.113.50 between 2026-11-26 09:42 and 10:00 UTC (18 minutes) for 1 user (alice@acme.com)"},
+		},
+	}, {
+		name:   "9 failures are not a burst",
+		logins: failures(9, "203.0.113.50", 2*minute),
+	}, {
+		name:   "10 failures spread over 22 minutes are not a burst",
+		logins: failures(10, "203.0.113.50", 2*minute+30*time.Second),
+	}, {
+		name:     "a success 30 minutes after the burst makes it high and is the target",
+		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50"}},
+		logins:   append(failures(10, "203.0.113.50", 2*minute), success(90*minute)),
+		want: []finding{
+			{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKA", target: "login:0Ya00000000000OK00",
+				detail: "then alice@acme.com logged in successfully from 203.0.113.50 at 10:30 UTC, 30 minutes after the last failure."},
+			{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKA", target: "login:0Ya00000000000OK00",
+				detail: "10 failed logins from 203.0.113.50"},
+		},
+	}, {
+		name:   "a success 61 minutes after the burst does not raise it",
+		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour-61*minute)),
+		want: []finding{
+			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of that user from that IP followed within 1 hour."},
+			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of those users from that IP followed within 1 hour."},
+		},
+	}, {
+		name:   "failures from a trusted IP count for the user only",
+		policy: trust("203.0.113.0/24"),
+		logins: failures(10, "203.0.113.50", minute),
+		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+			detail: "10 failed logins for alice@acme.com"}},
+	}})
+}
+
+func TestSessionWithoutLogin(t *testing.T) {
+	logins := []login{{ago: 48 * hour}, {id: "0Ya00000000000HAV0", ago: 10 * minute}}
+	runCheckCases(t, "session_without_login", []checkCase{{
+		name:     "a live session names a login the covering history lacks",
+		sessions: []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7"}},
+		logins:   logins,
+		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
+			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-24 12:00 UTC to 2026-11-26 11:50 UTC."}},
+	}, {
+		name:     "a session older than the history is not judged",
+		sessions: []session{{login: "0Ya00000000000GONE", age: 72 * hour}},
+		logins:   logins,
+	}, {
+		name:     "a session whose login is there",
+		sessions: []session{{login: "0Ya00000000000HAV0"}},
+		logins:   logins,
+	}, {
+		name:     "an expired session is not judged",
+		sessions: []session{{login: "0Ya00000000000GONE", expired: true}},
+		logins:   logins,
+	}})
+}
+
+func TestIPDenied(t *testing.T) {
+	deny := func(p *Policy) {
+		p.DeniedNetworks = []Network{
+			{Prefix: netip.MustParsePrefix("198.51.100.0/24"), Source: "denied.txt:3"},
+			{Prefix: netip.MustParsePrefix("2001:db8::/32"), Source: "policy.yaml:9"},
+		}
+	}
+	runCheckCases(t, "ip_denied", []checkCase{{
+		name:   "a live session and a failed login from a denied network",
+		policy: deny,
+		sessions: []session{
+			{id: "0Ak000000000000DNA", ip: "198.51.100.4", age: 2 * hour},
+			{id: "0Ak000000000000D6A", ip: "2001:db8::1", typ: "API"},
+		},
+		logins: []login{{ip: "198.51.100.77", status: "Invalid Password", ago: 30 * minute}},
+		want: []finding{
+			{check: "ip_denied", severity: "high", user: "alice@acme.com", session: "0Ak000000000000DNA", target: "session:0Ak000000000000DNA",
+				detail: "comes from denied network 198.51.100.0/24 (denied.txt:3)."},
+			{check: "ip_denied", severity: "high", user: "alice@acme.com", session: "0Ak000000000000D6A", target: "session:0Ak000000000000D6A",
+				detail: "Live API session of alice@acme.com from 2001:db8::1"},
+			{check: "ip_denied", severity: "high", user: "alice@acme.com",
+				detail: "Failed login (Invalid Password) of alice@acme.com from 198.51.100.77"},
+		},
+	}, {
+		name:     "a neighbouring network and an expired session are not reported",
+		policy:   deny,
+		sessions: []session{{ip: "198.51.101.4"}, {ip: "198.51.100.4", expired: true, age: 3 * hour}},
+		logins:   []login{{ip: "198.51.99.255"}},
+	}})
+}

@@ -1,0 +1,673 @@
+package analyze
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	// The job ships as one static binary that may run where the system has no
+	// zoneinfo, and the policy's timezone must still load.
+	_ "time/tzdata"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Policy is what an audit judges against: which networks and users to trust,
+// how old sessions and tokens may grow, which findings end sessions, and each
+// check's thresholds. DefaultPolicy gives the values documented in
+// testdata/policy.yaml; LoadPolicy reads a policy file.
+type Policy struct {
+	// Location is the zone in which exports with zone-less times were written.
+	Location *time.Location
+
+	TrustedNetworks []Network // left out of every location- and IP-based check
+	DeniedNetworks  []Network // denied_networks plus denied_networks_file
+
+	// ProtectedUsers are never proposed for removal: 18-character user Ids
+	// and lower-case usernames.
+	ProtectedUsers []string
+
+	SessionMaxAge       time.Duration
+	SessionMaxAgeByType map[string]time.Duration // keyed by lower-case SessionType
+	TokenTypes          []string                 // lower-case SessionTypes judged as tokens
+	TokenMaxAge         time.Duration
+	TokenMaxAgeByUser   map[string]time.Duration // keyed by 18-character Id or lower-case username
+
+	// RemoveOn lists the checks whose targets become removals, sorted.
+	RemoveOn []string
+
+	ConcurrentSessions ConcurrentSessionsPolicy
+	ImpossibleTravel   ImpossibleTravelPolicy
+	IPNewForUser       IPNewForUserPolicy
+	IPSharedByUsers    IPSharedByUsersPolicy
+	FailedLoginBurst   FailedLoginBurstPolicy
+}
+
+// Network is one trusted or denied range and where the policy named it.
+type Network struct {
+	Prefix netip.Prefix // masked; a bare IP is a /32 or /128
+	Source string       // file:line that listed it, e.g. "denied.txt:12"
+}
+
+// ConcurrentSessionsPolicy holds the concurrent_sessions thresholds.
+type ConcurrentSessionsPolicy struct {
+	MinDistanceKm float64
+}
+
+// ImpossibleTravelPolicy holds the impossible_travel thresholds.
+type ImpossibleTravelPolicy struct {
+	MinDistanceKm float64
+	MaxSpeedKmh   float64
+}
+
+// IPNewForUserPolicy holds the ip_new_for_user thresholds. Baseline is also
+// the window in which concurrent_sessions counts a user's usual places.
+type IPNewForUserPolicy struct {
+	Baseline         time.Duration
+	MinHistory       int
+	ReportNewNetwork bool
+}
+
+// IPSharedByUsersPolicy holds the ip_shared_by_users thresholds.
+type IPSharedByUsersPolicy struct {
+	MinUsers int
+	Window   time.Duration
+}
+
+// FailedLoginBurstPolicy holds the failed_login_burst thresholds.
+type FailedLoginBurstPolicy struct {
+	MinFailures   int
+	Window        time.Duration
+	SuccessWithin time.Duration
+}
+
+// DefaultPolicy returns the policy used when no file is given.
+func DefaultPolicy() Policy {
+	return Policy{
+		Location:            time.UTC,
+		SessionMaxAge:       12 * time.Hour,
+		SessionMaxAgeByType: map[string]time.Duration{},
+		TokenTypes:          []string{"api", "oauth2"},
+		TokenMaxAge:         90 * day,
+		TokenMaxAgeByUser:   map[string]time.Duration{},
+		RemoveOn:            []string{"concurrent_sessions", "failed_login_burst", "impossible_travel", "ip_denied", "session_over_age"},
+		ConcurrentSessions:  ConcurrentSessionsPolicy{MinDistanceKm: 500},
+		ImpossibleTravel:    ImpossibleTravelPolicy{MinDistanceKm: 100, MaxSpeedKmh: 900},
+		IPNewForUser:        IPNewForUserPolicy{Baseline: 30 * day, MinHistory: 5},
+		IPSharedByUsers:     IPSharedByUsersPolicy{MinUsers: 10, Window: 24 * time.Hour},
+		FailedLoginBurst:    FailedLoginBurstPolicy{MinFailures: 10, Window: 20 * time.Minute, SuccessWithin: time.Hour},
+	}
+}
+
+// IsProtected reports whether the user with this Id (15 or 18 characters) or
+// username (any case) is a protected user.
+func (p Policy) IsProtected(userID, username string) bool {
+	if id, ok := NormalizeID(userID); ok && slices.Contains(p.ProtectedUsers, id) {
+		return true
+	}
+	return username != "" && slices.Contains(p.ProtectedUsers, strings.ToLower(username))
+}
+
+const day = 24 * time.Hour
+
+// LoadPolicy reads the YAML policy at path; an empty path gives
+// DefaultPolicy. Keys left out keep their defaults. An unknown key or a bad
+// value is an error that names the file, line and key.
+func LoadPolicy(path string) (Policy, error) {
+	if path == "" {
+		return DefaultPolicy(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Policy{}, fmt.Errorf("reading policy: %w", err)
+	}
+	return parsePolicy(data, path, os.ReadFile)
+}
+
+// parsePolicy reads a policy from data, naming file in errors and resolving
+// denied_networks_file against file's folder; readFile reads that file.
+func parsePolicy(data []byte, file string, readFile func(string) ([]byte, error)) (Policy, error) {
+	d := &policyDecoder{file: file, readFile: readFile, p: DefaultPolicy()}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return Policy{}, fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(doc.Content) == 0 {
+		return d.p, nil // an empty file keeps every default
+	}
+	root := resolve(doc.Content[0])
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return d.p, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return Policy{}, fmt.Errorf("%s:%d: the policy must be a mapping of keys to values", file, root.Line)
+	}
+	if err := d.mapping(root, "", func(k, v *yaml.Node) error {
+		f, ok := policyKeys[k.Value]
+		if !ok {
+			return d.errf(k, k.Value, "unknown key (see testdata/policy.yaml for the keys)")
+		}
+		return f.decode(d, k.Value, v)
+	}); err != nil {
+		return Policy{}, err
+	}
+	if err := d.checkRemoveOn(); err != nil {
+		return Policy{}, err
+	}
+	return d.p, nil
+}
+
+// checkRemoveOn makes sure remove_on names only checks that exist. It runs
+// after decoding because the list of checks itself names policy keys.
+func (d *policyDecoder) checkRemoveOn() error {
+	if len(d.removeOn) == 0 {
+		return nil
+	}
+	checks, err := Checks()
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(checks))
+	for i, c := range checks {
+		ids[i] = c.ID
+	}
+	for _, n := range d.removeOn {
+		if !slices.Contains(ids, n.Value) {
+			return d.errf(n, "remove_on", "%q is not a check (use %s)", n.Value, strings.Join(ids, ", "))
+		}
+	}
+	return nil
+}
+
+// policyKey is one key a policy file may hold.
+type policyKey struct {
+	decode func(d *policyDecoder, key string, n *yaml.Node) error
+	// sqlValue renders the value as a SQL literal when checks read the key
+	// as getvariable('<key>'); nil when it reaches them another way.
+	sqlValue func(p *Policy) string
+}
+
+// policyKeys lists every key of a policy file, with the keys of a check's
+// block written "block.key". A check's knobs must name keys from here. It is
+// filled by init because decoding a block looks its keys up in it.
+var policyKeys map[string]policyKey
+
+func init() { policyKeys = policyKeyTable() }
+
+func policyKeyTable() map[string]policyKey {
+	return map[string]policyKey{
+		"timezone": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
+			name, err := d.scalar(n, key)
+			if err != nil || name == "" {
+				return err
+			}
+			loc, err := time.LoadLocation(name)
+			if err != nil || name == "Local" {
+				return d.errf(n, key, "%q is not an IANA time zone name such as Europe/Paris or UTC", name)
+			}
+			d.p.Location = loc
+			return nil
+		}},
+		"trusted_networks": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
+			nets, err := d.networks(n, key)
+			d.p.TrustedNetworks = nets
+			return err
+		}},
+		"denied_networks": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
+			nets, err := d.networks(n, key)
+			d.p.DeniedNetworks = append(nets, d.p.DeniedNetworks...)
+			return err
+		}},
+		"denied_networks_file": {decode: (*policyDecoder).deniedNetworksFile},
+		"protected_users": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
+			users, err := d.list(n, key, func(item *yaml.Node) (string, error) { return d.user(item, key) })
+			d.p.ProtectedUsers = users
+			return err
+		}},
+		"session_max_age": {
+			decode:   durationKey(func(p *Policy) *time.Duration { return &p.SessionMaxAge }),
+			sqlValue: func(p *Policy) string { return sqlInterval(p.SessionMaxAge) },
+		},
+		"session_max_age_by_type": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
+			m := map[string]time.Duration{}
+			d.p.SessionMaxAgeByType = m
+			return d.durationMap(n, key, func(k *yaml.Node) (string, error) {
+				return strings.ToLower(strings.TrimSpace(k.Value)), nil
+			}, m)
+		}},
+		"token_types": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
+			types, err := d.list(n, key, func(item *yaml.Node) (string, error) {
+				s, err := d.scalar(item, key)
+				if err == nil && s == "" {
+					err = d.errf(item, key, "an empty session type")
+				}
+				return strings.ToLower(s), err
+			})
+			d.p.TokenTypes = types
+			return err
+		}},
+		"token_max_age": {
+			decode:   durationKey(func(p *Policy) *time.Duration { return &p.TokenMaxAge }),
+			sqlValue: func(p *Policy) string { return sqlInterval(p.TokenMaxAge) },
+		},
+		"token_max_age_by_user": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
+			m := map[string]time.Duration{}
+			d.p.TokenMaxAgeByUser = m
+			return d.durationMap(n, key, func(k *yaml.Node) (string, error) { return d.user(k, key) }, m)
+		}},
+		"remove_on": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
+			on, err := d.list(n, key, func(item *yaml.Node) (string, error) {
+				s, err := d.scalar(item, key)
+				d.removeOn = append(d.removeOn, item)
+				return s, err
+			})
+			slices.Sort(on)
+			d.p.RemoveOn = on
+			return err
+		}},
+		"concurrent_sessions": {decode: block},
+		"concurrent_sessions.min_distance_km": {
+			decode:   numberKey(func(p *Policy) *float64 { return &p.ConcurrentSessions.MinDistanceKm }),
+			sqlValue: func(p *Policy) string { return sqlFloat(p.ConcurrentSessions.MinDistanceKm) },
+		},
+		"impossible_travel": {decode: block},
+		"impossible_travel.min_distance_km": {
+			decode:   numberKey(func(p *Policy) *float64 { return &p.ImpossibleTravel.MinDistanceKm }),
+			sqlValue: func(p *Policy) string { return sqlFloat(p.ImpossibleTravel.MinDistanceKm) },
+		},
+		"impossible_travel.max_speed_kmh": {
+			decode:   numberKey(func(p *Policy) *float64 { return &p.ImpossibleTravel.MaxSpeedKmh }),
+			sqlValue: func(p *Policy) string { return sqlFloat(p.ImpossibleTravel.MaxSpeedKmh) },
+		},
+		"ip_new_for_user": {decode: block},
+		"ip_new_for_user.baseline": {
+			decode:   durationKey(func(p *Policy) *time.Duration { return &p.IPNewForUser.Baseline }),
+			sqlValue: func(p *Policy) string { return sqlInterval(p.IPNewForUser.Baseline) },
+		},
+		"ip_new_for_user.min_history": {
+			decode:   countKey(0, func(p *Policy) *int { return &p.IPNewForUser.MinHistory }),
+			sqlValue: func(p *Policy) string { return strconv.Itoa(p.IPNewForUser.MinHistory) },
+		},
+		"ip_new_for_user.report_new_network": {
+			decode:   boolKey(func(p *Policy) *bool { return &p.IPNewForUser.ReportNewNetwork }),
+			sqlValue: func(p *Policy) string { return strconv.FormatBool(p.IPNewForUser.ReportNewNetwork) },
+		},
+		"ip_shared_by_users": {decode: block},
+		"ip_shared_by_users.min_users": {
+			decode:   countKey(2, func(p *Policy) *int { return &p.IPSharedByUsers.MinUsers }),
+			sqlValue: func(p *Policy) string { return strconv.Itoa(p.IPSharedByUsers.MinUsers) },
+		},
+		"ip_shared_by_users.window": {
+			decode:   durationKey(func(p *Policy) *time.Duration { return &p.IPSharedByUsers.Window }),
+			sqlValue: func(p *Policy) string { return sqlInterval(p.IPSharedByUsers.Window) },
+		},
+		"failed_login_burst": {decode: block},
+		"failed_login_burst.min_failures": {
+			decode:   countKey(1, func(p *Policy) *int { return &p.FailedLoginBurst.MinFailures }),
+			sqlValue: func(p *Policy) string { return strconv.Itoa(p.FailedLoginBurst.MinFailures) },
+		},
+		"failed_login_burst.window": {
+			decode:   durationKey(func(p *Policy) *time.Duration { return &p.FailedLoginBurst.Window }),
+			sqlValue: func(p *Policy) string { return sqlInterval(p.FailedLoginBurst.Window) },
+		},
+		"failed_login_burst.success_within": {
+			decode:   durationKey(func(p *Policy) *time.Duration { return &p.FailedLoginBurst.SuccessWithin }),
+			sqlValue: func(p *Policy) string { return sqlInterval(p.FailedLoginBurst.SuccessWithin) },
+		},
+	}
+}
+
+// block decodes a check's block, whose keys are listed as "block.key".
+func block(d *policyDecoder, key string, n *yaml.Node) error {
+	return d.mapping(n, key, func(k, v *yaml.Node) error {
+		full := key + "." + k.Value
+		f, ok := policyKeys[full]
+		if !ok {
+			return d.errf(k, full, "unknown key (see testdata/policy.yaml for the keys)")
+		}
+		return f.decode(d, full, v)
+	})
+}
+
+// policyDecoder walks the YAML tree of one policy file into p.
+type policyDecoder struct {
+	file     string
+	readFile func(string) ([]byte, error)
+	p        Policy
+	removeOn []*yaml.Node // remove_on items, checked once decoding is done
+}
+
+func (d *policyDecoder) errf(n *yaml.Node, key, format string, args ...any) error {
+	return fmt.Errorf("%s:%d: %s: %s", d.file, n.Line, key, fmt.Sprintf(format, args...))
+}
+
+// resolve follows an alias to the node it names.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 8; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+// mapping calls fn for each key of the mapping n, in file order. A key given
+// twice is an error. A null value (a key with nothing after it) is an empty
+// mapping.
+func (d *policyDecoder) mapping(n *yaml.Node, key string, fn func(k, v *yaml.Node) error) error {
+	n = resolve(n)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return d.errf(n, key, "must be a mapping of keys to values")
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode {
+			return d.errf(k, key, "a key must be plain text")
+		}
+		if seen[k.Value] {
+			name := k.Value
+			if key != "" {
+				name = key + "." + k.Value
+			}
+			return d.errf(k, name, "given twice")
+		}
+		seen[k.Value] = true
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scalar returns the text of a scalar node; null is "".
+func (d *policyDecoder) scalar(n *yaml.Node, key string) (string, error) {
+	n = resolve(n)
+	if isNull(n) {
+		return "", nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		return "", d.errf(n, key, "must be a single value, not a list or mapping")
+	}
+	return strings.TrimSpace(n.Value), nil
+}
+
+// list decodes each item of a sequence with item, dropping repeats. A null
+// value is an empty list; a single value is a list of one.
+func (d *policyDecoder) list(n *yaml.Node, key string, item func(*yaml.Node) (string, error)) ([]string, error) {
+	n = resolve(n)
+	if isNull(n) {
+		return []string{}, nil
+	}
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	out := []string{}
+	for _, it := range items {
+		s, err := item(resolve(it))
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// user reads a protected or per-user entry: an Id in its 18-character form,
+// otherwise a username in lower case.
+func (d *policyDecoder) user(n *yaml.Node, key string) (string, error) {
+	s, err := d.scalar(n, key)
+	if err != nil {
+		return "", err
+	}
+	if id, ok := NormalizeID(s); ok {
+		return id, nil
+	}
+	if s == "" || strings.ContainsAny(s, " \t\r\n") {
+		return "", d.errf(n, key, "%q is neither a username nor a 15- or 18-character user Id", s)
+	}
+	return strings.ToLower(s), nil
+}
+
+// durationMap reads a mapping of names to durations into m, keyed by what
+// name makes of each key.
+func (d *policyDecoder) durationMap(n *yaml.Node, key string, name func(*yaml.Node) (string, error), m map[string]time.Duration) error {
+	return d.mapping(n, key, func(k, v *yaml.Node) error {
+		full := key + "." + k.Value
+		norm, err := name(k)
+		if err != nil {
+			return err
+		}
+		if norm == "" {
+			return d.errf(k, full, "an empty name")
+		}
+		if _, dup := m[norm]; dup {
+			return d.errf(k, full, "given twice (names are compared ignoring case)")
+		}
+		dur, err := d.duration(v, full)
+		m[norm] = dur
+		return err
+	})
+}
+
+func (d *policyDecoder) duration(n *yaml.Node, key string) (time.Duration, error) {
+	s, err := d.scalar(n, key)
+	if err != nil {
+		return 0, err
+	}
+	v, err := parseDuration(s)
+	if err != nil {
+		return 0, d.errf(n, key, "%q is not a duration (use 90d, 12h or 30m)", s)
+	}
+	if v <= 0 {
+		return 0, d.errf(n, key, "%q must be longer than zero", s)
+	}
+	return v, nil
+}
+
+func durationKey(field func(*Policy) *time.Duration) func(*policyDecoder, string, *yaml.Node) error {
+	return func(d *policyDecoder, key string, n *yaml.Node) error {
+		if isNull(resolve(n)) {
+			return nil
+		}
+		v, err := d.duration(n, key)
+		if err == nil {
+			*field(&d.p) = v
+		}
+		return err
+	}
+}
+
+func numberKey(field func(*Policy) *float64) func(*policyDecoder, string, *yaml.Node) error {
+	return func(d *policyDecoder, key string, n *yaml.Node) error {
+		s, err := d.scalar(n, key)
+		if err != nil || s == "" {
+			return err
+		}
+		v, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+			return d.errf(n, key, "%q is not a number above zero", s)
+		}
+		*field(&d.p) = v
+		return nil
+	}
+}
+
+func countKey(minimum int, field func(*Policy) *int) func(*policyDecoder, string, *yaml.Node) error {
+	return func(d *policyDecoder, key string, n *yaml.Node) error {
+		s, err := d.scalar(n, key)
+		if err != nil || s == "" {
+			return err
+		}
+		v, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
+		if err != nil || v < minimum || v > 1_000_000_000 {
+			return d.errf(n, key, "%q is not a whole number of at least %d", s, minimum)
+		}
+		*field(&d.p) = v
+		return nil
+	}
+}
+
+func boolKey(field func(*Policy) *bool) func(*policyDecoder, string, *yaml.Node) error {
+	return func(d *policyDecoder, key string, n *yaml.Node) error {
+		s, err := d.scalar(n, key)
+		if err != nil || s == "" {
+			return err
+		}
+		switch strings.ToLower(s) {
+		case "true", "yes", "on":
+			*field(&d.p) = true
+		case "false", "no", "off":
+			*field(&d.p) = false
+		default:
+			return d.errf(n, key, "%q is not true or false", s)
+		}
+		return nil
+	}
+}
+
+// networks reads a list of CIDRs or bare IPs.
+func (d *policyDecoder) networks(n *yaml.Node, key string) ([]Network, error) {
+	n = resolve(n)
+	items := []*yaml.Node{n}
+	switch {
+	case isNull(n):
+		items = nil
+	case n.Kind == yaml.SequenceNode:
+		items = n.Content
+	}
+	nets := []Network{}
+	for _, item := range items {
+		s, err := d.scalar(item, key)
+		if err != nil {
+			return nil, err
+		}
+		p, err := parseNetwork(s)
+		if err != nil {
+			return nil, d.errf(item, key, "%v", err)
+		}
+		nets = append(nets, Network{Prefix: p, Source: fmt.Sprintf("%s:%d", d.file, resolve(item).Line)})
+	}
+	return nets, nil
+}
+
+// deniedNetworksFile reads IPs and CIDRs, one a line with # comments, from a
+// file named relative to the policy file's folder.
+func (d *policyDecoder) deniedNetworksFile(key string, n *yaml.Node) error {
+	name, err := d.scalar(n, key)
+	if err != nil || name == "" {
+		return err
+	}
+	path := name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(d.file), path)
+	}
+	data, err := d.readFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return d.errf(n, key, "reading %s: %v", path, err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		text, _, _ := strings.Cut(sc.Text(), "#")
+		text = strings.TrimSpace(text)
+		if text == "" {
+			continue
+		}
+		p, err := parseNetwork(text)
+		if err != nil {
+			return fmt.Errorf("%s:%d: %v", path, line, err)
+		}
+		d.p.DeniedNetworks = append(d.p.DeniedNetworks, Network{Prefix: p, Source: fmt.Sprintf("%s:%d", name, line)})
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading %s: %v", path, err)
+	}
+	return nil
+}
+
+// parseNetwork reads a CIDR or a bare IPv4 or IPv6 address.
+func parseNetwork(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR such as 203.0.113.0/24 or 2001:db8::/32", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// parseDuration reads a duration as time.ParseDuration does, with d for days
+// allowed too: 90d, 12h, 30m, 45s, 1d12h, 1.5h.
+func parseDuration(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, errors.New("empty duration")
+	}
+	var total time.Duration
+	rest := s
+	for rest != "" {
+		i := 0
+		for i < len(rest) && (isDigit(rest[i]) || rest[i] == '.') {
+			i++
+		}
+		j := i
+		for j < len(rest) && !isDigit(rest[j]) && rest[j] != '.' {
+			j++
+		}
+		num, unit := rest[:i], rest[i:j]
+		if num == "" || unit == "" {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		var part time.Duration
+		if unit == "d" {
+			f, err := strconv.ParseFloat(num, 64)
+			if err != nil || f*float64(day) > math.MaxInt64/2 {
+				return 0, fmt.Errorf("bad duration %q", s)
+			}
+			part = time.Duration(f * float64(day))
+		} else {
+			v, err := time.ParseDuration(num + unit)
+			if err != nil {
+				return 0, err
+			}
+			part = v
+		}
+		if total > math.MaxInt64/2-part {
+			return 0, fmt.Errorf("duration %q is too long", s)
+		}
+		total += part
+		rest = rest[j:]
+	}
+	return total, nil
+}
+
+// sqlInterval renders d as a DuckDB INTERVAL expression of whole microseconds.
+func sqlInterval(d time.Duration) string {
+	return fmt.Sprintf("to_microseconds(%d)", d.Microseconds())
+}
+
+func sqlFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) + "::DOUBLE" }

@@ -1,0 +1,95 @@
+-- Helpers the checks and the removal list share. analyze.Run creates them as
+-- temporary objects on the run's connection, after setting the variables
+-- (as_of and the policy knobs) and loading ip_info and the policy_* tables.
+
+-- A session is live while it has not expired at the audit's clock.
+CREATE OR REPLACE TEMP MACRO is_live(expires) AS expires > getvariable('as_of');
+
+-- Great-circle distance in km (haversine on the mean earth radius). least()
+-- keeps rounding from pushing asin past its domain for antipodal points.
+CREATE OR REPLACE TEMP MACRO distance_km(lat1, lon1, lat2, lon2) AS
+    2 * 6371.0088 * asin(least(1.0, sqrt(
+        pow(sin(radians(lat2 - lat1) / 2), 2)
+        + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2))));
+
+-- Durations in words, to the two largest units: "3 days 4 hours", "12 hours",
+-- "45 minutes", "1 minute 30 seconds".
+CREATE OR REPLACE TEMP MACRO count_unit(n, unit) AS
+    format('{:,}', n) || ' ' || unit || CASE WHEN n = 1 THEN '' ELSE 's' END;
+CREATE OR REPLACE TEMP MACRO and_unit(n, unit) AS
+    CASE WHEN n = 0 THEN '' ELSE ' ' || count_unit(n, unit) END;
+CREATE OR REPLACE TEMP MACRO human_seconds(s) AS CASE
+    WHEN abs(s) >= 86400 THEN count_unit(abs(s) // 86400, 'day') || and_unit(abs(s) % 86400 // 3600, 'hour')
+    WHEN abs(s) >= 3600 THEN count_unit(abs(s) // 3600, 'hour') || and_unit(abs(s) % 3600 // 60, 'minute')
+    WHEN abs(s) >= 60 THEN count_unit(abs(s) // 60, 'minute') || and_unit(abs(s) % 60, 'second')
+    ELSE count_unit(abs(s), 'second')
+END;
+CREATE OR REPLACE TEMP MACRO human_duration(i) AS human_seconds(floor(epoch(i))::BIGINT);
+
+-- Numbers as analysts read them: whole, with thousands separators.
+CREATE OR REPLACE TEMP MACRO fmt_count(n) AS format('{:,}', round(n)::BIGINT);
+CREATE OR REPLACE TEMP MACRO fmt_km(d) AS fmt_count(d) || ' km';
+
+-- Times in findings are UTC to the minute; a second time on the same day as
+-- the first shows only the clock.
+CREATE OR REPLACE TEMP MACRO fmt_time(ts) AS strftime(ts, '%Y-%m-%d %H:%M UTC');
+CREATE OR REPLACE TEMP MACRO fmt_time_after(ts, earlier) AS
+    CASE WHEN ts::DATE = earlier::DATE THEN strftime(ts, '%H:%M UTC') ELSE fmt_time(ts) END;
+
+-- When a run of events happened: "between 2026-11-26 08:00 and 08:14 UTC
+-- (14 minutes)", or "at 2026-11-26 08:00 UTC" for a single moment.
+CREATE OR REPLACE TEMP MACRO fmt_span(first, last) AS CASE
+    WHEN first = last THEN 'at ' || fmt_time(first)
+    ELSE 'between ' || strftime(first, '%Y-%m-%d %H:%M') || ' and ' || fmt_time_after(last, first)
+        || ' (' || human_duration(last - first) || ')'
+END;
+
+-- A place in words: "Paris, FR", "FR", or "an unknown place".
+CREATE OR REPLACE TEMP MACRO place_name(city, country_iso, country) AS coalesce(
+    city || ', ' || coalesce(country_iso, country), city, country_iso, country, 'an unknown place');
+
+-- Who a finding is about, in words.
+CREATE OR REPLACE TEMP MACRO user_name(username, user_id) AS coalesce(username, user_id, 'an unknown user');
+
+-- Up to n items of a list and how many more: "a, b, c and 4 more".
+CREATE OR REPLACE TEMP MACRO few(xs, n) AS
+    array_to_string(list_slice(xs, 1, n), ', ')
+    || CASE WHEN len(xs) > n THEN printf(' and %d more', len(xs) - n) ELSE '' END;
+
+-- Logins from untrusted IPs with their country key and network (IPv4 /24 or
+-- IPv6 /48). Trusted networks are left out of every location- and IP-based
+-- check, and so are logins without an IP, which no network can vouch for.
+CREATE OR REPLACE TEMP VIEW untrusted_logins AS
+SELECT l.*, coalesce(l.country_iso, l.country) AS country_key, i.network
+FROM logins l
+JOIN ip_info i ON i.ip = l.source_ip
+WHERE NOT i.trusted;
+
+-- Live session families, one row each, described by their origin: the
+-- earliest-created session of the family. login_time is when the origin's
+-- login happened, or its creation when the login is not in the history.
+CREATE OR REPLACE TEMP VIEW live_families AS
+WITH members AS (
+    SELECT *,
+        max(expires) OVER family AS family_expires,
+        count(*) OVER family AS family_sessions
+    FROM sessions
+    WINDOW family AS (PARTITION BY parent_id)
+), origins AS (
+    SELECT * FROM members
+    WHERE is_live(family_expires)
+    QUALIFY row_number() OVER (PARTITION BY parent_id ORDER BY created, id) = 1
+)
+SELECT
+    o.parent_id AS family_id, o.id AS origin_id, o.user_key, o.user_id, o.username,
+    o.created, o.session_type, o.source_ip, o.login_history_id, o.family_sessions,
+    coalesce(l.login_time, o.created) AS login_time,
+    coalesce(o.city, l.city) AS city,
+    coalesce(o.country_iso, l.country_iso) AS country_iso,
+    coalesce(o.country, l.country) AS country,
+    coalesce(o.country_iso, o.country, l.country_iso, l.country) AS country_key,
+    coalesce(o.latitude, l.latitude) AS latitude,
+    coalesce(o.longitude, l.longitude) AS longitude
+FROM origins o
+LEFT JOIN (SELECT * FROM logins QUALIFY row_number() OVER (PARTITION BY id ORDER BY login_time) = 1) l
+    ON l.id = o.login_history_id;

@@ -1,0 +1,478 @@
+// Package analyze owns the audit policy, runs the checks in queries/ against
+// the tables ingest loaded, and turns their findings into a removal list.
+package analyze
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Result sums up one audit run. The rows are in the findings and removals
+// tables.
+type Result struct {
+	AsOf     time.Time     // the audit's clock, in UTC
+	Checks   []CheckResult // every check in id order, also those that found nothing
+	Removals int64         // rows of the removals table
+}
+
+// CheckResult counts one check's findings.
+type CheckResult struct {
+	Check  Check
+	Counts map[Severity]int64 // findings by severity; missing severities are zero
+}
+
+// Findings returns the number of findings of every check and severity.
+func (r Result) Findings() int64 { return r.AtLeast(Info) }
+
+// AtLeast returns the number of findings of severity s or higher, which is
+// what --fail-on compares against.
+func (r Result) AtLeast(s Severity) int64 {
+	var n int64
+	for _, c := range r.Checks {
+		for sev, k := range c.Counts {
+			if sev >= s {
+				n += k
+			}
+		}
+	}
+	return n
+}
+
+// findingColumns is what every check's SELECT returns, in order.
+var findingColumns = []struct{ name, typ string }{
+	{"severity", "VARCHAR"},
+	{"user_id", "VARCHAR"},
+	{"username", "VARCHAR"},
+	{"session_id", "VARCHAR"},
+	{"source_ip", "VARCHAR"},
+	{"observed_at", "TIMESTAMP"},
+	{"detail", "VARCHAR"},
+	{"target_kind", "VARCHAR"},
+	{"target_id", "VARCHAR"},
+}
+
+//go:embed prelude.sql
+var preludeSQL string
+
+//go:embed removals.sql
+var removalsSQL string
+
+// Run runs every check against the sessions, logins, users and geo tables
+// as of asOf and replaces three tables with its results:
+//
+//   - ip_info(ip, network, trusted, denied, denied_by): every source IP of a
+//     session or login, classified by the policy's networks;
+//   - findings(check_id, severity, user_id, username, session_id, source_ip,
+//     observed_at, detail, target_kind, target_id): what each check found;
+//   - removals(session_id, user_id, username, session_type, source_ip,
+//     created, checks, severity, reason): one row per live session reached
+//     by a finding of a check in p.RemoveOn, never a protected user's and
+//     never the exporting user's current session.
+//
+// Either all three are replaced or, on error, none. A check that fails or
+// returns other columns is an error naming its file.
+func Run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time) (Result, error) {
+	checks, err := Checks()
+	if err != nil {
+		return Result{}, err
+	}
+	// DuckDB variables and temporary objects belong to one connection, so the
+	// whole run holds one, inside one transaction.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("opening a database connection: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return Result{}, fmt.Errorf("starting the audit transaction: %w", err)
+	}
+	defer tx.Rollback()
+
+	r := runner{tx: tx, p: p, asOf: asOf.UTC()}
+	steps := []struct {
+		what string
+		do   func(context.Context) error
+	}{
+		{"setting policy variables", r.setVariables},
+		{"loading policy tables", r.loadPolicyTables},
+		{"classifying source IPs", r.loadIPInfo},
+		{"creating helper macros", r.execScript(preludeSQL)},
+		{"creating the findings table", r.exec(createFindings)},
+	}
+	for _, s := range steps {
+		if err := s.do(ctx); err != nil {
+			return Result{}, fmt.Errorf("%s: %w", s.what, err)
+		}
+	}
+	for _, c := range checks {
+		if err := r.runCheck(ctx, c); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := r.execScript(removalsSQL)(ctx); err != nil {
+		return Result{}, fmt.Errorf("building the removal list: %w", err)
+	}
+	res, err := r.result(ctx, checks)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Result{}, fmt.Errorf("saving the audit results: %w", err)
+	}
+	return res, nil
+}
+
+const createFindings = `CREATE OR REPLACE TABLE findings (
+    check_id    VARCHAR NOT NULL,
+    severity    VARCHAR NOT NULL,
+    user_id     VARCHAR,
+    username    VARCHAR,
+    session_id  VARCHAR,
+    source_ip   VARCHAR,
+    observed_at TIMESTAMP,
+    detail      VARCHAR NOT NULL,
+    target_kind VARCHAR,
+    target_id   VARCHAR
+)`
+
+type runner struct {
+	tx   *sql.Tx
+	p    Policy
+	asOf time.Time
+}
+
+func (r *runner) exec(query string, args ...any) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := r.tx.ExecContext(ctx, query, args...)
+		return err
+	}
+}
+
+// execScript runs statements separated by ";" at the end of a line.
+func (r *runner) execScript(script string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		for _, stmt := range strings.Split(script, ";\n") {
+			if strings.TrimSpace(stripComments(stmt)) == "" {
+				continue
+			}
+			if _, err := r.tx.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// stripComments drops "--" comment lines.
+func stripComments(s string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// setVariables makes as_of and every scalar policy knob readable as
+// getvariable('<key>'), and ranks severities for severity_rank().
+func (r *runner) setVariables(ctx context.Context) error {
+	stmts := []string{
+		fmt.Sprintf("SET VARIABLE as_of = TIMESTAMP '%s'", r.asOf.Format("2006-01-02 15:04:05.999999")),
+	}
+	for _, key := range slices.Sorted(maps.Keys(policyKeys)) {
+		if f := policyKeys[key]; f.sqlValue != nil {
+			stmts = append(stmts, fmt.Sprintf("SET VARIABLE %q = %s", key, f.sqlValue(&r.p)))
+		}
+	}
+	quoted := make([]string, len(severityNames))
+	for i, s := range severityNames {
+		quoted[i] = "'" + s + "'"
+	}
+	stmts = append(stmts, fmt.Sprintf(
+		"CREATE OR REPLACE TEMP MACRO severity_rank(s) AS list_position([%s], lower(s)) - 1", strings.Join(quoted, ", ")))
+	for _, s := range stmts {
+		if _, err := r.tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return nil
+}
+
+// loadPolicyTables loads the policy's lists and maps as policy_<key> tables.
+func (r *runner) loadPolicyTables(ctx context.Context) error {
+	p := r.p
+	var tokenTypes, byType, byUser, protected, removeOn [][]any
+	for _, t := range p.TokenTypes {
+		tokenTypes = append(tokenTypes, []any{t})
+	}
+	for _, t := range slices.Sorted(maps.Keys(p.SessionMaxAgeByType)) {
+		byType = append(byType, []any{t, p.SessionMaxAgeByType[t].Microseconds()})
+	}
+	for _, u := range slices.Sorted(maps.Keys(p.TokenMaxAgeByUser)) {
+		id, name := splitUser(u)
+		byUser = append(byUser, []any{id, name, p.TokenMaxAgeByUser[u].Microseconds()})
+	}
+	for _, u := range p.ProtectedUsers {
+		id, name := splitUser(u)
+		protected = append(protected, []any{id, name})
+	}
+	for _, c := range p.RemoveOn {
+		removeOn = append(removeOn, []any{c})
+	}
+	tables := []struct {
+		create, row string
+		rows        [][]any
+	}{
+		{"policy_token_types(session_type VARCHAR)", "(?)", tokenTypes},
+		{"policy_session_max_age_by_type(session_type VARCHAR, max_age INTERVAL)", "(?, to_microseconds(?))", byType},
+		{"policy_token_max_age_by_user(user_id VARCHAR, username VARCHAR, max_age INTERVAL)", "(?, ?, to_microseconds(?))", byUser},
+		{"policy_protected_users(user_id VARCHAR, username VARCHAR)", "(?, ?)", protected},
+		{"policy_remove_on(check_id VARCHAR)", "(?)", removeOn},
+	}
+	for _, t := range tables {
+		if _, err := r.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+t.create); err != nil {
+			return err
+		}
+		name, _, _ := strings.Cut(t.create, "(")
+		if err := insertRows(ctx, r.tx, name, t.row, t.rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitUser tells an 18-character Id from a lower-case username, as the
+// policy stores them.
+func splitUser(u string) (id, username any) {
+	if n, ok := NormalizeID(u); ok && n == u {
+		return u, nil
+	}
+	return nil, u
+}
+
+// insertRows inserts rows into table with multi-row INSERTs of up to
+// insertBatch rows; row is the VALUES tuple with one ? per value.
+func insertRows(ctx context.Context, tx *sql.Tx, table, row string, rows [][]any) error {
+	for len(rows) > 0 {
+		n := min(len(rows), insertBatch)
+		var q strings.Builder
+		q.WriteString("INSERT INTO " + table + " VALUES ")
+		args := make([]any, 0, n*len(rows[0]))
+		for i, vals := range rows[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(row)
+			args = append(args, vals...)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("inserting into %s: %w", table, err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+const insertBatch = 2000
+
+// loadIPInfo classifies every distinct source IP of sessions and logins in
+// Go, since DuckDB's inet extension cannot be loaded, and stores the result
+// as ip_info for the checks to join.
+func (r *runner) loadIPInfo(ctx context.Context) error {
+	if _, err := r.tx.ExecContext(ctx, `CREATE OR REPLACE TABLE ip_info (
+    ip        VARCHAR NOT NULL, -- as in sessions.source_ip and logins.source_ip
+    network   VARCHAR,          -- the IPv4 /24 or IPv6 /48 it belongs to; NULL when unreadable
+    trusted   BOOLEAN NOT NULL, -- in trusted_networks
+    denied    BOOLEAN NOT NULL, -- in denied_networks or denied_networks_file
+    denied_by VARCHAR           -- the most specific denied network and where the policy lists it
+)`); err != nil {
+		return err
+	}
+	rows, err := r.tx.QueryContext(ctx, `SELECT source_ip FROM sessions WHERE source_ip IS NOT NULL
+UNION SELECT source_ip FROM logins WHERE source_ip IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	var ips []string
+	for rows.Next() {
+		var ip string
+		if err := rows.Scan(&ip); err != nil {
+			rows.Close()
+			return err
+		}
+		ips = append(ips, ip)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	slices.Sort(ips)
+	trusted, denied := newNetworkSet(r.p.TrustedNetworks), newNetworkSet(r.p.DeniedNetworks)
+	batch := make([][]any, 0, insertBatch)
+	for _, ip := range ips {
+		batch = append(batch, classifyIP(ip, trusted, denied))
+		if len(batch) == insertBatch {
+			if err := insertRows(ctx, r.tx, "ip_info", "(?, ?, ?, ?, ?)", batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	return insertRows(ctx, r.tx, "ip_info", "(?, ?, ?, ?, ?)", batch)
+}
+
+// classifyIP returns the ip_info row of one source IP.
+func classifyIP(ip string, trusted, denied networkSet) []any {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return []any{ip, nil, false, false, nil}
+	}
+	a = a.Unmap().WithZone("")
+	bits := 48
+	if a.Is4() {
+		bits = 24
+	}
+	network := netip.PrefixFrom(a, bits).Masked().String()
+	_, isTrusted := trusted.match(a)
+	var deniedBy any
+	d, isDenied := denied.match(a)
+	if isDenied {
+		deniedBy = fmt.Sprintf("%s (%s)", d.Prefix, d.Source)
+	}
+	return []any{ip, network, isTrusted, isDenied, deniedBy}
+}
+
+// networkSet finds the most specific network holding an address with one map
+// look-up per prefix length in use, so a long denied list stays cheap.
+type networkSet struct {
+	byPrefix map[netip.Prefix]Network
+	lengths  []int // prefix lengths in use, longest first
+}
+
+func newNetworkSet(nets []Network) networkSet {
+	s := networkSet{byPrefix: map[netip.Prefix]Network{}}
+	for _, n := range nets {
+		p := n.Prefix
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		if _, dup := s.byPrefix[p]; !dup {
+			s.byPrefix[p] = n
+		}
+		if !slices.Contains(s.lengths, p.Bits()) {
+			s.lengths = append(s.lengths, p.Bits())
+		}
+	}
+	slices.Sort(s.lengths)
+	slices.Reverse(s.lengths)
+	return s
+}
+
+func (s networkSet) match(a netip.Addr) (Network, bool) {
+	for _, bits := range s.lengths {
+		if bits > a.BitLen() {
+			continue
+		}
+		if n, ok := s.byPrefix[netip.PrefixFrom(a, bits).Masked()]; ok {
+			return n, true
+		}
+	}
+	return Network{}, false
+}
+
+// runCheck checks that c returns the finding columns, then adds its rows
+// to findings and checks their values.
+func (r *runner) runCheck(ctx context.Context, c Check) error {
+	rows, err := r.tx.QueryContext(ctx, "DESCRIBE "+c.query)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.file, err)
+	}
+	var got []string
+	for rows.Next() {
+		var name, typ string
+		var null, key, def, extra sql.NullString
+		if err := rows.Scan(&name, &typ, &null, &key, &def, &extra); err != nil {
+			rows.Close()
+			return fmt.Errorf("%s: describing columns: %w", c.file, err)
+		}
+		got = append(got, name+" "+typ)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", c.file, err)
+	}
+	want := make([]string, len(findingColumns))
+	for i, col := range findingColumns {
+		want[i] = col.name + " " + col.typ
+	}
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("%s: returns columns (%s), want (%s)", c.file, strings.Join(got, ", "), strings.Join(want, ", "))
+	}
+	if _, err := r.tx.ExecContext(ctx, "INSERT INTO findings SELECT ?, * FROM ("+c.query+"\n)", c.ID); err != nil {
+		return fmt.Errorf("%s: %w", c.file, err)
+	}
+	var sev, kind, target sql.NullString
+	err = r.tx.QueryRowContext(ctx, `SELECT severity, target_kind, target_id FROM findings
+WHERE check_id = ? AND (severity_rank(severity) IS NULL OR severity <> lower(severity)
+    OR coalesce(target_kind, '') NOT IN ('', 'login', 'family', 'session')
+    OR (target_kind IS NULL) <> (target_id IS NULL))
+LIMIT 1`, c.ID).Scan(&sev, &kind, &target)
+	switch {
+	case err == sql.ErrNoRows:
+		return nil
+	case err != nil:
+		return fmt.Errorf("%s: checking findings: %w", c.file, err)
+	}
+	return fmt.Errorf("%s: returned a finding with severity %q, target_kind %q and target_id %q; want a severity of %s and a target_kind of login, family, session or NULL with a target_id exactly when target_kind is set",
+		c.file, sev.String, kind.String, target.String, strings.Join(severityNames[:], ", "))
+}
+
+// result counts the findings per check and severity, and the removals.
+func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
+	res := Result{AsOf: r.asOf}
+	counts := map[string]map[Severity]int64{}
+	rows, err := r.tx.QueryContext(ctx, "SELECT check_id, severity, count(*) FROM findings GROUP BY ALL")
+	if err != nil {
+		return Result{}, fmt.Errorf("counting findings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, sev string
+		var n int64
+		if err := rows.Scan(&id, &sev, &n); err != nil {
+			return Result{}, fmt.Errorf("counting findings: %w", err)
+		}
+		s, err := ParseSeverity(sev)
+		if err != nil {
+			return Result{}, fmt.Errorf("counting findings: %w", err)
+		}
+		if counts[id] == nil {
+			counts[id] = map[Severity]int64{}
+		}
+		counts[id][s] = n
+	}
+	if err := rows.Err(); err != nil {
+		return Result{}, fmt.Errorf("counting findings: %w", err)
+	}
+	for _, c := range checks {
+		cr := CheckResult{Check: c, Counts: counts[c.ID]}
+		if cr.Counts == nil {
+			cr.Counts = map[Severity]int64{}
+		}
+		res.Checks = append(res.Checks, cr)
+	}
+	if err := r.tx.QueryRowContext(ctx, "SELECT count(*) FROM removals").Scan(&res.Removals); err != nil {
+		return Result{}, fmt.Errorf("counting removals: %w", err)
+	}
+	return res, nil
+}

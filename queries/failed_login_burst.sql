@@ -1,0 +1,111 @@
+-- id: failed_login_burst
+-- title: Burst of failed logins
+-- severity: medium
+-- rationale: Many failed logins for one user, or from one IP, in a few minutes is password
+--   guessing or spraying. A success from the same IP for the same user right after the burst
+--   means the guessing probably worked.
+-- remediation: When a success followed, end its sessions, reset the password and freeze the
+--   user until it is explained; otherwise block the IP and watch the users.
+-- knobs: failed_login_burst.min_failures, failed_login_burst.window, failed_login_burst.success_within, trusted_networks
+
+-- Failures are counted per user (from any IP) and per untrusted IP. A failure
+-- belongs to a burst when some window holding it has min_failures failures;
+-- consecutive such failures form one burst and one finding. The first success
+-- of one of the burst's users from one of its IPs within success_within after
+-- the last failure raises it to high and is the removal target.
+WITH failures AS (
+    SELECT 'user' AS burst_by, user_key AS burst_key, * FROM logins WHERE NOT success
+    UNION ALL
+    SELECT 'ip', source_ip, l.*
+    FROM logins l
+    JOIN ip_info i ON i.ip = l.source_ip
+    WHERE NOT l.success AND NOT i.trusted
+), counted AS (
+    SELECT
+        *,
+        count(*) OVER (PARTITION BY burst_by, burst_key ORDER BY login_time
+            RANGE BETWEEN getvariable('failed_login_burst.window') PRECEDING AND CURRENT ROW) AS in_window
+    FROM failures
+), marked AS (
+    SELECT
+        *,
+        max(in_window) OVER (PARTITION BY burst_by, burst_key ORDER BY login_time
+            RANGE BETWEEN CURRENT ROW AND getvariable('failed_login_burst.window') FOLLOWING)
+            >= getvariable('failed_login_burst.min_failures') AS in_burst
+    FROM counted
+), numbered AS (
+    SELECT
+        *,
+        sum(CASE WHEN in_burst AND NOT coalesce(prev_in_burst, false) THEN 1 ELSE 0 END)
+            OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, id ROWS UNBOUNDED PRECEDING) AS burst
+    FROM (SELECT *, lag(in_burst) OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, id) AS prev_in_burst FROM marked)
+    QUALIFY in_burst
+), statuses AS (
+    SELECT burst_by, burst_key, burst, string_agg(status || ' (' || n || ')', ', ' ORDER BY n DESC, status) AS statuses
+    FROM (SELECT burst_by, burst_key, burst, status, count(*) AS n FROM numbered GROUP BY ALL)
+    GROUP BY ALL
+), bursts AS (
+    SELECT
+        burst_by, burst_key, burst,
+        count(*) AS failures,
+        min(login_time) AS first_failure,
+        max(login_time) AS last_failure,
+        count(DISTINCT user_key) AS users,
+        arg_min(user_id, login_time) AS user_id,
+        arg_min(username, login_time) AS username,
+        list(DISTINCT user_name(username, user_id) ORDER BY user_name(username, user_id)) AS names,
+        list(DISTINCT source_ip ORDER BY source_ip) FILTER (WHERE source_ip IS NOT NULL) AS ips
+    FROM numbered
+    GROUP BY ALL
+), successes AS (
+    SELECT
+        b.burst_by, b.burst_key, b.burst,
+        arg_min(l.id, (l.login_time, l.id)) AS login_id,
+        arg_min(l.login_time, (l.login_time, l.id)) AS login_time,
+        arg_min(l.source_ip, (l.login_time, l.id)) AS source_ip,
+        arg_min(l.user_id, (l.login_time, l.id)) AS user_id,
+        arg_min(l.username, (l.login_time, l.id)) AS username
+    FROM (SELECT DISTINCT burst_by, burst_key, burst, user_key, source_ip FROM numbered) pair
+    JOIN bursts b USING (burst_by, burst_key, burst)
+    JOIN logins l ON l.user_key = pair.user_key AND l.source_ip = pair.source_ip
+        AND l.success
+        AND l.login_time > b.last_failure
+        AND l.login_time <= b.last_failure + getvariable('failed_login_burst.success_within')
+    GROUP BY ALL
+), live_sessions AS (
+    SELECT login_history_id, min(id) AS session_id
+    FROM sessions
+    WHERE is_live(expires) AND login_history_id IS NOT NULL
+    GROUP BY login_history_id
+)
+SELECT
+    CASE WHEN s.login_id IS NULL THEN 'medium' ELSE 'high' END AS severity,
+    CASE WHEN s.login_id IS NOT NULL THEN s.user_id WHEN b.users = 1 THEN b.user_id END AS user_id,
+    CASE WHEN s.login_id IS NOT NULL THEN s.username WHEN b.users = 1 THEN b.username END AS username,
+    ls.session_id,
+    CASE WHEN b.burst_by = 'ip' THEN b.burst_key WHEN s.login_id IS NOT NULL THEN s.source_ip WHEN len(b.ips) = 1 THEN b.ips[1] END AS source_ip,
+    b.first_failure AS observed_at,
+    CASE WHEN b.burst_by = 'user' THEN
+        printf('%s failed logins for %s %s from %s: %s; ',
+            fmt_count(b.failures), b.names[1], fmt_span(b.first_failure, b.last_failure),
+            coalesce(nullif(few(b.ips, 3), ''), 'no recorded IP'), st.statuses)
+    ELSE
+        printf('%s failed logins from %s %s for %s %s (%s): %s; ',
+            fmt_count(b.failures), b.burst_key, fmt_span(b.first_failure, b.last_failure),
+            fmt_count(b.users), CASE WHEN b.users = 1 THEN 'user' ELSE 'users' END, few(b.names, 3), st.statuses)
+    END || CASE WHEN s.login_id IS NULL THEN
+        printf('no successful login of %s from %s followed within %s.',
+            CASE WHEN b.burst_by = 'user' THEN 'that user' ELSE 'those users' END,
+            CASE WHEN b.burst_by = 'ip' OR len(b.ips) = 1 THEN 'that IP' ELSE 'those IPs' END,
+            human_duration(getvariable('failed_login_burst.success_within')))
+    ELSE
+        printf('then %s logged in successfully from %s at %s, %s after the last failure.',
+            user_name(s.username, s.user_id), s.source_ip, fmt_time_after(s.login_time, b.last_failure),
+            human_duration(s.login_time - b.last_failure))
+    END AS detail,
+    CASE WHEN s.login_id IS NOT NULL THEN 'login' END AS target_kind,
+    s.login_id AS target_id
+FROM bursts b
+JOIN statuses st USING (burst_by, burst_key, burst)
+LEFT JOIN successes s USING (burst_by, burst_key, burst)
+LEFT JOIN live_sessions ls ON ls.login_history_id = s.login_id

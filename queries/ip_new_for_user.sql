@@ -1,0 +1,63 @@
+-- id: ip_new_for_user
+-- title: Live session from a country new for the user
+-- severity: medium
+-- rationale: Users log in from a handful of places. A live session from a country none of the
+--   user's recent logins came from is the commonest sign of a stolen password or session;
+--   users without enough history are not judged, to keep new users and rare travellers quiet.
+-- remediation: Confirm with the user that the session is theirs; if not, end it and reset
+--   the password. Add the user's VPN or travel ranges to trusted_networks.
+-- knobs: ip_new_for_user.baseline, ip_new_for_user.min_history, ip_new_for_user.report_new_network, trusted_networks
+
+-- Each live family is placed among the user's successful untrusted logins at
+-- its login time; window frames count the logins of the baseline before it
+-- (the family's own login, at that very moment, is not counted), per user,
+-- per user and country, and per user and network.
+WITH families AS (
+    SELECT f.*, i.network
+    FROM live_families f
+    JOIN ip_info i ON i.ip = f.source_ip
+    WHERE NOT i.trusted AND f.country_key IS NOT NULL
+), events AS (
+    SELECT user_key, login_time AS t, country_key, network, NULL AS family_id
+    FROM untrusted_logins
+    WHERE success
+    UNION ALL
+    SELECT user_key, login_time, country_key, network, family_id
+    FROM families
+), counted AS (
+    SELECT
+        family_id,
+        count(*) FILTER (WHERE family_id IS NULL) OVER (PARTITION BY user_key ORDER BY t
+            RANGE BETWEEN getvariable('ip_new_for_user.baseline') PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING) AS history,
+        count(*) FILTER (WHERE family_id IS NULL) OVER (PARTITION BY user_key, country_key ORDER BY t
+            RANGE BETWEEN getvariable('ip_new_for_user.baseline') PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING) AS from_country,
+        count(*) FILTER (WHERE family_id IS NULL) OVER (PARTITION BY user_key, network ORDER BY t
+            RANGE BETWEEN getvariable('ip_new_for_user.baseline') PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING) AS from_network
+    FROM events
+), judged AS (
+    SELECT f.*, c.history, c.from_country, c.from_network
+    FROM counted c
+    JOIN families f ON f.family_id = c.family_id
+    WHERE c.history >= getvariable('ip_new_for_user.min_history')
+        AND (c.from_country = 0 OR (getvariable('ip_new_for_user.report_new_network') AND c.from_network = 0))
+)
+SELECT
+    CASE WHEN from_country = 0 THEN 'medium' ELSE 'low' END AS severity,
+    user_id,
+    username,
+    origin_id AS session_id,
+    source_ip,
+    login_time AS observed_at,
+    CASE WHEN from_country = 0 THEN
+        printf('%s has a live %s session from %s (%s) since %s; none of the user''s %s successful logins in the %s before it came from %s.',
+            user_name(username, user_id), coalesce(session_type, 'untyped'), place_name(city, country_iso, country), source_ip,
+            fmt_time(login_time), fmt_count(history), human_duration(getvariable('ip_new_for_user.baseline')), country_key)
+    ELSE
+        printf('%s has a live %s session from %s (%s) since %s; none of the user''s %s successful logins in the %s before it came from network %s, though %s came from %s.',
+            user_name(username, user_id), coalesce(session_type, 'untyped'), source_ip, place_name(city, country_iso, country),
+            fmt_time(login_time), fmt_count(history), human_duration(getvariable('ip_new_for_user.baseline')), network,
+            fmt_count(from_country), country_key)
+    END AS detail,
+    NULL::VARCHAR AS target_kind,
+    NULL::VARCHAR AS target_id
+FROM judged

@@ -1,0 +1,35 @@
+-- id: session_over_age
+-- title: Interactive session open too long
+-- severity: medium
+-- rationale: A browser or UI session that stays valid far longer than a working day outlives
+--   the person at the keyboard: a stolen session cookie keeps working, and the session no
+--   longer proves the user is present.
+-- remediation: End the session and lower the session timeout of the profile or org.
+-- knobs: session_max_age, session_max_age_by_type, token_types
+
+-- Token sessions (token_types) are judged by token_over_rotation instead. A
+-- session without a type is judged as interactive.
+WITH judged AS (
+    SELECT
+        s.*,
+        coalesce(s.session_type, 'untyped') AS type_name,
+        coalesce(t.max_age, getvariable('session_max_age')) AS max_age
+    FROM sessions s
+    LEFT JOIN policy_session_max_age_by_type t ON t.session_type = lower(s.session_type)
+    WHERE is_live(s.expires)
+        AND lower(coalesce(s.session_type, '')) NOT IN (SELECT session_type FROM policy_token_types)
+)
+SELECT
+    'medium' AS severity,
+    user_id,
+    username,
+    id AS session_id,
+    source_ip,
+    created AS observed_at,
+    printf('%s session of %s from %s, created %s, has been open for %s; the limit for %s sessions is %s.',
+        type_name, user_name(username, user_id), coalesce(source_ip, 'an unknown IP'), fmt_time(created),
+        human_duration(getvariable('as_of') - created), type_name, human_duration(max_age)) AS detail,
+    'session' AS target_kind,
+    id AS target_id
+FROM judged
+WHERE created < getvariable('as_of') - max_age

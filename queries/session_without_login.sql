@@ -1,0 +1,32 @@
+-- id: session_without_login
+-- title: Live session whose login is missing from the login history
+-- severity: medium
+-- rationale: Every session is created by a login, and LoginHistory keeps six months of them.
+--   When the history covers the time a session was created but lacks the login it names,
+--   the session may have been made without a login (a forged or replayed session), or the
+--   export is incomplete.
+-- remediation: Check that the LoginHistory export is complete for that time; if it is, end
+--   the session and review the user's activity.
+-- knobs:
+
+WITH span AS (
+    SELECT min(login_time) AS first_login, max(login_time) AS last_login FROM logins
+)
+SELECT
+    'medium' AS severity,
+    s.user_id,
+    s.username,
+    s.id AS session_id,
+    s.source_ip,
+    s.created AS observed_at,
+    printf('%s session of %s from %s, created %s, names login %s, which is not in the login history although the history covers %s to %s.',
+        coalesce(s.session_type, 'Untyped'), user_name(s.username, s.user_id), coalesce(s.source_ip, 'an unknown IP'),
+        fmt_time(s.created), s.login_history_id, fmt_time(span.first_login), fmt_time(span.last_login)) AS detail,
+    NULL::VARCHAR AS target_kind,
+    NULL::VARCHAR AS target_id
+FROM sessions s
+CROSS JOIN span
+WHERE is_live(s.expires)
+    AND s.login_history_id IS NOT NULL
+    AND s.created BETWEEN span.first_login AND span.last_login
+    AND NOT EXISTS (SELECT 1 FROM logins l WHERE l.id = s.login_history_id)
