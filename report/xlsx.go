@@ -1,7 +1,9 @@
 package report
 
 import (
+	"archive/zip"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strconv"
@@ -109,7 +111,18 @@ func writeXLSX(path string, wb Workbook, rowLimit int) error {
 		return fmt.Errorf("setting document properties: %w", err)
 	}
 	f.SetActiveSheet(0)
-	return writeFileAtomic(path, func(out *os.File) error { return f.Write(out) })
+	return writeFileAtomic(path, func(out *os.File) error {
+		// File.Write assembles the whole zip in a bytes.Buffer before
+		// writing it, which for a million-row sheet is tens of megabytes
+		// more per sheet. A zip writer of our own over the file streams
+		// every part straight to disk instead, and Write's buffer stays
+		// empty. Parts over 4 GiB (far more than a sheet of this size)
+		// would miss the ZIP64 version mark that excelize patches into
+		// that buffer.
+		zw := zip.NewWriter(out)
+		f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zw })
+		return f.Write(io.Discard)
+	})
 }
 
 func docProps(s Summary) *excelize.DocProperties {
