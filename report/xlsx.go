@@ -125,6 +125,8 @@ func writeXLSX(path string, wb Workbook, rowLimit int) error {
 	})
 }
 
+// docProps describes the workbook to file browsers and search: its title,
+// that sessionaudit made it, for which as-of time and when.
 func docProps(s Summary) *excelize.DocProperties {
 	p := &excelize.DocProperties{
 		Title:          s.Title,
@@ -166,7 +168,7 @@ func writeDataSheet(f *excelize.File, st *styles, s Sheet, rowLimit int) error {
 		parts int
 		band  bool // shade the current group
 		seen  bool // a row has been read, so last holds its group-by value
-		last  any
+		last  any  // the group-by value of the row before
 		cells = make([]any, len(cols))
 	)
 	err = eachRow(s.Rows, len(cols), func(vals []any) error {
