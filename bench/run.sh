@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Benchmark: for each size, time DuckDB alone loading the generated exports
+# (the floor) and `sessionaudit audit` end to end on the same files, and
+# report wall time, the audit/floor ratio and peak RSS.
+#
+# Usage: bench/run.sh [--sizes "100000 1000000 10000000"] [--work DIR] [--no-readme] [--format bulk|bulk-gz]
+#   --sizes      logins per run (10 sessions and 1 user per 100 logins)
+#   --work       where inputs are generated (reused when present) and outputs go; default bench/work
+#   --no-readme  print the rows without appending them to README.md's Performance table
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+sizes="100000 1000000 10000000"
+work="$root/bench/work"
+readme=1
+format=bulk
+memory_limit=2GB
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sizes) sizes="$2"; shift 2 ;;
+    --work) work="$2"; shift 2 ;;
+    --no-readme) readme=0; shift ;;
+    --format) format="$2"; shift 2 ;;
+    --memory-limit) memory_limit="$2"; shift 2 ;;
+    *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+export PATH="$PATH:/usr/local/go/bin"
+if [ ! -x /usr/bin/time ]; then
+  echo "installing GNU time for peak RSS" >&2
+  (apt-get update -qq && apt-get install -y -qq time) >/dev/null
+fi
+mkdir -p "$work/bin"
+echo "building sessionaudit and the floor program" >&2
+go build -tags duckdb_arrow -o "$work/bin/sessionaudit" ./cmd/sessionaudit
+go build -o "$work/bin/floor" ./bench/floor
+
+# seconds TIMEFILE / rss_mib TIMEFILE read GNU time's -v report.
+seconds() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; printf "%.2f", s}' "$1"; }
+rss_mib() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$1"; }
+
+cores=$(nproc)
+mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
+cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+today=$(date -u +%Y-%m-%d)
+rows=()
+printf '\n%-10s %-9s %-10s %-10s %-8s %-10s %-10s\n' logins sessions floor_s audit_s ratio audit_MiB floor_MiB
+for n in $sizes; do
+  data="$work/data-$format-$n"
+  ext=csv; [ "$format" = bulk-gz ] && ext=csv.gz
+  if [ ! -f "$data/logins.$ext" ]; then
+    echo "generating $n logins into $data" >&2
+    "$work/bin/sessionaudit" gen --logins "$n" --seed 1 --format "$format" --out "$data" >&2
+  fi
+  files=("$data/sessions.$ext" "$data/logins.$ext" "$data/users.$ext")
+  /usr/bin/time -v -o "$work/floor-$n.time" "$work/bin/floor" --memory-limit "$memory_limit" "${files[@]}" >&2
+  rm -rf "$work/out-$n"
+  /usr/bin/time -v -o "$work/audit-$n.time" "$work/bin/sessionaudit" audit \
+    --sessions "${files[0]}" --logins "${files[1]}" --users "${files[2]}" \
+    --policy testdata/policy.yaml --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
+    --out "$work/out-$n" >"$work/audit-$n.stdout" 2>"$work/audit-$n.stderr" || {
+      echo "audit failed for $n logins:" >&2; cat "$work/audit-$n.stderr" >&2; exit 1; }
+  sessions=$(( $(wc -l < <(if [ "$ext" = csv.gz ]; then zcat "${files[0]}"; else cat "${files[0]}"; fi)) - 1 ))
+  fs=$(seconds "$work/floor-$n.time"); as=$(seconds "$work/audit-$n.time")
+  ratio=$(awk -v a="$as" -v f="$fs" 'BEGIN {printf "%.2f", a/f}')
+  arss=$(rss_mib "$work/audit-$n.time"); frss=$(rss_mib "$work/floor-$n.time")
+  printf '%-10s %-9s %-10s %-10s %-8s %-10s %-10s\n' "$n" "$sessions" "$fs" "$as" "$ratio" "$arss" "$frss"
+  rows+=("| $today | $n | $sessions | $format | $fs | $as | $ratio | $arss | $cores cores, $mem, $cpu |")
+done
+
+if [ "$readme" = 1 ]; then
+  for r in "${rows[@]}"; do
+    # Insert under the header of README.md's results table, newest first.
+    awk -v row="$r" '{print} /^\| date \(UTC\)/ {h=1; next} h==1 && /^\|[-| ]+\|$/ {print row; h=0}' README.md > README.md.tmp && mv README.md.tmp README.md
+  done
+  echo "appended ${#rows[@]} row(s) to README.md's Performance table" >&2
+fi

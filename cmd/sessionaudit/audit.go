@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sessionaudit/sessionaudit/analyze"
+	"github.com/sessionaudit/sessionaudit/ingest"
+	"github.com/sessionaudit/sessionaudit/report"
+)
+
+const auditHelp = `Usage:
+  sessionaudit audit --sessions FILE --logins FILE [options]
+
+Loads AuthSession and Login History exports (Bulk API/Data Loader CSV, REST or
+sf CLI JSON, or the Setup > Login History download; plain or gzip, detected by
+content), runs every check in queries/, and writes findings.csv, removals.csv,
+rejects.csv and report.xlsx to --out, with a summary on stdout.
+
+Options:
+  --sessions FILE      AuthSession export (repeatable; overlapping exports are de-duplicated by Id)
+  --logins FILE        LoginHistory export or Setup download (repeatable)
+  --users FILE         User export for names (repeatable, optional)
+  --geo FILE           LoginGeo export joined on LoginGeoId (repeatable, optional)
+  --policy FILE        policy YAML (see testdata/policy.yaml); defaults apply without it
+  --as-of TIME         the audit's "now", RFC 3339 (default: the current time)
+  --out DIR            where the reports go (default: out)
+  --db FILE            keep the DuckDB database in FILE for later queries (default: in memory)
+  --fail-on SEVERITY   exit 3 when a finding is at or above SEVERITY (info, low, medium, high, critical)
+  --memory-limit SIZE  DuckDB memory limit (default: 2GB)
+  --threads N          DuckDB threads (default: one per core)
+  --temp-dir DIR       where DuckDB spills when data outgrows memory (default: a new folder under $TMPDIR, removed afterwards)
+  --log-format FORMAT  text or json (default: text)
+
+Examples:
+  sessionaudit audit --sessions testdata/sample/sessions.csv --logins testdata/sample/logins.csv \
+      --users testdata/sample/users.csv --policy testdata/policy.yaml --as-of 2026-11-26T12:00:00Z --out out
+  sessionaudit audit --sessions s1.json --sessions s2.json --logins LoginHistory.csv.gz --fail-on high
+
+Exit status:
+  0  the audit ran
+  1  any other failure
+  2  bad usage or unusable input (a missing column, an unreadable file, a bad policy)
+  3  the audit ran and found something at or above --fail-on
+`
+
+// auditConfig is what the audit flags say.
+type auditConfig struct {
+	inputs      ingest.Inputs
+	policyPath  string
+	asOf        time.Time
+	outDir      string
+	dbPath      string
+	failOn      *analyze.Severity
+	memoryLimit string
+	threads     int
+	tempDir     string
+}
+
+func runAudit(ctx context.Context, args []string, io stdio) int {
+	fs := newFlagSet("audit", auditHelp, io.out)
+	var sessions, logins, users, geo multiFlag
+	fs.Var(&sessions, "sessions", "")
+	fs.Var(&logins, "logins", "")
+	fs.Var(&users, "users", "")
+	fs.Var(&geo, "geo", "")
+	policyPath := fs.String("policy", "", "")
+	asOf := fs.String("as-of", "", "")
+	outDir := fs.String("out", "out", "")
+	dbPath := fs.String("db", "", "")
+	failOn := fs.String("fail-on", "", "")
+	memoryLimit := fs.String("memory-limit", "2GB", "")
+	threads := fs.Int("threads", 0, "")
+	tempDir := fs.String("temp-dir", "", "")
+	logFormat := fs.String("log-format", "text", "")
+	if ok, code := parseFlags(fs, args, io); !ok {
+		return code
+	}
+	log, err := newLogger(io, *logFormat)
+	if err != nil {
+		return usageError(io, "audit", "%v", err)
+	}
+	cfg := auditConfig{
+		inputs:      ingest.Inputs{Sessions: sessions, Logins: logins, Users: users, Geo: geo},
+		policyPath:  *policyPath,
+		outDir:      *outDir,
+		dbPath:      *dbPath,
+		memoryLimit: *memoryLimit,
+		threads:     *threads,
+		tempDir:     *tempDir,
+		asOf:        time.Now().UTC().Truncate(time.Second),
+	}
+	if len(sessions) == 0 || len(logins) == 0 {
+		return usageError(io, "audit", "--sessions and --logins are required")
+	}
+	for _, p := range append(append(append(append([]string{}, sessions...), logins...), users...), geo...) {
+		if _, err := os.Stat(p); err != nil {
+			return usageError(io, "audit", "cannot read input %s: %v", p, errors.Unwrap(err))
+		}
+	}
+	if *asOf != "" {
+		t, err := time.Parse(time.RFC3339, *asOf)
+		if err != nil {
+			return usageError(io, "audit", "--as-of %q is not an RFC 3339 time such as 2026-11-26T12:00:00Z", *asOf)
+		}
+		cfg.asOf = t.UTC()
+	}
+	if *failOn != "" {
+		s, err := analyze.ParseSeverity(*failOn)
+		if err != nil {
+			return usageError(io, "audit", "--fail-on: %v", err)
+		}
+		cfg.failOn = &s
+	}
+	if *threads < 0 {
+		return usageError(io, "audit", "--threads must be 0 (one per core) or more")
+	}
+	return audit(ctx, cfg, io, log)
+}
+
+func newLogger(io stdio, format string) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(io.err, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(io.err, nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+// audit runs one audit end to end: ingest, analyze, report.
+func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int {
+	start := time.Now()
+	policy, err := analyze.LoadPolicy(cfg.policyPath)
+	if err != nil {
+		fmt.Fprintf(io.err, "sessionaudit audit: %v\n", err)
+		return exitUsage
+	}
+	if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
+		log.Error("creating the output folder", "dir", cfg.outDir, "err", err)
+		return exitFailure
+	}
+	tempDir := cfg.tempDir
+	if tempDir == "" {
+		d, err := os.MkdirTemp("", "sessionaudit-spill-*")
+		if err != nil {
+			log.Error("creating a spill folder", "err", err)
+			return exitFailure
+		}
+		defer os.RemoveAll(d)
+		tempDir = d
+	}
+	if cfg.dbPath != "" {
+		// A kept database holds one audit: an old one at the same path is replaced.
+		for _, p := range []string{cfg.dbPath, cfg.dbPath + ".wal"} {
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				log.Error("replacing the database file", "path", p, "err", err)
+				return exitFailure
+			}
+		}
+	}
+	db, err := ingest.Open(ctx, ingest.DBOptions{Path: cfg.dbPath, MemoryLimit: cfg.memoryLimit, Threads: cfg.threads, TempDir: tempDir})
+	if err != nil {
+		log.Error("opening the database", "err", err)
+		return exitFailure
+	}
+	defer db.Close()
+
+	var progress func(string)
+	if isTerminal(io.err) {
+		progress = func(msg string) { fmt.Fprintf(io.err, "… %s\n", msg) }
+	}
+	stats, err := ingest.Load(ctx, db, cfg.inputs, ingest.Options{Location: policy.Location, Progress: progress})
+	if err != nil {
+		var ie *ingest.InputError
+		var mc *ingest.MissingColumnsError
+		if errors.As(err, &ie) || errors.As(err, &mc) {
+			fmt.Fprintf(io.err, "sessionaudit audit: %v\n", err)
+			return exitUsage
+		}
+		log.Error("loading the exports", "err", err)
+		return exitFailure
+	}
+	log.Info("loaded exports", "files", len(stats.Files), "rejected", stats.Rejected(), "elapsed", time.Since(start).Round(time.Millisecond).String())
+	if progress != nil {
+		progress("running checks")
+	}
+	if _, err := analyze.Run(ctx, db, policy, cfg.asOf); err != nil {
+		log.Error("running the checks", "err", err)
+		return exitFailure
+	}
+	if progress != nil {
+		progress("writing reports")
+	}
+	summary, err := buildSummary(ctx, db, stats, cfg.asOf)
+	if err != nil {
+		log.Error("summarising", "err", err)
+		return exitFailure
+	}
+	if err := writeReports(ctx, db, cfg.outDir, summary); err != nil {
+		log.Error("writing reports", "dir", cfg.outDir, "err", err)
+		return exitFailure
+	}
+	if err := report.WriteSummaryText(io.out, summary); err != nil {
+		return exitFailure
+	}
+	fmt.Fprintf(io.out, "\nReports in %s: findings.csv, removals.csv, rejects.csv, report.xlsx\n", cfg.outDir)
+	log.Info("audit done", "elapsed", time.Since(start).Round(time.Millisecond).String(), "removals", summary.Removals)
+
+	if cfg.failOn != nil {
+		var n int64
+		sevs := []string{}
+		for _, s := range analyze.Severities() {
+			if s >= *cfg.failOn {
+				sevs = append(sevs, "'"+s.String()+"'")
+			}
+		}
+		q := "SELECT count(*) FROM findings WHERE severity IN (" + strings.Join(sevs, ", ") + ")"
+		if err := db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			log.Error("counting findings", "err", err)
+			return exitFailure
+		}
+		if n > 0 {
+			fmt.Fprintf(io.err, "sessionaudit audit: %d finding(s) at or above %s\n", n, cfg.failOn)
+			return exitFindings
+		}
+	}
+	return exitOK
+}
+
+// buildSummary gathers the figures of the Summary sheet and the stdout summary.
+func buildSummary(ctx context.Context, db *sql.DB, stats ingest.Stats, asOf time.Time) (report.Summary, error) {
+	s := report.Summary{
+		Title:       "Salesforce session audit",
+		AsOf:        asOf,
+		GeneratedAt: time.Now().UTC(),
+		Version:     versionString(),
+		Rejects:     stats.Rejected(),
+	}
+	for _, f := range stats.Files {
+		s.Inputs = append(s.Inputs, report.InputStats{
+			File: f.File, Kind: string(f.Kind), Format: f.Format, Read: f.Read, Loaded: f.Loaded,
+			Duplicates: f.Duplicates, Rejected: f.Rejected, Earliest: f.Earliest, Latest: f.Latest,
+		})
+	}
+	checks, err := analyze.Checks()
+	if err != nil {
+		return s, err
+	}
+	counts := map[string]map[string]int64{}
+	rows, err := db.QueryContext(ctx, "SELECT check_id, severity, count(*) FROM findings GROUP BY ALL")
+	if err != nil {
+		return s, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, sev string
+		var n int64
+		if err := rows.Scan(&id, &sev, &n); err != nil {
+			return s, err
+		}
+		if counts[id] == nil {
+			counts[id] = map[string]int64{}
+		}
+		counts[id][sev] = n
+	}
+	if err := rows.Err(); err != nil {
+		return s, err
+	}
+	for _, c := range checks {
+		s.Checks = append(s.Checks, report.CheckStats{ID: c.ID, Title: c.Title, Severity: c.Severity.String(), Counts: counts[c.ID]})
+	}
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM removals").Scan(&s.Removals); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// writeReports writes the CSV files and the workbook into dir.
+func writeReports(ctx context.Context, db *sql.DB, dir string, summary report.Summary) error {
+	for _, o := range csvOutputs {
+		if err := withRows(ctx, db, o.query, func(rows *sql.Rows) error {
+			_, err := report.WriteCSVFile(filepath.Join(dir, o.file), rows)
+			return err
+		}); err != nil {
+			return fmt.Errorf("writing %s: %w", o.file, err)
+		}
+	}
+	// The sheets read their queries one after the other on one connection,
+	// which also carries the as_of variable the Sessions sheet reads.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET VARIABLE as_of = ?::TIMESTAMP", summary.AsOf); err != nil {
+		return err
+	}
+	var sheets []report.Sheet
+	for _, sh := range xlsxSheets {
+		rows := &lazyRows{ctx: ctx, conn: conn, query: sh.query}
+		defer rows.close()
+		s := sh.sheet
+		s.Rows = rows
+		sheets = append(sheets, s)
+	}
+	return report.WriteXLSX(filepath.Join(dir, "report.xlsx"), report.Workbook{Summary: summary, Sheets: sheets})
+}
+
+func withRows(ctx context.Context, db *sql.DB, query string, fn func(*sql.Rows) error) error {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if err := fn(rows); err != nil {
+		return err
+	}
+	return rows.Err()
+}
