@@ -1,0 +1,161 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var testKey = func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+func writeKey(t *testing.T, pkcs8 bool, mode os.FileMode) string {
+	t.Helper()
+	block := &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(testKey)}
+	if pkcs8 {
+		b, err := x509.MarshalPKCS8PrivateKey(testKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block = &pem.Block{Type: "PRIVATE KEY", Bytes: b}
+	}
+	path := filepath.Join(t.TempDir(), "server.key")
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCredentialsFromEnv(t *testing.T) {
+	key1 := writeKey(t, false, 0o600)
+	key8 := writeKey(t, true, 0o400)
+	open := writeKey(t, true, 0o640)
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // the credentials' String, or an error substring
+	}{
+		{"access token", map[string]string{"SF_INSTANCE_URL": "https://acme.my.salesforce.com", "SF_ACCESS_TOKEN": "00D!x"}, "access token for https://acme.my.salesforce.com"},
+		{"token without instance", map[string]string{"SF_ACCESS_TOKEN": "00D!x"}, "SF_ACCESS_TOKEN is set but SF_INSTANCE_URL is not set"},
+		{"jwt pkcs1", map[string]string{"SF_JWT_KEY_FILE": key1, "SF_CLIENT_ID": "c", "SF_USERNAME": "u@x"}, "JWT bearer for u@x via https://login.salesforce.com"},
+		{"jwt pkcs8 sandbox", map[string]string{"SF_JWT_KEY_FILE": key8, "SF_CLIENT_ID": "c", "SF_USERNAME": "u@x", "SF_LOGIN_URL": "https://test.salesforce.com"}, "JWT bearer for u@x via https://test.salesforce.com"},
+		{"jwt key readable by group", map[string]string{"SF_JWT_KEY_FILE": open, "SF_CLIENT_ID": "c", "SF_USERNAME": "u@x"}, "mode 0640, which lets others read it"},
+		{"jwt without user", map[string]string{"SF_JWT_KEY_FILE": key1, "SF_CLIENT_ID": "c"}, "SF_USERNAME is not set"},
+		{"client credentials", map[string]string{"SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://acme.my.salesforce.com"}, "client credentials via https://acme.my.salesforce.com"},
+		{"client credentials without id", map[string]string{"SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://a"}, "SF_CLIENT_ID is not set"},
+		{"nothing", map[string]string{}, "no Salesforce credentials"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := CredentialsFromEnv(func(k string) string { return tt.env[k] })
+			got := ""
+			if err != nil {
+				got = err.Error()
+			} else {
+				got = fmt.Sprint(c)
+			}
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if _, err := CredentialsFromEnv(func(string) string { return "" }); !errors.Is(err, ErrNoCredentials) {
+		t.Errorf("empty environment: %v, want ErrNoCredentials", err)
+	}
+}
+
+func TestReadJWTKeyRejectsOtherPEM(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1}}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadJWTKey(path); err == nil || !strings.Contains(err.Error(), `"CERTIFICATE"`) {
+		t.Errorf("error %v, want one naming the PEM type", err)
+	}
+}
+
+func TestInsecureURLsRefused(t *testing.T) {
+	for _, u := range []string{"http://acme.my.salesforce.com", "acme.my.salesforce.com", "https://user:pw@acme.my.salesforce.com", ""} {
+		if _, err := (AccessToken{InstanceURL: u, Token: NewSecret("t")}).login(context.Background(), nil); err == nil {
+			t.Errorf("instance URL %q accepted", u)
+		}
+	}
+}
+
+func TestSecretRedacts(t *testing.T) {
+	s := NewSecret("hunter2")
+	creds := ClientCredentials{ClientID: "id", ClientSecret: s, InstanceURL: "https://a"}
+	var out bytes.Buffer
+	fmt.Fprintf(&out, "%v %+v %#v %s %q %x %d|", s, s, s, s, s, s, s)
+	fmt.Fprintf(&out, "%v %+v %#v %s|", creds, creds, creds, &creds)
+	fmt.Fprintf(&out, "%v %+v|", struct{ S Secret }{s}, []Secret{s})
+	b, _ := json.Marshal(map[string]any{"s": s, "c": struct{ S Secret }{s}})
+	out.Write(b)
+	slog.New(slog.NewTextHandler(&out, nil)).Info("x", "secret", s, "creds", creds)
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("x", "secret", s)
+	if strings.Contains(out.String(), "hunter2") {
+		t.Errorf("secret printed: %s", out.String())
+	}
+	if !strings.Contains(out.String(), "[REDACTED]") {
+		t.Errorf("no redaction marker in %s", out.String())
+	}
+	if s.Reveal() != "hunter2" {
+		t.Error("Reveal lost the value")
+	}
+}
+
+// TestJWTBearerFlow logs in with a signed assertion the fake org verifies,
+// and logs in again after a 401.
+func TestJWTBearerFlow(t *testing.T) {
+	f := newFixture(t, rows(3))
+	f.org.jwtKey, f.org.jwtUser = &testKey.PublicKey, "integration@acme.com"
+	f.approve(nil)
+	o := f.options(true)
+	o.Org.Credentials = JWTBearer{ClientID: f.org.clientID, Username: "integration@acme.com", LoginURL: f.org.srv.URL, Key: testKey}
+	f.org.inject("delete", fault{then: func() { f.org.token = "revoked" }, status: 401, code: "INVALID_SESSION_ID"})
+	rep, err := Run(context.Background(), o)
+	if err != nil || !rep.Complete() {
+		t.Fatalf("err %v, outcomes %v", err, outcomes(rep.Results))
+	}
+	if f.org.issued != 2 {
+		t.Errorf("issued %d tokens, want 2 (login, then once again after the 401)", f.org.issued)
+	}
+
+	// A second 401 in the same run stops it.
+	f2 := newFixture(t, rows(3))
+	f2.org.jwtKey, f2.org.jwtUser = &testKey.PublicKey, "integration@acme.com"
+	f2.approve(nil)
+	o2 := f2.options(true)
+	o2.Org.Credentials = JWTBearer{ClientID: f2.org.clientID, Username: "integration@acme.com", LoginURL: f2.org.srv.URL, Key: testKey}
+	f2.org.inject("query", fault{status: 401, code: "INVALID_SESSION_ID"})
+	f2.org.inject("delete", fault{status: 401, code: "INVALID_SESSION_ID"})
+	rep, err = Run(context.Background(), o2)
+	if err != nil || rep.Stopped == nil || rep.Stopped.Code != "INVALID_SESSION_ID" {
+		t.Errorf("err %v, stopped %v, want an INVALID_SESSION_ID stop", err, rep.Stopped)
+	}
+
+	// A wrong user is refused by the token endpoint.
+	o.Org.Credentials = JWTBearer{ClientID: f.org.clientID, Username: "mallory@acme.com", LoginURL: f.org.srv.URL, Key: testKey}
+	if _, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: o.Org}); err == nil || !strings.Contains(err.Error(), "HTTP 400 invalid_grant") {
+		t.Errorf("err %v, want HTTP 400 invalid_grant", err)
+	}
+}

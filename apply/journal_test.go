@@ -1,0 +1,134 @@
+package apply
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestReadJournal(t *testing.T) {
+	good := `{"time":"2026-11-26T10:00:00Z","kind":"run","run":"r1","pid":7,"approval":"abc"}` + "\n" +
+		`{"time":"2026-11-26T10:00:01Z","kind":"intent","run":"r1","seq":1,"op":"delete_sessions","ids":["` + sid(1) + `"]}` + "\n"
+	recs, err := ReadJournal(strings.NewReader(good+`{"time":"2026-11-26T10:00:02Z","kind":"res`), "j")
+	if err != nil || len(recs) != 2 || recs[1].IDs[0] != sid(1) {
+		t.Fatalf("torn tail: %v records, err %v; want 2, nil", len(recs), err)
+	}
+	for _, tt := range []struct{ in, want string }{
+		{good + "{\n", "j:3:"},
+		{`{"kind":"nope","run":"r"}` + "\n", `j:1: unknown kind "nope"`},
+		{`{"kind":"intent","run":"r","ids":["0Ak"]}` + "\n", "j:1: field ids"},
+		{`{"kind":"result","run":"r","results":[{"id":"` + sid(1)[:15] + `"}]}` + "\n", "j:1: field results.id"},
+		{`{"kind":"run"}` + "\n", "j:1: run record without a run"},
+	} {
+		if _, err := ReadJournal(strings.NewReader(tt.in), "j"); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ReadJournal(%q) error %v, want one containing %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+// TestOpenJournalCutsTornRecord: the next record after a crash mid-write
+// starts on its own line, so the journal stays readable.
+func TestOpenJournalCutsTornRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	mustWrite(t, path, `{"time":"2026-11-26T10:00:00Z","kind":"run","run":"r1"}`+"\n"+`{"kind":"inte`)
+	f, recs, err := openJournal(path)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("openJournal: %d records, %v", len(recs), err)
+	}
+	j := &journal{f: f, now: func() time.Time { return t0 }, run: "r2"}
+	if _, err := j.append(Record{Kind: "stop", Code: "X"}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	recs, err = readJournalFile(path)
+	if err != nil || len(recs) != 2 || recs[1].Run != "r2" {
+		t.Errorf("after append: %+v, %v", recs, err)
+	}
+}
+
+func TestLockNamesHolder(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	unlock, err := lockList(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lockList(list)
+	var refusal *RefusalError
+	if !errors.As(err, &refusal) || !strings.Contains(err.Error(), "process "+strconv.Itoa(os.Getpid())) {
+		t.Errorf("second lock: %v, want a refusal naming pid %d", err, os.Getpid())
+	}
+	unlock()
+	unlock2, err := lockList(list)
+	if err != nil {
+		t.Errorf("lock after unlock: %v", err)
+	} else {
+		unlock2()
+	}
+}
+
+// TestKill9MidRequest runs apply in a child process and kills it with
+// SIGKILL while the org is in the middle of its second batch; a rerun in this
+// process takes the lock the dead child held, and finishes without deleting
+// any session twice or resending the acknowledged first batch.
+func TestKill9MidRequest(t *testing.T) {
+	if os.Getenv("APPLY_CHILD_LIST") != "" {
+		t.Skip("in the child")
+	}
+	f := newFixture(t, rows(450))
+	a := f.approve(nil)
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.org.srv.Certificate().Raw})
+	cmd := exec.Command(os.Args[0], "-test.run=^TestApplyChild$")
+	cmd.Env = append(os.Environ(), "APPLY_CHILD_LIST="+f.list, "APPLY_CHILD_URL="+f.org.srv.URL,
+		"APPLY_CHILD_CA="+string(cert), "APPLY_CHILD_TOKEN="+f.org.token)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	f.org.inject("delete", fault{}, fault{process: 120, drop: true, then: func() { cmd.Process.Kill() }})
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child: %v, want killed by SIGKILL; output:\n%s", err, out.String())
+	}
+
+	rep, err := Run(context.Background(), f.options(true))
+	if err != nil || !rep.Complete() {
+		t.Fatalf("rerun: %v, %v", err, outcomes(rep.Results))
+	}
+	f.checkEndedOnce(sessionIDs(a))
+	for i := 0; i < 200; i++ {
+		if n := f.org.sent[sid(i)]; n != 1 {
+			t.Errorf("acknowledged session %s sent %d times, want 1", sid(i), n)
+		}
+	}
+	if rep.Resent != 200 {
+		t.Errorf("resent %d, want 200", rep.Resent)
+	}
+}
+
+// TestApplyChild is the child of TestKill9MidRequest.
+func TestApplyChild(t *testing.T) {
+	list := os.Getenv("APPLY_CHILD_LIST")
+	if list == "" {
+		t.Skip("only run as the child of TestKill9MidRequest")
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM([]byte(os.Getenv("APPLY_CHILD_CA")))
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	_, err := Run(context.Background(), Options{Removals: list, Execute: true, Now: func() time.Time { return t0.Add(time.Hour) },
+		Org: OrgOptions{Credentials: AccessToken{InstanceURL: os.Getenv("APPLY_CHILD_URL"), Token: NewSecret(os.Getenv("APPLY_CHILD_TOKEN"))},
+			HTTPClient: hc, Sleep: func(ctx context.Context, d time.Duration) error { time.Sleep(time.Second); return nil }}})
+	t.Fatalf("the child was not killed: %v", err)
+}

@@ -1,0 +1,184 @@
+package apply
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestNormalizeID(t *testing.T) {
+	tests := []struct{ in, want, err string }{
+		// The example Salesforce's documentation gives.
+		{in: "001A0000006Vm9r", want: "001A0000006Vm9rIAC"},
+		{in: "001A0000006Vm9rIAC", want: "001A0000006Vm9rIAC"},
+		{in: "001A0000006Vm9riac", want: "001A0000006Vm9rIAC"}, // the suffix is case-insensitive
+		{in: "001a0000006vm9r", want: "001a0000006vm9rAAA"},    // the 15 are not
+		{in: "0Ak5g00000AbCdE", want: "0Ak5g00000AbCdECAV"},
+		{in: "001A0000006Vm9rAAA", err: "suffix"},
+		{in: "0Ak5g00000AbCd", err: "14 characters"},
+		{in: "0Ak5g00000AbCd'", err: "not a letter"},
+		{in: "", err: "0 characters"},
+	}
+	for _, tt := range tests {
+		got, err := NormalizeID(tt.in)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("NormalizeID(%q) error %v, want one containing %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("NormalizeID(%q) = %q, %v, want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestDecodeRemovals(t *testing.T) {
+	in := "\ufeff" + strings.Join(RemovalsHeader, ",") + "\r\n" +
+		"0AkXy0000000001," + uid(1) + ",'=cmd|'/c calc'!A1,UI,203.0.113.7,2026-11-26T08:02:00Z,a;b,high,'-12 logins,Y\r\n" +
+		sid(2) + "," + uid(2)[:15] + ",'plain,API,,2026-11-26T08:03:00+01:00,,low,\"x, y\",\r\n"
+	got, err := DecodeRemovals(strings.NewReader(in), "removals.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Row{
+		{Line: 2, SessionID: sid(1), UserID: uid(1), Username: "=cmd|'/c calc'!A1", SessionType: "UI", SourceIP: "203.0.113.7",
+			Created: time.Date(2026, 11, 26, 8, 2, 0, 0, time.UTC), Checks: []string{"a", "b"}, Severity: "high", Reason: "-12 logins", Approve: Remove},
+		{Line: 3, SessionID: sid(2), UserID: uid(2), Username: "'plain", SessionType: "API",
+			Created: time.Date(2026, 11, 26, 7, 3, 0, 0, time.UTC), Severity: "low", Reason: "x, y"},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Row{})); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+
+	header := strings.Join(RemovalsHeader, ",") + "\n"
+	line := func(session, user, created, approve string) string {
+		return session + "," + user + ",u@x.com,UI,1.2.3.4," + created + ",c,high,r," + approve + "\n"
+	}
+	good := line(sid(1), uid(1), "2026-11-26T08:02:00Z", "")
+	errs := []struct{ name, in, want string }{
+		{"empty", "", "removals.csv: empty file"},
+		{"header", "session_id,user_id\n", "removals.csv:1: header is"},
+		{"reordered header", strings.Replace(header, "username,session_type", "session_type,username", 1), "removals.csv:1: header is"},
+		{"session id", header + good + line("0Ak123", uid(1), "2026-11-26T08:02:00Z", ""), "removals.csv:3: field session_id: id \"0Ak123\" has 6 characters"},
+		{"user id", header + line(sid(1), "005xx", "2026-11-26T08:02:00Z", ""), "removals.csv:2: field user_id"},
+		{"created", header + line(sid(1), uid(1), "26/11/2026 08:02", ""), "removals.csv:2: field created: want an RFC 3339 time"},
+		{"approve", header + line(sid(1), uid(1), "2026-11-26T08:02:00Z", "maybe"), "removals.csv:2: field approve: \"maybe\" is not one of"},
+		{"duplicate", header + good + line(sid(1)[:15], uid(1), "2026-11-26T08:02:00Z", ""), "removals.csv:3: field session_id: " + sid(1) + " is also on line 2"},
+		{"short record", header + "a,b\n", "removals.csv: record on line 2: wrong number of fields"},
+	}
+	for _, tt := range errs {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeRemovals(strings.NewReader(tt.in), "removals.csv")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestApproveSelection(t *testing.T) {
+	marked := func(approves ...string) []listRow {
+		rs := rows(len(approves))
+		for i, a := range approves {
+			rs[i].approve = a
+		}
+		return rs
+	}
+	tests := []struct {
+		name      string
+		rows      []listRow
+		only      []string
+		want      []ApprovedSession
+		selection string
+		err       string
+	}{
+		{name: "all rows when none is marked", rows: marked("", "no", ""), selection: "all",
+			want: []ApprovedSession{{sid(0), uid(0), false}, {sid(1), uid(1), false}, {sid(2), uid(2), false}}},
+		{name: "only the marked rows", rows: marked("x", "", "Contain", "TRUE", "no"), selection: "approve-column",
+			want: []ApprovedSession{{sid(0), uid(0), false}, {sid(2), uid(2), true}, {sid(3), uid(3), false}}},
+		{name: "only-file narrows all rows", rows: marked("", "", ""), only: []string{sid(2)[:15]}, selection: "only",
+			want: []ApprovedSession{{sid(2), uid(2), false}}},
+		{name: "only-file narrows marked rows", rows: marked("1", "y", "contain"), only: []string{sid(1), sid(2)}, selection: "approve-column+only",
+			want: []ApprovedSession{{sid(1), uid(1), false}, {sid(2), uid(2), true}}},
+		{name: "only-file id not in the list", rows: marked(""), only: []string{sid(9)}, err: "is not in"},
+		{name: "nothing selected", rows: marked("yes", ""), only: []string{sid(1)}, err: "no row of"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			list := filepath.Join(t.TempDir(), "removals.csv")
+			mustWrite(t, list, listCSV(tt.rows))
+			a, err := Approve(ApproveOptions{Removals: list, By: "bob", Only: tt.only, Now: t0, Expires: 2 * time.Hour})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("error %v, want one containing %q", err, tt.err)
+				}
+				if _, err := os.Stat(ApprovalPath(list)); err == nil {
+					t.Error("a failed approval wrote an approval file")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, a.Sessions); diff != "" {
+				t.Errorf("sessions (-want +got):\n%s", diff)
+			}
+			if a.Selection != tt.selection || !a.ExpiresAt.Equal(t0.Add(2*time.Hour)) || a.ApprovedBy != "bob" {
+				t.Errorf("selection %q, expires %s, by %q", a.Selection, a.ExpiresAt, a.ApprovedBy)
+			}
+			read, err := ReadApproval(list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(a, read); diff != "" {
+				t.Errorf("approval file (-written +read):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestApprovalHashIgnoresLayout: a list whose approved rows are unchanged
+// hashes the same rows however the file is laid out, while its file hash
+// differs, and apply refuses it (any change after approval is refused).
+func TestApprovalHashes(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "removals.csv")
+	mustWrite(t, list, listCSV(rows(3)))
+	a, err := Approve(ApproveOptions{Removals: list, By: "a", Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crlf := strings.ReplaceAll(listCSV(rows(3)), "\n", "\r\n")
+	rs, err := DecodeRemovals(strings.NewReader(crlf), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rowsSHA256(rs); got != a.RowsSHA256 {
+		t.Errorf("rows hash of the CRLF copy %s, want %s", got, a.RowsSHA256)
+	}
+	if err := checkApproval(list, a, []byte(crlf), rs, t0); err == nil {
+		t.Error("checkApproval accepted a list whose bytes changed")
+	}
+	if err := checkApproval(list, a, []byte(listCSV(rows(3))), rs, t0.Add(-time.Hour)); err == nil || !strings.Contains(err.Error(), "in the future") {
+		t.Errorf("approval from the future: %v", err)
+	}
+}
+
+func TestReadIDFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ids.txt")
+	mustWrite(t, path, "# reviewed by bob\n"+sid(1)[:15]+"\n\n  "+sid(2)+"  \n")
+	got, err := ReadIDFile(path)
+	if err != nil || !cmp.Equal(got, []string{sid(1), sid(2)}) {
+		t.Errorf("ReadIDFile = %v, %v", got, err)
+	}
+	mustWrite(t, path, sid(1)+"\nnope\n")
+	if _, err := ReadIDFile(path); err == nil || !strings.Contains(err.Error(), "ids.txt:2:") {
+		t.Errorf("error %v, want one naming line 2", err)
+	}
+}
