@@ -68,7 +68,10 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	s := "HTTP " + strconv.Itoa(e.Status)
-	if e.Code != "" {
+	if e.Status == 0 {
+		s = "no answer"
+	}
+	if e.Code != "" && e.Code != noResponseCode {
 		s += " " + e.Code
 	}
 	if e.Message != "" {
@@ -207,7 +210,7 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 			if errors.As(err, &ae) {
 				return 0, nil, ae
 			}
-			return 0, nil, &APIError{Code: noResponseCode, Message: fmt.Sprintf("%s %s: no response after %d attempts: %v", method, pathOnly(path), attempt+1, err)}
+			return 0, nil, &APIError{Code: noResponseCode, Message: fmt.Sprintf("%s %s after %d attempts: %v", method, pathOnly(path), attempt+1, err)}
 		}
 		d := backoff(attempt)
 		fmt.Fprintf(c.log, "%s %s: %v; retrying in %s\n", method, pathOnly(path), err, d.Round(time.Millisecond))

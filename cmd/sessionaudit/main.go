@@ -40,6 +40,9 @@ func commands() []command {
 	return []command{
 		{"audit", "load exports, run every check, write findings, reports and a removal list", runAudit},
 		{"checks", "list the checks with their severity, what they look for and their policy knobs", runChecks},
+		{"approve", "record an analyst's approval of a removal list, with an expiry", runApprove},
+		{"apply", "print the plan, or with --execute end the approved sessions exactly once", runApply},
+		{"verify", "check that the ended sessions are gone from the org", runVerify},
 		{"version", "print the version", runVersion},
 	}
 }

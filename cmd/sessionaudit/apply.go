@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sessionaudit/sessionaudit/analyze"
+	"github.com/sessionaudit/sessionaudit/apply"
+)
+
+const applyHelp = `Usage:
+  sessionaudit apply --removals FILE [--execute] [--max N] [--contain] [options]
+
+Without --execute, prints the plan: each row of the list and what apply would
+do with it. It sends nothing that changes the org (with credentials it asks
+the org which session is the caller's own).
+
+With --execute, ends every approved session through sObject Collections,
+exactly once: each request is journalled in FILE.journal before it is sent
+and its answer after, so a run that was stopped or killed resumes where it
+left off when started again. It refuses when the list has no approval,
+changed after approval, or the approval expired; when more than --max
+approved sessions remain; or when another apply of the list is running. It
+never ends a protected user's session or the caller's own, and writes
+apply-results.csv beside the list.
+
+Credentials come from the environment, never from flags:
+  SF_INSTANCE_URL + SF_ACCESS_TOKEN                  a token, as sf org display prints it
+  SF_CLIENT_ID + SF_USERNAME + SF_JWT_KEY_FILE        OAuth 2.0 JWT bearer (key chmod 600;
+      [+ SF_LOGIN_URL, default https://login.salesforce.com])
+  SF_CLIENT_ID + SF_CLIENT_SECRET + SF_INSTANCE_URL  OAuth 2.0 client credentials
+
+Options:
+  --removals FILE        the approved removal list (required)
+  --execute              change the org; without it only the plan is printed
+  --max N                refuse a run that would end more than N approved sessions (default: 500)
+  --contain              also freeze, reset the password of and end every session of
+                         each user whose row was approved with "contain"
+  --policy FILE          policy YAML whose protected_users are never touched
+  --api-version V        REST API version (default: v66.0; 66.0 is accepted too)
+  --max-api-share SHARE  stop before the org's daily API use passes SHARE of its allowance (default: 0.5)
+
+Examples:
+  sessionaudit apply --removals out/removals.csv
+  SF_INSTANCE_URL=https://acme.my.salesforce.com SF_ACCESS_TOKEN=... \
+      sessionaudit apply --removals out/removals.csv --execute --policy policy.yaml
+
+Exit status:
+  0  the plan was printed, or every approved session was handled
+  1  any other failure (including an interrupted run: run it again to resume)
+  2  bad usage, no credentials, or a refusal (no, changed or expired approval; over --max; locked)
+  4  some approved sessions could not be removed, or the run stopped early (rerun to resume)
+`
+
+func runApply(ctx context.Context, args []string, io stdio) int {
+	fs := newFlagSet("apply", applyHelp, io.out)
+	removals := fs.String("removals", "", "")
+	execute := fs.Bool("execute", false, "")
+	maxN := fs.Int("max", apply.DefaultMax, "")
+	contain := fs.Bool("contain", false, "")
+	policyPath := fs.String("policy", "", "")
+	apiVersion := fs.String("api-version", apply.DefaultAPIVersion, "")
+	share := fs.Float64("max-api-share", 0.5, "")
+	if ok, code := parseFlags(fs, args, io); !ok {
+		return code
+	}
+	if *removals == "" {
+		return usageError(io, "apply", "--removals is required")
+	}
+	if *maxN <= 0 {
+		return usageError(io, "apply", "--max %d must be positive", *maxN)
+	}
+	if *share <= 0 || *share > 1 {
+		return usageError(io, "apply", "--max-api-share %g must be above 0 and at most 1", *share)
+	}
+	version, err := apply.NormalizeAPIVersion(*apiVersion)
+	if err != nil {
+		return usageError(io, "apply", "--api-version: %v", err)
+	}
+	opts := apply.Options{Removals: *removals, Execute: *execute, Max: *maxN, Contain: *contain,
+		Org: apply.OrgOptions{APIVersion: version, MaxAPIShare: *share, Log: io.err}}
+	if *policyPath != "" {
+		p, err := analyze.LoadPolicy(*policyPath)
+		if err != nil {
+			fmt.Fprintf(io.err, "sessionaudit apply: %v\n", err)
+			return exitUsage
+		}
+		opts.Protected = p.ProtectedUsers
+	}
+	creds, err := apply.CredentialsFromEnv(io.getenv)
+	switch {
+	case errors.Is(err, apply.ErrNoCredentials) && !*execute:
+		// A dry run plans without the org.
+	case err != nil:
+		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", err)
+		return exitUsage
+	default:
+		opts.Org.Credentials = creds
+	}
+
+	rep, err := apply.Run(ctx, opts)
+	var refusal *apply.RefusalError
+	switch {
+	case errors.As(err, &refusal):
+		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", err)
+		return exitUsage
+	case err != nil && !*execute:
+		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", err)
+		return exitFailure
+	case !*execute:
+		rep.WritePlan(io.out)
+		return exitOK
+	}
+	if rep.ResultsPath != "" {
+		rep.WriteSummary(io.out)
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(io.err, "sessionaudit apply: interrupted: run the same command again to resume\n")
+		return exitFailure
+	case err != nil:
+		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", err)
+		return exitFailure
+	case !rep.Complete():
+		return exitPartial
+	}
+	return exitOK
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runWithEnv runs the command in-process with the given environment.
+func runWithEnv(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(k string) string { return env[k] }})
+	return code, out.String(), errb.String()
+}
+
+// TestApplyWiring checks the exit codes of approve, apply and verify for the
+// cases that need no org: every refusal is exit 2 and says why.
+func TestApplyWiring(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "removals.csv")
+	content := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n" +
+		"0AkXy0000000001,005Qz0000000001,'=u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n" +
+		"0AkXy0000000002,005Qz0000000001,'=u@x.com,UI,203.0.113.7,2026-11-26T08:03:00Z,impossible_travel,high,r,\n"
+	if err := os.WriteFile(list, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Credentials that would fail if anything tried to use them: a refusal must come first.
+	creds := map[string]string{"SF_INSTANCE_URL": "https://org.invalid", "SF_ACCESS_TOKEN": "00D!fake"}
+	steps := []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{"apply needs --removals", nil, []string{"apply", "--execute"}, exitUsage, "--removals is required"},
+		{"execute without credentials", nil, []string{"apply", "--removals", list, "--execute"}, exitUsage, "no Salesforce credentials"},
+		{"execute without approval", creds, []string{"apply", "--removals", list, "--execute"}, exitUsage, "has no approval"},
+		{"verify without approval", creds, []string{"verify", "--removals", list}, exitUsage, "approval"},
+		{"approve", nil, []string{"approve", "--removals", list, "--by", "alice", "--expires", "1h"}, exitOK, "Approved 2 sessions"},
+		{"dry run without credentials", nil, []string{"apply", "--removals", list}, exitOK, "2 to remove"},
+		{"execute over --max", creds, []string{"apply", "--removals", list, "--execute", "--max", "1", "--api-version", "66.0"}, exitUsage, "2 approved sessions remain, more than --max 1"},
+		{"bad api version", creds, []string{"apply", "--removals", list, "--api-version", "66"}, exitUsage, "--api-version"},
+	}
+	for _, s := range steps {
+		code, stdout, stderr := runWithEnv(t, s.env, s.args...)
+		if code != s.code || !strings.Contains(stdout+stderr, s.want) {
+			t.Errorf("%s: exit %d, output %q; want exit %d and %q", s.name, code, stdout+stderr, s.code, s.want)
+		}
+	}
+
+	// A list edited after approval is refused.
+	if err := os.WriteFile(list, []byte(strings.Replace(content, "high", "low", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runWithEnv(t, creds, "apply", "--removals", list, "--execute")
+	if code != exitUsage || !strings.Contains(stderr, "changed after alice approved it") {
+		t.Errorf("tampered list: exit %d, stderr %q; want exit 2 and a refusal", code, stderr)
+	}
+}

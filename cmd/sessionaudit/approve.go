@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sessionaudit/sessionaudit/apply"
+)
+
+const approveHelp = `Usage:
+  sessionaudit approve --removals FILE --by NAME [--only IDS_FILE] [--expires 24h]
+
+Records an analyst's approval of a removal list in FILE.approval.json beside
+it: who approved, when, until when, which sessions, and SHA-256 sums of the
+file and of the exact approved rows. apply --execute refuses a list that
+changed after its approval, and an approval that expired.
+
+Which rows are approved:
+  - if any row's approve column says yes, y, true, x or 1 (any case) or
+    contain, only those rows; otherwise every row;
+  - --only narrows that to the session Ids listed in IDS_FILE;
+  - only rows marked contain may be contained by apply --contain.
+
+Options:
+  --removals FILE   the removal list written by sessionaudit audit (required)
+  --by NAME         who approves, recorded as given (required)
+  --only IDS_FILE   session Ids to approve, one a line (15 or 18 characters; # comments)
+  --expires DUR     how long the approval lasts (default: 24h); sessions churn
+
+Examples:
+  sessionaudit approve --removals out/removals.csv --by "alice@acme.com"
+  sessionaudit approve --removals out/removals.csv --by alice --only reviewed-ids.txt --expires 2h
+
+Exit status:
+  0  approved
+  1  the approval could not be written
+  2  bad usage, an unreadable list or ids file, or nothing to approve
+`
+
+func runApprove(_ context.Context, args []string, io stdio) int {
+	fs := newFlagSet("approve", approveHelp, io.out)
+	removals := fs.String("removals", "", "")
+	by := fs.String("by", "", "")
+	only := fs.String("only", "", "")
+	expires := fs.Duration("expires", apply.DefaultApprovalLifetime, "")
+	if ok, code := parseFlags(fs, args, io); !ok {
+		return code
+	}
+	if *removals == "" || *by == "" {
+		return usageError(io, "approve", "--removals and --by are required")
+	}
+	if *expires <= 0 {
+		return usageError(io, "approve", "--expires %s must be positive", *expires)
+	}
+	opts := apply.ApproveOptions{Removals: *removals, By: *by, Expires: *expires, Now: time.Now()}
+	if *only != "" {
+		ids, err := apply.ReadIDFile(*only)
+		if err != nil {
+			fmt.Fprintf(io.err, "sessionaudit approve: %v\n", err)
+			return exitUsage
+		}
+		opts.Only = ids
+	}
+	a, err := apply.Approve(opts)
+	if err != nil {
+		fmt.Fprintf(io.err, "sessionaudit approve: %v\n", err)
+		return exitUsage
+	}
+	contain := 0
+	for _, s := range a.Sessions {
+		if s.Contain {
+			contain++
+		}
+	}
+	fmt.Fprintf(io.out, "Approved %d sessions of %s (%d marked contain; selection: %s) by %s until %s.\nApproval: %s\nApproved rows SHA-256: %s\n",
+		len(a.Sessions), *removals, contain, a.Selection, a.ApprovedBy, a.ExpiresAt.Format(time.RFC3339), apply.ApprovalPath(*removals), a.RowsSHA256)
+	return exitOK
+}

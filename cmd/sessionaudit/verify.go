@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/sessionaudit/sessionaudit/apply"
+)
+
+const verifyHelp = `Usage:
+  sessionaudit verify --removals FILE [--api-version V]
+
+Asks the org which sessions of the list's approval (and those found by
+containment) still exist, with read-only queries. A session apply ended that
+is still listed is reported as pending: revocation can take up to 30
+minutes, so run verify again later (from cron, say). Sessions kept by a guard
+rail (the caller's own, a protected user's) are not checked.
+
+Credentials come from the environment, as for apply (see sessionaudit apply --help).
+
+Options:
+  --removals FILE   the approved removal list (required)
+  --api-version V   REST API version (default: v66.0)
+
+Examples:
+  sessionaudit verify --removals out/removals.csv
+
+Exit status:
+  0  every checked session is gone
+  1  any other failure
+  2  bad usage, no credentials, or no approval beside the list
+  4  some sessions are still present (pending revocation, or not removed)
+`
+
+func runVerify(ctx context.Context, args []string, io stdio) int {
+	flags := newFlagSet("verify", verifyHelp, io.out)
+	removals := flags.String("removals", "", "")
+	apiVersion := flags.String("api-version", apply.DefaultAPIVersion, "")
+	if ok, code := parseFlags(flags, args, io); !ok {
+		return code
+	}
+	if *removals == "" {
+		return usageError(io, "verify", "--removals is required")
+	}
+	version, err := apply.NormalizeAPIVersion(*apiVersion)
+	if err != nil {
+		return usageError(io, "verify", "--api-version: %v", err)
+	}
+	creds, err := apply.CredentialsFromEnv(io.getenv)
+	if err != nil {
+		fmt.Fprintf(io.err, "sessionaudit verify: %v\n", err)
+		return exitUsage
+	}
+	rep, err := apply.Verify(ctx, apply.VerifyOptions{Removals: *removals,
+		Org: apply.OrgOptions{Credentials: creds, APIVersion: version, Log: io.err}})
+	if err != nil {
+		fmt.Fprintf(io.err, "sessionaudit verify: %v\n", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return exitUsage
+		}
+		return exitFailure
+	}
+	for _, id := range rep.Pending {
+		fmt.Fprintf(io.out, "pending: %s: revocation can take up to 30 minutes\n", id)
+	}
+	for _, id := range rep.NotRemoved {
+		fmt.Fprintf(io.out, "not removed: %s: run sessionaudit apply --execute again\n", id)
+	}
+	fmt.Fprintf(io.out, "%d sessions checked: %d gone, %d pending, %d not removed; %d skipped by a guard rail.\n",
+		rep.Checked, len(rep.Gone), len(rep.Pending), len(rep.NotRemoved), len(rep.Skipped))
+	if !rep.AllGone() {
+		return exitPartial
+	}
+	return exitOK
+}
