@@ -48,7 +48,7 @@ type Approval struct {
 // ApprovedSession is one approved row.
 type ApprovedSession struct {
 	SessionID string `json:"session_id"`
-	UserID    string `json:"user_id"`
+	UserID    string `json:"user_id"`           // empty when the list did not know the user
 	Contain   bool   `json:"contain,omitempty"` // the row said "contain": its user may be contained
 }
 
@@ -61,8 +61,8 @@ type ApproveOptions struct {
 	Now      time.Time     // the approval time
 }
 
-// Approve chooses the rows to approve, writes the approval beside the list
-// (replacing any earlier one) and returns it.
+// Approve chooses the rows of the list to approve and returns the approval;
+// WriteApproval records it.
 //
 // When any row's approve column says yes or contain, only those rows are
 // approved; otherwise every row is. Only then narrows that choice to the
@@ -134,14 +134,20 @@ func Approve(opts ApproveOptions) (Approval, error) {
 	for _, r := range chosen {
 		a.Sessions = append(a.Sessions, ApprovedSession{SessionID: r.SessionID, UserID: r.UserID, Contain: r.Approve == Contain})
 	}
+	return a, nil
+}
+
+// WriteApproval writes a beside the removal list, replacing any earlier
+// approval in one rename.
+func WriteApproval(removals string, a Approval) error {
 	b, err := json.MarshalIndent(a, "", "  ")
 	if err != nil {
-		return Approval{}, fmt.Errorf("encoding the approval: %w", err)
+		return fmt.Errorf("encoding the approval: %w", err)
 	}
-	if err := writeFileAtomic(ApprovalPath(opts.Removals), append(b, '\n')); err != nil {
-		return Approval{}, fmt.Errorf("writing the approval: %w", err)
+	if err := writeFileAtomic(ApprovalPath(removals), append(b, '\n')); err != nil {
+		return fmt.Errorf("writing the approval: %w", err)
 	}
-	return a, nil
+	return nil
 }
 
 // ReadApproval reads the approval beside the removal list. A missing approval
@@ -159,11 +165,10 @@ func ReadApproval(removals string) (Approval, error) {
 	if a.Version != 1 {
 		return Approval{}, fmt.Errorf("%s: version %d, want 1", path, a.Version)
 	}
+	isID := func(id string) bool { n, err := NormalizeID(id); return err == nil && n == id }
 	for i, s := range a.Sessions {
-		for _, id := range []string{s.SessionID, s.UserID} {
-			if n, err := NormalizeID(id); err != nil || n != id {
-				return Approval{}, fmt.Errorf("%s: session %d: %q is not an 18-character Id", path, i+1, id)
-			}
+		if !isID(s.SessionID) || (s.UserID != "" && !isID(s.UserID)) {
+			return Approval{}, fmt.Errorf("%s: session %d: %q, %q are not 18-character Ids", path, i+1, s.SessionID, s.UserID)
 		}
 	}
 	return a, nil

@@ -89,10 +89,7 @@ func mustRead(tb testing.TB, path string) string {
 // the approved sessions other than those in except.
 func (f *fixture) approve(only []string, except ...string) Approval {
 	f.t.Helper()
-	a, err := Approve(ApproveOptions{Removals: f.list, By: "alice", Only: only, Now: t0})
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	a := mustApprove(f.t, ApproveOptions{Removals: f.list, By: "alice", Only: only, Now: t0})
 	f.org.mu.Lock()
 	defer f.org.mu.Unlock()
 	for _, s := range a.Sessions {
@@ -139,4 +136,17 @@ func outcomes(results []Result) map[string]int {
 		m[r.Outcome+"/"+r.ErrorCode]++
 	}
 	return m
+}
+
+// mustApprove approves as told and writes the approval.
+func mustApprove(tb testing.TB, opts ApproveOptions) Approval {
+	tb.Helper()
+	a, err := Approve(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := WriteApproval(opts.Removals, a); err != nil {
+		tb.Fatal(err)
+	}
+	return a
 }

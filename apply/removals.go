@@ -56,7 +56,7 @@ func parseDecision(s string) (Decision, error) {
 type Row struct {
 	Line        int       // line of the file the row starts on
 	SessionID   string    // 18-character AuthSession Id
-	UserID      string    // 18-character User Id
+	UserID      string    // 18-character User Id; empty when the export did not know it
 	Username    string    // as written, spreadsheet neutralisation removed
 	SessionType string    //
 	SourceIP    string    //
@@ -155,8 +155,12 @@ func (rec removalRecord) row(line int, cells []string) (Row, string, error) {
 	if row.SessionID, err = NormalizeID(unneutralise(rec.SessionID)); err != nil {
 		return Row{}, "session_id", err
 	}
-	if row.UserID, err = NormalizeID(unneutralise(rec.UserID)); err != nil {
-		return Row{}, "user_id", err
+	// The audit leaves user_id empty when no export named the user; such a
+	// row can be removed (and protected by username) but not contained.
+	if u := unneutralise(rec.UserID); u != "" {
+		if row.UserID, err = NormalizeID(u); err != nil {
+			return Row{}, "user_id", err
+		}
 	}
 	if row.Created, err = time.Parse(time.RFC3339, unneutralise(rec.Created)); err != nil {
 		return Row{}, "created", fmt.Errorf("want an RFC 3339 time like 2026-11-26T08:02:00Z: %w", err)

@@ -292,7 +292,7 @@ func newProtectedSet(list []string) protectedSet {
 }
 
 func (p protectedSet) has(userID, username string) bool {
-	return p.ids[userID] || (username != "" && p.names[strings.ToLower(username)])
+	return (userID != "" && p.ids[userID]) || (username != "" && p.names[strings.ToLower(username)])
 }
 
 // runner carries out one executing run.
@@ -514,6 +514,10 @@ func matchItems(ids []string, status int, body []byte) []ItemResult {
 func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 	step := func(name, outcome, detail string) {
 		r.rep.Contain = append(r.rep.Contain, ContainStep{UserID: userID, Step: name, Outcome: outcome, Detail: detail})
+	}
+	if userID == "" {
+		step("contain", OutcomeSkipped, "the list does not name the user's Id")
+		return nil, nil
 	}
 	if r.currentUsers[userID] {
 		// Freezing the caller would end this run and lock out its operator.

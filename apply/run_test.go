@@ -225,14 +225,14 @@ func TestApproveColumnAndContainment(t *testing.T) {
 	rs := rows(6)
 	rs[0].approve = "contain" // user 0, who also has session 5 and a session not in the list
 	rs[1].approve = "YES"
-	rs[2].approve = "'-" // neutralised garbage is still an error? no: see TestDecodeRemovals; here "no"
 	rs[2].approve = "no"
+	rs[3].approve, rs[3].user = "contain", "" // an unknown user is removed but cannot be contained
 	f := newFixture(t, rs)
 	f.org.addSession(sid(100), uid(0), false)
 	f.org.addSession(sid(101), uid(0), false)
 	f.org.userLogins[uid(0)] = lid(0)
 	a := f.approve(nil)
-	if diff := cmp.Diff([]ApprovedSession{{sid(0), uid(0), true}, {sid(1), uid(1), false}}, a.Sessions); diff != "" {
+	if diff := cmp.Diff([]ApprovedSession{{sid(0), uid(0), true}, {sid(1), uid(1), false}, {sid(3), "", true}}, a.Sessions); diff != "" {
 		t.Fatalf("approved (-want +got):\n%s", diff)
 	}
 	f.org.mayDelete[sid(5)] = true // user 0's, found by containment
@@ -244,7 +244,7 @@ func TestApproveColumnAndContainment(t *testing.T) {
 
 	// Without --contain a contain row is only removed.
 	o := f.options(true)
-	o.Max = 2
+	o.Max = 3
 	f.org.inject("delete", fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
 	rep, err := Run(context.Background(), o)
 	if err != nil || rep.Stopped == nil || rep.Stopped.Code != "REQUEST_LIMIT_EXCEEDED" {
@@ -252,7 +252,6 @@ func TestApproveColumnAndContainment(t *testing.T) {
 	}
 	_ = rep
 
-	o.Max = 2
 	o.Contain = true
 	rep, err = Run(context.Background(), o)
 	if err != nil {
@@ -264,9 +263,12 @@ func TestApproveColumnAndContainment(t *testing.T) {
 	if !f.org.frozen[lid(0)] || f.org.resets[uid(0)] != 1 {
 		t.Errorf("frozen %v, resets %d, want frozen and 1 reset", f.org.frozen[lid(0)], f.org.resets[uid(0)])
 	}
-	want := map[string]int{"removed/": 4, "already_ended/ENTITY_IS_DELETED": 1}
+	want := map[string]int{"removed/": 5, "already_ended/ENTITY_IS_DELETED": 1}
 	if diff := cmp.Diff(want, outcomes(rep.Results)); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if s := rep.Contain[len(rep.Contain)-1]; s.UserID != "" || s.Outcome != OutcomeSkipped {
+		t.Errorf("last containment step %+v, want the user without an Id skipped", s)
 	}
 	// A rerun repeats no containment step.
 	rep, err = Run(context.Background(), o)

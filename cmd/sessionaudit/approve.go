@@ -67,6 +67,10 @@ func runApprove(_ context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "sessionaudit approve: %v\n", err)
 		return exitUsage
 	}
+	if err := apply.WriteApproval(*removals, a); err != nil {
+		fmt.Fprintf(io.err, "sessionaudit approve: %v\n", err)
+		return exitFailure
+	}
 	contain := 0
 	for _, s := range a.Sessions {
 		if s.Contain {
