@@ -93,10 +93,12 @@ func TestKill9MidRequest(t *testing.T) {
 		"APPLY_CHILD_CA="+string(cert), "APPLY_CHILD_TOKEN="+f.org.token)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
-	f.org.inject("delete", fault{}, fault{process: 120, drop: true, then: func() { cmd.Process.Kill() }})
+	child := make(chan *os.Process, 1)
+	f.org.inject("delete", fault{}, fault{process: 120, drop: true, then: func() { (<-child).Kill() }})
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	child <- cmd.Process
 	err := cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
