@@ -123,10 +123,9 @@ func (r Record) validate() error {
 // journal appends records to the journal file, syncing each to disk before
 // append returns: a record on disk is a fact a later run may rely on.
 type journal struct {
-	f    *os.File
-	name string
-	now  func() time.Time
-	run  string
+	f   *os.File
+	now func() time.Time
+	run string
 }
 
 // openJournal opens (creating) the journal at path, reads what it holds and

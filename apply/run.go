@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -46,6 +47,7 @@ type PlanEntry struct {
 	Row    Row
 	Action string // "remove", "contain" (remove and contain the user) or "skip"
 	Reason string // why a row is skipped
+	Code   string // for a guard-rail skip, SkipProtectedUser or SkipCurrentSession
 }
 
 // ContainStep is one containment step for one user.
@@ -142,30 +144,23 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("reading the removal list: %w", err)
 	}
-	rows, err := DecodeRemovals(strings.NewReader(string(list)), opts.Removals)
+	rows, err := DecodeRemovals(bytes.NewReader(list), opts.Removals)
 	if err != nil {
 		return rep, err
 	}
 	approved := map[string]ApprovedSession{}
-	approval, err := ReadApproval(opts.Removals)
+	var approval Approval
+	rep.Approval, err = validApproval(opts.Removals, list, rows, opts.Now())
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		err = refuse("%s has no approval: review it, then run sessionaudit approve --removals %s --by NAME", opts.Removals, opts.Removals)
+	case err != nil && opts.Execute:
+		return rep, err
 	case err != nil:
-		err = refuse("%v: approve the list again", err)
-	default:
-		rep.Approval = &approval
-		if err = checkApproval(opts.Removals, approval, list, rows, opts.Now()); err == nil {
-			for _, s := range approval.Sessions {
-				approved[s.SessionID] = s
-			}
-		}
-	}
-	if err != nil {
-		if opts.Execute {
-			return rep, err
-		}
 		rep.Refusal = err.(*RefusalError).Reason
+	default:
+		approval = *rep.Approval
+		for _, s := range approval.Sessions {
+			approved[s.SessionID] = s
+		}
 	}
 
 	recs, err := readJournalFile(JournalPath(opts.Removals))
@@ -183,11 +178,14 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		case !ok:
 			e.Reason = "not approved"
 		case protected.has(row.UserID, row.Username):
-			e.Reason = "protected user"
+			e.Reason, e.Code = "protected user", SkipProtectedUser
 		default:
-			if a.Contain && opts.Contain {
+			switch {
+			case a.Contain && opts.Contain:
 				e.Action = "contain"
-			} else {
+			case a.Contain:
+				e.Action, e.Reason = "remove", "approved for containment: add --contain to contain the user too"
+			default:
 				e.Action = "remove"
 			}
 			if ended, ok := state.ended[row.SessionID]; ok {
@@ -226,7 +224,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	for i, e := range rep.Plan {
 		if e.Action != "skip" && current[e.Row.SessionID] {
-			rep.Plan[i].Action, rep.Plan[i].Reason = "skip", "the caller's own session"
+			rep.Plan[i].Action, rep.Plan[i].Reason, rep.Plan[i].Code = "skip", "the caller's own session", SkipCurrentSession
 		}
 	}
 	if !opts.Execute {
@@ -238,8 +236,8 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return rep, err
 	}
 	defer f.Close()
-	r := &runner{c: c, state: replay(recs), recs: recs, current: current, currentUsers: currentUsers, protected: protected, rep: &rep,
-		j: &journal{f: f, name: JournalPath(opts.Removals), now: opts.Now, run: runID(opts.Now())}}
+	r := &runner{c: c, state: replay(recs), recs: recs, current: current, currentUsers: currentUsers, rep: &rep,
+		j: &journal{f: f, now: opts.Now, run: runID(opts.Now())}}
 	runErr := r.execute(ctx, approval, rep.Plan, curErr)
 	if errors.As(runErr, &stop) {
 		rep.Stopped, runErr = stop, nil
@@ -250,6 +248,20 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return rep, errors.Join(runErr, err)
 	}
 	return rep, runErr
+}
+
+// validApproval reads the approval of the list whose bytes and rows are
+// given. It returns a *RefusalError, with the approval if one could be read,
+// unless the approval is there, matches the list and has not expired.
+func validApproval(removals string, list []byte, rows []Row, now time.Time) (*Approval, error) {
+	a, err := ReadApproval(removals)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, refuse("%s has no approval: review it, then run sessionaudit approve --removals %s --by NAME", removals, removals)
+	case err != nil:
+		return nil, refuse("%v: approve the list again", err)
+	}
+	return &a, checkApproval(removals, a, list, rows, now)
 }
 
 func runID(t time.Time) string {
@@ -303,7 +315,6 @@ type runner struct {
 	state        *journalState
 	current      map[string]bool
 	currentUsers map[string]bool
-	protected    protectedSet
 	rep          *Report
 	seq          int
 }
@@ -334,10 +345,8 @@ func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, befo
 	var containUsers []string
 	for _, e := range plan {
 		switch {
-		case e.Reason == "protected user":
-			skipped = append(skipped, ItemResult{ID: e.Row.SessionID, Outcome: OutcomeSkipped, ErrorCode: SkipProtectedUser})
-		case e.Reason == "the caller's own session":
-			skipped = append(skipped, ItemResult{ID: e.Row.SessionID, Outcome: OutcomeSkipped, ErrorCode: SkipCurrentSession})
+		case e.Code != "":
+			skipped = append(skipped, ItemResult{ID: e.Row.SessionID, Outcome: OutcomeSkipped, ErrorCode: e.Code})
 		case e.Action == "remove", e.Action == "contain":
 			remove = append(remove, e.Row.SessionID)
 			if e.Action == "contain" && !slices.Contains(containUsers, e.Row.UserID) {

@@ -367,3 +367,19 @@ func TestFaults(t *testing.T) {
 		})
 	}
 }
+
+func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
+	for attempt, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second} {
+		seen := map[time.Duration]bool{}
+		for i := 0; i < 50; i++ {
+			d := backoff(attempt)
+			if d < want/2 || d > want {
+				t.Fatalf("backoff(%d) = %s, want within [%s, %s]", attempt, d, want/2, want)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 2 {
+			t.Errorf("backoff(%d) has no jitter", attempt)
+		}
+	}
+}
