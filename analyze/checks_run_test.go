@@ -9,7 +9,7 @@ import (
 )
 
 const (
-	hour = time.Hour
+	hour   = time.Hour
 	minute = time.Minute
 )
 

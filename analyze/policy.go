@@ -94,6 +94,9 @@ type FailedLoginBurstPolicy struct {
 func DefaultPolicy() Policy {
 	return Policy{
 		Location:            time.UTC,
+		TrustedNetworks:     []Network{},
+		DeniedNetworks:      []Network{},
+		ProtectedUsers:      []string{},
 		SessionMaxAge:       12 * time.Hour,
 		SessionMaxAgeByType: map[string]time.Duration{},
 		TokenTypes:          []string{"api", "oauth2"},

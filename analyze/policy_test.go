@@ -1,0 +1,273 @@
+package analyze
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var policyCmp = cmp.Options{
+	cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() }),
+	cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
+}
+
+// writePolicy writes files into a fresh folder and returns the path of the
+// first, policy.yaml.
+func writePolicy(t *testing.T, yaml string, others map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range others {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+func TestSamplePolicyIsTheDefault(t *testing.T) {
+	got, err := LoadPolicy("../testdata/policy.yaml")
+	if err != nil {
+		t.Fatalf("LoadPolicy: %v", err)
+	}
+	if diff := cmp.Diff(DefaultPolicy(), got, policyCmp); diff != "" {
+		t.Errorf("testdata/policy.yaml differs from DefaultPolicy (-want +got):\n%s", diff)
+	}
+}
+
+func TestSamplePolicyDocumentsEveryKey(t *testing.T) {
+	sample, err := os.ReadFile("../testdata/policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key := range policyKeys {
+		block, leaf, nested := strings.Cut(key, ".")
+		pattern := "(?m)^" + regexp.QuoteMeta(key) + ":"
+		if nested {
+			pattern = "(?m)^" + regexp.QuoteMeta(block) + ":\n(  .*\n)*  " + regexp.QuoteMeta(leaf) + ":"
+		}
+		if !regexp.MustCompile(pattern).Match(sample) {
+			t.Errorf("testdata/policy.yaml does not set %s", key)
+		}
+	}
+}
+
+func TestLoadPolicy(t *testing.T) {
+	tests := []struct {
+		name  string
+		yaml  string
+		files map[string]string
+		edit  func(*Policy)
+	}{{
+		name: "an empty file keeps the defaults",
+		yaml: "# nothing set\n",
+		edit: func(*Policy) {},
+	}, {
+		name: "durations with days and combinations",
+		yaml: "session_max_age: 1d12h\ntoken_max_age: 45s\nfailed_login_burst:\n  window: 1h30m\n",
+		edit: func(p *Policy) {
+			p.SessionMaxAge = 36 * time.Hour
+			p.TokenMaxAge = 45 * time.Second
+			p.FailedLoginBurst.Window = 90 * time.Minute
+		},
+	}, {
+		name: "networks as CIDRs or bare IPs, masked, with where they were listed",
+		yaml: "trusted_networks:\n  - 10.1.2.3/8\n  - 2001:db8::1\ndenied_networks: [192.0.2.7]\ndenied_networks_file: lists/denied.txt\n",
+		files: map[string]string{
+			"lists/denied.txt": "# attackers\n203.0.113.0/24  # seen in May\n\n2001:db8:bad::/48\n",
+		},
+		edit: func(p *Policy) {
+			p.TrustedNetworks = []Network{
+				{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Source: "policy.yaml:2"},
+				{Prefix: netip.MustParsePrefix("2001:db8::1/128"), Source: "policy.yaml:3"},
+			}
+			p.DeniedNetworks = []Network{
+				{Prefix: netip.MustParsePrefix("192.0.2.7/32"), Source: "policy.yaml:4"},
+				{Prefix: netip.MustParsePrefix("203.0.113.0/24"), Source: "lists/denied.txt:2"},
+				{Prefix: netip.MustParsePrefix("2001:db8:bad::/48"), Source: "lists/denied.txt:4"},
+			}
+		},
+	}, {
+		name: "users by name in any case or by 15- or 18-character Id",
+		yaml: "protected_users: [Admin@Acme.com, 005000000000001, 005000000000002aaa]\ntoken_max_age_by_user:\n  Integration@acme.com: 365d\n  005000000000003: 30d\n",
+		edit: func(p *Policy) {
+			p.ProtectedUsers = []string{"admin@acme.com", "005000000000001AAA", "005000000000002AAA"}
+			p.TokenMaxAgeByUser = map[string]time.Duration{"integration@acme.com": 365 * day, "005000000000003AAA": 30 * day}
+		},
+	}, {
+		name: "session types in lower case",
+		yaml: "token_types: [OAuth2, API, Node]\nsession_max_age_by_type:\n  Visualforce: 2h\n",
+		edit: func(p *Policy) {
+			p.TokenTypes = []string{"oauth2", "api", "node"}
+			p.SessionMaxAgeByType = map[string]time.Duration{"visualforce": 2 * time.Hour}
+		},
+	}, {
+		name: "check thresholds, remove_on sorted, and a time zone",
+		yaml: "timezone: Europe/Paris\nremove_on: [session_over_age, ip_denied]\nimpossible_travel: {min_distance_km: 50.5, max_speed_kmh: 1000}\nip_new_for_user: {baseline: 14d, min_history: 10, report_new_network: true}\nip_shared_by_users: {min_users: 15, window: 5m}\nconcurrent_sessions: {min_distance_km: 300}\nfailed_login_burst: {min_failures: 5, success_within: 20m}\n",
+		edit: func(p *Policy) {
+			p.Location, _ = time.LoadLocation("Europe/Paris")
+			p.RemoveOn = []string{"ip_denied", "session_over_age"}
+			p.ImpossibleTravel = ImpossibleTravelPolicy{MinDistanceKm: 50.5, MaxSpeedKmh: 1000}
+			p.IPNewForUser = IPNewForUserPolicy{Baseline: 14 * day, MinHistory: 10, ReportNewNetwork: true}
+			p.IPSharedByUsers = IPSharedByUsersPolicy{MinUsers: 15, Window: 5 * time.Minute}
+			p.ConcurrentSessions.MinDistanceKm = 300
+			p.FailedLoginBurst.MinFailures = 5
+			p.FailedLoginBurst.SuccessWithin = 20 * time.Minute
+		},
+	}, {
+		name: "an empty remove_on proposes no removals",
+		yaml: "remove_on:\n#  - ip_denied\n",
+		edit: func(p *Policy) { p.RemoveOn = []string{} },
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writePolicy(t, tc.yaml, nil)
+			for name, text := range tc.files {
+				full := filepath.Join(filepath.Dir(path), name)
+				if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(full, []byte(text), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := LoadPolicy(path)
+			if err != nil {
+				t.Fatalf("LoadPolicy: got error %v, want none", err)
+			}
+			want := DefaultPolicy()
+			tc.edit(&want)
+			// Sources name the policy file by its full path; compare from its folder.
+			for _, nets := range [][]Network{got.TrustedNetworks, got.DeniedNetworks} {
+				for i := range nets {
+					nets[i].Source = strings.TrimPrefix(nets[i].Source, filepath.Dir(path)+string(filepath.Separator))
+				}
+			}
+			if diff := cmp.Diff(want, got, policyCmp); diff != "" {
+				t.Errorf("policy differs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadPolicyErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		files      map[string]string
+		want       string // the error ends with this
+	}{
+		{"bad duration", "token_max_age: 9x\n", nil, `policy.yaml:1: token_max_age: "9x" is not a duration (use 90d, 12h or 30m)`},
+		{"a number is no duration", "session_max_age: 12\n", nil, `policy.yaml:1: session_max_age: "12" is not a duration (use 90d, 12h or 30m)`},
+		{"zero duration", "failed_login_burst:\n  window: 0s\n", nil, `policy.yaml:2: failed_login_burst.window: "0s" must be longer than zero`},
+		{"unknown key", "timezone: UTC\ntokn_max_age: 90d\n", nil, `policy.yaml:2: tokn_max_age: unknown key (see testdata/policy.yaml for the keys)`},
+		{"unknown key in a block", "impossible_travel:\n  max_speed: 900\n", nil, `policy.yaml:2: impossible_travel.max_speed: unknown key (see testdata/policy.yaml for the keys)`},
+		{"key given twice", "token_max_age: 1d\ntoken_max_age: 2d\n", nil, `policy.yaml:2: token_max_age: given twice`},
+		{"bad CIDR", "trusted_networks: [10.0.0.0/33]\n", nil, `policy.yaml:1: trusted_networks: "10.0.0.0/33" is not a CIDR such as 203.0.113.0/24 or 2001:db8::/32`},
+		{"bad IP", "denied_networks:\n  - 10.0.0.256\n", nil, `policy.yaml:2: denied_networks: "10.0.0.256" is not an IP address or CIDR`},
+		{"bad line in the denied file", "denied_networks_file: denied.txt\n", map[string]string{"denied.txt": "# ok\n10.0.0.0/8\nnot-an-ip\n"}, `denied.txt:3: "not-an-ip" is not an IP address or CIDR`},
+		{"missing denied file", "denied_networks_file: nope.txt\n", nil, `policy.yaml:1: denied_networks_file: reading `},
+		{"unknown check in remove_on", "remove_on: [ip_denied, impossibl_travel]\n", nil, `policy.yaml:1: remove_on: "impossibl_travel" is not a check (use concurrent_sessions, failed_login_burst, impossible_travel, ip_denied, ip_new_for_user, ip_shared_by_users, session_over_age, session_without_login, token_over_rotation)`},
+		{"bad time zone", "timezone: Mars/Olympus\n", nil, `policy.yaml:1: timezone: "Mars/Olympus" is not an IANA time zone name such as Europe/Paris or UTC`},
+		{"session type twice ignoring case", "session_max_age_by_type:\n  UI: 1h\n  ui: 2h\n", nil, `policy.yaml:3: session_max_age_by_type.ui: given twice (names are compared ignoring case)`},
+		{"too few users", "ip_shared_by_users: {min_users: 1}\n", nil, `policy.yaml:1: ip_shared_by_users.min_users: "1" is not a whole number of at least 2`},
+		{"negative distance", "concurrent_sessions: {min_distance_km: -5}\n", nil, `policy.yaml:1: concurrent_sessions.min_distance_km: "-5" is not a number above zero`},
+		{"not a boolean", "ip_new_for_user: {report_new_network: maybe}\n", nil, `policy.yaml:1: ip_new_for_user.report_new_network: "maybe" is not true or false`},
+		{"a list where a value belongs", "token_max_age: [1d]\n", nil, `policy.yaml:1: token_max_age: must be a single value, not a list or mapping`},
+		{"a user that is neither", "protected_users: [\"bob smith\"]\n", nil, `policy.yaml:1: protected_users: "bob smith" is neither a username nor a 15- or 18-character user Id`},
+		{"not a mapping", "- timezone\n", nil, `policy.yaml:1: the policy must be a mapping of keys to values`},
+		{"not YAML", "timezone: [UTC\n", nil, `policy.yaml: `},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writePolicy(t, tc.yaml, tc.files)
+			_, err := LoadPolicy(path)
+			if err == nil {
+				t.Fatalf("LoadPolicy: got no error, want one ending %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("LoadPolicy: got error %q, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"90d", 90 * day}, {"12h", 12 * time.Hour}, {"30m", 30 * time.Minute}, {"45s", 45 * time.Second},
+		{"1d12h", 36 * time.Hour}, {"1.5d", 36 * time.Hour}, {"1h30m", 90 * time.Minute}, {"250ms", 250 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		got, err := parseDuration(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("parseDuration(%q): got %v, %v, want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "d", "90", "9x", "1d-2h", "-1d", "1e3d", "99999999999d"} {
+		if got, err := parseDuration(bad); err == nil {
+			t.Errorf("parseDuration(%q): got %v, want an error", bad, got)
+		}
+	}
+}
+
+func TestIsProtected(t *testing.T) {
+	p := DefaultPolicy()
+	p.ProtectedUsers = []string{"admin@acme.com", "005000000000001AAA"}
+	tests := []struct {
+		id, name string
+		want     bool
+	}{
+		{"", "Admin@Acme.com", true},
+		{"005000000000001", "", true},
+		{"005000000000001aaa", "someone@acme.com", true},
+		{"005000000000002AAA", "someone@acme.com", false},
+		{"", "", false},
+	}
+	for _, tc := range tests {
+		if got := p.IsProtected(tc.id, tc.name); got != tc.want {
+			t.Errorf("IsProtected(%q, %q): got %v, want %v", tc.id, tc.name, got, tc.want)
+		}
+	}
+}
+
+func FuzzLoadPolicy(f *testing.F) {
+	sample, err := os.ReadFile("../testdata/policy.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sample)
+	denied := func(string) ([]byte, error) { return []byte("# list\n10.0.0.0/8\n2001:db8::1\n"), nil }
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := parsePolicy(data, "policy.yaml", denied)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "policy.yaml") && !strings.HasPrefix(err.Error(), "denied") {
+				t.Errorf("got error %q, want it to name the file", err)
+			}
+			return
+		}
+		if p.Location == nil {
+			t.Errorf("got a nil Location")
+		}
+		for _, d := range []time.Duration{p.SessionMaxAge, p.TokenMaxAge, p.IPNewForUser.Baseline, p.IPSharedByUsers.Window, p.FailedLoginBurst.Window, p.FailedLoginBurst.SuccessWithin} {
+			if d <= 0 {
+				t.Errorf("got duration %v, want every duration above zero", d)
+			}
+		}
+		for _, n := range append(p.TrustedNetworks, p.DeniedNetworks...) {
+			if n.Prefix != n.Prefix.Masked() {
+				t.Errorf("got network %v, want it masked", n.Prefix)
+			}
+		}
+	})
+}

@@ -1,0 +1,146 @@
+package analyze
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestRemovals(t *testing.T) {
+	// Alice holds a Paris family (two sessions) and a Sydney family (two
+	// sessions, one expired); her Paris logins make Sydney the target.
+	distant := []session{
+		{id: "0Ak000000000000PAR", ip: "203.0.113.7", at: paris, age: 3 * hour},
+		{id: "0Ak000000000000SYD", ip: "198.51.100.4", at: sydney, age: 2 * hour},
+		{id: "0Ak000000000000SY2", parent: "0Ak000000000000SYD", ip: "198.51.100.4", at: sydney, typ: "Content", age: 2 * hour},
+		{id: "0Ak000000000000SYX", parent: "0Ak000000000000SYD", ip: "198.51.100.4", at: sydney, typ: "Visualforce", age: 2 * hour, expired: true},
+	}
+	parisLogins := []login{{ip: "203.0.113.7", at: paris, ago: 48 * hour}}
+	tests := []struct {
+		name     string
+		policy   func(*Policy)
+		sessions []session
+		logins   []login
+		want     []removal
+	}{{
+		name:     "a family target reaches its live sessions only",
+		sessions: distant,
+		logins:   parisLogins,
+		want: []removal{
+			{session: "0Ak000000000000SY2", user: "alice@acme.com", checks: "concurrent_sessions", severity: "high"},
+			{session: "0Ak000000000000SYD", user: "alice@acme.com", checks: "concurrent_sessions", severity: "high"},
+		},
+	}, {
+		name:     "a protected user by username in any case is never removed",
+		policy:   func(p *Policy) { p.ProtectedUsers = []string{"alice@acme.com"} },
+		sessions: append(distant, session{user: "ALICE@acme.com", age: 13 * hour}),
+		logins:   parisLogins,
+	}, {
+		name: "a protected user by 15-character Id is never removed",
+		policy: func(p *Policy) {
+			id, _ := NormalizeID(userID("alice@acme.com")[:15])
+			p.ProtectedUsers = []string{id}
+		},
+		sessions: distant,
+		logins:   parisLogins,
+	}, {
+		name: "the current session is never removed",
+		sessions: []session{
+			{id: "0Ak000000000000CUR", age: 13 * hour, current: true},
+			{id: "0Ak000000000000OLD", age: 13 * hour},
+		},
+		want: []removal{{session: "0Ak000000000000OLD", user: "alice@acme.com", checks: "session_over_age", severity: "medium"}},
+	}, {
+		name:     "checks left out of remove_on propose nothing",
+		policy:   func(p *Policy) { p.RemoveOn = []string{"impossible_travel"} },
+		sessions: []session{{age: 13 * hour}},
+	}, {
+		name: "a login target reaches the families its sessions belong to",
+		sessions: []session{
+			{id: "0Ak000000000000NY1", ip: "198.51.100.4", login: "0Ya00000000000NY00", at: newYork},
+			{id: "0Ak000000000000NY2", parent: "0Ak000000000000NY1", ip: "198.51.100.4", typ: "Content", at: newYork},
+			{id: "0Ak000000000000OTH", ip: "198.51.100.4", at: newYork, login: "0Ya00000000000OLD0", user: "bob@acme.com"},
+		},
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 2 * hour},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+		want: []removal{
+			{session: "0Ak000000000000NY1", user: "alice@acme.com", checks: "impossible_travel", severity: "high"},
+			{session: "0Ak000000000000NY2", user: "alice@acme.com", checks: "impossible_travel", severity: "high"},
+		},
+	}, {
+		name:     "one row per session with every check and the highest severity",
+		sessions: []session{{id: "0Ak000000000000SYD", ip: "198.51.100.4", at: sydney, age: 13 * hour}, {ip: "203.0.113.7", at: paris}},
+		logins:   parisLogins,
+		want: []removal{
+			{session: "0Ak000000000000SYD", user: "alice@acme.com", checks: "concurrent_sessions;session_over_age", severity: "high"},
+		},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t, tc.sessions, tc.logins)
+			res := mustRun(t, db, tc.policy)
+			got := mustRemovals(t, db)
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(removal{})); diff != "" {
+				t.Errorf("removals differ (-want +got):\n%s", diff)
+			}
+			if res.Removals != int64(len(tc.want)) {
+				t.Errorf("Result.Removals: got %d, want %d", res.Removals, len(tc.want))
+			}
+		})
+	}
+}
+
+func TestRemovalReasonCombinesFindings(t *testing.T) {
+	db := mustDB(t, []session{
+		{id: "0Ak000000000000SYD", ip: "198.51.100.4", at: sydney, age: 13 * hour},
+		{ip: "203.0.113.7", at: paris},
+	}, []login{{ip: "203.0.113.7", at: paris, ago: 48 * hour}})
+	mustRun(t, db, nil)
+	var reason string
+	if err := db.QueryRow(`SELECT reason FROM removals WHERE session_id = '0Ak000000000000SYD'`).Scan(&reason); err != nil {
+		t.Fatalf("reading reason: %v", err)
+	}
+	first := strings.Index(reason, "concurrent_sessions (high): alice@acme.com holds live sessions")
+	second := strings.Index(reason, "session_over_age (medium): UI session of alice@acme.com")
+	if first != 0 || second <= first {
+		t.Errorf("got reason %q, want the high finding's detail first, then the medium one's", reason)
+	}
+}
+
+func TestRunResult(t *testing.T) {
+	db := mustDB(t, []session{
+		{ip: "198.51.100.4", at: sydney, age: 13 * hour},
+		{ip: "203.0.113.7", at: paris, typ: "Oauth2", age: 100 * 24 * time.Hour},
+	}, nil)
+	res := mustRun(t, db, nil)
+	got := map[string]map[Severity]int64{}
+	for _, c := range res.Checks {
+		if len(c.Counts) > 0 {
+			got[c.Check.ID] = c.Counts
+		}
+	}
+	want := map[string]map[Severity]int64{
+		"concurrent_sessions": {High: 1},
+		"session_over_age":    {Medium: 1},
+		"token_over_rotation": {Low: 1},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("counts differ (-want +got):\n%s", diff)
+	}
+	if n := len(res.Checks); n != 9 {
+		t.Errorf("got %d checks in the result, want all 9", n)
+	}
+	if got, want := res.Findings(), int64(3); got != want {
+		t.Errorf("Findings(): got %d, want %d", got, want)
+	}
+	if got, want := res.AtLeast(Medium), int64(2); got != want {
+		t.Errorf("AtLeast(Medium): got %d, want %d", got, want)
+	}
+	if !res.AsOf.Equal(asOf) {
+		t.Errorf("AsOf: got %v, want %v", res.AsOf, asOf)
+	}
+}
