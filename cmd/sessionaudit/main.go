@@ -43,6 +43,7 @@ func commands() []command {
 		{"approve", "record an analyst's approval of a removal list, with an expiry", runApprove},
 		{"apply", "print the plan, or with --execute end the approved sessions exactly once", runApply},
 		{"verify", "check that the ended sessions are gone from the org", runVerify},
+		{"gen", "write a synthetic org's exports with planted incidents, for demos and benchmarks", runGen},
 		{"version", "print the version", runVersion},
 	}
 }
