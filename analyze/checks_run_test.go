@@ -346,6 +346,11 @@ func TestFailedLoginBurst(t *testing.T) {
 			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of those users from that IP followed within 1 hour."},
 		},
 	}, {
+		name:   "failures without an IP count for the user",
+		logins: failures(10, "", minute),
+		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+			detail: "from no recorded IP: Invalid Password (10); no successful login of that user from a recorded IP followed within 1 hour."}},
+	}, {
 		name:   "failures from a trusted IP count for the user only",
 		policy: trust("203.0.113.0/24"),
 		logins: failures(10, "203.0.113.50", minute),

@@ -93,3 +93,11 @@ SELECT
 FROM origins o
 LEFT JOIN (SELECT * FROM logins QUALIFY row_number() OVER (PARTITION BY id ORDER BY login_time) = 1) l
     ON l.id = o.login_history_id;
+
+-- A live session each login created (the lowest Id), for findings about a
+-- login to name one.
+CREATE OR REPLACE TEMP VIEW live_session_of_login AS
+SELECT login_history_id, min(id) AS session_id
+FROM sessions
+WHERE is_live(expires) AND login_history_id IS NOT NULL
+GROUP BY login_history_id;

@@ -14,8 +14,17 @@
 // target_kind is 'login' (the session families that login created),
 // 'family' (the sessions sharing that parent_id), 'session', or NULL when the
 // finding proposes no removal. Knobs reach the query as
-// getvariable('<key>') or as tables named policy_<key>; as_of is the audit's
-// clock. analyze.Run also provides ip_info and a few macros.
+// getvariable('<key>') or as tables named policy_<key>; getvariable('as_of')
+// is the audit's clock. analyze.Run also provides, on the run's connection:
+//
+//   - ip_info(ip, network, trusted, denied, denied_by): every source IP,
+//     classified by the policy's networks; join it to judge an IP;
+//   - the views untrusted_logins (logins from untrusted IPs, with country_key
+//     and network), live_families (one row per live session family,
+//     described by its earliest session) and live_session_of_login;
+//   - the macros is_live, distance_km, human_duration, human_seconds,
+//     fmt_time, fmt_time_after, fmt_span, fmt_count, fmt_km, place_name,
+//     user_name, few and severity_rank (see analyze/prelude.sql).
 package queries
 
 import "embed"

@@ -72,11 +72,6 @@ WITH failures AS (
         AND l.login_time > b.last_failure
         AND l.login_time <= b.last_failure + getvariable('failed_login_burst.success_within')
     GROUP BY ALL
-), live_sessions AS (
-    SELECT login_history_id, min(id) AS session_id
-    FROM sessions
-    WHERE is_live(expires) AND login_history_id IS NOT NULL
-    GROUP BY login_history_id
 )
 SELECT
     CASE WHEN s.login_id IS NULL THEN 'medium' ELSE 'high' END AS severity,
@@ -96,7 +91,8 @@ SELECT
     END || CASE WHEN s.login_id IS NULL THEN
         printf('no successful login of %s from %s followed within %s.',
             CASE WHEN b.burst_by = 'user' THEN 'that user' ELSE 'those users' END,
-            CASE WHEN b.burst_by = 'ip' OR len(b.ips) = 1 THEN 'that IP' ELSE 'those IPs' END,
+            CASE WHEN b.burst_by = 'ip' OR len(b.ips) = 1 THEN 'that IP'
+                WHEN coalesce(len(b.ips), 0) = 0 THEN 'a recorded IP' ELSE 'those IPs' END,
             human_duration(getvariable('failed_login_burst.success_within')))
     ELSE
         printf('then %s logged in successfully from %s at %s, %s after the last failure.',
@@ -108,4 +104,4 @@ SELECT
 FROM bursts b
 JOIN statuses st USING (burst_by, burst_key, burst)
 LEFT JOIN successes s USING (burst_by, burst_key, burst)
-LEFT JOIN live_sessions ls ON ls.login_history_id = s.login_id
+LEFT JOIN live_session_of_login ls ON ls.login_history_id = s.login_id

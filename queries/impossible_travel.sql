@@ -30,11 +30,6 @@ WITH ordered AS (
         epoch(login_time - prev_time) AS gap_seconds
     FROM ordered
     WHERE prev_time IS NOT NULL AND source_ip <> prev_ip
-), live_sessions AS (
-    SELECT login_history_id, min(id) AS session_id
-    FROM sessions
-    WHERE is_live(expires) AND login_history_id IS NOT NULL
-    GROUP BY login_history_id
 )
 SELECT
     'high' AS severity,
@@ -53,6 +48,6 @@ SELECT
     'login' AS target_kind,
     j.id AS target_id
 FROM jumps j
-LEFT JOIN live_sessions ls ON ls.login_history_id = j.id
+LEFT JOIN live_session_of_login ls ON ls.login_history_id = j.id
 WHERE j.km >= getvariable('impossible_travel.min_distance_km')
     AND (j.gap_seconds = 0 OR j.km / (j.gap_seconds / 3600.0) > getvariable('impossible_travel.max_speed_kmh'))
