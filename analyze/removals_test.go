@@ -143,4 +143,9 @@ func TestRunResult(t *testing.T) {
 	if !res.AsOf.Equal(asOf) {
 		t.Errorf("AsOf: got %v, want %v", res.AsOf, asOf)
 	}
+	// A second run on the same database replaces the tables rather than adding to them.
+	again := mustRun(t, db, nil)
+	if diff := cmp.Diff(res, again, cmp.AllowUnexported(Check{})); diff != "" {
+		t.Errorf("a second run differs (-first +second):\n%s", diff)
+	}
 }
