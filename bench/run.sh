@@ -57,7 +57,7 @@ for n in $sizes; do
   rm -rf "$work/out-$n"
   /usr/bin/time -v -o "$work/audit-$n.time" "$work/bin/sessionaudit" audit \
     --sessions "${files[0]}" --logins "${files[1]}" --users "${files[2]}" \
-    --policy testdata/policy.yaml --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
+    --policy testdata/sample/policy.yaml --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
     --out "$work/out-$n" >"$work/audit-$n.stdout" 2>"$work/audit-$n.stderr" || {
       echo "audit failed for $n logins:" >&2; cat "$work/audit-$n.stderr" >&2; exit 1; }
   sessions=$(( $(wc -l < <(if [ "$ext" = csv.gz ]; then zcat "${files[0]}"; else cat "${files[0]}"; fi)) - 1 ))

@@ -578,7 +578,7 @@ func (l *loader) finish(ctx context.Context) error {
 		        f.path, coalesce(p.line, p.rowid - f.base + 2)
 		 FROM sa_parsed_logins p JOIN sa_files f USING (file_index)
 		 LEFT JOIN sa_name_of n ON n.user_id = p.user_id
-		 LEFT JOIN sa_id_of i ON p.user_id IS NULL AND i.lname = lower(p.username)
+		 LEFT JOIN sa_id_of i ON i.lname = CASE WHEN p.user_id IS NULL THEN lower(p.username) END
 		 LEFT JOIN geo g ON g.id = p.login_geo_id
 		 WHERE p.reject IS NULL
 		 QUALIFY p.id IS NULL OR row_number() OVER (PARTITION BY p.id ORDER BY p.file_index, p.rowid) = 1`,

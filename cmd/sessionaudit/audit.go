@@ -192,10 +192,12 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 	if progress != nil {
 		progress("running checks")
 	}
+	checksStart := time.Now()
 	if _, err := analyze.Run(ctx, db, policy, cfg.asOf); err != nil {
 		log.Error("running the checks", "err", err)
 		return exitFailure
 	}
+	log.Info("ran checks", "elapsed", time.Since(checksStart).Round(time.Millisecond).String())
 	if progress != nil {
 		progress("writing reports")
 	}
@@ -204,7 +206,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 		log.Error("summarising", "err", err)
 		return exitFailure
 	}
-	if err := writeReports(ctx, db, cfg.outDir, summary); err != nil {
+	if err := writeReports(ctx, db, cfg.outDir, summary, log); err != nil {
 		log.Error("writing reports", "dir", cfg.outDir, "err", err)
 		return exitFailure
 	}
@@ -284,15 +286,19 @@ func buildSummary(ctx context.Context, db *sql.DB, stats ingest.Stats, asOf time
 }
 
 // writeReports writes the CSV files and the workbook into dir.
-func writeReports(ctx context.Context, db *sql.DB, dir string, summary report.Summary) error {
+func writeReports(ctx context.Context, db *sql.DB, dir string, summary report.Summary, log *slog.Logger) error {
 	for _, o := range csvOutputs {
+		start := time.Now()
 		if err := withRows(ctx, db, o.query, func(rows *sql.Rows) error {
 			_, err := report.WriteCSVFile(filepath.Join(dir, o.file), rows)
 			return err
 		}); err != nil {
 			return fmt.Errorf("writing %s: %w", o.file, err)
 		}
+		log.Info("wrote "+o.file, "elapsed", time.Since(start).Round(time.Millisecond).String())
 	}
+	start := time.Now()
+	defer func() { log.Info("wrote report.xlsx", "elapsed", time.Since(start).Round(time.Millisecond).String()) }()
 	// The sheets read their queries one after the other on one connection,
 	// which also carries the as_of variable the Sessions sheet reads.
 	conn, err := db.Conn(ctx)

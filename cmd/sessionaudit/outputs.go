@@ -14,7 +14,7 @@ const severityRank = `CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WH
 // contract with people and with `sessionaudit approve/apply`: change with care.
 var csvOutputs = []struct{ file, query string }{
 	{"findings.csv", `SELECT check_id AS "check", severity, user_id, username, session_id, source_ip, observed_at, detail
-		FROM findings ORDER BY ` + severityRank + `, check_id, observed_at, user_id, session_id`},
+		FROM findings ORDER BY ` + severityRank + `, check_id, observed_at, user_id, session_id, detail`},
 	{"removals.csv", `SELECT session_id, user_id, username, session_type, source_ip, created, checks, severity, reason, '' AS approve
 		FROM removals ORDER BY ` + severityRank + `, username, created, session_id`},
 	{"rejects.csv", `SELECT file, line, field, reason, value FROM rejects ORDER BY file, line`},
@@ -38,7 +38,7 @@ var xlsxSheets = []struct {
 	sheet report.Sheet
 }{
 	{`SELECT severity, check_id, observed_at, username, source_ip, detail, session_id, user_id
-		FROM findings ORDER BY ` + severityRank + `, check_id, observed_at, user_id, session_id`,
+		FROM findings ORDER BY ` + severityRank + `, check_id, observed_at, user_id, session_id, detail`,
 		report.Sheet{Name: "Findings", Columns: []report.Column{
 			{Label: "Severity", Kind: report.Severity}, {Label: "Check", Width: 22}, {Label: "Observed at", Kind: report.Time},
 			{Label: "Username", Width: 28}, {Label: "Source IP", Width: 18}, {Label: "Detail", Width: 90, Wrap: true},

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/xuri/excelize/v2"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/e2e")
+
+// runCLI runs the command in-process and returns its exit code and output.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(string) string { return "" }})
+	return code, out.String(), errb.String()
+}
+
+// repoPath is a path relative to the repository root.
+func repoPath(p string) string { return filepath.Join("..", "..", p) }
+
+// TestAuditEndToEnd runs the audit on each case folder under testdata/e2e
+// (inputs plus the expected CSV outputs) and compares the files it writes.
+func TestAuditEndToEnd(t *testing.T) {
+	cases, err := filepath.Glob(repoPath("testdata/e2e/*/args"))
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("no end-to-end cases found under testdata/e2e (err %v)", err)
+	}
+	for _, argsFile := range cases {
+		dir := filepath.Dir(argsFile)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			raw, err := os.ReadFile(argsFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := t.TempDir()
+			var args []string
+			for _, a := range strings.Fields(string(raw)) {
+				args = append(args, strings.ReplaceAll(a, "$ROOT", repoPath("")))
+			}
+			args = append(args, "--out", out)
+			code, stdout, stderr := runCLI(t, args...)
+			want, _ := os.ReadFile(filepath.Join(dir, "exit-code"))
+			if got := strings.TrimSpace(string(want)); got != "" && got != itoa(code) {
+				t.Fatalf("got exit code %d, want %s\nstderr: %s", code, got, stderr)
+			}
+			if code == exitUsage {
+				// A refused input must say what is wrong; logs of a run that
+				// went ahead carry timings and are not compared.
+				compareGolden(t, filepath.Join(dir, "stderr.golden"), normalise(stderr, out))
+				return
+			}
+			for _, f := range []string{"findings.csv", "removals.csv", "rejects.csv"} {
+				got, err := os.ReadFile(filepath.Join(out, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				compareGolden(t, filepath.Join(dir, f+".golden"), normalise(string(got), out))
+			}
+			if !strings.Contains(stdout, "Every row read is accounted for") {
+				t.Errorf("got stdout without the accounting line:\n%s", stdout)
+			}
+			checkWorkbook(t, filepath.Join(out, "report.xlsx"))
+		})
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// normalise replaces the per-run output folder and the repository path so
+// golden files do not depend on where the test runs.
+func normalise(s, out string) string {
+	s = strings.ReplaceAll(s, out, "$OUT")
+	return strings.ReplaceAll(s, repoPath(""), "$ROOT")
+}
+
+func compareGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if got == "" {
+			os.Remove(path)
+			return
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got); rerun with -update if the change is intended:\n%s", filepath.Base(path), diff)
+	}
+}
+
+// checkWorkbook opens report.xlsx as an analyst's spreadsheet would and
+// checks its sheets are there with a header row.
+func checkWorkbook(t *testing.T, path string) {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatalf("opening %s: %v", path, err)
+	}
+	defer f.Close()
+	if diff := cmp.Diff([]string{"Summary", "Findings", "Sessions", "Removals", "Rejects"}, f.GetSheetList()); diff != "" {
+		t.Errorf("sheets (-want +got):\n%s", diff)
+	}
+	if v, _ := f.GetCellValue("Findings", "A1"); v != "Severity" {
+		t.Errorf("got Findings!A1 %q, want Severity", v)
+	}
+}
+
+func TestAuditUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no inputs", []string{"audit"}, "--sessions and --logins are required"},
+		{"missing file", []string{"audit", "--sessions", "nope.csv", "--logins", "nope2.csv"}, "cannot read input nope.csv"},
+		{"bad as-of", []string{"audit", "--sessions", "audit.go", "--logins", "audit.go", "--as-of", "yesterday"}, "not an RFC 3339 time"},
+		{"bad fail-on", []string{"audit", "--sessions", "audit.go", "--logins", "audit.go", "--fail-on", "urgent"}, "is not a severity"},
+		{"unknown flag", []string{"audit", "--color"}, "flag provided but not defined"},
+		{"unknown command", []string{"audti"}, `unknown command "audti"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tc.args...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "Try: sessionaudit") {
+				t.Errorf("got exit %d and stderr %q, want exit 2 with %q and a hint", code, stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	for _, c := range commands() {
+		code, stdout, _ := runCLI(t, c.name, "--help")
+		if code != exitOK || !strings.Contains(stdout, "Usage:") {
+			t.Errorf("%s --help: got exit %d and %q, want exit 0 and a Usage section", c.name, code, stdout)
+		}
+	}
+}
