@@ -299,7 +299,7 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, lineExpr 
 		case tLon:
 			parse = "sa_longitude(r_%s)"
 		default:
-			parse = "nullif(trim(r_%s), '')"
+			parse = "nullif(r_%s, '')"
 		}
 		expr := fmt.Sprintf(parse, c)
 		outer = append(outer, fmt.Sprintf("%s AS %s", expr, c))
@@ -534,13 +534,26 @@ func (l *loader) writeRejects(ctx context.Context) error {
 // usernames, user ids and LoginGeo details from the other exports, and writes
 // the tables the checks read.
 func (l *loader) finish(ctx context.Context) error {
+	dedup := map[Kind]string{}
+	for _, k := range []Kind{Users, Geo, Sessions, Logins} {
+		// Ranking rows by Id costs a sort of the whole kind, so it is done only
+		// when two valid rows share an Id.
+		var dups bool
+		q := fmt.Sprintf(`SELECT count(id) > count(DISTINCT id) FROM %s WHERE reject IS NULL`, parsedTable(k))
+		if err := l.conn.QueryRowContext(ctx, q).Scan(&dups); err != nil {
+			return err
+		}
+		if dups {
+			dedup[k] = `QUALIFY p.id IS NULL OR row_number() OVER (PARTITION BY p.id ORDER BY p.file_index, p.rowid) = 1`
+		}
+	}
 	steps := []string{
 		`INSERT INTO users SELECT p.id, p.username, p.name, p.user_type, p.is_active, p.profile_name, f.path, coalesce(p.line, p.rowid - f.base + 2)
 		 FROM sa_parsed_users p JOIN sa_files f USING (file_index) WHERE p.reject IS NULL
-		 QUALIFY row_number() OVER (PARTITION BY p.id ORDER BY p.file_index, p.rowid) = 1`,
+		 ` + dedup[Users],
 		`INSERT INTO geo SELECT p.id, p.city, p.country, p.country_iso, p.latitude, p.longitude, p.subdivision, p.postal_code, f.path, coalesce(p.line, p.rowid - f.base + 2)
 		 FROM sa_parsed_geo p JOIN sa_files f USING (file_index) WHERE p.reject IS NULL
-		 QUALIFY row_number() OVER (PARTITION BY p.id ORDER BY p.file_index, p.rowid) = 1`,
+		 ` + dedup[Geo],
 		// Who is who: the users export first, then what sessions and logins say.
 		`CREATE OR REPLACE TEMP TABLE sa_who AS
 		 SELECT user_id, username, min(priority) AS priority FROM (
@@ -562,7 +575,7 @@ func (l *loader) finish(ctx context.Context) error {
 		 LEFT JOIN sa_name_of n ON n.user_id = p.user_id
 		 LEFT JOIN geo g ON g.id = p.login_geo_id
 		 WHERE p.reject IS NULL
-		 QUALIFY row_number() OVER (PARTITION BY p.id ORDER BY p.file_index, p.rowid) = 1`,
+		 ` + dedup[Sessions],
 		// Setup downloads carry no Id: each row is its own record, keyed by file and line,
 		// and "City, Region, Country" locations give the city and country.
 		`INSERT INTO logins
@@ -581,7 +594,7 @@ func (l *loader) finish(ctx context.Context) error {
 		 LEFT JOIN sa_id_of i ON i.lname = CASE WHEN p.user_id IS NULL THEN lower(p.username) END
 		 LEFT JOIN geo g ON g.id = p.login_geo_id
 		 WHERE p.reject IS NULL
-		 QUALIFY p.id IS NULL OR row_number() OVER (PARTITION BY p.id ORDER BY p.file_index, p.rowid) = 1`,
+		 ` + dedup[Logins],
 	}
 	for _, s := range steps {
 		if err := l.exec(ctx, s); err != nil {
