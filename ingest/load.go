@@ -215,7 +215,19 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err := l.finish(ctx); err != nil {
 		return Stats{}, err
 	}
-	return l.stats(ctx)
+	st, err := l.stats(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	// The connection goes back to the pool, temp tables and all: free the
+	// staging copies so the checks have the memory.
+	for _, t := range []string{"sa_parsed_users", "sa_parsed_geo", "sa_parsed_sessions", "sa_parsed_logins",
+		"sa_who", "sa_name_of", "sa_id_of", "sa_files", "sa_ipfix", "sa_reject_errors", "sa_reject_scans"} {
+		if err := l.exec(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
+			return Stats{}, err
+		}
+	}
+	return st, nil
 }
 
 func parsedTable(k Kind) string { return "sa_parsed_" + string(k) }

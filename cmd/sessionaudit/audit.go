@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -34,7 +35,8 @@ Options:
   --out DIR            where the reports go (default: out)
   --db FILE            keep the DuckDB database in FILE for later queries (default: in memory)
   --fail-on SEVERITY   exit 3 when a finding is at or above SEVERITY (info, low, medium, high, critical)
-  --memory-limit SIZE  DuckDB memory limit (default: 2GB)
+  --memory-limit SIZE  memory budget of the whole run, e.g. 2GB or 1.5GiB; DuckDB gets 60% of it
+                       and spills to --temp-dir beyond that (default: 2GB)
   --threads N          DuckDB threads (default: one per core)
   --temp-dir DIR       where DuckDB spills when data outgrows memory (default: a new folder under $TMPDIR, removed afterwards)
   --log-format FORMAT  text or json (default: text)
@@ -59,7 +61,7 @@ type auditConfig struct {
 	outDir      string
 	dbPath      string
 	failOn      *analyze.Severity
-	memoryLimit string
+	memoryLimit int64 // bytes for the whole process
 	threads     int
 	tempDir     string
 }
@@ -88,14 +90,13 @@ func runAudit(ctx context.Context, args []string, io stdio) int {
 		return usageError(io, "audit", "%v", err)
 	}
 	cfg := auditConfig{
-		inputs:      ingest.Inputs{Sessions: sessions, Logins: logins, Users: users, Geo: geo},
-		policyPath:  *policyPath,
-		outDir:      *outDir,
-		dbPath:      *dbPath,
-		memoryLimit: *memoryLimit,
-		threads:     *threads,
-		tempDir:     *tempDir,
-		asOf:        time.Now().UTC().Truncate(time.Second),
+		inputs:     ingest.Inputs{Sessions: sessions, Logins: logins, Users: users, Geo: geo},
+		policyPath: *policyPath,
+		outDir:     *outDir,
+		dbPath:     *dbPath,
+		threads:    *threads,
+		tempDir:    *tempDir,
+		asOf:       time.Now().UTC().Truncate(time.Second),
 	}
 	if len(sessions) == 0 || len(logins) == 0 {
 		return usageError(io, "audit", "--sessions and --logins are required")
@@ -119,6 +120,11 @@ func runAudit(ctx context.Context, args []string, io stdio) int {
 		}
 		cfg.failOn = &s
 	}
+	limit, err := parseSize(*memoryLimit)
+	if err != nil {
+		return usageError(io, "audit", "--memory-limit: %v", err)
+	}
+	cfg.memoryLimit = limit
 	if *threads < 0 {
 		return usageError(io, "audit", "--threads must be 0 (one per core) or more")
 	}
@@ -166,7 +172,9 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 			}
 		}
 	}
-	db, err := ingest.Open(ctx, ingest.DBOptions{Path: cfg.dbPath, MemoryLimit: cfg.memoryLimit, Threads: cfg.threads, TempDir: tempDir})
+	debug.SetMemoryLimit(int64(float64(cfg.memoryLimit) * goShare))
+	duckdbLimit := fmt.Sprintf("%dMB", int64(float64(cfg.memoryLimit)*duckdbShare/1e6))
+	db, err := ingest.Open(ctx, ingest.DBOptions{Path: cfg.dbPath, MemoryLimit: duckdbLimit, Threads: cfg.threads, TempDir: tempDir})
 	if err != nil {
 		log.Error("opening the database", "err", err)
 		return exitFailure

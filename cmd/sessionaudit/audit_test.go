@@ -151,3 +151,20 @@ func TestHelpForEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"2GB", 2e9, true}, {"1.5GiB", 1.5 * (1 << 30), true}, {"512MB", 512e6, true}, {"512 mib", 512 << 20, true},
+		{"100000000", 1e8, true}, {"10MB", 0, false}, {"two", 0, false}, {"2XB", 0, false}, {"", 0, false},
+	}
+	for _, tc := range tests {
+		got, err := parseSize(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseSize(%q): got %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
