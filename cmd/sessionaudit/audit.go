@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ Options:
   --threads N          DuckDB threads (default: one per core)
   --temp-dir DIR       where DuckDB spills when data outgrows memory (default: a new folder under $TMPDIR, removed afterwards)
   --log-format FORMAT  text or json (default: text)
+  --cpu-profile FILE   write a Go CPU profile (go tool pprof) of the run to FILE
 
 Examples:
   sessionaudit audit --sessions testdata/sample/sessions.csv --logins testdata/sample/logins.csv \
@@ -82,6 +84,7 @@ func runAudit(ctx context.Context, args []string, io stdio) int {
 	threads := fs.Int("threads", 0, "")
 	tempDir := fs.String("temp-dir", "", "")
 	logFormat := fs.String("log-format", "text", "")
+	cpuProfile := fs.String("cpu-profile", "", "")
 	if ok, code := parseFlags(fs, args, io); !ok {
 		return code
 	}
@@ -127,6 +130,17 @@ func runAudit(ctx context.Context, args []string, io stdio) int {
 	cfg.memoryLimit = limit
 	if *threads < 0 {
 		return usageError(io, "audit", "--threads must be 0 (one per core) or more")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return usageError(io, "audit", "--cpu-profile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return usageError(io, "audit", "--cpu-profile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	return audit(ctx, cfg, io, log)
 }
