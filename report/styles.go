@@ -77,7 +77,9 @@ func newStyles(f *excelize.File) (*styles, error) {
 			Alignment: &excelize.Alignment{Vertical: "top", Horizontal: Number.align(), Indent: Number.indent()},
 		})
 	}
-	for sev, c := range severityColours {
+	// In a fixed order, so that the same audit writes the same file.
+	for _, sev := range severities {
+		c := severityColours[sev]
 		st.severity[sev] = add(&excelize.Style{
 			Font:      font(excelize.Font{Bold: true, Color: c.font}),
 			Fill:      solid(c.fill),
