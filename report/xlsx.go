@@ -1,12 +1,10 @@
 package report
 
 import (
-	"archive/zip"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -102,8 +100,14 @@ func writeXLSX(path string, wb Workbook, rowLimit int) error {
 	if err := writeSummarySheet(f, st, wb.Summary); err != nil {
 		return fmt.Errorf("writing the summary sheet: %w", err)
 	}
+	var rows []*compressedRows // every data sheet's, to splice in when the file is written
+	defer func() {
+		for _, r := range rows {
+			r.remove()
+		}
+	}()
 	for _, s := range wb.Sheets {
-		if err := writeDataSheet(f, st, s, rowLimit); err != nil {
+		if err := writeDataSheet(f, st, s, rowLimit, &rows); err != nil {
 			return fmt.Errorf("writing sheet %q: %w", s.Name, err)
 		}
 	}
@@ -116,10 +120,11 @@ func writeXLSX(path string, wb Workbook, rowLimit int) error {
 		// writing it, which for a million-row sheet is tens of megabytes
 		// more per sheet. A zip writer of our own over the file streams
 		// every part straight to disk instead, and Write's buffer stays
-		// empty. Parts over 4 GiB (far more than a sheet of this size)
-		// would miss the ZIP64 version mark that excelize patches into
-		// that buffer.
-		zw := zip.NewWriter(out)
+		// empty; it also puts each data sheet's rows into its worksheet.
+		// Parts over 4 GiB (far more than a sheet of this size) would
+		// miss the ZIP64 version mark that excelize patches into that
+		// buffer.
+		zw := newPartZipWriter(out, rows)
 		f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zw })
 		return f.Write(io.Discard)
 	})
@@ -142,8 +147,9 @@ func docProps(s Summary) *excelize.DocProperties {
 	return p
 }
 
-// writeDataSheet streams s onto as many sheets as rowLimit requires.
-func writeDataSheet(f *excelize.File, st *styles, s Sheet, rowLimit int) error {
+// writeDataSheet streams s onto as many sheets as rowLimit requires, and
+// adds the rows of each to rows.
+func writeDataSheet(f *excelize.File, st *styles, s Sheet, rowLimit int, rows *[]*compressedRows) error {
 	cols, err := s.Rows.Columns()
 	if err != nil {
 		return fmt.Errorf("reading column names: %w", err)
@@ -162,6 +168,13 @@ func writeDataSheet(f *excelize.File, st *styles, s Sheet, rowLimit int) error {
 			return fmt.Errorf("group-by column %q is not among the columns", s.GroupBy)
 		}
 	}
+	// The line width of each wrapped column; zero for the others.
+	perLine := make([]int, len(s.Columns))
+	for i, c := range s.Columns {
+		if c.Wrap {
+			perLine[i] = lineWidth(columnWidth(c))
+		}
+	}
 
 	var (
 		part  *sheetPart
@@ -169,18 +182,24 @@ func writeDataSheet(f *excelize.File, st *styles, s Sheet, rowLimit int) error {
 		band  bool // shade the current group
 		seen  bool // a row has been read, so last holds its group-by value
 		last  any  // the group-by value of the row before
-		cells = make([]any, len(cols))
 	)
+	start := func(name string) error {
+		var err error
+		part, err = startSheetPart(f, st, name, s.Columns)
+		if part != nil {
+			*rows = append(*rows, part.rows)
+		}
+		return err
+	}
 	err = eachRow(s.Rows, len(cols), func(vals []any) error {
-		if part == nil || part.rows == rowLimit {
+		if part == nil || part.count == rowLimit {
 			if part != nil {
 				if err := part.finish(); err != nil {
 					return err
 				}
 			}
 			parts++
-			var err error
-			if part, err = startSheetPart(f, st, partName(s.Name, parts), s.Columns); err != nil {
+			if err := start(partName(s.Name, parts)); err != nil {
 				return err
 			}
 		}
@@ -197,12 +216,16 @@ func writeDataSheet(f *excelize.File, st *styles, s Sheet, rowLimit int) error {
 		}
 		lines := 1
 		for i, v := range vals {
-			cells[i] = excelize.Cell{StyleID: st.cell(s.Columns[i], v, band), Value: v}
-			if text, ok := v.(string); ok && s.Columns[i].Wrap {
-				lines = max(lines, wrappedLines(text, columnWidth(s.Columns[i])))
+			if text, ok := v.(string); ok && perLine[i] > 0 {
+				lines = max(lines, wrappedLines(text, perLine[i]))
 			}
 		}
-		return part.add(cells, lines)
+		b := part.startRow(lines)
+		for i, v := range vals {
+			b = part.enc.cell(b, i, st.cell(s.Columns[i], v, band), v)
+		}
+		part.endRow(b)
+		return nil
 	})
 	if err != nil {
 		return err
@@ -210,7 +233,7 @@ func writeDataSheet(f *excelize.File, st *styles, s Sheet, rowLimit int) error {
 	if part == nil {
 		// An empty source still gets its sheet, so an analyst sees that
 		// there was nothing rather than wondering where the sheet went.
-		if part, err = startSheetPart(f, st, s.Name, s.Columns); err != nil {
+		if err := start(s.Name); err != nil {
 			return err
 		}
 	}
@@ -225,13 +248,16 @@ func partName(name string, n int) string {
 	return fmt.Sprintf("%s (%d)", name, n)
 }
 
-// sheetPart is one worksheet being streamed.
+// sheetPart is one worksheet being streamed: excelize's stream writer writes
+// its frame and header row, and enc its data rows into rows.
 type sheetPart struct {
-	f    *excelize.File
-	name string
-	cols int
-	sw   *excelize.StreamWriter
-	rows int // rows written, header included
+	f     *excelize.File
+	name  string
+	cols  int
+	sw    *excelize.StreamWriter
+	enc   *rowEncoder
+	rows  *compressedRows
+	count int // rows written, header included
 }
 
 // startSheetPart adds a worksheet and writes its header: column widths, a
@@ -277,29 +303,41 @@ func startSheetPart(f *excelize.File, st *styles, name string, columns []Column)
 	}); err != nil {
 		return nil, err
 	}
-	return &sheetPart{f: f, name: name, cols: len(columns), sw: sw, rows: 1}, nil
-}
-
-// add writes a row of cells, tall enough for the given number of lines.
-func (p *sheetPart) add(cells []any, lines int) error {
-	p.rows++
-	cell, err := excelize.CoordinatesToCellName(1, p.rows)
+	// excelize keeps a sheet made by NewSheet at this path, and saves it
+	// from the stream writer; partZipWriter checks both.
+	rows, err := newCompressedRows(fmt.Sprintf("xl/worksheets/sheet%d.xml", sw.SheetID))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if lines <= 1 {
-		return p.sw.SetRow(cell, cells)
-	}
-	return p.sw.SetRow(cell, cells, excelize.RowOpts{Height: float64(lines) * lineHeight})
+	return &sheetPart{f: f, name: name, cols: len(columns), sw: sw, enc: newRowEncoder(len(columns)), rows: rows, count: 1}, nil
 }
 
-// wrappedLines estimates how many lines text takes when wrapped in a column
-// width characters wide, up to maxWrappedLines. A wrapped row needs its
-// height set: LibreOffice does not fit rows to wrapped text when it opens a
-// file, and a streamed sheet cannot ask Excel to. The estimate counts a
-// character as wide as a digit, which errs towards a little spare room.
-func wrappedLines(text string, width float64) int {
-	perLine := max(int(width)-1, 1)
+// startRow starts the next row, tall enough for the given number of lines,
+// and returns the buffer to append its cells to and pass to endRow.
+func (p *sheetPart) startRow(lines int) []byte {
+	p.count++
+	height := 0.0
+	if lines > 1 {
+		height = float64(lines) * lineHeight
+	}
+	return p.enc.startRow(p.rows.buffer(), p.count, height)
+}
+
+func (p *sheetPart) endRow(b []byte) { p.rows.wrote(endRow(b)) }
+
+// lineWidth is how many characters fit on a line of a column width
+// characters wide.
+func lineWidth(width float64) int { return max(int(width)-1, 1) }
+
+// wrappedLines estimates how many lines text takes when wrapped at perLine
+// characters a line, up to maxWrappedLines. A wrapped row needs its height
+// set: LibreOffice does not fit rows to wrapped text when it opens a file,
+// and a streamed sheet cannot ask Excel to. The estimate counts a character
+// as wide as a digit, which errs towards a little spare room.
+func wrappedLines(text string, perLine int) int {
+	if len(text) <= perLine && strings.IndexByte(text, '\n') < 0 {
+		return 1 // no more characters than bytes
+	}
 	lines := 0
 	for para := range strings.SplitSeq(text, "\n") {
 		lines += max(1, (utf8.RuneCountInString(para)+perLine-1)/perLine)
@@ -310,9 +348,10 @@ func wrappedLines(text string, width float64) int {
 	return lines
 }
 
-// finish sets the autofilter over the header and every row, then ends the stream.
+// finish sets the autofilter over the header and every row, then ends the
+// stream and waits for the rows to be stored.
 func (p *sheetPart) finish() error {
-	last, err := excelize.CoordinatesToCellName(max(p.cols, 1), p.rows)
+	last, err := excelize.CoordinatesToCellName(max(p.cols, 1), p.count)
 	if err != nil {
 		return err
 	}
@@ -320,6 +359,9 @@ func (p *sheetPart) finish() error {
 		return fmt.Errorf("setting the autofilter on %q: %w", p.name, err)
 	}
 	if err := p.sw.Flush(); err != nil {
+		return fmt.Errorf("finishing sheet %q: %w", p.name, err)
+	}
+	if err := p.rows.finish(); err != nil {
 		return fmt.Errorf("finishing sheet %q: %w", p.name, err)
 	}
 	return nil
@@ -339,27 +381,35 @@ func columnWidth(c Column) float64 {
 // right type: text as an inline string (never a formula), numbers as
 // numbers, times as date-times.
 func cellValue(v any) any {
-	switch v := v.(type) {
+	// Values that need no change are returned as they came, not boxed
+	// anew: a row of a large sheet should not allocate.
+	switch x := v.(type) {
 	case nil, string, int64, int32, int:
 		return v
 	case bool:
 		// As text, as in the CSV reports: spreadsheet programs disagree on
 		// how to show a boolean cell (TRUE, or 1).
-		return strconv.FormatBool(v)
+		if x {
+			return "true"
+		}
+		return "false"
 	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Sprint(v) // a cell cannot hold them as numbers
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Sprint(x) // a cell cannot hold them as numbers
 		}
 		return v
 	case float32:
-		return cellValue(float64(v))
+		return cellValue(float64(x))
 	case []byte:
-		return string(v)
+		return string(x)
 	case time.Time:
-		if v.Year() < 1900 {
-			return v.UTC().Format(csvTime) // before Excel's epoch
+		if x.Year() < 1900 {
+			return x.UTC().Format(csvTime) // before Excel's epoch
 		}
-		return v.UTC()
+		if x.Location() != time.UTC {
+			return x.UTC()
+		}
+		return v
 	default:
 		return fmt.Sprint(v)
 	}

@@ -228,6 +228,23 @@ func TestWriteXLSXCells(t *testing.T) {
 		}
 	})
 
+	t.Run("rows are tall enough for wrapped text", func(t *testing.T) {
+		// A detail of about 95 characters wraps onto two lines of a
+		// 60-character column; the Sessions sheet wraps nothing.
+		for _, c := range []struct {
+			sheet string
+			want  float64
+		}{{"Findings", 2 * lineHeight}, {"Sessions", 15}} {
+			got, err := f.GetRowHeight(c.sheet, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != c.want {
+				t.Errorf("%s row 2: got height %v, want %v", c.sheet, got, c.want)
+			}
+		}
+	})
+
 	t.Run("groups are banded", func(t *testing.T) {
 		// ana (rows 2-3) unshaded, ben (4) shaded, cy (5-7) unshaded.
 		want := []bool{false, false, true, false, false, false}

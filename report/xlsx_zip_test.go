@@ -1,0 +1,144 @@
+package report
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/xuri/excelize/v2"
+)
+
+func TestCRC32Combine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, lens := range [][2]int{{0, 0}, {0, 5}, {5, 0}, {1, 1}, {3, 1000}, {1000, 3}, {4096, 70000}} {
+		a, b := make([]byte, lens[0]), make([]byte, lens[1])
+		for i := range a {
+			a[i] = byte(rng.Uint32())
+		}
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		want := crc32.ChecksumIEEE(append(a[:len(a):len(a)], b...))
+		if got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b))); got != want {
+			t.Errorf("lengths %v: got %08x, want %08x", lens, got, want)
+		}
+	}
+}
+
+// TestWriteXLSXManyChunks writes a sheet whose rows take several deflated
+// chunks, and reads it back as a spreadsheet program would: the zip reader
+// checks the combined CRC, and the rows must come back whole and in order.
+func TestWriteXLSXManyChunks(t *testing.T) {
+	const n = 6000 // about 3 MB of rows
+	f := mustWriteXLSX(t, Workbook{Sheets: []Sheet{{Name: "Findings", Columns: findingColumns, Rows: findingRows(n)}}}, excelize.TotalRows)
+	// excelize does not report a part that fails its checksum.
+	z, err := zip.OpenReader(f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	for _, part := range z.File {
+		r, err := part.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.Copy(io.Discard, r)
+		r.Close()
+		if err != nil {
+			t.Errorf("reading %s: %v", part.Name, err)
+		}
+	}
+	rows, err := f.GetRows("Findings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != n+1 {
+		t.Fatalf("got %d rows, want %d and the header", len(rows)-1, n)
+	}
+	for i, r := range findingRows(n).rows {
+		if got, want := rows[i+1][5], r[5].(string); got != want {
+			t.Fatalf("row %d: got detail %q, want %q", i+2, got, want)
+		}
+	}
+}
+
+// failingRows fails after its first rows, as a query can mid-way.
+type failingRows struct{ *sliceRows }
+
+func (r failingRows) Err() error { return errors.New("connection lost") }
+
+// TestWriteXLSXRemovesTemporaryFiles checks that the rows' temporary files
+// go, whether the workbook is written or a source fails.
+func TestWriteXLSXRemovesTemporaryFiles(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fail=%v", fail), func(t *testing.T) {
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp)
+			wb := sampleWorkbook(3000)
+			if fail {
+				wb.Sheets[1].Rows = failingRows{sessionSheetRows()}
+			}
+			err := writeXLSX(filepath.Join(t.TempDir(), "report.xlsx"), wb, excelize.TotalRows)
+			if fail != (err != nil) {
+				t.Fatalf("got error %v, want one: %v", err, fail)
+			}
+			left, err := os.ReadDir(tmp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range left {
+				names = append(names, e.Name())
+			}
+			if diff := cmp.Diff([]string(nil), names); diff != "" {
+				t.Errorf("files left in the temporary folder (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// mustNoRows makes the finished, empty rows of the worksheet at part.
+func mustNoRows(tb testing.TB, part string) *compressedRows {
+	tb.Helper()
+	rows, err := newCompressedRows(part)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(rows.remove)
+	if err := rows.finish(); err != nil {
+		tb.Fatal(err)
+	}
+	return rows
+}
+
+func TestPartZipWriterNeedsEveryPart(t *testing.T) {
+	z := newPartZipWriter(io.Discard, []*compressedRows{mustNoRows(t, "xl/worksheets/sheet9.xml")})
+	w, err := z.Create("xl/worksheets/sheet2.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "<worksheet/>")
+	err = z.Close()
+	if err == nil || !strings.Contains(err.Error(), "sheet9.xml") {
+		t.Errorf("got error %v, want one naming the missing sheet9.xml", err)
+	}
+}
+
+func TestPartZipWriterRefusesALatePart(t *testing.T) {
+	z := newPartZipWriter(&bytes.Buffer{}, []*compressedRows{mustNoRows(t, "xl/worksheets/sheet2.xml")})
+	if _, err := z.Create("xl/styles.xml"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := z.Create("xl/worksheets/sheet2.xml"); err == nil {
+		t.Error("got no error for the rows' part after another part, want one")
+	}
+}
