@@ -1,11 +1,13 @@
 package analyze
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestRemovals(t *testing.T) {
@@ -143,9 +145,25 @@ func TestRunResult(t *testing.T) {
 	if !res.AsOf.Equal(asOf) {
 		t.Errorf("AsOf: got %v, want %v", res.AsOf, asOf)
 	}
+	var checkSteps []string
+	for _, s := range res.Steps {
+		if slices.ContainsFunc(res.Checks, func(c CheckResult) bool { return c.Check.ID == s.Name }) {
+			checkSteps = append(checkSteps, s.Name)
+		}
+	}
+	var ids []string
+	for _, c := range res.Checks {
+		ids = append(ids, c.Check.ID)
+	}
+	if !slices.Equal(checkSteps, ids) {
+		t.Errorf("got timed checks %v, want every check once in id order: %v", checkSteps, ids)
+	}
+	if last := res.Steps[len(res.Steps)-1].Name; last != "building the removal list" {
+		t.Errorf("got last step %q, want the removal list", last)
+	}
 	// A second run on the same database replaces the tables rather than adding to them.
 	again := mustRun(t, db, nil)
-	if diff := cmp.Diff(res, again, cmp.AllowUnexported(Check{})); diff != "" {
+	if diff := cmp.Diff(res, again, cmp.AllowUnexported(Check{}), cmpopts.IgnoreFields(Result{}, "Steps")); diff != "" {
 		t.Errorf("a second run differs (-first +second):\n%s", diff)
 	}
 }
