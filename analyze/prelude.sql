@@ -56,43 +56,63 @@ CREATE OR REPLACE TEMP MACRO few(xs, n) AS
     array_to_string(list_slice(xs, 1, n), ', ')
     || CASE WHEN len(xs) > n THEN printf(' and %d more', len(xs) - n) ELSE '' END;
 
--- Logins from untrusted IPs with their country key and network (IPv4 /24 or
--- IPv6 /48). Trusted networks are left out of every location- and IP-based
--- check, and so are logins without an IP, which no network can vouch for.
-CREATE OR REPLACE TEMP VIEW untrusted_logins AS
-SELECT l.*, coalesce(l.country_iso, l.country) AS country_key, i.network
+-- Successful logins from untrusted IPs, the history every location- and
+-- IP-based check reads. Trusted networks are left out of all of them, and so
+-- are logins without an IP, which no network can vouch for. It is a view,
+-- not a table: at ten million logins a copy would hold over a gigabyte, while
+-- reading it costs a scan and a probe of the few trusted IPs. login_row is
+-- the login's rowid: checks carry it through their windows instead of the
+-- wide columns and join back (logins.rowid = login_row) on the rows they
+-- report. country_key is the ISO code, else the country's name. The network
+-- (IPv4 /24 or IPv6 /48) is in ip_info, for a check to join on the rows it
+-- keeps.
+CREATE OR REPLACE TEMP VIEW untrusted_successes AS
+SELECT
+    l.rowid AS login_row, l.id, l.user_key, l.login_time, l.source_ip,
+    coalesce(l.country_iso, l.country) AS country_key,
+    l.latitude, l.longitude
 FROM logins l
-JOIN ip_info i ON i.ip = l.source_ip
-WHERE NOT i.trusted;
+WHERE l.success AND l.source_ip IS NOT NULL
+    AND l.source_ip NOT IN (SELECT ip FROM ip_info WHERE trusted);
 
 -- Live session families, one row each, described by their origin: the
 -- earliest-created session of the family. login_time is when the origin's
 -- login happened, or its creation when the login is not in the history.
-CREATE OR REPLACE TEMP VIEW live_families AS
-WITH members AS (
-    SELECT *,
-        max(expires) OVER family AS family_expires,
-        count(*) OVER family AS family_sessions
+-- network and trusted come from ip_info (NULL without an IP). Two checks
+-- read it, so it is built once; the origin's login is looked up after the
+-- families are known, so the logins are only probed, never sorted. Session
+-- and login Ids are unique (ingest de-duplicates them), so each family has
+-- one origin and at most one login.
+CREATE OR REPLACE TEMP TABLE live_families AS
+WITH families AS (
+    SELECT parent_id, count(*) AS family_sessions, arg_min(id, (created, id)) AS origin_id
     FROM sessions
-    WINDOW family AS (PARTITION BY parent_id)
+    GROUP BY parent_id
+    HAVING is_live(max(expires))
 ), origins AS (
-    SELECT * FROM members
-    WHERE is_live(family_expires)
-    QUALIFY row_number() OVER (PARTITION BY parent_id ORDER BY created, id) = 1
+    SELECT s.*, f.family_sessions
+    FROM families f
+    JOIN sessions s ON s.id = f.origin_id
+), described AS (
+    SELECT
+        o.parent_id AS family_id, o.id AS origin_id, o.user_key, o.user_id, o.username,
+        o.created, o.session_type, o.source_ip, o.login_history_id, o.family_sessions,
+        coalesce(l.login_time, o.created) AS login_time,
+        coalesce(o.city, l.city) AS city,
+        coalesce(o.country_iso, l.country_iso) AS country_iso,
+        coalesce(o.country, l.country) AS country,
+        coalesce(o.latitude, l.latitude) AS latitude,
+        coalesce(o.longitude, l.longitude) AS longitude
+    FROM origins o
+    LEFT JOIN logins l ON l.id = o.login_history_id
 )
 SELECT
-    o.parent_id AS family_id, o.id AS origin_id, o.user_key, o.user_id, o.username,
-    o.created, o.session_type, o.source_ip, o.login_history_id, o.family_sessions,
-    coalesce(l.login_time, o.created) AS login_time,
-    coalesce(o.city, l.city) AS city,
-    coalesce(o.country_iso, l.country_iso) AS country_iso,
-    coalesce(o.country, l.country) AS country,
-    coalesce(o.country_iso, o.country, l.country_iso, l.country) AS country_key,
-    coalesce(o.latitude, l.latitude) AS latitude,
-    coalesce(o.longitude, l.longitude) AS longitude
-FROM origins o
-LEFT JOIN (SELECT * FROM logins QUALIFY row_number() OVER (PARTITION BY id ORDER BY login_time) = 1) l
-    ON l.id = o.login_history_id;
+    d.*,
+    coalesce(d.country_iso, d.country) AS country_key,
+    i.network,
+    i.trusted
+FROM described d
+LEFT JOIN ip_info i ON i.ip = d.source_ip;
 
 -- A live session each login created (the lowest Id), for findings about a
 -- login to name one.

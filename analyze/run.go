@@ -118,7 +118,7 @@ func run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time, checks []Che
 		{"setting policy variables", r.setVariables},
 		{"loading policy tables", r.loadPolicyTables},
 		{"classifying source IPs", r.loadIPInfo},
-		{"creating helper macros", r.execScript(preludeSQL)},
+		{"creating helpers", r.execScript(preludeSQL)},
 		{"creating the findings table", r.exec(createFindings)},
 	}
 	var timed []Step
@@ -147,6 +147,9 @@ func run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time, checks []Che
 		return Result{}, err
 	}
 	res.Steps = timed
+	if err := r.dropTempTables(ctx); err != nil {
+		return Result{}, fmt.Errorf("dropping helper tables: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return Result{}, fmt.Errorf("saving the audit results: %w", err)
 	}
@@ -497,6 +500,35 @@ LIMIT 1`, c.ID).Scan(&sev, &kind, &target)
 	}
 	return fmt.Errorf("%s: returned a finding with severity %q, target_kind %q and target_id %q; want a severity of %s and a target_kind of login, family, session or NULL with a target_id exactly when target_kind is set",
 		c.file, sev.String, kind.String, target.String, strings.Join(severityNames[:], ", "))
+}
+
+// dropTempTables drops the run's temporary tables (the policy tables and
+// the prelude's), which would otherwise hold memory on the pooled connection
+// while the reports are written.
+func (r *runner) dropTempTables(ctx context.Context) error {
+	rows, err := r.tx.QueryContext(ctx, "SELECT table_name FROM duckdb_tables() WHERE temporary")
+	if err != nil {
+		return err
+	}
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, name)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, name := range names {
+		if _, err := r.tx.ExecContext(ctx, fmt.Sprintf("DROP TABLE temp.%q", name)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // result counts the findings per check and severity, and the removals.

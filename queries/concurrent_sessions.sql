@@ -11,11 +11,12 @@
 -- Live families reduce to distinct (user, IP, place) origins before pairing,
 -- so the pairs grow with a user's places rather than their sessions. Of each
 -- pair, the family from the place the user's recent logins know least (by
--- country, then network; the later one on a tie) is the removal target.
+-- country, then network; the later one on a tie) is the removal target. Only
+-- users with two origins or more can pair, so only their recent logins are
+-- counted.
 WITH origins AS (
     SELECT
-        f.user_key, f.source_ip, i.network, f.country_key, f.city, f.latitude, f.longitude,
-        place_name(f.city, f.country_iso, f.country) AS place,
+        f.user_key, f.source_ip, f.network, f.country_key, f.city, f.country_iso, f.country, f.latitude, f.longitude,
         concat_ws('|', f.country_key, f.city, f.latitude, f.longitude) AS place_key,
         arg_min(f.user_id, f.created) AS user_id,
         arg_min(f.username, f.created) AS username,
@@ -24,66 +25,81 @@ WITH origins AS (
         arg_max(f.family_id, f.created) AS family_id,
         arg_max(f.origin_id, f.created) AS origin_id
     FROM live_families f
-    JOIN ip_info i ON i.ip = f.source_ip
-    WHERE NOT i.trusted AND (f.country_key IS NOT NULL OR (f.latitude IS NOT NULL AND f.longitude IS NOT NULL))
+    WHERE NOT f.trusted AND (f.country_key IS NOT NULL OR (f.latitude IS NOT NULL AND f.longitude IS NOT NULL))
     GROUP BY ALL
+), pairing_users AS (
+    SELECT user_key FROM origins GROUP BY user_key HAVING count(*) > 1
 ), recent AS (
-    SELECT user_key, country_key, network, count(*) AS logins
-    FROM untrusted_logins
-    WHERE success
-        AND login_time >= getvariable('as_of') - getvariable('ip_new_for_user.baseline')
-        AND login_time < getvariable('as_of')
+    SELECT s.user_key, s.country_key, i.network, count(*) AS logins
+    FROM untrusted_successes s
+    SEMI JOIN pairing_users USING (user_key)
+    JOIN ip_info i ON i.ip = s.source_ip
+    WHERE s.login_time >= getvariable('as_of') - getvariable('ip_new_for_user.baseline')
+        AND s.login_time < getvariable('as_of')
     GROUP BY ALL
+), by_user AS (
+    SELECT user_key, sum(logins) AS logins FROM recent GROUP BY ALL
+), by_country AS (
+    SELECT user_key, country_key, sum(logins) AS logins FROM recent GROUP BY ALL
+), by_network AS (
+    SELECT user_key, network, sum(logins) AS logins FROM recent GROUP BY ALL
 ), scored AS (
     SELECT
         o.*,
-        coalesce((SELECT sum(r.logins) FROM recent r WHERE r.user_key = o.user_key AND r.country_key = o.country_key), 0) AS country_logins,
-        coalesce((SELECT sum(r.logins) FROM recent r WHERE r.user_key = o.user_key AND r.network = o.network), 0) AS network_logins,
-        coalesce((SELECT sum(r.logins) FROM recent r WHERE r.user_key = o.user_key), 0) AS all_logins,
+        coalesce(c.logins, 0) AS country_logins,
+        coalesce(n.logins, 0) AS network_logins,
+        coalesce(u.logins, 0) AS all_logins,
         row_number() OVER (PARTITION BY o.user_key ORDER BY o.since, o.source_ip, o.place_key) AS n
     FROM origins o
+    SEMI JOIN pairing_users USING (user_key)
+    LEFT JOIN by_user u ON u.user_key = o.user_key
+    LEFT JOIN by_country c ON c.user_key = o.user_key AND c.country_key = o.country_key
+    LEFT JOIN by_network n ON n.user_key = o.user_key AND n.network = o.network
 ), pairs AS (
     SELECT
         a.user_key,
         a.user_id, a.username, a.all_logins,
-        a.place AS a_place, a.source_ip AS a_ip, a.since AS a_since, a.country_key AS a_country, a.country_logins AS a_country_logins,
-        b.place AS b_place, b.source_ip AS b_ip, b.since AS b_since, b.country_key AS b_country, b.country_logins AS b_country_logins,
+        a AS o1,
+        b AS o2,
         CASE WHEN a.latitude IS NOT NULL AND a.longitude IS NOT NULL AND b.latitude IS NOT NULL AND b.longitude IS NOT NULL
             THEN distance_km(a.latitude, a.longitude, b.latitude, b.longitude) END AS km,
         -- b is the target when it is less familiar, or as familiar and later.
         (b.country_logins, b.network_logins) < (a.country_logins, a.network_logins)
             OR ((b.country_logins, b.network_logins) = (a.country_logins, a.network_logins) AND b.latest >= a.latest) AS target_b,
-        a.family_id AS a_family, a.origin_id AS a_origin, a.latest AS a_latest,
-        b.family_id AS b_family, b.origin_id AS b_origin, b.latest AS b_latest,
         least(a.place_key, b.place_key) AS place_1,
         greatest(a.place_key, b.place_key) AS place_2
     FROM scored a
     JOIN scored b ON b.user_key = a.user_key AND b.n > a.n AND b.source_ip <> a.source_ip
 ), found AS (
-    SELECT * FROM pairs
+    SELECT
+        user_key, user_id, username, all_logins, km,
+        o1 AS a,
+        CASE WHEN target_b THEN o2 ELSE o1 END AS t,
+        CASE WHEN target_b THEN o1 ELSE o2 END AS o,
+        o2 AS b
+    FROM pairs
     WHERE place_1 <> place_2 AND CASE
         WHEN km IS NOT NULL THEN km >= getvariable('concurrent_sessions.min_distance_km')
-        ELSE a_country <> b_country
+        ELSE o1.country_key <> o2.country_key
     END
     -- One finding per pair of places, however many IPs each place has.
-    QUALIFY row_number() OVER (PARTITION BY user_key, place_1, place_2 ORDER BY a_since, b_since, a_ip, b_ip) = 1
+    QUALIFY row_number() OVER (PARTITION BY user_key, place_1, place_2 ORDER BY o1.since, o2.since, o1.source_ip, o2.source_ip) = 1
 )
 SELECT
     'high' AS severity,
     user_id,
     username,
-    CASE WHEN target_b THEN b_origin ELSE a_origin END AS session_id,
-    CASE WHEN target_b THEN b_ip ELSE a_ip END AS source_ip,
-    CASE WHEN target_b THEN b_latest ELSE a_latest END AS observed_at,
+    t.origin_id AS session_id,
+    t.source_ip,
+    t.latest AS observed_at,
     printf('%s holds live sessions from %s (%s, since %s) and %s (%s, since %s), %s. The removal targets the %s sessions: %s of the user''s %s successful logins in the %s before the audit came from %s, %s from %s.',
-        user_name(username, user_id), a_place, a_ip, fmt_time(a_since), b_place, b_ip, fmt_time_after(b_since, a_since),
+        user_name(username, user_id),
+        place_name(a.city, a.country_iso, a.country), a.source_ip, fmt_time(a.since),
+        place_name(b.city, b.country_iso, b.country), b.source_ip, fmt_time_after(b.since, a.since),
         CASE WHEN km IS NOT NULL THEN fmt_km(km) || ' apart' ELSE 'in different countries' END,
-        CASE WHEN target_b THEN b_place ELSE a_place END,
-        fmt_count(CASE WHEN target_b THEN b_country_logins ELSE a_country_logins END), fmt_count(all_logins),
-        human_duration(getvariable('ip_new_for_user.baseline')),
-        coalesce(CASE WHEN target_b THEN b_country ELSE a_country END, 'that place'),
-        fmt_count(CASE WHEN target_b THEN a_country_logins ELSE b_country_logins END),
-        coalesce(CASE WHEN target_b THEN a_country ELSE b_country END, 'the other')) AS detail,
+        place_name(t.city, t.country_iso, t.country),
+        fmt_count(t.country_logins), fmt_count(all_logins), human_duration(getvariable('ip_new_for_user.baseline')),
+        coalesce(t.country_key, 'that place'), fmt_count(o.country_logins), coalesce(o.country_key, 'the other')) AS detail,
     'family' AS target_kind,
-    CASE WHEN target_b THEN b_family ELSE a_family END AS target_id
+    t.family_id AS target_id
 FROM found

@@ -13,13 +13,25 @@
 -- consecutive such failures form one burst and one finding. The first success
 -- of one of the burst's users from one of its IPs within success_within after
 -- the last failure raises it to high and is the removal target.
-WITH failures AS (
-    SELECT 'user' AS burst_by, user_key AS burst_key, * FROM logins WHERE NOT success
+-- A user or IP with fewer than min_failures failures in all can hold no
+-- burst, so the windows run on the others' failures alone, carrying only
+-- what they compare; names are looked up for the failures of a burst.
+WITH failed AS (
+    SELECT rowid AS login_row, id, user_key, login_time, source_ip, status
+    FROM logins
+    WHERE NOT success
+), keyed AS (
+    SELECT 'user' AS burst_by, user_key AS burst_key, * FROM failed
     UNION ALL
-    SELECT 'ip', source_ip, l.*
-    FROM logins l
-    JOIN ip_info i ON i.ip = l.source_ip
-    WHERE NOT l.success AND NOT i.trusted
+    SELECT 'ip', source_ip, *
+    FROM failed
+    WHERE source_ip IS NOT NULL AND source_ip NOT IN (SELECT ip FROM ip_info WHERE trusted)
+), failures AS (
+    SELECT * FROM keyed
+    SEMI JOIN (
+        SELECT burst_by, burst_key FROM keyed GROUP BY ALL
+        HAVING count(*) >= getvariable('failed_login_burst.min_failures')
+    ) USING (burst_by, burst_key)
 ), counted AS (
     SELECT
         *,
@@ -46,17 +58,18 @@ WITH failures AS (
     GROUP BY ALL
 ), bursts AS (
     SELECT
-        burst_by, burst_key, burst,
+        n.burst_by, n.burst_key, n.burst,
         count(*) AS failures,
-        min(login_time) AS first_failure,
-        max(login_time) AS last_failure,
-        count(DISTINCT user_key) AS users,
-        arg_min(user_id, login_time) AS user_id,
-        arg_min(username, login_time) AS username,
-        list(DISTINCT user_name(username, user_id) ORDER BY user_name(username, user_id)) AS names,
-        list(DISTINCT source_ip ORDER BY source_ip) FILTER (WHERE source_ip IS NOT NULL) AS ips
-    FROM numbered
-    GROUP BY ALL
+        min(n.login_time) AS first_failure,
+        max(n.login_time) AS last_failure,
+        count(DISTINCT n.user_key) AS users,
+        arg_min(l.user_id, n.login_time) AS user_id,
+        arg_min(l.username, n.login_time) AS username,
+        list(DISTINCT user_name(l.username, l.user_id) ORDER BY user_name(l.username, l.user_id)) AS names,
+        list(DISTINCT n.source_ip ORDER BY n.source_ip) FILTER (WHERE n.source_ip IS NOT NULL) AS ips
+    FROM numbered n
+    JOIN logins l ON l.rowid = n.login_row
+    GROUP BY n.burst_by, n.burst_key, n.burst
 ), successes AS (
     SELECT
         b.burst_by, b.burst_key, b.burst,

@@ -11,18 +11,24 @@
 -- Each live family is placed among the user's successful untrusted logins at
 -- its login time; window frames count the logins of the baseline before it
 -- (the family's own login, at that very moment, is not counted), per user,
--- per user and country, and per user and network.
+-- per user and country, and per user and network. Only logins that can fall
+-- in some family's baseline (from the user's earliest family's login time
+-- minus the baseline to the latest's) are placed, which keeps the windows
+-- to a fraction of the history.
 WITH families AS (
-    SELECT f.*, i.network
-    FROM live_families f
-    JOIN ip_info i ON i.ip = f.source_ip
-    WHERE NOT i.trusted AND f.country_key IS NOT NULL
+    SELECT *
+    FROM live_families
+    WHERE NOT trusted AND country_key IS NOT NULL
+), spans AS (
+    SELECT user_key, min(login_time) - getvariable('ip_new_for_user.baseline') AS since, max(login_time) AS until
+    FROM families
+    GROUP BY user_key
 ), events AS (
-    SELECT user_key, login_time AS t, country_key, network, NULL AS family_id
-    FROM untrusted_logins
-    WHERE success
+    SELECT s.user_key, s.login_time AS t, s.country_key, s.source_ip, NULL AS family_id
+    FROM untrusted_successes s
+    JOIN spans p ON p.user_key = s.user_key AND s.login_time >= p.since AND s.login_time < p.until
     UNION ALL
-    SELECT user_key, login_time, country_key, network, family_id
+    SELECT user_key, login_time, country_key, source_ip, family_id
     FROM families
 ), counted AS (
     SELECT
@@ -30,16 +36,27 @@ WITH families AS (
         count(*) FILTER (WHERE family_id IS NULL) OVER (PARTITION BY user_key ORDER BY t
             RANGE BETWEEN getvariable('ip_new_for_user.baseline') PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING) AS history,
         count(*) FILTER (WHERE family_id IS NULL) OVER (PARTITION BY user_key, country_key ORDER BY t
-            RANGE BETWEEN getvariable('ip_new_for_user.baseline') PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING) AS from_country,
-        count(*) FILTER (WHERE family_id IS NULL) OVER (PARTITION BY user_key, network ORDER BY t
-            RANGE BETWEEN getvariable('ip_new_for_user.baseline') PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING) AS from_network
+            RANGE BETWEEN getvariable('ip_new_for_user.baseline') PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING) AS from_country
     FROM events
+    QUALIFY family_id IS NOT NULL
+), by_network AS (
+    -- Networks are counted only when new networks are reported: each
+    -- window is a sort of the events.
+    SELECT
+        e.family_id,
+        count(*) FILTER (WHERE e.family_id IS NULL) OVER (PARTITION BY e.user_key, i.network ORDER BY e.t
+            RANGE BETWEEN getvariable('ip_new_for_user.baseline') PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING) AS from_network
+    FROM events e
+    JOIN ip_info i ON i.ip = e.source_ip
+    WHERE getvariable('ip_new_for_user.report_new_network')
+    QUALIFY e.family_id IS NOT NULL
 ), judged AS (
-    SELECT f.*, c.history, c.from_country, c.from_network
+    SELECT f.*, c.history, c.from_country, n.from_network
     FROM counted c
     JOIN families f ON f.family_id = c.family_id
+    LEFT JOIN by_network n ON n.family_id = c.family_id
     WHERE c.history >= getvariable('ip_new_for_user.min_history')
-        AND (c.from_country = 0 OR (getvariable('ip_new_for_user.report_new_network') AND c.from_network = 0))
+        AND (c.from_country = 0 OR n.from_network = 0)
 )
 SELECT
     CASE WHEN from_country = 0 THEN 'medium' ELSE 'low' END AS severity,

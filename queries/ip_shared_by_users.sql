@@ -10,14 +10,24 @@
 
 -- A login belongs to a burst when some window of the given length that holds
 -- it has logins of at least min_users users; consecutive such logins of one
--- IP form one burst and one finding.
-WITH counted AS (
+-- IP form one burst and one finding. Only IPs with min_users users in the
+-- whole history can have such a window, so the windows run on their logins
+-- alone; names are looked up for the logins of a burst.
+WITH shared AS (
+    SELECT source_ip
+    FROM untrusted_successes
+    GROUP BY source_ip
+    HAVING count(DISTINCT user_key) >= getvariable('ip_shared_by_users.min_users')
+), candidates AS (
+    SELECT s.login_row, s.id, s.user_key, s.login_time, s.source_ip
+    FROM untrusted_successes s
+    SEMI JOIN shared USING (source_ip)
+), counted AS (
     SELECT
         *,
         count(DISTINCT user_key) OVER (PARTITION BY source_ip ORDER BY login_time
             RANGE BETWEEN getvariable('ip_shared_by_users.window') PRECEDING AND CURRENT ROW) AS users_in_window
-    FROM untrusted_logins
-    WHERE success
+    FROM candidates
 ), marked AS (
     SELECT
         *,
@@ -33,17 +43,18 @@ WITH counted AS (
     FROM (SELECT *, lag(in_burst) OVER (PARTITION BY source_ip ORDER BY login_time, id) AS prev_in_burst FROM marked)
 ), bursts AS (
     SELECT
-        source_ip,
-        burst,
-        count(DISTINCT user_key) AS users,
-        max(users_in_window) AS most_in_window,
-        min(login_time) AS first_login,
-        max(login_time) AS last_login,
-        min(login_time) FILTER (WHERE users_in_window >= getvariable('ip_shared_by_users.min_users')) AS reached,
-        list(DISTINCT user_name(username, user_id) ORDER BY user_name(username, user_id)) AS names
-    FROM numbered
-    WHERE in_burst
-    GROUP BY source_ip, burst
+        n.source_ip,
+        n.burst,
+        count(DISTINCT n.user_key) AS users,
+        max(n.users_in_window) AS most_in_window,
+        min(n.login_time) AS first_login,
+        max(n.login_time) AS last_login,
+        min(n.login_time) FILTER (WHERE n.users_in_window >= getvariable('ip_shared_by_users.min_users')) AS reached,
+        list(DISTINCT user_name(l.username, l.user_id) ORDER BY user_name(l.username, l.user_id)) AS names
+    FROM numbered n
+    JOIN logins l ON l.rowid = n.login_row
+    WHERE n.in_burst
+    GROUP BY n.source_ip, n.burst
 )
 SELECT
     'medium' AS severity,
