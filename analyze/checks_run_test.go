@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -219,6 +220,37 @@ func TestConcurrentSessions(t *testing.T) {
 			{ip: "203.0.113.7", at: paris},
 		},
 	}, {
+		name: "New York and San Francisco, both US: the network the user knows least is the target, though earlier",
+		sessions: []session{
+			{id: "0Ak000000000000NYA", ip: "198.51.100.4", at: newYork, age: 3 * hour},
+			{id: "0Ak000000000000SFA", ip: "203.0.113.9", at: sanFran, age: 2 * hour},
+		},
+		logins: []login{
+			{ip: "203.0.113.7", at: sanFran, ago: 48 * hour},
+			{ip: "203.0.113.7", at: sanFran, ago: 72 * hour},
+			{ip: "203.0.113.8", at: sanFran, ago: 96 * hour},
+			{ip: "198.51.100.77", at: newYork, ago: 120 * hour},
+		},
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
+			target: "family:0Ak000000000000NYA", detail: "4,129 km apart. The removal targets the New York, US sessions: both places are in US, and 1 of the user's 4 successful logins in the 30 days before the audit came from its network 198.51.100.0/24, 3 from 203.0.113.0/24."}},
+	}, {
+		name: "New York and San Francisco, known alike: the later-created family is the target",
+		sessions: []session{
+			{id: "0Ak000000000000NYA", ip: "198.51.100.4", at: newYork, age: 3 * hour},
+			{id: "0Ak000000000000SFA", ip: "203.0.113.9", at: sanFran, age: 2 * hour},
+		},
+		logins: []login{{ip: "192.0.2.7", at: newYork, ago: 48 * hour}, {ip: "192.0.2.7", at: newYork, ago: 72 * hour}},
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SFA",
+			target: "family:0Ak000000000000SFA", detail: "The removal targets the San Francisco, US sessions, created later, as neither place is more familiar: 2 of the user's 2 successful logins in the 30 days before the audit came from US, and 0 from each network (203.0.113.0/24, 198.51.100.0/24)."}},
+	}, {
+		name: "Paris and Sydney, neither known: the later-created family is the target",
+		sessions: []session{
+			{id: "0Ak000000000000SYA", ip: "198.51.100.4", at: sydney, age: 2 * hour},
+			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 3 * hour},
+		},
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
+			target: "family:0Ak000000000000SYA", detail: "The removal targets the Sydney, AU sessions, created later, as neither place is more familiar: the user has no successful logins in the 30 days before the audit."}},
+	}, {
 		name: "one finding per pair of places, however many families",
 		sessions: []session{
 			{id: "0Ak000000000000PA1", ip: "203.0.113.7", at: paris, age: 5 * hour},
@@ -237,6 +269,16 @@ func TestIPNewForUser(t *testing.T) {
 		var ls []login
 		for i := range n {
 			ls = append(ls, login{ip: ip, at: at, ago: time.Duration(i+2) * 24 * hour})
+		}
+		return ls
+	}
+	// setupHistory is history as a Setup download gives it: no Ids, so
+	// ingest keys the rows 'row:…'.
+	setupHistory := func(n int, ip string, at place) []login {
+		ls := history(n, ip, at)
+		for i := range ls {
+			ls[i].id = fmt.Sprintf("row:1:%d", i+2)
+			ls[i].ago += hour
 		}
 		return ls
 	}
@@ -266,6 +308,23 @@ func TestIPNewForUser(t *testing.T) {
 		name:     "a known country is not new",
 		sessions: []session{{ip: "198.51.100.4", at: lyon}},
 		logins:   history(5, "203.0.113.7", paris),
+	}, {
+		name:     "a Setup download names countries: a baseline without ISO codes cannot judge an ISO family",
+		sessions: lagosFamily,
+		logins:   append(setupHistory(5, "203.0.113.7", named("France")), lagosLogin),
+	}, {
+		name:     "only baseline logins with an ISO code count, and the detail says how many were left out",
+		sessions: lagosFamily,
+		logins: append(append(history(5, "203.0.113.7", paris), setupHistory(2, "203.0.113.7", named("France"))...),
+			lagosLogin),
+		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
+			detail: "none of the user's 5 successful logins in the 30 days before it came from NG (2 more, without a country code, could not be compared)."}},
+	}, {
+		name:     "a family known only by its country name is compared with names",
+		sessions: []session{{id: "0Ak000000000000NGA", ip: "102.89.1.2", at: named("Nigeria")}},
+		logins:   setupHistory(5, "203.0.113.7", named("France")),
+		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
+			detail: "none of the user's 5 successful logins in the 30 days before it came from Nigeria."}},
 	}, {
 		name:     "with report_new_network, a new network in a known country is low",
 		policy:   func(p *Policy) { p.IPNewForUser.ReportNewNetwork = true },
@@ -367,6 +426,14 @@ func TestSessionWithoutLogin(t *testing.T) {
 		logins:   logins,
 		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
 			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-24 12:00 UTC to 2026-11-26 11:50 UTC."}},
+	}, {
+		name:     "a Setup download has no Ids, so it covers no session",
+		sessions: []session{{login: "0Ya00000000000GONE"}},
+		logins:   []login{{id: "row:1:2", ago: 48 * hour}, {id: "row:1:3", ago: 10 * minute}},
+	}, {
+		name:     "coverage starts at the first login with an Id, not at earlier Setup rows",
+		sessions: []session{{login: "0Ya00000000000GONE", age: 2 * hour}},
+		logins:   []login{{id: "row:1:2", ago: 48 * hour}, {id: "0Ya00000000000HAV0", ago: hour}, {id: "row:1:3", ago: 10 * minute}},
 	}, {
 		name:     "a session older than the history is not judged",
 		sessions: []session{{login: "0Ya00000000000GONE", age: 72 * hour}},

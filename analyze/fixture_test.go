@@ -19,6 +19,7 @@ var asOf = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 // place is where a session or login came from; the zero place has no geo.
 type place struct {
 	city, iso string
+	country   string // the country's name, as Setup downloads give it
 	lat, lon  float64
 	noCoords  bool // a country without coordinates
 }
@@ -28,12 +29,17 @@ var (
 	lyon    = place{city: "Lyon", iso: "FR", lat: 45.7640, lon: 4.8357}
 	london  = place{city: "London", iso: "GB", lat: 51.5074, lon: -0.1278}
 	newYork = place{city: "New York", iso: "US", lat: 40.7128, lon: -74.0060}
+	sanFran = place{city: "San Francisco", iso: "US", lat: 37.7749, lon: -122.4194}
 	sydney  = place{city: "Sydney", iso: "AU", lat: -33.8688, lon: 151.2093}
 	lagos   = place{city: "Lagos", iso: "NG", lat: 6.5244, lon: 3.3792}
 )
 
 // inCountry is a place known only by its country.
 func inCountry(iso string) place { return place{iso: iso, noCoords: true} }
+
+// named is a place as a Setup download gives it: a country name, no ISO code
+// and no coordinates.
+func named(country string) place { return place{country: country, noCoords: true} }
 
 // session is one AuthSession row; zero fields take defaults: a live UI
 // session of alice@acme.com created an hour before asOf, valid for another hour.
@@ -100,9 +106,9 @@ func mustDB(tb testing.TB, sessions []session, logins []login) *sql.DB {
 		mustExec(tb, db, `INSERT INTO sessions (id, user_id, username, user_key, created, last_modified,
 			num_seconds_valid, expires, source_ip, login_type, session_type, parent_id, login_history_id,
 			is_current, city, country, country_iso, latitude, longitude, src_file, src_line)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, NULL, ?, ?, ?, 'sessions.csv', ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sessions.csv', ?)`,
 			s.id, userID(s.user), s.user, userID(s.user), created, lastModified, valid, expires, nullable(s.ip),
-			s.typ, s.parent, nullable(s.login), s.current, nullable(s.at.city), nullable(s.at.iso),
+			s.typ, s.parent, nullable(s.login), s.current, nullable(s.at.city), nullable(s.at.country), nullable(s.at.iso),
 			lat(s.at), lon(s.at), i+2)
 	}
 	for i, l := range logins {
@@ -120,9 +126,10 @@ func mustDB(tb testing.TB, sessions []session, logins []login) *sql.DB {
 		}
 		mustExec(tb, db, `INSERT INTO logins (id, user_id, username, user_key, login_time, login_type,
 			source_ip, status, success, city, country, country_iso, latitude, longitude, src_file, src_line)
-			VALUES (?, ?, ?, ?, ?, 'Application', ?, ?, ?, ?, NULL, ?, ?, ?, 'logins.csv', ?)`,
+			VALUES (?, ?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, ?, ?, ?, 'logins.csv', ?)`,
 			l.id, userID(l.user), l.user, userID(l.user), asOf.Add(-l.ago), nullable(l.ip), l.status,
-			strings.EqualFold(l.status, "success"), nullable(l.at.city), nullable(l.at.iso), lat(l.at), lon(l.at), i+2)
+			strings.EqualFold(l.status, "success"), nullable(l.at.city), nullable(l.at.country), nullable(l.at.iso),
+			lat(l.at), lon(l.at), i+2)
 	}
 	return db
 }

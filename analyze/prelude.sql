@@ -63,13 +63,14 @@ CREATE OR REPLACE TEMP MACRO few(xs, n) AS
 -- reading it costs a scan and a probe of the few trusted IPs. login_row is
 -- the login's rowid: checks carry it through their windows instead of the
 -- wide columns and join back (logins.rowid = login_row) on the rows they
--- report. country_key is the ISO code, else the country's name. The network
--- (IPv4 /24 or IPv6 /48) is in ip_info, for a check to join on the rows it
--- keeps.
+-- report. country_key is the ISO code, else the country's name (Setup
+-- downloads give only names); has_iso tells which. The network (IPv4 /24 or
+-- IPv6 /48) is in ip_info, for a check to join on the rows it keeps.
 CREATE OR REPLACE TEMP VIEW untrusted_successes AS
 SELECT
     l.rowid AS login_row, l.id, l.user_key, l.login_time, l.source_ip,
     coalesce(l.country_iso, l.country) AS country_key,
+    l.country_iso IS NOT NULL AS has_iso,
     l.latitude, l.longitude
 FROM logins l
 WHERE l.success AND l.source_ip IS NOT NULL
@@ -109,6 +110,7 @@ WITH families AS (
 SELECT
     d.*,
     coalesce(d.country_iso, d.country) AS country_key,
+    d.country_iso IS NOT NULL AS has_iso,
     i.network,
     i.trusted
 FROM described d

@@ -10,8 +10,9 @@
 
 -- Live families reduce to distinct (user, IP, place) origins before pairing,
 -- so the pairs grow with a user's places rather than their sessions. Of each
--- pair, the family from the place the user's recent logins know least (by
--- country, then network; the later one on a tie) is the removal target. Only
+-- pair, the family from the place the user's recent logins know least is the
+-- removal target: by country, then by network (IPv4 /24, IPv6 /48), then the
+-- later-created one on a tie; the detail explains whichever decided. Only
 -- users with two origins or more can pair, so only their recent logins are
 -- counted.
 WITH origins AS (
@@ -84,6 +85,18 @@ WITH origins AS (
     END
     -- One finding per pair of places, however many IPs each place has.
     QUALIFY row_number() OVER (PARTITION BY user_key, place_1, place_2 ORDER BY o1.since, o2.since, o1.source_ip, o2.source_ip) = 1
+), explained AS (
+    SELECT
+        *,
+        place_name(t.city, t.country_iso, t.country) AS t_place,
+        printf('of the user''s %s successful logins in the %s before the audit',
+            fmt_count(all_logins), human_duration(getvariable('ip_new_for_user.baseline'))) AS of_logins,
+        t.country_key = o.country_key AS same_country,
+        coalesce(t.country_key, 'that place') AS t_country,
+        coalesce(o.country_key, 'the other') AS o_country,
+        coalesce(t.network, 'an unknown network') AS t_network,
+        coalesce(o.network, 'an unknown network') AS o_network
+    FROM found
 )
 SELECT
     'high' AS severity,
@@ -92,14 +105,32 @@ SELECT
     t.origin_id AS session_id,
     t.source_ip,
     t.latest AS observed_at,
-    printf('%s holds live sessions from %s (%s, since %s) and %s (%s, since %s), %s. The removal targets the %s sessions: %s of the user''s %s successful logins in the %s before the audit came from %s, %s from %s.',
+    printf('%s holds live sessions from %s (%s, since %s) and %s (%s, since %s), %s. ',
         user_name(username, user_id),
         place_name(a.city, a.country_iso, a.country), a.source_ip, fmt_time(a.since),
         place_name(b.city, b.country_iso, b.country), b.source_ip, fmt_time_after(b.since, a.since),
-        CASE WHEN km IS NOT NULL THEN fmt_km(km) || ' apart' ELSE 'in different countries' END,
-        place_name(t.city, t.country_iso, t.country),
-        fmt_count(t.country_logins), fmt_count(all_logins), human_duration(getvariable('ip_new_for_user.baseline')),
-        coalesce(t.country_key, 'that place'), fmt_count(o.country_logins), coalesce(o.country_key, 'the other')) AS detail,
+        CASE WHEN km IS NOT NULL THEN fmt_km(km) || ' apart' ELSE 'in different countries' END)
+    || CASE
+        WHEN t.country_logins <> o.country_logins THEN
+            printf('The removal targets the %s sessions: %s %s came from %s, %s from %s.',
+                t_place, fmt_count(t.country_logins), of_logins, t_country, fmt_count(o.country_logins), o_country)
+        WHEN t.network_logins <> o.network_logins THEN
+            printf('The removal targets the %s sessions: %s, and %s %s came from its network %s, %s from %s.',
+                t_place,
+                CASE WHEN same_country THEN 'both places are in ' || t_country
+                    ELSE printf('%s and %s are as familiar', t_country, o_country) END,
+                fmt_count(t.network_logins), of_logins, t_network, fmt_count(o.network_logins), o_network)
+        ELSE
+            printf('The removal targets the %s sessions, created later, as neither place is more familiar: %s.',
+                t_place, CASE
+                    WHEN all_logins = 0 THEN printf('the user has no successful logins in the %s before the audit',
+                        human_duration(getvariable('ip_new_for_user.baseline')))
+                    ELSE printf('%s %s came from %s, and %s from each network (%s, %s)',
+                        fmt_count(t.country_logins), of_logins,
+                        CASE WHEN same_country THEN t_country ELSE printf('each of %s and %s', t_country, o_country) END,
+                        fmt_count(t.network_logins), t_network, o_network)
+                END)
+    END AS detail,
     'family' AS target_kind,
     t.family_id AS target_id
-FROM found
+FROM explained
