@@ -33,23 +33,39 @@ WITH failed AS (
         HAVING count(*) >= getvariable('failed_login_burst.min_failures')
     ) USING (burst_by, burst_key)
 ), counted AS (
+    -- The failures from min_failures - 1 rows back to this one span at most
+    -- the window exactly when the window ending at this failure's time
+    -- holds min_failures failures; the last of the failures at one time
+    -- decides for that time.
     SELECT
         *,
-        count(*) OVER (PARTITION BY burst_by, burst_key ORDER BY login_time
-            RANGE BETWEEN getvariable('failed_login_burst.window') PRECEDING AND CURRENT ROW) AS in_window
+        login_time - lag(login_time, getvariable('failed_login_burst.min_failures') - 1)
+            OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, id)
+            <= getvariable('failed_login_burst.window') AS window_full
     FROM failures
 ), marked AS (
+    -- A failure is in a burst when a full window ends at its time or within
+    -- the window after it. The earliest full window ending at or after it is
+    -- a running minimum, taken from the last failure backwards over all keys
+    -- in one order (DuckDB's aggregate windows are several times slower per
+    -- key over one key's many failures); one that lies in another key means
+    -- there is none in this one.
     SELECT
         *,
-        max(in_window) OVER (PARTITION BY burst_by, burst_key ORDER BY login_time
-            RANGE BETWEEN CURRENT ROW AND getvariable('failed_login_burst.window') FOLLOWING)
-            >= getvariable('failed_login_burst.min_failures') AS in_burst
-    FROM counted
+        coalesce(next_full.burst_by = burst_by AND next_full.burst_key = burst_key
+            AND next_full.t <= login_time + getvariable('failed_login_burst.window'), false) AS in_burst
+    FROM (
+        SELECT
+            *,
+            min(CASE WHEN window_full THEN {'burst_by': burst_by, 'burst_key': burst_key, 't': login_time} END)
+                OVER (ORDER BY burst_by DESC, burst_key DESC, login_time DESC, id DESC ROWS UNBOUNDED PRECEDING) AS next_full
+        FROM counted
+    )
 ), numbered AS (
     SELECT
         *,
         sum(CASE WHEN in_burst AND NOT coalesce(prev_in_burst, false) THEN 1 ELSE 0 END)
-            OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, id ROWS UNBOUNDED PRECEDING) AS burst
+            OVER (ORDER BY burst_by, burst_key, login_time, id ROWS UNBOUNDED PRECEDING) AS burst
     FROM (SELECT *, lag(in_burst) OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, id) AS prev_in_burst FROM marked)
     QUALIFY in_burst
 ), statuses AS (

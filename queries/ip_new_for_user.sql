@@ -10,13 +10,17 @@
 --   the password. Add the user's VPN or travel ranges to trusted_networks.
 -- knobs: ip_new_for_user.baseline, ip_new_for_user.min_history, ip_new_for_user.report_new_network, trusted_networks
 
--- Each live family is placed among the user's successful untrusted logins at
--- its login time; window frames count the logins of the baseline before it
--- (the family's own login, at that very moment, is not counted), per user,
--- per user and country, and per user and network. Only logins that can fall
--- in some family's baseline (from the user's earliest family's login time
--- minus the baseline to the latest's) are placed, which keeps the windows
--- to a fraction of the history.
+-- Each live family is placed among the user's successful untrusted logins
+-- twice, as probes at the end of its baseline (its login time) and at the
+-- start (a baseline earlier). Running counts of the logins before each probe
+-- (probes sort first among equal times) give, as the difference of the two,
+-- the logins of the baseline before the family, its own login at that very
+-- moment left out: per user, per user and country, and per user and network.
+-- Running counts stay linear in a user's logins, where DuckDB's RANGE frames
+-- grow faster than that on one user with many logins and families. Only
+-- logins that can fall in some family's baseline (from the user's earliest
+-- family's login time minus the baseline to the latest's) are placed, which
+-- keeps the sorts to a fraction of the history.
 --
 -- History is the baseline logins whose country is given the way the
 -- family's is (has_iso: an ISO code, else a name); logins with the other kind
@@ -30,42 +34,54 @@ WITH families AS (
     FROM families
     GROUP BY user_key
 ), events AS (
-    SELECT s.user_key, s.login_time AS t, s.country_key, s.has_iso, s.source_ip, NULL AS family_id
+    SELECT
+        s.user_key, s.login_time AS t, 1 AS is_login, s.country_key, s.has_iso, s.source_ip,
+        NULL AS family_id, NULL AS probe
     FROM untrusted_successes s
     JOIN spans p ON p.user_key = s.user_key AND s.login_time >= p.since AND s.login_time < p.until
     UNION ALL
-    SELECT user_key, login_time, country_key, has_iso, source_ip, family_id
+    SELECT user_key, login_time, 0, country_key, has_iso, source_ip, family_id, 'end'
+    FROM families
+    UNION ALL
+    SELECT user_key, login_time - getvariable('ip_new_for_user.baseline'), 0, country_key, has_iso, source_ip, family_id, 'start'
     FROM families
 ), counted AS (
     SELECT
-        family_id, has_iso,
-        count(*) FILTER (WHERE family_id IS NULL) OVER baseline AS logins,
-        count(*) FILTER (WHERE family_id IS NULL AND has_iso) OVER baseline AS with_iso,
-        count(*) FILTER (WHERE family_id IS NULL AND country_key IS NOT NULL AND NOT has_iso) OVER baseline AS with_name,
-        count(*) FILTER (WHERE family_id IS NULL) OVER (PARTITION BY user_key, country_key ORDER BY t
-            RANGE BETWEEN getvariable('ip_new_for_user.baseline') PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING) AS from_country
+        family_id, probe, has_iso,
+        sum(is_login) OVER by_user AS logins,
+        sum(CASE WHEN is_login = 1 AND has_iso THEN 1 ELSE 0 END) OVER by_user AS with_iso,
+        sum(CASE WHEN is_login = 1 AND country_key IS NOT NULL AND NOT has_iso THEN 1 ELSE 0 END) OVER by_user AS with_name,
+        sum(is_login) OVER (ORDER BY user_key, country_key, t, is_login ROWS UNBOUNDED PRECEDING) AS from_country
     FROM events
-    WINDOW baseline AS (PARTITION BY user_key ORDER BY t
-        RANGE BETWEEN getvariable('ip_new_for_user.baseline') PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING)
-    QUALIFY family_id IS NOT NULL
-), by_network AS (
-    -- Networks are counted only when new networks are reported: each
-    -- window is a sort of the events.
+    WINDOW by_user AS (ORDER BY user_key, t, is_login ROWS UNBOUNDED PRECEDING)
+    QUALIFY probe IS NOT NULL
+), network_counted AS (
+    -- Networks are counted only when new networks are reported: it takes
+    -- another sort of the events.
     SELECT
-        e.family_id,
-        count(*) FILTER (WHERE e.family_id IS NULL) OVER (PARTITION BY e.user_key, i.network ORDER BY e.t
-            RANGE BETWEEN getvariable('ip_new_for_user.baseline') PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING) AS from_network
+        e.family_id, e.probe,
+        sum(e.is_login) OVER (ORDER BY e.user_key, i.network, e.t, e.is_login ROWS UNBOUNDED PRECEDING) AS from_network
     FROM events e
     JOIN ip_info i ON i.ip = e.source_ip
     WHERE getvariable('ip_new_for_user.report_new_network')
-    QUALIFY e.family_id IS NOT NULL
+    QUALIFY e.probe IS NOT NULL
 ), judged AS (
-    SELECT f.*, c.history, c.logins - c.history AS not_compared, c.from_country, n.from_network
-    FROM (SELECT *, CASE WHEN has_iso THEN with_iso ELSE with_name END AS history FROM counted) c
-    JOIN families f ON f.family_id = c.family_id
-    LEFT JOIN by_network n ON n.family_id = c.family_id
-    WHERE c.history >= getvariable('ip_new_for_user.min_history')
-        AND (c.from_country = 0 OR n.from_network = 0)
+    SELECT
+        f.*,
+        CASE WHEN f.has_iso THEN e.with_iso - s.with_iso ELSE e.with_name - s.with_name END AS history,
+        e.logins - s.logins AS logins,
+        e.from_country - s.from_country AS from_country,
+        ne.from_network - ns.from_network AS from_network
+    FROM families f
+    JOIN counted e ON e.family_id = f.family_id AND e.probe = 'end'
+    JOIN counted s ON s.family_id = f.family_id AND s.probe = 'start'
+    LEFT JOIN network_counted ne ON ne.family_id = f.family_id AND ne.probe = 'end'
+    LEFT JOIN network_counted ns ON ns.family_id = f.family_id AND ns.probe = 'start'
+), judged_new AS (
+    SELECT *, logins - history AS not_compared
+    FROM judged
+    WHERE history >= getvariable('ip_new_for_user.min_history')
+        AND (from_country = 0 OR from_network = 0)
 )
 SELECT
     CASE WHEN from_country = 0 THEN 'medium' ELSE 'low' END AS severity,
@@ -88,4 +104,4 @@ SELECT
     END AS detail,
     NULL::VARCHAR AS target_kind,
     NULL::VARCHAR AS target_id
-FROM judged
+FROM judged_new

@@ -11,8 +11,21 @@
 -- A login belongs to a burst when some window of the given length that holds
 -- it has logins of at least min_users users; consecutive such logins of one
 -- IP form one burst and one finding. Only IPs with min_users users in the
--- whole history can have such a window, so the windows run on their logins
+-- whole history can have such a window, so the rest run on their logins
 -- alone; names are looked up for the logins of a burst.
+--
+-- The users in the window ending at a login are counted without a RANGE
+-- frame, which DuckDB evaluates in more than linear time on one IP's many
+-- logins: each user's logins from the IP make spells, a login starting a new
+-- one when it comes more than a window after the user's previous login, and
+-- a spell covers the ends of windows from its first login to a window after
+-- its last. The users in a window are the spells covering its end, a running
+-- sum of spells begun less spells ended.
+--
+-- Running sums and minimums are taken over all IPs in one order rather than
+-- per IP (PARTITION BY): DuckDB's aggregate windows are several times slower
+-- over one IP's many logins among many small IPs. A sum that is only used as
+-- an id, or whose terms cancel out within each IP, needs no partition.
 WITH shared AS (
     SELECT source_ip
     FROM untrusted_successes
@@ -22,24 +35,56 @@ WITH shared AS (
     SELECT s.login_row, s.id, s.user_key, s.login_time, s.source_ip
     FROM untrusted_successes s
     SEMI JOIN shared USING (source_ip)
+), spells AS (
+    SELECT source_ip, min(login_time) AS first_login, max(login_time) AS last_login
+    FROM (
+        SELECT *, sum(CASE WHEN starts THEN 1 ELSE 0 END) OVER (ORDER BY source_ip, user_key, login_time, id
+            ROWS UNBOUNDED PRECEDING) AS spell
+        FROM (
+            SELECT *, coalesce(login_time - lag(login_time) OVER (PARTITION BY source_ip, user_key ORDER BY login_time, id)
+                > getvariable('ip_shared_by_users.window'), true) AS starts
+            FROM candidates
+        )
+    )
+    GROUP BY source_ip, spell
 ), counted AS (
-    SELECT
-        *,
-        count(DISTINCT user_key) OVER (PARTITION BY source_ip ORDER BY login_time
-            RANGE BETWEEN getvariable('ip_shared_by_users.window') PRECEDING AND CURRENT ROW) AS users_in_window
-    FROM candidates
+    -- Spells begin before and end after the logins at the same moment.
+    SELECT * FROM (
+        SELECT
+            *,
+            sum(delta) OVER (ORDER BY source_ip, t, step ROWS UNBOUNDED PRECEDING) AS users_in_window
+        FROM (
+            SELECT source_ip, first_login AS t, 0 AS step, 1 AS delta, NULL AS login_row, NULL AS id, NULL AS user_key
+            FROM spells
+            UNION ALL
+            SELECT source_ip, last_login + getvariable('ip_shared_by_users.window'), 2, -1, NULL, NULL, NULL
+            FROM spells
+            UNION ALL
+            SELECT source_ip, login_time, 1, 0, login_row, id, user_key
+            FROM candidates
+        )
+    )
+    WHERE step = 1
 ), marked AS (
+    -- A login is in a burst when a window ending at its time or within the
+    -- window after it holds min_users users. The earliest such window end at
+    -- or after it is a running minimum, taken from the last login backwards:
+    -- one that lies in another IP means there is none in this one.
     SELECT
-        *,
-        max(users_in_window) OVER (PARTITION BY source_ip ORDER BY login_time
-            RANGE BETWEEN CURRENT ROW AND getvariable('ip_shared_by_users.window') FOLLOWING)
-            >= getvariable('ip_shared_by_users.min_users') AS in_burst
-    FROM counted
+        login_row, id, user_key, t AS login_time, source_ip, users_in_window,
+        coalesce(next_full.ip = source_ip AND next_full.t <= t + getvariable('ip_shared_by_users.window'), false) AS in_burst
+    FROM (
+        SELECT
+            *,
+            min(CASE WHEN users_in_window >= getvariable('ip_shared_by_users.min_users') THEN {'ip': source_ip, 't': t} END)
+                OVER (ORDER BY source_ip DESC, t DESC, id DESC ROWS UNBOUNDED PRECEDING) AS next_full
+        FROM counted
+    )
 ), numbered AS (
     SELECT
         *,
         sum(CASE WHEN in_burst AND NOT coalesce(prev_in_burst, false) THEN 1 ELSE 0 END)
-            OVER (PARTITION BY source_ip ORDER BY login_time, id ROWS UNBOUNDED PRECEDING) AS burst
+            OVER (ORDER BY source_ip, login_time, id ROWS UNBOUNDED PRECEDING) AS burst
     FROM (SELECT *, lag(in_burst) OVER (PARTITION BY source_ip ORDER BY login_time, id) AS prev_in_burst FROM marked)
 ), bursts AS (
     SELECT
