@@ -177,6 +177,11 @@ func TestConcurrentSessions(t *testing.T) {
 		{ip: "203.0.113.7", at: paris, ago: 48 * hour},
 		{ip: "203.0.113.7", at: paris, ago: 72 * hour},
 	}
+	// Two places in one country, the later family created an hour after the other.
+	coasts := []session{
+		{id: "0Ak000000000000NYA", ip: "198.51.100.4", at: newYork, age: 3 * hour},
+		{id: "0Ak000000000000SFA", ip: "203.0.113.9", at: sanFran, age: 2 * hour},
+	}
 	runCheckCases(t, "concurrent_sessions", []checkCase{{
 		name: "Paris and Sydney at once; Sydney is the less familiar",
 		sessions: []session{
@@ -220,11 +225,8 @@ func TestConcurrentSessions(t *testing.T) {
 			{ip: "203.0.113.7", at: paris},
 		},
 	}, {
-		name: "New York and San Francisco, both US: the network the user knows least is the target, though earlier",
-		sessions: []session{
-			{id: "0Ak000000000000NYA", ip: "198.51.100.4", at: newYork, age: 3 * hour},
-			{id: "0Ak000000000000SFA", ip: "203.0.113.9", at: sanFran, age: 2 * hour},
-		},
+		name:     "New York and San Francisco, both US: the network the user knows least is the target, though earlier",
+		sessions: coasts,
 		logins: []login{
 			{ip: "203.0.113.7", at: sanFran, ago: 48 * hour},
 			{ip: "203.0.113.7", at: sanFran, ago: 72 * hour},
@@ -234,12 +236,9 @@ func TestConcurrentSessions(t *testing.T) {
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
 			target: "family:0Ak000000000000NYA", detail: "4,129 km apart. The removal targets the New York, US sessions: both places are in US, and 1 of the user's 4 successful logins in the 30 days before the audit came from its network 198.51.100.0/24, 3 from 203.0.113.0/24."}},
 	}, {
-		name: "New York and San Francisco, known alike: the later-created family is the target",
-		sessions: []session{
-			{id: "0Ak000000000000NYA", ip: "198.51.100.4", at: newYork, age: 3 * hour},
-			{id: "0Ak000000000000SFA", ip: "203.0.113.9", at: sanFran, age: 2 * hour},
-		},
-		logins: []login{{ip: "192.0.2.7", at: newYork, ago: 48 * hour}, {ip: "192.0.2.7", at: newYork, ago: 72 * hour}},
+		name:     "New York and San Francisco, known alike: the later-created family is the target",
+		sessions: coasts,
+		logins:   []login{{ip: "192.0.2.7", at: newYork, ago: 48 * hour}, {ip: "192.0.2.7", at: newYork, ago: 72 * hour}},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SFA",
 			target: "family:0Ak000000000000SFA", detail: "The removal targets the San Francisco, US sessions, created later, as neither place is more familiar: 2 of the user's 2 successful logins in the 30 days before the audit came from US, and 0 from each network (203.0.113.0/24, 198.51.100.0/24)."}},
 	}, {
