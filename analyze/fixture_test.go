@@ -106,7 +106,7 @@ func mustDB(tb testing.TB, sessions []session, logins []login) *sql.DB {
 		mustExec(tb, db, `INSERT INTO sessions (id, user_id, username, user_key, created, last_modified,
 			num_seconds_valid, expires, source_ip, login_type, session_type, parent_id, login_history_id,
 			is_current, city, country, country_iso, latitude, longitude, src_file, src_line)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sessions.csv', ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
 			s.id, userID(s.user), s.user, userID(s.user), created, lastModified, valid, expires, nullable(s.ip),
 			s.typ, s.parent, nullable(s.login), s.current, nullable(s.at.city), nullable(s.at.country), nullable(s.at.iso),
 			lat(s.at), lon(s.at), i+2)
@@ -126,7 +126,7 @@ func mustDB(tb testing.TB, sessions []session, logins []login) *sql.DB {
 		}
 		mustExec(tb, db, `INSERT INTO logins (id, user_id, username, user_key, login_time, login_type,
 			source_ip, status, success, city, country, country_iso, latitude, longitude, src_file, src_line)
-			VALUES (?, ?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, ?, ?, ?, 'logins.csv', ?)`,
+			VALUES (?, ?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
 			l.id, userID(l.user), l.user, userID(l.user), asOf.Add(-l.ago), nullable(l.ip), l.status,
 			strings.EqualFold(l.status, "success"), nullable(l.at.city), nullable(l.at.country), nullable(l.at.iso),
 			lat(l.at), lon(l.at), i+2)

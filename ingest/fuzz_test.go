@@ -67,21 +67,3 @@ func FuzzCanonicalIP(f *testing.F) {
 		}
 	})
 }
-
-func TestRecordLine(t *testing.T) {
-	tests := []struct {
-		ordinal    int64
-		structural []int64
-		want       int64
-	}{
-		{0, nil, 2},
-		{1, []int64{3}, 4},
-		{1, []int64{2, 3}, 5},
-		{0, []int64{5}, 2},
-	}
-	for _, tc := range tests {
-		if got := recordLine(tc.ordinal, tc.structural); got != tc.want {
-			t.Errorf("recordLine(%d, %v): got %d, want %d", tc.ordinal, tc.structural, got, tc.want)
-		}
-	}
-}

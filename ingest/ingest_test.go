@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,10 +143,10 @@ func TestLoadSetupDownloadInPolicyTimezone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := mustQuery(t, db, `SELECT user_id, username, user_key, strftime(login_time, '%Y-%m-%dT%H:%M'), success, city, country, browser, src_line FROM logins ORDER BY login_time`)
+	got := mustQuery(t, db, `SELECT user_id, username, user_key, strftime(login_time, '%Y-%m-%dT%H:%M'), success, city, country, login_type, src_line FROM logins ORDER BY login_time`)
 	want := [][]string{
-		{"005000000000001AAA", "Alice@Acme.com", "005000000000001AAA", "2026-11-26T20:04", "true", "Paris", "France", "Chrome 131", "2"},
-		{"NULL", "carol@acme.com", "name:carol@acme.com", "2026-11-26T20:05", "false", "NULL", "United States", `=HYPERLINK("x")`, "3"},
+		{"005000000000001AAA", "Alice@Acme.com", "005000000000001AAA", "2026-11-26T20:04", "true", "Paris", "France", "Application", "2"},
+		{"NULL", "carol@acme.com", "name:carol@acme.com", "2026-11-26T20:05", "false", "NULL", "United States", "Application", "3"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("logins (-want +got):\n%s", diff)
@@ -215,7 +216,7 @@ func TestLoadDeduplicatesOverlappingExportsAndJoinsGeo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := mustQuery(t, db, `SELECT id, source_ip, city, src_file = '`+a+`' FROM sessions ORDER BY id`)
+	got := mustQuery(t, db, `SELECT id, source_ip, city, path = '`+a+`' FROM sessions JOIN sources ON file = src_file ORDER BY id`)
 	want := [][]string{
 		{"0Ak000000000001CAA", "203.0.113.1", "Lyon", "true"},
 		{"0Ak000000000002AAA", "203.0.113.2", "Lyon", "true"},
@@ -250,5 +251,39 @@ func TestLoadUnusableFiles(t *testing.T) {
 				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
 			}
 		})
+	}
+}
+
+// Rows after a line DuckDB's reader refused keep their own line numbers, in
+// the table and in rejects.
+func TestLoadLinesStepOverRefusedRows(t *testing.T) {
+	db := mustDB(t)
+	row := func(n int, ip string) string {
+		return fmt.Sprintf("0Ya00000000000%dAAA,005000000000001AAA,2026-11-26T08:00:00Z,%s,Success\n", n, ip)
+	}
+	p := mustWrite(t, t.TempDir(), "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n"+
+		row(1, "203.0.113.1")+ // line 2
+		"short,row\n"+ // line 3
+		"0Ya000000000009AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.9,Success,extra\n"+ // line 4
+		row(2, "203.0.113.2")+ // line 5
+		row(3, "bad-ip")+ // line 6
+		"also,short\n"+ // line 7
+		row(4, "203.0.113.4")) // line 8
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT id, src_line FROM logins ORDER BY id`)
+	want := [][]string{{"0Ya000000000001AAA", "2"}, {"0Ya000000000002AAA", "5"}, {"0Ya000000000004AAA", "8"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("logins (-want +got):\n%s", diff)
+	}
+	got = mustQuery(t, db, `SELECT line, field FROM rejects ORDER BY line`)
+	want = [][]string{{"3", "LoginTime"}, {"4", ""}, {"6", "SourceIp"}, {"7", "LoginTime"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	if f := st.Files[0]; f.Read != 7 || f.Loaded != 3 || f.Rejected != 4 {
+		t.Errorf("got read %d loaded %d rejected %d, want 7, 3, 4", f.Read, f.Loaded, f.Rejected)
 	}
 }

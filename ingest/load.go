@@ -160,6 +160,7 @@ type loader struct {
 	conn  *sql.Conn
 	opts  Options
 	files []*inputFile
+	skips bool // some CSV file had lines DuckDB's reader rejected (sa_skips)
 }
 
 func (l *loader) progress(format string, args ...any) {
@@ -208,6 +209,10 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 			return Stats{}, err
 		}
 	}
+	var err error
+	if l.skips, err = l.skipLines(ctx); err != nil {
+		return Stats{}, err
+	}
 	if err := l.writeRejects(ctx); err != nil {
 		return Stats{}, err
 	}
@@ -222,7 +227,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	// The connection goes back to the pool, temp tables and all: free the
 	// staging copies so the checks have the memory.
 	for _, t := range []string{"sa_parsed_users", "sa_parsed_geo", "sa_parsed_sessions", "sa_parsed_logins",
-		"sa_who", "sa_name_of", "sa_id_of", "sa_files", "sa_ipfix", "sa_reject_errors", "sa_reject_scans"} {
+		"sa_who", "sa_name_of", "sa_id_of", "sa_files", "sa_ipfix", "sa_skips", "sa_reject_errors", "sa_reject_scans"} {
 		if err := l.exec(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
 			return Stats{}, err
 		}
@@ -264,8 +269,10 @@ func (l *loader) loadFile(ctx context.Context, f *inputFile) error {
 		return err
 	}
 	f.stats.File, f.stats.Kind, f.stats.Format = f.path, f.kind, fmtInfo.label(f.shape)
-	ipLabel := f.labels["source_ip"]
-	return l.exec(ctx, `INSERT INTO sa_files VALUES (?, ?, ?, ?, ?)`, f.index, f.path, f.shape, ipLabel, base)
+	if err := l.exec(ctx, `INSERT INTO sources VALUES (?, ?, ?, ?)`, f.index, f.path, string(f.kind), f.stats.Format); err != nil {
+		return err
+	}
+	return l.exec(ctx, `INSERT INTO sa_files VALUES (?, ?, ?, ?, ?)`, f.index, f.path, f.shape, f.labels["source_ip"], base)
 }
 
 // parseSelect turns a source of raw text columns into the parsed layout. src
@@ -492,50 +499,45 @@ func (l *loader) checkIPs(ctx context.Context, k Kind) error {
 		WHERE %[1]s.source_ip = x.raw AND %[1]s.reject IS NULL AND f.file_index = %[1]s.file_index`, t))
 }
 
-// recordLine turns the position of a row among a CSV file's accepted rows
-// into its line, stepping over the lines DuckDB's reader rejected. Lines count
-// records: a quoted value that spans lines counts once.
-func recordLine(ordinal int64, structural []int64) int64 {
-	line := ordinal + 2 // the header is line 1
-	for _, s := range structural {
-		if s <= line {
-			line++
+// skipLines records the lines DuckDB's CSV reader rejected, so that lineSQL
+// can step over them, and returns whether any file had such lines.
+func (l *loader) skipLines(ctx context.Context) (bool, error) {
+	// A row's line is its position among the accepted rows plus 2 (the header
+	// is line 1), plus one for each rejected line at or before it. With the
+	// rejected lines s_0 < s_1 < … of a file, that is one for each j with
+	// s_j - j <= position + 2, since s_j - j never decreases.
+	var skips [][]any
+	for _, f := range l.files {
+		for j, s := range f.structural {
+			skips = append(skips, []any{f.index, s - int64(j)})
 		}
 	}
-	return line
+	if len(skips) == 0 {
+		return false, nil
+	}
+	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_skips (file_index INTEGER, threshold BIGINT)`); err != nil {
+		return false, err
+	}
+	return true, insertRows(ctx, l.conn, "sa_skips", 2, skips)
+}
+
+// lineSQL is the SQL for the line of staging row p of file f (sa_files): the
+// JSON line it carries, or its CSV line counted from its position. Lines
+// count records: a quoted value that spans lines counts once.
+func (l *loader) lineSQL() string {
+	pos := "p.rowid - f.base + 2"
+	if !l.skips {
+		return "coalesce(p.line, " + pos + ")"
+	}
+	return fmt.Sprintf("coalesce(p.line, %[1]s + (SELECT count(*) FROM sa_skips k WHERE k.file_index = p.file_index AND k.threshold <= %[1]s))", pos)
 }
 
 // writeRejects moves the rows the parse step judged unusable into rejects.
 func (l *loader) writeRejects(ctx context.Context) error {
 	for _, k := range []Kind{Users, Geo, Sessions, Logins} {
-		rows, err := l.conn.QueryContext(ctx, fmt.Sprintf(`SELECT p.file_index, p.line, p.rowid - f.base, p.reject.field, p.reject.reason, p.reject.value
-			FROM %s p JOIN sa_files f USING (file_index) WHERE p.reject IS NOT NULL ORDER BY p.rowid`, parsedTable(k)))
-		if err != nil {
-			return err
-		}
-		var rejects [][]any
-		for rows.Next() {
-			var idx int
-			var line sql.NullInt64
-			var ordinal int64
-			var field, reason, value sql.NullString
-			if err := rows.Scan(&idx, &line, &ordinal, &field, &reason, &value); err != nil {
-				rows.Close()
-				return err
-			}
-			f := l.files[idx]
-			n := line.Int64
-			if !line.Valid {
-				n = recordLine(ordinal, f.structural)
-			}
-			f.stats.Rejected++
-			rejects = append(rejects, []any{f.path, n, field.String, reason.String, value.String})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if err := insertRows(ctx, l.conn, "rejects", 5, rejects); err != nil {
+		if err := l.exec(ctx, fmt.Sprintf(`INSERT INTO rejects
+			SELECT f.path, %s, p.reject.field, p.reject.reason, p.reject.value
+			FROM %s p JOIN sa_files f USING (file_index) WHERE p.reject IS NOT NULL ORDER BY p.rowid`, l.lineSQL(), parsedTable(k))); err != nil {
 			return err
 		}
 	}
@@ -559,11 +561,12 @@ func (l *loader) finish(ctx context.Context) error {
 			dedup[k] = `QUALIFY p.id IS NULL OR row_number() OVER (PARTITION BY p.id ORDER BY p.file_index, p.rowid) = 1`
 		}
 	}
+	line := l.lineSQL()
 	steps := []string{
-		`INSERT INTO users SELECT p.id, p.username, p.name, p.user_type, p.is_active, p.profile_name, f.path, coalesce(p.line, p.rowid - f.base + 2)
+		`INSERT INTO users SELECT p.id, p.username, p.name, p.user_type, p.is_active, p.profile_name, p.file_index, ` + line + `
 		 FROM sa_parsed_users p JOIN sa_files f USING (file_index) WHERE p.reject IS NULL
 		 ` + dedup[Users],
-		`INSERT INTO geo SELECT p.id, p.city, p.country, p.country_iso, p.latitude, p.longitude, p.subdivision, p.postal_code, f.path, coalesce(p.line, p.rowid - f.base + 2)
+		`INSERT INTO geo SELECT p.id, p.city, p.country, p.country_iso, p.latitude, p.longitude, p.subdivision, p.postal_code, p.file_index, ` + line + `
 		 FROM sa_parsed_geo p JOIN sa_files f USING (file_index) WHERE p.reject IS NULL
 		 ` + dedup[Geo],
 		// Who is who: the users export first, then what sessions and logins say.
@@ -582,7 +585,7 @@ func (l *loader) finish(ctx context.Context) error {
 		        coalesce(p.parent_id, p.id), p.login_history_id, p.login_geo_id, coalesce(p.is_current, false),
 		        coalesce(p.city, g.city), coalesce(p.country, g.country), coalesce(p.country_iso, g.country_iso),
 		        coalesce(p.latitude, g.latitude), coalesce(p.longitude, g.longitude),
-		        f.path, coalesce(p.line, p.rowid - f.base + 2)
+		        p.file_index, ` + line + `
 		 FROM sa_parsed_sessions p JOIN sa_files f USING (file_index)
 		 LEFT JOIN sa_name_of n ON n.user_id = p.user_id
 		 LEFT JOIN geo g ON g.id = p.login_geo_id
@@ -591,16 +594,16 @@ func (l *loader) finish(ctx context.Context) error {
 		// Setup downloads carry no Id: each row is its own record, keyed by file and line,
 		// and "City, Region, Country" locations give the city and country.
 		`INSERT INTO logins
-		 SELECT coalesce(p.id, 'row:' || p.file_index || ':' || coalesce(p.line, p.rowid - f.base + 2)),
+		 SELECT coalesce(p.id, 'row:' || p.file_index || ':' || ` + line + `),
 		        coalesce(p.user_id, i.user_id), coalesce(p.username, n.username),
 		        coalesce(p.user_id, i.user_id, 'name:' || lower(p.username)),
-		        p.login_time, p.login_type, p.login_sub_type, p.source_ip, p.status, lower(p.status) = 'success',
-		        p.browser, p.platform, p.application, p.login_url, p.login_geo_id,
+		        p.login_time, p.login_type, p.source_ip, p.status, lower(p.status) = 'success',
+		        p.login_geo_id,
 		        coalesce(p.city, g.city, CASE WHEN contains(p.location, ',') THEN trim(split_part(p.location, ',', 1)) END),
 		        coalesce(p.country, g.country, nullif(trim(string_split(p.location, ',')[-1]), '')),
 		        coalesce(p.geo_country_iso, p.country_iso, g.country_iso),
 		        coalesce(p.latitude, g.latitude), coalesce(p.longitude, g.longitude),
-		        f.path, coalesce(p.line, p.rowid - f.base + 2)
+		        p.file_index, ` + line + `
 		 FROM sa_parsed_logins p JOIN sa_files f USING (file_index)
 		 LEFT JOIN sa_name_of n ON n.user_id = p.user_id
 		 LEFT JOIN sa_id_of i ON i.lname = CASE WHEN p.user_id IS NULL THEN lower(p.username) END
@@ -629,7 +632,7 @@ func (l *loader) stats(ctx context.Context) (Stats, error) {
 			(SELECT count(*) FROM %[1]s p WHERE p.file_index = f.file_index),
 			(SELECT count(*) FROM %[1]s p WHERE p.file_index = f.file_index AND p.reject IS NULL),
 			t.n, t.lo, t.hi
-			FROM sa_files f LEFT JOIN (SELECT src_file, count(*) AS n, %[3]s FROM %[2]s GROUP BY src_file) t(src_file, n, lo, hi) ON t.src_file = f.path
+			FROM sa_files f LEFT JOIN (SELECT src_file, count(*) AS n, %[3]s FROM %[2]s GROUP BY src_file) t(src_file, n, lo, hi) ON t.src_file = f.file_index
 			WHERE f.file_index IN (SELECT DISTINCT file_index FROM %[1]s)`, parsedTable(k), k, rng)
 		rows, err := l.conn.QueryContext(ctx, q)
 		if err != nil {
@@ -646,6 +649,7 @@ func (l *loader) stats(ctx context.Context) (Stats, error) {
 			}
 			s := &l.files[idx].stats
 			s.Read += parsed
+			s.Rejected += parsed - valid
 			s.Loaded = loaded.Int64
 			s.Duplicates = valid - loaded.Int64
 			s.Earliest, s.Latest = lo.Time, hi.Time

@@ -25,7 +25,7 @@ CREATE TABLE sessions (
     country_iso            VARCHAR,
     latitude               DOUBLE,
     longitude              DOUBLE,
-    src_file               VARCHAR NOT NULL,
+    src_file               INTEGER NOT NULL, -- sources.file
     src_line               BIGINT NOT NULL
 );
 
@@ -36,21 +36,16 @@ CREATE TABLE logins (
     user_key         VARCHAR NOT NULL,
     login_time       TIMESTAMP NOT NULL,
     login_type       VARCHAR,
-    login_sub_type   VARCHAR,
     source_ip        VARCHAR,
     status           VARCHAR NOT NULL,
     success          BOOLEAN NOT NULL,  -- lower(status) = 'success'
-    browser          VARCHAR,
-    platform         VARCHAR,
-    application      VARCHAR,
-    login_url        VARCHAR,
     login_geo_id     VARCHAR,
     city             VARCHAR,
     country          VARCHAR,
     country_iso      VARCHAR,
     latitude         DOUBLE,
     longitude        DOUBLE,
-    src_file         VARCHAR NOT NULL,
+    src_file         INTEGER NOT NULL, -- sources.file
     src_line         BIGINT NOT NULL
 );
 
@@ -61,7 +56,7 @@ CREATE TABLE users (
     user_type    VARCHAR,
     is_active    BOOLEAN,
     profile_name VARCHAR,
-    src_file     VARCHAR NOT NULL,
+    src_file     INTEGER NOT NULL, -- sources.file
     src_line     BIGINT NOT NULL
 );
 
@@ -74,8 +69,19 @@ CREATE TABLE geo (
     longitude   DOUBLE,
     subdivision VARCHAR,
     postal_code VARCHAR,
-    src_file    VARCHAR NOT NULL,
+    src_file    INTEGER NOT NULL, -- sources.file
     src_line    BIGINT NOT NULL
+);
+
+-- One row per input file, in the order given; src_file in the tables above
+-- points here, and src_line is the row's line in that file (CSV lines count
+-- records, so a quoted value spanning lines counts once; JSON rows give the
+-- line their record starts on).
+CREATE TABLE sources (
+    file   INTEGER NOT NULL,
+    path   VARCHAR NOT NULL,
+    kind   VARCHAR NOT NULL,  -- sessions, logins, users or geo
+    format VARCHAR NOT NULL   -- e.g. "Bulk API CSV (gzip)", "REST/sf JSON", "Setup download CSV"
 );
 
 -- One row per input row that was not loaded, with the reason in words.

@@ -210,16 +210,21 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 		log.Error("loading the exports", "err", err)
 		return exitFailure
 	}
-	log.Info("loaded exports", "files", len(stats.Files), "rejected", stats.Rejected(), "elapsed", time.Since(start).Round(time.Millisecond).String())
+	log.Info("loaded exports", "files", len(stats.Files), "rejected", stats.Rejected(), "elapsed", since(start), "peak_rss_mib", peakRSS())
 	if progress != nil {
 		progress("running checks")
 	}
 	checksStart := time.Now()
-	if _, err := analyze.Run(ctx, db, policy, cfg.asOf); err != nil {
+	res, err := analyze.Run(ctx, db, policy, cfg.asOf)
+	if err != nil {
 		log.Error("running the checks", "err", err)
 		return exitFailure
 	}
-	log.Info("ran checks", "elapsed", time.Since(checksStart).Round(time.Millisecond).String())
+	var steps []string
+	for _, s := range res.Steps {
+		steps = append(steps, fmt.Sprintf("%s %s", s.Name, s.Elapsed.Round(time.Millisecond)))
+	}
+	log.Info("ran checks", "elapsed", since(checksStart), "peak_rss_mib", peakRSS(), "steps", strings.Join(steps, ", "))
 	if progress != nil {
 		progress("writing reports")
 	}
@@ -236,7 +241,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 		return exitFailure
 	}
 	fmt.Fprintf(io.out, "\nReports in %s: findings.csv, removals.csv, rejects.csv, report.xlsx\n", cfg.outDir)
-	log.Info("audit done", "elapsed", time.Since(start).Round(time.Millisecond).String(), "removals", summary.Removals)
+	log.Info("audit done", "elapsed", since(start), "peak_rss_mib", peakRSS(), "removals", summary.Removals)
 
 	if cfg.failOn != nil {
 		var n int64
@@ -258,6 +263,9 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 	}
 	return exitOK
 }
+
+// since is the time from start, rounded for a log line.
+func since(start time.Time) string { return time.Since(start).Round(time.Millisecond).String() }
 
 // buildSummary gathers the figures of the Summary sheet and the stdout summary.
 func buildSummary(ctx context.Context, db *sql.DB, stats ingest.Stats, asOf time.Time) (report.Summary, error) {
@@ -317,10 +325,10 @@ func writeReports(ctx context.Context, db *sql.DB, dir string, summary report.Su
 		}); err != nil {
 			return fmt.Errorf("writing %s: %w", o.file, err)
 		}
-		log.Info("wrote "+o.file, "elapsed", time.Since(start).Round(time.Millisecond).String())
+		log.Info("wrote "+o.file, "elapsed", since(start))
 	}
 	start := time.Now()
-	defer func() { log.Info("wrote report.xlsx", "elapsed", time.Since(start).Round(time.Millisecond).String()) }()
+	defer func() { log.Info("wrote report.xlsx", "elapsed", since(start), "peak_rss_mib", peakRSS()) }()
 	// The sheets read their queries one after the other on one connection,
 	// which also carries the as_of variable the Sessions sheet reads.
 	conn, err := db.Conn(ctx)
