@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duckdb/duckdb-go/v2"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -285,5 +286,18 @@ func TestLoadLinesStepOverRefusedRows(t *testing.T) {
 	}
 	if f := st.Files[0]; f.Read != 7 || f.Loaded != 3 || f.Rejected != 4 {
 		t.Errorf("got read %d loaded %d rejected %d, want 7, 3, 4", f.Read, f.Loaded, f.Rejected)
+	}
+}
+
+// Running out of memory is the machine's failure, not the file's: it must not
+// be reported as unusable input (exit 2).
+func TestResourceErrorsAreNotInputErrors(t *testing.T) {
+	f := &inputFile{path: "logins.csv"}
+	var ie *InputError
+	if err := loadError(f, &duckdb.Error{Type: duckdb.ErrorTypeOutOfMemory, Msg: "failed to pin block"}); errors.As(err, &ie) || !strings.Contains(err.Error(), "logins.csv") {
+		t.Errorf("out of memory: got %v, want a plain error naming the file", err)
+	}
+	if err := loadError(f, &duckdb.Error{Type: duckdb.ErrorTypeConversion, Msg: "bad value"}); !errors.As(err, &ie) {
+		t.Errorf("conversion: got %v, want an InputError", err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
 )
 
 //go:embed macros.sql
@@ -206,15 +208,15 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	}
 	for _, k := range []Kind{Sessions, Logins} {
 		if err := l.checkIPs(ctx, k); err != nil {
-			return Stats{}, err
+			return Stats{}, fmt.Errorf("checking the source IPs of %s: %w", k, err)
 		}
 	}
 	var err error
 	if l.skips, err = l.skipLines(ctx); err != nil {
-		return Stats{}, err
+		return Stats{}, fmt.Errorf("recording refused lines: %w", err)
 	}
 	if err := l.writeRejects(ctx); err != nil {
-		return Stats{}, err
+		return Stats{}, fmt.Errorf("recording rejects: %w", err)
 	}
 	l.progress("de-duplicating and resolving users")
 	if err := l.finish(ctx); err != nil {
@@ -222,7 +224,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	}
 	st, err := l.stats(ctx)
 	if err != nil {
-		return Stats{}, err
+		return Stats{}, fmt.Errorf("counting rows: %w", err)
 	}
 	// The connection goes back to the pool, temp tables and all: free the
 	// staging copies so the checks have the memory.
@@ -374,9 +376,26 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 		sqlQuote(f.path), strings.Join(cols, ", "), compression)
 	q := fmt.Sprintf("INSERT INTO %s %s", parsedTable(f.kind), l.parseSelect(f, raw, src, "NULL::BIGINT"))
 	if err := l.exec(ctx, q); err != nil {
+		if isResourceError(err) {
+			return fmt.Errorf("reading %s: %w", f.path, err)
+		}
 		return &InputError{File: f.path, Err: fmt.Errorf("reading CSV: %w", err)}
 	}
 	return l.collectStructuralRejects(ctx, f)
+}
+
+// isResourceError tells a failure of the machine (memory, the spill folder,
+// an interrupt) from a file DuckDB cannot read: only the latter is bad input.
+func isResourceError(err error) bool {
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	}
+	switch de.Type {
+	case duckdb.ErrorTypeOutOfMemory, duckdb.ErrorTypeInterrupt, duckdb.ErrorTypeFatal, duckdb.ErrorTypeInternal:
+		return true
+	}
+	return false
 }
 
 // collectStructuralRejects moves the rows DuckDB's CSV reader refused (wrong
@@ -555,7 +574,7 @@ func (l *loader) finish(ctx context.Context) error {
 		var dups bool
 		q := fmt.Sprintf(`SELECT count(id) > count(DISTINCT id) FROM %s WHERE reject IS NULL`, parsedTable(k))
 		if err := l.conn.QueryRowContext(ctx, q).Scan(&dups); err != nil {
-			return err
+			return fmt.Errorf("looking for repeated %s Ids: %w", k, err)
 		}
 		if dups {
 			dedup[k] = `QUALIFY p.id IS NULL OR row_number() OVER (PARTITION BY p.id ORDER BY p.file_index, p.rowid) = 1`
@@ -613,7 +632,7 @@ func (l *loader) finish(ctx context.Context) error {
 	}
 	for _, s := range steps {
 		if err := l.exec(ctx, s); err != nil {
-			return fmt.Errorf("building tables: %w", err)
+			return fmt.Errorf("building tables (%s): %w", strings.Join(strings.Fields(s)[:3], " "), err)
 		}
 	}
 	return nil
