@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sessionaudit/sessionaudit/ingest"
 )
 
 // Result sums up one audit run. The rows are in the findings and removals
@@ -123,16 +125,25 @@ func run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time, checks []Che
 	}
 	var timed []Step
 	clock := func(name string, start time.Time) { timed = append(timed, Step{name, time.Since(start)}) }
+	// Each step's memory goes back to the system before the next one starts,
+	// so that peaks do not stack (see ingest.ReleaseMemory).
+	release := func() error { return ingest.ReleaseMemory(ctx, tx) }
 	for _, s := range steps {
 		start := time.Now()
 		if err := s.do(ctx); err != nil {
 			return Result{}, fmt.Errorf("%s: %w", s.what, err)
+		}
+		if err := release(); err != nil {
+			return Result{}, err
 		}
 		clock(s.what, start)
 	}
 	for _, c := range checks {
 		start := time.Now()
 		if err := r.runCheck(ctx, c); err != nil {
+			return Result{}, err
+		}
+		if err := release(); err != nil {
 			return Result{}, err
 		}
 		clock(c.ID, start)

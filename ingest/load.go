@@ -205,6 +205,9 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 		if err := l.loadFile(ctx, f); err != nil {
 			return Stats{}, err
 		}
+		if err := ReleaseMemory(ctx, l.conn); err != nil {
+			return Stats{}, err
+		}
 	}
 	for _, k := range []Kind{Sessions, Logins} {
 		if err := l.checkIPs(ctx, k); err != nil {
@@ -234,7 +237,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 			return Stats{}, err
 		}
 	}
-	return st, nil
+	return st, ReleaseMemory(ctx, l.conn)
 }
 
 func parsedTable(k Kind) string { return "sa_parsed_" + string(k) }
@@ -633,6 +636,9 @@ func (l *loader) finish(ctx context.Context) error {
 	for _, s := range steps {
 		if err := l.exec(ctx, s); err != nil {
 			return fmt.Errorf("building tables (%s): %w", strings.Join(strings.Fields(s)[:3], " "), err)
+		}
+		if err := ReleaseMemory(ctx, l.conn); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -224,6 +224,10 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 	for _, s := range res.Steps {
 		steps = append(steps, fmt.Sprintf("%s %s", s.Name, s.Elapsed.Round(time.Millisecond)))
 	}
+	if err := ingest.ReleaseMemory(ctx, db); err != nil {
+		log.Error("running the checks", "err", err)
+		return exitFailure
+	}
 	log.Info("ran checks", "elapsed", since(checksStart), "peak_rss_mib", peakRSS(), "steps", strings.Join(steps, ", "))
 	if progress != nil {
 		progress("writing reports")

@@ -1,0 +1,32 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// A dbtx runs statements: a *sql.DB, *sql.Conn or *sql.Tx.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// ReleaseMemory hands the memory DuckDB has freed back to the system.
+// DuckDB's allocator keeps freed memory for reuse, so after a big step the
+// process stays as large as that step's peak, and the next step's peak comes
+// on top of it: at fifty million logins that alone pushed the audit past its
+// memory budget. Setting the memory limit again, to the value it has, makes
+// DuckDB flush its allocator. current_setting gives the limit to 0.1 MiB, so
+// the first call may move it by as much; later calls leave it as it is.
+func ReleaseMemory(ctx context.Context, db dbtx) error {
+	var limit string
+	if err := db.QueryRowContext(ctx, `SELECT current_setting('memory_limit')`).Scan(&limit); err != nil {
+		return fmt.Errorf("reading the memory limit: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%s'", strings.ReplaceAll(limit, "'", "''"))); err != nil {
+		return fmt.Errorf("releasing memory: %w", err)
+	}
+	return nil
+}
