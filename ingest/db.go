@@ -37,7 +37,8 @@ func Open(ctx context.Context, opts DBOptions) (*sql.DB, error) {
 		"SET TimeZone = 'UTC'",
 	}
 	if opts.MemoryLimit != "" {
-		settings = append(settings, fmt.Sprintf("SET memory_limit = '%s'", sqlQuote(opts.MemoryLimit)))
+		settings = append(settings, fmt.Sprintf("SET memory_limit = '%s'", sqlQuote(opts.MemoryLimit)),
+			fmt.Sprintf("SET VARIABLE sa_memory_limit = '%s'", sqlQuote(opts.MemoryLimit)))
 	}
 	if opts.Threads > 0 {
 		settings = append(settings, fmt.Sprintf("SET threads = %d", opts.Threads))

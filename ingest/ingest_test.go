@@ -301,3 +301,40 @@ func TestResourceErrorsAreNotInputErrors(t *testing.T) {
 		t.Errorf("conversion: got %v, want an InputError", err)
 	}
 }
+
+// Releasing memory sets the limit Open was given again, exactly: DuckDB
+// shows limits rounded, and setting the rounded value would shrink it.
+func TestReleaseMemoryKeepsTheLimit(t *testing.T) {
+	db, err := Open(context.Background(), DBOptions{MemoryLimit: "1200MB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	before := mustQuery(t, db, `SELECT current_setting('memory_limit')`)
+	for range 3 {
+		if err := ReleaseMemory(context.Background(), db); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := mustQuery(t, db, `SELECT current_setting('memory_limit')`); !cmp.Equal(before, after) {
+		t.Errorf("memory limit went from %v to %v", before, after)
+	}
+	if err := ReleaseMemory(context.Background(), mustDB(t)); err != nil {
+		t.Errorf("without a limit: %v", err)
+	}
+}
+
+func TestLoadCountsRepeatedIdsAsDuplicates(t *testing.T) {
+	db := mustDB(t)
+	row := func(n int) string {
+		return fmt.Sprintf("0Ya00000000000%dAAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.1,Success\n", n)
+	}
+	p := mustWrite(t, t.TempDir(), "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n"+row(1)+row(2)+row(1)+row(3)+row(2)+row(1))
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := st.Files[0]; f.Read != 6 || f.Loaded != 3 || f.Duplicates != 3 {
+		t.Errorf("got read %d loaded %d duplicates %d, want 6, 3, 3", f.Read, f.Loaded, f.Duplicates)
+	}
+}
