@@ -10,6 +10,15 @@ import (
 )
 
 func TestIPInfo(t *testing.T) {
+	for _, batch := range []int64{ipBatch, 2} {
+		old := ipBatch
+		ipBatch = batch
+		testIPInfo(t)
+		ipBatch = old
+	}
+}
+
+func testIPInfo(t *testing.T) {
 	db := mustDB(t, []session{
 		{ip: "203.0.113.7"},
 		{ip: "2001:db8:abcd:12::1"},
