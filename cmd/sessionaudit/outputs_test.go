@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,11 +52,8 @@ func TestSessionsSheetFlags(t *testing.T) {
 		('f_nothing', NULL, NULL, NULL)`)
 	exec(`CREATE TABLE removals (session_id VARCHAR)`)
 
-	rows, err := conn.QueryContext(ctx, xlsxSheets[1].query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
+	rows := &pagedRows{ctx: ctx, conn: conn, q: xlsxSheets[1].q, size: 2}
+	defer rows.close()
 	cols, err := rows.Columns()
 	if err != nil {
 		t.Fatal(err)
@@ -92,5 +90,70 @@ func TestSessionsSheetFlags(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("flags per live session (-want +got):\n%s", diff)
+	}
+}
+
+// TestPagedRows reads numbered rows back in order across pages: a last page
+// short of full, a last page just full, and no rows at all, which still
+// has its columns. The numbered table is gone once the rows run out.
+func TestPagedRows(t *testing.T) {
+	ctx := context.Background()
+	db, err := ingest.Open(ctx, ingest.DBOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, n := range []int{7, 6, 0} {
+		t.Run(fmt.Sprint(n, " rows"), func(t *testing.T) {
+			// Sorted descending by a, then ascending by b: the order is the
+			// query's, not the table's.
+			rows := &pagedRows{ctx: ctx, conn: conn, size: 3, q: query{
+				sql:   fmt.Sprintf("SELECT i %% 2 AS a, i AS b, 'row ' || i AS c FROM range(%d) t(i)", n),
+				order: "a DESC, b",
+			}}
+			defer rows.close()
+			cols, err := rows.Columns()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{"a", "b", "c"}, cols); diff != "" {
+				t.Errorf("columns (-want +got):\n%s", diff)
+			}
+			var got []int64
+			for rows.Next() {
+				var a, b int64
+				var c string
+				if err := rows.Scan(&a, &b, &c); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, b)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			var want []int64
+			for _, odd := range []int64{1, 0} {
+				for i := int64(0); i < int64(n); i++ {
+					if i%2 == odd {
+						want = append(want, i)
+					}
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("rows (-want +got):\n%s", diff)
+			}
+			var tables int
+			if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'report_rows'").Scan(&tables); err != nil {
+				t.Fatal(err)
+			}
+			if tables != 0 {
+				t.Errorf("the numbered table is still there after the last row")
+			}
+		})
 	}
 }
