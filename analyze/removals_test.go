@@ -139,8 +139,8 @@ WHERE id = parent_id`, severity, id, n)}
 		n    int // session_over_age findings
 		want string
 	}{
-		{"thousands of findings: the first five and a count", 2000,
-			strings.Join(first, " ") + " And 1,998 more findings, listed in findings.csv."},
+		{"a hundred thousand findings: the first five and a count", 100_000,
+			strings.Join(first, " ") + " And 99,998 more findings, listed in findings.csv."},
 		{"one more than five: counted in the singular", 3,
 			strings.Join(first, " ") + " And 1 more finding, listed in findings.csv."},
 		{"five findings: every one quoted", 2, strings.Join(first, " ")},
