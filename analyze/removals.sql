@@ -4,45 +4,77 @@
 -- parent_id, and a 'login' target the families of the sessions that login
 -- created. Protected users and the exporting user's own sessions
 -- (is_current) are never on the list.
+--
+-- The reason quotes a session's five most severe findings (by severity, then
+-- check and detail) and counts the rest: a session reached by thousands of
+-- findings (a family or login that many findings point at) would otherwise
+-- carry every detail in one cell. Findings with the same check, severity and
+-- detail count once.
+--
+-- Memory stays bounded at a million findings: each finding's detail is
+-- numbered once by its place in that order (ord, equal for equal findings),
+-- the sessions are reached and grouped on numbers alone, and only the five
+-- quoted details per session are looked up again.
+CREATE OR REPLACE TEMP TABLE removal_findings AS
+SELECT
+    f.check_id, f.severity, f.detail, f.target_kind, f.target_id,
+    dense_rank() OVER w AS ord,
+    -- One row of each ord is the one quoted: equal findings read the same.
+    row_number() OVER w = rank() OVER w AS quoted
+FROM findings f
+SEMI JOIN policy_remove_on r ON r.check_id = f.check_id
+WHERE f.target_kind IS NOT NULL
+WINDOW w AS (ORDER BY severity_rank(f.severity) DESC, f.check_id, f.detail);
+
 CREATE OR REPLACE TABLE removals AS
 WITH targets AS (
-    SELECT f.check_id, f.severity, f.detail, f.target_kind, f.target_id
-    FROM findings f
-    JOIN policy_remove_on r ON r.check_id = f.check_id
-    WHERE f.target_kind IS NOT NULL
+    SELECT ord, check_id, severity, target_kind, target_id FROM removal_findings
 ), families AS (
-    SELECT t.*, t.target_id AS family_id FROM targets t WHERE t.target_kind = 'family'
+    SELECT t.ord, t.check_id, t.severity, t.target_id AS family_id FROM targets t WHERE t.target_kind = 'family'
     UNION ALL
-    SELECT DISTINCT t.*, s.parent_id
+    SELECT DISTINCT t.ord, t.check_id, t.severity, s.parent_id
     FROM targets t
     JOIN sessions s ON s.login_history_id = t.target_id
     WHERE t.target_kind = 'login'
 ), reached AS (
-    SELECT DISTINCT check_id, severity, detail, session_id FROM (
-        SELECT t.check_id, t.severity, t.detail, t.target_id AS session_id
+    SELECT DISTINCT ord, check_id, severity, session_id FROM (
+        SELECT t.ord, t.check_id, t.severity, t.target_id AS session_id
         FROM targets t WHERE t.target_kind = 'session'
         UNION ALL
-        SELECT f.check_id, f.severity, f.detail, s.id
+        SELECT f.ord, f.check_id, f.severity, s.id
         FROM families f JOIN sessions s ON s.parent_id = f.family_id
     )
+), listed AS MATERIALIZED (
+    SELECT
+        s.id AS session_id,
+        any_value(s.user_id) AS user_id,
+        any_value(s.username) AS username,
+        any_value(s.session_type) AS session_type,
+        any_value(s.source_ip) AS source_ip,
+        any_value(s.created) AS created,
+        string_agg(DISTINCT r.check_id, ';' ORDER BY r.check_id) AS checks,
+        arg_max(r.severity, severity_rank(r.severity)) AS severity,
+        max(severity_rank(r.severity)) AS rank,
+        min(r.ord, 5) AS quoted,
+        count(*) AS findings
+    FROM reached r
+    JOIN sessions s ON s.id = r.session_id
+    WHERE is_live(s.expires)
+        AND NOT s.is_current
+        AND NOT EXISTS (
+            SELECT 1 FROM policy_protected_users p
+            WHERE lower(p.user_id) = lower(s.user_id) OR p.username = lower(s.username))
+    GROUP BY s.id
+), quotes AS (
+    SELECT q.session_id, string_agg(f.check_id || ' (' || f.severity || '): ' || f.detail, ' ' ORDER BY f.ord) AS quotes
+    FROM (SELECT session_id, unnest(quoted) AS ord FROM listed) q
+    JOIN removal_findings f ON f.ord = q.ord AND f.quoted
+    GROUP BY q.session_id
 )
 SELECT
-    s.id AS session_id,
-    any_value(s.user_id) AS user_id,
-    any_value(s.username) AS username,
-    any_value(s.session_type) AS session_type,
-    any_value(s.source_ip) AS source_ip,
-    any_value(s.created) AS created,
-    string_agg(DISTINCT r.check_id, ';' ORDER BY r.check_id) AS checks,
-    arg_max(r.severity, severity_rank(r.severity)) AS severity,
-    string_agg(r.check_id || ' (' || r.severity || '): ' || r.detail, ' '
-        ORDER BY severity_rank(r.severity) DESC, r.check_id, r.detail) AS reason
-FROM reached r
-JOIN sessions s ON s.id = r.session_id
-WHERE is_live(s.expires)
-    AND NOT s.is_current
-    AND NOT EXISTS (
-        SELECT 1 FROM policy_protected_users p
-        WHERE lower(p.user_id) = lower(s.user_id) OR p.username = lower(s.username))
-GROUP BY s.id
-ORDER BY max(severity_rank(r.severity)) DESC, username, created, session_id;
+    l.session_id, l.user_id, l.username, l.session_type, l.source_ip, l.created, l.checks, l.severity,
+    q.quotes || CASE WHEN l.findings > 5 THEN printf(' And %s more finding%s, listed in findings.csv.',
+        fmt_count(l.findings - 5), CASE WHEN l.findings = 6 THEN '' ELSE 's' END) ELSE '' END AS reason
+FROM listed l
+JOIN quotes q USING (session_id)
+ORDER BY l.rank DESC, l.username, l.created, l.session_id;

@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -110,6 +112,76 @@ func TestRemovalReasonCombinesFindings(t *testing.T) {
 	second := strings.Index(reason, "session_over_age (medium): UI session of alice@acme.com")
 	if first != 0 || second <= first {
 		t.Errorf("got reason %q, want the high finding's detail first, then the medium one's", reason)
+	}
+}
+
+func TestRemovalReasonIsBounded(t *testing.T) {
+	// Two stand-in checks point at one family of two sessions: ip_denied
+	// with three high findings, session_over_age with n medium ones. The
+	// reason quotes the five most severe (by severity, check, detail) and
+	// counts the rest; the checks column still names both.
+	pointAt := func(id, severity string, n int) Check {
+		return Check{ID: id, file: "queries/" + id + ".sql", query: fmt.Sprintf(`SELECT
+    '%s' AS severity, user_id, username, id AS session_id, source_ip, created AS observed_at,
+    printf('%s finding %%03d.', i) AS detail, 'family' AS target_kind, parent_id AS target_id
+FROM sessions, range(%d) t(i)
+WHERE id = parent_id`, severity, id, n)}
+	}
+	quote := func(check, severity string, i int) string {
+		return fmt.Sprintf("%s (%s): %s finding %03d.", check, severity, check, i)
+	}
+	first := []string{
+		quote("ip_denied", "high", 0), quote("ip_denied", "high", 1), quote("ip_denied", "high", 2),
+		quote("session_over_age", "medium", 0), quote("session_over_age", "medium", 1),
+	}
+	tests := []struct {
+		name string
+		n    int // session_over_age findings
+		want string
+	}{
+		{"a hundred thousand findings: the first five and a count", 100_000,
+			strings.Join(first, " ") + " And 99,998 more findings, listed in findings.csv."},
+		{"one more than five: counted in the singular", 3,
+			strings.Join(first, " ") + " And 1 more finding, listed in findings.csv."},
+		{"five findings: every one quoted", 2, strings.Join(first, " ")},
+		{"fewer than five: every one quoted", 1, strings.Join(first[:4], " ")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t, []session{
+				{id: "0Ak000000000000FAM"},
+				{id: "0Ak000000000000KID", parent: "0Ak000000000000FAM", typ: "Content"},
+			}, nil)
+			checks := []Check{pointAt("ip_denied", "high", 3), pointAt("session_over_age", "medium", tc.n)}
+			if _, err := run(context.Background(), db, DefaultPolicy(), asOf, checks); err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			rows, err := db.Query(`SELECT session_id, checks, reason FROM removals ORDER BY session_id`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var sessions []string
+			for rows.Next() {
+				var id, checks, reason string
+				if err := rows.Scan(&id, &checks, &reason); err != nil {
+					t.Fatal(err)
+				}
+				sessions = append(sessions, id)
+				if checks != "ip_denied;session_over_age" {
+					t.Errorf("%s: got checks %q, want both", id, checks)
+				}
+				if reason != tc.want {
+					t.Errorf("%s: got reason\n%q\nwant\n%q", id, reason, tc.want)
+				}
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{"0Ak000000000000FAM", "0Ak000000000000KID"}; !slices.Equal(sessions, want) {
+				t.Errorf("got removals %v, want %v", sessions, want)
+			}
+		})
 	}
 }
 

@@ -3,10 +3,12 @@
 # (the floor) and `sessionaudit audit` end to end on the same files, and
 # report wall time, the audit/floor ratio and peak RSS.
 #
-# Usage: bench/run.sh [--sizes "100000 1000000 10000000"] [--work DIR] [--no-readme] [--format bulk|bulk-gz]
-#   --sizes      logins per run (10 sessions and 1 user per 100 logins)
-#   --work       where inputs are generated (reused when present) and outputs go; default bench/work
-#   --no-readme  print the rows without appending them to README.md's Performance table
+# Usage: bench/run.sh [--sizes "100000 1000000 10000000"] [--work DIR] [--no-readme] [--format bulk|bulk-gz] [--findings-1m]
+#   --sizes        logins per run (10 sessions and 1 user per 100 logins)
+#   --work         where inputs are generated (reused when present) and outputs go; default bench/work
+#   --no-readme    print the rows without appending them to README.md's Performance table
+#   --findings-1m  instead, audit the 10M-login org with bench/findings-1m-policy.yaml (some 1.3M
+#                  findings) and print the findings, wall time and peak RSS; never touches README.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -15,6 +17,7 @@ work="$root/bench/work"
 readme=1
 format=bulk
 memory_limit=2GB
+findings_1m=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes="$2"; shift 2 ;;
@@ -22,6 +25,7 @@ while [ $# -gt 0 ]; do
     --no-readme) readme=0; shift ;;
     --format) format="$2"; shift 2 ;;
     --memory-limit) memory_limit="$2"; shift 2 ;;
+    --findings-1m) findings_1m=1; shift ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -39,6 +43,32 @@ go build -o "$work/bin/floor" ./bench/floor
 seconds() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; printf "%.2f", s}' "$1"; }
 rss_mib() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$1"; }
 
+# generate N: makes the org of N logins unless it is there, and sets ext and data.
+generate() {
+  data="$work/data-$format-$1"
+  ext=csv; [ "$format" = bulk-gz ] && ext=csv.gz
+  if [ ! -f "$data/logins.$ext" ]; then
+    echo "generating $1 logins into $data" >&2
+    "$work/bin/sessionaudit" gen --logins "$1" --seed 1 --format "$format" --out "$data" >&2
+  fi
+}
+
+if [ "$findings_1m" = 1 ]; then
+  generate 10000000
+  out="$work/out-findings-1m"
+  rm -rf "$out"
+  /usr/bin/time -v -o "$work/findings-1m.time" "$work/bin/sessionaudit" audit \
+    --sessions "$data/sessions.$ext" --logins "$data/logins.$ext" --users "$data/users.$ext" \
+    --policy bench/findings-1m-policy.yaml --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
+    --out "$out" >"$work/findings-1m.stdout" 2>"$work/findings-1m.stderr" || {
+      echo "audit failed:" >&2; cat "$work/findings-1m.stderr" >&2; exit 1; }
+  findings=$(awk '$1 == "total" {print $NF; exit}' "$work/findings-1m.stdout")
+  printf '\n%-10s %-10s %-10s\n%-10s %-10s %-10s\n' findings audit_s audit_MiB \
+    "$findings" "$(seconds "$work/findings-1m.time")" "$(rss_mib "$work/findings-1m.time")"
+  echo "reports in $out" >&2
+  exit 0
+fi
+
 cores=$(nproc)
 mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
@@ -46,12 +76,7 @@ today=$(date -u +%Y-%m-%d)
 rows=()
 printf '\n%-10s %-9s %-10s %-10s %-8s %-10s %-10s\n' logins sessions floor_s audit_s ratio audit_MiB floor_MiB
 for n in $sizes; do
-  data="$work/data-$format-$n"
-  ext=csv; [ "$format" = bulk-gz ] && ext=csv.gz
-  if [ ! -f "$data/logins.$ext" ]; then
-    echo "generating $n logins into $data" >&2
-    "$work/bin/sessionaudit" gen --logins "$n" --seed 1 --format "$format" --out "$data" >&2
-  fi
+  generate "$n"
   files=("$data/sessions.$ext" "$data/logins.$ext" "$data/users.$ext")
   /usr/bin/time -v -o "$work/floor-$n.time" "$work/bin/floor" --memory-limit "$memory_limit" "${files[@]}" >&2
   rm -rf "$work/out-$n"

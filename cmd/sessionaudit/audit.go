@@ -321,20 +321,9 @@ func buildSummary(ctx context.Context, db *sql.DB, stats ingest.Stats, asOf time
 
 // writeReports writes the CSV files and the workbook into dir.
 func writeReports(ctx context.Context, db *sql.DB, dir string, summary report.Summary, log *slog.Logger) error {
-	for _, o := range csvOutputs {
-		start := time.Now()
-		if err := withRows(ctx, db, o.query, func(rows *sql.Rows) error {
-			_, err := report.WriteCSVFile(filepath.Join(dir, o.file), rows)
-			return err
-		}); err != nil {
-			return fmt.Errorf("writing %s: %w", o.file, err)
-		}
-		log.Info("wrote "+o.file, "elapsed", since(start))
-	}
-	start := time.Now()
-	defer func() { log.Info("wrote report.xlsx", "elapsed", since(start), "peak_rss_mib", peakRSS()) }()
-	// The sheets read their queries one after the other on one connection,
-	// which also carries the as_of variable the Sessions sheet reads.
+	// Every report is read a page at a time through temporary tables (see
+	// pagedRows), which belong to one connection; it also carries the as_of
+	// variable the Sessions sheet reads.
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -343,25 +332,28 @@ func writeReports(ctx context.Context, db *sql.DB, dir string, summary report.Su
 	if _, err := conn.ExecContext(ctx, "SET VARIABLE as_of = ?::TIMESTAMP", summary.AsOf); err != nil {
 		return err
 	}
+	for _, o := range csvOutputs {
+		start := time.Now()
+		rows := &pagedRows{ctx: ctx, conn: conn, q: o.q}
+		_, err := report.WriteCSVFile(filepath.Join(dir, o.file), rows)
+		rows.close()
+		if err == nil {
+			err = rows.Err()
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", o.file, err)
+		}
+		log.Info("wrote "+o.file, "elapsed", since(start))
+	}
+	start := time.Now()
+	defer func() { log.Info("wrote report.xlsx", "elapsed", since(start), "peak_rss_mib", peakRSS()) }()
 	var sheets []report.Sheet
 	for _, sh := range xlsxSheets {
-		rows := &lazyRows{ctx: ctx, conn: conn, query: sh.query}
+		rows := &pagedRows{ctx: ctx, conn: conn, q: sh.q}
 		defer rows.close()
 		s := sh.sheet
 		s.Rows = rows
 		sheets = append(sheets, s)
 	}
 	return report.WriteXLSX(filepath.Join(dir, "report.xlsx"), report.Workbook{Summary: summary, Sheets: sheets})
-}
-
-func withRows(ctx context.Context, db *sql.DB, query string, fn func(*sql.Rows) error) error {
-	rows, err := db.QueryContext(ctx, query)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if err := fn(rows); err != nil {
-		return err
-	}
-	return rows.Err()
 }

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sessionaudit/sessionaudit/ingest"
+)
+
+// TestSessionsSheetFlags checks that the Sessions sheet flags a live session
+// with every check whose finding names it, targets it, its family or the
+// login that created it, each check once and in order.
+func TestSessionsSheetFlags(t *testing.T) {
+	ctx := context.Background()
+	db, err := ingest.Open(ctx, ingest.DBOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`SET VARIABLE as_of = TIMESTAMP '2026-11-26 12:00:00'`)
+	// Family P holds P and C (login L1) and X, expired; Q is a family of
+	// its own from login L2; R is named by nothing.
+	exec(`INSERT INTO sessions (id, user_key, username, created, last_modified, num_seconds_valid, expires,
+		parent_id, login_history_id, is_current, src_file, src_line)
+	SELECT id, 'u', 'alice@acme.com', TIMESTAMP '2026-11-26 10:00:00', TIMESTAMP '2026-11-26 11:00:00', 7200,
+		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, parent, login, false, 'sessions.csv', 2
+	FROM (VALUES ('P', 'P', 'L1', 2), ('C', 'P', 'L1', 2), ('X', 'P', 'L1', 0), ('Q', 'Q', 'L2', 2), ('R', 'R', 'L3', 2))
+		v(id, parent, login, hours)`)
+	exec(`CREATE TABLE findings (check_id VARCHAR, session_id VARCHAR, target_kind VARCHAR, target_id VARCHAR)`)
+	exec(`INSERT INTO findings VALUES
+		('a_names', 'Q', NULL, NULL),
+		('b_session', NULL, 'session', 'C'),
+		('b_session', 'C', 'session', 'C'),
+		('c_family', 'Q', 'family', 'P'),
+		('d_login', NULL, 'login', 'L2'),
+		('e_expired', 'X', 'session', 'X'),
+		('f_nothing', NULL, NULL, NULL)`)
+	exec(`CREATE TABLE removals (session_id VARCHAR)`)
+
+	rows := &pagedRows{ctx: ctx, conn: conn, q: xlsxSheets[1].q, size: 2}
+	defer rows.close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		var id, flags sql.NullString
+		for i, c := range cols {
+			switch c {
+			case "id":
+				id.String, id.Valid = vals[i].(string)
+			case "flags":
+				flags.String, flags.Valid = vals[i].(string)
+			}
+		}
+		got[id.String] = flags.String
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"P": "c_family",
+		"C": "b_session; c_family",
+		"Q": "a_names; c_family; d_login",
+		"R": "",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("flags per live session (-want +got):\n%s", diff)
+	}
+}
+
+// TestPagedRows reads numbered rows back in order across pages: a last page
+// short of full, a last page just full, and no rows at all, which still
+// has its columns. The numbered table is gone once the rows run out.
+func TestPagedRows(t *testing.T) {
+	ctx := context.Background()
+	db, err := ingest.Open(ctx, ingest.DBOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, n := range []int{7, 6, 0} {
+		t.Run(fmt.Sprint(n, " rows"), func(t *testing.T) {
+			// Sorted descending by a, then ascending by b: the order is the
+			// query's, not the table's.
+			rows := &pagedRows{ctx: ctx, conn: conn, size: 3, q: query{
+				sql:   fmt.Sprintf("SELECT i %% 2 AS a, i AS b, 'row ' || i AS c FROM range(%d) t(i)", n),
+				order: "a DESC, b",
+			}}
+			defer rows.close()
+			cols, err := rows.Columns()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{"a", "b", "c"}, cols); diff != "" {
+				t.Errorf("columns (-want +got):\n%s", diff)
+			}
+			var got []int64
+			for rows.Next() {
+				var a, b int64
+				var c string
+				if err := rows.Scan(&a, &b, &c); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, b)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			var want []int64
+			for _, odd := range []int64{1, 0} {
+				for i := int64(0); i < int64(n); i++ {
+					if i%2 == odd {
+						want = append(want, i)
+					}
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("rows (-want +got):\n%s", diff)
+			}
+			var tables int
+			if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'report_rows'").Scan(&tables); err != nil {
+				t.Fatal(err)
+			}
+			if tables != 0 {
+				t.Errorf("the numbered table is still there after the last row")
+			}
+		})
+	}
+}
