@@ -38,7 +38,7 @@ func TestSessionsSheetFlags(t *testing.T) {
 	exec(`INSERT INTO sessions (id, user_key, username, created, last_modified, num_seconds_valid, expires,
 		parent_id, login_history_id, is_current, src_file, src_line)
 	SELECT id, 'u', 'alice@acme.com', TIMESTAMP '2026-11-26 10:00:00', TIMESTAMP '2026-11-26 11:00:00', 7200,
-		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, parent, login, false, 'sessions.csv', 2
+		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, parent, login, false, 0, 2
 	FROM (VALUES ('P', 'P', 'L1', 2), ('C', 'P', 'L1', 2), ('X', 'P', 'L1', 0), ('Q', 'Q', 'L2', 2), ('R', 'R', 'L3', 2))
 		v(id, parent, login, hours)`)
 	exec(`CREATE TABLE findings (check_id VARCHAR, session_id VARCHAR, target_kind VARCHAR, target_id VARCHAR)`)
