@@ -84,28 +84,40 @@ WHERE l.success AND l.source_ip IS NOT NULL
 -- families are known, so the logins are only probed, never sorted. Session
 -- and login Ids are unique (ingest de-duplicates them), so each family has
 -- one origin and at most one login.
+--
+-- The probe reads only the logins' Ids and times: the logins table does not
+-- fit in memory at ten million logins, and every column a query reads costs
+-- a pass over it. The login's place fills in only what the origin session
+-- lacks, so it is looked up by rowid for those origins alone.
 CREATE OR REPLACE TEMP TABLE live_families AS
 WITH families AS (
     SELECT parent_id, count(*) AS family_sessions, arg_min(id, (created, id)) AS origin_id
     FROM sessions
     GROUP BY parent_id
     HAVING is_live(max(expires))
-), origins AS (
-    SELECT s.*, f.family_sessions
+), origins AS MATERIALIZED (
+    SELECT s.*, f.family_sessions, l.login_time AS login_at, l.rowid AS login_row
     FROM families f
     JOIN sessions s ON s.id = f.origin_id
+    LEFT JOIN logins l ON l.id = s.login_history_id
+), login_places AS (
+    SELECT rowid AS login_row, city, country_iso, country, latitude, longitude
+    FROM logins
+    WHERE rowid IN (
+        SELECT login_row FROM origins
+        WHERE city IS NULL OR country_iso IS NULL OR country IS NULL OR latitude IS NULL OR longitude IS NULL)
 ), described AS (
     SELECT
         o.parent_id AS family_id, o.id AS origin_id, o.user_key, o.user_id, o.username,
         o.created, o.session_type, o.source_ip, o.login_history_id, o.family_sessions,
-        coalesce(l.login_time, o.created) AS login_time,
+        coalesce(o.login_at, o.created) AS login_time,
         coalesce(o.city, l.city) AS city,
         coalesce(o.country_iso, l.country_iso) AS country_iso,
         coalesce(o.country, l.country) AS country,
         coalesce(o.latitude, l.latitude) AS latitude,
         coalesce(o.longitude, l.longitude) AS longitude
     FROM origins o
-    LEFT JOIN logins l ON l.id = o.login_history_id
+    LEFT JOIN login_places l USING (login_row)
 )
 SELECT
     d.*,
