@@ -31,12 +31,17 @@ WITH origins AS (
 ), pairing_users AS (
     SELECT user_key FROM origins GROUP BY user_key HAVING count(*) > 1
 ), recent AS (
-    SELECT s.user_key, s.country_key, i.network, count(*) AS logins
-    FROM untrusted_successes s
-    SEMI JOIN pairing_users USING (user_key)
-    JOIN ip_info i ON i.ip = s.source_ip
-    WHERE s.login_time >= getvariable('as_of') - getvariable('ip_new_for_user.baseline')
-        AND s.login_time < getvariable('as_of')
+    -- Counted by IP first, so only the distinct IPs look up their network.
+    SELECT r.user_key, r.country_key, i.network, sum(r.logins) AS logins
+    FROM (
+        SELECT s.user_key, s.country_key, s.source_ip, count(*) AS logins
+        FROM untrusted_successes s
+        SEMI JOIN pairing_users USING (user_key)
+        WHERE s.login_time >= getvariable('as_of') - getvariable('ip_new_for_user.baseline')
+            AND s.login_time < getvariable('as_of')
+        GROUP BY ALL
+    ) r
+    JOIN ip_info i ON i.ip = r.source_ip
     GROUP BY ALL
 ), by_user AS (
     SELECT user_key, sum(logins) AS logins FROM recent GROUP BY ALL
