@@ -76,30 +76,43 @@ FROM logins l
 WHERE l.success AND l.source_ip IS NOT NULL
     AND l.source_ip NOT IN (SELECT ip FROM ip_info WHERE trusted);
 
--- Live session families, one row each, described by their origin: the
--- earliest-created session of the family. login_time is when the origin's
--- login happened, or its creation when the login is not in the history.
--- network and trusted come from ip_info (NULL without an IP). Two checks
--- read it, so it is built once; the origin's login is looked up after the
--- families are known, so the logins are only probed, never sorted. Session
--- and login Ids are unique (ingest de-duplicates them), so each family has
--- one origin and at most one login.
---
--- The probe reads only the logins' Ids and times: the logins table does not
--- fit in memory at ten million logins, and every column a query reads costs
--- a pass over it. The login's place fills in only what the origin session
--- lacks, so it is looked up by rowid for those origins alone.
+-- Live session families by parent_id, with their number of sessions and their
+-- origin: the earliest-created session. Session Ids are unique (ingest
+-- de-duplicates them), so each family has one origin.
+CREATE OR REPLACE TEMP TABLE live_family_origins AS
+SELECT parent_id, count(*) AS family_sessions, arg_min(id, (created, id)) AS origin_id
+FROM sessions
+GROUP BY parent_id
+HAVING is_live(max(expires));
+
+-- The logins that sessions of live families name (login_history_id), among
+-- them those of every live session: the logins are probed by Id once, for
+-- live_families and session_without_login, and only their Ids and times are
+-- read, since the logins table does not fit in memory at ten million logins
+-- and every column a query reads costs a pass over it. login_row is the
+-- login's rowid, for looking up more of it.
+CREATE OR REPLACE TEMP TABLE named_logins AS
+SELECT l.id, l.login_time, l.rowid AS login_row
+FROM logins l
+WHERE l.id IN (
+    SELECT s.login_history_id
+    FROM sessions s
+    SEMI JOIN live_family_origins f USING (parent_id));
+
+-- Live session families, one row each, described by their origin. login_time
+-- is when the origin's login happened, or its creation when the login is not
+-- in the history. network and trusted come from ip_info (NULL without an IP).
+-- Two checks read it, so it is built once; the origin's login is looked up
+-- after the families are known, so the logins are only probed, never sorted.
+-- Login Ids are unique too, so each family has at most one login. The login's
+-- place fills in only what the origin session lacks, so it is looked up by
+-- rowid for those origins alone.
 CREATE OR REPLACE TEMP TABLE live_families AS
-WITH families AS (
-    SELECT parent_id, count(*) AS family_sessions, arg_min(id, (created, id)) AS origin_id
-    FROM sessions
-    GROUP BY parent_id
-    HAVING is_live(max(expires))
-), origins AS MATERIALIZED (
-    SELECT s.*, f.family_sessions, l.login_time AS login_at, l.rowid AS login_row
-    FROM families f
+WITH origins AS MATERIALIZED (
+    SELECT s.*, f.family_sessions, l.login_time AS login_at, l.login_row
+    FROM live_family_origins f
     JOIN sessions s ON s.id = f.origin_id
-    LEFT JOIN logins l ON l.id = s.login_history_id
+    LEFT JOIN named_logins l ON l.id = s.login_history_id
 ), login_places AS (
     SELECT rowid AS login_row, city, country_iso, country, latitude, longitude
     FROM logins
