@@ -163,6 +163,25 @@ func TestImpossibleTravel(t *testing.T) {
 			{ip: "203.0.113.8", at: lyon, ago: hour},
 		},
 	}, {
+		name: "a jump across the antimeridian is reported",
+		logins: []login{
+			{ip: "203.0.113.7", at: place{city: "Suva", iso: "FJ", lat: -18.1248, lon: 178.4501}, ago: 2 * hour},
+			{id: "0Ya00000000000AP00", ip: "203.0.113.8", at: place{city: "Apia", iso: "WS", lat: -13.8333, lon: -171.7500}, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000AP00", detail: "1 hour after a login from 203.0.113.7 (Suva, FJ): 1,151 km apart"}},
+	}, {
+		name: "users who stay in one place do not hide a traveller",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 4 * hour, user: "bob@acme.com"},
+			{ip: "203.0.113.8", at: paris, ago: 3 * hour, user: "bob@acme.com"},
+			{ip: "203.0.113.7", at: paris, ago: 3 * hour},
+			{id: "0Ya00000000000SY00", ip: "203.0.113.9", at: sydney, ago: 2 * hour},
+			{ip: "203.0.113.9", at: sydney, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000SY00", detail: "1 hour after a login from 203.0.113.7 (Paris, FR)"}},
+	}, {
 		name: "failed logins and other users do not pair",
 		logins: []login{
 			{ip: "203.0.113.7", at: paris, ago: 2 * hour},

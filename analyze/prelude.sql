@@ -76,36 +76,61 @@ FROM logins l
 WHERE l.success AND l.source_ip IS NOT NULL
     AND l.source_ip NOT IN (SELECT ip FROM ip_info WHERE trusted);
 
--- Live session families, one row each, described by their origin: the
--- earliest-created session of the family. login_time is when the origin's
--- login happened, or its creation when the login is not in the history.
--- network and trusted come from ip_info (NULL without an IP). Two checks
--- read it, so it is built once; the origin's login is looked up after the
--- families are known, so the logins are only probed, never sorted. Session
--- and login Ids are unique (ingest de-duplicates them), so each family has
--- one origin and at most one login.
+-- Live session families by parent_id, with their number of sessions and their
+-- origin: the earliest-created session. Session Ids are unique (ingest
+-- de-duplicates them), so each family has one origin.
+CREATE OR REPLACE TEMP TABLE live_family_origins AS
+SELECT parent_id, count(*) AS family_sessions, arg_min(id, (created, id)) AS origin_id
+FROM sessions
+GROUP BY parent_id
+HAVING is_live(max(expires));
+
+-- The logins that sessions of live families name (login_history_id), among
+-- them those of every live session: the logins are probed by Id once, for
+-- live_families and session_without_login, and only their Ids and times are
+-- read, since the logins table does not fit in memory at ten million logins
+-- and every column a query reads costs a pass over it. login_row is the
+-- login's rowid, for looking up more of it.
+CREATE OR REPLACE TEMP TABLE named_logins AS
+SELECT l.id, l.login_time, l.rowid AS login_row
+FROM logins l
+WHERE l.id IN (
+    SELECT s.login_history_id
+    FROM sessions s
+    SEMI JOIN live_family_origins f USING (parent_id));
+
+-- Live session families, one row each, described by their origin. login_time
+-- is when the origin's login happened, or its creation when the login is not
+-- in the history. network and trusted come from ip_info (NULL without an IP).
+-- Two checks read it, so it is built once; the origin's login is looked up
+-- after the families are known, so the logins are only probed, never sorted.
+-- Login Ids are unique too, so each family has at most one login. The login's
+-- place fills in only what the origin session lacks, so it is looked up by
+-- rowid for those origins alone.
 CREATE OR REPLACE TEMP TABLE live_families AS
-WITH families AS (
-    SELECT parent_id, count(*) AS family_sessions, arg_min(id, (created, id)) AS origin_id
-    FROM sessions
-    GROUP BY parent_id
-    HAVING is_live(max(expires))
-), origins AS (
-    SELECT s.*, f.family_sessions
-    FROM families f
+WITH origins AS MATERIALIZED (
+    SELECT s.*, f.family_sessions, l.login_time AS login_at, l.login_row
+    FROM live_family_origins f
     JOIN sessions s ON s.id = f.origin_id
+    LEFT JOIN named_logins l ON l.id = s.login_history_id
+), login_places AS (
+    SELECT rowid AS login_row, city, country_iso, country, latitude, longitude
+    FROM logins
+    WHERE rowid IN (
+        SELECT login_row FROM origins
+        WHERE city IS NULL OR country_iso IS NULL OR country IS NULL OR latitude IS NULL OR longitude IS NULL)
 ), described AS (
     SELECT
         o.parent_id AS family_id, o.id AS origin_id, o.user_key, o.user_id, o.username,
         o.created, o.session_type, o.source_ip, o.login_history_id, o.family_sessions,
-        coalesce(l.login_time, o.created) AS login_time,
+        coalesce(o.login_at, o.created) AS login_time,
         coalesce(o.city, l.city) AS city,
         coalesce(o.country_iso, l.country_iso) AS country_iso,
         coalesce(o.country, l.country) AS country,
         coalesce(o.latitude, l.latitude) AS latitude,
         coalesce(o.longitude, l.longitude) AS longitude
     FROM origins o
-    LEFT JOIN logins l ON l.id = o.login_history_id
+    LEFT JOIN login_places l USING (login_row)
 )
 SELECT
     d.*,

@@ -30,13 +30,30 @@ WITH origins AS (
     GROUP BY ALL
 ), pairing_users AS (
     SELECT user_key FROM origins GROUP BY user_key HAVING count(*) > 1
-), recent AS (
-    SELECT s.user_key, s.country_key, i.network, count(*) AS logins
-    FROM untrusted_successes s
+), reporting_users AS (
+    -- The users with a pair of origins that makes a finding, found before
+    -- any login is counted: only their recent logins are read.
+    SELECT DISTINCT a.user_key
+    FROM origins a
     SEMI JOIN pairing_users USING (user_key)
-    JOIN ip_info i ON i.ip = s.source_ip
-    WHERE s.login_time >= getvariable('as_of') - getvariable('ip_new_for_user.baseline')
-        AND s.login_time < getvariable('as_of')
+    JOIN origins b ON b.user_key = a.user_key AND b.source_ip <> a.source_ip AND b.place_key <> a.place_key
+    WHERE CASE
+        WHEN a.latitude IS NOT NULL AND a.longitude IS NOT NULL AND b.latitude IS NOT NULL AND b.longitude IS NOT NULL
+            THEN distance_km(a.latitude, a.longitude, b.latitude, b.longitude) >= getvariable('concurrent_sessions.min_distance_km')
+        ELSE a.country_key <> b.country_key
+    END
+), recent AS (
+    -- Counted by IP first, so only the distinct IPs look up their network.
+    SELECT r.user_key, r.country_key, i.network, sum(r.logins) AS logins
+    FROM (
+        SELECT s.user_key, s.country_key, s.source_ip, count(*) AS logins
+        FROM untrusted_successes s
+        SEMI JOIN reporting_users USING (user_key)
+        WHERE s.login_time >= getvariable('as_of') - getvariable('ip_new_for_user.baseline')
+            AND s.login_time < getvariable('as_of')
+        GROUP BY ALL
+    ) r
+    JOIN ip_info i ON i.ip = r.source_ip
     GROUP BY ALL
 ), by_user AS (
     SELECT user_key, sum(logins) AS logins FROM recent GROUP BY ALL
@@ -52,7 +69,7 @@ WITH origins AS (
         coalesce(u.logins, 0) AS all_logins,
         row_number() OVER (PARTITION BY o.user_key ORDER BY o.since, o.source_ip, o.place_key) AS n
     FROM origins o
-    SEMI JOIN pairing_users USING (user_key)
+    SEMI JOIN reporting_users USING (user_key)
     LEFT JOIN by_user u ON u.user_key = o.user_key
     LEFT JOIN by_country c ON c.user_key = o.user_key AND c.country_key = o.country_key
     LEFT JOIN by_network n ON n.user_key = o.user_key AND n.network = o.network

@@ -15,9 +15,12 @@
 -- the last failure raises it to high and is the removal target.
 -- A user or IP with fewer than min_failures failures in all can hold no
 -- burst, so the windows run on the others' failures alone, carrying only
--- what they compare; names are looked up for the failures of a burst.
+-- what they compare; statuses and names are looked up for the failures of a
+-- burst. Failures at the same moment are ordered by rowid: whether a failure
+-- is in a burst depends on its moment alone (see counted), so their order
+-- changes nothing.
 WITH failed AS (
-    SELECT rowid AS login_row, id, user_key, login_time, source_ip, status
+    SELECT rowid AS login_row, user_key, login_time, source_ip
     FROM logins
     WHERE NOT success
 ), keyed AS (
@@ -40,7 +43,7 @@ WITH failed AS (
     SELECT
         *,
         login_time - lag(login_time, getvariable('failed_login_burst.min_failures') - 1)
-            OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, id)
+            OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, login_row)
             <= getvariable('failed_login_burst.window') AS window_full
     FROM failures
 ), marked AS (
@@ -58,19 +61,23 @@ WITH failed AS (
         SELECT
             *,
             min(CASE WHEN window_full THEN {'burst_by': burst_by, 'burst_key': burst_key, 't': login_time} END)
-                OVER (ORDER BY burst_by DESC, burst_key DESC, login_time DESC, id DESC ROWS UNBOUNDED PRECEDING) AS next_full
+                OVER (ORDER BY burst_by DESC, burst_key DESC, login_time DESC, login_row DESC ROWS UNBOUNDED PRECEDING) AS next_full
         FROM counted
     )
 ), numbered AS (
     SELECT
         *,
         sum(CASE WHEN in_burst AND NOT coalesce(prev_in_burst, false) THEN 1 ELSE 0 END)
-            OVER (ORDER BY burst_by, burst_key, login_time, id ROWS UNBOUNDED PRECEDING) AS burst
-    FROM (SELECT *, lag(in_burst) OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, id) AS prev_in_burst FROM marked)
+            OVER (ORDER BY burst_by, burst_key, login_time, login_row ROWS UNBOUNDED PRECEDING) AS burst
+    FROM (SELECT *, lag(in_burst) OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, login_row) AS prev_in_burst FROM marked)
     QUALIFY in_burst
+), looked_up AS MATERIALIZED (
+    SELECT rowid AS login_row, status, user_id, username
+    FROM logins
+    WHERE rowid IN (SELECT login_row FROM numbered)
 ), statuses AS (
     SELECT burst_by, burst_key, burst, string_agg(status || ' (' || n || ')', ', ' ORDER BY n DESC, status) AS statuses
-    FROM (SELECT burst_by, burst_key, burst, status, count(*) AS n FROM numbered GROUP BY ALL)
+    FROM (SELECT n.burst_by, n.burst_key, n.burst, l.status, count(*) AS n FROM numbered n JOIN looked_up l USING (login_row) GROUP BY ALL)
     GROUP BY ALL
 ), bursts AS (
     SELECT
@@ -84,7 +91,7 @@ WITH failed AS (
         list(DISTINCT user_name(l.username, l.user_id) ORDER BY user_name(l.username, l.user_id)) AS names,
         list(DISTINCT n.source_ip ORDER BY n.source_ip) FILTER (WHERE n.source_ip IS NOT NULL) AS ips
     FROM numbered n
-    JOIN logins l ON l.rowid = n.login_row
+    JOIN looked_up l USING (login_row)
     GROUP BY n.burst_by, n.burst_key, n.burst
 ), successes AS (
     SELECT

@@ -13,7 +13,22 @@
 -- it (LAG), which stays linear in the number of logins. The window carries
 -- only what the comparison needs; names and places are looked up for the
 -- jumps found.
-WITH ordered AS (
+--
+-- Most users log in from one place or a few nearby ones, and only users whose
+-- logins lie min_distance_km apart somewhere can jump, so the window sorts
+-- only theirs. The great-circle distance between two points is at most the
+-- way along a meridian and then a parallel, R * (dlatitude + dlongitude) in
+-- radians; a user whose located logins fit in a box where that is short of
+-- min_distance_km (with a margin for rounding) is left out. A box across the
+-- antimeridian is wide, so its user stays.
+WITH travellers AS (
+    SELECT user_key
+    FROM untrusted_successes
+    WHERE latitude IS NOT NULL AND longitude IS NOT NULL
+    GROUP BY user_key
+    HAVING NOT 6371.0088 * radians((max(latitude) - min(latitude)) + (max(longitude) - min(longitude))) * 1.000001
+        < getvariable('impossible_travel.min_distance_km')
+), ordered AS (
     SELECT
         login_row, id, login_time, source_ip, latitude, longitude,
         lag(login_row) OVER w AS prev_row,
@@ -22,6 +37,7 @@ WITH ordered AS (
         lag(latitude) OVER w AS prev_latitude,
         lag(longitude) OVER w AS prev_longitude
     FROM untrusted_successes
+    SEMI JOIN travellers USING (user_key)
     WHERE latitude IS NOT NULL AND longitude IS NOT NULL
     WINDOW w AS (PARTITION BY user_key ORDER BY login_time, id)
 ), jumps AS (

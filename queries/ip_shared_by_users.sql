@@ -26,22 +26,26 @@
 -- per IP (PARTITION BY): DuckDB's aggregate windows are several times slower
 -- over one IP's many logins among many small IPs. A sum that is only used as
 -- an id, or whose terms cancel out within each IP, needs no partition.
+--
+-- Logins at the same moment are ordered by rowid: whether a login is in a
+-- burst depends on its moment alone, so their order changes nothing, and the
+-- Ids need not be read.
 WITH shared AS (
     SELECT source_ip
     FROM untrusted_successes
     GROUP BY source_ip
     HAVING count(DISTINCT user_key) >= getvariable('ip_shared_by_users.min_users')
 ), candidates AS (
-    SELECT s.login_row, s.id, s.user_key, s.login_time, s.source_ip
+    SELECT s.login_row, s.user_key, s.login_time, s.source_ip
     FROM untrusted_successes s
     SEMI JOIN shared USING (source_ip)
 ), spells AS (
     SELECT source_ip, min(login_time) AS first_login, max(login_time) AS last_login
     FROM (
-        SELECT *, sum(CASE WHEN starts THEN 1 ELSE 0 END) OVER (ORDER BY source_ip, user_key, login_time, id
+        SELECT *, sum(CASE WHEN starts THEN 1 ELSE 0 END) OVER (ORDER BY source_ip, user_key, login_time, login_row
             ROWS UNBOUNDED PRECEDING) AS spell
         FROM (
-            SELECT *, coalesce(login_time - lag(login_time) OVER (PARTITION BY source_ip, user_key ORDER BY login_time, id)
+            SELECT *, coalesce(login_time - lag(login_time) OVER (PARTITION BY source_ip, user_key ORDER BY login_time, login_row)
                 > getvariable('ip_shared_by_users.window'), true) AS starts
             FROM candidates
         )
@@ -54,13 +58,13 @@ WITH shared AS (
             *,
             sum(delta) OVER (ORDER BY source_ip, t, step ROWS UNBOUNDED PRECEDING) AS users_in_window
         FROM (
-            SELECT source_ip, first_login AS t, 0 AS step, 1 AS delta, NULL AS login_row, NULL AS id, NULL AS user_key
+            SELECT source_ip, first_login AS t, 0 AS step, 1 AS delta, NULL AS login_row, NULL AS user_key
             FROM spells
             UNION ALL
-            SELECT source_ip, last_login + getvariable('ip_shared_by_users.window'), 2, -1, NULL, NULL, NULL
+            SELECT source_ip, last_login + getvariable('ip_shared_by_users.window'), 2, -1, NULL, NULL
             FROM spells
             UNION ALL
-            SELECT source_ip, login_time, 1, 0, login_row, id, user_key
+            SELECT source_ip, login_time, 1, 0, login_row, user_key
             FROM candidates
         )
     )
@@ -71,21 +75,21 @@ WITH shared AS (
     -- or after it is a running minimum, taken from the last login backwards:
     -- one that lies in another IP means there is none in this one.
     SELECT
-        login_row, id, user_key, t AS login_time, source_ip, users_in_window,
+        login_row, user_key, t AS login_time, source_ip, users_in_window,
         coalesce(next_full.ip = source_ip AND next_full.t <= t + getvariable('ip_shared_by_users.window'), false) AS in_burst
     FROM (
         SELECT
             *,
             min(CASE WHEN users_in_window >= getvariable('ip_shared_by_users.min_users') THEN {'ip': source_ip, 't': t} END)
-                OVER (ORDER BY source_ip DESC, t DESC, id DESC ROWS UNBOUNDED PRECEDING) AS next_full
+                OVER (ORDER BY source_ip DESC, t DESC, login_row DESC ROWS UNBOUNDED PRECEDING) AS next_full
         FROM counted
     )
 ), numbered AS (
     SELECT
         *,
         sum(CASE WHEN in_burst AND NOT coalesce(prev_in_burst, false) THEN 1 ELSE 0 END)
-            OVER (ORDER BY source_ip, login_time, id ROWS UNBOUNDED PRECEDING) AS burst
-    FROM (SELECT *, lag(in_burst) OVER (PARTITION BY source_ip ORDER BY login_time, id) AS prev_in_burst FROM marked)
+            OVER (ORDER BY source_ip, login_time, login_row ROWS UNBOUNDED PRECEDING) AS burst
+    FROM (SELECT *, lag(in_burst) OVER (PARTITION BY source_ip ORDER BY login_time, login_row) AS prev_in_burst FROM marked)
 ), bursts AS (
     SELECT
         n.source_ip,

@@ -11,7 +11,8 @@
 -- knobs:
 
 -- Ingest keys the rows of a Setup download 'row:…'; with no login holding an
--- Id, the span is NULL and nothing is found.
+-- Id, the span is NULL and nothing is found. named_logins (see
+-- analyze/prelude.sql) holds every login a live session names that exists.
 WITH span AS (
     SELECT min(login_time) AS first_login, max(login_time) AS last_login
     FROM logins
@@ -34,4 +35,4 @@ CROSS JOIN span
 WHERE is_live(s.expires)
     AND s.login_history_id IS NOT NULL
     AND s.created BETWEEN span.first_login AND span.last_login
-    AND NOT EXISTS (SELECT 1 FROM logins l WHERE l.id = s.login_history_id)
+    AND NOT EXISTS (SELECT 1 FROM named_logins l WHERE l.id = s.login_history_id)
