@@ -19,9 +19,11 @@
 //
 //   - ip_info(ip, network, trusted, denied, denied_by): every source IP,
 //     classified by the policy's networks; join it to judge an IP;
-//   - the views untrusted_logins (logins from untrusted IPs, with country_key
-//     and network), live_families (one row per live session family,
-//     described by its earliest session) and live_session_of_login;
+//   - untrusted_successes (a view: successful logins from untrusted IPs,
+//     with login_row, the login's rowid, and country_key), live_families
+//     (one row per live session family, described by its earliest session),
+//     the tables live_family_origins and named_logins it is built from, and
+//     the view live_session_of_login;
 //   - the macros is_live, distance_km, human_duration, human_seconds,
 //     fmt_time, fmt_time_after, fmt_span, fmt_count, fmt_km, place_name,
 //     user_name, few and severity_rank (see analyze/prelude.sql).
