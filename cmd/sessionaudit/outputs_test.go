@@ -11,21 +11,28 @@ import (
 	"github.com/sessionaudit/sessionaudit/ingest"
 )
 
+// mustConn opens a connection to a new, empty audit database.
+func mustConn(t *testing.T) *sql.Conn {
+	t.Helper()
+	db, err := ingest.Open(context.Background(), ingest.DBOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // TestSessionsSheetFlags checks that the Sessions sheet flags a live session
 // with every check whose finding names it, targets it, its family or the
 // login that created it, each check once and in order.
 func TestSessionsSheetFlags(t *testing.T) {
 	ctx := context.Background()
-	db, err := ingest.Open(ctx, ingest.DBOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := mustConn(t)
 	exec := func(q string) {
 		t.Helper()
 		if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -98,16 +105,7 @@ func TestSessionsSheetFlags(t *testing.T) {
 // has its columns. The numbered table is gone once the rows run out.
 func TestPagedRows(t *testing.T) {
 	ctx := context.Background()
-	db, err := ingest.Open(ctx, ingest.DBOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := mustConn(t)
 	for _, n := range []int{7, 6, 0} {
 		t.Run(fmt.Sprint(n, " rows"), func(t *testing.T) {
 			// Sorted descending by a, then ascending by b: the order is the
