@@ -294,10 +294,10 @@ func TestLoadLinesStepOverRefusedRows(t *testing.T) {
 func TestResourceErrorsAreNotInputErrors(t *testing.T) {
 	f := &inputFile{path: "logins.csv"}
 	var ie *InputError
-	if err := loadError(f, &duckdb.Error{Type: duckdb.ErrorTypeOutOfMemory, Msg: "failed to pin block"}); errors.As(err, &ie) || !strings.Contains(err.Error(), "logins.csv") {
+	if err := loadError(f, "reading CSV", &duckdb.Error{Type: duckdb.ErrorTypeOutOfMemory, Msg: "failed to pin block"}); errors.As(err, &ie) || !strings.Contains(err.Error(), "logins.csv") {
 		t.Errorf("out of memory: got %v, want a plain error naming the file", err)
 	}
-	if err := loadError(f, &duckdb.Error{Type: duckdb.ErrorTypeConversion, Msg: "bad value"}); !errors.As(err, &ie) {
+	if err := loadError(f, "reading CSV", &duckdb.Error{Type: duckdb.ErrorTypeConversion, Msg: "bad value"}); !errors.As(err, &ie) {
 		t.Errorf("conversion: got %v, want an InputError", err)
 	}
 }

@@ -105,24 +105,15 @@ func (l *loader) loadJSON(ctx context.Context, f *inputFile) error {
 			b.Field(len(cols)).(*array.Int64Builder).Append(rec.line)
 			if (i+1)%jsonBatch == 0 {
 				if err := flush(); err != nil {
-					return loadError(f, err)
+					return loadError(f, "loading records", err)
 				}
 			}
 		}
 		if err := flush(); err != nil {
-			return loadError(f, err)
+			return loadError(f, "loading records", err)
 		}
 		return nil
 	})
-}
-
-// loadError says which file a failed load of records was reading; only a
-// failure that is not the machine's is bad input.
-func loadError(f *inputFile, err error) error {
-	if isResourceError(err) {
-		return fmt.Errorf("reading %s: %w", f.path, err)
-	}
-	return &InputError{File: f.path, Err: fmt.Errorf("loading records: %w", err)}
 }
 
 // jsonRecord is one element of "records" with the line it starts on.

@@ -379,12 +379,18 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 		sqlQuote(f.path), strings.Join(cols, ", "), compression)
 	q := fmt.Sprintf("INSERT INTO %s %s", parsedTable(f.kind), l.parseSelect(f, raw, src, "NULL::BIGINT"))
 	if err := l.exec(ctx, q); err != nil {
-		if isResourceError(err) {
-			return fmt.Errorf("reading %s: %w", f.path, err)
-		}
-		return &InputError{File: f.path, Err: fmt.Errorf("reading CSV: %w", err)}
+		return loadError(f, "reading CSV", err)
 	}
 	return l.collectStructuralRejects(ctx, f)
+}
+
+// loadError says which file a failed load was reading (doing says how);
+// only a failure that is not the machine's is bad input.
+func loadError(f *inputFile, doing string, err error) error {
+	if isResourceError(err) {
+		return fmt.Errorf("reading %s: %w", f.path, err)
+	}
+	return &InputError{File: f.path, Err: fmt.Errorf("%s: %w", doing, err)}
 }
 
 // isResourceError tells a failure of the machine (memory, the spill folder,
