@@ -76,6 +76,7 @@ func mustDB(tb testing.TB, sessions []session, logins []login) *sql.DB {
 		tb.Fatalf("opening database: %v", err)
 	}
 	tb.Cleanup(func() { db.Close() })
+	names := map[string]bool{}
 	for i, s := range sessions {
 		if s.id == "" {
 			s.id = fmt.Sprintf("0Ak%015d", i+1)
@@ -105,11 +106,12 @@ func mustDB(tb testing.TB, sessions []session, logins []login) *sql.DB {
 		expires := lastModified.Add(time.Duration(valid) * time.Second)
 		mustExec(tb, db, `INSERT INTO sessions (id, user_id, username, user_key, created, last_modified,
 			num_seconds_valid, expires, source_ip, login_type, session_type, parent_id, login_history_id,
-			is_current, city, country, country_iso, latitude, longitude, src_file, src_line)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+			is_current, city, country, country_iso, latitude, longitude, src_file)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
 			s.id, userID(s.user), s.user, userID(s.user), created, lastModified, valid, expires, nullable(s.ip),
 			s.typ, s.parent, nullable(s.login), s.current, nullable(s.at.city), nullable(s.at.country), nullable(s.at.iso),
-			lat(s.at), lon(s.at), i+2)
+			lat(s.at), lon(s.at))
+		names[s.user] = true
 	}
 	for i, l := range logins {
 		if l.id == "" {
@@ -124,12 +126,18 @@ func mustDB(tb testing.TB, sessions []session, logins []login) *sql.DB {
 		if l.ago == 0 {
 			l.ago = time.Hour
 		}
-		mustExec(tb, db, `INSERT INTO logins (id, user_id, username, user_key, login_time, login_type,
-			source_ip, status, success, city, country, country_iso, latitude, longitude, src_file, src_line)
-			VALUES (?, ?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
-			l.id, userID(l.user), l.user, userID(l.user), asOf.Add(-l.ago), nullable(l.ip), l.status,
+		// Login History exports carry only the user's Id; the load gives
+		// names through the usernames table.
+		mustExec(tb, db, `INSERT INTO logins (id, user_id, user_key, login_time, login_type,
+			source_ip, status, success, city, country, country_iso, latitude, longitude, src_file)
+			VALUES (?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			l.id, userID(l.user), userID(l.user), asOf.Add(-l.ago), nullable(l.ip), l.status,
 			strings.EqualFold(l.status, "success"), nullable(l.at.city), nullable(l.at.country), nullable(l.at.iso),
-			lat(l.at), lon(l.at), i+2)
+			lat(l.at), lon(l.at))
+		names[l.user] = true
+	}
+	for name := range names {
+		mustExec(tb, db, `INSERT INTO usernames VALUES (?, ?, ?)`, userID(name), userID(name), name)
 	}
 	return db
 }

@@ -93,22 +93,22 @@ func TestLoadSessionFormats(t *testing.T) {
 		format              string
 	}{
 		{"bulk csv, 15-char id", "s.csv", bulk,
-			[][]string{{"0Ak000000000001CAA", "alice@acme.com", "2026-11-26T08:00:00Z", "2026-11-26T11:00:00Z", "203.0.113.7", "0Ak000000000001CAA", "0Ya000000000001AAA", "false", "FR", "48.85", "2"}},
+			[][]string{{"0Ak000000000001CAA", "alice@acme.com", "2026-11-26T08:00:00Z", "2026-11-26T11:00:00Z", "203.0.113.7", "0Ak000000000001CAA", "0Ya000000000001AAA", "false", "FR", "48.85"}},
 			"Bulk API CSV"},
 		{"crlf, bom, unquoted, +0000, ipv6", "s2.csv", crlfBOM,
-			[][]string{{"0Ak000000000002AAA", "alice@acme.com", "2026-11-26T08:00:00Z", "2026-11-26T11:00:00Z", "2001:db8::1", "0Ak000000000001CAA", "NULL", "true", "NULL", "NULL", "2"}},
+			[][]string{{"0Ak000000000002AAA", "alice@acme.com", "2026-11-26T08:00:00Z", "2026-11-26T11:00:00Z", "2001:db8::1", "0Ak000000000001CAA", "NULL", "true", "NULL", "NULL"}},
 			"Bulk API CSV"},
 		{"gzip detected by content", "s3.csv", gz(t, bulk),
-			[][]string{{"0Ak000000000001CAA", "alice@acme.com", "2026-11-26T08:00:00Z", "2026-11-26T11:00:00Z", "203.0.113.7", "0Ak000000000001CAA", "0Ya000000000001AAA", "false", "FR", "48.85", "2"}},
+			[][]string{{"0Ak000000000001CAA", "alice@acme.com", "2026-11-26T08:00:00Z", "2026-11-26T11:00:00Z", "203.0.113.7", "0Ak000000000001CAA", "0Ya000000000001AAA", "false", "FR", "48.85"}},
 			"Bulk API CSV (gzip)"},
 		{"rest json, nested and null relationships", "s.json", restJSON,
 			[][]string{
-				{"0Ak000000000003AAA", "bob@acme.com", "2026-11-26T10:00:00Z", "2026-11-26T18:00:00Z", "198.51.100.4", "0Ak000000000003AAA", "NULL", "false", "AU", "-33.87", "2"},
-				{"0Ak000000000004AAA", "bob@acme.com", "2026-11-26T11:00:00Z", "2026-11-26T13:00:00Z", "192.0.2.1", "0Ak000000000004AAA", "NULL", "false", "NULL", "NULL", "3"},
+				{"0Ak000000000003AAA", "bob@acme.com", "2026-11-26T10:00:00Z", "2026-11-26T18:00:00Z", "198.51.100.4", "0Ak000000000003AAA", "NULL", "false", "AU", "-33.87"},
+				{"0Ak000000000004AAA", "bob@acme.com", "2026-11-26T11:00:00Z", "2026-11-26T13:00:00Z", "192.0.2.1", "0Ak000000000004AAA", "NULL", "false", "NULL", "NULL"},
 			},
 			"REST/sf JSON"},
 		{"sf cli json wrapper", "s.sf.json", sfJSON,
-			[][]string{{"0Ak000000000005AAA", "bob@acme.com", "2026-11-26T11:30:00Z", "2026-11-26T13:30:00Z", "192.0.2.9", "0Ak000000000005AAA", "NULL", "false", "NULL", "NULL", "1"}},
+			[][]string{{"0Ak000000000005AAA", "bob@acme.com", "2026-11-26T11:30:00Z", "2026-11-26T13:30:00Z", "192.0.2.9", "0Ak000000000005AAA", "NULL", "false", "NULL", "NULL"}},
 			"REST/sf JSON"},
 	}
 	for _, tc := range tests {
@@ -120,7 +120,7 @@ func TestLoadSessionFormats(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := mustQuery(t, db, `SELECT id, username, strftime(created, '%Y-%m-%dT%H:%M:%SZ'), strftime(expires, '%Y-%m-%dT%H:%M:%SZ'),
-				source_ip, parent_id, login_history_id, is_current, country_iso, latitude, src_line FROM sessions ORDER BY id`)
+				source_ip, parent_id, login_history_id, is_current, country_iso, latitude FROM sessions ORDER BY id`)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("sessions (-want +got):\n%s", diff)
 			}
@@ -144,16 +144,56 @@ func TestLoadSetupDownloadInPolicyTimezone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := mustQuery(t, db, `SELECT user_id, username, user_key, strftime(login_time, '%Y-%m-%dT%H:%M'), success, city, country, login_type, src_line FROM logins ORDER BY login_time`)
+	got := mustQuery(t, db, `SELECT id, user_id, username, user_key, strftime(login_time, '%Y-%m-%dT%H:%M'), success, city, country, login_type FROM logins ORDER BY login_time`)
 	want := [][]string{
-		{"005000000000001AAA", "Alice@Acme.com", "005000000000001AAA", "2026-11-26T20:04", "true", "Paris", "France", "Application", "2"},
-		{"NULL", "carol@acme.com", "name:carol@acme.com", "2026-11-26T20:05", "false", "NULL", "United States", "Application", "3"},
+		{"row:1:2", "005000000000001AAA", "Alice@Acme.com", "005000000000001AAA", "2026-11-26T20:04", "true", "Paris", "France", "Application"},
+		{"row:1:3", "NULL", "carol@acme.com", "name:carol@acme.com", "2026-11-26T20:05", "false", "NULL", "United States", "Application"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("logins (-want +got):\n%s", diff)
 	}
+	// Names to print: the sessions export's spelling for the user it knows,
+	// the download's for the one it does not.
+	got = mustQuery(t, db, `SELECT user_key, user_id, username FROM usernames ORDER BY user_key`)
+	want = [][]string{
+		{"005000000000001AAA", "005000000000001AAA", "alice@acme.com"},
+		{"name:carol@acme.com", "NULL", "carol@acme.com"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("usernames (-want +got):\n%s", diff)
+	}
 	if f := st.Files[1]; f.Format != "Setup download CSV" {
 		t.Errorf("got format %q, want Setup download CSV", f.Format)
+	}
+}
+
+// sa_ts reads the zoned ISO forms exports write as UTC, and nothing else:
+// not the values DuckDB's casts also accept, such as 'infinity'.
+func TestParseTimes(t *testing.T) {
+	db := mustDB(t)
+	db.SetMaxOpenConns(1) // the macros are temporary, on one connection
+	if _, err := db.Exec(macrosSQL); err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"2026-11-26T08:00:00.000Z":       "2026-11-26 08:00:00",
+		"2026-11-26T08:00:00Z":           "2026-11-26 08:00:00",
+		"2026-11-26T08:00:00.123456789Z": "2026-11-26 08:00:00.123456",
+		"2026-11-26T08:00:00.000+0000":   "2026-11-26 08:00:00",
+		"2026-11-26T08:00:00+02:00":      "2026-11-26 06:00:00",
+		"2026-11-26T08:00:00.5-05:30":    "2026-11-26 13:30:00.5",
+		"2026-02-30T08:00:00.000Z":       "NULL",
+		"2026-11-26T08:00:00+02:00Z":     "NULL",
+		"infinity":                       "NULL",
+		"-infinity":                      "NULL",
+		"epoch":                          "NULL",
+		" 2026-11-26T08:00:00.000Z":      "NULL",
+		"":                               "NULL",
+	} {
+		got := mustQuery(t, db, fmt.Sprintf("SELECT sa_ts('%s')::VARCHAR", in))[0][0]
+		if got != want {
+			t.Errorf("sa_ts(%q) = %s, want %s", in, got, want)
+		}
 	}
 }
 
@@ -256,36 +296,57 @@ func TestLoadUnusableFiles(t *testing.T) {
 }
 
 // Rows after a line DuckDB's reader refused keep their own line numbers, in
-// the table and in rejects.
+// rejects and in the Ids of Setup rows, which are keyed by line.
 func TestLoadLinesStepOverRefusedRows(t *testing.T) {
-	db := mustDB(t)
-	row := func(n int, ip string) string {
-		return fmt.Sprintf("0Ya00000000000%dAAA,005000000000001AAA,2026-11-26T08:00:00Z,%s,Success\n", n, ip)
+	tests := []struct {
+		name, header string
+		row          func(n int, ip string) string
+		wantIDs      []string
+		wantRejects  [][]string
+	}{
+		{"api", "Id,UserId,LoginTime,SourceIp,Status",
+			func(n int, ip string) string {
+				return fmt.Sprintf("0Ya00000000000%dAAA,005000000000001AAA,2026-11-26T08:00:00Z,%s,Success\n", n, ip)
+			},
+			[]string{"0Ya000000000001AAA", "0Ya000000000002AAA", "0Ya000000000004AAA"},
+			[][]string{{"3", "LoginTime"}, {"4", ""}, {"6", "SourceIp"}, {"7", "LoginTime"}}},
+		{"setup", "Username,Login Time,Source IP,Status",
+			func(n int, ip string) string {
+				return fmt.Sprintf("user%d@acme.com,11/26/2026 3:04 PM,%s,Success\n", n, ip)
+			},
+			[]string{"row:0:2", "row:0:5", "row:0:8"},
+			[][]string{{"3", "Source IP"}, {"4", ""}, {"6", "Source IP"}, {"7", "Source IP"}}},
 	}
-	p := mustWrite(t, t.TempDir(), "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n"+
-		row(1, "203.0.113.1")+ // line 2
-		"short,row\n"+ // line 3
-		"0Ya000000000009AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.9,Success,extra\n"+ // line 4
-		row(2, "203.0.113.2")+ // line 5
-		row(3, "bad-ip")+ // line 6
-		"also,short\n"+ // line 7
-		row(4, "203.0.113.4")) // line 8
-	st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := mustQuery(t, db, `SELECT id, src_line FROM logins ORDER BY id`)
-	want := [][]string{{"0Ya000000000001AAA", "2"}, {"0Ya000000000002AAA", "5"}, {"0Ya000000000004AAA", "8"}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("logins (-want +got):\n%s", diff)
-	}
-	got = mustQuery(t, db, `SELECT line, field FROM rejects ORDER BY line`)
-	want = [][]string{{"3", "LoginTime"}, {"4", ""}, {"6", "SourceIp"}, {"7", "LoginTime"}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("rejects (-want +got):\n%s", diff)
-	}
-	if f := st.Files[0]; f.Read != 7 || f.Loaded != 3 || f.Rejected != 4 {
-		t.Errorf("got read %d loaded %d rejected %d, want 7, 3, 4", f.Read, f.Loaded, f.Rejected)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t)
+			p := mustWrite(t, t.TempDir(), "logins.csv", tc.header+"\n"+
+				tc.row(1, "203.0.113.1")+ // line 2
+				"short,row\n"+ // line 3
+				strings.TrimSuffix(tc.row(9, "203.0.113.9"), "\n")+",extra\n"+ // line 4
+				tc.row(2, "203.0.113.2")+ // line 5
+				tc.row(3, "bad-ip")+ // line 6
+				"also,short\n"+ // line 7
+				tc.row(4, "203.0.113.4")) // line 8
+			st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, r := range mustQuery(t, db, `SELECT id FROM logins ORDER BY id`) {
+				ids = append(ids, r[0])
+			}
+			if diff := cmp.Diff(tc.wantIDs, ids); diff != "" {
+				t.Errorf("logins (-want +got):\n%s", diff)
+			}
+			got := mustQuery(t, db, `SELECT line, field FROM rejects ORDER BY line`)
+			if diff := cmp.Diff(tc.wantRejects, got); diff != "" {
+				t.Errorf("rejects (-want +got):\n%s", diff)
+			}
+			if f := st.Files[0]; f.Read != 7 || f.Loaded != 3 || f.Rejected != 4 {
+				t.Errorf("got read %d loaded %d rejected %d, want 7, 3, 4", f.Read, f.Loaded, f.Rejected)
+			}
+		})
 	}
 }
 

@@ -53,7 +53,7 @@ func (l *loader) loadJSON(ctx context.Context, f *inputFile) error {
 	for _, c := range cols {
 		raw[c] = `"` + c + `"`
 	}
-	insert := fmt.Sprintf("INSERT INTO %s %s", parsedTable(f.kind), l.parseSelect(f, raw, "sa_json_batch", "line"))
+	insert := l.insertSQL(f, raw, "sa_json_batch", "line")
 
 	return l.conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))

@@ -196,10 +196,9 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_files (file_index INTEGER, path VARCHAR, shape VARCHAR, ip_label VARCHAR, base BIGINT)`); err != nil {
 		return Stats{}, err
 	}
-	for _, k := range []Kind{Users, Geo, Sessions, Logins} {
-		if err := l.createParsed(ctx, k); err != nil {
-			return Stats{}, err
-		}
+	notNull, err := l.openTables(ctx)
+	if err != nil {
+		return Stats{}, fmt.Errorf("preparing tables: %w", err)
 	}
 	for _, f := range l.files {
 		if err := l.loadFile(ctx, f); err != nil {
@@ -209,30 +208,35 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 			return Stats{}, err
 		}
 	}
+	if err := l.countRead(ctx); err != nil {
+		return Stats{}, fmt.Errorf("counting rows: %w", err)
+	}
 	for _, k := range []Kind{Sessions, Logins} {
 		if err := l.checkIPs(ctx, k); err != nil {
 			return Stats{}, fmt.Errorf("checking the source IPs of %s: %w", k, err)
 		}
 	}
-	var err error
 	if l.skips, err = l.skipLines(ctx); err != nil {
 		return Stats{}, fmt.Errorf("recording refused lines: %w", err)
 	}
-	if err := l.writeRejects(ctx); err != nil {
+	if err := l.moveRejects(ctx); err != nil {
 		return Stats{}, fmt.Errorf("recording rejects: %w", err)
 	}
 	l.progress("de-duplicating and resolving users")
 	if err := l.finish(ctx); err != nil {
 		return Stats{}, err
 	}
+	if err := l.closeTables(ctx, notNull); err != nil {
+		return Stats{}, fmt.Errorf("closing tables: %w", err)
+	}
 	st, err := l.stats(ctx)
 	if err != nil {
 		return Stats{}, fmt.Errorf("counting rows: %w", err)
 	}
 	// The connection goes back to the pool, temp tables and all: free the
-	// staging copies so the checks have the memory.
-	for _, t := range []string{"sa_parsed_users", "sa_parsed_geo", "sa_parsed_sessions", "sa_parsed_logins",
-		"sa_who", "sa_name_of", "sa_id_of", "sa_files", "sa_ipfix", "sa_skips", "sa_reject_errors", "sa_reject_scans"} {
+	// working tables so the checks have the memory.
+	for _, t := range []string{"sa_who", "sa_name_of", "sa_id_of", "sa_files", "sa_ipfix", "sa_skips",
+		"sa_reject_errors", "sa_reject_scans", "sa_dup_rows"} {
 		if err := l.exec(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
 			return Stats{}, err
 		}
@@ -240,18 +244,96 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	return st, ReleaseMemory(ctx, l.conn)
 }
 
-func parsedTable(k Kind) string { return "sa_parsed_" + string(k) }
+// Rows go straight from the file into the table of their kind, in file order,
+// so that a row's position (its rowid) gives its line without a second copy
+// of the data. While the load runs, each table has two working columns:
+// sa_line, the line of a JSON record (CSV lines come from the position), and
+// sa_reject, the first reason a row is unusable. Rejected rows may lack
+// required values, so the tables' NOT NULL constraints are lifted until the
+// rejected rows have been moved out.
+var kinds = []Kind{Users, Geo, Sessions, Logins}
 
-// createParsed makes the staging table of a kind: its canonical fields parsed
-// to their types, plus the file, the JSON line (CSV lines come from rowid) and
-// the first reason the row is unusable, if any.
-func (l *loader) createParsed(ctx context.Context, k Kind) error {
-	var cols []string
-	for _, c := range canonicalColumns(k) {
-		cols = append(cols, fmt.Sprintf("%s %s", c, colTypes[k][c].sqlType()))
+// openTables adds the working columns and lifts the NOT NULL constraints,
+// returning them (table -> columns) for closeTables.
+func (l *loader) openTables(ctx context.Context) (map[Kind][]string, error) {
+	notNull := map[Kind][]string{}
+	rows, err := l.conn.QueryContext(ctx, `SELECT table_name, constraint_column_names[1] FROM duckdb_constraints()
+		WHERE constraint_type = 'NOT NULL' AND database_name = current_database() AND schema_name = 'main'
+		ORDER BY table_name, constraint_index`)
+	if err != nil {
+		return nil, err
 	}
-	cols = append(cols, "file_index INTEGER", "line BIGINT", "reject STRUCT(field VARCHAR, reason VARCHAR, value VARCHAR)")
-	return l.exec(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (%s)", parsedTable(k), strings.Join(cols, ", ")))
+	for rows.Next() {
+		var table, col string
+		if err := rows.Scan(&table, &col); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		notNull[Kind(table)] = append(notNull[Kind(table)], col)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, k := range kinds {
+		for _, c := range notNull[k] {
+			if err := l.exec(ctx, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL", k, c)); err != nil {
+				return nil, err
+			}
+		}
+		if err := l.exec(ctx, fmt.Sprintf(`ALTER TABLE %[1]s ADD COLUMN sa_line BIGINT;
+			ALTER TABLE %[1]s ADD COLUMN sa_reject STRUCT(field VARCHAR, reason VARCHAR, value VARCHAR)`, k)); err != nil {
+			return nil, err
+		}
+	}
+	return notNull, nil
+}
+
+// closeTables drops the working columns and puts the NOT NULL constraints
+// back, which also checks that every loaded row has its required values.
+func (l *loader) closeTables(ctx context.Context, notNull map[Kind][]string) error {
+	for _, k := range kinds {
+		if err := l.exec(ctx, fmt.Sprintf(`ALTER TABLE %[1]s DROP COLUMN sa_line; ALTER TABLE %[1]s DROP COLUMN sa_reject`, k)); err != nil {
+			return err
+		}
+		for _, c := range notNull[k] {
+			if err := l.exec(ctx, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", k, c)); err != nil {
+				return fmt.Errorf("internal error: a loaded row lacks %s.%s: %w", k, c, err)
+			}
+		}
+	}
+	return nil
+}
+
+// countRead records how many rows of each file the reader passed on (rows
+// DuckDB's CSV reader refused are counted with them in Rejected).
+func (l *loader) countRead(ctx context.Context) error {
+	for _, k := range kinds {
+		if err := l.perFile(ctx, fmt.Sprintf("SELECT src_file, count(*) FROM %s GROUP BY ALL", k), func(f *inputFile, n int64) {
+			f.stats.Read += n
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// perFile runs a query yielding (file index, count) and hands each pair to fn.
+func (l *loader) perFile(ctx context.Context, query string, fn func(f *inputFile, n int64)) error {
+	rows, err := l.conn.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int
+		var n int64
+		if err := rows.Scan(&idx, &n); err != nil {
+			return err
+		}
+		fn(l.files[idx], n)
+	}
+	return rows.Err()
 }
 
 func (l *loader) loadFile(ctx context.Context, f *inputFile) error {
@@ -262,7 +344,9 @@ func (l *loader) loadFile(ctx context.Context, f *inputFile) error {
 	}
 	f.format = fmtInfo
 	var base int64
-	if err := l.conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s", parsedTable(f.kind))).Scan(&base); err != nil {
+	// No row is deleted before every file is in, so the count is the rowid
+	// the file's first row gets.
+	if err := l.conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s", f.kind)).Scan(&base); err != nil {
 		return err
 	}
 	if fmtInfo.json {
@@ -280,9 +364,54 @@ func (l *loader) loadFile(ctx context.Context, f *inputFile) error {
 	return l.exec(ctx, `INSERT INTO sa_files VALUES (?, ?, ?, ?, ?)`, f.index, f.path, f.shape, f.labels["source_ip"], base)
 }
 
-// parseSelect turns a source of raw text columns into the parsed layout. src
-// must yield the columns named by raw (canonical field -> SQL expression over
-// the source, "" when the file lacks the field) and lineExpr the line.
+// tableColumns maps the columns of each kind's table to their values over
+// the parsed fields of a row. None needs another table: user names, user ids
+// of Setup downloads and LoginGeo details come later, by update, for the few
+// rows that lack them.
+var tableColumns = map[Kind][][2]string{
+	Sessions: {
+		{"id", "id"}, {"user_id", "user_id"}, {"username", "username"}, {"user_key", "user_id"},
+		{"created", "created"}, {"last_modified", "last_modified"}, {"num_seconds_valid", "num_seconds_valid"},
+		{"expires", "last_modified + to_seconds(num_seconds_valid)"},
+		{"user_type", "user_type"}, {"source_ip", "source_ip"}, {"login_type", "login_type"}, {"session_type", "session_type"},
+		{"session_security_level", "session_security_level"}, {"parent_id", "coalesce(parent_id, id)"},
+		{"login_history_id", "login_history_id"}, {"login_geo_id", "login_geo_id"}, {"is_current", "coalesce(is_current, false)"},
+		{"city", "city"}, {"country", "country"}, {"country_iso", "country_iso"}, {"latitude", "latitude"}, {"longitude", "longitude"},
+	},
+	// Setup downloads give a "City, Region, Country" location instead of
+	// LoginGeo fields, and a username instead of a user id.
+	Logins: {
+		{"id", "id"}, {"user_id", "user_id"}, {"username", "username"}, {"user_key", "coalesce(user_id, 'name:' || lower(username))"},
+		{"login_time", "login_time"}, {"login_type", "login_type"}, {"source_ip", "source_ip"},
+		{"status", "status"}, {"success", "lower(status) = 'success'"}, {"login_geo_id", "login_geo_id"},
+		{"city", "coalesce(city, CASE WHEN contains(location, ',') THEN trim(split_part(location, ',', 1)) END)"},
+		{"country", "coalesce(country, nullif(trim(string_split(location, ',')[-1]), ''))"},
+		{"country_iso", "coalesce(geo_country_iso, country_iso)"}, {"latitude", "latitude"}, {"longitude", "longitude"},
+	},
+	Users: {{"id", "id"}, {"username", "username"}, {"name", "name"}, {"user_type", "user_type"},
+		{"is_active", "is_active"}, {"profile_name", "profile_name"}},
+	Geo: {{"id", "id"}, {"city", "city"}, {"country", "country"}, {"country_iso", "country_iso"},
+		{"latitude", "latitude"}, {"longitude", "longitude"}, {"subdivision", "subdivision"}, {"postal_code", "postal_code"}},
+}
+
+// insertSQL is the statement that parses a source of raw text columns into
+// the table of f's kind. src must yield the columns named by raw (canonical
+// field -> SQL expression over the source, "" when the file lacks the field)
+// and lineExpr the line of a JSON record (NULL for CSV). It reads its source
+// with no join, so DuckDB keeps the file's row order.
+func (l *loader) insertSQL(f *inputFile, raw map[string]string, src, lineExpr string) string {
+	var cols, vals []string
+	for _, c := range tableColumns[f.kind] {
+		cols = append(cols, c[0])
+		vals = append(vals, c[1])
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s, src_file, sa_line, sa_reject) SELECT %s, file_index, line, reject FROM (%s)",
+		f.kind, strings.Join(cols, ", "), strings.Join(vals, ", "), l.parseSelect(f, raw, src, lineExpr))
+}
+
+// parseSelect turns a source of raw text columns into the canonical fields
+// of f's kind, parsed to their types, with the file, the JSON line and the
+// first reason the row is unusable, if any.
 func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, lineExpr string) string {
 	k := f.kind
 	tz := sqlQuote(l.opts.Location.String())
@@ -335,15 +464,18 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, lineExpr 
 			checks = append(checks, fmt.Sprintf("WHEN sa_blank(r_%s) THEN {'field': '%s', 'reason': '%s is empty', 'value': ''}", c, label, label))
 		}
 		if w := t.what(); w != "" {
-			checks = append(checks, fmt.Sprintf("WHEN NOT sa_blank(r_%s) AND %s IS NULL THEN {'field': '%s', 'reason': '%s is not %s', 'value': r_%s}", c, expr, label, label, w, c))
+			checks = append(checks, fmt.Sprintf("WHEN NOT sa_blank(r_%s) AND %s IS NULL THEN {'field': '%s', 'reason': '%s is not %s', 'value': r_%s}", c, c, label, label, w, c))
 		}
 	}
 	reject := "NULL"
 	if len(checks) > 0 {
 		reject = "CASE " + strings.Join(checks, " ") + " END"
 	}
-	return fmt.Sprintf(`SELECT %s, %d AS file_index, r_line AS line, %s AS reject FROM (SELECT %s, %s AS r_line FROM %s)`,
-		strings.Join(outer, ", "), f.index, reject, strings.Join(inner, ", "), lineExpr, src)
+	// The reject is judged on the parsed values of an inner select: written
+	// out in the CASE, each parse would run twice (DuckDB does not share
+	// them), which cost a quarter of the load.
+	return fmt.Sprintf(`SELECT %s, %d AS file_index, r_line AS line, %s AS reject FROM (SELECT %s, * FROM (SELECT %s, %s AS r_line FROM %s))`,
+		strings.Join(canonicalColumns(k), ", "), f.index, reject, strings.Join(outer, ", "), strings.Join(inner, ", "), lineExpr, src)
 }
 
 // loadCSV reads a CSV export with DuckDB's reader, every column as text, so
@@ -377,8 +509,7 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 	src := fmt.Sprintf(`read_csv('%s', columns={%s}, header=true, delim=',', quote='"', escape='"', auto_detect=false,
 		compression='%s', store_rejects=true, rejects_table='sa_reject_errors', rejects_scan='sa_reject_scans', max_line_size=10000000)`,
 		sqlQuote(f.path), strings.Join(cols, ", "), compression)
-	q := fmt.Sprintf("INSERT INTO %s %s", parsedTable(f.kind), l.parseSelect(f, raw, src, "NULL::BIGINT"))
-	if err := l.exec(ctx, q); err != nil {
+	if err := l.exec(ctx, l.insertSQL(f, raw, src, "NULL::BIGINT")); err != nil {
 		return loadError(f, "reading CSV", err)
 	}
 	return l.collectStructuralRejects(ctx, f)
@@ -488,7 +619,7 @@ func insertRows(ctx context.Context, conn *sql.Conn, table string, width int, ro
 // inet extension here), rewrites the ones whose canonical form differs, and
 // turns rows with an unreadable IP into rejects.
 func (l *loader) checkIPs(ctx context.Context, k Kind) error {
-	rows, err := l.conn.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT source_ip FROM %s WHERE reject IS NULL AND source_ip IS NOT NULL`, parsedTable(k)))
+	rows, err := l.conn.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT source_ip FROM %s WHERE sa_reject IS NULL AND source_ip IS NOT NULL`, k))
 	if err != nil {
 		return err
 	}
@@ -520,11 +651,10 @@ func (l *loader) checkIPs(ctx context.Context, k Kind) error {
 	if err := insertRows(ctx, l.conn, "sa_ipfix", 2, fixes); err != nil {
 		return err
 	}
-	t := parsedTable(k)
-	return l.exec(ctx, fmt.Sprintf(`UPDATE %[1]s SET source_ip = coalesce(x.canon, %[1]s.source_ip),
-		reject = CASE WHEN x.canon IS NULL THEN {'field': f.ip_label, 'reason': f.ip_label || ' is not an IPv4 or IPv6 address', 'value': %[1]s.source_ip} END
+	return l.exec(ctx, fmt.Sprintf(`UPDATE %s AS p SET source_ip = coalesce(x.canon, p.source_ip),
+		sa_reject = CASE WHEN x.canon IS NULL THEN {'field': f.ip_label, 'reason': f.ip_label || ' is not an IPv4 or IPv6 address', 'value': p.source_ip} END
 		FROM sa_ipfix x, sa_files f
-		WHERE %[1]s.source_ip = x.raw AND %[1]s.reject IS NULL AND f.file_index = %[1]s.file_index`, t))
+		WHERE p.source_ip = x.raw AND p.sa_reject IS NULL AND f.file_index = p.src_file`, k))
 }
 
 // skipLines records the lines DuckDB's CSV reader rejected, so that lineSQL
@@ -549,104 +679,89 @@ func (l *loader) skipLines(ctx context.Context) (bool, error) {
 	return true, insertRows(ctx, l.conn, "sa_skips", 2, skips)
 }
 
-// lineSQL is the SQL for the line of staging row p of file f (sa_files): the
-// JSON line it carries, or its CSV line counted from its position. Lines
-// count records: a quoted value that spans lines counts once.
+// lineSQL is the SQL for the line of row p of a table, from file f
+// (sa_files): the JSON line it carries, or its CSV line counted from its
+// position. Lines count records: a quoted value that spans lines counts once.
 func (l *loader) lineSQL() string {
 	pos := "p.rowid - f.base + 2"
 	if !l.skips {
-		return "coalesce(p.line, " + pos + ")"
+		return "coalesce(p.sa_line, " + pos + ")"
 	}
-	return fmt.Sprintf("coalesce(p.line, %[1]s + (SELECT count(*) FROM sa_skips k WHERE k.file_index = p.file_index AND k.threshold <= %[1]s))", pos)
+	return fmt.Sprintf("coalesce(p.sa_line, %[1]s + (SELECT count(*) FROM sa_skips k WHERE k.file_index = p.src_file AND k.threshold <= %[1]s))", pos)
 }
 
-// writeRejects moves the rows the parse step judged unusable into rejects.
-func (l *loader) writeRejects(ctx context.Context) error {
-	for _, k := range []Kind{Users, Geo, Sessions, Logins} {
+// moveRejects moves the rows the parse step judged unusable into rejects.
+func (l *loader) moveRejects(ctx context.Context) error {
+	for _, k := range kinds {
+		found := false
+		if err := l.perFile(ctx, fmt.Sprintf("SELECT src_file, count(*) FROM %s WHERE sa_reject IS NOT NULL GROUP BY ALL", k), func(f *inputFile, n int64) {
+			f.stats.Rejected += n
+			found = true
+		}); err != nil {
+			return err
+		}
+		if !found {
+			continue
+		}
 		if err := l.exec(ctx, fmt.Sprintf(`INSERT INTO rejects
-			SELECT f.path, %s, p.reject.field, p.reject.reason, p.reject.value
-			FROM %s p JOIN sa_files f USING (file_index) WHERE p.reject IS NOT NULL ORDER BY p.rowid`, l.lineSQL(), parsedTable(k))); err != nil {
+			SELECT f.path, %s, p.sa_reject.field, p.sa_reject.reason, p.sa_reject.value
+			FROM %s p JOIN sa_files f ON f.file_index = p.src_file WHERE p.sa_reject IS NOT NULL ORDER BY p.rowid`, l.lineSQL(), k)); err != nil {
+			return err
+		}
+		if err := l.exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE sa_reject IS NOT NULL", k)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// finish de-duplicates each kind by Id (the first file and row win), fills in
-// usernames, user ids and LoginGeo details from the other exports, and writes
-// the tables the checks read.
+// finish gives Setup rows their Ids, de-duplicates each kind by Id (the first
+// file and row win), and fills in usernames, user ids and LoginGeo details
+// from the other exports, updating only the rows that lack them.
 func (l *loader) finish(ctx context.Context) error {
-	dedup := map[Kind]string{}
-	for _, k := range []Kind{Users, Geo, Sessions, Logins} {
-		// Ranking rows by Id costs a sort of the whole kind, so it is done only
-		// when two valid rows share an Id. Looking for them groups 8-byte
-		// hashes rather than the Ids (at 50M logins a DISTINCT over the Ids
-		// ran out of memory), and checks the Ids only of hashes seen twice.
-		var dups bool
-		q := fmt.Sprintf(`WITH valid AS (SELECT id FROM %s WHERE reject IS NULL AND id IS NOT NULL)
-			SELECT EXISTS (SELECT id FROM valid
-				WHERE hash(id) IN (SELECT hash(id) FROM valid GROUP BY ALL HAVING count(*) > 1)
-				GROUP BY id HAVING count(*) > 1)`, parsedTable(k))
-		if err := l.conn.QueryRowContext(ctx, q).Scan(&dups); err != nil {
-			return fmt.Errorf("looking for repeated %s Ids: %w", k, err)
-		}
-		if dups {
-			dedup[k] = `QUALIFY p.id IS NULL OR row_number() OVER (PARTITION BY p.id ORDER BY p.file_index, p.rowid) = 1`
+	// Setup downloads carry no Id: each row is its own record, keyed by file and line.
+	if err := l.exec(ctx, `UPDATE logins AS p SET id = 'row:' || p.src_file || ':' || `+l.lineSQL()+`
+		FROM sa_files f WHERE f.file_index = p.src_file AND p.id IS NULL`); err != nil {
+		return fmt.Errorf("keying Setup rows: %w", err)
+	}
+	for _, k := range kinds {
+		if err := l.dedup(ctx, k); err != nil {
+			return fmt.Errorf("removing repeated %s Ids: %w", k, err)
 		}
 	}
-	line := l.lineSQL()
 	steps := []string{
-		`INSERT INTO users SELECT p.id, p.username, p.name, p.user_type, p.is_active, p.profile_name, p.file_index, ` + line + `
-		 FROM sa_parsed_users p JOIN sa_files f USING (file_index) WHERE p.reject IS NULL
-		 ` + dedup[Users],
-		`INSERT INTO geo SELECT p.id, p.city, p.country, p.country_iso, p.latitude, p.longitude, p.subdivision, p.postal_code, p.file_index, ` + line + `
-		 FROM sa_parsed_geo p JOIN sa_files f USING (file_index) WHERE p.reject IS NULL
-		 ` + dedup[Geo],
 		// Who is who: the users export first, then what sessions and logins say.
 		`CREATE OR REPLACE TEMP TABLE sa_who AS
 		 SELECT user_id, username, min(priority) AS priority FROM (
 		     SELECT id AS user_id, username, 0 AS priority FROM users WHERE username IS NOT NULL
-		     UNION ALL SELECT DISTINCT user_id, username, 1 FROM sa_parsed_sessions WHERE reject IS NULL AND username IS NOT NULL
-		     UNION ALL SELECT DISTINCT user_id, username, 2 FROM sa_parsed_logins WHERE reject IS NULL AND username IS NOT NULL AND user_id IS NOT NULL)
+		     UNION ALL SELECT DISTINCT user_id, username, 1 FROM sessions WHERE username IS NOT NULL
+		     UNION ALL SELECT DISTINCT user_id, username, 2 FROM logins WHERE username IS NOT NULL AND user_id IS NOT NULL)
 		 GROUP BY ALL`,
 		`CREATE OR REPLACE TEMP TABLE sa_name_of AS SELECT user_id, arg_min(username, priority) AS username FROM sa_who GROUP BY user_id`,
 		`CREATE OR REPLACE TEMP TABLE sa_id_of AS SELECT lower(username) AS lname, arg_min(user_id, priority) AS user_id FROM sa_who GROUP BY lower(username)`,
-		`INSERT INTO sessions
-		 SELECT p.id, p.user_id, coalesce(p.username, n.username), p.user_id,
-		        p.created, p.last_modified, p.num_seconds_valid, p.last_modified + to_seconds(p.num_seconds_valid),
-		        p.user_type, p.source_ip, p.login_type, p.session_type, p.session_security_level,
-		        coalesce(p.parent_id, p.id), p.login_history_id, p.login_geo_id, coalesce(p.is_current, false),
-		        coalesce(p.city, g.city), coalesce(p.country, g.country), coalesce(p.country_iso, g.country_iso),
-		        coalesce(p.latitude, g.latitude), coalesce(p.longitude, g.longitude),
-		        p.file_index, ` + line + `
-		 FROM sa_parsed_sessions p JOIN sa_files f USING (file_index)
-		 LEFT JOIN sa_name_of n ON n.user_id = p.user_id
-		 LEFT JOIN geo g ON g.id = p.login_geo_id
-		 WHERE p.reject IS NULL
-		 ` + dedup[Sessions],
-		// Setup downloads carry no Id: each row is its own record, keyed by file and line,
-		// and "City, Region, Country" locations give the city and country.
-		`INSERT INTO logins
-		 SELECT coalesce(p.id, 'row:' || p.file_index || ':' || ` + line + `),
-		        coalesce(p.user_id, i.user_id), coalesce(p.username, n.username),
-		        coalesce(p.user_id, i.user_id, 'name:' || lower(p.username)),
-		        p.login_time, p.login_type, p.source_ip, p.status, lower(p.status) = 'success',
-		        p.login_geo_id,
-		        coalesce(p.city, g.city, CASE WHEN contains(p.location, ',') THEN trim(split_part(p.location, ',', 1)) END),
-		        coalesce(p.country, g.country, nullif(trim(string_split(p.location, ',')[-1]), '')),
-		        coalesce(p.geo_country_iso, p.country_iso, g.country_iso),
-		        coalesce(p.latitude, g.latitude), coalesce(p.longitude, g.longitude),
-		        p.file_index, ` + line + `
-		 FROM sa_parsed_logins p JOIN sa_files f USING (file_index)
-		 LEFT JOIN sa_name_of n ON n.user_id = p.user_id
-		 LEFT JOIN sa_id_of i ON i.lname = CASE WHEN p.user_id IS NULL THEN lower(p.username) END
-		 LEFT JOIN geo g ON g.id = p.login_geo_id
-		 WHERE p.reject IS NULL
-		 ` + dedup[Logins],
+		`UPDATE sessions AS p SET username = n.username FROM sa_name_of n WHERE p.username IS NULL AND n.user_id = p.user_id`,
+		// Setup downloads name the user: the users and sessions exports give the Id.
+		`UPDATE logins AS p SET user_id = i.user_id, user_key = i.user_id
+		 FROM sa_id_of i WHERE p.user_id IS NULL AND i.lname = lower(p.username)`,
+		`INSERT INTO usernames
+		 SELECT user_id, user_id, username FROM sa_name_of
+		 UNION ALL
+		 SELECT user_key, NULL, arg_min(username, rowid) FROM logins WHERE user_id IS NULL GROUP BY user_key`,
+		// LoginGeo details the rows lack come from the LoginGeo export.
+		`UPDATE sessions AS p SET city = coalesce(p.city, g.city), country = coalesce(p.country, g.country),
+		     country_iso = coalesce(p.country_iso, g.country_iso),
+		     latitude = coalesce(p.latitude, g.latitude), longitude = coalesce(p.longitude, g.longitude)
+		 FROM geo g WHERE g.id = p.login_geo_id
+		     AND (p.city IS NULL OR p.country IS NULL OR p.country_iso IS NULL OR p.latitude IS NULL OR p.longitude IS NULL)`,
+		`UPDATE logins AS p SET city = coalesce(p.city, g.city), country = coalesce(p.country, g.country),
+		     country_iso = coalesce(p.country_iso, g.country_iso),
+		     latitude = coalesce(p.latitude, g.latitude), longitude = coalesce(p.longitude, g.longitude)
+		 FROM geo g WHERE g.id = p.login_geo_id
+		     AND (p.city IS NULL OR p.country IS NULL OR p.country_iso IS NULL OR p.latitude IS NULL OR p.longitude IS NULL)`,
 	}
 	for _, s := range steps {
 		if err := l.exec(ctx, s); err != nil {
-			return fmt.Errorf("building tables (%s): %w", strings.Join(strings.Fields(s)[:3], " "), err)
+			return fmt.Errorf("resolving users and places (%s): %w", strings.Join(strings.Fields(s)[:3], " "), err)
 		}
 		if err := ReleaseMemory(ctx, l.conn); err != nil {
 			return err
@@ -655,39 +770,60 @@ func (l *loader) finish(ctx context.Context) error {
 	return nil
 }
 
-// stats counts, per file, the rows read, loaded and rejected, and the time
-// range each export covers.
+// dedup deletes the rows of a kind whose Id an earlier row already had:
+// rows are in file order, so the earliest rowid wins.
+func (l *loader) dedup(ctx context.Context, k Kind) error {
+	// Ranking rows by Id costs a sort of the whole kind, so only the rows of
+	// repeated Ids are ranked. Looking for them groups 8-byte hashes rather
+	// than the Ids (at 50M logins a DISTINCT over the Ids ran out of memory),
+	// and checks the Ids only of hashes seen twice.
+	if err := l.exec(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE sa_dup_rows AS
+		WITH repeated AS (
+		    SELECT id FROM %[1]s
+		    WHERE hash(id) IN (SELECT hash(id) FROM %[1]s GROUP BY ALL HAVING count(*) > 1)
+		    GROUP BY id HAVING count(*) > 1)
+		SELECT row, src_file FROM (
+		    SELECT rowid AS row, src_file, row_number() OVER (PARTITION BY id ORDER BY rowid) AS n
+		    FROM %[1]s WHERE id IN (SELECT id FROM repeated))
+		WHERE n > 1`, k)); err != nil {
+		return err
+	}
+	found := false
+	if err := l.perFile(ctx, "SELECT src_file, count(*) FROM sa_dup_rows GROUP BY ALL", func(f *inputFile, n int64) {
+		f.stats.Duplicates += n
+		found = true
+	}); err != nil {
+		return err
+	}
+	if !found {
+		return nil
+	}
+	return l.exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE rowid IN (SELECT row FROM sa_dup_rows)", k))
+}
+
+// stats counts, per file, the rows loaded and the time range each export
+// covers, and checks that every row read is accounted for.
 func (l *loader) stats(ctx context.Context) (Stats, error) {
-	for _, k := range []Kind{Users, Geo, Sessions, Logins} {
+	for _, k := range kinds {
 		timeCol := map[Kind]string{Sessions: "created", Logins: "login_time"}[k]
 		rng := "NULL::TIMESTAMP, NULL::TIMESTAMP"
 		if timeCol != "" {
 			rng = fmt.Sprintf("min(%s), max(%s)", timeCol, timeCol)
 		}
-		q := fmt.Sprintf(`SELECT f.file_index,
-			(SELECT count(*) FROM %[1]s p WHERE p.file_index = f.file_index),
-			(SELECT count(*) FROM %[1]s p WHERE p.file_index = f.file_index AND p.reject IS NULL),
-			t.n, t.lo, t.hi
-			FROM sa_files f LEFT JOIN (SELECT src_file, count(*) AS n, %[3]s FROM %[2]s GROUP BY src_file) t(src_file, n, lo, hi) ON t.src_file = f.file_index
-			WHERE f.file_index IN (SELECT DISTINCT file_index FROM %[1]s)`, parsedTable(k), k, rng)
-		rows, err := l.conn.QueryContext(ctx, q)
+		rows, err := l.conn.QueryContext(ctx, fmt.Sprintf("SELECT src_file, count(*), %s FROM %s GROUP BY src_file", rng, k))
 		if err != nil {
 			return Stats{}, err
 		}
 		for rows.Next() {
 			var idx int
-			var parsed, valid int64
-			var loaded sql.NullInt64
+			var loaded int64
 			var lo, hi sql.NullTime
-			if err := rows.Scan(&idx, &parsed, &valid, &loaded, &lo, &hi); err != nil {
+			if err := rows.Scan(&idx, &loaded, &lo, &hi); err != nil {
 				rows.Close()
 				return Stats{}, err
 			}
 			s := &l.files[idx].stats
-			s.Read += parsed
-			s.Rejected += parsed - valid
-			s.Loaded = loaded.Int64
-			s.Duplicates = valid - loaded.Int64
+			s.Loaded = loaded
 			s.Earliest, s.Latest = lo.Time, hi.Time
 		}
 		rows.Close()

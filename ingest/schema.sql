@@ -1,6 +1,9 @@
 -- The tables every check reads. ingest.Load fills them; nothing else writes them.
 -- All times are UTC (TIMESTAMP without zone). Ids are 18-character Salesforce Ids.
--- user_key is user_id when it is known, else 'name:' || lower(username): checks group by it.
+-- user_key is user_id when it is known, else 'name:' || lower(username): checks group by it,
+-- and usernames gives the name to print for it.
+-- Rows keep their source file (src_file); a row is found in it by its Id. Rows
+-- of Setup downloads, which carry no Id, get the Id 'row:<file>:<line>'.
 
 CREATE TABLE sessions (
     id                     VARCHAR NOT NULL,  -- AuthSession.Id (0Ak...)
@@ -25,14 +28,13 @@ CREATE TABLE sessions (
     country_iso            VARCHAR,
     latitude               DOUBLE,
     longitude              DOUBLE,
-    src_file               INTEGER NOT NULL, -- sources.file
-    src_line               BIGINT NOT NULL
+    src_file               INTEGER NOT NULL  -- sources.file
 );
 
 CREATE TABLE logins (
     id               VARCHAR NOT NULL,  -- LoginHistory.Id (0Ya...); Setup downloads get a synthetic 'row:' key
     user_id          VARCHAR,
-    username         VARCHAR,
+    username         VARCHAR,           -- as a Setup download gives it; API exports carry only UserId
     user_key         VARCHAR NOT NULL,
     login_time       TIMESTAMP NOT NULL,
     login_type       VARCHAR,
@@ -45,8 +47,7 @@ CREATE TABLE logins (
     country_iso      VARCHAR,
     latitude         DOUBLE,
     longitude        DOUBLE,
-    src_file         INTEGER NOT NULL, -- sources.file
-    src_line         BIGINT NOT NULL
+    src_file         INTEGER NOT NULL  -- sources.file
 );
 
 CREATE TABLE users (
@@ -56,8 +57,7 @@ CREATE TABLE users (
     user_type    VARCHAR,
     is_active    BOOLEAN,
     profile_name VARCHAR,
-    src_file     INTEGER NOT NULL, -- sources.file
-    src_line     BIGINT NOT NULL
+    src_file     INTEGER NOT NULL  -- sources.file
 );
 
 CREATE TABLE geo (
@@ -69,14 +69,19 @@ CREATE TABLE geo (
     longitude   DOUBLE,
     subdivision VARCHAR,
     postal_code VARCHAR,
-    src_file    INTEGER NOT NULL, -- sources.file
-    src_line    BIGINT NOT NULL
+    src_file    INTEGER NOT NULL  -- sources.file
+);
+
+-- The name to print for each user_key of the tables above, from the users
+-- export first, then the sessions and logins exports.
+CREATE TABLE usernames (
+    user_key VARCHAR NOT NULL,
+    user_id  VARCHAR,
+    username VARCHAR NOT NULL
 );
 
 -- One row per input file, in the order given; src_file in the tables above
--- points here, and src_line is the row's line in that file (CSV lines count
--- records, so a quoted value spanning lines counts once; JSON rows give the
--- line their record starts on).
+-- points here.
 CREATE TABLE sources (
     file   INTEGER NOT NULL,
     path   VARCHAR NOT NULL,
@@ -84,7 +89,9 @@ CREATE TABLE sources (
     format VARCHAR NOT NULL   -- e.g. "Bulk API CSV (gzip)", "REST/sf JSON", "Setup download CSV"
 );
 
--- One row per input row that was not loaded, with the reason in words.
+-- One row per input row that was not loaded, with the reason in words. A CSV
+-- line counts records, so a quoted value spanning lines counts once; a JSON
+-- row gives the line its record starts on.
 CREATE TABLE rejects (
     file   VARCHAR NOT NULL,
     line   BIGINT,

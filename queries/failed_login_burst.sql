@@ -72,9 +72,10 @@ WITH failed AS (
     FROM (SELECT *, lag(in_burst) OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, login_row) AS prev_in_burst FROM marked)
     QUALIFY in_burst
 ), looked_up AS MATERIALIZED (
-    SELECT rowid AS login_row, status, user_id, username
-    FROM logins
-    WHERE rowid IN (SELECT login_row FROM numbered)
+    SELECT l.rowid AS login_row, l.status, l.user_id, u.username
+    FROM logins l
+    LEFT JOIN usernames u USING (user_key)
+    WHERE l.rowid IN (SELECT login_row FROM numbered)
 ), statuses AS (
     SELECT burst_by, burst_key, burst, string_agg(status || ' (' || n || ')', ', ' ORDER BY n DESC, status) AS statuses
     FROM (SELECT n.burst_by, n.burst_key, n.burst, l.status, count(*) AS n FROM numbered n JOIN looked_up l USING (login_row) GROUP BY ALL)
@@ -100,13 +101,14 @@ WITH failed AS (
         arg_min(l.login_time, (l.login_time, l.id)) AS login_time,
         arg_min(l.source_ip, (l.login_time, l.id)) AS source_ip,
         arg_min(l.user_id, (l.login_time, l.id)) AS user_id,
-        arg_min(l.username, (l.login_time, l.id)) AS username
+        arg_min(u.username, (l.login_time, l.id)) AS username
     FROM (SELECT DISTINCT burst_by, burst_key, burst, user_key, source_ip FROM numbered) pair
     JOIN bursts b USING (burst_by, burst_key, burst)
     JOIN logins l ON l.user_key = pair.user_key AND l.source_ip = pair.source_ip
         AND l.success
         AND l.login_time > b.last_failure
         AND l.login_time <= b.last_failure + getvariable('failed_login_burst.success_within')
+    LEFT JOIN usernames u ON u.user_key = l.user_key
     GROUP BY ALL
 )
 SELECT

@@ -55,12 +55,12 @@ WITH travellers AS (
 SELECT
     'high' AS severity,
     l.user_id,
-    l.username,
+    u.username,
     ls.session_id,
     j.source_ip,
     j.login_time AS observed_at,
     printf('%s logged in from %s (%s) at %s, %s a login from %s (%s): %s apart, %s.',
-        user_name(l.username, l.user_id), j.source_ip, place_name(l.city, l.country_iso, l.country), fmt_time(j.login_time),
+        user_name(u.username, l.user_id), j.source_ip, place_name(l.city, l.country_iso, l.country), fmt_time(j.login_time),
         CASE WHEN j.gap_seconds = 0 THEN 'at the same moment as'
             ELSE human_seconds(j.gap_seconds::BIGINT) || ' after' END,
         j.prev_ip, place_name(p.city, p.country_iso, p.country), fmt_km(j.km),
@@ -71,4 +71,5 @@ SELECT
 FROM found j
 JOIN logins l ON l.rowid = j.login_row
 JOIN logins p ON p.rowid = j.prev_row
+LEFT JOIN usernames u ON u.user_key = l.user_key
 LEFT JOIN live_session_of_login ls ON ls.login_history_id = j.id

@@ -27,15 +27,16 @@ UNION ALL
 SELECT
     'high',
     l.user_id,
-    l.username,
+    u.username,
     NULL,
     l.source_ip,
     l.login_time,
     printf('%s of %s from %s at %s comes from denied network %s.',
         CASE WHEN l.success THEN 'Successful login' ELSE 'Failed login (' || l.status || ')' END,
-        user_name(l.username, l.user_id), l.source_ip, fmt_time(l.login_time), i.denied_by),
+        user_name(u.username, l.user_id), l.source_ip, fmt_time(l.login_time), i.denied_by),
     NULL,
     NULL
 FROM logins l
 JOIN ip_info i ON i.ip = l.source_ip
+LEFT JOIN usernames u ON u.user_key = l.user_key
 WHERE i.denied

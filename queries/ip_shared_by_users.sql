@@ -99,9 +99,10 @@ WITH shared AS (
         min(n.login_time) AS first_login,
         max(n.login_time) AS last_login,
         min(n.login_time) FILTER (WHERE n.users_in_window >= getvariable('ip_shared_by_users.min_users')) AS reached,
-        list(DISTINCT user_name(l.username, l.user_id) ORDER BY user_name(l.username, l.user_id)) AS names
+        list(DISTINCT user_name(u.username, l.user_id) ORDER BY user_name(u.username, l.user_id)) AS names
     FROM numbered n
     JOIN logins l ON l.rowid = n.login_row
+    LEFT JOIN usernames u ON u.user_key = l.user_key
     WHERE n.in_burst
     GROUP BY n.source_ip, n.burst
 )

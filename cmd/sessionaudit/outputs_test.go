@@ -43,9 +43,9 @@ func TestSessionsSheetFlags(t *testing.T) {
 	// Family P holds P and C (login L1) and X, expired; Q is a family of
 	// its own from login L2; R is named by nothing.
 	exec(`INSERT INTO sessions (id, user_key, username, created, last_modified, num_seconds_valid, expires,
-		parent_id, login_history_id, is_current, src_file, src_line)
+		parent_id, login_history_id, is_current, src_file)
 	SELECT id, 'u', 'alice@acme.com', TIMESTAMP '2026-11-26 10:00:00', TIMESTAMP '2026-11-26 11:00:00', 7200,
-		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, parent, login, false, 0, 2
+		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, parent, login, false, 0
 	FROM (VALUES ('P', 'P', 'L1', 2), ('C', 'P', 'L1', 2), ('X', 'P', 'L1', 0), ('Q', 'Q', 'L2', 2), ('R', 'R', 'L3', 2))
 		v(id, parent, login, hours)`)
 	exec(`CREATE TABLE findings (check_id VARCHAR, session_id VARCHAR, target_kind VARCHAR, target_id VARCHAR)`)
