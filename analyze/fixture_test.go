@@ -128,9 +128,9 @@ func mustDB(tb testing.TB, sessions []session, logins []login) *sql.DB {
 		}
 		// Login History exports carry only the user's Id; the load gives
 		// names through the usernames table.
-		mustExec(tb, db, `INSERT INTO logins (id, user_id, user_key, login_time, login_type,
+		mustExec(tb, db, `INSERT INTO logins (id, user_id, user_key, login_time,
 			source_ip, status, success, city, country, country_iso, latitude, longitude, src_file)
-			VALUES (?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 			l.id, userID(l.user), userID(l.user), asOf.Add(-l.ago), nullable(l.ip), l.status,
 			strings.EqualFold(l.status, "success"), nullable(l.at.city), nullable(l.at.country), nullable(l.at.iso),
 			lat(l.at), lon(l.at))

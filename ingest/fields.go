@@ -63,7 +63,6 @@ var loginFields = []field{
 	{"user_id", []string{"userid"}},
 	{"username", []string{"userusername", "username"}},
 	{"login_time", []string{"logintime"}},
-	{"login_type", []string{"logintype"}},
 	{"source_ip", []string{"sourceip"}},
 	{"status", []string{"status"}},
 	{"country_iso", []string{"countryiso", "countrycode"}},

@@ -144,10 +144,10 @@ func TestLoadSetupDownloadInPolicyTimezone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := mustQuery(t, db, `SELECT id, user_id, username, user_key, strftime(login_time, '%Y-%m-%dT%H:%M'), success, city, country, login_type FROM logins ORDER BY login_time`)
+	got := mustQuery(t, db, `SELECT id, user_id, username, user_key, strftime(login_time, '%Y-%m-%dT%H:%M'), success, city, country FROM logins ORDER BY login_time`)
 	want := [][]string{
-		{"row:1:2", "005000000000001AAA", "Alice@Acme.com", "005000000000001AAA", "2026-11-26T20:04", "true", "Paris", "France", "Application"},
-		{"row:1:3", "NULL", "carol@acme.com", "name:carol@acme.com", "2026-11-26T20:05", "false", "NULL", "United States", "Application"},
+		{"row:1:2", "005000000000001AAA", "Alice@Acme.com", "005000000000001AAA", "2026-11-26T20:04", "true", "Paris", "France"},
+		{"row:1:3", "NULL", "carol@acme.com", "name:carol@acme.com", "2026-11-26T20:05", "false", "NULL", "United States"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("logins (-want +got):\n%s", diff)

@@ -40,7 +40,15 @@ func (l *loader) loadJSON(ctx context.Context, f *inputFile) error {
 	if err := l.mapJSONHeader(f, records); err != nil {
 		return err
 	}
-	cols := canonicalColumns(f.kind)
+	// Every column of the Arrow batch must be read by the insert: with one
+	// left unread, the Arrow view (duckdb-go RegisterView, DuckDB 1.5.6)
+	// handed later columns the wrong values.
+	var cols []string
+	for _, c := range canonicalColumns(f.kind) {
+		if l.reads(c) {
+			cols = append(cols, c)
+		}
+	}
 	fields := make([]arrow.Field, 0, len(cols)+1)
 	for _, c := range cols {
 		fields = append(fields, arrow.Field{Name: c, Type: arrow.BinaryTypes.String, Nullable: true})

@@ -154,7 +154,7 @@ func Load(ctx context.Context, db *sql.DB, in Inputs, opts Options) (Stats, erro
 		return Stats{}, err
 	}
 	defer conn.Close()
-	l := &loader{conn: conn, opts: opts}
+	l := &loader{conn: conn, opts: opts, geo: len(in.Geo) > 0}
 	return l.load(ctx, in)
 }
 
@@ -163,7 +163,12 @@ type loader struct {
 	opts  Options
 	files []*inputFile
 	skips bool // some CSV file had lines DuckDB's reader rejected (sa_skips)
+	geo   bool // a LoginGeo export is given
 }
+
+// reads says whether the load reads a field at all: LoginGeoId is only the
+// key to the LoginGeo export, so it is read only when one is given.
+func (l *loader) reads(field string) bool { return field != "login_geo_id" || l.geo }
 
 func (l *loader) progress(format string, args ...any) {
 	if l.opts.Progress != nil {
@@ -382,7 +387,7 @@ var tableColumns = map[Kind][][2]string{
 	// LoginGeo fields, and a username instead of a user id.
 	Logins: {
 		{"id", "id"}, {"user_id", "user_id"}, {"username", "username"}, {"user_key", "coalesce(user_id, 'name:' || lower(username))"},
-		{"login_time", "login_time"}, {"login_type", "login_type"}, {"source_ip", "source_ip"},
+		{"login_time", "login_time"}, {"source_ip", "source_ip"},
 		{"status", "status"}, {"success", "lower(status) = 'success'"}, {"login_geo_id", "login_geo_id"},
 		{"city", "coalesce(city, CASE WHEN contains(location, ',') THEN trim(split_part(location, ',', 1)) END)"},
 		{"country", "coalesce(country, nullif(trim(string_split(location, ',')[-1]), ''))"},
@@ -428,6 +433,9 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, lineExpr 
 	var inner, outer, checks []string
 	for _, c := range canonicalColumns(k) {
 		r := raw[c]
+		if !l.reads(c) {
+			r = ""
+		}
 		if r == "" {
 			r = "NULL::VARCHAR"
 		}

@@ -37,7 +37,6 @@ CREATE TABLE logins (
     username         VARCHAR,           -- as a Setup download gives it; API exports carry only UserId
     user_key         VARCHAR NOT NULL,
     login_time       TIMESTAMP NOT NULL,
-    login_type       VARCHAR,
     source_ip        VARCHAR,
     status           VARCHAR NOT NULL,
     success          BOOLEAN NOT NULL,  -- lower(status) = 'success'
