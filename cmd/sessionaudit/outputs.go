@@ -91,7 +91,7 @@ const pageRows = 50_000
 // pagedRows reads a query's rows in order, a page at a time. The database
 // driver materialises a whole result before it hands over the first row,
 // outside DuckDB's memory limit: a million findings read in one query cost
-// another half gigabyte. So pagedRows first numbers the rows in order into a
+// another half gigabyte. So pagedRows first writes the rows in order into a
 // temporary table, which DuckDB can spill to disk, then reads it back
 // pageRows at a time, and drops it when the rows run out or on close. It
 // starts when first read, so the workbook's sheets hold one such table at a
@@ -102,11 +102,11 @@ type pagedRows struct {
 	q    query
 	size int // rows per page; pageRows when zero
 
-	made bool      // the numbered table exists
+	made bool      // the sorted table exists
 	rows *sql.Rows // the current page
 	cols []string
 	read int   // rows read of the current page
-	last int64 // number of the last row of the pages opened so far
+	last int64 // rows in the pages opened so far
 	err  error
 	done bool
 }
@@ -121,20 +121,23 @@ func (p *pagedRows) pageSize() int {
 	return pageRows
 }
 
-// page opens the next page, numbering the rows first if need be.
+// page opens the next page, sorting the rows first if need be.
 func (p *pagedRows) page() bool {
 	if p.err != nil || p.done {
 		return false
 	}
 	if !p.made {
-		if _, p.err = p.conn.ExecContext(p.ctx, "CREATE OR REPLACE TEMP TABLE report_rows AS SELECT row_number() OVER (ORDER BY "+
-			p.q.order+") AS report_row, * FROM (\n"+p.q.sql+"\n) q"); p.err != nil {
+		// The table keeps the rows in the order they are sorted, so their
+		// rowids (0, 1, …) number them: a sort costs half of what numbering
+		// them with row_number() over the same order did.
+		if _, p.err = p.conn.ExecContext(p.ctx, "CREATE OR REPLACE TEMP TABLE report_rows AS SELECT * FROM (\n"+
+			p.q.sql+"\n) q ORDER BY "+p.q.order); p.err != nil {
 			return false
 		}
 		p.made = true
 	}
-	p.rows, p.err = p.conn.QueryContext(p.ctx, "SELECT * EXCLUDE (report_row) FROM "+pagedTable+
-		" WHERE report_row > ? AND report_row <= ? ORDER BY report_row", p.last, p.last+int64(p.pageSize()))
+	p.rows, p.err = p.conn.QueryContext(p.ctx, "SELECT * FROM "+pagedTable+
+		" WHERE rowid >= ? AND rowid < ? ORDER BY rowid", p.last, p.last+int64(p.pageSize()))
 	if p.err != nil {
 		return false
 	}
@@ -180,7 +183,7 @@ func (p *pagedRows) Scan(dest ...any) error { return p.rows.Scan(dest...) }
 
 func (p *pagedRows) Err() error { return p.err }
 
-// close ends the reading and drops the numbered table. It is safe to call
+// close ends the reading and drops the sorted table. It is safe to call
 // more than once.
 func (p *pagedRows) close() {
 	if p.rows != nil {
