@@ -755,17 +755,9 @@ func (l *loader) finish(ctx context.Context) error {
 		 SELECT user_id, user_id, username FROM sa_name_of
 		 UNION ALL
 		 SELECT user_key, NULL, arg_min(username, rowid) FROM logins WHERE user_id IS NULL GROUP BY user_key`,
-		// LoginGeo details the rows lack come from the LoginGeo export.
-		`UPDATE sessions AS p SET city = coalesce(p.city, g.city), country = coalesce(p.country, g.country),
-		     country_iso = coalesce(p.country_iso, g.country_iso),
-		     latitude = coalesce(p.latitude, g.latitude), longitude = coalesce(p.longitude, g.longitude)
-		 FROM geo g WHERE g.id = p.login_geo_id
-		     AND (p.city IS NULL OR p.country IS NULL OR p.country_iso IS NULL OR p.latitude IS NULL OR p.longitude IS NULL)`,
-		`UPDATE logins AS p SET city = coalesce(p.city, g.city), country = coalesce(p.country, g.country),
-		     country_iso = coalesce(p.country_iso, g.country_iso),
-		     latitude = coalesce(p.latitude, g.latitude), longitude = coalesce(p.longitude, g.longitude)
-		 FROM geo g WHERE g.id = p.login_geo_id
-		     AND (p.city IS NULL OR p.country IS NULL OR p.country_iso IS NULL OR p.latitude IS NULL OR p.longitude IS NULL)`,
+	}
+	if l.geo {
+		steps = append(steps, geoSteps...)
 	}
 	for _, s := range steps {
 		if err := l.exec(ctx, s); err != nil {
@@ -776,6 +768,20 @@ func (l *loader) finish(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// geoSteps fill in the LoginGeo details rows lack from the LoginGeo export.
+var geoSteps = []string{
+	`UPDATE sessions AS p SET city = coalesce(p.city, g.city), country = coalesce(p.country, g.country),
+		     country_iso = coalesce(p.country_iso, g.country_iso),
+		     latitude = coalesce(p.latitude, g.latitude), longitude = coalesce(p.longitude, g.longitude)
+		 FROM geo g WHERE g.id = p.login_geo_id
+		     AND (p.city IS NULL OR p.country IS NULL OR p.country_iso IS NULL OR p.latitude IS NULL OR p.longitude IS NULL)`,
+	`UPDATE logins AS p SET city = coalesce(p.city, g.city), country = coalesce(p.country, g.country),
+		     country_iso = coalesce(p.country_iso, g.country_iso),
+		     latitude = coalesce(p.latitude, g.latitude), longitude = coalesce(p.longitude, g.longitude)
+		 FROM geo g WHERE g.id = p.login_geo_id
+		     AND (p.city IS NULL OR p.country IS NULL OR p.country_iso IS NULL OR p.latitude IS NULL OR p.longitude IS NULL)`,
 }
 
 // dedup deletes the rows of a kind whose Id an earlier row already had:
