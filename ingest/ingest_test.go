@@ -244,6 +244,28 @@ func TestLoadMissingColumns(t *testing.T) {
 	}
 }
 
+// A file whose Ids ascend in two runs, the second repeating the first, is
+// caught: the ordered pass that spares the hashing for files in Id order
+// compares rows across DuckDB's row groups (122,880 rows) too.
+func TestLoadDeduplicatesRepeatedAscendingRuns(t *testing.T) {
+	const n = 70_000
+	var b strings.Builder
+	b.WriteString("Id,UserId,LoginTime,SourceIp,Status\n")
+	for run := 0; run < 2; run++ {
+		for i := range n {
+			fmt.Fprintf(&b, "0Ya%015d,005000000000001AAA,2026-11-26T08:00:00.000Z,203.0.113.7,Success\n", i)
+		}
+	}
+	db := mustDB(t)
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{mustWrite(t, t.TempDir(), "logins.csv", b.String())}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := st.Files[0]; f.Read != 2*n || f.Loaded != n || f.Duplicates != n {
+		t.Errorf("got read %d loaded %d duplicates %d, want %d, %d, %d", f.Read, f.Loaded, f.Duplicates, 2*n, n, n)
+	}
+}
+
 func TestLoadDeduplicatesOverlappingExportsAndJoinsGeo(t *testing.T) {
 	db := mustDB(t)
 	dir := t.TempDir()
