@@ -30,24 +30,87 @@ type Rows interface {
 
 // eachRow scans every row of rows, which has n columns, and calls fn with its
 // values. The slice is reused from one call to the next, so fn must not keep it.
+//
+// The rows are read one batch ahead, on another goroutine: turning the
+// database's values into Go values costs about as much as writing them out
+// (a second of each for the 800,000 live sessions of a 10M-login org), and
+// the two overlap on two cores. rows is only ever used by that goroutine,
+// and eachRow returns only once it has stopped.
 func eachRow(rows Rows, n int, fn func(vals []any) error) error {
-	vals := make([]any, n)
-	dest := make([]any, n)
-	for i := range vals {
-		dest[i] = &vals[i]
+	const batchRows = 512
+	type batch struct {
+		vals [][]any
+		err  error
 	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return fmt.Errorf("reading a row: %w", err)
+	full := make(chan batch, 2)
+	free := make(chan [][]any, 3)
+	for range 3 {
+		b := make([][]any, batchRows)
+		for i := range b {
+			b[i] = make([]any, n)
 		}
-		if err := fn(vals); err != nil {
-			return err
+		free <- b
+	}
+	stop := make(chan struct{})
+	go func() {
+		defer close(full)
+		dest := make([]any, n)
+		for {
+			var b [][]any
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			select {
+			case b = <-free:
+			case <-stop:
+				return
+			}
+			k := 0
+			for k < len(b) && rows.Next() {
+				for i := range dest {
+					dest[i] = &b[k][i]
+				}
+				if err := rows.Scan(dest...); err != nil {
+					full <- batch{err: fmt.Errorf("reading a row: %w", err)}
+					return
+				}
+				k++
+			}
+			if k > 0 {
+				full <- batch{vals: b[:k]}
+			}
+			if k < len(b) {
+				if err := rows.Err(); err != nil {
+					full <- batch{err: fmt.Errorf("reading rows: %w", err)}
+				}
+				return
+			}
 		}
+	}()
+	var err error
+	for b := range full {
+		if err == nil {
+			err = b.err
+		}
+		for _, vals := range b.vals {
+			if err != nil {
+				break
+			}
+			err = fn(vals)
+		}
+		if err != nil {
+			select {
+			case <-stop:
+			default:
+				close(stop) // the reader stops at its next batch; drain until it does
+			}
+			continue
+		}
+		free <- b.vals[:cap(b.vals)]
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading rows: %w", err)
-	}
-	return nil
+	return err
 }
 
 // writeFileAtomic writes path through a temporary file in the same folder and

@@ -2,6 +2,8 @@ package report
 
 import (
 	"errors"
+	"strings"
+	"testing"
 	"time"
 )
 
@@ -55,4 +57,48 @@ func at(s string) time.Time {
 		panic(err)
 	}
 	return t.UTC()
+}
+
+// eachRow hands over every row in order, across its read-ahead batches, and
+// passes on the first error, from the rows or from fn.
+func TestEachRow(t *testing.T) {
+	const n = 1300 // batches of 512 and a short one
+	var rows [][]any
+	for i := range n {
+		rows = append(rows, []any{int64(i), "x"})
+	}
+	var got []int64
+	if err := eachRow(newRows([]string{"i", "s"}, rows...), 2, func(vals []any) error {
+		got = append(got, vals[0].(int64))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("got %d rows, want %d", len(got), n)
+	}
+	for i, v := range got {
+		if v != int64(i) {
+			t.Fatalf("row %d holds %d: out of order", i, v)
+		}
+	}
+
+	failing := newRows([]string{"i", "s"}, rows...)
+	failing.err = errors.New("connection lost")
+	if err := eachRow(failing, 2, func([]any) error { return nil }); err == nil || !strings.Contains(err.Error(), "connection lost") {
+		t.Errorf("got %v, want the rows' error", err)
+	}
+
+	stop := errors.New("disk full")
+	seen := 0
+	err := eachRow(newRows([]string{"i", "s"}, rows...), 2, func([]any) error {
+		seen++
+		if seen == 700 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || seen != 700 {
+		t.Errorf("got %v after %d rows, want fn's error after 700", err, seen)
+	}
 }
