@@ -35,8 +35,11 @@ SELECT
     NULL::VARCHAR AS target_kind,
     NULL::VARCHAR AS target_id
 FROM sessions s
+-- An anti-join rather than NOT EXISTS: DuckDB plans the correlated subquery
+-- as a join that copies every live session and de-duplicates their login
+-- Ids first, which took twice as long as the plain hash anti-join.
+ANTI JOIN named_logins l ON l.id = s.login_history_id
 CROSS JOIN span
 WHERE is_live(s.expires)
     AND s.login_history_id IS NOT NULL
     AND s.created BETWEEN span.first_login AND span.last_login
-    AND NOT EXISTS (SELECT 1 FROM named_logins l WHERE l.id = s.login_history_id)
