@@ -44,13 +44,21 @@ WITH origins AS (
     END
 ), recent AS (
     -- Counted by IP first, so only the distinct IPs look up their network.
+    -- The logins are read as untrusted_successes defines them but without
+    -- the view, so that the semi-join on the reporting users comes first and
+    -- sits on the scan: DuckDB then filters the scan by their user_key and
+    -- reads the other columns only where it matches. Behind the view's
+    -- trusted-IP test, it read every column of the last baseline of logins
+    -- for a handful of users.
     SELECT r.user_key, r.country_key, i.network, sum(r.logins) AS logins
     FROM (
-        SELECT s.user_key, s.country_key, s.source_ip, count(*) AS logins
-        FROM untrusted_successes s
+        SELECT l.user_key, coalesce(l.country_iso, l.country) AS country_key, l.source_ip, count(*) AS logins
+        FROM logins l
         SEMI JOIN reporting_users USING (user_key)
-        WHERE s.login_time >= getvariable('as_of') - getvariable('ip_new_for_user.baseline')
-            AND s.login_time < getvariable('as_of')
+        WHERE l.success AND l.source_ip IS NOT NULL
+            AND l.login_time >= getvariable('as_of') - getvariable('ip_new_for_user.baseline')
+            AND l.login_time < getvariable('as_of')
+            AND l.source_ip NOT IN (SELECT ip FROM ip_info WHERE trusted)
         GROUP BY ALL
     ) r
     JOIN ip_info i ON i.ip = r.source_ip

@@ -24,6 +24,8 @@
 //     (one row per live session family, described by its earliest session),
 //     the tables live_family_origins and named_logins it is built from, and
 //     the view live_session_of_login;
+//   - getvariable('logins_without_ids'): whether some logins have no
+//     Salesforce Id (keyed 'row:…', from a Setup download);
 //   - the macros is_live, distance_km, human_duration, human_seconds,
 //     fmt_time, fmt_time_after, fmt_span, fmt_count, fmt_km, place_name,
 //     user_name, few and severity_rank (see analyze/prelude.sql).

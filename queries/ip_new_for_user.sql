@@ -10,27 +10,38 @@
 --   the password. Add the user's VPN or travel ranges to trusted_networks.
 -- knobs: ip_new_for_user.baseline, ip_new_for_user.min_history, ip_new_for_user.report_new_network, trusted_networks
 
--- Each live family is placed among the user's successful untrusted logins
--- twice, as probes at the end of its baseline (its login time) and at the
--- start (a baseline earlier). Running counts of the logins before each probe
--- (probes sort first among equal times) give, as the difference of the two,
--- the logins of the baseline before the family, its own login at that very
--- moment left out: per user, per user and country, and per user and network.
--- Running counts stay linear in a user's logins, where DuckDB's RANGE frames
--- grow faster than that on one user with many logins and families. Only
--- logins that can fall in some family's baseline (from the user's earliest
--- family's login time minus the baseline to the latest's) are placed, which
--- keeps the sorts to a fraction of the history. The logins per user are
--- counted (a second sort) only for the users of families whose country or
--- network came out new, which are few.
+-- A family's baseline is the baseline before its login time: [login_time -
+-- baseline, login_time), its own login at that very moment left out. Only
+-- the user's successful untrusted logins that can fall in some family's
+-- baseline (from the user's earliest family's login time minus the baseline
+-- to the latest's) are read, which keeps the work to a fraction of the
+-- history.
+--
+-- Whether any of them came from the family's country (or network) is
+-- answered without sorting them: each user's logins are cut into buckets one
+-- baseline long, counted from the start of the user's span, and only the
+-- earliest and latest login of each bucket per country (or network) is kept,
+-- by hash aggregation. A baseline starts in some bucket k and ends within
+-- bucket k + 1, so it holds a login of that country exactly when bucket k's
+-- latest is at or after its start or bucket k + 1's earliest is before its
+-- end: two look-ups per family, linear in logins and families however they
+-- are spread over users. (Sorting the logins per user and country for
+-- running counts took a second at ten million logins.)
+--
+-- Only a family whose country (or network) is new can be reported, and few
+-- are: running counts over the logins of their users alone (each family
+-- placed twice, as probes at the start and end of its baseline; probes sort
+-- first among equal times) then give the numbers the detail quotes. Running
+-- counts stay linear in a user's logins, where DuckDB's RANGE frames grow
+-- faster than that on one user with many logins and families.
 --
 -- History is the baseline logins whose country is given the way the
 -- family's is (has_iso: an ISO code, else a name); logins with the other kind
 -- or no country at all are left out of it, and the detail says how many.
 --
--- The sorts carry numbers rather than strings where they can: users are
--- numbered in spans and families in families, and a login's IP rides along
--- only when networks are counted.
+-- Users are numbered in spans and families in families, so that the
+-- aggregations and sorts carry numbers rather than strings where they can; a
+-- login's IP rides along only when networks are judged.
 WITH families AS MATERIALIZED (
     SELECT *, row_number() OVER () AS family_no
     FROM live_families
@@ -43,77 +54,97 @@ WITH families AS MATERIALIZED (
         max(login_time) AS until
     FROM families
     GROUP BY user_key
+), baseline AS (
+    -- The baseline in microseconds; NULL (no bucket, no login in any
+    -- baseline) were it ever shorter than one.
+    SELECT nullif(epoch_us(TIMESTAMP '1970-01-01' + getvariable('ip_new_for_user.baseline')), 0) AS us
 ), probes AS (
-    SELECT p.user_no, f.login_time, f.country_key, f.has_iso, f.network, f.family_no
+    -- Each family with its baseline [starts, ends) and the bucket it starts in.
+    SELECT
+        p.user_no, f.family_no, f.country_key, f.has_iso, f.network,
+        f.login_time - getvariable('ip_new_for_user.baseline') AS starts,
+        f.login_time AS ends,
+        (epoch_us(f.login_time - getvariable('ip_new_for_user.baseline')) - epoch_us(p.since)) // b.us AS bucket
     FROM families f
     JOIN spans p USING (user_key)
-), events AS MATERIALIZED (
+    CROSS JOIN baseline b
+), span_logins AS MATERIALIZED (
     SELECT
-        p.user_no, s.login_time AS t, 1 AS is_login, s.country_key, s.has_iso,
-        CASE WHEN getvariable('ip_new_for_user.report_new_network') THEN s.source_ip END AS source_ip,
-        NULL::VARCHAR AS network, NULL::BIGINT AS family_no, NULL::BOOLEAN AS is_end
+        p.user_no, s.login_time AS t, s.country_key, s.has_iso,
+        (epoch_us(s.login_time) - epoch_us(p.since)) // b.us AS bucket,
+        CASE WHEN getvariable('ip_new_for_user.report_new_network') THEN s.source_ip END AS source_ip
     FROM untrusted_successes s
     JOIN spans p ON p.user_key = s.user_key AND s.login_time >= p.since AND s.login_time < p.until
-    UNION ALL
-    SELECT user_no, login_time, 0, country_key, has_iso, NULL, network, family_no, true
-    FROM probes
-    UNION ALL
-    SELECT user_no, login_time - getvariable('ip_new_for_user.baseline'), 0, country_key, has_iso, NULL, network, family_no, false
-    FROM probes
-), counted AS (
-    SELECT
-        user_no, family_no, is_end,
-        sum(is_login) OVER (ORDER BY user_no, country_key, t, is_login ROWS UNBOUNDED PRECEDING) AS from_country
-    FROM events
-    QUALIFY family_no IS NOT NULL
-), network_counted AS (
-    -- Networks are counted only when new networks are reported: it takes
-    -- another sort of the events. A probe carries its family's network.
-    SELECT
-        e.family_no, e.is_end,
-        sum(e.is_login) OVER (ORDER BY e.user_no, coalesce(i.network, e.network), e.t, e.is_login ROWS UNBOUNDED PRECEDING) AS from_network
-    FROM events e
-    LEFT JOIN ip_info i ON i.ip = e.source_ip
+    CROSS JOIN baseline b
+), country_buckets AS (
+    SELECT user_no, country_key, bucket, min(t) AS earliest, max(t) AS latest
+    FROM span_logins
+    WHERE country_key IS NOT NULL
+    GROUP BY ALL
+), network_buckets AS (
+    -- Networks are judged only when new networks are reported. A login
+    -- whose network is unknown (NULL) counts for a family whose network is
+    -- unknown too, hence IS NOT DISTINCT FROM below.
+    SELECT s.user_no, i.network, s.bucket, min(s.t) AS earliest, max(s.t) AS latest
+    FROM span_logins s
+    LEFT JOIN ip_info i ON i.ip = s.source_ip
     WHERE getvariable('ip_new_for_user.report_new_network')
-    QUALIFY e.family_no IS NOT NULL
+    GROUP BY ALL
 ), new_families AS (
-    -- Only a family whose country (or network) is new can be reported, and
-    -- few are: the logins of their users alone are counted once more.
     SELECT
-        e.family_no, e.user_no,
-        e.from_country - s.from_country AS from_country,
-        ne.from_network - ns.from_network AS from_network
-    FROM counted e
-    JOIN counted s ON s.family_no = e.family_no AND NOT s.is_end
-    LEFT JOIN network_counted ne ON ne.family_no = e.family_no AND ne.is_end
-    LEFT JOIN network_counted ns ON ns.family_no = e.family_no AND NOT ns.is_end
-    WHERE e.is_end AND (e.from_country - s.from_country = 0 OR ne.from_network - ns.from_network = 0)
-), user_counted AS (
+        f.family_no, f.user_no,
+        coalesce(c0.latest >= f.starts, false) OR coalesce(c1.earliest < f.ends, false) AS country_known,
+        CASE WHEN getvariable('ip_new_for_user.report_new_network') THEN
+            coalesce(n0.latest >= f.starts, false) OR coalesce(n1.earliest < f.ends, false) END AS network_known
+    FROM probes f
+    LEFT JOIN country_buckets c0
+        ON c0.user_no = f.user_no AND c0.country_key = f.country_key AND c0.bucket = f.bucket
+    LEFT JOIN country_buckets c1
+        ON c1.user_no = f.user_no AND c1.country_key = f.country_key AND c1.bucket = f.bucket + 1
+    LEFT JOIN network_buckets n0
+        ON n0.user_no = f.user_no AND n0.network IS NOT DISTINCT FROM f.network AND n0.bucket = f.bucket
+    LEFT JOIN network_buckets n1
+        ON n1.user_no = f.user_no AND n1.network IS NOT DISTINCT FROM f.network AND n1.bucket = f.bucket + 1
+    WHERE NOT country_known OR NOT network_known
+), events AS MATERIALIZED (
+    -- The logins of the users of new families, and those families' probes.
+    SELECT s.user_no, s.t, 1 AS is_login, s.country_key, s.has_iso, NULL::BIGINT AS family_no, NULL::BOOLEAN AS is_end
+    FROM span_logins s
+    SEMI JOIN (SELECT DISTINCT user_no FROM new_families) USING (user_no)
+    UNION ALL
+    SELECT f.user_no, f.ends, 0, f.country_key, f.has_iso, f.family_no, true
+    FROM probes f
+    SEMI JOIN new_families USING (family_no)
+    UNION ALL
+    SELECT f.user_no, f.starts, 0, f.country_key, f.has_iso, f.family_no, false
+    FROM probes f
+    SEMI JOIN new_families USING (family_no)
+), counted AS (
     SELECT
         family_no, is_end,
         sum(is_login) OVER by_user AS logins,
         sum(CASE WHEN is_login = 1 AND has_iso THEN 1 ELSE 0 END) OVER by_user AS with_iso,
-        sum(CASE WHEN is_login = 1 AND country_key IS NOT NULL AND NOT has_iso THEN 1 ELSE 0 END) OVER by_user AS with_name
+        sum(CASE WHEN is_login = 1 AND country_key IS NOT NULL AND NOT has_iso THEN 1 ELSE 0 END) OVER by_user AS with_name,
+        sum(is_login) OVER (PARTITION BY user_no, country_key ORDER BY t, is_login ROWS UNBOUNDED PRECEDING) AS from_country
     FROM events
-    SEMI JOIN (SELECT DISTINCT user_no FROM new_families) USING (user_no)
-    WINDOW by_user AS (ORDER BY user_no, t, is_login ROWS UNBOUNDED PRECEDING)
+    WINDOW by_user AS (PARTITION BY user_no ORDER BY t, is_login ROWS UNBOUNDED PRECEDING)
     QUALIFY family_no IS NOT NULL
 ), judged AS (
     SELECT
         f.*,
         CASE WHEN f.has_iso THEN e.with_iso - s.with_iso ELSE e.with_name - s.with_name END AS history,
         e.logins - s.logins AS logins,
-        n.from_country,
-        n.from_network
+        e.from_country - s.from_country AS from_country,
+        NOT n.network_known AS new_network
     FROM families f
     JOIN new_families n USING (family_no)
-    JOIN user_counted e ON e.family_no = f.family_no AND e.is_end
-    JOIN user_counted s ON s.family_no = f.family_no AND NOT s.is_end
+    JOIN counted e ON e.family_no = f.family_no AND e.is_end
+    JOIN counted s ON s.family_no = f.family_no AND NOT s.is_end
 ), judged_new AS (
     SELECT *, logins - history AS not_compared
     FROM judged
     WHERE history >= getvariable('ip_new_for_user.min_history')
-        AND (from_country = 0 OR from_network = 0)
+        AND (from_country = 0 OR new_network)
 )
 SELECT
     CASE WHEN from_country = 0 THEN 'medium' ELSE 'low' END AS severity,

@@ -13,10 +13,14 @@
 -- Ingest keys the rows of a Setup download 'row:…'; with no login holding an
 -- Id, the span is NULL and nothing is found. named_logins (see
 -- analyze/prelude.sql) holds every login a live session names that exists.
+-- When every login has an Id (logins_without_ids is false, a constant by
+-- the time the query is planned), the span's filter drops out and only the
+-- login times are read: reading the Ids of ten million logins for a test
+-- that cannot fail took most of this check's time.
 WITH span AS (
     SELECT min(login_time) AS first_login, max(login_time) AS last_login
     FROM logins
-    WHERE NOT starts_with(id, 'row:')
+    WHERE NOT getvariable('logins_without_ids') OR NOT starts_with(id, 'row:')
 )
 SELECT
     'medium' AS severity,
@@ -31,8 +35,11 @@ SELECT
     NULL::VARCHAR AS target_kind,
     NULL::VARCHAR AS target_id
 FROM sessions s
+-- An anti-join rather than NOT EXISTS: DuckDB plans the correlated subquery
+-- as a join that copies every live session and de-duplicates their login
+-- Ids first, which took twice as long as the plain hash anti-join.
+ANTI JOIN named_logins l ON l.id = s.login_history_id
 CROSS JOIN span
 WHERE is_live(s.expires)
     AND s.login_history_id IS NOT NULL
     AND s.created BETWEEN span.first_login AND span.last_login
-    AND NOT EXISTS (SELECT 1 FROM named_logins l WHERE l.id = s.login_history_id)
