@@ -20,18 +20,18 @@ func BenchmarkRun(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	mustExec(b, db, `INSERT INTO logins (id, user_id, login_time, source_ip, status, success,
+	mustExec(b, db, `INSERT INTO logins (id, user_id, user_key, login_time, source_ip, status, success,
 		country_iso, latitude, longitude, src_file)
-		SELECT printf('0Ya%015d', i), printf('005%015d', i % 5000),
+		SELECT printf('0Ya%015d', i), printf('005%015d', i % 5000), printf('005%015d', i % 5000),
 			TIMESTAMP '2026-11-26 12:00:00' - to_seconds((i * 31) % (180 * 86400)),
 			printf('10.%d.%d.%d', (i * 7) % 50000 // 65536, ((i * 7) % 50000 // 256) % 256, (i * 7) % 256),
 			CASE WHEN i % 13 = 0 THEN 'Invalid Password' ELSE 'Success' END, i % 13 <> 0,
 			['FR', 'GB', 'US', 'AU'][1 + (i * 7) % 50000 % 4], ((i * 7) % 50000 % 180) - 90.0, ((i * 7) % 50000 % 360) - 180.0,
 			1
 		FROM range(500000) t(i)`)
-	mustExec(b, db, `INSERT INTO sessions (id, user_id, username, created, last_modified, num_seconds_valid, expires,
+	mustExec(b, db, `INSERT INTO sessions (id, user_id, username, user_key, created, last_modified, num_seconds_valid, expires,
 		source_ip, session_type, parent_id, login_history_id, is_current, country_iso, latitude, longitude, src_file)
-		SELECT printf('0Ak%015d', i), printf('005%015d', i % 5000), printf('u%d@acme.com', i % 5000),
+		SELECT printf('0Ak%015d', i), printf('005%015d', i % 5000), printf('u%d@acme.com', i % 5000), printf('005%015d', i % 5000),
 			TIMESTAMP '2026-11-26 12:00:00' - to_seconds(i % 86400), TIMESTAMP '2026-11-26 11:00:00', 7200,
 			TIMESTAMP '2026-11-26 13:00:00',
 			printf('10.%d.%d.%d', (i * 7) % 50000 // 65536, ((i * 7) % 50000 // 256) % 256, (i * 7) % 256),
@@ -57,9 +57,9 @@ func BenchmarkRunSkewed(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer db.Close()
-			mustExec(b, db, fmt.Sprintf(`INSERT INTO logins (id, user_id, login_time, source_ip,
+			mustExec(b, db, fmt.Sprintf(`INSERT INTO logins (id, user_id, user_key, login_time, source_ip,
 				status, success, country_iso, latitude, longitude, src_file)
-				SELECT printf('0Ya%%015d', i), uk, TIMESTAMP '2026-11-26 12:00:00' - to_seconds((i * 7919) %% (180 * 86400)), ip,
+				SELECT printf('0Ya%%015d', i), uk, uk, TIMESTAMP '2026-11-26 12:00:00' - to_seconds((i * 7919) %% (180 * 86400)), ip,
 					CASE WHEN i %% 13 = 0 THEN 'Invalid Password' ELSE 'Success' END, i %% 13 <> 0,
 					['FR', 'GB', 'US', 'AU'][1 + (hash(uk) %% 4)::BIGINT], (hash(uk) %% 180)::DOUBLE - 90, (hash(uk) %% 360)::DOUBLE - 180,
 					1
@@ -68,10 +68,10 @@ func BenchmarkRunSkewed(b *testing.B) {
 					CASE WHEN i %% 4 = 2 THEN '10.200.0.1' WHEN i %% 4 = 0 THEN printf('10.1.%%d.%%d', i %% 7, i %% 251)
 						ELSE printf('10.%%d.%%d.%%d', (i * 7) %% 50000 // 65536 + 2, ((i * 7) %% 50000 // 256) %% 256, (i * 7) %% 256) END AS ip
 					FROM range(%d) t(i))`, n))
-			mustExec(b, db, fmt.Sprintf(`INSERT INTO sessions (id, user_id, username, created, last_modified,
+			mustExec(b, db, fmt.Sprintf(`INSERT INTO sessions (id, user_id, username, user_key, created, last_modified,
 				num_seconds_valid, expires, source_ip, session_type, parent_id, login_history_id, is_current,
 				country_iso, latitude, longitude, src_file)
-				SELECT printf('0Ak%%015d', i), uk, uk, TIMESTAMP '2026-11-26 12:00:00' - to_seconds(i %% 86400),
+				SELECT printf('0Ak%%015d', i), uk, uk, uk, TIMESTAMP '2026-11-26 12:00:00' - to_seconds(i %% 86400),
 					TIMESTAMP '2026-11-26 11:00:00', 7200, TIMESTAMP '2026-11-26 13:00:00',
 					printf('10.%%d.%%d.%%d', i // 65536 + 100, (i // 256) %% 256, i %% 256), 'UI', printf('0Ak%%015d', i),
 					printf('0Ya%%015d', i * 5), false,

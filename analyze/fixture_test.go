@@ -104,11 +104,11 @@ func mustDB(tb testing.TB, sessions []session, logins []login) *sql.DB {
 			lastModified = created
 		}
 		expires := lastModified.Add(time.Duration(valid) * time.Second)
-		mustExec(tb, db, `INSERT INTO sessions (id, user_id, username, created, last_modified,
+		mustExec(tb, db, `INSERT INTO sessions (id, user_id, username, user_key, created, last_modified,
 			num_seconds_valid, expires, source_ip, login_type, session_type, parent_id, login_history_id,
 			is_current, city, country, country_iso, latitude, longitude, src_file)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
-			s.id, userID(s.user), s.user, created, lastModified, valid, expires, nullable(s.ip),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'Application', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+			s.id, userID(s.user), s.user, userID(s.user), created, lastModified, valid, expires, nullable(s.ip),
 			s.typ, s.parent, nullable(s.login), s.current, nullable(s.at.city), nullable(s.at.country), nullable(s.at.iso),
 			lat(s.at), lon(s.at))
 		names[s.user] = true
@@ -128,10 +128,10 @@ func mustDB(tb testing.TB, sessions []session, logins []login) *sql.DB {
 		}
 		// Login History exports carry only the user's Id; the load gives
 		// names through the usernames table.
-		mustExec(tb, db, `INSERT INTO logins (id, user_id, login_time,
+		mustExec(tb, db, `INSERT INTO logins (id, user_id, user_key, login_time,
 			source_ip, status, success, city, country, country_iso, latitude, longitude, src_file)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
-			l.id, userID(l.user), asOf.Add(-l.ago), nullable(l.ip), l.status,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			l.id, userID(l.user), userID(l.user), asOf.Add(-l.ago), nullable(l.ip), l.status,
 			strings.EqualFold(l.status, "success"), nullable(l.at.city), nullable(l.at.country), nullable(l.at.iso),
 			lat(l.at), lon(l.at))
 		names[l.user] = true

@@ -375,7 +375,7 @@ func (l *loader) loadFile(ctx context.Context, f *inputFile) error {
 // rows that lack them.
 var tableColumns = map[Kind][][2]string{
 	Sessions: {
-		{"id", "id"}, {"user_id", "user_id"}, {"username", "username"},
+		{"id", "id"}, {"user_id", "user_id"}, {"username", "username"}, {"user_key", "user_id"},
 		{"created", "created"}, {"last_modified", "last_modified"}, {"num_seconds_valid", "num_seconds_valid"},
 		{"expires", "last_modified + to_seconds(num_seconds_valid)"},
 		{"user_type", "user_type"}, {"source_ip", "source_ip"}, {"login_type", "login_type"}, {"session_type", "session_type"},
@@ -386,7 +386,7 @@ var tableColumns = map[Kind][][2]string{
 	// Setup downloads give a "City, Region, Country" location instead of
 	// LoginGeo fields, and a username instead of a user id.
 	Logins: {
-		{"id", "id"}, {"user_id", "user_id"}, {"username", "username"},
+		{"id", "id"}, {"user_id", "user_id"}, {"username", "username"}, {"user_key", "coalesce(user_id, 'name:' || lower(username))"},
 		{"login_time", "login_time"}, {"source_ip", "source_ip"},
 		{"status", "status"}, {"success", "lower(status) = 'success'"}, {"login_geo_id", "login_geo_id"},
 		{"city", "coalesce(city, CASE WHEN contains(location, ',') THEN trim(split_part(location, ',', 1)) END)"},
@@ -749,7 +749,7 @@ func (l *loader) finish(ctx context.Context) error {
 		`CREATE OR REPLACE TEMP TABLE sa_id_of AS SELECT lower(username) AS lname, arg_min(user_id, priority) AS user_id FROM sa_who GROUP BY lower(username)`,
 		`UPDATE sessions AS p SET username = n.username FROM sa_name_of n WHERE p.username IS NULL AND n.user_id = p.user_id`,
 		// Setup downloads name the user: the users and sessions exports give the Id.
-		`UPDATE logins AS p SET user_id = i.user_id
+		`UPDATE logins AS p SET user_id = i.user_id, user_key = i.user_id
 		 FROM sa_id_of i WHERE p.user_id IS NULL AND i.lname = lower(p.username)`,
 		`INSERT INTO usernames
 		 SELECT user_id, user_id, username FROM sa_name_of

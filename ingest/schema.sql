@@ -1,8 +1,7 @@
 -- The tables every check reads. ingest.Load fills them; nothing else writes them.
 -- All times are UTC (TIMESTAMP without zone). Ids are 18-character Salesforce Ids.
 -- user_key is user_id when it is known, else 'name:' || lower(username): checks group by it,
--- and usernames gives the name to print for it. It is computed when read, never stored:
--- at ten million logins a stored copy of the user Ids costs a third of a gigabyte.
+-- and usernames gives the name to print for it.
 -- Rows keep their source file (src_file); a row is found in it by its Id. Rows
 -- of Setup downloads, which carry no Id, get the Id 'row:<file>:<line>'.
 
@@ -10,7 +9,7 @@ CREATE TABLE sessions (
     id                     VARCHAR NOT NULL,  -- AuthSession.Id (0Ak...)
     user_id                VARCHAR,           -- UsersId
     username               VARCHAR,           -- Users.Username (or resolved from users/logins)
-    user_key               VARCHAR GENERATED ALWAYS AS (user_id) VIRTUAL,
+    user_key               VARCHAR NOT NULL,
     created                TIMESTAMP NOT NULL,
     last_modified          TIMESTAMP NOT NULL,
     num_seconds_valid      BIGINT NOT NULL,
@@ -36,7 +35,7 @@ CREATE TABLE logins (
     id               VARCHAR NOT NULL,  -- LoginHistory.Id (0Ya...); Setup downloads get a synthetic 'row:' key
     user_id          VARCHAR,
     username         VARCHAR,           -- as a Setup download gives it; API exports carry only UserId
-    user_key         VARCHAR GENERATED ALWAYS AS (coalesce(user_id, 'name:' || lower(username))) VIRTUAL,
+    user_key         VARCHAR NOT NULL,
     login_time       TIMESTAMP NOT NULL,
     source_ip        VARCHAR,
     status           VARCHAR NOT NULL,

@@ -42,7 +42,7 @@ func TestSessionsSheetFlags(t *testing.T) {
 	exec(`SET VARIABLE as_of = TIMESTAMP '2026-11-26 12:00:00'`)
 	// Family P holds P and C (login L1) and X, expired; Q is a family of
 	// its own from login L2; R is named by nothing.
-	exec(`INSERT INTO sessions (id, user_id, username, created, last_modified, num_seconds_valid, expires,
+	exec(`INSERT INTO sessions (id, user_key, username, created, last_modified, num_seconds_valid, expires,
 		parent_id, login_history_id, is_current, src_file)
 	SELECT id, 'u', 'alice@acme.com', TIMESTAMP '2026-11-26 10:00:00', TIMESTAMP '2026-11-26 11:00:00', 7200,
 		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, parent, login, false, 0
