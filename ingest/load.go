@@ -164,6 +164,9 @@ type loader struct {
 	files []*inputFile
 	skips bool // some CSV file had lines DuckDB's reader rejected (sa_skips)
 	geo   bool // a LoginGeo export is given
+	// required holds, per table, the NOT NULL columns and the placeholder a
+	// rejected row holds in each (see openTables).
+	required map[Kind]map[string]string
 }
 
 // reads says whether the load reads a field at all: LoginGeoId is only the
@@ -201,8 +204,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_files (file_index INTEGER, path VARCHAR, shape VARCHAR, ip_label VARCHAR, base BIGINT)`); err != nil {
 		return Stats{}, err
 	}
-	notNull, err := l.openTables(ctx)
-	if err != nil {
+	if err := l.openTables(ctx); err != nil {
 		return Stats{}, fmt.Errorf("preparing tables: %w", err)
 	}
 	for _, f := range l.files {
@@ -221,6 +223,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 			return Stats{}, fmt.Errorf("checking the source IPs of %s: %w", k, err)
 		}
 	}
+	var err error
 	if l.skips, err = l.skipLines(ctx); err != nil {
 		return Stats{}, fmt.Errorf("recording refused lines: %w", err)
 	}
@@ -231,7 +234,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err := l.finish(ctx); err != nil {
 		return Stats{}, err
 	}
-	if err := l.closeTables(ctx, notNull); err != nil {
+	if err := l.closeTables(ctx); err != nil {
 		return Stats{}, fmt.Errorf("closing tables: %w", err)
 	}
 	st, err := l.stats(ctx)
@@ -253,58 +256,58 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 // so that a row's position (its rowid) gives its line without a second copy
 // of the data. While the load runs, each table has two working columns:
 // sa_line, the line of a JSON record (CSV lines come from the position), and
-// sa_reject, the first reason a row is unusable. Rejected rows may lack
-// required values, so the tables' NOT NULL constraints are lifted until the
-// rejected rows have been moved out.
+// sa_reject, the first reason a row is unusable. A rejected row may lack a
+// value the table requires (NOT NULL): it holds a placeholder there until it
+// is moved out to rejects. A valid row never does, so the constraints stay
+// on and catch a bug that lets one through.
 var kinds = []Kind{Users, Geo, Sessions, Logins}
 
-// openTables adds the working columns and lifts the NOT NULL constraints,
-// returning them (table -> columns) for closeTables.
-func (l *loader) openTables(ctx context.Context) (map[Kind][]string, error) {
-	notNull := map[Kind][]string{}
-	rows, err := l.conn.QueryContext(ctx, `SELECT table_name, constraint_column_names[1] FROM duckdb_constraints()
-		WHERE constraint_type = 'NOT NULL' AND database_name = current_database() AND schema_name = 'main'
-		ORDER BY table_name, constraint_index`)
+// placeholders gives, per table, its NOT NULL columns and a value of their
+// type for rejected rows to hold.
+func (l *loader) placeholders(ctx context.Context) (map[Kind]map[string]string, error) {
+	rows, err := l.conn.QueryContext(ctx, `SELECT table_name, column_name, data_type FROM duckdb_columns()
+		WHERE NOT is_nullable AND database_name = current_database() AND schema_name = 'main'`)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
+	out := map[Kind]map[string]string{}
 	for rows.Next() {
-		var table, col string
-		if err := rows.Scan(&table, &col); err != nil {
-			rows.Close()
+		var table, col, typ string
+		if err := rows.Scan(&table, &col, &typ); err != nil {
 			return nil, err
 		}
-		notNull[Kind(table)] = append(notNull[Kind(table)], col)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for _, k := range kinds {
-		for _, c := range notNull[k] {
-			if err := l.exec(ctx, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL", k, c)); err != nil {
-				return nil, err
-			}
+		if out[Kind(table)] == nil {
+			out[Kind(table)] = map[string]string{}
 		}
-		if err := l.exec(ctx, fmt.Sprintf(`ALTER TABLE %[1]s ADD COLUMN sa_line BIGINT;
-			ALTER TABLE %[1]s ADD COLUMN sa_reject STRUCT(field VARCHAR, reason VARCHAR, value VARCHAR)`, k)); err != nil {
-			return nil, err
+		out[Kind(table)][col] = fmt.Sprintf("CAST(%s AS %s)", map[bool]string{true: "''", false: "0"}[typ == "VARCHAR"], typ)
+		if typ == "TIMESTAMP" {
+			out[Kind(table)][col] = "TIMESTAMP 'epoch'"
 		}
 	}
-	return notNull, nil
+	return out, rows.Err()
 }
 
-// closeTables drops the working columns and puts the NOT NULL constraints
-// back, which also checks that every loaded row has its required values.
-func (l *loader) closeTables(ctx context.Context, notNull map[Kind][]string) error {
+// openTables adds the working columns.
+func (l *loader) openTables(ctx context.Context) error {
+	var err error
+	if l.required, err = l.placeholders(ctx); err != nil {
+		return err
+	}
+	for _, k := range kinds {
+		if err := l.exec(ctx, fmt.Sprintf(`ALTER TABLE %[1]s ADD COLUMN sa_line BIGINT;
+			ALTER TABLE %[1]s ADD COLUMN sa_reject STRUCT(field VARCHAR, reason VARCHAR, value VARCHAR)`, k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// closeTables drops the working columns.
+func (l *loader) closeTables(ctx context.Context) error {
 	for _, k := range kinds {
 		if err := l.exec(ctx, fmt.Sprintf(`ALTER TABLE %[1]s DROP COLUMN sa_line; ALTER TABLE %[1]s DROP COLUMN sa_reject`, k)); err != nil {
 			return err
-		}
-		for _, c := range notNull[k] {
-			if err := l.exec(ctx, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", k, c)); err != nil {
-				return fmt.Errorf("internal error: a loaded row lacks %s.%s: %w", k, c, err)
-			}
 		}
 	}
 	return nil
@@ -408,7 +411,14 @@ func (l *loader) insertSQL(f *inputFile, raw map[string]string, src, lineExpr st
 	var cols, vals []string
 	for _, c := range tableColumns[f.kind] {
 		cols = append(cols, c[0])
-		vals = append(vals, c[1])
+		v := c[1]
+		if f.kind == Logins && f.shape == "setup" && c[0] == "id" {
+			v = "''" // keyed 'row:<file>:<line>' once the lines are known
+		}
+		if ph, ok := l.required[f.kind][c[0]]; ok {
+			v = fmt.Sprintf("coalesce(%s, CASE WHEN reject IS NOT NULL THEN %s END)", v, ph)
+		}
+		vals = append(vals, v)
 	}
 	return fmt.Sprintf("INSERT INTO %s (%s, src_file, sa_line, sa_reject) SELECT %s, file_index, line, reject FROM (%s)",
 		f.kind, strings.Join(cols, ", "), strings.Join(vals, ", "), l.parseSelect(f, raw, src, lineExpr))
@@ -729,7 +739,7 @@ func (l *loader) moveRejects(ctx context.Context) error {
 func (l *loader) finish(ctx context.Context) error {
 	// Setup downloads carry no Id: each row is its own record, keyed by file and line.
 	if err := l.exec(ctx, `UPDATE logins AS p SET id = 'row:' || p.src_file || ':' || `+l.lineSQL()+`
-		FROM sa_files f WHERE f.file_index = p.src_file AND p.id IS NULL`); err != nil {
+		FROM sa_files f WHERE f.file_index = p.src_file AND p.id = ''`); err != nil {
 		return fmt.Errorf("keying Setup rows: %w", err)
 	}
 	for _, k := range kinds {
