@@ -17,7 +17,7 @@ const (
 	Geo      Kind = "geo"
 )
 
-// field is one column of the canonical staging layout of a kind, with the
+// field is one column of the canonical parsed layout of a kind, with the
 // header spellings that map to it. Aliases are compared after normalising
 // (lower case, letters and digits only), so "Users.Username", "users_username"
 // and "USERS USERNAME" are one column, and so are "Login Time" and "LoginTime".
@@ -106,7 +106,7 @@ var shapes = map[Kind][]shape{
 	Geo:   {{"api", geoFields, []string{"id"}}},
 }
 
-// canonicalColumns is the staging layout of a kind: every field name in order.
+// canonicalColumns is the parsed layout of a kind: every field name in order.
 func canonicalColumns(k Kind) []string {
 	fs := shapes[k][0].fields
 	out := make([]string, len(fs))

@@ -58,7 +58,7 @@ func (s Stats) Rejected() int64 {
 	return n
 }
 
-// colType says how a staging column is parsed and validated.
+// colType says how a canonical field is parsed and validated.
 type colType int
 
 const (
@@ -280,10 +280,16 @@ func (l *loader) placeholders(ctx context.Context) (map[Kind]map[string]string, 
 		if out[Kind(table)] == nil {
 			out[Kind(table)] = map[string]string{}
 		}
-		out[Kind(table)][col] = fmt.Sprintf("CAST(%s AS %s)", map[bool]string{true: "''", false: "0"}[typ == "VARCHAR"], typ)
-		if typ == "TIMESTAMP" {
-			out[Kind(table)][col] = "TIMESTAMP 'epoch'"
+		ph := fmt.Sprintf("CAST(0 AS %s)", typ) // the numbers
+		switch typ {
+		case "VARCHAR":
+			ph = "''"
+		case "TIMESTAMP":
+			ph = "TIMESTAMP 'epoch'"
+		case "BOOLEAN":
+			ph = "false"
 		}
+		out[Kind(table)][col] = ph
 	}
 	return out, rows.Err()
 }
