@@ -139,7 +139,15 @@ func mustDB(tb testing.TB, sessions []session, logins []login) *sql.DB {
 	for name := range names {
 		mustExec(tb, db, `INSERT INTO usernames VALUES (?, ?, ?)`, userID(name), userID(name), name)
 	}
+	listSourceIPs(tb, db)
 	return db
+}
+
+// listSourceIPs fills source_ips, as ingest does, from the rows a test wrote.
+func listSourceIPs(tb testing.TB, db *sql.DB) {
+	tb.Helper()
+	mustExec(tb, db, `INSERT INTO source_ips SELECT source_ip FROM sessions WHERE source_ip IS NOT NULL
+		UNION SELECT source_ip FROM logins WHERE source_ip IS NOT NULL`)
 }
 
 func mustExec(tb testing.TB, db *sql.DB, query string, args ...any) {

@@ -346,15 +346,13 @@ func (r *runner) loadIPInfo(ctx context.Context) error {
 )`); err != nil {
 		return err
 	}
-	// The distinct addresses go to Go a batch at a time, each batch as one
-	// string (scanning a row per address costs far more): at fifty million
-	// logins, one string of them all, and its copies, took a gigabyte.
-	// (Rows made inside the run's transaction have no small rowids, so the
-	// batches go by a number of their own.)
+	// The distinct addresses (ingest lists them in source_ips) go to Go a
+	// batch at a time, each batch as one string (scanning a row per address
+	// costs far more): at fifty million logins, one string of them all, and
+	// its copies, took a gigabyte. (Rows made inside the run's transaction
+	// have no small rowids, so the batches go by a number of their own.)
 	if _, err := r.tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE sa_distinct_ips AS
-    SELECT ip, row_number() OVER () - 1 AS n FROM (
-        SELECT source_ip AS ip FROM sessions WHERE source_ip IS NOT NULL
-        UNION SELECT source_ip FROM logins WHERE source_ip IS NOT NULL)`); err != nil {
+    SELECT ip, row_number() OVER () - 1 AS n FROM source_ips`); err != nil {
 		return err
 	}
 	var n int64

@@ -244,6 +244,46 @@ func TestLoadMissingColumns(t *testing.T) {
 	}
 }
 
+// Source IPs are read in canonical form, a batch of distinct addresses at a
+// time, whatever text a field holds; source_ips lists them once each.
+func TestLoadCanonicalisesIPsInBatches(t *testing.T) {
+	defer func(n int64) { ipBatch = n }(ipBatch)
+	ipBatch = 2
+	db := mustDB(t)
+	row := func(n int, ip string) string {
+		return fmt.Sprintf("0Ya00000000000%dAAA,005000000000001AAA,2026-11-26T08:00:00Z,%s,Success\n", n, ip)
+	}
+	p := mustWrite(t, t.TempDir(), "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n"+
+		row(1, "2001:DB8::1")+
+		row(2, "::ffff:192.0.2.1")+
+		row(3, "\" 203.0.113.5\n\"")+
+		row(4, "12:34:not-an-ip")+
+		row(5, "198.51.100.7")+
+		row(6, "2001:db8::1")+
+		row(7, "192.0.2.1"))
+	if _, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT id, source_ip FROM logins ORDER BY id`)
+	want := [][]string{
+		{"0Ya000000000001AAA", "2001:db8::1"}, {"0Ya000000000002AAA", "192.0.2.1"}, {"0Ya000000000003AAA", "203.0.113.5"},
+		{"0Ya000000000005AAA", "198.51.100.7"}, {"0Ya000000000006AAA", "2001:db8::1"}, {"0Ya000000000007AAA", "192.0.2.1"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("logins (-want +got):\n%s", diff)
+	}
+	got = mustQuery(t, db, `SELECT ip FROM source_ips ORDER BY ip`)
+	want = [][]string{{"192.0.2.1"}, {"198.51.100.7"}, {"2001:db8::1"}, {"203.0.113.5"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("source_ips (-want +got):\n%s", diff)
+	}
+	got = mustQuery(t, db, `SELECT line, field, value FROM rejects`)
+	want = [][]string{{"5", "SourceIp", "12:34:not-an-ip"}} // line 4's quoted value spans two lines but counts once
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+}
+
 // A file whose Ids ascend in two runs, the second repeating the first, is
 // caught: the ordered pass that spares the hashing for files in Id order
 // compares rows across DuckDB's row groups (122,880 rows) too.

@@ -6,6 +6,8 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -218,10 +220,8 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err := l.countRead(ctx); err != nil {
 		return Stats{}, fmt.Errorf("counting rows: %w", err)
 	}
-	for _, k := range []Kind{Sessions, Logins} {
-		if err := l.checkIPs(ctx, k); err != nil {
-			return Stats{}, fmt.Errorf("checking the source IPs of %s: %w", k, err)
-		}
+	if err := l.checkIPs(ctx); err != nil {
+		return Stats{}, fmt.Errorf("checking source IPs: %w", err)
 	}
 	var err error
 	if l.skips, err = l.skipLines(ctx); err != nil {
@@ -243,7 +243,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	}
 	// The connection goes back to the pool, temp tables and all: free the
 	// working tables so the checks have the memory.
-	for _, t := range []string{"sa_who", "sa_name_of", "sa_id_of", "sa_files", "sa_ipfix", "sa_skips",
+	for _, t := range []string{"sa_who", "sa_name_of", "sa_id_of", "sa_files", "sa_raw_ips", "sa_ipfix", "sa_skips",
 		"sa_reject_errors", "sa_reject_scans", "sa_dup_rows"} {
 		if err := l.exec(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
 			return Stats{}, err
@@ -639,35 +639,48 @@ func insertRows(ctx context.Context, conn *sql.Conn, table string, width int, ro
 	return nil
 }
 
-// checkIPs validates the distinct source IPs of a kind in Go (DuckDB has no
-// inet extension here), rewrites the ones whose canonical form differs, and
-// turns rows with an unreadable IP into rejects.
-func (l *loader) checkIPs(ctx context.Context, k Kind) error {
-	rows, err := l.conn.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT source_ip FROM %s WHERE sa_reject IS NULL AND source_ip IS NOT NULL`, k))
-	if err != nil {
+// checkIPs validates the distinct source IPs of sessions and logins in Go
+// (DuckDB has no inet extension here), rewrites the ones whose canonical form
+// differs, turns rows with an unreadable IP into rejects, and lists the
+// distinct canonical addresses in source_ips, so that the checks classify
+// them without another pass over the rows.
+func (l *loader) checkIPs(ctx context.Context) error {
+	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_raw_ips AS
+		SELECT ip, row_number() OVER () - 1 AS n FROM (
+		    SELECT source_ip AS ip FROM sessions WHERE sa_reject IS NULL AND source_ip IS NOT NULL
+		    UNION SELECT source_ip FROM logins WHERE sa_reject IS NULL AND source_ip IS NOT NULL)`); err != nil {
 		return err
 	}
+	var n int64
+	if err := l.conn.QueryRowContext(ctx, `SELECT count(*) FROM sa_raw_ips`).Scan(&n); err != nil {
+		return err
+	}
+	// The addresses come to Go a batch at a time, each batch one string of
+	// length-prefixed values ("7:1.2.3.4"), which any text survives; a row
+	// per address cost half a second at ten million logins.
 	var fixes [][]any
-	for rows.Next() {
-		var ip string
-		if err := rows.Scan(&ip); err != nil {
-			rows.Close()
+	for start := int64(0); start < n; start += ipBatch {
+		var batch string
+		if err := l.conn.QueryRowContext(ctx, `SELECT string_agg(strlen(ip) || ':' || ip, '' ORDER BY n)
+			FROM sa_raw_ips WHERE n >= ? AND n < ?`, start, start+ipBatch).Scan(&batch); err != nil {
 			return err
 		}
-		canon, ok := CanonicalIP(ip)
-		switch {
-		case !ok:
-			fixes = append(fixes, []any{ip, nil})
-		case canon != ip:
-			fixes = append(fixes, []any{ip, canon})
+		for batch != "" {
+			size, rest, ok := strings.Cut(batch, ":")
+			k, err := strconv.Atoi(size)
+			if !ok || err != nil || k > len(rest) {
+				return fmt.Errorf("internal error: bad address batch at %.20q", batch)
+			}
+			ip := rest[:k]
+			batch = rest[k:]
+			canon, valid := CanonicalIP(ip)
+			switch {
+			case !valid:
+				fixes = append(fixes, []any{ip, nil})
+			case canon != ip:
+				fixes = append(fixes, []any{ip, canon})
+			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(fixes) == 0 {
-		return nil
 	}
 	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_ipfix (raw VARCHAR, canon VARCHAR)`); err != nil {
 		return err
@@ -675,11 +688,26 @@ func (l *loader) checkIPs(ctx context.Context, k Kind) error {
 	if err := insertRows(ctx, l.conn, "sa_ipfix", 2, fixes); err != nil {
 		return err
 	}
-	return l.exec(ctx, fmt.Sprintf(`UPDATE %s AS p SET source_ip = coalesce(x.canon, p.source_ip),
-		sa_reject = CASE WHEN x.canon IS NULL THEN {'field': f.ip_label, 'reason': f.ip_label || ' is not an IPv4 or IPv6 address', 'value': p.source_ip} END
-		FROM sa_ipfix x, sa_files f
-		WHERE p.source_ip = x.raw AND p.sa_reject IS NULL AND f.file_index = p.src_file`, k))
+	if len(fixes) > 0 {
+		for _, k := range []Kind{Sessions, Logins} {
+			if err := l.exec(ctx, fmt.Sprintf(`UPDATE %s AS p SET source_ip = coalesce(x.canon, p.source_ip),
+				sa_reject = CASE WHEN x.canon IS NULL THEN {'field': f.ip_label, 'reason': f.ip_label || ' is not an IPv4 or IPv6 address', 'value': p.source_ip} END
+				FROM sa_ipfix x, sa_files f
+				WHERE p.source_ip = x.raw AND p.sa_reject IS NULL AND f.file_index = p.src_file`, k)); err != nil {
+				return err
+			}
+		}
+	}
+	// An address only duplicate rows have is listed too: it is classified
+	// and never looked up.
+	return l.exec(ctx, `INSERT INTO source_ips
+		SELECT DISTINCT coalesce(x.canon, r.ip) FROM sa_raw_ips r LEFT JOIN sa_ipfix x ON x.raw = r.ip
+		WHERE x.raw IS NULL OR x.canon IS NOT NULL`)
 }
+
+// ipBatch is how many distinct addresses come to Go at once (a variable so
+// that a test can make batches small).
+var ipBatch int64 = 200_000
 
 // skipLines records the lines DuckDB's CSV reader rejected, so that lineSQL
 // can step over them, and returns whether any file had such lines.
@@ -744,9 +772,11 @@ func (l *loader) moveRejects(ctx context.Context) error {
 // from the other exports, updating only the rows that lack them.
 func (l *loader) finish(ctx context.Context) error {
 	// Setup downloads carry no Id: each row is its own record, keyed by file and line.
-	if err := l.exec(ctx, `UPDATE logins AS p SET id = 'row:' || p.src_file || ':' || `+l.lineSQL()+`
-		FROM sa_files f WHERE f.file_index = p.src_file AND p.id = ''`); err != nil {
-		return fmt.Errorf("keying Setup rows: %w", err)
+	if slices.ContainsFunc(l.files, func(f *inputFile) bool { return f.kind == Logins && f.shape == "setup" }) {
+		if err := l.exec(ctx, `UPDATE logins AS p SET id = 'row:' || p.src_file || ':' || `+l.lineSQL()+`
+			FROM sa_files f WHERE f.file_index = p.src_file AND p.id = ''`); err != nil {
+			return fmt.Errorf("keying Setup rows: %w", err)
+		}
 	}
 	for _, k := range kinds {
 		if err := l.dedup(ctx, k); err != nil {

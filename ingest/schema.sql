@@ -79,6 +79,12 @@ CREATE TABLE usernames (
     username VARCHAR NOT NULL
 );
 
+-- Every distinct source IP of sessions and logins, in canonical form: the
+-- checks classify these (ip_info) rather than pass over the rows again.
+CREATE TABLE source_ips (
+    ip VARCHAR NOT NULL
+);
+
 -- One row per input file, in the order given; src_file in the tables above
 -- points here.
 CREATE TABLE sources (
