@@ -74,21 +74,6 @@ const (
 	tLon
 )
 
-// sqlType is the DuckDB type a column is parsed into.
-func (t colType) sqlType() string {
-	switch t {
-	case tTime:
-		return "TIMESTAMP"
-	case tInt:
-		return "BIGINT"
-	case tBool:
-		return "BOOLEAN"
-	case tLat, tLon:
-		return "DOUBLE"
-	}
-	return "VARCHAR"
-}
-
 // what ends the sentence "<field> '<value>' is not …" for a value that does not parse.
 func (t colType) what() string {
 	switch t {
@@ -816,19 +801,19 @@ func (l *loader) finish(ctx context.Context) error {
 	return nil
 }
 
-// geoSteps fill in the LoginGeo details rows lack from the LoginGeo export.
-var geoSteps = []string{
-	`UPDATE sessions AS p SET city = coalesce(p.city, g.city), country = coalesce(p.country, g.country),
+// geoSteps fill in the LoginGeo details that rows of sessions and logins
+// lack from the LoginGeo export.
+var geoSteps = func() []string {
+	var steps []string
+	for _, k := range []Kind{Sessions, Logins} {
+		steps = append(steps, fmt.Sprintf(`UPDATE %s AS p SET city = coalesce(p.city, g.city), country = coalesce(p.country, g.country),
 		     country_iso = coalesce(p.country_iso, g.country_iso),
 		     latitude = coalesce(p.latitude, g.latitude), longitude = coalesce(p.longitude, g.longitude)
 		 FROM geo g WHERE g.id = p.login_geo_id
-		     AND (p.city IS NULL OR p.country IS NULL OR p.country_iso IS NULL OR p.latitude IS NULL OR p.longitude IS NULL)`,
-	`UPDATE logins AS p SET city = coalesce(p.city, g.city), country = coalesce(p.country, g.country),
-		     country_iso = coalesce(p.country_iso, g.country_iso),
-		     latitude = coalesce(p.latitude, g.latitude), longitude = coalesce(p.longitude, g.longitude)
-		 FROM geo g WHERE g.id = p.login_geo_id
-		     AND (p.city IS NULL OR p.country IS NULL OR p.country_iso IS NULL OR p.latitude IS NULL OR p.longitude IS NULL)`,
-}
+		     AND (p.city IS NULL OR p.country IS NULL OR p.country_iso IS NULL OR p.latitude IS NULL OR p.longitude IS NULL)`, k))
+	}
+	return steps
+}()
 
 // dedup deletes the rows of a kind whose Id an earlier row already had:
 // rows are in file order, so the earliest rowid wins.
