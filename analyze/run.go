@@ -349,14 +349,10 @@ func (r *runner) loadIPInfo(ctx context.Context) error {
 	// The distinct addresses (ingest lists them in source_ips) go to Go a
 	// batch at a time, each batch as one string (scanning a row per address
 	// costs far more): at fifty million logins, one string of them all, and
-	// its copies, took a gigabyte. (Rows made inside the run's transaction
-	// have no small rowids, so the batches go by a number of their own.)
-	if _, err := r.tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE sa_distinct_ips AS
-    SELECT ip, row_number() OVER () - 1 AS n FROM source_ips`); err != nil {
-		return err
-	}
+	// its copies, took a gigabyte. The batches are ranges of source_ips'
+	// rowids, which the load wrote before this transaction began.
 	var n int64
-	if err := r.tx.QueryRowContext(ctx, `SELECT count(*) FROM sa_distinct_ips`).Scan(&n); err != nil {
+	if err := r.tx.QueryRowContext(ctx, `SELECT coalesce(max(rowid) + 1, 0) FROM source_ips`).Scan(&n); err != nil {
 		return err
 	}
 	trusted, denied := newNetworkSet(r.p.TrustedNetworks), newNetworkSet(r.p.DeniedNetworks)
@@ -390,12 +386,15 @@ FROM (SELECT
 	}
 	pending := false // a batch is being classified
 	for start := int64(0); start < n; start += ipBatch {
-		var batch string
-		if err := r.tx.QueryRowContext(ctx, `SELECT string_agg(ip, e'\n') FROM sa_distinct_ips WHERE n >= ? AND n < ?`,
+		var batch sql.NullString // NULL for a range with no rows left
+		if err := r.tx.QueryRowContext(ctx, `SELECT string_agg(ip, e'\n') FROM source_ips WHERE rowid >= ? AND rowid < ?`,
 			start, start+ipBatch).Scan(&batch); err != nil {
 			return err
 		}
-		batches <- batch
+		if !batch.Valid {
+			continue
+		}
+		batches <- batch.String
 		if pending {
 			if err := store(<-results); err != nil {
 				return err
@@ -408,8 +407,7 @@ FROM (SELECT
 			return err
 		}
 	}
-	_, err := r.tx.ExecContext(ctx, `DROP TABLE sa_distinct_ips`)
-	return err
+	return nil
 }
 
 // classifiedBatch is a batch of addresses, one a line, with a line per
