@@ -10,21 +10,14 @@ import (
 // severityRank orders findings most severe first.
 const severityRank = `CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END`
 
-// query is the rows of one report: sql selects them and order sorts them,
-// as the terms of an ORDER BY over sql's columns.
-type query struct{ sql, order string }
-
 // The CSV files of an audit and the query behind each. Their columns are the
 // contract with people and with `sessionaudit approve/apply`: change with care.
-var csvOutputs = []struct {
-	file string
-	q    query
-}{
-	{"findings.csv", query{`SELECT check_id AS "check", severity, user_id, username, session_id, source_ip, observed_at, detail
-		FROM findings`, severityRank + `, "check", observed_at, user_id, session_id, detail`}},
-	{"removals.csv", query{`SELECT session_id, user_id, username, session_type, source_ip, created, checks, severity, reason, '' AS approve
-		FROM removals`, severityRank + `, username, created, session_id`}},
-	{"rejects.csv", query{`SELECT file, line, field, reason, value FROM rejects`, `file, line`}},
+var csvOutputs = []struct{ file, q string }{
+	{"findings.csv", `SELECT check_id AS "check", severity, user_id, username, session_id, source_ip, observed_at, detail
+		FROM findings ORDER BY ` + severityRank + `, "check", observed_at, user_id, session_id, detail`},
+	{"removals.csv", `SELECT session_id, user_id, username, session_type, source_ip, created, checks, severity, reason, '' AS approve
+		FROM removals ORDER BY ` + severityRank + `, username, created, session_id`},
+	{"rejects.csv", `SELECT file, line, field, reason, value FROM rejects ORDER BY file, line`},
 }
 
 // sessionFlags names, per session, the checks whose findings point at it,
@@ -49,36 +42,37 @@ const sessionFlags = `
 
 // The data sheets of report.xlsx, after the Summary sheet.
 var xlsxSheets = []struct {
-	q     query
+	q     string // ordered
 	sheet report.Sheet
 }{
-	{query{`SELECT severity, check_id, observed_at, username, source_ip, detail, session_id, user_id
-		FROM findings`, severityRank + `, check_id, observed_at, user_id, session_id, detail`},
+	{`SELECT severity, check_id, observed_at, username, source_ip, detail, session_id, user_id
+		FROM findings ORDER BY ` + severityRank + `, check_id, observed_at, user_id, session_id, detail`,
 		report.Sheet{Name: "Findings", Columns: []report.Column{
 			{Label: "Severity", Kind: report.Severity}, {Label: "Check", Width: 22}, {Label: "Observed at", Kind: report.Time},
 			{Label: "Username", Width: 28}, {Label: "Source IP", Width: 18}, {Label: "Detail", Width: 90, Wrap: true},
 			{Label: "Session Id", Width: 21}, {Label: "User Id", Width: 21},
 		}}},
-	{query{`WITH flags AS (` + sessionFlags + `)
+	{`WITH flags AS (` + sessionFlags + `)
 		SELECT coalesce(s.username, s.user_id) AS username, s.session_type, s.login_type, s.created, s.source_ip,
 		       concat_ws(', ', s.city, coalesce(s.country_iso, s.country)) AS place,
 		       flags.flags, r.session_id IS NOT NULL AS proposed, s.expires, s.id, s.parent_id, s.user_id
 		FROM sessions s LEFT JOIN flags ON flags.id = s.id LEFT JOIN removals r ON r.session_id = s.id
-		WHERE s.expires > getvariable('as_of')`, `lower(username), created, id`},
+		WHERE s.expires > getvariable('as_of')
+		ORDER BY lower(coalesce(s.username, s.user_id)), s.created, s.id`,
 		report.Sheet{Name: "Sessions", GroupBy: "Username", Columns: []report.Column{
 			{Label: "Username", Width: 28}, {Label: "Session Type", Width: 16}, {Label: "Login Type", Width: 20},
 			{Label: "Login Time", Kind: report.Time}, {Label: "Source IP", Width: 18}, {Label: "Place", Width: 22},
 			{Label: "Flags", Width: 36, Wrap: true}, {Label: "Removal proposed", Width: 12}, {Label: "Expires", Kind: report.Time},
 			{Label: "Session Id", Width: 21}, {Label: "Parent Id", Width: 21}, {Label: "User Id", Width: 21},
 		}}},
-	{query{`SELECT session_id, username, session_type, source_ip, created, checks, severity, reason, user_id
-		FROM removals`, severityRank + `, username, created, session_id`},
+	{`SELECT session_id, username, session_type, source_ip, created, checks, severity, reason, user_id
+		FROM removals ORDER BY ` + severityRank + `, username, created, session_id`,
 		report.Sheet{Name: "Removals", Columns: []report.Column{
 			{Label: "Session Id", Width: 21}, {Label: "Username", Width: 28}, {Label: "Session Type", Width: 16},
 			{Label: "Source IP", Width: 18}, {Label: "Created", Kind: report.Time}, {Label: "Checks", Width: 30},
 			{Label: "Severity", Kind: report.Severity}, {Label: "Reason", Width: 80, Wrap: true}, {Label: "User Id", Width: 21},
 		}}},
-	{query{`SELECT file, line, field, reason, value FROM rejects`, `file, line`},
+	{`SELECT file, line, field, reason, value FROM rejects ORDER BY file, line`,
 		report.Sheet{Name: "Rejects", Columns: []report.Column{
 			{Label: "File", Width: 40}, {Label: "Line", Kind: report.Number, Width: 10}, {Label: "Field", Width: 18},
 			{Label: "Reason", Width: 60, Wrap: true}, {Label: "Value", Width: 50},
@@ -99,8 +93,8 @@ const pageRows = 50_000
 type pagedRows struct {
 	ctx  context.Context
 	conn *sql.Conn
-	q    query
-	size int // rows per page; pageRows when zero
+	q    string // a query with an ORDER BY
+	size int    // rows per page; pageRows when zero
 
 	made bool      // the sorted table exists
 	rows *sql.Rows // the current page
@@ -127,11 +121,10 @@ func (p *pagedRows) page() bool {
 		return false
 	}
 	if !p.made {
-		// The table keeps the rows in the order they are sorted, so their
-		// rowids (0, 1, …) number them: a sort costs half of what numbering
-		// them with row_number() over the same order did.
-		if _, p.err = p.conn.ExecContext(p.ctx, "CREATE OR REPLACE TEMP TABLE report_rows AS SELECT * FROM (\n"+
-			p.q.sql+"\n) q ORDER BY "+p.q.order); p.err != nil {
+		// The table keeps the rows in the order the query sorts them, so
+		// their rowids (0, 1, …) number them: a sort costs half of what
+		// numbering them with row_number() over the same order did.
+		if _, p.err = p.conn.ExecContext(p.ctx, "CREATE OR REPLACE TEMP TABLE report_rows AS "+p.q); p.err != nil {
 			return false
 		}
 		p.made = true

@@ -102,7 +102,7 @@ func TestSessionsSheetFlags(t *testing.T) {
 
 // TestPagedRows reads numbered rows back in order across pages: a last page
 // short of full, a last page just full, and no rows at all, which still
-// has its columns. The numbered table is gone once the rows run out.
+// has its columns. The sorted table is gone once the rows run out.
 func TestPagedRows(t *testing.T) {
 	ctx := context.Background()
 	conn := mustConn(t)
@@ -110,10 +110,8 @@ func TestPagedRows(t *testing.T) {
 		t.Run(fmt.Sprint(n, " rows"), func(t *testing.T) {
 			// Sorted descending by a, then ascending by b: the order is the
 			// query's, not the table's.
-			rows := &pagedRows{ctx: ctx, conn: conn, size: 3, q: query{
-				sql:   fmt.Sprintf("SELECT i %% 2 AS a, i AS b, 'row ' || i AS c FROM range(%d) t(i)", n),
-				order: "a DESC, b",
-			}}
+			rows := &pagedRows{ctx: ctx, conn: conn, size: 3,
+				q: fmt.Sprintf("SELECT i %% 2 AS a, i AS b, 'row ' || i AS c FROM range(%d) t(i) ORDER BY a DESC, b", n)}
 			defer rows.close()
 			cols, err := rows.Columns()
 			if err != nil {
