@@ -61,6 +61,9 @@ func (l *loader) loadJSON(ctx context.Context, f *inputFile) error {
 	for _, c := range cols {
 		raw[c] = `"` + c + `"`
 	}
+	if err := l.addLineColumn(ctx, f.kind); err != nil {
+		return err
+	}
 	insert := l.insertSQL(f, raw, "sa_json_batch", "line")
 
 	return l.conn.Raw(func(dc any) error {

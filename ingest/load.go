@@ -141,7 +141,7 @@ func Load(ctx context.Context, db *sql.DB, in Inputs, opts Options) (Stats, erro
 		return Stats{}, err
 	}
 	defer conn.Close()
-	l := &loader{conn: conn, opts: opts, geo: len(in.Geo) > 0}
+	l := &loader{conn: conn, opts: opts, geo: len(in.Geo) > 0, lines: map[Kind]bool{}}
 	return l.load(ctx, in)
 }
 
@@ -154,6 +154,9 @@ type loader struct {
 	// required holds, per table, the NOT NULL columns and the placeholder a
 	// rejected row holds in each (see openTables).
 	required map[Kind]map[string]string
+	// lines holds the kinds whose table has the sa_line column: those with a
+	// JSON file (see addLineColumn).
+	lines map[Kind]bool
 }
 
 // reads says whether the load reads a field at all: LoginGeoId is only the
@@ -239,12 +242,16 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 
 // Rows go straight from the file into the table of their kind, in file order,
 // so that a row's position (its rowid) gives its line without a second copy
-// of the data. While the load runs, each table has two working columns:
-// sa_line, the line of a JSON record (CSV lines come from the position), and
-// sa_reject, the first reason a row is unusable. A rejected row may lack a
-// value the table requires (NOT NULL): it holds a placeholder there until it
-// is moved out to rejects. A valid row never does, so the constraints stay
-// on and catch a bug that lets one through.
+// of the data. While the load runs, each table has a working column,
+// sa_reject: the first reason a row is unusable, as a JSON object of its
+// field, reason and value. A rejected row may lack a value the table
+// requires (NOT NULL): it holds a placeholder there until it is moved out to
+// rejects. A valid row never does, so the constraints stay on and catch a bug
+// that lets one through. A table that gets a JSON file also has sa_line, the
+// line its record starts on (CSV lines come from the position). Every column
+// a row is stored with costs time, a quarter of a second per column at ten
+// million logins, so the reject is one text column, not a struct of three,
+// and CSV-only tables have no sa_line.
 var kinds = []Kind{Users, Geo, Sessions, Logins}
 
 // placeholders gives, per table, its NOT NULL columns and a value of their
@@ -286,18 +293,34 @@ func (l *loader) openTables(ctx context.Context) error {
 		return err
 	}
 	for _, k := range kinds {
-		if err := l.exec(ctx, fmt.Sprintf(`ALTER TABLE %[1]s ADD COLUMN sa_line BIGINT;
-			ALTER TABLE %[1]s ADD COLUMN sa_reject STRUCT(field VARCHAR, reason VARCHAR, value VARCHAR)`, k)); err != nil {
+		if err := l.exec(ctx, fmt.Sprintf(`ALTER TABLE %s ADD COLUMN sa_reject VARCHAR`, k)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// addLineColumn adds sa_line to the table of f's kind, before its first
+// JSON file goes in.
+func (l *loader) addLineColumn(ctx context.Context, k Kind) error {
+	if l.lines[k] {
+		return nil
+	}
+	if err := l.exec(ctx, fmt.Sprintf(`ALTER TABLE %s ADD COLUMN sa_line BIGINT`, k)); err != nil {
+		return err
+	}
+	l.lines[k] = true
+	return nil
+}
+
 // closeTables drops the working columns.
 func (l *loader) closeTables(ctx context.Context) error {
 	for _, k := range kinds {
-		if err := l.exec(ctx, fmt.Sprintf(`ALTER TABLE %[1]s DROP COLUMN sa_line; ALTER TABLE %[1]s DROP COLUMN sa_reject`, k)); err != nil {
+		drop := fmt.Sprintf(`ALTER TABLE %s DROP COLUMN sa_reject`, k)
+		if l.lines[k] {
+			drop += fmt.Sprintf(`; ALTER TABLE %s DROP COLUMN sa_line`, k)
+		}
+		if err := l.exec(ctx, drop); err != nil {
 			return err
 		}
 	}
@@ -396,7 +419,7 @@ var tableColumns = map[Kind][][2]string{
 // insertSQL is the statement that parses a source of raw text columns into
 // the table of f's kind. src must yield the columns named by raw (canonical
 // field -> SQL expression over the source, "" when the file lacks the field)
-// and lineExpr the line of a JSON record (NULL for CSV). It reads its source
+// and lineExpr the line of a JSON record ("" for CSV). It reads its source
 // with no join, so DuckDB keeps the file's row order.
 func (l *loader) insertSQL(f *inputFile, raw map[string]string, src, lineExpr string) string {
 	var cols, vals []string
@@ -411,7 +434,13 @@ func (l *loader) insertSQL(f *inputFile, raw map[string]string, src, lineExpr st
 		}
 		vals = append(vals, v)
 	}
-	return fmt.Sprintf("INSERT INTO %s (%s, src_file, sa_line, sa_reject) SELECT %s, file_index, line, reject FROM (%s)",
+	cols, vals = append(cols, "src_file", "sa_reject"), append(vals, "file_index", "reject")
+	if lineExpr != "" {
+		cols, vals = append(cols, "sa_line"), append(vals, "line")
+	} else {
+		lineExpr = "NULL::BIGINT"
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM (%s)",
 		f.kind, strings.Join(cols, ", "), strings.Join(vals, ", "), l.parseSelect(f, raw, src, lineExpr))
 }
 
@@ -476,9 +505,9 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, lineExpr 
 			checks = append(checks, fmt.Sprintf("WHEN NOT sa_blank(r_%s) AND %s IS NULL THEN {'field': '%s', 'reason': '%s is not %s', 'value': r_%s}", c, c, label, label, w, c))
 		}
 	}
-	reject := "NULL"
+	reject := "NULL::VARCHAR"
 	if len(checks) > 0 {
-		reject = "CASE " + strings.Join(checks, " ") + " END"
+		reject = "to_json(CASE " + strings.Join(checks, " ") + " END)::VARCHAR"
 	}
 	// The reject is judged on the parsed values of an inner select: written
 	// out in the CASE, each parse would run twice (DuckDB does not share
@@ -518,7 +547,7 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 	src := fmt.Sprintf(`read_csv('%s', columns={%s}, header=true, delim=',', quote='"', escape='"', auto_detect=false,
 		compression='%s', store_rejects=true, rejects_table='sa_reject_errors', rejects_scan='sa_reject_scans', max_line_size=10000000)`,
 		sqlQuote(f.path), strings.Join(cols, ", "), compression)
-	if err := l.exec(ctx, l.insertSQL(f, raw, src, "NULL::BIGINT")); err != nil {
+	if err := l.exec(ctx, l.insertSQL(f, raw, src, "")); err != nil {
 		return loadError(f, "reading CSV", err)
 	}
 	return l.collectStructuralRejects(ctx, f)
@@ -676,7 +705,7 @@ func (l *loader) checkIPs(ctx context.Context) error {
 	if len(fixes) > 0 {
 		for _, k := range []Kind{Sessions, Logins} {
 			if err := l.exec(ctx, fmt.Sprintf(`UPDATE %s AS p SET source_ip = coalesce(x.canon, p.source_ip),
-				sa_reject = CASE WHEN x.canon IS NULL THEN {'field': f.ip_label, 'reason': f.ip_label || ' is not an IPv4 or IPv6 address', 'value': p.source_ip} END
+				sa_reject = CASE WHEN x.canon IS NULL THEN to_json({'field': f.ip_label, 'reason': f.ip_label || ' is not an IPv4 or IPv6 address', 'value': p.source_ip})::VARCHAR END
 				FROM sa_ipfix x, sa_files f
 				WHERE p.source_ip = x.raw AND p.sa_reject IS NULL AND f.file_index = p.src_file`, k)); err != nil {
 				return err
@@ -716,15 +745,18 @@ func (l *loader) skipLines(ctx context.Context) (bool, error) {
 	return true, insertRows(ctx, l.conn, "sa_skips", 2, skips)
 }
 
-// lineSQL is the SQL for the line of row p of a table, from file f
+// lineSQL is the SQL for the line of row p of table k, from file f
 // (sa_files): the JSON line it carries, or its CSV line counted from its
 // position. Lines count records: a quoted value that spans lines counts once.
-func (l *loader) lineSQL() string {
-	pos := "p.rowid - f.base + 2"
-	if !l.skips {
-		return "coalesce(p.sa_line, " + pos + ")"
+func (l *loader) lineSQL(k Kind) string {
+	line := "p.rowid - f.base + 2"
+	if l.skips {
+		line = fmt.Sprintf("%[1]s + (SELECT count(*) FROM sa_skips k WHERE k.file_index = p.src_file AND k.threshold <= %[1]s)", line)
 	}
-	return fmt.Sprintf("coalesce(p.sa_line, %[1]s + (SELECT count(*) FROM sa_skips k WHERE k.file_index = p.src_file AND k.threshold <= %[1]s))", pos)
+	if l.lines[k] {
+		line = "coalesce(p.sa_line, " + line + ")"
+	}
+	return line
 }
 
 // moveRejects moves the rows the parse step judged unusable into rejects.
@@ -741,8 +773,8 @@ func (l *loader) moveRejects(ctx context.Context) error {
 			continue
 		}
 		if err := l.exec(ctx, fmt.Sprintf(`INSERT INTO rejects
-			SELECT f.path, %s, p.sa_reject.field, p.sa_reject.reason, p.sa_reject.value
-			FROM %s p JOIN sa_files f ON f.file_index = p.src_file WHERE p.sa_reject IS NOT NULL ORDER BY p.rowid`, l.lineSQL(), k)); err != nil {
+			SELECT f.path, %s, p.sa_reject->>'field', p.sa_reject->>'reason', p.sa_reject->>'value'
+			FROM %s p JOIN sa_files f ON f.file_index = p.src_file WHERE p.sa_reject IS NOT NULL ORDER BY p.rowid`, l.lineSQL(k), k)); err != nil {
 			return err
 		}
 		if err := l.exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE sa_reject IS NOT NULL", k)); err != nil {
@@ -758,7 +790,7 @@ func (l *loader) moveRejects(ctx context.Context) error {
 func (l *loader) finish(ctx context.Context) error {
 	// Setup downloads carry no Id: each row is its own record, keyed by file and line.
 	if slices.ContainsFunc(l.files, func(f *inputFile) bool { return f.kind == Logins && f.shape == "setup" }) {
-		if err := l.exec(ctx, `UPDATE logins AS p SET id = 'row:' || p.src_file || ':' || `+l.lineSQL()+`
+		if err := l.exec(ctx, `UPDATE logins AS p SET id = 'row:' || p.src_file || ':' || `+l.lineSQL(Logins)+`
 			FROM sa_files f WHERE f.file_index = p.src_file AND p.id = ''`); err != nil {
 			return fmt.Errorf("keying Setup rows: %w", err)
 		}
