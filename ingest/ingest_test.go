@@ -229,6 +229,46 @@ func TestLoadRejectsMalformedRows(t *testing.T) {
 	}
 }
 
+// A JSON file after a CSV file of the same kind: the JSON rows carry their
+// lines, added once the CSV rows are in, and a reject's value survives the
+// reject column whatever characters it holds.
+func TestLoadRejectsOfCSVThenJSON(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	c := mustWrite(t, dir, "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n"+
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success\n"+ // line 2 ok
+		"0Ya000000000002AAA,005000000000001AAA,\"26 \"\"nov\"\"\n\\x\",203.0.113.7,Success\n") // lines 3-4, bad time over two lines
+	j := mustWrite(t, dir, "logins.json", `{"totalSize":3,"done":true,
+"records":[
+{"attributes":{"type":"LoginHistory"},"Id":"0Ya000000000003AAA","UserId":"005000000000001AAA","LoginTime":"2026-11-26T09:00:00.000+0000","SourceIp":"203.0.113.8","Status":"Success"},
+{"attributes":{"type":"LoginHistory"},"Id":"0Ya000000000004AAA","UserId":"005000000000001AAA","LoginTime":"2026-11-26T09:00:00.000+0000","SourceIp":"1.2.3.4.5","Status":"Success"},
+{"attributes":{"type":"LoginHistory"},"Id":"0Ya000000000005AAA","UserId":"005000000000001AAA","LoginTime":"2026-11-26T09:00:00.000+0000","SourceIp":"203.0.113.9","Status":"Success","LoginGeo":{"Latitude":"\u00e9t\u00e9 \\ {'x'}"}}]}`)
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{c, j}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT file = '`+c+`', line, field, reason, value FROM rejects ORDER BY file, line`)
+	want := [][]string{
+		{"true", "3", "LoginTime", "LoginTime is not a date-time", "26 \"nov\"\n\\x"},
+		{"false", "4", "SourceIp", "SourceIp is not an IPv4 or IPv6 address", "1.2.3.4.5"},
+		{"false", "5", "LoginGeo.Latitude", "LoginGeo.Latitude is not a latitude between -90 and 90", "été \\ {'x'}"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	if got := mustQuery(t, db, `SELECT id FROM logins ORDER BY id`); !cmp.Equal(got, [][]string{{"0Ya000000000001AAA"}, {"0Ya000000000003AAA"}}) {
+		t.Errorf("loaded logins %v, want ...01AAA and ...03AAA", got)
+	}
+	if got := mustQuery(t, db, `SELECT count(*) FROM duckdb_columns() WHERE column_name LIKE 'sa\_%' ESCAPE '\'`); got[0][0] != "0" {
+		t.Errorf("%s working columns left after the load", got[0][0])
+	}
+	for i, f := range st.Files {
+		if f.Read != f.Loaded+f.Rejected || f.Rejected != []int64{1, 2}[i] {
+			t.Errorf("%s: got %+v, want every row read loaded or rejected, %d rejected", f.File, f, []int64{1, 2}[i])
+		}
+	}
+}
+
 func TestLoadMissingColumns(t *testing.T) {
 	db := mustDB(t)
 	p := mustWrite(t, t.TempDir(), "sessions.csv", "Id,UsersId,CreatedDate\n0Ak000000000001CAA,005000000000001AAA,2026-11-26T08:00:00Z\n")

@@ -248,10 +248,10 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 // requires (NOT NULL): it holds a placeholder there until it is moved out to
 // rejects. A valid row never does, so the constraints stay on and catch a bug
 // that lets one through. A table that gets a JSON file also has sa_line, the
-// line its record starts on (CSV lines come from the position). Every column
-// a row is stored with costs time, a quarter of a second per column at ten
-// million logins, so the reject is one text column, not a struct of three,
-// and CSV-only tables have no sa_line.
+// line its record starts on (CSV lines come from the position). Each column
+// a row is stored with costs time, up to a quarter of a second at ten million
+// logins, so the reject is one text column, not a struct of three, and
+// CSV-only tables have no sa_line.
 var kinds = []Kind{Users, Geo, Sessions, Logins}
 
 // placeholders gives, per table, its NOT NULL columns and a value of their
@@ -300,8 +300,8 @@ func (l *loader) openTables(ctx context.Context) error {
 	return nil
 }
 
-// addLineColumn adds sa_line to the table of f's kind, before its first
-// JSON file goes in.
+// addLineColumn adds sa_line to the table of kind k, before its first JSON
+// file goes in.
 func (l *loader) addLineColumn(ctx context.Context, k Kind) error {
 	if l.lines[k] {
 		return nil
