@@ -428,6 +428,28 @@ func TestFailedLoginBurst(t *testing.T) {
 		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
 			detail: "from no recorded IP: Invalid Password (10); no successful login of that user from a recorded IP followed within 1 hour."}},
 	}, {
+		name: "a user's failures from four IPs name three of them",
+		logins: func() []login {
+			ls := failures(10, "", 2*minute)
+			for i := range ls {
+				ls[i].ip = fmt.Sprintf("203.0.113.%d", 50+i%4)
+			}
+			return ls
+		}(),
+		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+			detail: "(18 minutes) from 203.0.113.50, 203.0.113.51, 203.0.113.52 and 1 more: Invalid Password (10); no successful login of that user from those IPs followed"}},
+	}, {
+		name: "one IP's failures for five users name three of them",
+		logins: func() []login {
+			ls := failures(10, "203.0.113.60", 2*minute)
+			for i := range ls {
+				ls[i].user = fmt.Sprintf("%c@acme.com", 'a'+i%5)
+			}
+			return ls
+		}(),
+		want: []finding{{check: "failed_login_burst", severity: "medium",
+			detail: "(18 minutes) for 5 users (a@acme.com, b@acme.com, c@acme.com and 2 more): Invalid Password (10); no successful login of those users from that IP"}},
+	}, {
 		name:   "failures from a trusted IP count for the user only",
 		policy: trust("203.0.113.0/24"),
 		logins: failures(10, "203.0.113.50", minute),

@@ -51,10 +51,12 @@ CREATE OR REPLACE TEMP MACRO place_name(city, country_iso, country) AS coalesce(
 -- Who a finding is about, in words.
 CREATE OR REPLACE TEMP MACRO user_name(username, user_id) AS coalesce(username, user_id, 'an unknown user');
 
--- Up to n items of a list and how many more: "a, b, c and 4 more".
-CREATE OR REPLACE TEMP MACRO few(xs, n) AS
-    array_to_string(list_slice(xs, 1, n), ', ')
-    || CASE WHEN len(xs) > n THEN printf(' and %d more', len(xs) - n) ELSE '' END;
+-- The first items of a list of total and how many more: "a, b, c and 4 more".
+CREATE OR REPLACE TEMP MACRO few_of(first, total) AS
+    array_to_string(first, ', ')
+    || CASE WHEN total > len(first) THEN printf(' and %d more', total - len(first)) ELSE '' END;
+-- Up to n items of a list and how many more.
+CREATE OR REPLACE TEMP MACRO few(xs, n) AS few_of(list_slice(xs, 1, n), len(xs));
 
 -- Successful logins from untrusted IPs, the history every location- and
 -- IP-based check reads. Trusted networks are left out of all of them, and so

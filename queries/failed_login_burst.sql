@@ -86,14 +86,26 @@ WITH failed AS (
         count(*) AS failures,
         min(n.login_time) AS first_failure,
         max(n.login_time) AS last_failure,
-        count(DISTINCT n.user_key) AS users,
         arg_min(l.user_id, n.login_time) AS user_id,
-        arg_min(l.username, n.login_time) AS username,
-        list(DISTINCT user_name(l.username, l.user_id) ORDER BY user_name(l.username, l.user_id)) AS names,
-        list(DISTINCT n.source_ip ORDER BY n.source_ip) FILTER (WHERE n.source_ip IS NOT NULL) AS ips
+        arg_min(l.username, n.login_time) AS username
     FROM numbered n
     JOIN looked_up l USING (login_row)
     GROUP BY n.burst_by, n.burst_key, n.burst
+), burst_users AS (
+    -- A burst can hold millions of failures (a spray from one address): its
+    -- users and IPs are counted and named from one row each, and only the
+    -- first few are kept, since an aggregate that sorts or de-duplicates
+    -- holds all of a group's values in memory at once.
+    SELECT burst_by, burst_key, burst, count(*) AS users, min(name, 3) AS names
+    FROM (
+        SELECT DISTINCT n.burst_by, n.burst_key, n.burst, n.user_key, user_name(l.username, l.user_id) AS name
+        FROM numbered n
+        JOIN looked_up l USING (login_row))
+    GROUP BY ALL
+), burst_ips AS (
+    SELECT burst_by, burst_key, burst, count(*) AS ip_count, min(source_ip, 3) AS ips
+    FROM (SELECT DISTINCT burst_by, burst_key, burst, source_ip FROM numbered WHERE source_ip IS NOT NULL)
+    GROUP BY ALL
 ), successes AS (
     SELECT
         b.burst_by, b.burst_key, b.burst,
@@ -113,24 +125,24 @@ WITH failed AS (
 )
 SELECT
     CASE WHEN s.login_id IS NULL THEN 'medium' ELSE 'high' END AS severity,
-    CASE WHEN s.login_id IS NOT NULL THEN s.user_id WHEN b.users = 1 THEN b.user_id END AS user_id,
-    CASE WHEN s.login_id IS NOT NULL THEN s.username WHEN b.users = 1 THEN b.username END AS username,
+    CASE WHEN s.login_id IS NOT NULL THEN s.user_id WHEN u.users = 1 THEN b.user_id END AS user_id,
+    CASE WHEN s.login_id IS NOT NULL THEN s.username WHEN u.users = 1 THEN b.username END AS username,
     ls.session_id,
-    CASE WHEN b.burst_by = 'ip' THEN b.burst_key WHEN s.login_id IS NOT NULL THEN s.source_ip WHEN len(b.ips) = 1 THEN b.ips[1] END AS source_ip,
+    CASE WHEN b.burst_by = 'ip' THEN b.burst_key WHEN s.login_id IS NOT NULL THEN s.source_ip WHEN i.ip_count = 1 THEN i.ips[1] END AS source_ip,
     b.first_failure AS observed_at,
     CASE WHEN b.burst_by = 'user' THEN
         printf('%s failed logins for %s %s from %s: %s; ',
-            fmt_count(b.failures), b.names[1], fmt_span(b.first_failure, b.last_failure),
-            coalesce(nullif(few(b.ips, 3), ''), 'no recorded IP'), st.statuses)
+            fmt_count(b.failures), u.names[1], fmt_span(b.first_failure, b.last_failure),
+            coalesce(few_of(i.ips, i.ip_count), 'no recorded IP'), st.statuses)
     ELSE
         printf('%s failed logins from %s %s for %s %s (%s): %s; ',
             fmt_count(b.failures), b.burst_key, fmt_span(b.first_failure, b.last_failure),
-            fmt_count(b.users), CASE WHEN b.users = 1 THEN 'user' ELSE 'users' END, few(b.names, 3), st.statuses)
+            fmt_count(u.users), CASE WHEN u.users = 1 THEN 'user' ELSE 'users' END, few_of(u.names, u.users), st.statuses)
     END || CASE WHEN s.login_id IS NULL THEN
         printf('no successful login of %s from %s followed within %s.',
             CASE WHEN b.burst_by = 'user' THEN 'that user' ELSE 'those users' END,
-            CASE WHEN b.burst_by = 'ip' OR len(b.ips) = 1 THEN 'that IP'
-                WHEN coalesce(len(b.ips), 0) = 0 THEN 'a recorded IP' ELSE 'those IPs' END,
+            CASE WHEN b.burst_by = 'ip' OR i.ip_count = 1 THEN 'that IP'
+                WHEN i.ip_count IS NULL THEN 'a recorded IP' ELSE 'those IPs' END,
             human_duration(getvariable('failed_login_burst.success_within')))
     ELSE
         printf('then %s logged in successfully from %s at %s, %s after the last failure.',
@@ -141,5 +153,7 @@ SELECT
     s.login_id AS target_id
 FROM bursts b
 JOIN statuses st USING (burst_by, burst_key, burst)
+JOIN burst_users u USING (burst_by, burst_key, burst)
+LEFT JOIN burst_ips i USING (burst_by, burst_key, burst)
 LEFT JOIN successes s USING (burst_by, burst_key, burst)
 LEFT JOIN live_session_of_login ls ON ls.login_history_id = s.login_id

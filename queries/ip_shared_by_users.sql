@@ -90,21 +90,30 @@ WITH shared AS (
         sum(CASE WHEN in_burst AND NOT coalesce(prev_in_burst, false) THEN 1 ELSE 0 END)
             OVER (ORDER BY source_ip, login_time, login_row ROWS UNBOUNDED PRECEDING) AS burst
     FROM (SELECT *, lag(in_burst) OVER (PARTITION BY source_ip ORDER BY login_time, login_row) AS prev_in_burst FROM marked)
+), in_bursts AS (
+    SELECT source_ip, burst, user_key, login_time, users_in_window
+    FROM numbered
+    WHERE in_burst
 ), bursts AS (
     SELECT
-        n.source_ip,
-        n.burst,
-        count(DISTINCT n.user_key) AS users,
-        max(n.users_in_window) AS most_in_window,
-        min(n.login_time) AS first_login,
-        max(n.login_time) AS last_login,
-        min(n.login_time) FILTER (WHERE n.users_in_window >= getvariable('ip_shared_by_users.min_users')) AS reached,
-        list(DISTINCT user_name(u.username, l.user_id) ORDER BY user_name(u.username, l.user_id)) AS names
-    FROM numbered n
-    JOIN logins l ON l.rowid = n.login_row
-    LEFT JOIN usernames u ON u.user_key = l.user_key
-    WHERE n.in_burst
-    GROUP BY n.source_ip, n.burst
+        source_ip,
+        burst,
+        max(users_in_window) AS most_in_window,
+        min(login_time) AS first_login,
+        max(login_time) AS last_login,
+        min(login_time) FILTER (WHERE users_in_window >= getvariable('ip_shared_by_users.min_users')) AS reached
+    FROM in_bursts
+    GROUP BY source_ip, burst
+), burst_users AS (
+    -- A burst can hold millions of logins (an untrusted VPN address that
+    -- everyone uses): its users are counted and named from one row per user,
+    -- and only the first few names are kept, since an aggregate that sorts
+    -- or de-duplicates holds all of a group's values in memory at once. A
+    -- user without a username is named by user_key, which is then the Id.
+    SELECT b.source_ip, b.burst, count(*) AS users, min(coalesce(u.username, b.user_key), 5) AS first_names
+    FROM (SELECT DISTINCT source_ip, burst, user_key FROM in_bursts) b
+    LEFT JOIN usernames u USING (user_key)
+    GROUP BY b.source_ip, b.burst
 )
 SELECT
     'medium' AS severity,
@@ -115,7 +124,8 @@ SELECT
     reached AS observed_at,
     printf('%s different users logged in successfully from %s %s, up to %s within %s: %s.',
         fmt_count(users), source_ip, fmt_span(first_login, last_login), fmt_count(most_in_window),
-        human_duration(getvariable('ip_shared_by_users.window')), few(names, 5)) AS detail,
+        human_duration(getvariable('ip_shared_by_users.window')), few_of(first_names, users)) AS detail,
     NULL::VARCHAR AS target_kind,
     NULL::VARCHAR AS target_id
 FROM bursts
+JOIN burst_users USING (source_ip, burst)
