@@ -3,12 +3,15 @@
 # (the floor) and `sessionaudit audit` end to end on the same files, and
 # report wall time, the audit/floor ratio and peak RSS.
 #
-# Usage: bench/run.sh [--sizes "100000 1000000 10000000"] [--work DIR] [--no-readme] [--format bulk|bulk-gz] [--findings-1m]
-#   --sizes        logins per run (10 sessions and 1 user per 100 logins)
-#   --work         where inputs are generated (reused when present) and outputs go; default bench/work
-#   --no-readme    print the rows without appending them to README.md's Performance table
-#   --findings-1m  instead, audit the 10M-login org with bench/findings-1m-policy.yaml (some 1.3M
-#                  findings) and print the findings, wall time and peak RSS; never touches README.md
+# Usage: bench/run.sh [--sizes "100000 1000000 10000000"] [--work DIR] [--no-readme] [--format bulk|bulk-gz]
+#                     [--findings-1m | --untrusted-vpn]
+#   --sizes          logins per run (10 sessions and 1 user per 100 logins)
+#   --work           where inputs are generated (reused when present) and outputs go; default bench/work
+#   --no-readme      print the rows without appending them to README.md's Performance table
+#   --findings-1m    instead, audit the 10M-login org with bench/findings-1m-policy.yaml (some 1.3M
+#                    findings) and print the findings, wall time and peak RSS; never touches README.md
+#   --untrusted-vpn  instead, audit the 50M-login org with bench/untrusted-vpn-policy.yaml, which
+#                    leaves the VPN that nearly every user shares untrusted, and print the same
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -17,7 +20,7 @@ work="$root/bench/work"
 readme=1
 format=bulk
 memory_limit=2GB
-findings_1m=0
+special="" # findings-1m or untrusted-vpn
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes="$2"; shift 2 ;;
@@ -25,7 +28,8 @@ while [ $# -gt 0 ]; do
     --no-readme) readme=0; shift ;;
     --format) format="$2"; shift 2 ;;
     --memory-limit) memory_limit="$2"; shift 2 ;;
-    --findings-1m) findings_1m=1; shift ;;
+    --findings-1m) special=findings-1m; shift ;;
+    --untrusted-vpn) special=untrusted-vpn; shift ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -53,18 +57,21 @@ generate() {
   fi
 }
 
-if [ "$findings_1m" = 1 ]; then
-  generate 10000000
-  out="$work/out-findings-1m"
+# One audit of a generated org under a policy of bench/, printing the findings,
+# wall time and peak RSS: --findings-1m and --untrusted-vpn.
+if [ -n "$special" ]; then
+  size=10000000; [ "$special" = untrusted-vpn ] && size=50000000
+  generate "$size"
+  out="$work/out-$special"
   rm -rf "$out"
-  /usr/bin/time -v -o "$work/findings-1m.time" "$work/bin/sessionaudit" audit \
+  /usr/bin/time -v -o "$work/$special.time" "$work/bin/sessionaudit" audit \
     --sessions "$data/sessions.$ext" --logins "$data/logins.$ext" --users "$data/users.$ext" \
-    --policy bench/findings-1m-policy.yaml --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
-    --out "$out" >"$work/findings-1m.stdout" 2>"$work/findings-1m.stderr" || {
-      echo "audit failed:" >&2; cat "$work/findings-1m.stderr" >&2; exit 1; }
-  findings=$(awk '$1 == "total" {print $NF; exit}' "$work/findings-1m.stdout")
-  printf '\n%-10s %-10s %-10s\n%-10s %-10s %-10s\n' findings audit_s audit_MiB \
-    "$findings" "$(seconds "$work/findings-1m.time")" "$(rss_mib "$work/findings-1m.time")"
+    --policy "bench/$special-policy.yaml" --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
+    --out "$out" >"$work/$special.stdout" 2>"$work/$special.stderr" || {
+      echo "audit failed:" >&2; cat "$work/$special.stderr" >&2; exit 1; }
+  findings=$(awk '$1 == "total" {print $NF; exit}' "$work/$special.stdout")
+  printf '\n%-10s %-10s %-10s %-10s\n%-10s %-10s %-10s %-10s\n' logins findings audit_s audit_MiB \
+    "$size" "$findings" "$(seconds "$work/$special.time")" "$(rss_mib "$work/$special.time")"
   echo "reports in $out" >&2
   exit 0
 fi

@@ -49,26 +49,24 @@ WITH failed AS (
 ), marked AS (
     -- A failure is in a burst when a full window ends at its time or within
     -- the window after it. The earliest full window ending at or after it is
-    -- a running minimum, taken from the last failure backwards over all keys
-    -- in one order (DuckDB's aggregate windows are several times slower per
-    -- key over one key's many failures); one that lies in another key means
-    -- there is none in this one.
+    -- a running minimum, taken from the key's last failure backwards. (Taken
+    -- over all keys in one order, it was faster on one key's many failures,
+    -- but DuckDB then holds all the failures in memory at once.)
     SELECT
         *,
-        coalesce(next_full.burst_by = burst_by AND next_full.burst_key = burst_key
-            AND next_full.t <= login_time + getvariable('failed_login_burst.window'), false) AS in_burst
+        coalesce(next_full <= login_time + getvariable('failed_login_burst.window'), false) AS in_burst
     FROM (
         SELECT
             *,
-            min(CASE WHEN window_full THEN {'burst_by': burst_by, 'burst_key': burst_key, 't': login_time} END)
-                OVER (ORDER BY burst_by DESC, burst_key DESC, login_time DESC, login_row DESC ROWS UNBOUNDED PRECEDING) AS next_full
+            min(CASE WHEN window_full THEN login_time END)
+                OVER (PARTITION BY burst_by, burst_key ORDER BY login_time DESC, login_row DESC ROWS UNBOUNDED PRECEDING) AS next_full
         FROM counted
     )
 ), numbered AS (
     SELECT
         *,
         sum(CASE WHEN in_burst AND NOT coalesce(prev_in_burst, false) THEN 1 ELSE 0 END)
-            OVER (ORDER BY burst_by, burst_key, login_time, login_row ROWS UNBOUNDED PRECEDING) AS burst
+            OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, login_row ROWS UNBOUNDED PRECEDING) AS burst
     FROM (SELECT *, lag(in_burst) OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, login_row) AS prev_in_burst FROM marked)
     QUALIFY in_burst
 ), looked_up AS MATERIALIZED (

@@ -22,10 +22,11 @@
 -- its last. The users in a window are the spells covering its end, a running
 -- sum of spells begun less spells ended.
 --
--- Running sums and minimums are taken over all IPs in one order rather than
--- per IP (PARTITION BY): DuckDB's aggregate windows are several times slower
--- over one IP's many logins among many small IPs. A sum that is only used as
--- an id, or whose terms cancel out within each IP, needs no partition.
+-- Every window is partitioned by IP. Taken over all IPs in one order, the
+-- running sums were faster when one IP had most of the logins, but DuckDB
+-- then holds all the rows in memory at once: at fifty million logins with an
+-- untrusted VPN address that nearly every user shares, that ran out of
+-- memory. Per IP, a window holds one IP's logins.
 --
 -- Logins at the same moment are ordered by rowid: whether a login is in a
 -- burst depends on its moment alone, so their order changes nothing, and the
@@ -42,7 +43,7 @@ WITH shared AS (
 ), spells AS (
     SELECT source_ip, min(login_time) AS first_login, max(login_time) AS last_login
     FROM (
-        SELECT *, sum(CASE WHEN starts THEN 1 ELSE 0 END) OVER (ORDER BY source_ip, user_key, login_time, login_row
+        SELECT *, sum(CASE WHEN starts THEN 1 ELSE 0 END) OVER (PARTITION BY source_ip ORDER BY user_key, login_time, login_row
             ROWS UNBOUNDED PRECEDING) AS spell
         FROM (
             SELECT *, coalesce(login_time - lag(login_time) OVER (PARTITION BY source_ip, user_key ORDER BY login_time, login_row)
@@ -56,7 +57,7 @@ WITH shared AS (
     SELECT * FROM (
         SELECT
             *,
-            sum(delta) OVER (ORDER BY source_ip, t, step ROWS UNBOUNDED PRECEDING) AS users_in_window
+            sum(delta) OVER (PARTITION BY source_ip ORDER BY t, step ROWS UNBOUNDED PRECEDING) AS users_in_window
         FROM (
             SELECT source_ip, first_login AS t, 0 AS step, 1 AS delta, NULL AS login_row, NULL AS user_key
             FROM spells
@@ -72,23 +73,23 @@ WITH shared AS (
 ), marked AS (
     -- A login is in a burst when a window ending at its time or within the
     -- window after it holds min_users users. The earliest such window end at
-    -- or after it is a running minimum, taken from the last login backwards:
-    -- one that lies in another IP means there is none in this one.
+    -- or after it is a running minimum, taken from the IP's last login
+    -- backwards.
     SELECT
         login_row, user_key, t AS login_time, source_ip, users_in_window,
-        coalesce(next_full.ip = source_ip AND next_full.t <= t + getvariable('ip_shared_by_users.window'), false) AS in_burst
+        coalesce(next_full <= t + getvariable('ip_shared_by_users.window'), false) AS in_burst
     FROM (
         SELECT
             *,
-            min(CASE WHEN users_in_window >= getvariable('ip_shared_by_users.min_users') THEN {'ip': source_ip, 't': t} END)
-                OVER (ORDER BY source_ip DESC, t DESC, login_row DESC ROWS UNBOUNDED PRECEDING) AS next_full
+            min(CASE WHEN users_in_window >= getvariable('ip_shared_by_users.min_users') THEN t END)
+                OVER (PARTITION BY source_ip ORDER BY t DESC, login_row DESC ROWS UNBOUNDED PRECEDING) AS next_full
         FROM counted
     )
 ), numbered AS (
     SELECT
         *,
         sum(CASE WHEN in_burst AND NOT coalesce(prev_in_burst, false) THEN 1 ELSE 0 END)
-            OVER (ORDER BY source_ip, login_time, login_row ROWS UNBOUNDED PRECEDING) AS burst
+            OVER (PARTITION BY source_ip ORDER BY login_time, login_row ROWS UNBOUNDED PRECEDING) AS burst
     FROM (SELECT *, lag(in_burst) OVER (PARTITION BY source_ip ORDER BY login_time, login_row) AS prev_in_burst FROM marked)
 ), in_bursts AS (
     SELECT source_ip, burst, user_key, login_time, users_in_window
