@@ -31,6 +31,7 @@ type Result struct {
 type Step struct {
 	Name    string
 	Elapsed time.Duration
+	PeakRSS int64 // the process's peak RSS in MiB when the step ended (ingest.PeakRSS)
 }
 
 // CheckResult counts one check's findings.
@@ -124,7 +125,9 @@ func run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time, checks []Che
 		{"creating the findings table", r.exec(createFindings)},
 	}
 	var timed []Step
-	clock := func(name string, start time.Time) { timed = append(timed, Step{name, time.Since(start)}) }
+	clock := func(name string, start time.Time) {
+		timed = append(timed, Step{Name: name, Elapsed: time.Since(start), PeakRSS: ingest.PeakRSS()})
+	}
 	// Each step's memory goes back to the system before the next one starts,
 	// so that peaks do not stack (see ingest.ReleaseMemory).
 	release := func() error { return ingest.ReleaseMemory(ctx, tx) }

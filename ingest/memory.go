@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 )
 
 // A dbtx runs statements: a *sql.DB, *sql.Conn or *sql.Tx.
@@ -31,4 +34,25 @@ func ReleaseMemory(ctx context.Context, db dbtx) error {
 		return fmt.Errorf("releasing memory: %w", err)
 	}
 	return nil
+}
+
+// PeakRSS is the process's peak resident set so far, from /proc/self/status
+// (VmHWM), in MiB; 0 where the system does not say. The audit logs it after
+// each phase and each check, so a run near its memory budget shows which
+// step took it there.
+func PeakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb >> 10
+		}
+	}
+	return 0
 }

@@ -210,7 +210,8 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 		log.Error("loading the exports", "err", err)
 		return exitFailure
 	}
-	log.Info("loaded exports", "files", len(stats.Files), "rejected", stats.Rejected(), "elapsed", since(start), "peak_rss_mib", peakRSS())
+	loadPeak := ingest.PeakRSS()
+	log.Info("loaded exports", "files", len(stats.Files), "rejected", stats.Rejected(), "elapsed", since(start), "peak_rss_mib", loadPeak)
 	if progress != nil {
 		progress("running checks")
 	}
@@ -220,15 +221,22 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 		log.Error("running the checks", "err", err)
 		return exitFailure
 	}
+	// Each step with its time, and the peak RSS where the step raised it.
 	var steps []string
+	peak := loadPeak
 	for _, s := range res.Steps {
-		steps = append(steps, fmt.Sprintf("%s %s", s.Name, s.Elapsed.Round(time.Millisecond)))
+		step := fmt.Sprintf("%s %s", s.Name, s.Elapsed.Round(time.Millisecond))
+		if s.PeakRSS > peak {
+			step += fmt.Sprintf(" (peak %d MiB)", s.PeakRSS)
+			peak = s.PeakRSS
+		}
+		steps = append(steps, step)
 	}
 	if err := ingest.ReleaseMemory(ctx, db); err != nil {
 		log.Error("running the checks", "err", err)
 		return exitFailure
 	}
-	log.Info("ran checks", "elapsed", since(checksStart), "peak_rss_mib", peakRSS(), "steps", strings.Join(steps, ", "))
+	log.Info("ran checks", "elapsed", since(checksStart), "peak_rss_mib", ingest.PeakRSS(), "steps", strings.Join(steps, ", "))
 	if progress != nil {
 		progress("writing reports")
 	}
@@ -245,7 +253,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 		return exitFailure
 	}
 	fmt.Fprintf(io.out, "\nReports in %s: findings.csv, removals.csv, rejects.csv, report.xlsx\n", cfg.outDir)
-	log.Info("audit done", "elapsed", since(start), "peak_rss_mib", peakRSS(), "removals", summary.Removals)
+	log.Info("audit done", "elapsed", since(start), "peak_rss_mib", ingest.PeakRSS(), "removals", summary.Removals)
 
 	if cfg.failOn != nil {
 		var n int64
@@ -346,7 +354,7 @@ func writeReports(ctx context.Context, db *sql.DB, dir string, summary report.Su
 		log.Info("wrote "+o.file, "elapsed", since(start))
 	}
 	start := time.Now()
-	defer func() { log.Info("wrote report.xlsx", "elapsed", since(start), "peak_rss_mib", peakRSS()) }()
+	defer func() { log.Info("wrote report.xlsx", "elapsed", since(start), "peak_rss_mib", ingest.PeakRSS()) }()
 	var sheets []report.Sheet
 	for _, sh := range xlsxSheets {
 		rows := &pagedRows{ctx: ctx, conn: conn, q: sh.q}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"math"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,23 +38,4 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is outside 64MB to many TB", s)
 	}
 	return int64(v), nil
-}
-
-// peakRSS is the process's peak resident set so far, from /proc/self/status
-// (VmHWM), in MiB; 0 where the system does not say.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb >> 10
-		}
-	}
-	return 0
 }
