@@ -206,6 +206,11 @@ func (r *runner) execScript(script string) func(context.Context) error {
 			if _, err := r.tx.ExecContext(ctx, stmt); err != nil {
 				return err
 			}
+			// As between steps (see run), so that the peaks of a script's
+			// statements do not stack.
+			if err := ingest.ReleaseMemory(ctx, r.tx); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
