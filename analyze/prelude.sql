@@ -55,8 +55,6 @@ CREATE OR REPLACE TEMP MACRO user_name(username, user_id) AS coalesce(username, 
 CREATE OR REPLACE TEMP MACRO few_of(first, total) AS
     array_to_string(first, ', ')
     || CASE WHEN total > len(first) THEN printf(' and %d more', total - len(first)) ELSE '' END;
--- Up to n items of a list and how many more.
-CREATE OR REPLACE TEMP MACRO few(xs, n) AS few_of(list_slice(xs, 1, n), len(xs));
 
 -- Successful logins from untrusted IPs, the history every location- and
 -- IP-based check reads. Trusted networks are left out of all of them, and so
