@@ -3,9 +3,11 @@
 # (the floor) and `sessionaudit audit` end to end on the same files, and
 # report wall time, the audit/floor ratio and peak RSS.
 #
-# Usage: bench/run.sh [--sizes "100000 1000000 10000000"] [--work DIR] [--no-readme] [--format bulk|bulk-gz]
-#                     [--findings-1m | --untrusted-vpn]
+# Usage: bench/run.sh [--sizes "100000 1000000 10000000"] [--repeat N] [--work DIR] [--no-readme]
+#                     [--format bulk|bulk-gz] [--findings-1m | --untrusted-vpn]
 #   --sizes          logins per run (10 sessions and 1 user per 100 logins)
+#   --repeat         runs of the floor and the audit per size, taken in turn (default 3); a size's
+#                    row gives the median time of each and the highest peak RSS
 #   --work           where inputs are generated (reused when present) and outputs go; default bench/work
 #   --no-readme      print the rows without appending them to README.md's Performance table
 #   --findings-1m    instead, audit the 10M-login org with bench/findings-1m-policy.yaml (some 1.3M
@@ -16,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 sizes="100000 1000000 10000000"
+repeat=3
 work="$root/bench/work"
 readme=1
 format=bulk
@@ -24,6 +27,7 @@ special="" # findings-1m or untrusted-vpn
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes="$2"; shift 2 ;;
+    --repeat) repeat="$2"; shift 2 ;;
     --work) work="$2"; shift 2 ;;
     --no-readme) readme=0; shift ;;
     --format) format="$2"; shift 2 ;;
@@ -82,22 +86,34 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 today=$(date -u +%Y-%m-%d)
 rows=()
 printf '\n%-10s %-9s %-10s %-10s %-8s %-10s %-10s\n' logins sessions floor_s audit_s ratio audit_MiB floor_MiB
+# median reads numbers, one per line, and prints the middle one (the mean of
+# the two middle ones for an even count).
+median() { sort -n | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else printf "%.2f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 for n in $sizes; do
   generate "$n"
   files=("$data/sessions.$ext" "$data/logins.$ext" "$data/users.$ext")
-  /usr/bin/time -v -o "$work/floor-$n.time" "$work/bin/floor" --memory-limit "$memory_limit" "${files[@]}" >&2
-  rm -rf "$work/out-$n"
-  /usr/bin/time -v -o "$work/audit-$n.time" "$work/bin/sessionaudit" audit \
-    --sessions "${files[0]}" --logins "${files[1]}" --users "${files[2]}" \
-    --policy testdata/sample/policy.yaml --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
-    --out "$work/out-$n" >"$work/audit-$n.stdout" 2>"$work/audit-$n.stderr" || {
-      echo "audit failed for $n logins:" >&2; cat "$work/audit-$n.stderr" >&2; exit 1; }
+  # The floor and the audit take turns, so a slow spell of the machine
+  # weighs on both; the medians leave out one odd run.
+  floor_times=(); audit_times=(); arss=0; frss=0
+  for r in $(seq 1 "$repeat"); do
+    /usr/bin/time -v -o "$work/floor-$n.time" "$work/bin/floor" --memory-limit "$memory_limit" "${files[@]}" >&2
+    rm -rf "$work/out-$n"
+    /usr/bin/time -v -o "$work/audit-$n.time" "$work/bin/sessionaudit" audit \
+      --sessions "${files[0]}" --logins "${files[1]}" --users "${files[2]}" \
+      --policy testdata/sample/policy.yaml --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
+      --out "$work/out-$n" >"$work/audit-$n.stdout" 2>"$work/audit-$n.stderr" || {
+        echo "audit failed for $n logins:" >&2; cat "$work/audit-$n.stderr" >&2; exit 1; }
+    floor_times+=("$(seconds "$work/floor-$n.time")"); audit_times+=("$(seconds "$work/audit-$n.time")")
+    arss=$(( $(rss_mib "$work/audit-$n.time") > arss ? $(rss_mib "$work/audit-$n.time") : arss ))
+    frss=$(( $(rss_mib "$work/floor-$n.time") > frss ? $(rss_mib "$work/floor-$n.time") : frss ))
+    echo "  $n logins, run $r of $repeat: floor ${floor_times[-1]} s, audit ${audit_times[-1]} s" >&2
+  done
   sessions=$(( $(wc -l < <(if [ "$ext" = csv.gz ]; then zcat "${files[0]}"; else cat "${files[0]}"; fi)) - 1 ))
-  fs=$(seconds "$work/floor-$n.time"); as=$(seconds "$work/audit-$n.time")
+  fs=$(printf '%s\n' "${floor_times[@]}" | median); as=$(printf '%s\n' "${audit_times[@]}" | median)
   ratio=$(awk -v a="$as" -v f="$fs" 'BEGIN {printf "%.2f", a/f}')
-  arss=$(rss_mib "$work/audit-$n.time"); frss=$(rss_mib "$work/floor-$n.time")
   printf '%-10s %-9s %-10s %-10s %-8s %-10s %-10s\n' "$n" "$sessions" "$fs" "$as" "$ratio" "$arss" "$frss"
-  rows+=("| $today | $n | $sessions | $format | $fs | $as | $ratio | $arss | $cores cores, $mem, $cpu |")
+  runs="1 run"; [ "$repeat" -gt 1 ] && runs="median of $repeat runs"
+  rows+=("| $today | $n | $sessions | $format | $fs | $as | $ratio | $arss | $cores cores, $mem, $cpu; $runs |")
 done
 
 if [ "$readme" = 1 ]; then
