@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sessionaudit/sessionaudit/ingest"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // asOf is the audit clock of every fixture: fixture times are offsets before it.
@@ -63,7 +65,7 @@ type login struct {
 func userID(username string) string {
 	h := fnv.New32a()
 	h.Write([]byte(username))
-	id, _ := NormalizeID(fmt.Sprintf("005%012d", h.Sum32()))
+	id, _ := sfid.Normalize(fmt.Sprintf("005%012d", h.Sum32()))
 	return id
 }
 

@@ -19,6 +19,8 @@ import (
 	_ "time/tzdata"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // Policy is what an audit judges against: which networks and users to trust,
@@ -114,7 +116,7 @@ func DefaultPolicy() Policy {
 // IsProtected reports whether the user with this Id (15 or 18 characters) or
 // username (any case) is a protected user.
 func (p Policy) IsProtected(userID, username string) bool {
-	if id, ok := NormalizeID(userID); ok && slices.Contains(p.ProtectedUsers, id) {
+	if id, err := sfid.Normalize(userID); err == nil && slices.Contains(p.ProtectedUsers, id) {
 		return true
 	}
 	return username != "" && slices.Contains(p.ProtectedUsers, strings.ToLower(username))
@@ -431,6 +433,9 @@ func (d *policyDecoder) list(n *yaml.Node, key string, item func(*yaml.Node) (st
 	return out, nil
 }
 
+// idChars are the characters of a Salesforce Id.
+const idChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
 // user reads a protected or per-user entry: an Id in its 18-character form,
 // otherwise a username in lower case.
 func (d *policyDecoder) user(n *yaml.Node, key string) (string, error) {
@@ -438,8 +443,14 @@ func (d *policyDecoder) user(n *yaml.Node, key string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if id, ok := NormalizeID(s); ok {
+	id, err := sfid.Normalize(s)
+	if err == nil {
 		return id, nil
+	}
+	if (len(s) == 15 || len(s) == 18) && !strings.Contains(s, "@") && strings.Trim(s, idChars) == "" {
+		// Usernames have the form of an email address: this is an Id with a
+		// typo, and taken as a name it would protect or tune no one.
+		return "", d.errf(n, key, "%v", err)
 	}
 	if s == "" || strings.ContainsAny(s, " \t\r\n") {
 		return "", d.errf(n, key, "%q is neither a username nor a 15- or 18-character user Id", s)
@@ -674,3 +685,5 @@ func sqlInterval(d time.Duration) string {
 }
 
 func sqlFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) + "::DOUBLE" }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

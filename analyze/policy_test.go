@@ -98,9 +98,9 @@ func TestLoadPolicy(t *testing.T) {
 		},
 	}, {
 		name: "users by name in any case or by 15- or 18-character Id",
-		yaml: "protected_users: [Admin@Acme.com, 005000000000001, 005000000000002aaa]\ntoken_max_age_by_user:\n  Integration@acme.com: 365d\n  005000000000003: 30d\n",
+		yaml: "protected_users: [Admin@Acme.com, 005000000000001, 005000000000002aaa, 001a0000006vm9riac]\ntoken_max_age_by_user:\n  Integration@acme.com: 365d\n  005000000000003: 30d\n",
 		edit: func(p *Policy) {
-			p.ProtectedUsers = []string{"admin@acme.com", "005000000000001AAA", "005000000000002AAA"}
+			p.ProtectedUsers = []string{"admin@acme.com", "005000000000001AAA", "005000000000002AAA", "001A0000006Vm9rIAC"}
 			p.TokenMaxAgeByUser = map[string]time.Duration{"integration@acme.com": 365 * day, "005000000000003AAA": 30 * day}
 		},
 	}, {
@@ -182,6 +182,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"negative distance", "concurrent_sessions: {min_distance_km: -5}\n", nil, `policy.yaml:1: concurrent_sessions.min_distance_km: "-5" is not a number above zero`},
 		{"not a boolean", "ip_new_for_user: {report_new_network: maybe}\n", nil, `policy.yaml:1: ip_new_for_user.report_new_network: "maybe" is not true or false`},
 		{"a list where a value belongs", "token_max_age: [1d]\n", nil, `policy.yaml:1: token_max_age: must be a single value, not a list or mapping`},
+		{"an Id whose suffix disagrees", "protected_users: [001A0000006Vm9rAAA]\n", nil, `policy.yaml:1: protected_users: Id "001A0000006Vm9rAAA" has the suffix "AAA", want "IAC" for its first 15 characters`},
 		{"a user that is neither", "protected_users: [\"bob smith\"]\n", nil, `policy.yaml:1: protected_users: "bob smith" is neither a username nor a 15- or 18-character user Id`},
 		{"not a mapping", "- timezone\n", nil, `policy.yaml:1: the policy must be a mapping of keys to values`},
 		{"not YAML", "timezone: [UTC\n", nil, `policy.yaml: `},

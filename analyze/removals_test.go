@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 func TestRemovals(t *testing.T) {
@@ -44,7 +46,7 @@ func TestRemovals(t *testing.T) {
 	}, {
 		name: "a protected user by 15-character Id is never removed",
 		policy: func(p *Policy) {
-			id, _ := NormalizeID(userID("alice@acme.com")[:15])
+			id, _ := sfid.Normalize(userID("alice@acme.com")[:15])
 			p.ProtectedUsers = []string{id}
 		},
 		sessions: distant,

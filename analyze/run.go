@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/sessionaudit/sessionaudit/ingest"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // Result sums up one audit run. The rows are in the findings and removals
@@ -299,7 +301,7 @@ func (r *runner) loadPolicyTables(ctx context.Context) error {
 // splitUser tells an 18-character Id from a lower-case username, as the
 // policy stores them.
 func splitUser(u string) (id, username any) {
-	if n, ok := NormalizeID(u); ok && n == u {
+	if n, err := sfid.Normalize(u); err == nil && n == u {
 		return u, nil
 	}
 	return nil, u

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // DefaultApprovalLifetime is how long an approval lasts unless told
@@ -101,7 +103,7 @@ func Approve(opts ApproveOptions) (Approval, error) {
 			inList[r.SessionID] = true
 		}
 		for _, id := range opts.Only {
-			n, err := NormalizeID(id)
+			n, err := sfid.Normalize(id)
 			if err != nil {
 				return Approval{}, fmt.Errorf("approving: %w", err)
 			}
@@ -165,7 +167,7 @@ func ReadApproval(removals string) (Approval, error) {
 	if a.Version != 1 {
 		return Approval{}, fmt.Errorf("%s: version %d, want 1", path, a.Version)
 	}
-	isID := func(id string) bool { n, err := NormalizeID(id); return err == nil && n == id }
+	isID := func(id string) bool { n, err := sfid.Normalize(id); return err == nil && n == id }
 	for i, s := range a.Sessions {
 		if !isID(s.SessionID) || (s.UserID != "" && !isID(s.UserID)) {
 			return Approval{}, fmt.Errorf("%s: session %d: %q, %q are not 18-character Ids", path, i+1, s.SessionID, s.UserID)
@@ -258,7 +260,7 @@ func ReadIDFile(path string) ([]string, error) {
 		if s == "" || strings.HasPrefix(s, "#") {
 			continue
 		}
-		id, err := NormalizeID(s)
+		id, err := sfid.Normalize(s)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
 		}

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // DefaultAPIVersion is the REST API version used unless told otherwise.
@@ -363,7 +365,7 @@ func (c *client) queryIDs(ctx context.Context, soql string) ([]string, error) {
 		if err := json.Unmarshal(raw, &rec); err != nil {
 			return fmt.Errorf("reading a query record: %w", err)
 		}
-		id, err := NormalizeID(rec.Id)
+		id, err := sfid.Normalize(rec.Id)
 		if err != nil {
 			return fmt.Errorf("reading a query record: %w", err)
 		}

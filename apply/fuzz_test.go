@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // FuzzDecodeRemovals: any input is read or rejected with an error, never a
@@ -18,7 +20,7 @@ func FuzzDecodeRemovals(f *testing.F) {
 			return
 		}
 		for _, r := range rows {
-			if n, err := NormalizeID(r.SessionID); err != nil || n != r.SessionID || (r.UserID != "" && len(r.UserID) != 18) {
+			if n, err := sfid.Normalize(r.SessionID); err != nil || n != r.SessionID || (r.UserID != "" && len(r.UserID) != 18) {
 				t.Errorf("row with session %q, user %q", r.SessionID, r.UserID)
 			}
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
@@ -18,7 +20,7 @@ func uid(i int) string { return mustID(fmt.Sprintf("005Qz%010d", i)) }
 func lid(i int) string { return mustID(fmt.Sprintf("060Lg%010d", i)) }
 
 func mustID(s string) string {
-	id, err := NormalizeID(s)
+	id, err := sfid.Normalize(s)
 	if err != nil {
 		panic(err)
 	}

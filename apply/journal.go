@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // Record is one line of the journal, a JSON object. Kinds:
@@ -97,7 +99,7 @@ func (r Record) validate() error {
 		return fmt.Errorf("%s record without a run", r.Kind)
 	}
 	check := func(field, id string) error {
-		if n, err := NormalizeID(id); err != nil || n != id {
+		if n, err := sfid.Normalize(id); err != nil || n != id {
 			return fmt.Errorf("field %s: %q is not an 18-character Id", field, id)
 		}
 		return nil

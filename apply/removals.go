@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jszwec/csvutil"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // RemovalsHeader is the exact header of the removal list `sessionaudit audit`
@@ -152,13 +154,13 @@ func (rec removalRecord) row(line int, cells []string) (Row, string, error) {
 		cells:       slices.Clone(cells),
 	}
 	var err error
-	if row.SessionID, err = NormalizeID(unneutralise(rec.SessionID)); err != nil {
+	if row.SessionID, err = sfid.Normalize(unneutralise(rec.SessionID)); err != nil {
 		return Row{}, "session_id", err
 	}
 	// The audit leaves user_id empty when no export named the user; such a
 	// row can be removed (and protected by username) but not contained.
 	if u := unneutralise(rec.UserID); u != "" {
-		if row.UserID, err = NormalizeID(u); err != nil {
+		if row.UserID, err = sfid.Normalize(u); err != nil {
 			return Row{}, "user_id", err
 		}
 	}

@@ -10,33 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-func TestNormalizeID(t *testing.T) {
-	tests := []struct{ in, want, err string }{
-		// The example Salesforce's documentation gives.
-		{in: "001A0000006Vm9r", want: "001A0000006Vm9rIAC"},
-		{in: "001A0000006Vm9rIAC", want: "001A0000006Vm9rIAC"},
-		{in: "001A0000006Vm9riac", want: "001A0000006Vm9rIAC"}, // the suffix is case-insensitive
-		{in: "001a0000006vm9r", want: "001a0000006vm9rAAA"},    // the 15 are not
-		{in: "0Ak5g00000AbCdE", want: "0Ak5g00000AbCdECAV"},
-		{in: "001A0000006Vm9rAAA", err: "suffix"},
-		{in: "0Ak5g00000AbCd", err: "14 characters"},
-		{in: "0Ak5g00000AbCd'", err: "not a letter"},
-		{in: "", err: "0 characters"},
-	}
-	for _, tt := range tests {
-		got, err := NormalizeID(tt.in)
-		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("NormalizeID(%q) error %v, want one containing %q", tt.in, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("NormalizeID(%q) = %q, %v, want %q", tt.in, got, err, tt.want)
-		}
-	}
-}
-
 func TestDecodeRemovals(t *testing.T) {
 	in := "\ufeff" + strings.Join(RemovalsHeader, ",") + "\r\n" +
 		"0AkXy0000000001," + uid(1) + ",'=cmd|'/c calc'!A1,UI,203.0.113.7,2026-11-26T08:02:00Z,a;b,high,'-12 logins,Y\r\n" +
@@ -64,7 +37,7 @@ func TestDecodeRemovals(t *testing.T) {
 		{"empty", "", "removals.csv: empty file"},
 		{"header", "session_id,user_id\n", "removals.csv:1: header is"},
 		{"reordered header", strings.Replace(header, "username,session_type", "session_type,username", 1), "removals.csv:1: header is"},
-		{"session id", header + good + line("0Ak123", uid(1), "2026-11-26T08:02:00Z", ""), "removals.csv:3: field session_id: id \"0Ak123\" has 6 characters"},
+		{"session id", header + good + line("0Ak123", uid(1), "2026-11-26T08:02:00Z", ""), "removals.csv:3: field session_id: Id \"0Ak123\" has 6 characters"},
 		{"user id", header + line(sid(1), "005xx", "2026-11-26T08:02:00Z", ""), "removals.csv:2: field user_id"},
 		{"user id after an empty one", header + line(sid(1), "", "2026-11-26T08:02:00Z", "") + line(sid(2), "'-", "2026-11-26T08:02:00Z", ""), "removals.csv:3: field user_id"},
 		{"created", header + line(sid(1), uid(1), "26/11/2026 08:02", ""), "removals.csv:2: field created: want an RFC 3339 time"},

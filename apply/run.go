@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // DefaultMax is how many sessions one run may end unless told otherwise.
@@ -276,12 +278,12 @@ func currentSessions(ctx context.Context, c *client) (map[string]bool, map[strin
 		if err := json.Unmarshal(raw, &rec); err != nil {
 			return err
 		}
-		id, err := NormalizeID(rec.Id)
+		id, err := sfid.Normalize(rec.Id)
 		if err != nil {
 			return err
 		}
 		sessions[id] = true
-		if u, err := NormalizeID(rec.UsersId); err == nil {
+		if u, err := sfid.Normalize(rec.UsersId); err == nil {
 			users[u] = true
 		}
 		return nil
@@ -295,7 +297,7 @@ func newProtectedSet(list []string) protectedSet {
 	p := protectedSet{ids: map[string]bool{}, names: map[string]bool{}}
 	for _, s := range list {
 		s = strings.TrimSpace(s)
-		if id, err := NormalizeID(s); err == nil {
+		if id, err := sfid.Normalize(s); err == nil {
 			p.ids[id] = true
 		}
 		p.names[strings.ToLower(s)] = true
@@ -485,7 +487,7 @@ func matchItems(ids []string, status int, body []byte) []ItemResult {
 	byID := map[string]item{}
 	for _, it := range items {
 		if it.ID != nil {
-			if id, err := NormalizeID(*it.ID); err == nil {
+			if id, err := sfid.Normalize(*it.ID); err == nil {
 				byID[id] = it
 			}
 		}

@@ -347,7 +347,7 @@ func TestConsistent(t *testing.T) {
 }
 
 // mustValidID checks an 18-character Id's prefix and recomputes its suffix
-// another way than caseSafeSuffix does.
+// another way than sfid.Suffix does.
 func mustValidID(tb testing.TB, id, prefix string) {
 	tb.Helper()
 	if len(id) != 18 || !strings.HasPrefix(id, prefix) {

@@ -1,16 +1,17 @@
 package gen
 
+import "github.com/sessionaudit/sessionaudit/sfid"
+
 // Id key prefixes of the objects the generator writes.
 const (
-	prefixUser     = "005"
-	prefixSession  = "0Ak"
-	prefixLogin    = "0Ya"
-	prefixGeo      = "04F"
-	prefixProfile  = "00e"
-	prefixLocator  = "01g" // REST query locators in nextRecordsUrl
-	idPod          = "5g0" // instance characters and the reserved character after the prefix
-	base62         = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	suffixAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+	prefixUser    = "005"
+	prefixSession = "0Ak"
+	prefixLogin   = "0Ya"
+	prefixGeo     = "04F"
+	prefixProfile = "00e"
+	prefixLocator = "01g" // REST query locators in nextRecordsUrl
+	idPod         = "5g0" // instance characters and the reserved character after the prefix
+	base62        = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
 
 // appendID appends the 18-character Id made of prefix, the pod characters and
@@ -26,29 +27,11 @@ func appendID(dst []byte, prefix string, n uint64) []byte {
 		n /= 62
 	}
 	dst = append(dst, digits[:]...)
-	suffix := caseSafeSuffix(dst[start:])
+	suffix := sfid.Suffix(dst[start:])
 	return append(dst, suffix[:]...)
 }
 
 // idString returns appendID's Id as a string, for the few Ids kept in Stats.
 func idString(prefix string, n uint64) string {
 	return string(appendID(make([]byte, 0, 18), prefix, n))
-}
-
-// caseSafeSuffix returns the three characters that make a 15-character Id
-// case-insensitive: each 5-character chunk gives a bit per upper-case letter
-// (first character lowest), and the 5-bit number picks a character of
-// suffixAlphabet.
-func caseSafeSuffix(id15 []byte) [3]byte {
-	var out [3]byte
-	for chunk := range 3 {
-		bits := 0
-		for i := range 5 {
-			if c := id15[chunk*5+i]; c >= 'A' && c <= 'Z' {
-				bits |= 1 << i
-			}
-		}
-		out[chunk] = suffixAlphabet[bits]
-	}
-	return out
 }

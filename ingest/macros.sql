@@ -6,7 +6,9 @@
 CREATE OR REPLACE TEMP MACRO sa_blank(s) AS coalesce(s, '') = '';
 
 -- A 15-character Id gains its case-safe suffix: each 5-character chunk gives a
--- 5-bit mask of its capitals, indexed into A..Z0..5.
+-- 5-bit mask of its capitals, indexed into A..Z0..5. This is package sfid's
+-- Normalize in SQL, but for one case: an 18-character Id is kept as written,
+-- its suffix unchecked (TestIDMacroAgreesWithSfid).
 CREATE OR REPLACE TEMP MACRO sa_id18(s) AS (
     CASE
         WHEN length(s) = 18 AND regexp_full_match(s, '[A-Za-z0-9]{18}') THEN s
