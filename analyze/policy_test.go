@@ -182,7 +182,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"negative distance", "concurrent_sessions: {min_distance_km: -5}\n", nil, `policy.yaml:1: concurrent_sessions.min_distance_km: "-5" is not a number above zero`},
 		{"not a boolean", "ip_new_for_user: {report_new_network: maybe}\n", nil, `policy.yaml:1: ip_new_for_user.report_new_network: "maybe" is not true or false`},
 		{"a list where a value belongs", "token_max_age: [1d]\n", nil, `policy.yaml:1: token_max_age: must be a single value, not a list or mapping`},
-		{"an Id whose suffix disagrees", "protected_users: [001A0000006Vm9rAAA]\n", nil, `policy.yaml:1: protected_users: Id "001A0000006Vm9rAAA" has the suffix "AAA", want "IAC" for its first 15 characters`},
+		{"an Id whose suffix disagrees", "protected_users: [001A0000006Vm9rAAA]\n", nil, `policy.yaml:1: protected_users: the Id "001A0000006Vm9rAAA" has the suffix "AAA", want "IAC" for its first 15 characters`},
 		{"a user that is neither", "protected_users: [\"bob smith\"]\n", nil, `policy.yaml:1: protected_users: "bob smith" is neither a username nor a 15- or 18-character user Id`},
 		{"not a mapping", "- timezone\n", nil, `policy.yaml:1: the policy must be a mapping of keys to values`},
 		{"not YAML", "timezone: [UTC\n", nil, `policy.yaml: `},

@@ -37,7 +37,7 @@ func TestDecodeRemovals(t *testing.T) {
 		{"empty", "", "removals.csv: empty file"},
 		{"header", "session_id,user_id\n", "removals.csv:1: header is"},
 		{"reordered header", strings.Replace(header, "username,session_type", "session_type,username", 1), "removals.csv:1: header is"},
-		{"session id", header + good + line("0Ak123", uid(1), "2026-11-26T08:02:00Z", ""), "removals.csv:3: field session_id: Id \"0Ak123\" has 6 characters"},
+		{"session id", header + good + line("0Ak123", uid(1), "2026-11-26T08:02:00Z", ""), "removals.csv:3: field session_id: the Id \"0Ak123\" has 6 characters"},
 		{"user id", header + line(sid(1), "005xx", "2026-11-26T08:02:00Z", ""), "removals.csv:2: field user_id"},
 		{"user id after an empty one", header + line(sid(1), "", "2026-11-26T08:02:00Z", "") + line(sid(2), "'-", "2026-11-26T08:02:00Z", ""), "removals.csv:3: field user_id"},
 		{"created", header + line(sid(1), uid(1), "26/11/2026 08:02", ""), "removals.csv:2: field created: want an RFC 3339 time"},

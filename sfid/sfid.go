@@ -41,11 +41,11 @@ func Suffix[T string | []byte](id15 T) [3]byte {
 func Normalize(id string) (string, error) {
 	for i := 0; i < len(id); i++ {
 		if c := id[i]; !isDigit(c) && !isLetter(c) {
-			return "", fmt.Errorf("Id %q has a character that is not a letter or a digit", id)
+			return "", fmt.Errorf("the Id %q has a character that is not a letter or a digit", id)
 		}
 	}
 	if len(id) != 15 && len(id) != 18 {
-		return "", fmt.Errorf("Id %q has %d characters, want 15 or 18", id, len(id))
+		return "", fmt.Errorf("the Id %q has %d characters, want 15 or 18", id, len(id))
 	}
 	suffix := Suffix(id)
 	if len(id) == 15 {
@@ -56,20 +56,20 @@ func Normalize(id string) (string, error) {
 		return id[:15] + string(given[:]), nil
 	}
 	if !oneCase(id[:15]) {
-		return "", fmt.Errorf("Id %q has the suffix %q, want %q for its first 15 characters", id, id[15:], string(suffix[:]))
+		return "", fmt.Errorf("the Id %q has the suffix %q, want %q for its first 15 characters", id, id[15:], string(suffix[:]))
 	}
 	b := []byte(id[:15])
 	for chunk, s := range given {
 		mask := indexByte(suffixAlphabet, s)
 		if mask < 0 {
-			return "", fmt.Errorf("Id %q has the suffix %q, which no 15 characters give", id, id[15:])
+			return "", fmt.Errorf("the Id %q has the suffix %q, which no 15 characters give", id, id[15:])
 		}
 		for i := range 5 {
 			p := chunk*5 + i
 			capital := mask&(1<<i) != 0
 			switch {
 			case isDigit(b[p]) && capital:
-				return "", fmt.Errorf("Id %q has the suffix %q, which marks a digit as a capital", id, id[15:])
+				return "", fmt.Errorf("the Id %q has the suffix %q, which marks a digit as a capital", id, id[15:])
 			case capital:
 				b[p] = upper(b[p])
 			default:

@@ -75,7 +75,7 @@ func FuzzNormalize(f *testing.F) {
 			if got != "" {
 				t.Errorf("Normalize(%q) = %q with error %v, want \"\"", id, got, err)
 			}
-			if !strings.Contains(err.Error(), "Id ") {
+			if !strings.Contains(err.Error(), "the Id ") {
 				t.Errorf("Normalize(%q): error %q does not name the Id", id, err)
 			}
 			return
