@@ -54,7 +54,7 @@ Exit status:
 `
 
 func runApply(ctx context.Context, args []string, io stdio) int {
-	fs := newFlagSet("apply", applyHelp, io.out)
+	fs := newFlagSet("apply")
 	removals := fs.String("removals", "", "")
 	execute := fs.Bool("execute", false, "")
 	maxN := fs.Int("max", apply.DefaultMax, "")
@@ -62,7 +62,7 @@ func runApply(ctx context.Context, args []string, io stdio) int {
 	policyPath := fs.String("policy", "", "")
 	apiVersion := fs.String("api-version", apply.DefaultAPIVersion, "")
 	share := fs.Float64("max-api-share", 0.5, "")
-	if ok, code := parseFlags(fs, args, io); !ok {
+	if ok, code := parseFlags(fs, applyHelp, args, io); !ok {
 		return code
 	}
 	if *removals == "" {

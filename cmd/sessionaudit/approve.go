@@ -39,12 +39,12 @@ Exit status:
 `
 
 func runApprove(_ context.Context, args []string, io stdio) int {
-	fs := newFlagSet("approve", approveHelp, io.out)
+	fs := newFlagSet("approve")
 	removals := fs.String("removals", "", "")
 	by := fs.String("by", "", "")
 	only := fs.String("only", "", "")
 	expires := fs.Duration("expires", apply.DefaultApprovalLifetime, "")
-	if ok, code := parseFlags(fs, args, io); !ok {
+	if ok, code := parseFlags(fs, approveHelp, args, io); !ok {
 		return code
 	}
 	if *removals == "" || *by == "" {

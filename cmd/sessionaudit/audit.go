@@ -69,7 +69,7 @@ type auditConfig struct {
 }
 
 func runAudit(ctx context.Context, args []string, io stdio) int {
-	fs := newFlagSet("audit", auditHelp, io.out)
+	fs := newFlagSet("audit")
 	var sessions, logins, users, geo multiFlag
 	fs.Var(&sessions, "sessions", "")
 	fs.Var(&logins, "logins", "")
@@ -85,7 +85,7 @@ func runAudit(ctx context.Context, args []string, io stdio) int {
 	tempDir := fs.String("temp-dir", "", "")
 	logFormat := fs.String("log-format", "text", "")
 	cpuProfile := fs.String("cpu-profile", "", "")
-	if ok, code := parseFlags(fs, args, io); !ok {
+	if ok, code := parseFlags(fs, auditHelp, args, io); !ok {
 		return code
 	}
 	log, err := newLogger(io, *logFormat)

@@ -146,8 +146,12 @@ func TestAuditUsageErrors(t *testing.T) {
 func TestHelpForEveryCommand(t *testing.T) {
 	for _, c := range commands() {
 		code, stdout, _ := runCLI(t, c.name, "--help")
-		if code != exitOK || !strings.Contains(stdout, "Usage:") {
-			t.Errorf("%s --help: got exit %d and %q, want exit 0 and a Usage section", c.name, code, stdout)
+		if code != exitOK || strings.Count(stdout, "Usage:") != 1 {
+			t.Errorf("%s --help: got exit %d and %q, want exit 0 and one Usage section", c.name, code, stdout)
+		}
+		code, stdout, stderr := runCLI(t, c.name, "--no-such-flag")
+		if want := "Try: sessionaudit " + c.name + " --help\n"; code != exitUsage || stdout != "" || !strings.HasSuffix(stderr, want) || strings.Count(stderr, "\n") != 2 {
+			t.Errorf("%s --no-such-flag: got exit %d, stdout %q, stderr %q, want exit 2, no output and a two-line hint", c.name, code, stdout, stderr)
 		}
 	}
 }

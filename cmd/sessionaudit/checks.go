@@ -21,8 +21,8 @@ Exit status:
 `
 
 func runChecks(_ context.Context, args []string, io stdio) int {
-	fs := newFlagSet("checks", checksHelp, io.out)
-	if ok, code := parseFlags(fs, args, io); !ok {
+	fs := newFlagSet("checks")
+	if ok, code := parseFlags(fs, checksHelp, args, io); !ok {
 		return code
 	}
 	checks, err := analyze.Checks()

@@ -17,21 +17,23 @@ func (m *multiFlag) Set(v string) error {
 	return nil
 }
 
-// newFlagSet returns a flag set that prints help to stdout when asked and
-// stays quiet on errors, which parseFlags reports with a hint instead.
-func newFlagSet(name, help string, out io.Writer) *flag.FlagSet {
+// newFlagSet returns a quiet flag set: parseFlags prints the help when asked
+// and a one-line hint after a mistake. (The flag package calls Usage after
+// every mistake as well as for -h, so Usage does nothing.)
+func newFlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() { fmt.Fprint(out, help) }
+	fs.Usage = func() {}
 	return fs
 }
 
 // parseFlags parses args and reports whether the command should go on; when
-// it should not, code is the exit status (0 after --help, 2 after a mistake).
-func parseFlags(fs *flag.FlagSet, args []string, io stdio) (ok bool, code int) {
+// it should not, code is the exit status (0 after --help, which prints help
+// to stdout; 2 after a mistake, which prints a hint to stderr).
+func parseFlags(fs *flag.FlagSet, help string, args []string, io stdio) (ok bool, code int) {
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			fs.Usage()
+			fmt.Fprint(io.out, help)
 			return false, exitOK
 		}
 		fmt.Fprintf(io.err, "sessionaudit %s: %v\nTry: sessionaudit %s --help\n", fs.Name(), err, fs.Name())

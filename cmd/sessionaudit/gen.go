@@ -47,14 +47,14 @@ Exit status:
 `
 
 func runGen(ctx context.Context, args []string, io stdio) int {
-	fs := newFlagSet("gen", genHelp, io.out)
+	fs := newFlagSet("gen")
 	logins := fs.Int("logins", -1, "")
 	seed := fs.Uint64("seed", 1, "")
 	format := fs.String("format", string(gen.FormatBulk), "")
 	outDir := fs.String("out", ".", "")
 	asOf := fs.String("as-of", gen.DefaultAsOf, "")
 	withRejects := fs.Bool("with-rejects", false, "")
-	if ok, code := parseFlags(fs, args, io); !ok {
+	if ok, code := parseFlags(fs, genHelp, args, io); !ok {
 		return code
 	}
 	if *logins < 0 {

@@ -35,10 +35,10 @@ Exit status:
 `
 
 func runVerify(ctx context.Context, args []string, io stdio) int {
-	flags := newFlagSet("verify", verifyHelp, io.out)
+	flags := newFlagSet("verify")
 	removals := flags.String("removals", "", "")
 	apiVersion := flags.String("api-version", apply.DefaultAPIVersion, "")
-	if ok, code := parseFlags(flags, args, io); !ok {
+	if ok, code := parseFlags(flags, verifyHelp, args, io); !ok {
 		return code
 	}
 	if *removals == "" {

@@ -34,8 +34,8 @@ Prints the version of sessionaudit.
 `
 
 func runVersion(_ context.Context, args []string, io stdio) int {
-	fs := newFlagSet("version", versionHelp, io.out)
-	if ok, code := parseFlags(fs, args, io); !ok {
+	fs := newFlagSet("version")
+	if ok, code := parseFlags(fs, versionHelp, args, io); !ok {
 		return code
 	}
 	fmt.Fprintf(io.out, "sessionaudit %s\n", versionString())
