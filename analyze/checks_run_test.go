@@ -269,6 +269,26 @@ func TestConcurrentSessions(t *testing.T) {
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
 			target: "family:0Ak000000000000SYA", detail: "The removal targets the Sydney, AU sessions, created later, as neither place is more familiar: the user has no successful logins in the 30 days before the audit."}},
 	}, {
+		name: "each place far from the best-known one is a finding, measured against that one",
+		sessions: []session{
+			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 5 * hour},
+			{id: "0Ak000000000000SYA", ip: "198.51.100.4", at: sydney, age: 3 * hour},
+			{id: "0Ak000000000000NYA", ip: "198.51.100.5", at: newYork, age: 2 * hour},
+		},
+		logins: baseline,
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
+			target: "family:0Ak000000000000SYA", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 07:00 UTC) and Sydney, AU (198.51.100.4, since 09:00 UTC), 16,961 km apart. The removal targets the Sydney, AU sessions"},
+			{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
+				target: "family:0Ak000000000000NYA", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 07:00 UTC) and New York, US (198.51.100.5, since 10:00 UTC), 5,837 km apart. The removal targets the New York, US sessions"}},
+	}, {
+		name: "London and Lyon are 750 km apart, but each is within 500 km of Paris, the best-known place",
+		sessions: []session{
+			{ip: "203.0.113.7", at: paris, age: 5 * hour},
+			{ip: "198.51.100.4", at: london, age: 3 * hour},
+			{ip: "198.51.100.5", at: lyon, age: 2 * hour},
+		},
+		logins: baseline,
+	}, {
 		name: "one finding per pair of places, however many families",
 		sessions: []session{
 			{id: "0Ak000000000000PA1", ip: "203.0.113.7", at: paris, age: 5 * hour},

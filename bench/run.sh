@@ -4,7 +4,7 @@
 # report wall time, the audit/floor ratio and peak RSS.
 #
 # Usage: bench/run.sh [--sizes "100000 1000000 10000000"] [--repeat N] [--work DIR] [--no-readme]
-#                     [--format bulk|bulk-gz] [--findings-1m | --untrusted-vpn]
+#                     [--format bulk|bulk-gz] [--findings-1m | --untrusted-vpn | --skew]
 #   --sizes          logins per run (10 sessions and 1 user per 100 logins)
 #   --repeat         runs of the floor and the audit per size, taken in turn (default 3); a size's
 #                    row gives the median time of each and the highest peak RSS
@@ -14,6 +14,10 @@
 #                    findings) and print the findings, wall time and peak RSS; never touches README.md
 #   --untrusted-vpn  instead, audit the 50M-login org with bench/untrusted-vpn-policy.yaml, which
 #                    leaves the VPN that nearly every user shares untrusted, and print the same
+#   --skew           instead, audit copies of the 1M-login org in which one user, then one IP,
+#                    has an eighth, a quarter, half and all of the logins (and sessions), and
+#                    print each audit's time, the checks' and the slowest steps': a check
+#                    quadratic in one user's or one IP's rows would show as a fourfold step
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -34,6 +38,7 @@ while [ $# -gt 0 ]; do
     --memory-limit) memory_limit="$2"; shift 2 ;;
     --findings-1m) special=findings-1m; shift ;;
     --untrusted-vpn) special=untrusted-vpn; shift ;;
+    --skew) special=skew; shift ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -46,6 +51,7 @@ mkdir -p "$work/bin"
 echo "building sessionaudit and the floor program" >&2
 go build -tags duckdb_arrow -o "$work/bin/sessionaudit" ./cmd/sessionaudit
 go build -o "$work/bin/floor" ./bench/floor
+go build -o "$work/bin/skew" ./bench/skew
 
 # seconds TIMEFILE / rss_mib TIMEFILE read GNU time's -v report.
 seconds() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; printf "%.2f", s}' "$1"; }
@@ -60,6 +66,35 @@ generate() {
     "$work/bin/sessionaudit" gen --logins "$1" --seed 1 --format "$format" --out "$data" >&2
   fi
 }
+
+# Copies of the 1M-login org with one heavy user or IP (see bench/skew), each
+# audited once.
+if [ "$special" = skew ]; then
+  generate 1000000
+  printf '\n%-5s %-13s %-9s %-9s %-9s %-10s %s\n' heavy heavy_logins audit_s checks_s audit_MiB findings slowest_steps
+  for by in user ip; do
+    for every in 8 4 2 1; do
+      copy="$work/skew-$by-$every"
+      heavy=$("$work/bin/skew" --by "$by" --every "$every" --in "$data" --out "$copy")
+      rm -rf "$copy/out"
+      /usr/bin/time -v -o "$copy/time" "$work/bin/sessionaudit" audit \
+        --sessions "$copy/sessions.csv" --logins "$copy/logins.csv" --users "$copy/users.csv" \
+        --policy testdata/sample/policy.yaml --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
+        --out "$copy/out" >"$copy/stdout" 2>"$copy/stderr" || {
+          echo "audit failed for $by every $every:" >&2; cat "$copy/stderr" >&2; exit 1; }
+      checks=$(grep -o 'msg="ran checks" elapsed=[^ ]*' "$copy/stderr" | sed 's/.*elapsed=//')
+      # The four slowest steps of the checks line, with their times.
+      slowest=$(grep -o 'steps="[^"]*"' "$copy/stderr" | sed 's/steps="//; s/"$//; s/ (peak [0-9]* MiB)//g' | tr ',' '\n' |
+        awk '{t=$NF; n=t; sub(/[a-zµ]+$/, "", n); u=t; sub(/^[0-9.]+/, "", u); s=n*(u=="ms"?0.001:u=="µs"?0.000001:u=="m"?60:1);
+              sub(/^ /, ""); print s "\t" $0}' | sort -rn | head -4 | cut -f2 | paste -sd, | sed 's/,/, /g')
+      findings=$(awk '$1 == "total" {print $NF; exit}' "$copy/stdout")
+      printf '%-5s %-13s %-9s %-9s %-9s %-10s %s\n' "$by" "$heavy" "$(seconds "$copy/time")" "$checks" \
+        "$(rss_mib "$copy/time")" "$findings" "$slowest"
+      rm -rf "$copy"
+    done
+  done
+  exit 0
+fi
 
 # One audit of a generated org under a policy of bench/, printing the findings,
 # wall time and peak RSS: --findings-1m and --untrusted-vpn.

@@ -8,13 +8,16 @@
 --   password and confirm with the user which place is theirs.
 -- knobs: concurrent_sessions.min_distance_km, ip_new_for_user.baseline, trusted_networks
 
--- Live families reduce to distinct (user, IP, place) origins before pairing,
--- so the pairs grow with a user's places rather than their sessions. Of each
--- pair, the family from the place the user's recent logins know least is the
--- removal target: by country, then by network (IPv4 /24, IPv6 /48), then the
--- later-created one on a tie; the detail explains whichever decided. Only
--- users with two origins or more can pair, so only their recent logins are
--- counted.
+-- Live families reduce to distinct (user, IP, place) origins. Each user who
+-- has origins in two places or more is taken to be at their anchor: the
+-- origin from the place the user's recent logins know best, by country, then
+-- by network (IPv4 /24, IPv6 /48), then the earlier-created one on a tie.
+-- Every other place far from the anchor makes one finding, which targets its
+-- family; the detail explains what decided. Measuring each place against the
+-- anchor, not against every other place, keeps the check linear in a user's
+-- places: a shared or stolen account seen from hundreds of places at once
+-- gives hundreds of findings, not tens of thousands of pairs. Only users with
+-- two places have their recent logins counted.
 WITH origins AS (
     SELECT
         f.user_key, f.source_ip, f.network, f.country_key, f.city, f.country_iso, f.country, f.latitude, f.longitude,
@@ -29,32 +32,32 @@ WITH origins AS (
     WHERE NOT f.trusted AND (f.country_key IS NOT NULL OR (f.latitude IS NOT NULL AND f.longitude IS NOT NULL))
     GROUP BY ALL
 ), pairing_users AS (
-    SELECT user_key FROM origins GROUP BY user_key HAVING count(*) > 1
-), reporting_users AS (
-    -- The users with a pair of origins that makes a finding, found before
-    -- any login is counted: only their recent logins are read.
-    SELECT DISTINCT a.user_key
-    FROM origins a
-    SEMI JOIN pairing_users USING (user_key)
-    JOIN origins b ON b.user_key = a.user_key AND b.source_ip <> a.source_ip AND b.place_key <> a.place_key
-    WHERE CASE
-        WHEN a.latitude IS NOT NULL AND a.longitude IS NOT NULL AND b.latitude IS NOT NULL AND b.longitude IS NOT NULL
-            THEN distance_km(a.latitude, a.longitude, b.latitude, b.longitude) >= getvariable('concurrent_sessions.min_distance_km')
-        ELSE a.country_key <> b.country_key
-    END
+    -- The users who may have a place far from another, found before any
+    -- login is counted, so that only their recent logins are read: those
+    -- with places in two countries, or whose places span a box with room for
+    -- two places min_distance_km apart. No two points of the box are further
+    -- apart than a path along its height and then its width at the latitude
+    -- nearest the equator, so no user with a finding is left out.
+    SELECT user_key
+    FROM origins
+    GROUP BY user_key
+    HAVING count(DISTINCT place_key) > 1 AND (
+        count(DISTINCT country_key) > 1
+        OR 6371.0088 * (radians(max(latitude) - min(latitude)) + radians(max(longitude) - min(longitude)) * CASE
+            WHEN min(latitude) <= 0 AND max(latitude) >= 0 THEN 1
+            ELSE greatest(cos(radians(min(latitude))), cos(radians(max(latitude)))) END)
+            >= getvariable('concurrent_sessions.min_distance_km') - 1)
 ), recent AS (
     -- Counted by IP first, so only the distinct IPs look up their network.
     -- The logins are read as untrusted_successes defines them but without
-    -- the view, so that the semi-join on the reporting users comes first and
+    -- the view, so that the semi-join on the pairing users comes first and
     -- sits on the scan: DuckDB then filters the scan by their user_key and
-    -- reads the other columns only where it matches. Behind the view's
-    -- trusted-IP test, it read every column of the last baseline of logins
-    -- for a handful of users.
+    -- reads the other columns only where it matches.
     SELECT r.user_key, r.country_key, i.network, sum(r.logins) AS logins
     FROM (
         SELECT l.user_key, coalesce(l.country_iso, l.country) AS country_key, l.source_ip, count(*) AS logins
         FROM logins l
-        SEMI JOIN reporting_users USING (user_key)
+        SEMI JOIN pairing_users USING (user_key)
         WHERE l.success AND l.source_ip IS NOT NULL
             AND l.login_time >= getvariable('as_of') - getvariable('ip_new_for_user.baseline')
             AND l.login_time < getvariable('as_of')
@@ -74,42 +77,38 @@ WITH origins AS (
         o.*,
         coalesce(c.logins, 0) AS country_logins,
         coalesce(n.logins, 0) AS network_logins,
-        coalesce(u.logins, 0) AS all_logins,
-        row_number() OVER (PARTITION BY o.user_key ORDER BY o.since, o.source_ip, o.place_key) AS n
+        coalesce(u.logins, 0) AS all_logins
     FROM origins o
-    SEMI JOIN reporting_users USING (user_key)
+    SEMI JOIN pairing_users USING (user_key)
     LEFT JOIN by_user u ON u.user_key = o.user_key
     LEFT JOIN by_country c ON c.user_key = o.user_key AND c.country_key = o.country_key
     LEFT JOIN by_network n ON n.user_key = o.user_key AND n.network = o.network
-), pairs AS (
+), anchors AS (
+    SELECT *
+    FROM scored
+    QUALIFY row_number() OVER (PARTITION BY user_key
+        ORDER BY country_logins DESC, network_logins DESC, latest, source_ip, place_key) = 1
+), measured AS (
     SELECT
-        a.user_key,
-        a.user_id, a.username, a.all_logins,
-        a AS o1,
-        b AS o2,
-        CASE WHEN a.latitude IS NOT NULL AND a.longitude IS NOT NULL AND b.latitude IS NOT NULL AND b.longitude IS NOT NULL
-            THEN distance_km(a.latitude, a.longitude, b.latitude, b.longitude) END AS km,
-        -- b is the target when it is less familiar, or as familiar and later.
-        (b.country_logins, b.network_logins) < (a.country_logins, a.network_logins)
-            OR ((b.country_logins, b.network_logins) = (a.country_logins, a.network_logins) AND b.latest >= a.latest) AS target_b,
-        least(a.place_key, b.place_key) AS place_1,
-        greatest(a.place_key, b.place_key) AS place_2
-    FROM scored a
-    JOIN scored b ON b.user_key = a.user_key AND b.n > a.n AND b.source_ip <> a.source_ip
+        t.user_key, t.user_id, t.username, t.all_logins,
+        t, o,
+        CASE WHEN t.latitude IS NOT NULL AND t.longitude IS NOT NULL AND o.latitude IS NOT NULL AND o.longitude IS NOT NULL
+            THEN distance_km(t.latitude, t.longitude, o.latitude, o.longitude) END AS km
+    FROM scored t
+    JOIN anchors o ON o.user_key = t.user_key AND o.place_key <> t.place_key AND o.source_ip <> t.source_ip
 ), found AS (
+    -- a and b are the two origins in the order their families began.
     SELECT
-        user_key, user_id, username, all_logins, km,
-        o1 AS a,
-        CASE WHEN target_b THEN o2 ELSE o1 END AS t,
-        CASE WHEN target_b THEN o1 ELSE o2 END AS o,
-        o2 AS b
-    FROM pairs
-    WHERE place_1 <> place_2 AND CASE
+        *,
+        CASE WHEN (t.since, t.source_ip) < (o.since, o.source_ip) THEN t ELSE o END AS a,
+        CASE WHEN (t.since, t.source_ip) < (o.since, o.source_ip) THEN o ELSE t END AS b
+    FROM measured
+    WHERE CASE
         WHEN km IS NOT NULL THEN km >= getvariable('concurrent_sessions.min_distance_km')
-        ELSE o1.country_key <> o2.country_key
+        ELSE t.country_key <> o.country_key
     END
-    -- One finding per pair of places, however many IPs each place has.
-    QUALIFY row_number() OVER (PARTITION BY user_key, place_1, place_2 ORDER BY o1.since, o2.since, o1.source_ip, o2.source_ip) = 1
+    -- One finding per place, however many IPs it has.
+    QUALIFY row_number() OVER (PARTITION BY user_key, t.place_key ORDER BY t.since, t.source_ip) = 1
 ), explained AS (
     SELECT
         *,
