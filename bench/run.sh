@@ -67,6 +67,19 @@ generate() {
   fi
 }
 
+# audit_once NAME DIR EXT POLICY: one timed audit of DIR's sessions, logins and
+# users exports under POLICY, into NAME.out, with NAME.time (GNU time's
+# report), NAME.stdout and NAME.stderr beside it; a failed audit stops the run.
+audit_once() {
+  local name=$1 dir=$2 ext=$3 policy=$4
+  rm -rf "$name.out"
+  /usr/bin/time -v -o "$name.time" "$work/bin/sessionaudit" audit \
+    --sessions "$dir/sessions.$ext" --logins "$dir/logins.$ext" --users "$dir/users.$ext" \
+    --policy "$policy" --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
+    --out "$name.out" >"$name.stdout" 2>"$name.stderr" || {
+      echo "audit failed ($name):" >&2; cat "$name.stderr" >&2; exit 1; }
+}
+
 # Copies of the 1M-login org with one heavy user or IP (see bench/skew), each
 # audited once.
 if [ "$special" = skew ]; then
@@ -76,20 +89,15 @@ if [ "$special" = skew ]; then
     for every in 8 4 2 1; do
       copy="$work/skew-$by-$every"
       heavy=$("$work/bin/skew" --by "$by" --every "$every" --in "$data" --out "$copy")
-      rm -rf "$copy/out"
-      /usr/bin/time -v -o "$copy/time" "$work/bin/sessionaudit" audit \
-        --sessions "$copy/sessions.csv" --logins "$copy/logins.csv" --users "$copy/users.csv" \
-        --policy testdata/sample/policy.yaml --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
-        --out "$copy/out" >"$copy/stdout" 2>"$copy/stderr" || {
-          echo "audit failed for $by every $every:" >&2; cat "$copy/stderr" >&2; exit 1; }
-      checks=$(grep -o 'msg="ran checks" elapsed=[^ ]*' "$copy/stderr" | sed 's/.*elapsed=//')
+      audit_once "$copy/audit" "$copy" csv testdata/sample/policy.yaml
+      checks=$(grep -o 'msg="ran checks" elapsed=[^ ]*' "$copy/audit.stderr" | sed 's/.*elapsed=//')
       # The four slowest steps of the checks line, with their times.
-      slowest=$(grep -o 'steps="[^"]*"' "$copy/stderr" | sed 's/steps="//; s/"$//; s/ (peak [0-9]* MiB)//g' | tr ',' '\n' |
+      slowest=$(grep -o 'steps="[^"]*"' "$copy/audit.stderr" | sed 's/steps="//; s/"$//; s/ (peak [0-9]* MiB)//g' | tr ',' '\n' |
         awk '{t=$NF; n=t; sub(/[a-zµ]+$/, "", n); u=t; sub(/^[0-9.]+/, "", u); s=n*(u=="ms"?0.001:u=="µs"?0.000001:u=="m"?60:1);
               sub(/^ /, ""); print s "\t" $0}' | sort -rn | head -4 | cut -f2 | paste -sd, | sed 's/,/, /g')
-      findings=$(awk '$1 == "total" {print $NF; exit}' "$copy/stdout")
-      printf '%-5s %-13s %-9s %-9s %-9s %-10s %s\n' "$by" "$heavy" "$(seconds "$copy/time")" "$checks" \
-        "$(rss_mib "$copy/time")" "$findings" "$slowest"
+      findings=$(awk '$1 == "total" {print $NF; exit}' "$copy/audit.stdout")
+      printf '%-5s %-13s %-9s %-9s %-9s %-10s %s\n' "$by" "$heavy" "$(seconds "$copy/audit.time")" "$checks" \
+        "$(rss_mib "$copy/audit.time")" "$findings" "$slowest"
       rm -rf "$copy"
     done
   done
@@ -101,17 +109,11 @@ fi
 if [ -n "$special" ]; then
   size=10000000; [ "$special" = untrusted-vpn ] && size=50000000
   generate "$size"
-  out="$work/out-$special"
-  rm -rf "$out"
-  /usr/bin/time -v -o "$work/$special.time" "$work/bin/sessionaudit" audit \
-    --sessions "$data/sessions.$ext" --logins "$data/logins.$ext" --users "$data/users.$ext" \
-    --policy "bench/$special-policy.yaml" --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
-    --out "$out" >"$work/$special.stdout" 2>"$work/$special.stderr" || {
-      echo "audit failed:" >&2; cat "$work/$special.stderr" >&2; exit 1; }
+  audit_once "$work/$special" "$data" "$ext" "bench/$special-policy.yaml"
   findings=$(awk '$1 == "total" {print $NF; exit}' "$work/$special.stdout")
   printf '\n%-10s %-10s %-10s %-10s\n%-10s %-10s %-10s %-10s\n' logins findings audit_s audit_MiB \
     "$size" "$findings" "$(seconds "$work/$special.time")" "$(rss_mib "$work/$special.time")"
-  echo "reports in $out" >&2
+  echo "reports in $work/$special.out" >&2
   exit 0
 fi
 
@@ -132,12 +134,7 @@ for n in $sizes; do
   floor_times=(); audit_times=(); arss=0; frss=0
   for r in $(seq 1 "$repeat"); do
     /usr/bin/time -v -o "$work/floor-$n.time" "$work/bin/floor" --memory-limit "$memory_limit" "${files[@]}" >&2
-    rm -rf "$work/out-$n"
-    /usr/bin/time -v -o "$work/audit-$n.time" "$work/bin/sessionaudit" audit \
-      --sessions "${files[0]}" --logins "${files[1]}" --users "${files[2]}" \
-      --policy testdata/sample/policy.yaml --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
-      --out "$work/out-$n" >"$work/audit-$n.stdout" 2>"$work/audit-$n.stderr" || {
-        echo "audit failed for $n logins:" >&2; cat "$work/audit-$n.stderr" >&2; exit 1; }
+    audit_once "$work/audit-$n" "$data" "$ext" testdata/sample/policy.yaml
     floor_times+=("$(seconds "$work/floor-$n.time")"); audit_times+=("$(seconds "$work/audit-$n.time")")
     arss=$(( $(rss_mib "$work/audit-$n.time") > arss ? $(rss_mib "$work/audit-$n.time") : arss ))
     frss=$(( $(rss_mib "$work/floor-$n.time") > frss ? $(rss_mib "$work/floor-$n.time") : frss ))
