@@ -324,6 +324,60 @@ func TestLoadRejectsOfCSVThenJSON(t *testing.T) {
 	}
 }
 
+// TestLoadJSONPagesInGroups loads REST pages as one group while their fields
+// agree, in batches that cross pages, then a page with other fields, then a
+// CSV export: rows keep file order, so the first copy of a repeated Id wins,
+// and every reject names its own page and line.
+func TestLoadJSONPagesInGroups(t *testing.T) {
+	defer func(n int) { jsonBatch = n }(jsonBatch)
+	jsonBatch = 2
+	db := mustDB(t)
+	dir := t.TempDir()
+	rec := func(id, ip, at string) string {
+		return `{"attributes":{"type":"LoginHistory"},"Id":"` + id + `","UserId":"005000000000001AAA","LoginTime":"` + at + `","SourceIp":"` + ip + `","Status":"Success"}`
+	}
+	page := func(recs ...string) string { return "{\"records\":[\n" + strings.Join(recs, ",\n") + "]}" }
+	const at = "2026-11-26T09:00:00.000+0000"
+	p1 := mustWrite(t, dir, "p1.json", page(rec("0Ya000000000001AAA", "203.0.113.1", at), rec("0Ya000000000002AAA", "1.2.3.4.5", at)))
+	p2 := mustWrite(t, dir, "p2.json", page(rec("0Ya000000000001AAA", "203.0.113.2", at), rec("0Ya000000000003AAA", "203.0.113.3", at), rec("0Ya000000000004AAA", "203.0.113.4", "soon")))
+	p3 := mustWrite(t, dir, "p3.json", `{"records":[{"Id":"0Ya000000000005AAA","UserId":"005000000000001AAA","LoginTime":"`+at+`","SourceIp":"203.0.113.5","Status":"Success","CountryIso":"FR"}]}`)
+	c := mustWrite(t, dir, "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n"+
+		"0Ya000000000003AAA,005000000000001AAA,2026-11-26T10:00:00Z,203.0.113.6,Success\n"+
+		"0Ya000000000006AAA,005000000000001AAA,2026-11-26T10:00:00Z,203.0.113.6,Success\n")
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{p1, p2, p3, c}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := map[string]string{p1: "p1", p2: "p2", p3: "p3", c: "csv"}
+	var got [][]string
+	for _, r := range mustQuery(t, db, `SELECT file, line, field FROM rejects ORDER BY file, line`) {
+		got = append(got, []string{name[r[0]], r[1], r[2]})
+	}
+	if want := [][]string{{"p1", "3", "SourceIp"}, {"p2", "4", "LoginTime"}}; !cmp.Equal(want, got) {
+		t.Errorf("rejects: got %v, want %v", got, want)
+	}
+	got = nil
+	for _, r := range mustQuery(t, db, `SELECT l.id, l.source_ip, s.path FROM logins l JOIN sources s ON s.file = l.src_file ORDER BY l.rowid`) {
+		got = append(got, []string{r[0], r[1], name[r[2]]})
+	}
+	want := [][]string{
+		{"0Ya000000000001AAA", "203.0.113.1", "p1"},
+		{"0Ya000000000003AAA", "203.0.113.3", "p2"},
+		{"0Ya000000000005AAA", "203.0.113.5", "p3"},
+		{"0Ya000000000006AAA", "203.0.113.6", "csv"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("loaded logins in rowid order (-want +got):\n%s", diff)
+	}
+	var counts [][]int64
+	for _, f := range st.Files {
+		counts = append(counts, []int64{f.Read, f.Loaded, f.Duplicates, f.Rejected})
+	}
+	if want := [][]int64{{2, 1, 0, 1}, {3, 1, 1, 1}, {1, 1, 0, 0}, {2, 1, 1, 0}}; !cmp.Equal(want, counts) {
+		t.Errorf("read, loaded, duplicates, rejected per file: got %v, want %v", counts, want)
+	}
+}
+
 func TestLoadMissingColumns(t *testing.T) {
 	db := mustDB(t)
 	p := mustWrite(t, t.TempDir(), "sessions.csv", "Id,UsersId,CreatedDate\n0Ak000000000001CAA,005000000000001AAA,2026-11-26T08:00:00Z\n")

@@ -16,13 +16,29 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 )
 
-// jsonBatch is how many records go to DuckDB in one Arrow record batch.
-const jsonBatch = 8192
+// jsonBatch is how many records go to DuckDB in one Arrow record batch (a
+// variable so that a test can make batches of two).
+var jsonBatch = 65536
+
+// jsonGroup gathers the records of consecutive JSON files of one kind, shape
+// and field names into Arrow batches of up to jsonBatch rows, each row with
+// its file and line, so that an export of many REST pages costs one insert
+// per batch rather than one per page: at a million logins in 500 pages of
+// 2,000 records, the statements of a page each took more than half the load.
+type jsonGroup struct {
+	key    string     // kind, shape and field names, which the statement depends on
+	last   *inputFile // the file being added, named if an insert fails
+	cols   []string   // the canonical fields the batches carry, then "file" and "line"
+	insert string
+	b      *array.RecordBuilder
+	rows   int
+}
 
 // loadJSON reads a REST query page ({"records": [...]}) or the sf CLI wrapper
 // ({"status":0,"result":{"records":[...]}}), flattens each record's nested
-// relationships into dotted names (Users.Username, LoginGeo.City), and hands
-// the rows to DuckDB as Arrow record batches.
+// relationships into dotted names (Users.Username, LoginGeo.City), and adds
+// the rows to the current jsonGroup, starting a new one when the file's
+// fields differ from the group's.
 func (l *loader) loadJSON(ctx context.Context, f *inputFile) error {
 	r, _, closeFn, err := openMaybeGzip(f.path)
 	if err != nil {
@@ -49,82 +65,113 @@ func (l *loader) loadJSON(ctx context.Context, f *inputFile) error {
 			cols = append(cols, c)
 		}
 	}
-	fields := make([]arrow.Field, 0, len(cols)+1)
-	for _, c := range cols {
-		fields = append(fields, arrow.Field{Name: c, Type: arrow.BinaryTypes.String, Nullable: true})
+	key := fmt.Sprint(f.kind, f.shape, f.labels) // fmt sorts the labels
+	if l.json != nil && l.json.key != key {
+		if err := l.flushJSON(ctx); err != nil {
+			return err
+		}
 	}
-	fields = append(fields, arrow.Field{Name: "line", Type: arrow.PrimitiveTypes.Int64})
-	schema := arrow.NewSchema(fields, nil)
+	if l.json == nil {
+		if err := l.addLineColumn(ctx, f.kind); err != nil {
+			return err
+		}
+		fields := make([]arrow.Field, 0, len(cols)+2)
+		raw := map[string]string{}
+		for _, c := range cols {
+			fields = append(fields, arrow.Field{Name: c, Type: arrow.BinaryTypes.String, Nullable: true})
+			raw[c] = `"` + c + `"`
+		}
+		fields = append(fields, arrow.Field{Name: "file", Type: arrow.PrimitiveTypes.Int32},
+			arrow.Field{Name: "line", Type: arrow.PrimitiveTypes.Int64})
+		l.json = &jsonGroup{key: key, cols: cols,
+			insert: l.insertSQL(f, raw, "sa_json_batch", `"file"`, "line"),
+			b:      array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema(fields, nil))}
+	}
+	g := l.json
+	g.last = f
 	aliases := aliasIndex(f.kind, f.shape)
-
-	raw := map[string]string{}
-	for _, c := range cols {
-		raw[c] = `"` + c + `"`
+	names := map[string]string{} // JSON key -> canonical field, "" for none
+	values := map[string]string{}
+	present := map[string]bool{}
+	for _, rec := range records {
+		clear(values)
+		clear(present)
+		flattenRecord("", rec.fields, func(key string, v string, null bool) {
+			c, ok := names[key]
+			if !ok {
+				c = aliases[normalizeHeader(key)]
+				names[key] = c
+			}
+			if c == "" || present[c] {
+				return
+			}
+			present[c] = true
+			if !null {
+				values[c] = v
+			}
+		})
+		for j, c := range cols {
+			sb := g.b.Field(j).(*array.StringBuilder)
+			if v, ok := values[c]; ok {
+				sb.Append(v)
+			} else {
+				sb.AppendNull()
+			}
+		}
+		g.b.Field(len(cols)).(*array.Int32Builder).Append(int32(f.index))
+		g.b.Field(len(cols) + 1).(*array.Int64Builder).Append(rec.line)
+		if g.rows++; g.rows == jsonBatch {
+			if err := l.insertJSON(ctx); err != nil {
+				return err
+			}
+		}
 	}
-	if err := l.addLineColumn(ctx, f.kind); err != nil {
-		return err
-	}
-	insert := l.insertSQL(f, raw, "sa_json_batch", "line")
+	return nil
+}
 
-	return l.conn.Raw(func(dc any) error {
+// insertJSON inserts the rows the current jsonGroup holds.
+func (l *loader) insertJSON(ctx context.Context) error {
+	g := l.json
+	if g.rows == 0 {
+		return nil
+	}
+	g.rows = 0
+	rec := g.b.NewRecordBatch()
+	defer rec.Release()
+	err := l.conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
 			return err
 		}
-		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-		defer b.Release()
-		flush := func() error {
-			rec := b.NewRecordBatch()
-			defer rec.Release()
-			if rec.NumRows() == 0 {
-				return nil
-			}
-			rdr, err := array.NewRecordReader(schema, []arrow.RecordBatch{rec})
-			if err != nil {
-				return err
-			}
-			defer rdr.Release()
-			release, err := ar.RegisterView(rdr, "sa_json_batch")
-			if err != nil {
-				return err
-			}
-			defer release()
-			_, err = dc.(driver.ExecerContext).ExecContext(ctx, insert, nil)
+		rdr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+		if err != nil {
 			return err
 		}
-		for i, rec := range records {
-			values := map[string]string{}
-			present := map[string]bool{}
-			flattenRecord("", rec.fields, func(key string, v string, null bool) {
-				c := aliases[normalizeHeader(key)]
-				if c == "" || present[c] {
-					return
-				}
-				present[c] = true
-				if !null {
-					values[c] = v
-				}
-			})
-			for j, c := range cols {
-				sb := b.Field(j).(*array.StringBuilder)
-				if v, ok := values[c]; ok {
-					sb.Append(v)
-				} else {
-					sb.AppendNull()
-				}
-			}
-			b.Field(len(cols)).(*array.Int64Builder).Append(rec.line)
-			if (i+1)%jsonBatch == 0 {
-				if err := flush(); err != nil {
-					return loadError(f, "loading records", err)
-				}
-			}
+		defer rdr.Release()
+		release, err := ar.RegisterView(rdr, "sa_json_batch")
+		if err != nil {
+			return err
 		}
-		if err := flush(); err != nil {
-			return loadError(f, "loading records", err)
-		}
-		return nil
+		defer release()
+		_, err = dc.(driver.ExecerContext).ExecContext(ctx, g.insert, nil)
+		return err
 	})
+	if err != nil {
+		return loadError(g.last, "loading records", err)
+	}
+	return nil
+}
+
+// flushJSON inserts what the current jsonGroup holds and ends it. The load
+// calls it before any other file goes in, so rows stay in file order.
+func (l *loader) flushJSON(ctx context.Context) error {
+	if l.json == nil {
+		return nil
+	}
+	err := l.insertJSON(ctx)
+	l.json.b.Release()
+	l.json = nil
+	return err
 }
 
 // jsonRecord is one element of "records" with the line it starts on.

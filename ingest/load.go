@@ -157,6 +157,8 @@ type loader struct {
 	// lines holds the kinds whose table has the sa_line column: those with a
 	// JSON file (see addLineColumn).
 	lines map[Kind]bool
+	// json holds the records of JSON files not inserted yet (see jsonGroup).
+	json *jsonGroup
 }
 
 // reads says whether the load reads a field at all: LoginGeoId is only the
@@ -199,11 +201,17 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	}
 	for _, f := range l.files {
 		if err := l.loadFile(ctx, f); err != nil {
+			l.flushJSON(ctx) // frees the batch; the load has failed anyway
 			return Stats{}, err
 		}
-		if err := ReleaseMemory(ctx, l.conn); err != nil {
-			return Stats{}, err
+		if l.json == nil {
+			if err := ReleaseMemory(ctx, l.conn); err != nil {
+				return Stats{}, err
+			}
 		}
+	}
+	if err := l.flushJSON(ctx); err != nil {
+		return Stats{}, err
 	}
 	if err := l.countRead(ctx); err != nil {
 		return Stats{}, fmt.Errorf("counting rows: %w", err)
@@ -365,15 +373,19 @@ func (l *loader) loadFile(ctx context.Context, f *inputFile) error {
 		return &InputError{File: f.path, Err: err}
 	}
 	f.format = fmtInfo
-	var base int64
-	// No row is deleted before every file is in, so the count is the rowid
-	// the file's first row gets.
-	if err := l.conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s", f.kind)).Scan(&base); err != nil {
-		return err
-	}
+	var base int64 // the rowid of the file's first row; JSON rows carry their lines instead
 	if fmtInfo.json {
 		err = l.loadJSON(ctx, f)
 	} else {
+		// The JSON rows before this file go in first, to keep rows in file
+		// order. No row is deleted before every file is in, so the count is
+		// the rowid the file's first row gets.
+		if err := l.flushJSON(ctx); err != nil {
+			return err
+		}
+		if err := l.conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s", f.kind)).Scan(&base); err != nil {
+			return err
+		}
 		err = l.loadCSV(ctx, f)
 	}
 	if err != nil {
@@ -418,10 +430,11 @@ var tableColumns = map[Kind][][2]string{
 
 // insertSQL is the statement that parses a source of raw text columns into
 // the table of f's kind. src must yield the columns named by raw (canonical
-// field -> SQL expression over the source, "" when the file lacks the field)
-// and lineExpr the line of a JSON record ("" for CSV). It reads its source
-// with no join, so DuckDB keeps the file's row order.
-func (l *loader) insertSQL(f *inputFile, raw map[string]string, src, lineExpr string) string {
+// field -> SQL expression over the source, "" when the file lacks the field),
+// fileExpr the file's index (a JSON source carries the files of a group, see
+// jsonGroup) and lineExpr the line of a JSON record ("" for CSV). It reads its
+// source with no join, so DuckDB keeps the file's row order.
+func (l *loader) insertSQL(f *inputFile, raw map[string]string, src, fileExpr, lineExpr string) string {
 	var cols, vals []string
 	for _, c := range tableColumns[f.kind] {
 		cols = append(cols, c[0])
@@ -441,13 +454,13 @@ func (l *loader) insertSQL(f *inputFile, raw map[string]string, src, lineExpr st
 		lineExpr = "NULL::BIGINT"
 	}
 	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM (%s)",
-		f.kind, strings.Join(cols, ", "), strings.Join(vals, ", "), l.parseSelect(f, raw, src, lineExpr))
+		f.kind, strings.Join(cols, ", "), strings.Join(vals, ", "), l.parseSelect(f, raw, src, fileExpr, lineExpr))
 }
 
 // parseSelect turns a source of raw text columns into the canonical fields
 // of f's kind, parsed to their types, with the file, the JSON line and the
 // first reason the row is unusable, if any.
-func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, lineExpr string) string {
+func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr, lineExpr string) string {
 	k := f.kind
 	tz := sqlQuote(l.opts.Location.String())
 	required := map[string]bool{}
@@ -512,8 +525,8 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, lineExpr 
 	// The reject is judged on the parsed values of an inner select: written
 	// out in the CASE, each parse would run twice (DuckDB does not share
 	// them), which cost a quarter of the load.
-	return fmt.Sprintf(`SELECT %s, %d AS file_index, r_line AS line, %s AS reject FROM (SELECT %s, * FROM (SELECT %s, %s AS r_line FROM %s))`,
-		strings.Join(canonicalColumns(k), ", "), f.index, reject, strings.Join(outer, ", "), strings.Join(inner, ", "), lineExpr, src)
+	return fmt.Sprintf(`SELECT %s, r_file AS file_index, r_line AS line, %s AS reject FROM (SELECT %s, * FROM (SELECT %s, %s AS r_file, %s AS r_line FROM %s))`,
+		strings.Join(canonicalColumns(k), ", "), reject, strings.Join(outer, ", "), strings.Join(inner, ", "), fileExpr, lineExpr, src)
 }
 
 // loadCSV reads a CSV export with DuckDB's reader, every column as text, so
@@ -547,7 +560,7 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 	src := fmt.Sprintf(`read_csv('%s', columns={%s}, header=true, delim=',', quote='"', escape='"', auto_detect=false,
 		compression='%s', store_rejects=true, rejects_table='sa_reject_errors', rejects_scan='sa_reject_scans', max_line_size=10000000)`,
 		sqlQuote(f.path), strings.Join(cols, ", "), compression)
-	if err := l.exec(ctx, l.insertSQL(f, raw, src, "")); err != nil {
+	if err := l.exec(ctx, l.insertSQL(f, raw, src, strconv.Itoa(f.index), "")); err != nil {
 		return loadError(f, "reading CSV", err)
 	}
 	return l.collectStructuralRejects(ctx, f)
