@@ -159,6 +159,8 @@ type loader struct {
 	lines map[Kind]bool
 	// json holds the records of JSON files not inserted yet (see jsonGroup).
 	json *jsonGroup
+	// ahead decodes JSON files before the load reaches them.
+	ahead *jsonAhead
 }
 
 // reads says whether the load reads a field at all: LoginGeoId is only the
@@ -199,6 +201,8 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err := l.openTables(ctx); err != nil {
 		return Stats{}, fmt.Errorf("preparing tables: %w", err)
 	}
+	l.ahead = startJSONAhead(l.files)
+	defer l.ahead.close()
 	for _, f := range l.files {
 		if err := l.loadFile(ctx, f); err != nil {
 			l.flushJSON(ctx) // frees the batch; the load has failed anyway
