@@ -31,6 +31,7 @@ Options:
   --logins FILE        LoginHistory export or Setup download (repeatable)
   --users FILE         User export for names (repeatable, optional)
   --geo FILE           LoginGeo export joined on LoginGeoId (repeatable, optional)
+                       These four also take a quoted pattern for many files, e.g. 'logins-*.json'
   --policy FILE        policy YAML (see testdata/policy.yaml); defaults apply without it
   --as-of TIME         the audit's "now", RFC 3339 (default: the current time)
   --out DIR            where the reports go (default: out)
@@ -47,6 +48,7 @@ Examples:
   sessionaudit audit --sessions testdata/sample/sessions.csv --logins testdata/sample/logins.csv \
       --users testdata/sample/users.csv --policy testdata/policy.yaml --as-of 2026-11-26T12:00:00Z --out out
   sessionaudit audit --sessions s1.json --sessions s2.json --logins LoginHistory.csv.gz --fail-on high
+  sessionaudit audit --sessions 'rest/sessions-*.json' --logins 'rest/logins-*.json' --users 'rest/users-*.json'
 
 Exit status:
   0  the audit ran
@@ -70,7 +72,7 @@ type auditConfig struct {
 
 func runAudit(ctx context.Context, args []string, io stdio) int {
 	fs := newFlagSet("audit")
-	var sessions, logins, users, geo multiFlag
+	var sessions, logins, users, geo filesFlag
 	fs.Var(&sessions, "sessions", "")
 	fs.Var(&logins, "logins", "")
 	fs.Var(&users, "users", "")

@@ -131,6 +131,7 @@ func TestAuditUsageErrors(t *testing.T) {
 		{"bad as-of", []string{"audit", "--sessions", "audit.go", "--logins", "audit.go", "--as-of", "yesterday"}, "not an RFC 3339 time"},
 		{"bad fail-on", []string{"audit", "--sessions", "audit.go", "--logins", "audit.go", "--fail-on", "urgent"}, "is not a severity"},
 		{"unknown flag", []string{"audit", "--color"}, "flag provided but not defined"},
+		{"pattern matching nothing", []string{"audit", "--sessions", "nope-*.csv", "--logins", "audit.go"}, `no file matches "nope-*.csv"`},
 		{"unknown command", []string{"audti"}, `unknown command "audti"`},
 	}
 	for _, tc := range tests {
@@ -140,6 +141,37 @@ func TestAuditUsageErrors(t *testing.T) {
 				t.Errorf("got exit %d and stderr %q, want exit 2 with %q and a hint", code, stderr, tc.want)
 			}
 		})
+	}
+}
+
+func TestFilesFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"logins-0002.json", "logins-0001.json", "logins-[1].json", "sessions.csv"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got filesFlag
+	for _, v := range []string{
+		filepath.Join(dir, "sessions.csv"),     // a plain name
+		filepath.Join(dir, "logins-000?.json"), // a pattern: its matches in name order
+		filepath.Join(dir, "logins-[1].json"),  // a file whose name looks like a pattern
+		filepath.Join(dir, "missing.csv"),      // left for the load to report
+	} {
+		if err := got.Set(v); err != nil {
+			t.Fatalf("Set(%q): %v", v, err)
+		}
+	}
+	want := filesFlag{filepath.Join(dir, "sessions.csv"), filepath.Join(dir, "logins-0001.json"), filepath.Join(dir, "logins-0002.json"),
+		filepath.Join(dir, "logins-[1].json"), filepath.Join(dir, "missing.csv")}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	if err := got.Set(filepath.Join(dir, "users-*.csv")); err == nil || !strings.Contains(err.Error(), "no file matches") {
+		t.Errorf("a pattern matching nothing: got %v, want an error saying no file matches", err)
+	}
+	if err := got.Set(filepath.Join(dir, "logins-[.json")); err == nil || !strings.Contains(err.Error(), "is not a file pattern") {
+		t.Errorf("a malformed pattern: got %v, want an error saying it is not a file pattern", err)
 	}
 }
 

@@ -5,15 +5,34 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
-// multiFlag collects a flag that may be given more than once.
-type multiFlag []string
+// filesFlag collects the files of a flag that may be given more than once.
+// A value with a wildcard (*, ? or [) that names no file is a pattern and
+// stands for the files it matches, in name order: a REST export comes as
+// hundreds of pages (--logins 'pages/logins-*.json').
+type filesFlag []string
 
-func (m *multiFlag) String() string { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error {
-	*m = append(*m, v)
+func (m *filesFlag) String() string { return strings.Join(*m, ",") }
+func (m *filesFlag) Set(v string) error {
+	if !strings.ContainsAny(v, "*?[") {
+		*m = append(*m, v)
+		return nil
+	}
+	if _, err := os.Stat(v); err == nil {
+		*m = append(*m, v)
+		return nil
+	}
+	matches, err := filepath.Glob(v)
+	if err != nil {
+		return fmt.Errorf("%q is not a file pattern: %v", v, err)
+	}
+	if len(matches) == 0 {
+		return fmt.Errorf("no file matches %q", v)
+	}
+	*m = append(*m, matches...)
 	return nil
 }
 
