@@ -2,8 +2,13 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // The parsers in Go (the CSV header sniffer, header matching, JSON record
@@ -43,13 +48,128 @@ func FuzzJSONRecords(f *testing.F) {
 				t.Fatalf("record lines go backwards: %d after %d", r.line, last)
 			}
 			last = r.line
-			flattenRecord("", r.fields, func(key, _ string, _ bool) {
-				if strings.HasSuffix(key, "attributes") {
-					t.Fatalf("got attributes key %q in a flattened record", key)
+			for _, fd := range r.fields {
+				if fd.key == "attributes" || strings.HasSuffix(fd.key, ".attributes") {
+					t.Fatalf("got attributes key %q in a flattened record", fd.key)
 				}
-			})
+			}
 		}
 	})
+}
+
+// FuzzFlattenObject holds flattenObject to the reading it replaced: the
+// object decoded by encoding/json into maps, then walked (flattenDecoded).
+// Objects with a name given twice at one level are left out of the
+// comparison, since a map keeps only one of the two.
+func FuzzFlattenObject(f *testing.F) {
+	for _, s := range []string{
+		`{"attributes":{"type":"LoginHistory","url":"/x"},"Id":"0Ya","LoginTime":"2026-11-26T09:00:00.000+0000","LoginGeo":{"City":"S\u00e3o Paulo","Latitude":-23.55,"attributes":{}}}`,
+		`{"a":[1,"<b>",{"c":null}],"d":true,"e":false,"f":null,"g":-1.5e+3,"h":"\ud83d\ude00 \" \\ \/"}`,
+		`{ "x" : { "y" : { "z" : "\u0000" } } , "w" : "\xff" }`,
+		"{\"bad\":\"\xff\xfe\"}",
+		`{}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		i := 0
+		for i < len(data) && strings.IndexByte(" \t\r\n", data[i]) >= 0 {
+			i++
+		}
+		if !json.Valid(data) || i == len(data) || data[i] != '{' {
+			return
+		}
+		got := map[string]string{}
+		n := 0
+		end := flattenObject("", data, i, func(key, value string, null bool) {
+			n++
+			got[key] = fmt.Sprint(value, null)
+		})
+		if strings.TrimSpace(string(data[end:])) != "" {
+			t.Fatalf("flattenObject stopped at %d of %q", end, data)
+		}
+		if hasRepeatedNames(data) {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var rec map[string]any
+		if err := dec.Decode(&rec); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{}
+		flattenDecoded("", rec, func(key, value string, null bool) { want[key] = fmt.Sprint(value, null) })
+		if n != len(got) || !cmp.Equal(want, got) {
+			t.Errorf("flattenObject(%q) gave %d fields %v, want %v", data, n, got, want)
+		}
+	})
+}
+
+// flattenDecoded is how records were read before flattenObject: decoded into
+// maps, then walked.
+func flattenDecoded(prefix string, rec map[string]any, emit func(key, value string, null bool)) {
+	for k, v := range rec {
+		if k == "attributes" {
+			continue
+		}
+		key := k
+		if prefix != "" {
+			key = prefix + "." + k
+		}
+		switch t := v.(type) {
+		case map[string]any:
+			flattenDecoded(key, t, emit)
+		case nil:
+			emit(key, "", true)
+		case string:
+			emit(key, t, false)
+		case json.Number:
+			emit(key, t.String(), false)
+		case bool:
+			emit(key, strconv.FormatBool(t), false)
+		default:
+			b, _ := json.Marshal(t)
+			emit(key, string(b), false)
+		}
+	}
+}
+
+// hasRepeatedNames says whether some object in data gives a name twice.
+func hasRepeatedNames(data []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		names  map[string]bool // nil for an array
+		isName bool            // the object's next token is a name
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if n := len(stack); n > 0 && stack[n-1].names != nil {
+			top := stack[n-1]
+			if top.isName {
+				name := tok.(string)
+				if top.names[name] {
+					return true
+				}
+				top.names[name], top.isName = true, false
+				continue
+			}
+			top.isName = true // tok starts the value; a name comes after it
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{names: map[string]bool{}, isName: true})
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+		}
+	}
 }
 
 func FuzzCanonicalIP(f *testing.F) {

@@ -8,7 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -83,24 +84,28 @@ func (l *loader) loadJSON(ctx context.Context, f *inputFile) error {
 	aliases := aliasIndex(f.kind, f.shape)
 	names := map[string]string{} // JSON key -> canonical field, "" for none
 	values := map[string]string{}
-	present := map[string]bool{}
+	from := map[string]string{} // canonical field -> the JSON key that gave it
 	for _, rec := range records {
 		clear(values)
-		clear(present)
-		flattenRecord("", rec.fields, func(key string, v string, null bool) {
-			c, ok := names[key]
+		clear(from)
+		for _, fd := range rec.fields {
+			c, ok := names[fd.key]
 			if !ok {
-				c = aliases[normalizeHeader(key)]
-				names[key] = c
+				c = aliases[normalizeHeader(fd.key)]
+				names[fd.key] = c
 			}
-			if c == "" || present[c] {
-				return
+			// Of two names for one field the first wins; a name given twice
+			// keeps its last value, as a decoded JSON object would.
+			if k, ok := from[c]; c == "" || ok && k != fd.key {
+				continue
 			}
-			present[c] = true
-			if !null {
-				values[c] = v
+			from[c] = fd.key
+			if fd.null {
+				delete(values, c)
+			} else {
+				values[c] = fd.value
 			}
-		})
+		}
 		for j, c := range cols {
 			sb := g.b.Field(j).(*array.StringBuilder)
 			if v, ok := values[c]; ok {
@@ -252,10 +257,17 @@ func (l *loader) flushJSON(ctx context.Context) error {
 	return err
 }
 
-// jsonRecord is one element of "records" with the line it starts on.
+// jsonRecord is one element of "records", flattened (see flattenObject), with
+// the line it starts on.
 type jsonRecord struct {
-	fields map[string]any
+	fields []jsonField
 	line   int64
+}
+
+// jsonField is one scalar of a record under its dotted name.
+type jsonField struct {
+	key, value string
+	null       bool
 }
 
 // jsonRecords finds the records array of a REST page or an sf CLI result and
@@ -267,6 +279,7 @@ func jsonRecords(data []byte) ([]jsonRecord, error) {
 	lineAt := newLineCounter(data)
 	var found bool
 	var out []jsonRecord
+	width := 16
 	// walk descends into objects looking for "records" at the top level or
 	// under "result"; everything else is skipped.
 	var walk func(depth int) error
@@ -298,12 +311,23 @@ func jsonRecords(data []byte) ([]jsonRecord, error) {
 					return errors.New(`"records" is not an array`)
 				}
 				for dec.More() {
+					// The decoder checks that the record is well-formed JSON;
+					// flattenObject then reads it without building maps of
+					// interfaces, which took most of a REST export's load.
 					line := lineAt(dec.InputOffset())
-					var rec map[string]any
-					if err := dec.Decode(&rec); err != nil {
+					var raw json.RawMessage
+					if err := dec.Decode(&raw); err != nil {
 						return fmt.Errorf("line %d: record %d is not a JSON object: %w", line, len(out)+1, err)
 					}
-					out = append(out, jsonRecord{fields: rec, line: line})
+					if raw[0] != '{' {
+						return fmt.Errorf("line %d: record %d is not a JSON object", line, len(out)+1)
+					}
+					rec := jsonRecord{line: line, fields: make([]jsonField, 0, width)}
+					flattenObject("", raw, 0, func(key, value string, null bool) {
+						rec.fields = append(rec.fields, jsonField{key, value, null})
+					})
+					out = append(out, rec)
+					width = len(rec.fields) // the records of a page have the same fields
 				}
 				if _, err := dec.Token(); err != nil {
 					return err
@@ -351,34 +375,131 @@ func newLineCounter(data []byte) func(off int64) int64 {
 	}
 }
 
-// flattenRecord calls emit for every scalar of a record, naming nested
-// relationship fields with dots ("Users.Username") and skipping the
-// "attributes" objects Salesforce adds. A null relationship yields nothing.
-func flattenRecord(prefix string, rec map[string]any, emit func(key, value string, null bool)) {
-	for k, v := range rec {
-		if k == "attributes" {
-			continue
-		}
+// flattenObject calls emit for every scalar of the JSON object starting at
+// b[i], in document order, naming nested relationship fields with dots
+// ("Users.Username") and skipping the "attributes" objects Salesforce adds; a
+// null relationship is a null under its own name. It returns the index after
+// the object. b must be well-formed JSON (the decoder has checked it). Values
+// read as encoding/json reads them: strings unescaped, with invalid UTF-8 made
+// U+FFFD; numbers as written; an array as compact JSON text.
+func flattenObject(prefix string, b []byte, i int, emit func(key, value string, null bool)) int {
+	i = skipSpace(b, i+1) // past '{'
+	for b[i] != '}' {
+		k, next := readString(b, i)
+		i = skipSpace(b, next)
+		i = skipSpace(b, i+1) // past ':'
 		key := k
 		if prefix != "" {
 			key = prefix + "." + k
 		}
-		switch t := v.(type) {
-		case map[string]any:
-			flattenRecord(key, t, emit)
-		case nil:
+		switch c := b[i]; {
+		case k == "attributes":
+			i = skipValue(b, i)
+		case c == '{':
+			i = flattenObject(key, b, i, emit)
+		case c == '"':
+			var v string
+			v, i = readString(b, i)
+			emit(key, v, false)
+		case c == 'n':
 			emit(key, "", true)
-		case string:
-			emit(key, t, false)
-		case json.Number:
-			emit(key, t.String(), false)
-		case bool:
-			emit(key, strconv.FormatBool(t), false)
-		default:
-			b, _ := json.Marshal(t)
-			emit(key, string(b), false)
+			i += len("null")
+		case c == 't':
+			emit(key, "true", false)
+			i += len("true")
+		case c == 'f':
+			emit(key, "false", false)
+			i += len("false")
+		case c == '[':
+			end := skipValue(b, i)
+			var v any
+			dec := json.NewDecoder(bytes.NewReader(b[i:end]))
+			dec.UseNumber()
+			dec.Decode(&v) // well-formed, so it cannot fail
+			text, _ := json.Marshal(v)
+			emit(key, string(text), false)
+			i = end
+		default: // a number, kept as written
+			end := i
+			for end < len(b) && strings.IndexByte("+-0123456789.eE", b[end]) >= 0 {
+				end++
+			}
+			emit(key, string(b[i:end]), false)
+			i = end
+		}
+		i = skipSpace(b, i)
+		if b[i] == ',' {
+			i = skipSpace(b, i+1)
 		}
 	}
+	return i + 1
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the JSON string starting at b[i] and
+// whether it holds an escape.
+func stringEnd(b []byte, i int) (int, bool) {
+	escaped := false
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			return j + 1, escaped
+		}
+	}
+	return len(b), escaped
+}
+
+// readString returns the JSON string starting at b[i], unescaped, and the
+// index after it. Plain ASCII or valid UTF-8 without escapes is taken as it
+// is; anything else goes through encoding/json, which decides escapes and
+// invalid bytes.
+func readString(b []byte, i int) (string, int) {
+	end, escaped := stringEnd(b, i)
+	if !escaped && utf8.Valid(b[i+1:end-1]) {
+		return string(b[i+1 : end-1]), end
+	}
+	var s string
+	json.Unmarshal(b[i:end], &s) // well-formed, so it cannot fail
+	return s, end
+}
+
+// skipValue returns the index after the JSON value starting at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		end, _ := stringEnd(b, i)
+		return end
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, _ := stringEnd(b, j)
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	j := i
+	for j < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[j])) {
+		j++
+	}
+	return j
 }
 
 // aliasIndex maps normalised names to canonical fields for a kind and shape.
@@ -409,12 +530,12 @@ func (l *loader) mapJSONHeader(f *inputFile, records []jsonRecord) error {
 	var header []string
 	seen := map[string]bool{}
 	for _, rec := range records[:min(len(records), 10)] {
-		flattenRecord("", rec.fields, func(key, _ string, _ bool) {
-			if !seen[key] {
-				seen[key] = true
-				header = append(header, key)
+		for _, fd := range rec.fields {
+			if !seen[fd.key] {
+				seen[fd.key] = true
+				header = append(header, fd.key)
 			}
-		})
+		}
 	}
 	m, err := matchHeader(f.path, f.kind, header)
 	if err != nil {
