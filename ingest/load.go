@@ -125,6 +125,7 @@ type inputFile struct {
 	labels map[string]string // canonical field -> header text in this file
 	// structural holds the lines DuckDB's CSV reader rejected, ascending.
 	structural []int64
+	base       int64 // the rowid of a CSV file's first row (see lineSQL)
 	stats      FileStats
 }
 
@@ -216,6 +217,9 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	}
 	if err := l.flushJSON(ctx); err != nil {
 		return Stats{}, err
+	}
+	if err := l.listFiles(ctx); err != nil {
+		return Stats{}, fmt.Errorf("listing the input files: %w", err)
 	}
 	if err := l.countRead(ctx); err != nil {
 		return Stats{}, fmt.Errorf("counting rows: %w", err)
@@ -396,10 +400,22 @@ func (l *loader) loadFile(ctx context.Context, f *inputFile) error {
 		return err
 	}
 	f.stats.File, f.stats.Kind, f.stats.Format = f.path, f.kind, fmtInfo.label(f.shape)
-	if err := l.exec(ctx, `INSERT INTO sources VALUES (?, ?, ?, ?)`, f.index, f.path, string(f.kind), f.stats.Format); err != nil {
+	f.base = base
+	return nil
+}
+
+// listFiles fills sources and sa_files, once every file is in: a statement
+// per file cost a second over the 556 pages of a REST export.
+func (l *loader) listFiles(ctx context.Context) error {
+	var sources, files [][]any
+	for _, f := range l.files {
+		sources = append(sources, []any{f.index, f.path, string(f.kind), f.stats.Format})
+		files = append(files, []any{f.index, f.path, f.shape, f.labels["source_ip"], f.base})
+	}
+	if err := insertRows(ctx, l.conn, "sources", 4, sources); err != nil {
 		return err
 	}
-	return l.exec(ctx, `INSERT INTO sa_files VALUES (?, ?, ?, ?, ?)`, f.index, f.path, f.shape, f.labels["source_ip"], base)
+	return insertRows(ctx, l.conn, "sa_files", 5, files)
 }
 
 // tableColumns maps the columns of each kind's table to their values over
