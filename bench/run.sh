@@ -4,12 +4,14 @@
 # report wall time, the audit/floor ratio and peak RSS.
 #
 # Usage: bench/run.sh [--sizes "100000 1000000 10000000"] [--repeat N] [--work DIR] [--no-readme]
-#                     [--format bulk|bulk-gz] [--findings-1m | --untrusted-vpn | --skew]
+#                     [--format bulk|bulk-gz|json] [--findings-1m | --untrusted-vpn | --skew]
 #   --sizes          logins per run (10 sessions and 1 user per 100 logins)
 #   --repeat         runs of the floor and the audit per size, taken in turn (default 3); a size's
 #                    row gives the median time of each and the highest peak RSS
 #   --work           where inputs are generated (reused when present) and outputs go; default bench/work
 #   --no-readme      print the rows without appending them to README.md's Performance table
+#   --format         the exports to write and read: Bulk CSV (default), the same gzipped, or REST
+#                    JSON pages of 2,000 records (the floor then reads them with read_json)
 #   --findings-1m    instead, audit the 10M-login org with bench/findings-1m-policy.yaml (some 1.3M
 #                    findings) and print the findings, wall time and peak RSS; never touches README.md
 #   --untrusted-vpn  instead, audit the 50M-login org with bench/untrusted-vpn-policy.yaml, which
@@ -57,24 +59,31 @@ go build -o "$work/bin/skew" ./bench/skew
 seconds() { awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; printf "%.2f", s}' "$1"; }
 rss_mib() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$1"; }
 
-# generate N: makes the org of N logins unless it is there, and sets ext and data.
+# generate N: makes the org of N logins unless it is there, and sets data and
+# files: its sessions, logins and users exports, each a file or, for JSON
+# pages, a pattern that sessionaudit and DuckDB both expand.
 generate() {
   data="$work/data-$format-$1"
-  ext=csv; [ "$format" = bulk-gz ] && ext=csv.gz
-  if [ ! -f "$data/logins.$ext" ]; then
+  case "$format" in
+    bulk) files=("$data/sessions.csv" "$data/logins.csv" "$data/users.csv") ;;
+    bulk-gz) files=("$data/sessions.csv.gz" "$data/logins.csv.gz" "$data/users.csv.gz") ;;
+    json) files=("$data/sessions-*.json" "$data/logins-*.json" "$data/users-*.json") ;;
+    *) echo "bench/run.sh: unknown format $format" >&2; exit 2 ;;
+  esac
+  if ! compgen -G "${files[1]}" >/dev/null; then
     echo "generating $1 logins into $data" >&2
     "$work/bin/sessionaudit" gen --logins "$1" --seed 1 --format "$format" --out "$data" >&2
   fi
 }
 
-# audit_once NAME DIR EXT POLICY: one timed audit of DIR's sessions, logins and
-# users exports under POLICY, into NAME.out, with NAME.time (GNU time's
-# report), NAME.stdout and NAME.stderr beside it; a failed audit stops the run.
+# audit_once NAME SESSIONS LOGINS USERS POLICY: one timed audit of the
+# exports under POLICY, into NAME.out, with NAME.time (GNU time's report),
+# NAME.stdout and NAME.stderr beside it; a failed audit stops the run.
 audit_once() {
-  local name=$1 dir=$2 ext=$3 policy=$4
+  local name=$1 policy=$5
   rm -rf "$name.out"
   /usr/bin/time -v -o "$name.time" "$work/bin/sessionaudit" audit \
-    --sessions "$dir/sessions.$ext" --logins "$dir/logins.$ext" --users "$dir/users.$ext" \
+    --sessions "$2" --logins "$3" --users "$4" \
     --policy "$policy" --as-of 2026-11-26T12:00:00Z --memory-limit "$memory_limit" \
     --out "$name.out" >"$name.stdout" 2>"$name.stderr" || {
       echo "audit failed ($name):" >&2; cat "$name.stderr" >&2; exit 1; }
@@ -83,13 +92,14 @@ audit_once() {
 # Copies of the 1M-login org with one heavy user or IP (see bench/skew), each
 # audited once.
 if [ "$special" = skew ]; then
+  [ "$format" = bulk ] || { echo "bench/run.sh: --skew copies Bulk CSV exports only" >&2; exit 2; }
   generate 1000000
   printf '\n%-5s %-13s %-9s %-9s %-9s %-10s %s\n' heavy heavy_logins audit_s checks_s audit_MiB findings slowest_steps
   for by in user ip; do
     for every in 8 4 2 1; do
       copy="$work/skew-$by-$every"
       heavy=$("$work/bin/skew" --by "$by" --every "$every" --in "$data" --out "$copy")
-      audit_once "$copy/audit" "$copy" csv testdata/sample/policy.yaml
+      audit_once "$copy/audit" "$copy/sessions.csv" "$copy/logins.csv" "$copy/users.csv" testdata/sample/policy.yaml
       checks=$(grep -o 'msg="ran checks" elapsed=[^ ]*' "$copy/audit.stderr" | sed 's/.*elapsed=//')
       # The four slowest steps of the checks line, with their times.
       slowest=$(grep -o 'steps="[^"]*"' "$copy/audit.stderr" | sed 's/steps="//; s/"$//; s/ (peak [0-9]* MiB)//g' | tr ',' '\n' |
@@ -109,7 +119,7 @@ fi
 if [ -n "$special" ]; then
   size=10000000; [ "$special" = untrusted-vpn ] && size=50000000
   generate "$size"
-  audit_once "$work/$special" "$data" "$ext" "bench/$special-policy.yaml"
+  audit_once "$work/$special" "${files[@]}" "bench/$special-policy.yaml"
   findings=$(awk '$1 == "total" {print $NF; exit}' "$work/$special.stdout")
   printf '\n%-10s %-10s %-10s %-10s\n%-10s %-10s %-10s %-10s\n' logins findings audit_s audit_MiB \
     "$size" "$findings" "$(seconds "$work/$special.time")" "$(rss_mib "$work/$special.time")"
@@ -128,19 +138,22 @@ printf '\n%-10s %-9s %-10s %-10s %-8s %-10s %-10s\n' logins sessions floor_s aud
 median() { sort -n | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else printf "%.2f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 for n in $sizes; do
   generate "$n"
-  files=("$data/sessions.$ext" "$data/logins.$ext" "$data/users.$ext")
   # The floor and the audit take turns, so a slow spell of the machine
   # weighs on both; the medians leave out one odd run.
   floor_times=(); audit_times=(); arss=0; frss=0
   for r in $(seq 1 "$repeat"); do
     /usr/bin/time -v -o "$work/floor-$n.time" "$work/bin/floor" --memory-limit "$memory_limit" "${files[@]}" >&2
-    audit_once "$work/audit-$n" "$data" "$ext" testdata/sample/policy.yaml
+    audit_once "$work/audit-$n" "${files[@]}" testdata/sample/policy.yaml
     floor_times+=("$(seconds "$work/floor-$n.time")"); audit_times+=("$(seconds "$work/audit-$n.time")")
     arss=$(( $(rss_mib "$work/audit-$n.time") > arss ? $(rss_mib "$work/audit-$n.time") : arss ))
     frss=$(( $(rss_mib "$work/floor-$n.time") > frss ? $(rss_mib "$work/floor-$n.time") : frss ))
     echo "  $n logins, run $r of $repeat: floor ${floor_times[-1]} s, audit ${audit_times[-1]} s" >&2
   done
-  sessions=$(( $(wc -l < <(if [ "$ext" = csv.gz ]; then zcat "${files[0]}"; else cat "${files[0]}"; fi)) - 1 ))
+  case "$format" in
+    bulk) sessions=$(( $(wc -l < "${files[0]}") - 1 )) ;;
+    bulk-gz) sessions=$(( $(zcat "${files[0]}" | wc -l) - 1 )) ;;
+    json) sessions=$(cat ${files[0]} | grep -o '"Id":"0Ak' | wc -l) ;; # the pattern expands here
+  esac
   fs=$(printf '%s\n' "${floor_times[@]}" | median); as=$(printf '%s\n' "${audit_times[@]}" | median)
   ratio=$(awk -v a="$as" -v f="$fs" 'BEGIN {printf "%.2f", a/f}')
   printf '%-10s %-9s %-10s %-10s %-8s %-10s %-10s\n' "$n" "$sessions" "$fs" "$as" "$ratio" "$arss" "$frss"
