@@ -57,6 +57,62 @@ func accounting(inputs []InputStats) []string {
 	return lines
 }
 
+// textFiles is how many files of one kind and format the text summary lists
+// one by one.
+const textFiles = 10
+
+// textInputs are the rows of the text summary's inputs table. Where one kind
+// comes in more than textFiles files of one format (the pages of a REST
+// export), it lists the files with duplicate or rejected rows, up to
+// textFiles, and one row adding up the rest, so that a cron job's log is not
+// hundreds of lines. The workbook's Summary sheet lists every file.
+func textInputs(inputs []InputStats) []InputStats {
+	type key struct{ kind, format string }
+	var order []key
+	groups := map[key][]InputStats{}
+	for _, in := range inputs {
+		k := key{in.Kind, in.Format}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], in)
+	}
+	var out []InputStats
+	for _, k := range order {
+		g := groups[k]
+		if len(g) <= textFiles {
+			out = append(out, g...)
+			continue
+		}
+		rest := InputStats{Kind: k.kind, Format: k.format}
+		shown, others := 0, 0
+		for _, in := range g {
+			if shown < textFiles && (in.Duplicates > 0 || in.Rejected > 0 || !in.balanced()) {
+				out = append(out, in)
+				shown++
+				continue
+			}
+			others++
+			rest.Read += in.Read
+			rest.Loaded += in.Loaded
+			rest.Duplicates += in.Duplicates
+			rest.Rejected += in.Rejected
+			if !in.Earliest.IsZero() && (rest.Earliest.IsZero() || in.Earliest.Before(rest.Earliest)) {
+				rest.Earliest = in.Earliest
+			}
+			if in.Latest.After(rest.Latest) {
+				rest.Latest = in.Latest
+			}
+		}
+		rest.File = fmt.Sprintf("(%d more files)", others)
+		if shown == 0 {
+			rest.File = fmt.Sprintf("(%d files)", others)
+		}
+		out = append(out, rest)
+	}
+	return out
+}
+
 // CheckStats counts one check's findings.
 type CheckStats struct {
 	ID       string
@@ -118,7 +174,7 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 	} else {
 		t := textTable{right: []bool{false, false, false, true, true, true, true, false}}
 		t.add("FILE", "KIND", "FORMAT", "READ", "LOADED", "DUPLICATES", "REJECTED", "COVERS (UTC)")
-		for _, in := range s.Inputs {
+		for _, in := range textInputs(s.Inputs) {
 			t.add(in.File, in.Kind, in.Format, itoa(in.Read), itoa(in.Loaded), itoa(in.Duplicates), itoa(in.Rejected), coverage(in.Earliest, in.Latest))
 		}
 		t.write(&b)

@@ -1,8 +1,12 @@
 package report
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestWriteSummaryText(t *testing.T) {
@@ -28,5 +32,43 @@ func TestWriteSummaryTextFlagsUnbalancedInputs(t *testing.T) {
 	}
 	if strings.Contains(got, "ok.csv: read") || strings.Contains(got, "Every row read is accounted for") {
 		t.Errorf("got\n%s\nwant only short.csv flagged", got)
+	}
+}
+
+func TestWriteSummaryTextAddsUpManyPages(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
+	s := Summary{Inputs: []InputStats{{File: "users.csv", Kind: "users", Format: "Bulk API CSV", Read: 5, Loaded: 5}}}
+	for i := 1; i <= 14; i++ {
+		in := InputStats{File: fmt.Sprintf("logins-%04d.json", i), Kind: "logins", Format: "REST JSON",
+			Read: 10, Loaded: 10, Earliest: day(i), Latest: day(i + 1)}
+		if i == 3 {
+			in.Loaded, in.Rejected = 8, 2
+		}
+		if i == 9 {
+			in.Loaded, in.Duplicates = 9, 1
+		}
+		s.Inputs = append(s.Inputs, in)
+	}
+	var b strings.Builder
+	if err := WriteSummaryText(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(b.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && (strings.HasPrefix(f[0], "logins-") || strings.HasPrefix(f[0], "(") || f[0] == "users.csv") {
+			got = append(got, strings.Join(f, " "))
+		}
+	}
+	want := []string{
+		"users.csv users Bulk API CSV 5 5 0 0 unknown",
+		"logins-0003.json logins REST JSON 10 8 0 2 2026-11-03 00:00 to 2026-11-04 00:00",
+		"logins-0009.json logins REST JSON 10 9 1 0 2026-11-09 00:00 to 2026-11-10 00:00",
+		"(12 more files) logins REST JSON 120 120 0 0 2026-11-01 00:00 to 2026-11-15 00:00",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("inputs table (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(b.String(), "Every row read is accounted for") {
+		t.Errorf("got\n%s\nwant the accounting line", b.String())
 	}
 }
