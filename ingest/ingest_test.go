@@ -610,3 +610,46 @@ func TestLoadCountsRepeatedIdsAsDuplicates(t *testing.T) {
 		t.Errorf("got read %d loaded %d duplicates %d, want 6, 3, 3", f.Read, f.Loaded, f.Duplicates)
 	}
 }
+
+// TestLoadJSONWithDuckDBOrInGo checks which reader takes JSON pages: DuckDB's
+// for well-formed pages, with the lines of rejected records found afterwards,
+// and Go's for a page DuckDB refuses (invalid UTF-8), with the same rows.
+func TestLoadJSONWithDuckDBOrInGo(t *testing.T) {
+	defer func() { decodedInGo = nil }()
+	var refused []error
+	decodedInGo = func(err error) { refused = append(refused, err) }
+	rec := func(id, ip, city string) string {
+		return `{"attributes":{"type":"LoginHistory"},"Id":"` + id + `","UserId":"005000000000001AAA","LoginTime":"2026-11-26T09:00:00.000+0000","SourceIp":"` + ip + `","Status":"Success","LoginGeo":{"City":"` + city + `","Latitude":48.8566}}`
+	}
+	for _, tc := range []struct {
+		name    string
+		city    string // of the second record
+		refused int
+		want    string // the second record's city as loaded
+	}{
+		{"DuckDB reads well-formed pages", `S\u00e3o Paulo`, 0, "São Paulo"},
+		{"Go reads a page with invalid UTF-8", "S\xe3o Paulo", 1, "S\uFFFDo Paulo"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			refused = nil
+			db := mustDB(t)
+			dir := t.TempDir()
+			p := mustWrite(t, dir, "p.json", "{\"records\":[\n"+rec("0Ya000000000001AAA", "203.0.113.1", "Paris")+",\n"+
+				rec("0Ya000000000002AAA", "203.0.113.2", tc.city)+",\n"+rec("0Ya000000000003AAA", "not-an-ip", "Lyon")+"]}")
+			if _, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if len(refused) != tc.refused {
+				t.Errorf("DuckDB's reader refused %d groups (%v), want %d", len(refused), refused, tc.refused)
+			}
+			got := mustQuery(t, db, `SELECT id, city, latitude FROM logins ORDER BY rowid`)
+			want := [][]string{{"0Ya000000000001AAA", "Paris", "48.8566"}, {"0Ya000000000002AAA", tc.want, "48.8566"}}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("logins (-want +got):\n%s", diff)
+			}
+			if got := mustQuery(t, db, `SELECT line, field, value FROM rejects`); !cmp.Equal(got, [][]string{{"4", "SourceIp", "not-an-ip"}}) {
+				t.Errorf("rejects: got %v, want line 4, SourceIp, not-an-ip", got)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql/driver"
@@ -17,48 +18,53 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 )
 
-// jsonBatch is how many records go to DuckDB in one Arrow record batch (a
-// variable so that a test can make batches of two).
+// A JSON export goes to DuckDB's own JSON reader, which reads REST pages
+// several times faster than decoding them in Go: consecutive files of one
+// kind whose records carry the same fields (a jsonGroup) are read by one
+// statement, their fields declared as text so that each value is judged by
+// the same parse step as a CSV value. A record's line is found afterwards,
+// in Go, and only for the records that are rejected (resolveJSONLines).
+// Where DuckDB cannot read a group (a file larger than its 16 MB object
+// limit, invalid UTF-8, which encoding/json replaces, a value shaped unlike
+// the first records'), the group's files are decoded in Go instead
+// (insertDecoded), which also says what is wrong with a malformed file.
+
+// jsonBatch is how many records go to DuckDB in one Arrow record batch when
+// a file is decoded in Go (a variable so that a test can make batches of two).
 var jsonBatch = 65536
 
-// jsonGroup gathers the records of consecutive JSON files of one kind, shape
-// and field names into Arrow batches of up to jsonBatch rows, each row with
-// its file and line, so that an export of many REST pages costs one insert
-// per batch rather than one per page: at a million logins in 500 pages of
-// 2,000 records, planning and running a statement per page took over a
-// quarter of the load.
+// decodedInGo, when a test sets it, hears why DuckDB's reader refused a group.
+var decodedInGo func(error)
+
+// jsonGroup is consecutive JSON files of one kind whose records have the
+// same fields, read by one statement.
 type jsonGroup struct {
-	key    string     // kind, shape and field names, which the statement depends on
-	last   *inputFile // the file being added, named if an insert fails
-	cols   []string   // the canonical fields the batches carry, before their "file" and "line" columns
-	insert string
-	b      *array.RecordBuilder
-	rows   int
+	key      string       // kind, shape, field names, where the records are and compression
+	files    []*inputFile // in load order
+	cols     []string     // the canonical fields the load reads
+	inResult bool         // the records are under "result" (sf CLI), not at the top (REST)
 }
 
-// loadJSON reads a REST query page ({"records": [...]}) or the sf CLI wrapper
-// ({"status":0,"result":{"records":[...]}}), flattens each record's nested
-// relationships into dotted names (Users.Username, LoginGeo.City), and adds
-// the rows to the current jsonGroup, starting a new one when the file's
-// fields differ from the group's.
+// loadJSON reads the first records of a REST query page ({"records": [...]})
+// or of the sf CLI wrapper ({"status":0,"result":{"records":[...]}}) for the
+// names of their fields, nested relationships named with dots (Users.Username,
+// LoginGeo.City), and adds the file to the current jsonGroup, starting a new
+// one when its fields differ from the group's.
 func (l *loader) loadJSON(ctx context.Context, f *inputFile) error {
-	records, err := l.ahead.take(f)
+	header, inResult, err := jsonHeader(f.path)
 	if err != nil {
+		return &InputError{File: f.path, Err: err}
+	}
+	if err := l.mapJSONHeader(f, header); err != nil {
 		return err
 	}
-	if err := l.mapJSONHeader(f, records); err != nil {
-		return err
-	}
-	// Every column of the Arrow batch must be read by the insert: with one
-	// left unread, the Arrow view (duckdb-go RegisterView, DuckDB 1.5.6)
-	// handed later columns the wrong values.
 	var cols []string
 	for _, c := range canonicalColumns(f.kind) {
 		if l.reads(c) {
 			cols = append(cols, c)
 		}
 	}
-	key := fmt.Sprint(f.kind, f.shape, f.labels) // fmt sorts the labels
+	key := fmt.Sprint(f.kind, f.shape, f.labels, inResult, f.format.gzip) // fmt sorts the labels
 	if l.json != nil && l.json.key != key {
 		if err := l.flushJSON(ctx); err != nil {
 			return err
@@ -68,20 +74,189 @@ func (l *loader) loadJSON(ctx context.Context, f *inputFile) error {
 		if err := l.addLineColumn(ctx, f.kind); err != nil {
 			return err
 		}
-		fields := make([]arrow.Field, 0, len(cols)+2)
-		raw := map[string]string{}
-		for _, c := range cols {
-			fields = append(fields, arrow.Field{Name: c, Type: arrow.BinaryTypes.String, Nullable: true})
-			raw[c] = `"` + c + `"`
-		}
-		fields = append(fields, arrow.Field{Name: "file", Type: arrow.PrimitiveTypes.Int32},
-			arrow.Field{Name: "line", Type: arrow.PrimitiveTypes.Int64})
-		l.json = &jsonGroup{key: key, cols: cols,
-			insert: l.insertSQL(f, raw, "sa_json_batch", `"file"`, "line"),
-			b:      array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema(fields, nil))}
+		l.json = &jsonGroup{key: key, cols: cols, inResult: inResult}
 	}
+	l.json.files = append(l.json.files, f)
+	return nil
+}
+
+// flushJSON reads the files of the current jsonGroup into their table and
+// ends the group. The load calls it before any other file goes in, so rows
+// stay in file order.
+func (l *loader) flushJSON(ctx context.Context) error {
 	g := l.json
-	g.last = f
+	l.json = nil
+	if g == nil || len(g.files) == 0 {
+		return nil
+	}
+	err := l.insertWithDuckDB(ctx, g)
+	if err == nil {
+		return nil
+	}
+	if isResourceError(err) {
+		return loadError(g.files[len(g.files)-1], "reading JSON", err)
+	}
+	if decodedInGo != nil {
+		decodedInGo(err)
+	}
+	for _, f := range g.files {
+		if err := l.insertDecoded(ctx, g, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertWithDuckDB reads the files of g with DuckDB's JSON reader. Each row
+// carries the negated position of its record in the file's records as its
+// line, until resolveJSONLines finds the lines that rejects need. The files
+// are joined to their index by path, so the rows are put back in file order.
+func (l *loader) insertWithDuckDB(ctx context.Context, g *jsonGroup) error {
+	first := g.files[0]
+	typ, raw, ok := jsonStructType(g.cols, first.labels)
+	if !ok {
+		return errors.New("the field names do not make one record type")
+	}
+	var paths []string
+	var rows [][]any
+	for _, f := range g.files {
+		paths = append(paths, "'"+sqlQuote(f.path)+"'")
+		rows = append(rows, []any{f.path, f.index})
+	}
+	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_json_files (path VARCHAR, file_index INTEGER)`); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, l.conn, "sa_json_files", 2, rows); err != nil {
+		return err
+	}
+	records, columns := "records", fmt.Sprintf("{records: '%s[]'}", sqlQuote(typ))
+	if g.inResult {
+		records, columns = "result.records", fmt.Sprintf("{result: 'STRUCT(records %s[])'}", sqlQuote(typ))
+	}
+	compression := "uncompressed"
+	if first.format.gzip {
+		compression = "gzip"
+	}
+	src := fmt.Sprintf(`(SELECT s.r, f.file_index AS sa_file, s.ord AS sa_ord
+		FROM (SELECT filename, generate_subscripts(%[1]s, 1) AS ord, unnest(%[1]s) AS r
+		      FROM read_json([%[2]s], columns=%[3]s, filename=true, compression='%[4]s', format='unstructured')) s
+		JOIN sa_json_files f ON f.path = s.filename)`, records, strings.Join(paths, ", "), columns, compression)
+	return l.exec(ctx, l.insertSQL(first, raw, src, "sa_file", "-sa_ord")+" ORDER BY file_index, line DESC")
+}
+
+// jsonStructType is the DuckDB type of a record with the fields of labels
+// (canonical field -> dotted JSON name) that cols reads, every value as text,
+// and the expression for each field over a record r. It is not ok when a
+// name is both a value and a relationship.
+func jsonStructType(cols []string, labels map[string]string) (typ string, raw map[string]string, ok bool) {
+	type node struct {
+		names    []string // children in order of appearance
+		children map[string]*node
+		leaf     bool
+	}
+	root := &node{children: map[string]*node{}}
+	raw = map[string]string{}
+	for _, c := range cols {
+		label := labels[c]
+		if label == "" {
+			continue
+		}
+		n, expr := root, "r"
+		parts := strings.Split(label, ".")
+		for i, part := range parts {
+			child := n.children[part]
+			if child == nil {
+				child = &node{children: map[string]*node{}}
+				n.children[part] = child
+				n.names = append(n.names, part)
+			}
+			expr += "." + quoteIdent(part)
+			if i == len(parts)-1 {
+				child.leaf = true
+			}
+			n = child
+		}
+		raw[c] = expr
+	}
+	var render func(n *node) (string, bool)
+	render = func(n *node) (string, bool) {
+		var fields []string
+		for _, name := range n.names {
+			child := n.children[name]
+			if child.leaf && len(child.names) > 0 {
+				return "", false
+			}
+			t := "VARCHAR"
+			if !child.leaf {
+				var ok bool
+				if t, ok = render(child); !ok {
+					return "", false
+				}
+			}
+			fields = append(fields, quoteIdent(name)+" "+t)
+		}
+		if len(fields) == 0 {
+			fields = []string{`"Id" VARCHAR`} // a record type needs a field; no column reads it
+		}
+		return "STRUCT(" + strings.Join(fields, ", ") + ")", true
+	}
+	typ, ok = render(root)
+	return typ, raw, ok
+}
+
+// quoteIdent quotes a name for SQL.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// insertDecoded decodes a JSON file in Go and inserts its records as Arrow
+// batches, each row with its file and line: the way for a group DuckDB's
+// reader refused.
+func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) error {
+	records, err := readJSON(f.path)
+	if err != nil {
+		return err
+	}
+	fields := make([]arrow.Field, 0, len(g.cols)+2)
+	raw := map[string]string{}
+	for _, c := range g.cols {
+		fields = append(fields, arrow.Field{Name: c, Type: arrow.BinaryTypes.String, Nullable: true})
+		raw[c] = `"` + c + `"`
+	}
+	fields = append(fields, arrow.Field{Name: "file", Type: arrow.PrimitiveTypes.Int32},
+		arrow.Field{Name: "line", Type: arrow.PrimitiveTypes.Int64})
+	b := array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema(fields, nil))
+	defer b.Release()
+	insert := l.insertSQL(f, raw, "sa_json_batch", `"file"`, "line")
+	rows := 0
+	flush := func() error {
+		if rows == 0 {
+			return nil
+		}
+		rows = 0
+		rec := b.NewRecordBatch()
+		defer rec.Release()
+		err := l.conn.Raw(func(dc any) error {
+			ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+			if err != nil {
+				return err
+			}
+			rdr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+			if err != nil {
+				return err
+			}
+			defer rdr.Release()
+			release, err := ar.RegisterView(rdr, "sa_json_batch")
+			if err != nil {
+				return err
+			}
+			defer release()
+			_, err = dc.(driver.ExecerContext).ExecContext(ctx, insert, nil)
+			return err
+		})
+		if err != nil {
+			return loadError(f, "loading records", err)
+		}
+		return nil
+	}
 	aliases := aliasIndex(f.kind, f.shape)
 	names := map[string]string{} // JSON key -> canonical field, "" for none
 	values := map[string]string{}
@@ -107,18 +282,72 @@ func (l *loader) loadJSON(ctx context.Context, f *inputFile) error {
 				values[c] = fd.value
 			}
 		}
-		for j, c := range cols {
-			sb := g.b.Field(j).(*array.StringBuilder)
+		for j, c := range g.cols {
+			sb := b.Field(j).(*array.StringBuilder)
 			if v, ok := values[c]; ok {
 				sb.Append(v)
 			} else {
 				sb.AppendNull()
 			}
 		}
-		g.b.Field(len(cols)).(*array.Int32Builder).Append(int32(f.index))
-		g.b.Field(len(cols) + 1).(*array.Int64Builder).Append(rec.line)
-		if g.rows++; g.rows == jsonBatch {
-			if err := l.insertJSON(ctx); err != nil {
+		b.Field(len(g.cols)).(*array.Int32Builder).Append(int32(f.index))
+		b.Field(len(g.cols) + 1).(*array.Int64Builder).Append(rec.line)
+		if rows++; rows == jsonBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// resolveJSONLines gives the rejected rows that DuckDB's reader loaded their
+// lines: it decodes, in Go, only the files those rows come from.
+func (l *loader) resolveJSONLines(ctx context.Context) error {
+	for _, k := range kinds {
+		if !l.lines[k] {
+			continue
+		}
+		var files []int
+		if err := l.perFile(ctx, fmt.Sprintf("SELECT src_file, count(*) FROM %s WHERE sa_reject IS NOT NULL AND sa_line < 0 GROUP BY ALL", k),
+			func(f *inputFile, _ int64) { files = append(files, f.index) }); err != nil {
+			return err
+		}
+		for _, i := range files {
+			f := l.files[i]
+			records, err := readJSON(f.path)
+			if err != nil {
+				return err
+			}
+			q, err := l.conn.QueryContext(ctx, fmt.Sprintf("SELECT -sa_line FROM %s WHERE sa_reject IS NOT NULL AND sa_line < 0 AND src_file = ?", k), f.index)
+			if err != nil {
+				return err
+			}
+			var rows [][]any
+			for q.Next() {
+				var ord int64
+				if err := q.Scan(&ord); err != nil {
+					q.Close()
+					return err
+				}
+				if ord > int64(len(records)) {
+					q.Close()
+					return fmt.Errorf("internal error: %s has %d records, not %d", f.path, len(records), ord)
+				}
+				rows = append(rows, []any{f.index, -ord, records[ord-1].line})
+			}
+			q.Close()
+			if err := q.Err(); err != nil {
+				return err
+			}
+			if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_json_lines (file_index INTEGER, ord BIGINT, line BIGINT)`); err != nil {
+				return err
+			}
+			if err := insertRows(ctx, l.conn, "sa_json_lines", 3, rows); err != nil {
+				return err
+			}
+			if err := l.exec(ctx, fmt.Sprintf(`UPDATE %s AS p SET sa_line = x.line FROM sa_json_lines x
+				WHERE p.sa_reject IS NOT NULL AND p.src_file = x.file_index AND p.sa_line = x.ord`, k)); err != nil {
 				return err
 			}
 		}
@@ -144,120 +373,6 @@ func readJSON(path string) ([]jsonRecord, error) {
 	return records, nil
 }
 
-// jsonAhead reads and decodes the JSON files of a load on two goroutines, a
-// few files ahead of the load, which takes them in order: decoding took half
-// the load of a REST export, and DuckDB can insert one batch while the next
-// pages decode. At most jsonAheadFiles files wait decoded.
-type jsonAhead struct {
-	results map[*inputFile]chan jsonDecoded // one per JSON file; written once by a worker
-	ahead   chan struct{}                   // a token per file handed to a worker and not taken yet
-	stop    chan struct{}
-}
-
-type jsonDecoded struct {
-	records []jsonRecord
-	err     error
-}
-
-const jsonAheadFiles = 4
-
-// startJSONAhead starts decoding the JSON files among files; close stops it.
-func startJSONAhead(files []*inputFile) *jsonAhead {
-	a := &jsonAhead{results: map[*inputFile]chan jsonDecoded{}, ahead: make(chan struct{}, jsonAheadFiles), stop: make(chan struct{})}
-	var jobs []*inputFile
-	for _, f := range files {
-		// A file that cannot be sniffed is left to the load to report.
-		if info, err := sniff(f.path); err == nil && info.json {
-			a.results[f] = make(chan jsonDecoded, 1)
-			jobs = append(jobs, f)
-		}
-	}
-	next := make(chan *inputFile)
-	go func() {
-		defer close(next)
-		for _, f := range jobs {
-			select {
-			case a.ahead <- struct{}{}:
-			case <-a.stop:
-				return
-			}
-			select {
-			case next <- f:
-			case <-a.stop:
-				return
-			}
-		}
-	}()
-	for range 2 {
-		go func() {
-			for f := range next {
-				records, err := readJSON(f.path)
-				a.results[f] <- jsonDecoded{records, err}
-			}
-		}()
-	}
-	return a
-}
-
-// take returns the records of f, decoding them here if f was not known to
-// be JSON when the load began.
-func (a *jsonAhead) take(f *inputFile) ([]jsonRecord, error) {
-	ch, ok := a.results[f]
-	if !ok {
-		return readJSON(f.path)
-	}
-	d := <-ch
-	<-a.ahead
-	return d.records, d.err
-}
-
-func (a *jsonAhead) close() { close(a.stop) }
-
-// insertJSON inserts the rows the current jsonGroup holds.
-func (l *loader) insertJSON(ctx context.Context) error {
-	g := l.json
-	if g.rows == 0 {
-		return nil
-	}
-	g.rows = 0
-	rec := g.b.NewRecordBatch()
-	defer rec.Release()
-	err := l.conn.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
-		}
-		rdr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
-		if err != nil {
-			return err
-		}
-		defer rdr.Release()
-		release, err := ar.RegisterView(rdr, "sa_json_batch")
-		if err != nil {
-			return err
-		}
-		defer release()
-		_, err = dc.(driver.ExecerContext).ExecContext(ctx, g.insert, nil)
-		return err
-	})
-	if err != nil {
-		return loadError(g.last, "loading records", err)
-	}
-	return nil
-}
-
-// flushJSON inserts what the current jsonGroup holds and ends it. The load
-// calls it before any other file goes in, so rows stay in file order.
-func (l *loader) flushJSON(ctx context.Context) error {
-	if l.json == nil {
-		return nil
-	}
-	err := l.insertJSON(ctx)
-	l.json.b.Release()
-	l.json = nil
-	return err
-}
-
 // jsonRecord is one element of "records", flattened (see flattenObject), with
 // the line it starts on.
 type jsonRecord struct {
@@ -271,18 +386,13 @@ type jsonField struct {
 	null       bool
 }
 
-// jsonRecords finds the records array of a REST page or an sf CLI result and
-// decodes its elements, noting each one's line.
-func jsonRecords(data []byte) ([]jsonRecord, error) {
-	data = bytes.TrimPrefix(data, utf8BOM)
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	lineAt := newLineCounter(data)
-	var found bool
-	var out []jsonRecord
-	width := 16
-	// walk descends into objects looking for "records" at the top level or
-	// under "result"; everything else is skipped.
+// walkRecords reads a REST query page or an sf CLI result from dec and calls
+// each for every element of its "records" array (at the top, or under
+// "result"), with the decoder's offset before the element; each decodes the
+// element from dec, and stops the walk by returning false. It reports
+// whether a records array was found and whether it was under "result".
+func walkRecords(dec *json.Decoder, each func(off int64) (bool, error)) (found, inResult bool, err error) {
+	errStop := errors.New("stop")
 	var walk func(depth int) error
 	walk = func(depth int) error {
 		tok, err := dec.Token()
@@ -300,7 +410,7 @@ func jsonRecords(data []byte) ([]jsonRecord, error) {
 			key, _ := kt.(string)
 			switch {
 			case key == "records":
-				found = true
+				found, inResult = true, inResult || depth > 0
 				t, err := dec.Token()
 				if err != nil {
 					return err
@@ -312,23 +422,13 @@ func jsonRecords(data []byte) ([]jsonRecord, error) {
 					return errors.New(`"records" is not an array`)
 				}
 				for dec.More() {
-					// The decoder checks that the record is well-formed JSON;
-					// flattenObject then reads it without building maps of
-					// interfaces, which took most of a REST export's load.
-					line := lineAt(dec.InputOffset())
-					var raw json.RawMessage
-					if err := dec.Decode(&raw); err != nil {
-						return fmt.Errorf("line %d: record %d is not a JSON object: %w", line, len(out)+1, err)
+					more, err := each(dec.InputOffset())
+					if err != nil {
+						return err
 					}
-					if raw[0] != '{' {
-						return fmt.Errorf("line %d: record %d is not a JSON object", line, len(out)+1)
+					if !more {
+						return errStop
 					}
-					rec := jsonRecord{line: line, fields: make([]jsonField, 0, width)}
-					flattenObject("", raw, 0, func(key, value string, null bool) {
-						rec.fields = append(rec.fields, jsonField{key, value, null})
-					})
-					out = append(out, rec)
-					width = len(rec.fields) // the records of a page have the same fields
 				}
 				if _, err := dec.Token(); err != nil {
 					return err
@@ -347,13 +447,95 @@ func jsonRecords(data []byte) ([]jsonRecord, error) {
 		_, err = dec.Token()
 		return err
 	}
-	if err := walk(0); err != nil {
+	if err := walk(0); err != nil && err != errStop {
+		return found, inResult, err
+	}
+	return found, inResult, nil
+}
+
+// errNoRecords says a JSON file is not an export.
+var errNoRecords = errors.New(`the JSON has no "records" array (expected a REST query result or 'sf data query --json' output)`)
+
+// jsonRecords finds the records array of a REST page or an sf CLI result and
+// decodes its elements, noting each one's line.
+func jsonRecords(data []byte) ([]jsonRecord, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	lineAt := newLineCounter(data)
+	var out []jsonRecord
+	width := 16
+	found, _, err := walkRecords(dec, func(off int64) (bool, error) {
+		// The decoder checks that the record is well-formed JSON;
+		// flattenObject then reads it without building maps of interfaces,
+		// which took most of a REST export's load.
+		line := lineAt(off)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return false, fmt.Errorf("line %d: record %d is not a JSON object: %w", line, len(out)+1, err)
+		}
+		if raw[0] != '{' {
+			return false, fmt.Errorf("line %d: record %d is not a JSON object", line, len(out)+1)
+		}
+		rec := jsonRecord{line: line, fields: make([]jsonField, 0, width)}
+		flattenObject("", raw, 0, func(key, value string, null bool) {
+			rec.fields = append(rec.fields, jsonField{key, value, null})
+		})
+		out = append(out, rec)
+		width = len(rec.fields) // the records of a page have the same fields
+		return true, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("reading JSON: %w", err)
 	}
 	if !found {
-		return nil, errors.New(`the JSON has no "records" array (expected a REST query result or 'sf data query --json' output)`)
+		return nil, errNoRecords
 	}
 	return out, nil
+}
+
+// jsonHeaderRecords is how many records name a JSON file's fields.
+const jsonHeaderRecords = 10
+
+// jsonHeader reads the names of the fields of a JSON export's first records,
+// in order of appearance, and whether the records are under "result". It
+// reads no further than those records.
+func jsonHeader(path string) (header []string, inResult bool, err error) {
+	r, _, closeFn, err := openMaybeGzip(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer closeFn()
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	dec := json.NewDecoder(br)
+	seen := map[string]bool{}
+	n := 0
+	found, inResult, err := walkRecords(dec, func(int64) (bool, error) {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return false, fmt.Errorf("record %d is not a JSON object: %w", n+1, err)
+		}
+		if raw[0] != '{' {
+			return false, fmt.Errorf("record %d is not a JSON object", n+1)
+		}
+		flattenObject("", raw, 0, func(key, _ string, _ bool) {
+			if !seen[key] {
+				seen[key] = true
+				header = append(header, key)
+			}
+		})
+		n++
+		return n < jsonHeaderRecords, nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("reading JSON: %w", err)
+	}
+	if !found {
+		return nil, false, errNoRecords
+	}
+	return header, inResult, nil
 }
 
 // newLineCounter returns a function giving the 1-based line of a byte offset;
@@ -522,21 +704,11 @@ func aliasIndex(k Kind, shapeName string) map[string]string {
 // mapJSONHeader checks that the records carry the fields the audit needs,
 // judging by the names the first records use (a REST record lists every
 // selected field, null or not).
-func (l *loader) mapJSONHeader(f *inputFile, records []jsonRecord) error {
+func (l *loader) mapJSONHeader(f *inputFile, header []string) error {
 	f.shape = "api"
 	f.labels = map[string]string{}
-	if len(records) == 0 {
+	if len(header) == 0 {
 		return nil
-	}
-	var header []string
-	seen := map[string]bool{}
-	for _, rec := range records[:min(len(records), 10)] {
-		for _, fd := range rec.fields {
-			if !seen[fd.key] {
-				seen[fd.key] = true
-				header = append(header, fd.key)
-			}
-		}
 	}
 	m, err := matchHeader(f.path, f.kind, header)
 	if err != nil {

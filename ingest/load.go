@@ -160,8 +160,6 @@ type loader struct {
 	lines map[Kind]bool
 	// json holds the records of JSON files not inserted yet (see jsonGroup).
 	json *jsonGroup
-	// ahead decodes JSON files before the load reaches them.
-	ahead *jsonAhead
 }
 
 // reads says whether the load reads a field at all: LoginGeoId is only the
@@ -202,11 +200,8 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err := l.openTables(ctx); err != nil {
 		return Stats{}, fmt.Errorf("preparing tables: %w", err)
 	}
-	l.ahead = startJSONAhead(l.files)
-	defer l.ahead.close()
 	for _, f := range l.files {
 		if err := l.loadFile(ctx, f); err != nil {
-			l.flushJSON(ctx) // frees the batch; the load has failed anyway
 			return Stats{}, err
 		}
 		if l.json == nil {
@@ -231,6 +226,9 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if l.skips, err = l.skipLines(ctx); err != nil {
 		return Stats{}, fmt.Errorf("recording refused lines: %w", err)
 	}
+	if err := l.resolveJSONLines(ctx); err != nil {
+		return Stats{}, fmt.Errorf("finding the lines of rejected JSON records: %w", err)
+	}
 	if err := l.moveRejects(ctx); err != nil {
 		return Stats{}, fmt.Errorf("recording rejects: %w", err)
 	}
@@ -247,7 +245,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	}
 	// The connection goes back to the pool, temp tables and all: free the
 	// working tables so the checks have the memory.
-	for _, t := range []string{"sa_who", "sa_name_of", "sa_id_of", "sa_files", "sa_raw_ips", "sa_ipfix", "sa_skips",
+	for _, t := range []string{"sa_who", "sa_name_of", "sa_id_of", "sa_files", "sa_json_files", "sa_json_lines", "sa_raw_ips", "sa_ipfix", "sa_skips",
 		"sa_reject_errors", "sa_reject_scans", "sa_dup_rows"} {
 		if err := l.exec(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
 			return Stats{}, err
