@@ -109,9 +109,15 @@ func (l *loader) flushJSON(ctx context.Context) error {
 
 // insertWithDuckDB reads the files of g with DuckDB's JSON reader. Each row
 // carries the negated position of its record in the file's records as its
-// line, until resolveJSONLines finds the lines that rejects need. The files
-// are joined to their index by path, so the rows are put back in file order.
+// line, until resolveJSONLines finds the lines that rejects need. The rows
+// are joined to their file's index by path and sorted back into file order.
+// DuckDB reads a path as a pattern, so a name with a wildcard is left to Go.
 func (l *loader) insertWithDuckDB(ctx context.Context, g *jsonGroup) error {
+	for _, f := range g.files {
+		if strings.ContainsAny(f.path, "*?[") {
+			return fmt.Errorf("%s: DuckDB would read the name as a pattern", f.path)
+		}
+	}
 	first := g.files[0]
 	typ, raw, ok := jsonStructType(g.cols, first.labels)
 	if !ok {
