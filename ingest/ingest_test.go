@@ -623,18 +623,20 @@ func TestLoadJSONWithDuckDBOrInGo(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name    string
+		file    string
 		city    string // of the second record
 		refused int
 		want    string // the second record's city as loaded
 	}{
-		{"DuckDB reads well-formed pages", `S\u00e3o Paulo`, 0, "São Paulo"},
-		{"Go reads a page with invalid UTF-8", "S\xe3o Paulo", 1, "S\uFFFDo Paulo"},
+		{"DuckDB reads well-formed pages", "p.json", `S\u00e3o Paulo`, 0, "São Paulo"},
+		{"Go reads a page with invalid UTF-8", "p.json", "S\xe3o Paulo", 1, "S\uFFFDo Paulo"},
+		{"Go reads a page whose name DuckDB would take for a pattern", "p[1].json", "Lyon", 1, "Lyon"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			refused = nil
 			db := mustDB(t)
 			dir := t.TempDir()
-			p := mustWrite(t, dir, "p.json", "{\"records\":[\n"+rec("0Ya000000000001AAA", "203.0.113.1", "Paris")+",\n"+
+			p := mustWrite(t, dir, tc.file, "{\"records\":[\n"+rec("0Ya000000000001AAA", "203.0.113.1", "Paris")+",\n"+
 				rec("0Ya000000000002AAA", "203.0.113.2", tc.city)+",\n"+rec("0Ya000000000003AAA", "not-an-ip", "Lyon")+"]}")
 			if _, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{}); err != nil {
 				t.Fatal(err)
