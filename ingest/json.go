@@ -221,6 +221,9 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 	if err != nil {
 		return err
 	}
+	// Every column of the Arrow batch must be read by the insert: with one
+	// left unread, the Arrow view (duckdb-go RegisterView, DuckDB 1.5.6)
+	// handed later columns the wrong values.
 	fields := make([]arrow.Field, 0, len(g.cols)+2)
 	raw := map[string]string{}
 	for _, c := range g.cols {
@@ -314,48 +317,56 @@ func (l *loader) resolveJSONLines(ctx context.Context) error {
 		if !l.lines[k] {
 			continue
 		}
-		var files []int
-		if err := l.perFile(ctx, fmt.Sprintf("SELECT src_file, count(*) FROM %s WHERE sa_reject IS NOT NULL AND sa_line < 0 GROUP BY ALL", k),
-			func(f *inputFile, _ int64) { files = append(files, f.index) }); err != nil {
+		// The positions of the rejected records, file by file.
+		q, err := l.conn.QueryContext(ctx, fmt.Sprintf(
+			"SELECT src_file, -sa_line FROM %s WHERE sa_reject IS NOT NULL AND sa_line < 0 ORDER BY src_file", k))
+		if err != nil {
 			return err
 		}
+		var files []int
+		positions := map[int][]int64{}
+		for q.Next() {
+			var file int
+			var pos int64
+			if err := q.Scan(&file, &pos); err != nil {
+				q.Close()
+				return err
+			}
+			if len(positions[file]) == 0 {
+				files = append(files, file)
+			}
+			positions[file] = append(positions[file], pos)
+		}
+		q.Close()
+		if err := q.Err(); err != nil {
+			return err
+		}
+		if len(files) == 0 {
+			continue
+		}
+		var rows [][]any
 		for _, i := range files {
 			f := l.files[i]
 			records, err := readJSON(f.path)
 			if err != nil {
 				return err
 			}
-			q, err := l.conn.QueryContext(ctx, fmt.Sprintf("SELECT -sa_line FROM %s WHERE sa_reject IS NOT NULL AND sa_line < 0 AND src_file = ?", k), f.index)
-			if err != nil {
-				return err
-			}
-			var rows [][]any
-			for q.Next() {
-				var ord int64
-				if err := q.Scan(&ord); err != nil {
-					q.Close()
-					return err
+			for _, pos := range positions[i] {
+				if pos > int64(len(records)) {
+					return fmt.Errorf("internal error: %s has %d records, not %d", f.path, len(records), pos)
 				}
-				if ord > int64(len(records)) {
-					q.Close()
-					return fmt.Errorf("internal error: %s has %d records, not %d", f.path, len(records), ord)
-				}
-				rows = append(rows, []any{f.index, -ord, records[ord-1].line})
+				rows = append(rows, []any{i, -pos, records[pos-1].line})
 			}
-			q.Close()
-			if err := q.Err(); err != nil {
-				return err
-			}
-			if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_json_lines (file_index INTEGER, ord BIGINT, line BIGINT)`); err != nil {
-				return err
-			}
-			if err := insertRows(ctx, l.conn, "sa_json_lines", 3, rows); err != nil {
-				return err
-			}
-			if err := l.exec(ctx, fmt.Sprintf(`UPDATE %s AS p SET sa_line = x.line FROM sa_json_lines x
-				WHERE p.sa_reject IS NOT NULL AND p.src_file = x.file_index AND p.sa_line = x.ord`, k)); err != nil {
-				return err
-			}
+		}
+		if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_json_lines (file_index INTEGER, ord BIGINT, line BIGINT)`); err != nil {
+			return err
+		}
+		if err := insertRows(ctx, l.conn, "sa_json_lines", 3, rows); err != nil {
+			return err
+		}
+		if err := l.exec(ctx, fmt.Sprintf(`UPDATE %s AS p SET sa_line = x.line FROM sa_json_lines x
+			WHERE p.sa_reject IS NOT NULL AND p.src_file = x.file_index AND p.sa_line = x.ord`, k)); err != nil {
+			return err
 		}
 	}
 	return nil
