@@ -470,6 +470,19 @@ func walkRecords(dec *json.Decoder, each func(off int64) (bool, error)) (found, 
 	return found, inResult, nil
 }
 
+// nextRecord decodes the next element of a records array, which must be an
+// object; its error reads after "record N".
+func nextRecord(dec *json.Decoder) (json.RawMessage, error) {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("is not a JSON object: %w", err)
+	}
+	if raw[0] != '{' {
+		return nil, errors.New("is not a JSON object")
+	}
+	return raw, nil
+}
+
 // errNoRecords says a JSON file is not an export.
 var errNoRecords = errors.New(`the JSON has no "records" array (expected a REST query result or 'sf data query --json' output)`)
 
@@ -486,12 +499,9 @@ func jsonRecords(data []byte) ([]jsonRecord, error) {
 		// flattenObject then reads it without building maps of interfaces,
 		// which took most of a REST export's load.
 		line := lineAt(off)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return false, fmt.Errorf("line %d: record %d is not a JSON object: %w", line, len(out)+1, err)
-		}
-		if raw[0] != '{' {
-			return false, fmt.Errorf("line %d: record %d is not a JSON object", line, len(out)+1)
+		raw, err := nextRecord(dec)
+		if err != nil {
+			return false, fmt.Errorf("line %d: record %d %w", line, len(out)+1, err)
 		}
 		rec := jsonRecord{line: line, fields: make([]jsonField, 0, width)}
 		flattenObject("", raw, 0, func(key, value string, null bool) {
@@ -530,12 +540,9 @@ func jsonHeader(path string) (header []string, inResult bool, err error) {
 	seen := map[string]bool{}
 	n := 0
 	found, inResult, err := walkRecords(dec, func(int64) (bool, error) {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return false, fmt.Errorf("record %d is not a JSON object: %w", n+1, err)
-		}
-		if raw[0] != '{' {
-			return false, fmt.Errorf("record %d is not a JSON object", n+1)
+		raw, err := nextRecord(dec)
+		if err != nil {
+			return false, fmt.Errorf("record %d %w", n+1, err)
 		}
 		flattenObject("", raw, 0, func(key, _ string, _ bool) {
 			if !seen[key] {
