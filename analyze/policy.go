@@ -433,9 +433,6 @@ func (d *policyDecoder) list(n *yaml.Node, key string, item func(*yaml.Node) (st
 	return out, nil
 }
 
-// idChars are the characters of a Salesforce Id.
-const idChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
 // user reads a protected or per-user entry: an Id in its 18-character form,
 // otherwise a username in lower case.
 func (d *policyDecoder) user(n *yaml.Node, key string) (string, error) {
@@ -447,7 +444,7 @@ func (d *policyDecoder) user(n *yaml.Node, key string) (string, error) {
 	if err == nil {
 		return id, nil
 	}
-	if (len(s) == 15 || len(s) == 18) && !strings.Contains(s, "@") && strings.Trim(s, idChars) == "" {
+	if sfid.Shaped(s) {
 		// Usernames have the form of an email address: this is an Id with a
 		// typo, and taken as a name it would protect or tune no one.
 		return "", d.errf(n, key, "%v", err)

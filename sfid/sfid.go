@@ -29,6 +29,17 @@ func Suffix[T string | []byte](id15 T) [3]byte {
 	return out
 }
 
+// Shaped says whether s has the shape of an Id, 15 or 18 letters and
+// digits, whether or not its suffix agrees with it.
+func Shaped(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isDigit(c) && !isLetter(c) {
+			return false
+		}
+	}
+	return len(s) == 15 || len(s) == 18
+}
+
 // Normalize returns the 18-character form of a Salesforce Id given in either
 // form, so that both forms of one record compare equal, or an error saying
 // why id is none.

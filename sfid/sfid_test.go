@@ -52,6 +52,11 @@ func TestNormalize(t *testing.T) {
 		{in: "", err: "0 characters"},
 	}
 	for _, tt := range tests {
+		// Id-shaped: every case but those refused for their length or characters.
+		shaped := !strings.Contains(tt.err, "characters") && !strings.Contains(tt.err, "not a letter")
+		if Shaped(tt.in) != shaped {
+			t.Errorf("Shaped(%q) = %v, want %v", tt.in, !shaped, shaped)
+		}
 		got, err := Normalize(tt.in)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -71,6 +76,9 @@ func FuzzNormalize(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, id string) {
 		got, err := Normalize(id)
+		if shaped := err == nil || strings.Contains(err.Error(), "suffix"); Shaped(id) != shaped {
+			t.Errorf("Shaped(%q) = %v, but Normalize gives %q, %v", id, !shaped, got, err)
+		}
 		if err != nil {
 			if got != "" {
 				t.Errorf("Normalize(%q) = %q with error %v, want \"\"", id, got, err)
