@@ -311,7 +311,8 @@ func TestIPNewForUser(t *testing.T) {
 		return ls
 	}
 	// setupHistory is history as a Setup download gives it: no Ids, so
-	// ingest keys the rows 'row:…'.
+	// ingest keys the rows 'row:…'. Its countries are the names ingest
+	// could not read as ISO codes (it reads "France" as FR).
 	setupHistory := func(n int, ip string, at place) []login {
 		ls := history(n, ip, at)
 		for i := range ls {
@@ -347,20 +348,20 @@ func TestIPNewForUser(t *testing.T) {
 		sessions: []session{{ip: "198.51.100.4", at: lyon}},
 		logins:   history(5, "203.0.113.7", paris),
 	}, {
-		name:     "a Setup download names countries: a baseline without ISO codes cannot judge an ISO family",
+		name:     "a baseline of country names without ISO codes cannot judge an ISO family",
 		sessions: lagosFamily,
-		logins:   append(setupHistory(5, "203.0.113.7", named("France")), lagosLogin),
+		logins:   append(setupHistory(5, "203.0.113.7", named("Korea")), lagosLogin),
 	}, {
 		name:     "only baseline logins with an ISO code count, and the detail says how many were left out",
 		sessions: lagosFamily,
-		logins: append(append(history(5, "203.0.113.7", paris), setupHistory(2, "203.0.113.7", named("France"))...),
+		logins: append(append(history(5, "203.0.113.7", paris), setupHistory(2, "203.0.113.7", named("Korea"))...),
 			lagosLogin),
 		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
 			detail: "none of the user's 5 successful logins in the 30 days before it came from NG (2 more, without a country code, could not be compared)."}},
 	}, {
 		name:     "a family known only by its country name is compared with names",
 		sessions: []session{{id: "0Ak000000000000NGA", ip: "102.89.1.2", at: named("Nigeria")}},
-		logins:   setupHistory(5, "203.0.113.7", named("France")),
+		logins:   setupHistory(5, "203.0.113.7", named("Korea")),
 		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
 			detail: "none of the user's 5 successful logins in the 30 days before it came from Nigeria."}},
 	}, {

@@ -64,7 +64,8 @@ CREATE OR REPLACE TEMP MACRO few_of(first, total) AS
 -- the login's rowid: checks carry it through their windows instead of the
 -- wide columns and join back (logins.rowid = login_row) on the rows they
 -- report. country_key is the ISO code, else the country's name (Setup
--- downloads give only names); has_iso tells which. The network (IPv4 /24 or
+-- downloads give only names, which ingest reads as codes where it knows
+-- them); has_iso tells which. The network (IPv4 /24 or
 -- IPv6 /48) is in ip_info, for a check to join on the rows it keeps.
 CREATE OR REPLACE TEMP VIEW untrusted_successes AS
 SELECT

@@ -170,6 +170,42 @@ func TestLoadSetupDownloadInPolicyTimezone(t *testing.T) {
 	}
 }
 
+// A country given by name alone gets its ISO code when the name is a known
+// one, however it is cased, accented or spaced; an unknown or ambiguous name
+// keeps none, and a code the export gives is never replaced.
+func TestLoadMapsCountryNamesToCodes(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	sessions := mustWrite(t, dir, "s.csv", sessionsHeader+"\n"+
+		`0Ak000000000001CAA,005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,2026-11-26T09:00:00Z,7200,Standard,203.0.113.7,Application,UI,STANDARD,,,,false,Berlin,Germany,,52.52,13.40`+"\n"+
+		`0Ak000000000002CAA,005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,2026-11-26T09:00:00Z,7200,Standard,203.0.113.8,Application,UI,STANDARD,,,,false,Paris,Germany,FR,48.86,2.35`+"\n")
+	var b strings.Builder
+	b.WriteString("Username,Login Time,Source IP,Location,Login Type,Status\n")
+	for i, loc := range []string{
+		"Paris, Île-de-France, France", "Austin, Texas, United States of America", "Abidjan,  côte  d’ivoire ",
+		"COTE D'IVOIRE", "Seoul, Korea", "Narnia", "",
+	} {
+		fmt.Fprintf(&b, "alice@acme.com,11/26/2026 3:%02d PM,203.0.113.7,%q,Application,Success\n", i, loc)
+	}
+	logins := mustWrite(t, dir, "LoginHistory.csv", b.String())
+	if _, err := Load(context.Background(), db, Inputs{Sessions: []string{sessions}, Logins: []string{logins}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT country, country_iso FROM logins ORDER BY login_time`)
+	want := [][]string{
+		{"France", "FR"}, {"United States of America", "US"}, {"côte  d’ivoire", "CI"},
+		{"COTE D'IVOIRE", "CI"}, {"Korea", "NULL"}, {"Narnia", "NULL"}, {"NULL", "NULL"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("logins (-want +got):\n%s", diff)
+	}
+	got = mustQuery(t, db, `SELECT country, country_iso FROM sessions ORDER BY id`)
+	want = [][]string{{"Germany", "DE"}, {"Germany", "FR"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sessions (-want +got):\n%s", diff)
+	}
+}
+
 // sa_ts reads the zoned ISO forms exports write as UTC, and nothing else:
 // not the values DuckDB's casts also accept, such as 'infinity'.
 func TestParseTimes(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	_ "embed"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"slices"
@@ -245,7 +246,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	}
 	// The connection goes back to the pool, temp tables and all: free the
 	// working tables so the checks have the memory.
-	for _, t := range []string{"sa_who", "sa_name_of", "sa_id_of", "sa_files", "sa_json_files", "sa_json_lines", "sa_raw_ips", "sa_ipfix", "sa_skips",
+	for _, t := range []string{"sa_who", "sa_name_of", "sa_id_of", "sa_countries", "sa_files", "sa_json_files", "sa_json_lines", "sa_raw_ips", "sa_ipfix", "sa_skips",
 		"sa_reject_errors", "sa_reject_scans", "sa_dup_rows"} {
 		if err := l.exec(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
 			return Stats{}, err
@@ -853,6 +854,10 @@ func (l *loader) finish(ctx context.Context) error {
 	if l.geo {
 		steps = append(steps, geoSteps...)
 	}
+	if err := l.loadCountries(ctx); err != nil {
+		return fmt.Errorf("listing country names: %w", err)
+	}
+	steps = append(steps, countrySteps...)
 	for _, s := range steps {
 		if err := l.exec(ctx, s); err != nil {
 			return fmt.Errorf("resolving users and places (%s): %w", strings.Join(strings.Fields(s)[:3], " "), err)
@@ -874,6 +879,48 @@ var geoSteps = func() []string {
 		     latitude = coalesce(p.latitude, g.latitude), longitude = coalesce(p.longitude, g.longitude)
 		 FROM geo g WHERE g.id = p.login_geo_id
 		     AND (p.city IS NULL OR p.country IS NULL OR p.country_iso IS NULL OR p.latitude IS NULL OR p.longitude IS NULL)`, k))
+	}
+	return steps
+}()
+
+//go:embed countries.csv
+var countriesCSV string
+
+// loadCountries lists the country names of countries.csv with their ISO
+// 3166-1 codes in sa_countries, for countrySteps. The list is the names
+// ISO 3166-1 gives each country (short, common and official, as Debian's
+// iso-codes lists them) and the forms geolocation services and people use
+// besides (United States of America, UK, Russia, Vietnam, Ivory Coast, …);
+// a name that could mean two countries ("Korea") is left out.
+func (l *loader) loadCountries(ctx context.Context) error {
+	records, err := csv.NewReader(strings.NewReader(countriesCSV)).ReadAll()
+	if err != nil {
+		return fmt.Errorf("countries.csv: %w", err)
+	}
+	var rows [][]any
+	for _, r := range records[1:] { // the header
+		rows = append(rows, []any{r[0], r[1]})
+	}
+	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_countries (name VARCHAR, iso VARCHAR)`); err != nil {
+		return err
+	}
+	return insertRows(ctx, l.conn, "sa_countries", 2, rows)
+}
+
+// countrySteps give the rows that name their country without its ISO code
+// the code of that name: a Setup download's Location ends in the country's
+// English name, while API exports and sessions give codes, and the checks
+// compare countries code with code and name with name. Names are matched
+// ignoring case, accents and spacing, once per distinct name. A name not in
+// the list keeps no code.
+var countrySteps = func() []string {
+	var steps []string
+	for _, k := range []Kind{Sessions, Logins} {
+		steps = append(steps, fmt.Sprintf(`UPDATE %[1]s AS p SET country_iso = m.iso
+		 FROM (SELECT n.country, c.iso
+		       FROM (SELECT DISTINCT country FROM %[1]s WHERE country_iso IS NULL AND country IS NOT NULL) n
+		       JOIN (SELECT sa_country_name(name) AS name, iso FROM sa_countries) c ON c.name = sa_country_name(n.country)) m
+		 WHERE p.country_iso IS NULL AND p.country = m.country`, k))
 	}
 	return steps
 }()

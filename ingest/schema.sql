@@ -25,7 +25,7 @@ CREATE TABLE sessions (
     is_current             BOOLEAN NOT NULL,
     city                   VARCHAR,
     country                VARCHAR,
-    country_iso            VARCHAR,
+    country_iso            VARCHAR,           -- as exported, else read from the country's name (countries.csv)
     latitude               DOUBLE,
     longitude              DOUBLE,
     src_file               INTEGER NOT NULL  -- sources.file
@@ -43,7 +43,7 @@ CREATE TABLE logins (
     login_geo_id     VARCHAR,
     city             VARCHAR,
     country          VARCHAR,
-    country_iso      VARCHAR,
+    country_iso      VARCHAR,           -- as exported, else read from the country's name (countries.csv)
     latitude         DOUBLE,
     longitude        DOUBLE,
     src_file         INTEGER NOT NULL  -- sources.file

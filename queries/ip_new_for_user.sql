@@ -4,8 +4,9 @@
 -- rationale: Users log in from a handful of places. A live session from a country none of the
 --   user's recent logins came from is the commonest sign of a stolen password or session;
 --   users without enough history are not judged, to keep new users and rare travellers quiet.
---   Countries are compared like with like (ISO codes with ISO codes, names with names), so a
---   history from a Setup download, which names countries, cannot make a session's ISO code new.
+--   Countries are compared by ISO code. A Setup download names countries: a known name is read
+--   as its code when loading; one that is not is compared only with names, so it cannot make a
+--   session's code new.
 -- remediation: Confirm with the user that the session is theirs; if not, end it and reset
 --   the password. Add the user's VPN or travel ranges to trusted_networks.
 -- knobs: ip_new_for_user.baseline, ip_new_for_user.min_history, ip_new_for_user.report_new_network, trusted_networks
