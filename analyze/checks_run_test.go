@@ -289,16 +289,34 @@ func TestConcurrentSessions(t *testing.T) {
 		},
 		logins: baseline,
 	}, {
-		name: "one finding per pair of places, however many families",
+		name: "one finding per far place, targeting every family there, from each of its IPs",
 		sessions: []session{
 			{id: "0Ak000000000000PA1", ip: "203.0.113.7", at: paris, age: 5 * hour},
 			{id: "0Ak000000000000PA2", ip: "203.0.113.8", at: paris, age: 4 * hour},
 			{id: "0Ak000000000000SY1", ip: "198.51.100.4", at: sydney, age: 3 * hour},
 			{id: "0Ak000000000000SY2", ip: "198.51.100.4", at: sydney, age: 2 * hour},
+			{id: "0Ak000000000000SY3", ip: "198.51.100.5", at: sydney, age: 1 * hour},
 		},
 		logins: baseline,
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SY2",
-			target: "family:0Ak000000000000SY2", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 07:00 UTC) and Sydney, AU (198.51.100.4, since 09:00 UTC)"}},
+			target: "family:0Ak000000000000SY1 0Ak000000000000SY2 0Ak000000000000SY3", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 07:00 UTC) and Sydney, AU (198.51.100.4, since 09:00 UTC)"}},
+	}, {
+		name: "neither place known: the place whose first family came first is kept, whatever came after",
+		sessions: []session{
+			{id: "0Ak000000000000PA1", ip: "203.0.113.7", at: paris, age: 11 * hour},
+			{id: "0Ak000000000000PA2", ip: "203.0.113.7", at: paris, age: 1 * hour},
+			{id: "0Ak000000000000SYA", ip: "198.51.100.4", at: sydney, age: 5 * hour},
+		},
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
+			target: "family:0Ak000000000000SYA", detail: "The removal targets the Sydney, AU sessions, created later, as neither place is more familiar"}},
+	}, {
+		name: "neither place known, both created at once: the detail does not call the target later",
+		sessions: []session{
+			{id: "0Ak000000000000SYA", ip: "198.51.100.4", at: sydney, age: 2 * hour},
+			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 2 * hour},
+		},
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000PAA",
+			target: "family:0Ak000000000000PAA", detail: "The removal targets the Paris, FR sessions, as neither place is more familiar"}},
 	}})
 }
 
@@ -329,6 +347,15 @@ func TestIPNewForUser(t *testing.T) {
 		logins:   append(history(5, "203.0.113.7", paris), lagosLogin),
 		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
 			detail: "none of the user's 5 successful logins in the 30 days before it came from NG."}},
+	}, {
+		name: "a family whose first session expired is named by its earliest live one",
+		sessions: []session{
+			{id: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos, login: "0Ya00000000000NG00", age: 5 * hour, expired: true},
+			{id: "0Ak000000000000NGC", parent: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos, typ: "Content", age: 4 * hour},
+		},
+		logins: append(history(5, "203.0.113.7", paris), lagosLogin),
+		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGC",
+			detail: "alice@acme.com has a live Content session from Lagos, NG (102.89.1.2) since 2026-11-26 11:00 UTC; none of the user's 5 successful logins"}},
 	}, {
 		name:     "a baseline of 4 logins is not judged",
 		sessions: lagosFamily,
@@ -437,6 +464,23 @@ func TestFailedLoginBurst(t *testing.T) {
 				detail: "10 failed logins from 203.0.113.50"},
 		},
 	}, {
+		name:     "a success at the same moment as the last failure (times to the minute) makes it high",
+		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50"}},
+		logins:   append(failures(10, "203.0.113.50", 2*minute), success(2*hour)),
+		want: []finding{
+			{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKA", target: "login:0Ya00000000000OK00",
+				detail: "then alice@acme.com logged in successfully from 203.0.113.50 at 10:00 UTC, the same moment as the last failure."},
+			{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKA", target: "login:0Ya00000000000OK00",
+				detail: "10 failed logins from 203.0.113.50"},
+		},
+	}, {
+		name:   "a success a minute before the last failure did not follow the burst",
+		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour+minute)),
+		want: []finding{
+			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of that user from that IP followed within 1 hour."},
+			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of those users from that IP followed within 1 hour."},
+		},
+	}, {
 		name:   "a success 61 minutes after the burst does not raise it",
 		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour-61*minute)),
 		want: []finding{
@@ -507,6 +551,22 @@ func TestSessionWithoutLogin(t *testing.T) {
 		name:     "an expired session is not judged",
 		sessions: []session{{login: "0Ya00000000000GONE", expired: true}},
 		logins:   logins,
+	}, {
+		name: "a later session of a family begun before the history is not judged",
+		sessions: []session{
+			{id: "0Ak000000000000UIA", login: "0Ya00000000000OLD0", age: 72 * hour, expired: true},
+			{id: "0Ak000000000000VFA", parent: "0Ak000000000000UIA", login: "0Ya00000000000OLD0", typ: "Visualforce"},
+		},
+		logins: logins,
+	}, {
+		name: "a later session of a family begun within the history is judged, and says when the family began",
+		sessions: []session{
+			{id: "0Ak000000000000UIA", login: "0Ya00000000000GONE", age: 5 * hour, expired: true},
+			{id: "0Ak000000000000VFA", parent: "0Ak000000000000UIA", login: "0Ya00000000000GONE", typ: "Visualforce"},
+		},
+		logins: logins,
+		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000VFA",
+			detail: "Visualforce session of alice@acme.com from an unknown IP, created 2026-11-26 11:00 UTC in a family begun 07:00 UTC, names login 0Ya00000000000GONE"}},
 	}})
 }
 

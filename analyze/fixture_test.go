@@ -237,7 +237,7 @@ type removal struct {
 
 func mustRemovals(tb testing.TB, db *sql.DB) []removal {
 	tb.Helper()
-	rows, err := db.Query(`SELECT session_id, username, checks, severity FROM removals ORDER BY session_id`)
+	rows, err := db.Query(`SELECT session_id, coalesce(username, ''), checks, severity FROM removals ORDER BY session_id`)
 	if err != nil {
 		tb.Fatalf("reading removals: %v", err)
 	}

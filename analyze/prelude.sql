@@ -89,7 +89,12 @@ SET VARIABLE logins_without_ids = (SELECT count(*) > 0 FROM logins WHERE id >= '
 -- origin: the earliest-created session. Session Ids are unique (ingest
 -- de-duplicates them), so each family has one origin.
 CREATE OR REPLACE TEMP TABLE live_family_origins AS
-SELECT parent_id, count(*) AS family_sessions, arg_min(id, (created, id)) AS origin_id
+SELECT
+    parent_id, count(*) AS family_sessions, arg_min(id, (created, id)) AS origin_id,
+    -- The earliest live session, which findings name: the origin may have
+    -- expired while later sessions of its family live on.
+    arg_min(id, (created, id)) FILTER (WHERE is_live(expires)) AS live_id,
+    arg_min(session_type, (created, id)) FILTER (WHERE is_live(expires)) AS live_session_type
 FROM sessions
 GROUP BY parent_id
 HAVING is_live(max(expires));
@@ -118,7 +123,7 @@ WHERE l.id IN (
 -- rowid for those origins alone.
 CREATE OR REPLACE TEMP TABLE live_families AS
 WITH origins AS MATERIALIZED (
-    SELECT s.*, f.family_sessions, l.login_time AS login_at, l.login_row
+    SELECT s.*, f.family_sessions, f.live_id, f.live_session_type, l.login_time AS login_at, l.login_row
     FROM live_family_origins f
     JOIN sessions s ON s.id = f.origin_id
     LEFT JOIN named_logins l ON l.id = s.login_history_id
@@ -131,7 +136,7 @@ WITH origins AS MATERIALIZED (
 ), described AS (
     SELECT
         o.parent_id AS family_id, o.id AS origin_id, o.user_key, o.user_id, o.username,
-        o.created, o.session_type, o.source_ip, o.login_history_id, o.family_sessions,
+        o.created, o.session_type, o.source_ip, o.login_history_id, o.family_sessions, o.live_id, o.live_session_type,
         coalesce(o.login_at, o.created) AS login_time,
         coalesce(o.city, l.city) AS city,
         coalesce(o.country_iso, l.country_iso) AS country_iso,

@@ -1,9 +1,13 @@
 -- The removal list: every live session reached by the target of a finding
 -- whose check is in remove_on, one row per session. A 'session' target
 -- reaches that session, a 'family' target every session sharing that
--- parent_id, and a 'login' target the families of the sessions that login
--- created. Protected users and the exporting user's own sessions
--- (is_current) are never on the list.
+-- parent_id (a family target may list several, separated by spaces), and a
+-- 'login' target the families of the sessions that login created. Protected
+-- users and the exporting user's own sessions (is_current) are never on the
+-- list. Nor is a session whose username is unknown (the sessions export
+-- lacks Users.Username and no users export names its user) while
+-- protected_users names users by username: it may be one of theirs. Those
+-- sessions are held back, in removals_held_back, and the audit says how many.
 --
 -- The reason quotes a session's five most severe findings (by severity, then
 -- check and detail) and counts the rest: a session reached by thousands of
@@ -38,11 +42,12 @@ JOIN (SELECT check_id, severity, detail, min(rowid) AS ord FROM removal_order GR
 
 DROP TABLE removal_order;
 
-CREATE OR REPLACE TABLE removals AS
+CREATE OR REPLACE TEMP TABLE removal_reached AS
 WITH targets AS (
     SELECT ord, check_id, severity, target_kind, target_id FROM removal_findings
 ), families AS (
-    SELECT t.ord, t.check_id, t.severity, t.target_id AS family_id FROM targets t WHERE t.target_kind = 'family'
+    SELECT t.ord, t.check_id, t.severity, unnest(string_split(t.target_id, ' ')) AS family_id
+    FROM targets t WHERE t.target_kind = 'family'
     UNION ALL
     SELECT DISTINCT t.ord, t.check_id, t.severity, s.parent_id
     FROM targets t
@@ -56,7 +61,21 @@ WITH targets AS (
         SELECT f.ord, f.check_id, f.severity, s.id
         FROM families f JOIN sessions s ON s.parent_id = f.family_id
     )
-), listed AS MATERIALIZED (
+)
+SELECT * FROM reached;
+
+CREATE OR REPLACE TEMP TABLE removals_held_back AS
+SELECT DISTINCT s.id AS session_id
+FROM removal_reached r
+JOIN sessions s ON s.id = r.session_id
+WHERE is_live(s.expires)
+    AND NOT s.is_current
+    AND s.username IS NULL
+    AND EXISTS (SELECT 1 FROM policy_protected_users p WHERE p.user_id IS NULL)
+    AND NOT EXISTS (SELECT 1 FROM policy_protected_users p WHERE lower(p.user_id) = lower(s.user_id));
+
+CREATE OR REPLACE TABLE removals AS
+WITH listed AS MATERIALIZED (
     SELECT
         s.id AS session_id,
         any_value(s.user_id) AS user_id,
@@ -69,10 +88,11 @@ WITH targets AS (
         max(severity_rank(r.severity)) AS rank,
         min(r.ord, 5) AS quoted,
         count(*) AS findings
-    FROM reached r
+    FROM removal_reached r
     JOIN sessions s ON s.id = r.session_id
     WHERE is_live(s.expires)
         AND NOT s.is_current
+        AND s.id NOT IN (SELECT session_id FROM removals_held_back)
         AND NOT EXISTS (
             SELECT 1 FROM policy_protected_users p
             WHERE lower(p.user_id) = lower(s.user_id) OR p.username = lower(s.username))

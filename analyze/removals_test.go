@@ -78,6 +78,20 @@ func TestRemovals(t *testing.T) {
 			{session: "0Ak000000000000NY2", user: "alice@acme.com", checks: "impossible_travel", severity: "high"},
 		},
 	}, {
+		name: "a family target naming several families reaches each",
+		sessions: []session{
+			{id: "0Ak000000000000PAR", ip: "203.0.113.7", at: paris, age: 5 * hour},
+			{id: "0Ak000000000000SY1", ip: "198.51.100.4", at: sydney, age: 3 * hour},
+			{id: "0Ak000000000000SY2", ip: "198.51.100.4", at: sydney, age: 2 * hour},
+			{id: "0Ak000000000000SY3", ip: "198.51.100.5", at: sydney, age: 1 * hour},
+		},
+		logins: parisLogins,
+		want: []removal{
+			{session: "0Ak000000000000SY1", user: "alice@acme.com", checks: "concurrent_sessions", severity: "high"},
+			{session: "0Ak000000000000SY2", user: "alice@acme.com", checks: "concurrent_sessions", severity: "high"},
+			{session: "0Ak000000000000SY3", user: "alice@acme.com", checks: "concurrent_sessions", severity: "high"},
+		},
+	}, {
 		name:     "one row per session with every check and the highest severity",
 		sessions: []session{{id: "0Ak000000000000SYD", ip: "198.51.100.4", at: sydney, age: 13 * hour}, {ip: "203.0.113.7", at: paris}},
 		logins:   parisLogins,
@@ -95,6 +109,58 @@ func TestRemovals(t *testing.T) {
 			}
 			if res.Removals != int64(len(tc.want)) {
 				t.Errorf("Result.Removals: got %d, want %d", res.Removals, len(tc.want))
+			}
+		})
+	}
+}
+
+// A session whose username is unknown may belong to a user protected_users
+// names by username: it is held back from the list, and the audit warns.
+// Protection by Id alone needs no name, so it holds nothing back.
+func TestRemovalsHoldBackSessionsWithoutUsername(t *testing.T) {
+	sessions := []session{
+		{id: "0Ak000000000000OLD", user: "bob@acme.com", age: 13 * hour},
+		{id: "0Ak000000000000OL2", user: "carol@acme.com", age: 13 * hour},
+	}
+	tests := []struct {
+		name      string
+		protected []string
+		want      []removal
+		heldBack  int64
+		warning   string
+	}{{
+		name:      "protected by username: the session without one is held back",
+		protected: []string{"admin@acme.com"},
+		want:      []removal{{session: "0Ak000000000000OL2", user: "carol@acme.com", checks: "session_over_age", severity: "medium"}},
+		heldBack:  1,
+		warning: "1 live session has no username (the sessions export lacks Users.Username and no users export names the user), " +
+			"so the entries of protected_users given by username cannot be checked against it. " +
+			"1 session that findings reached was held back from the removal list for that reason.",
+	}, {
+		name:      "protected by Id only: nothing is held back",
+		protected: []string{userID("admin@acme.com")},
+		want: []removal{
+			{session: "0Ak000000000000OL2", user: "carol@acme.com", checks: "session_over_age", severity: "medium"},
+			{session: "0Ak000000000000OLD", checks: "session_over_age", severity: "medium"},
+		},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t, sessions, nil)
+			mustExec(t, db, `UPDATE sessions SET username = NULL WHERE id = '0Ak000000000000OLD'`)
+			res := mustRun(t, db, func(p *Policy) { p.ProtectedUsers = tc.protected })
+			got := mustRemovals(t, db)
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(removal{})); diff != "" {
+				t.Errorf("removals differ (-want +got):\n%s", diff)
+			}
+			if res.HeldBack != tc.heldBack {
+				t.Errorf("HeldBack: got %d, want %d", res.HeldBack, tc.heldBack)
+			}
+			if tc.warning == "" && len(res.Warnings) > 0 {
+				t.Errorf("got warnings %q, want none", res.Warnings)
+			}
+			if tc.warning != "" && (len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], tc.warning)) {
+				t.Errorf("got warnings %q, want one starting %q", res.Warnings, tc.warning)
 			}
 		})
 	}

@@ -24,7 +24,14 @@ type Result struct {
 	AsOf     time.Time     // the audit's clock, in UTC
 	Checks   []CheckResult // every check in id order, also those that found nothing
 	Removals int64         // rows of the removals table
-	Steps    []Step        // how long each step of the run took, in the order they ran
+	// HeldBack counts the live sessions findings reached that were kept off
+	// the removal list because their username is unknown while
+	// protected_users names users by username (see removals.sql).
+	HeldBack int64
+	// Warnings are sentences for the analyst about what the audit could
+	// not judge; the summary prints them.
+	Warnings []string
+	Steps    []Step // how long each step of the run took, in the order they ran
 }
 
 // Step is one timed part of a run: a preparation step ("classifying source
@@ -571,6 +578,56 @@ LIMIT 1`, c.ID).Scan(&sev, &kind, &target)
 		c.file, sev.String, kind.String, target.String, strings.Join(severityNames[:], ", "))
 }
 
+// unnamedWarning warns when the policy names users by username but some
+// live sessions have none, so those entries cannot apply to them, and counts
+// the sessions held back from the removal list for it.
+func (r *runner) unnamedWarning(ctx context.Context, res *Result) error {
+	var keys []string
+	for _, u := range r.p.ProtectedUsers {
+		if _, name := splitUser(u); name != nil {
+			keys = append(keys, "protected_users")
+			break
+		}
+	}
+	for u := range r.p.TokenMaxAgeByUser {
+		if _, name := splitUser(u); name != nil {
+			keys = append(keys, "token_max_age_by_user")
+			break
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	var unnamed int64
+	if err := r.tx.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE username IS NULL AND is_live(expires)`).Scan(&unnamed); err != nil {
+		return err
+	}
+	if err := r.tx.QueryRowContext(ctx, `SELECT count(*) FROM removals_held_back`).Scan(&res.HeldBack); err != nil {
+		return err
+	}
+	if unnamed == 0 {
+		return nil
+	}
+	it := map[bool]string{true: "it", false: "them"}[unnamed == 1]
+	w := fmt.Sprintf("%s no username (the sessions export lacks Users.Username and no users export names the user), "+
+		"so the entries of %s given by username cannot be checked against %s.",
+		countOf(unnamed, "live session has", "live sessions have"), strings.Join(keys, " and "), it)
+	if res.HeldBack > 0 {
+		w += fmt.Sprintf(" %s that findings reached %s held back from the removal list for that reason.",
+			countOf(res.HeldBack, "session", "sessions"), map[bool]string{true: "was", false: "were"}[res.HeldBack == 1])
+	}
+	res.Warnings = append(res.Warnings, w+" Give --users (a User export with Id and Username) to resolve "+it+".")
+	return nil
+}
+
+// countOf is n with the singular or plural noun: "1 session", "2 sessions".
+func countOf(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // dropTempTables drops the run's temporary tables (the policy tables and
 // the prelude's), which would otherwise hold memory on the pooled connection
 // while the reports are written.
@@ -636,6 +693,9 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 	}
 	if err := r.tx.QueryRowContext(ctx, "SELECT count(*) FROM removals").Scan(&res.Removals); err != nil {
 		return Result{}, fmt.Errorf("counting removals: %w", err)
+	}
+	if err := r.unnamedWarning(ctx, &res); err != nil {
+		return Result{}, fmt.Errorf("counting sessions without a username: %w", err)
 	}
 	return res, nil
 }

@@ -12,8 +12,9 @@
 -- has origins in two places or more is taken to be at their anchor: the
 -- origin from the place the user's recent logins know best, by country, then
 -- by network (IPv4 /24, IPv6 /48), then the earlier-created one on a tie.
--- Every other place far from the anchor makes one finding, which targets its
--- family; the detail explains what decided. Measuring each place against the
+-- Every other place far from the anchor makes one finding, which targets all
+-- of the user's live families there, from any of its IPs; the detail
+-- explains what decided. Measuring each place against the
 -- anchor, not against every other place, keeps the check linear in a user's
 -- places: a shared or stolen account seen from hundreds of places at once
 -- gives hundreds of findings, not tens of thousands of pairs. Only users with
@@ -26,8 +27,8 @@ WITH origins AS (
         arg_min(f.username, f.created) AS username,
         min(f.created) AS since,
         max(f.created) AS latest,
-        arg_max(f.family_id, f.created) AS family_id,
-        arg_max(f.origin_id, f.created) AS origin_id
+        arg_max(f.live_id, f.created) AS live_id,
+        list(f.family_id) AS family_ids
     FROM live_families f
     WHERE NOT f.trusted AND (f.country_key IS NOT NULL OR (f.latitude IS NOT NULL AND f.longitude IS NOT NULL))
     GROUP BY ALL
@@ -87,7 +88,7 @@ WITH origins AS (
     SELECT *
     FROM scored
     QUALIFY row_number() OVER (PARTITION BY user_key
-        ORDER BY country_logins DESC, network_logins DESC, latest, source_ip, place_key) = 1
+        ORDER BY country_logins DESC, network_logins DESC, since, source_ip, place_key) = 1
 ), measured AS (
     SELECT
         t.user_key, t.user_id, t.username, t.all_logins,
@@ -98,8 +99,10 @@ WITH origins AS (
     JOIN anchors o ON o.user_key = t.user_key AND o.place_key <> t.place_key AND o.source_ip <> t.source_ip
 ), found AS (
     -- a and b are the two origins in the order their families began.
+    -- place_families are the live families of every IP at the far place.
     SELECT
         *,
+        list_sort(flatten(list(t.family_ids) OVER (PARTITION BY user_key, t.place_key))) AS place_families,
         CASE WHEN (t.since, t.source_ip) < (o.since, o.source_ip) THEN t ELSE o END AS a,
         CASE WHEN (t.since, t.source_ip) < (o.since, o.source_ip) THEN o ELSE t END AS b
     FROM measured
@@ -113,8 +116,8 @@ WITH origins AS (
     SELECT
         *,
         place_name(t.city, t.country_iso, t.country) AS t_place,
-        printf('of the user''s %s successful logins in the %s before the audit',
-            fmt_count(all_logins), human_duration(getvariable('ip_new_for_user.baseline'))) AS of_logins,
+        printf('of the user''s %s in the %s before the audit',
+            count_unit(all_logins, 'successful login'), human_duration(getvariable('ip_new_for_user.baseline'))) AS of_logins,
         t.country_key = o.country_key AS same_country,
         coalesce(t.country_key, 'that place') AS t_country,
         coalesce(o.country_key, 'the other') AS o_country,
@@ -126,7 +129,7 @@ SELECT
     'high' AS severity,
     user_id,
     username,
-    t.origin_id AS session_id,
+    t.live_id AS session_id,
     t.source_ip,
     t.latest AS observed_at,
     printf('%s holds live sessions from %s (%s, since %s) and %s (%s, since %s), %s. ',
@@ -145,8 +148,8 @@ SELECT
                     ELSE printf('%s and %s are as familiar', t_country, o_country) END,
                 fmt_count(t.network_logins), of_logins, t_network, fmt_count(o.network_logins), o_network)
         ELSE
-            printf('The removal targets the %s sessions, created later, as neither place is more familiar: %s.',
-                t_place, CASE
+            printf('The removal targets the %s sessions%s, as neither place is more familiar: %s.',
+                t_place, CASE WHEN t.since > o.since THEN ', created later' ELSE '' END, CASE
                     WHEN all_logins = 0 THEN printf('the user has no successful logins in the %s before the audit',
                         human_duration(getvariable('ip_new_for_user.baseline')))
                     ELSE printf('%s %s came from %s, and %s from each network (%s, %s)',
@@ -156,5 +159,5 @@ SELECT
                 END)
     END AS detail,
     'family' AS target_kind,
-    t.family_id AS target_id
+    array_to_string(place_families, ' ') AS target_id
 FROM explained

@@ -12,8 +12,9 @@
 //	target_kind VARCHAR, target_id VARCHAR
 //
 // target_kind is 'login' (the session families that login created),
-// 'family' (the sessions sharing that parent_id), 'session', or NULL when the
-// finding proposes no removal. Knobs reach the query as
+// 'family' (the sessions sharing that parent_id; target_id may list several
+// families, separated by spaces), 'session', or NULL when the finding
+// proposes no removal. Knobs reach the query as
 // getvariable('<key>') or as tables named policy_<key>; getvariable('as_of')
 // is the audit's clock. analyze.Run also provides, on the run's connection:
 //

@@ -116,7 +116,8 @@ WITH failed AS (
     JOIN bursts b USING (burst_by, burst_key, burst)
     JOIN logins l ON l.user_key = pair.user_key AND l.source_ip = pair.source_ip
         AND l.success
-        AND l.login_time > b.last_failure
+        -- At the same moment counts: Setup downloads give times to the minute.
+        AND l.login_time >= b.last_failure
         AND l.login_time <= b.last_failure + getvariable('failed_login_burst.success_within')
     LEFT JOIN usernames u ON u.user_key = l.user_key
     GROUP BY ALL
@@ -129,12 +130,12 @@ SELECT
     CASE WHEN b.burst_by = 'ip' THEN b.burst_key WHEN s.login_id IS NOT NULL THEN s.source_ip WHEN i.ip_count = 1 THEN i.ips[1] END AS source_ip,
     b.first_failure AS observed_at,
     CASE WHEN b.burst_by = 'user' THEN
-        printf('%s failed logins for %s %s from %s: %s; ',
-            fmt_count(b.failures), u.names[1], fmt_span(b.first_failure, b.last_failure),
+        printf('%s for %s %s from %s: %s; ',
+            count_unit(b.failures, 'failed login'), u.names[1], fmt_span(b.first_failure, b.last_failure),
             coalesce(few_of(i.ips, i.ip_count), 'no recorded IP'), st.statuses)
     ELSE
-        printf('%s failed logins from %s %s for %s %s (%s): %s; ',
-            fmt_count(b.failures), b.burst_key, fmt_span(b.first_failure, b.last_failure),
+        printf('%s from %s %s for %s %s (%s): %s; ',
+            count_unit(b.failures, 'failed login'), b.burst_key, fmt_span(b.first_failure, b.last_failure),
             fmt_count(u.users), CASE WHEN u.users = 1 THEN 'user' ELSE 'users' END, few_of(u.names, u.users), st.statuses)
     END || CASE WHEN s.login_id IS NULL THEN
         printf('no successful login of %s from %s followed within %s.',
@@ -143,9 +144,10 @@ SELECT
                 WHEN i.ip_count IS NULL THEN 'a recorded IP' ELSE 'those IPs' END,
             human_duration(getvariable('failed_login_burst.success_within')))
     ELSE
-        printf('then %s logged in successfully from %s at %s, %s after the last failure.',
+        printf('then %s logged in successfully from %s at %s, %s.',
             user_name(s.username, s.user_id), s.source_ip, fmt_time_after(s.login_time, b.last_failure),
-            human_duration(s.login_time - b.last_failure))
+            CASE WHEN s.login_time = b.last_failure THEN 'the same moment as the last failure'
+                ELSE human_duration(s.login_time - b.last_failure) || ' after the last failure' END)
     END AS detail,
     CASE WHEN s.login_id IS NOT NULL THEN 'login' END AS target_kind,
     s.login_id AS target_id

@@ -151,19 +151,19 @@ SELECT
     CASE WHEN from_country = 0 THEN 'medium' ELSE 'low' END AS severity,
     user_id,
     username,
-    origin_id AS session_id,
+    live_id AS session_id,
     source_ip,
     login_time AS observed_at,
     CASE WHEN from_country = 0 THEN
-        printf('%s has a live %s session from %s (%s) since %s; none of the user''s %s successful logins in the %s before it came from %s%s.',
-            user_name(username, user_id), coalesce(session_type, 'untyped'), place_name(city, country_iso, country), source_ip,
-            fmt_time(login_time), fmt_count(history), human_duration(getvariable('ip_new_for_user.baseline')), country_key,
+        printf('%s has a live %s session from %s (%s) since %s; none of the user''s %s in the %s before it came from %s%s.',
+            user_name(username, user_id), coalesce(live_session_type, 'untyped'), place_name(city, country_iso, country), source_ip,
+            fmt_time(login_time), count_unit(history, 'successful login'), human_duration(getvariable('ip_new_for_user.baseline')), country_key,
             CASE WHEN not_compared > 0 THEN printf(' (%s more, %s, could not be compared)', fmt_count(not_compared),
                 CASE WHEN has_iso THEN 'without a country code' ELSE 'with a country code or none' END) ELSE '' END)
     ELSE
-        printf('%s has a live %s session from %s (%s) since %s; none of the user''s %s successful logins in the %s before it came from network %s, though %s came from %s.',
-            user_name(username, user_id), coalesce(session_type, 'untyped'), source_ip, place_name(city, country_iso, country),
-            fmt_time(login_time), fmt_count(history), human_duration(getvariable('ip_new_for_user.baseline')), network,
+        printf('%s has a live %s session from %s (%s) since %s; none of the user''s %s in the %s before it came from network %s, though %s came from %s.',
+            user_name(username, user_id), coalesce(live_session_type, 'untyped'), source_ip, place_name(city, country_iso, country),
+            fmt_time(login_time), count_unit(history, 'successful login'), human_duration(getvariable('ip_new_for_user.baseline')), network,
             fmt_count(from_country), country_key)
     END AS detail,
     NULL::VARCHAR AS target_kind,

@@ -2,7 +2,9 @@
 -- title: Live session whose login is missing from the login history
 -- severity: medium
 -- rationale: Every session is created by a login, and LoginHistory keeps six months of them.
---   When the history covers the time a session was created but lacks the login it names,
+--   When the history covers the time a session's family began (its first session, which the
+--   login created; later sessions of the family, such as Visualforce or Content ones, name the
+--   same login) but lacks the login it names,
 --   the session may have been made without a login (a forged or replayed session), or the
 --   export is incomplete. Only logins with a Salesforce Id show what the history covers: a
 --   Login History download from Setup has no Ids, so sessions cannot be matched against it.
@@ -21,6 +23,21 @@ WITH span AS (
     SELECT min(login_time) AS first_login, max(login_time) AS last_login
     FROM logins
     WHERE NOT getvariable('logins_without_ids') OR NOT starts_with(id, 'row:')
+), missing AS (
+    -- An anti-join rather than NOT EXISTS: DuckDB plans the correlated
+    -- subquery as a join that copies every live session and de-duplicates
+    -- their login Ids first, which took twice as long as the plain hash
+    -- anti-join.
+    SELECT s.*
+    FROM sessions s
+    ANTI JOIN named_logins l ON l.id = s.login_history_id
+    WHERE is_live(s.expires) AND s.login_history_id IS NOT NULL
+), family_starts AS (
+    -- When each family of those sessions began, expired sessions included.
+    SELECT parent_id, min(created) AS began
+    FROM sessions
+    WHERE parent_id IN (SELECT parent_id FROM missing)
+    GROUP BY parent_id
 )
 SELECT
     'medium' AS severity,
@@ -29,17 +46,14 @@ SELECT
     s.id AS session_id,
     s.source_ip,
     s.created AS observed_at,
-    printf('%s session of %s from %s, created %s, names login %s, which is not in the login history although the history covers %s to %s.',
+    printf('%s session of %s from %s, created %s%s, names login %s, which is not in the login history although the history covers %s to %s.',
         coalesce(s.session_type, 'Untyped'), user_name(s.username, s.user_id), coalesce(s.source_ip, 'an unknown IP'),
-        fmt_time(s.created), s.login_history_id, fmt_time(span.first_login), fmt_time(span.last_login)) AS detail,
+        fmt_time(s.created), -- Shown to the minute, as the times are.
+        CASE WHEN date_trunc('minute', f.began) < date_trunc('minute', s.created) THEN ' in a family begun ' || fmt_time_after(f.began, s.created) ELSE '' END,
+        s.login_history_id, fmt_time(span.first_login), fmt_time(span.last_login)) AS detail,
     NULL::VARCHAR AS target_kind,
     NULL::VARCHAR AS target_id
-FROM sessions s
--- An anti-join rather than NOT EXISTS: DuckDB plans the correlated subquery
--- as a join that copies every live session and de-duplicates their login
--- Ids first, which took twice as long as the plain hash anti-join.
-ANTI JOIN named_logins l ON l.id = s.login_history_id
+FROM missing s
+JOIN family_starts f USING (parent_id)
 CROSS JOIN span
-WHERE is_live(s.expires)
-    AND s.login_history_id IS NOT NULL
-    AND s.created BETWEEN span.first_login AND span.last_login
+WHERE f.began BETWEEN span.first_login AND span.last_login

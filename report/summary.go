@@ -19,6 +19,8 @@ type Summary struct {
 	Checks      []CheckStats
 	Removals    int64 // sessions proposed for removal
 	Rejects     int64 // input rows that were not loaded
+	// Warnings say what the audit could not judge, one sentence each.
+	Warnings []string
 }
 
 // InputStats accounts for one input file. Every row read is either loaded, a
@@ -207,6 +209,9 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 
 	fmt.Fprintf(&b, "\nRemovals: %d sessions proposed for removal\n", s.Removals)
 	fmt.Fprintf(&b, "Rejects:  %d input rows not loaded\n", s.Rejects)
+	for _, line := range s.Warnings {
+		fmt.Fprintf(&b, "\nWarning: %s\n", line)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

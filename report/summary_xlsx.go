@@ -122,6 +122,14 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		}
 		w.skip(1)
 	}
+	if len(s.Warnings) > 0 {
+		w.skip(1)
+		w.heading("Warnings", 9)
+		for _, line := range s.Warnings {
+			w.spanning(line, st.note)
+			w.skip(1)
+		}
+	}
 	if w.err != nil {
 		return w.err
 	}

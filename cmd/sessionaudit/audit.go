@@ -242,11 +242,15 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 	if progress != nil {
 		progress("writing reports")
 	}
+	for _, w := range res.Warnings {
+		log.Warn(w)
+	}
 	summary, err := buildSummary(ctx, db, stats, cfg.asOf)
 	if err != nil {
 		log.Error("summarising", "err", err)
 		return exitFailure
 	}
+	summary.Warnings = res.Warnings
 	if err := writeReports(ctx, db, cfg.outDir, summary, log); err != nil {
 		log.Error("writing reports", "dir", cfg.outDir, "err", err)
 		return exitFailure

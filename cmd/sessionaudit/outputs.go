@@ -30,8 +30,10 @@ const sessionFlags = `
 	    UNION ALL
 	    SELECT target_id, check_id FROM findings WHERE target_kind = 'session'
 	    UNION ALL
-	    SELECT s.id, f.check_id FROM findings f JOIN sessions s ON s.parent_id = f.target_id
-	    WHERE f.target_kind = 'family' AND s.expires > getvariable('as_of')
+	    SELECT s.id, f.check_id
+	    FROM (SELECT check_id, unnest(string_split(target_id, ' ')) AS family_id FROM findings WHERE target_kind = 'family') f
+	    JOIN sessions s ON s.parent_id = f.family_id
+	    WHERE s.expires > getvariable('as_of')
 	    UNION ALL
 	    SELECT s.id, f.check_id FROM findings f JOIN sessions s ON s.login_history_id = f.target_id
 	    WHERE f.target_kind = 'login' AND s.expires > getvariable('as_of')
