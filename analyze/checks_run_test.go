@@ -520,6 +520,13 @@ func TestFailedLoginBurst(t *testing.T) {
 		logins: failures(10, "203.0.113.50", minute),
 		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
 			detail: "10 failed logins for alice@acme.com"}},
+	}, {
+		name:     "a success from a trusted IP does not raise the burst",
+		policy:   trust("203.0.113.0/24"),
+		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50"}},
+		logins:   append(failures(10, "203.0.113.50", minute), success(90*minute)),
+		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+			detail: "no successful login of that user from that IP followed within 1 hour (successes from trusted networks do not count)."}},
 	}})
 }
 

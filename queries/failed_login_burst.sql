@@ -101,7 +101,8 @@ WITH failed AS (
         JOIN looked_up l USING (login_row))
     GROUP BY ALL
 ), burst_ips AS (
-    SELECT burst_by, burst_key, burst, count(*) AS ip_count, min(source_ip, 3) AS ips
+    SELECT burst_by, burst_key, burst, count(*) AS ip_count, min(source_ip, 3) AS ips,
+        bool_or(source_ip IN (SELECT ip FROM ip_info WHERE trusted)) AS any_trusted
     FROM (SELECT DISTINCT burst_by, burst_key, burst, source_ip FROM numbered WHERE source_ip IS NOT NULL)
     GROUP BY ALL
 ), successes AS (
@@ -118,6 +119,10 @@ WITH failed AS (
         AND l.success
         -- At the same moment counts: Setup downloads give times to the minute.
         AND l.login_time >= b.last_failure
+        -- A trusted network vouches for the success: a user who mistypes a
+        -- password ten times at the office and then gets it right is not
+        -- worth ending the session for (the burst is still reported).
+        AND l.source_ip NOT IN (SELECT ip FROM ip_info WHERE trusted)
         AND l.login_time <= b.last_failure + getvariable('failed_login_burst.success_within')
     LEFT JOIN usernames u ON u.user_key = l.user_key
     GROUP BY ALL
@@ -138,11 +143,12 @@ SELECT
             count_unit(b.failures, 'failed login'), b.burst_key, fmt_span(b.first_failure, b.last_failure),
             fmt_count(u.users), CASE WHEN u.users = 1 THEN 'user' ELSE 'users' END, few_of(u.names, u.users), st.statuses)
     END || CASE WHEN s.login_id IS NULL THEN
-        printf('no successful login of %s from %s followed within %s.',
+        printf('no successful login of %s from %s followed within %s%s.',
             CASE WHEN b.burst_by = 'user' THEN 'that user' ELSE 'those users' END,
             CASE WHEN b.burst_by = 'ip' OR i.ip_count = 1 THEN 'that IP'
                 WHEN i.ip_count IS NULL THEN 'a recorded IP' ELSE 'those IPs' END,
-            human_duration(getvariable('failed_login_burst.success_within')))
+            human_duration(getvariable('failed_login_burst.success_within')),
+            CASE WHEN i.any_trusted THEN ' (successes from trusted networks do not count)' ELSE '' END)
     ELSE
         printf('then %s logged in successfully from %s at %s, %s.',
             user_name(s.username, s.user_id), s.source_ip, fmt_time_after(s.login_time, b.last_failure),
