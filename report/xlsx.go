@@ -275,8 +275,12 @@ func startSheetPart(f *excelize.File, st *styles, name string, columns []Column)
 	if err != nil {
 		return nil, err
 	}
-	for i, c := range columns {
-		if err := sw.SetColWidth(i+1, i+1, columnWidth(c)); err != nil {
+	// The stream writer puts each width it is given before those it has,
+	// and writes them in that order; Excel wants <col> elements in rising
+	// order and repairs the file otherwise. So the widths go in from the
+	// last column to the first.
+	for i := len(columns) - 1; i >= 0; i-- {
+		if err := sw.SetColWidth(i+1, i+1, columnWidth(columns[i])); err != nil {
 			return nil, err
 		}
 	}

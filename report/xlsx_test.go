@@ -2,6 +2,7 @@ package report
 
 import (
 	"archive/zip"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -294,6 +295,53 @@ func TestWriteXLSXSplitsLongSheets(t *testing.T) {
 	// Sessions' second part continues cy's group, still unshaded.
 	if style := mustCellStyle(t, f, "Sessions (2)", "A2"); len(style.Fill.Color) > 0 {
 		t.Errorf("got cy's continued group shaded, want it unshaded as on the first part")
+	}
+}
+
+// TestWriteXLSXColumnsRise checks that every worksheet lists its column
+// widths in rising order without overlap, as Excel requires: it repairs a
+// file whose <col> elements go down, and exceljs drops them.
+func TestWriteXLSXColumnsRise(t *testing.T) {
+	f := mustWriteXLSX(t, sampleWorkbook(5), excelize.TotalRows)
+	z, err := zip.OpenReader(f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	sheets := 0
+	for _, file := range z.File {
+		if !strings.HasPrefix(file.Name, "xl/worksheets/sheet") {
+			continue
+		}
+		sheets++
+		r, err := file.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ws struct {
+			Cols []struct {
+				Min int `xml:"min,attr"`
+				Max int `xml:"max,attr"`
+			} `xml:"cols>col"`
+		}
+		err = xml.NewDecoder(r).Decode(&ws)
+		r.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", file.Name, err)
+		}
+		if len(ws.Cols) == 0 {
+			t.Errorf("%s: got no column widths, want some", file.Name)
+		}
+		last := 0 // the max of the col before
+		for _, c := range ws.Cols {
+			if c.Min <= last || c.Max < c.Min {
+				t.Errorf("%s: got col min=%d max=%d after max=%d, want columns that rise without overlap", file.Name, c.Min, c.Max, last)
+			}
+			last = c.Max
+		}
+	}
+	if sheets != 4 {
+		t.Errorf("got %d worksheets, want 4", sheets)
 	}
 }
 
