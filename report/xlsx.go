@@ -44,7 +44,7 @@ type ColumnKind int
 
 const (
 	Text     ColumnKind = iota // plain text, never a formula
-	Time                       // date-time, shown as yyyy-mm-dd hh:mm:ss (UTC)
+	Time                       // date-time in UTC, shown as yyyy-mm-dd hh:mm:ss UTC
 	Number                     // a number
 	Severity                   // info, low, medium, high or critical, coloured by level
 )
@@ -53,7 +53,7 @@ const (
 func (k ColumnKind) defaultWidth() float64 {
 	switch k {
 	case Time:
-		return 20
+		return float64(excelTimeWidth + 2)
 	case Number:
 		return 12
 	case Severity:
@@ -64,8 +64,12 @@ func (k ColumnKind) defaultWidth() float64 {
 }
 
 const (
-	// excelTime is the number format of every date-time cell.
-	excelTime = "yyyy-mm-dd hh:mm:ss"
+	// excelTime is the number format of every date-time cell. Every time
+	// is in UTC, which the cell says: Salesforce shows its users local
+	// times, and an analyst comparing the two should not have to guess.
+	excelTime = `yyyy-mm-dd hh:mm:ss "UTC"`
+	// excelTimeWidth is how many characters a cell of excelTime shows.
+	excelTimeWidth = len("2006-01-02 15:04:05 UTC")
 	// filterButton is the width, in characters, that an autofilter's
 	// drop-down button takes from a header cell.
 	filterButton = 4

@@ -197,8 +197,8 @@ func TestWriteXLSXCells(t *testing.T) {
 		if style.CustomNumFmt == nil || *style.CustomNumFmt != excelTime {
 			t.Errorf("got number format %v, want %q", style.CustomNumFmt, excelTime)
 		}
-		if got := mustCellValue(t, f, "Findings", "E2"); got != "2026-03-01 08:00:00" {
-			t.Errorf("got shown value %q, want 2026-03-01 08:00:00", got)
+		if got := mustCellValue(t, f, "Findings", "E2"); got != "2026-03-01 08:00:00 UTC" {
+			t.Errorf("got shown value %q, want 2026-03-01 08:00:00 UTC", got)
 		}
 	})
 
@@ -257,6 +257,40 @@ func TestWriteXLSXCells(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWriteXLSXSummaryTimes checks that the Summary sheet's times are
+// date-times that say they are in UTC, not text.
+func TestWriteXLSXSummaryTimes(t *testing.T) {
+	f := mustWriteXLSX(t, sampleWorkbook(1), excelize.TotalRows)
+	for _, c := range []struct {
+		label, labelCell, cell string
+		want                   time.Time
+	}{
+		{"As of", "A3", "B3", at("2026-03-02T00:00:00Z")},
+		{"Generated at", "A4", "B4", at("2026-03-02T06:30:12Z")},
+		{"AuthSession-2026-03-01.csv.gz", "A12", "H12", at("2026-02-01T00:00:00Z")},
+	} {
+		t.Run(c.label, func(t *testing.T) {
+			if got := mustCellValue(t, f, summarySheet, c.labelCell); got != c.label {
+				t.Fatalf("%s: got %q, want %q", c.labelCell, got, c.label)
+			}
+			raw, err := f.GetCellValue(summarySheet, c.cell, excelize.Options{RawCellValue: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			serial, err := strconv.ParseFloat(raw, 64)
+			if err != nil {
+				t.Fatalf("got raw value %q, want a serial number", raw)
+			}
+			if got, err := excelize.ExcelDateToTime(serial, false); err != nil || !got.Equal(c.want) {
+				t.Errorf("got %v (err %v), want %v", got, err, c.want)
+			}
+			if want := c.want.Format(summaryTime); mustCellValue(t, f, summarySheet, c.cell) != want {
+				t.Errorf("got shown value %q, want %q", mustCellValue(t, f, summarySheet, c.cell), want)
+			}
+		})
+	}
 }
 
 func TestWriteXLSXSplitsLongSheets(t *testing.T) {
