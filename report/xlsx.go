@@ -375,6 +375,15 @@ func (p *sheetPart) finish() error {
 	return nil
 }
 
+// FitWidth is the width of a text column whose longest value has chars
+// characters: room for that value and a margin, but from 12 up to 60
+// characters, so that a column stays wide enough to read and one long value
+// does not push the rest of the sheet off the screen. (Wider values are
+// clipped, and shown whole when the analyst selects the cell.)
+func FitWidth(chars int) float64 {
+	return float64(min(max(chars+2, 12), 60))
+}
+
 // columnWidth is c's width, wide enough for its label beside the filter button.
 func columnWidth(c Column) float64 {
 	w := c.Width

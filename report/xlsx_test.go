@@ -443,3 +443,11 @@ func mustCellStyle(tb testing.TB, f *excelize.File, sheet, cell string) *exceliz
 	}
 	return style
 }
+
+func TestFitWidth(t *testing.T) {
+	for chars, want := range map[int]float64{0: 12, 10: 12, 11: 13, 51: 53, 58: 60, 500: 60} {
+		if got := FitWidth(chars); got != want {
+			t.Errorf("FitWidth(%d): got %v, want %v", chars, got, want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sessionaudit/sessionaudit/ingest"
+	"github.com/sessionaudit/sessionaudit/report"
 )
 
 // mustConn opens a connection to a new, empty audit database.
@@ -151,5 +152,63 @@ func TestPagedRows(t *testing.T) {
 				t.Errorf("the numbered table is still there after the last row")
 			}
 		})
+	}
+}
+
+// TestFitColumns checks that each sheet's username, place and other
+// variable text columns are as wide as the longest value the sheet shows,
+// and keep their own width when the sheet is empty.
+func TestFitColumns(t *testing.T) {
+	ctx := context.Background()
+	conn := mustConn(t)
+	exec := func(q string) {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	const long = "integration.support-desk-connector.690@acme.example" // 51 characters
+	exec(`SET VARIABLE as_of = TIMESTAMP '2026-11-26 12:00:00'`)
+	// The expired session's longer username and place are not on the sheet.
+	exec(`INSERT INTO sessions (id, user_key, username, created, last_modified, num_seconds_valid, expires,
+		parent_id, is_current, src_file, session_type, login_type, source_ip, city, country_iso)
+	SELECT id, 'u', username, TIMESTAMP '2026-11-26 10:00:00', TIMESTAMP '2026-11-26 11:00:00', 7200,
+		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, id, false, 0, 'UI', login_type, ip, city, iso
+	FROM (VALUES ('A', '` + long + `', 2, 'Chatter Communities External User', '192.0.2.1', 'São Paulo', 'BR'),
+		('B', 'a-much-longer-username-of-someone-who-has-since-logged-out@acme.example', 0, 'Application',
+			'192.0.2.1', 'Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch', 'GB'))
+		v(id, username, hours, login_type, ip, city, iso)`)
+	exec(`CREATE TABLE findings (username VARCHAR, source_ip VARCHAR)`)
+	exec(`INSERT INTO findings VALUES ('ana@acme.example', '2001:db8:85a3::8a2e:370:7334'), (NULL, NULL)`)
+	exec(`CREATE TABLE removals (username VARCHAR, session_type VARCHAR, source_ip VARCHAR, checks VARCHAR)`)
+
+	want := map[string]map[string]float64{
+		"Findings": {"Username": report.FitWidth(16), "Source IP": report.FitWidth(28)},
+		// The place is "São Paulo, BR", 13 characters.
+		"Sessions": {"Username": report.FitWidth(51), "Session Type": report.FitWidth(2), "Login Type": report.FitWidth(33),
+			"Source IP": report.FitWidth(9), "Place": report.FitWidth(13)},
+		// Removals and Rejects are empty.
+		"Removals": {},
+		"Rejects":  {},
+	}
+	for _, sh := range xlsxSheets {
+		t.Run(sh.sheet.Name, func(t *testing.T) {
+			got, err := fitColumns(ctx, conn, sh.fit, sh.sheet.Columns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range got {
+				w, fitted := want[sh.sheet.Name][c.Label]
+				if !fitted {
+					w = sh.sheet.Columns[i].Width
+				}
+				if c.Width != w {
+					t.Errorf("%s: got width %v, want %v", c.Label, c.Width, w)
+				}
+			}
+		})
+	}
+	if w := xlsxSheets[1].sheet.Columns[0].Width; w != 28 {
+		t.Errorf("got the Sessions sheet's own Username width changed to %v, want it left at 28", w)
 	}
 }
