@@ -35,6 +35,7 @@ type styles struct {
 	// The summary sheet's own.
 	title, heading, label, value, note, unknown int
 	count, total, countTotal, timeCell          int
+	valueTime                                   int // a time beside a label, aligned as st.value
 	severityHeader                              map[string]int
 }
 
@@ -105,6 +106,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 	st.total = add(&excelize.Style{Font: font(excelize.Font{Bold: true}), Fill: solid(totalFill), Border: totalBorder})
 	st.countTotal = add(&excelize.Style{NumFmt: 3, Font: font(excelize.Font{Bold: true}), Fill: solid(totalFill), Border: totalBorder, Alignment: numberAlign})
 	st.timeCell = add(&excelize.Style{CustomNumFmt: ptr(excelTime), Alignment: &excelize.Alignment{Horizontal: Time.align()}})
+	st.valueTime = add(&excelize.Style{CustomNumFmt: ptr(excelTime), Alignment: &excelize.Alignment{Horizontal: "left"}})
 	return st, err
 }
 

@@ -106,9 +106,9 @@ func textInputs(inputs []InputStats) []InputStats {
 				rest.Latest = in.Latest
 			}
 		}
-		rest.File = fmt.Sprintf("(%d more files)", others)
+		rest.File = "(" + count(int64(others), "more file", "more files") + ")"
 		if shown == 0 {
-			rest.File = fmt.Sprintf("(%d files)", others)
+			rest.File = "(" + count(int64(others), "file", "files") + ")"
 		}
 		out = append(out, rest)
 	}
@@ -207,8 +207,8 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 		t.write(&b)
 	}
 
-	fmt.Fprintf(&b, "\nRemovals: %d sessions proposed for removal\n", s.Removals)
-	fmt.Fprintf(&b, "Rejects:  %d input rows not loaded\n", s.Rejects)
+	fmt.Fprintf(&b, "\nRemovals: %s proposed for removal\n", count(s.Removals, "session", "sessions"))
+	fmt.Fprintf(&b, "Rejects:  %s not loaded\n", count(s.Rejects, "input row", "input rows"))
 	for _, line := range s.Warnings {
 		fmt.Fprintf(&b, "\nWarning: %s\n", line)
 	}
@@ -266,6 +266,15 @@ func formatTime(t time.Time, layout string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// count is n followed by the noun, singular when n is one: "1 session",
+// "0 sessions", "2 sessions".
+func count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return itoa(n) + " " + many
+}
 
 func upper(ss []string) []string {
 	out := make([]string, len(ss))

@@ -72,3 +72,38 @@ func TestWriteSummaryTextAddsUpManyPages(t *testing.T) {
 		t.Errorf("got\n%s\nwant the accounting line", b.String())
 	}
 }
+
+// TestWriteSummaryTextSingular checks that a count of one reads in the
+// singular and any other count in the plural.
+func TestWriteSummaryTextSingular(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		n     int64
+		files int // logins pages, all but the last with a rejected row
+		want  []string
+	}{
+		{"one", 1, 11, []string{"Removals: 1 session proposed for removal", "Rejects:  1 input row not loaded", "(1 more file) "}},
+		{"two", 2, 12, []string{"Removals: 2 sessions proposed for removal", "Rejects:  2 input rows not loaded", "(2 more files) "}},
+		{"none", 0, 0, []string{"Removals: 0 sessions proposed for removal", "Rejects:  0 input rows not loaded"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := Summary{Removals: c.n, Rejects: c.n}
+			for i := range c.files {
+				in := InputStats{File: fmt.Sprintf("logins-%04d.json", i), Kind: "logins", Format: "REST JSON", Read: 10, Loaded: 10}
+				if i < textFiles {
+					in.Loaded, in.Rejected = 9, 1
+				}
+				s.Inputs = append(s.Inputs, in)
+			}
+			var b strings.Builder
+			if err := WriteSummaryText(&b, s); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range c.want {
+				if !strings.Contains(b.String(), want) {
+					t.Errorf("got\n%s\nwant it to contain %q", b.String(), want)
+				}
+			}
+		})
+	}
+}

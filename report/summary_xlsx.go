@@ -29,10 +29,19 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 	}
 	for _, kv := range []struct {
 		label string
+		time  time.Time
+	}{
+		{"As of", s.AsOf},
+		{"Generated at", s.GeneratedAt},
+	} {
+		w.set(1, kv.label, st.label)
+		w.setTime(2, kv.time, st.valueTime)
+		w.skip(1)
+	}
+	for _, kv := range []struct {
+		label string
 		value any
 	}{
-		{"As of", formatTime(s.AsOf, summaryTime)},
-		{"Generated at", formatTime(s.GeneratedAt, summaryTime)},
 		{"Version", s.Version},
 		{"Findings", findings},
 		{"Sessions proposed for removal", s.Removals},
@@ -45,7 +54,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 
 	w.skip(1)
 	w.heading("Inputs", 9)
-	for i, label := range []string{"File", "Kind", "Format", "Read", "Loaded", "Duplicates", "Rejected", "Earliest (UTC)", "Latest (UTC)"} {
+	for i, label := range []string{"File", "Kind", "Format", "Read", "Loaded", "Duplicates", "Rejected", "Earliest", "Latest"} {
 		style := st.header[Text]
 		switch {
 		case i >= 7:
@@ -70,8 +79,8 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 			w.set(4+i, n, st.count)
 			sums[i] += n
 		}
-		w.setTime(8, in.Earliest)
-		w.setTime(9, in.Latest)
+		w.setTime(8, in.Earliest, st.timeCell)
+		w.setTime(9, in.Latest, st.timeCell)
 		w.skip(1)
 	}
 	if len(s.Inputs) > 1 {
@@ -192,8 +201,9 @@ func (w *summaryWriter) spanning(text string, style int) {
 	w.widths[1] = width
 }
 
-// setTime writes t as a date-time, or "unknown" when t is zero.
-func (w *summaryWriter) setTime(col int, t time.Time) {
+// setTime writes t as a date-time in the given style, or "unknown" when t
+// is zero.
+func (w *summaryWriter) setTime(col int, t time.Time, style int) {
 	if t.IsZero() {
 		w.set(col, "unknown", w.st.unknown)
 		return
@@ -204,9 +214,9 @@ func (w *summaryWriter) setTime(col int, t time.Time) {
 	ref := w.cell(col)
 	w.err = w.f.SetCellValue(summarySheet, ref, t.UTC())
 	if w.err == nil {
-		w.err = w.f.SetCellStyle(summarySheet, ref, ref, w.st.timeCell)
+		w.err = w.f.SetCellStyle(summarySheet, ref, ref, style)
 	}
-	w.widths[col] = max(w.widths[col], float64(len(excelTime)))
+	w.widths[col] = max(w.widths[col], float64(excelTimeWidth))
 }
 
 // heading writes a section heading underlined across cols columns.

@@ -44,7 +44,7 @@ type ColumnKind int
 
 const (
 	Text     ColumnKind = iota // plain text, never a formula
-	Time                       // date-time, shown as yyyy-mm-dd hh:mm:ss (UTC)
+	Time                       // date-time in UTC, shown as yyyy-mm-dd hh:mm:ss UTC
 	Number                     // a number
 	Severity                   // info, low, medium, high or critical, coloured by level
 )
@@ -53,7 +53,7 @@ const (
 func (k ColumnKind) defaultWidth() float64 {
 	switch k {
 	case Time:
-		return 20
+		return float64(excelTimeWidth + 2)
 	case Number:
 		return 12
 	case Severity:
@@ -64,8 +64,12 @@ func (k ColumnKind) defaultWidth() float64 {
 }
 
 const (
-	// excelTime is the number format of every date-time cell.
-	excelTime = "yyyy-mm-dd hh:mm:ss"
+	// excelTime is the number format of every date-time cell. Every time
+	// is in UTC, which the cell says: Salesforce shows its users local
+	// times, and an analyst comparing the two should not have to guess.
+	excelTime = `yyyy-mm-dd hh:mm:ss "UTC"`
+	// excelTimeWidth is how many characters a cell of excelTime shows.
+	excelTimeWidth = len("2006-01-02 15:04:05 UTC")
 	// filterButton is the width, in characters, that an autofilter's
 	// drop-down button takes from a header cell.
 	filterButton = 4
@@ -275,8 +279,12 @@ func startSheetPart(f *excelize.File, st *styles, name string, columns []Column)
 	if err != nil {
 		return nil, err
 	}
-	for i, c := range columns {
-		if err := sw.SetColWidth(i+1, i+1, columnWidth(c)); err != nil {
+	// The stream writer puts each width it is given before those it has,
+	// and writes them in that order; Excel wants <col> elements in rising
+	// order and repairs the file otherwise. So the widths go in from the
+	// last column to the first.
+	for i := len(columns) - 1; i >= 0; i-- {
+		if err := sw.SetColWidth(i+1, i+1, columnWidth(columns[i])); err != nil {
 			return nil, err
 		}
 	}
@@ -365,6 +373,15 @@ func (p *sheetPart) finish() error {
 		return fmt.Errorf("finishing sheet %q: %w", p.name, err)
 	}
 	return nil
+}
+
+// FitWidth is the width of a text column whose longest value has chars
+// characters: room for that value and a margin, but from 12 up to 60
+// characters, so that a column stays wide enough to read and one long value
+// does not push the rest of the sheet off the screen. (Wider values are
+// clipped, and shown whole when the analyst selects the cell.)
+func FitWidth(chars int) float64 {
+	return float64(min(max(chars+2, 12), 60))
 }
 
 // columnWidth is c's width, wide enough for its label beside the filter button.

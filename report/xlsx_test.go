@@ -2,6 +2,7 @@ package report
 
 import (
 	"archive/zip"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -196,8 +197,8 @@ func TestWriteXLSXCells(t *testing.T) {
 		if style.CustomNumFmt == nil || *style.CustomNumFmt != excelTime {
 			t.Errorf("got number format %v, want %q", style.CustomNumFmt, excelTime)
 		}
-		if got := mustCellValue(t, f, "Findings", "E2"); got != "2026-03-01 08:00:00" {
-			t.Errorf("got shown value %q, want 2026-03-01 08:00:00", got)
+		if got := mustCellValue(t, f, "Findings", "E2"); got != "2026-03-01 08:00:00 UTC" {
+			t.Errorf("got shown value %q, want 2026-03-01 08:00:00 UTC", got)
 		}
 	})
 
@@ -258,6 +259,40 @@ func TestWriteXLSXCells(t *testing.T) {
 	})
 }
 
+// TestWriteXLSXSummaryTimes checks that the Summary sheet's times are
+// date-times that say they are in UTC, not text.
+func TestWriteXLSXSummaryTimes(t *testing.T) {
+	f := mustWriteXLSX(t, sampleWorkbook(1), excelize.TotalRows)
+	for _, c := range []struct {
+		label, labelCell, cell string
+		want                   time.Time
+	}{
+		{"As of", "A3", "B3", at("2026-03-02T00:00:00Z")},
+		{"Generated at", "A4", "B4", at("2026-03-02T06:30:12Z")},
+		{"AuthSession-2026-03-01.csv.gz", "A12", "H12", at("2026-02-01T00:00:00Z")},
+	} {
+		t.Run(c.label, func(t *testing.T) {
+			if got := mustCellValue(t, f, summarySheet, c.labelCell); got != c.label {
+				t.Fatalf("%s: got %q, want %q", c.labelCell, got, c.label)
+			}
+			raw, err := f.GetCellValue(summarySheet, c.cell, excelize.Options{RawCellValue: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			serial, err := strconv.ParseFloat(raw, 64)
+			if err != nil {
+				t.Fatalf("got raw value %q, want a serial number", raw)
+			}
+			if got, err := excelize.ExcelDateToTime(serial, false); err != nil || !got.Equal(c.want) {
+				t.Errorf("got %v (err %v), want %v", got, err, c.want)
+			}
+			if want := c.want.Format(summaryTime); mustCellValue(t, f, summarySheet, c.cell) != want {
+				t.Errorf("got shown value %q, want %q", mustCellValue(t, f, summarySheet, c.cell), want)
+			}
+		})
+	}
+}
+
 func TestWriteXLSXSplitsLongSheets(t *testing.T) {
 	const limit = 5 // header plus four rows a sheet
 	f := mustWriteXLSX(t, sampleWorkbook(10), limit)
@@ -294,6 +329,53 @@ func TestWriteXLSXSplitsLongSheets(t *testing.T) {
 	// Sessions' second part continues cy's group, still unshaded.
 	if style := mustCellStyle(t, f, "Sessions (2)", "A2"); len(style.Fill.Color) > 0 {
 		t.Errorf("got cy's continued group shaded, want it unshaded as on the first part")
+	}
+}
+
+// TestWriteXLSXColumnsRise checks that every worksheet lists its column
+// widths in rising order without overlap, as Excel requires: it repairs a
+// file whose <col> elements go down, and exceljs drops them.
+func TestWriteXLSXColumnsRise(t *testing.T) {
+	f := mustWriteXLSX(t, sampleWorkbook(5), excelize.TotalRows)
+	z, err := zip.OpenReader(f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	sheets := 0
+	for _, file := range z.File {
+		if !strings.HasPrefix(file.Name, "xl/worksheets/sheet") {
+			continue
+		}
+		sheets++
+		r, err := file.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ws struct {
+			Cols []struct {
+				Min int `xml:"min,attr"`
+				Max int `xml:"max,attr"`
+			} `xml:"cols>col"`
+		}
+		err = xml.NewDecoder(r).Decode(&ws)
+		r.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", file.Name, err)
+		}
+		if len(ws.Cols) == 0 {
+			t.Errorf("%s: got no column widths, want some", file.Name)
+		}
+		last := 0 // the max of the col before
+		for _, c := range ws.Cols {
+			if c.Min <= last || c.Max < c.Min {
+				t.Errorf("%s: got col min=%d max=%d after max=%d, want columns that rise without overlap", file.Name, c.Min, c.Max, last)
+			}
+			last = c.Max
+		}
+	}
+	if sheets != 4 {
+		t.Errorf("got %d worksheets, want 4", sheets)
 	}
 }
 
@@ -360,4 +442,12 @@ func mustCellStyle(tb testing.TB, f *excelize.File, sheet, cell string) *exceliz
 		style.Font = &excelize.Font{}
 	}
 	return style
+}
+
+func TestFitWidth(t *testing.T) {
+	for chars, want := range map[int]float64{0: 12, 10: 12, 11: 13, 51: 53, 58: 60, 500: 60} {
+		if got := FitWidth(chars); got != want {
+			t.Errorf("FitWidth(%d): got %v, want %v", chars, got, want)
+		}
+	}
 }

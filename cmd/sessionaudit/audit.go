@@ -363,9 +363,12 @@ func writeReports(ctx context.Context, db *sql.DB, dir string, summary report.Su
 	defer func() { log.Info("wrote report.xlsx", "elapsed", since(start), "peak_rss_mib", ingest.PeakRSS()) }()
 	var sheets []report.Sheet
 	for _, sh := range xlsxSheets {
+		s := sh.sheet
+		if s.Columns, err = fitColumns(ctx, conn, sh.fit, s.Columns); err != nil {
+			return fmt.Errorf("sizing the columns of the %s sheet: %w", s.Name, err)
+		}
 		rows := &pagedRows{ctx: ctx, conn: conn, q: sh.q}
 		defer rows.close()
-		s := sh.sheet
 		s.Rows = rows
 		sheets = append(sheets, s)
 	}

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
 
 	"github.com/sessionaudit/sessionaudit/report"
 )
@@ -42,25 +45,39 @@ const sessionFlags = `
 	FROM (SELECT DISTINCT id, check_id FROM hits)
 	GROUP BY id`
 
+// The Sessions sheet's username and place of a session s, and which
+// sessions it lists; its widths are fitted to the same.
+const (
+	sessionUser  = `coalesce(s.username, s.user_id)`
+	sessionPlace = `concat_ws(', ', s.city, coalesce(s.country_iso, s.country))`
+	liveSession  = `s.expires > getvariable('as_of')`
+)
+
 // The data sheets of report.xlsx, after the Summary sheet.
 var xlsxSheets = []struct {
 	q     string // ordered
+	fit   string // see fitColumns
 	sheet report.Sheet
 }{
 	{`SELECT severity, check_id, observed_at, username, source_ip, detail, session_id, user_id
 		FROM findings ORDER BY ` + severityRank + `, check_id, observed_at, user_id, session_id, detail`,
+		`SELECT max(length(username)) AS "Username", max(length(source_ip)) AS "Source IP" FROM findings`,
 		report.Sheet{Name: "Findings", Columns: []report.Column{
 			{Label: "Severity", Kind: report.Severity}, {Label: "Check", Width: 22}, {Label: "Observed at", Kind: report.Time},
 			{Label: "Username", Width: 28}, {Label: "Source IP", Width: 18}, {Label: "Detail", Width: 90, Wrap: true},
 			{Label: "Session Id", Width: 21}, {Label: "User Id", Width: 21},
 		}}},
 	{`WITH flags AS (` + sessionFlags + `)
-		SELECT coalesce(s.username, s.user_id) AS username, s.session_type, s.login_type, s.created, s.source_ip,
-		       concat_ws(', ', s.city, coalesce(s.country_iso, s.country)) AS place,
+		SELECT ` + sessionUser + ` AS username, s.session_type, s.login_type, s.created, s.source_ip,
+		       ` + sessionPlace + ` AS place,
 		       flags.flags, r.session_id IS NOT NULL AS proposed, s.expires, s.id, s.parent_id, s.user_id
 		FROM sessions s LEFT JOIN flags ON flags.id = s.id LEFT JOIN removals r ON r.session_id = s.id
-		WHERE s.expires > getvariable('as_of')
-		ORDER BY lower(coalesce(s.username, s.user_id)), s.created, s.id`,
+		WHERE ` + liveSession + `
+		ORDER BY lower(` + sessionUser + `), s.created, s.id`,
+		`SELECT max(length(` + sessionUser + `)) AS "Username", max(length(s.session_type)) AS "Session Type",
+		       max(length(s.login_type)) AS "Login Type", max(length(s.source_ip)) AS "Source IP",
+		       max(length(` + sessionPlace + `)) AS "Place"
+		FROM sessions s WHERE ` + liveSession,
 		report.Sheet{Name: "Sessions", GroupBy: "Username", Columns: []report.Column{
 			{Label: "Username", Width: 28}, {Label: "Session Type", Width: 16}, {Label: "Login Type", Width: 20},
 			{Label: "Login Time", Kind: report.Time}, {Label: "Source IP", Width: 18}, {Label: "Place", Width: 22},
@@ -69,16 +86,63 @@ var xlsxSheets = []struct {
 		}}},
 	{`SELECT session_id, username, session_type, source_ip, created, checks, severity, reason, user_id
 		FROM removals ORDER BY ` + severityRank + `, username, created, session_id`,
+		`SELECT max(length(username)) AS "Username", max(length(session_type)) AS "Session Type",
+		       max(length(source_ip)) AS "Source IP", max(length(checks)) AS "Checks"
+		FROM removals`,
 		report.Sheet{Name: "Removals", Columns: []report.Column{
 			{Label: "Session Id", Width: 21}, {Label: "Username", Width: 28}, {Label: "Session Type", Width: 16},
 			{Label: "Source IP", Width: 18}, {Label: "Created", Kind: report.Time}, {Label: "Checks", Width: 30},
 			{Label: "Severity", Kind: report.Severity}, {Label: "Reason", Width: 80, Wrap: true}, {Label: "User Id", Width: 21},
 		}}},
 	{`SELECT file, line, field, reason, value FROM rejects ORDER BY file, line`,
+		`SELECT max(length(file)) AS "File", max(length(field)) AS "Field", max(length(value)) AS "Value" FROM rejects`,
 		report.Sheet{Name: "Rejects", Columns: []report.Column{
 			{Label: "File", Width: 40}, {Label: "Line", Kind: report.Number, Width: 10}, {Label: "Field", Width: 18},
 			{Label: "Reason", Width: 60, Wrap: true}, {Label: "Value", Width: 50},
 		}}},
+}
+
+// fitColumns returns columns with the width of some fitted to their values.
+// The query returns one row: for each column to fit, named by its label, the
+// most characters a value of it holds over the sheet's rows, or NULL when
+// there are none, which keeps the column's own width. It is an aggregate
+// over one or two columns of a table, far cheaper than the sheet's own
+// query, so a sheet is sized before it is streamed without reading it twice.
+func fitColumns(ctx context.Context, conn *sql.Conn, query string, columns []report.Column) ([]report.Column, error) {
+	columns = slices.Clone(columns) // xlsxSheets' own stay as they are
+	rows, err := conn.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	labels, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	chars := make([]sql.NullInt64, len(labels))
+	dest := make([]any, len(labels))
+	for i := range chars {
+		dest[i] = &chars[i]
+	}
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("the query returned no row")
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return nil, err
+	}
+	for i, label := range labels {
+		j := slices.IndexFunc(columns, func(c report.Column) bool { return c.Label == label })
+		if j < 0 {
+			return nil, fmt.Errorf("no column is labelled %q", label)
+		}
+		if chars[i].Valid {
+			columns[j].Width = report.FitWidth(int(chars[i].Int64))
+		}
+	}
+	return columns, rows.Close()
 }
 
 // pageRows is how many rows of a report are read from the database at once.

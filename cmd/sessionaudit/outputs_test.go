@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sessionaudit/sessionaudit/ingest"
+	"github.com/sessionaudit/sessionaudit/report"
 )
 
 // mustConn opens a connection to a new, empty audit database.
@@ -27,29 +28,31 @@ func mustConn(t *testing.T) *sql.Conn {
 	return conn
 }
 
+// mustExec runs a statement on conn.
+func mustExec(t *testing.T, conn *sql.Conn, q string) {
+	t.Helper()
+	if _, err := conn.ExecContext(context.Background(), q); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
 // TestSessionsSheetFlags checks that the Sessions sheet flags a live session
 // with every check whose finding names it, targets it, its family or the
 // login that created it, each check once and in order.
 func TestSessionsSheetFlags(t *testing.T) {
 	ctx := context.Background()
 	conn := mustConn(t)
-	exec := func(q string) {
-		t.Helper()
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	exec(`SET VARIABLE as_of = TIMESTAMP '2026-11-26 12:00:00'`)
+	mustExec(t, conn, `SET VARIABLE as_of = TIMESTAMP '2026-11-26 12:00:00'`)
 	// Family P holds P and C (login L1) and X, expired; Q is a family of
 	// its own from login L2; R is named by nothing.
-	exec(`INSERT INTO sessions (id, user_key, username, created, last_modified, num_seconds_valid, expires,
+	mustExec(t, conn, `INSERT INTO sessions (id, user_key, username, created, last_modified, num_seconds_valid, expires,
 		parent_id, login_history_id, is_current, src_file)
 	SELECT id, 'u', 'alice@acme.com', TIMESTAMP '2026-11-26 10:00:00', TIMESTAMP '2026-11-26 11:00:00', 7200,
 		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, parent, login, false, 0
 	FROM (VALUES ('P', 'P', 'L1', 2), ('C', 'P', 'L1', 2), ('X', 'P', 'L1', 0), ('Q', 'Q', 'L2', 2), ('R', 'R', 'L3', 2))
 		v(id, parent, login, hours)`)
-	exec(`CREATE TABLE findings (check_id VARCHAR, session_id VARCHAR, target_kind VARCHAR, target_id VARCHAR)`)
-	exec(`INSERT INTO findings VALUES
+	mustExec(t, conn, `CREATE TABLE findings (check_id VARCHAR, session_id VARCHAR, target_kind VARCHAR, target_id VARCHAR)`)
+	mustExec(t, conn, `INSERT INTO findings VALUES
 		('a_names', 'Q', NULL, NULL),
 		('b_session', NULL, 'session', 'C'),
 		('b_session', 'C', 'session', 'C'),
@@ -57,7 +60,7 @@ func TestSessionsSheetFlags(t *testing.T) {
 		('d_login', NULL, 'login', 'L2'),
 		('e_expired', 'X', 'session', 'X'),
 		('f_nothing', NULL, NULL, NULL)`)
-	exec(`CREATE TABLE removals (session_id VARCHAR)`)
+	mustExec(t, conn, `CREATE TABLE removals (session_id VARCHAR)`)
 
 	rows := &pagedRows{ctx: ctx, conn: conn, q: xlsxSheets[1].q, size: 2}
 	defer rows.close()
@@ -151,5 +154,57 @@ func TestPagedRows(t *testing.T) {
 				t.Errorf("the numbered table is still there after the last row")
 			}
 		})
+	}
+}
+
+// TestFitColumns checks that each sheet's username, place and other
+// variable text columns are as wide as the longest value the sheet shows,
+// and keep their own width when the sheet is empty.
+func TestFitColumns(t *testing.T) {
+	ctx := context.Background()
+	conn := mustConn(t)
+	const long = "integration.support-desk-connector.690@acme.example" // 51 characters
+	mustExec(t, conn, `SET VARIABLE as_of = TIMESTAMP '2026-11-26 12:00:00'`)
+	// The expired session's longer username and place are not on the sheet.
+	mustExec(t, conn, `INSERT INTO sessions (id, user_key, username, created, last_modified, num_seconds_valid, expires,
+		parent_id, is_current, src_file, session_type, login_type, source_ip, city, country_iso)
+	SELECT id, 'u', username, TIMESTAMP '2026-11-26 10:00:00', TIMESTAMP '2026-11-26 11:00:00', 7200,
+		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, id, false, 0, 'UI', login_type, ip, city, iso
+	FROM (VALUES ('A', '`+long+`', 2, 'Chatter Communities External User', '192.0.2.1', 'São Paulo', 'BR'),
+		('B', 'a-much-longer-username-of-someone-who-has-since-logged-out@acme.example', 0, 'Application',
+			'192.0.2.1', 'Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch', 'GB'))
+		v(id, username, hours, login_type, ip, city, iso)`)
+	mustExec(t, conn, `CREATE TABLE findings (username VARCHAR, source_ip VARCHAR)`)
+	mustExec(t, conn, `INSERT INTO findings VALUES ('ana@acme.example', '2001:db8:85a3::8a2e:370:7334'), (NULL, NULL)`)
+	mustExec(t, conn, `CREATE TABLE removals (username VARCHAR, session_type VARCHAR, source_ip VARCHAR, checks VARCHAR)`)
+
+	want := map[string]map[string]float64{
+		"Findings": {"Username": report.FitWidth(16), "Source IP": report.FitWidth(28)},
+		// The place is "São Paulo, BR", 13 characters.
+		"Sessions": {"Username": report.FitWidth(51), "Session Type": report.FitWidth(2), "Login Type": report.FitWidth(33),
+			"Source IP": report.FitWidth(9), "Place": report.FitWidth(13)},
+		// Removals and Rejects are empty.
+		"Removals": {},
+		"Rejects":  {},
+	}
+	for _, sh := range xlsxSheets {
+		t.Run(sh.sheet.Name, func(t *testing.T) {
+			got, err := fitColumns(ctx, conn, sh.fit, sh.sheet.Columns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range got {
+				w, fitted := want[sh.sheet.Name][c.Label]
+				if !fitted {
+					w = sh.sheet.Columns[i].Width
+				}
+				if c.Width != w {
+					t.Errorf("%s: got width %v, want %v", c.Label, c.Width, w)
+				}
+			}
+		})
+	}
+	if w := xlsxSheets[1].sheet.Columns[0].Width; w != 28 {
+		t.Errorf("got the Sessions sheet's own Username width changed to %v, want it left at 28", w)
 	}
 }
