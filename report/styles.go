@@ -33,7 +33,7 @@ type styles struct {
 	severity map[string]int     // by lower-case severity
 
 	// The summary sheet's own.
-	title, heading, label, value, note, unknown int
+	title, heading, label, value, note, paragraph, unknown int
 	count, total, countTotal, timeCell          int
 	valueTime                                   int // a time beside a label, aligned as st.value
 	severityHeader                              map[string]int
@@ -100,6 +100,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 	st.label = add(&excelize.Style{Font: font(excelize.Font{Bold: true})})
 	st.value = add(&excelize.Style{NumFmt: 3, Alignment: &excelize.Alignment{Horizontal: "left"}})
 	st.note = add(&excelize.Style{Font: font(excelize.Font{Italic: true, Color: "595959"})})
+	st.paragraph = add(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	st.unknown = add(&excelize.Style{Font: font(excelize.Font{Italic: true, Color: "595959"}), Alignment: &excelize.Alignment{Horizontal: Time.align()}})
 	st.count = add(&excelize.Style{NumFmt: 3, Alignment: numberAlign}) // #,##0
 	totalBorder := []excelize.Border{{Type: "top", Color: "808080", Style: 1}}

@@ -107,3 +107,21 @@ func TestWriteSummaryTextSingular(t *testing.T) {
 		})
 	}
 }
+
+// Each warning closes the text summary as a line of its own.
+func TestWriteSummaryTextWarnings(t *testing.T) {
+	var b strings.Builder
+	if err := WriteSummaryText(&b, Summary{Warnings: []string{"First thing.", "Second thing."}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(b.String(), "\nWarning: First thing.\n\nWarning: Second thing.\n") {
+		t.Errorf("got\n%s\nwant it to end with both warnings", b.String())
+	}
+	b.Reset()
+	if err := WriteSummaryText(&b, Summary{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "Warning") {
+		t.Errorf("got\n%s\nwant no warning", b.String())
+	}
+}

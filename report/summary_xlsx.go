@@ -135,7 +135,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		w.skip(1)
 		w.heading("Warnings", 9)
 		for _, line := range s.Warnings {
-			w.spanning(line, st.note)
+			w.paragraph(line, 9, st.paragraph)
 			w.skip(1)
 		}
 	}
@@ -230,6 +230,27 @@ func (w *summaryWriter) heading(text string, cols int) {
 }
 
 // height sets the height of the current row in points.
+// paragraph writes text wrapped across the first cols columns of the
+// current row, which it makes tall enough for the text (at some 100
+// characters a line: the columns are sized only at the end).
+func (w *summaryWriter) paragraph(text string, cols int, style int) {
+	if w.err != nil {
+		return
+	}
+	first, last := w.cell(1), w.cell(cols)
+	if w.err = w.f.SetCellStr(summarySheet, first, text); w.err != nil {
+		return
+	}
+	if w.err = w.f.MergeCell(summarySheet, first, last); w.err != nil {
+		return
+	}
+	if w.err = w.f.SetCellStyle(summarySheet, first, last, style); w.err != nil {
+		return
+	}
+	lines := (len([]rune(text)) + 99) / 100
+	w.height(float64(max(lines, 1)) * 15)
+}
+
 func (w *summaryWriter) height(points float64) {
 	if w.err == nil {
 		w.err = w.f.SetRowHeight(summarySheet, w.row+1, points)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -288,6 +289,47 @@ func TestWriteXLSXSummaryTimes(t *testing.T) {
 			}
 			if want := c.want.Format(summaryTime); mustCellValue(t, f, summarySheet, c.cell) != want {
 				t.Errorf("got shown value %q, want %q", mustCellValue(t, f, summarySheet, c.cell), want)
+			}
+		})
+	}
+}
+
+// Warnings close the Summary sheet, each wrapped across the table's width;
+// without any there is no Warnings heading.
+func TestWriteXLSXSummaryWarnings(t *testing.T) {
+	warning := strings.Repeat("A sentence an analyst reads. ", 10)
+	for _, c := range []struct {
+		name     string
+		warnings []string
+	}{{"one warning", []string{warning}}, {"none", nil}} {
+		t.Run(c.name, func(t *testing.T) {
+			wb := sampleWorkbook(1)
+			wb.Summary.Warnings = c.warnings
+			f := mustWriteXLSX(t, wb, excelize.TotalRows)
+			rows, err := f.GetRows(summarySheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			heading := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 0 && r[0] == "Warnings" })
+			if c.warnings == nil {
+				if heading >= 0 {
+					t.Fatalf("got a Warnings heading on row %d, want none", heading+1)
+				}
+				return
+			}
+			if heading < 0 || heading+1 >= len(rows) || rows[heading+1][0] != warning {
+				t.Fatalf("want the Warnings heading followed by the warning; got rows %q", rows)
+			}
+			cell := fmt.Sprintf("A%d", heading+2)
+			merged, err := f.GetMergeCells(summarySheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(merged, func(m excelize.MergeCell) bool { return m.GetStartAxis() == cell && m.GetEndAxis() == fmt.Sprintf("I%d", heading+2) }) {
+				t.Errorf("want %s merged across A:I, got merges %v", cell, merged)
+			}
+			if h, err := f.GetRowHeight(summarySheet, heading+2); err != nil || h < 30 {
+				t.Errorf("got row height %v (err %v), want room for the wrapped lines", h, err)
 			}
 		})
 	}
