@@ -34,9 +34,9 @@ type styles struct {
 
 	// The summary sheet's own.
 	title, heading, label, value, note, paragraph, unknown int
-	count, total, countTotal, timeCell          int
-	valueTime                                   int // a time beside a label, aligned as st.value
-	severityHeader                              map[string]int
+	count, total, countTotal, timeCell                     int
+	valueTime                                              int // a time beside a label, aligned as st.value
+	severityHeader                                         map[string]int
 }
 
 func newStyles(f *excelize.File) (*styles, error) {

@@ -325,7 +325,9 @@ func TestWriteXLSXSummaryWarnings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.ContainsFunc(merged, func(m excelize.MergeCell) bool { return m.GetStartAxis() == cell && m.GetEndAxis() == fmt.Sprintf("I%d", heading+2) }) {
+			if !slices.ContainsFunc(merged, func(m excelize.MergeCell) bool {
+				return m.GetStartAxis() == cell && m.GetEndAxis() == fmt.Sprintf("I%d", heading+2)
+			}) {
 				t.Errorf("want %s merged across A:I, got merges %v", cell, merged)
 			}
 			if h, err := f.GetRowHeight(summarySheet, heading+2); err != nil || h < 30 {
