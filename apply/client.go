@@ -100,6 +100,10 @@ type client struct {
 	reauthed bool
 	used     int // from Sforce-Limit-Info
 	limit    int
+	// known holds every credential this client has put on the wire (each
+	// access token, the client secret or JWT assertion): redact removes them
+	// from any text the org or the network hands back.
+	known []Secret
 }
 
 func newClient(o OrgOptions) (*client, error) {
@@ -184,26 +188,28 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 			return 0, nil, ctx.Err()
 		case err != nil:
 			// A timeout or a dropped connection: retried below.
+			err = c.safe(err)
 		case status >= 500:
-			err = apiError(status, respBody, secret)
+			err = c.apiError(status, respBody, secret)
 		case status == http.StatusUnauthorized:
 			if c.creds.renewable() && !c.reauthed {
-				fmt.Fprintf(c.log, "the org rejected the token (HTTP 401); logging in again\n")
+				c.logf("the org rejected the token (HTTP 401); logging in again")
 				c.reauthed = true
 				if err := c.login(ctx); err != nil {
-					return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: err.Error()}
+					return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: c.safe(err).Error()}
 				}
 				attempt--
 				continue
 			}
 			return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: "the org rejected the access token and it cannot be renewed: get a new one"}
 		case status == http.StatusForbidden:
-			if e := apiError(status, respBody, secret); e.Code == "REQUEST_LIMIT_EXCEEDED" {
+			e := c.apiError(status, respBody, secret)
+			if e.Code == "REQUEST_LIMIT_EXCEEDED" {
 				return 0, nil, &StopError{Code: e.Code, Message: "the org's API request limit is exhausted: run again later to resume"}
 			}
-			return 0, nil, apiError(status, respBody, secret)
+			return 0, nil, e
 		case status < 200 || status > 299:
-			return 0, nil, apiError(status, respBody, secret)
+			return 0, nil, c.apiError(status, respBody, secret)
 		default:
 			return status, respBody, nil
 		}
@@ -212,10 +218,10 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 			if errors.As(err, &ae) {
 				return 0, nil, ae
 			}
-			return 0, nil, &APIError{Code: noResponseCode, Message: fmt.Sprintf("%s %s after %d attempts: %v", method, pathOnly(path), attempt+1, err)}
+			return 0, nil, &APIError{Code: noResponseCode, Message: c.redact(fmt.Sprintf("%s %s after %d attempts: %v", method, withoutQuery(path), attempt+1, err))}
 		}
 		d := backoff(attempt)
-		fmt.Fprintf(c.log, "%s %s: %v; retrying in %s\n", method, pathOnly(path), err, d.Round(time.Millisecond))
+		c.logf("%s %s: %v; retrying in %s", method, withoutQuery(path), err, d.Round(time.Millisecond))
 		if err := c.sleep(ctx, d); err != nil {
 			return 0, nil, err
 		}
@@ -228,7 +234,54 @@ func (c *client) login(ctx context.Context) error {
 		return err
 	}
 	c.sess, c.loggedIn = sess, true
+	c.known = append(c.known, sess.token, sess.posted)
 	return nil
+}
+
+// logf writes one line to the log, redacted.
+func (c *client) logf(format string, args ...any) {
+	fmt.Fprintln(c.log, c.redact(fmt.Sprintf(format, args...)))
+}
+
+var (
+	bearerPattern    = regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/!=-]{16,}`)
+	sessionIDPattern = regexp.MustCompile(`\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+`)
+)
+
+// redact is the one place that knows the secrets: it returns s with every
+// credential the client has sent (as is or URL-escaped), and anything shaped
+// like a bearer token or a Salesforce session Id, replaced by [REDACTED].
+// Text from the org or the network reaches an error or the log only through
+// it: the org may repeat a request's Authorization header in a message.
+func (c *client) redact(s string) string {
+	for _, k := range c.known {
+		v := k.Reveal()
+		if v == "" {
+			continue
+		}
+		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v)} {
+			s = strings.ReplaceAll(s, form, redacted)
+		}
+	}
+	s = bearerPattern.ReplaceAllString(s, "Bearer "+redacted)
+	return sessionIDPattern.ReplaceAllString(s, redacted)
+}
+
+// safe returns err as it may be shown. A *url.Error (a timeout, a dropped
+// connection) quotes the whole request URL, whose query may carry a secret
+// (a nextRecordsUrl with ?sid=): it is rebuilt with scheme, host and path
+// only. Any other secret in the text is redacted.
+func (c *client) safe(err error) error {
+	if err == nil {
+		return nil
+	}
+	if ue, ok := err.(*url.Error); ok {
+		err = &url.Error{Op: ue.Op, URL: withoutQuery(ue.URL), Err: ue.Err}
+	}
+	if s := err.Error(); c.redact(s) != s {
+		return errors.New(c.redact(s))
+	}
+	return err
 }
 
 // send makes one attempt within the per-attempt timeout.
@@ -286,9 +339,10 @@ func (c *client) readLimitInfo(h string) {
 
 var errorCodePattern = regexp.MustCompile(`^[A-Z_]{1,64}$`)
 
-// apiError reads a top-level error body ([{"message":…,"errorCode":…}]). For
-// secret endpoints only a well-formed errorCode is kept.
-func apiError(status int, body []byte, secret bool) *APIError {
+// apiError reads a top-level error body ([{"message":…,"errorCode":…}]). The
+// message is redacted; for secret endpoints only a well-formed errorCode is
+// kept.
+func (c *client) apiError(status int, body []byte, secret bool) *APIError {
 	type item struct {
 		Message   string `json:"message"`
 		ErrorCode string `json:"errorCode"`
@@ -306,7 +360,8 @@ func apiError(status int, body []byte, secret bool) *APIError {
 			e.Code = items[0].ErrorCode
 		}
 		if !secret {
-			e.Message = truncate(items[0].Message, 200)
+			// Redacted before it is cut short, so no part of a secret is left.
+			e.Message = truncate(c.redact(items[0].Message), 200)
 		}
 	}
 	return e
@@ -319,9 +374,16 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-func pathOnly(p string) string {
-	before, _, _ := strings.Cut(p, "?")
-	return before
+// withoutQuery returns a URL or a path with its scheme, host and path only:
+// user info, query and fragment may hold a credential or a SOQL query.
+func withoutQuery(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		before, _, _ := strings.Cut(s, "?")
+		before, _, _ = strings.Cut(before, "#")
+		return before
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // query runs a SOQL query and calls each for every record, following
@@ -343,7 +405,7 @@ func (c *client) query(ctx context.Context, soql string, each func(json.RawMessa
 		}
 		for _, r := range res.Records {
 			if err := each(r); err != nil {
-				return err
+				return c.safe(err) // it may quote a field's value
 			}
 		}
 		if res.Done || res.NextRecordsURL == "" {
@@ -351,7 +413,7 @@ func (c *client) query(ctx context.Context, soql string, each func(json.RawMessa
 		}
 		// The next page must stay on this org's REST API: the token goes with it.
 		if !strings.HasPrefix(res.NextRecordsURL, "/services/data/") || page > 100000 {
-			return fmt.Errorf("reading the query result: unexpected nextRecordsUrl %q", res.NextRecordsURL)
+			return fmt.Errorf("reading the query result: unexpected nextRecordsUrl %q", c.redact(withoutQuery(res.NextRecordsURL)))
 		}
 		path = res.NextRecordsURL
 	}

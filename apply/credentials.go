@@ -38,6 +38,7 @@ type Credentials interface {
 type orgSession struct {
 	instance *url.URL
 	token    Secret
+	posted   Secret // what login sent to get the token (a client secret, a JWT assertion), if anything
 }
 
 // AccessToken is a token obtained elsewhere (`sf org display` prints both
@@ -112,7 +113,9 @@ func (c JWTBearer) login(ctx context.Context, hc *http.Client) (orgSession, erro
 		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
 		"assertion":  {assertion},
 	}
-	return requestToken(ctx, hc, login, form, "JWT bearer")
+	sess, err := requestToken(ctx, hc, login, form, "JWT bearer")
+	sess.posted = NewSecret(assertion)
+	return sess, err
 }
 
 func (c ClientCredentials) login(ctx context.Context, hc *http.Client) (orgSession, error) {
@@ -125,7 +128,9 @@ func (c ClientCredentials) login(ctx context.Context, hc *http.Client) (orgSessi
 		"client_id":     {c.ClientID},
 		"client_secret": {c.ClientSecret.Reveal()},
 	}
-	return requestToken(ctx, hc, instance, form, "client credentials")
+	sess, err := requestToken(ctx, hc, instance, form, "client credentials")
+	sess.posted = c.ClientSecret
+	return sess, err
 }
 
 // oauthErrorCode matches the OAuth error codes worth quoting ("invalid_grant");

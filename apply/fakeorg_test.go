@@ -66,6 +66,8 @@ type fault struct {
 	drop    bool          // close the connection without an answer
 	process int           // deletes: end this many of the ids before the fault
 	then    func()        // run after the fault, before the connection closes
+	echo    bool          // the error message repeats the request's Authorization header
+	next    string        // queries: answer an empty page whose nextRecordsUrl is this, {token} replaced by the access token
 }
 
 func newFakeOrg(t testing.TB) *fakeOrg {
@@ -194,8 +196,15 @@ func (o *fakeOrg) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		conn.Close()
+	case f.next != "":
+		writeJSON(w, http.StatusOK, map[string]any{"done": false, "records": []any{},
+			"nextRecordsUrl": strings.ReplaceAll(f.next, "{token}", o.token)})
 	case f.status != 0:
-		writeJSON(w, f.status, []map[string]string{{"message": "injected", "errorCode": f.code}})
+		msg := "injected"
+		if f.echo {
+			msg = "echo " + r.Header.Get("Authorization")
+		}
+		writeJSON(w, f.status, []map[string]string{{"message": msg, "errorCode": f.code}})
 	default:
 		handle(w, r, -1)
 	}
