@@ -383,3 +383,78 @@ func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeDeleteRefusedAsGone has the org refuse a collections delete as a
+// whole with a code that means "already ended", which does not say which
+// session it means.
+func TestWholeDeleteRefusedAsGone(t *testing.T) {
+	tests := []struct {
+		name   string
+		n      int   // sessions in the list
+		gone   []int // sessions the org no longer holds
+		refuse fault
+		want   map[string]int
+		rerun  map[string]int // after a second run, which sends what is left
+	}{
+		{name: "one session, 404 ENTITY_IS_DELETED", n: 1, gone: []int{0},
+			refuse: fault{status: 404, code: "ENTITY_IS_DELETED"},
+			want:   map[string]int{"already_ended/ENTITY_IS_DELETED": 1}},
+		{name: "one session, 400 INVALID_CROSS_REFERENCE_KEY", n: 1, gone: []int{0},
+			refuse: fault{status: 400, code: "INVALID_CROSS_REFERENCE_KEY"},
+			want:   map[string]int{"already_ended/INVALID_CROSS_REFERENCE_KEY": 1}},
+		{name: "four sessions, three gone", n: 4, gone: []int{0, 1, 2},
+			refuse: fault{status: 404, code: "NOT_FOUND"},
+			want:   map[string]int{"already_ended/NOT_FOUND": 3, "failed/NOT_FOUND": 1},
+			rerun:  map[string]int{"already_ended/NOT_FOUND": 3, "removed/": 1}},
+		// A near miss: a refusal that does not mean "gone" fails every session.
+		{name: "four sessions, 400 MALFORMED_ID", n: 4, gone: []int{0},
+			refuse: fault{status: 400, code: "MALFORMED_ID"},
+			want:   map[string]int{"failed/MALFORMED_ID": 4},
+			rerun:  map[string]int{"already_ended/ENTITY_IS_DELETED": 1, "removed/": 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(tt.n))
+			f.approve(nil)
+			for _, i := range tt.gone {
+				delete(f.org.sessions, sid(i))
+			}
+			f.org.inject("delete", tt.refuse)
+			rep, err := Run(context.Background(), f.options(true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, outcomes(rep.Results)); diff != "" {
+				t.Errorf("outcomes (-want +got):\n%s", diff)
+			}
+			var ended []string
+			for _, res := range rep.Results {
+				if res.Outcome == OutcomeAlreadyEnded {
+					ended = append(ended, res.SessionID)
+				}
+			}
+			before := f.org.writeCount()
+			rep, err = Run(context.Background(), f.options(true))
+			if err != nil || !rep.Complete() {
+				t.Fatalf("rerun: err %v, outcomes %v", err, outcomes(rep.Results))
+			}
+			if tt.rerun == nil {
+				// Everything ended in the first run: the second sends nothing.
+				if n := f.org.writeCount() - before; n != 0 {
+					t.Errorf("rerun sent %d writes, want 0", n)
+				}
+				return
+			}
+			if diff := cmp.Diff(tt.rerun, outcomes(rep.Results)); diff != "" {
+				t.Errorf("rerun outcomes (-want +got):\n%s", diff)
+			}
+			f.org.mu.Lock()
+			defer f.org.mu.Unlock()
+			for _, id := range ended {
+				if n := f.org.sent[id]; n != 0 {
+					t.Errorf("session %s, recorded as already ended, sent again %d times", id, n)
+				}
+			}
+		})
+	}
+}
