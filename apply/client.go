@@ -50,7 +50,8 @@ func NormalizeAPIVersion(s string) (string, error) {
 }
 
 // StopError ends a run cleanly before its work is done: the org's request
-// limit (REQUEST_LIMIT_EXCEEDED), the configured API share
+// limit (REQUEST_LIMIT_EXCEEDED, or HTTP 429), a Retry-After too long to
+// wait (SERVER_UNAVAILABLE for a 503), the configured API share
 // (API_SHARE_LIMIT), or a rejected token that cannot be renewed
 // (INVALID_SESSION_ID). A later run resumes from the journal.
 type StopError struct {
@@ -166,8 +167,10 @@ func (c *client) dataPath(format string, args ...any) string {
 
 // do sends one API request and returns the status and body of a 2xx
 // response. Timeouts, dropped connections and 5xx are retried with backoff;
-// a 401 logs in again once if the credentials allow it; a 403
-// REQUEST_LIMIT_EXCEEDED, a second 401 or the API share returns a
+// a 429 or 503 with a Retry-After of at most maxRetryAfter is retried after
+// that wait. A 401 logs in again once if the credentials allow it. The
+// request limit (a 429, or REQUEST_LIMIT_EXCEEDED under any status), a
+// Retry-After too long to wait, a second 401 or the API share returns a
 // *StopError; other statuses an *APIError. When secret is set the response
 // body is never read into memory or an error beyond its errorCode: the
 // password endpoint answers with a new password.
@@ -182,15 +185,16 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 			return 0, nil, &StopError{Code: "API_SHARE_LIMIT", Message: fmt.Sprintf(
 				"the org has used %d of its %d daily API requests and --max-api-share is %g", c.used, c.limit, c.share)}
 		}
-		status, respBody, err := c.send(ctx, method, path, body, secret)
+		status, respBody, retryAfter, err := c.send(ctx, method, path, body, secret)
+		wait, asked := backoff(attempt), ""
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return 0, nil, ctx.Err()
 		case err != nil:
 			// A timeout or a dropped connection: retried below.
 			err = c.safe(err)
-		case status >= 500:
-			err = c.apiError(status, respBody, secret)
+		case status >= 200 && status <= 299:
+			return status, respBody, nil
 		case status == http.StatusUnauthorized:
 			if c.creds.renewable() && !c.reauthed {
 				c.logf("the org rejected the token (HTTP 401); logging in again")
@@ -202,16 +206,24 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 				continue
 			}
 			return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: "the org rejected the access token and it cannot be renewed: get a new one"}
-		case status == http.StatusForbidden:
-			e := c.apiError(status, respBody, secret)
-			if e.Code == "REQUEST_LIMIT_EXCEEDED" {
-				return 0, nil, &StopError{Code: e.Code, Message: "the org's API request limit is exhausted: run again later to resume"}
-			}
-			return 0, nil, e
-		case status < 200 || status > 299:
-			return 0, nil, c.apiError(status, respBody, secret)
 		default:
-			return status, respBody, nil
+			e := c.apiError(status, respBody, secret)
+			d, ok := parseRetryAfter(retryAfter, time.Now())
+			switch {
+			case ok && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable):
+				// The org says when to come back: wait if that is soon
+				// enough, else stop so that a later run resumes.
+				if attempt >= c.retries || !mayWait(ctx, d) {
+					return 0, nil, retryLater(status, e, d)
+				}
+				err, wait, asked = e, d, ", as the org asked"
+			case status == http.StatusTooManyRequests || e.Code == requestLimitCode:
+				return 0, nil, retryLater(status, e, 0)
+			case status >= 500:
+				err = e
+			default:
+				return 0, nil, e
+			}
 		}
 		if attempt >= c.retries {
 			var ae *APIError
@@ -220,12 +232,56 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 			}
 			return 0, nil, &APIError{Code: noResponseCode, Message: c.redact(fmt.Sprintf("%s %s after %d attempts: %v", method, withoutQuery(path), attempt+1, err))}
 		}
-		d := backoff(attempt)
-		c.logf("%s %s: %v; retrying in %s", method, withoutQuery(path), err, d.Round(time.Millisecond))
-		if err := c.sleep(ctx, d); err != nil {
+		c.logf("%s %s: %v; retrying in %s%s", method, withoutQuery(path), err, wait.Round(time.Millisecond), asked)
+		if err := c.sleep(ctx, wait); err != nil {
 			return 0, nil, err
 		}
 	}
+}
+
+const requestLimitCode = "REQUEST_LIMIT_EXCEEDED"
+
+// maxRetryAfter is the longest Retry-After a run waits out; a longer one
+// stops it.
+const maxRetryAfter = 60 * time.Second
+
+// parseRetryAfter reads a Retry-After header: seconds, or an HTTP date.
+func parseRetryAfter(h string, now time.Time) (time.Duration, bool) {
+	if h == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(h); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// mayWait reports whether a run may wait d before its next request: d is at
+// most maxRetryAfter and ends before ctx's deadline.
+func mayWait(ctx context.Context, d time.Duration) bool {
+	if d > maxRetryAfter {
+		return false
+	}
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Now().Add(d).Before(deadline)
+}
+
+// retryLater is the stop for a request the org told to come back later: its
+// request limit (REQUEST_LIMIT_EXCEEDED), or a Retry-After of wait (when not
+// zero) that the run cannot wait out (SERVER_UNAVAILABLE for a 503).
+func retryLater(status int, e *APIError, wait time.Duration) *StopError {
+	code := requestLimitCode
+	if status == http.StatusServiceUnavailable && e.Code != requestLimitCode {
+		code = "SERVER_UNAVAILABLE"
+	}
+	msg := fmt.Sprintf("the org's API request limit is reached (HTTP %d): run again later to resume", status)
+	if wait > 0 {
+		msg = fmt.Sprintf("the org asked to wait %s before the next request (HTTP %d, Retry-After): run again later to resume", wait, status)
+	}
+	return &StopError{Code: code, Message: msg}
 }
 
 func (c *client) login(ctx context.Context) error {
@@ -284,8 +340,9 @@ func (c *client) safe(err error) error {
 	return err
 }
 
-// send makes one attempt within the per-attempt timeout.
-func (c *client) send(ctx context.Context, method, path string, body []byte, secret bool) (int, []byte, error) {
+// send makes one attempt within the per-attempt timeout and returns the
+// status, the body and the Retry-After header.
+func (c *client) send(ctx context.Context, method, path string, body []byte, secret bool) (int, []byte, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var rd io.Reader
@@ -295,7 +352,7 @@ func (c *client) send(ctx context.Context, method, path string, body []byte, sec
 	u := c.sess.instance.Scheme + "://" + c.sess.instance.Host + path
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.sess.token.Reveal())
 	req.Header.Set("Accept", "application/json")
@@ -304,7 +361,7 @@ func (c *client) send(ctx context.Context, method, path string, body []byte, sec
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	defer resp.Body.Close()
 	c.readLimitInfo(resp.Header.Get("Sforce-Limit-Info"))
@@ -316,9 +373,9 @@ func (c *client) send(ctx context.Context, method, path string, body []byte, sec
 		b, err = io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
-	return resp.StatusCode, b, nil
+	return resp.StatusCode, b, resp.Header.Get("Retry-After"), nil
 }
 
 // readLimitInfo reads "api-usage=10018/100000" from Sforce-Limit-Info.

@@ -60,14 +60,15 @@ type fakeSession struct {
 
 // fault is one injected misbehaviour, used by the next request to its route.
 type fault struct {
-	status  int           // answer with this status and errorCode
-	code    string        //
-	delay   time.Duration // answer this much later (a slow org)
-	drop    bool          // close the connection without an answer
-	process int           // deletes: end this many of the ids before the fault
-	then    func()        // run after the fault, before the connection closes
-	echo    bool          // the error message repeats the request's Authorization header
-	next    string        // queries: answer an empty page whose nextRecordsUrl is this, {token} replaced by the access token
+	status     int           // answer with this status and errorCode
+	code       string        //
+	delay      time.Duration // answer this much later (a slow org)
+	drop       bool          // close the connection without an answer
+	process    int           // deletes: end this many of the ids before the fault
+	then       func()        // run after the fault, before the connection closes
+	echo       bool          // the error message repeats the request's Authorization header
+	retryAfter string        // sent as the Retry-After header with status
+	next       string        // queries: answer an empty page whose nextRecordsUrl is this, {token} replaced by the access token
 }
 
 func newFakeOrg(t testing.TB) *fakeOrg {
@@ -203,6 +204,9 @@ func (o *fakeOrg) serve(w http.ResponseWriter, r *http.Request) {
 		msg := "injected"
 		if f.echo {
 			msg = "echo " + r.Header.Get("Authorization")
+		}
+		if f.retryAfter != "" {
+			w.Header().Set("Retry-After", f.retryAfter)
 		}
 		writeJSON(w, f.status, []map[string]string{{"message": msg, "errorCode": f.code}})
 	default:

@@ -317,6 +317,10 @@ func TestFaults(t *testing.T) {
 		}, want: map[string]int{"removed/": 4}},
 		{name: "403 request limit stops", faults: map[string][]fault{"delete": {{status: 403, code: "REQUEST_LIMIT_EXCEEDED"}}},
 			want: map[string]int{"skipped/REQUEST_LIMIT_EXCEEDED": 4}, stop: "REQUEST_LIMIT_EXCEEDED"},
+		{name: "429 without Retry-After stops", faults: map[string][]fault{"delete": {{status: 429}}},
+			want: map[string]int{"skipped/REQUEST_LIMIT_EXCEEDED": 4}, stop: "REQUEST_LIMIT_EXCEEDED"},
+		{name: "REQUEST_LIMIT_EXCEEDED under a 503 stops", faults: map[string][]fault{"delete": {{status: 503, code: "REQUEST_LIMIT_EXCEEDED"}}},
+			want: map[string]int{"skipped/REQUEST_LIMIT_EXCEEDED": 4}, stop: "REQUEST_LIMIT_EXCEEDED"},
 		{name: "API share", setup: func(f *fixture, o *Options) {
 			f.org.used, f.org.limit = 49, 100 // the current-session query makes it 50 of 100
 		}, want: map[string]int{"skipped/API_SHARE_LIMIT": 4}, stop: "API_SHARE_LIMIT"},
@@ -456,5 +460,88 @@ func TestWholeDeleteRefusedAsGone(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRetryAfter checks that a short Retry-After on a 429 or 503 is waited
+// out and the request sent again, and that one the run cannot wait out
+// stops it, resumably, without waiting.
+func TestRetryAfter(t *testing.T) {
+	tests := []struct {
+		name     string
+		refuse   fault
+		deadline time.Duration // for the run's context; 0 means none
+		waited   []time.Duration
+		stop     string
+	}{
+		{name: "429, 5 s", refuse: fault{status: 429, code: "REQUEST_LIMIT_EXCEEDED", retryAfter: "5"},
+			waited: []time.Duration{5 * time.Second}},
+		{name: "503, 60 s", refuse: fault{status: 503, retryAfter: "60"},
+			waited: []time.Duration{time.Minute}},
+		{name: "429, 61 s", refuse: fault{status: 429, retryAfter: "61"}, stop: "REQUEST_LIMIT_EXCEEDED"},
+		{name: "503, 61 s", refuse: fault{status: 503, retryAfter: "61"}, stop: "SERVER_UNAVAILABLE"},
+		{name: "429, 30 s past the deadline", refuse: fault{status: 429, retryAfter: "30"}, deadline: 10 * time.Second,
+			stop: "REQUEST_LIMIT_EXCEEDED"},
+		{name: "429, 5 s before the deadline", refuse: fault{status: 429, retryAfter: "5"}, deadline: 10 * time.Second,
+			waited: []time.Duration{5 * time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(4))
+			f.approve(nil)
+			f.org.inject("delete", tt.refuse)
+			o := f.options(true)
+			var waited []time.Duration
+			o.Org.Sleep = func(ctx context.Context, d time.Duration) error {
+				waited = append(waited, d)
+				return ctx.Err()
+			}
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			rep, err := Run(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.waited, waited); diff != "" {
+				t.Errorf("waits (-want +got):\n%s", diff)
+			}
+			stop := ""
+			if rep.Stopped != nil {
+				stop = rep.Stopped.Code
+			}
+			if stop != tt.stop {
+				t.Errorf("stopped %q, want %q", stop, tt.stop)
+			}
+			if tt.stop == "" && !rep.Complete() {
+				t.Errorf("not complete: %v", outcomes(rep.Results))
+			}
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	tests := []struct {
+		h    string
+		want time.Duration
+		ok   bool
+	}{
+		{"5", 5 * time.Second, true},
+		{"0", 0, true},
+		{"Thu, 26 Nov 2026 09:00:30 GMT", 30 * time.Second, true},
+		{"Thu, 26 Nov 2026 08:59:00 GMT", 0, true}, // already past
+		{"", 0, false},
+		{"-1", 0, false},
+		{"5s", 0, false},
+		{"2026-11-26T09:00:30Z", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseRetryAfter(tt.h, t0)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("parseRetryAfter(%q) = %s, %v, want %s, %v", tt.h, got, ok, tt.want, tt.ok)
+		}
 	}
 }
