@@ -117,9 +117,6 @@ func newClient(o OrgOptions) (*client, error) {
 	}
 	c := &client{hc: o.HTTPClient, creds: o.Credentials, version: version, share: o.MaxAPIShare,
 		retries: o.MaxRetries, timeout: o.RequestTimeout, sleep: o.Sleep, log: o.Log}
-	if c.hc == nil {
-		c.hc = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
 	if c.share == 0 {
 		c.share = 0.5
 	}
@@ -134,6 +131,12 @@ func newClient(o OrgOptions) (*client, error) {
 	}
 	if c.timeout == 0 {
 		c.timeout = 60 * time.Second
+	}
+	if c.hc == nil {
+		// Each request has its own deadline too; this one also bounds a
+		// caller that forgets it.
+		c.hc = &http.Client{Timeout: c.timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if c.sleep == nil {
 		c.sleep = sleepContext
@@ -205,7 +208,11 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 				attempt--
 				continue
 			}
-			return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: "the org rejected the access token and it cannot be renewed: get a new one"}
+			msg := "the org rejected the access token, which cannot be renewed: get a new one and run again to resume"
+			if c.creds.renewable() {
+				msg = "the org rejected the access token again after a fresh login: run again to resume, and if this repeats check that the integration user is active and may use the API"
+			}
+			return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: msg}
 		default:
 			e := c.apiError(status, respBody, secret)
 			d, ok := parseRetryAfter(retryAfter, time.Now())
@@ -284,7 +291,11 @@ func retryLater(status int, e *APIError, wait time.Duration) *StopError {
 	return &StopError{Code: code, Message: msg}
 }
 
+// login gets a token within the request timeout: a hung token endpoint
+// must not hold the run, and the list's lock, for ever.
 func (c *client) login(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	sess, err := c.creds.login(ctx, c.hc)
 	if err != nil {
 		return err

@@ -254,7 +254,13 @@ func (o *fakeOrg) route(method, path string) (string, func(http.ResponseWriter, 
 }
 
 func (o *fakeOrg) serveToken(w http.ResponseWriter, r *http.Request) {
-	if f, ok := o.nextFault("token"); ok && f.status != 0 {
+	f, _ := o.nextFault("token")
+	if f.delay > 0 {
+		o.mu.Unlock()
+		time.Sleep(f.delay)
+		o.mu.Lock()
+	}
+	if f.status != 0 {
 		writeJSON(w, f.status, map[string]string{"error": f.code, "error_description": "injected " + o.clientSecret})
 		return
 	}
