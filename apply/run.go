@@ -215,6 +215,18 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		rep.Note = "no credentials in the environment, so the caller's own sessions were not looked up"
 		return rep, nil
 	}
+	if len(toSend) == 0 {
+		// The journal has every approved session ended (or it is protected):
+		// a rerun of a finished list must not need the org, whose token may
+		// have expired since.
+		rep.Note = "nothing is left to send, so the org was not asked"
+		if !opts.Execute {
+			return rep, nil
+		}
+		rep.Results = buildResults(approval, state, opts.Now())
+		rep.ResultsPath = ResultsPath(opts.Removals)
+		return rep, writeResults(rep.ResultsPath, rep.Results)
+	}
 	c, err := newClient(opts.Org)
 	if err != nil {
 		return rep, err

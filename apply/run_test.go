@@ -545,3 +545,52 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestFinishedListNeedsNoOrg reruns a list after the token has expired: a
+// list with nothing left to send completes without asking the org, and one
+// with a failed session still asks it.
+func TestFinishedListNeedsNoOrg(t *testing.T) {
+	tests := []struct {
+		name     string
+		failed   bool // the first run leaves a session failed
+		complete bool
+		stop     string
+	}{
+		{name: "everything ended", complete: true},
+		{name: "one session failed", failed: true, stop: "INVALID_SESSION_ID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(3))
+			f.approve(nil)
+			if tt.failed {
+				f.org.itemErrors[sid(1)] = "INSUFFICIENT_ACCESS"
+			}
+			o := f.options(true)
+			if _, err := Run(context.Background(), o); err != nil {
+				t.Fatal(err)
+			}
+			mustWrite(t, ResultsPath(f.list), "stale")
+			f.org.token = "rotated" // o's token has expired
+			before := f.org.requests
+			rep, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := ""
+			if rep.Stopped != nil {
+				stop = rep.Stopped.Code
+			}
+			if rep.Complete() != tt.complete || stop != tt.stop {
+				t.Errorf("complete %v, stopped %q; want %v, %q", rep.Complete(), stop, tt.complete, tt.stop)
+			}
+			asked := f.org.requests > before
+			if asked != !tt.complete {
+				t.Errorf("asked the org: %v, want %v", asked, !tt.complete)
+			}
+			if got := mustRead(t, ResultsPath(f.list)); !strings.HasPrefix(got, "session_id,") {
+				t.Errorf("results file not rewritten: %q", got)
+			}
+		})
+	}
+}
