@@ -64,6 +64,20 @@ func TestCredentialsFromEnv(t *testing.T) {
 		{"client credentials", map[string]string{"SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://acme.my.salesforce.com"}, "client credentials via https://acme.my.salesforce.com"},
 		{"client credentials without id", map[string]string{"SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://a"}, "SF_CLIENT_ID is not set"},
 		{"nothing", map[string]string{}, "no Salesforce credentials"},
+		// The first complete set wins; an incomplete one before it is ignored.
+		{"stray key file beside client credentials", map[string]string{"SF_JWT_KEY_FILE": key1, "SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://acme.my.salesforce.com"}, "client credentials via https://acme.my.salesforce.com"},
+		{"token beside client credentials", map[string]string{"SF_ACCESS_TOKEN": "00D!x", "SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://acme.my.salesforce.com"}, "access token for https://acme.my.salesforce.com"},
+		{"two incomplete sets", map[string]string{"SF_JWT_KEY_FILE": key1, "SF_CLIENT_SECRET": "s"},
+			"SF_JWT_KEY_FILE is set but SF_CLIENT_ID and SF_USERNAME are not set; SF_CLIENT_SECRET is set but SF_CLIENT_ID and SF_INSTANCE_URL are not set"},
+		// URLs are https://host; what is wrong is said, the value is not repeated.
+		{"instance URL with a trailing slash", map[string]string{"SF_INSTANCE_URL": "https://acme.my.salesforce.com/", "SF_ACCESS_TOKEN": "00D!x"}, "access token for https://acme.my.salesforce.com"},
+		{"instance URL with a session in its query", map[string]string{"SF_INSTANCE_URL": "https://acme.my.salesforce.com/secur/frontdoor.jsp?sid=00Ds3cr3t", "SF_ACCESS_TOKEN": "00D!x"},
+			"SF_INSTANCE_URL must be https://host with no path, query or user info: it has a query"},
+		{"instance URL with a password", map[string]string{"SF_INSTANCE_URL": "https://admin:Passw0rds3cr3t@acme.my.salesforce.com", "SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s"},
+			"SF_INSTANCE_URL must be https://host with no path, query or user info: it has user info"},
+		{"instance URL over http", map[string]string{"SF_INSTANCE_URL": "http://acme.my.salesforce.com", "SF_ACCESS_TOKEN": "00D!x"}, "it does not start with https://"},
+		{"login URL with a path", map[string]string{"SF_JWT_KEY_FILE": key1, "SF_CLIENT_ID": "c", "SF_USERNAME": "u@x", "SF_LOGIN_URL": "https://login.salesforce.com/s3cr3t"},
+			"SF_LOGIN_URL must be https://host with no path, query or user info: it has a path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,6 +90,9 @@ func TestCredentialsFromEnv(t *testing.T) {
 			}
 			if !strings.Contains(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			if strings.Contains(got, "s3cr3t") {
+				t.Errorf("got %q, which repeats a secret", got)
 			}
 		})
 	}
