@@ -315,6 +315,11 @@ var (
 	sessionIDPattern = regexp.MustCompile(`\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+`)
 )
 
+// minRedacted is the length below which a known credential is not looked
+// for: a value that short would be found inside ordinary words, and no real
+// token, client secret or assertion is that short.
+const minRedacted = 8
+
 // redact is the one place that knows the secrets: it returns s with every
 // credential the client has sent (as is or URL-escaped), and anything shaped
 // like a bearer token or a Salesforce session Id, replaced by [REDACTED].
@@ -323,7 +328,7 @@ var (
 func (c *client) redact(s string) string {
 	for _, k := range c.known {
 		v := k.Reveal()
-		if v == "" {
+		if len(v) < minRedacted {
 			continue
 		}
 		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v)} {

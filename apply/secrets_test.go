@@ -84,17 +84,19 @@ func TestSecretsNeverWritten(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
-	c := &client{known: []Secret{NewSecret("00Dxx0000001gPL!AQ8AQtok.en_1"), NewSecret("client-SECRET-value"), {}}}
+	c := &client{known: []Secret{NewSecret("00Dxx0000001gPL!AQ8AQtok.en_1"), NewSecret("client-SECRET-value"), {}, NewSecret("y")}}
 	tests := []struct{ in, want string }{
 		{"echo 00Dxx0000001gPL!AQ8AQtok.en_1", "echo [REDACTED]"},
 		{"next?sid=00Dxx0000001gPL%21AQ8AQtok.en_1&x=1", "next?sid=[REDACTED]&x=1"},
 		{"bad secret client-SECRET-value", "bad secret [REDACTED]"},
 		{"Authorization: Bearer someoneElsesToken123", "Authorization: Bearer [REDACTED]"},
 		{"session 00DAb0000002hQM!ARsome.Other_Session expired", "session [REDACTED] expired"},
-		// Near misses stay as they are: Ids, the word bearer, an empty known secret.
+		// Near misses stay as they are: Ids, the word bearer, part of a
+		// secret, and words holding an empty or too short known secret.
 		{"org 00Dxx0000001gPL, session 0AkXy0000000001AAA", "org 00Dxx0000001gPL, session 0AkXy0000000001AAA"},
 		{"the bearer of bad news", "the bearer of bad news"},
 		{"client-SECRET-valu", "client-SECRET-valu"},
+		{"getting a token by client credentials", "getting a token by client credentials"},
 	}
 	for _, tt := range tests {
 		if got := c.redact(tt.in); got != tt.want {
