@@ -212,12 +212,9 @@ func TestTokenRequestTimeout(t *testing.T) {
 			if took := time.Since(start); took > 800*time.Millisecond {
 				t.Errorf("the run took %s, want it bounded by the 200ms request timeout", took)
 			}
-			got := ""
-			switch {
-			case err != nil:
+			got := stopCode(rep)
+			if err != nil {
 				got = err.Error()
-			case rep.Stopped != nil:
-				got = rep.Stopped.Code
 			}
 			if tt.want == "" && (got != "" || !rep.Complete()) {
 				t.Errorf("got %q, outcomes %v; want a complete run", got, outcomes(rep.Results))

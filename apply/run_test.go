@@ -346,10 +346,7 @@ func TestFaults(t *testing.T) {
 			if diff := cmp.Diff(tt.want, outcomes(rep.Results)); diff != "" {
 				t.Errorf("outcomes (-want +got):\n%s", diff)
 			}
-			stop := ""
-			if rep.Stopped != nil {
-				stop = rep.Stopped.Code
-			}
+			stop := stopCode(rep)
 			if stop != tt.stop {
 				t.Errorf("stopped %q, want %q", stop, tt.stop)
 			}
@@ -509,10 +506,7 @@ func TestRetryAfter(t *testing.T) {
 			if diff := cmp.Diff(tt.waited, waited); diff != "" {
 				t.Errorf("waits (-want +got):\n%s", diff)
 			}
-			stop := ""
-			if rep.Stopped != nil {
-				stop = rep.Stopped.Code
-			}
+			stop := stopCode(rep)
 			if stop != tt.stop {
 				t.Errorf("stopped %q, want %q", stop, tt.stop)
 			}
@@ -577,10 +571,7 @@ func TestFinishedListNeedsNoOrg(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stop := ""
-			if rep.Stopped != nil {
-				stop = rep.Stopped.Code
-			}
+			stop := stopCode(rep)
 			if rep.Complete() != tt.complete || stop != tt.stop {
 				t.Errorf("complete %v, stopped %q; want %v, %q", rep.Complete(), stop, tt.complete, tt.stop)
 			}
