@@ -50,7 +50,8 @@ func NormalizeAPIVersion(s string) (string, error) {
 }
 
 // StopError ends a run cleanly before its work is done: the org's request
-// limit (REQUEST_LIMIT_EXCEEDED), the configured API share
+// limit (REQUEST_LIMIT_EXCEEDED, or HTTP 429), a Retry-After too long to
+// wait (SERVER_UNAVAILABLE for a 503), the configured API share
 // (API_SHARE_LIMIT), or a rejected token that cannot be renewed
 // (INVALID_SESSION_ID). A later run resumes from the journal.
 type StopError struct {
@@ -100,6 +101,10 @@ type client struct {
 	reauthed bool
 	used     int // from Sforce-Limit-Info
 	limit    int
+	// known holds every credential this client has put on the wire (each
+	// access token, the client secret or JWT assertion): redact removes them
+	// from any text the org or the network hands back.
+	known []Secret
 }
 
 func newClient(o OrgOptions) (*client, error) {
@@ -112,9 +117,6 @@ func newClient(o OrgOptions) (*client, error) {
 	}
 	c := &client{hc: o.HTTPClient, creds: o.Credentials, version: version, share: o.MaxAPIShare,
 		retries: o.MaxRetries, timeout: o.RequestTimeout, sleep: o.Sleep, log: o.Log}
-	if c.hc == nil {
-		c.hc = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
 	if c.share == 0 {
 		c.share = 0.5
 	}
@@ -129,6 +131,12 @@ func newClient(o OrgOptions) (*client, error) {
 	}
 	if c.timeout == 0 {
 		c.timeout = 60 * time.Second
+	}
+	if c.hc == nil {
+		// Each request has its own deadline too; this one also bounds a
+		// caller that forgets it.
+		c.hc = &http.Client{Timeout: c.timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if c.sleep == nil {
 		c.sleep = sleepContext
@@ -162,8 +170,10 @@ func (c *client) dataPath(format string, args ...any) string {
 
 // do sends one API request and returns the status and body of a 2xx
 // response. Timeouts, dropped connections and 5xx are retried with backoff;
-// a 401 logs in again once if the credentials allow it; a 403
-// REQUEST_LIMIT_EXCEEDED, a second 401 or the API share returns a
+// a 429 or 503 with a Retry-After of at most maxRetryAfter is retried after
+// that wait. A 401 logs in again once if the credentials allow it. The
+// request limit (a 429, or REQUEST_LIMIT_EXCEEDED under any status), a
+// Retry-After too long to wait, a second 401 or the API share returns a
 // *StopError; other statuses an *APIError. When secret is set the response
 // body is never read into memory or an error beyond its errorCode: the
 // password endpoint answers with a new password.
@@ -178,61 +188,177 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 			return 0, nil, &StopError{Code: "API_SHARE_LIMIT", Message: fmt.Sprintf(
 				"the org has used %d of its %d daily API requests and --max-api-share is %g", c.used, c.limit, c.share)}
 		}
-		status, respBody, err := c.send(ctx, method, path, body, secret)
+		status, respBody, retryAfter, err := c.send(ctx, method, path, body, secret)
+		wait, asked := backoff(attempt), ""
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return 0, nil, ctx.Err()
 		case err != nil:
 			// A timeout or a dropped connection: retried below.
-		case status >= 500:
-			err = apiError(status, respBody, secret)
+			err = c.safe(err)
+		case status >= 200 && status <= 299:
+			return status, respBody, nil
 		case status == http.StatusUnauthorized:
 			if c.creds.renewable() && !c.reauthed {
-				fmt.Fprintf(c.log, "the org rejected the token (HTTP 401); logging in again\n")
+				c.logf("the org rejected the token (HTTP 401); logging in again")
 				c.reauthed = true
 				if err := c.login(ctx); err != nil {
-					return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: err.Error()}
+					return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: c.safe(err).Error()}
 				}
 				attempt--
 				continue
 			}
-			return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: "the org rejected the access token and it cannot be renewed: get a new one"}
-		case status == http.StatusForbidden:
-			if e := apiError(status, respBody, secret); e.Code == "REQUEST_LIMIT_EXCEEDED" {
-				return 0, nil, &StopError{Code: e.Code, Message: "the org's API request limit is exhausted: run again later to resume"}
+			msg := "the org rejected the access token, which cannot be renewed: get a new one and run again to resume"
+			if c.creds.renewable() {
+				msg = "the org rejected the access token again after a fresh login: run again to resume, and if this repeats check that the integration user is active and may use the API"
 			}
-			return 0, nil, apiError(status, respBody, secret)
-		case status < 200 || status > 299:
-			return 0, nil, apiError(status, respBody, secret)
+			return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: msg}
 		default:
-			return status, respBody, nil
+			e := c.apiError(status, respBody, secret)
+			d, ok := parseRetryAfter(retryAfter, time.Now())
+			switch {
+			case ok && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable):
+				// The org says when to come back: wait if that is soon
+				// enough, else stop so that a later run resumes.
+				if attempt >= c.retries || !mayWait(ctx, d) {
+					return 0, nil, retryLater(status, e, d)
+				}
+				err, wait, asked = e, d, ", as the org asked"
+			case status == http.StatusTooManyRequests || e.Code == requestLimitCode:
+				return 0, nil, retryLater(status, e, 0)
+			case status >= 500:
+				err = e
+			default:
+				return 0, nil, e
+			}
 		}
 		if attempt >= c.retries {
 			var ae *APIError
 			if errors.As(err, &ae) {
 				return 0, nil, ae
 			}
-			return 0, nil, &APIError{Code: noResponseCode, Message: fmt.Sprintf("%s %s after %d attempts: %v", method, pathOnly(path), attempt+1, err)}
+			return 0, nil, &APIError{Code: noResponseCode, Message: c.redact(fmt.Sprintf("%s %s after %d attempts: %v", method, withoutQuery(path), attempt+1, err))}
 		}
-		d := backoff(attempt)
-		fmt.Fprintf(c.log, "%s %s: %v; retrying in %s\n", method, pathOnly(path), err, d.Round(time.Millisecond))
-		if err := c.sleep(ctx, d); err != nil {
+		c.logf("%s %s: %v; retrying in %s%s", method, withoutQuery(path), err, wait.Round(time.Millisecond), asked)
+		if err := c.sleep(ctx, wait); err != nil {
 			return 0, nil, err
 		}
 	}
 }
 
+const requestLimitCode = "REQUEST_LIMIT_EXCEEDED"
+
+// maxRetryAfter is the longest Retry-After a run waits out; a longer one
+// stops it.
+const maxRetryAfter = 60 * time.Second
+
+// parseRetryAfter reads a Retry-After header: seconds, or an HTTP date.
+func parseRetryAfter(h string, now time.Time) (time.Duration, bool) {
+	if h == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(h); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// mayWait reports whether a run may wait d before its next request: d is at
+// most maxRetryAfter and ends before ctx's deadline.
+func mayWait(ctx context.Context, d time.Duration) bool {
+	if d > maxRetryAfter {
+		return false
+	}
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Now().Add(d).Before(deadline)
+}
+
+// retryLater is the stop for a request the org told to come back later: its
+// request limit (REQUEST_LIMIT_EXCEEDED), or a Retry-After of wait (when not
+// zero) that the run cannot wait out (SERVER_UNAVAILABLE for a 503).
+func retryLater(status int, e *APIError, wait time.Duration) *StopError {
+	code := requestLimitCode
+	if status == http.StatusServiceUnavailable && e.Code != requestLimitCode {
+		code = "SERVER_UNAVAILABLE"
+	}
+	msg := fmt.Sprintf("the org's API request limit is reached (HTTP %d): run again later to resume", status)
+	if wait > 0 {
+		msg = fmt.Sprintf("the org asked to wait %s before the next request (HTTP %d, Retry-After): run again later to resume", wait, status)
+	}
+	return &StopError{Code: code, Message: msg}
+}
+
+// login gets a token within the request timeout: a hung token endpoint
+// must not hold the run, and the list's lock, for ever.
 func (c *client) login(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	sess, err := c.creds.login(ctx, c.hc)
 	if err != nil {
 		return err
 	}
 	c.sess, c.loggedIn = sess, true
+	c.known = append(c.known, sess.token, sess.posted)
 	return nil
 }
 
-// send makes one attempt within the per-attempt timeout.
-func (c *client) send(ctx context.Context, method, path string, body []byte, secret bool) (int, []byte, error) {
+// logf writes one line to the log, redacted.
+func (c *client) logf(format string, args ...any) {
+	fmt.Fprintln(c.log, c.redact(fmt.Sprintf(format, args...)))
+}
+
+var (
+	bearerPattern    = regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/!=-]{16,}`)
+	sessionIDPattern = regexp.MustCompile(`\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+`)
+)
+
+// minRedacted is the length below which a known credential is not looked
+// for: a value that short would be found inside ordinary words, and no real
+// token, client secret or assertion is that short.
+const minRedacted = 8
+
+// redact is the one place that knows the secrets: it returns s with every
+// credential the client has sent (as is or URL-escaped), and anything shaped
+// like a bearer token or a Salesforce session Id, replaced by [REDACTED].
+// Text from the org or the network reaches an error or the log only through
+// it: the org may repeat a request's Authorization header in a message.
+func (c *client) redact(s string) string {
+	for _, k := range c.known {
+		v := k.Reveal()
+		if len(v) < minRedacted {
+			continue
+		}
+		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v)} {
+			s = strings.ReplaceAll(s, form, redacted)
+		}
+	}
+	s = bearerPattern.ReplaceAllString(s, "Bearer "+redacted)
+	return sessionIDPattern.ReplaceAllString(s, redacted)
+}
+
+// safe returns err as it may be shown. A *url.Error (a timeout, a dropped
+// connection) quotes the whole request URL, whose query may carry a secret
+// (a nextRecordsUrl with ?sid=): it is rebuilt with scheme, host and path
+// only. Any other secret in the text is redacted.
+func (c *client) safe(err error) error {
+	if err == nil {
+		return nil
+	}
+	if ue, ok := err.(*url.Error); ok {
+		err = &url.Error{Op: ue.Op, URL: withoutQuery(ue.URL), Err: ue.Err}
+	}
+	if s := err.Error(); c.redact(s) != s {
+		return errors.New(c.redact(s))
+	}
+	return err
+}
+
+// send makes one attempt within the per-attempt timeout and returns the
+// status, the body and the Retry-After header.
+func (c *client) send(ctx context.Context, method, path string, body []byte, secret bool) (int, []byte, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var rd io.Reader
@@ -242,7 +368,7 @@ func (c *client) send(ctx context.Context, method, path string, body []byte, sec
 	u := c.sess.instance.Scheme + "://" + c.sess.instance.Host + path
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.sess.token.Reveal())
 	req.Header.Set("Accept", "application/json")
@@ -251,7 +377,7 @@ func (c *client) send(ctx context.Context, method, path string, body []byte, sec
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	defer resp.Body.Close()
 	c.readLimitInfo(resp.Header.Get("Sforce-Limit-Info"))
@@ -263,9 +389,9 @@ func (c *client) send(ctx context.Context, method, path string, body []byte, sec
 		b, err = io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
-	return resp.StatusCode, b, nil
+	return resp.StatusCode, b, resp.Header.Get("Retry-After"), nil
 }
 
 // readLimitInfo reads "api-usage=10018/100000" from Sforce-Limit-Info.
@@ -286,9 +412,10 @@ func (c *client) readLimitInfo(h string) {
 
 var errorCodePattern = regexp.MustCompile(`^[A-Z_]{1,64}$`)
 
-// apiError reads a top-level error body ([{"message":…,"errorCode":…}]). For
-// secret endpoints only a well-formed errorCode is kept.
-func apiError(status int, body []byte, secret bool) *APIError {
+// apiError reads a top-level error body ([{"message":…,"errorCode":…}]). The
+// message is redacted; for secret endpoints only a well-formed errorCode is
+// kept.
+func (c *client) apiError(status int, body []byte, secret bool) *APIError {
 	type item struct {
 		Message   string `json:"message"`
 		ErrorCode string `json:"errorCode"`
@@ -306,7 +433,8 @@ func apiError(status int, body []byte, secret bool) *APIError {
 			e.Code = items[0].ErrorCode
 		}
 		if !secret {
-			e.Message = truncate(items[0].Message, 200)
+			// Redacted before it is cut short, so no part of a secret is left.
+			e.Message = truncate(c.redact(items[0].Message), 200)
 		}
 	}
 	return e
@@ -319,9 +447,16 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-func pathOnly(p string) string {
-	before, _, _ := strings.Cut(p, "?")
-	return before
+// withoutQuery returns a URL or a path with its scheme, host and path only:
+// user info, query and fragment may hold a credential or a SOQL query.
+func withoutQuery(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		before, _, _ := strings.Cut(s, "?")
+		before, _, _ = strings.Cut(before, "#")
+		return before
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // query runs a SOQL query and calls each for every record, following
@@ -343,7 +478,7 @@ func (c *client) query(ctx context.Context, soql string, each func(json.RawMessa
 		}
 		for _, r := range res.Records {
 			if err := each(r); err != nil {
-				return err
+				return c.safe(err) // it may quote a field's value
 			}
 		}
 		if res.Done || res.NextRecordsURL == "" {
@@ -351,7 +486,7 @@ func (c *client) query(ctx context.Context, soql string, each func(json.RawMessa
 		}
 		// The next page must stay on this org's REST API: the token goes with it.
 		if !strings.HasPrefix(res.NextRecordsURL, "/services/data/") || page > 100000 {
-			return fmt.Errorf("reading the query result: unexpected nextRecordsUrl %q", res.NextRecordsURL)
+			return fmt.Errorf("reading the query result: unexpected nextRecordsUrl %q", c.redact(withoutQuery(res.NextRecordsURL)))
 		}
 		path = res.NextRecordsURL
 	}

@@ -38,6 +38,7 @@ type Credentials interface {
 type orgSession struct {
 	instance *url.URL
 	token    Secret
+	posted   Secret // what login sent to get the token (a client secret, a JWT assertion), if anything
 }
 
 // AccessToken is a token obtained elsewhere (`sf org display` prints both
@@ -80,7 +81,7 @@ func (JWTBearer) renewable() bool         { return true }
 func (ClientCredentials) renewable() bool { return true }
 
 func (c AccessToken) login(context.Context, *http.Client) (orgSession, error) {
-	u, err := httpsURL("SF_INSTANCE_URL", c.InstanceURL)
+	u, err := orgURL("SF_INSTANCE_URL", c.InstanceURL)
 	if err != nil {
 		return orgSession{}, err
 	}
@@ -91,7 +92,7 @@ func (c AccessToken) login(context.Context, *http.Client) (orgSession, error) {
 }
 
 func (c JWTBearer) login(ctx context.Context, hc *http.Client) (orgSession, error) {
-	login, err := httpsURL("SF_LOGIN_URL", c.LoginURL)
+	login, err := orgURL("SF_LOGIN_URL", c.LoginURL)
 	if err != nil {
 		return orgSession{}, err
 	}
@@ -112,11 +113,13 @@ func (c JWTBearer) login(ctx context.Context, hc *http.Client) (orgSession, erro
 		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
 		"assertion":  {assertion},
 	}
-	return requestToken(ctx, hc, login, form, "JWT bearer")
+	sess, err := requestToken(ctx, hc, login, form, "JWT bearer")
+	sess.posted = NewSecret(assertion)
+	return sess, err
 }
 
 func (c ClientCredentials) login(ctx context.Context, hc *http.Client) (orgSession, error) {
-	instance, err := httpsURL("SF_INSTANCE_URL", c.InstanceURL)
+	instance, err := orgURL("SF_INSTANCE_URL", c.InstanceURL)
 	if err != nil {
 		return orgSession{}, err
 	}
@@ -125,7 +128,9 @@ func (c ClientCredentials) login(ctx context.Context, hc *http.Client) (orgSessi
 		"client_id":     {c.ClientID},
 		"client_secret": {c.ClientSecret.Reveal()},
 	}
-	return requestToken(ctx, hc, instance, form, "client credentials")
+	sess, err := requestToken(ctx, hc, instance, form, "client credentials")
+	sess.posted = c.ClientSecret
+	return sess, err
 }
 
 // oauthErrorCode matches the OAuth error codes worth quoting ("invalid_grant");
@@ -168,23 +173,43 @@ func requestToken(ctx context.Context, hc *http.Client, base *url.URL, form url.
 	if jsonErr != nil || tr.AccessToken == "" {
 		return orgSession{}, fmt.Errorf("getting a token by %s from %s: the response has no access_token", flow, base.Host)
 	}
-	instance, err := httpsURL("instance_url in the token response", tr.InstanceURL)
+	instance, err := orgURL("instance_url in the token response", tr.InstanceURL)
 	if err != nil {
 		return orgSession{}, fmt.Errorf("getting a token by %s from %s: %w", flow, base.Host, err)
 	}
 	return orgSession{instance: instance, token: NewSecret(tr.AccessToken)}, nil
 }
 
-// httpsURL parses an org URL. Tokens only travel over TLS, so http is refused.
-func httpsURL(what, s string) (*url.URL, error) {
+// orgURL parses an org or login URL, which must be https://host: tokens
+// only travel over TLS, and a path, query or user info has no use here and
+// may hold a credential (a pasted frontdoor.jsp?sid=…). The error says what
+// is wrong without repeating the value.
+func orgURL(what, s string) (*url.URL, error) {
 	if s == "" {
 		return nil, fmt.Errorf("%s is empty", what)
 	}
-	u, err := url.Parse(strings.TrimSuffix(s, "/"))
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" {
-		return nil, fmt.Errorf("%s is %q, want https://host", what, s)
+	why := ""
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		why = "is not a URL"
+	case u.Scheme != "https":
+		why = "does not start with https://"
+	case u.User != nil:
+		why = "has user info"
+	case u.Host == "":
+		why = "has no host"
+	case u.RawQuery != "" || u.ForceQuery:
+		why = "has a query"
+	case u.Fragment != "":
+		why = "has a fragment"
+	case u.Path != "" && u.Path != "/":
+		why = "has a path"
 	}
-	return &url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}, nil
+	if why != "" {
+		return nil, fmt.Errorf("%s must be https://host with no path, query or user info: it %s", what, why)
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
 }
 
 func signJWT(key *rsa.PrivateKey, claims map[string]any) (string, error) {
@@ -250,49 +275,77 @@ func parseRSAKey(path string, b []byte) (*rsa.PrivateKey, error) {
 	return nil, fmt.Errorf("reading the JWT key %s: PEM block %q, want RSA PRIVATE KEY or PRIVATE KEY", path, block.Type)
 }
 
-// CredentialsFromEnv picks the credentials from the environment, first match
-// wins:
+// CredentialsFromEnv picks the credentials from the environment. The first
+// complete set wins:
 //
-//  1. SF_ACCESS_TOKEN (with SF_INSTANCE_URL): a token from `sf org display`;
-//  2. SF_JWT_KEY_FILE (with SF_CLIENT_ID, SF_USERNAME, optional SF_LOGIN_URL):
+//  1. SF_ACCESS_TOKEN and SF_INSTANCE_URL: a token from `sf org display`;
+//  2. SF_JWT_KEY_FILE, SF_CLIENT_ID and SF_USERNAME (SF_LOGIN_URL optional):
 //     the JWT bearer flow;
-//  3. SF_CLIENT_SECRET (with SF_CLIENT_ID, SF_INSTANCE_URL): client credentials.
+//  3. SF_CLIENT_SECRET, SF_CLIENT_ID and SF_INSTANCE_URL: client credentials.
 //
-// It returns an error naming the missing variable when a flow is half set up,
-// and ErrNoCredentials when none is.
+// A set whose first variable is set but which lacks another is ignored when
+// a later set is complete; when none is, the error names what each such set
+// lacks. Without any, it returns ErrNoCredentials. The chosen set must be
+// usable: a key others may read or a URL that is not https://host is an
+// error, not a reason to try the next set.
 func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
-	need := func(names ...string) error {
-		for _, n := range names {
+	sets := []struct {
+		first string   // the variable that names this set
+		needs []string // the others it must have
+		use   func() (Credentials, error)
+	}{
+		{"SF_ACCESS_TOKEN", []string{"SF_INSTANCE_URL"}, func() (Credentials, error) {
+			u, err := orgURL("SF_INSTANCE_URL", getenv("SF_INSTANCE_URL"))
+			if err != nil {
+				return nil, err
+			}
+			return AccessToken{InstanceURL: u.String(), Token: NewSecret(getenv("SF_ACCESS_TOKEN"))}, nil
+		}},
+		{"SF_JWT_KEY_FILE", []string{"SF_CLIENT_ID", "SF_USERNAME"}, func() (Credentials, error) {
+			login := DefaultLoginURL
+			if s := getenv("SF_LOGIN_URL"); s != "" {
+				u, err := orgURL("SF_LOGIN_URL", s)
+				if err != nil {
+					return nil, err
+				}
+				login = u.String()
+			}
+			key, err := ReadJWTKey(getenv("SF_JWT_KEY_FILE"))
+			if err != nil {
+				return nil, err
+			}
+			return JWTBearer{ClientID: getenv("SF_CLIENT_ID"), Username: getenv("SF_USERNAME"), LoginURL: login, Key: key}, nil
+		}},
+		{"SF_CLIENT_SECRET", []string{"SF_CLIENT_ID", "SF_INSTANCE_URL"}, func() (Credentials, error) {
+			u, err := orgURL("SF_INSTANCE_URL", getenv("SF_INSTANCE_URL"))
+			if err != nil {
+				return nil, err
+			}
+			return ClientCredentials{ClientID: getenv("SF_CLIENT_ID"), ClientSecret: NewSecret(getenv("SF_CLIENT_SECRET")), InstanceURL: u.String()}, nil
+		}},
+	}
+	var incomplete []string
+	for _, set := range sets {
+		if getenv(set.first) == "" {
+			continue
+		}
+		var missing []string
+		for _, n := range set.needs {
 			if getenv(n) == "" {
-				return fmt.Errorf("%s is not set", n)
+				missing = append(missing, n)
 			}
 		}
-		return nil
+		switch len(missing) {
+		case 0:
+			return set.use()
+		case 1:
+			incomplete = append(incomplete, fmt.Sprintf("%s is set but %s is not set", set.first, missing[0]))
+		default:
+			incomplete = append(incomplete, fmt.Sprintf("%s is set but %s are not set", set.first, strings.Join(missing, " and ")))
+		}
 	}
-	switch {
-	case getenv("SF_ACCESS_TOKEN") != "":
-		if err := need("SF_INSTANCE_URL"); err != nil {
-			return nil, fmt.Errorf("SF_ACCESS_TOKEN is set but %w", err)
-		}
-		return AccessToken{InstanceURL: getenv("SF_INSTANCE_URL"), Token: NewSecret(getenv("SF_ACCESS_TOKEN"))}, nil
-	case getenv("SF_JWT_KEY_FILE") != "":
-		if err := need("SF_CLIENT_ID", "SF_USERNAME"); err != nil {
-			return nil, fmt.Errorf("SF_JWT_KEY_FILE is set but %w", err)
-		}
-		key, err := ReadJWTKey(getenv("SF_JWT_KEY_FILE"))
-		if err != nil {
-			return nil, err
-		}
-		login := getenv("SF_LOGIN_URL")
-		if login == "" {
-			login = DefaultLoginURL
-		}
-		return JWTBearer{ClientID: getenv("SF_CLIENT_ID"), Username: getenv("SF_USERNAME"), LoginURL: login, Key: key}, nil
-	case getenv("SF_CLIENT_SECRET") != "":
-		if err := need("SF_CLIENT_ID", "SF_INSTANCE_URL"); err != nil {
-			return nil, fmt.Errorf("SF_CLIENT_SECRET is set but %w", err)
-		}
-		return ClientCredentials{ClientID: getenv("SF_CLIENT_ID"), ClientSecret: NewSecret(getenv("SF_CLIENT_SECRET")), InstanceURL: getenv("SF_INSTANCE_URL")}, nil
+	if len(incomplete) > 0 {
+		return nil, errors.New(strings.Join(incomplete, "; "))
 	}
 	return nil, ErrNoCredentials
 }

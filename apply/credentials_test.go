@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var testKey = func() *rsa.PrivateKey {
@@ -63,6 +64,20 @@ func TestCredentialsFromEnv(t *testing.T) {
 		{"client credentials", map[string]string{"SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://acme.my.salesforce.com"}, "client credentials via https://acme.my.salesforce.com"},
 		{"client credentials without id", map[string]string{"SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://a"}, "SF_CLIENT_ID is not set"},
 		{"nothing", map[string]string{}, "no Salesforce credentials"},
+		// The first complete set wins; an incomplete one before it is ignored.
+		{"stray key file beside client credentials", map[string]string{"SF_JWT_KEY_FILE": key1, "SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://acme.my.salesforce.com"}, "client credentials via https://acme.my.salesforce.com"},
+		{"token beside client credentials", map[string]string{"SF_ACCESS_TOKEN": "00D!x", "SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://acme.my.salesforce.com"}, "access token for https://acme.my.salesforce.com"},
+		{"two incomplete sets", map[string]string{"SF_JWT_KEY_FILE": key1, "SF_CLIENT_SECRET": "s"},
+			"SF_JWT_KEY_FILE is set but SF_CLIENT_ID and SF_USERNAME are not set; SF_CLIENT_SECRET is set but SF_CLIENT_ID and SF_INSTANCE_URL are not set"},
+		// URLs are https://host; what is wrong is said, the value is not repeated.
+		{"instance URL with a trailing slash", map[string]string{"SF_INSTANCE_URL": "https://acme.my.salesforce.com/", "SF_ACCESS_TOKEN": "00D!x"}, "access token for https://acme.my.salesforce.com"},
+		{"instance URL with a session in its query", map[string]string{"SF_INSTANCE_URL": "https://acme.my.salesforce.com/secur/frontdoor.jsp?sid=00Ds3cr3t", "SF_ACCESS_TOKEN": "00D!x"},
+			"SF_INSTANCE_URL must be https://host with no path, query or user info: it has a query"},
+		{"instance URL with a password", map[string]string{"SF_INSTANCE_URL": "https://admin:Passw0rds3cr3t@acme.my.salesforce.com", "SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s"},
+			"SF_INSTANCE_URL must be https://host with no path, query or user info: it has user info"},
+		{"instance URL over http", map[string]string{"SF_INSTANCE_URL": "http://acme.my.salesforce.com", "SF_ACCESS_TOKEN": "00D!x"}, "it does not start with https://"},
+		{"login URL with a path", map[string]string{"SF_JWT_KEY_FILE": key1, "SF_CLIENT_ID": "c", "SF_USERNAME": "u@x", "SF_LOGIN_URL": "https://login.salesforce.com/s3cr3t"},
+			"SF_LOGIN_URL must be https://host with no path, query or user info: it has a path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,6 +90,9 @@ func TestCredentialsFromEnv(t *testing.T) {
 			}
 			if !strings.Contains(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			if strings.Contains(got, "s3cr3t") {
+				t.Errorf("got %q, which repeats a secret", got)
 			}
 		})
 	}
@@ -157,5 +175,84 @@ func TestJWTBearerFlow(t *testing.T) {
 	o.Org.Credentials = JWTBearer{ClientID: f.org.clientID, Username: "mallory@acme.com", LoginURL: f.org.srv.URL, Key: testKey}
 	if _, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: o.Org}); err == nil || !strings.Contains(err.Error(), "HTTP 400 invalid_grant") {
 		t.Errorf("err %v, want HTTP 400 invalid_grant", err)
+	}
+}
+
+// TestTokenRequestTimeout has the token endpoint answer late, at the first
+// login and at the login again after a 401: the request timeout bounds both.
+func TestTokenRequestTimeout(t *testing.T) {
+	tests := []struct {
+		name    string
+		relogin bool          // delay the login after a 401, not the first
+		delay   time.Duration // the token endpoint's
+		want    string        // the error, or the stop's code; "" for a complete run
+	}{
+		{name: "first login hangs", delay: time.Second, want: "context deadline exceeded"},
+		{name: "login after a 401 hangs", relogin: true, delay: time.Second, want: "INVALID_SESSION_ID"},
+		{name: "login after a 401 is slow but in time", relogin: true, delay: 20 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(2))
+			f.approve(nil)
+			o := f.options(true)
+			o.Org.Credentials = ClientCredentials{ClientID: f.org.clientID, ClientSecret: NewSecret(f.org.clientSecret), InstanceURL: f.org.srv.URL}
+			o.Org.RequestTimeout = 200 * time.Millisecond
+			if tt.relogin {
+				// The token expires after the first query; the next login is slow.
+				f.org.inject("query", fault{then: func() {
+					f.org.token = "expired"
+					f.org.faults["token"] = []fault{{delay: tt.delay}}
+				}})
+			} else {
+				f.org.inject("token", fault{delay: tt.delay})
+			}
+			start := time.Now()
+			rep, err := Run(context.Background(), o)
+			if took := time.Since(start); took > 800*time.Millisecond {
+				t.Errorf("the run took %s, want it bounded by the 200ms request timeout", took)
+			}
+			got := stopCode(rep)
+			if err != nil {
+				got = err.Error()
+			}
+			if tt.want == "" && (got != "" || !rep.Complete()) {
+				t.Errorf("got %q, outcomes %v; want a complete run", got, outcomes(rep.Results))
+			}
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRejectedTokenStop checks that the stop after a rejected token says
+// what to do for the kind of credentials used.
+func TestRejectedTokenStop(t *testing.T) {
+	tests := []struct {
+		name      string
+		renewable bool
+		want      string
+	}{
+		{name: "a token from the environment", want: "cannot be renewed: get a new one"},
+		{name: "client credentials", renewable: true, want: "again after a fresh login"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(2))
+			f.approve(nil)
+			o := f.options(true)
+			if tt.renewable {
+				o.Org.Credentials = ClientCredentials{ClientID: f.org.clientID, ClientSecret: NewSecret(f.org.clientSecret), InstanceURL: f.org.srv.URL}
+			}
+			f.org.inject("delete", fault{status: 401, code: "INVALID_SESSION_ID"}, fault{status: 401, code: "INVALID_SESSION_ID"})
+			rep, err := Run(context.Background(), o)
+			if err != nil || rep.Stopped == nil || !strings.Contains(rep.Stopped.Message, tt.want) {
+				t.Fatalf("err %v, stopped %+v; want a stop saying %q", err, rep.Stopped, tt.want)
+			}
+			if tt.renewable && strings.Contains(rep.Stopped.Message, "cannot be renewed") {
+				t.Errorf("stop %q says a renewable token cannot be renewed", rep.Stopped.Message)
+			}
+		})
 	}
 }

@@ -60,12 +60,15 @@ type fakeSession struct {
 
 // fault is one injected misbehaviour, used by the next request to its route.
 type fault struct {
-	status  int           // answer with this status and errorCode
-	code    string        //
-	delay   time.Duration // answer this much later (a slow org)
-	drop    bool          // close the connection without an answer
-	process int           // deletes: end this many of the ids before the fault
-	then    func()        // run after the fault, before the connection closes
+	status     int           // answer with this status and errorCode
+	code       string        //
+	delay      time.Duration // answer this much later (a slow org)
+	drop       bool          // close the connection without an answer
+	process    int           // deletes: end this many of the ids before the fault
+	then       func()        // run after the fault, before the connection closes
+	echo       bool          // the error message repeats the request's Authorization header
+	retryAfter string        // sent as the Retry-After header with status
+	next       string        // queries: answer an empty page whose nextRecordsUrl is this, {token} replaced by the access token
 }
 
 func newFakeOrg(t testing.TB) *fakeOrg {
@@ -194,8 +197,18 @@ func (o *fakeOrg) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		conn.Close()
+	case f.next != "":
+		writeJSON(w, http.StatusOK, map[string]any{"done": false, "records": []any{},
+			"nextRecordsUrl": strings.ReplaceAll(f.next, "{token}", o.token)})
 	case f.status != 0:
-		writeJSON(w, f.status, []map[string]string{{"message": "injected", "errorCode": f.code}})
+		msg := "injected"
+		if f.echo {
+			msg = "echo " + r.Header.Get("Authorization")
+		}
+		if f.retryAfter != "" {
+			w.Header().Set("Retry-After", f.retryAfter)
+		}
+		writeJSON(w, f.status, []map[string]string{{"message": msg, "errorCode": f.code}})
 	default:
 		handle(w, r, -1)
 	}
@@ -241,7 +254,13 @@ func (o *fakeOrg) route(method, path string) (string, func(http.ResponseWriter, 
 }
 
 func (o *fakeOrg) serveToken(w http.ResponseWriter, r *http.Request) {
-	if f, ok := o.nextFault("token"); ok && f.status != 0 {
+	f, _ := o.nextFault("token")
+	if f.delay > 0 {
+		o.mu.Unlock()
+		time.Sleep(f.delay)
+		o.mu.Lock()
+	}
+	if f.status != 0 {
 		writeJSON(w, f.status, map[string]string{"error": f.code, "error_description": "injected " + o.clientSecret})
 		return
 	}

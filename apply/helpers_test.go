@@ -140,6 +140,14 @@ func outcomes(results []Result) map[string]int {
 	return m
 }
 
+// stopCode returns the code of the stop that ended a run, or "".
+func stopCode(rep Report) string {
+	if rep.Stopped == nil {
+		return ""
+	}
+	return rep.Stopped.Code
+}
+
 // mustApprove approves as told and writes the approval.
 func mustApprove(tb testing.TB, opts ApproveOptions) Approval {
 	tb.Helper()

@@ -215,6 +215,18 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		rep.Note = "no credentials in the environment, so the caller's own sessions were not looked up"
 		return rep, nil
 	}
+	if len(toSend) == 0 {
+		// The journal has every approved session ended (or it is protected):
+		// a rerun of a finished list must not need the org, whose token may
+		// have expired since.
+		rep.Note = "nothing is left to send, so the org was not asked"
+		if !opts.Execute {
+			return rep, nil
+		}
+		rep.Results = buildResults(approval, state, opts.Now())
+		rep.ResultsPath = ResultsPath(opts.Removals)
+		return rep, writeResults(rep.ResultsPath, rep.Results)
+	}
 	c, err := newClient(opts.Org)
 	if err != nil {
 		return rep, err
@@ -449,6 +461,15 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 	var apiErr *APIError
 	var stop *StopError
 	switch {
+	case errors.As(err, &apiErr) && alreadyEnded[apiErr.Code]:
+		results, err = r.whichGone(ctx, ids, apiErr)
+		if werr := r.write(Record{Kind: "result", Seq: seq, Op: opDeleteSessions, UserID: userID, Results: results}); werr != nil {
+			return werr
+		}
+		if errors.As(err, &stop) || ctx.Err() != nil {
+			return err
+		}
+		return nil
 	case errors.As(err, &apiErr):
 		for _, id := range ids {
 			results = append(results, ItemResult{ID: id, Outcome: OutcomeFailed, HTTPStatus: apiErr.Status, ErrorCode: apiErr.Code})
@@ -469,6 +490,29 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 		results = matchItems(ids, status, body)
 	}
 	return r.write(Record{Kind: "result", Seq: seq, Op: opDeleteSessions, UserID: userID, Results: results})
+}
+
+// whichGone sorts the ids of a collections delete that the org refused as a
+// whole with an "already ended" code (ENTITY_IS_DELETED, NOT_FOUND,
+// INVALID_CROSS_REFERENCE_KEY), which does not say which id it means. A
+// lone id is already ended. For more, the org is asked which are still
+// listed: the others are already ended; those still listed failed, and the
+// next run sends them again. If that query fails, every id failed, as for
+// any other refusal, and the query's error is returned.
+func (r *runner) whichGone(ctx context.Context, ids []string, refused *APIError) ([]ItemResult, error) {
+	present := map[string]bool{}
+	var err error
+	if len(ids) > 1 {
+		present, err = presentSessions(ctx, r.c, ids)
+	}
+	results := make([]ItemResult, len(ids))
+	for i, id := range ids {
+		results[i] = ItemResult{ID: id, Outcome: OutcomeAlreadyEnded, HTTPStatus: refused.Status, ErrorCode: refused.Code}
+		if err != nil || present[id] {
+			results[i].Outcome = OutcomeFailed
+		}
+	}
+	return results, err
 }
 
 // matchItems pairs a collections response with the ids sent: by id where the

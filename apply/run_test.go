@@ -317,6 +317,10 @@ func TestFaults(t *testing.T) {
 		}, want: map[string]int{"removed/": 4}},
 		{name: "403 request limit stops", faults: map[string][]fault{"delete": {{status: 403, code: "REQUEST_LIMIT_EXCEEDED"}}},
 			want: map[string]int{"skipped/REQUEST_LIMIT_EXCEEDED": 4}, stop: "REQUEST_LIMIT_EXCEEDED"},
+		{name: "429 without Retry-After stops", faults: map[string][]fault{"delete": {{status: 429}}},
+			want: map[string]int{"skipped/REQUEST_LIMIT_EXCEEDED": 4}, stop: "REQUEST_LIMIT_EXCEEDED"},
+		{name: "REQUEST_LIMIT_EXCEEDED under a 503 stops", faults: map[string][]fault{"delete": {{status: 503, code: "REQUEST_LIMIT_EXCEEDED"}}},
+			want: map[string]int{"skipped/REQUEST_LIMIT_EXCEEDED": 4}, stop: "REQUEST_LIMIT_EXCEEDED"},
 		{name: "API share", setup: func(f *fixture, o *Options) {
 			f.org.used, f.org.limit = 49, 100 // the current-session query makes it 50 of 100
 		}, want: map[string]int{"skipped/API_SHARE_LIMIT": 4}, stop: "API_SHARE_LIMIT"},
@@ -342,10 +346,7 @@ func TestFaults(t *testing.T) {
 			if diff := cmp.Diff(tt.want, outcomes(rep.Results)); diff != "" {
 				t.Errorf("outcomes (-want +got):\n%s", diff)
 			}
-			stop := ""
-			if rep.Stopped != nil {
-				stop = rep.Stopped.Code
-			}
+			stop := stopCode(rep)
 			if stop != tt.stop {
 				t.Errorf("stopped %q, want %q", stop, tt.stop)
 			}
@@ -381,5 +382,206 @@ func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
 		if len(seen) < 2 {
 			t.Errorf("backoff(%d) has no jitter", attempt)
 		}
+	}
+}
+
+// TestWholeDeleteRefusedAsGone has the org refuse a collections delete as a
+// whole with a code that means "already ended", which does not say which
+// session it means.
+func TestWholeDeleteRefusedAsGone(t *testing.T) {
+	tests := []struct {
+		name   string
+		n      int   // sessions in the list
+		gone   []int // sessions the org no longer holds
+		refuse fault
+		want   map[string]int
+		rerun  map[string]int // after a second run, which sends what is left
+	}{
+		{name: "one session, 404 ENTITY_IS_DELETED", n: 1, gone: []int{0},
+			refuse: fault{status: 404, code: "ENTITY_IS_DELETED"},
+			want:   map[string]int{"already_ended/ENTITY_IS_DELETED": 1}},
+		{name: "one session, 400 INVALID_CROSS_REFERENCE_KEY", n: 1, gone: []int{0},
+			refuse: fault{status: 400, code: "INVALID_CROSS_REFERENCE_KEY"},
+			want:   map[string]int{"already_ended/INVALID_CROSS_REFERENCE_KEY": 1}},
+		{name: "four sessions, three gone", n: 4, gone: []int{0, 1, 2},
+			refuse: fault{status: 404, code: "NOT_FOUND"},
+			want:   map[string]int{"already_ended/NOT_FOUND": 3, "failed/NOT_FOUND": 1},
+			rerun:  map[string]int{"already_ended/NOT_FOUND": 3, "removed/": 1}},
+		// A near miss: a refusal that does not mean "gone" fails every session.
+		{name: "four sessions, 400 MALFORMED_ID", n: 4, gone: []int{0},
+			refuse: fault{status: 400, code: "MALFORMED_ID"},
+			want:   map[string]int{"failed/MALFORMED_ID": 4},
+			rerun:  map[string]int{"already_ended/ENTITY_IS_DELETED": 1, "removed/": 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(tt.n))
+			f.approve(nil)
+			for _, i := range tt.gone {
+				delete(f.org.sessions, sid(i))
+			}
+			f.org.inject("delete", tt.refuse)
+			rep, err := Run(context.Background(), f.options(true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, outcomes(rep.Results)); diff != "" {
+				t.Errorf("outcomes (-want +got):\n%s", diff)
+			}
+			var ended []string
+			for _, res := range rep.Results {
+				if res.Outcome == OutcomeAlreadyEnded {
+					ended = append(ended, res.SessionID)
+				}
+			}
+			before := f.org.writeCount()
+			rep, err = Run(context.Background(), f.options(true))
+			if err != nil || !rep.Complete() {
+				t.Fatalf("rerun: err %v, outcomes %v", err, outcomes(rep.Results))
+			}
+			if tt.rerun == nil {
+				// Everything ended in the first run: the second sends nothing.
+				if n := f.org.writeCount() - before; n != 0 {
+					t.Errorf("rerun sent %d writes, want 0", n)
+				}
+				return
+			}
+			if diff := cmp.Diff(tt.rerun, outcomes(rep.Results)); diff != "" {
+				t.Errorf("rerun outcomes (-want +got):\n%s", diff)
+			}
+			f.org.mu.Lock()
+			defer f.org.mu.Unlock()
+			for _, id := range ended {
+				if n := f.org.sent[id]; n != 0 {
+					t.Errorf("session %s, recorded as already ended, sent again %d times", id, n)
+				}
+			}
+		})
+	}
+}
+
+// TestRetryAfter checks that a short Retry-After on a 429 or 503 is waited
+// out and the request sent again, and that one the run cannot wait out
+// stops it, resumably, without waiting.
+func TestRetryAfter(t *testing.T) {
+	tests := []struct {
+		name     string
+		refuse   fault
+		deadline time.Duration // for the run's context; 0 means none
+		waited   []time.Duration
+		stop     string
+	}{
+		{name: "429, 5 s", refuse: fault{status: 429, code: "REQUEST_LIMIT_EXCEEDED", retryAfter: "5"},
+			waited: []time.Duration{5 * time.Second}},
+		{name: "503, 60 s", refuse: fault{status: 503, retryAfter: "60"},
+			waited: []time.Duration{time.Minute}},
+		{name: "429, 61 s", refuse: fault{status: 429, retryAfter: "61"}, stop: "REQUEST_LIMIT_EXCEEDED"},
+		{name: "503, 61 s", refuse: fault{status: 503, retryAfter: "61"}, stop: "SERVER_UNAVAILABLE"},
+		{name: "429, 30 s past the deadline", refuse: fault{status: 429, retryAfter: "30"}, deadline: 10 * time.Second,
+			stop: "REQUEST_LIMIT_EXCEEDED"},
+		{name: "429, 5 s before the deadline", refuse: fault{status: 429, retryAfter: "5"}, deadline: 10 * time.Second,
+			waited: []time.Duration{5 * time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(4))
+			f.approve(nil)
+			f.org.inject("delete", tt.refuse)
+			o := f.options(true)
+			var waited []time.Duration
+			o.Org.Sleep = func(ctx context.Context, d time.Duration) error {
+				waited = append(waited, d)
+				return ctx.Err()
+			}
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			rep, err := Run(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.waited, waited); diff != "" {
+				t.Errorf("waits (-want +got):\n%s", diff)
+			}
+			stop := stopCode(rep)
+			if stop != tt.stop {
+				t.Errorf("stopped %q, want %q", stop, tt.stop)
+			}
+			if tt.stop == "" && !rep.Complete() {
+				t.Errorf("not complete: %v", outcomes(rep.Results))
+			}
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	tests := []struct {
+		h    string
+		want time.Duration
+		ok   bool
+	}{
+		{"5", 5 * time.Second, true},
+		{"0", 0, true},
+		{"Thu, 26 Nov 2026 09:00:30 GMT", 30 * time.Second, true},
+		{"Thu, 26 Nov 2026 08:59:00 GMT", 0, true}, // already past
+		{"", 0, false},
+		{"-1", 0, false},
+		{"5s", 0, false},
+		{"2026-11-26T09:00:30Z", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseRetryAfter(tt.h, t0)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("parseRetryAfter(%q) = %s, %v, want %s, %v", tt.h, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestFinishedListNeedsNoOrg reruns a list after the token has expired: a
+// list with nothing left to send completes without asking the org, and one
+// with a failed session still asks it.
+func TestFinishedListNeedsNoOrg(t *testing.T) {
+	tests := []struct {
+		name     string
+		failed   bool // the first run leaves a session failed
+		complete bool
+		stop     string
+	}{
+		{name: "everything ended", complete: true},
+		{name: "one session failed", failed: true, stop: "INVALID_SESSION_ID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(3))
+			f.approve(nil)
+			if tt.failed {
+				f.org.itemErrors[sid(1)] = "INSUFFICIENT_ACCESS"
+			}
+			o := f.options(true)
+			if _, err := Run(context.Background(), o); err != nil {
+				t.Fatal(err)
+			}
+			mustWrite(t, ResultsPath(f.list), "stale")
+			f.org.token = "rotated" // o's token has expired
+			before := f.org.requests
+			rep, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := stopCode(rep)
+			if rep.Complete() != tt.complete || stop != tt.stop {
+				t.Errorf("complete %v, stopped %q; want %v, %q", rep.Complete(), stop, tt.complete, tt.stop)
+			}
+			asked := f.org.requests > before
+			if asked != !tt.complete {
+				t.Errorf("asked the org: %v, want %v", asked, !tt.complete)
+			}
+			if got := mustRead(t, ResultsPath(f.list)); !strings.HasPrefix(got, "session_id,") {
+				t.Errorf("results file not rewritten: %q", got)
+			}
+		})
 	}
 }

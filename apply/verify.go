@@ -55,17 +55,9 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	present := map[string]bool{}
-	for start := 0; start < len(ids); start += verifyChunk {
-		chunk := ids[start:min(start+verifyChunk, len(ids))]
-		soql := "SELECT Id FROM AuthSession WHERE Id IN ('" + strings.Join(chunk, "','") + "')"
-		found, err := c.queryIDs(ctx, soql)
-		if err != nil {
-			return rep, fmt.Errorf("querying the sessions: %w", err)
-		}
-		for _, id := range found {
-			present[id] = true
-		}
+	present, err := presentSessions(ctx, c, ids)
+	if err != nil {
+		return rep, fmt.Errorf("querying the sessions: %w", err)
 	}
 	for _, id := range ids {
 		rep.Checked++
@@ -80,4 +72,20 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 		}
 	}
 	return rep, nil
+}
+
+// presentSessions returns which of ids the org still lists in AuthSession.
+func presentSessions(ctx context.Context, c *client, ids []string) (map[string]bool, error) {
+	present := map[string]bool{}
+	for start := 0; start < len(ids); start += verifyChunk {
+		chunk := ids[start:min(start+verifyChunk, len(ids))]
+		found, err := c.queryIDs(ctx, "SELECT Id FROM AuthSession WHERE Id IN ('"+strings.Join(chunk, "','")+"')")
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range found {
+			present[id] = true
+		}
+	}
+	return present, nil
 }

@@ -25,7 +25,8 @@ approved sessions remain; or when another apply of the list is running. It
 never ends a protected user's session or the caller's own, and writes
 apply-results.csv beside the list.
 
-Credentials come from the environment, never from flags:
+Credentials come from the environment, never from flags; the first complete
+set wins, and URLs are https://host only:
   SF_INSTANCE_URL + SF_ACCESS_TOKEN                  a token, as sf org display prints it
   SF_CLIENT_ID + SF_USERNAME + SF_JWT_KEY_FILE        OAuth 2.0 JWT bearer (key chmod 600;
       [+ SF_LOGIN_URL, default https://login.salesforce.com])
@@ -49,7 +50,7 @@ Examples:
 Exit status:
   0  the plan was printed, or every approved session was handled
   1  any other failure (including an interrupted run: run it again to resume)
-  2  bad usage, no credentials, or a refusal (no, changed or expired approval; over --max; locked)
+  2  bad usage, no or unusable credentials, or a refusal (no, changed or expired approval; over --max; locked)
   4  some approved sessions could not be removed, or the run stopped early (rerun to resume)
 `
 

@@ -62,3 +62,41 @@ func TestApplyWiring(t *testing.T) {
 		t.Errorf("tampered list: exit %d, stderr %q; want exit 2 and a refusal", code, stderr)
 	}
 }
+
+// TestUnusableCredentialURLs checks that an org URL carrying a credential
+// is refused with exit 2 by every command that reads credentials, saying
+// what is wrong without repeating it.
+func TestUnusableCredentialURLs(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	if err := os.WriteFile(list, []byte("session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"+
+		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	frontdoor := map[string]string{"SF_ACCESS_TOKEN": "00D!fake", "SF_INSTANCE_URL": "https://acme.my.salesforce.com/secur/frontdoor.jsp?sid=00Ds3cr3t"}
+	userInfo := map[string]string{"SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://admin:Passw0rds3cr3t@acme.my.salesforce.com"}
+	slash := map[string]string{"SF_ACCESS_TOKEN": "00D!fake", "SF_INSTANCE_URL": "https://org.invalid/"}
+	const must = "SF_INSTANCE_URL must be https://host with no path, query or user info: it "
+	steps := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"apply, a frontdoor URL", frontdoor, []string{"apply", "--removals", list, "--execute"}, must + "has a query"},
+		{"dry run, a frontdoor URL", frontdoor, []string{"apply", "--removals", list}, must + "has a query"},
+		{"verify, a frontdoor URL", frontdoor, []string{"verify", "--removals", list}, must + "has a query"},
+		{"apply, user info", userInfo, []string{"apply", "--removals", list, "--execute"}, must + "has user info"},
+		{"verify, user info", userInfo, []string{"verify", "--removals", list}, must + "has user info"},
+		// A near miss: a trailing slash is fine, so the missing approval is what stops apply.
+		{"apply, a trailing slash", slash, []string{"apply", "--removals", list, "--execute"}, "has no approval"},
+	}
+	for _, s := range steps {
+		code, stdout, stderr := runWithEnv(t, s.env, s.args...)
+		if code != exitUsage || !strings.Contains(stderr, s.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 and %q", s.name, code, stderr, s.want)
+		}
+		if strings.Contains(stdout+stderr, "s3cr3t") {
+			t.Errorf("%s: the output repeats a secret: %q", s.name, stdout+stderr)
+		}
+	}
+}

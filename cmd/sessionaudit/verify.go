@@ -30,7 +30,7 @@ Examples:
 Exit status:
   0  every checked session is gone
   1  any other failure
-  2  bad usage, no credentials, or no approval beside the list
+  2  bad usage, no or unusable credentials, or no approval beside the list
   4  some sessions are still present (pending revocation, or not removed)
 `
 
