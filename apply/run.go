@@ -181,6 +181,8 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			e.Reason = "not approved"
 		case protected.has(row.UserID, row.Username):
 			e.Reason, e.Code = "protected user", SkipProtectedUser
+		case protected.unsure(row.Username):
+			e.Reason, e.Code = "no username, and protected_users names users by username: it may be a protected user's", SkipProtectedUser
 		default:
 			switch {
 			case a.Contain && opts.Contain:
@@ -303,7 +305,10 @@ func currentSessions(ctx context.Context, c *client) (map[string]bool, map[strin
 	return sessions, users, err
 }
 
-type protectedSet struct{ ids, names map[string]bool }
+type protectedSet struct {
+	ids, names map[string]bool
+	byName     bool // some entry is a username, not an Id
+}
 
 func newProtectedSet(list []string) protectedSet {
 	p := protectedSet{ids: map[string]bool{}, names: map[string]bool{}}
@@ -311,6 +316,8 @@ func newProtectedSet(list []string) protectedSet {
 		s = strings.TrimSpace(s)
 		if id, err := sfid.Normalize(s); err == nil {
 			p.ids[id] = true
+		} else {
+			p.byName = true
 		}
 		p.names[strings.ToLower(s)] = true
 	}
@@ -320,6 +327,10 @@ func newProtectedSet(list []string) protectedSet {
 func (p protectedSet) has(userID, username string) bool {
 	return (userID != "" && p.ids[userID]) || (username != "" && p.names[strings.ToLower(username)])
 }
+
+// unsure says whether a row without a username might still be a protected
+// user's: it might when protected_users names anyone by username.
+func (p protectedSet) unsure(username string) bool { return username == "" && p.byName }
 
 // runner carries out one executing run.
 type runner struct {

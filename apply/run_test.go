@@ -585,3 +585,36 @@ func TestFinishedListNeedsNoOrg(t *testing.T) {
 		})
 	}
 }
+
+// A row without a username may be a user's that protected_users names by
+// username: it is skipped as protected. Protection by Id alone needs no
+// name, so the same row is removed.
+func TestProtectedByNameSkipsRowsWithoutUsername(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		protected []string
+		want      map[string]int
+	}{
+		{"protected by username", []string{"admin@example.com"}, map[string]int{"removed/": 1, "skipped/PROTECTED_USER": 1}},
+		{"protected by Id only", []string{uid(4)}, map[string]int{"removed/": 2}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rs := rows(2)
+			rs[1].username = ""
+			f := newFixture(t, rs)
+			f.approve(nil)
+			o := f.options(true)
+			o.Protected = c.protected
+			rep, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(c.want, outcomes(rep.Results)); diff != "" {
+				t.Errorf("outcomes (-want +got):\n%s", diff)
+			}
+			if !rep.Complete() {
+				t.Error("a guard-rail skip should leave the run complete")
+			}
+		})
+	}
+}
