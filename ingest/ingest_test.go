@@ -691,3 +691,53 @@ func TestLoadJSONWithDuckDBOrInGo(t *testing.T) {
 		})
 	}
 }
+
+// A gzip export that was cut short or damaged stops the load with an error
+// naming the file: DuckDB's readers would load what they could decompress. An
+// intact stream, one member or several, loads in full.
+func TestLoadRefusesDamagedGzip(t *testing.T) {
+	var csvRows, jsonRecs []string
+	for i := range 2000 {
+		csvRows = append(csvRows, fmt.Sprintf("0Ya%015d,005000000000001AAA,2026-11-26T08:00:00.000Z,203.0.113.7,Success\n", i))
+		jsonRecs = append(jsonRecs, fmt.Sprintf(`{"Id":"0Ya%015d","UserId":"005000000000001AAA","LoginTime":"2026-11-26T08:00:00.000Z","SourceIp":"203.0.113.7","Status":"Success"}`, i))
+	}
+	csvText := "Id,UserId,LoginTime,SourceIp,Status\n" + strings.Join(csvRows, "")
+	jsonText := `{"totalSize":2000,"done":true,"records":[` + strings.Join(jsonRecs, ",\n") + "]}"
+	badCRC := func(s string) string {
+		b := []byte(gz(t, s))
+		b[len(b)-8] ^= 0xff // the CRC-32 of the trailer
+		return string(b)
+	}
+	noTrailer := func(s string) string { g := gz(t, s); return g[:len(g)-8] }
+	half := func(s string) string { g := gz(t, s); return g[:len(g)/2] }
+	for _, tc := range []struct {
+		name, file, content, want string
+	}{
+		{"csv cut in half", "l.csv.gz", half(csvText), "the gzip stream is truncated"},
+		{"csv without its trailer", "l.csv.gz", noTrailer(csvText), "the gzip stream is truncated"},
+		{"csv with a bad checksum", "l.csv.gz", badCRC(csvText), "the gzip stream fails its checksum"},
+		{"json without its trailer", "l.json.gz", noTrailer(jsonText), "the gzip stream is truncated"},
+		{"json with a bad checksum", "l.json.gz", badCRC(jsonText), "the gzip stream fails its checksum"},
+		{"intact csv", "l.csv.gz", gz(t, csvText), ""},
+		{"intact csv in two members", "l.csv.gz", gz(t, csvText[:1000]) + gz(t, csvText[1000:]), ""},
+		{"intact json", "l.json.gz", gz(t, jsonText), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustWrite(t, t.TempDir(), tc.file, tc.content)
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f := st.Files[0]; f.Read != 2000 || f.Loaded != 2000 {
+					t.Errorf("got read %d loaded %d, want 2000 and 2000", f.Read, f.Loaded)
+				}
+				return
+			}
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.File != p || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
+			}
+		})
+	}
+}

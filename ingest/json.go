@@ -96,6 +96,10 @@ func (l *loader) flushJSON(ctx context.Context) error {
 	if isResourceError(err) {
 		return loadError(g.files[len(g.files)-1], "reading JSON", err)
 	}
+	var damaged *InputError // a damaged gzip stream, which Go could not read either
+	if errors.As(err, &damaged) {
+		return err
+	}
 	if decodedInGo != nil {
 		decodedInGo(err)
 	}
@@ -147,7 +151,30 @@ func (l *loader) insertWithDuckDB(ctx context.Context, g *jsonGroup) error {
 		FROM (SELECT filename, generate_subscripts(%[1]s, 1) AS ord, unnest(%[1]s) AS r
 		      FROM read_json([%[2]s], columns=%[3]s, filename=true, compression='%[4]s', format='unstructured')) s
 		JOIN sa_json_files f ON f.path = s.filename)`, records, strings.Join(paths, ", "), columns, compression)
-	return l.exec(ctx, l.insertSQL(first, raw, src, "sa_file", "-sa_ord")+" ORDER BY file_index, line DESC")
+	// As for CSV (see loadCSV), DuckDB does not check a gzip stream's end or
+	// checksum: the group's files are verified in Go while DuckDB reads them.
+	var verified chan error
+	if first.format.gzip {
+		verified = make(chan error, 1)
+		vctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			for _, f := range g.files {
+				if err := verifyGzip(vctx, f.path); err != nil {
+					verified <- &InputError{File: f.path, Err: err}
+					return
+				}
+			}
+			verified <- nil
+		}()
+	}
+	err := l.exec(ctx, l.insertSQL(first, raw, src, "sa_file", "-sa_ord")+" ORDER BY file_index, line DESC")
+	if verified != nil {
+		if verr := <-verified; verr != nil && ctx.Err() == nil {
+			return verr
+		}
+	}
+	return err
 }
 
 // jsonStructType is the DuckDB type of a record with the fields of labels
@@ -374,13 +401,16 @@ func (l *loader) resolveJSONLines(ctx context.Context) error {
 
 // readJSON reads and decodes the records of a JSON export.
 func readJSON(path string) ([]jsonRecord, error) {
-	r, _, closeFn, err := openMaybeGzip(path)
+	r, gz, closeFn, err := openMaybeGzip(path)
 	if err != nil {
 		return nil, &InputError{File: path, Err: err}
 	}
 	data, err := io.ReadAll(r)
 	closeFn()
 	if err != nil {
+		if gz {
+			err = gzipError(err)
+		}
 		return nil, &InputError{File: path, Err: err}
 	}
 	records, err := jsonRecords(data)
