@@ -741,3 +741,47 @@ func TestLoadRefusesDamagedGzip(t *testing.T) {
 		})
 	}
 }
+
+// A REST page whose first records have no LoginGeo ("LoginGeo": null) still
+// reads the places of the records after them, with DuckDB's reader: the
+// fields a page reads do not depend on the order of its records.
+func TestLoadJSONRelationshipNullInFirstRecords(t *testing.T) {
+	defer func() { decodedInGo = nil }()
+	var refused []error
+	decodedInGo = func(err error) { refused = append(refused, err) }
+	rec := func(n int, geo string) string {
+		return fmt.Sprintf(`{"attributes":{"type":"LoginHistory"},"Id":"0Ya%015d","UserId":"005000000000001AAA","LoginTime":"2026-11-26T09:00:00.000+0000","SourceIp":"203.0.113.1","Status":"Success"%s}`, n, geo)
+	}
+	const paris = `,"LoginGeo":{"attributes":{"type":"LoginGeo"},"City":"Paris","CountryIso":"FR","Latitude":48.85,"Longitude":2.35}`
+	for _, tc := range []struct {
+		name  string
+		first string // LoginGeo of the first 12 records
+		last  string // LoginGeo of the 13th
+		want  []string
+	}{
+		{"null first, then a place", `,"LoginGeo":null`, paris, []string{"Paris", "FR", "48.85", "2.35"}},
+		{"a place first, then a place", paris, paris, []string{"Paris", "FR", "48.85", "2.35"}},
+		{"no LoginGeo selected", "", "", []string{"NULL", "NULL", "NULL", "NULL"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			refused = nil
+			var recs []string
+			for i := 1; i <= 12; i++ {
+				recs = append(recs, rec(i, tc.first))
+			}
+			recs = append(recs, rec(13, tc.last))
+			p := mustWrite(t, t.TempDir(), "p.json", "{\"totalSize\":13,\"done\":true,\"records\":[\n"+strings.Join(recs, ",\n")+"]}")
+			db := mustDB(t)
+			if _, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if len(refused) != 0 {
+				t.Errorf("DuckDB's reader refused the page: %v", refused)
+			}
+			got := mustQuery(t, db, `SELECT city, country_iso, latitude, longitude FROM logins WHERE id = '0Ya000000000000013'`)
+			if diff := cmp.Diff([][]string{tc.want}, got); diff != "" {
+				t.Errorf("the 13th record's place (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -774,5 +774,45 @@ func (l *loader) mapJSONHeader(f *inputFile, header []string) error {
 			f.labels[c] = header[i]
 		}
 	}
+	if f.shape == "api" {
+		addRelationshipLabels(f.kind, header, f.labels)
+	}
 	return nil
+}
+
+// relationshipFields lists, per kind, the relationship fields the audit reads
+// from API exports, as the API spells them.
+var relationshipFields = map[Kind][]string{
+	Sessions: {"Users.Username", "LoginGeo.City", "LoginGeo.Country", "LoginGeo.CountryIso", "LoginGeo.Latitude", "LoginGeo.Longitude"},
+	Logins:   {"User.Username", "LoginGeo.City", "LoginGeo.Country", "LoginGeo.CountryIso", "LoginGeo.Latitude", "LoginGeo.Longitude"},
+	Users:    {"Profile.Name"},
+}
+
+// addRelationshipLabels gives labels every relationship field of the kind
+// that the first records did not name. A REST record gives a relationship it
+// lacks as a bare null ("LoginGeo": null), without its fields, so pages
+// whose first records have no LoginGeo would otherwise never read the
+// places of the records after them (DuckDB's reader reads only the fields
+// its record type declares, and yields NULL for one a record lacks). The
+// relationship keeps the spelling the records give it, if any.
+func addRelationshipLabels(k Kind, header []string, labels map[string]string) {
+	aliases := aliasIndex(k, "api")
+	spelled := map[string]string{} // normalised relationship name -> the records' spelling
+	for _, h := range header {
+		rel, _, _ := strings.Cut(h, ".")
+		if _, ok := spelled[normalizeHeader(rel)]; !ok {
+			spelled[normalizeHeader(rel)] = rel
+		}
+	}
+	for _, name := range relationshipFields[k] {
+		c := aliases[normalizeHeader(name)]
+		if _, ok := labels[c]; ok || c == "" {
+			continue
+		}
+		rel, sub, _ := strings.Cut(name, ".")
+		if s, ok := spelled[normalizeHeader(rel)]; ok {
+			rel = s
+		}
+		labels[c] = rel + "." + sub
+	}
 }
