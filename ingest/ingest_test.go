@@ -785,3 +785,47 @@ func TestLoadJSONRelationshipNullInFirstRecords(t *testing.T) {
 		})
 	}
 }
+
+// A file given twice is refused however its path is spelled, since its rows
+// would count twice (a Setup download's, having no Ids, as new rows); two
+// files with equal contents are two exports and load.
+func TestLoadRefusesAFileGivenTwice(t *testing.T) {
+	dir := t.TempDir()
+	content := "Username,Login Time,Source IP,Status\nalice@acme.com,11/26/2026 3:04 PM,203.0.113.1,Invalid Password\n"
+	p := mustWrite(t, dir, "fails.csv", content)
+	other := mustWrite(t, dir, "fails-copy.csv", content)
+	link := filepath.Join(dir, "link.csv")
+	if err := os.Symlink(p, link); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	for _, tc := range []struct {
+		name  string
+		paths []string
+		want  string // "" for a load
+	}{
+		{"same spelling", []string{"fails.csv", "fails.csv"}, "the file is given twice"},
+		{"relative and dotted", []string{"fails.csv", "./fails.csv"}, "the file is given twice (also as fails.csv)"},
+		{"relative and absolute", []string{"fails.csv", p}, "the file is given twice (also as fails.csv)"},
+		{"through a link", []string{p, link}, "the file is given twice (also as " + p + ")"},
+		{"a missing file twice", []string{"gone.csv", "./gone.csv"}, "the file is given twice (also as gone.csv)"},
+		{"two files alike", []string{"fails.csv", other}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: tc.paths}, Options{})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(st.Files) != 2 || st.Files[1].Loaded != 1 {
+					t.Errorf("got %+v, want two files of one row each", st.Files)
+				}
+				return
+			}
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.File != tc.paths[1] || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, tc.paths[1], tc.want)
+			}
+		})
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -179,16 +181,15 @@ func (l *loader) exec(ctx context.Context, query string, args ...any) error {
 }
 
 func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
-	seen := map[string]bool{}
+	var given givenFiles
 	for _, group := range []struct {
 		kind  Kind
 		paths []string
 	}{{Users, in.Users}, {Geo, in.Geo}, {Sessions, in.Sessions}, {Logins, in.Logins}} {
 		for _, p := range group.paths {
-			if seen[p] {
-				return Stats{}, &InputError{File: p, Err: errors.New("the file is given twice")}
+			if err := given.add(p); err != nil {
+				return Stats{}, err
 			}
-			seen[p] = true
 			l.files = append(l.files, &inputFile{index: len(l.files), path: p, kind: group.kind})
 		}
 	}
@@ -253,6 +254,40 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 		}
 	}
 	return st, ReleaseMemory(ctx, l.conn)
+}
+
+// givenFiles tells whether a path names a file given before, however it is
+// spelled ("fails.csv", "./fails.csv", its absolute path, a link to it): a
+// file read twice would count its rows twice, and the rows of a Setup
+// download, which have no Ids to de-duplicate, would make false findings.
+type givenFiles struct {
+	paths []string
+	infos []os.FileInfo // nil where the file could not be examined
+	abs   []string      // the cleaned absolute path, for those
+}
+
+// add records path, or says which earlier spelling names the same file.
+func (g *givenFiles) add(path string) error {
+	info, _ := os.Stat(path) // nil if it cannot be examined: opening it fails later, saying why
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = filepath.Clean(path)
+	}
+	for i, q := range g.paths {
+		same := info != nil && g.infos[i] != nil && os.SameFile(info, g.infos[i])
+		if (info == nil || g.infos[i] == nil) && abs == g.abs[i] {
+			same = true
+		}
+		if !same {
+			continue
+		}
+		if q == path {
+			return &InputError{File: path, Err: errors.New("the file is given twice")}
+		}
+		return &InputError{File: path, Err: fmt.Errorf("the file is given twice (also as %s)", q)}
+	}
+	g.paths, g.infos, g.abs = append(g.paths, path), append(g.infos, info), append(g.abs, abs)
+	return nil
 }
 
 // Rows go straight from the file into the table of their kind, in file order,
