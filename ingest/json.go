@@ -115,13 +115,8 @@ func (l *loader) flushJSON(ctx context.Context) error {
 // carries the negated position of its record in the file's records as its
 // line, until resolveJSONLines finds the lines that rejects need. The rows
 // are joined to their file's index by path and sorted back into file order.
-// DuckDB reads a path as a pattern, so a name with a wildcard is left to Go.
+// A name DuckDB would read as a pattern is given through a link (readPath).
 func (l *loader) insertWithDuckDB(ctx context.Context, g *jsonGroup) error {
-	for _, f := range g.files {
-		if strings.ContainsAny(f.path, "*?[") {
-			return fmt.Errorf("%s: DuckDB would read the name as a pattern", f.path)
-		}
-	}
 	first := g.files[0]
 	typ, raw, ok := jsonStructType(g.cols, first.labels)
 	if !ok {
@@ -130,8 +125,12 @@ func (l *loader) insertWithDuckDB(ctx context.Context, g *jsonGroup) error {
 	var paths []string
 	var rows [][]any
 	for _, f := range g.files {
-		paths = append(paths, "'"+sqlQuote(f.path)+"'")
-		rows = append(rows, []any{f.path, f.index})
+		path, err := l.readPath(f)
+		if err != nil {
+			return fmt.Errorf("%s: %v", f.path, err) // for Go to read instead
+		}
+		paths = append(paths, "'"+sqlQuote(path)+"'")
+		rows = append(rows, []any{path, f.index})
 	}
 	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_json_files (path VARCHAR, file_index INTEGER)`); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -146,6 +147,11 @@ func Load(ctx context.Context, db *sql.DB, in Inputs, opts Options) (Stats, erro
 	}
 	defer conn.Close()
 	l := &loader{conn: conn, opts: opts, geo: len(in.Geo) > 0, lines: map[Kind]bool{}}
+	defer func() {
+		if l.links != "" {
+			os.RemoveAll(l.links)
+		}
+	}()
 	return l.load(ctx, in)
 }
 
@@ -163,6 +169,33 @@ type loader struct {
 	lines map[Kind]bool
 	// json holds the records of JSON files not inserted yet (see jsonGroup).
 	json *jsonGroup
+	// links is the private folder of the plain names DuckDB reads files
+	// through when their own names would be read as patterns (see readPath).
+	links string
+}
+
+// readPath is the name DuckDB's readers are given for f. DuckDB takes a
+// name with *, ? or [ for a pattern, and would read other files, or none,
+// under f's name; such a file is read through a link with a plain name in a
+// private folder that the load removes. Reports keep the name as given.
+func (l *loader) readPath(f *inputFile) (string, error) {
+	if !strings.ContainsAny(f.path, "*?[") {
+		return f.path, nil
+	}
+	target, err := filepath.Abs(f.path)
+	if err != nil {
+		return "", &InputError{File: f.path, Err: err}
+	}
+	if l.links == "" {
+		if l.links, err = os.MkdirTemp("", "sessionaudit-links-"); err != nil {
+			return "", fmt.Errorf("making a folder for links to %s: %w", f.path, err)
+		}
+	}
+	link := filepath.Join(l.links, fmt.Sprintf("input-%d", f.index))
+	if err := os.Symlink(target, link); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", &InputError{File: f.path, Err: fmt.Errorf("the name has *, ? or [, which the database reads as a pattern, and a link to it could not be made (%v): rename the file", err)}
+	}
+	return link, nil
 }
 
 // reads says whether the load reads a field at all: LoginGeoId is only the
@@ -611,9 +644,13 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 			return err
 		}
 	}
+	path, err := l.readPath(f)
+	if err != nil {
+		return err
+	}
 	src := fmt.Sprintf(`read_csv('%s', columns={%s}, header=true, delim=',', quote='"', escape='"', auto_detect=false,
 		compression='%s', store_rejects=true, rejects_table='sa_reject_errors', rejects_scan='sa_reject_scans', max_line_size=10000000)`,
-		sqlQuote(f.path), strings.Join(cols, ", "), compression)
+		sqlQuote(path), strings.Join(cols, ", "), compression)
 	// DuckDB's reader stops quietly at the end of a truncated gzip stream
 	// and never checks its checksum: the stream is verified in Go while
 	// DuckDB reads it (the file is read twice, at once, but decompressing is
