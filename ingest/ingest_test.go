@@ -867,3 +867,39 @@ func TestLoadNamesWithPatternCharacters(t *testing.T) {
 		})
 	}
 }
+
+// NumSecondsValid must keep a session's expiry in range: an absurd value is
+// the row's reject, with its line and field, not the end of the load.
+func TestLoadRejectsOutOfRangeSecondsValid(t *testing.T) {
+	row := func(n int, secs string) string {
+		return fmt.Sprintf("0Ak00000000000%dAAA,005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,2026-11-26T09:00:00Z,%s,Standard,203.0.113.1,Application,UI,STANDARD,,,,false,,,,,\n", n, secs)
+	}
+	p := mustWrite(t, t.TempDir(), "s.csv", sessionsHeader+"\n"+
+		row(1, "7200")+ // line 2
+		row(2, "9223372036854775807")+ // line 3
+		row(3, "3153600000")+ // line 4, 100 years: the bound
+		row(4, "3153600001")+ // line 5
+		row(5, "99999999999999999999")+ // line 6, past BIGINT
+		row(6, "0")) // line 7
+	db := mustDB(t)
+	st, err := Load(context.Background(), db, Inputs{Sessions: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const reason = "NumSecondsValid is not a whole number of seconds between 0 and 3153600000 (100 years)"
+	want := [][]string{
+		{"3", "NumSecondsValid", reason, "9223372036854775807"},
+		{"5", "NumSecondsValid", reason, "3153600001"},
+		{"6", "NumSecondsValid", reason, "99999999999999999999"},
+	}
+	if diff := cmp.Diff(want, mustQuery(t, db, `SELECT line, field, reason, value FROM rejects ORDER BY line`)); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	want = [][]string{{"0Ak000000000001AAA", "7200"}, {"0Ak000000000003AAA", "3153600000"}, {"0Ak000000000006AAA", "0"}}
+	if diff := cmp.Diff(want, mustQuery(t, db, `SELECT id, num_seconds_valid FROM sessions ORDER BY id`)); diff != "" {
+		t.Errorf("sessions (-want +got):\n%s", diff)
+	}
+	if f := st.Files[0]; f.Read != 6 || f.Loaded != 3 || f.Rejected != 3 {
+		t.Errorf("got read %d loaded %d rejected %d, want 6, 3, 3", f.Read, f.Loaded, f.Rejected)
+	}
+}

@@ -71,7 +71,7 @@ const (
 	tText colType = iota
 	tID
 	tTime
-	tInt
+	tSeconds
 	tBool
 	tIP
 	tLat
@@ -85,8 +85,8 @@ func (t colType) what() string {
 		return "a Salesforce Id (15 or 18 letters and digits)"
 	case tTime:
 		return "a date-time"
-	case tInt:
-		return "a whole number"
+	case tSeconds:
+		return fmt.Sprintf("a whole number of seconds between 0 and %d (100 years)", maxSeconds)
 	case tBool:
 		return "true or false"
 	case tLat:
@@ -97,10 +97,15 @@ func (t colType) what() string {
 	return ""
 }
 
+// maxSeconds bounds a count of seconds (NumSecondsValid). Sessions last
+// hours; the bound only keeps an absurd value, such as 9223372036854775807,
+// from overflowing the session's expiry time, which stopped the whole load.
+const maxSeconds = 100 * 365 * 24 * 3600
+
 // column types of every canonical field; required fields reject a blank value.
 var colTypes = map[Kind]map[string]colType{
 	Sessions: {
-		"id": tID, "user_id": tID, "created": tTime, "last_modified": tTime, "num_seconds_valid": tInt,
+		"id": tID, "user_id": tID, "created": tTime, "last_modified": tTime, "num_seconds_valid": tSeconds,
 		"source_ip": tIP, "parent_id": tID, "login_history_id": tID, "login_geo_id": tID,
 		"is_current": tBool, "latitude": tLat, "longitude": tLon,
 	},
@@ -581,8 +586,8 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 			} else {
 				parse = "sa_ts(r_%s)"
 			}
-		case tInt:
-			parse = "sa_int(r_%s)"
+		case tSeconds:
+			parse = fmt.Sprintf("sa_seconds(r_%%s, %d)", maxSeconds)
 		case tBool:
 			parse = "sa_bool(r_%s)"
 		case tLat:

@@ -44,6 +44,10 @@ CREATE OR REPLACE TEMP MACRO sa_int(s) AS coalesce(
     TRY_CAST(s AS BIGINT),
     CASE WHEN TRY_CAST(s AS DOUBLE) = round(TRY_CAST(s AS DOUBLE)) THEN TRY_CAST(TRY_CAST(s AS DOUBLE) AS BIGINT) END);
 
+-- A count of seconds from 0 to bound, which keeps expiry times in range.
+CREATE OR REPLACE TEMP MACRO sa_seconds(s, bound) AS
+    CASE WHEN sa_int(s) BETWEEN 0 AND bound THEN sa_int(s) END;
+
 CREATE OR REPLACE TEMP MACRO sa_bool(s) AS
     CASE lower(s) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'false' THEN false WHEN '0' THEN false END;
 
