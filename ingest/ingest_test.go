@@ -236,6 +236,45 @@ func TestParseTimes(t *testing.T) {
 	}
 }
 
+// sa_seconds reads a count of seconds as exports write it, digits with
+// perhaps a fraction of zeros, and nothing the casts would also read.
+func TestParseSeconds(t *testing.T) {
+	db := mustDB(t)
+	db.SetMaxOpenConns(1) // the macros are temporary, on one connection
+	if _, err := db.Exec(macrosSQL); err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"7200":                "7200",
+		"7200.0":              "7200",
+		"7200.000":            "7200",
+		"0":                   "0",
+		"007200":              "7200",
+		"3153600000":          "3153600000",
+		"7200.5":              "NULL",
+		"7200.":               "NULL",
+		".0":                  "NULL",
+		"-7200":               "NULL",
+		"+7200":               "NULL",
+		" 7200":               "NULL",
+		"7200 ":               "NULL",
+		"0x10":                "NULL",
+		"0b11":                "NULL",
+		"1_000":               "NULL",
+		"1e3":                 "NULL",
+		"1,000":               "NULL",
+		"٣":                   "NULL",
+		"3153600001":          "NULL",
+		"9223372036854775807": "NULL",
+		"":                    "NULL",
+	} {
+		got := mustQuery(t, db, fmt.Sprintf("SELECT sa_seconds('%s', %d)::VARCHAR", in, maxSeconds))[0][0]
+		if got != want {
+			t.Errorf("sa_seconds(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
 // TestIDMacroAgreesWithSfid holds the load's SQL reading of Ids (sa_id18) to
 // the Go one every other package uses. They part on purpose in one case: an
 // 18-character Id whose capitals disagree with its suffix is kept as the

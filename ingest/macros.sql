@@ -40,9 +40,11 @@ CREATE OR REPLACE TEMP MACRO sa_ts_local(s, tz) AS coalesce(
         '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%g'])) AS TIMESTAMP),
     CASE WHEN regexp_matches(trim(s), '(Z|[+-]\d\d:?\d\d)$') THEN sa_ts(s) END);
 
-CREATE OR REPLACE TEMP MACRO sa_int(s) AS coalesce(
-    TRY_CAST(s AS BIGINT),
-    CASE WHEN TRY_CAST(s AS DOUBLE) = round(TRY_CAST(s AS DOUBLE)) THEN TRY_CAST(TRY_CAST(s AS DOUBLE) AS BIGINT) END);
+-- A whole number as exports write it: digits, perhaps with a fraction of
+-- zeros ("7200.0"). The casts alone would also read a sign, spaces, "0x10",
+-- "0b11", "1_000" and "1e3", and round "7200.5".
+CREATE OR REPLACE TEMP MACRO sa_int(s) AS
+    CASE WHEN regexp_full_match(s, '[0-9]+(\.0+)?') THEN TRY_CAST(split_part(s, '.', 1) AS BIGINT) END;
 
 -- A count of seconds from 0 to bound, which keeps expiry times in range.
 CREATE OR REPLACE TEMP MACRO sa_seconds(s, bound) AS
