@@ -227,11 +227,52 @@ func TestParseTimes(t *testing.T) {
 		"-infinity":                      "NULL",
 		"epoch":                          "NULL",
 		" 2026-11-26T08:00:00.000Z":      "NULL",
+		"2026-11-26T08:00:00.000Z ":      "NULL",
+		"2026-11-26T08:00:00.000+0000 ":  "NULL",
+		"2026-11-26T08:00:00+02:00\t":    "NULL",
+		"26-11-26T08:00:00Z":             "NULL",
+		"26-11-26T08:00:00.000+0000":     "NULL",
+		"0026-11-26T08:00:00Z":           "0026-11-26 08:00:00",
+		"26-1-01T08:00:00Z":              "NULL",
+		"2-11-26T08:00:00Z":              "NULL",
 		"":                               "NULL",
 	} {
 		got := mustQuery(t, db, fmt.Sprintf("SELECT sa_ts('%s')::VARCHAR", in))[0][0]
 		if got != want {
 			t.Errorf("sa_ts(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// sa_ts_local reads the local times of Setup downloads in the given zone, a
+// two-digit year (as Excel re-saves them) as 20yy, and no other short year.
+func TestParseSetupTimes(t *testing.T) {
+	db := mustDB(t)
+	db.SetMaxOpenConns(1) // the macros are temporary, on one connection
+	if _, err := db.Exec(macrosSQL); err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"11/26/2026 3:04 PM":           "2026-11-26 14:04:00",
+		"11/26/26 3:04 PM":             "2026-11-26 14:04:00",
+		"1/2/26 15:04":                 "2026-01-02 14:04:00",
+		"11/26/2026, 3:04:05 PM":       "2026-11-26 14:04:05",
+		"11/26/26, 3:04:05 PM":         "2026-11-26 14:04:05",
+		" 11/26/2026 3:04 PM GMT ":     "2026-11-26 14:04:00",
+		"2026-11-26 15:04:00":          "2026-11-26 14:04:00",
+		"2026-11-26T08:00:00.000Z":     "2026-11-26 08:00:00",
+		"11/26/026 3:04 PM":            "NULL",
+		"11/26/202 3:04 PM":            "NULL",
+		"11/26/20266 3:04 PM":          "NULL",
+		"26-11-26 15:04:00":            "NULL",
+		"026-11-26 15:04:00":           "NULL",
+		"26-11-26T08:00:00Z":           "NULL",
+		"11/26/2026 13:04 PM":          "NULL",
+		"2026-11-26T08:00:00.000Z foo": "NULL",
+	} {
+		got := mustQuery(t, db, fmt.Sprintf("SELECT sa_ts_local('%s', 'Europe/Paris')::VARCHAR", in))[0][0]
+		if got != want {
+			t.Errorf("sa_ts_local(%q) = %s, want %s", in, got, want)
 		}
 	}
 }
