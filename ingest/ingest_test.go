@@ -983,3 +983,41 @@ func TestLoadRejectsOutOfRangeSecondsValid(t *testing.T) {
 		t.Errorf("got read %d loaded %d rejected %d, want 6, 3, 3", f.Read, f.Loaded, f.Rejected)
 	}
 }
+
+// The lines DuckDB's CSV reader refuses name the field it was reading, keep
+// no line break in their value, LF or CRLF, and tell a quote never closed
+// from a quoted value with more after it.
+func TestLoadStructuralRejectsNameTheirField(t *testing.T) {
+	const header = "Id,UserId,LoginTime,SourceIp,Status"
+	const ok = "0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.1,Success"
+	for _, tc := range []struct {
+		name, eol string
+		rows      []string
+		want      []string // line, field, reason, value of the one reject
+	}{
+		{"bad byte in SourceIp", "\n", []string{"0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.\xff,Success"},
+			[]string{"3", "SourceIp", "the row is not valid UTF-8", "0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.?,Success"}},
+		{"bad byte in Id", "\n", []string{"0Ya00000000000\xff2AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Success"},
+			[]string{"3", "Id", "the row is not valid UTF-8", "0Ya00000000000?2AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Success"}},
+		{"bad byte in Status, CRLF", "\r\n", []string{"0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Succ\xffss"},
+			[]string{"3", "Status", "the row is not valid UTF-8", "0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Succ?ss"}},
+		{"short row, CRLF", "\r\n", []string{"0Ya000000000002AAA,005000000000001AAA"},
+			[]string{"3", "LoginTime", "the row has too few fields (the header has 5)", "0Ya000000000002AAA,005000000000001AAA"}},
+		{"quoted value with more after it", "\n", []string{`0Ya000000000002AAA,"005000000000001AAA"x,2026-11-26T08:00:00Z,203.0.113.2,Success`},
+			[]string{"3", "UserId", "a quoted value is followed by other characters", `0Ya000000000002AAA,"005000000000001AAA"x,2026-11-26T08:00:00Z,203.0.113.2,Success`}},
+		{"quote never closed, CRLF", "\r\n", []string{`0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success`, ok},
+			[]string{"3", "LoginTime", "a quoted value is never closed (it runs to the end of the file)", "0Ya000000000002AAA,005000000000001AAA,\"2026-11-26T08:00:00Z,203.0.113.2,Success\r\n" + ok}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustWrite(t, t.TempDir(), "logins.csv", header+tc.eol+ok+tc.eol+strings.Join(tc.rows, tc.eol)+tc.eol)
+			db := mustDB(t)
+			if _, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			got := mustQuery(t, db, `SELECT line, field, reason, value FROM rejects`)
+			if diff := cmp.Diff([][]string{tc.want}, got); diff != "" {
+				t.Errorf("rejects (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

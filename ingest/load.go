@@ -705,7 +705,10 @@ func isResourceError(err error) bool {
 // collectStructuralRejects moves the rows DuckDB's CSV reader refused (wrong
 // number of fields, bad encoding, unterminated quotes) into rejects.
 func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) error {
-	rows, err := l.conn.QueryContext(ctx, `SELECT line, column_idx, error_type, error_message, csv_line FROM sa_reject_errors ORDER BY line, column_idx`)
+	// column_idx counts from 1 for a bad value and from 0 for a missing
+	// one; column_name, the c<i> loadCSV gives each column, says which
+	// field was being read either way.
+	rows, err := l.conn.QueryContext(ctx, `SELECT line, column_name, error_type, error_message, csv_line FROM sa_reject_errors ORDER BY line, column_idx`)
 	if err != nil {
 		return err
 	}
@@ -713,9 +716,9 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 	var rejects [][]any
 	lastLine := int64(-1)
 	for rows.Next() {
-		var line, colIdx sql.NullInt64
-		var typ, msg, csvLine sql.NullString
-		if err := rows.Scan(&line, &colIdx, &typ, &msg, &csvLine); err != nil {
+		var line sql.NullInt64
+		var col, typ, msg, csvLine sql.NullString
+		if err := rows.Scan(&line, &col, &typ, &msg, &csvLine); err != nil {
 			return err
 		}
 		if line.Int64 == lastLine {
@@ -723,11 +726,14 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 		}
 		lastLine = line.Int64
 		field := ""
-		if colIdx.Valid && int(colIdx.Int64) < len(f.format.header) && typ.String != "TOO MANY COLUMNS" {
-			field = strings.TrimSpace(f.format.header[colIdx.Int64])
+		if i, err := strconv.Atoi(strings.TrimPrefix(col.String, "c")); err == nil && i >= 0 && i < len(f.format.header) && typ.String != "TOO MANY COLUMNS" {
+			field = strings.TrimSpace(f.format.header[i])
 		}
+		// DuckDB gives the line with the line break before it, in a CRLF
+		// file, and after it.
+		value := strings.Trim(csvLine.String, "\r\n")
 		f.structural = append(f.structural, line.Int64)
-		rejects = append(rejects, []any{f.path, line.Int64, field, structuralReason(typ.String, msg.String, len(f.format.header)), strings.TrimRight(csvLine.String, "\r\n")})
+		rejects = append(rejects, []any{f.path, line.Int64, field, structuralReason(typ.String, msg.String, value, len(f.format.header)), value})
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -737,8 +743,9 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 	return insertRows(ctx, l.conn, "rejects", 5, rejects)
 }
 
-// structuralReason words DuckDB's CSV error types for an analyst.
-func structuralReason(typ, msg string, want int) string {
+// structuralReason words DuckDB's CSV error types for an analyst; value is
+// the text DuckDB rejected.
+func structuralReason(typ, msg, value string, want int) string {
 	switch typ {
 	case "MISSING COLUMNS":
 		return fmt.Sprintf("the row has too few fields (the header has %d)", want)
@@ -747,6 +754,12 @@ func structuralReason(typ, msg string, want int) string {
 	case "INVALID ENCODING", "INVALID UNICODE":
 		return "the row is not valid UTF-8"
 	case "UNQUOTED VALUE":
+		// DuckDB says so of '"2"x' and of a quote that is never closed,
+		// whose value runs to the end of the file: only the latter leaves
+		// an odd number of quotes.
+		if strings.Count(value, `"`)%2 == 1 {
+			return "a quoted value is never closed (it runs to the end of the file)"
+		}
 		return "a quoted value is followed by other characters"
 	case "LINE SIZE OVER MAXIMUM":
 		return "the row is longer than 10 MB"
