@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"unicode"
 
 	"github.com/klauspost/compress/flate"
 	kgzip "github.com/klauspost/compress/gzip"
@@ -136,6 +138,9 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return format{}, fmt.Errorf("reading: %w", err)
 	}
+	if enc := wideEncoding(head); enc != "" {
+		return format{}, fmt.Errorf("the file is %s; save it as UTF-8", enc)
+	}
 	body := bytes.TrimPrefix(head, utf8BOM)
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 {
@@ -157,7 +162,39 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	if len(header) < 2 {
 		return format{}, fmt.Errorf("the first line %q is not a CSV header of a Salesforce export", truncate(fmt.Sprint(header), 80))
 	}
+	// Header cells name the fields in messages and in the load's SQL; no
+	// export writes a control character in one.
+	for i, h := range header {
+		if strings.IndexFunc(h, unicode.IsControl) >= 0 {
+			return format{}, fmt.Errorf("header cell %d %q has a control character; save the file as UTF-8 CSV with plain column names", i+1, truncate(h, 80))
+		}
+	}
 	return format{gzip: gz, header: header}, nil
+}
+
+// wideEncoding names the encoding of a file's first bytes when it is UTF-16
+// or UTF-32, by its byte-order mark or, without one, by the NUL bytes these
+// encodings give ASCII text; "" otherwise. Only the first line is searched
+// for NULs: a stray NUL in a row is that row's problem.
+func wideEncoding(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE, 0, 0}):
+		return "UTF-32 (little-endian)"
+	case bytes.HasPrefix(head, []byte{0, 0, 0xFE, 0xFF}):
+		return "UTF-32 (big-endian)"
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
+		return "UTF-16 (little-endian)"
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return "UTF-16 (big-endian)"
+	}
+	first := head
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		first = head[:i]
+	}
+	if nuls := bytes.Count(first, []byte{0}); nuls > 0 && nuls >= len(first)/4 {
+		return "UTF-16 or UTF-32 (its first line is full of NUL bytes)"
+	}
+	return ""
 }
 
 func truncate(s string, n int) string {

@@ -609,6 +609,11 @@ func TestLoadUnusableFiles(t *testing.T) {
 		{"json without records", `{"status":0,"result":{"done":true}}`, `no "records" array`},
 		{"broken json", `{"records":[{"Id":`, "reading JSON"},
 		{"not a header", "hello\n", "not a CSV header"},
+		{"utf-16 with a byte-order mark", utf16LE("\ufeff" + sessionsHeader + "\r\n"), "the file is UTF-16 (little-endian); save it as UTF-8"},
+		{"utf-16 without a byte-order mark", utf16LE(sessionsHeader + "\r\n"), "the file is UTF-16 or UTF-32"},
+		{"utf-32", "\xff\xfe\x00\x00I\x00\x00\x00", "the file is UTF-32 (little-endian)"},
+		{"nul in a header cell", strings.Replace(sessionsHeader, "SourceIp", "Source\x00Ip", 1) + "\n", `header cell 8 "Source\x00Ip" has a control character`},
+		{"tab in a header cell", strings.Replace(sessionsHeader, "SourceIp", "Source\tIp", 1) + "\n", `header cell 8 "Source\tIp" has a control character`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -619,6 +624,36 @@ func TestLoadUnusableFiles(t *testing.T) {
 				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
 			}
 		})
+	}
+}
+
+// utf16LE encodes ASCII text as UTF-16, little-endian.
+func utf16LE(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == '\ufeff' {
+			b.WriteString("\xff\xfe")
+			continue
+		}
+		b.WriteByte(byte(r))
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// A NUL or other control character in a row, not the header, is that row's
+// problem: the file loads.
+func TestLoadControlCharactersInARow(t *testing.T) {
+	p := mustWrite(t, t.TempDir(), "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n"+
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.1,Success\n"+
+		"0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.\x002,Success\n"+
+		"0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.3,Succ\tess\n")
+	st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := st.Files[0]; f.Read != 3 || f.Loaded+f.Rejected != 3 {
+		t.Errorf("got %+v, want 3 rows read and each loaded or rejected", f)
 	}
 }
 
