@@ -23,6 +23,8 @@ type format struct {
 	gzip   bool
 	json   bool
 	header []string // CSV only
+	// headerLine is the line of a CSV header: 1, or more after blank lines.
+	headerLine int
 }
 
 // label names the format for summaries, e.g. "Bulk API CSV (gzip)".
@@ -169,7 +171,8 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 			return format{}, fmt.Errorf("header cell %d %q has a control character; save the file as UTF-8 CSV with plain column names", i+1, truncate(h, 80))
 		}
 	}
-	return format{gzip: gz, header: header}, nil
+	line, _ := cr.FieldPos(0) // the reader skips blank lines before the header
+	return format{gzip: gz, header: header, headerLine: line}, nil
 }
 
 // wideEncoding names the encoding of a file's first bytes when it is UTF-16
@@ -202,4 +205,93 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// blankLines returns the blank lines after the header line of a CSV file,
+// counted as DuckDB's reader counts lines: a quoted value that spans lines
+// counts once, a blank line (nothing, or a lone CR) counts. DuckDB's reader
+// steps over blank lines, which shifts the lines counted from row positions.
+func blankLines(ctx context.Context, path string, headerLine int) ([]int64, error) {
+	// Most files have none: a blank line needs two line breaks in a row,
+	// which a fast search rules out before the byte-by-byte count.
+	if found, err := hasBlankLine(ctx, path); err != nil || !found {
+		return nil, err
+	}
+	r, _, closeFn, err := openMaybeGzip(path)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	var out []int64
+	line := int64(1)
+	inQuote := false
+	empty := true // the line so far holds nothing but CRs
+	content := func(b []byte) bool { return len(bytes.Trim(b, "\r")) > 0 }
+	buf := make([]byte, 256<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, readErr := r.Read(buf)
+		for b := buf[:n]; len(b) > 0; {
+			if inQuote {
+				i := bytes.IndexByte(b, '"')
+				if i < 0 {
+					break
+				}
+				inQuote, b = false, b[i+1:] // a doubled quote opens again at once
+				continue
+			}
+			i := bytes.IndexAny(b, "\"\n")
+			if i < 0 {
+				empty = empty && !content(b)
+				break
+			}
+			empty = empty && !content(b[:i])
+			if b[i] == '"' {
+				inQuote, empty = true, false
+			} else {
+				if empty && line > int64(headerLine) {
+					out = append(out, line)
+				}
+				line, empty = line+1, true
+			}
+			b = b[i+1:]
+		}
+		if readErr == io.EOF {
+			return out, nil
+		}
+		if readErr != nil {
+			return nil, readErr
+		}
+	}
+}
+
+// hasBlankLine says whether a file has two line breaks in a row anywhere
+// (LF LF or LF CR LF), as a blank line, or a quoted value, would.
+func hasBlankLine(ctx context.Context, path string) (bool, error) {
+	r, _, closeFn, err := openMaybeGzip(path)
+	if err != nil {
+		return false, err
+	}
+	defer closeFn()
+	buf := make([]byte, 2+1<<20)
+	carry := 0 // the last two bytes of the chunk before, at buf[0:2]
+	for {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		n, readErr := r.Read(buf[carry:])
+		b := buf[:carry+n]
+		if bytes.Contains(b, []byte("\n\n")) || bytes.Contains(b, []byte("\n\r\n")) {
+			return true, nil
+		}
+		if readErr == io.EOF {
+			return false, nil
+		}
+		if readErr != nil {
+			return false, readErr
+		}
+		carry = copy(buf, b[max(0, len(b)-2):])
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -1054,5 +1055,81 @@ func TestLoadStructuralRejectsNameTheirField(t *testing.T) {
 				t.Errorf("rejects (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// Blank lines, before the header or among the rows, are not rows, yet count
+// as lines: rejects after them keep the lines an editor shows (a quoted
+// value that spans lines counting once).
+func TestLoadLinesCountBlankLines(t *testing.T) {
+	row := func(n int, at, ip string) string {
+		return fmt.Sprintf("0Ya00000000000%dAAA,005000000000001AAA,%s,%s,Success", n, at, ip)
+	}
+	const at = "2026-11-26T08:00:00Z"
+	lines := []string{
+		"", "", // lines 1-2
+		"Id,UserId,LoginTime,SourceIp,Status", // line 3
+		row(1, at, "203.0.113.1"),             // line 4
+		"",                                    // line 5
+		row(2, "soon", "203.0.113.2"),         // line 6
+		"", "",                                // lines 7-8
+		"0Ya000000000003AAA,short",                               // line 9
+		row(4, "\"2026-11-26T08:00:00Z\nlater\"", "203.0.113.4"), // line 10, on two
+		row(5, at, "bad-ip"),                                     // line 11
+		row(6, at, "203.0.113.6"),                                // line 12
+		"",
+	}
+	want := [][]string{{"6", "LoginTime"}, {"9", "LoginTime"}, {"10", "LoginTime"}, {"11", "SourceIp"}}
+	for _, tc := range []struct {
+		name, content string
+		want          [][]string
+	}{
+		{"LF", strings.Join(lines, "\n"), want},
+		{"CRLF", strings.Join(lines, "\r\n"), want},
+		{"no blank lines", strings.Join(slices.DeleteFunc(slices.Clone(lines), func(s string) bool { return s == "" }), "\n") + "\n",
+			[][]string{{"3", "LoginTime"}, {"4", "LoginTime"}, {"5", "LoginTime"}, {"6", "SourceIp"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t)
+			p := mustWrite(t, t.TempDir(), "logins.csv", tc.content)
+			st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, mustQuery(t, db, `SELECT line, field FROM rejects ORDER BY line`)); diff != "" {
+				t.Errorf("rejects (-want +got):\n%s", diff)
+			}
+			if f := st.Files[0]; f.Read != 6 || f.Loaded != 2 || f.Rejected != 4 {
+				t.Errorf("got read %d loaded %d rejected %d, want 6, 2, 4", f.Read, f.Loaded, f.Rejected)
+			}
+		})
+	}
+}
+
+// blankLines counts lines as DuckDB's reader does: a quoted value that spans
+// lines counts once, and line breaks inside quotes make no blank line.
+func TestBlankLines(t *testing.T) {
+	for _, tc := range []struct {
+		content    string
+		headerLine int
+		want       []int64
+	}{
+		{"h\na\n\nb\n", 1, []int64{3}},
+		{"h\r\na\r\n\r\nb\r\n\r\n", 1, []int64{3, 5}},
+		{"h\n\"x\n\ny\"\n\nb\n", 1, []int64{3}},
+		{"h\n\"x\n\ny\"\nb\n", 1, nil},
+		{"h\n\"x\"\"\n\n\"\nb\n", 1, nil},
+		{"\n\nh\na\n", 3, nil},
+		{"h\na", 1, nil},
+		{"h\n\"x\n\n", 1, nil}, // a quote never closed
+	} {
+		p := mustWrite(t, t.TempDir(), "f.csv", tc.content)
+		got, err := blankLines(context.Background(), p, tc.headerLine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !cmp.Equal(tc.want, got) {
+			t.Errorf("blankLines(%q, %d) = %v, want %v", tc.content, tc.headerLine, got, tc.want)
+		}
 	}
 }

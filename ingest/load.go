@@ -134,8 +134,15 @@ type inputFile struct {
 	labels map[string]string // canonical field -> header text in this file
 	// structural holds the lines DuckDB's CSV reader rejected, ascending.
 	structural []int64
-	base       int64 // the rowid of a CSV file's first row (see lineSQL)
-	stats      FileStats
+	// blank holds the blank lines after a CSV header, which DuckDB's reader
+	// steps over, ascending; found only for files with rejects (see blankLines).
+	blank []int64
+	// base is the rowid of a CSV file's first row less the lines before its
+	// header (see lineSQL).
+	base  int64
+	stats FileStats
+	// parseRejects is how many of the file's rows the parse step rejected.
+	parseRejects int64
 }
 
 // Load reads every input file into the tables of schema.sql. A file that
@@ -174,6 +181,9 @@ type loader struct {
 	lines map[Kind]bool
 	// json holds the records of JSON files not inserted yet (see jsonGroup).
 	json *jsonGroup
+	// rejected holds the kinds with a row the parse step rejected (see
+	// countRejects).
+	rejected map[Kind]bool
 	// links is the private folder of the plain names DuckDB reads files
 	// through when their own names would be read as patterns (see readPath).
 	links string
@@ -261,6 +271,12 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	}
 	if err := l.checkIPs(ctx); err != nil {
 		return Stats{}, fmt.Errorf("checking source IPs: %w", err)
+	}
+	if err := l.countRejects(ctx); err != nil {
+		return Stats{}, fmt.Errorf("counting rejects: %w", err)
+	}
+	if err := l.findBlankLines(ctx); err != nil {
+		return Stats{}, err
 	}
 	var err error
 	if l.skips, err = l.skipLines(ctx); err != nil {
@@ -472,6 +488,9 @@ func (l *loader) loadFile(ctx context.Context, f *inputFile) error {
 		return err
 	}
 	f.stats.File, f.stats.Kind, f.stats.Format = f.path, f.kind, fmtInfo.label(f.shape)
+	if !fmtInfo.json {
+		base -= int64(fmtInfo.headerLine - 1)
+	}
 	f.base = base
 	return nil
 }
@@ -653,9 +672,12 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 	if err != nil {
 		return err
 	}
-	src := fmt.Sprintf(`read_csv('%s', columns={%s}, header=true, delim=',', quote='"', escape='"', auto_detect=false,
+	// DuckDB would take a blank line before the header for the header, and
+	// the header for a row: the lines before it are skipped. Its reject
+	// lines count them still.
+	src := fmt.Sprintf(`read_csv('%s', columns={%s}, header=true, skip=%d, delim=',', quote='"', escape='"', auto_detect=false,
 		compression='%s', store_rejects=true, rejects_table='sa_reject_errors', rejects_scan='sa_reject_scans', max_line_size=10000000)`,
-		sqlQuote(path), strings.Join(cols, ", "), compression)
+		sqlQuote(path), strings.Join(cols, ", "), f.format.headerLine-1, compression)
 	// DuckDB's reader stops quietly at the end of a truncated gzip stream
 	// and never checks its checksum: the stream is verified in Go while
 	// DuckDB reads it (the file is read twice, at once, but decompressing is
@@ -866,12 +888,15 @@ var ipBatch int64 = 200_000
 // can step over them, and returns whether any file had such lines.
 func (l *loader) skipLines(ctx context.Context) (bool, error) {
 	// A row's line is its position among the accepted rows plus 2 (the header
-	// is line 1), plus one for each rejected line at or before it. With the
+	// is line 1, or base says how many lines come before it), plus one for
+	// each rejected or blank line at or before it. With the
 	// rejected lines s_0 < s_1 < … of a file, that is one for each j with
 	// s_j - j <= position + 2, since s_j - j never decreases.
 	var skips [][]any
 	for _, f := range l.files {
-		for j, s := range f.structural {
+		refused := append(slices.Clone(f.structural), f.blank...)
+		slices.Sort(refused)
+		for j, s := range refused {
 			skips = append(skips, []any{f.index, s - int64(j)})
 		}
 	}
@@ -898,17 +923,44 @@ func (l *loader) lineSQL(k Kind) string {
 	return line
 }
 
-// moveRejects moves the rows the parse step judged unusable into rejects.
-func (l *loader) moveRejects(ctx context.Context) error {
+// countRejects counts, per file, the rows the parse step judged unusable.
+func (l *loader) countRejects(ctx context.Context) error {
+	l.rejected = map[Kind]bool{}
 	for _, k := range kinds {
-		found := false
 		if err := l.perFile(ctx, fmt.Sprintf("SELECT src_file, count(*) FROM %s WHERE sa_reject IS NOT NULL GROUP BY ALL", k), func(f *inputFile, n int64) {
 			f.stats.Rejected += n
-			found = true
+			f.parseRejects = n
+			l.rejected[k] = true
 		}); err != nil {
 			return err
 		}
-		if !found {
+	}
+	return nil
+}
+
+// findBlankLines lists the blank lines of the CSV files whose rejects need
+// their lines. DuckDB's reader steps over a blank line without a row or a
+// reject, so a line counted from a row's position would be short by the
+// blank lines before it; finding them reads the file again, so only files
+// with a row the parse step rejected pay for it.
+func (l *loader) findBlankLines(ctx context.Context) error {
+	for _, f := range l.files {
+		if f.format.json || f.parseRejects == 0 {
+			continue
+		}
+		blank, err := blankLines(ctx, f.path, f.format.headerLine)
+		if err != nil {
+			return &InputError{File: f.path, Err: fmt.Errorf("finding the lines of rejected rows: %w", err)}
+		}
+		f.blank = blank
+	}
+	return nil
+}
+
+// moveRejects moves the rows the parse step judged unusable into rejects.
+func (l *loader) moveRejects(ctx context.Context) error {
+	for _, k := range kinds {
+		if !l.rejected[k] {
 			continue
 		}
 		if err := l.exec(ctx, fmt.Sprintf(`INSERT INTO rejects
