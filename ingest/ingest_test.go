@@ -765,7 +765,7 @@ func TestLoadCountsRepeatedIdsAsDuplicates(t *testing.T) {
 
 // TestLoadJSONWithDuckDBOrInGo checks which reader takes JSON pages: DuckDB's
 // for well-formed pages, with the lines of rejected records found afterwards,
-// and Go's for a page DuckDB refuses (invalid UTF-8), with the same rows.
+// whatever their names (for Go's, see TestLoadJSONRejectsInvalidUTF8).
 func TestLoadJSONWithDuckDBOrInGo(t *testing.T) {
 	defer func() { decodedInGo = nil }()
 	var refused []error
@@ -781,7 +781,6 @@ func TestLoadJSONWithDuckDBOrInGo(t *testing.T) {
 		want    string // the second record's city as loaded
 	}{
 		{"DuckDB reads well-formed pages", "p.json", `S\u00e3o Paulo`, 0, "São Paulo"},
-		{"Go reads a page with invalid UTF-8", "p.json", "S\xe3o Paulo", 1, "S\uFFFDo Paulo"},
 		{"DuckDB reads a page whose name it would take for a pattern through a link", "p[1].json", "Lyon", 0, "Lyon"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1131,5 +1130,60 @@ func TestBlankLines(t *testing.T) {
 		if !cmp.Equal(tc.want, got) {
 			t.Errorf("blankLines(%q, %d) = %v, want %v", tc.content, tc.headerLine, got, tc.want)
 		}
+	}
+}
+
+// A JSON record with invalid UTF-8 is rejected, naming its field, as a CSV
+// row is: DuckDB's reader refuses the page, and Go's decoder would make the
+// bytes U+FFFD without a word. The other records load; a U+FFFD written as
+// such is a character like any other.
+func TestLoadJSONRejectsInvalidUTF8(t *testing.T) {
+	defer func() { decodedInGo = nil }()
+	var refused []error
+	decodedInGo = func(err error) { refused = append(refused, err) }
+	rec := func(id, city, browser string) string {
+		return `{"attributes":{"type":"LoginHistory"},"Id":"` + id + `","UserId":"005000000000001AAA","LoginTime":"2026-11-26T09:00:00.000+0000","SourceIp":"203.0.113.1","Status":"Success","Browser":"` + browser + `","LoginGeo":{"City":"` + city + `","Latitude":48.8566}}`
+	}
+	for _, tc := range []struct {
+		name, city, browser string
+		refused             int
+		wantCity            string     // of the second record, if loaded
+		wantRejects         [][]string // line, field, reason, value
+	}{
+		{"invalid byte in a city", "S\xe3o Paulo", "Chrome", 1, "",
+			[][]string{{"3", "LoginGeo.City", "the row is not valid UTF-8", "S\uFFFDo Paulo"}}},
+		{"escaped invalid byte in a city", `S\u00e3o \"P\"` + "\xe3", "Chrome", 1, "",
+			[][]string{{"3", "LoginGeo.City", "the row is not valid UTF-8", "São \"P\"\uFFFD"}}},
+		{"invalid byte in a field the audit ignores", "Lyon", "Chr\xffme", 1, "",
+			[][]string{{"3", "Browser", "the row is not valid UTF-8", "Chr\uFFFDme"}}},
+		{"replacement character written as such", "S\uFFFDo Paulo", "Chrome", 0, "S\uFFFDo Paulo", nil},
+		{"escaped replacement character", `S\ufffdo Paulo`, "Chrome", 0, "S\uFFFDo Paulo", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			refused = nil
+			db := mustDB(t)
+			p := mustWrite(t, t.TempDir(), "p.json", "{\"records\":[\n"+rec("0Ya000000000001AAA", "Paris", "Chrome")+",\n"+
+				rec("0Ya000000000002AAA", tc.city, tc.browser)+",\n"+rec("0Ya000000000003AAA", "Lyon", "Chrome")+"]}")
+			st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(refused) != tc.refused {
+				t.Errorf("DuckDB's reader refused %d groups (%v), want %d", len(refused), refused, tc.refused)
+			}
+			want := [][]string{{"0Ya000000000001AAA", "Paris"}, {"0Ya000000000003AAA", "Lyon"}}
+			if tc.wantCity != "" {
+				want = [][]string{want[0], {"0Ya000000000002AAA", tc.wantCity}, want[1]}
+			}
+			if diff := cmp.Diff(want, mustQuery(t, db, `SELECT id, city FROM logins ORDER BY rowid`)); diff != "" {
+				t.Errorf("logins (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantRejects, mustQuery(t, db, `SELECT line, field, reason, value FROM rejects`)); diff != "" {
+				t.Errorf("rejects (-want +got):\n%s", diff)
+			}
+			if f := st.Files[0]; f.Read != 3 || f.Loaded+f.Rejected != 3 || f.Rejected != int64(len(tc.wantRejects)) {
+				t.Errorf("got %+v, want 3 rows read, %d rejected, the rest loaded", f, len(tc.wantRejects))
+			}
+		})
 	}
 }

@@ -25,9 +25,10 @@ import (
 // the same parse step as a CSV value. A record's line is found afterwards,
 // in Go, and only for the records that are rejected (resolveJSONLines).
 // Where DuckDB cannot read a group (a file larger than its 16 MB object
-// limit, invalid UTF-8, which encoding/json replaces, a value shaped unlike
-// the first records'), the group's files are decoded in Go instead
-// (insertDecoded), which also says what is wrong with a malformed file.
+// limit, invalid UTF-8, a value shaped unlike the first records'), the
+// group's files are decoded in Go instead
+// (insertDecoded), which also says what is wrong with a malformed file and
+// rejects a record with invalid UTF-8.
 
 // jsonBatch is how many records go to DuckDB in one Arrow record batch when
 // a file is decoded in Go (a variable so that a test can make batches of two).
@@ -296,7 +297,20 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 	names := map[string]string{} // JSON key -> canonical field, "" for none
 	values := map[string]string{}
 	from := map[string]string{} // canonical field -> the JSON key that gave it
+	// A record with invalid UTF-8 is rejected whole, as a CSV row is: the
+	// decoder would have made its bytes U+FFFD without a word.
+	var rejects [][]any
 	for _, rec := range records {
+		if rec.badUTF8 != "" {
+			value := ""
+			for _, fd := range rec.fields {
+				if fd.key == rec.badUTF8 {
+					value = fd.value
+				}
+			}
+			rejects = append(rejects, []any{f.path, rec.line, rec.badUTF8, "the row is not valid UTF-8", value})
+			continue
+		}
 		clear(values)
 		clear(from)
 		for _, fd := range rec.fields {
@@ -333,7 +347,12 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 			}
 		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	f.stats.Read += int64(len(rejects))
+	f.stats.Rejected += int64(len(rejects))
+	return insertRows(ctx, l.conn, "rejects", 5, rejects)
 }
 
 // resolveJSONLines gives the rejected rows that DuckDB's reader loaded their
@@ -424,6 +443,9 @@ func readJSON(path string) ([]jsonRecord, error) {
 type jsonRecord struct {
 	fields []jsonField
 	line   int64
+	// badUTF8 is the name of the record's first field with invalid UTF-8, in
+	// its name or value; "" when it has none.
+	badUTF8 string
 }
 
 // jsonField is one scalar of a record under its dotted name.
@@ -535,6 +557,10 @@ func jsonRecords(data []byte) ([]jsonRecord, error) {
 		rec := jsonRecord{line: line, fields: make([]jsonField, 0, width)}
 		flattenObject("", raw, 0, func(key, value string, null bool) {
 			rec.fields = append(rec.fields, jsonField{key, value, null})
+		}, func(key string) {
+			if rec.badUTF8 == "" {
+				rec.badUTF8 = key
+			}
 		})
 		out = append(out, rec)
 		width = len(rec.fields) // the records of a page have the same fields
@@ -578,7 +604,7 @@ func jsonHeader(path string) (header []string, inResult bool, err error) {
 				seen[key] = true
 				header = append(header, key)
 			}
-		})
+		}, nil)
 		n++
 		return n < jsonHeaderRecords, nil
 	})
@@ -617,26 +643,33 @@ func newLineCounter(data []byte) func(off int64) int64 {
 // null relationship is a null under its own name. It returns the index after
 // the object. b must be well-formed JSON (the decoder has checked it). Values
 // read as encoding/json reads them: strings unescaped, with invalid UTF-8 made
-// U+FFFD; numbers as written; an array as compact JSON text.
-func flattenObject(prefix string, b []byte, i int, emit func(key, value string, null bool)) int {
+// U+FFFD; numbers as written; an array as compact JSON text. invalid, unless
+// nil, hears of each name whose own name or string value had invalid UTF-8.
+func flattenObject(prefix string, b []byte, i int, emit func(key, value string, null bool), invalid func(key string)) int {
 	i = skipSpace(b, i+1) // past '{'
 	for b[i] != '}' {
-		k, next := readString(b, i)
+		k, next, kValid := readString(b, i)
 		i = skipSpace(b, next)
 		i = skipSpace(b, i+1) // past ':'
 		key := k
 		if prefix != "" {
 			key = prefix + "." + k
 		}
+		if !kValid && invalid != nil {
+			invalid(key)
+		}
 		switch c := b[i]; {
 		case k == "attributes":
 			i = skipValue(b, i)
 		case c == '{':
-			i = flattenObject(key, b, i, emit)
+			i = flattenObject(key, b, i, emit, invalid)
 		case c == '"':
-			var v string
-			v, i = readString(b, i)
+			v, end, valid := readString(b, i)
+			if !valid && invalid != nil {
+				invalid(key)
+			}
 			emit(key, v, false)
+			i = end
 		case c == 'n':
 			emit(key, "", true)
 			i += len("null")
@@ -653,6 +686,9 @@ func flattenObject(prefix string, b []byte, i int, emit func(key, value string, 
 			dec.UseNumber()
 			dec.Decode(&v) // well-formed, so it cannot fail
 			text, _ := json.Marshal(v)
+			if invalid != nil && !utf8.Valid(b[i:end]) {
+				invalid(key)
+			}
 			emit(key, string(text), false)
 			i = end
 		default: // a number, kept as written
@@ -694,18 +730,19 @@ func stringEnd(b []byte, i int) (int, bool) {
 	return len(b), escaped
 }
 
-// readString returns the JSON string starting at b[i], unescaped, and the
-// index after it. Plain ASCII or valid UTF-8 without escapes is taken as it
-// is; anything else goes through encoding/json, which decides escapes and
-// invalid bytes.
-func readString(b []byte, i int) (string, int) {
+// readString returns the JSON string starting at b[i], unescaped, the index
+// after it, and whether its bytes were valid UTF-8. Plain ASCII or valid
+// UTF-8 without escapes is taken as it is; anything else goes through
+// encoding/json, which decides escapes and makes invalid bytes U+FFFD.
+func readString(b []byte, i int) (string, int, bool) {
 	end, escaped := stringEnd(b, i)
-	if !escaped && utf8.Valid(b[i+1:end-1]) {
-		return string(b[i+1 : end-1]), end
+	valid := utf8.Valid(b[i+1 : end-1])
+	if !escaped && valid {
+		return string(b[i+1 : end-1]), end, true
 	}
 	var s string
 	json.Unmarshal(b[i:end], &s) // well-formed, so it cannot fail
-	return s, end
+	return s, end, valid
 }
 
 // skipValue returns the index after the JSON value starting at b[i].
