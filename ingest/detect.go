@@ -4,11 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"unicode"
+
+	"github.com/klauspost/compress/flate"
+	kgzip "github.com/klauspost/compress/gzip"
 )
 
 // format is what sniffing a file's first bytes tells: its encoding and, for
@@ -17,6 +23,8 @@ type format struct {
 	gzip   bool
 	json   bool
 	header []string // CSV only
+	// headerLine is the line of a CSV header: 1, or more after blank lines.
+	headerLine int
 }
 
 // label names the format for summaries, e.g. "Bulk API CSV (gzip)".
@@ -68,6 +76,53 @@ func openMaybeGzip(path string) (io.Reader, bool, func() error, error) {
 	return br, false, f.Close, nil
 }
 
+// verifyGzip reads the gzip file at path to its end, discarding what it
+// decompresses, and says what is wrong with the stream, if anything. DuckDB's
+// CSV reader takes a truncated stream for the end of the file and checks no
+// checksum, so a damaged export would load in part without a word; the load
+// runs this beside DuckDB's read, which reads the file at the same time.
+func verifyGzip(ctx context.Context, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zr, err := kgzip.NewReader(bufio.NewReaderSize(f, 256<<10))
+	if err != nil {
+		return gzipError(err)
+	}
+	defer zr.Close()
+	buf := make([]byte, 256<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, err := zr.Read(buf)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return gzipError(err)
+		}
+	}
+}
+
+// gzipError words a failure to decompress a gzip file for its owner.
+func gzipError(err error) error {
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return errors.New("the gzip stream is truncated (the file was cut short; download it again)")
+	case errors.Is(err, gzip.ErrChecksum):
+		return errors.New("the gzip stream fails its checksum (the file is corrupted; download it again)")
+	case errors.Is(err, gzip.ErrHeader):
+		return errors.New("the gzip stream has an invalid header (the file is corrupted or has data after its end)")
+	case errors.As(err, &corrupt):
+		return fmt.Errorf("the gzip stream is corrupted (%v; download it again)", err)
+	}
+	return fmt.Errorf("reading the gzip stream: %w", err)
+}
+
 // sniff reads the start of a file to tell JSON from CSV and, for CSV, to read
 // its header record.
 func sniff(path string) (format, error) {
@@ -84,6 +139,9 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	head, err := br.Peek(4096)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return format{}, fmt.Errorf("reading: %w", err)
+	}
+	if enc := wideEncoding(head); enc != "" {
+		return format{}, fmt.Errorf("the file is %s; save it as UTF-8", enc)
 	}
 	body := bytes.TrimPrefix(head, utf8BOM)
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
@@ -106,7 +164,40 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	if len(header) < 2 {
 		return format{}, fmt.Errorf("the first line %q is not a CSV header of a Salesforce export", truncate(fmt.Sprint(header), 80))
 	}
-	return format{gzip: gz, header: header}, nil
+	// Header cells name the fields in messages and in the load's SQL; no
+	// export writes a control character in one.
+	for i, h := range header {
+		if strings.IndexFunc(h, unicode.IsControl) >= 0 {
+			return format{}, fmt.Errorf("header cell %d %q has a control character; save the file as UTF-8 CSV with plain column names", i+1, truncate(h, 80))
+		}
+	}
+	line, _ := cr.FieldPos(0) // the reader skips blank lines before the header
+	return format{gzip: gz, header: header, headerLine: line}, nil
+}
+
+// wideEncoding names the encoding of a file's first bytes when it is UTF-16
+// or UTF-32, by its byte-order mark or, without one, by the NUL bytes these
+// encodings give ASCII text; "" otherwise. Only the first line is searched
+// for NULs: a stray NUL in a row is that row's problem.
+func wideEncoding(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE, 0, 0}):
+		return "UTF-32 (little-endian)"
+	case bytes.HasPrefix(head, []byte{0, 0, 0xFE, 0xFF}):
+		return "UTF-32 (big-endian)"
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
+		return "UTF-16 (little-endian)"
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return "UTF-16 (big-endian)"
+	}
+	first := head
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		first = head[:i]
+	}
+	if nuls := bytes.Count(first, []byte{0}); nuls > 0 && nuls >= len(first)/4 {
+		return "UTF-16 or UTF-32 (its first line is full of NUL bytes)"
+	}
+	return ""
 }
 
 func truncate(s string, n int) string {
@@ -114,4 +205,93 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// blankLines returns the blank lines after the header line of a CSV file,
+// counted as DuckDB's reader counts lines: a quoted value that spans lines
+// counts once, a blank line (nothing, or a lone CR) counts. DuckDB's reader
+// steps over blank lines, which shifts the lines counted from row positions.
+func blankLines(ctx context.Context, path string, headerLine int) ([]int64, error) {
+	// Most files have none: a blank line needs two line breaks in a row,
+	// which a fast search rules out before the byte-by-byte count.
+	if found, err := hasBlankLine(ctx, path); err != nil || !found {
+		return nil, err
+	}
+	r, _, closeFn, err := openMaybeGzip(path)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	var out []int64
+	line := int64(1)
+	inQuote := false
+	empty := true // the line so far holds nothing but CRs
+	content := func(b []byte) bool { return len(bytes.Trim(b, "\r")) > 0 }
+	buf := make([]byte, 256<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, readErr := r.Read(buf)
+		for b := buf[:n]; len(b) > 0; {
+			if inQuote {
+				i := bytes.IndexByte(b, '"')
+				if i < 0 {
+					break
+				}
+				inQuote, b = false, b[i+1:] // a doubled quote opens again at once
+				continue
+			}
+			i := bytes.IndexAny(b, "\"\n")
+			if i < 0 {
+				empty = empty && !content(b)
+				break
+			}
+			empty = empty && !content(b[:i])
+			if b[i] == '"' {
+				inQuote, empty = true, false
+			} else {
+				if empty && line > int64(headerLine) {
+					out = append(out, line)
+				}
+				line, empty = line+1, true
+			}
+			b = b[i+1:]
+		}
+		if readErr == io.EOF {
+			return out, nil
+		}
+		if readErr != nil {
+			return nil, readErr
+		}
+	}
+}
+
+// hasBlankLine says whether a file has two line breaks in a row anywhere
+// (LF LF or LF CR LF), as a blank line, or a quoted value, would.
+func hasBlankLine(ctx context.Context, path string) (bool, error) {
+	r, _, closeFn, err := openMaybeGzip(path)
+	if err != nil {
+		return false, err
+	}
+	defer closeFn()
+	buf := make([]byte, 2+1<<20)
+	carry := 0 // the last two bytes of the chunk before, at buf[0:2]
+	for {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		n, readErr := r.Read(buf[carry:])
+		b := buf[:carry+n]
+		if bytes.Contains(b, []byte("\n\n")) || bytes.Contains(b, []byte("\n\r\n")) {
+			return true, nil
+		}
+		if readErr == io.EOF {
+			return false, nil
+		}
+		if readErr != nil {
+			return false, readErr
+		}
+		carry = copy(buf, b[max(0, len(b)-2):])
+	}
 }

@@ -84,7 +84,7 @@ func FuzzFlattenObject(f *testing.F) {
 		end := flattenObject("", data, i, func(key, value string, null bool) {
 			n++
 			got[key] = fmt.Sprint(value, null)
-		})
+		}, nil)
 		if strings.TrimSpace(string(data[end:])) != "" {
 			t.Fatalf("flattenObject stopped at %d of %q", end, data)
 		}

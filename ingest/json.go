@@ -25,9 +25,10 @@ import (
 // the same parse step as a CSV value. A record's line is found afterwards,
 // in Go, and only for the records that are rejected (resolveJSONLines).
 // Where DuckDB cannot read a group (a file larger than its 16 MB object
-// limit, invalid UTF-8, which encoding/json replaces, a value shaped unlike
-// the first records'), the group's files are decoded in Go instead
-// (insertDecoded), which also says what is wrong with a malformed file.
+// limit, invalid UTF-8, a value shaped unlike the first records'), the
+// group's files are decoded in Go instead
+// (insertDecoded), which also says what is wrong with a malformed file and
+// rejects a record with invalid UTF-8.
 
 // jsonBatch is how many records go to DuckDB in one Arrow record batch when
 // a file is decoded in Go (a variable so that a test can make batches of two).
@@ -96,6 +97,10 @@ func (l *loader) flushJSON(ctx context.Context) error {
 	if isResourceError(err) {
 		return loadError(g.files[len(g.files)-1], "reading JSON", err)
 	}
+	var damaged *InputError // a damaged gzip stream, which Go could not read either
+	if errors.As(err, &damaged) {
+		return err
+	}
 	if decodedInGo != nil {
 		decodedInGo(err)
 	}
@@ -111,13 +116,8 @@ func (l *loader) flushJSON(ctx context.Context) error {
 // carries the negated position of its record in the file's records as its
 // line, until resolveJSONLines finds the lines that rejects need. The rows
 // are joined to their file's index by path and sorted back into file order.
-// DuckDB reads a path as a pattern, so a name with a wildcard is left to Go.
+// A name DuckDB would read as a pattern is given through a link (readPath).
 func (l *loader) insertWithDuckDB(ctx context.Context, g *jsonGroup) error {
-	for _, f := range g.files {
-		if strings.ContainsAny(f.path, "*?[") {
-			return fmt.Errorf("%s: DuckDB would read the name as a pattern", f.path)
-		}
-	}
 	first := g.files[0]
 	typ, raw, ok := jsonStructType(g.cols, first.labels)
 	if !ok {
@@ -126,8 +126,12 @@ func (l *loader) insertWithDuckDB(ctx context.Context, g *jsonGroup) error {
 	var paths []string
 	var rows [][]any
 	for _, f := range g.files {
-		paths = append(paths, "'"+sqlQuote(f.path)+"'")
-		rows = append(rows, []any{f.path, f.index})
+		path, err := l.readPath(f)
+		if err != nil {
+			return fmt.Errorf("%s: %v", f.path, err) // for Go to read instead
+		}
+		paths = append(paths, "'"+sqlQuote(path)+"'")
+		rows = append(rows, []any{path, f.index})
 	}
 	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_json_files (path VARCHAR, file_index INTEGER)`); err != nil {
 		return err
@@ -147,7 +151,30 @@ func (l *loader) insertWithDuckDB(ctx context.Context, g *jsonGroup) error {
 		FROM (SELECT filename, generate_subscripts(%[1]s, 1) AS ord, unnest(%[1]s) AS r
 		      FROM read_json([%[2]s], columns=%[3]s, filename=true, compression='%[4]s', format='unstructured')) s
 		JOIN sa_json_files f ON f.path = s.filename)`, records, strings.Join(paths, ", "), columns, compression)
-	return l.exec(ctx, l.insertSQL(first, raw, src, "sa_file", "-sa_ord")+" ORDER BY file_index, line DESC")
+	// As for CSV (see loadCSV), DuckDB does not check a gzip stream's end or
+	// checksum: the group's files are verified in Go while DuckDB reads them.
+	var verified chan error
+	if first.format.gzip {
+		verified = make(chan error, 1)
+		vctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			for _, f := range g.files {
+				if err := verifyGzip(vctx, f.path); err != nil {
+					verified <- &InputError{File: f.path, Err: err}
+					return
+				}
+			}
+			verified <- nil
+		}()
+	}
+	err := l.exec(ctx, l.insertSQL(first, raw, src, "sa_file", "-sa_ord")+" ORDER BY file_index, line DESC")
+	if verified != nil {
+		if verr := <-verified; verr != nil && ctx.Err() == nil {
+			return verr
+		}
+	}
+	return err
 }
 
 // jsonStructType is the DuckDB type of a record with the fields of labels
@@ -270,7 +297,20 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 	names := map[string]string{} // JSON key -> canonical field, "" for none
 	values := map[string]string{}
 	from := map[string]string{} // canonical field -> the JSON key that gave it
+	// A record with invalid UTF-8 is rejected whole, as a CSV row is: the
+	// decoder would have made its bytes U+FFFD without a word.
+	var rejects [][]any
 	for _, rec := range records {
+		if rec.badUTF8 != "" {
+			value := ""
+			for _, fd := range rec.fields {
+				if fd.key == rec.badUTF8 {
+					value = fd.value
+				}
+			}
+			rejects = append(rejects, []any{f.path, rec.line, rec.badUTF8, "the row is not valid UTF-8", value})
+			continue
+		}
 		clear(values)
 		clear(from)
 		for _, fd := range rec.fields {
@@ -307,7 +347,12 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 			}
 		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	f.stats.Read += int64(len(rejects))
+	f.stats.Rejected += int64(len(rejects))
+	return insertRows(ctx, l.conn, "rejects", 5, rejects)
 }
 
 // resolveJSONLines gives the rejected rows that DuckDB's reader loaded their
@@ -374,13 +419,16 @@ func (l *loader) resolveJSONLines(ctx context.Context) error {
 
 // readJSON reads and decodes the records of a JSON export.
 func readJSON(path string) ([]jsonRecord, error) {
-	r, _, closeFn, err := openMaybeGzip(path)
+	r, gz, closeFn, err := openMaybeGzip(path)
 	if err != nil {
 		return nil, &InputError{File: path, Err: err}
 	}
 	data, err := io.ReadAll(r)
 	closeFn()
 	if err != nil {
+		if gz {
+			err = gzipError(err)
+		}
 		return nil, &InputError{File: path, Err: err}
 	}
 	records, err := jsonRecords(data)
@@ -395,6 +443,9 @@ func readJSON(path string) ([]jsonRecord, error) {
 type jsonRecord struct {
 	fields []jsonField
 	line   int64
+	// badUTF8 is the name of the record's first field with invalid UTF-8, in
+	// its name or value; "" when it has none.
+	badUTF8 string
 }
 
 // jsonField is one scalar of a record under its dotted name.
@@ -506,6 +557,10 @@ func jsonRecords(data []byte) ([]jsonRecord, error) {
 		rec := jsonRecord{line: line, fields: make([]jsonField, 0, width)}
 		flattenObject("", raw, 0, func(key, value string, null bool) {
 			rec.fields = append(rec.fields, jsonField{key, value, null})
+		}, func(key string) {
+			if rec.badUTF8 == "" {
+				rec.badUTF8 = key
+			}
 		})
 		out = append(out, rec)
 		width = len(rec.fields) // the records of a page have the same fields
@@ -549,7 +604,7 @@ func jsonHeader(path string) (header []string, inResult bool, err error) {
 				seen[key] = true
 				header = append(header, key)
 			}
-		})
+		}, nil)
 		n++
 		return n < jsonHeaderRecords, nil
 	})
@@ -588,26 +643,33 @@ func newLineCounter(data []byte) func(off int64) int64 {
 // null relationship is a null under its own name. It returns the index after
 // the object. b must be well-formed JSON (the decoder has checked it). Values
 // read as encoding/json reads them: strings unescaped, with invalid UTF-8 made
-// U+FFFD; numbers as written; an array as compact JSON text.
-func flattenObject(prefix string, b []byte, i int, emit func(key, value string, null bool)) int {
+// U+FFFD; numbers as written; an array as compact JSON text. invalid, unless
+// nil, hears of each name whose own name or string value had invalid UTF-8.
+func flattenObject(prefix string, b []byte, i int, emit func(key, value string, null bool), invalid func(key string)) int {
 	i = skipSpace(b, i+1) // past '{'
 	for b[i] != '}' {
-		k, next := readString(b, i)
+		k, next, kValid := readString(b, i)
 		i = skipSpace(b, next)
 		i = skipSpace(b, i+1) // past ':'
 		key := k
 		if prefix != "" {
 			key = prefix + "." + k
 		}
+		if !kValid && invalid != nil {
+			invalid(key)
+		}
 		switch c := b[i]; {
 		case k == "attributes":
 			i = skipValue(b, i)
 		case c == '{':
-			i = flattenObject(key, b, i, emit)
+			i = flattenObject(key, b, i, emit, invalid)
 		case c == '"':
-			var v string
-			v, i = readString(b, i)
+			v, end, valid := readString(b, i)
+			if !valid && invalid != nil {
+				invalid(key)
+			}
 			emit(key, v, false)
+			i = end
 		case c == 'n':
 			emit(key, "", true)
 			i += len("null")
@@ -624,6 +686,9 @@ func flattenObject(prefix string, b []byte, i int, emit func(key, value string, 
 			dec.UseNumber()
 			dec.Decode(&v) // well-formed, so it cannot fail
 			text, _ := json.Marshal(v)
+			if invalid != nil && !utf8.Valid(b[i:end]) {
+				invalid(key)
+			}
 			emit(key, string(text), false)
 			i = end
 		default: // a number, kept as written
@@ -665,18 +730,19 @@ func stringEnd(b []byte, i int) (int, bool) {
 	return len(b), escaped
 }
 
-// readString returns the JSON string starting at b[i], unescaped, and the
-// index after it. Plain ASCII or valid UTF-8 without escapes is taken as it
-// is; anything else goes through encoding/json, which decides escapes and
-// invalid bytes.
-func readString(b []byte, i int) (string, int) {
+// readString returns the JSON string starting at b[i], unescaped, the index
+// after it, and whether its bytes were valid UTF-8. Plain ASCII or valid
+// UTF-8 without escapes is taken as it is; anything else goes through
+// encoding/json, which decides escapes and makes invalid bytes U+FFFD.
+func readString(b []byte, i int) (string, int, bool) {
 	end, escaped := stringEnd(b, i)
-	if !escaped && utf8.Valid(b[i+1:end-1]) {
-		return string(b[i+1 : end-1]), end
+	valid := utf8.Valid(b[i+1 : end-1])
+	if !escaped && valid {
+		return string(b[i+1 : end-1]), end, true
 	}
 	var s string
 	json.Unmarshal(b[i:end], &s) // well-formed, so it cannot fail
-	return s, end
+	return s, end, valid
 }
 
 // skipValue returns the index after the JSON value starting at b[i].
@@ -744,5 +810,45 @@ func (l *loader) mapJSONHeader(f *inputFile, header []string) error {
 			f.labels[c] = header[i]
 		}
 	}
+	if f.shape == "api" {
+		addRelationshipLabels(f.kind, header, f.labels)
+	}
 	return nil
+}
+
+// relationshipFields lists, per kind, the relationship fields the audit reads
+// from API exports, as the API spells them.
+var relationshipFields = map[Kind][]string{
+	Sessions: {"Users.Username", "LoginGeo.City", "LoginGeo.Country", "LoginGeo.CountryIso", "LoginGeo.Latitude", "LoginGeo.Longitude"},
+	Logins:   {"User.Username", "LoginGeo.City", "LoginGeo.Country", "LoginGeo.CountryIso", "LoginGeo.Latitude", "LoginGeo.Longitude"},
+	Users:    {"Profile.Name"},
+}
+
+// addRelationshipLabels gives labels every relationship field of the kind
+// that the first records did not name. A REST record gives a relationship it
+// lacks as a bare null ("LoginGeo": null), without its fields, so pages
+// whose first records have no LoginGeo would otherwise never read the
+// places of the records after them (DuckDB's reader reads only the fields
+// its record type declares, and yields NULL for one a record lacks). The
+// relationship keeps the spelling the records give it, if any.
+func addRelationshipLabels(k Kind, header []string, labels map[string]string) {
+	aliases := aliasIndex(k, "api")
+	spelled := map[string]string{} // normalised relationship name -> the records' spelling
+	for _, h := range header {
+		rel, _, _ := strings.Cut(h, ".")
+		if _, ok := spelled[normalizeHeader(rel)]; !ok {
+			spelled[normalizeHeader(rel)] = rel
+		}
+	}
+	for _, name := range relationshipFields[k] {
+		c := aliases[normalizeHeader(name)]
+		if _, ok := labels[c]; ok || c == "" {
+			continue
+		}
+		rel, sub, _ := strings.Cut(name, ".")
+		if s, ok := spelled[normalizeHeader(rel)]; ok {
+			rel = s
+		}
+		labels[c] = rel + "." + sub
+	}
 }

@@ -7,6 +7,9 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,7 +71,7 @@ const (
 	tText colType = iota
 	tID
 	tTime
-	tInt
+	tSeconds
 	tBool
 	tIP
 	tLat
@@ -82,8 +85,8 @@ func (t colType) what() string {
 		return "a Salesforce Id (15 or 18 letters and digits)"
 	case tTime:
 		return "a date-time"
-	case tInt:
-		return "a whole number"
+	case tSeconds:
+		return fmt.Sprintf("a whole number of seconds between 0 and %d (100 years)", maxSeconds)
 	case tBool:
 		return "true or false"
 	case tLat:
@@ -94,10 +97,15 @@ func (t colType) what() string {
 	return ""
 }
 
+// maxSeconds bounds a count of seconds (NumSecondsValid). Sessions last
+// hours; the bound only keeps an absurd value, such as 9223372036854775807,
+// from overflowing the session's expiry time, which stopped the whole load.
+const maxSeconds = 100 * 365 * 24 * 3600
+
 // column types of every canonical field; required fields reject a blank value.
 var colTypes = map[Kind]map[string]colType{
 	Sessions: {
-		"id": tID, "user_id": tID, "created": tTime, "last_modified": tTime, "num_seconds_valid": tInt,
+		"id": tID, "user_id": tID, "created": tTime, "last_modified": tTime, "num_seconds_valid": tSeconds,
 		"source_ip": tIP, "parent_id": tID, "login_history_id": tID, "login_geo_id": tID,
 		"is_current": tBool, "latitude": tLat, "longitude": tLon,
 	},
@@ -126,8 +134,15 @@ type inputFile struct {
 	labels map[string]string // canonical field -> header text in this file
 	// structural holds the lines DuckDB's CSV reader rejected, ascending.
 	structural []int64
-	base       int64 // the rowid of a CSV file's first row (see lineSQL)
-	stats      FileStats
+	// blank holds the blank lines after a CSV header, which DuckDB's reader
+	// steps over, ascending; found only for files with rejects (see blankLines).
+	blank []int64
+	// base is the rowid of a CSV file's first row less the lines before its
+	// header (see lineSQL).
+	base  int64
+	stats FileStats
+	// parseRejects is how many of the file's rows the parse step rejected.
+	parseRejects int64
 }
 
 // Load reads every input file into the tables of schema.sql. A file that
@@ -144,6 +159,11 @@ func Load(ctx context.Context, db *sql.DB, in Inputs, opts Options) (Stats, erro
 	}
 	defer conn.Close()
 	l := &loader{conn: conn, opts: opts, geo: len(in.Geo) > 0, lines: map[Kind]bool{}}
+	defer func() {
+		if l.links != "" {
+			os.RemoveAll(l.links)
+		}
+	}()
 	return l.load(ctx, in)
 }
 
@@ -161,6 +181,36 @@ type loader struct {
 	lines map[Kind]bool
 	// json holds the records of JSON files not inserted yet (see jsonGroup).
 	json *jsonGroup
+	// rejected holds the kinds with a row the parse step rejected (see
+	// countRejects).
+	rejected map[Kind]bool
+	// links is the private folder of the plain names DuckDB reads files
+	// through when their own names would be read as patterns (see readPath).
+	links string
+}
+
+// readPath is the name DuckDB's readers are given for f. DuckDB takes a
+// name with *, ? or [ for a pattern, and would read other files, or none,
+// under f's name; such a file is read through a link with a plain name in a
+// private folder that the load removes. Reports keep the name as given.
+func (l *loader) readPath(f *inputFile) (string, error) {
+	if !strings.ContainsAny(f.path, "*?[") {
+		return f.path, nil
+	}
+	target, err := filepath.Abs(f.path)
+	if err != nil {
+		return "", &InputError{File: f.path, Err: err}
+	}
+	if l.links == "" {
+		if l.links, err = os.MkdirTemp("", "sessionaudit-links-"); err != nil {
+			return "", fmt.Errorf("making a folder for links to %s: %w", f.path, err)
+		}
+	}
+	link := filepath.Join(l.links, fmt.Sprintf("input-%d", f.index))
+	if err := os.Symlink(target, link); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", &InputError{File: f.path, Err: fmt.Errorf("the name has *, ? or [, which the database reads as a pattern, and a link to it could not be made (%v): rename the file", err)}
+	}
+	return link, nil
 }
 
 // reads says whether the load reads a field at all: LoginGeoId is only the
@@ -179,16 +229,15 @@ func (l *loader) exec(ctx context.Context, query string, args ...any) error {
 }
 
 func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
-	seen := map[string]bool{}
+	var given givenFiles
 	for _, group := range []struct {
 		kind  Kind
 		paths []string
 	}{{Users, in.Users}, {Geo, in.Geo}, {Sessions, in.Sessions}, {Logins, in.Logins}} {
 		for _, p := range group.paths {
-			if seen[p] {
-				return Stats{}, &InputError{File: p, Err: errors.New("the file is given twice")}
+			if err := given.add(p); err != nil {
+				return Stats{}, err
 			}
-			seen[p] = true
 			l.files = append(l.files, &inputFile{index: len(l.files), path: p, kind: group.kind})
 		}
 	}
@@ -223,6 +272,12 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err := l.checkIPs(ctx); err != nil {
 		return Stats{}, fmt.Errorf("checking source IPs: %w", err)
 	}
+	if err := l.countRejects(ctx); err != nil {
+		return Stats{}, fmt.Errorf("counting rejects: %w", err)
+	}
+	if err := l.findBlankLines(ctx); err != nil {
+		return Stats{}, err
+	}
 	var err error
 	if l.skips, err = l.skipLines(ctx); err != nil {
 		return Stats{}, fmt.Errorf("recording refused lines: %w", err)
@@ -253,6 +308,40 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 		}
 	}
 	return st, ReleaseMemory(ctx, l.conn)
+}
+
+// givenFiles tells whether a path names a file given before, however it is
+// spelled ("fails.csv", "./fails.csv", its absolute path, a link to it): a
+// file read twice would count its rows twice, and the rows of a Setup
+// download, which have no Ids to de-duplicate, would make false findings.
+type givenFiles struct {
+	paths []string
+	infos []os.FileInfo // nil where the file could not be examined
+	abs   []string      // the cleaned absolute path, for those
+}
+
+// add records path, or says which earlier spelling names the same file.
+func (g *givenFiles) add(path string) error {
+	info, _ := os.Stat(path) // nil if it cannot be examined: opening it fails later, saying why
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = filepath.Clean(path)
+	}
+	for i, q := range g.paths {
+		same := info != nil && g.infos[i] != nil && os.SameFile(info, g.infos[i])
+		if (info == nil || g.infos[i] == nil) && abs == g.abs[i] {
+			same = true
+		}
+		if !same {
+			continue
+		}
+		if q == path {
+			return &InputError{File: path, Err: errors.New("the file is given twice")}
+		}
+		return &InputError{File: path, Err: fmt.Errorf("the file is given twice (also as %s)", q)}
+	}
+	g.paths, g.infos, g.abs = append(g.paths, path), append(g.infos, info), append(g.abs, abs)
+	return nil
 }
 
 // Rows go straight from the file into the table of their kind, in file order,
@@ -399,6 +488,9 @@ func (l *loader) loadFile(ctx context.Context, f *inputFile) error {
 		return err
 	}
 	f.stats.File, f.stats.Kind, f.stats.Format = f.path, f.kind, fmtInfo.label(f.shape)
+	if !fmtInfo.json {
+		base -= int64(fmtInfo.headerLine - 1)
+	}
 	f.base = base
 	return nil
 }
@@ -513,8 +605,8 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 			} else {
 				parse = "sa_ts(r_%s)"
 			}
-		case tInt:
-			parse = "sa_int(r_%s)"
+		case tSeconds:
+			parse = fmt.Sprintf("sa_seconds(r_%%s, %d)", maxSeconds)
 		case tBool:
 			parse = "sa_bool(r_%s)"
 		case tLat:
@@ -576,10 +668,34 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 			return err
 		}
 	}
-	src := fmt.Sprintf(`read_csv('%s', columns={%s}, header=true, delim=',', quote='"', escape='"', auto_detect=false,
+	path, err := l.readPath(f)
+	if err != nil {
+		return err
+	}
+	// DuckDB would take a blank line before the header for the header, and
+	// the header for a row: the lines before it are skipped. Its reject
+	// lines count them still.
+	src := fmt.Sprintf(`read_csv('%s', columns={%s}, header=true, skip=%d, delim=',', quote='"', escape='"', auto_detect=false,
 		compression='%s', store_rejects=true, rejects_table='sa_reject_errors', rejects_scan='sa_reject_scans', max_line_size=10000000)`,
-		sqlQuote(f.path), strings.Join(cols, ", "), compression)
-	if err := l.exec(ctx, l.insertSQL(f, raw, src, strconv.Itoa(f.index), "")); err != nil {
+		sqlQuote(path), strings.Join(cols, ", "), f.format.headerLine-1, compression)
+	// DuckDB's reader stops quietly at the end of a truncated gzip stream
+	// and never checks its checksum: the stream is verified in Go while
+	// DuckDB reads it (the file is read twice, at once, but decompressing is
+	// faster than DuckDB's parsing). A plain file pays nothing.
+	var verified chan error
+	if f.format.gzip {
+		verified = make(chan error, 1)
+		vctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() { verified <- verifyGzip(vctx, f.path) }()
+	}
+	err = l.exec(ctx, l.insertSQL(f, raw, src, strconv.Itoa(f.index), ""))
+	if verified != nil {
+		if verr := <-verified; verr != nil && ctx.Err() == nil {
+			return &InputError{File: f.path, Err: verr}
+		}
+	}
+	if err != nil {
 		return loadError(f, "reading CSV", err)
 	}
 	return l.collectStructuralRejects(ctx, f)
@@ -611,7 +727,10 @@ func isResourceError(err error) bool {
 // collectStructuralRejects moves the rows DuckDB's CSV reader refused (wrong
 // number of fields, bad encoding, unterminated quotes) into rejects.
 func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) error {
-	rows, err := l.conn.QueryContext(ctx, `SELECT line, column_idx, error_type, error_message, csv_line FROM sa_reject_errors ORDER BY line, column_idx`)
+	// column_idx counts from 1 for a bad value and from 0 for a missing
+	// one; column_name, the c<i> loadCSV gives each column, says which
+	// field was being read either way.
+	rows, err := l.conn.QueryContext(ctx, `SELECT line, column_name, error_type, error_message, csv_line FROM sa_reject_errors ORDER BY line, column_idx`)
 	if err != nil {
 		return err
 	}
@@ -619,9 +738,9 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 	var rejects [][]any
 	lastLine := int64(-1)
 	for rows.Next() {
-		var line, colIdx sql.NullInt64
-		var typ, msg, csvLine sql.NullString
-		if err := rows.Scan(&line, &colIdx, &typ, &msg, &csvLine); err != nil {
+		var line sql.NullInt64
+		var col, typ, msg, csvLine sql.NullString
+		if err := rows.Scan(&line, &col, &typ, &msg, &csvLine); err != nil {
 			return err
 		}
 		if line.Int64 == lastLine {
@@ -629,11 +748,14 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 		}
 		lastLine = line.Int64
 		field := ""
-		if colIdx.Valid && int(colIdx.Int64) < len(f.format.header) && typ.String != "TOO MANY COLUMNS" {
-			field = strings.TrimSpace(f.format.header[colIdx.Int64])
+		if i, err := strconv.Atoi(strings.TrimPrefix(col.String, "c")); err == nil && i >= 0 && i < len(f.format.header) && typ.String != "TOO MANY COLUMNS" {
+			field = strings.TrimSpace(f.format.header[i])
 		}
+		// DuckDB gives the line with the line break before it, in a CRLF
+		// file, and after it.
+		value := strings.Trim(csvLine.String, "\r\n")
 		f.structural = append(f.structural, line.Int64)
-		rejects = append(rejects, []any{f.path, line.Int64, field, structuralReason(typ.String, msg.String, len(f.format.header)), strings.TrimRight(csvLine.String, "\r\n")})
+		rejects = append(rejects, []any{f.path, line.Int64, field, structuralReason(typ.String, msg.String, value, len(f.format.header)), value})
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -643,8 +765,9 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 	return insertRows(ctx, l.conn, "rejects", 5, rejects)
 }
 
-// structuralReason words DuckDB's CSV error types for an analyst.
-func structuralReason(typ, msg string, want int) string {
+// structuralReason words DuckDB's CSV error types for an analyst; value is
+// the text DuckDB rejected.
+func structuralReason(typ, msg, value string, want int) string {
 	switch typ {
 	case "MISSING COLUMNS":
 		return fmt.Sprintf("the row has too few fields (the header has %d)", want)
@@ -653,6 +776,12 @@ func structuralReason(typ, msg string, want int) string {
 	case "INVALID ENCODING", "INVALID UNICODE":
 		return "the row is not valid UTF-8"
 	case "UNQUOTED VALUE":
+		// DuckDB says so of '"2"x' and of a quote that is never closed,
+		// whose value runs to the end of the file: only the latter leaves
+		// an odd number of quotes.
+		if strings.Count(value, `"`)%2 == 1 {
+			return "a quoted value is never closed (it runs to the end of the file)"
+		}
 		return "a quoted value is followed by other characters"
 	case "LINE SIZE OVER MAXIMUM":
 		return "the row is longer than 10 MB"
@@ -759,12 +888,15 @@ var ipBatch int64 = 200_000
 // can step over them, and returns whether any file had such lines.
 func (l *loader) skipLines(ctx context.Context) (bool, error) {
 	// A row's line is its position among the accepted rows plus 2 (the header
-	// is line 1), plus one for each rejected line at or before it. With the
+	// is line 1, or base says how many lines come before it), plus one for
+	// each rejected or blank line at or before it. With the
 	// rejected lines s_0 < s_1 < … of a file, that is one for each j with
 	// s_j - j <= position + 2, since s_j - j never decreases.
 	var skips [][]any
 	for _, f := range l.files {
-		for j, s := range f.structural {
+		refused := append(slices.Clone(f.structural), f.blank...)
+		slices.Sort(refused)
+		for j, s := range refused {
 			skips = append(skips, []any{f.index, s - int64(j)})
 		}
 	}
@@ -791,17 +923,44 @@ func (l *loader) lineSQL(k Kind) string {
 	return line
 }
 
-// moveRejects moves the rows the parse step judged unusable into rejects.
-func (l *loader) moveRejects(ctx context.Context) error {
+// countRejects counts, per file, the rows the parse step judged unusable.
+func (l *loader) countRejects(ctx context.Context) error {
+	l.rejected = map[Kind]bool{}
 	for _, k := range kinds {
-		found := false
 		if err := l.perFile(ctx, fmt.Sprintf("SELECT src_file, count(*) FROM %s WHERE sa_reject IS NOT NULL GROUP BY ALL", k), func(f *inputFile, n int64) {
 			f.stats.Rejected += n
-			found = true
+			f.parseRejects = n
+			l.rejected[k] = true
 		}); err != nil {
 			return err
 		}
-		if !found {
+	}
+	return nil
+}
+
+// findBlankLines lists the blank lines of the CSV files whose rejects need
+// their lines. DuckDB's reader steps over a blank line without a row or a
+// reject, so a line counted from a row's position would be short by the
+// blank lines before it; finding them reads the file again, so only files
+// with a row the parse step rejected pay for it.
+func (l *loader) findBlankLines(ctx context.Context) error {
+	for _, f := range l.files {
+		if f.format.json || f.parseRejects == 0 {
+			continue
+		}
+		blank, err := blankLines(ctx, f.path, f.format.headerLine)
+		if err != nil {
+			return &InputError{File: f.path, Err: fmt.Errorf("finding the lines of rejected rows: %w", err)}
+		}
+		f.blank = blank
+	}
+	return nil
+}
+
+// moveRejects moves the rows the parse step judged unusable into rejects.
+func (l *loader) moveRejects(ctx context.Context) error {
+	for _, k := range kinds {
+		if !l.rejected[k] {
 			continue
 		}
 		if err := l.exec(ctx, fmt.Sprintf(`INSERT INTO rejects

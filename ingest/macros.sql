@@ -2,7 +2,8 @@
 -- cannot read, and the load turns a NULL from a non-blank value into a reject.
 
 -- Values are taken as written: exports do not pad them, and a value with
--- stray spaces is reported rather than quietly repaired.
+-- stray spaces is reported rather than quietly repaired (but for the times of
+-- Setup downloads, see sa_ts_local).
 CREATE OR REPLACE TEMP MACRO sa_blank(s) AS coalesce(s, '') = '';
 
 -- A 15-character Id gains its case-safe suffix: each 5-character chunk gives a
@@ -24,25 +25,42 @@ CREATE OR REPLACE TEMP MACRO sa_id18(s) AS (
 -- Values ending in Z, as Bulk API and Data Loader write them, go through the
 -- plain TIMESTAMP cast, three times faster than strptime and the cast to
 -- TIMESTAMPTZ that reads every other form (the plain cast would ignore any
--- other zone). A value must start with a digit: the casts also read
--- 'infinity', 'epoch' and leading spaces.
+-- other zone). A value must start with a four-digit year (the casts also
+-- read 'infinity', 'epoch', leading spaces and the year 26 of '26-11-26') and
+-- end in Z or a digit of its zone (the cast to TIMESTAMPTZ also reads
+-- trailing spaces).
 CREATE OR REPLACE TEMP MACRO sa_ts(s) AS
-    CASE WHEN s[1] BETWEEN '0' AND '9' THEN coalesce(
+    CASE WHEN s[1] BETWEEN '0' AND '9' AND strpos(s, '-') = 5 THEN coalesce(
         CASE WHEN suffix(s, 'Z') THEN TRY_CAST(s AS TIMESTAMP) END,
-        CAST(TRY_CAST(s AS TIMESTAMPTZ) AS TIMESTAMP)) END;
+        CASE WHEN s[-1] BETWEEN '0' AND '9' THEN CAST(TRY_CAST(s AS TIMESTAMPTZ) AS TIMESTAMP) END) END;
 
 -- Setup downloads write local times without a zone ("11/26/2026 3:04 PM"):
--- they are read in the policy's timezone tz. ISO values are taken as sa_ts does.
+-- they are read in the policy's timezone tz. A download re-saved by Excel
+-- writes two-digit years ("11/26/26 3:04 PM"), read as 20yy (strptime's %Y
+-- would read the year 26). Other years must have four digits. The layout of
+-- these downloads is not documented, so, unlike the API exports', their
+-- times may have spaces around them and a trailing GMT or UTC. ISO values
+-- with a zone are taken as sa_ts does.
+CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''),
+    '^(\d{1,2}/\d{1,2}/)(\d\d)(\D|$)', '\120\2\3');
+
 CREATE OR REPLACE TEMP MACRO sa_ts_local(s, tz) AS coalesce(
-    CAST(timezone(tz, try_strptime(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''), [
-        '%m/%d/%Y %I:%M %p', '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y, %I:%M %p', '%m/%d/%Y, %I:%M:%S %p',
-        '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M',
-        '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%g'])) AS TIMESTAMP),
+    CASE WHEN regexp_matches(sa_setup_time(s), '^(\d{1,2}/\d{1,2}/\d{4}\D|\d{4}-)') THEN
+        CAST(timezone(tz, try_strptime(sa_setup_time(s), [
+            '%m/%d/%Y %I:%M %p', '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y, %I:%M %p', '%m/%d/%Y, %I:%M:%S %p',
+            '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M',
+            '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%g'])) AS TIMESTAMP) END,
     CASE WHEN regexp_matches(trim(s), '(Z|[+-]\d\d:?\d\d)$') THEN sa_ts(s) END);
 
-CREATE OR REPLACE TEMP MACRO sa_int(s) AS coalesce(
-    TRY_CAST(s AS BIGINT),
-    CASE WHEN TRY_CAST(s AS DOUBLE) = round(TRY_CAST(s AS DOUBLE)) THEN TRY_CAST(TRY_CAST(s AS DOUBLE) AS BIGINT) END);
+-- A whole number as exports write it: digits, perhaps with a fraction of
+-- zeros ("7200.0"). The casts alone would also read a sign, spaces, "0x10",
+-- "0b11", "1_000" and "1e3", and round "7200.5".
+CREATE OR REPLACE TEMP MACRO sa_int(s) AS
+    CASE WHEN regexp_full_match(s, '[0-9]+(\.0+)?') THEN TRY_CAST(split_part(s, '.', 1) AS BIGINT) END;
+
+-- A count of seconds from 0 to bound, which keeps expiry times in range.
+CREATE OR REPLACE TEMP MACRO sa_seconds(s, bound) AS
+    CASE WHEN sa_int(s) BETWEEN 0 AND bound THEN sa_int(s) END;
 
 CREATE OR REPLACE TEMP MACRO sa_bool(s) AS
     CASE lower(s) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'false' THEN false WHEN '0' THEN false END;
