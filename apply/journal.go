@@ -17,7 +17,8 @@ import (
 //	run     an executing apply started: pid, approval (the approval's rows_sha256), approved_by
 //	intent  a write request is about to be sent: seq, op, user_id, ids
 //	result  what the org answered for the intent with the same run and seq: results, one per id
-//	skip    ids a guard rail kept from being sent in this run: results with outcome skipped
+//	skip    ids a guard rail or a stop kept from being sent in this run: results with outcome skipped,
+//	        and user_id for sessions found by containing that user
 //	stop    the run stopped early: code, message
 //
 // Ops are delete_sessions (ids are AuthSession Ids), freeze_user (ids are
@@ -255,6 +256,9 @@ func replay(recs []Record) *journalState {
 					continue
 				}
 				note(r.Run, it.ID)
+				if r.UserID != "" {
+					s.userOf[it.ID] = r.UserID
+				}
 				if r.Kind == "result" {
 					delete(s.unacked, it.ID)
 				}
@@ -266,4 +270,32 @@ func replay(recs []Record) *journalState {
 		}
 	}
 	return s
+}
+
+// leftByContainment returns, by user in journal order, the sessions that
+// runs of approval a found by containing a user and that have not ended:
+// skipped by a stop, failed, or sent without an answer. A session whose
+// user the journal does not name (a skip written before skips named it) is
+// left out: without the user, no guard rail can be checked.
+func (s *journalState) leftByContainment(a Approval) []batch {
+	approved := map[string]bool{}
+	for _, as := range a.Sessions {
+		approved[as.SessionID] = true
+	}
+	var left []batch
+	at := map[string]int{} // user → its batch in left
+	for _, id := range s.byApproval[a.RowsSHA256] {
+		_, ended := s.ended[id]
+		user := s.userOf[id]
+		if ended || approved[id] || user == "" {
+			continue
+		}
+		i, ok := at[user]
+		if !ok {
+			i, at[user] = len(left), len(left)
+			left = append(left, batch{userID: user})
+		}
+		left[i].ids = append(left[i].ids, id)
+	}
+	return left
 }

@@ -91,6 +91,9 @@ func (r Report) WritePlan(w io.Writer) {
 	if r.Refusal != "" {
 		fmt.Fprintf(w, "--execute would refuse: %s.\n", r.Refusal)
 	}
+	if r.Left > 0 {
+		fmt.Fprintf(w, "%d sessions that containment found in an earlier run have not ended: --execute --contain sends them again.\n", r.Left)
+	}
 	if r.Note != "" {
 		fmt.Fprintf(w, "Note: %s.\n", r.Note)
 	}

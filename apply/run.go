@@ -84,8 +84,11 @@ type Report struct {
 	// with its latest outcome from the journal, including earlier runs'.
 	Results     []Result
 	ResultsPath string
-	Resent      int        // sessions sent before without an answer, sent again
-	Stopped     *StopError // why the run stopped early, if it did
+	// Left counts the sessions that containment found in an earlier run of
+	// this approval and that have not ended; with --contain they are sent again.
+	Left    int
+	Resent  int        // sessions sent before without an answer, sent again
+	Stopped *StopError // why the run stopped early, if it did
 }
 
 // Complete reports whether an executing run handled everything: each
@@ -173,6 +176,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	protected := newProtectedSet(opts.Protected)
 
 	var toSend []string
+	containing := map[string]bool{} // users of rows this run may contain, ended or not
 	for _, row := range rows {
 		e := PlanEntry{Row: row, Action: "skip"}
 		a, ok := approved[row.SessionID]
@@ -187,6 +191,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			switch {
 			case a.Contain && opts.Contain:
 				e.Action = "contain"
+				containing[row.UserID] = true
 			case a.Contain:
 				e.Action, e.Reason = "remove", "approved for containment: add --contain to contain the user too"
 			default:
@@ -199,6 +204,16 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			}
 		}
 		rep.Plan = append(rep.Plan, e)
+	}
+	// A run that stopped (or failed) before ending every session its
+	// containment found left them in the journal: they are sent again, but
+	// only while the user may still be contained.
+	var resume []batch
+	for _, b := range state.leftByContainment(approval) {
+		rep.Left += len(b.ids)
+		if containing[b.userID] {
+			resume = append(resume, b)
+		}
 	}
 	if len(toSend) > opts.Max {
 		err := refuse("%d approved sessions remain, more than --max %d: raise --max or approve fewer (a batch is never truncated)", len(toSend), opts.Max)
@@ -217,8 +232,9 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		rep.Note = "no credentials in the environment, so the caller's own sessions were not looked up"
 		return rep, nil
 	}
-	if len(toSend) == 0 {
-		// The journal has every approved session ended (or it is protected):
+	if len(toSend) == 0 && len(resume) == 0 {
+		// The journal has every approved session ended (or it is protected),
+		// and every session containment found that this run may send:
 		// a rerun of a finished list must not need the org, whose token may
 		// have expired since.
 		rep.Note = "nothing is left to send, so the org was not asked"
@@ -254,7 +270,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	defer f.Close()
 	r := &runner{c: c, state: replay(recs), recs: recs, current: current, currentUsers: currentUsers, rep: &rep,
 		j: &journal{f: f, now: opts.Now, run: runID(opts.Now())}}
-	runErr := r.execute(ctx, approval, rep.Plan, curErr)
+	runErr := r.execute(ctx, approval, rep.Plan, resume, curErr)
 	if errors.As(runErr, &stop) {
 		rep.Stopped, runErr = stop, nil
 	}
@@ -358,10 +374,11 @@ type batch struct {
 	ids    []string
 }
 
-// execute carries out the plan; beforeErr is a stop that came before the
+// execute carries out the plan and sends again the sessions that an earlier
+// run's containment left (resume); beforeErr is a stop that came before the
 // run could start (while looking up the caller's sessions), journalled so
 // the results say why nothing was sent.
-func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, beforeErr error) error {
+func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, resume []batch, beforeErr error) error {
 	if err := r.write(Record{Kind: "run", PID: os.Getpid(), Approval: a.RowsSHA256, ApprovedBy: a.ApprovedBy}); err != nil {
 		return err
 	}
@@ -385,12 +402,22 @@ func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, befo
 		}
 	}
 	batches := []batch{{ids: remove}}
+	for _, b := range resume {
+		// As contain does, leave the caller's own user and sessions alone.
+		if r.currentUsers[b.userID] {
+			continue
+		}
+		b.ids = slices.DeleteFunc(b.ids, func(id string) bool { return r.current[id] })
+		batches = append(batches, b)
+	}
 	if beforeErr != nil {
 		return r.stop(beforeErr, batches)
 	}
 	queued := map[string]bool{}
-	for _, id := range remove {
-		queued[id] = true
+	for _, b := range batches {
+		for _, id := range b.ids {
+			queued[id] = true
+		}
 	}
 	// Contain first: a frozen user with a new password cannot log in again
 	// between the end of one session and the next.
@@ -434,15 +461,17 @@ func (r *runner) stop(err error, left []batch) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		code = "CANCELLED"
 	}
-	var items []ItemResult
+	// One record per batch keeps the user whose containment found the
+	// sessions, so that the next run can send them again. A journal write
+	// failing here is secondary to err, which is returned.
 	for _, b := range left {
+		var items []ItemResult
 		for _, id := range b.ids {
 			items = append(items, ItemResult{ID: id, Outcome: OutcomeSkipped, ErrorCode: code})
 		}
-	}
-	// A journal write failing here is secondary to err, which is returned.
-	if len(items) > 0 {
-		r.write(Record{Kind: "skip", Op: opDeleteSessions, Results: items})
+		if len(items) > 0 {
+			r.write(Record{Kind: "skip", Op: opDeleteSessions, UserID: b.userID, Results: items})
+		}
 	}
 	r.write(Record{Kind: "stop", Code: code, Message: msg})
 	return err

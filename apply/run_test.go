@@ -618,3 +618,131 @@ func TestProtectedByNameSkipsRowsWithoutUsername(t *testing.T) {
 		})
 	}
 }
+
+// TestContainmentResumes stops or fails a run before it has ended every
+// session that containing a user found. A rerun with --contain sends those
+// left, each at most once more, and is then complete; the near misses send
+// nothing.
+func TestContainmentResumes(t *testing.T) {
+	limit := func(f *fixture, _ context.CancelFunc) {
+		// The approved batch goes through; the containment batch is refused.
+		f.org.inject("delete", fault{}, fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
+	}
+	stopped := map[string]int{"removed/": 2, "skipped/REQUEST_LIMIT_EXCEEDED": 2}
+	tests := []struct {
+		name     string
+		first    func(f *fixture, cancel context.CancelFunc) // faults for the first run
+		atFirst  map[string]int                              // outcomes after the first run
+		rerun    func(f *fixture, o *Options)                // what changes before the rerun
+		left     int                                         // sessions containment left, as the rerun finds them
+		want     map[string]int                              // outcomes after the rerun
+		sends    int                                         // write requests of the rerun
+		complete bool
+	}{
+		{name: "request limit on the containment batch", first: limit, atFirst: stopped,
+			left: 2, want: map[string]int{"removed/": 4}, sends: 1, complete: true},
+		{name: "killed after the org ended one of the containment batch",
+			first: func(f *fixture, cancel context.CancelFunc) {
+				f.org.inject("delete", fault{}, fault{process: 1, drop: true, then: cancel})
+			},
+			atFirst: map[string]int{"removed/": 2, "failed/NO_RESPONSE": 2},
+			left:    2,
+			want:    map[string]int{"removed/": 3, "already_ended/ENTITY_IS_DELETED": 1}, sends: 1, complete: true},
+		{name: "a session found by containment failed",
+			first:   func(f *fixture, _ context.CancelFunc) { f.org.itemErrors[sid(101)] = "INSUFFICIENT_ACCESS" },
+			atFirst: map[string]int{"removed/": 3, "failed/INSUFFICIENT_ACCESS": 1},
+			rerun:   func(f *fixture, o *Options) { delete(f.org.itemErrors, sid(101)) },
+			left:    1,
+			want:    map[string]int{"removed/": 4}, sends: 1, complete: true},
+		{name: "request limit on the approved batch, then a found session expires",
+			first: func(f *fixture, _ context.CancelFunc) {
+				f.org.inject("delete", fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
+			},
+			atFirst: map[string]int{"skipped/REQUEST_LIMIT_EXCEEDED": 4},
+			// The second containment no longer finds 101: only the journal knows it.
+			rerun: func(f *fixture, o *Options) { delete(f.org.sessions, sid(101)) },
+			left:  2,
+			want:  map[string]int{"removed/": 3, "already_ended/ENTITY_IS_DELETED": 1}, sends: 2, complete: true},
+		// Near misses: nothing is left, or this run may not contain the user.
+		{name: "containment finished", atFirst: map[string]int{"removed/": 4},
+			want: map[string]int{"removed/": 4}, complete: true},
+		{name: "rerun without --contain", first: limit, atFirst: stopped,
+			rerun: func(f *fixture, o *Options) { o.Contain = false },
+			left:  2, want: stopped},
+		{name: "user protected since", first: limit, atFirst: stopped,
+			rerun: func(f *fixture, o *Options) { o.Protected = []string{uid(0)} },
+			left:  2, want: stopped},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := rows(2)
+			rs[0].approve, rs[1].approve = "contain", "yes"
+			f := newFixture(t, rs)
+			f.org.addSession(sid(100), uid(0), false) // user 0's, not in the list
+			f.org.addSession(sid(101), uid(0), false)
+			f.org.userLogins[uid(0)] = lid(0)
+			f.approve(nil)
+			f.org.mayDelete[sid(100)], f.org.mayDelete[sid(101)] = true, true
+			f.org.mayContain[uid(0)] = true
+			o := f.options(true)
+			o.Contain = true
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.first != nil {
+				tt.first(f, cancel)
+			}
+			rep, err := Run(ctx, o)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.atFirst, outcomes(rep.Results)); diff != "" {
+				t.Fatalf("first run outcomes (-want +got):\n%s", diff)
+			}
+
+			if tt.rerun != nil {
+				tt.rerun(f, &o)
+			}
+			before := f.org.writeCount()
+			rep, err = Run(context.Background(), o)
+			if err != nil {
+				t.Fatalf("rerun: %v", err)
+			}
+			if rep.Left != tt.left {
+				t.Errorf("rerun found %d sessions left by containment, want %d", rep.Left, tt.left)
+			}
+			if diff := cmp.Diff(tt.want, outcomes(rep.Results)); diff != "" {
+				t.Errorf("rerun outcomes (-want +got):\n%s", diff)
+			}
+			if rep.Complete() != tt.complete {
+				t.Errorf("rerun complete %v, want %v (stopped %q)", rep.Complete(), tt.complete, stopCode(rep))
+			}
+			if n := f.org.writeCount() - before; n != tt.sends {
+				t.Errorf("rerun sent %d write requests, want %d", n, tt.sends)
+			}
+			for _, res := range rep.Results {
+				if (res.SessionID == sid(100) || res.SessionID == sid(101)) && res.UserID != uid(0) {
+					t.Errorf("result %s has user %q, want %s", res.SessionID, res.UserID, uid(0))
+				}
+			}
+			f.org.mu.Lock()
+			defer f.org.mu.Unlock()
+			for id, n := range f.org.deleted {
+				if n > 1 {
+					t.Errorf("session %s deleted %d times", id, n)
+				}
+			}
+			if f.org.resets[uid(0)] != 1 || !f.org.frozen[lid(0)] {
+				t.Errorf("resets %d, frozen %v; want 1, true", f.org.resets[uid(0)], f.org.frozen[lid(0)])
+			}
+			if !tt.complete {
+				return
+			}
+			for _, id := range []string{sid(0), sid(1), sid(100), sid(101)} {
+				if _, ok := f.org.sessions[id]; ok {
+					t.Errorf("session %s still in the org", id)
+				}
+			}
+		})
+	}
+}
