@@ -438,6 +438,19 @@ func TestFailedLoginBurst(t *testing.T) {
 	success := func(ago time.Duration) login {
 		return login{id: "0Ya00000000000OK00", ip: "203.0.113.50", ago: ago}
 	}
+	// raised is what a burst for alice from 203.0.113.50 gives when the
+	// success follows: two high findings, for the user and from the IP,
+	// both aimed at the success; unraised, when no success follows.
+	raised := func(userDetail string) []finding {
+		f := finding{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKA", target: "login:0Ya00000000000OK00"}
+		byUser, byIP := f, f
+		byUser.detail, byIP.detail = userDetail, "10 failed logins from 203.0.113.50"
+		return []finding{byUser, byIP}
+	}
+	unraised := []finding{
+		{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of that user from that IP followed within 1 hour."},
+		{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of those users from that IP followed within 1 hour."},
+	}
 	runCheckCases(t, "failed_login_burst", []checkCase{{
 		name:   "10 failures in 18 minutes, for the user and from the IP",
 		logins: failures(10, "203.0.113.50", 2*minute),
@@ -457,36 +470,20 @@ func TestFailedLoginBurst(t *testing.T) {
 		name:     "a success 30 minutes after the burst makes it high and is the target",
 		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50"}},
 		logins:   append(failures(10, "203.0.113.50", 2*minute), success(90*minute)),
-		want: []finding{
-			{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKA", target: "login:0Ya00000000000OK00",
-				detail: "then alice@acme.com logged in successfully from 203.0.113.50 at 10:30 UTC, 30 minutes after the last failure."},
-			{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKA", target: "login:0Ya00000000000OK00",
-				detail: "10 failed logins from 203.0.113.50"},
-		},
+		want:     raised("then alice@acme.com logged in successfully from 203.0.113.50 at 10:30 UTC, 30 minutes after the last failure."),
 	}, {
 		name:     "a success at the same moment as the last failure (times to the minute) makes it high",
 		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50"}},
 		logins:   append(failures(10, "203.0.113.50", 2*minute), success(2*hour)),
-		want: []finding{
-			{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKA", target: "login:0Ya00000000000OK00",
-				detail: "then alice@acme.com logged in successfully from 203.0.113.50 at 10:00 UTC, the same moment as the last failure."},
-			{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKA", target: "login:0Ya00000000000OK00",
-				detail: "10 failed logins from 203.0.113.50"},
-		},
+		want:     raised("then alice@acme.com logged in successfully from 203.0.113.50 at 10:00 UTC, the same moment as the last failure."),
 	}, {
 		name:   "a success a minute before the last failure did not follow the burst",
 		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour+minute)),
-		want: []finding{
-			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of that user from that IP followed within 1 hour."},
-			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of those users from that IP followed within 1 hour."},
-		},
+		want:   unraised,
 	}, {
 		name:   "a success 61 minutes after the burst does not raise it",
 		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour-61*minute)),
-		want: []finding{
-			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of that user from that IP followed within 1 hour."},
-			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of those users from that IP followed within 1 hour."},
-		},
+		want:   unraised,
 	}, {
 		name:   "failures without an IP count for the user",
 		logins: failures(10, "", minute),

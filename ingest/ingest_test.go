@@ -207,15 +207,35 @@ func TestLoadMapsCountryNamesToCodes(t *testing.T) {
 	}
 }
 
-// sa_ts reads the zoned ISO forms exports write as UTC, and nothing else:
-// not the values DuckDB's casts also accept, such as 'infinity'.
-func TestParseTimes(t *testing.T) {
+// mustMacroDB opens a database with the parse macros, on one connection: the
+// macros are temporary.
+func mustMacroDB(t *testing.T) *sql.DB {
+	t.Helper()
 	db := mustDB(t)
-	db.SetMaxOpenConns(1) // the macros are temporary, on one connection
+	db.SetMaxOpenConns(1)
 	if _, err := db.Exec(macrosSQL); err != nil {
 		t.Fatal(err)
 	}
-	for in, want := range map[string]string{
+	return db
+}
+
+// checkMacro calls a parse macro on each input (call has %s where the quoted
+// input goes) and compares its result, as text, with the wanted one.
+func checkMacro(t *testing.T, call string, cases map[string]string) {
+	t.Helper()
+	db := mustMacroDB(t)
+	for in, want := range cases {
+		expr := fmt.Sprintf(call, "'"+strings.ReplaceAll(in, "'", "''")+"'")
+		if got := mustQuery(t, db, "SELECT ("+expr+")::VARCHAR")[0][0]; got != want {
+			t.Errorf("%s = %s, want %s", expr, got, want)
+		}
+	}
+}
+
+// sa_ts reads the zoned ISO forms exports write as UTC, and nothing else:
+// not the values DuckDB's casts also accept, such as 'infinity'.
+func TestParseTimes(t *testing.T) {
+	checkMacro(t, "sa_ts(%s)", map[string]string{
 		"2026-11-26T08:00:00.000Z":       "2026-11-26 08:00:00",
 		"2026-11-26T08:00:00Z":           "2026-11-26 08:00:00",
 		"2026-11-26T08:00:00.123456789Z": "2026-11-26 08:00:00.123456",
@@ -237,23 +257,13 @@ func TestParseTimes(t *testing.T) {
 		"26-1-01T08:00:00Z":              "NULL",
 		"2-11-26T08:00:00Z":              "NULL",
 		"":                               "NULL",
-	} {
-		got := mustQuery(t, db, fmt.Sprintf("SELECT sa_ts('%s')::VARCHAR", in))[0][0]
-		if got != want {
-			t.Errorf("sa_ts(%q) = %s, want %s", in, got, want)
-		}
-	}
+	})
 }
 
 // sa_ts_local reads the local times of Setup downloads in the given zone, a
 // two-digit year (as Excel re-saves them) as 20yy, and no other short year.
 func TestParseSetupTimes(t *testing.T) {
-	db := mustDB(t)
-	db.SetMaxOpenConns(1) // the macros are temporary, on one connection
-	if _, err := db.Exec(macrosSQL); err != nil {
-		t.Fatal(err)
-	}
-	for in, want := range map[string]string{
+	checkMacro(t, "sa_ts_local(%s, 'Europe/Paris')", map[string]string{
 		"11/26/2026 3:04 PM":           "2026-11-26 14:04:00",
 		"11/26/26 3:04 PM":             "2026-11-26 14:04:00",
 		"1/2/26 15:04":                 "2026-01-02 14:04:00",
@@ -270,23 +280,13 @@ func TestParseSetupTimes(t *testing.T) {
 		"26-11-26T08:00:00Z":           "NULL",
 		"11/26/2026 13:04 PM":          "NULL",
 		"2026-11-26T08:00:00.000Z foo": "NULL",
-	} {
-		got := mustQuery(t, db, fmt.Sprintf("SELECT sa_ts_local('%s', 'Europe/Paris')::VARCHAR", in))[0][0]
-		if got != want {
-			t.Errorf("sa_ts_local(%q) = %s, want %s", in, got, want)
-		}
-	}
+	})
 }
 
 // sa_seconds reads a count of seconds as exports write it, digits with
 // perhaps a fraction of zeros, and nothing the casts would also read.
 func TestParseSeconds(t *testing.T) {
-	db := mustDB(t)
-	db.SetMaxOpenConns(1) // the macros are temporary, on one connection
-	if _, err := db.Exec(macrosSQL); err != nil {
-		t.Fatal(err)
-	}
-	for in, want := range map[string]string{
+	checkMacro(t, fmt.Sprintf("sa_seconds(%%s, %d)", maxSeconds), map[string]string{
 		"7200":                "7200",
 		"7200.0":              "7200",
 		"7200.000":            "7200",
@@ -309,12 +309,7 @@ func TestParseSeconds(t *testing.T) {
 		"3153600001":          "NULL",
 		"9223372036854775807": "NULL",
 		"":                    "NULL",
-	} {
-		got := mustQuery(t, db, fmt.Sprintf("SELECT sa_seconds('%s', %d)::VARCHAR", in, maxSeconds))[0][0]
-		if got != want {
-			t.Errorf("sa_seconds(%q) = %s, want %s", in, got, want)
-		}
-	}
+	})
 }
 
 // TestIDMacroAgreesWithSfid holds the load's SQL reading of Ids (sa_id18) to
@@ -324,11 +319,7 @@ func TestParseSeconds(t *testing.T) {
 // and Salesforce never writes one; apply refuses such an Id before it
 // reaches the org.
 func TestIDMacroAgreesWithSfid(t *testing.T) {
-	db := mustDB(t)
-	db.SetMaxOpenConns(1) // the macros are temporary, on one connection
-	if _, err := db.Exec(macrosSQL); err != nil {
-		t.Fatal(err)
-	}
+	db := mustMacroDB(t)
 	const alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	rng := rand.New(rand.NewPCG(1, 2))
 	random := func(n int, chars string) string {
