@@ -436,6 +436,49 @@ func TestLoadRejectsOfCSVThenJSON(t *testing.T) {
 // agree, in batches that cross pages, then a page with other fields, then a
 // CSV export: rows keep file order, so the first copy of a repeated Id wins,
 // and every reject names its own page and line.
+// REST pages that name one totalSize are one query's: when they hold fewer
+// records than it, the load warns that pages are missing. All the pages,
+// or a page that names no totalSize, give no warning.
+func TestLoadWarnsOfMissingRESTPages(t *testing.T) {
+	rec := func(n int) string {
+		return fmt.Sprintf(`{"attributes":{"type":"LoginHistory"},"Id":"0Ya00000000000%dAAA","UserId":"005000000000001AAA","LoginTime":"2026-11-26T09:00:00.000+0000","SourceIp":"203.0.113.1","Status":"Success"}`, n)
+	}
+	page := func(total, n int, done bool) string {
+		head := ""
+		if total > 0 {
+			head = fmt.Sprintf(`"totalSize":%d,"done":%v,`, total, done)
+		}
+		return fmt.Sprintf(`{%s"records":[%s]}`, head, rec(n))
+	}
+	for _, c := range []struct {
+		name  string
+		pages []string
+		want  []string
+	}{
+		{"one page of three", []string{page(3, 1, false)}, []string{
+			"The logins query behind the REST page given holds 3 records (totalSize), but they have only 1: the other pages were not given, so the audit does not see 2 of its logins. Fetch every nextRecordsUrl page."}},
+		{"two pages of three", []string{page(3, 1, false), page(3, 2, false)}, []string{
+			"The logins query behind the 2 REST pages given holds 3 records (totalSize), but they have only 2: the other pages were not given, so the audit does not see 1 of its logins. Fetch every nextRecordsUrl page."}},
+		{"every page", []string{page(2, 1, false), page(2, 2, true)}, nil},
+		{"a page without totalSize", []string{page(0, 1, false)}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var files []string
+			for i, p := range c.pages {
+				files = append(files, mustWrite(t, dir, fmt.Sprintf("p%d.json", i), p))
+			}
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: files}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(c.want, st.Warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestLoadJSONPagesInGroups(t *testing.T) {
 	defer func(n int) { jsonBatch = n }(jsonBatch)
 	jsonBatch = 2

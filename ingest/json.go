@@ -52,7 +52,8 @@ type jsonGroup struct {
 // LoginGeo.City), and adds the file to the current jsonGroup, starting a new
 // one when its fields differ from the group's.
 func (l *loader) loadJSON(ctx context.Context, f *inputFile) error {
-	header, inResult, err := jsonHeader(f.path)
+	header, inResult, page, err := jsonHeader(f.path)
+	f.page = page
 	if err != nil {
 		return &InputError{File: f.path, Err: err}
 	}
@@ -459,7 +460,7 @@ type jsonField struct {
 // "result"), with the decoder's offset before the element; each decodes the
 // element from dec, and stops the walk by returning false. It reports
 // whether a records array was found and whether it was under "result".
-func walkRecords(dec *json.Decoder, each func(off int64) (bool, error)) (found, inResult bool, err error) {
+func walkRecords(dec *json.Decoder, page *pageInfo, each func(off int64) (bool, error)) (found, inResult bool, err error) {
 	errStop := errors.New("stop")
 	var walk func(depth int) error
 	walk = func(depth int) error {
@@ -505,6 +506,11 @@ func walkRecords(dec *json.Decoder, each func(off int64) (bool, error)) (found, 
 				if err := walk(depth + 1); err != nil {
 					return err
 				}
+			case key == "totalSize" && page != nil:
+				if err := dec.Decode(&page.totalSize); err != nil {
+					return fmt.Errorf(`"totalSize" is not a number: %w`, err)
+				}
+				page.hasTotal = true
 			default:
 				var skip json.RawMessage
 				if err := dec.Decode(&skip); err != nil {
@@ -545,7 +551,7 @@ func jsonRecords(data []byte) ([]jsonRecord, error) {
 	lineAt := newLineCounter(data)
 	var out []jsonRecord
 	width := 16
-	found, _, err := walkRecords(dec, func(off int64) (bool, error) {
+	found, _, err := walkRecords(dec, nil, func(off int64) (bool, error) {
 		// The decoder checks that the record is well-formed JSON;
 		// flattenObject then reads it without building maps of interfaces,
 		// which took most of a REST export's load.
@@ -581,10 +587,10 @@ const jsonHeaderRecords = 10
 // jsonHeader reads the names of the fields of a JSON export's first records,
 // in order of appearance, and whether the records are under "result". It
 // reads no further than those records.
-func jsonHeader(path string) (header []string, inResult bool, err error) {
+func jsonHeader(path string) (header []string, inResult bool, page pageInfo, err error) {
 	r, _, closeFn, err := openMaybeGzip(path)
 	if err != nil {
-		return nil, false, err
+		return nil, false, page, err
 	}
 	defer closeFn()
 	br := bufio.NewReader(r)
@@ -594,7 +600,7 @@ func jsonHeader(path string) (header []string, inResult bool, err error) {
 	dec := json.NewDecoder(br)
 	seen := map[string]bool{}
 	n := 0
-	found, inResult, err := walkRecords(dec, func(int64) (bool, error) {
+	found, inResult, err := walkRecords(dec, &page, func(int64) (bool, error) {
 		raw, err := nextRecord(dec)
 		if err != nil {
 			return false, fmt.Errorf("record %d %w", n+1, err)
@@ -609,12 +615,59 @@ func jsonHeader(path string) (header []string, inResult bool, err error) {
 		return n < jsonHeaderRecords, nil
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("reading JSON: %w", err)
+		return nil, false, page, fmt.Errorf("reading JSON: %w", err)
 	}
 	if !found {
-		return nil, false, errNoRecords
+		return nil, false, page, errNoRecords
 	}
-	return header, inResult, nil
+	return header, inResult, page, nil
+}
+
+// pageInfo is what a REST query page says of its query: totalSize, the
+// records the query matched over all its pages. It is read when it comes
+// before the records, as the REST API writes it (the sf CLI writes it
+// after them, having fetched every page itself).
+type pageInfo struct {
+	totalSize int64
+	hasTotal  bool
+}
+
+// pageWarnings warns of REST queries whose pages were not all given: the
+// files of a kind that name one totalSize are taken as the pages of one
+// query, and when they hold fewer rows than it, some were left out.
+func pageWarnings(files []*inputFile) []string {
+	type query struct {
+		kind  Kind
+		total int64
+	}
+	var order []query
+	read := map[query]int64{}
+	pages := map[query]int{}
+	for _, f := range files {
+		if !f.page.hasTotal {
+			continue
+		}
+		q := query{f.kind, f.page.totalSize}
+		if _, ok := read[q]; !ok {
+			order = append(order, q)
+		}
+		read[q] += f.stats.Read
+		pages[q]++
+	}
+	var out []string
+	for _, q := range order {
+		if read[q] >= q.total {
+			continue
+		}
+		what := "the REST page"
+		if pages[q] > 1 {
+			what = fmt.Sprintf("the %d REST pages", pages[q])
+		}
+		out = append(out, fmt.Sprintf("The %s query behind %s given holds %d records (totalSize), but they have only %d: "+
+			"the other pages were not given, so the audit does not see %d of its %s. Fetch every nextRecordsUrl page.",
+			q.kind, what, q.total, read[q], q.total-read[q], q.kind))
+	}
+	return out
 }
 
 // newLineCounter returns a function giving the 1-based line of a byte offset;

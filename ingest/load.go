@@ -53,6 +53,9 @@ type FileStats struct {
 // Stats is the outcome of a load, one entry per input file in the order given.
 type Stats struct {
 	Files []FileStats
+	// Warnings say what the inputs lack, one sentence each: REST pages of a
+	// query that were not given.
+	Warnings []string
 }
 
 // Rejected is the number of rows of all files that went to the rejects table.
@@ -140,6 +143,7 @@ type inputFile struct {
 	// base is the rowid of a CSV file's first row less the lines before its
 	// header (see lineSQL).
 	base  int64
+	page  pageInfo // what a REST page says of its query
 	stats FileStats
 	// parseRejects is how many of the file's rows the parse step rejected.
 	parseRejects int64
@@ -299,6 +303,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err != nil {
 		return Stats{}, fmt.Errorf("counting rows: %w", err)
 	}
+	st.Warnings = pageWarnings(l.files)
 	// The connection goes back to the pool, temp tables and all: free the
 	// working tables so the checks have the memory.
 	for _, t := range []string{"sa_who", "sa_name_of", "sa_id_of", "sa_countries", "sa_files", "sa_json_files", "sa_json_lines", "sa_raw_ips", "sa_ipfix", "sa_skips",

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -242,7 +243,8 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 	if progress != nil {
 		progress("writing reports")
 	}
-	for _, w := range res.Warnings {
+	warnings := append(slices.Clone(stats.Warnings), res.Warnings...)
+	for _, w := range warnings {
 		log.Warn(w)
 	}
 	summary, err := buildSummary(ctx, db, stats, cfg.asOf)
@@ -250,7 +252,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 		log.Error("summarising", "err", err)
 		return exitFailure
 	}
-	summary.Warnings = res.Warnings
+	summary.Warnings = warnings
 	if err := writeReports(ctx, db, cfg.outDir, summary, log); err != nil {
 		log.Error("writing reports", "dir", cfg.outDir, "err", err)
 		return exitFailure
