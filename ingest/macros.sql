@@ -27,12 +27,17 @@ CREATE OR REPLACE TEMP MACRO sa_id18(s) AS (
 -- TIMESTAMPTZ that reads every other form (the plain cast would ignore any
 -- other zone). A value must start with a four-digit year (the casts also
 -- read 'infinity', 'epoch', leading spaces and the year 26 of '26-11-26') and
--- end in Z or a digit of its zone (the cast to TIMESTAMPTZ also reads
--- trailing spaces).
+-- end in Z or a zone: +hhmm or +hh:mm, the sign 5 or 6 characters from the
+-- end. The cast to TIMESTAMPTZ also reads trailing spaces, and a time or a
+-- date with no zone at all in the connection's zone: such a value is
+-- refused, not guessed to be UTC.
 CREATE OR REPLACE TEMP MACRO sa_ts(s) AS
     CASE WHEN s[1] BETWEEN '0' AND '9' AND strpos(s, '-') = 5 THEN coalesce(
         CASE WHEN suffix(s, 'Z') THEN TRY_CAST(s AS TIMESTAMP) END,
-        CASE WHEN s[-1] BETWEEN '0' AND '9' THEN CAST(TRY_CAST(s AS TIMESTAMPTZ) AS TIMESTAMP) END) END;
+        CASE WHEN s[-1] BETWEEN '0' AND '9' AND (
+                (s[-5] IN ('+', '-') AND s[-3] BETWEEN '0' AND '9')
+                OR (s[-6] IN ('+', '-') AND s[-3] = ':'))
+            THEN CAST(TRY_CAST(s AS TIMESTAMPTZ) AS TIMESTAMP) END) END;
 
 -- Setup downloads write local times without a zone ("11/26/2026 3:04 PM"):
 -- they are read in the policy's timezone tz. A download re-saved by Excel
