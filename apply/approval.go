@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,10 +92,13 @@ func Approve(opts ApproveOptions) (Approval, error) {
 		return Approval{}, err
 	}
 
+	// Any decision in the approve column, a "no" too, means the column was
+	// filled in: then only the rows it approves are chosen. A list of noes
+	// approves nothing.
 	selection := "all"
 	chosen := rows
-	if marked := filterRows(rows, func(r Row) bool { return r.Approve != NotApproved }); len(marked) > 0 {
-		selection, chosen = "approve-column", marked
+	if slices.ContainsFunc(rows, func(r Row) bool { return r.Approve != NotApproved }) {
+		selection, chosen = "approve-column", filterRows(rows, func(r Row) bool { return r.Approve.approved() })
 	}
 	if opts.Only != nil {
 		only := map[string]bool{}

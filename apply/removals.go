@@ -25,7 +25,8 @@ var RemovalsHeader = []string{"session_id", "user_id", "username", "session_type
 type Decision int
 
 const (
-	NotApproved Decision = iota // empty or "no"
+	NotApproved Decision = iota // empty: no decision written
+	Declined                    // "no" or "n": the analyst decided against it
 	Remove                      // yes, y, true, x or 1: end the session
 	Contain                     // "contain": end the session and contain its user
 )
@@ -36,16 +37,23 @@ func (d Decision) String() string {
 		return "remove"
 	case Contain:
 		return "contain"
+	case Declined:
+		return "declined"
 	}
 	return "not approved"
 }
+
+// approved says whether the decision ends the session.
+func (d Decision) approved() bool { return d == Remove || d == Contain }
 
 // parseDecision reads an approve cell; anything it does not know is an error
 // rather than a silent "no", so a typo cannot quietly drop or add a removal.
 func parseDecision(s string) (Decision, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "no", "n":
+	case "":
 		return NotApproved, nil
+	case "no", "n":
+		return Declined, nil
 	case "yes", "y", "true", "x", "1":
 		return Remove, nil
 	case "contain":

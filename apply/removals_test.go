@@ -71,8 +71,11 @@ func TestApproveSelection(t *testing.T) {
 		selection string
 		err       string
 	}{
-		{name: "all rows when none is marked", rows: marked("", "no", ""), selection: "all",
+		{name: "all rows when none is marked", rows: marked("", "", ""), selection: "all",
 			want: []ApprovedSession{{sid(0), uid(0), false}, {sid(1), uid(1), false}, {sid(2), uid(2), false}}},
+		{name: "a no is a decision: only the rows marked yes", rows: marked("no", "yes", ""), selection: "approve-column",
+			want: []ApprovedSession{{sid(1), uid(1), false}}},
+		{name: "a list of noes approves nothing", rows: marked("no", "N"), err: "no row of"},
 		{name: "only the marked rows", rows: marked("x", "", "Contain", "TRUE", "no"), selection: "approve-column",
 			want: []ApprovedSession{{sid(0), uid(0), false}, {sid(2), uid(2), true}, {sid(3), uid(3), false}}},
 		{name: "only-file narrows all rows", rows: marked("", "", ""), only: []string{sid(2)[:15]}, selection: "only",
