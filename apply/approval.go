@@ -183,7 +183,12 @@ func ReadApproval(removals string) (Approval, error) {
 // RefusalError is why an apply refused to change the org: no approval, a list
 // changed since its approval, an expired approval, a batch over --max, or
 // another apply holding the lock. Nothing was sent when it is returned.
-type RefusalError struct{ Reason string }
+type RefusalError struct {
+	Reason string
+	// Expired is set when the approval matches the list but has expired: a
+	// run with nothing left to send may still finish on it.
+	Expired bool
+}
 
 func (e *RefusalError) Error() string { return "refusing to apply: " + e.Reason }
 
@@ -214,8 +219,10 @@ func checkApproval(removals string, a Approval, list []byte, rows []Row, now tim
 		return refuse("the approved rows of %s do not match the approval's SHA-256: approve it again", removals)
 	}
 	if !now.Before(a.ExpiresAt) {
-		return refuse("the approval of %s by %s expired at %s: sessions churn, so review the list and approve it again",
+		err := refuse("the approval of %s by %s expired at %s: sessions churn, so review the list and approve it again",
 			removals, a.ApprovedBy, a.ExpiresAt.Format(time.RFC3339))
+		err.(*RefusalError).Expired = true
+		return err
 	}
 	if now.Before(a.ApprovedAt.Add(-5 * time.Minute)) {
 		return refuse("the approval of %s is dated %s, in the future: check the clock", removals, a.ApprovedAt.Format(time.RFC3339))

@@ -156,11 +156,15 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	approved := map[string]ApprovedSession{}
 	var approval Approval
 	rep.Approval, err = validApproval(opts.Removals, list, rows, opts.Now())
+	// An approval that matches the list but has expired sends nothing more,
+	// but a rerun of a list it already saw through still finishes (below).
+	refusal, _ := err.(*RefusalError)
+	expired := refusal != nil && refusal.Expired && rep.Approval != nil
 	switch {
-	case err != nil && opts.Execute:
+	case err != nil && opts.Execute && !expired:
 		return rep, err
-	case err != nil:
-		rep.Refusal = err.(*RefusalError).Reason
+	case err != nil && !expired:
+		rep.Refusal = refusal.Reason
 	default:
 		approval = *rep.Approval
 		for _, s := range approval.Sessions {
@@ -214,6 +218,12 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		if containing[b.userID] {
 			resume = append(resume, b)
 		}
+	}
+	if expired && (len(toSend) > 0 || len(resume) > 0) {
+		if opts.Execute {
+			return rep, refusal
+		}
+		rep.Refusal = refusal.Reason
 	}
 	if len(toSend) > opts.Max {
 		err := refuse("%d approved sessions remain, more than --max %d: raise --max or approve fewer (a batch is never truncated)", len(toSend), opts.Max)

@@ -586,6 +586,42 @@ func TestFinishedListNeedsNoOrg(t *testing.T) {
 	}
 }
 
+// An expired approval sends nothing more, but a rerun of a list it saw
+// through finishes (exit 0) without asking the org; with a session left to
+// end, the expired approval is refused.
+func TestFinishedListAfterApprovalExpired(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		failed bool
+	}{{"everything ended", false}, {"one session left", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(3))
+			f.approve(nil)
+			if tt.failed {
+				f.org.itemErrors[sid(1)] = "INSUFFICIENT_ACCESS"
+			}
+			o := f.options(true)
+			if _, err := Run(context.Background(), o); err != nil {
+				t.Fatal(err)
+			}
+			o.Now = func() time.Time { return t0.Add(48 * time.Hour) } // past the approval's expiry
+			before := f.org.requests
+			rep, err := Run(context.Background(), o)
+			var refusal *RefusalError
+			if tt.failed {
+				if !errors.As(err, &refusal) || !refusal.Expired {
+					t.Fatalf("err %v, want the expired approval refused", err)
+				}
+			} else if err != nil || !rep.Complete() {
+				t.Fatalf("err %v, complete %v; want a complete run", err, rep.Complete())
+			}
+			if f.org.requests != before {
+				t.Errorf("sent %d requests, want none", f.org.requests-before)
+			}
+		})
+	}
+}
+
 // A row without a username may be a user's that protected_users names by
 // username: it is skipped as protected. Protection by Id alone needs no
 // name, so the same row is removed.
