@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"net/netip"
@@ -142,8 +143,18 @@ func LoadPolicy(path string) (Policy, error) {
 // denied_networks_file against file's folder; readFile reads that file.
 func parsePolicy(data []byte, file string, readFile func(string) ([]byte, error)) (Policy, error) {
 	d := &policyDecoder{file: file, readFile: readFile, p: DefaultPolicy()}
+	// A policy is one YAML document: a second one (after "---") would be
+	// read by no one, so its keys are refused rather than ignored.
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		return Policy{}, fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		return Policy{}, fmt.Errorf("%s:%d: a second YAML document: a policy is one document, so remove the \"---\" or merge the two", file, extra.Line)
+	case err != io.EOF:
 		return Policy{}, fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if len(doc.Content) == 0 {

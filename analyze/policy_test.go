@@ -72,6 +72,10 @@ func TestLoadPolicy(t *testing.T) {
 		yaml: "# nothing set\n",
 		edit: func(*Policy) {},
 	}, {
+		name: "one document that opens with ---",
+		yaml: "---\nsession_max_age: 1d\n...\n",
+		edit: func(p *Policy) { p.SessionMaxAge = 24 * time.Hour },
+	}, {
 		name: "durations with days and combinations",
 		yaml: "session_max_age: 1d12h\ntoken_max_age: 45s\nfailed_login_burst:\n  window: 1h30m\n",
 		edit: func(p *Policy) {
@@ -186,6 +190,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"a user that is neither", "protected_users: [\"bob smith\"]\n", nil, `policy.yaml:1: protected_users: "bob smith" is neither a username nor a 15- or 18-character user Id`},
 		{"not a mapping", "- timezone\n", nil, `policy.yaml:1: the policy must be a mapping of keys to values`},
 		{"not YAML", "timezone: [UTC\n", nil, `policy.yaml: `},
+		{"a second document", "timezone: UTC\n---\nsession_max_agee: 1h\n", nil, `policy.yaml:2: a second YAML document: a policy is one document, so remove the "---" or merge the two`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
