@@ -357,6 +357,19 @@ func TestIPNewForUser(t *testing.T) {
 		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGC",
 			detail: "alice@acme.com has a live Content session from Lagos, NG (102.89.1.2) since 2026-11-26 11:00 UTC; none of the user's 5 successful logins"}},
 	}, {
+		name:     "a family dated by its creation: its own login a moment before is not its history",
+		sessions: []session{{id: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos}},
+		logins: append(history(5, "203.0.113.7", paris),
+			login{id: "row:1:9", ip: "102.89.1.2", at: lagos, ago: hour + 30*time.Second}),
+		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
+			detail: "none of the user's 5 successful logins in the 30 days before it came from NG."}},
+	}, {
+		name:     "a family dated by its creation, its country seen days before",
+		sessions: []session{{id: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos}},
+		logins: append(history(5, "203.0.113.7", paris),
+			login{id: "row:1:9", ip: "102.89.1.2", at: lagos, ago: hour + 30*time.Second},
+			login{ip: "102.89.1.9", at: lagos, ago: 72 * hour}),
+	}, {
 		name:     "a baseline of 4 logins is not judged",
 		sessions: lagosFamily,
 		logins:   append(history(4, "203.0.113.7", paris), lagosLogin),

@@ -138,6 +138,7 @@ WITH origins AS MATERIALIZED (
         o.parent_id AS family_id, o.id AS origin_id, o.user_key, o.user_id, o.username,
         o.created, o.session_type, o.source_ip, o.login_history_id, o.family_sessions, o.live_id, o.live_session_type,
         coalesce(o.login_at, o.created) AS login_time,
+        o.login_at IS NOT NULL AS login_known,
         coalesce(o.city, l.city) AS city,
         coalesce(o.country_iso, l.country_iso) AS country_iso,
         coalesce(o.country, l.country) AS country,

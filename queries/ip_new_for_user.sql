@@ -40,19 +40,27 @@
 -- family's is (has_iso: an ISO code, else a name); logins with the other kind
 -- or no country at all are left out of it, and the detail says how many.
 --
+-- A family whose login is not in the history (a Setup download has no Ids
+-- to match) is dated by its creation. Its own login, which a Setup download
+-- gives to the minute, may then fall just before that and make its country
+-- look known: such a family's baseline ends two minutes before its creation.
+--
 -- Users are numbered in spans and families in families, so that the
 -- aggregations and sorts carry numbers rather than strings where they can; a
 -- login's IP rides along only when networks are judged.
 WITH families AS MATERIALIZED (
-    SELECT *, row_number() OVER () AS family_no
+    SELECT
+        *,
+        row_number() OVER () AS family_no,
+        CASE WHEN login_known THEN login_time ELSE login_time - INTERVAL 2 MINUTE END AS baseline_end
     FROM live_families
     WHERE NOT trusted AND country_key IS NOT NULL
 ), spans AS MATERIALIZED (
     SELECT
         user_key,
         row_number() OVER () AS user_no,
-        min(login_time) - getvariable('ip_new_for_user.baseline') AS since,
-        max(login_time) AS until
+        min(baseline_end) - getvariable('ip_new_for_user.baseline') AS since,
+        max(baseline_end) AS until
     FROM families
     GROUP BY user_key
 ), baseline AS (
@@ -63,9 +71,9 @@ WITH families AS MATERIALIZED (
     -- Each family with its baseline [starts, ends) and the bucket it starts in.
     SELECT
         p.user_no, f.family_no, f.country_key, f.has_iso, f.network,
-        f.login_time - getvariable('ip_new_for_user.baseline') AS starts,
-        f.login_time AS ends,
-        (epoch_us(f.login_time - getvariable('ip_new_for_user.baseline')) - epoch_us(p.since)) // b.us AS bucket
+        f.baseline_end - getvariable('ip_new_for_user.baseline') AS starts,
+        f.baseline_end AS ends,
+        (epoch_us(f.baseline_end - getvariable('ip_new_for_user.baseline')) - epoch_us(p.since)) // b.us AS bucket
     FROM families f
     JOIN spans p USING (user_key)
     CROSS JOIN baseline b
