@@ -55,10 +55,16 @@ const DefaultAsOf = "2026-11-26T12:00:00Z"
 // that every planted case has users of its own.
 const MinUsers = 40
 
+// MaxLogins is the most logins Generate writes: some 3 TB of CSV, far past
+// any benchmark, and well inside what the Ids' nine base-62 digits hold
+// (record numbers reach about 4.4e12 there, of 62^9 = 1.35e16).
+const MaxLogins int64 = 10_000_000_000
+
 // Config says what to generate.
 type Config struct {
-	// Logins is how many LoginHistory rows to write. The org has one user per
-	// 100 logins (at least MinUsers) and about one session per 10 logins.
+	// Logins is how many LoginHistory rows to write, at most MaxLogins.
+	// The org has one user per 100 logins (at least MinUsers) and about one
+	// session per 10 logins.
 	// Rows come out exactly as asked unless Logins is too small for the
 	// planted cases, which then add what they need.
 	Logins int
@@ -127,8 +133,8 @@ func (s Stats) Count(check string, hit bool) int {
 // Generate writes the org described by cfg to out and says what it wrote.
 // It stops with ctx's error when ctx is done.
 func Generate(ctx context.Context, cfg Config, out Outputs) (Stats, error) {
-	if cfg.Logins < 0 {
-		return Stats{}, fmt.Errorf("logins must not be negative, got %d", cfg.Logins)
+	if cfg.Logins < 0 || int64(cfg.Logins) > MaxLogins {
+		return Stats{}, fmt.Errorf("logins must be from 0 to %d, got %d", MaxLogins, cfg.Logins)
 	}
 	if cfg.AsOf.IsZero() {
 		return Stats{}, errors.New("as-of time is required")

@@ -25,7 +25,7 @@ and denies 203.0.113.0/24 (and does not deny 192.0.2.0/24, where the other
 planted origins come from).
 
 Options:
-  --logins N         LoginHistory rows to write (required)
+  --logins N         LoginHistory rows to write, at most 10000000000 (required)
   --seed S           selects the org (default: 1)
   --format FORMAT    bulk (CSV as Bulk API 2.0 and Data Loader write it), bulk-gz
                      (the same, gzip-compressed), json (REST query pages of 2,000
@@ -59,6 +59,9 @@ func runGen(ctx context.Context, args []string, io stdio) int {
 	}
 	if *logins < 0 {
 		return usageError(io, "gen", "--logins N is required, N at least 0")
+	}
+	if int64(*logins) > gen.MaxLogins {
+		return usageError(io, "gen", "--logins %d is more than gen writes, at most %d", *logins, gen.MaxLogins)
 	}
 	cfg := gen.Config{Logins: *logins, Seed: *seed, Format: gen.Format(*format), WithRejects: *withRejects}
 	known := false

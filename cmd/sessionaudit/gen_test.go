@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sessionaudit/sessionaudit/gen"
+)
+
+// TestGenLoginsLimit checks --logins at and past gen.MaxLogins without
+// generating: every run is cancelled before it starts, so past the limit is
+// bad usage and at it gen starts and stops at the first user.
+func TestGenLoginsLimit(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		logins string
+		want   string
+	}{
+		{strconv.FormatInt(gen.MaxLogins+1, 10), "at most 10000000000"},
+		{"9223372036854775807", "at most 10000000000"},
+		{"100000000000000000000", "out of range"},
+		{"-1", "--logins N is required"},
+	} {
+		t.Run(c.logins, func(t *testing.T) {
+			code, stderr := runGenCtx(t, ctx, "--logins", c.logins, "--out", t.TempDir())
+			if code != exitUsage || !strings.Contains(stderr, c.want) {
+				t.Errorf("got exit %d and %q, want exit %d and a message with %q", code, stderr, exitUsage, c.want)
+			}
+		})
+	}
+	if !strings.Contains(genHelp, strconv.FormatInt(gen.MaxLogins, 10)) {
+		t.Errorf("help does not state the limit, %d", gen.MaxLogins)
+	}
+	for _, logins := range []int64{gen.MaxLogins - 1, gen.MaxLogins} {
+		t.Run(strconv.FormatInt(logins, 10), func(t *testing.T) {
+			code, stderr := runGenCtx(t, ctx, "--logins", strconv.FormatInt(logins, 10), "--out", t.TempDir())
+			if code != exitFailure || !strings.Contains(stderr, "context canceled") {
+				t.Errorf("cancelled at once: got exit %d and %q, want exit %d and context canceled", code, stderr, exitFailure)
+			}
+		})
+	}
+}
+
+// runGenCtx runs gen with ctx and returns its exit code and stderr.
+func runGenCtx(t *testing.T, ctx context.Context, args ...string) (int, string) {
+	t.Helper()
+	var out, errb strings.Builder
+	code := run(ctx, append([]string{"gen"}, args...), stdio{in: strings.NewReader(""), out: &out, err: &errb, getenv: os.Getenv})
+	return code, errb.String()
+}
