@@ -22,8 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -87,15 +85,6 @@ type Config struct {
 // error, and reports the first error from a write or a close.
 type Outputs interface {
 	Create(name string) (io.WriteCloser, error)
-}
-
-// Dir writes files into an existing directory, replacing files of the same
-// name.
-type Dir string
-
-// Create creates the named file in d.
-func (d Dir) Create(name string) (io.WriteCloser, error) {
-	return os.Create(filepath.Join(string(d), name))
 }
 
 // Stats says what Generate wrote.

@@ -31,7 +31,9 @@ Options:
                      (the same, gzip-compressed), json (REST query pages of 2,000
                      records), or setup (logins as the Setup > Login History
                      download, the rest as bulk) (default: bulk)
-  --out DIR          where the files go, created if missing (default: .)
+  --out DIR          where the files go, created if missing (default: .). They
+                     take their names only once all are written: a run that
+                     fails or is interrupted leaves DIR as it was.
   --as-of TIME       when the export is taken, RFC 3339 (default: ` + gen.DefaultAsOf + `)
   --with-rejects     add malformed rows (a bad time, a bad IP, a short row) a
                      loader must reject
@@ -42,7 +44,7 @@ Examples:
 
 Exit status:
   0  the files were written
-  1  they could not be written
+  1  they could not be written, or the run was interrupted; DIR is as it was
   2  bad usage
 `
 
@@ -84,7 +86,7 @@ func runGen(ctx context.Context, args []string, io stdio) int {
 	}
 
 	start := time.Now()
-	st, err := gen.Generate(ctx, cfg, gen.Dir(*outDir))
+	st, err := gen.WriteDir(ctx, cfg, *outDir)
 	if err != nil {
 		fmt.Fprintf(io.err, "sessionaudit gen: %v\n", err)
 		return exitFailure

@@ -37,9 +37,13 @@ func TestGenLoginsLimit(t *testing.T) {
 	}
 	for _, logins := range []int64{gen.MaxLogins - 1, gen.MaxLogins} {
 		t.Run(strconv.FormatInt(logins, 10), func(t *testing.T) {
-			code, stderr := runGenCtx(t, ctx, "--logins", strconv.FormatInt(logins, 10), "--out", t.TempDir())
+			out := t.TempDir()
+			code, stderr := runGenCtx(t, ctx, "--logins", strconv.FormatInt(logins, 10), "--out", out)
 			if code != exitFailure || !strings.Contains(stderr, "context canceled") {
 				t.Errorf("cancelled at once: got exit %d and %q, want exit %d and context canceled", code, stderr, exitFailure)
+			}
+			if left, _ := os.ReadDir(out); len(left) > 0 {
+				t.Errorf("the cancelled run left %d files in --out, want none", len(left))
 			}
 		})
 	}
