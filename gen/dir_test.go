@@ -113,3 +113,52 @@ func TestWriteDirInterrupted(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteDirReplacesEarlierRuns writes orgs of different sizes and formats
+// into one folder that also holds files of other names: after each run the
+// folder must hold that run's files and the others, and nothing of the
+// earlier runs.
+func TestWriteDirReplacesEarlierRuns(t *testing.T) {
+	dir := t.TempDir()
+	others := map[string]string{
+		"policy.yaml":           "trusted_ips: []\n",
+		"notes.txt":             "not gen's\n",
+		"logins-old.json":       "{}",
+		"logins-012.json":       "{}",
+		"logins.csv.bak":        "kept",
+		"my-logins.csv":         "kept",
+		".logins.csv.tmp":       "kept: not a name WriteDir gives a temporary",
+		"sessions-0001.json.gz": "kept",
+	}
+	for name, body := range others {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A folder named like a page is not a file gen wrote.
+	if err := os.Mkdir(filepath.Join(dir, "logins-9999.json"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	others["logins-9999.json/"] = ""
+	// A killed run's temporary is removed by the next run that completes.
+	if err := os.WriteFile(filepath.Join(dir, ".logins-0007.json.1.tmp"), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, cfg := range []Config{
+		{Logins: 50_000, Seed: 1, Format: FormatJSON},
+		{Logins: 3000, Seed: 1, Format: FormatBulkGzip},
+		{Logins: 3000, Seed: 1, Format: FormatBulk, WithRejects: true},
+		{Logins: 10_000, Seed: 1, Format: FormatJSON},
+	} {
+		mustWriteDir(t, cfg, dir)
+		mem, _ := mustGenerate(t, cfg)
+		want := maps.Clone(others)
+		for name, f := range mem {
+			want[name] = f.String()
+		}
+		if diff := cmp.Diff(want, mustReadDir(t, dir)); diff != "" {
+			t.Errorf("after %d logins as %s, the folder differs (-want +got):\n%s", cfg.Logins, cfg.Format, diff)
+		}
+	}
+}

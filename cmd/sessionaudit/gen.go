@@ -33,7 +33,11 @@ Options:
                      download, the rest as bulk) (default: bulk)
   --out DIR          where the files go, created if missing (default: .). They
                      take their names only once all are written: a run that
-                     fails or is interrupted leaves DIR as it was.
+                     fails or is interrupted leaves DIR as it was. A run that
+                     completes removes what an earlier gen wrote there in
+                     another format or size, so DIR holds one org: every
+                     sessions, logins and users .csv, .csv.gz and -NNNN.json
+                     it did not write itself. Files of other names stay.
   --as-of TIME       when the export is taken, RFC 3339 (default: ` + gen.DefaultAsOf + `)
   --with-rejects     add malformed rows (a bad time, a bad IP, a short row) a
                      loader must reject
@@ -44,7 +48,7 @@ Examples:
 
 Exit status:
   0  the files were written
-  1  they could not be written, or the run was interrupted; DIR is as it was
+  1  they could not be written, or the run was interrupted (DIR is as it was)
   2  bad usage
 `
 

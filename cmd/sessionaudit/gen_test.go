@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/sessionaudit/sessionaudit/gen"
 )
 
@@ -55,4 +57,37 @@ func runGenCtx(t *testing.T, ctx context.Context, args ...string) (int, string) 
 	var out, errb strings.Builder
 	code := run(ctx, append([]string{"gen"}, args...), stdio{in: strings.NewReader(""), out: &out, err: &errb, getenv: os.Getenv})
 	return code, errb.String()
+}
+
+// TestGenReusedOut regenerates a smaller org in another format and then as
+// JSON pages into one --out: each run leaves its own files and the user's,
+// and none of the earlier run's.
+func TestGenReusedOut(t *testing.T) {
+	out := t.TempDir()
+	if err := os.WriteFile(filepath.Join(out, "policy.yaml"), []byte("trusted_ips: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		format, logins string
+		want           []string
+	}{
+		{"json", "10000", []string{"logins-0001.json", "logins-0002.json", "logins-0003.json", "logins-0004.json", "logins-0005.json", "policy.yaml", "sessions-0001.json", "users-0001.json"}},
+		{"bulk-gz", "3000", []string{"logins.csv.gz", "policy.yaml", "sessions.csv.gz", "users.csv.gz"}},
+		{"json", "3000", []string{"logins-0001.json", "logins-0002.json", "policy.yaml", "sessions-0001.json", "users-0001.json"}},
+	} {
+		if code, _, stderr := runCLI(t, "gen", "--logins", c.logins, "--format", c.format, "--out", out); code != exitOK {
+			t.Fatalf("gen --logins %s --format %s: exit %d: %s", c.logins, c.format, code, stderr)
+		}
+		entries, err := os.ReadDir(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.Name())
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("after --logins %s --format %s, --out holds (-want +got):\n%s", c.logins, c.format, diff)
+		}
+	}
 }
