@@ -22,8 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -55,10 +53,16 @@ const DefaultAsOf = "2026-11-26T12:00:00Z"
 // that every planted case has users of its own.
 const MinUsers = 40
 
+// MaxLogins is the most logins Generate writes: some 3 TB of CSV, far past
+// any benchmark, and well inside what the Ids' nine base-62 digits hold
+// (record numbers reach about 4.4e12 there, of 62^9 = 1.35e16).
+const MaxLogins int64 = 10_000_000_000
+
 // Config says what to generate.
 type Config struct {
-	// Logins is how many LoginHistory rows to write. The org has one user per
-	// 100 logins (at least MinUsers) and about one session per 10 logins.
+	// Logins is how many LoginHistory rows to write, at most MaxLogins.
+	// The org has one user per 100 logins (at least MinUsers) and about one
+	// session per 10 logins.
 	// Rows come out exactly as asked unless Logins is too small for the
 	// planted cases, which then add what they need.
 	Logins int
@@ -81,15 +85,6 @@ type Config struct {
 // error, and reports the first error from a write or a close.
 type Outputs interface {
 	Create(name string) (io.WriteCloser, error)
-}
-
-// Dir writes files into an existing directory, replacing files of the same
-// name.
-type Dir string
-
-// Create creates the named file in d.
-func (d Dir) Create(name string) (io.WriteCloser, error) {
-	return os.Create(filepath.Join(string(d), name))
 }
 
 // Stats says what Generate wrote.
@@ -127,8 +122,8 @@ func (s Stats) Count(check string, hit bool) int {
 // Generate writes the org described by cfg to out and says what it wrote.
 // It stops with ctx's error when ctx is done.
 func Generate(ctx context.Context, cfg Config, out Outputs) (Stats, error) {
-	if cfg.Logins < 0 {
-		return Stats{}, fmt.Errorf("logins must not be negative, got %d", cfg.Logins)
+	if cfg.Logins < 0 || int64(cfg.Logins) > MaxLogins {
+		return Stats{}, fmt.Errorf("logins must be from 0 to %d, got %d", MaxLogins, cfg.Logins)
 	}
 	if cfg.AsOf.IsZero() {
 		return Stats{}, errors.New("as-of time is required")

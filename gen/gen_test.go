@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
@@ -441,6 +442,37 @@ func TestGenerateErrors(t *testing.T) {
 	failing := failingOutputs{}
 	if _, err := Generate(context.Background(), Config{Logins: 3000, AsOf: testAsOf, Format: FormatBulk}, failing); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Errorf("failing writer: got %v, want the write error", err)
+	}
+}
+
+// TestMaxLogins checks the arithmetic at the cap without generating: the
+// even split adds up, the last users get ordinary budgets, and their record
+// numbers still fit the Ids' nine base-62 digits.
+func TestMaxLogins(t *testing.T) {
+	for _, logins := range []int64{MaxLogins - 1, MaxLogins} {
+		g := newGenerator(Config{Logins: int(logins), Seed: 1, AsOf: testAsOf, Format: FormatBulk})
+		if got := g.loginsBefore(g.nUsers); got != uint64(logins) {
+			t.Errorf("%d logins: the split adds up to %d, want %d", logins, got, logins)
+		}
+		last := g.nUsers - 1
+		for _, ui := range []int{0, 1, last - 1, last} {
+			if b := g.budget(ui); b < 40 || b > 160 {
+				t.Errorf("%d logins: user %d has a budget of %d, want 100 give or take 60%%", logins, ui, b)
+			}
+		}
+		top := uint64(max(loginBase, sessionBase)) + uint64(last)<<perUserBits + 1<<perUserBits - 1
+		if digits := uint64(62 * 62 * 62 * 62 * 62 * 62 * 62 * 62 * 62); top >= digits {
+			t.Errorf("%d logins: record numbers reach %d, past the %d that nine base-62 digits hold", logins, top, digits)
+		}
+	}
+	// The split is exact where Logins times a user index overflows 64 bits.
+	g := &generator{cfg: Config{Logins: math.MaxInt64}, nUsers: 1 << 40}
+	if got, want := g.loginsBefore(1<<39), uint64(math.MaxInt64/2); got != want {
+		t.Errorf("loginsBefore(2^39) of MaxInt64 logins over 2^40 users: got %d, want %d", got, want)
+	}
+	cfg := Config{Logins: int(MaxLogins + 1), AsOf: testAsOf, Format: FormatBulk}
+	if _, err := Generate(context.Background(), cfg, memOutputs{}); err == nil {
+		t.Errorf("Generate(%+v): got no error, want logins past MaxLogins refused", cfg)
 	}
 }
 

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"context"
+	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -226,8 +227,7 @@ func mix(x uint64) uint64 {
 // so users differ while the sum stays exact.
 func (g *generator) budget(ui int) int {
 	share := func(i int) int {
-		l, n := int64(g.cfg.Logins), int64(g.nUsers)
-		return int(l*int64(i+1)/n - l*int64(i)/n)
+		return int(g.loginsBefore(i+1) - g.loginsBefore(i))
 	}
 	first := ui &^ 1
 	if first+1 >= g.nUsers {
@@ -240,6 +240,14 @@ func (g *generator) budget(ui int) int {
 		return share(ui) + shift
 	}
 	return share(ui) - shift
+}
+
+// loginsBefore is floor(Logins*i/nUsers), the even split's logins of the
+// users before user i, in 128 bits so the product cannot overflow.
+func (g *generator) loginsBefore(i int) uint64 {
+	hi, lo := bits.Mul64(uint64(g.cfg.Logins), uint64(i))
+	q, _ := bits.Div64(hi, lo, uint64(g.nUsers)) // i <= nUsers, so q <= Logins
+	return q
 }
 
 // user makes user ui with its logins and sessions and writes them.

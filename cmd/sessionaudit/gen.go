@@ -25,13 +25,19 @@ and denies 203.0.113.0/24 (and does not deny 192.0.2.0/24, where the other
 planted origins come from).
 
 Options:
-  --logins N         LoginHistory rows to write (required)
+  --logins N         LoginHistory rows to write, at most 10000000000 (required)
   --seed S           selects the org (default: 1)
   --format FORMAT    bulk (CSV as Bulk API 2.0 and Data Loader write it), bulk-gz
                      (the same, gzip-compressed), json (REST query pages of 2,000
                      records), or setup (logins as the Setup > Login History
                      download, the rest as bulk) (default: bulk)
-  --out DIR          where the files go, created if missing (default: .)
+  --out DIR          where the files go, created if missing (default: .). They
+                     take their names only once all are written: a run that
+                     fails or is interrupted leaves DIR as it was. A run that
+                     completes removes what an earlier gen wrote there in
+                     another format or size, so DIR holds one org: every
+                     sessions, logins and users .csv, .csv.gz and -NNNN.json
+                     it did not write itself. Files of other names stay.
   --as-of TIME       when the export is taken, RFC 3339 (default: ` + gen.DefaultAsOf + `)
   --with-rejects     add malformed rows (a bad time, a bad IP, a short row) a
                      loader must reject
@@ -42,7 +48,7 @@ Examples:
 
 Exit status:
   0  the files were written
-  1  they could not be written
+  1  they could not be written, or the run was interrupted (DIR is as it was)
   2  bad usage
 `
 
@@ -59,6 +65,9 @@ func runGen(ctx context.Context, args []string, io stdio) int {
 	}
 	if *logins < 0 {
 		return usageError(io, "gen", "--logins N is required, N at least 0")
+	}
+	if int64(*logins) > gen.MaxLogins {
+		return usageError(io, "gen", "--logins %d is more than gen writes, at most %d", *logins, gen.MaxLogins)
 	}
 	cfg := gen.Config{Logins: *logins, Seed: *seed, Format: gen.Format(*format), WithRejects: *withRejects}
 	known := false
@@ -81,7 +90,7 @@ func runGen(ctx context.Context, args []string, io stdio) int {
 	}
 
 	start := time.Now()
-	st, err := gen.Generate(ctx, cfg, gen.Dir(*outDir))
+	st, err := gen.WriteDir(ctx, cfg, *outDir)
 	if err != nil {
 		fmt.Fprintf(io.err, "sessionaudit gen: %v\n", err)
 		return exitFailure
