@@ -72,7 +72,8 @@ func runApply(ctx context.Context, args []string, io stdio) int {
 	if *maxN <= 0 {
 		return usageError(io, "apply", "--max %d must be positive", *maxN)
 	}
-	if *share <= 0 || *share > 1 {
+	// Written so that NaN, which fails every comparison, is refused too.
+	if !(*share > 0 && *share <= 1) {
 		return usageError(io, "apply", "--max-api-share %g must be above 0 and at most 1", *share)
 	}
 	version, err := apply.NormalizeAPIVersion(*apiVersion)

@@ -100,3 +100,32 @@ func TestUnusableCredentialURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyMaxAPIShare checks that --max-api-share takes only a share in
+// (0, 1]: NaN fails every comparison, so a range check written the other
+// way round let it through and switched the API-share guard off.
+func TestApplyMaxAPIShare(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	if err := os.WriteFile(list, []byte("session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"+
+		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		share string
+		code  int
+	}{
+		{"NaN", exitUsage}, {"nan", exitUsage}, {"Inf", exitUsage}, {"-Inf", exitUsage},
+		{"0", exitUsage}, {"-0.1", exitUsage}, {"1.0001", exitUsage},
+		// Near misses: the ends and the middle of the range plan as usual.
+		{"1", exitOK}, {"0.5", exitOK}, {"0.001", exitOK},
+	}
+	for _, tc := range tests {
+		code, _, stderr := runCLI(t, "apply", "--removals", list, "--max-api-share", tc.share)
+		if code != tc.code {
+			t.Errorf("--max-api-share %s: got exit %d, want %d; stderr %q", tc.share, code, tc.code, stderr)
+		}
+		if tc.code == exitUsage && !strings.Contains(stderr, "--max-api-share") {
+			t.Errorf("--max-api-share %s: got stderr %q, want it to name --max-api-share", tc.share, stderr)
+		}
+	}
+}
