@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -42,7 +43,7 @@ Options:
                        and spills to --temp-dir beyond that (default: 2GB)
   --threads N          DuckDB threads (default: one per core)
   --temp-dir DIR       where DuckDB spills when data outgrows memory (default: a new folder under $TMPDIR, removed afterwards)
-  --log-format FORMAT  text or json (default: text)
+  --log-format FORMAT  text or json, one JSON object a line, refusals included (default: text)
   --cpu-profile FILE   write a Go CPU profile (go tool pprof) of the run to FILE
 
 Examples:
@@ -105,65 +106,94 @@ func runAudit(ctx context.Context, args []string, io stdio) int {
 		asOf:       time.Now().UTC().Truncate(time.Second),
 	}
 	if len(sessions) == 0 || len(logins) == 0 {
-		return usageError(io, "audit", "--sessions and --logins are required")
+		return log.usage("--sessions and --logins are required")
 	}
 	for _, p := range append(append(append(append([]string{}, sessions...), logins...), users...), geo...) {
 		if _, err := os.Stat(p); err != nil {
-			return usageError(io, "audit", "cannot read input %s: %v", p, errors.Unwrap(err))
+			return log.usage("cannot read input %s: %v", p, errors.Unwrap(err))
 		}
 	}
 	if *asOf != "" {
 		t, err := time.Parse(time.RFC3339, *asOf)
 		if err != nil {
-			return usageError(io, "audit", "--as-of %q is not an RFC 3339 time such as 2026-11-26T12:00:00Z", *asOf)
+			return log.usage("--as-of %q is not an RFC 3339 time such as 2026-11-26T12:00:00Z", *asOf)
 		}
 		cfg.asOf = t.UTC()
 	}
 	if *failOn != "" {
 		s, err := analyze.ParseSeverity(*failOn)
 		if err != nil {
-			return usageError(io, "audit", "--fail-on: %v", err)
+			return log.usage("--fail-on: %v", err)
 		}
 		cfg.failOn = &s
 	}
 	limit, err := parseSize(*memoryLimit)
 	if err != nil {
-		return usageError(io, "audit", "--memory-limit: %v", err)
+		return log.usage("--memory-limit: %v", err)
 	}
 	cfg.memoryLimit = limit
 	if *threads < 0 {
-		return usageError(io, "audit", "--threads must be 0 (one per core) or more")
+		return log.usage("--threads must be 0 (one per core) or more")
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
-			return usageError(io, "audit", "--cpu-profile: %v", err)
+			return log.usage("--cpu-profile: %v", err)
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return usageError(io, "audit", "--cpu-profile: %v", err)
+			return log.usage("--cpu-profile: %v", err)
 		}
 		defer pprof.StopCPUProfile()
 	}
 	return audit(ctx, cfg, io, log)
 }
 
-func newLogger(io stdio, format string) (*slog.Logger, error) {
+// auditLog is the audit's logger and the format it writes in.
+type auditLog struct {
+	*slog.Logger
+	json bool
+	err  io.Writer
+}
+
+func newLogger(io stdio, format string) (auditLog, error) {
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(io.err, nil)), nil
+		return auditLog{Logger: slog.New(slog.NewTextHandler(io.err, nil)), err: io.err}, nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(io.err, nil)), nil
+		return auditLog{Logger: slog.New(slog.NewJSONHandler(io.err, nil)), json: true, err: io.err}, nil
 	}
-	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+	return auditLog{}, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+// problem reports why the audit refused to go on, or its --fail-on verdict.
+// Under --log-format json it is a record like every other line on stderr, so
+// a log collector reads one JSON object a line, with args as its fields;
+// under text it is the plain line "sessionaudit audit: msg" a person reads.
+func (l auditLog) problem(level slog.Level, msg string, args ...any) {
+	if l.json {
+		l.Log(context.Background(), level, msg, args...)
+		return
+	}
+	fmt.Fprintf(l.err, "sessionaudit audit: %s\n", msg)
+}
+
+// usage reports a usage mistake found once the logger exists and returns
+// exitUsage: under text with usageError's hint, under json as a record.
+func (l auditLog) usage(format string, args ...any) int {
+	if !l.json {
+		return usageError(stdio{err: l.err}, "audit", format, args...)
+	}
+	l.Error(fmt.Sprintf(format, args...), "hint", "sessionaudit audit --help")
+	return exitUsage
 }
 
 // audit runs one audit end to end: ingest, analyze, report.
-func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int {
+func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	start := time.Now()
 	policy, err := analyze.LoadPolicy(cfg.policyPath)
 	if err != nil {
-		fmt.Fprintf(io.err, "sessionaudit audit: %v\n", err)
+		log.problem(slog.LevelError, err.Error(), "policy", cfg.policyPath)
 		return exitUsage
 	}
 	if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
@@ -207,7 +237,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 		var ie *ingest.InputError
 		var mc *ingest.MissingColumnsError
 		if errors.As(err, &ie) || errors.As(err, &mc) {
-			fmt.Fprintf(io.err, "sessionaudit audit: %v\n", err)
+			log.problem(slog.LevelError, err.Error())
 			return exitUsage
 		}
 		log.Error("loading the exports", "err", err)
@@ -253,7 +283,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 		return exitFailure
 	}
 	summary.Warnings = warnings
-	if err := writeReports(ctx, db, cfg.outDir, summary, log); err != nil {
+	if err := writeReports(ctx, db, cfg.outDir, summary, log.Logger); err != nil {
 		log.Error("writing reports", "dir", cfg.outDir, "err", err)
 		return exitFailure
 	}
@@ -277,7 +307,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 			return exitFailure
 		}
 		if n > 0 {
-			fmt.Fprintf(io.err, "sessionaudit audit: %d finding(s) at or above %s\n", n, cfg.failOn)
+			log.problem(slog.LevelWarn, fmt.Sprintf("%d finding(s) at or above %s", n, cfg.failOn), "findings", n, "fail_on", cfg.failOn.String())
 			return exitFindings
 		}
 	}

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -243,5 +245,55 @@ func TestParseSize(t *testing.T) {
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("parseSize(%q): got %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
 		}
+	}
+}
+
+// TestAuditJSONLogs checks that under --log-format json every line on
+// stderr is a JSON object, including the --fail-on verdict, a bad policy, an
+// unusable input and a usage mistake found after the flags parsed; under
+// text (the near miss) the same problems stay plain "sessionaudit audit:" lines.
+func TestAuditJSONLogs(t *testing.T) {
+	dir := t.TempDir()
+	badPolicy := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(badPolicy, []byte("{bad\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sample := []string{"--sessions", repoPath("testdata/sample/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
+		"--users", repoPath("testdata/sample/users.csv"), "--as-of", "2026-11-26T12:00:00Z", "--out", filepath.Join(dir, "out")}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in the message of one record
+	}{
+		{"fail-on", append([]string{"--policy", repoPath("testdata/sample/policy.yaml"), "--fail-on", "high"}, sample...), exitFindings, "finding(s) at or above high"},
+		{"bad policy", append([]string{"--policy", badPolicy}, sample...), exitUsage, "bad.yaml: line 1"},
+		{"missing columns", []string{"--sessions", repoPath("testdata/e2e/missing-columns/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
+			"--out", filepath.Join(dir, "out")}, exitUsage, "missing column(s)"},
+		{"bad as-of", append(slices.Clone(sample), "--as-of", "yesterday"), exitUsage, "not an RFC 3339 time"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, append(append([]string{"audit"}, tc.args...), "--log-format", "json")...)
+			if code != tc.code {
+				t.Fatalf("got exit %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			found := false
+			for _, line := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+				var rec struct{ Level, Msg string }
+				if err := json.Unmarshal([]byte(line), &rec); err != nil {
+					t.Errorf("got a stderr line that is not JSON (%v): %q", err, line)
+				}
+				found = found || strings.Contains(rec.Msg, tc.want)
+			}
+			if !found {
+				t.Errorf("got no record whose msg holds %q in stderr:\n%s", tc.want, stderr)
+			}
+
+			code, _, stderr = runCLI(t, append([]string{"audit"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stderr, "sessionaudit audit: ") || !strings.Contains(stderr, tc.want) {
+				t.Errorf("text: got exit %d and stderr %q, want exit %d and a plain line with %q", code, stderr, tc.code, tc.want)
+			}
+		})
 	}
 }
