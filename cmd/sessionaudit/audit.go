@@ -36,13 +36,16 @@ Options:
                        These four also take a quoted pattern for many files, e.g. 'logins-*.json'
   --policy FILE        policy YAML (see testdata/policy.yaml); defaults apply without it
   --as-of TIME         the audit's "now", RFC 3339 (default: the current time)
-  --out DIR            where the reports go (default: out)
+  --out DIR            where the reports go, created if missing; refused at start if no file
+                       can be written in it (default: out)
   --db FILE            keep the DuckDB database in FILE for later queries (default: in memory)
   --fail-on SEVERITY   exit 3 when a finding is at or above SEVERITY (info, low, medium, high, critical)
   --memory-limit SIZE  memory budget of the whole run, e.g. 2GB or 1.5GiB; DuckDB gets 60% of it
                        and spills to --temp-dir beyond that (default: 2GB)
   --threads N          DuckDB threads (default: one per core)
-  --temp-dir DIR       where DuckDB spills when data outgrows memory (default: a new folder under $TMPDIR, removed afterwards)
+  --temp-dir DIR       where DuckDB spills when data outgrows memory; created if missing (and then
+                       removed afterwards), and refused at start if no file can be written in it
+                       (default: a new folder under $TMPDIR, removed afterwards)
   --log-format FORMAT  text or json, one JSON object a line, refusals included (default: text)
   --cpu-profile FILE   write a Go CPU profile (go tool pprof) of the run to FILE
 
@@ -55,7 +58,8 @@ Examples:
 Exit status:
   0  the audit ran
   1  any other failure
-  2  bad usage or unusable input (a missing column, an unreadable file, a bad policy)
+  2  bad usage or unusable input (a missing column, an unreadable file, a bad policy),
+     or an --out or --temp-dir where no file can be written (tried at start)
   3  the audit ran and found something at or above --fail-on
 `
 
@@ -196,12 +200,24 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		log.problem(slog.LevelError, err.Error(), "policy", cfg.policyPath)
 		return exitUsage
 	}
-	if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
-		log.Error("creating the output folder", "dir", cfg.outDir, "err", err)
-		return exitFailure
+	// The folders are tried before the work rather than found unusable after
+	// it: DuckDB would only notice a bad --temp-dir when it spills, and blame
+	// the input it was reading.
+	if _, err := probeFolder(cfg.outDir); err != nil {
+		log.problem(slog.LevelError, fmt.Sprintf("--out %s: cannot write the reports there: %v", cfg.outDir, err), "dir", cfg.outDir)
+		return exitUsage
 	}
 	tempDir := cfg.tempDir
-	if tempDir == "" {
+	if tempDir != "" {
+		made, err := probeFolder(tempDir)
+		if err != nil {
+			log.problem(slog.LevelError, fmt.Sprintf("--temp-dir %s: cannot spill there: %v", tempDir, err), "dir", tempDir)
+			return exitUsage
+		}
+		if made {
+			defer os.RemoveAll(tempDir)
+		}
+	} else {
 		d, err := os.MkdirTemp("", "sessionaudit-spill-*")
 		if err != nil {
 			log.Error("creating a spill folder", "err", err)
@@ -312,6 +328,24 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		}
 	}
 	return exitOK
+}
+
+// probeFolder creates dir if it is missing, then creates and removes a file
+// in it, so a folder that cannot take the audit's files is found at start.
+// made reports whether dir was created (its parents may have been too).
+func probeFolder(dir string) (made bool, err error) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		made = true
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, err
+	}
+	f, err := os.CreateTemp(dir, ".sessionaudit-probe-*")
+	if err != nil {
+		return made, err
+	}
+	f.Close()
+	return made, os.Remove(f.Name())
 }
 
 // since is the time from start, rounded for a log line.

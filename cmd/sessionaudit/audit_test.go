@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -295,5 +297,80 @@ func TestAuditJSONLogs(t *testing.T) {
 				t.Errorf("text: got exit %d and stderr %q, want exit %d and a plain line with %q", code, stderr, tc.code, tc.want)
 			}
 		})
+	}
+}
+
+// sampleAudit is an audit of the bundled sample org, less --out.
+func sampleAudit() []string {
+	return []string{"audit", "--sessions", repoPath("testdata/sample/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
+		"--users", repoPath("testdata/sample/users.csv"), "--policy", repoPath("testdata/sample/policy.yaml"), "--as-of", "2026-11-26T12:00:00Z"}
+}
+
+// TestAuditUnusableFolders checks that an --out or --temp-dir in which no
+// file can be written is refused at start (exit 2, naming the flag, before
+// any export is loaded), and that a missing one is created.
+func TestAuditUnusableFolders(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	readOnly := filepath.Join(dir, "read-only")
+	if err := os.Mkdir(readOnly, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	probe, err := os.CreateTemp(readOnly, "probe")
+	readOnlyWorks := err != nil // false when running as root, who may write anyway
+	if err == nil {
+		probe.Close()
+		os.Remove(probe.Name())
+	}
+	tests := []struct {
+		name, flag, dir string
+		skip            bool
+	}{
+		{"out is a file", "--out", file, false},
+		{"out under a file", "--out", filepath.Join(file, "out"), false},
+		{"out read-only", "--out", readOnly, !readOnlyWorks},
+		{"out is /proc", "--out", "/proc", runtime.GOOS != "linux"}, // not writable even by root
+		{"temp-dir is a file", "--temp-dir", file, false},
+		{"temp-dir under a file", "--temp-dir", filepath.Join(file, "spill"), false},
+		{"temp-dir in /proc", "--temp-dir", "/proc/nope", runtime.GOOS != "linux"},
+		{"temp-dir read-only", "--temp-dir", readOnly, !readOnlyWorks},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.skip {
+				t.Skip("not testable here")
+			}
+			args := append(sampleAudit(), "--out", filepath.Join(dir, "out"), tc.flag, tc.dir)
+			code, stdout, stderr := runCLI(t, args...)
+			if code != exitUsage || !strings.Contains(stderr, "sessionaudit audit: "+tc.flag+" "+tc.dir+": ") {
+				t.Errorf("got exit %d and stderr %q, want exit 2 naming %s %s", code, stderr, tc.flag, tc.dir)
+			}
+			if strings.Contains(stderr, "loaded exports") || stdout != "" {
+				t.Errorf("got stderr %q and stdout %q, want the audit refused before loading", stderr, stdout)
+			}
+		})
+	}
+	// The near miss: missing folders are created, and a spill folder the
+	// audit created is removed afterwards; the probe leaves nothing behind.
+	out, spill := filepath.Join(dir, "new", "out"), filepath.Join(dir, "new-spill")
+	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out, "--temp-dir", spill)...); code != exitOK {
+		t.Fatalf("missing folders: got exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if diff := cmp.Diff([]string{"findings.csv", "rejects.csv", "removals.csv", "report.xlsx"}, names); diff != "" {
+		t.Errorf("files in --out (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(spill); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("got %v for the spill folder the audit created, want it removed", err)
 	}
 }
