@@ -38,7 +38,9 @@ Options:
   --as-of TIME         the audit's "now", RFC 3339 (default: the current time)
   --out DIR            where the reports go, created if missing; refused at start if no file
                        can be written in it (default: out)
-  --db FILE            keep the DuckDB database in FILE for later queries (default: in memory)
+  --db FILE            keep the DuckDB database in FILE for later queries (default: in memory);
+                       replaced only by a finished audit, and only if FILE is a DuckDB database
+                       (an input or any other file there is refused)
   --fail-on SEVERITY   exit 3 when a finding is at or above SEVERITY (info, low, medium, high, critical)
   --memory-limit SIZE  memory budget of the whole run, e.g. 2GB or 1.5GiB; DuckDB gets 60% of it
                        and spills to --temp-dir beyond that (default: 2GB)
@@ -59,7 +61,8 @@ Exit status:
   0  the audit ran
   1  any other failure
   2  bad usage or unusable input (a missing column, an unreadable file, a bad policy),
-     or an --out or --temp-dir where no file can be written (tried at start)
+     an --out or --temp-dir where no file can be written (tried at start), or a --db FILE
+     that is an input or holds something other than a DuckDB database
   3  the audit ran and found something at or above --fail-on
 `
 
@@ -112,7 +115,7 @@ func runAudit(ctx context.Context, args []string, io stdio) int {
 	if len(sessions) == 0 || len(logins) == 0 {
 		return log.usage("--sessions and --logins are required")
 	}
-	for _, p := range append(append(append(append([]string{}, sessions...), logins...), users...), geo...) {
+	for _, p := range inputFiles(cfg.inputs) {
 		if _, err := os.Stat(p); err != nil {
 			return log.usage("cannot read input %s: %v", p, errors.Unwrap(err))
 		}
@@ -226,23 +229,27 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		defer os.RemoveAll(d)
 		tempDir = d
 	}
+	// A kept database holds one audit: an old one at the same path is
+	// replaced, but only by a finished audit and only if it is a database.
+	var kept *keptDB
+	dbPath := ""
 	if cfg.dbPath != "" {
-		// A kept database holds one audit: an old one at the same path is replaced.
-		for _, p := range []string{cfg.dbPath, cfg.dbPath + ".wal"} {
-			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				log.Error("replacing the database file", "path", p, "err", err)
-				return exitFailure
-			}
+		kept, err = newKeptDB(cfg.dbPath, inputFiles(cfg.inputs))
+		if err != nil {
+			log.problem(slog.LevelError, err.Error(), "db", cfg.dbPath)
+			return exitUsage
 		}
+		defer kept.discard()
+		dbPath = kept.tmp
 	}
 	debug.SetMemoryLimit(int64(float64(cfg.memoryLimit) * goShare))
 	duckdbLimit := fmt.Sprintf("%dMB", int64(float64(cfg.memoryLimit)*duckdbShare/1e6))
-	db, err := ingest.Open(ctx, ingest.DBOptions{Path: cfg.dbPath, MemoryLimit: duckdbLimit, Threads: cfg.threads, TempDir: tempDir})
+	db, err := ingest.Open(ctx, ingest.DBOptions{Path: dbPath, MemoryLimit: duckdbLimit, Threads: cfg.threads, TempDir: tempDir})
 	if err != nil {
 		log.Error("opening the database", "err", err)
 		return exitFailure
 	}
-	defer db.Close()
+	defer db.Close() // after keep, a no-op
 
 	var progress func(string)
 	if isTerminal(io.err) {
@@ -303,14 +310,8 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		log.Error("writing reports", "dir", cfg.outDir, "err", err)
 		return exitFailure
 	}
-	if err := report.WriteSummaryText(io.out, summary); err != nil {
-		return exitFailure
-	}
-	fmt.Fprintf(io.out, "\nReports in %s: findings.csv, removals.csv, rejects.csv, report.xlsx\n", cfg.outDir)
-	log.Info("audit done", "elapsed", since(start), "peak_rss_mib", ingest.PeakRSS(), "removals", summary.Removals)
-
+	var atOrAbove int64 // findings at or above --fail-on
 	if cfg.failOn != nil {
-		var n int64
 		sevs := []string{}
 		for _, s := range analyze.Severities() {
 			if s >= *cfg.failOn {
@@ -318,14 +319,25 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 			}
 		}
 		q := "SELECT count(*) FROM findings WHERE severity IN (" + strings.Join(sevs, ", ") + ")"
-		if err := db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		if err := db.QueryRowContext(ctx, q).Scan(&atOrAbove); err != nil {
 			log.Error("counting findings", "err", err)
 			return exitFailure
 		}
-		if n > 0 {
-			log.problem(slog.LevelWarn, fmt.Sprintf("%d finding(s) at or above %s", n, cfg.failOn), "findings", n, "fail_on", cfg.failOn.String())
-			return exitFindings
+	}
+	if kept != nil {
+		if err := kept.keep(db); err != nil {
+			log.Error("keeping the database", "path", cfg.dbPath, "err", err)
+			return exitFailure
 		}
+	}
+	if err := report.WriteSummaryText(io.out, summary); err != nil {
+		return exitFailure
+	}
+	fmt.Fprintf(io.out, "\nReports in %s: findings.csv, removals.csv, rejects.csv, report.xlsx\n", cfg.outDir)
+	log.Info("audit done", "elapsed", since(start), "peak_rss_mib", ingest.PeakRSS(), "removals", summary.Removals)
+	if atOrAbove > 0 {
+		log.problem(slog.LevelWarn, fmt.Sprintf("%d finding(s) at or above %s", atOrAbove, cfg.failOn), "findings", atOrAbove, "fail_on", cfg.failOn.String())
+		return exitFindings
 	}
 	return exitOK
 }
@@ -346,6 +358,11 @@ func probeFolder(dir string) (made bool, err error) {
 	}
 	f.Close()
 	return made, os.Remove(f.Name())
+}
+
+// inputFiles lists every export the audit reads.
+func inputFiles(in ingest.Inputs) []string {
+	return slices.Concat(in.Sessions, in.Logins, in.Users, in.Geo)
 }
 
 // since is the time from start, rounded for a log line.

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sessionaudit/sessionaudit/ingest"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -373,4 +374,89 @@ func TestAuditUnusableFolders(t *testing.T) {
 	if _, err := os.Stat(spill); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("got %v for the spill folder the audit created, want it removed", err)
 	}
+}
+
+// TestAuditKeepDB checks that --db refuses a path holding an input or
+// anything but a DuckDB database, and that a database is replaced only by an
+// audit that finished: a failed one leaves the old one as it was.
+func TestAuditKeepDB(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	sessions := filepath.Join(dir, "sessions.csv")
+	raw, err := os.ReadFile(repoPath("testdata/sample/sessions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	notDB := filepath.Join(dir, "notes.db")
+	for path, b := range map[string][]byte{sessions: raw, notDB: []byte("SQLite format 3\x00 and more")} {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	audit := func(db string, extra ...string) (int, string) {
+		t.Helper()
+		args := append([]string{"audit", "--sessions", sessions, "--logins", repoPath("testdata/sample/logins.csv"),
+			"--as-of", "2026-11-26T12:00:00Z", "--out", out, "--db", db}, extra...)
+		code, _, stderr := runCLI(t, args...)
+		return code, stderr
+	}
+	for _, tc := range []struct{ name, db, want string }{
+		{"an input", sessions, "is the input"},
+		{"not a database", notDB, "is not a DuckDB database"},
+		{"a folder", dir, "is not a regular file"},
+	} {
+		before, _ := os.ReadFile(tc.db)
+		code, stderr := audit(tc.db)
+		if code != exitUsage || !strings.Contains(stderr, "--db "+tc.db+": ") || !strings.Contains(stderr, tc.want) {
+			t.Errorf("--db %s: got exit %d and stderr %q, want exit 2 naming --db and %q", tc.name, code, stderr, tc.want)
+		}
+		if after, _ := os.ReadFile(tc.db); !bytes.Equal(before, after) {
+			t.Errorf("--db %s: the file changed", tc.name)
+		}
+	}
+
+	// The near misses: a new path, an empty file and an old database are
+	// all written; the database holds the audit.
+	db := filepath.Join(dir, "audit.duckdb")
+	empty := filepath.Join(dir, "empty.duckdb")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{db, empty, db} {
+		if code, stderr := audit(path); code != exitOK {
+			t.Fatalf("--db %s: got exit %d, want 0; stderr:\n%s", path, code, stderr)
+		}
+		if n := mustCountFindings(t, path); n == 0 {
+			t.Errorf("--db %s: got no findings in the kept database", path)
+		}
+	}
+	// A run that fails leaves the old database untouched and no temporary file.
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := audit(db, "--users", repoPath("testdata/e2e/missing-columns/sessions.csv")); code != exitUsage {
+		t.Fatalf("a bad --users: got exit %d, want 2; stderr:\n%s", code, stderr)
+	}
+	if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
+		t.Errorf("a failed run changed the kept database")
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, ".audit.duckdb*")); len(tmp) != 0 {
+		t.Errorf("got %v, want no temporary database left", tmp)
+	}
+}
+
+// mustCountFindings returns how many findings the database at path holds.
+func mustCountFindings(tb testing.TB, path string) int64 {
+	tb.Helper()
+	db, err := ingest.Open(context.Background(), ingest.DBOptions{Path: path})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	var n int64
+	if err := db.QueryRow("SELECT count(*) FROM findings").Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
 }
