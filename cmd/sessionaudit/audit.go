@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,7 +27,10 @@ const auditHelp = `Usage:
 Loads AuthSession and Login History exports (Bulk API/Data Loader CSV, REST or
 sf CLI JSON, or the Setup > Login History download; plain or gzip, detected by
 content), runs every check in queries/, and writes findings.csv, removals.csv,
-rejects.csv and report.xlsx to --out, with a summary on stdout.
+rejects.csv and report.xlsx to --out, with a summary on stdout. The four are
+written into a staging folder in --out and moved into place as a set
+(removals.csv last) only when all are written; one audit at a time may
+write into a folder (it holds --out/.sessionaudit.lock).
 
 Options:
   --sessions FILE      AuthSession export (repeatable; overlapping exports are de-duplicated by Id)
@@ -62,7 +66,8 @@ Exit status:
   1  any other failure
   2  bad usage or unusable input (a missing column, an unreadable file, a bad policy),
      an --out or --temp-dir where no file can be written (tried at start), or a --db FILE
-     that is an input or holds something other than a DuckDB database
+     that is an input or holds something other than a DuckDB database, or another audit
+     writing into --out
   3  the audit ran and found something at or above --fail-on
 `
 
@@ -210,6 +215,13 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		log.problem(slog.LevelError, fmt.Sprintf("--out %s: cannot write the reports there: %v", cfg.outDir, err), "dir", cfg.outDir)
 		return exitUsage
 	}
+	// One audit at a time writes into a folder, or two would mix their sets.
+	unlock, err := lockOut(cfg.outDir)
+	if err != nil {
+		log.problem(slog.LevelError, fmt.Sprintf("--out %s: %v", cfg.outDir, err), "dir", cfg.outDir)
+		return exitUsage
+	}
+	defer unlock()
 	tempDir := cfg.tempDir
 	if tempDir != "" {
 		made, err := probeFolder(tempDir)
@@ -306,8 +318,21 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		return exitFailure
 	}
 	summary.Warnings = warnings
-	if err := writeReports(ctx, db, cfg.outDir, summary, log.Logger); err != nil {
+	// The reports are written as a set into a staging folder and moved into
+	// --out only when all of them are written, so a failed or interrupted
+	// run leaves the previous set whole.
+	staging, err := makeStaging(cfg.outDir)
+	if err != nil {
+		log.Error("creating the staging folder", "dir", cfg.outDir, "err", err)
+		return exitFailure
+	}
+	defer os.RemoveAll(staging)
+	if err := writeReports(ctx, db, staging, summary, log.Logger); err != nil {
 		log.Error("writing reports", "dir", cfg.outDir, "err", err)
+		return exitFailure
+	}
+	if err := publishReports(staging, cfg.outDir); err != nil {
+		log.Error("moving the reports into place", "dir", cfg.outDir, "err", err)
 		return exitFailure
 	}
 	var atOrAbove int64 // findings at or above --fail-on
@@ -414,6 +439,48 @@ func buildSummary(ctx context.Context, db *sql.DB, stats ingest.Stats, asOf time
 		return s, err
 	}
 	return s, nil
+}
+
+// The files an audit keeps in its --out folder besides the reports: the
+// lock held while it runs, and the staging folder its reports are written to.
+const (
+	outLockName   = ".sessionaudit.lock"
+	stagingPrefix = ".sessionaudit-staging-"
+)
+
+func outLockPath(dir string) string { return filepath.Join(dir, outLockName) }
+
+// makeStaging creates this run's staging folder in dir, first removing any
+// left by a run that was killed: the caller holds the lock on dir, so no
+// other audit is using one.
+func makeStaging(dir string) (string, error) {
+	stale, err := filepath.Glob(filepath.Join(dir, stagingPrefix+"*"))
+	if err != nil {
+		return "", err
+	}
+	for _, d := range stale {
+		if err := os.RemoveAll(d); err != nil {
+			return "", err
+		}
+	}
+	staging := filepath.Join(dir, stagingPrefix+strconv.Itoa(os.Getpid()))
+	return staging, os.Mkdir(staging, 0o755)
+}
+
+// reportFiles is the report set in the order publishReports moves it.
+// removals.csv, the file approve and apply act on, goes last: a new removal
+// list is then never beside an older workbook or findings.
+var reportFiles = []string{"findings.csv", "rejects.csv", "report.xlsx", "removals.csv"}
+
+// publishReports moves the report set from staging into dir. Each rename
+// within one file system is atomic, so a reader sees each file old or new.
+func publishReports(staging, dir string) error {
+	for _, f := range reportFiles {
+		if err := os.Rename(filepath.Join(staging, f), filepath.Join(dir, f)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeReports writes the CSV files and the workbook into dir.

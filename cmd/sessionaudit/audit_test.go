@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -368,7 +370,7 @@ func TestAuditUnusableFolders(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if diff := cmp.Diff([]string{"findings.csv", "rejects.csv", "removals.csv", "report.xlsx"}, names); diff != "" {
+	if diff := cmp.Diff([]string{outLockName, "findings.csv", "rejects.csv", "removals.csv", "report.xlsx"}, names); diff != "" {
 		t.Errorf("files in --out (-want +got):\n%s", diff)
 	}
 	if _, err := os.Stat(spill); !errors.Is(err, os.ErrNotExist) {
@@ -459,4 +461,84 @@ func mustCountFindings(tb testing.TB, path string) int64 {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+// cancelOnLine is a stderr that cancels the run when a log line holding
+// line is written, to interrupt it at a known step.
+type cancelOnLine struct {
+	bytes.Buffer
+	line   string
+	cancel context.CancelFunc
+}
+
+func (w *cancelOnLine) Write(p []byte) (int, error) {
+	if w.line != "" && bytes.Contains(p, []byte(w.line)) {
+		w.cancel()
+	}
+	return w.Buffer.Write(p)
+}
+
+// TestAuditReportSet checks that the four reports replace the previous set
+// together: a run interrupted while writing the workbook leaves the old set
+// whole and no staging folder, and a run that finishes replaces all four.
+func TestAuditReportSet(t *testing.T) {
+	out := t.TempDir()
+	files := []string{"findings.csv", "removals.csv", "rejects.csv", "report.xlsx"}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(out, f), []byte("OLD"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stale := filepath.Join(out, stagingPrefix+"999999999")
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, cancelAt string
+		code           int
+		want           func(content string) bool
+	}{
+		{"interrupted in the workbook", "wrote rejects.csv", exitFailure, func(c string) bool { return c == "OLD" }},
+		{"finished", "", exitOK, func(c string) bool { return c != "OLD" }}, // the near miss
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		stderr := &cancelOnLine{line: tc.cancelAt, cancel: cancel}
+		code := run(ctx, append(sampleAudit(), "--out", out), stdio{in: strings.NewReader(""), out: io.Discard, err: stderr, getenv: func(string) string { return "" }})
+		if code != tc.code {
+			t.Fatalf("%s: got exit %d, want %d; stderr:\n%s", tc.name, code, tc.code, stderr.String())
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(filepath.Join(out, f))
+			if err != nil || !tc.want(string(b)) {
+				t.Errorf("%s: got %s %.20q (err %v), want it %s", tc.name, f, b, err, map[bool]string{true: "old", false: "new"}[tc.code != exitOK])
+			}
+		}
+		if left, _ := filepath.Glob(filepath.Join(out, stagingPrefix+"*")); len(left) != 0 {
+			t.Errorf("%s: got %v, want no staging folder left", tc.name, left)
+		}
+	}
+}
+
+// TestAuditLocksOut checks that an audit into a folder another process is
+// auditing into is refused at start with exit 2 naming that process, and
+// that the lock of another folder, or a released one, does not stop it.
+func TestAuditLocksOut(t *testing.T) {
+	out, other := t.TempDir(), t.TempDir()
+	unlock, err := lockOut(out) // as if another audit held it: flock locks one open file, not the process
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, append(sampleAudit(), "--out", out)...)
+	want := fmt.Sprintf("sessionaudit audit: --out %s: process %d is auditing into it now", out, os.Getpid())
+	if code != exitUsage || !strings.Contains(stderr, want) || stdout != "" {
+		t.Errorf("locked --out: got exit %d, stdout %q, stderr %q; want exit 2 and %q", code, stdout, stderr, want)
+	}
+	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", other)...); code != exitOK {
+		t.Errorf("another --out: got exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	unlock()
+	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out)...); code != exitOK {
+		t.Errorf("released --out: got exit %d, want 0; stderr:\n%s", code, stderr)
+	}
 }
