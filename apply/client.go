@@ -120,7 +120,9 @@ func newClient(o OrgOptions) (*client, error) {
 	if c.share == 0 {
 		c.share = 0.5
 	}
-	if c.share < 0 || c.share > 1 {
+	// Written so that NaN, which fails every comparison, is refused too: it
+	// would otherwise switch off the API-share guard.
+	if !(c.share > 0 && c.share <= 1) {
 		return nil, fmt.Errorf("API share %v is outside (0, 1]", c.share)
 	}
 	switch {

@@ -50,7 +50,8 @@ Examples:
 Exit status:
   0  the plan was printed, or every approved session was handled
   1  any other failure (including an interrupted run: run it again to resume)
-  2  bad usage, no or unusable credentials, or a refusal (no, changed or expired approval; over --max; locked)
+  2  bad usage, an unreadable or malformed list, no or unusable credentials, or a refusal
+     (no, changed or expired approval; over --max; locked)
   4  some approved sessions could not be removed, or the run stopped early (rerun to resume)
 `
 
@@ -72,12 +73,19 @@ func runApply(ctx context.Context, args []string, io stdio) int {
 	if *maxN <= 0 {
 		return usageError(io, "apply", "--max %d must be positive", *maxN)
 	}
-	if *share <= 0 || *share > 1 {
+	// Written so that NaN, which fails every comparison, is refused too.
+	if !(*share > 0 && *share <= 1) {
 		return usageError(io, "apply", "--max-api-share %g must be above 0 and at most 1", *share)
 	}
 	version, err := apply.NormalizeAPIVersion(*apiVersion)
 	if err != nil {
 		return usageError(io, "apply", "--api-version: %v", err)
+	}
+	// A list that cannot be read or decoded is unusable input, exit 2 as in
+	// approve; checked here, before apply.Run takes the lock beside it.
+	if _, err := apply.ReadRemovals(*removals); err != nil {
+		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", err)
+		return exitUsage
 	}
 	opts := apply.Options{Removals: *removals, Execute: *execute, Max: *maxN, Contain: *contain,
 		Org: apply.OrgOptions{APIVersion: version, MaxAPIShare: *share, Log: io.err}}

@@ -100,3 +100,81 @@ func TestUnusableCredentialURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyMaxAPIShare checks that --max-api-share takes only a share in
+// (0, 1]: NaN fails every comparison, so a range check written the other
+// way round let it through and switched the API-share guard off.
+func TestApplyMaxAPIShare(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	if err := os.WriteFile(list, []byte("session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"+
+		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		share string
+		code  int
+	}{
+		{"NaN", exitUsage}, {"nan", exitUsage}, {"Inf", exitUsage}, {"-Inf", exitUsage},
+		{"0", exitUsage}, {"-0.1", exitUsage}, {"1.0001", exitUsage},
+		// Near misses: the ends and the middle of the range plan as usual.
+		{"1", exitOK}, {"0.5", exitOK}, {"0.001", exitOK},
+	}
+	for _, tc := range tests {
+		code, _, stderr := runCLI(t, "apply", "--removals", list, "--max-api-share", tc.share)
+		if code != tc.code {
+			t.Errorf("--max-api-share %s: got exit %d, want %d; stderr %q", tc.share, code, tc.code, stderr)
+		}
+		if tc.code == exitUsage && !strings.Contains(stderr, "--max-api-share") {
+			t.Errorf("--max-api-share %s: got stderr %q, want it to name --max-api-share", tc.share, stderr)
+		}
+	}
+}
+
+// TestApplyUnusableList checks that apply, like approve, exits 2 for a
+// removal list it cannot read or decode, with or without --execute, and
+// leaves no lock file beside a list that is not there.
+func TestApplyUnusableList(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "removals.csv")
+	header := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"
+	if err := os.WriteFile(good, []byte(header+
+		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badHeader := filepath.Join(dir, "bad-header.csv")
+	if err := os.WriteFile(badHeader, []byte(strings.Replace(header, "approve", "approved", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.csv")
+	tests := []struct {
+		name, list string
+		code       int
+		want       string
+	}{
+		{"missing", missing, exitUsage, "no such file"},
+		{"a folder", dir, exitUsage, "reading the removal list"},
+		{"wrong header", badHeader, exitUsage, "header is"},
+		{"a readable list", good, exitOK, "1 rows"}, // the near miss
+	}
+	for _, tc := range tests {
+		for _, execute := range []bool{false, true} {
+			if execute && tc.code == exitOK {
+				continue // executing needs credentials; the plan is enough
+			}
+			args := []string{"apply", "--removals", tc.list}
+			var env map[string]string
+			if execute {
+				// Credentials that would fail if used: the list must be refused first.
+				args = append(args, "--execute")
+				env = map[string]string{"SF_INSTANCE_URL": "https://org.invalid", "SF_ACCESS_TOKEN": "00D!fake"}
+			}
+			code, stdout, stderr := runWithEnv(t, env, args...)
+			if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {
+				t.Errorf("%s (execute %v): got exit %d, output %q; want exit %d and %q", tc.name, execute, code, stdout+stderr, tc.code, tc.want)
+			}
+		}
+	}
+	if _, err := os.Stat(missing + ".lock"); err == nil {
+		t.Errorf("got %s.lock, want no lock file beside a missing list", missing)
+	}
+}

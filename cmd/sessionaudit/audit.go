@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,7 +27,10 @@ const auditHelp = `Usage:
 Loads AuthSession and Login History exports (Bulk API/Data Loader CSV, REST or
 sf CLI JSON, or the Setup > Login History download; plain or gzip, detected by
 content), runs every check in queries/, and writes findings.csv, removals.csv,
-rejects.csv and report.xlsx to --out, with a summary on stdout.
+rejects.csv and report.xlsx to --out, with a summary on stdout. The four are
+written into a staging folder in --out and moved into place as a set
+(removals.csv last) only when all are written; one audit at a time may
+write into a folder (it holds --out/.sessionaudit.lock).
 
 Options:
   --sessions FILE      AuthSession export (repeatable; overlapping exports are de-duplicated by Id)
@@ -35,14 +40,19 @@ Options:
                        These four also take a quoted pattern for many files, e.g. 'logins-*.json'
   --policy FILE        policy YAML (see testdata/policy.yaml); defaults apply without it
   --as-of TIME         the audit's "now", RFC 3339 (default: the current time)
-  --out DIR            where the reports go (default: out)
-  --db FILE            keep the DuckDB database in FILE for later queries (default: in memory)
+  --out DIR            where the reports go, created if missing; refused at start if no file
+                       can be written in it (default: out)
+  --db FILE            keep the DuckDB database in FILE for later queries (default: in memory);
+                       replaced only by a finished audit, and only if FILE is a DuckDB database
+                       (an input or any other file there is refused)
   --fail-on SEVERITY   exit 3 when a finding is at or above SEVERITY (info, low, medium, high, critical)
   --memory-limit SIZE  memory budget of the whole run, e.g. 2GB or 1.5GiB; DuckDB gets 60% of it
                        and spills to --temp-dir beyond that (default: 2GB)
   --threads N          DuckDB threads (default: one per core)
-  --temp-dir DIR       where DuckDB spills when data outgrows memory (default: a new folder under $TMPDIR, removed afterwards)
-  --log-format FORMAT  text or json (default: text)
+  --temp-dir DIR       where DuckDB spills when data outgrows memory; created if missing (and then
+                       removed afterwards), and refused at start if no file can be written in it
+                       (default: a new folder under $TMPDIR, removed afterwards)
+  --log-format FORMAT  text or json, one JSON object a line, refusals included (default: text)
   --cpu-profile FILE   write a Go CPU profile (go tool pprof) of the run to FILE
 
 Examples:
@@ -54,7 +64,10 @@ Examples:
 Exit status:
   0  the audit ran
   1  any other failure
-  2  bad usage or unusable input (a missing column, an unreadable file, a bad policy)
+  2  bad usage or unusable input (a missing column, an unreadable file, a bad policy),
+     an --out or --temp-dir where no file can be written (tried at start), or a --db FILE
+     that is an input or holds something other than a DuckDB database, or another audit
+     writing into --out
   3  the audit ran and found something at or above --fail-on
 `
 
@@ -105,73 +118,121 @@ func runAudit(ctx context.Context, args []string, io stdio) int {
 		asOf:       time.Now().UTC().Truncate(time.Second),
 	}
 	if len(sessions) == 0 || len(logins) == 0 {
-		return usageError(io, "audit", "--sessions and --logins are required")
+		return log.usage("--sessions and --logins are required")
 	}
-	for _, p := range append(append(append(append([]string{}, sessions...), logins...), users...), geo...) {
+	for _, p := range inputFiles(cfg.inputs) {
 		if _, err := os.Stat(p); err != nil {
-			return usageError(io, "audit", "cannot read input %s: %v", p, errors.Unwrap(err))
+			return log.usage("cannot read input %s: %v", p, errors.Unwrap(err))
 		}
 	}
 	if *asOf != "" {
 		t, err := time.Parse(time.RFC3339, *asOf)
 		if err != nil {
-			return usageError(io, "audit", "--as-of %q is not an RFC 3339 time such as 2026-11-26T12:00:00Z", *asOf)
+			return log.usage("--as-of %q is not an RFC 3339 time such as 2026-11-26T12:00:00Z", *asOf)
 		}
 		cfg.asOf = t.UTC()
 	}
 	if *failOn != "" {
 		s, err := analyze.ParseSeverity(*failOn)
 		if err != nil {
-			return usageError(io, "audit", "--fail-on: %v", err)
+			return log.usage("--fail-on: %v", err)
 		}
 		cfg.failOn = &s
 	}
 	limit, err := parseSize(*memoryLimit)
 	if err != nil {
-		return usageError(io, "audit", "--memory-limit: %v", err)
+		return log.usage("--memory-limit: %v", err)
 	}
 	cfg.memoryLimit = limit
 	if *threads < 0 {
-		return usageError(io, "audit", "--threads must be 0 (one per core) or more")
+		return log.usage("--threads must be 0 (one per core) or more")
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
-			return usageError(io, "audit", "--cpu-profile: %v", err)
+			return log.usage("--cpu-profile: %v", err)
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return usageError(io, "audit", "--cpu-profile: %v", err)
+			return log.usage("--cpu-profile: %v", err)
 		}
 		defer pprof.StopCPUProfile()
 	}
 	return audit(ctx, cfg, io, log)
 }
 
-func newLogger(io stdio, format string) (*slog.Logger, error) {
+// auditLog is the audit's logger and the format it writes in.
+type auditLog struct {
+	*slog.Logger
+	json bool
+	err  io.Writer
+}
+
+func newLogger(io stdio, format string) (auditLog, error) {
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(io.err, nil)), nil
+		return auditLog{Logger: slog.New(slog.NewTextHandler(io.err, nil)), err: io.err}, nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(io.err, nil)), nil
+		return auditLog{Logger: slog.New(slog.NewJSONHandler(io.err, nil)), json: true, err: io.err}, nil
 	}
-	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+	return auditLog{}, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+// problem reports why the audit refused to go on, or its --fail-on verdict.
+// Under --log-format json it is a record like every other line on stderr, so
+// a log collector reads one JSON object a line, with args as its fields;
+// under text it is the plain line "sessionaudit audit: msg" a person reads.
+func (l auditLog) problem(level slog.Level, msg string, args ...any) {
+	if l.json {
+		l.Log(context.Background(), level, msg, args...)
+		return
+	}
+	fmt.Fprintf(l.err, "sessionaudit audit: %s\n", msg)
+}
+
+// usage reports a usage mistake found once the logger exists and returns
+// exitUsage: under text with usageError's hint, under json as a record.
+func (l auditLog) usage(format string, args ...any) int {
+	if !l.json {
+		return usageError(stdio{err: l.err}, "audit", format, args...)
+	}
+	l.Error(fmt.Sprintf(format, args...), "hint", "sessionaudit audit --help")
+	return exitUsage
 }
 
 // audit runs one audit end to end: ingest, analyze, report.
-func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int {
+func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	start := time.Now()
 	policy, err := analyze.LoadPolicy(cfg.policyPath)
 	if err != nil {
-		fmt.Fprintf(io.err, "sessionaudit audit: %v\n", err)
+		log.problem(slog.LevelError, err.Error(), "policy", cfg.policyPath)
 		return exitUsage
 	}
-	if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
-		log.Error("creating the output folder", "dir", cfg.outDir, "err", err)
-		return exitFailure
+	// The folders are tried before the work rather than found unusable after
+	// it: DuckDB would only notice a bad --temp-dir when it spills, and blame
+	// the input it was reading.
+	if _, err := probeFolder(cfg.outDir); err != nil {
+		log.problem(slog.LevelError, fmt.Sprintf("--out %s: cannot write the reports there: %v", cfg.outDir, err), "dir", cfg.outDir)
+		return exitUsage
 	}
+	// One audit at a time writes into a folder, or two would mix their sets.
+	unlock, err := lockOut(cfg.outDir)
+	if err != nil {
+		log.problem(slog.LevelError, fmt.Sprintf("--out %s: %v", cfg.outDir, err), "dir", cfg.outDir)
+		return exitUsage
+	}
+	defer unlock()
 	tempDir := cfg.tempDir
-	if tempDir == "" {
+	if tempDir != "" {
+		made, err := probeFolder(tempDir)
+		if err != nil {
+			log.problem(slog.LevelError, fmt.Sprintf("--temp-dir %s: cannot spill there: %v", tempDir, err), "dir", tempDir)
+			return exitUsage
+		}
+		if made {
+			defer os.RemoveAll(tempDir)
+		}
+	} else {
 		d, err := os.MkdirTemp("", "sessionaudit-spill-*")
 		if err != nil {
 			log.Error("creating a spill folder", "err", err)
@@ -180,23 +241,27 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 		defer os.RemoveAll(d)
 		tempDir = d
 	}
+	// A kept database holds one audit: an old one at the same path is
+	// replaced, but only by a finished audit and only if it is a database.
+	var kept *keptDB
+	dbPath := ""
 	if cfg.dbPath != "" {
-		// A kept database holds one audit: an old one at the same path is replaced.
-		for _, p := range []string{cfg.dbPath, cfg.dbPath + ".wal"} {
-			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				log.Error("replacing the database file", "path", p, "err", err)
-				return exitFailure
-			}
+		kept, err = newKeptDB(cfg.dbPath, inputFiles(cfg.inputs))
+		if err != nil {
+			log.problem(slog.LevelError, err.Error(), "db", cfg.dbPath)
+			return exitUsage
 		}
+		defer kept.discard()
+		dbPath = kept.tmp
 	}
 	debug.SetMemoryLimit(int64(float64(cfg.memoryLimit) * goShare))
 	duckdbLimit := fmt.Sprintf("%dMB", int64(float64(cfg.memoryLimit)*duckdbShare/1e6))
-	db, err := ingest.Open(ctx, ingest.DBOptions{Path: cfg.dbPath, MemoryLimit: duckdbLimit, Threads: cfg.threads, TempDir: tempDir})
+	db, err := ingest.Open(ctx, ingest.DBOptions{Path: dbPath, MemoryLimit: duckdbLimit, Threads: cfg.threads, TempDir: tempDir})
 	if err != nil {
 		log.Error("opening the database", "err", err)
 		return exitFailure
 	}
-	defer db.Close()
+	defer db.Close() // after keep, a no-op
 
 	var progress func(string)
 	if isTerminal(io.err) {
@@ -207,7 +272,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 		var ie *ingest.InputError
 		var mc *ingest.MissingColumnsError
 		if errors.As(err, &ie) || errors.As(err, &mc) {
-			fmt.Fprintf(io.err, "sessionaudit audit: %v\n", err)
+			log.problem(slog.LevelError, err.Error())
 			return exitUsage
 		}
 		log.Error("loading the exports", "err", err)
@@ -253,18 +318,25 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 		return exitFailure
 	}
 	summary.Warnings = warnings
-	if err := writeReports(ctx, db, cfg.outDir, summary, log); err != nil {
+	// The reports are written as a set into a staging folder and moved into
+	// --out only when all of them are written, so a failed or interrupted
+	// run leaves the previous set whole.
+	staging, err := makeStaging(cfg.outDir)
+	if err != nil {
+		log.Error("creating the staging folder", "dir", cfg.outDir, "err", err)
+		return exitFailure
+	}
+	defer os.RemoveAll(staging)
+	if err := writeReports(ctx, db, staging, summary, log.Logger); err != nil {
 		log.Error("writing reports", "dir", cfg.outDir, "err", err)
 		return exitFailure
 	}
-	if err := report.WriteSummaryText(io.out, summary); err != nil {
+	if err := publishReports(staging, cfg.outDir); err != nil {
+		log.Error("moving the reports into place", "dir", cfg.outDir, "err", err)
 		return exitFailure
 	}
-	fmt.Fprintf(io.out, "\nReports in %s: findings.csv, removals.csv, rejects.csv, report.xlsx\n", cfg.outDir)
-	log.Info("audit done", "elapsed", since(start), "peak_rss_mib", ingest.PeakRSS(), "removals", summary.Removals)
-
+	var atOrAbove int64 // findings at or above --fail-on
 	if cfg.failOn != nil {
-		var n int64
 		sevs := []string{}
 		for _, s := range analyze.Severities() {
 			if s >= *cfg.failOn {
@@ -272,16 +344,50 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log *slog.Logger) int
 			}
 		}
 		q := "SELECT count(*) FROM findings WHERE severity IN (" + strings.Join(sevs, ", ") + ")"
-		if err := db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		if err := db.QueryRowContext(ctx, q).Scan(&atOrAbove); err != nil {
 			log.Error("counting findings", "err", err)
 			return exitFailure
 		}
-		if n > 0 {
-			fmt.Fprintf(io.err, "sessionaudit audit: %d finding(s) at or above %s\n", n, cfg.failOn)
-			return exitFindings
+	}
+	if kept != nil {
+		if err := kept.keep(db); err != nil {
+			log.Error("keeping the database", "path", cfg.dbPath, "err", err)
+			return exitFailure
 		}
 	}
+	if err := report.WriteSummaryText(io.out, summary); err != nil {
+		return exitFailure
+	}
+	fmt.Fprintf(io.out, "\nReports in %s: findings.csv, removals.csv, rejects.csv, report.xlsx\n", cfg.outDir)
+	log.Info("audit done", "elapsed", since(start), "peak_rss_mib", ingest.PeakRSS(), "removals", summary.Removals)
+	if atOrAbove > 0 {
+		log.problem(slog.LevelWarn, fmt.Sprintf("%d finding(s) at or above %s", atOrAbove, cfg.failOn), "findings", atOrAbove, "fail_on", cfg.failOn.String())
+		return exitFindings
+	}
 	return exitOK
+}
+
+// probeFolder creates dir if it is missing, then creates and removes a file
+// in it, so a folder that cannot take the audit's files is found at start.
+// made reports whether dir was created (its parents may have been too).
+func probeFolder(dir string) (made bool, err error) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		made = true
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, err
+	}
+	f, err := os.CreateTemp(dir, ".sessionaudit-probe-*")
+	if err != nil {
+		return made, err
+	}
+	f.Close()
+	return made, os.Remove(f.Name())
+}
+
+// inputFiles lists every export the audit reads.
+func inputFiles(in ingest.Inputs) []string {
+	return slices.Concat(in.Sessions, in.Logins, in.Users, in.Geo)
 }
 
 // since is the time from start, rounded for a log line.
@@ -333,6 +439,48 @@ func buildSummary(ctx context.Context, db *sql.DB, stats ingest.Stats, asOf time
 		return s, err
 	}
 	return s, nil
+}
+
+// The files an audit keeps in its --out folder besides the reports: the
+// lock held while it runs, and the staging folder its reports are written to.
+const (
+	outLockName   = ".sessionaudit.lock"
+	stagingPrefix = ".sessionaudit-staging-"
+)
+
+func outLockPath(dir string) string { return filepath.Join(dir, outLockName) }
+
+// makeStaging creates this run's staging folder in dir, first removing any
+// left by a run that was killed: the caller holds the lock on dir, so no
+// other audit is using one.
+func makeStaging(dir string) (string, error) {
+	stale, err := filepath.Glob(filepath.Join(dir, stagingPrefix+"*"))
+	if err != nil {
+		return "", err
+	}
+	for _, d := range stale {
+		if err := os.RemoveAll(d); err != nil {
+			return "", err
+		}
+	}
+	staging := filepath.Join(dir, stagingPrefix+strconv.Itoa(os.Getpid()))
+	return staging, os.Mkdir(staging, 0o755)
+}
+
+// reportFiles is the report set in the order publishReports moves it.
+// removals.csv, the file approve and apply act on, goes last: a new removal
+// list is then never beside an older workbook or findings.
+var reportFiles = []string{"findings.csv", "rejects.csv", "report.xlsx", "removals.csv"}
+
+// publishReports moves the report set from staging into dir. Each rename
+// within one file system is atomic, so a reader sees each file old or new.
+func publishReports(staging, dir string) error {
+	for _, f := range reportFiles {
+		if err := os.Rename(filepath.Join(staging, f), filepath.Join(dir, f)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeReports writes the CSV files and the workbook into dir.

@@ -3,14 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sessionaudit/sessionaudit/ingest"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -243,5 +250,295 @@ func TestParseSize(t *testing.T) {
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("parseSize(%q): got %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
 		}
+	}
+}
+
+// TestAuditJSONLogs checks that under --log-format json every line on
+// stderr is a JSON object, including the --fail-on verdict, a bad policy, an
+// unusable input and a usage mistake found after the flags parsed; under
+// text (the near miss) the same problems stay plain "sessionaudit audit:" lines.
+func TestAuditJSONLogs(t *testing.T) {
+	dir := t.TempDir()
+	badPolicy := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(badPolicy, []byte("{bad\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sample := []string{"--sessions", repoPath("testdata/sample/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
+		"--users", repoPath("testdata/sample/users.csv"), "--as-of", "2026-11-26T12:00:00Z", "--out", filepath.Join(dir, "out")}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in the message of one record
+	}{
+		{"fail-on", append([]string{"--policy", repoPath("testdata/sample/policy.yaml"), "--fail-on", "high"}, sample...), exitFindings, "finding(s) at or above high"},
+		{"bad policy", append([]string{"--policy", badPolicy}, sample...), exitUsage, "bad.yaml: line 1"},
+		{"missing columns", []string{"--sessions", repoPath("testdata/e2e/missing-columns/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
+			"--out", filepath.Join(dir, "out")}, exitUsage, "missing column(s)"},
+		{"bad as-of", append(slices.Clone(sample), "--as-of", "yesterday"), exitUsage, "not an RFC 3339 time"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, append(append([]string{"audit"}, tc.args...), "--log-format", "json")...)
+			if code != tc.code {
+				t.Fatalf("got exit %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			found := false
+			for _, line := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+				var rec struct{ Level, Msg string }
+				if err := json.Unmarshal([]byte(line), &rec); err != nil {
+					t.Errorf("got a stderr line that is not JSON (%v): %q", err, line)
+				}
+				found = found || strings.Contains(rec.Msg, tc.want)
+			}
+			if !found {
+				t.Errorf("got no record whose msg holds %q in stderr:\n%s", tc.want, stderr)
+			}
+
+			code, _, stderr = runCLI(t, append([]string{"audit"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stderr, "sessionaudit audit: ") || !strings.Contains(stderr, tc.want) {
+				t.Errorf("text: got exit %d and stderr %q, want exit %d and a plain line with %q", code, stderr, tc.code, tc.want)
+			}
+		})
+	}
+}
+
+// sampleAudit is an audit of the bundled sample org, less --out.
+func sampleAudit() []string {
+	return []string{"audit", "--sessions", repoPath("testdata/sample/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
+		"--users", repoPath("testdata/sample/users.csv"), "--policy", repoPath("testdata/sample/policy.yaml"), "--as-of", "2026-11-26T12:00:00Z"}
+}
+
+// TestAuditUnusableFolders checks that an --out or --temp-dir in which no
+// file can be written is refused at start (exit 2, naming the flag, before
+// any export is loaded), and that a missing one is created.
+func TestAuditUnusableFolders(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	readOnly := filepath.Join(dir, "read-only")
+	if err := os.Mkdir(readOnly, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	probe, err := os.CreateTemp(readOnly, "probe")
+	readOnlyWorks := err != nil // false when running as root, who may write anyway
+	if err == nil {
+		probe.Close()
+		os.Remove(probe.Name())
+	}
+	tests := []struct {
+		name, flag, dir string
+		skip            bool
+	}{
+		{"out is a file", "--out", file, false},
+		{"out under a file", "--out", filepath.Join(file, "out"), false},
+		{"out read-only", "--out", readOnly, !readOnlyWorks},
+		{"out is /proc", "--out", "/proc", runtime.GOOS != "linux"}, // not writable even by root
+		{"temp-dir is a file", "--temp-dir", file, false},
+		{"temp-dir under a file", "--temp-dir", filepath.Join(file, "spill"), false},
+		{"temp-dir in /proc", "--temp-dir", "/proc/nope", runtime.GOOS != "linux"},
+		{"temp-dir read-only", "--temp-dir", readOnly, !readOnlyWorks},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.skip {
+				t.Skip("not testable here")
+			}
+			args := append(sampleAudit(), "--out", filepath.Join(dir, "out"), tc.flag, tc.dir)
+			code, stdout, stderr := runCLI(t, args...)
+			if code != exitUsage || !strings.Contains(stderr, "sessionaudit audit: "+tc.flag+" "+tc.dir+": ") {
+				t.Errorf("got exit %d and stderr %q, want exit 2 naming %s %s", code, stderr, tc.flag, tc.dir)
+			}
+			if strings.Contains(stderr, "loaded exports") || stdout != "" {
+				t.Errorf("got stderr %q and stdout %q, want the audit refused before loading", stderr, stdout)
+			}
+		})
+	}
+	// The near miss: missing folders are created, and a spill folder the
+	// audit created is removed afterwards; the probe leaves nothing behind.
+	out, spill := filepath.Join(dir, "new", "out"), filepath.Join(dir, "new-spill")
+	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out, "--temp-dir", spill)...); code != exitOK {
+		t.Fatalf("missing folders: got exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if diff := cmp.Diff([]string{outLockName, "findings.csv", "rejects.csv", "removals.csv", "report.xlsx"}, names); diff != "" {
+		t.Errorf("files in --out (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(spill); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("got %v for the spill folder the audit created, want it removed", err)
+	}
+}
+
+// TestAuditKeepDB checks that --db refuses a path holding an input or
+// anything but a DuckDB database, and that a database is replaced only by an
+// audit that finished: a failed one leaves the old one as it was.
+func TestAuditKeepDB(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	sessions := filepath.Join(dir, "sessions.csv")
+	raw, err := os.ReadFile(repoPath("testdata/sample/sessions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	notDB := filepath.Join(dir, "notes.db")
+	for path, b := range map[string][]byte{sessions: raw, notDB: []byte("SQLite format 3\x00 and more")} {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	audit := func(db string, extra ...string) (int, string) {
+		t.Helper()
+		args := append([]string{"audit", "--sessions", sessions, "--logins", repoPath("testdata/sample/logins.csv"),
+			"--as-of", "2026-11-26T12:00:00Z", "--out", out, "--db", db}, extra...)
+		code, _, stderr := runCLI(t, args...)
+		return code, stderr
+	}
+	for _, tc := range []struct{ name, db, want string }{
+		{"an input", sessions, "is the input"},
+		{"not a database", notDB, "is not a DuckDB database"},
+		{"a folder", dir, "is not a regular file"},
+	} {
+		before, _ := os.ReadFile(tc.db)
+		code, stderr := audit(tc.db)
+		if code != exitUsage || !strings.Contains(stderr, "--db "+tc.db+": ") || !strings.Contains(stderr, tc.want) {
+			t.Errorf("--db %s: got exit %d and stderr %q, want exit 2 naming --db and %q", tc.name, code, stderr, tc.want)
+		}
+		if after, _ := os.ReadFile(tc.db); !bytes.Equal(before, after) {
+			t.Errorf("--db %s: the file changed", tc.name)
+		}
+	}
+
+	// The near misses: a new path, an empty file and an old database are
+	// all written; the database holds the audit.
+	db := filepath.Join(dir, "audit.duckdb")
+	empty := filepath.Join(dir, "empty.duckdb")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{db, empty, db} {
+		if code, stderr := audit(path); code != exitOK {
+			t.Fatalf("--db %s: got exit %d, want 0; stderr:\n%s", path, code, stderr)
+		}
+		if n := mustCountFindings(t, path); n == 0 {
+			t.Errorf("--db %s: got no findings in the kept database", path)
+		}
+	}
+	// A run that fails leaves the old database untouched and no temporary file.
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := audit(db, "--users", repoPath("testdata/e2e/missing-columns/sessions.csv")); code != exitUsage {
+		t.Fatalf("a bad --users: got exit %d, want 2; stderr:\n%s", code, stderr)
+	}
+	if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
+		t.Errorf("a failed run changed the kept database")
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, ".audit.duckdb*")); len(tmp) != 0 {
+		t.Errorf("got %v, want no temporary database left", tmp)
+	}
+}
+
+// mustCountFindings returns how many findings the database at path holds.
+func mustCountFindings(tb testing.TB, path string) int64 {
+	tb.Helper()
+	db, err := ingest.Open(context.Background(), ingest.DBOptions{Path: path})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	var n int64
+	if err := db.QueryRow("SELECT count(*) FROM findings").Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// cancelOnLine is a stderr that cancels the run when a log line holding
+// line is written, to interrupt it at a known step.
+type cancelOnLine struct {
+	bytes.Buffer
+	line   string
+	cancel context.CancelFunc
+}
+
+func (w *cancelOnLine) Write(p []byte) (int, error) {
+	if w.line != "" && bytes.Contains(p, []byte(w.line)) {
+		w.cancel()
+	}
+	return w.Buffer.Write(p)
+}
+
+// TestAuditReportSet checks that the four reports replace the previous set
+// together: a run interrupted while writing the workbook leaves the old set
+// whole and no staging folder, and a run that finishes replaces all four.
+func TestAuditReportSet(t *testing.T) {
+	out := t.TempDir()
+	files := []string{"findings.csv", "removals.csv", "rejects.csv", "report.xlsx"}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(out, f), []byte("OLD"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stale := filepath.Join(out, stagingPrefix+"999999999")
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, cancelAt string
+		code           int
+		want           func(content string) bool
+	}{
+		{"interrupted in the workbook", "wrote rejects.csv", exitFailure, func(c string) bool { return c == "OLD" }},
+		{"finished", "", exitOK, func(c string) bool { return c != "OLD" }}, // the near miss
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		stderr := &cancelOnLine{line: tc.cancelAt, cancel: cancel}
+		code := run(ctx, append(sampleAudit(), "--out", out), stdio{in: strings.NewReader(""), out: io.Discard, err: stderr, getenv: func(string) string { return "" }})
+		if code != tc.code {
+			t.Fatalf("%s: got exit %d, want %d; stderr:\n%s", tc.name, code, tc.code, stderr.String())
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(filepath.Join(out, f))
+			if err != nil || !tc.want(string(b)) {
+				t.Errorf("%s: got %s %.20q (err %v), want it %s", tc.name, f, b, err, map[bool]string{true: "old", false: "new"}[tc.code != exitOK])
+			}
+		}
+		if left, _ := filepath.Glob(filepath.Join(out, stagingPrefix+"*")); len(left) != 0 {
+			t.Errorf("%s: got %v, want no staging folder left", tc.name, left)
+		}
+	}
+}
+
+// TestAuditLocksOut checks that an audit into a folder another process is
+// auditing into is refused at start with exit 2 naming that process, and
+// that the lock of another folder, or a released one, does not stop it.
+func TestAuditLocksOut(t *testing.T) {
+	out, other := t.TempDir(), t.TempDir()
+	unlock, err := lockOut(out) // as if another audit held it: flock locks one open file, not the process
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, append(sampleAudit(), "--out", out)...)
+	want := fmt.Sprintf("sessionaudit audit: --out %s: process %d is auditing into it now", out, os.Getpid())
+	if code != exitUsage || !strings.Contains(stderr, want) || stdout != "" {
+		t.Errorf("locked --out: got exit %d, stdout %q, stderr %q; want exit 2 and %q", code, stdout, stderr, want)
+	}
+	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", other)...); code != exitOK {
+		t.Errorf("another --out: got exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	unlock()
+	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out)...); code != exitOK {
+		t.Errorf("released --out: got exit %d, want 0; stderr:\n%s", code, stderr)
 	}
 }

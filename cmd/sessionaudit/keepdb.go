@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// keptDB is the database that audit --db keeps. It is built at a temporary
+// path in the folder of the file and renamed over it only when the audit
+// succeeded, so a failed or interrupted run leaves the previous database as
+// it was; and it refuses a path holding anything but a DuckDB database, so
+// a slip such as --db sessions.csv costs nothing.
+type keptDB struct {
+	path string // where the database is kept
+	tmp  string // where this run builds it
+}
+
+// duckDBMagic is what a DuckDB database file holds at duckDBMagicAt, after
+// the checksum of its first header block.
+var duckDBMagic = []byte("DUCK")
+
+const duckDBMagicAt = 8
+
+// newKeptDB checks that the database may be kept at path: it is none of
+// inputs, and if something is there it is an empty file or a DuckDB
+// database. Its error is for the person who gave --db.
+func newKeptDB(path string, inputs []string) (*keptDB, error) {
+	for _, p := range []string{path, path + ".wal"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			continue // nothing there to lose (or nothing Stat can see, which the open will report)
+		}
+		for _, in := range inputs {
+			if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {
+				return nil, fmt.Errorf("--db %s: %s is the input %s: refusing to overwrite it", path, p, in)
+			}
+		}
+	}
+	if err := checkDuckDBFile(path); err != nil {
+		return nil, fmt.Errorf("--db %s: %v: refusing to replace it (move it away or choose another path)", path, err)
+	}
+	dir, base := filepath.Split(path)
+	k := &keptDB{path: path, tmp: filepath.Join(dir, "."+base+".sessionaudit-"+strconv.Itoa(os.Getpid())+".tmp")}
+	k.discard() // a leftover of a killed run that had this PID
+	return k, nil
+}
+
+// checkDuckDBFile returns nil when path holds nothing, an empty file or a
+// DuckDB database, and otherwise says what is there.
+func checkDuckDBFile(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return errors.New("it is not a regular file")
+	}
+	if st.Size() == 0 {
+		return nil
+	}
+	head := make([]byte, duckDBMagicAt+len(duckDBMagic))
+	if _, err := io.ReadFull(f, head); err != nil || !bytes.Equal(head[duckDBMagicAt:], duckDBMagic) {
+		return errors.New("it is not a DuckDB database")
+	}
+	return nil
+}
+
+// keep closes db, which must have been opened at k.tmp, and moves it to
+// k.path in place of the database there. The old write-ahead log goes
+// first: DuckDB would replay it against the new database.
+func (k *keptDB) keep(db *sql.DB) error {
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("closing the database: %w", err)
+	}
+	if err := os.Remove(k.path + ".wal"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.Rename(k.tmp, k.path); err != nil {
+		return err
+	}
+	// A clean close checkpoints the log into the file, so this is rare.
+	if err := os.Rename(k.tmp+".wal", k.path+".wal"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// discard removes what this run built; after keep there is nothing left.
+func (k *keptDB) discard() {
+	os.Remove(k.tmp)
+	os.Remove(k.tmp + ".wal")
+}
