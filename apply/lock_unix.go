@@ -11,12 +11,12 @@ import (
 	"syscall"
 )
 
-// lockList takes an exclusive flock on the lock file beside the removal list
-// and writes this process's PID into it. The kernel drops the lock when the
+// LockFile takes an exclusive flock on the file at path, creating it, and
+// writes this process's PID into it. The kernel drops the lock when the
 // process dies, even by kill -9, so a stale file never blocks a later run.
-// When another process holds the lock it returns a RefusalError naming it.
-func lockList(removals string) (unlock func(), err error) {
-	path := LockPath(removals)
+// When another process holds the lock it returns a *LockedError naming it.
+// apply locks beside a removal list, audit in its output folder.
+func LockFile(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("opening the lock file: %w", err)
@@ -29,7 +29,7 @@ func lockList(removals string) (unlock func(), err error) {
 			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
 				holder = "process " + strconv.Itoa(pid)
 			}
-			return nil, refuse("%s is applying %s now (it holds %s): wait for it to finish", holder, removals, path)
+			return nil, &LockedError{Path: path, Holder: holder}
 		}
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}

@@ -1,0 +1,25 @@
+package apply
+
+import "errors"
+
+// ErrNoFlock is LockFile's error on systems without flock.
+var ErrNoFlock = errors.New("locking needs flock, which this system does not have")
+
+// LockedError says that another process holds a lock LockFile wanted.
+type LockedError struct {
+	Path   string // the lock file
+	Holder string // "process 1234", or "another process" when its PID is unknown
+}
+
+func (e *LockedError) Error() string { return e.Holder + " holds " + e.Path }
+
+// lockList locks the removal list for an executing run: an executing apply
+// refuses to run unlocked, so a system without flock is an error.
+func lockList(removals string) (unlock func(), err error) {
+	unlock, err = LockFile(LockPath(removals))
+	var held *LockedError
+	if errors.As(err, &held) {
+		return nil, refuse("%s is applying %s now (it holds %s): wait for it to finish", held.Holder, removals, held.Path)
+	}
+	return unlock, err
+}
