@@ -555,15 +555,7 @@ func TestFinishedListNeedsNoOrg(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, rows(3))
-			f.approve(nil)
-			if tt.failed {
-				f.org.itemErrors[sid(1)] = "INSUFFICIENT_ACCESS"
-			}
-			o := f.options(true)
-			if _, err := Run(context.Background(), o); err != nil {
-				t.Fatal(err)
-			}
+			f, o := ranOnce(t, tt.failed)
 			mustWrite(t, ResultsPath(f.list), "stale")
 			f.org.token = "rotated" // o's token has expired
 			before := f.org.requests
@@ -586,6 +578,22 @@ func TestFinishedListNeedsNoOrg(t *testing.T) {
 	}
 }
 
+// ranOnce approves a list of three sessions and applies it once; with
+// failed, the org refuses to end the second, which stays to be sent.
+func ranOnce(t *testing.T, failed bool) (*fixture, Options) {
+	t.Helper()
+	f := newFixture(t, rows(3))
+	f.approve(nil)
+	if failed {
+		f.org.itemErrors[sid(1)] = "INSUFFICIENT_ACCESS"
+	}
+	o := f.options(true)
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	return f, o
+}
+
 // An expired approval sends nothing more, but a rerun of a list it saw
 // through finishes (exit 0) without asking the org; with a session left to
 // end, the expired approval is refused.
@@ -595,15 +603,7 @@ func TestFinishedListAfterApprovalExpired(t *testing.T) {
 		failed bool
 	}{{"everything ended", false}, {"one session left", true}} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, rows(3))
-			f.approve(nil)
-			if tt.failed {
-				f.org.itemErrors[sid(1)] = "INSUFFICIENT_ACCESS"
-			}
-			o := f.options(true)
-			if _, err := Run(context.Background(), o); err != nil {
-				t.Fatal(err)
-			}
+			f, o := ranOnce(t, tt.failed)
 			o.Now = func() time.Time { return t0.Add(48 * time.Hour) } // past the approval's expiry
 			before := f.org.requests
 			rep, err := Run(context.Background(), o)
