@@ -499,6 +499,11 @@ func (d *policyDecoder) duration(n *yaml.Node, key string) (time.Duration, error
 	if v <= 0 {
 		return 0, d.errf(n, key, "%q must be longer than zero", s)
 	}
+	if v < time.Second {
+		// The checks count in whole seconds at most; a shorter time would
+		// round to an interval of zero in the database.
+		return 0, d.errf(n, key, "%q is shorter than a second", s)
+	}
 	return v, nil
 }
 

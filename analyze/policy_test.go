@@ -172,6 +172,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"bad duration", "token_max_age: 9x\n", nil, `policy.yaml:1: token_max_age: "9x" is not a duration (use 90d, 12h or 30m)`},
 		{"a number is no duration", "session_max_age: 12\n", nil, `policy.yaml:1: session_max_age: "12" is not a duration (use 90d, 12h or 30m)`},
 		{"zero duration", "failed_login_burst:\n  window: 0s\n", nil, `policy.yaml:2: failed_login_burst.window: "0s" must be longer than zero`},
+		{"under a second", "session_max_age: 0.0000001s\n", nil, `policy.yaml:1: session_max_age: "0.0000001s" is shorter than a second`},
 		{"unknown key", "timezone: UTC\ntokn_max_age: 90d\n", nil, `policy.yaml:2: tokn_max_age: unknown key (see testdata/policy.yaml for the keys)`},
 		{"unknown key in a block", "impossible_travel:\n  max_speed: 900\n", nil, `policy.yaml:2: impossible_travel.max_speed: unknown key (see testdata/policy.yaml for the keys)`},
 		{"key given twice", "token_max_age: 1d\ntoken_max_age: 2d\n", nil, `policy.yaml:2: token_max_age: given twice`},

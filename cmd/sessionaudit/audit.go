@@ -126,7 +126,8 @@ func runAudit(ctx context.Context, args []string, io stdio) int {
 		}
 	}
 	if *asOf != "" {
-		t, err := time.Parse(time.RFC3339, *asOf)
+		// RFC 3339 allows a lower-case t and z; Go's layout does not.
+		t, err := time.Parse(time.RFC3339, strings.NewReplacer("t", "T", "z", "Z").Replace(*asOf))
 		if err != nil {
 			return log.usage("--as-of %q is not an RFC 3339 time such as 2026-11-26T12:00:00Z", *asOf)
 		}

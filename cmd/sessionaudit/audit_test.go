@@ -542,3 +542,28 @@ func TestAuditLocksOut(t *testing.T) {
 		t.Errorf("released --out: got exit %d, want 0; stderr:\n%s", code, stderr)
 	}
 }
+
+// No command is a usage error: the usage goes to stderr. Asked for, it goes
+// to stdout.
+func TestUsageStreams(t *testing.T) {
+	code, stdout, stderr := runCLI(t)
+	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "Commands:") {
+		t.Errorf("no command: exit %d, stdout %q, stderr %q; want exit 2 and the usage on stderr", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "--help")
+	if code != exitOK || stderr != "" || !strings.Contains(stdout, "Commands:") {
+		t.Errorf("--help: exit %d, stdout %q, stderr %q; want exit 0 and the usage on stdout", code, stdout, stderr)
+	}
+}
+
+// RFC 3339 allows a lower-case t and z in --as-of.
+func TestAsOfLowerCase(t *testing.T) {
+	sample := func(f string) string { return repoPath("testdata/sample/" + f) }
+	for _, asOf := range []string{"2026-11-26t12:00:00z", "2026-11-26T12:00:00Z"} {
+		code, stdout, stderr := runCLI(t, "audit", "--sessions", sample("sessions.csv"), "--logins", sample("logins.csv"),
+			"--as-of", asOf, "--out", t.TempDir())
+		if code != exitOK || !strings.Contains(stdout, "As of 2026-11-26 12:00:00 UTC") {
+			t.Errorf("--as-of %s: exit %d, stderr %q; want the audit as of 2026-11-26 12:00 UTC", asOf, code, stderr)
+		}
+	}
+}
