@@ -1063,6 +1063,11 @@ func TestLoadRejectsOutOfRangeSecondsValid(t *testing.T) {
 // no line break in their value, LF or CRLF, and tell a quote never closed
 // from a quoted value with more after it.
 func TestLoadStructuralRejectsNameTheirField(t *testing.T) {
+	// shortened is a value as rejects keep it: its first 1,000 characters
+	// and a count of the rest.
+	shortened := func(v string) string {
+		return v[:maxRejectValue] + fmt.Sprintf("… (%d more characters)", len(v)-maxRejectValue)
+	}
 	const header = "Id,UserId,LoginTime,SourceIp,Status"
 	const ok = "0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.1,Success"
 	for _, tc := range []struct {
@@ -1082,6 +1087,9 @@ func TestLoadStructuralRejectsNameTheirField(t *testing.T) {
 			[]string{"3", "UserId", "a quoted value is followed by other characters", `0Ya000000000002AAA,"005000000000001AAA"x,2026-11-26T08:00:00Z,203.0.113.2,Success`}},
 		{"quote never closed, CRLF", "\r\n", []string{`0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success`, ok},
 			[]string{"3", "LoginTime", "a quoted value is never closed (it runs to the end of the file)", "0Ya000000000002AAA,005000000000001AAA,\"2026-11-26T08:00:00Z,203.0.113.2,Success\r\n" + ok}},
+		{"quote never closed, a long file after it", "\n", []string{`0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success`, strings.Repeat(ok+"\n", 100)},
+			[]string{"3", "LoginTime", "a quoted value is never closed (it runs to the end of the file)", shortened(
+				`0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success` + "\n" + strings.Repeat(ok+"\n", 99) + ok)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustWrite(t, t.TempDir(), "logins.csv", header+tc.eol+ok+tc.eol+strings.Join(tc.rows, tc.eol)+tc.eol)

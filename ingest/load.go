@@ -149,6 +149,10 @@ type inputFile struct {
 	parseRejects int64
 }
 
+// maxRejectValue is how many characters of a rejected value the rejects
+// keep; the rest is counted.
+const maxRejectValue = 1000
+
 // Load reads every input file into the tables of schema.sql. A file that
 // cannot be used at all stops the load with an *InputError or a
 // *MissingColumnsError; a row that cannot be used goes to the rejects table
@@ -291,6 +295,12 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	}
 	if err := l.moveRejects(ctx); err != nil {
 		return Stats{}, fmt.Errorf("recording rejects: %w", err)
+	}
+	// A reject's value shows what was wrong, not the rest of the file: a
+	// quote never closed swallows every line after it.
+	if err := l.exec(ctx, fmt.Sprintf(`UPDATE rejects SET value = left(value, %[1]d) || printf('… (%%d more characters)', length(value) - %[1]d)
+		WHERE length(value) > %[1]d`, maxRejectValue)); err != nil {
+		return Stats{}, fmt.Errorf("shortening rejected values: %w", err)
 	}
 	l.progress("de-duplicating and resolving users")
 	if err := l.finish(ctx); err != nil {
