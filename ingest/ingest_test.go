@@ -178,41 +178,79 @@ func TestLoadSetupDownloadInPolicyTimezone(t *testing.T) {
 func TestLoadSetupDateOrder(t *testing.T) {
 	const header = "Username,Login Time,Source IP,Status\n"
 	row := func(when string) string { return "alice@acme.com," + when + ",203.0.113.7,Success\n" }
+	ambiguous := "Every date in %s has its day and month at 12 or under, so it was read month first; " +
+		"set setup_date_order: dmy if the download came from a day-first locale."
+	mixed := "The dates in %s mix orders: some have a first number over 12 (day first) and some a second (month first); " +
+		"it was read month first, so its day-first dates are rejected where the day is over 12 and read with day and month swapped where it is not."
 	for _, c := range []struct {
 		name     string
 		order    DateOrder
+		gzip     bool
 		dates    []string
 		want     []string // login times loaded, in file order
 		rejected int64
 		warning  string // the warning, %s where the file's name goes; "" for none
-	}{
-		{"day first, found from a day over 12", "", []string{"26/11/2026 15:04", "05/11/2026 09:30", "2026-11-27 08:00:00"},
-			[]string{"2026-11-26 15:04", "2026-11-05 09:30", "2026-11-27 08:00"}, 0, ""},
-		{"day first, found by auto", DateOrderAuto, []string{"05/11/26 09:30", "13/01/26 10:00"},
-			[]string{"2026-11-05 09:30", "2026-01-13 10:00"}, 0, ""},
-		{"month first, found from a day over 12", "", []string{"11/26/2026 3:04 PM", "11/05/2026 9:30 AM"},
-			[]string{"2026-11-26 15:04", "2026-11-05 09:30"}, 0, ""},
-		{"ambiguous, read month first", "", []string{"05/11/2026 09:30", "12/01/2026 10:00"},
-			[]string{"2026-05-11 09:30", "2026-12-01 10:00"}, 0,
-			"Every date in %s has its day and month at 12 or under, so it was read month first; set setup_date_order: dmy if the download came from a day-first locale."},
-		{"ambiguous, dmy as the policy says", DateOrderDMY, []string{"05/11/2026 09:30", "12/01/2026 10:00"},
-			[]string{"2026-11-05 09:30", "2026-01-12 10:00"}, 0, ""},
-		{"ambiguous, mdy as the policy says", DateOrderMDY, []string{"05/11/2026 09:30"},
-			[]string{"2026-05-11 09:30"}, 0, ""},
-		{"dmy as the policy says, a month-first date rejected", DateOrderDMY, []string{"26/11/2026 15:04", "11/26/2026 15:04"},
-			[]string{"2026-11-26 15:04"}, 1, ""},
-		{"mixed orders, read month first", "", []string{"26/11/2026 15:04", "11/26/2026 15:04", "05/11/2026 09:30"},
-			[]string{"2026-11-26 15:04", "2026-05-11 09:30"}, 1,
-			"The dates in %s mix orders: some have a first number over 12 (day first) and some a second (month first); it was read month first, so its day-first dates are rejected where the day is over 12 and read with day and month swapped where it is not."},
-		{"only ISO dates", "", []string{"2026-11-26 15:04:00"}, []string{"2026-11-26 15:04"}, 0, ""},
-	} {
+	}{{
+		name:  "day first, found from a day over 12",
+		dates: []string{"26/11/2026 15:04", "05/11/2026 09:30", "2026-11-27 08:00:00"},
+		want:  []string{"2026-11-26 15:04", "2026-11-05 09:30", "2026-11-27 08:00"},
+	}, {
+		name:  "day first, found by auto",
+		order: DateOrderAuto,
+		dates: []string{"05/11/26 09:30", "13/01/26 10:00"},
+		want:  []string{"2026-11-05 09:30", "2026-01-13 10:00"},
+	}, {
+		name:  "day first, found in a gzip file",
+		gzip:  true,
+		dates: []string{"05/11/2026 09:30", "13/01/2026 10:00"},
+		want:  []string{"2026-11-05 09:30", "2026-01-13 10:00"},
+	}, {
+		name:  "month first, found from a day over 12",
+		dates: []string{"11/26/2026 3:04 PM", "11/05/2026 9:30 AM"},
+		want:  []string{"2026-11-26 15:04", "2026-11-05 09:30"},
+	}, {
+		name:    "ambiguous, read month first",
+		dates:   []string{"05/11/2026 09:30", "12/01/2026 10:00"},
+		want:    []string{"2026-05-11 09:30", "2026-12-01 10:00"},
+		warning: ambiguous,
+	}, {
+		name:  "ambiguous, dmy as the policy says",
+		order: DateOrderDMY,
+		dates: []string{"05/11/2026 09:30", "12/01/2026 10:00"},
+		want:  []string{"2026-11-05 09:30", "2026-01-12 10:00"},
+	}, {
+		name:  "ambiguous, mdy as the policy says",
+		order: DateOrderMDY,
+		dates: []string{"05/11/2026 09:30"},
+		want:  []string{"2026-05-11 09:30"},
+	}, {
+		name:     "dmy as the policy says, a month-first date rejected",
+		order:    DateOrderDMY,
+		dates:    []string{"26/11/2026 15:04", "11/26/2026 15:04"},
+		want:     []string{"2026-11-26 15:04"},
+		rejected: 1,
+	}, {
+		name:     "mixed orders, read month first",
+		dates:    []string{"26/11/2026 15:04", "11/26/2026 15:04", "05/11/2026 09:30"},
+		want:     []string{"2026-11-26 15:04", "2026-05-11 09:30"},
+		rejected: 1,
+		warning:  mixed,
+	}, {
+		name:  "only ISO dates",
+		dates: []string{"2026-11-26 15:04:00"},
+		want:  []string{"2026-11-26 15:04"},
+	}} {
 		t.Run(c.name, func(t *testing.T) {
 			var b strings.Builder
 			b.WriteString(header)
 			for _, d := range c.dates {
 				b.WriteString(row(d))
 			}
-			logins := mustWrite(t, t.TempDir(), "LoginHistory.csv", b.String())
+			content := b.String()
+			if c.gzip {
+				content = gz(t, content)
+			}
+			logins := mustWrite(t, t.TempDir(), "LoginHistory.csv", content)
 			db := mustDB(t)
 			st, err := Load(context.Background(), db, Inputs{Logins: []string{logins}}, Options{SetupDateOrder: c.order})
 			if err != nil {
