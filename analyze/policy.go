@@ -21,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sessionaudit/sessionaudit/ingest"
 	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
@@ -31,6 +32,8 @@ import (
 type Policy struct {
 	// Location is the zone in which exports with zone-less times were written.
 	Location *time.Location
+	// SetupDateOrder is the order of day and month in Setup downloads.
+	SetupDateOrder ingest.DateOrder
 
 	TrustedNetworks []Network // left out of every location- and IP-based check
 	DeniedNetworks  []Network // denied_networks plus denied_networks_file
@@ -97,6 +100,7 @@ type FailedLoginBurstPolicy struct {
 func DefaultPolicy() Policy {
 	return Policy{
 		Location:            time.UTC,
+		SetupDateOrder:      ingest.DateOrderAuto,
 		TrustedNetworks:     []Network{},
 		DeniedNetworks:      []Network{},
 		ProtectedUsers:      []string{},
@@ -231,6 +235,18 @@ func policyKeyTable() map[string]policyKey {
 				return d.errf(n, key, "%q is not an IANA time zone name such as Europe/Paris or UTC", name)
 			}
 			d.p.Location = loc
+			return nil
+		}},
+		"setup_date_order": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
+			s, err := d.scalar(n, key)
+			if err != nil || s == "" {
+				return err
+			}
+			order := ingest.DateOrder(strings.ToLower(s))
+			if !slices.Contains(ingest.DateOrders, order) {
+				return d.errf(n, key, "%q is not auto, mdy or dmy", s)
+			}
+			d.p.SetupDateOrder = order
 			return nil
 		}},
 		"trusted_networks": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sessionaudit/sessionaudit/ingest"
 )
 
 var policyCmp = cmp.Options{
@@ -128,6 +130,18 @@ func TestLoadPolicy(t *testing.T) {
 			p.FailedLoginBurst.SuccessWithin = 20 * time.Minute
 		},
 	}, {
+		name: "the date order of Setup downloads, in any case",
+		yaml: "setup_date_order: DMY\n",
+		edit: func(p *Policy) { p.SetupDateOrder = ingest.DateOrderDMY },
+	}, {
+		name: "month first",
+		yaml: "setup_date_order: mdy\n",
+		edit: func(p *Policy) { p.SetupDateOrder = ingest.DateOrderMDY },
+	}, {
+		name: "auto, or nothing, finds the order",
+		yaml: "setup_date_order: auto\n",
+		edit: func(p *Policy) {},
+	}, {
 		name: "an empty remove_on proposes no removals",
 		yaml: "remove_on:\n#  - ip_denied\n",
 		edit: func(p *Policy) { p.RemoveOn = []string{} },
@@ -181,6 +195,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"bad line in the denied file", "denied_networks_file: denied.txt\n", map[string]string{"denied.txt": "# ok\n10.0.0.0/8\nnot-an-ip\n"}, `denied.txt:3: "not-an-ip" is not an IP address or CIDR`},
 		{"missing denied file", "denied_networks_file: nope.txt\n", nil, `policy.yaml:1: denied_networks_file: reading `},
 		{"unknown check in remove_on", "remove_on: [ip_denied, impossibl_travel]\n", nil, `policy.yaml:1: remove_on: "impossibl_travel" is not a check (use concurrent_sessions, failed_login_burst, impossible_travel, ip_denied, ip_new_for_user, ip_shared_by_users, session_over_age, session_without_login, token_over_rotation)`},
+		{"bad date order", "timezone: UTC\nsetup_date_order: ymd\n", nil, `policy.yaml:2: setup_date_order: "ymd" is not auto, mdy or dmy`},
 		{"bad time zone", "timezone: Mars/Olympus\n", nil, `policy.yaml:1: timezone: "Mars/Olympus" is not an IANA time zone name such as Europe/Paris or UTC`},
 		{"session type twice ignoring case", "session_max_age_by_type:\n  UI: 1h\n  ui: 2h\n", nil, `policy.yaml:3: session_max_age_by_type.ui: given twice (names are compared ignoring case)`},
 		{"too few users", "ip_shared_by_users: {min_users: 1}\n", nil, `policy.yaml:1: ip_shared_by_users.min_users: "1" is not a whole number of at least 2`},

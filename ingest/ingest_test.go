@@ -171,6 +171,112 @@ func TestLoadSetupDownloadInPolicyTimezone(t *testing.T) {
 	}
 }
 
+// A Setup download's order of day and month follows the downloading user's
+// locale: under auto it is found from the dates (a first number over 12 is a
+// day, a second one too), and a download where neither or both tell is read
+// month first with a warning; mdy and dmy are taken as given, without one.
+func TestLoadSetupDateOrder(t *testing.T) {
+	const header = "Username,Login Time,Source IP,Status\n"
+	row := func(when string) string { return "alice@acme.com," + when + ",203.0.113.7,Success\n" }
+	ambiguous := "Every date in %s has its day and month at 12 or under, so it was read month first; " +
+		"set setup_date_order: dmy if the download came from a day-first locale."
+	mixed := "The dates in %s mix orders: some have a first number over 12 (day first) and some a second (month first); " +
+		"it was read month first, so its day-first dates are rejected where the day is over 12 and read with day and month swapped where it is not."
+	for _, c := range []struct {
+		name     string
+		order    DateOrder
+		gzip     bool
+		dates    []string
+		want     []string // login times loaded, in file order
+		rejected int64
+		warning  string // the warning, %s where the file's name goes; "" for none
+	}{{
+		name:  "day first, found from a day over 12",
+		dates: []string{"26/11/2026 15:04", "05/11/2026 09:30", "2026-11-27 08:00:00"},
+		want:  []string{"2026-11-26 15:04", "2026-11-05 09:30", "2026-11-27 08:00"},
+	}, {
+		name:  "day first, found by auto",
+		order: DateOrderAuto,
+		dates: []string{"05/11/26 09:30", "13/01/26 10:00"},
+		want:  []string{"2026-11-05 09:30", "2026-01-13 10:00"},
+	}, {
+		name:  "day first, found in a gzip file",
+		gzip:  true,
+		dates: []string{"05/11/2026 09:30", "13/01/2026 10:00"},
+		want:  []string{"2026-11-05 09:30", "2026-01-13 10:00"},
+	}, {
+		name:  "month first, found from a day over 12",
+		dates: []string{"11/26/2026 3:04 PM", "11/05/2026 9:30 AM"},
+		want:  []string{"2026-11-26 15:04", "2026-11-05 09:30"},
+	}, {
+		name:    "ambiguous, read month first",
+		dates:   []string{"05/11/2026 09:30", "12/01/2026 10:00"},
+		want:    []string{"2026-05-11 09:30", "2026-12-01 10:00"},
+		warning: ambiguous,
+	}, {
+		name:  "ambiguous, dmy as the policy says",
+		order: DateOrderDMY,
+		dates: []string{"05/11/2026 09:30", "12/01/2026 10:00"},
+		want:  []string{"2026-11-05 09:30", "2026-01-12 10:00"},
+	}, {
+		name:  "ambiguous, mdy as the policy says",
+		order: DateOrderMDY,
+		dates: []string{"05/11/2026 09:30"},
+		want:  []string{"2026-05-11 09:30"},
+	}, {
+		name:     "dmy as the policy says, a month-first date rejected",
+		order:    DateOrderDMY,
+		dates:    []string{"26/11/2026 15:04", "11/26/2026 15:04"},
+		want:     []string{"2026-11-26 15:04"},
+		rejected: 1,
+	}, {
+		name:     "mixed orders, read month first",
+		dates:    []string{"26/11/2026 15:04", "11/26/2026 15:04", "05/11/2026 09:30"},
+		want:     []string{"2026-11-26 15:04", "2026-05-11 09:30"},
+		rejected: 1,
+		warning:  mixed,
+	}, {
+		name:  "only ISO dates",
+		dates: []string{"2026-11-26 15:04:00"},
+		want:  []string{"2026-11-26 15:04"},
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString(header)
+			for _, d := range c.dates {
+				b.WriteString(row(d))
+			}
+			content := b.String()
+			if c.gzip {
+				content = gz(t, content)
+			}
+			logins := mustWrite(t, t.TempDir(), "LoginHistory.csv", content)
+			db := mustDB(t)
+			st, err := Load(context.Background(), db, Inputs{Logins: []string{logins}}, Options{SetupDateOrder: c.order})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range mustQuery(t, db, `SELECT strftime(login_time, '%Y-%m-%d %H:%M') FROM logins ORDER BY rowid`) {
+				got = append(got, r[0])
+			}
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("login times (-want +got):\n%s", diff)
+			}
+			if r := st.Rejected(); r != c.rejected {
+				t.Errorf("got %d rows rejected, want %d", r, c.rejected)
+			}
+			var want []string
+			if c.warning != "" {
+				want = []string{fmt.Sprintf(c.warning, logins)}
+			}
+			if diff := cmp.Diff(want, st.Warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // A country given by name alone gets its ISO code when the name is a known
 // one, however it is cased, accented or spaced; an unknown or ambiguous name
 // keeps none, and a code the export gives is never replaced.
@@ -269,7 +375,7 @@ func TestParseTimes(t *testing.T) {
 // sa_ts_local reads the local times of Setup downloads in the given zone, a
 // two-digit year (as Excel re-saves them) as 20yy, and no other short year.
 func TestParseSetupTimes(t *testing.T) {
-	checkMacro(t, "sa_ts_local(%s, 'Europe/Paris')", map[string]string{
+	checkMacro(t, "sa_ts_local(%s, 'Europe/Paris', false)", map[string]string{
 		"11/26/2026 3:04 PM":           "2026-11-26 14:04:00",
 		"11/26/26 3:04 PM":             "2026-11-26 14:04:00",
 		"1/2/26 15:04":                 "2026-01-02 14:04:00",
@@ -286,6 +392,21 @@ func TestParseSetupTimes(t *testing.T) {
 		"26-11-26T08:00:00Z":           "NULL",
 		"11/26/2026 13:04 PM":          "NULL",
 		"2026-11-26T08:00:00.000Z foo": "NULL",
+		"26/11/2026 15:04":             "NULL",
+	})
+	// Day first, as en_GB, fr or de download them; ISO values are the same.
+	checkMacro(t, "sa_ts_local(%s, 'Europe/Paris', true)", map[string]string{
+		"26/11/2026 15:04":         "2026-11-26 14:04:00",
+		"26/11/2026 3:04 PM":       "2026-11-26 14:04:00",
+		"26/11/26 15:04":           "2026-11-26 14:04:00",
+		"2/1/26 15:04":             "2026-01-02 14:04:00",
+		"05/11/2026 15:04:05":      "2026-11-05 14:04:05",
+		"26/11/2026, 3:04:05 PM":   "2026-11-26 14:04:05",
+		" 26/11/2026 15:04 UTC ":   "2026-11-26 14:04:00",
+		"2026-11-26 15:04:00":      "2026-11-26 14:04:00",
+		"2026-11-26T08:00:00.000Z": "2026-11-26 08:00:00",
+		"11/26/2026 3:04 PM":       "NULL",
+		"26/11/026 15:04":          "NULL",
 	})
 }
 

@@ -32,9 +32,29 @@ type Options struct {
 	// Location reads date-times written without a zone (Setup downloads).
 	// Nil means UTC.
 	Location *time.Location
+	// SetupDateOrder says how Setup downloads order the day and month of
+	// their dates. The zero value is DateOrderAuto.
+	SetupDateOrder DateOrder
 	// Progress, when set, receives one line per step of a long load.
 	Progress func(msg string)
 }
+
+// DateOrder is the order of the day and month in the dates of a Setup
+// download, which follows the locale of the user who downloaded it.
+type DateOrder string
+
+const (
+	// DateOrderAuto finds each download's order from its dates: a first
+	// number over 12 makes it day first, a second number over 12 month
+	// first. A download where neither tells is read month first, with a
+	// warning.
+	DateOrderAuto DateOrder = "auto"
+	DateOrderMDY  DateOrder = "mdy" // 11/26/2026, as en_US writes it
+	DateOrderDMY  DateOrder = "dmy" // 26/11/2026, as en_GB, fr or de write it
+)
+
+// DateOrders lists the orders Options.SetupDateOrder takes.
+var DateOrders = []DateOrder{DateOrderAuto, DateOrderMDY, DateOrderDMY}
 
 // FileStats accounts for every row of one input file:
 // Read = Loaded + Duplicates + Rejected.
@@ -54,7 +74,8 @@ type FileStats struct {
 type Stats struct {
 	Files []FileStats
 	// Warnings say what the inputs lack, one sentence each: REST pages of a
-	// query that were not given.
+	// query that were not given, Setup downloads whose date order was
+	// guessed.
 	Warnings []string
 }
 
@@ -147,6 +168,9 @@ type inputFile struct {
 	stats FileStats
 	// parseRejects is how many of the file's rows the parse step rejected.
 	parseRejects int64
+	// dayFirst says that a Setup download's dates are read day first (see
+	// setupDateOrder).
+	dayFirst bool
 }
 
 // maxRejectValue is how many characters of a rejected value the rejects
@@ -160,6 +184,12 @@ const maxRejectValue = 1000
 func Load(ctx context.Context, db *sql.DB, in Inputs, opts Options) (Stats, error) {
 	if opts.Location == nil {
 		opts.Location = time.UTC
+	}
+	if opts.SetupDateOrder == "" {
+		opts.SetupDateOrder = DateOrderAuto
+	}
+	if !slices.Contains(DateOrders, opts.SetupDateOrder) {
+		return Stats{}, fmt.Errorf("internal error: unknown Setup date order %q", opts.SetupDateOrder)
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -195,6 +225,9 @@ type loader struct {
 	// links is the private folder of the plain names DuckDB reads files
 	// through when their own names would be read as patterns (see readPath).
 	links string
+	// dateWarnings say which Setup downloads had their date order guessed
+	// (see setupDateOrder).
+	dateWarnings []string
 }
 
 // readPath is the name DuckDB's readers are given for f. DuckDB takes a
@@ -313,7 +346,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err != nil {
 		return Stats{}, fmt.Errorf("counting rows: %w", err)
 	}
-	st.Warnings = pageWarnings(l.files)
+	st.Warnings = append(pageWarnings(l.files), l.dateWarnings...)
 	// The connection goes back to the pool, temp tables and all: free the
 	// working tables so the checks have the memory.
 	for _, t := range []string{"sa_who", "sa_name_of", "sa_id_of", "sa_countries", "sa_files", "sa_json_files", "sa_json_lines", "sa_raw_ips", "sa_ipfix", "sa_skips",
@@ -616,7 +649,11 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 			parse = "sa_id18(r_%s)"
 		case tTime:
 			if f.shape == "setup" {
-				parse = "sa_ts_local(r_%s, '" + tz + "')"
+				// A JSON file with Setup labels is not examined for its
+				// order (Setup writes CSV): it takes the policy's, month
+				// first under auto.
+				dayFirst := f.dayFirst || l.opts.SetupDateOrder == DateOrderDMY
+				parse = fmt.Sprintf("sa_ts_local(r_%%s, '%s', %t)", tz, dayFirst)
 			} else {
 				parse = "sa_ts(r_%s)"
 			}
@@ -678,10 +715,8 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 	if f.format.gzip {
 		compression = "gzip"
 	}
-	for _, t := range []string{"sa_reject_errors", "sa_reject_scans"} {
-		if err := l.exec(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
-			return err
-		}
+	if err := l.dropCSVRejects(ctx); err != nil {
+		return err
 	}
 	path, err := l.readPath(f)
 	if err != nil {
@@ -693,6 +728,11 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 	src := fmt.Sprintf(`read_csv('%s', columns={%s}, header=true, skip=%d, delim=',', quote='"', escape='"', auto_detect=false,
 		compression='%s', store_rejects=true, rejects_table='sa_reject_errors', rejects_scan='sa_reject_scans', max_line_size=10000000)`,
 		sqlQuote(path), strings.Join(cols, ", "), f.format.headerLine-1, compression)
+	if f.kind == Logins && f.shape == "setup" && l.opts.SetupDateOrder == DateOrderAuto {
+		if err := l.setupDateOrder(ctx, f, src, raw["login_time"]); err != nil {
+			return err
+		}
+	}
 	// DuckDB's reader stops quietly at the end of a truncated gzip stream
 	// and never checks its checksum: the stream is verified in Go while
 	// DuckDB reads it (the file is read twice, at once, but decompressing is
@@ -714,6 +754,55 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 		return loadError(f, "reading CSV", err)
 	}
 	return l.collectStructuralRejects(ctx, f)
+}
+
+// dropCSVRejects empties DuckDB's record of the lines its CSV reader
+// refused, before a file is read.
+func (l *loader) dropCSVRejects(ctx context.Context) error {
+	for _, t := range []string{"sa_reject_errors", "sa_reject_scans"} {
+		if err := l.exec(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setupDateOrder finds whether the Setup download f writes its dates day
+// first (26/11/2026) or month first (11/26/2026), from the numbers before
+// the first two slashes of its login times: column col of src, the reader
+// the load then uses. A first number over 12 can only be a day, a second
+// one only a day too. When neither tells, or both do, the file is read
+// month first, as before the order was looked for, and a warning says so:
+// a day-first download read month first swaps the day and month of its
+// dates, silently, wherever both are 12 or under.
+func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col string) error {
+	const re = `^\s*(\d{1,2})/(\d{1,2})/`
+	var dates, first, second int64
+	err := l.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(d), coalesce(max(d), 0), coalesce(max(m), 0) FROM (
+		SELECT TRY_CAST(regexp_extract(%[1]s, '%[2]s', 1) AS INTEGER) AS d, TRY_CAST(regexp_extract(%[1]s, '%[2]s', 2) AS INTEGER) AS m FROM %[3]s)`,
+		col, re, src)).Scan(&dates, &first, &second)
+	if err != nil {
+		return loadError(f, "finding the order of day and month", err)
+	}
+	// The next read records the lines the reader refuses afresh.
+	if err := l.dropCSVRejects(ctx); err != nil {
+		return err
+	}
+	switch {
+	case dates == 0:
+		// Only ISO dates, or none: nothing is read in either order.
+	case first > 12 && second <= 12:
+		f.dayFirst = true
+	case second > 12 && first <= 12:
+		// Month first, as the macro reads by default.
+	case first <= 12 && second <= 12:
+		l.dateWarnings = append(l.dateWarnings, fmt.Sprintf("Every date in %s has its day and month at 12 or under, so it was read month first; "+
+			"set setup_date_order: dmy if the download came from a day-first locale.", f.path))
+	default:
+		l.dateWarnings = append(l.dateWarnings, fmt.Sprintf("The dates in %s mix orders: some have a first number over 12 (day first) and some a second (month first); "+
+			"it was read month first, so its day-first dates are rejected where the day is over 12 and read with day and month swapped where it is not.", f.path))
+	}
+	return nil
 }
 
 // loadError says which file a failed load was reading (doing says how);

@@ -49,12 +49,20 @@ CREATE OR REPLACE TEMP MACRO sa_ts(s) AS
 CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''),
     '^(\d{1,2}/\d{1,2}/)(\d\d)(\D|$)', '\120\2\3');
 
-CREATE OR REPLACE TEMP MACRO sa_ts_local(s, tz) AS coalesce(
+-- The downloading user's locale orders the day and month ("26/11/2026 15:04"
+-- from en_GB): day_first, a constant the load writes into each file's
+-- statement (so that DuckDB folds the CASE away), picks the formats. Both
+-- lists read the ISO forms, whose order is fixed.
+CREATE OR REPLACE TEMP MACRO sa_ts_local(s, tz, day_first) AS coalesce(
     CASE WHEN regexp_matches(sa_setup_time(s), '^(\d{1,2}/\d{1,2}/\d{4}\D|\d{4}-)') THEN
-        CAST(timezone(tz, try_strptime(sa_setup_time(s), [
+        CAST(timezone(tz, CASE WHEN day_first THEN try_strptime(sa_setup_time(s), [
+            '%d/%m/%Y %I:%M %p', '%d/%m/%Y %I:%M:%S %p', '%d/%m/%Y, %I:%M %p', '%d/%m/%Y, %I:%M:%S %p',
+            '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M',
+            '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%g'])
+        ELSE try_strptime(sa_setup_time(s), [
             '%m/%d/%Y %I:%M %p', '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y, %I:%M %p', '%m/%d/%Y, %I:%M:%S %p',
             '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M',
-            '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%g'])) AS TIMESTAMP) END,
+            '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%g']) END) AS TIMESTAMP) END,
     CASE WHEN regexp_matches(trim(s), '(Z|[+-]\d\d:?\d\d)$') THEN sa_ts(s) END);
 
 -- A whole number as exports write it: digits, perhaps with a fraction of

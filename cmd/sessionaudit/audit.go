@@ -268,7 +268,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	if isTerminal(io.err) {
 		progress = func(msg string) { fmt.Fprintf(io.err, "… %s\n", msg) }
 	}
-	stats, err := ingest.Load(ctx, db, cfg.inputs, ingest.Options{Location: policy.Location, Progress: progress})
+	stats, err := ingest.Load(ctx, db, cfg.inputs, ingest.Options{Location: policy.Location, SetupDateOrder: policy.SetupDateOrder, Progress: progress})
 	if err != nil {
 		var ie *ingest.InputError
 		var mc *ingest.MissingColumnsError

@@ -567,3 +567,46 @@ func TestAsOfLowerCase(t *testing.T) {
 		}
 	}
 }
+
+// The policy's setup_date_order reaches the load: a Setup download whose
+// dates could be either order is read month first with a warning, in the
+// log and on stdout, unless the policy says it is day first.
+func TestAuditSetupDateOrder(t *testing.T) {
+	dir := t.TempDir()
+	logins := filepath.Join(dir, "LoginHistory.csv")
+	if err := os.WriteFile(logins, []byte("Username,Login Time,Source IP,Status\nalice@acme.com,05/11/2026 09:30,203.0.113.7,Success\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dayFirst := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(dayFirst, []byte("setup_date_order: dmy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	warning := "Every date in " + logins + " has its day and month at 12 or under"
+	for _, tc := range []struct {
+		name   string
+		policy []string
+		warned bool
+		covers string // the login's time in the Inputs table
+	}{
+		{"auto", nil, true, "2026-05-11 09:30"},
+		{"dmy", []string{"--policy", dayFirst}, false, "2026-11-05 09:30"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"audit", "--sessions", repoPath("testdata/sample/sessions.csv"), "--logins", logins,
+				"--as-of", "2026-11-26T12:00:00Z", "--out", t.TempDir()}, tc.policy...)
+			code, stdout, stderr := runCLI(t, args...)
+			if code != exitOK {
+				t.Fatalf("got exit %d, want %d; stderr:\n%s", code, exitOK, stderr)
+			}
+			if !strings.Contains(stdout, tc.covers+" to "+tc.covers) {
+				t.Errorf("got no login at %s in stdout:\n%s", tc.covers, stdout)
+			}
+			if got := strings.Contains(stdout, warning); got != tc.warned {
+				t.Errorf("stdout has the warning: got %v, want %v; stdout:\n%s", got, tc.warned, stdout)
+			}
+			if got := strings.Contains(stderr, warning); got != tc.warned {
+				t.Errorf("stderr has the warning: got %v, want %v; stderr:\n%s", got, tc.warned, stderr)
+			}
+		})
+	}
+}
