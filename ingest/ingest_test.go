@@ -175,6 +175,32 @@ func TestLoadSetupDownloadInPolicyTimezone(t *testing.T) {
 // locale: under auto it is found from the dates (a first number over 12 is a
 // day, a second one too), and a download where neither or both tell is read
 // month first with a warning; mdy and dmy are taken as given, without one.
+// A JSON file with Setup labels loads in a group, unchecked: under auto the
+// load says its dates were read month first; a policy that names the order
+// leaves nothing to say.
+func TestLoadSetupLabelsInJSONWarn(t *testing.T) {
+	page := `{"records":[{"Username":"alice@acme.com","Login Time":"11/05/2026 9:30 AM","Source IP":"203.0.113.7","Status":"Success"}]}`
+	for _, c := range []struct {
+		order DateOrder
+		warn  bool
+	}{{DateOrderAuto, true}, {DateOrderMDY, false}} {
+		t.Run(string(c.order), func(t *testing.T) {
+			p := mustWrite(t, t.TempDir(), "setup.json", page)
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{SetupDateOrder: c.order})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string(nil)
+			if c.warn {
+				want = []string{p + " has Setup download labels in JSON, whose date order is not checked: it was read month first; set setup_date_order: dmy if its dates are day first."}
+			}
+			if diff := cmp.Diff(want, st.Warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestLoadSetupDateOrder(t *testing.T) {
 	const header = "Username,Login Time,Source IP,Status\n"
 	row := func(when string) string { return "alice@acme.com," + when + ",203.0.113.7,Success\n" }

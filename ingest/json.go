@@ -60,6 +60,12 @@ func (l *loader) loadJSON(ctx context.Context, f *inputFile) error {
 	if err := l.mapJSONHeader(f, header); err != nil {
 		return err
 	}
+	if f.kind == Logins && f.shape == "setup" && l.opts.SetupDateOrder == DateOrderAuto {
+		// JSON pages load in groups, with no query per file to find the
+		// order, so a JSON file with Setup labels is read month first.
+		l.dateWarnings = append(l.dateWarnings, fmt.Sprintf("%s has Setup download labels in JSON, whose date order is not checked: "+
+			"it was read month first; set setup_date_order: dmy if its dates are day first.", f.path))
+	}
 	var cols []string
 	for _, c := range canonicalColumns(f.kind) {
 		if l.reads(c) {
