@@ -156,9 +156,9 @@ func parsePolicy(data []byte, file string, readFile func(string) ([]byte, error)
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
-	case err == nil:
+	case err == nil && len(extra.Content) > 0 && !(extra.Content[0].Kind == yaml.ScalarNode && extra.Content[0].Tag == "!!null"):
 		return Policy{}, fmt.Errorf("%s:%d: a second YAML document: a policy is one document, so remove the \"---\" or merge the two", file, extra.Line)
-	case err != io.EOF:
+	case err != nil && err != io.EOF:
 		return Policy{}, fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if len(doc.Content) == 0 {

@@ -78,6 +78,10 @@ func TestLoadPolicy(t *testing.T) {
 		yaml: "---\nsession_max_age: 1d\n...\n",
 		edit: func(p *Policy) { p.SessionMaxAge = 24 * time.Hour },
 	}, {
+		name: "one document and an empty one after ---",
+		yaml: "session_max_age: 1d\n---\n",
+		edit: func(p *Policy) { p.SessionMaxAge = 24 * time.Hour },
+	}, {
 		name: "durations with days and combinations",
 		yaml: "session_max_age: 1d12h\ntoken_max_age: 45s\nfailed_login_burst:\n  window: 1h30m\n",
 		edit: func(p *Policy) {

@@ -67,8 +67,9 @@ type ApproveOptions struct {
 // Approve chooses the rows of the list to approve and returns the approval;
 // WriteApproval records it.
 //
-// When any row's approve column says yes or contain, only those rows are
-// approved; otherwise every row is. Only then narrows that choice to the
+// When any row's approve column holds a decision (yes, contain or no), only
+// the rows it approves (yes or contain) are; when the column is empty, every
+// row is. Only then narrows that choice to the
 // listed Ids, every one of which must be in the list. A row is approved for
 // containment only when its approve column says contain. Approving nothing is
 // an error.

@@ -259,8 +259,10 @@ func parseRetryAfter(h string, now time.Time) (time.Duration, bool) {
 	if h == "" {
 		return 0, false
 	}
-	if secs, err := strconv.Atoi(h); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second, true
+	if secs, err := strconv.ParseInt(h, 10, 64); err == nil && secs >= 0 {
+		// Past the longest wait it is only "too long": bounded first, so a
+		// huge value cannot overflow into a short or negative one.
+		return time.Duration(min(secs, int64(maxRetryAfter/time.Second)+1)) * time.Second, true
 	}
 	if t, err := http.ParseTime(h); err == nil {
 		return max(t.Sub(now), 0), true

@@ -525,6 +525,11 @@ func TestParseRetryAfter(t *testing.T) {
 	}{
 		{"5", 5 * time.Second, true},
 		{"0", 0, true},
+		{"60", 60 * time.Second, true},
+		{"61", 61 * time.Second, true},
+		{"9300000000", 61 * time.Second, true},  // past the longest wait: never a wrapped short one
+		{"18446744074", 61 * time.Second, true}, // would wrap to 290ms unbounded
+		{"99999999999999999999999", 0, false},   // not an int64
 		{"Thu, 26 Nov 2026 09:00:30 GMT", 30 * time.Second, true},
 		{"Thu, 26 Nov 2026 08:59:00 GMT", 0, true}, // already past
 		{"", 0, false},

@@ -161,10 +161,12 @@ func (l *loader) insertWithDuckDB(ctx context.Context, g *jsonGroup) error {
 	// As for CSV (see loadCSV), DuckDB does not check a gzip stream's end or
 	// checksum: the group's files are verified in Go while DuckDB reads them.
 	var verified chan error
+	stopVerifying := func() {}
 	if first.format.gzip {
 		verified = make(chan error, 1)
 		vctx, cancel := context.WithCancel(ctx)
 		defer cancel()
+		stopVerifying = cancel
 		go func() {
 			for _, f := range g.files {
 				if err := verifyGzip(vctx, f.path); err != nil {
@@ -177,7 +179,10 @@ func (l *loader) insertWithDuckDB(ctx context.Context, g *jsonGroup) error {
 	}
 	err := l.exec(ctx, l.insertSQL(first, raw, src, "sa_file", "-sa_ord")+" ORDER BY file_index, line DESC")
 	if verified != nil {
-		if verr := <-verified; verr != nil && ctx.Err() == nil {
+		if err != nil {
+			stopVerifying() // as in loadCSV
+		}
+		if verr := <-verified; verr != nil && !errors.Is(verr, context.Canceled) && ctx.Err() == nil {
 			return verr
 		}
 	}

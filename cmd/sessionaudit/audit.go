@@ -226,12 +226,12 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	tempDir := cfg.tempDir
 	if tempDir != "" {
 		made, err := probeFolder(tempDir)
+		if made != "" {
+			defer os.RemoveAll(made)
+		}
 		if err != nil {
 			log.problem(slog.LevelError, fmt.Sprintf("--temp-dir %s: cannot spill there: %v", tempDir, err), "dir", tempDir)
 			return exitUsage
-		}
-		if made {
-			defer os.RemoveAll(tempDir)
 		}
 	} else {
 		d, err := os.MkdirTemp("", "sessionaudit-spill-*")
@@ -370,13 +370,20 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 
 // probeFolder creates dir if it is missing, then creates and removes a file
 // in it, so a folder that cannot take the audit's files is found at start.
-// made reports whether dir was created (its parents may have been too).
-func probeFolder(dir string) (made bool, err error) {
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		made = true
+// made is the outermost folder it created (dir or a parent of it), to
+// remove afterwards, or "" when dir was there.
+func probeFolder(dir string) (made string, err error) {
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		made = p
+		if filepath.Dir(p) == p {
+			break
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return false, err
+		return "", err
 	}
 	f, err := os.CreateTemp(dir, ".sessionaudit-probe-*")
 	if err != nil {
@@ -455,13 +462,16 @@ func outLockPath(dir string) string { return filepath.Join(dir, outLockName) }
 // left by a run that was killed: the caller holds the lock on dir, so no
 // other audit is using one.
 func makeStaging(dir string) (string, error) {
-	stale, err := filepath.Glob(filepath.Join(dir, stagingPrefix+"*"))
+	// Listed, not globbed: the folder's own name may hold *, ? or [.
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return "", err
 	}
-	for _, d := range stale {
-		if err := os.RemoveAll(d); err != nil {
-			return "", err
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), stagingPrefix) {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return "", err
+			}
 		}
 	}
 	staging := filepath.Join(dir, stagingPrefix+strconv.Itoa(os.Getpid()))

@@ -610,3 +610,47 @@ func TestAuditSetupDateOrder(t *testing.T) {
 		})
 	}
 }
+
+// makeStaging clears only its own folder's leftovers, whatever characters
+// the folder's name holds.
+func TestMakeStagingWithPatternCharacters(t *testing.T) {
+	root := t.TempDir()
+	busy := filepath.Join(root, "out1", stagingPrefix+"424242") // another audit's, in a folder out[1] would match
+	if err := os.MkdirAll(busy, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"out[1]", "out["} {
+		dir := filepath.Join(root, name)
+		stale := filepath.Join(dir, stagingPrefix+"1")
+		if err := os.MkdirAll(stale, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		staging, err := makeStaging(dir)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: the stale staging folder is still there", name)
+		}
+		if _, err := os.Stat(staging); err != nil {
+			t.Errorf("%s: no staging folder: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(busy); err != nil {
+		t.Errorf("another folder's staging was removed: %v", err)
+	}
+}
+
+// probeFolder names the outermost folder it made, so that all of it goes
+// afterwards; a folder that was there is not its to remove.
+func TestProbeFolderNamesWhatItMade(t *testing.T) {
+	root := t.TempDir()
+	made, err := probeFolder(filepath.Join(root, "a", "b", "c"))
+	if err != nil || made != filepath.Join(root, "a") {
+		t.Errorf("got %q, %v; want %q", made, err, filepath.Join(root, "a"))
+	}
+	made, err = probeFolder(filepath.Join(root, "a", "b"))
+	if err != nil || made != "" {
+		t.Errorf("an existing folder: got %q, %v; want \"\"", made, err)
+	}
+}
