@@ -213,9 +213,17 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	// containment found left them in the journal: they are sent again, but
 	// only while the user may still be contained.
 	var resume []batch
+	usernameOf := map[string]string{}
+	for _, row := range rows {
+		usernameOf[row.UserID] = row.Username
+	}
+	guarded := map[string]bool{} // users of leftovers the policy now protects
 	for _, b := range state.leftByContainment(approval) {
 		rep.Left += len(b.ids)
-		if containing[b.userID] {
+		switch {
+		case protected.has(b.userID, usernameOf[b.userID]) || protected.unsure(usernameOf[b.userID]):
+			guarded[b.userID] = true
+		case containing[b.userID]:
 			resume = append(resume, b)
 		}
 	}
@@ -251,7 +259,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		if !opts.Execute {
 			return rep, nil
 		}
-		rep.Results = buildResults(approval, state, opts.Now())
+		rep.Results = guardResults(buildResults(approval, state, opts.Now()), guarded)
 		rep.ResultsPath = ResultsPath(opts.Removals)
 		return rep, writeResults(rep.ResultsPath, rep.Results)
 	}
@@ -284,12 +292,25 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if errors.As(runErr, &stop) {
 		rep.Stopped, runErr = stop, nil
 	}
-	rep.Results = buildResults(approval, replay(r.recs), opts.Now())
+	rep.Results = guardResults(buildResults(approval, replay(r.recs), opts.Now()), guarded)
 	rep.ResultsPath = ResultsPath(opts.Removals)
 	if err := writeResults(rep.ResultsPath, rep.Results); err != nil {
 		return rep, errors.Join(runErr, err)
 	}
 	return rep, runErr
+}
+
+// guardResults marks the sessions of guarded users that are not ended as
+// skipped for the guard rail: containment found them in an earlier run, but
+// the policy protects their user now, so no run will end them and the list
+// is as done as it can be.
+func guardResults(results []Result, guarded map[string]bool) []Result {
+	for i, r := range results {
+		if guarded[r.UserID] && r.Outcome != OutcomeRemoved && r.Outcome != OutcomeAlreadyEnded {
+			results[i].Outcome, results[i].ErrorCode, results[i].HTTPStatus = OutcomeSkipped, SkipProtectedUser, 0
+		}
+	}
+	return results
 }
 
 // validApproval reads the approval of the list whose bytes and rows are
