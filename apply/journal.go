@@ -202,6 +202,10 @@ type journalState struct {
 	unacked map[string]bool
 	// stepsDone holds "op user_id" of the containment steps that succeeded.
 	stepsDone map[string]bool
+	// stepsTried holds, per approval rows_sha256 and "op user_id", the latest
+	// outcome of a containment step its runs sent: failed, with an error
+	// code (NO_RESPONSE for a request without an answer), or done.
+	stepsTried map[string]map[string]ItemResult
 	// byApproval lists, per approval rows_sha256, the sessions its runs sent
 	// or skipped, in journal order: the approved ones and those found by containment.
 	byApproval map[string][]string
@@ -216,7 +220,7 @@ type timedResult struct {
 
 func replay(recs []Record) *journalState {
 	s := &journalState{ended: map[string]timedResult{}, latest: map[string]timedResult{}, unacked: map[string]bool{},
-		stepsDone: map[string]bool{}, byApproval: map[string][]string{}, userOf: map[string]string{}}
+		stepsDone: map[string]bool{}, stepsTried: map[string]map[string]ItemResult{}, byApproval: map[string][]string{}, userOf: map[string]string{}}
 	approvalOf := map[string]string{} // run → approval
 	seen := map[string]map[string]bool{}
 	note := func(run, id string) {
@@ -229,11 +233,24 @@ func replay(recs []Record) *journalState {
 			s.byApproval[a] = append(s.byApproval[a], id)
 		}
 	}
+	tried := func(run, key string, it ItemResult) {
+		a := approvalOf[run]
+		if s.stepsTried[a] == nil {
+			s.stepsTried[a] = map[string]ItemResult{}
+		}
+		s.stepsTried[a][key] = it
+	}
 	for _, r := range recs {
 		switch r.Kind {
 		case "run":
 			approvalOf[r.Run] = r.Approval
 		case "intent":
+			if r.Op == opFreezeUser || r.Op == opResetPassword {
+				for _, id := range r.IDs {
+					tried(r.Run, r.Op+" "+r.UserID, ItemResult{ID: id, Outcome: OutcomeFailed, ErrorCode: noResponseCode})
+				}
+				continue
+			}
 			if r.Op != opDeleteSessions {
 				continue
 			}
@@ -253,6 +270,7 @@ func replay(recs []Record) *journalState {
 					if it.Outcome == outcomeDone {
 						s.stepsDone[r.Op+" "+r.UserID] = true
 					}
+					tried(r.Run, r.Op+" "+r.UserID, it)
 					continue
 				}
 				note(r.Run, it.ID)
@@ -298,4 +316,16 @@ func (s *journalState) leftByContainment(a Approval) []batch {
 		left[i].ids = append(left[i].ids, id)
 	}
 	return left
+}
+
+// stepsOwed returns the containment steps of userID that the journal has no
+// done result for, in the order containment takes them.
+func (s *journalState) stepsOwed(userID string) []string {
+	var owed []string
+	for _, op := range []string{opFreezeUser, opResetPassword} {
+		if !s.stepsDone[op+" "+userID] {
+			owed = append(owed, op)
+		}
+	}
+	return owed
 }

@@ -94,6 +94,9 @@ func (r Report) WritePlan(w io.Writer) {
 	if r.Left > 0 {
 		fmt.Fprintf(w, "%d sessions that containment found in an earlier run have not ended: --execute --contain sends them again.\n", r.Left)
 	}
+	if len(r.Recontain) > 0 {
+		fmt.Fprintf(w, "%d users approved for containment have a freeze or password reset not done: --execute --contain sends it.\n", len(r.Recontain))
+	}
 	if r.Note != "" {
 		fmt.Fprintf(w, "Note: %s.\n", r.Note)
 	}

@@ -86,9 +86,12 @@ type Report struct {
 	ResultsPath string
 	// Left counts the sessions that containment found in an earlier run of
 	// this approval and that have not ended; with --contain they are sent again.
-	Left    int
-	Resent  int        // sessions sent before without an answer, sent again
-	Stopped *StopError // why the run stopped early, if it did
+	Left int
+	// Recontain lists the users this run contains again, though their
+	// sessions have ended: a freeze or password reset of theirs is not done.
+	Recontain []string
+	Resent    int        // sessions sent before without an answer, sent again
+	Stopped   *StopError // why the run stopped early, if it did
 }
 
 // Complete reports whether an executing run handled everything: each
@@ -227,7 +230,37 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			resume = append(resume, b)
 		}
 	}
-	if expired && (len(toSend) > 0 || len(resume) > 0) {
+	// A freeze or password reset that failed, or never ran, is still owed
+	// when every session has ended: with --contain it is sent again (a step
+	// done is never repeated); without, a failed one keeps the list incomplete.
+	owedSeen := map[string]bool{}
+	for _, e := range rep.Plan {
+		if e.Action == "contain" {
+			owedSeen[e.Row.UserID] = true // the plan contains the user anyway
+		}
+	}
+	for _, row := range rows {
+		a, ok := approved[row.SessionID]
+		if !ok || !a.Contain || row.UserID == "" || owedSeen[row.UserID] ||
+			protected.has(row.UserID, row.Username) || protected.unsure(row.Username) {
+			continue
+		}
+		owedSeen[row.UserID] = true
+		for _, op := range state.stepsOwed(row.UserID) {
+			if containing[row.UserID] {
+				if !slices.Contains(rep.Recontain, row.UserID) {
+					rep.Recontain = append(rep.Recontain, row.UserID)
+				}
+			} else if it, ok := state.stepsTried[approval.RowsSHA256][op+" "+row.UserID]; ok {
+				detail := "in an earlier run: add --contain to send it again"
+				if it.ErrorCode != "" {
+					detail = it.ErrorCode + " " + detail
+				}
+				rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: op, Outcome: OutcomeFailed, Detail: detail})
+			}
+		}
+	}
+	if expired && (len(toSend) > 0 || len(resume) > 0 || len(rep.Recontain) > 0) {
 		if opts.Execute {
 			return rep, refusal
 		}
@@ -250,9 +283,10 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		rep.Note = "no credentials in the environment, so the caller's own sessions were not looked up"
 		return rep, nil
 	}
-	if len(toSend) == 0 && len(resume) == 0 {
+	if len(toSend) == 0 && len(resume) == 0 && len(rep.Recontain) == 0 {
 		// The journal has every approved session ended (or it is protected),
-		// and every session containment found that this run may send:
+		// every session containment found that this run may send, and every
+		// containment step this run may send done:
 		// a rerun of a finished list must not need the org, whose token may
 		// have expired since.
 		rep.Note = "nothing is left to send, so the org was not asked"
@@ -288,7 +322,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	defer f.Close()
 	r := &runner{c: c, state: replay(recs), recs: recs, current: current, currentUsers: currentUsers, rep: &rep,
 		j: &journal{f: f, now: opts.Now, run: runID(opts.Now())}}
-	runErr := r.execute(ctx, approval, rep.Plan, resume, curErr)
+	runErr := r.execute(ctx, approval, rep.Plan, resume, rep.Recontain, curErr)
 	if errors.As(runErr, &stop) {
 		rep.Stopped, runErr = stop, nil
 	}
@@ -405,11 +439,12 @@ type batch struct {
 	ids    []string
 }
 
-// execute carries out the plan and sends again the sessions that an earlier
-// run's containment left (resume); beforeErr is a stop that came before the
-// run could start (while looking up the caller's sessions), journalled so
-// the results say why nothing was sent.
-func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, resume []batch, beforeErr error) error {
+// execute carries out the plan, sends again the sessions that an earlier
+// run's containment left (resume) and contains again the users with a
+// containment step not done (recontain); beforeErr is a stop that came
+// before the run could start (while looking up the caller's sessions),
+// journalled so the results say why nothing was sent.
+func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, resume []batch, recontain []string, beforeErr error) error {
 	if err := r.write(Record{Kind: "run", PID: os.Getpid(), Approval: a.RowsSHA256, ApprovedBy: a.ApprovedBy}); err != nil {
 		return err
 	}
@@ -425,6 +460,11 @@ func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, resu
 			if e.Action == "contain" && !slices.Contains(containUsers, e.Row.UserID) {
 				containUsers = append(containUsers, e.Row.UserID)
 			}
+		}
+	}
+	for _, u := range recontain {
+		if !slices.Contains(containUsers, u) {
+			containUsers = append(containUsers, u)
 		}
 	}
 	if len(skipped) > 0 {

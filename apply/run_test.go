@@ -790,3 +790,140 @@ func TestContainmentResumes(t *testing.T) {
 		})
 	}
 }
+
+// A containment step that failed, or never ran, while every session ended is
+// still owed: a rerun with --contain sends exactly the steps without a done
+// result, and never one that succeeded.
+func TestContainmentStepsRetried(t *testing.T) {
+	fail500 := fault{status: 500, code: "UNKNOWN_EXCEPTION"}
+	ended := map[string]int{"removed/": 2}
+	tests := []struct {
+		name      string
+		first     func(f *fixture, o *Options) // faults for the first run
+		firstDone bool                         // the first run is complete
+		rerun     func(f *fixture, o *Options) // what changes before the rerun
+		steps     map[string]string            // the rerun's containment steps: step → outcome
+		sends     int                          // write requests of the rerun
+		complete  bool
+		frozen    bool
+		resets    int
+	}{
+		{name: "freeze failed",
+			first: func(f *fixture, _ *Options) {
+				f.org.inject("freeze", fault{status: 400, code: "FIELD_INTEGRITY_EXCEPTION"})
+			},
+			steps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, "end_sessions": outcomeDone},
+			sends: 1, complete: true, frozen: true, resets: 1},
+		{name: "password reset failed",
+			first: func(f *fixture, _ *Options) {
+				f.org.inject("password", fail500, fail500, fail500, fail500, fail500)
+			},
+			steps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, "end_sessions": outcomeDone},
+			sends: 1, complete: true, frozen: true, resets: 1},
+		{name: "both failed",
+			first: func(f *fixture, _ *Options) {
+				f.org.inject("freeze", fault{status: 400, code: "FIELD_INTEGRITY_EXCEPTION"})
+				f.org.inject("password", fault{status: 400, code: "INVALID_OPERATION"})
+			},
+			steps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, "end_sessions": outcomeDone},
+			sends: 2, complete: true, frozen: true, resets: 1},
+		{name: "freeze fails again",
+			first: func(f *fixture, _ *Options) {
+				f.org.inject("freeze", fault{status: 400, code: "FIELD_INTEGRITY_EXCEPTION"})
+			},
+			rerun: func(f *fixture, _ *Options) {
+				f.org.inject("freeze", fault{status: 400, code: "FIELD_INTEGRITY_EXCEPTION"})
+			},
+			steps: map[string]string{opFreezeUser: OutcomeFailed, opResetPassword: outcomeDone, "end_sessions": outcomeDone},
+			sends: 1, resets: 1},
+		{name: "first run without --contain ended every session",
+			first:     func(f *fixture, o *Options) { o.Contain = false },
+			firstDone: true,
+			rerun:     func(f *fixture, o *Options) { o.Contain = true },
+			steps:     map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, "end_sessions": outcomeDone},
+			sends:     2, complete: true, frozen: true, resets: 1},
+		// Near misses: nothing is owed, or this run may not contain the user.
+		{name: "containment finished", firstDone: true,
+			sends: 0, complete: true, frozen: true, resets: 1},
+		{name: "rerun without --contain",
+			first: func(f *fixture, _ *Options) {
+				f.org.inject("freeze", fault{status: 400, code: "FIELD_INTEGRITY_EXCEPTION"})
+			},
+			rerun: func(f *fixture, o *Options) { o.Contain = false },
+			steps: map[string]string{opFreezeUser: OutcomeFailed},
+			sends: 0, resets: 1},
+		{name: "user protected since",
+			first: func(f *fixture, _ *Options) {
+				f.org.inject("freeze", fault{status: 400, code: "FIELD_INTEGRITY_EXCEPTION"})
+			},
+			rerun: func(f *fixture, o *Options) { o.Protected = []string{uid(0)} },
+			sends: 0, complete: true, resets: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := rows(2)
+			rs[0].approve, rs[1].approve = "contain", "yes"
+			f := newFixture(t, rs)
+			f.org.userLogins[uid(0)] = lid(0)
+			f.approve(nil)
+			f.org.mayContain[uid(0)] = true
+			o := f.options(true)
+			o.Contain = true
+			if tt.first != nil {
+				tt.first(f, &o)
+			}
+			rep, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(ended, outcomes(rep.Results)); diff != "" {
+				t.Fatalf("first run outcomes (-want +got):\n%s", diff)
+			}
+			if rep.Complete() != tt.firstDone {
+				t.Fatalf("first run complete %v, want %v: %+v", rep.Complete(), tt.firstDone, rep.Contain)
+			}
+
+			o.Contain = true
+			if tt.rerun != nil {
+				tt.rerun(f, &o)
+			}
+			before := f.org.writeCount()
+			dry := o
+			dry.Execute = false
+			if rep, err := Run(context.Background(), dry); err != nil || (len(rep.Recontain) > 0) != (tt.sends > 0) {
+				t.Errorf("dry rerun: err %v, contains again %v, want %v", err, rep.Recontain, tt.sends > 0)
+			}
+			rep, err = Run(context.Background(), o)
+			if err != nil {
+				t.Fatalf("rerun: %v", err)
+			}
+			if diff := cmp.Diff(ended, outcomes(rep.Results)); diff != "" {
+				t.Errorf("rerun outcomes (-want +got):\n%s", diff)
+			}
+			steps := map[string]string{}
+			for _, s := range rep.Contain {
+				if s.UserID != uid(0) {
+					t.Errorf("rerun step %+v names another user", s)
+				}
+				steps[s.Step] = s.Outcome
+			}
+			if tt.steps == nil {
+				tt.steps = map[string]string{}
+			}
+			if diff := cmp.Diff(tt.steps, steps); diff != "" {
+				t.Errorf("rerun containment steps (-want +got):\n%s", diff)
+			}
+			if rep.Complete() != tt.complete {
+				t.Errorf("rerun complete %v, want %v: %+v", rep.Complete(), tt.complete, rep.Contain)
+			}
+			if n := f.org.writeCount() - before; n != tt.sends {
+				t.Errorf("rerun sent %d write requests, want %d", n, tt.sends)
+			}
+			f.org.mu.Lock()
+			defer f.org.mu.Unlock()
+			if f.org.resets[uid(0)] != tt.resets || f.org.frozen[lid(0)] != tt.frozen {
+				t.Errorf("resets %d, frozen %v; want %d, %v", f.org.resets[uid(0)], f.org.frozen[lid(0)], tt.resets, tt.frozen)
+			}
+		})
+	}
+}
