@@ -81,6 +81,45 @@ func openMaybeGzip(path string) (io.Reader, bool, func() error, error) {
 // CSV reader takes a truncated stream for the end of the file and checks no
 // checksum, so a damaged export would load in part without a word; the load
 // runs this beside DuckDB's read, which reads the file at the same time.
+// whileVerifyingGzip runs read, DuckDB reading files, while the gzip ones
+// among them are verified in Go: DuckDB's reader stops quietly at the end of
+// a truncated gzip stream and never checks its checksum. The files are read
+// twice at once, but decompressing is faster than DuckDB's parsing; plain
+// files pay nothing. damaged is an *InputError naming the first file found
+// damaged, which wins over read's error; a failed read stops the
+// verification, and a stream found damaged by then is still reported.
+func whileVerifyingGzip(ctx context.Context, files []*inputFile, read func() error) (damaged, readErr error) {
+	var gz []*inputFile
+	for _, f := range files {
+		if f.format.gzip {
+			gz = append(gz, f)
+		}
+	}
+	if len(gz) == 0 {
+		return nil, read()
+	}
+	vctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	verified := make(chan error, 1)
+	go func() {
+		for _, f := range gz {
+			if err := verifyGzip(vctx, f.path); err != nil {
+				verified <- &InputError{File: f.path, Err: err}
+				return
+			}
+		}
+		verified <- nil
+	}()
+	readErr = read()
+	if readErr != nil {
+		cancel()
+	}
+	if verr := <-verified; verr != nil && !errors.Is(verr, context.Canceled) && ctx.Err() == nil {
+		return verr, readErr
+	}
+	return nil, readErr
+}
+
 func verifyGzip(ctx context.Context, path string) error {
 	f, err := os.Open(path)
 	if err != nil {

@@ -158,33 +158,11 @@ func (l *loader) insertWithDuckDB(ctx context.Context, g *jsonGroup) error {
 		FROM (SELECT filename, generate_subscripts(%[1]s, 1) AS ord, unnest(%[1]s) AS r
 		      FROM read_json([%[2]s], columns=%[3]s, filename=true, compression='%[4]s', format='unstructured')) s
 		JOIN sa_json_files f ON f.path = s.filename)`, records, strings.Join(paths, ", "), columns, compression)
-	// As for CSV (see loadCSV), DuckDB does not check a gzip stream's end or
-	// checksum: the group's files are verified in Go while DuckDB reads them.
-	var verified chan error
-	stopVerifying := func() {}
-	if first.format.gzip {
-		verified = make(chan error, 1)
-		vctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		stopVerifying = cancel
-		go func() {
-			for _, f := range g.files {
-				if err := verifyGzip(vctx, f.path); err != nil {
-					verified <- &InputError{File: f.path, Err: err}
-					return
-				}
-			}
-			verified <- nil
-		}()
-	}
-	err := l.exec(ctx, l.insertSQL(first, raw, src, "sa_file", "-sa_ord")+" ORDER BY file_index, line DESC")
-	if verified != nil {
-		if err != nil {
-			stopVerifying() // as in loadCSV
-		}
-		if verr := <-verified; verr != nil && !errors.Is(verr, context.Canceled) && ctx.Err() == nil {
-			return verr
-		}
+	damaged, err := whileVerifyingGzip(ctx, g.files, func() error {
+		return l.exec(ctx, l.insertSQL(first, raw, src, "sa_file", "-sa_ord")+" ORDER BY file_index, line DESC")
+	})
+	if damaged != nil {
+		return damaged
 	}
 	return err
 }

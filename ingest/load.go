@@ -733,27 +733,11 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 			return err
 		}
 	}
-	// DuckDB's reader stops quietly at the end of a truncated gzip stream
-	// and never checks its checksum: the stream is verified in Go while
-	// DuckDB reads it (the file is read twice, at once, but decompressing is
-	// faster than DuckDB's parsing). A plain file pays nothing.
-	var verified chan error
-	stopVerifying := func() {}
-	if f.format.gzip {
-		verified = make(chan error, 1)
-		vctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		stopVerifying = cancel
-		go func() { verified <- verifyGzip(vctx, f.path) }()
-	}
-	err = l.exec(ctx, l.insertSQL(f, raw, src, strconv.Itoa(f.index), ""))
-	if verified != nil {
-		if err != nil {
-			stopVerifying() // a failed read is reported as it is; a damaged stream found already still wins
-		}
-		if verr := <-verified; verr != nil && !errors.Is(verr, context.Canceled) && ctx.Err() == nil {
-			return &InputError{File: f.path, Err: verr}
-		}
+	damaged, err := whileVerifyingGzip(ctx, []*inputFile{f}, func() error {
+		return l.exec(ctx, l.insertSQL(f, raw, src, strconv.Itoa(f.index), ""))
+	})
+	if damaged != nil {
+		return damaged
 	}
 	if err != nil {
 		return loadError(f, "reading CSV", err)
