@@ -83,6 +83,11 @@ func newFakeOrg(t testing.TB) *fakeOrg {
 	return o
 }
 
+// reQueryKey finds the object and the first condition of a query, which
+// name a route of their own for faults: "query AuthSession UsersId" is the
+// search for a user's sessions, while "query" is every query.
+var reQueryKey = regexp.MustCompile(`FROM (\w+) WHERE (\w+)`)
+
 func (o *fakeOrg) inject(route string, f ...fault) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -173,7 +178,13 @@ func (o *fakeOrg) serve(w http.ResponseWriter, r *http.Request) {
 	if route != "query" {
 		o.writes++
 	}
-	f, ok := o.nextFault(route)
+	f, ok := fault{}, false
+	if m := reQueryKey.FindStringSubmatch(r.URL.Query().Get("q")); route == "query" && m != nil {
+		f, ok = o.nextFault("query " + m[1] + " " + m[2])
+	}
+	if !ok {
+		f, ok = o.nextFault(route)
+	}
 	if !ok {
 		handle(w, r, -1)
 		return

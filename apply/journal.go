@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/sessionaudit/sessionaudit/sfid"
@@ -22,7 +23,12 @@ import (
 //	stop    the run stopped early: code, message
 //
 // Ops are delete_sessions (ids are AuthSession Ids), freeze_user (ids are
-// UserLogin Ids) and reset_password (ids holds the User Id).
+// UserLogin Ids), reset_password (ids holds the User Id) and end_sessions,
+// containment's search for the user's live sessions: a result record with
+// no intent, whose ids are the sessions found and whose one result, for the
+// User Id, says whether the search was done. A freeze that could not be sent
+// (the user's UserLogin not found, or the query for it failing) has such a
+// result too, failed.
 type Record struct {
 	Time       time.Time    `json:"time"`
 	Kind       string       `json:"kind"`
@@ -60,7 +66,14 @@ const (
 	opDeleteSessions = "delete_sessions"
 	opFreezeUser     = "freeze_user"
 	opResetPassword  = "reset_password"
+	// opEndSessions is containment's search for the user's live sessions.
+	// Its result record lists the sessions found (IDs) before any is sent,
+	// so a run that dies after the search still leaves them to the next.
+	opEndSessions = "end_sessions"
 )
+
+// containSteps are the steps of containing a user, in the order taken.
+var containSteps = []string{opFreezeUser, opResetPassword, opEndSessions}
 
 var knownKinds = map[string]bool{"run": true, "intent": true, "result": true, "skip": true, "stop": true}
 
@@ -245,7 +258,7 @@ func replay(recs []Record) *journalState {
 		case "run":
 			approvalOf[r.Run] = r.Approval
 		case "intent":
-			if r.Op == opFreezeUser || r.Op == opResetPassword {
+			if slices.Contains(containSteps, r.Op) {
 				for _, id := range r.IDs {
 					tried(r.Run, r.Op+" "+r.UserID, ItemResult{ID: id, Outcome: OutcomeFailed, ErrorCode: noResponseCode})
 				}
@@ -264,9 +277,17 @@ func replay(recs []Record) *journalState {
 				}
 			}
 		case "result", "skip":
+			if r.Op == opEndSessions {
+				// The sessions containment found belong to the approval
+				// from now on, sent or not.
+				for _, id := range r.IDs {
+					note(r.Run, id)
+					s.userOf[id] = r.UserID
+				}
+			}
 			for _, it := range r.Results {
 				tr := timedResult{it, r.Time}
-				if r.Op == opFreezeUser || r.Op == opResetPassword {
+				if slices.Contains(containSteps, r.Op) {
 					if it.Outcome == outcomeDone {
 						s.stepsDone[r.Op+" "+r.UserID] = true
 					}
@@ -322,7 +343,7 @@ func (s *journalState) leftByContainment(a Approval) []batch {
 // done result for, in the order containment takes them.
 func (s *journalState) stepsOwed(userID string) []string {
 	var owed []string
-	for _, op := range []string{opFreezeUser, opResetPassword} {
+	for _, op := range containSteps {
 		if !s.stepsDone[op+" "+userID] {
 			owed = append(owed, op)
 		}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestReadJournal(t *testing.T) {
@@ -133,4 +135,40 @@ func TestApplyChild(t *testing.T) {
 		Org: OrgOptions{Credentials: AccessToken{InstanceURL: os.Getenv("APPLY_CHILD_URL"), Token: NewSecret(os.Getenv("APPLY_CHILD_TOKEN"))},
 			HTTPClient: hc, Sleep: func(ctx context.Context, d time.Duration) error { time.Sleep(time.Second); return nil }}})
 	t.Fatalf("the child was not killed: %v", err)
+}
+
+// The sessions a search found belong to the approval as soon as the search
+// is journalled, so a run that dies before sending them leaves them to the
+// next; a search is owed until one is done.
+func TestReplaySearch(t *testing.T) {
+	a := Approval{RowsSHA256: "abc", Sessions: []ApprovedSession{{SessionID: sid(0), UserID: uid(0)}}}
+	run := Record{Kind: "run", Run: "r1", Approval: "abc"}
+	search := func(outcome string, ids ...string) Record {
+		return Record{Kind: "result", Run: "r1", Op: opEndSessions, UserID: uid(0), IDs: ids,
+			Results: []ItemResult{{ID: uid(0), Outcome: outcome}}}
+	}
+	removed := Record{Kind: "result", Run: "r1", Op: opDeleteSessions, UserID: uid(0),
+		Results: []ItemResult{{ID: sid(100), Outcome: OutcomeRemoved}}}
+	for _, tt := range []struct {
+		name string
+		recs []Record
+		left []batch
+		owed []string
+	}{
+		{"found, none sent", []Record{run, search(outcomeDone, sid(100), sid(101))},
+			[]batch{{userID: uid(0), ids: []string{sid(100), sid(101)}}}, []string{opFreezeUser, opResetPassword}},
+		{"found, one ended", []Record{run, search(outcomeDone, sid(100), sid(101)), removed},
+			[]batch{{userID: uid(0), ids: []string{sid(101)}}}, []string{opFreezeUser, opResetPassword}},
+		{"search failed", []Record{run, search(OutcomeFailed)},
+			nil, []string{opFreezeUser, opResetPassword, opEndSessions}},
+		{"no search", []Record{run}, nil, []string{opFreezeUser, opResetPassword, opEndSessions}},
+	} {
+		s := replay(tt.recs)
+		if diff := cmp.Diff(tt.left, s.leftByContainment(a), cmp.AllowUnexported(batch{})); diff != "" {
+			t.Errorf("%s: left (-want +got):\n%s", tt.name, diff)
+		}
+		if diff := cmp.Diff(tt.owed, s.stepsOwed(uid(0))); diff != "" {
+			t.Errorf("%s: owed (-want +got):\n%s", tt.name, diff)
+		}
+	}
 }

@@ -702,10 +702,18 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 		switch {
 		case err != nil && fatal(err):
 			return nil, err
-		case err != nil:
-			step(opFreezeUser, OutcomeFailed, errorCode(err))
-		case len(logins) == 0:
-			step(opFreezeUser, OutcomeFailed, "NO_USER_LOGIN")
+		case err != nil, len(logins) == 0:
+			// Journalled, so that a rerun without --contain still reports
+			// the freeze as failed.
+			code := "NO_USER_LOGIN"
+			if err != nil {
+				code = errorCode(err)
+			}
+			step(opFreezeUser, OutcomeFailed, code)
+			if err := r.write(Record{Kind: "result", Op: opFreezeUser, UserID: userID,
+				Results: []ItemResult{{ID: userID, Outcome: OutcomeFailed, ErrorCode: code}}}); err != nil {
+				return nil, err
+			}
 		default:
 			outcome, detail := outcomeDone, ""
 			for _, login := range logins {
@@ -735,13 +743,17 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 		step(opResetPassword, o, d)
 	}
 
+	// The search is journalled with the sessions it found, before any is
+	// sent: a search that failed, or a run that died before recording one,
+	// leaves the step owed, and a rerun with --contain searches again.
 	sessions, err := r.c.queryIDs(ctx, "SELECT Id FROM AuthSession WHERE UsersId = '"+userID+"'")
 	if err != nil {
 		if fatal(err) {
 			return nil, err
 		}
-		step("end_sessions", OutcomeFailed, errorCode(err))
-		return nil, nil
+		step(opEndSessions, OutcomeFailed, errorCode(err))
+		return nil, r.write(Record{Kind: "result", Op: opEndSessions, UserID: userID,
+			Results: []ItemResult{{ID: userID, Outcome: OutcomeFailed, ErrorCode: errorCode(err)}}})
 	}
 	var live []string
 	for _, id := range sessions {
@@ -749,7 +761,11 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 			live = append(live, id)
 		}
 	}
-	step("end_sessions", outcomeDone, fmt.Sprintf("%d live sessions found", len(live)))
+	if err := r.write(Record{Kind: "result", Op: opEndSessions, UserID: userID, IDs: live,
+		Results: []ItemResult{{ID: userID, Outcome: outcomeDone}}}); err != nil {
+		return nil, err
+	}
+	step(opEndSessions, outcomeDone, fmt.Sprintf("%d live sessions found", len(live)))
 	return live, nil
 }
 

@@ -277,7 +277,7 @@ func TestApproveColumnAndContainment(t *testing.T) {
 		t.Errorf("rerun: err %v, resets %d, want 1", err, f.org.resets[uid(0)])
 	}
 	for _, s := range rep.Contain {
-		if s.Step != "end_sessions" && s.Detail != "in an earlier run" {
+		if s.Step != opEndSessions && s.Detail != "in an earlier run" {
 			t.Errorf("rerun step %+v, want done in an earlier run", s)
 		}
 	}
@@ -812,20 +812,20 @@ func TestContainmentStepsRetried(t *testing.T) {
 			first: func(f *fixture, _ *Options) {
 				f.org.inject("freeze", fault{status: 400, code: "FIELD_INTEGRITY_EXCEPTION"})
 			},
-			steps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, "end_sessions": outcomeDone},
+			steps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, opEndSessions: outcomeDone},
 			sends: 1, complete: true, frozen: true, resets: 1},
 		{name: "password reset failed",
 			first: func(f *fixture, _ *Options) {
 				f.org.inject("password", fail500, fail500, fail500, fail500, fail500)
 			},
-			steps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, "end_sessions": outcomeDone},
+			steps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, opEndSessions: outcomeDone},
 			sends: 1, complete: true, frozen: true, resets: 1},
 		{name: "both failed",
 			first: func(f *fixture, _ *Options) {
 				f.org.inject("freeze", fault{status: 400, code: "FIELD_INTEGRITY_EXCEPTION"})
 				f.org.inject("password", fault{status: 400, code: "INVALID_OPERATION"})
 			},
-			steps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, "end_sessions": outcomeDone},
+			steps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, opEndSessions: outcomeDone},
 			sends: 2, complete: true, frozen: true, resets: 1},
 		{name: "freeze fails again",
 			first: func(f *fixture, _ *Options) {
@@ -834,13 +834,13 @@ func TestContainmentStepsRetried(t *testing.T) {
 			rerun: func(f *fixture, _ *Options) {
 				f.org.inject("freeze", fault{status: 400, code: "FIELD_INTEGRITY_EXCEPTION"})
 			},
-			steps: map[string]string{opFreezeUser: OutcomeFailed, opResetPassword: outcomeDone, "end_sessions": outcomeDone},
+			steps: map[string]string{opFreezeUser: OutcomeFailed, opResetPassword: outcomeDone, opEndSessions: outcomeDone},
 			sends: 1, resets: 1},
 		{name: "first run without --contain ended every session",
 			first:     func(f *fixture, o *Options) { o.Contain = false },
 			firstDone: true,
 			rerun:     func(f *fixture, o *Options) { o.Contain = true },
-			steps:     map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, "end_sessions": outcomeDone},
+			steps:     map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, opEndSessions: outcomeDone},
 			sends:     2, complete: true, frozen: true, resets: 1},
 		// Near misses: nothing is owed, or this run may not contain the user.
 		{name: "containment finished", firstDone: true,
@@ -923,6 +923,122 @@ func TestContainmentStepsRetried(t *testing.T) {
 			defer f.org.mu.Unlock()
 			if f.org.resets[uid(0)] != tt.resets || f.org.frozen[lid(0)] != tt.frozen {
 				t.Errorf("resets %d, frozen %v; want %d, %v", f.org.resets[uid(0)], f.org.frozen[lid(0)], tt.resets, tt.frozen)
+			}
+		})
+	}
+}
+
+// Containment's search for the user's live sessions, and a freeze that
+// could not be sent because the user's UserLogin could not be looked up,
+// are journalled like the other steps: a rerun with --contain searches
+// again and ends what it finds, and a rerun without says the step failed
+// rather than calling the list complete.
+func TestContainmentSearchRetried(t *testing.T) {
+	searchFails := func(f *fixture) {
+		f.org.inject("query AuthSession UsersId", fault{status: 400, code: "INVALID_FIELD"})
+	}
+	tests := []struct {
+		name       string
+		first      func(f *fixture)
+		firstSteps map[string]string // the first run's containment steps: step → outcome
+		rerun      func(o *Options)
+		steps      map[string]string // the rerun's
+		again      bool              // the rerun contains the user again
+		complete   bool
+		gone       bool // the session only the search finds is ended
+	}{
+		{name: "search failed",
+			first:      searchFails,
+			firstSteps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, opEndSessions: OutcomeFailed},
+			steps:      map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, opEndSessions: outcomeDone},
+			again:      true, complete: true, gone: true},
+		{name: "search failed, rerun without --contain",
+			first:      searchFails,
+			firstSteps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, opEndSessions: OutcomeFailed},
+			rerun:      func(o *Options) { o.Contain = false },
+			steps:      map[string]string{opEndSessions: OutcomeFailed}},
+		{name: "UserLogin lookup failed, rerun without --contain",
+			first: func(f *fixture) {
+				f.org.inject("query UserLogin UserId", fault{status: 400, code: "INVALID_FIELD"})
+			},
+			firstSteps: map[string]string{opFreezeUser: OutcomeFailed, opResetPassword: outcomeDone, opEndSessions: outcomeDone},
+			rerun:      func(o *Options) { o.Contain = false },
+			steps:      map[string]string{opFreezeUser: OutcomeFailed}, gone: true},
+		{name: "no UserLogin, rerun without --contain",
+			first:      func(f *fixture) { delete(f.org.userLogins, uid(0)) },
+			firstSteps: map[string]string{opFreezeUser: OutcomeFailed, opResetPassword: outcomeDone, opEndSessions: outcomeDone},
+			rerun:      func(o *Options) { o.Contain = false },
+			steps:      map[string]string{opFreezeUser: OutcomeFailed}, gone: true},
+		// Near misses: the search was done, or failed and the user is protected since.
+		{name: "search done",
+			firstSteps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, opEndSessions: outcomeDone},
+			steps:      map[string]string{}, complete: true, gone: true},
+		{name: "search failed, user protected since",
+			first:      searchFails,
+			firstSteps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, opEndSessions: OutcomeFailed},
+			rerun:      func(o *Options) { o.Protected = []string{uid(0)} },
+			steps:      map[string]string{}, complete: true},
+	}
+	stepsOf := func(rep Report) map[string]string {
+		steps := map[string]string{}
+		for _, s := range rep.Contain {
+			steps[s.Step] = s.Outcome
+		}
+		return steps
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := rows(2)
+			rs[0].approve, rs[1].approve = "contain", "yes"
+			f := newFixture(t, rs)
+			f.org.addSession(sid(100), uid(0), false) // user 0's, not in the list: only the search finds it
+			f.org.userLogins[uid(0)] = lid(0)
+			f.approve(nil)
+			f.org.mayDelete[sid(100)] = true
+			f.org.mayContain[uid(0)] = true
+			o := f.options(true)
+			o.Contain = true
+			if tt.first != nil {
+				tt.first(f)
+			}
+			rep, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.firstSteps, stepsOf(rep)); diff != "" {
+				t.Fatalf("first run containment steps (-want +got):\n%s", diff)
+			}
+			if want := tt.firstSteps[opFreezeUser] == outcomeDone && tt.firstSteps[opEndSessions] == outcomeDone; rep.Complete() != want {
+				t.Fatalf("first run complete %v, want %v", rep.Complete(), want)
+			}
+
+			if tt.rerun != nil {
+				tt.rerun(&o)
+			}
+			queries := f.org.used
+			rep, err = Run(context.Background(), o)
+			if err != nil {
+				t.Fatalf("rerun: %v", err)
+			}
+			if diff := cmp.Diff(tt.steps, stepsOf(rep)); diff != "" {
+				t.Errorf("rerun containment steps (-want +got):\n%s", diff)
+			}
+			if got := len(rep.Recontain) > 0; got != tt.again {
+				t.Errorf("rerun contains again: %v, want %v", rep.Recontain, tt.again)
+			}
+			if rep.Complete() != tt.complete {
+				t.Errorf("rerun complete %v, want %v: %+v", rep.Complete(), tt.complete, rep.Contain)
+			}
+			if tt.complete && !tt.again && f.org.used != queries {
+				t.Errorf("a finished list asked the org %d times", f.org.used-queries)
+			}
+			f.org.mu.Lock()
+			defer f.org.mu.Unlock()
+			if _, there := f.org.sessions[sid(100)]; there == tt.gone {
+				t.Errorf("session found only by the search in the org: %v, want %v", there, !tt.gone)
+			}
+			if f.org.resets[uid(0)] != 1 {
+				t.Errorf("password reset %d times, want once", f.org.resets[uid(0)])
 			}
 		})
 	}
