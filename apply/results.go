@@ -94,8 +94,11 @@ func (r Report) WritePlan(w io.Writer) {
 	if r.Left > 0 {
 		fmt.Fprintf(w, "%d sessions that containment found in an earlier run have not ended: --execute --contain sends them again.\n", r.Left)
 	}
+	if r.LeftProtected > 0 {
+		fmt.Fprintf(w, "%d sessions that containment found in an earlier run have not ended, but their user is protected now: they are left alone.\n", r.LeftProtected)
+	}
 	if len(r.Recontain) > 0 {
-		fmt.Fprintf(w, "%d users approved for containment have a freeze or password reset not done: --execute --contain sends it.\n", len(r.Recontain))
+		fmt.Fprintf(w, "%d users approved for containment have a freeze, password reset or search for their sessions not done: --execute --contain does it.\n", len(r.Recontain))
 	}
 	if r.Note != "" {
 		fmt.Fprintf(w, "Note: %s.\n", r.Note)

@@ -85,8 +85,10 @@ type Report struct {
 	Results     []Result
 	ResultsPath string
 	// Left counts the sessions that containment found in an earlier run of
-	// this approval and that have not ended; with --contain they are sent again.
-	Left int
+	// this approval and that have not ended; with --contain they are sent
+	// again. LeftProtected counts those whose user is protected now, which
+	// are left alone.
+	Left, LeftProtected int
 	// Recontain lists the users this run contains again, though their
 	// sessions have ended: a freeze or password reset of theirs is not done.
 	Recontain []string
@@ -222,11 +224,13 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	guarded := map[string]bool{} // users of leftovers the policy now protects
 	for _, b := range state.leftByContainment(approval) {
-		rep.Left += len(b.ids)
-		switch {
-		case protected.has(b.userID, usernameOf[b.userID]) || protected.unsure(usernameOf[b.userID]):
+		if protected.has(b.userID, usernameOf[b.userID]) || protected.unsure(usernameOf[b.userID]) {
 			guarded[b.userID] = true
-		case containing[b.userID]:
+			rep.LeftProtected += len(b.ids)
+			continue
+		}
+		rep.Left += len(b.ids)
+		if containing[b.userID] {
 			resume = append(resume, b)
 		}
 	}

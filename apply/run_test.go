@@ -672,15 +672,17 @@ func TestContainmentResumes(t *testing.T) {
 	}
 	stopped := map[string]int{"removed/": 2, "skipped/REQUEST_LIMIT_EXCEEDED": 2}
 	tests := []struct {
-		name     string
-		first    func(f *fixture, cancel context.CancelFunc) // faults for the first run
-		atFirst  map[string]int                              // outcomes after the first run
-		rerun    func(f *fixture, o *Options)                // what changes before the rerun
-		left     int                                         // sessions containment left, as the rerun finds them
-		want     map[string]int                              // outcomes after the rerun
-		sends    int                                         // write requests of the rerun
-		complete bool
-		kept     []string // sessions a complete rerun leaves in the org (a guard rail's)
+		name    string
+		first   func(f *fixture, cancel context.CancelFunc) // faults for the first run
+		atFirst map[string]int                              // outcomes after the first run
+		rerun   func(f *fixture, o *Options)                // what changes before the rerun
+		left    int                                         // sessions containment left, as the rerun finds them
+		// protectedLeft counts those of a user the rerun protects.
+		protectedLeft int
+		want          map[string]int // outcomes after the rerun
+		sends         int            // write requests of the rerun
+		complete      bool
+		kept          []string // sessions a complete rerun leaves in the org (a guard rail's)
 	}{
 		{name: "request limit on the containment batch", first: limit, atFirst: stopped,
 			left: 2, want: map[string]int{"removed/": 4}, sends: 1, complete: true},
@@ -713,8 +715,8 @@ func TestContainmentResumes(t *testing.T) {
 			rerun: func(f *fixture, o *Options) { o.Contain = false },
 			left:  2, want: stopped},
 		{name: "user protected since: left alone, and the list is done", first: limit, atFirst: stopped,
-			rerun: func(f *fixture, o *Options) { o.Protected = []string{uid(0)} },
-			left:  2, want: map[string]int{"removed/": 2, "skipped/PROTECTED_USER": 2}, complete: true,
+			rerun:         func(f *fixture, o *Options) { o.Protected = []string{uid(0)} },
+			protectedLeft: 2, want: map[string]int{"removed/": 2, "skipped/PROTECTED_USER": 2}, complete: true,
 			kept: []string{sid(100), sid(101)}},
 	}
 	for _, tt := range tests {
@@ -752,8 +754,17 @@ func TestContainmentResumes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("rerun: %v", err)
 			}
-			if rep.Left != tt.left {
-				t.Errorf("rerun found %d sessions left by containment, want %d", rep.Left, tt.left)
+			if rep.Left != tt.left || rep.LeftProtected != tt.protectedLeft {
+				t.Errorf("rerun found %d sessions left by containment and %d of a protected user, want %d and %d",
+					rep.Left, rep.LeftProtected, tt.left, tt.protectedLeft)
+			}
+			var plan strings.Builder
+			rep.WritePlan(&plan)
+			if got := strings.Contains(plan.String(), "--contain sends them again"); got != (tt.left > 0) {
+				t.Errorf("the plan offers to send leftovers again: %v, want %v:\n%s", got, tt.left > 0, plan.String())
+			}
+			if got := strings.Contains(plan.String(), "protected now"); got != (tt.protectedLeft > 0) {
+				t.Errorf("the plan says the leftovers' user is protected: %v, want %v:\n%s", got, tt.protectedLeft > 0, plan.String())
 			}
 			if diff := cmp.Diff(tt.want, outcomes(rep.Results)); diff != "" {
 				t.Errorf("rerun outcomes (-want +got):\n%s", diff)
