@@ -29,7 +29,8 @@ sf CLI JSON, or the Setup > Login History download; plain or gzip, detected by
 content), runs every check in queries/, and writes findings.csv, removals.csv,
 rejects.csv and report.xlsx to --out, with a summary on stdout. The four are
 written into a staging folder in --out and moved into place as a set
-(removals.csv last) only when all are written; one audit at a time may
+(removals.csv last) only when all are written, and put back if one cannot
+be moved; one audit at a time may
 write into a folder (it holds --out/.sessionaudit.lock).
 
 Options:
@@ -485,11 +486,46 @@ var reportFiles = []string{"findings.csv", "rejects.csv", "report.xlsx", "remova
 
 // publishReports moves the report set from staging into dir. Each rename
 // within one file system is atomic, so a reader sees each file old or new.
+// If one fails, the files already moved are put back as they were (from
+// hard links to the old ones, made first), so dir keeps one audit's set:
+// the error says whether that worked.
 func publishReports(staging, dir string) error {
+	backup := filepath.Join(staging, "previous")
+	if err := os.Mkdir(backup, 0o755); err != nil {
+		return err
+	}
+	// kept holds the files of dir with a link in backup, lost those that
+	// exist but could not be linked (a file system without hard links): a
+	// failure can put back the first and must leave the second.
+	kept, lost := map[string]bool{}, map[string]bool{}
 	for _, f := range reportFiles {
-		if err := os.Rename(filepath.Join(staging, f), filepath.Join(dir, f)); err != nil {
-			return err
+		err := os.Link(filepath.Join(dir, f), filepath.Join(backup, f))
+		if _, statErr := os.Lstat(filepath.Join(dir, f)); err == nil {
+			kept[f] = true
+		} else if statErr == nil {
+			lost[f] = true
 		}
+	}
+	for i, f := range reportFiles {
+		err := os.Rename(filepath.Join(staging, f), filepath.Join(dir, f))
+		if err == nil {
+			continue
+		}
+		var undo []error
+		for _, g := range reportFiles[:i] {
+			switch {
+			case kept[g]:
+				undo = append(undo, os.Rename(filepath.Join(backup, g), filepath.Join(dir, g)))
+			case lost[g]:
+				undo = append(undo, fmt.Errorf("the previous %s could not be kept (no hard link)", g))
+			default:
+				undo = append(undo, os.Remove(filepath.Join(dir, g)))
+			}
+		}
+		if uerr := errors.Join(undo...); uerr != nil {
+			return fmt.Errorf("%w; putting back the previous reports failed too, so %s holds a mix of two audits: %v", err, dir, uerr)
+		}
+		return fmt.Errorf("%w (the previous reports are left as they were)", err)
 	}
 	return nil
 }

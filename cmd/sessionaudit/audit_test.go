@@ -641,6 +641,75 @@ func TestMakeStagingWithPatternCharacters(t *testing.T) {
 	}
 }
 
+func mustWriteFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A report that cannot be moved into place leaves the folder holding the
+// previous audit's set as it was: the files moved before it are put back,
+// and those the previous audit did not write are removed again.
+func TestPublishReportsRollsBack(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		blocked string // a report whose place holds a non-empty folder
+		want    map[string]string
+		failed  bool
+	}{
+		{name: "workbook blocked", blocked: "report.xlsx", failed: true,
+			want: map[string]string{"findings.csv": "old findings", "removals.csv": "old removals"}},
+		{name: "removal list blocked", blocked: "removals.csv", failed: true,
+			want: map[string]string{"findings.csv": "old findings"}},
+		// Near miss: nothing in the way, and every file is replaced.
+		{name: "all moved",
+			want: map[string]string{"findings.csv": "new findings.csv", "rejects.csv": "new rejects.csv",
+				"report.xlsx": "new report.xlsx", "removals.csv": "new removals.csv"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			staging := filepath.Join(dir, stagingPrefix+"1")
+			if err := os.Mkdir(staging, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range reportFiles {
+				mustWriteFile(t, filepath.Join(staging, f), "new "+f)
+			}
+			mustWriteFile(t, filepath.Join(dir, "findings.csv"), "old findings")
+			if tc.blocked != "removals.csv" {
+				mustWriteFile(t, filepath.Join(dir, "removals.csv"), "old removals")
+			}
+			if tc.blocked != "" {
+				mustWriteFile(t, filepath.Join(dir, tc.blocked, "x"), "in the way")
+			}
+			err := publishReports(staging, dir)
+			if (err != nil) != tc.failed {
+				t.Fatalf("publishReports: %v, want failure %v", err, tc.failed)
+			}
+			if err != nil && !strings.Contains(err.Error(), "left as they were") {
+				t.Errorf("error %q does not say the previous reports are kept", err)
+			}
+			for _, f := range reportFiles {
+				if f == tc.blocked {
+					continue
+				}
+				b, err := os.ReadFile(filepath.Join(dir, f))
+				want, ok := tc.want[f]
+				switch {
+				case !ok && !errors.Is(err, os.ErrNotExist):
+					t.Errorf("%s: %q, %v; want no file", f, b, err)
+				case ok && string(b) != want:
+					t.Errorf("%s: %q, %v; want %q", f, b, err, want)
+				}
+			}
+		})
+	}
+}
+
 // probeFolder names the outermost folder it made, so that all of it goes
 // afterwards; a folder that was there is not its to remove.
 func TestProbeFolderNamesWhatItMade(t *testing.T) {
