@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -317,6 +318,50 @@ func TestConcurrentSessions(t *testing.T) {
 		},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000PAA",
 			target: "family:0Ak000000000000PAA", detail: "The removal targets the Paris, FR sessions, as neither place is more familiar"}},
+	}, {
+		// No network vouches for a family without an IP: it is judged, and
+		// targeted with the far place's other families.
+		name: "a family without an IP at the far place is judged and targeted",
+		sessions: []session{
+			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 3 * hour},
+			{id: "0Ak000000000000SY1", at: sydney, age: 2 * hour},
+			{id: "0Ak000000000000SY2", ip: "198.51.100.4", at: sydney, age: 1 * hour},
+		},
+		logins: baseline,
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SY1",
+			target: "family:0Ak000000000000SY1 0Ak000000000000SY2", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 09:00 UTC) and Sydney, AU (no IP, since 10:00 UTC), 16,961 km apart"}},
+	}, {
+		name: "two families without an IP, far apart",
+		sessions: []session{
+			{id: "0Ak000000000000PAA", at: paris, age: 3 * hour},
+			{id: "0Ak000000000000SYA", at: sydney, age: 2 * hour},
+		},
+		logins: baseline,
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
+			target: "family:0Ak000000000000SYA", detail: "from Paris, FR (no IP, since 2026-11-26 09:00 UTC) and Sydney, AU (no IP, since 10:00 UTC)"}},
+	}, {
+		name: "near miss: a family without an IP close to the other",
+		sessions: []session{
+			{ip: "203.0.113.7", at: paris, age: 3 * hour},
+			{at: lyon, age: 2 * hour},
+		},
+		logins: baseline,
+	}, {
+		// A name the load could not read as a code (a Setup download's
+		// "Deutschland") may be the same country as a code.
+		name: "near miss: an unread country name beside an ISO code is not a different country",
+		sessions: []session{
+			{ip: "203.0.113.7", at: inCountry("DE"), age: 2 * hour},
+			{ip: "198.51.100.4", at: named("Deutschland"), age: hour},
+		},
+	}, {
+		name: "two unread country names that differ are different countries",
+		sessions: []session{
+			{ip: "203.0.113.7", at: named("Deutschland"), age: 2 * hour},
+			{id: "0Ak000000000000XXA", ip: "198.51.100.4", at: named("Atlantis"), age: hour},
+		},
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000XXA",
+			target: "family:0Ak000000000000XXA", detail: "in different countries."}},
 	}})
 }
 
@@ -369,6 +414,27 @@ func TestIPNewForUser(t *testing.T) {
 		logins: append(history(5, "203.0.113.7", paris),
 			login{id: "row:1:9", ip: "102.89.1.2", at: lagos, ago: hour + 30*time.Second},
 			login{ip: "102.89.1.9", at: lagos, ago: 72 * hour}),
+	}, {
+		// An API export names the family's login; a Setup download given
+		// too holds a copy of it, keyed by row, cut to the minute, its
+		// country name read as the code.
+		name:     "a Setup copy of the family's own login is not its history",
+		sessions: lagosFamily,
+		logins: append(history(5, "203.0.113.7", paris), lagosLogin,
+			login{id: "row:1:9", ip: "102.89.1.2", at: inCountry("NG"), ago: hour + 45*time.Second}),
+		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
+			detail: "none of the user's 5 successful logins in the 30 days before it came from NG."}},
+	}, {
+		name:     "near miss: a Setup login from the family's country hours before is history",
+		sessions: lagosFamily,
+		logins: append(history(5, "203.0.113.7", paris), lagosLogin,
+			login{id: "row:1:9", ip: "102.89.1.2", at: inCountry("NG"), ago: 5 * hour}),
+	}, {
+		name:     "a family without an IP is judged",
+		sessions: []session{{id: "0Ak000000000000NGA", at: lagos, login: "0Ya00000000000NG00"}},
+		logins:   append(history(5, "203.0.113.7", paris), login{id: "0Ya00000000000NG00", at: lagos, ago: hour}),
+		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
+			detail: "alice@acme.com has a live UI session from Lagos, NG (no IP) since 2026-11-26 11:00 UTC; none of the user's 5 successful logins"}},
 	}, {
 		name:     "a baseline of 4 logins is not judged",
 		sessions: lagosFamily,
@@ -437,6 +503,19 @@ func TestIPSharedByUsers(t *testing.T) {
 		name:   "a trusted IP is left out",
 		policy: trust("198.51.100.9"),
 		logins: users(10, "198.51.100.9", time.Minute),
+	}, {
+		name:   "bursts days apart are two findings",
+		logins: append(users(10, "198.51.100.9", time.Minute), shifted(users(10, "198.51.100.9", time.Minute), 72*hour)...),
+		want: []finding{
+			{check: "ip_shared_by_users", severity: "medium", detail: "10 different users logged in successfully from 198.51.100.9 between 2026-11-23 10:51 and 11:00 UTC (9 minutes)"},
+			{check: "ip_shared_by_users", severity: "medium", detail: "10 different users logged in successfully from 198.51.100.9 between 2026-11-26 10:51 and 11:00 UTC (9 minutes)"},
+		},
+	}, {
+		name:   "near miss: bursts a window apart are one",
+		logins: append(users(10, "198.51.100.9", time.Minute), shifted(users(10, "198.51.100.9", time.Minute), 24*hour+9*minute)...),
+		want: []finding{
+			{check: "ip_shared_by_users", severity: "medium", detail: "10 different users logged in successfully from 198.51.100.9 between 2026-11-25 10:42 and 2026-11-26 11:00 UTC (1 day), up to 10 within 1 day"},
+		},
 	}})
 }
 
@@ -537,7 +616,37 @@ func TestFailedLoginBurst(t *testing.T) {
 		logins:   append(failures(10, "203.0.113.50", minute), success(90*minute)),
 		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
 			detail: "no successful login of that user from that IP followed within 1 hour (successes from trusted networks do not count)."}},
+	}, {
+		// 09:51-10:00, a success at 10:15, then 11:00-11:09: two bursts,
+		// the first followed by the success.
+		name:     "bursts an hour apart are two findings, and a success between them follows the first",
+		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50"}},
+		logins: append(append(failures(10, "203.0.113.50", minute), success(105*minute)),
+			shifted(failures(10, "203.0.113.50", minute), -69*minute)...),
+		want: append(raised("10 failed logins for alice@acme.com between 2026-11-26 09:51 and 10:00 UTC (9 minutes)"),
+			finding{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+				detail: "10 failed logins for alice@acme.com between 2026-11-26 11:00 and 11:09 UTC (9 minutes)"},
+			finding{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+				detail: "10 failed logins from 203.0.113.50 between 2026-11-26 11:00 and 11:09 UTC (9 minutes)"}),
+	}, {
+		name:   "near miss: a quiet spell of exactly the window keeps one burst",
+		logins: append(failures(10, "203.0.113.50", minute), shifted(failures(10, "203.0.113.50", minute), -29*minute)...),
+		want: []finding{
+			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+				detail: "20 failed logins for alice@acme.com between 2026-11-26 09:51 and 10:29 UTC (38 minutes)"},
+			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+				detail: "20 failed logins from 203.0.113.50 between 2026-11-26 09:51 and 10:29 UTC (38 minutes)"},
+		},
 	}})
+}
+
+// shifted returns logins moved by d: earlier for a positive d.
+func shifted(ls []login, d time.Duration) []login {
+	out := slices.Clone(ls)
+	for i := range out {
+		out[i].ago += d
+	}
+	return out
 }
 
 func TestSessionWithoutLogin(t *testing.T) {

@@ -2,7 +2,9 @@
 -- whose check is in remove_on, one row per session. A 'session' target
 -- reaches that session, a 'family' target every session sharing that
 -- parent_id (a family target may list several, separated by spaces), and a
--- 'login' target the families of the sessions that login created. Protected
+-- 'login' target the families of the sessions that login created (for a
+-- Setup download's login, those its user began from its IP within two
+-- minutes of it). Protected
 -- users and the exporting user's own sessions (is_current) are never on the
 -- list. Nor is a session whose username is unknown (the sessions export
 -- lacks Users.Username and no users export names its user) while
@@ -53,6 +55,19 @@ WITH targets AS (
     FROM targets t
     JOIN sessions s ON s.login_history_id = t.target_id
     WHERE t.target_kind = 'login'
+    UNION ALL
+    -- A login of a Setup download ('row:…') has no Id for a session to
+    -- name: it reaches the families of its user from its IP with a session
+    -- created in the two minutes from its time, which the download gives to
+    -- the minute. The variable is a constant when the query is planned, so
+    -- without Setup logins the logins are not read here at all.
+    SELECT DISTINCT t.ord, t.check_id, t.severity, s.parent_id
+    FROM targets t
+    JOIN logins l ON l.id = t.target_id
+    JOIN sessions s ON s.user_key = l.user_key AND s.source_ip = l.source_ip
+        AND s.created >= l.login_time AND s.created < l.login_time + INTERVAL 2 MINUTE
+    WHERE getvariable('logins_without_ids') AND t.target_kind = 'login'
+        AND t.target_id >= 'row:' AND t.target_id < 'row;'
 ), reached AS (
     SELECT DISTINCT ord, check_id, severity, session_id FROM (
         SELECT t.ord, t.check_id, t.severity, t.target_id AS session_id

@@ -78,6 +78,30 @@ func TestRemovals(t *testing.T) {
 			{session: "0Ak000000000000NY2", user: "alice@acme.com", checks: "impossible_travel", severity: "high"},
 		},
 	}, {
+		// A Setup download's success after a burst: no session names it, so
+		// the families its user began from its IP within two minutes of its
+		// minute are reached; later ones, another user's and another IP's
+		// are not.
+		name: "a Setup download's login target reaches its user's families begun from its IP right after it",
+		sessions: []session{
+			{id: "0Ak000000000000OK1", ip: "203.0.113.50", age: 90*minute - 20*time.Second},
+			{id: "0Ak000000000000OK2", parent: "0Ak000000000000OK1", ip: "203.0.113.50", typ: "Content", age: 80 * minute},
+			{id: "0Ak000000000000LAT", ip: "203.0.113.50", age: 87 * minute},
+			{id: "0Ak000000000000BOB", ip: "203.0.113.50", age: 90*minute - 30*time.Second, user: "bob@acme.com"},
+			{id: "0Ak000000000000OIP", ip: "198.51.100.4", age: 90*minute - 10*time.Second},
+		},
+		logins: func() []login {
+			var ls []login
+			for i := range 10 {
+				ls = append(ls, login{id: fmt.Sprintf("row:1:%d", i+2), ip: "203.0.113.50", status: "Invalid Password", ago: 2*hour + time.Duration(i)*minute})
+			}
+			return append(ls, login{id: "row:1:20", ip: "203.0.113.50", ago: 90 * minute})
+		}(),
+		want: []removal{
+			{session: "0Ak000000000000OK1", user: "alice@acme.com", checks: "failed_login_burst", severity: "high"},
+			{session: "0Ak000000000000OK2", user: "alice@acme.com", checks: "failed_login_burst", severity: "high"},
+		},
+	}, {
 		name: "a family target naming several families reaches each",
 		sessions: []session{
 			{id: "0Ak000000000000PAR", ip: "203.0.113.7", at: paris, age: 5 * hour},

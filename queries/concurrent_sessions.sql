@@ -19,9 +19,14 @@
 -- places: a shared or stolen account seen from hundreds of places at once
 -- gives hundreds of findings, not tens of thousands of pairs. Only users with
 -- two places have their recent logins counted.
+--
+-- A family without an IP has no network to vouch for it, so it is judged
+-- like an untrusted one. Countries are compared only when both are given
+-- the same way (has_iso): a name the load could not read as a code is not
+-- a different country from a code.
 WITH origins AS (
     SELECT
-        f.user_key, f.source_ip, f.network, f.country_key, f.city, f.country_iso, f.country, f.latitude, f.longitude,
+        f.user_key, f.source_ip, f.network, f.country_key, f.has_iso, f.city, f.country_iso, f.country, f.latitude, f.longitude,
         concat_ws('|', f.country_key, f.city, f.latitude, f.longitude) AS place_key,
         arg_min(f.user_id, f.created) AS user_id,
         arg_min(f.username, f.created) AS username,
@@ -30,7 +35,7 @@ WITH origins AS (
         arg_max(f.live_id, f.created) AS live_id,
         list(f.family_id) AS family_ids
     FROM live_families f
-    WHERE NOT f.trusted AND (f.country_key IS NOT NULL OR (f.latitude IS NOT NULL AND f.longitude IS NOT NULL))
+    WHERE NOT coalesce(f.trusted, false) AND (f.country_key IS NOT NULL OR (f.latitude IS NOT NULL AND f.longitude IS NOT NULL))
     GROUP BY ALL
 ), pairing_users AS (
     -- The users who may have a place far from another, found before any
@@ -88,7 +93,7 @@ WITH origins AS (
     SELECT *
     FROM scored
     QUALIFY row_number() OVER (PARTITION BY user_key
-        ORDER BY country_logins DESC, network_logins DESC, since, source_ip, place_key) = 1
+        ORDER BY country_logins DESC, network_logins DESC, since, source_ip NULLS LAST, place_key) = 1
 ), measured AS (
     SELECT
         t.user_key, t.user_id, t.username, t.all_logins,
@@ -96,22 +101,24 @@ WITH origins AS (
         CASE WHEN t.latitude IS NOT NULL AND t.longitude IS NOT NULL AND o.latitude IS NOT NULL AND o.longitude IS NOT NULL
             THEN distance_km(t.latitude, t.longitude, o.latitude, o.longitude) END AS km
     FROM scored t
-    JOIN anchors o ON o.user_key = t.user_key AND o.place_key <> t.place_key AND o.source_ip <> t.source_ip
+    JOIN anchors o ON o.user_key = t.user_key AND o.place_key <> t.place_key
+        -- The same IP is never travel; two families without one may be.
+        AND (o.source_ip IS NULL OR t.source_ip IS NULL OR o.source_ip <> t.source_ip)
 ), found AS (
     -- a and b are the two origins in the order their families began.
     -- place_families are the live families of every IP at the far place.
     SELECT
         *,
         list_sort(flatten(list(t.family_ids) OVER (PARTITION BY user_key, t.place_key))) AS place_families,
-        CASE WHEN (t.since, t.source_ip) < (o.since, o.source_ip) THEN t ELSE o END AS a,
-        CASE WHEN (t.since, t.source_ip) < (o.since, o.source_ip) THEN o ELSE t END AS b
+        CASE WHEN (t.since, coalesce(t.source_ip, '')) < (o.since, coalesce(o.source_ip, '')) THEN t ELSE o END AS a,
+        CASE WHEN (t.since, coalesce(t.source_ip, '')) < (o.since, coalesce(o.source_ip, '')) THEN o ELSE t END AS b
     FROM measured
     WHERE CASE
         WHEN km IS NOT NULL THEN km >= getvariable('concurrent_sessions.min_distance_km')
-        ELSE t.country_key <> o.country_key
+        ELSE t.country_key <> o.country_key AND t.has_iso = o.has_iso
     END
     -- One finding per place, however many IPs it has.
-    QUALIFY row_number() OVER (PARTITION BY user_key, t.place_key ORDER BY t.since, t.source_ip) = 1
+    QUALIFY row_number() OVER (PARTITION BY user_key, t.place_key ORDER BY t.since, t.source_ip NULLS LAST) = 1
 ), explained AS (
     SELECT
         *,
@@ -134,8 +141,8 @@ SELECT
     t.latest AS observed_at,
     printf('%s holds live sessions from %s (%s, since %s) and %s (%s, since %s), %s. ',
         user_name(username, user_id),
-        place_name(a.city, a.country_iso, a.country), a.source_ip, fmt_time(a.since),
-        place_name(b.city, b.country_iso, b.country), b.source_ip, fmt_time_after(b.since, a.since),
+        place_name(a.city, a.country_iso, a.country), coalesce(a.source_ip, 'no IP'), fmt_time(a.since),
+        place_name(b.city, b.country_iso, b.country), coalesce(b.source_ip, 'no IP'), fmt_time_after(b.since, a.since),
         CASE WHEN km IS NOT NULL THEN fmt_km(km) || ' apart' ELSE 'in different countries' END)
     || CASE
         WHEN t.country_logins <> o.country_logins THEN

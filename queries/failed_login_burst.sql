@@ -10,7 +10,8 @@
 
 -- Failures are counted per user (from any IP) and per untrusted IP. A failure
 -- belongs to a burst when some window holding it has min_failures failures;
--- consecutive such failures form one burst and one finding. The first success
+-- consecutive such failures, none more than a window after the one before,
+-- form one burst and one finding. The first success
 -- of one of the burst's users from one of its IPs within success_within after
 -- the last failure raises it to high and is the removal target.
 -- A user or IP with fewer than min_failures failures in all can hold no
@@ -63,11 +64,21 @@ WITH failed AS (
         FROM counted
     )
 ), numbered AS (
+    -- A burst begins at a failure in a burst after one that is not, or
+    -- after one more than a window earlier: no window holds both, so a
+    -- quiet spell between them ends the first burst.
     SELECT
         *,
-        sum(CASE WHEN in_burst AND NOT coalesce(prev_in_burst, false) THEN 1 ELSE 0 END)
+        sum(CASE WHEN in_burst AND (NOT coalesce(prev_in_burst, false)
+                OR login_time - prev_time > getvariable('failed_login_burst.window')) THEN 1 ELSE 0 END)
             OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, login_row ROWS UNBOUNDED PRECEDING) AS burst
-    FROM (SELECT *, lag(in_burst) OVER (PARTITION BY burst_by, burst_key ORDER BY login_time, login_row) AS prev_in_burst FROM marked)
+    FROM (
+        SELECT
+            *,
+            lag(in_burst) OVER w AS prev_in_burst,
+            lag(login_time) OVER w AS prev_time
+        FROM marked
+        WINDOW w AS (PARTITION BY burst_by, burst_key ORDER BY login_time, login_row))
     QUALIFY in_burst
 ), looked_up AS MATERIALIZED (
     SELECT l.rowid AS login_row, l.status, l.user_id, u.username

@@ -44,6 +44,12 @@
 -- to match) is dated by its creation. Its own login, which a Setup download
 -- gives to the minute, may then fall just before that and make its country
 -- look known: such a family's baseline ends two minutes before its creation.
+-- When some logins come from a Setup download, every family's baseline ends
+-- two minutes before its login, since the download may hold a copy of that
+-- login, to the minute, beside the API export that the family names.
+--
+-- A family without an IP has no network to vouch for it, so it is judged
+-- like an untrusted one.
 --
 -- Users are numbered in spans and families in families, so that the
 -- aggregations and sorts carry numbers rather than strings where they can; a
@@ -52,9 +58,10 @@ WITH families AS MATERIALIZED (
     SELECT
         *,
         row_number() OVER () AS family_no,
-        CASE WHEN login_known THEN login_time ELSE login_time - INTERVAL 2 MINUTE END AS baseline_end
+        CASE WHEN login_known AND NOT getvariable('logins_without_ids') THEN login_time
+            ELSE login_time - INTERVAL 2 MINUTE END AS baseline_end
     FROM live_families
-    WHERE NOT trusted AND country_key IS NOT NULL
+    WHERE NOT coalesce(trusted, false) AND country_key IS NOT NULL
 ), spans AS MATERIALIZED (
     SELECT
         user_key,
@@ -164,13 +171,13 @@ SELECT
     login_time AS observed_at,
     CASE WHEN from_country = 0 THEN
         printf('%s has a live %s session from %s (%s) since %s; none of the user''s %s in the %s before it came from %s%s.',
-            user_name(username, user_id), coalesce(live_session_type, 'untyped'), place_name(city, country_iso, country), source_ip,
+            user_name(username, user_id), coalesce(live_session_type, 'untyped'), place_name(city, country_iso, country), coalesce(source_ip, 'no IP'),
             fmt_time(login_time), count_unit(history, 'successful login'), human_duration(getvariable('ip_new_for_user.baseline')), country_key,
             CASE WHEN not_compared > 0 THEN printf(' (%s more, %s, could not be compared)', fmt_count(not_compared),
                 CASE WHEN has_iso THEN 'without a country code' ELSE 'with a country code or none' END) ELSE '' END)
     ELSE
         printf('%s has a live %s session from %s (%s) since %s; none of the user''s %s in the %s before it came from network %s, though %s came from %s.',
-            user_name(username, user_id), coalesce(live_session_type, 'untyped'), source_ip, place_name(city, country_iso, country),
+            user_name(username, user_id), coalesce(live_session_type, 'untyped'), coalesce(source_ip, 'no IP'), place_name(city, country_iso, country),
             fmt_time(login_time), count_unit(history, 'successful login'), human_duration(getvariable('ip_new_for_user.baseline')), network,
             fmt_count(from_country), country_key)
     END AS detail,

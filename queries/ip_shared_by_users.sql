@@ -10,7 +10,8 @@
 
 -- A login belongs to a burst when some window of the given length that holds
 -- it has logins of at least min_users users; consecutive such logins of one
--- IP form one burst and one finding. Only IPs with min_users users in the
+-- IP, none more than a window after the one before, form one burst and one
+-- finding. Only IPs with min_users users in the
 -- whole history can have such a window, so the rest run on their logins
 -- alone; names are looked up for the logins of a burst.
 --
@@ -86,11 +87,20 @@ WITH shared AS (
         FROM counted
     )
 ), numbered AS (
+    -- A burst begins at a login in a burst after one that is not, or after
+    -- one more than a window earlier: no window holds both.
     SELECT
         *,
-        sum(CASE WHEN in_burst AND NOT coalesce(prev_in_burst, false) THEN 1 ELSE 0 END)
+        sum(CASE WHEN in_burst AND (NOT coalesce(prev_in_burst, false)
+                OR login_time - prev_time > getvariable('ip_shared_by_users.window')) THEN 1 ELSE 0 END)
             OVER (PARTITION BY source_ip ORDER BY login_time, login_row ROWS UNBOUNDED PRECEDING) AS burst
-    FROM (SELECT *, lag(in_burst) OVER (PARTITION BY source_ip ORDER BY login_time, login_row) AS prev_in_burst FROM marked)
+    FROM (
+        SELECT
+            *,
+            lag(in_burst) OVER w AS prev_in_burst,
+            lag(login_time) OVER w AS prev_time
+        FROM marked
+        WINDOW w AS (PARTITION BY source_ip ORDER BY login_time, login_row))
 ), in_bursts AS (
     SELECT source_ip, burst, user_key, login_time, users_in_window
     FROM numbered
