@@ -371,6 +371,16 @@ type givenFiles struct {
 // add records path, or says which earlier spelling names the same file.
 func (g *givenFiles) add(path string) error {
 	info, _ := os.Stat(path) // nil if it cannot be examined: opening it fails later, saying why
+	// The format is read from the start of the file, which the database then
+	// reads again from the top: a pipe would give it only the rest (and a
+	// FIFO nothing at all, forever).
+	switch {
+	case info == nil || info.Mode().IsRegular():
+	case info.IsDir():
+		return &InputError{File: path, Err: errors.New("this is a folder, not an export file")}
+	default:
+		return &InputError{File: path, Err: errors.New("this is not a regular file (a pipe, a FIFO or a device), which cannot be read twice: save the export to a file first")}
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = filepath.Clean(path)

@@ -28,15 +28,19 @@ CREATE OR REPLACE TEMP MACRO sa_id18(s) AS (
 -- other zone). A value must start with a four-digit year (the casts also
 -- read 'infinity', 'epoch', leading spaces and the year 26 of '26-11-26') and
 -- end in Z or a zone: +hhmm or +hh:mm, the sign 5 or 6 characters from the
--- end. The cast to TIMESTAMPTZ also reads trailing spaces, and a time or a
--- date with no zone at all in the connection's zone: such a value is
--- refused, not guessed to be UTC.
+-- end, at most 14 hours and 59 minutes. The cast to TIMESTAMPTZ also reads
+-- trailing spaces, and a time or a date with no zone at all in the
+-- connection's zone: such a value is refused, not guessed to be UTC.
 CREATE OR REPLACE TEMP MACRO sa_ts(s) AS
     CASE WHEN s[1] BETWEEN '0' AND '9' AND strpos(s, '-') = 5 THEN coalesce(
         CASE WHEN suffix(s, 'Z') THEN TRY_CAST(s AS TIMESTAMP) END,
         CASE WHEN s[-1] BETWEEN '0' AND '9' AND (
                 (s[-5] IN ('+', '-') AND s[-3] BETWEEN '0' AND '9')
                 OR (s[-6] IN ('+', '-') AND s[-3] = ':'))
+                -- No zone is more than 14 hours off UTC, and an hour has
+                -- 60 minutes: the cast would read +2400 as a day and +0099
+                -- as 99 minutes.
+                AND right(s, 2) <= '59' AND left(right(s, CASE WHEN s[-3] = ':' THEN 5 ELSE 4 END), 2) <= '14'
             THEN CAST(TRY_CAST(s AS TIMESTAMPTZ) AS TIMESTAMP) END) END;
 
 -- Setup downloads write local times without a zone ("11/26/2026 3:04 PM"):
