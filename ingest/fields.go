@@ -179,6 +179,12 @@ func matchHeader(file string, k Kind, header []string) (headerMapping, error) {
 			seen[name] = true
 			m.column[i] = name
 		}
+		// A Setup download shows no Ids: a header with an Id or a user's
+		// Id is an API export missing a column, whose Ids must not be
+		// thrown away (overlapping exports are de-duplicated by them).
+		if sh.name == "setup" && (seen["id"] || seen["user_id"]) {
+			continue
+		}
 		var missing []string
 		for _, r := range sh.required {
 			if !seen[r] {

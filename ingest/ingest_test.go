@@ -705,6 +705,34 @@ func TestLoadMissingColumns(t *testing.T) {
 	}
 }
 
+// A Login History export with Ids but no UserId is an API export missing a
+// column, not a Setup download (which has no Ids): read as one, its Ids
+// would be thrown away and overlapping exports counted twice. A Setup
+// download's own header still loads.
+func TestLoadLoginsWithIdsAreNotSetupDownloads(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, content, want string }{
+		{"Ids without UserId", "Id,User.Username,LoginTime,SourceIp,Status\n0Ya000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,203.0.113.1,Success\n", "UsersId/UserId"},
+		{"UserId without Id", "UserId,Username,LoginTime,SourceIp,Status\n005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,203.0.113.1,Success\n", "Id"},
+		{"a Setup download", "Username,Login Time,Source IP,Status\nalice@acme.com,11/26/2026 3:04 PM,203.0.113.1,Success\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustWrite(t, dir, strings.ReplaceAll(tc.name, " ", "-")+".csv", tc.content)
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+			if tc.want == "" {
+				if err != nil || st.Files[0].Loaded != 1 || !strings.Contains(st.Files[0].Format, "Setup") {
+					t.Fatalf("got %+v, %v; want one row of a Setup download", st.Files, err)
+				}
+				return
+			}
+			var mc *MissingColumnsError
+			if !errors.As(err, &mc) || !slices.Contains(mc.Missing, tc.want) {
+				t.Errorf("got error %v, want a MissingColumnsError missing %s", err, tc.want)
+			}
+		})
+	}
+}
+
 // Source IPs are read in canonical form, a batch of distinct addresses at a
 // time, whatever text a field holds; source_ips lists them once each.
 func TestLoadCanonicalisesIPsInBatches(t *testing.T) {
