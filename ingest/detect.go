@@ -250,6 +250,8 @@ func truncate(s string, n int) string {
 // counted as DuckDB's reader counts lines: a quoted value that spans lines
 // counts once, a blank line (nothing, or a lone CR) counts. DuckDB's reader
 // steps over blank lines, which shifts the lines counted from row positions.
+// As in DuckDB's reader, a quote opens a quoted value only at the start of a
+// field; elsewhere (Chrome 5") it is a character of the value.
 func blankLines(ctx context.Context, path string, headerLine int) ([]int64, error) {
 	// Most files have none: a blank line needs two line breaks in a row,
 	// which a fast search rules out before the byte-by-byte count.
@@ -264,7 +266,9 @@ func blankLines(ctx context.Context, path string, headerLine int) ([]int64, erro
 	var out []int64
 	line := int64(1)
 	inQuote := false
-	empty := true // the line so far holds nothing but CRs
+	closed := false    // the byte before b[0] closed a quoted value: a quote next is a doubled one
+	prev := byte('\n') // the byte before b[0]; the file starts a field
+	empty := true      // the line so far holds nothing but CRs
 	content := func(b []byte) bool { return len(bytes.Trim(b, "\r")) > 0 }
 	buf := make([]byte, 256<<10)
 	for {
@@ -278,24 +282,37 @@ func blankLines(ctx context.Context, path string, headerLine int) ([]int64, erro
 				if i < 0 {
 					break
 				}
-				inQuote, b = false, b[i+1:] // a doubled quote opens again at once
+				inQuote, closed, prev, b = false, true, '"', b[i+1:]
 				continue
+			}
+			if closed {
+				closed = false
+				if b[0] == '"' { // a doubled quote: the value goes on
+					inQuote, prev, b = true, '"', b[1:]
+					continue
+				}
 			}
 			i := bytes.IndexAny(b, "\"\n")
 			if i < 0 {
 				empty = empty && !content(b)
+				prev = b[len(b)-1]
 				break
 			}
 			empty = empty && !content(b[:i])
+			before := prev
+			if i > 0 {
+				before = b[i-1]
+			}
 			if b[i] == '"' {
-				inQuote, empty = true, false
+				inQuote = before == ',' || before == '\n'
+				empty = false
 			} else {
 				if empty && line > int64(headerLine) {
 					out = append(out, line)
 				}
 				line, empty = line+1, true
 			}
-			b = b[i+1:]
+			prev, b = b[i], b[i+1:]
 		}
 		if readErr == io.EOF {
 			return out, nil

@@ -1267,7 +1267,10 @@ func TestLoadStructuralRejectsNameTheirField(t *testing.T) {
 		{"short row, CRLF", "\r\n", []string{"0Ya000000000002AAA,005000000000001AAA"},
 			[]string{"3", "LoginTime", "the row has too few fields (the header has 5)", "0Ya000000000002AAA,005000000000001AAA"}},
 		{"quoted value with more after it", "\n", []string{`0Ya000000000002AAA,"005000000000001AAA"x,2026-11-26T08:00:00Z,203.0.113.2,Success`},
-			[]string{"3", "UserId", "a quoted value is followed by other characters", `0Ya000000000002AAA,"005000000000001AAA"x,2026-11-26T08:00:00Z,203.0.113.2,Success`}},
+			[]string{"3", "UserId", "a quoted value is followed by other characters, or holds a quote not doubled", `0Ya000000000002AAA,"005000000000001AAA"x,2026-11-26T08:00:00Z,203.0.113.2,Success`}},
+		// Three quotes, yet the rows after it load: not a quote never closed.
+		{"a quote not doubled inside a quoted value", "\n", []string{`0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,"Succ"ess"`, ok},
+			[]string{"3", "Status", "a quoted value is followed by other characters, or holds a quote not doubled", `0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,"Succ"ess"`}},
 		{"quote never closed, CRLF", "\r\n", []string{`0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success`, ok},
 			[]string{"3", "LoginTime", "a quoted value is never closed (it runs to the end of the file)", "0Ya000000000002AAA,005000000000001AAA,\"2026-11-26T08:00:00Z,203.0.113.2,Success\r\n" + ok}},
 		{"quote never closed, a long file after it", "\n", []string{`0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success`, strings.Repeat(ok+"\n", 100)},
@@ -1352,6 +1355,11 @@ func TestBlankLines(t *testing.T) {
 		{"\n\nh\na\n", 3, nil},
 		{"h\na", 1, nil},
 		{"h\n\"x\n\n", 1, nil}, // a quote never closed
+		// A quote opens a quoted value only at the start of a field.
+		{"h\na,Chrome 5\"\n\nb\n\nc\n", 1, []int64{3, 5}},
+		{"h\na,x\"y\"\n\nb\n", 1, []int64{3}},
+		{"h\n\"a\",\"x\"\"y\"\n\nb\n", 1, []int64{3}},
+		{"h\r\n\"a\"\r\n\r\nb\r\n", 1, []int64{3}},
 	} {
 		p := mustWrite(t, t.TempDir(), "f.csv", tc.content)
 		got, err := blankLines(context.Background(), p, tc.headerLine)

@@ -879,13 +879,14 @@ func structuralReason(typ, msg, value string, want int) string {
 	case "INVALID ENCODING", "INVALID UNICODE":
 		return "the row is not valid UTF-8"
 	case "UNQUOTED VALUE":
-		// DuckDB says so of '"2"x' and of a quote that is never closed,
-		// whose value runs to the end of the file: only the latter leaves
-		// an odd number of quotes.
-		if strings.Count(value, `"`)%2 == 1 {
+		// DuckDB says so of '"2"x', of '"Chr"ome"' and of a quote that is
+		// never closed, whose value runs to the end of the file, taking in
+		// the lines after it: only that one has an odd number of quotes and
+		// more than one line (unless the file ends on the row).
+		if strings.Count(value, `"`)%2 == 1 && strings.Contains(value, "\n") {
 			return "a quoted value is never closed (it runs to the end of the file)"
 		}
-		return "a quoted value is followed by other characters"
+		return "a quoted value is followed by other characters, or holds a quote not doubled"
 	case "LINE SIZE OVER MAXIMUM":
 		return "the row is longer than 10 MB"
 	}
