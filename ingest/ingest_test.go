@@ -1372,6 +1372,48 @@ func TestBlankLines(t *testing.T) {
 	}
 }
 
+// A JSON file is one query page: more after the object that holds the
+// records (a second page, or other data) is refused with its line whenever
+// the records are read in Go, rather than skipped or given wrong lines. A
+// page followed by blank space loads.
+func TestLoadJSONFileHoldsOnePage(t *testing.T) {
+	rec := func(id, ip string) string {
+		return `{"Id":"` + id + `","UserId":"005000000000001AAA","LoginTime":"2026-11-26T09:00:00.000+0000","SourceIp":"` + ip + `","Status":"Success"}`
+	}
+	page := func(ids ...string) string {
+		var recs []string
+		for _, id := range ids {
+			ip := "203.0.113.1"
+			if strings.HasSuffix(id, "9AAA") {
+				ip = "bad"
+			}
+			recs = append(recs, rec(id, ip))
+		}
+		return "{\"totalSize\":4,\"records\":[\n" + strings.Join(recs, ",\n") + "\n]}\n"
+	}
+	for _, tc := range []struct{ name, content, want string }{
+		{"two pages, a bad record in the second", page("0Ya000000000001AAA") + page("0Ya000000000002AAA", "0Ya000000000009AAA"), "line 4: more follows the JSON object"},
+		{"text after the page, a bad record", page("0Ya000000000009AAA") + "garbage\n", "line 4: more follows the JSON object"},
+		{"invalid UTF-8 in the first page, a second page", strings.Replace(page("0Ya000000000001AAA"), "Success", "Succ\xffss", 1) + page("0Ya000000000002AAA"), "more follows the JSON object"},
+		{"one page and blank lines", page("0Ya000000000001AAA", "0Ya000000000009AAA") + "\n\n  \n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustWrite(t, t.TempDir(), "p.json", tc.content)
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+			if tc.want == "" {
+				if err != nil || st.Files[0].Read != 2 || st.Files[0].Rejected != 1 {
+					t.Fatalf("got %+v, %v; want 2 records read, 1 rejected", st.Files, err)
+				}
+				return
+			}
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.File != p || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
+			}
+		})
+	}
+}
+
 // A JSON record with invalid UTF-8 is rejected, naming its field, as a CSV
 // row is: DuckDB's reader refuses the page, and Go's decoder would make the
 // bytes U+FFFD without a word. The other records load; a U+FFFD written as

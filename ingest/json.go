@@ -567,6 +567,13 @@ func jsonRecords(data []byte) ([]jsonRecord, error) {
 	if !found {
 		return nil, errNoRecords
 	}
+	// A file is one page. DuckDB's reader would take the records of a
+	// second object too, numbering them afresh, so their lines could not
+	// be told apart: more after the object is refused, not skipped.
+	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
+		return nil, fmt.Errorf("line %d: more follows the JSON object that holds the records (several query pages, or other data, in one file): give each page as a file of its own",
+			lineAt(off+int64(len(data[off:])-len(bytes.TrimLeft(data[off:], " \t\r\n")))))
+	}
 	return out, nil
 }
 
