@@ -323,6 +323,76 @@ func blankLines(ctx context.Context, path string, headerLine int) ([]int64, erro
 	}
 }
 
+// lineEndingFault finds the first line of a CSV file whose line break is not
+// the kind the header's is (LF or CRLF), or that holds a lone CR outside a
+// quoted value: DuckDB's reader stops the whole file on either, without a
+// line. It returns 0 when every line is alike. Quotes are read as in
+// blankLines.
+func lineEndingFault(ctx context.Context, path string) (line int64, what string, err error) {
+	r, _, closeFn, err := openMaybeGzip(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer closeFn()
+	br := bufio.NewReaderSize(r, 256<<10)
+	line = 1
+	crlf := -1 // the header's kind: 1 for CRLF, 0 for LF, -1 before it ends
+	inQuote, closed := false, false
+	prev := byte('\n')
+	for n := 0; ; n++ {
+		if n%(1<<20) == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, "", err
+			}
+		}
+		c, readErr := br.ReadByte()
+		if readErr == io.EOF {
+			return 0, "", nil
+		}
+		if readErr != nil {
+			return 0, "", readErr
+		}
+		switch {
+		case inQuote:
+			if c == '"' {
+				inQuote, closed = false, true
+			}
+		case closed && c == '"':
+			inQuote, closed = true, false
+		case c == '"':
+			closed = false
+			inQuote = prev == ',' || prev == '\n'
+		case c == '\r':
+			closed = false
+			if next, err := br.Peek(1); err == nil && next[0] == '\n' {
+				break
+			}
+			if crlf == 1 {
+				return line, "ends with a lone CR, where the lines before end with CRLF: save the file with one kind of line break", nil
+			}
+			return line, "holds a carriage return (CR) outside a quoted value: quote the value or remove the CR", nil
+		case c == '\n':
+			closed = false
+			kind := 0
+			if prev == '\r' {
+				kind = 1
+			}
+			switch {
+			case crlf < 0:
+				crlf = kind
+			case kind != crlf && kind == 1:
+				return line, "ends with CRLF, where the lines before end with LF: save the file with one kind of line break", nil
+			case kind != crlf:
+				return line, "ends with LF, where the lines before end with CRLF: save the file with one kind of line break", nil
+			}
+			line++
+		default:
+			closed = false
+		}
+		prev = c
+	}
+}
+
 // hasBlankLine says whether a file has two line breaks in a row anywhere
 // (LF LF or LF CR LF), as a blank line, or a quoted value, would.
 func hasBlankLine(ctx context.Context, path string) (bool, error) {

@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,6 +186,46 @@ func FuzzCanonicalIP(f *testing.F) {
 		again, ok2 := CanonicalIP(c)
 		if !ok2 || again != c {
 			t.Fatalf("canonical form %q of %q is not stable: got %q", c, s, again)
+		}
+	})
+}
+
+// lineEndingFault and blankLines scan CSV bytes for line breaks, quote by
+// quote. Neither may fail on any content; a file with no CR has no fault,
+// and its blank lines are the same whether its lines end in LF or CRLF.
+func FuzzLineScanners(f *testing.F) {
+	f.Add([]byte("h\na\n\nb\n"))
+	f.Add([]byte("h\n\"x\n\ny\"\n\nb\n"))
+	f.Add([]byte("h\na,Chrome 5\"\n\nb\n"))
+	f.Add([]byte("h\n\"a\",\"x\"\"y\"\n\nb\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lf := bytes.ReplaceAll(data, []byte("\r"), nil)
+		dir := t.TempDir()
+		p := dir + "/lf.csv"
+		if err := os.WriteFile(p, lf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		line, what, err := lineEndingFault(context.Background(), p)
+		if err != nil || line != 0 {
+			t.Fatalf("lineEndingFault(%q) = %d %q %v, want no fault", lf, line, what, err)
+		}
+		blank, err := blankLines(context.Background(), p, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crlf := dir + "/crlf.csv"
+		if err := os.WriteFile(crlf, bytes.ReplaceAll(lf, []byte("\n"), []byte("\r\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if line, what, err := lineEndingFault(context.Background(), crlf); err != nil || line != 0 {
+			t.Fatalf("lineEndingFault(CRLF of %q) = %d %q %v, want no fault", lf, line, what, err)
+		}
+		blankCRLF, err := blankLines(context.Background(), crlf, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !cmp.Equal(blank, blankCRLF) {
+			t.Fatalf("blank lines of %q: LF %v, CRLF %v", lf, blank, blankCRLF)
 		}
 	})
 }

@@ -1339,6 +1339,41 @@ func TestLoadLinesCountBlankLines(t *testing.T) {
 	}
 }
 
+// DuckDB's reader stops a file whose line breaks are mixed, naming no line:
+// the load names it. Line breaks inside quoted values, of either kind, are
+// not mixed; a file of one kind loads.
+func TestLoadNamesTheLineOfAMixedLineBreak(t *testing.T) {
+	const header = "Id,UserId,LoginTime,SourceIp,Status"
+	row := func(n int, status string) string {
+		return fmt.Sprintf("0Ya00000000000%dAAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.1,%s", n, status)
+	}
+	for _, tc := range []struct{ name, content, want string }{
+		{"a CRLF line in an LF file", header + "\n" + row(1, "Success") + "\n" + row(2, "Success") + "\r\n" + row(3, "Success") + "\n",
+			"line 3 ends with CRLF, where the lines before end with LF"},
+		{"an LF line in a CRLF file, after a quoted line break", header + "\r\n" + row(1, "\"Suc\ncess\"") + "\r\n" + row(2, "Success") + "\n" + row(3, "Success") + "\r\n",
+			"line 3 ends with LF, where the lines before end with CRLF"},
+		{"a lone CR in a value", header + "\n" + row(1, "Success") + "\n" + row(2, "Suc\rcess") + "\n",
+			"line 3 holds a carriage return (CR) outside a quoted value"},
+		{"CRLF inside a quoted value of an LF file", header + "\n" + row(1, "\"Suc\r\ncess\"") + "\n" + row(2, "Success") + "\n", ""},
+		{"a CRLF file", header + "\r\n" + row(1, "Success") + "\r\n" + row(2, "Success") + "\r\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustWrite(t, t.TempDir(), "logins.csv", tc.content)
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+			if tc.want == "" {
+				if err != nil || st.Files[0].Read != 2 {
+					t.Fatalf("got %+v, %v; want 2 rows read", st.Files, err)
+				}
+				return
+			}
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.File != p || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
+			}
+		})
+	}
+}
+
 // blankLines counts lines as DuckDB's reader does: a quoted value that spans
 // lines counts once, and line breaks inside quotes make no blank line.
 func TestBlankLines(t *testing.T) {

@@ -750,6 +750,11 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 		return damaged
 	}
 	if err != nil {
+		// DuckDB's reader stops the file on mixed line breaks, naming no
+		// line: find it.
+		if line, what, ferr := lineEndingFault(ctx, f.path); ferr == nil && line > 0 {
+			return &InputError{File: f.path, Err: fmt.Errorf("line %d %s", line, what)}
+		}
 		return loadError(f, "reading CSV", err)
 	}
 	return l.collectStructuralRejects(ctx, f)
