@@ -252,6 +252,27 @@ func rowsSHA256(rows []Row) string {
 	return sha256Hex(buf.Bytes())
 }
 
+// auditSHA256 names the audit a list came from: the SHA-256 of its header
+// and rows without the approve column, which an analyst edits between
+// approvals. The journal keeps containment per audit (see journalState).
+func auditSHA256(rows []Row) string {
+	approve := slices.Index(RemovalsHeader, "approve")
+	drop := func(cells []string) []string {
+		if approve < 0 || approve >= len(cells) {
+			return cells
+		}
+		return slices.Delete(slices.Clone(cells), approve, approve+1)
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(drop(RemovalsHeader))
+	for _, r := range rows {
+		w.Write(drop(r.cells))
+	}
+	w.Flush()
+	return sha256Hex(buf.Bytes())
+}
+
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

@@ -473,19 +473,25 @@ func (c *client) query(ctx context.Context, soql string, each func(json.RawMessa
 			return err
 		}
 		var res struct {
-			Done           bool              `json:"done"`
+			Done           *bool             `json:"done"`
 			NextRecordsURL string            `json:"nextRecordsUrl"`
 			Records        []json.RawMessage `json:"records"`
 		}
 		if err := json.Unmarshal(body, &res); err != nil {
 			return fmt.Errorf("reading the query result: %w", err)
 		}
+		// An answer without them (a proxy's {}) is no query result: read
+		// as one, it would say that nothing matched, and the caller's own
+		// session, for one, would not be known.
+		if res.Done == nil || res.Records == nil {
+			return errors.New(`reading the query result: the answer has no "done" and "records", so it is not a query result`)
+		}
 		for _, r := range res.Records {
 			if err := each(r); err != nil {
 				return c.safe(err) // it may quote a field's value
 			}
 		}
-		if res.Done || res.NextRecordsURL == "" {
+		if *res.Done || res.NextRecordsURL == "" {
 			return nil
 		}
 		// The next page must stay on this org's REST API: the token goes with it.

@@ -40,6 +40,7 @@ type Record struct {
 	Results    []ItemResult `json:"results,omitempty"`
 	PID        int          `json:"pid,omitempty"`
 	Approval   string       `json:"approval,omitempty"`
+	List       string       `json:"list,omitempty"` // run: the audit the list came from (auditSHA256)
 	ApprovedBy string       `json:"approved_by,omitempty"`
 	Code       string       `json:"code,omitempty"`
 	Message    string       `json:"message,omitempty"`
@@ -213,17 +214,27 @@ type journalState struct {
 	latest map[string]timedResult
 	// unacked holds sessions sent in a request whose result never came.
 	unacked map[string]bool
-	// stepsDone holds "op user_id" of the containment steps that succeeded.
+	// The rest is per list: the audit the list a run carried out came from,
+	// its rows without the approve column (auditSHA256; in a journal written
+	// before runs named it, the approval's rows_sha256). An audit into the
+	// same folder writes a new list beside the old journal, and containing a
+	// user for the new list is a new containment; a new approval of the same
+	// list (another row marked yes) carries on with it.
+	//
+	// stepsDone holds "list op user_id" of the containment steps that
+	// succeeded.
 	stepsDone map[string]bool
-	// stepsTried holds, per approval rows_sha256 and "op user_id", the latest
-	// outcome of a containment step its runs sent: failed, with an error
-	// code (NO_RESPONSE for a request without an answer), or done.
+	// stepsTried holds, per list and "op user_id", the latest outcome of a
+	// containment step its runs sent: failed, with an error code
+	// (NO_RESPONSE for a request without an answer), or done.
 	stepsTried map[string]map[string]ItemResult
-	// byApproval lists, per approval rows_sha256, the sessions its runs sent
-	// or skipped, in journal order: the approved ones and those found by containment.
-	byApproval map[string][]string
+	// byList lists, per list, the sessions its runs sent or skipped, in
+	// journal order: the approved ones and those found by containment.
+	byList map[string][]string
 	// userOf maps a session to the user whose containment found it.
 	userOf map[string]string
+	// listOf maps an approval's rows_sha256 to the list its runs carried out.
+	listOf map[string]string
 }
 
 type timedResult struct {
@@ -233,30 +244,35 @@ type timedResult struct {
 
 func replay(recs []Record) *journalState {
 	s := &journalState{ended: map[string]timedResult{}, latest: map[string]timedResult{}, unacked: map[string]bool{},
-		stepsDone: map[string]bool{}, stepsTried: map[string]map[string]ItemResult{}, byApproval: map[string][]string{}, userOf: map[string]string{}}
-	approvalOf := map[string]string{} // run → approval
+		stepsDone: map[string]bool{}, stepsTried: map[string]map[string]ItemResult{}, byList: map[string][]string{}, userOf: map[string]string{},
+		listOf: map[string]string{}}
+	listOf := map[string]string{} // run → list
 	seen := map[string]map[string]bool{}
 	note := func(run, id string) {
-		a := approvalOf[run]
-		if seen[a] == nil {
-			seen[a] = map[string]bool{}
+		l := listOf[run]
+		if seen[l] == nil {
+			seen[l] = map[string]bool{}
 		}
-		if !seen[a][id] {
-			seen[a][id] = true
-			s.byApproval[a] = append(s.byApproval[a], id)
+		if !seen[l][id] {
+			seen[l][id] = true
+			s.byList[l] = append(s.byList[l], id)
 		}
 	}
 	tried := func(run, key string, it ItemResult) {
-		a := approvalOf[run]
-		if s.stepsTried[a] == nil {
-			s.stepsTried[a] = map[string]ItemResult{}
+		l := listOf[run]
+		if s.stepsTried[l] == nil {
+			s.stepsTried[l] = map[string]ItemResult{}
 		}
-		s.stepsTried[a][key] = it
+		s.stepsTried[l][key] = it
 	}
 	for _, r := range recs {
 		switch r.Kind {
 		case "run":
-			approvalOf[r.Run] = r.Approval
+			listOf[r.Run] = r.List
+			if r.List == "" {
+				listOf[r.Run] = r.Approval
+			}
+			s.listOf[r.Approval] = listOf[r.Run]
 		case "intent":
 			if slices.Contains(containSteps, r.Op) {
 				for _, id := range r.IDs {
@@ -289,7 +305,7 @@ func replay(recs []Record) *journalState {
 				tr := timedResult{it, r.Time}
 				if slices.Contains(containSteps, r.Op) {
 					if it.Outcome == outcomeDone {
-						s.stepsDone[r.Op+" "+r.UserID] = true
+						s.stepsDone[listOf[r.Run]+" "+r.Op+" "+r.UserID] = true
 					}
 					tried(r.Run, r.Op+" "+r.UserID, it)
 					continue
@@ -316,14 +332,14 @@ func replay(recs []Record) *journalState {
 // skipped by a stop, failed, or sent without an answer. A session whose
 // user the journal does not name (a skip written before skips named it) is
 // left out: without the user, no guard rail can be checked.
-func (s *journalState) leftByContainment(a Approval) []batch {
+func (s *journalState) leftByContainment(a Approval, list string) []batch {
 	approved := map[string]bool{}
 	for _, as := range a.Sessions {
 		approved[as.SessionID] = true
 	}
 	var left []batch
 	at := map[string]int{} // user → its batch in left
-	for _, id := range s.byApproval[a.RowsSHA256] {
+	for _, id := range s.byList[list] {
 		_, ended := s.ended[id]
 		user := s.userOf[id]
 		if ended || approved[id] || user == "" {
@@ -339,14 +355,19 @@ func (s *journalState) leftByContainment(a Approval) []batch {
 	return left
 }
 
-// stepsOwed returns the containment steps of userID that the journal has no
-// done result for, in the order containment takes them.
-func (s *journalState) stepsOwed(userID string) []string {
+// stepsOwed returns the containment steps of userID for list that the
+// journal has no done result for, in the order containment takes them.
+func (s *journalState) stepsOwed(list, userID string) []string {
 	var owed []string
 	for _, op := range containSteps {
-		if !s.stepsDone[op+" "+userID] {
+		if !s.done(list, op, userID) {
 			owed = append(owed, op)
 		}
 	}
 	return owed
+}
+
+// done says whether containment step op of userID succeeded for list.
+func (s *journalState) done(list, op, userID string) bool {
+	return s.stepsDone[list+" "+op+" "+userID]
 }

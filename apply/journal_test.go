@@ -142,7 +142,7 @@ func TestApplyChild(t *testing.T) {
 // next; a search is owed until one is done.
 func TestReplaySearch(t *testing.T) {
 	a := Approval{RowsSHA256: "abc", Sessions: []ApprovedSession{{SessionID: sid(0), UserID: uid(0)}}}
-	run := Record{Kind: "run", Run: "r1", Approval: "abc"}
+	run := Record{Kind: "run", Run: "r1", Approval: "abc", List: "list"}
 	search := func(outcome string, ids ...string) Record {
 		return Record{Kind: "result", Run: "r1", Op: opEndSessions, UserID: uid(0), IDs: ids,
 			Results: []ItemResult{{ID: uid(0), Outcome: outcome}}}
@@ -164,10 +164,10 @@ func TestReplaySearch(t *testing.T) {
 		{"no search", []Record{run}, nil, []string{opFreezeUser, opResetPassword, opEndSessions}},
 	} {
 		s := replay(tt.recs)
-		if diff := cmp.Diff(tt.left, s.leftByContainment(a), cmp.AllowUnexported(batch{})); diff != "" {
+		if diff := cmp.Diff(tt.left, s.leftByContainment(a, "list"), cmp.AllowUnexported(batch{})); diff != "" {
 			t.Errorf("%s: left (-want +got):\n%s", tt.name, diff)
 		}
-		if diff := cmp.Diff(tt.owed, s.stepsOwed(uid(0))); diff != "" {
+		if diff := cmp.Diff(tt.owed, s.stepsOwed("list", uid(0))); diff != "" {
 			t.Errorf("%s: owed (-want +got):\n%s", tt.name, diff)
 		}
 	}

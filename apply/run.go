@@ -158,6 +158,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	audit := auditSHA256(rows)
 	approved := map[string]ApprovedSession{}
 	var approval Approval
 	rep.Approval, err = validApproval(opts.Removals, list, rows, opts.Now())
@@ -223,7 +224,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		usernameOf[row.UserID] = row.Username
 	}
 	guarded := map[string]bool{} // users of leftovers the policy now protects
-	for _, b := range state.leftByContainment(approval) {
+	for _, b := range state.leftByContainment(approval, audit) {
 		if protected.has(b.userID, usernameOf[b.userID]) || protected.unsure(usernameOf[b.userID]) {
 			guarded[b.userID] = true
 			rep.LeftProtected += len(b.ids)
@@ -250,12 +251,12 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			continue
 		}
 		owedSeen[row.UserID] = true
-		for _, op := range state.stepsOwed(row.UserID) {
+		for _, op := range state.stepsOwed(audit, row.UserID) {
 			if containing[row.UserID] {
 				if !slices.Contains(rep.Recontain, row.UserID) {
 					rep.Recontain = append(rep.Recontain, row.UserID)
 				}
-			} else if it, ok := state.stepsTried[approval.RowsSHA256][op+" "+row.UserID]; ok {
+			} else if it, ok := state.stepsTried[audit][op+" "+row.UserID]; ok {
 				detail := "in an earlier run: add --contain to send it again"
 				if it.ErrorCode != "" {
 					detail = it.ErrorCode + " " + detail
@@ -297,7 +298,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		if !opts.Execute {
 			return rep, nil
 		}
-		rep.Results = guardResults(buildResults(approval, state, opts.Now()), guarded)
+		rep.Results = guardResults(buildResults(approval, audit, state, opts.Now()), guarded)
 		rep.ResultsPath = ResultsPath(opts.Removals)
 		return rep, writeResults(rep.ResultsPath, rep.Results)
 	}
@@ -324,13 +325,13 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return rep, err
 	}
 	defer f.Close()
-	r := &runner{c: c, state: replay(recs), recs: recs, current: current, currentUsers: currentUsers, rep: &rep,
+	r := &runner{c: c, list: audit, state: replay(recs), recs: recs, current: current, currentUsers: currentUsers, rep: &rep,
 		j: &journal{f: f, now: opts.Now, run: runID(opts.Now())}}
 	runErr := r.execute(ctx, approval, rep.Plan, resume, rep.Recontain, curErr)
 	if errors.As(runErr, &stop) {
 		rep.Stopped, runErr = stop, nil
 	}
-	rep.Results = guardResults(buildResults(approval, replay(r.recs), opts.Now()), guarded)
+	rep.Results = guardResults(buildResults(approval, audit, replay(r.recs), opts.Now()), guarded)
 	rep.ResultsPath = ResultsPath(opts.Removals)
 	if err := writeResults(rep.ResultsPath, rep.Results); err != nil {
 		return rep, errors.Join(runErr, err)
@@ -427,6 +428,7 @@ type runner struct {
 	currentUsers map[string]bool
 	rep          *Report
 	seq          int
+	list         string // the audit the list came from (auditSHA256)
 }
 
 func (r *runner) write(rec Record) error {
@@ -449,7 +451,7 @@ type batch struct {
 // before the run could start (while looking up the caller's sessions),
 // journalled so the results say why nothing was sent.
 func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, resume []batch, recontain []string, beforeErr error) error {
-	if err := r.write(Record{Kind: "run", PID: os.Getpid(), Approval: a.RowsSHA256, ApprovedBy: a.ApprovedBy}); err != nil {
+	if err := r.write(Record{Kind: "run", PID: os.Getpid(), Approval: a.RowsSHA256, List: r.list, ApprovedBy: a.ApprovedBy}); err != nil {
 		return err
 	}
 	var skipped []ItemResult
@@ -609,17 +611,14 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 
 // whichGone sorts the ids of a collections delete that the org refused as a
 // whole with an "already ended" code (ENTITY_IS_DELETED, NOT_FOUND,
-// INVALID_CROSS_REFERENCE_KEY), which does not say which id it means. A
-// lone id is already ended. For more, the org is asked which are still
-// listed: the others are already ended; those still listed failed, and the
-// next run sends them again. If that query fails, every id failed, as for
-// any other refusal, and the query's error is returned.
+// INVALID_CROSS_REFERENCE_KEY), which does not say which id it means. The
+// org is asked which are still listed, even for a lone id (a NOT_FOUND for
+// the whole request may mean the endpoint, as under an API version without
+// sObject Collections): the others are already ended; those still listed
+// failed, and the next run sends them again. If that query fails, every id
+// failed, as for any other refusal, and the query's error is returned.
 func (r *runner) whichGone(ctx context.Context, ids []string, refused *APIError) ([]ItemResult, error) {
-	present := map[string]bool{}
-	var err error
-	if len(ids) > 1 {
-		present, err = presentSessions(ctx, r.c, ids)
-	}
+	present, err := presentSessions(ctx, r.c, ids)
 	results := make([]ItemResult, len(ids))
 	for i, id := range ids {
 		results[i] = ItemResult{ID: id, Outcome: OutcomeAlreadyEnded, HTTPStatus: refused.Status, ErrorCode: refused.Code}
@@ -699,7 +698,7 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 		return errors.As(err, &stop) || ctx.Err() != nil
 	}
 
-	if r.state.stepsDone[opFreezeUser+" "+userID] {
+	if r.state.done(r.list, opFreezeUser, userID) {
 		step(opFreezeUser, outcomeDone, "in an earlier run")
 	} else {
 		logins, err := r.c.queryIDs(ctx, "SELECT Id FROM UserLogin WHERE UserId = '"+userID+"'")
@@ -734,7 +733,7 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 		}
 	}
 
-	if r.state.stepsDone[opResetPassword+" "+userID] {
+	if r.state.done(r.list, opResetPassword, userID) {
 		step(opResetPassword, outcomeDone, "in an earlier run")
 	} else {
 		// Resetting twice (after a crash between request and answer) only

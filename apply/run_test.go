@@ -3,6 +3,8 @@ package apply
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -1050,6 +1052,177 @@ func TestContainmentSearchRetried(t *testing.T) {
 			}
 			if f.org.resets[uid(0)] != 1 {
 				t.Errorf("password reset %d times, want once", f.org.resets[uid(0)])
+			}
+		})
+	}
+}
+
+// A new audit into the same folder writes a new list beside the old
+// journal: containing a user for it is a new containment, which freezes and
+// resets again. A new approval of the same list (one more row) carries on
+// with the list's containment instead: its steps stay done, and the sessions
+// its search found that did not end are sent.
+func TestContainmentIsPerList(t *testing.T) {
+	t.Run("a new list contains the user again", func(t *testing.T) {
+		rs := []listRow{{session: sid(0), user: uid(0), username: "user0@example.com", approve: "contain"}}
+		f := newFixture(t, rs)
+		f.org.userLogins[uid(0)] = lid(0)
+		f.org.mayContain[uid(0)] = true
+		f.approve(nil)
+		o := f.options(true)
+		o.Contain = true
+		if rep, err := Run(context.Background(), o); err != nil || !rep.Complete() {
+			t.Fatalf("first list: %v %+v", err, rep.Contain)
+		}
+		f.org.mu.Lock()
+		f.org.frozen[lid(0)] = false // the user was let back in after the first incident
+		f.org.mu.Unlock()
+		rs2 := []listRow{{session: sid(10), user: uid(0), username: "user0@example.com", approve: "contain"}}
+		mustWrite(t, f.list, listCSV(rs2))
+		f.org.addSession(sid(10), uid(0), false)
+		f.rows = rs2
+		f.approve(nil)
+		rep, err := Run(context.Background(), o)
+		if err != nil || !rep.Complete() {
+			t.Fatalf("second list: %v %+v", err, rep.Contain)
+		}
+		for _, s := range rep.Contain {
+			if s.Detail == "in an earlier run" {
+				t.Errorf("step %s of the new list taken as done in an earlier run", s.Step)
+			}
+		}
+		f.org.mu.Lock()
+		defer f.org.mu.Unlock()
+		if !f.org.frozen[lid(0)] || f.org.resets[uid(0)] != 2 {
+			t.Errorf("frozen %v, resets %d; want frozen again and a second reset", f.org.frozen[lid(0)], f.org.resets[uid(0)])
+		}
+	})
+	t.Run("a new approval of the same list sends what its containment left", func(t *testing.T) {
+		rs := rows(3)
+		rs[0].approve, rs[1].approve, rs[2].approve = "contain", "yes", ""
+		f := newFixture(t, rs)
+		f.org.addSession(sid(100), uid(0), false)
+		f.org.addSession(sid(101), uid(0), false)
+		f.org.userLogins[uid(0)] = lid(0)
+		f.approve(nil)
+		f.org.mayDelete[sid(100)], f.org.mayDelete[sid(101)] = true, true
+		f.org.mayContain[uid(0)] = true
+		o := f.options(true)
+		o.Contain = true
+		f.org.inject("delete", fault{}, fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
+		if rep, err := Run(context.Background(), o); err != nil || stopCode(rep) != "REQUEST_LIMIT_EXCEEDED" {
+			t.Fatalf("first run: %v %v", err, outcomes(rep.Results))
+		}
+		// The analyst marks the third row too, and approves again.
+		rs[2].approve = "yes"
+		mustWrite(t, f.list, listCSV(rs))
+		f.approve(nil)
+		dry := o
+		dry.Execute = false
+		if rep, err := Run(context.Background(), dry); err != nil || rep.Left != 2 {
+			t.Errorf("dry run: %v, %d sessions left by containment, want 2", err, rep.Left)
+		}
+		rep, err := Run(context.Background(), o)
+		if err != nil || !rep.Complete() {
+			t.Fatalf("rerun: %v, complete %v", err, rep.Complete())
+		}
+		if diff := cmp.Diff(map[string]int{"removed/": 5}, outcomes(rep.Results)); diff != "" {
+			t.Errorf("rerun outcomes (-want +got):\n%s", diff)
+		}
+		for _, s := range rep.Contain {
+			if s.Step != opEndSessions && s.Detail != "in an earlier run" {
+				t.Errorf("step %+v sent again under the new approval of the same list", s)
+			}
+		}
+		f.checkEndedOnce([]string{sid(0), sid(1), sid(2), sid(100), sid(101)})
+		if f.org.resets[uid(0)] != 1 {
+			t.Errorf("password reset %d times, want once", f.org.resets[uid(0)])
+		}
+	})
+}
+
+// A lone id refused with NOT_FOUND for the whole request may be the
+// endpoint's answer (an API version without sObject Collections): the org is
+// asked, and a session still listed failed and is sent again; one gone is
+// already ended.
+func TestLoneIDRefusedAsAWholeIsChecked(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		gone  bool
+		want  map[string]int
+		after bool // the rerun ends it
+	}{
+		{name: "still listed", want: map[string]int{"failed/NOT_FOUND": 1}, after: true},
+		{name: "gone", gone: true, want: map[string]int{"already_ended/NOT_FOUND": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, rows(1))
+			f.approve(nil)
+			f.org.inject("delete", fault{status: 404, code: "NOT_FOUND", then: func() {
+				if tc.gone {
+					delete(f.org.sessions, sid(0))
+				}
+			}})
+			rep, err := Run(context.Background(), f.options(true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, outcomes(rep.Results)); diff != "" {
+				t.Errorf("outcomes (-want +got):\n%s", diff)
+			}
+			if rep.Complete() != tc.gone {
+				t.Errorf("complete %v, want %v", rep.Complete(), tc.gone)
+			}
+			rep, err = Run(context.Background(), f.options(true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.after {
+				f.checkEndedOnce([]string{sid(0)})
+			}
+		})
+	}
+}
+
+// answerQuery answers the queries whose SOQL holds match with body, and
+// passes every other request on.
+type answerQuery struct {
+	rt          http.RoundTripper
+	match, body string
+}
+
+func (a answerQuery) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.Contains(r.URL.Query().Get("q"), a.match) {
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(a.body)), Request: r}, nil
+	}
+	return a.rt.RoundTrip(r)
+}
+
+// An answer to the caller's-own-session query that is not a query result
+// (a proxy's {}) stops the run with nothing sent, rather than reading as "no
+// session of the caller's"; a real result with no records is the near miss.
+func TestQueryAnswerMustBeAResult(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		sent       bool
+	}{
+		{"an empty object", `{}`, false},
+		{"records but no done", `{"records":[]}`, false},
+		{"done but no records", `{"done":true}`, false},
+		{"a result with no records", `{"totalSize":0,"done":true,"records":[]}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, rows(1))
+			f.approve(nil)
+			o := f.options(true)
+			o.Org.HTTPClient = &http.Client{Transport: answerQuery{f.org.srv.Client().Transport, "IsCurrent", tc.body}}
+			_, err := Run(context.Background(), o)
+			if (err == nil) != tc.sent || err != nil && !strings.Contains(err.Error(), "not a query result") {
+				t.Errorf("error %v, want one saying the answer is not a query result: %v", err, !tc.sent)
+			}
+			if sent := f.org.writeCount() > 0; sent != tc.sent {
+				t.Errorf("sent %v, want %v", sent, tc.sent)
 			}
 		})
 	}

@@ -43,7 +43,8 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	}
 	state := replay(recs)
 	var ids []string
-	for _, r := range buildResults(a, state, a.ApprovedAt) {
+	list := state.listOf[a.RowsSHA256]
+	for _, r := range buildResults(a, list, state, a.ApprovedAt) {
 		if _, ended := state.ended[r.SessionID]; !ended && r.Outcome == OutcomeSkipped &&
 			(r.ErrorCode == SkipCurrentSession || r.ErrorCode == SkipProtectedUser) {
 			rep.Skipped = append(rep.Skipped, r.SessionID)
