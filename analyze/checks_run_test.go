@@ -436,6 +436,13 @@ func TestIPNewForUser(t *testing.T) {
 		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
 			detail: "alice@acme.com has a live UI session from Lagos, NG (no IP) since 2026-11-26 11:00 UTC; none of the user's 5 successful logins"}},
 	}, {
+		name:     "with min_history 0, a user without history is judged, in a sentence",
+		policy:   func(p *Policy) { p.IPNewForUser.MinHistory = 0 },
+		sessions: lagosFamily,
+		logins:   []login{lagosLogin},
+		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
+			detail: "since 2026-11-26 11:00 UTC; the user has no successful logins in the 30 days before it."}},
+	}, {
 		name:     "a baseline of 4 logins is not judged",
 		sessions: lagosFamily,
 		logins:   append(history(4, "203.0.113.7", paris), lagosLogin),

@@ -59,7 +59,7 @@ func parseDecision(s string) (Decision, error) {
 	case "contain":
 		return Contain, nil
 	}
-	return NotApproved, fmt.Errorf("%q is not one of yes, y, true, x, 1, contain, no or empty", s)
+	return NotApproved, fmt.Errorf("%q is not one of yes, y, true, x, 1, contain, no, n or empty", s)
 }
 
 // Row is one row of the removal list.

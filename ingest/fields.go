@@ -144,7 +144,11 @@ type MissingColumnsError struct {
 }
 
 func (e *MissingColumnsError) Error() string {
-	return "file " + e.File + " is not a usable " + string(e.Kind) + " export: missing column(s) " +
+	columns := "columns"
+	if len(e.Missing) == 1 {
+		columns = "column"
+	}
+	return "file " + e.File + " is not a usable " + string(e.Kind) + " export: missing " + columns + " " +
 		strings.Join(e.Missing, ", ") + "; the header has: " + strings.Join(e.Found, ", ")
 }
 

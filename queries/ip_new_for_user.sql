@@ -170,9 +170,14 @@ SELECT
     source_ip,
     login_time AS observed_at,
     CASE WHEN from_country = 0 THEN
-        printf('%s has a live %s session from %s (%s) since %s; none of the user''s %s in the %s before it came from %s%s.',
+        printf('%s has a live %s session from %s (%s) since %s; %s%s.',
             user_name(username, user_id), coalesce(live_session_type, 'untyped'), place_name(city, country_iso, country), coalesce(source_ip, 'no IP'),
-            fmt_time(login_time), count_unit(history, 'successful login'), human_duration(getvariable('ip_new_for_user.baseline')), country_key,
+            fmt_time(login_time),
+            -- min_history may be 0: then a user without history is judged too.
+            CASE WHEN history = 0 THEN printf('the user has no successful logins in the %s before it',
+                    human_duration(getvariable('ip_new_for_user.baseline')))
+                ELSE printf('none of the user''s %s in the %s before it came from %s',
+                    count_unit(history, 'successful login'), human_duration(getvariable('ip_new_for_user.baseline')), country_key) END,
             CASE WHEN not_compared > 0 THEN printf(' (%s more, %s, could not be compared)', fmt_count(not_compared),
                 CASE WHEN has_iso THEN 'without a country code' ELSE 'with a country code or none' END) ELSE '' END)
     ELSE

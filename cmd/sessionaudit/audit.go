@@ -102,12 +102,15 @@ func runAudit(ctx context.Context, args []string, io stdio) int {
 	tempDir := fs.String("temp-dir", "", "")
 	logFormat := fs.String("log-format", "text", "")
 	cpuProfile := fs.String("cpu-profile", "", "")
-	if ok, code := parseFlags(fs, auditHelp, args, io); !ok {
+	if ok, code := parseFlagsOnly(fs, auditHelp, args, io); !ok {
 		return code
 	}
 	log, err := newLogger(io, *logFormat)
 	if err != nil {
 		return usageError(io, "audit", "%v", err)
+	}
+	if fs.NArg() > 0 {
+		return log.usage("%s", unexpectedArgument(fs))
 	}
 	cfg := auditConfig{
 		inputs:     ingest.Inputs{Sessions: sessions, Logins: logins, Users: users, Geo: geo},
@@ -202,6 +205,24 @@ func (l auditLog) usage(format string, args ...any) int {
 	return exitUsage
 }
 
+// fail logs why the audit stopped while doing something. A signal (SIGINT,
+// SIGTERM) cancels ctx, and the step it stopped fails with a wrapped
+// "context canceled" that reads like a database failure: the record then
+// says the audit was interrupted, and what it was doing.
+func (l auditLog) fail(ctx context.Context, doing string, args ...any) {
+	if ctx.Err() != nil {
+		for i := 0; i+1 < len(args); i += 2 {
+			if args[i] == "err" {
+				args = append(args[:i:i], args[i+2:]...)
+				break
+			}
+		}
+		l.Error("audit interrupted by a signal while "+doing, args...)
+		return
+	}
+	l.Error(doing, args...)
+}
+
 // audit runs one audit end to end: ingest, analyze, report.
 func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	start := time.Now()
@@ -237,7 +258,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	} else {
 		d, err := os.MkdirTemp("", "sessionaudit-spill-*")
 		if err != nil {
-			log.Error("creating a spill folder", "err", err)
+			log.fail(ctx, "creating a spill folder", "err", err)
 			return exitFailure
 		}
 		defer os.RemoveAll(d)
@@ -260,7 +281,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	duckdbLimit := fmt.Sprintf("%dMB", int64(float64(cfg.memoryLimit)*duckdbShare/1e6))
 	db, err := ingest.Open(ctx, ingest.DBOptions{Path: dbPath, MemoryLimit: duckdbLimit, Threads: cfg.threads, TempDir: tempDir})
 	if err != nil {
-		log.Error("opening the database", "err", err)
+		log.fail(ctx, "opening the database", "err", err)
 		return exitFailure
 	}
 	defer db.Close() // after keep, a no-op
@@ -277,7 +298,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 			log.problem(slog.LevelError, err.Error())
 			return exitUsage
 		}
-		log.Error("loading the exports", "err", err)
+		log.fail(ctx, "loading the exports", "err", err)
 		return exitFailure
 	}
 	loadPeak := ingest.PeakRSS()
@@ -288,7 +309,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	checksStart := time.Now()
 	res, err := analyze.Run(ctx, db, policy, cfg.asOf)
 	if err != nil {
-		log.Error("running the checks", "err", err)
+		log.fail(ctx, "running the checks", "err", err)
 		return exitFailure
 	}
 	// Each step with its time, and the peak RSS where the step raised it.
@@ -303,7 +324,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		steps = append(steps, step)
 	}
 	if err := ingest.ReleaseMemory(ctx, db); err != nil {
-		log.Error("running the checks", "err", err)
+		log.fail(ctx, "running the checks", "err", err)
 		return exitFailure
 	}
 	log.Info("ran checks", "elapsed", since(checksStart), "peak_rss_mib", ingest.PeakRSS(), "steps", strings.Join(steps, ", "))
@@ -316,7 +337,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	}
 	summary, err := buildSummary(ctx, db, stats, cfg.asOf)
 	if err != nil {
-		log.Error("summarising", "err", err)
+		log.fail(ctx, "summarising", "err", err)
 		return exitFailure
 	}
 	summary.Warnings = warnings
@@ -325,16 +346,16 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	// run leaves the previous set whole.
 	staging, err := makeStaging(cfg.outDir)
 	if err != nil {
-		log.Error("creating the staging folder", "dir", cfg.outDir, "err", err)
+		log.fail(ctx, "creating the staging folder", "dir", cfg.outDir, "err", err)
 		return exitFailure
 	}
 	defer os.RemoveAll(staging)
 	if err := writeReports(ctx, db, staging, summary, log.Logger); err != nil {
-		log.Error("writing reports", "dir", cfg.outDir, "err", err)
+		log.fail(ctx, "writing reports", "dir", cfg.outDir, "err", err)
 		return exitFailure
 	}
 	if err := publishReports(staging, cfg.outDir); err != nil {
-		log.Error("moving the reports into place", "dir", cfg.outDir, "err", err)
+		log.fail(ctx, "moving the reports into place", "dir", cfg.outDir, "err", err)
 		return exitFailure
 	}
 	var atOrAbove int64 // findings at or above --fail-on
@@ -347,13 +368,13 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		}
 		q := "SELECT count(*) FROM findings WHERE severity IN (" + strings.Join(sevs, ", ") + ")"
 		if err := db.QueryRowContext(ctx, q).Scan(&atOrAbove); err != nil {
-			log.Error("counting findings", "err", err)
+			log.fail(ctx, "counting findings", "err", err)
 			return exitFailure
 		}
 	}
 	if kept != nil {
 		if err := kept.keep(db); err != nil {
-			log.Error("keeping the database", "path", cfg.dbPath, "err", err)
+			log.fail(ctx, "keeping the database", "path", cfg.dbPath, "err", err)
 			return exitFailure
 		}
 	}
@@ -363,7 +384,11 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	fmt.Fprintf(io.out, "\nReports in %s: findings.csv, removals.csv, rejects.csv, report.xlsx\n", cfg.outDir)
 	log.Info("audit done", "elapsed", since(start), "peak_rss_mib", ingest.PeakRSS(), "removals", summary.Removals)
 	if atOrAbove > 0 {
-		log.problem(slog.LevelWarn, fmt.Sprintf("%d finding(s) at or above %s", atOrAbove, cfg.failOn), "findings", atOrAbove, "fail_on", cfg.failOn.String())
+		noun := "findings"
+		if atOrAbove == 1 {
+			noun = "finding"
+		}
+		log.problem(slog.LevelWarn, fmt.Sprintf("%d %s at or above %s", atOrAbove, noun, cfg.failOn), "findings", atOrAbove, "fail_on", cfg.failOn.String())
 		return exitFindings
 	}
 	return exitOK

@@ -178,8 +178,11 @@ func TestAuditUsageErrors(t *testing.T) {
 		{"missing file", []string{"audit", "--sessions", "nope.csv", "--logins", "nope2.csv"}, "cannot read input nope.csv"},
 		{"bad as-of", []string{"audit", "--sessions", "audit.go", "--logins", "audit.go", "--as-of", "yesterday"}, "not an RFC 3339 time"},
 		{"bad fail-on", []string{"audit", "--sessions", "audit.go", "--logins", "audit.go", "--fail-on", "urgent"}, "is not a severity"},
-		{"unknown flag", []string{"audit", "--color"}, "flag provided but not defined"},
-		{"pattern matching nothing", []string{"audit", "--sessions", "nope-*.csv", "--logins", "audit.go"}, `no file matches "nope-*.csv"`},
+		{"unknown flag", []string{"audit", "--color"}, "unknown flag --color"},
+		{"flag without its value", []string{"audit", "--sessions"}, "--sessions needs a value"},
+		{"pattern matching nothing", []string{"audit", "--sessions", "nope-*.csv", "--logins", "audit.go"}, `--sessions "nope-*.csv": no file matches "nope-*.csv"`},
+		{"bad number", []string{"audit", "--threads", "two"}, `--threads "two": parse error`},
+		{"stray argument", []string{"audit", "--sessions", "audit.go", "--logins", "audit.go", "extra"}, `unexpected argument "extra"`},
 		{"unknown command", []string{"audti"}, `unknown command "audti"`},
 	}
 	for _, tc := range tests {
@@ -253,6 +256,18 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
+// An argument after the flags is a usage mistake reported in the log's
+// format: a JSON record under --log-format json.
+func TestAuditStrayArgumentUnderJSON(t *testing.T) {
+	code, _, stderr := runCLI(t, "audit", "--log-format", "json", "--sessions", repoPath("testdata/sample/sessions.csv"),
+		"--logins", repoPath("testdata/sample/logins.csv"), "--out", filepath.Join(t.TempDir(), "out"), "extra")
+	var rec struct{ Level, Msg, Hint string }
+	if err := json.Unmarshal([]byte(strings.TrimSpace(stderr)), &rec); err != nil || code != exitUsage ||
+		rec.Level != "ERROR" || rec.Msg != `unexpected argument "extra"` || rec.Hint == "" {
+		t.Errorf("got exit %d and stderr %q (%v), want exit 2 and one JSON error record with a hint", code, stderr, err)
+	}
+}
+
 // TestAuditJSONLogs checks that under --log-format json every line on
 // stderr is a JSON object, including the --fail-on verdict, a bad policy, an
 // unusable input and a usage mistake found after the flags parsed; under
@@ -271,10 +286,10 @@ func TestAuditJSONLogs(t *testing.T) {
 		code int
 		want string // in the message of one record
 	}{
-		{"fail-on", append([]string{"--policy", repoPath("testdata/sample/policy.yaml"), "--fail-on", "high"}, sample...), exitFindings, "finding(s) at or above high"},
+		{"fail-on", append([]string{"--policy", repoPath("testdata/sample/policy.yaml"), "--fail-on", "high"}, sample...), exitFindings, "findings at or above high"},
 		{"bad policy", append([]string{"--policy", badPolicy}, sample...), exitUsage, "bad.yaml: line 1"},
 		{"missing columns", []string{"--sessions", repoPath("testdata/e2e/missing-columns/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
-			"--out", filepath.Join(dir, "out")}, exitUsage, "missing column(s)"},
+			"--out", filepath.Join(dir, "out")}, exitUsage, "missing columns"},
 		{"bad as-of", append(slices.Clone(sample), "--as-of", "yesterday"), exitUsage, "not an RFC 3339 time"},
 	}
 	for _, tc := range tests {
@@ -721,5 +736,39 @@ func TestProbeFolderNamesWhatItMade(t *testing.T) {
 	made, err = probeFolder(filepath.Join(root, "a", "b"))
 	if err != nil || made != "" {
 		t.Errorf("an existing folder: got %q, %v; want \"\"", made, err)
+	}
+}
+
+// An audit stopped by a signal (a cancelled context) says it was
+// interrupted and in which step, rather than logging a wrapped "context
+// canceled" as if the database had failed; the previous reports stay. A
+// failure without a signal is logged as before (the near miss).
+func TestAuditInterruptedSaysSo(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	previous := filepath.Join(out, "findings.csv")
+	if err := os.WriteFile(previous, []byte("previous\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"audit", "--sessions", repoPath("testdata/sample/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
+		"--as-of", "2026-11-26T12:00:00Z", "--out", out}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, args, stdio{in: strings.NewReader(""), out: &stdout, err: &stderr, getenv: func(string) string { return "" }})
+	if code != exitFailure || !strings.Contains(stderr.String(), "audit interrupted by a signal while") || strings.Contains(stderr.String(), "context canceled") {
+		t.Errorf("got exit %d and stderr %q, want exit 1 saying the audit was interrupted, without \"context canceled\"", code, stderr.String())
+	}
+	if b, err := os.ReadFile(previous); err != nil || string(b) != "previous\n" {
+		t.Errorf("the previous findings.csv is now %q (%v)", b, err)
+	}
+	bad := filepath.Join(t.TempDir(), "sessions.csv")
+	if err := os.WriteFile(bad, []byte("not,an,export\n1,2,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, stderr := runCLI(t, "audit", "--sessions", bad, "--logins", repoPath("testdata/sample/logins.csv"), "--out", out); strings.Contains(stderr, "interrupted") {
+		t.Errorf("a failure without a signal says the audit was interrupted: %q", stderr)
 	}
 }

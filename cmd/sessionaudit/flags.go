@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
@@ -50,19 +51,54 @@ func newFlagSet(name string) *flag.FlagSet {
 // it should not, code is the exit status (0 after --help, which prints help
 // to stdout; 2 after a mistake, which prints a hint to stderr).
 func parseFlags(fs *flag.FlagSet, help string, args []string, io stdio) (ok bool, code int) {
+	if ok, code := parseFlagsOnly(fs, help, args, io); !ok {
+		return false, code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(io.err, "sessionaudit %s: %s\nTry: sessionaudit %s --help\n", fs.Name(), unexpectedArgument(fs), fs.Name())
+		return false, exitUsage
+	}
+	return true, exitOK
+}
+
+// parseFlagsOnly is parseFlags leaving arguments after the flags to the
+// caller, which can then report them in its own log format.
+func parseFlagsOnly(fs *flag.FlagSet, help string, args []string, io stdio) (ok bool, code int) {
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			fmt.Fprint(io.out, help)
 			return false, exitOK
 		}
-		fmt.Fprintf(io.err, "sessionaudit %s: %v\nTry: sessionaudit %s --help\n", fs.Name(), err, fs.Name())
-		return false, exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(io.err, "sessionaudit %s: unexpected argument %q\nTry: sessionaudit %s --help\n", fs.Name(), fs.Arg(0), fs.Name())
+		fmt.Fprintf(io.err, "sessionaudit %s: %s\nTry: sessionaudit %s --help\n", fs.Name(), flagError(err), fs.Name())
 		return false, exitUsage
 	}
 	return true, exitOK
+}
+
+func unexpectedArgument(fs *flag.FlagSet) string {
+	return fmt.Sprintf("unexpected argument %q", fs.Arg(0))
+}
+
+// The flag package's own messages name flags with one dash ("invalid value
+// "x" for flag -sessions: …"), where the help and the README write two.
+var (
+	reInvalidValue = regexp.MustCompile(`^invalid value (".*") for flag -(\S+): `)
+	reFlagName     = regexp.MustCompile(`^(flag provided but not defined|flag needs an argument): -(\S+)$`)
+)
+
+// flagError words a flag package error with the flag as the help writes it.
+func flagError(err error) string {
+	msg := err.Error()
+	if m := reInvalidValue.FindStringSubmatchIndex(msg); m != nil {
+		return "--" + msg[m[4]:m[5]] + " " + msg[m[2]:m[3]] + ": " + msg[m[1]:]
+	}
+	if m := reFlagName.FindStringSubmatch(msg); m != nil {
+		if m[1] == "flag needs an argument" {
+			return "--" + m[2] + " needs a value"
+		}
+		return "unknown flag --" + m[2]
+	}
+	return msg
 }
 
 // usageError prints a one-line mistake with a hint and returns exitUsage.

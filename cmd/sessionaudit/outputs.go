@@ -70,7 +70,7 @@ var xlsxSheets = []struct {
 	{`WITH flags AS (` + sessionFlags + `)
 		SELECT ` + sessionUser + ` AS username, s.session_type, s.login_type, s.created, s.source_ip,
 		       ` + sessionPlace + ` AS place,
-		       flags.flags, r.session_id IS NOT NULL AS proposed, s.expires, s.id, s.parent_id, s.user_id
+		       flags.flags, CASE WHEN r.session_id IS NOT NULL THEN 'yes' END AS proposed, s.expires, s.id, s.parent_id, s.user_id
 		FROM sessions s LEFT JOIN flags ON flags.id = s.id LEFT JOIN removals r ON r.session_id = s.id
 		WHERE ` + liveSession + `
 		ORDER BY lower(` + sessionUser + `), s.created, s.id`,
