@@ -66,6 +66,7 @@ type FileStats struct {
 	Loaded     int64
 	Duplicates int64 // valid rows whose Id an earlier row or file already had
 	Rejected   int64
+	Setup      bool      // a Setup > Login History download (by its labels): no Ids, no coordinates
 	Earliest   time.Time // earliest CreatedDate (sessions) or LoginTime (logins) loaded
 	Latest     time.Time
 }
@@ -546,6 +547,7 @@ func (l *loader) loadFile(ctx context.Context, f *inputFile) error {
 		return err
 	}
 	f.stats.File, f.stats.Kind, f.stats.Format = f.path, f.kind, fmtInfo.label(f.shape)
+	f.stats.Setup = f.shape == "setup"
 	if !fmtInfo.json {
 		base -= int64(fmtInfo.headerLine - 1)
 	}

@@ -205,6 +205,27 @@ func (l auditLog) usage(format string, args ...any) int {
 	return exitUsage
 }
 
+// setupWarnings says which checks cannot judge the logins of Setup
+// downloads, so that an analyst does not read their zero as "checked,
+// nothing found".
+func setupWarnings(stats ingest.Stats) []string {
+	var setup []string
+	for _, f := range stats.Files {
+		if f.Kind == ingest.Logins && f.Setup {
+			setup = append(setup, f.File)
+		}
+	}
+	if len(setup) == 0 {
+		return nil
+	}
+	what := setup[0] + " is a Setup download"
+	if len(setup) > 1 {
+		what = strings.Join(setup[:len(setup)-1], ", ") + " and " + setup[len(setup)-1] + " are Setup downloads"
+	}
+	return []string{what + ", with no coordinates and no login Ids: impossible_travel and session_without_login " +
+		"cannot judge those logins (export Login History through the API for them)."}
+}
+
 // fail logs why the audit stopped while doing something. A signal (SIGINT,
 // SIGTERM) cancels ctx, and the step it stopped fails with a wrapped
 // "context canceled" that reads like a database failure: the record then
@@ -332,6 +353,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		progress("writing reports")
 	}
 	warnings := append(slices.Clone(stats.Warnings), res.Warnings...)
+	warnings = append(warnings, setupWarnings(stats)...)
 	for _, w := range warnings {
 		log.Warn(w)
 	}

@@ -772,3 +772,28 @@ func TestAuditInterruptedSaysSo(t *testing.T) {
 		t.Errorf("a failure without a signal says the audit was interrupted: %q", stderr)
 	}
 }
+
+// Logins from a Setup download carry no coordinates and no login Ids: the
+// audit warns that two checks cannot judge them, so their zero does not read
+// as "checked, nothing found". API exports (the near miss) draw no warning.
+func TestAuditWarnsOfSetupDownloads(t *testing.T) {
+	for _, tc := range []struct {
+		name, sessions, logins string
+		warned                 bool
+	}{
+		{"a Setup download", "testdata/e2e/setup-history/sessions.csv", "testdata/e2e/setup-history/logins.csv", true},
+		{"an API export", "testdata/sample/sessions.csv", "testdata/sample/logins.csv", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stdout, stderr := runCLI(t, "audit", "--sessions", repoPath(tc.sessions), "--logins", repoPath(tc.logins),
+				"--as-of", "2026-11-26T12:00:00Z", "--out", filepath.Join(t.TempDir(), "out"))
+			const warning = "is a Setup download, with no coordinates and no login Ids: impossible_travel and session_without_login cannot judge those logins"
+			if got := strings.Contains(stdout, warning); got != tc.warned {
+				t.Errorf("stdout has the warning: %v, want %v; stdout:\n%s", got, tc.warned, stdout)
+			}
+			if got := strings.Contains(stderr, warning); got != tc.warned {
+				t.Errorf("stderr has the warning: %v, want %v", got, tc.warned)
+			}
+		})
+	}
+}
