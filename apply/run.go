@@ -195,8 +195,8 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			e.Reason = "not approved"
 		case protected.has(row.UserID, row.Username):
 			e.Reason, e.Code = "protected user", SkipProtectedUser
-		case protected.unsure(row.Username):
-			e.Reason, e.Code = "no username, and protected_users names users by username: it may be a protected user's", SkipProtectedUser
+		case protected.unsure(row.UserID, row.Username):
+			e.Reason, e.Code = protected.unsureReason(row.UserID), SkipProtectedUser
 		default:
 			switch {
 			case a.Contain && opts.Contain:
@@ -225,7 +225,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	guarded := map[string]bool{} // users of leftovers the policy now protects
 	for _, b := range state.leftByContainment(approval, audit) {
-		if protected.has(b.userID, usernameOf[b.userID]) || protected.unsure(usernameOf[b.userID]) {
+		if protected.has(b.userID, usernameOf[b.userID]) || protected.unsure(b.userID, usernameOf[b.userID]) {
 			guarded[b.userID] = true
 			rep.LeftProtected += len(b.ids)
 			continue
@@ -247,7 +247,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	for _, row := range rows {
 		a, ok := approved[row.SessionID]
 		if !ok || !a.Contain || row.UserID == "" || owedSeen[row.UserID] ||
-			protected.has(row.UserID, row.Username) || protected.unsure(row.Username) {
+			protected.has(row.UserID, row.Username) || protected.unsure(row.UserID, row.Username) {
 			continue
 		}
 		owedSeen[row.UserID] = true
@@ -414,9 +414,21 @@ func (p protectedSet) has(userID, username string) bool {
 	return (userID != "" && p.ids[userID]) || (username != "" && p.names[strings.ToLower(username)])
 }
 
-// unsure says whether a row without a username might still be a protected
-// user's: it might when protected_users names anyone by username.
-func (p protectedSet) unsure(username string) bool { return username == "" && p.byName }
+// unsure says whether a row the protected set cannot match might still be
+// a protected user's: one without a username when protected_users names
+// anyone by username, or one without a user Id (a list edited by hand) when
+// it names anyone by Id.
+func (p protectedSet) unsure(userID, username string) bool {
+	return (username == "" && p.byName) || (userID == "" && len(p.ids) > 0)
+}
+
+// unsureReason says why unsure held a row back.
+func (p protectedSet) unsureReason(userID string) string {
+	if userID == "" && len(p.ids) > 0 {
+		return "no user Id, and protected_users names users by Id: it may be a protected user's"
+	}
+	return "no username, and protected_users names users by username: it may be a protected user's"
+}
 
 // runner carries out one executing run.
 type runner struct {

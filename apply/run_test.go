@@ -632,19 +632,28 @@ func TestFinishedListAfterApprovalExpired(t *testing.T) {
 
 // A row without a username may be a user's that protected_users names by
 // username: it is skipped as protected. Protection by Id alone needs no
-// name, so the same row is removed.
+// name, so the same row is removed. Likewise a row without a user Id (a list
+// edited by hand) may be a user's that protected_users names by Id, and
+// protection by username alone needs no Id.
 func TestProtectedByNameSkipsRowsWithoutUsername(t *testing.T) {
 	for _, c := range []struct {
 		name      string
 		protected []string
+		noID      bool // the second row lacks its user Id rather than its username
 		want      map[string]int
 	}{
-		{"protected by username", []string{"admin@example.com"}, map[string]int{"removed/": 1, "skipped/PROTECTED_USER": 1}},
-		{"protected by Id only", []string{uid(4)}, map[string]int{"removed/": 2}},
+		{"protected by username", []string{"admin@example.com"}, false, map[string]int{"removed/": 1, "skipped/PROTECTED_USER": 1}},
+		{"protected by Id only", []string{uid(4)}, false, map[string]int{"removed/": 2}},
+		{"no user Id, protected by Id", []string{uid(4)}, true, map[string]int{"removed/": 1, "skipped/PROTECTED_USER": 1}},
+		{"no user Id, protected by username only", []string{"admin@example.com"}, true, map[string]int{"removed/": 2}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rs := rows(2)
-			rs[1].username = ""
+			if c.noID {
+				rs[1].user = ""
+			} else {
+				rs[1].username = ""
+			}
 			f := newFixture(t, rs)
 			f.approve(nil)
 			o := f.options(true)
