@@ -160,3 +160,21 @@ func mustApprove(tb testing.TB, opts ApproveOptions) Approval {
 	}
 	return a
 }
+
+// containFixture is a fixture for containing user 0: the org also holds two
+// live sessions of that user that the list does not name (sid 100 and 101),
+// which only containment finds; the list is approved as rs marks it, and
+// the options run with --contain.
+func containFixture(t *testing.T, rs []listRow) (*fixture, Options) {
+	t.Helper()
+	f := newFixture(t, rs)
+	f.org.addSession(sid(100), uid(0), false)
+	f.org.addSession(sid(101), uid(0), false)
+	f.org.userLogins[uid(0)] = lid(0)
+	f.approve(nil)
+	f.org.mayDelete[sid(100)], f.org.mayDelete[sid(101)] = true, true
+	f.org.mayContain[uid(0)] = true
+	o := f.options(true)
+	o.Contain = true
+	return f, o
+}

@@ -734,15 +734,7 @@ func TestContainmentResumes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rs := rows(2)
 			rs[0].approve, rs[1].approve = "contain", "yes"
-			f := newFixture(t, rs)
-			f.org.addSession(sid(100), uid(0), false) // user 0's, not in the list
-			f.org.addSession(sid(101), uid(0), false)
-			f.org.userLogins[uid(0)] = lid(0)
-			f.approve(nil)
-			f.org.mayDelete[sid(100)], f.org.mayDelete[sid(101)] = true, true
-			f.org.mayContain[uid(0)] = true
-			o := f.options(true)
-			o.Contain = true
+			f, o := containFixture(t, rs)
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -1109,15 +1101,7 @@ func TestContainmentIsPerList(t *testing.T) {
 	t.Run("a new approval of the same list sends what its containment left", func(t *testing.T) {
 		rs := rows(3)
 		rs[0].approve, rs[1].approve, rs[2].approve = "contain", "yes", ""
-		f := newFixture(t, rs)
-		f.org.addSession(sid(100), uid(0), false)
-		f.org.addSession(sid(101), uid(0), false)
-		f.org.userLogins[uid(0)] = lid(0)
-		f.approve(nil)
-		f.org.mayDelete[sid(100)], f.org.mayDelete[sid(101)] = true, true
-		f.org.mayContain[uid(0)] = true
-		o := f.options(true)
-		o.Contain = true
+		f, o := containFixture(t, rs)
 		f.org.inject("delete", fault{}, fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
 		if rep, err := Run(context.Background(), o); err != nil || stopCode(rep) != "REQUEST_LIMIT_EXCEEDED" {
 			t.Fatalf("first run: %v %v", err, outcomes(rep.Results))
