@@ -484,6 +484,20 @@ func TestIPNewForUser(t *testing.T) {
 		logins:   history(5, "203.0.113.7", paris),
 		want: []finding{{check: "ip_new_for_user", severity: "low", user: "alice@acme.com", session: "0Ak000000000000LYA",
 			detail: "came from network 198.51.100.0/24, though 5 came from FR."}},
+	}, {
+		// A family without an IP has no network to call new: in a known
+		// country it is no finding (and no detail without its network).
+		name:     "with report_new_network, a family without an IP in a known country",
+		policy:   func(p *Policy) { p.IPNewForUser.ReportNewNetwork = true },
+		sessions: []session{{id: "0Ak000000000000LYA", at: lyon}},
+		logins:   history(5, "203.0.113.7", paris),
+	}, {
+		name:     "with report_new_network, a family without an IP in a new country",
+		policy:   func(p *Policy) { p.IPNewForUser.ReportNewNetwork = true },
+		sessions: []session{{id: "0Ak000000000000NGA", at: lagos}},
+		logins:   history(5, "203.0.113.7", paris),
+		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
+			detail: "from Lagos, NG (no IP) since 2026-11-26 11:00 UTC; none of the user's 5 successful logins in the 30 days before it came from NG."}},
 	}})
 }
 

@@ -40,7 +40,7 @@ func FuzzReadJournal(f *testing.F) {
 		if err != nil {
 			return
 		}
-		replay(recs)
+		replay(recs, "")
 		var buf bytes.Buffer
 		for _, r := range recs {
 			line, err := json.Marshal(r)

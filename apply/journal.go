@@ -215,8 +215,8 @@ type journalState struct {
 	// unacked holds sessions sent in a request whose result never came.
 	unacked map[string]bool
 	// The rest is per list: the audit the list a run carried out came from,
-	// its rows without the approve column (auditSHA256; in a journal written
-	// before runs named it, the approval's rows_sha256). An audit into the
+	// its rows without the approve column (auditSHA256; a run written before
+	// runs named it counts towards the list being worked on, see replay). An audit into the
 	// same folder writes a new list beside the old journal, and containing a
 	// user for the new list is a new containment; a new approval of the same
 	// list (another row marked yes) carries on with it.
@@ -242,11 +242,17 @@ type timedResult struct {
 	Time time.Time
 }
 
-func replay(recs []Record) *journalState {
+// replay reads the journal's records into its state. audit is the list being
+// worked on (auditSHA256): runs written before runs named their list count
+// towards it, as their containment then counted for the whole journal; such
+// a run's search for sessions was not journalled, so a password reset done
+// in one stands for it too.
+func replay(recs []Record, audit string) *journalState {
 	s := &journalState{ended: map[string]timedResult{}, latest: map[string]timedResult{}, unacked: map[string]bool{},
 		stepsDone: map[string]bool{}, stepsTried: map[string]map[string]ItemResult{}, byList: map[string][]string{}, userOf: map[string]string{},
 		listOf: map[string]string{}}
 	listOf := map[string]string{} // run → list
+	legacy := map[string]bool{}   // runs that did not name their list
 	seen := map[string]map[string]bool{}
 	note := func(run, id string) {
 		l := listOf[run]
@@ -270,7 +276,7 @@ func replay(recs []Record) *journalState {
 		case "run":
 			listOf[r.Run] = r.List
 			if r.List == "" {
-				listOf[r.Run] = r.Approval
+				listOf[r.Run], legacy[r.Run] = audit, true
 			}
 			s.listOf[r.Approval] = listOf[r.Run]
 		case "intent":
@@ -306,6 +312,9 @@ func replay(recs []Record) *journalState {
 				if slices.Contains(containSteps, r.Op) {
 					if it.Outcome == outcomeDone {
 						s.stepsDone[listOf[r.Run]+" "+r.Op+" "+r.UserID] = true
+						if legacy[r.Run] && r.Op == opResetPassword {
+							s.stepsDone[listOf[r.Run]+" "+opEndSessions+" "+r.UserID] = true
+						}
 					}
 					tried(r.Run, r.Op+" "+r.UserID, it)
 					continue

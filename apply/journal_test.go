@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"net/http"
@@ -163,12 +164,107 @@ func TestReplaySearch(t *testing.T) {
 			nil, []string{opFreezeUser, opResetPassword, opEndSessions}},
 		{"no search", []Record{run}, nil, []string{opFreezeUser, opResetPassword, opEndSessions}},
 	} {
-		s := replay(tt.recs)
+		s := replay(tt.recs, "list")
 		if diff := cmp.Diff(tt.left, s.leftByContainment(a, "list"), cmp.AllowUnexported(batch{})); diff != "" {
 			t.Errorf("%s: left (-want +got):\n%s", tt.name, diff)
 		}
 		if diff := cmp.Diff(tt.owed, s.stepsOwed("list", uid(0))); diff != "" {
 			t.Errorf("%s: owed (-want +got):\n%s", tt.name, diff)
 		}
+	}
+}
+
+// downgradeJournal rewrites the journal as a binary before containment was
+// kept per audit wrote it: runs without "list", and no end_sessions records.
+func downgradeJournal(t *testing.T, path string) {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(mustRead(t, path)), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m["op"] == opEndSessions {
+			continue
+		}
+		delete(m, "list")
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(b))
+	}
+	mustWrite(t, path, strings.Join(out, "\n")+"\n")
+}
+
+// A journal written before runs named their list carries on for the list
+// beside it: a containment it finished is not sent again (no second reset,
+// no org asked), and the sessions a stopped containment found are still
+// owed, listed in the results and checked by verify.
+func TestOldJournalsCountForTheirList(t *testing.T) {
+	t.Run("finished containment", func(t *testing.T) {
+		rs := rows(2)
+		rs[0].approve, rs[1].approve = "contain", "yes"
+		f, o := containFixture(t, rs)
+		if rep, err := Run(context.Background(), o); err != nil || !rep.Complete() {
+			t.Fatalf("first run: %v %+v", err, rep.Contain)
+		}
+		downgradeJournal(t, JournalPath(f.list))
+		used, writes := f.org.used, f.org.writeCount()
+		rep, err := Run(context.Background(), o)
+		if err != nil || !rep.Complete() {
+			t.Fatalf("rerun: %v, complete %v", err, rep.Complete())
+		}
+		if f.org.writeCount() != writes || f.org.used != used || len(rep.Recontain) > 0 {
+			t.Errorf("rerun of a finished list sent %d writes and %d requests, contains again %v; want none",
+				f.org.writeCount()-writes, f.org.used-used, rep.Recontain)
+		}
+	})
+	t.Run("leftovers of a stopped containment", func(t *testing.T) {
+		rs := rows(2)
+		rs[0].approve, rs[1].approve = "contain", "yes"
+		f, o := containFixture(t, rs)
+		f.org.inject("delete", fault{}, fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
+		if rep, err := Run(context.Background(), o); err != nil || stopCode(rep) != "REQUEST_LIMIT_EXCEEDED" {
+			t.Fatalf("first run: %v", err)
+		}
+		downgradeJournal(t, JournalPath(f.list))
+		dry := o
+		dry.Execute = false
+		if rep, err := Run(context.Background(), dry); err != nil || rep.Left != 2 {
+			t.Errorf("dry run: %v, %d sessions left by containment, want 2", err, rep.Left)
+		}
+		v, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: f.org.orgOptions(f.org.accessToken())})
+		if err != nil || v.Checked != 4 || v.AllGone() {
+			t.Errorf("verify: %v, checked %d, all gone %v; want the 4 sessions checked, 2 still there", err, v.Checked, v.AllGone())
+		}
+		rep, err := Run(context.Background(), o)
+		if err != nil || !rep.Complete() || len(rep.Results) != 4 {
+			t.Fatalf("rerun: %v, complete %v, %d results", err, rep.Complete(), len(rep.Results))
+		}
+		f.checkEndedOnce([]string{sid(0), sid(1), sid(100), sid(101)})
+	})
+}
+
+// A new approval of the same list that leaves nothing approved to send
+// writes no run: verify still checks the sessions the list's containment
+// found, as apply still owes them.
+func TestVerifyNewApprovalOfTheSameList(t *testing.T) {
+	rs := rows(2)
+	rs[0].approve, rs[1].approve = "contain", "yes"
+	f, o := containFixture(t, rs)
+	f.org.inject("delete", fault{}, fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
+	if rep, err := Run(context.Background(), o); err != nil || stopCode(rep) != "REQUEST_LIMIT_EXCEEDED" {
+		t.Fatalf("first run: %v", err)
+	}
+	rs[1].approve = "" // the analyst unmarks a row and approves again
+	mustWrite(t, f.list, listCSV(rs))
+	f.approve(nil)
+	v, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: f.org.orgOptions(f.org.accessToken())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{sid(100), sid(101)}, v.NotRemoved); diff != "" {
+		t.Errorf("verify's sessions not removed (-want +got):\n%s", diff)
 	}
 }

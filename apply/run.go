@@ -182,7 +182,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	state := replay(recs)
+	state := replay(recs, audit)
 	protected := newProtectedSet(opts.Protected)
 
 	var toSend []string
@@ -325,13 +325,13 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return rep, err
 	}
 	defer f.Close()
-	r := &runner{c: c, list: audit, state: replay(recs), recs: recs, current: current, currentUsers: currentUsers, rep: &rep,
+	r := &runner{c: c, list: audit, state: replay(recs, audit), recs: recs, current: current, currentUsers: currentUsers, rep: &rep,
 		j: &journal{f: f, now: opts.Now, run: runID(opts.Now())}}
 	runErr := r.execute(ctx, approval, rep.Plan, resume, rep.Recontain, curErr)
 	if errors.As(runErr, &stop) {
 		rep.Stopped, runErr = stop, nil
 	}
-	rep.Results = guardResults(buildResults(approval, audit, replay(r.recs), opts.Now()), guarded)
+	rep.Results = guardResults(buildResults(approval, audit, replay(r.recs, audit), opts.Now()), guarded)
 	rep.ResultsPath = ResultsPath(opts.Removals)
 	if err := writeResults(rep.ResultsPath, rep.Results); err != nil {
 		return rep, errors.Join(runErr, err)

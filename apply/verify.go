@@ -1,8 +1,10 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -41,10 +43,21 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	state := replay(recs)
+	// The list names the audit whose containment found sessions; a new
+	// approval of it may have sent nothing yet. Without the list, the runs
+	// of this approval say which audit they carried out.
+	audit := ""
+	if b, err := os.ReadFile(opts.Removals); err == nil {
+		if rows, err := DecodeRemovals(bytes.NewReader(b), opts.Removals); err == nil {
+			audit = auditSHA256(rows)
+		}
+	}
+	state := replay(recs, audit)
+	if audit == "" {
+		audit = state.listOf[a.RowsSHA256]
+	}
 	var ids []string
-	list := state.listOf[a.RowsSHA256]
-	for _, r := range buildResults(a, list, state, a.ApprovedAt) {
+	for _, r := range buildResults(a, audit, state, a.ApprovedAt) {
 		if _, ended := state.ended[r.SessionID]; !ended && r.Outcome == OutcomeSkipped &&
 			(r.ErrorCode == SkipCurrentSession || r.ErrorCode == SkipProtectedUser) {
 			rep.Skipped = append(rep.Skipped, r.SessionID)

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -183,10 +184,11 @@ func matchHeader(file string, k Kind, header []string) (headerMapping, error) {
 			seen[name] = true
 			m.column[i] = name
 		}
-		// A Setup download shows no Ids: a header with an Id or a user's
-		// Id is an API export missing a column, whose Ids must not be
-		// thrown away (overlapping exports are de-duplicated by them).
-		if sh.name == "setup" && (seen["id"] || seen["user_id"]) {
+		// A Setup download shows no Ids and no API field names: a header
+		// with an Id, a user's Id, User.Username or a LoginGeo field is an
+		// API export missing a column, whose Ids must not be thrown away
+		// (overlapping exports are de-duplicated by them).
+		if sh.name == "setup" && apiOnly(seen, header) {
 			continue
 		}
 		var missing []string
@@ -207,6 +209,17 @@ func matchHeader(file string, k Kind, header []string) (headerMapping, error) {
 		}
 	}
 	return headerMapping{}, best
+}
+
+// apiOnly says whether a Login History header has a field only API exports
+// have.
+func apiOnly(seen map[string]bool, header []string) bool {
+	for _, f := range []string{"id", "user_id", "login_geo_id", "city", "country", "geo_country_iso", "latitude", "longitude"} {
+		if seen[f] {
+			return true
+		}
+	}
+	return slices.ContainsFunc(header, func(h string) bool { return normalizeHeader(h) == "userusername" })
 }
 
 var setupLabels = map[string]string{

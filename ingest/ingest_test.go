@@ -714,6 +714,7 @@ func TestLoadLoginsWithIdsAreNotSetupDownloads(t *testing.T) {
 	for _, tc := range []struct{ name, content, want string }{
 		{"Ids without UserId", "Id,User.Username,LoginTime,SourceIp,Status\n0Ya000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,203.0.113.1,Success\n", "UsersId/UserId"},
 		{"UserId without Id", "UserId,Username,LoginTime,SourceIp,Status\n005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,203.0.113.1,Success\n", "Id"},
+		{"User.Username and LoginGeo, no Ids", "User.Username,LoginTime,SourceIp,Status,LoginGeo.City\nalice@acme.com,2026-11-26T08:00:00Z,203.0.113.1,Success,Paris\n", "Id"},
 		{"a Setup download", "Username,Login Time,Source IP,Status\nalice@acme.com,11/26/2026 3:04 PM,203.0.113.1,Success\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -110,7 +110,8 @@ WITH families AS MATERIALIZED (
     SELECT
         f.family_no, f.user_no,
         coalesce(c0.latest >= f.starts, false) OR coalesce(c1.earliest < f.ends, false) AS country_known,
-        CASE WHEN getvariable('ip_new_for_user.report_new_network') THEN
+        -- A family without an IP has no network to call new.
+        CASE WHEN getvariable('ip_new_for_user.report_new_network') AND f.network IS NOT NULL THEN
             coalesce(n0.latest >= f.starts, false) OR coalesce(n1.earliest < f.ends, false) END AS network_known
     FROM probes f
     LEFT JOIN country_buckets c0

@@ -182,6 +182,7 @@ func TestAuditUsageErrors(t *testing.T) {
 		{"flag without its value", []string{"audit", "--sessions"}, "--sessions needs a value"},
 		{"pattern matching nothing", []string{"audit", "--sessions", "nope-*.csv", "--logins", "audit.go"}, `--sessions "nope-*.csv": no file matches "nope-*.csv"`},
 		{"bad number", []string{"audit", "--threads", "two"}, `--threads "two": parse error`},
+		{"bad boolean", []string{"apply", "--removals", "x.csv", "--execute=maybe"}, `--execute "maybe": parse error`},
 		{"stray argument", []string{"audit", "--sessions", "audit.go", "--logins", "audit.go", "extra"}, `unexpected argument "extra"`},
 		{"unknown command", []string{"audti"}, `unknown command "audti"`},
 	}

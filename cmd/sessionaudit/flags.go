@@ -82,7 +82,7 @@ func unexpectedArgument(fs *flag.FlagSet) string {
 // The flag package's own messages name flags with one dash ("invalid value
 // "x" for flag -sessions: …"), where the help and the README write two.
 var (
-	reInvalidValue = regexp.MustCompile(`^invalid value (".*") for flag -(\S+): `)
+	reInvalidValue = regexp.MustCompile(`^invalid (?:boolean )?value (".*") for (?:flag )?-(\S+): `)
 	reFlagName     = regexp.MustCompile(`^(flag provided but not defined|flag needs an argument): -(\S+)$`)
 )
 
