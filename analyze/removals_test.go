@@ -89,6 +89,9 @@ func TestRemovals(t *testing.T) {
 			{id: "0Ak000000000000LAT", ip: "203.0.113.50", age: 87 * minute},
 			{id: "0Ak000000000000BOB", ip: "203.0.113.50", age: 90*minute - 30*time.Second, user: "bob@acme.com"},
 			{id: "0Ak000000000000OIP", ip: "198.51.100.4", age: 90*minute - 10*time.Second},
+			// An older family of hers from that IP gains a session in that minute.
+			{id: "0Ak000000000000OLD", ip: "203.0.113.50", age: 5 * hour},
+			{id: "0Ak000000000000OL2", parent: "0Ak000000000000OLD", ip: "203.0.113.50", typ: "Content", age: 90*minute - 40*time.Second},
 		},
 		logins: func() []login {
 			var ls []login
