@@ -650,6 +650,28 @@ func TestFailedLoginBurst(t *testing.T) {
 			finding{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
 				detail: "10 failed logins from 203.0.113.50 between 2026-11-26 11:00 and 11:09 UTC (9 minutes)"}),
 	}, {
+		// A Setup download's success has no Id a session names: the
+		// findings name the family its user began from its IP just after.
+		name: "a Setup download's success names the family begun from it",
+		sessions: []session{
+			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 90*minute - 20*time.Second},
+			{id: "0Ak000000000000LAT", ip: "203.0.113.50", age: 80 * minute},
+		},
+		logins: func() []login {
+			ls := failures(10, "203.0.113.50", 2*minute)
+			for i := range ls {
+				ls[i].id = fmt.Sprintf("row:1:%d", i+2)
+			}
+			return append(ls, login{id: "row:1:20", ip: "203.0.113.50", ago: 90 * minute})
+		}(),
+		want: func() []finding {
+			fs := raised("then alice@acme.com logged in successfully from 203.0.113.50 at 10:30 UTC, 30 minutes after the last failure.")
+			for i := range fs {
+				fs[i].target = "login:row:1:20"
+			}
+			return fs
+		}(),
+	}, {
 		name:   "near miss: a quiet spell of exactly the window keeps one burst",
 		logins: append(failures(10, "203.0.113.50", minute), shifted(failures(10, "203.0.113.50", minute), -29*minute)...),
 		want: []finding{

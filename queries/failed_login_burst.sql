@@ -123,6 +123,7 @@ WITH failed AS (
         arg_min(l.login_time, (l.login_time, l.id)) AS login_time,
         arg_min(l.source_ip, (l.login_time, l.id)) AS source_ip,
         arg_min(l.user_id, (l.login_time, l.id)) AS user_id,
+        arg_min(l.user_key, (l.login_time, l.id)) AS user_key,
         arg_min(u.username, (l.login_time, l.id)) AS username
     FROM (SELECT DISTINCT burst_by, burst_key, burst, user_key, source_ip FROM numbered) pair
     JOIN bursts b USING (burst_by, burst_key, burst)
@@ -142,7 +143,7 @@ SELECT
     CASE WHEN s.login_id IS NULL THEN 'medium' ELSE 'high' END AS severity,
     CASE WHEN s.login_id IS NOT NULL THEN s.user_id WHEN u.users = 1 THEN b.user_id END AS user_id,
     CASE WHEN s.login_id IS NOT NULL THEN s.username WHEN u.users = 1 THEN b.username END AS username,
-    ls.session_id,
+    coalesce(ls.session_id, fs.session_id) AS session_id,
     CASE WHEN b.burst_by = 'ip' THEN b.burst_key WHEN s.login_id IS NOT NULL THEN s.source_ip WHEN i.ip_count = 1 THEN i.ips[1] END AS source_ip,
     b.first_failure AS observed_at,
     CASE WHEN b.burst_by = 'user' THEN
@@ -174,3 +175,14 @@ JOIN burst_users u USING (burst_by, burst_key, burst)
 LEFT JOIN burst_ips i USING (burst_by, burst_key, burst)
 LEFT JOIN successes s USING (burst_by, burst_key, burst)
 LEFT JOIN live_session_of_login ls ON ls.login_history_id = s.login_id
+-- A Setup download's success ('row:…') is named by no session: the finding
+-- names the first live family its user began from its IP in the two minutes
+-- from it, as the removal list reaches (see removals.sql).
+LEFT JOIN (
+    SELECT s.burst_by, s.burst_key, s.burst, min(x.id) AS session_id
+    FROM successes s
+    JOIN sessions x ON x.user_key = s.user_key AND x.source_ip = s.source_ip AND x.id = x.parent_id
+        AND x.created >= s.login_time AND x.created < s.login_time + INTERVAL 2 MINUTE
+    WHERE getvariable('logins_without_ids') AND s.login_id >= 'row:' AND s.login_id < 'row;' AND is_live(x.expires)
+    GROUP BY ALL
+) fs USING (burst_by, burst_key, burst)
