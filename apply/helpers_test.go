@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -177,4 +178,19 @@ func containFixture(t *testing.T, rs []listRow) (*fixture, Options) {
 	o := f.options(true)
 	o.Contain = true
 	return f, o
+}
+
+// stoppedContainment runs a list whose first row contains user 0 and whose
+// second is approved, until the org's request limit stops the batch of the
+// sessions containment found (sid 100 and 101), which are left.
+func stoppedContainment(t *testing.T) ([]listRow, *fixture, Options) {
+	t.Helper()
+	rs := rows(2)
+	rs[0].approve, rs[1].approve = "contain", "yes"
+	f, o := containFixture(t, rs)
+	f.org.inject("delete", fault{}, fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
+	if rep, err := Run(context.Background(), o); err != nil || stopCode(rep) != "REQUEST_LIMIT_EXCEEDED" {
+		t.Fatalf("first run: %v, stopped %q", err, stopCode(rep))
+	}
+	return rs, f, o
 }

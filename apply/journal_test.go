@@ -221,13 +221,7 @@ func TestOldJournalsCountForTheirList(t *testing.T) {
 		}
 	})
 	t.Run("leftovers of a stopped containment", func(t *testing.T) {
-		rs := rows(2)
-		rs[0].approve, rs[1].approve = "contain", "yes"
-		f, o := containFixture(t, rs)
-		f.org.inject("delete", fault{}, fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
-		if rep, err := Run(context.Background(), o); err != nil || stopCode(rep) != "REQUEST_LIMIT_EXCEEDED" {
-			t.Fatalf("first run: %v", err)
-		}
+		_, f, o := stoppedContainment(t)
 		downgradeJournal(t, JournalPath(f.list))
 		dry := o
 		dry.Execute = false
@@ -250,13 +244,7 @@ func TestOldJournalsCountForTheirList(t *testing.T) {
 // writes no run: verify still checks the sessions the list's containment
 // found, as apply still owes them.
 func TestVerifyNewApprovalOfTheSameList(t *testing.T) {
-	rs := rows(2)
-	rs[0].approve, rs[1].approve = "contain", "yes"
-	f, o := containFixture(t, rs)
-	f.org.inject("delete", fault{}, fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
-	if rep, err := Run(context.Background(), o); err != nil || stopCode(rep) != "REQUEST_LIMIT_EXCEEDED" {
-		t.Fatalf("first run: %v", err)
-	}
+	rs, f, _ := stoppedContainment(t)
 	rs[1].approve = "" // the analyst unmarks a row and approves again
 	mustWrite(t, f.list, listCSV(rs))
 	f.approve(nil)
