@@ -163,3 +163,17 @@ SELECT login_history_id, min(id) AS session_id
 FROM sessions
 WHERE is_live(expires) AND login_history_id IS NOT NULL
 GROUP BY login_history_id;
+
+-- The families a Setup download's login ('row:…') began, for the checks that
+-- target a login and the removal list. No session can name such a login: a
+-- family of its user from its IP whose first session (parent_id = id) was
+-- created in the two minutes from its time, which the download gives to the
+-- minute, counts as begun by it; a later session of an older family does
+-- not. logins_without_ids is a constant when a query is planned, so without
+-- Setup logins the logins are not read.
+CREATE OR REPLACE TEMP VIEW families_of_setup_login AS
+SELECT l.id AS login_id, s.parent_id AS family_id, s.expires
+FROM logins l
+JOIN sessions s ON s.user_key = l.user_key AND s.source_ip = l.source_ip AND s.id = s.parent_id
+    AND s.created >= l.login_time AND s.created < l.login_time + INTERVAL 2 MINUTE
+WHERE getvariable('logins_without_ids') AND l.id >= 'row:' AND l.id < 'row;';

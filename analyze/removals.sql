@@ -56,19 +56,12 @@ WITH targets AS (
     JOIN sessions s ON s.login_history_id = t.target_id
     WHERE t.target_kind = 'login'
     UNION ALL
-    -- A login of a Setup download ('row:…') has no Id for a session to
-    -- name: it reaches the families of its user from its IP that began (their
-    -- first session, parent_id = id, was created) in the two minutes from its
-    -- time, which the download gives to the minute; a later session of an
-    -- older family is not one it began. The variable is a constant when the
-    -- query is planned, so without Setup logins the logins are not read here.
-    SELECT DISTINCT t.ord, t.check_id, t.severity, s.parent_id
+    -- A Setup download's login, which no session names, reaches the
+    -- families it began (see families_of_setup_login in prelude.sql).
+    SELECT DISTINCT t.ord, t.check_id, t.severity, f.family_id
     FROM targets t
-    JOIN logins l ON l.id = t.target_id
-    JOIN sessions s ON s.user_key = l.user_key AND s.source_ip = l.source_ip AND s.id = s.parent_id
-        AND s.created >= l.login_time AND s.created < l.login_time + INTERVAL 2 MINUTE
-    WHERE getvariable('logins_without_ids') AND t.target_kind = 'login'
-        AND t.target_id >= 'row:' AND t.target_id < 'row;'
+    JOIN families_of_setup_login f ON f.login_id = t.target_id
+    WHERE t.target_kind = 'login'
 ), reached AS (
     SELECT DISTINCT ord, check_id, severity, session_id FROM (
         SELECT t.ord, t.check_id, t.severity, t.target_id AS session_id

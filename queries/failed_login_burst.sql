@@ -123,7 +123,6 @@ WITH failed AS (
         arg_min(l.login_time, (l.login_time, l.id)) AS login_time,
         arg_min(l.source_ip, (l.login_time, l.id)) AS source_ip,
         arg_min(l.user_id, (l.login_time, l.id)) AS user_id,
-        arg_min(l.user_key, (l.login_time, l.id)) AS user_key,
         arg_min(u.username, (l.login_time, l.id)) AS username
     FROM (SELECT DISTINCT burst_by, burst_key, burst, user_key, source_ip FROM numbered) pair
     JOIN bursts b USING (burst_by, burst_key, burst)
@@ -175,14 +174,11 @@ JOIN burst_users u USING (burst_by, burst_key, burst)
 LEFT JOIN burst_ips i USING (burst_by, burst_key, burst)
 LEFT JOIN successes s USING (burst_by, burst_key, burst)
 LEFT JOIN live_session_of_login ls ON ls.login_history_id = s.login_id
--- A Setup download's success ('row:…') is named by no session: the finding
--- names the first live family its user began from its IP in the two minutes
--- from it, as the removal list reaches (see removals.sql).
+-- A Setup download's success is named by no session: the finding names the
+-- first live family it began (its first session's Id is the family's).
 LEFT JOIN (
-    SELECT s.burst_by, s.burst_key, s.burst, min(x.id) AS session_id
-    FROM successes s
-    JOIN sessions x ON x.user_key = s.user_key AND x.source_ip = s.source_ip AND x.id = x.parent_id
-        AND x.created >= s.login_time AND x.created < s.login_time + INTERVAL 2 MINUTE
-    WHERE getvariable('logins_without_ids') AND s.login_id >= 'row:' AND s.login_id < 'row;' AND is_live(x.expires)
-    GROUP BY ALL
-) fs USING (burst_by, burst_key, burst)
+    SELECT login_id, min(family_id) AS session_id
+    FROM families_of_setup_login
+    WHERE is_live(expires)
+    GROUP BY login_id
+) fs ON fs.login_id = s.login_id
