@@ -25,9 +25,7 @@ func TestApplyWiring(t *testing.T) {
 	content := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n" +
 		"0AkXy0000000001,005Qz0000000001,'=u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n" +
 		"0AkXy0000000002,005Qz0000000001,'=u@x.com,UI,203.0.113.7,2026-11-26T08:03:00Z,impossible_travel,high,r,\n"
-	if err := os.WriteFile(list, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, list, content)
 	// Credentials that would fail if anything tried to use them: a refusal must come first.
 	creds := map[string]string{"SF_INSTANCE_URL": "https://org.invalid", "SF_ACCESS_TOKEN": "00D!fake"}
 	steps := []struct {
@@ -54,9 +52,7 @@ func TestApplyWiring(t *testing.T) {
 	}
 
 	// A list edited after approval is refused.
-	if err := os.WriteFile(list, []byte(strings.Replace(content, "high", "low", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, list, strings.Replace(content, "high", "low", 1))
 	code, _, stderr := runWithEnv(t, creds, "apply", "--removals", list, "--execute")
 	if code != exitUsage || !strings.Contains(stderr, "changed after alice approved it") {
 		t.Errorf("tampered list: exit %d, stderr %q; want exit 2 and a refusal", code, stderr)
@@ -68,10 +64,8 @@ func TestApplyWiring(t *testing.T) {
 // what is wrong without repeating it.
 func TestUnusableCredentialURLs(t *testing.T) {
 	list := filepath.Join(t.TempDir(), "removals.csv")
-	if err := os.WriteFile(list, []byte("session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"+
-		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, list, "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"+
+		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n")
 	frontdoor := map[string]string{"SF_ACCESS_TOKEN": "00D!fake", "SF_INSTANCE_URL": "https://acme.my.salesforce.com/secur/frontdoor.jsp?sid=00Ds3cr3t"}
 	userInfo := map[string]string{"SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://admin:Passw0rds3cr3t@acme.my.salesforce.com"}
 	slash := map[string]string{"SF_ACCESS_TOKEN": "00D!fake", "SF_INSTANCE_URL": "https://org.invalid/"}
@@ -106,10 +100,8 @@ func TestUnusableCredentialURLs(t *testing.T) {
 // way round let it through and switched the API-share guard off.
 func TestApplyMaxAPIShare(t *testing.T) {
 	list := filepath.Join(t.TempDir(), "removals.csv")
-	if err := os.WriteFile(list, []byte("session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"+
-		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, list, "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"+
+		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n")
 	tests := []struct {
 		share string
 		code  int
@@ -137,14 +129,10 @@ func TestApplyUnusableList(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "removals.csv")
 	header := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"
-	if err := os.WriteFile(good, []byte(header+
-		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, good, header+
+		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n")
 	badHeader := filepath.Join(dir, "bad-header.csv")
-	if err := os.WriteFile(badHeader, []byte(strings.Replace(header, "approve", "approved", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, badHeader, strings.Replace(header, "approve", "approved", 1))
 	missing := filepath.Join(dir, "missing.csv")
 	tests := []struct {
 		name, list string

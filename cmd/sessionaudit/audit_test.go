@@ -137,9 +137,7 @@ func compareGolden(t *testing.T, path, got string) {
 			os.Remove(path)
 			return
 		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		mustWriteFile(t, path, got)
 		return
 	}
 	want, err := os.ReadFile(path)
@@ -276,9 +274,7 @@ func TestAuditStrayArgumentUnderJSON(t *testing.T) {
 func TestAuditJSONLogs(t *testing.T) {
 	dir := t.TempDir()
 	badPolicy := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(badPolicy, []byte("{bad\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, badPolicy, "{bad\n")
 	sample := []string{"--sessions", repoPath("testdata/sample/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
 		"--users", repoPath("testdata/sample/users.csv"), "--as-of", "2026-11-26T12:00:00Z", "--out", filepath.Join(dir, "out")}
 	tests := []struct {
@@ -331,9 +327,7 @@ func sampleAudit() []string {
 func TestAuditUnusableFolders(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "a-file")
-	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, file, "x")
 	readOnly := filepath.Join(dir, "read-only")
 	if err := os.Mkdir(readOnly, 0o555); err != nil {
 		t.Fatal(err)
@@ -378,15 +372,7 @@ func TestAuditUnusableFolders(t *testing.T) {
 	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out, "--temp-dir", spill)...); code != exitOK {
 		t.Fatalf("missing folders: got exit %d, want 0; stderr:\n%s", code, stderr)
 	}
-	entries, err := os.ReadDir(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	if diff := cmp.Diff([]string{outLockName, "findings.csv", "rejects.csv", "removals.csv", "report.xlsx"}, names); diff != "" {
+	if diff := cmp.Diff([]string{outLockName, "findings.csv", "rejects.csv", "removals.csv", "report.xlsx"}, dirNames(t, out)); diff != "" {
 		t.Errorf("files in --out (-want +got):\n%s", diff)
 	}
 	if _, err := os.Stat(spill); !errors.Is(err, os.ErrNotExist) {
@@ -437,9 +423,7 @@ func TestAuditKeepDB(t *testing.T) {
 	// all written; the database holds the audit.
 	db := filepath.Join(dir, "audit.duckdb")
 	empty := filepath.Join(dir, "empty.duckdb")
-	if err := os.WriteFile(empty, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, empty, "")
 	for _, path := range []string{db, empty, db} {
 		if code, stderr := audit(path); code != exitOK {
 			t.Fatalf("--db %s: got exit %d, want 0; stderr:\n%s", path, code, stderr)
@@ -590,13 +574,9 @@ func TestAsOfLowerCase(t *testing.T) {
 func TestAuditSetupDateOrder(t *testing.T) {
 	dir := t.TempDir()
 	logins := filepath.Join(dir, "LoginHistory.csv")
-	if err := os.WriteFile(logins, []byte("Username,Login Time,Source IP,Status\nalice@acme.com,05/11/2026 09:30,203.0.113.7,Success\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, logins, "Username,Login Time,Source IP,Status\nalice@acme.com,05/11/2026 09:30,203.0.113.7,Success\n")
 	dayFirst := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(dayFirst, []byte("setup_date_order: dmy\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, dayFirst, "setup_date_order: dmy\n")
 	warning := "Every date in " + logins + " has its day and month at 12 or under"
 	for _, tc := range []struct {
 		name   string
@@ -655,6 +635,20 @@ func TestMakeStagingWithPatternCharacters(t *testing.T) {
 	if _, err := os.Stat(busy); err != nil {
 		t.Errorf("another folder's staging was removed: %v", err)
 	}
+}
+
+// dirNames lists the names in dir, sorted.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 func mustWriteFile(t *testing.T, path, content string) {
@@ -750,9 +744,7 @@ func TestAuditInterruptedSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	previous := filepath.Join(out, "findings.csv")
-	if err := os.WriteFile(previous, []byte("previous\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, previous, "previous\n")
 	args := []string{"audit", "--sessions", repoPath("testdata/sample/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
 		"--as-of", "2026-11-26T12:00:00Z", "--out", out}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -766,9 +758,7 @@ func TestAuditInterruptedSaysSo(t *testing.T) {
 		t.Errorf("the previous findings.csv is now %q (%v)", b, err)
 	}
 	bad := filepath.Join(t.TempDir(), "sessions.csv")
-	if err := os.WriteFile(bad, []byte("not,an,export\n1,2,3\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, bad, "not,an,export\n1,2,3\n")
 	if _, _, stderr := runCLI(t, "audit", "--sessions", bad, "--logins", repoPath("testdata/sample/logins.csv"), "--out", out); strings.Contains(stderr, "interrupted") {
 		t.Errorf("a failure without a signal says the audit was interrupted: %q", stderr)
 	}

@@ -78,15 +78,7 @@ func TestGenReusedOut(t *testing.T) {
 		if code, _, stderr := runCLI(t, "gen", "--logins", c.logins, "--format", c.format, "--out", out); code != exitOK {
 			t.Fatalf("gen --logins %s --format %s: exit %d: %s", c.logins, c.format, code, stderr)
 		}
-		entries, err := os.ReadDir(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, e := range entries {
-			got = append(got, e.Name())
-		}
-		if diff := cmp.Diff(c.want, got); diff != "" {
+		if diff := cmp.Diff(c.want, dirNames(t, out)); diff != "" {
 			t.Errorf("after --logins %s --format %s, --out holds (-want +got):\n%s", c.logins, c.format, diff)
 		}
 	}
