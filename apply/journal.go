@@ -251,11 +251,11 @@ func replay(recs []Record, audit string) *journalState {
 	s := &journalState{ended: map[string]timedResult{}, latest: map[string]timedResult{}, unacked: map[string]bool{},
 		stepsDone: map[string]bool{}, stepsTried: map[string]map[string]ItemResult{}, byList: map[string][]string{}, userOf: map[string]string{},
 		listOf: map[string]string{}}
-	listOf := map[string]string{} // run → list
-	legacy := map[string]bool{}   // runs that did not name their list
+	runList := map[string]string{} // run → list
+	legacy := map[string]bool{}    // runs that did not name their list
 	seen := map[string]map[string]bool{}
 	note := func(run, id string) {
-		l := listOf[run]
+		l := runList[run]
 		if seen[l] == nil {
 			seen[l] = map[string]bool{}
 		}
@@ -265,7 +265,7 @@ func replay(recs []Record, audit string) *journalState {
 		}
 	}
 	tried := func(run, key string, it ItemResult) {
-		l := listOf[run]
+		l := runList[run]
 		if s.stepsTried[l] == nil {
 			s.stepsTried[l] = map[string]ItemResult{}
 		}
@@ -274,11 +274,11 @@ func replay(recs []Record, audit string) *journalState {
 	for _, r := range recs {
 		switch r.Kind {
 		case "run":
-			listOf[r.Run] = r.List
+			runList[r.Run] = r.List
 			if r.List == "" {
-				listOf[r.Run], legacy[r.Run] = audit, true
+				runList[r.Run], legacy[r.Run] = audit, true
 			}
-			s.listOf[r.Approval] = listOf[r.Run]
+			s.listOf[r.Approval] = runList[r.Run]
 		case "intent":
 			if slices.Contains(containSteps, r.Op) {
 				for _, id := range r.IDs {
@@ -311,9 +311,9 @@ func replay(recs []Record, audit string) *journalState {
 				tr := timedResult{it, r.Time}
 				if slices.Contains(containSteps, r.Op) {
 					if it.Outcome == outcomeDone {
-						s.stepsDone[listOf[r.Run]+" "+r.Op+" "+r.UserID] = true
+						s.stepsDone[runList[r.Run]+" "+r.Op+" "+r.UserID] = true
 						if legacy[r.Run] && r.Op == opResetPassword {
-							s.stepsDone[listOf[r.Run]+" "+opEndSessions+" "+r.UserID] = true
+							s.stepsDone[runList[r.Run]+" "+opEndSessions+" "+r.UserID] = true
 						}
 					}
 					tried(r.Run, r.Op+" "+r.UserID, it)

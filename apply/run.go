@@ -709,6 +709,12 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 		var stop *StopError
 		return errors.As(err, &stop) || ctx.Err() != nil
 	}
+	// record journals the outcome of a step that sends no write of its own
+	// (whose writes write1 journals): for the user, with ids it found.
+	record := func(op, outcome, code string, ids []string) error {
+		return r.write(Record{Kind: "result", Op: op, UserID: userID, IDs: ids,
+			Results: []ItemResult{{ID: userID, Outcome: outcome, ErrorCode: code}}})
+	}
 
 	if r.state.done(r.list, opFreezeUser, userID) {
 		step(opFreezeUser, outcomeDone, "in an earlier run")
@@ -725,8 +731,7 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 				code = errorCode(err)
 			}
 			step(opFreezeUser, OutcomeFailed, code)
-			if err := r.write(Record{Kind: "result", Op: opFreezeUser, UserID: userID,
-				Results: []ItemResult{{ID: userID, Outcome: OutcomeFailed, ErrorCode: code}}}); err != nil {
+			if err := record(opFreezeUser, OutcomeFailed, code, nil); err != nil {
 				return nil, err
 			}
 		default:
@@ -767,8 +772,7 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 			return nil, err
 		}
 		step(opEndSessions, OutcomeFailed, errorCode(err))
-		return nil, r.write(Record{Kind: "result", Op: opEndSessions, UserID: userID,
-			Results: []ItemResult{{ID: userID, Outcome: OutcomeFailed, ErrorCode: errorCode(err)}}})
+		return nil, record(opEndSessions, OutcomeFailed, errorCode(err), nil)
 	}
 	var live []string
 	for _, id := range sessions {
@@ -776,8 +780,7 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 			live = append(live, id)
 		}
 	}
-	if err := r.write(Record{Kind: "result", Op: opEndSessions, UserID: userID, IDs: live,
-		Results: []ItemResult{{ID: userID, Outcome: outcomeDone}}}); err != nil {
+	if err := record(opEndSessions, outcomeDone, "", live); err != nil {
 		return nil, err
 	}
 	step(opEndSessions, outcomeDone, fmt.Sprintf("%d live sessions found", len(live)))
