@@ -150,6 +150,9 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 	if err := f.SetSheetProps(summarySheet, &excelize.SheetPropsOptions{FitToPage: ptr(true)}); err != nil {
 		return err
 	}
+	if err := w.setDimension(); err != nil {
+		return err
+	}
 	return w.applyWidths()
 }
 
@@ -160,7 +163,9 @@ type summaryWriter struct {
 	st     *styles
 	row    int // 0-based until the first set; rows are 1-based
 	widths map[int]float64
-	err    error
+	// The last row and column written, for the sheet's dimension.
+	lastRow, lastCol int
+	err              error
 }
 
 func (w *summaryWriter) cell(col int) string {
@@ -168,7 +173,19 @@ func (w *summaryWriter) cell(col int) string {
 	if err != nil && w.err == nil {
 		w.err = err
 	}
+	w.lastRow, w.lastCol = max(w.lastRow, w.row+1), max(w.lastCol, col)
 	return name
+}
+
+// setDimension records the range the sheet's cells take, which excelize
+// leaves at A1: readers that size a sheet by it (openpyxl in read-only mode,
+// for one) would see a single cell.
+func (w *summaryWriter) setDimension() error {
+	last, err := excelize.CoordinatesToCellName(max(w.lastCol, 1), max(w.lastRow, 1))
+	if err != nil {
+		return err
+	}
+	return w.f.SetSheetDimension(summarySheet, "A1:"+last)
 }
 
 // set writes v (text, a count or nil for a styled empty cell) into the

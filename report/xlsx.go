@@ -366,6 +366,7 @@ func (p *sheetPart) finish() error {
 	if err := p.f.AutoFilter(p.name, "A1:"+last, nil); err != nil {
 		return fmt.Errorf("setting the autofilter on %q: %w", p.name, err)
 	}
+	p.rows.dimension = "A1:" + last
 	if err := p.sw.Flush(); err != nil {
 		return fmt.Errorf("finishing sheet %q: %w", p.name, err)
 	}

@@ -144,6 +144,23 @@ func TestWriteXLSXSheets(t *testing.T) {
 	if diff := cmp.Diff([]string{`<autoFilter ref="A1:B1">`, `<autoFilter ref="A1:F6">`, `<autoFilter ref="A1:G7">`}, autoFilterElements(t, f.Path)); diff != "" {
 		t.Errorf("autofilter elements (-want +got):\n%s", diff)
 	}
+	// Each sheet says which cells it takes, as readers that size a sheet by
+	// its <dimension> need; the stream writer alone would say A1.
+	wantDims := map[string]string{"Findings": "A1:F6", "Sessions": "A1:G7", "Rejects": "A1:B1"}
+	summaryRows, err := f.GetRows("Summary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDims["Summary"] = fmt.Sprintf("A1:I%d", len(summaryRows))
+	dims := map[string]string{}
+	for _, sheet := range f.GetSheetList() {
+		if dims[sheet], err = f.GetSheetDimension(sheet); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff(wantDims, dims); diff != "" {
+		t.Errorf("sheet dimensions (-want +got):\n%s", diff)
+	}
 	for _, sheet := range []string{"Findings", "Sessions", "Rejects"} {
 		panes, err := f.GetPanes(sheet)
 		if err != nil {
@@ -361,6 +378,9 @@ func TestWriteXLSXSplitsLongSheets(t *testing.T) {
 		}
 		if panes, _ := f.GetPanes(sheet); !panes.Freeze {
 			t.Errorf("%s: header not frozen", sheet)
+		}
+		if dim, _ := f.GetSheetDimension(sheet); dim != fmt.Sprintf("A1:F%d", len(rows)) {
+			t.Errorf("%s: got dimension %q for %d rows of six columns", sheet, dim, len(rows))
 		}
 	}
 	var want []string

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -43,6 +44,10 @@ const (
 type compressedRows struct {
 	part string // the worksheet's path in the package
 	tmp  *os.File
+	// dimension is the range the sheet's cells take, header included
+	// ("A1:K812039"), set when its last row is written: the stream writer
+	// writes the sheet's <dimension> before its rows, as A1.
+	dimension string
 
 	chunk   *rowsChunk      // being filled
 	work    chan *rowsChunk // to deflate
@@ -239,7 +244,7 @@ func (z *partZipWriter) writePending() error {
 	if end < 0 || !bytes.Contains(frame[:end], []byte(`<row r="1"`)) || bytes.Contains(frame[:end], []byte(`<row r="2"`)) {
 		return fmt.Errorf("worksheet %s is not a header row awaiting its rows", path)
 	}
-	head, tail := frame[:end], frame[end:]
+	head, tail := withDimension(frame[:end], rows.dimension), frame[end:]
 	if z.zw == nil {
 		z.zw, _ = flate.NewWriter(nil, rowsCompression)
 	}
@@ -279,6 +284,25 @@ func (z *partZipWriter) writePending() error {
 	}
 	_, err = w.Write(tailZ.Bytes())
 	return err
+}
+
+// dimensionRef is the stream writer's <dimension> element's ref, which it
+// writes before any row.
+var dimensionRef = regexp.MustCompile(`<dimension ref="[^"]*"`)
+
+// withDimension returns head with its <dimension> element's range set to
+// ref, when head has one and ref is known.
+func withDimension(head []byte, ref string) []byte {
+	loc := dimensionRef.FindIndex(head)
+	if loc == nil || ref == "" {
+		return head
+	}
+	out := make([]byte, 0, len(head)+len(ref))
+	out = append(out, head[:loc[0]]...)
+	out = append(out, `<dimension ref="`...)
+	out = append(out, ref...)
+	out = append(out, '"')
+	return append(out, head[loc[1]:]...)
 }
 
 // crc32Combine is the CRC-32 (IEEE) of A followed by B, given A's CRC, B's
