@@ -49,8 +49,8 @@ func accounting(inputs []InputStats) []string {
 	var lines []string
 	for _, in := range inputs {
 		if !in.balanced() {
-			lines = append(lines, fmt.Sprintf("MISMATCH in %s: read %d, but loaded + duplicates + rejected = %d",
-				in.File, in.Read, in.Loaded+in.Duplicates+in.Rejected))
+			lines = append(lines, fmt.Sprintf("MISMATCH in %s: read %s, but loaded + duplicates + rejected = %s",
+				in.File, itoa(in.Read), itoa(in.Loaded+in.Duplicates+in.Rejected)))
 		}
 	}
 	if len(lines) == 0 {
@@ -265,7 +265,24 @@ func formatTime(t time.Time, layout string) string {
 	return t.UTC().Format(layout)
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+// itoa writes a count as people read it, with thousands separators:
+// "1,008,355".
+func itoa(n int64) string {
+	digits := strconv.FormatInt(n, 10)
+	sign := ""
+	if n < 0 {
+		sign, digits = "-", digits[1:]
+	}
+	var b strings.Builder
+	b.WriteString(sign)
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	return b.String()
+}
 
 // count is n followed by the noun, singular when n is one: "1 session",
 // "0 sessions", "2 sessions".

@@ -125,3 +125,14 @@ func TestWriteSummaryTextWarnings(t *testing.T) {
 		t.Errorf("got\n%s\nwant no warning", b.String())
 	}
 }
+
+func TestItoaGroupsThousands(t *testing.T) {
+	for n, want := range map[int64]string{
+		0: "0", 7: "7", 999: "999", 1000: "1,000", 12040: "12,040", 999999: "999,999",
+		1008355: "1,008,355", -1000: "-1,000", -999: "-999",
+	} {
+		if got := itoa(n); got != want {
+			t.Errorf("itoa(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
