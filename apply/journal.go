@@ -15,7 +15,8 @@ import (
 
 // Record is one line of the journal, a JSON object. Kinds:
 //
-//	run     an executing apply started: pid, approval (the approval's rows_sha256), approved_by
+//	run     an executing apply started: pid, approval (the approval's rows_sha256), list,
+//	        approved_by, protected (the protected users it kept from, earlier runs' included)
 //	intent  a write request is about to be sent: seq, op, user_id, ids
 //	result  what the org answered for the intent with the same run and seq: results, one per id
 //	skip    ids a guard rail or a stop kept from being sent in this run: results with outcome skipped,
@@ -42,6 +43,7 @@ type Record struct {
 	Approval   string       `json:"approval,omitempty"`
 	List       string       `json:"list,omitempty"` // run: the audit the list came from (auditSHA256)
 	ApprovedBy string       `json:"approved_by,omitempty"`
+	Protected  []string     `json:"protected,omitempty"` // run: the protected users it kept from (see journalState.protected)
 	Code       string       `json:"code,omitempty"`
 	Message    string       `json:"message,omitempty"`
 }
@@ -235,6 +237,11 @@ type journalState struct {
 	userOf map[string]string
 	// listOf maps an approval's rows_sha256 to the list its runs carried out.
 	listOf map[string]string
+	// protected holds every user an earlier run kept from, by the
+	// protected_users of its policy, in journal order: a user once protected
+	// stays so for every later run beside this journal, which a rerun
+	// without --policy (or with an older one) cannot undo.
+	protected []string
 }
 
 type timedResult struct {
@@ -274,6 +281,11 @@ func replay(recs []Record, audit string) *journalState {
 	for _, r := range recs {
 		switch r.Kind {
 		case "run":
+			for _, p := range r.Protected {
+				if !slices.Contains(s.protected, p) {
+					s.protected = append(s.protected, p)
+				}
+			}
 			runList[r.Run] = r.List
 			if r.List == "" {
 				runList[r.Run], legacy[r.Run] = audit, true

@@ -183,7 +183,9 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return rep, err
 	}
 	state := replay(recs, audit)
-	protected := newProtectedSet(opts.Protected)
+	// The users protected now and by any earlier run beside this journal.
+	pinned := pinnedProtected(opts.Protected, state.protected)
+	protected := newProtectedSet(pinned)
 
 	var toSend []string
 	containing := map[string]bool{} // users of rows this run may contain, ended or not
@@ -195,6 +197,9 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			e.Reason = "not approved"
 		case protected.has(row.UserID, row.Username):
 			e.Reason, e.Code = "protected user", SkipProtectedUser
+			if !newProtectedSet(opts.Protected).has(row.UserID, row.Username) {
+				e.Reason = "protected user (in protected_users when an earlier run of this list ran)"
+			}
 		case protected.unsure(row.UserID, row.Username):
 			e.Reason, e.Code = protected.unsureReason(row.UserID), SkipProtectedUser
 		default:
@@ -325,7 +330,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return rep, err
 	}
 	defer f.Close()
-	r := &runner{c: c, list: audit, state: replay(recs, audit), recs: recs, current: current, currentUsers: currentUsers, rep: &rep,
+	r := &runner{c: c, list: audit, protected: pinned, state: replay(recs, audit), recs: recs, current: current, currentUsers: currentUsers, rep: &rep,
 		j: &journal{f: f, now: opts.Now, run: runID(opts.Now())}}
 	runErr := r.execute(ctx, approval, rep.Plan, resume, rep.Recontain, curErr)
 	if errors.As(runErr, &stop) {
@@ -391,6 +396,22 @@ func currentSessions(ctx context.Context, c *client) (map[string]bool, map[strin
 	return sessions, users, err
 }
 
+// pinnedProtected is the protected_users of this run's policy followed by
+// those of earlier runs beside the journal that it does not name, each once
+// (trimmed, compared without case).
+func pinnedProtected(now, earlier []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range slices.Concat(now, earlier) {
+		p = strings.TrimSpace(p)
+		if key := strings.ToLower(p); p != "" && !seen[key] {
+			seen[key] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 type protectedSet struct {
 	ids, names map[string]bool
 	byName     bool // some entry is a username, not an Id
@@ -440,7 +461,8 @@ type runner struct {
 	currentUsers map[string]bool
 	rep          *Report
 	seq          int
-	list         string // the audit the list came from (auditSHA256)
+	list         string   // the audit the list came from (auditSHA256)
+	protected    []string // the users kept from, as the run record keeps them
 }
 
 func (r *runner) write(rec Record) error {
@@ -463,7 +485,7 @@ type batch struct {
 // before the run could start (while looking up the caller's sessions),
 // journalled so the results say why nothing was sent.
 func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, resume []batch, recontain []string, beforeErr error) error {
-	if err := r.write(Record{Kind: "run", PID: os.Getpid(), Approval: a.RowsSHA256, List: r.list, ApprovedBy: a.ApprovedBy}); err != nil {
+	if err := r.write(Record{Kind: "run", PID: os.Getpid(), Approval: a.RowsSHA256, List: r.list, ApprovedBy: a.ApprovedBy, Protected: r.protected}); err != nil {
 		return err
 	}
 	var skipped []ItemResult

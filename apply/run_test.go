@@ -224,6 +224,68 @@ func TestGuardRails(t *testing.T) {
 	}
 }
 
+// TestProtectionOutlivesThePolicy checks that a user an earlier run of the
+// list kept from stays protected when a later run is given no policy (or an
+// older one), while without such a run the same rerun ends the user's sessions.
+func TestProtectionOutlivesThePolicy(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		firstRun  []string // protected_users of the run the request limit stops
+		protected bool     // user 1's sessions are kept by the rerun, which has no policy
+	}{
+		{"protected by the first run", []string{"USER1@example.com"}, true},
+		{"near miss: the first run protected another user", []string{"user9@example.com"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(10))
+			f.approve(nil)
+			o := f.options(true)
+			o.Protected = tt.firstRun
+			f.org.inject("delete", fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
+			if rep, err := Run(context.Background(), o); err != nil || stopCode(rep) != "REQUEST_LIMIT_EXCEEDED" {
+				t.Fatalf("first run: err %v, stop %q, want the request limit", err, stopCode(rep))
+			}
+
+			o.Protected = nil
+			plan, err := Run(context.Background(), f.options(false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var reasons []string
+			for _, e := range plan.Plan {
+				if e.Row.UserID == uid(1) {
+					reasons = append(reasons, e.Action+": "+e.Reason)
+				}
+			}
+			wantReason := "remove: "
+			if tt.protected {
+				wantReason = "skip: protected user (in protected_users when an earlier run of this list ran)"
+			}
+			if diff := cmp.Diff([]string{wantReason, wantReason}, reasons); diff != "" {
+				t.Errorf("plan for user 1's sessions (-want +got):\n%s", diff)
+			}
+
+			rep, err := Run(context.Background(), o)
+			if err != nil || !rep.Complete() {
+				t.Fatalf("rerun: err %v, complete %v", err, rep.Complete())
+			}
+			want := map[string]int{"removed/": 10}
+			if tt.protected {
+				want = map[string]int{"removed/": 8, "skipped/PROTECTED_USER": 2}
+			}
+			if diff := cmp.Diff(want, outcomes(rep.Results)); diff != "" {
+				t.Errorf("outcomes (-want +got):\n%s", diff)
+			}
+			f.org.mu.Lock()
+			_, kept := f.org.sessions[sid(1)]
+			f.org.mu.Unlock()
+			if kept != tt.protected {
+				t.Errorf("user 1's session 1 still in the org: %v, want %v", kept, tt.protected)
+			}
+		})
+	}
+}
+
 func TestApproveColumnAndContainment(t *testing.T) {
 	rs := rows(6)
 	rs[0].approve = "contain" // user 0, who also has session 5 and a session not in the list
