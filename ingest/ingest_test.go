@@ -1357,10 +1357,22 @@ func TestLoadNamesTheLineOfAMixedLineBreak(t *testing.T) {
 			"line 3 holds a carriage return (CR) outside a quoted value"},
 		{"CRLF inside a quoted value of an LF file", header + "\n" + row(1, "\"Suc\r\ncess\"") + "\n" + row(2, "Success") + "\n", ""},
 		{"a CRLF file", header + "\r\n" + row(1, "Success") + "\r\n" + row(2, "Success") + "\r\n", ""},
+		// With every value quoted, as exports write them, the reader does not
+		// stop: it reads the lines after the change as one row, rejects it,
+		// and never counts them.
+		{"quoted: a CRLF header over LF lines", quoted(header) + "\r\n" + quoted(row(1, "Success")) + "\n" + quoted(row(2, "Success")) + "\n" + quoted(row(3, "Success")) + "\n",
+			"line 2 ends with LF, where the lines before end with CRLF"},
+		{"quoted: CRLF lines after LF ones", quoted(header) + "\n" + quoted(row(1, "Success")) + "\n" + quoted(row(2, "Success")) + "\r\n" + quoted(row(3, "Success")) + "\r\n",
+			"line 3 ends with CRLF, where the lines before end with LF"},
+		{"a Setup download: a CRLF header over LF lines", "\"Username\",\"Login Time\",\"Source IP\",\"Status\"\r\n" +
+			"\"a@acme.com\",\"11/26/2026 3:04 PM\",\"203.0.113.7\",\"Success\"\r\n" +
+			"\"a@acme.com\",\"11/26/2026 3:05 PM\",\"203.0.113.7\",\"Success\"\n" +
+			"\"a@acme.com\",\"11/26/2026 3:06 PM\",\"203.0.113.7\",\"Success\"\n",
+			"line 3 ends with LF, where the lines before end with CRLF"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustWrite(t, t.TempDir(), "logins.csv", tc.content)
-			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{SetupDateOrder: DateOrderAuto})
 			if tc.want == "" {
 				if err != nil || st.Files[0].Read != 2 {
 					t.Fatalf("got %+v, %v; want 2 rows read", st.Files, err)
@@ -1373,6 +1385,31 @@ func TestLoadNamesTheLineOfAMixedLineBreak(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A quoted CRLF file whose rows the reader refuses, for reasons of their
+// own, loads with its rejects: only a change of line break is an error.
+func TestLoadQuotedCRLFWithRejects(t *testing.T) {
+	const header = `"Id","UserId","LoginTime","SourceIp","Status"`
+	content := header + "\r\n" +
+		`"0Ya000000000001AAA","005000000000001AAA","2026-11-26T08:00:00Z","203.0.113.1","Success"` + "\r\n" +
+		`"0Ya000000000002AAA","005000000000001AAA","2026-11-26T08:00:00Z"x,"203.0.113.1","Success"` + "\r\n" +
+		`"0Ya000000000003AAA","005000000000001AAA"` + "\r\n" +
+		`"0Ya000000000004AAA","005000000000001AAA","2026-11-26T08:00:00Z","203.0.113.1","Success"` + "\r\n"
+	p := mustWrite(t, t.TempDir(), "logins.csv", content)
+	st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := st.Files[0]; f.Read != 4 || f.Loaded != 2 || f.Rejected != 2 {
+		t.Errorf("got read %d loaded %d rejected %d, want 4, 2, 2", f.Read, f.Loaded, f.Rejected)
+	}
+}
+
+// quoted quotes every field of a CSV line that has no quotes or commas in
+// its values, as Salesforce's exports do.
+func quoted(line string) string {
+	return `"` + strings.ReplaceAll(line, ",", `","`) + `"`
 }
 
 // blankLines counts lines as DuckDB's reader does: a quoted value that spans

@@ -752,14 +752,33 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 		return damaged
 	}
 	if err != nil {
-		// DuckDB's reader stops the file on mixed line breaks, naming no
-		// line: find it.
-		if line, what, ferr := lineEndingFault(ctx, f.path); ferr == nil && line > 0 {
-			return &InputError{File: f.path, Err: fmt.Errorf("line %d %s", line, what)}
-		}
-		return loadError(f, "reading CSV", err)
+		return csvReadError(ctx, f, "reading CSV", err)
 	}
 	return l.collectStructuralRejects(ctx, f)
+}
+
+// csvReadError is the error for a CSV file DuckDB's reader failed on while
+// doing something. The reader stops a file on mixed line breaks naming no
+// line (or the first two settings it could try), so those are looked for
+// first, and named by line.
+func csvReadError(ctx context.Context, f *inputFile, doing string, err error) error {
+	if isResourceError(err) {
+		return loadError(f, doing, err)
+	}
+	if fault := lineEndingError(ctx, f); fault != nil {
+		return fault
+	}
+	return loadError(f, doing, err)
+}
+
+// lineEndingError is an *InputError naming the first line of f whose line
+// break differs from the header's, or nil when they are alike (or the file
+// cannot be read again, which the caller's own error then reports).
+func lineEndingError(ctx context.Context, f *inputFile) error {
+	if line, what, err := lineEndingFault(ctx, f.path); err == nil && line > 0 {
+		return &InputError{File: f.path, Err: fmt.Errorf("line %d %s", line, what)}
+	}
+	return nil
 }
 
 // dropCSVRejects empties DuckDB's record of the lines its CSV reader
@@ -788,7 +807,7 @@ func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col stri
 		SELECT TRY_CAST(regexp_extract(%[1]s, '%[2]s', 1) AS INTEGER) AS d, TRY_CAST(regexp_extract(%[1]s, '%[2]s', 2) AS INTEGER) AS m FROM %[3]s)`,
 		col, re, src)).Scan(&dates, &first, &second)
 	if err != nil {
-		return loadError(f, "finding the order of day and month", err)
+		return csvReadError(ctx, f, "finding the order of day and month", err)
 	}
 	// The next read records the lines the reader refuses afresh.
 	if err := l.dropCSVRejects(ctx); err != nil {
@@ -869,6 +888,15 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 	}
 	if err := rows.Err(); err != nil {
 		return err
+	}
+	// A quoted file whose line breaks change kind part way does not stop
+	// the reader: from there on, it reads runs of lines as one row and
+	// rejects it, and the lines inside are never counted. Rows it could not
+	// split are where that shows, so the breaks are checked then.
+	if len(rejects) > 0 {
+		if fault := lineEndingError(ctx, f); fault != nil {
+			return fault
+		}
 	}
 	f.stats.Rejected += int64(len(rejects))
 	f.stats.Read += int64(len(rejects))
