@@ -521,6 +521,56 @@ func TestIDMacroAgreesWithSfid(t *testing.T) {
 	}
 }
 
+// A file with rows none of which loads is refused, quoting its first
+// reject, in the form its dates were expected; one row loaded among the
+// rejects is a file with bad rows, loaded as such. An export with no rows
+// loads, with a warning.
+func TestLoadRefusesAFileWithNothingLoadable(t *testing.T) {
+	const api = "Id,UserId,LoginTime,SourceIp,Status\n"
+	const setup = "Username,Login Time,Source IP,Status\n"
+	good := "0Ya000000000009AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.1,Success\n"
+	for _, tc := range []struct {
+		name, content string
+		order         DateOrder
+		want          string // the error, "" for none
+		warnings      []string
+	}{
+		{"German dates", api + "0Ya000000000001AAA,005000000000001AAA,26.11.2026 08:00,203.0.113.1,Success\n" +
+			"0Ya000000000002AAA,005000000000001AAA,26.11.2026 09:00,203.0.113.1,Success\n",
+			DateOrderAuto, `could not load any of its 2 rows, so the audit would have nothing of it to check; the first rejected: ` +
+				`line 2: LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z ("26.11.2026 08:00")`, nil},
+		{"no zone, one row", api + "0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00,203.0.113.1,Success\n",
+			DateOrderAuto, `could not load its row, so the audit would have nothing of it to check; the first rejected: ` +
+				`line 2: LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z ("2026-11-26T08:00:00")`, nil},
+		{"Setup download, day first", setup + "a@acme.com,26.11.2026 15:04,203.0.113.1,Success\n",
+			DateOrderDMY, `line 2: Login Time is not a date-time such as 26/11/2026 15:04 ("26.11.2026 15:04")`, nil},
+		{"Setup download, month first", setup + "a@acme.com,26.11.2026 15:04,203.0.113.1,Success\n",
+			DateOrderAuto, `line 2: Login Time is not a date-time such as 11/26/2026 3:04 PM ("26.11.2026 15:04")`, nil},
+		{"near miss: one row loads", api + "0Ya000000000001AAA,005000000000001AAA,26.11.2026 08:00,203.0.113.1,Success\n" + good,
+			DateOrderAuto, "", nil},
+		{"a header alone", api, DateOrderAuto, "",
+			[]string{"No logins (Login History) were loaded: the export holds no rows, so the checks that read them had nothing to check."}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustWrite(t, t.TempDir(), "logins.csv", tc.content)
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{SetupDateOrder: tc.order})
+			if tc.want != "" {
+				var ie *InputError
+				if !errors.As(err, &ie) || ie.File != p || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.warnings, st.Warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestLoadRejectsMalformedRows(t *testing.T) {
 	db := mustDB(t)
 	dir := t.TempDir()
@@ -538,7 +588,7 @@ func TestLoadRejectsMalformedRows(t *testing.T) {
 	}
 	got := mustQuery(t, db, `SELECT line, field, reason, value FROM rejects ORDER BY line`)
 	want := [][]string{
-		{"3", "LoginTime", "LoginTime is not a date-time", "2026-13-45T08:00:00Z"},
+		{"3", "LoginTime", "LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z", "2026-13-45T08:00:00Z"},
 		{"4", "SourceIp", "the row has too few fields (the header has 6)", "0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z"},
 		{"5", "SourceIp", "SourceIp is not an IPv4 or IPv6 address", "300.1.2.3"},
 		{"6", "UserId", "UserId is not a Salesforce Id (15 or 18 letters and digits)", "not-an-id"},
@@ -573,7 +623,7 @@ func TestLoadRejectsOfCSVThenJSON(t *testing.T) {
 	}
 	got := mustQuery(t, db, `SELECT file = '`+c+`', line, field, reason, value FROM rejects ORDER BY file, line`)
 	want := [][]string{
-		{"true", "3", "LoginTime", "LoginTime is not a date-time", "26 \"nov\"\n\\x"},
+		{"true", "3", "LoginTime", "LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z", "26 \"nov\"\n\\x"},
 		{"false", "4", "SourceIp", "SourceIp is not an IPv4 or IPv6 address", "1.2.3.4.5"},
 		{"false", "5", "LoginGeo.Latitude", "LoginGeo.Latitude is not a latitude between -90 and 90", "été \\ {'x'}"},
 	}

@@ -122,6 +122,81 @@ func (t colType) what() string {
 	return ""
 }
 
+// refuseUnusable refuses a file with rows none of which could be loaded:
+// every row rejected means a file of the wrong shape (dates in a form no
+// export writes, say), and an audit that goes on would report a clean org
+// for want of data. The error quotes the first reject.
+func (l *loader) refuseUnusable(ctx context.Context, st Stats) error {
+	for _, f := range st.Files {
+		if f.Read == 0 || f.Loaded > 0 || f.Duplicates > 0 {
+			continue
+		}
+		var line sql.NullInt64
+		var reason, value string
+		err := l.conn.QueryRowContext(ctx, `SELECT line, reason, coalesce(value, '') FROM rejects WHERE file = ? ORDER BY line NULLS LAST LIMIT 1`, f.File).
+			Scan(&line, &reason, &value)
+		if err != nil {
+			return fmt.Errorf("finding the first reject of %s: %w", f.File, err)
+		}
+		first := reason
+		if value != "" {
+			first = fmt.Sprintf("%s (%q)", reason, truncate(value, 60))
+		}
+		if line.Valid {
+			first = fmt.Sprintf("line %d: %s", line.Int64, first)
+		}
+		rows := "its row"
+		if f.Read > 1 {
+			rows = fmt.Sprintf("any of its %s rows", groupThousands(f.Read))
+		}
+		return &InputError{File: f.File, Err: fmt.Errorf("could not load %s, so the audit would have nothing of it to check; the first rejected: %s", rows, first)}
+	}
+	return nil
+}
+
+// emptyKindWarnings warns of AuthSession or Login History exports that hold
+// no rows at all (a header, or a REST page without records): every check
+// of them then finds nothing, which must not read as a clean org.
+func emptyKindWarnings(st Stats) []string {
+	var out []string
+	for _, k := range []struct {
+		kind Kind
+		what string
+	}{{Sessions, "sessions (AuthSession)"}, {Logins, "logins (Login History)"}} {
+		given, loaded := false, int64(0)
+		for _, f := range st.Files {
+			if f.Kind == k.kind {
+				given, loaded = true, loaded+f.Loaded+f.Duplicates
+			}
+		}
+		if given && loaded == 0 {
+			out = append(out, fmt.Sprintf("No %s were loaded: the export holds no rows, so the checks that read them had nothing to check.", k.what))
+		}
+	}
+	return out
+}
+
+// groupThousands writes n with thousands separators: 1,008,355.
+func groupThousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// timeWhat is what() of a date-time, with an example of the form expected:
+// an export's, or a Setup download's in the order its dates were read.
+func timeWhat(setup, dayFirst bool) string {
+	switch {
+	case setup && dayFirst:
+		return "a date-time such as 26/11/2026 15:04"
+	case setup:
+		return "a date-time such as 11/26/2026 3:04 PM"
+	}
+	return "a date-time with a zone, such as 2026-11-26T15:04:05.000Z"
+}
+
 // maxSeconds bounds a count of seconds (NumSecondsValid). Sessions last
 // hours; the bound only keeps an absurd value, such as 9223372036854775807,
 // from overflowing the session's expiry time, which stopped the whole load.
@@ -347,7 +422,11 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err != nil {
 		return Stats{}, fmt.Errorf("counting rows: %w", err)
 	}
+	if err := l.refuseUnusable(ctx, st); err != nil {
+		return Stats{}, err
+	}
 	st.Warnings = append(pageWarnings(l.files), l.dateWarnings...)
+	st.Warnings = append(st.Warnings, emptyKindWarnings(st)...)
 	// The connection goes back to the pool, temp tables and all: free the
 	// working tables so the checks have the memory.
 	for _, t := range []string{"sa_who", "sa_name_of", "sa_id_of", "sa_countries", "sa_files", "sa_json_files", "sa_json_lines", "sa_raw_ips", "sa_ipfix", "sa_skips",
@@ -689,7 +768,11 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 		if required[c] {
 			checks = append(checks, fmt.Sprintf("WHEN sa_blank(r_%s) THEN {'field': '%s', 'reason': '%s is empty', 'value': ''}", c, label, label))
 		}
-		if w := t.what(); w != "" {
+		w := t.what()
+		if t == tTime {
+			w = timeWhat(f.shape == "setup", f.dayFirst || l.opts.SetupDateOrder == DateOrderDMY)
+		}
+		if w != "" {
 			checks = append(checks, fmt.Sprintf("WHEN NOT sa_blank(r_%s) AND %s IS NULL THEN {'field': '%s', 'reason': '%s is not %s', 'value': r_%s}", c, c, label, label, w, c))
 		}
 	}
