@@ -179,6 +179,9 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return format{}, fmt.Errorf("reading: %w", err)
 	}
+	if what := spreadsheetFile(head); what != "" {
+		return format{}, fmt.Errorf("the file is %s, not an export: open it and save the sheet as CSV (UTF-8), or give the CSV or JSON file it came from", what)
+	}
 	if enc := wideEncoding(head); enc != "" {
 		return format{}, fmt.Errorf("the file is %s; save it as UTF-8", enc)
 	}
@@ -201,7 +204,18 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 		return format{}, fmt.Errorf("reading the CSV header: %w", err)
 	}
 	if len(header) < 2 {
-		return format{}, fmt.Errorf("the first line %q is not a CSV header of a Salesforce export", truncate(fmt.Sprint(header), 80))
+		line := string(trimmed)
+		if i := strings.IndexAny(line, "\r\n"); i >= 0 {
+			line = line[:i]
+		}
+		for _, sep := range []struct{ char, name string }{{";", "semicolons"}, {"\t", "tabs"}, {"|", "vertical bars"}} {
+			if strings.Count(line, sep.char) >= 2 {
+				// Without its quotes, the separators show.
+				return format{}, fmt.Errorf("the first line (%s) is separated by %s, not commas (as spreadsheets save CSV in some languages): save it as CSV with commas, UTF-8",
+					truncate(strings.ReplaceAll(line, `"`, ""), 60), sep.name)
+			}
+		}
+		return format{}, fmt.Errorf("the first line %q is not a CSV header of a Salesforce export", truncate(line, 80))
 	}
 	// Header cells name the fields in messages and in the load's SQL; no
 	// export writes a control character in one.
@@ -212,6 +226,19 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	}
 	line, _ := cr.FieldPos(0) // the reader skips blank lines before the header
 	return format{gzip: gz, header: header, headerLine: line}, nil
+}
+
+// spreadsheetFile names what a file whose first bytes are a zip archive's
+// or an OLE compound file's most likely is, or "" for other files: given
+// as an export, such a workbook would be read as text.
+func spreadsheetFile(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return "a zip archive (an .xlsx workbook, or a zipped export)"
+	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
+		return "an Excel 97-2003 workbook (.xls)"
+	}
+	return ""
 }
 
 // wideEncoding names the encoding of a file's first bytes when it is UTF-16

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -142,6 +143,9 @@ type MissingColumnsError struct {
 	Kind    Kind
 	Missing []string // canonical names, in the header spelling a user would write
 	Found   []string // the header cells as they appear in the file
+	// Fits is another kind whose columns the header has all of, when one
+	// does: the file was most likely given to the wrong flag.
+	Fits Kind
 }
 
 func (e *MissingColumnsError) Error() string {
@@ -149,13 +153,17 @@ func (e *MissingColumnsError) Error() string {
 	if len(e.Missing) == 1 {
 		columns = "column"
 	}
-	return "file " + e.File + " is not a usable " + string(e.Kind) + " export: missing " + columns + " " +
+	msg := "file " + e.File + " is not a usable " + string(e.Kind) + " export: missing " + columns + " " +
 		strings.Join(e.Missing, ", ") + "; the header has: " + strings.Join(e.Found, ", ")
+	if e.Fits != "" {
+		msg += fmt.Sprintf(". It has the columns of a %s export: was it meant for --%s?", e.Fits, e.Fits)
+	}
+	return msg
 }
 
 // apiNames gives the Salesforce spelling of canonical names for messages.
 var apiNames = map[string]string{
-	"id": "Id", "user_id": "UsersId/UserId", "username": "Username", "created": "CreatedDate",
+	"id": "Id", "user_id": "UserId", "username": "Username", "created": "CreatedDate",
 	"last_modified": "LastModifiedDate", "num_seconds_valid": "NumSecondsValid",
 	"session_type": "SessionType", "source_ip": "SourceIp", "login_time": "LoginTime", "status": "Status",
 }
@@ -164,6 +172,25 @@ var apiNames = map[string]string{
 // kind and taking the first whose required columns are all present. When none
 // fits, the error lists what the closest shape missed.
 func matchHeader(file string, k Kind, header []string) (headerMapping, error) {
+	m, err := matchShapes(file, k, header)
+	if err == nil {
+		return m, nil
+	}
+	// Geo needs only an Id, which every API export has: it would fit all.
+	for _, other := range []Kind{Sessions, Logins, Users} {
+		if other == k {
+			continue
+		}
+		if _, e := matchShapes(file, other, header); e == nil {
+			err.Fits = other
+			break
+		}
+	}
+	return headerMapping{}, err
+}
+
+// matchShapes is matchHeader without looking at other kinds.
+func matchShapes(file string, k Kind, header []string) (headerMapping, *MissingColumnsError) {
 	var best *MissingColumnsError
 	for _, sh := range shapes[k] {
 		byAlias := map[string]string{}
@@ -195,6 +222,9 @@ func matchHeader(file string, k Kind, header []string) (headerMapping, error) {
 		for _, r := range sh.required {
 			if !seen[r] {
 				n := apiNames[r]
+				if k == Sessions && r == "user_id" {
+					n = "UsersId" // AuthSession's name for it
+				}
 				if sh.name == "setup" {
 					n = setupLabels[r]
 				}

@@ -762,7 +762,7 @@ func TestLoadMissingColumns(t *testing.T) {
 func TestLoadLoginsWithIdsAreNotSetupDownloads(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct{ name, content, want string }{
-		{"Ids without UserId", "Id,User.Username,LoginTime,SourceIp,Status\n0Ya000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,203.0.113.1,Success\n", "UsersId/UserId"},
+		{"Ids without UserId", "Id,User.Username,LoginTime,SourceIp,Status\n0Ya000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,203.0.113.1,Success\n", "UserId"},
 		{"UserId without Id", "UserId,Username,LoginTime,SourceIp,Status\n005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,203.0.113.1,Success\n", "Id"},
 		{"User.Username and LoginGeo, no Ids", "User.Username,LoginTime,SourceIp,Status,LoginGeo.City\nalice@acme.com,2026-11-26T08:00:00Z,203.0.113.1,Success,Paris\n", "Id"},
 		{"a Setup download", "Username,Login Time,Source IP,Status\nalice@acme.com,11/26/2026 3:04 PM,203.0.113.1,Success\n", ""},
@@ -779,6 +779,39 @@ func TestLoadLoginsWithIdsAreNotSetupDownloads(t *testing.T) {
 			var mc *MissingColumnsError
 			if !errors.As(err, &mc) || !slices.Contains(mc.Missing, tc.want) {
 				t.Errorf("got error %v, want a MissingColumnsError missing %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// A file given to the wrong flag is refused naming the flag whose columns
+// it has; a file missing a column of its own kind names no other.
+func TestLoadNamesTheFlagAFileFits(t *testing.T) {
+	dir := t.TempDir()
+	logins := mustWrite(t, dir, "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.1,Success\n")
+	users := mustWrite(t, dir, "users.csv", "Id,Username,IsActive\n005000000000001AAA,alice@acme.com,true\n")
+	sessions := mustWrite(t, dir, "sessions.csv", sessionsHeader+"\n")
+	short := mustWrite(t, dir, "short.csv", strings.Replace(sessionsHeader, ",SessionType", "", 1)+"\n")
+	for _, tc := range []struct {
+		name string
+		in   Inputs
+		fits Kind
+		want string
+	}{
+		{"logins as sessions", Inputs{Sessions: []string{logins}}, Logins, "missing columns UsersId, CreatedDate"},
+		{"sessions as logins", Inputs{Logins: []string{sessions}}, Sessions, ""},
+		{"users as logins", Inputs{Logins: []string{users}}, Users, ""},
+		{"near miss: a sessions export without SessionType", Inputs{Sessions: []string{short}}, "", "missing column SessionType"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(context.Background(), mustDB(t), tc.in, Options{})
+			var mc *MissingColumnsError
+			if !errors.As(err, &mc) || mc.Fits != tc.fits || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got error %v, want a MissingColumnsError that fits %q and says %q", err, tc.fits, tc.want)
+			}
+			hint := fmt.Sprintf("was it meant for --%s?", tc.fits)
+			if got := strings.Contains(err.Error(), hint); got != (tc.fits != "") {
+				t.Errorf("got error %q; want it to ask %q: %v", err, hint, tc.fits != "")
 			}
 		})
 	}
@@ -882,6 +915,11 @@ func TestLoadUnusableFiles(t *testing.T) {
 	tests := []struct{ name, content, want string }{
 		{"empty", "", "empty"},
 		{"json without records", `{"status":0,"result":{"done":true}}`, `no "records" array`},
+		{"an sf CLI error", `{"status":1,"name":"InvalidTypeError","message":"sObject type 'AuthSession' is not supported.","exitCode":1}`,
+			`the JSON is an error, not an export: sObject type 'AuthSession' is not supported. (InvalidTypeError)`},
+		{"a REST error", `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`,
+			`the JSON is an error, not an export: Session expired or invalid (INVALID_SESSION_ID)`},
+		{"near miss: an array without messages", `[{"Id":"0Ak000000000001AAA"}]`, `expected a JSON object with a "records" array`},
 		{"broken json", `{"records":[{"Id":`, "reading JSON"},
 		{"not a header", "hello\n", "not a CSV header"},
 		{"utf-16 with a byte-order mark", utf16LE("\ufeff" + sessionsHeader + "\r\n"), "the file is UTF-16 (little-endian); save it as UTF-8"},
@@ -889,6 +927,11 @@ func TestLoadUnusableFiles(t *testing.T) {
 		{"utf-32", "\xff\xfe\x00\x00I\x00\x00\x00", "the file is UTF-32 (little-endian)"},
 		{"nul in a header cell", strings.Replace(sessionsHeader, "SourceIp", "Source\x00Ip", 1) + "\n", `header cell 8 "Source\x00Ip" has a control character`},
 		{"tab in a header cell", strings.Replace(sessionsHeader, "SourceIp", "Source\tIp", 1) + "\n", `header cell 8 "Source\tIp" has a control character`},
+		{"semicolons", `"Id";"UsersId";"CreatedDate"` + "\n", "the first line (Id;UsersId;CreatedDate) is separated by semicolons, not commas"},
+		{"tabs", "Id\tUsersId\tCreatedDate\n", "is separated by tabs, not commas"},
+		{"near miss: one semicolon", "Id;UsersId\n", `the first line "Id;UsersId" is not a CSV header`},
+		{"an xlsx workbook", "PK\x03\x04\x14\x00\x06\x00[Content_Types].xml", "the file is a zip archive (an .xlsx workbook, or a zipped export), not an export"},
+		{"an xls workbook", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "the file is an Excel 97-2003 workbook (.xls), not an export"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1193,11 +1236,11 @@ func TestLoadRefusesAFileGivenTwice(t *testing.T) {
 		paths []string
 		want  string // "" for a load
 	}{
-		{"same spelling", []string{"fails.csv", "fails.csv"}, "the file is given twice"},
-		{"relative and dotted", []string{"fails.csv", "./fails.csv"}, "the file is given twice (also as fails.csv)"},
-		{"relative and absolute", []string{"fails.csv", p}, "the file is given twice (also as fails.csv)"},
-		{"through a link", []string{p, link}, "the file is given twice (also as " + p + ")"},
-		{"a missing file twice", []string{"gone.csv", "./gone.csv"}, "the file is given twice (also as gone.csv)"},
+		{"same spelling", []string{"fails.csv", "fails.csv"}, "the file is given twice, to --logins"},
+		{"relative and dotted", []string{"fails.csv", "./fails.csv"}, "the file is given twice, to --logins (also as fails.csv)"},
+		{"relative and absolute", []string{"fails.csv", p}, "the file is given twice, to --logins (also as fails.csv)"},
+		{"through a link", []string{p, link}, "the file is given twice, to --logins (also as " + p + ")"},
+		{"a missing file twice", []string{"gone.csv", "./gone.csv"}, "the file is given twice, to --logins (also as gone.csv)"},
 		{"two files alike", []string{"fails.csv", other}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -532,6 +532,51 @@ func nextRecord(dec *json.Decoder) (json.RawMessage, error) {
 // errNoRecords says a JSON file is not an export.
 var errNoRecords = errors.New(`the JSON has no "records" array (expected a REST query result or 'sf data query --json' output)`)
 
+// noRecordsErrorOf is noRecordsError of the file at path: an error in
+// place of an export is small, and a file of a megabyte or more is taken
+// for data.
+func noRecordsErrorOf(path string) error {
+	r, _, closeFn, err := openMaybeGzip(path)
+	if err != nil {
+		return errNoRecords
+	}
+	defer closeFn()
+	data, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	if err != nil || len(data) == 1<<20 {
+		return errNoRecords
+	}
+	return noRecordsError(data)
+}
+
+// noRecordsError is errNoRecords for a JSON file that holds data, or, when
+// the file is an error the sf CLI or the REST API wrote in place of the
+// export, that error's message (and code), which says what went wrong.
+func noRecordsError(data []byte) error {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	var cli struct {
+		Status  int    `json:"status"`
+		Name    string `json:"name"`
+		Message string `json:"message"`
+	}
+	var rest []struct {
+		Message   string `json:"message"`
+		ErrorCode string `json:"errorCode"`
+	}
+	msg, code := "", ""
+	if json.Unmarshal(data, &cli) == nil && cli.Status != 0 {
+		msg, code = cli.Message, cli.Name
+	} else if json.Unmarshal(data, &rest) == nil && len(rest) > 0 {
+		msg, code = rest[0].Message, rest[0].ErrorCode
+	}
+	if msg = strings.TrimSpace(msg); msg == "" {
+		return errNoRecords
+	}
+	if code != "" {
+		msg += " (" + code + ")"
+	}
+	return fmt.Errorf("the JSON is an error, not an export: %s", truncate(msg, 300))
+}
+
 // jsonRecords finds the records array of a REST page or an sf CLI result and
 // decodes its elements, noting each one's line.
 func jsonRecords(data []byte) ([]jsonRecord, error) {
@@ -565,7 +610,7 @@ func jsonRecords(data []byte) ([]jsonRecord, error) {
 		return nil, fmt.Errorf("reading JSON: %w", err)
 	}
 	if !found {
-		return nil, errNoRecords
+		return nil, noRecordsError(data)
 	}
 	// A file is one page. DuckDB's reader would take the records of a
 	// second object too, numbering them afresh, so their lines could not
@@ -611,10 +656,14 @@ func jsonHeader(path string) (header []string, inResult bool, page pageInfo, err
 		return n < jsonHeaderRecords, nil
 	})
 	if err != nil {
+		// The REST API writes its errors as an array, which is no page.
+		if e := noRecordsErrorOf(path); e != errNoRecords {
+			return nil, false, page, e
+		}
 		return nil, false, page, fmt.Errorf("reading JSON: %w", err)
 	}
 	if !found {
-		return nil, false, page, errNoRecords
+		return nil, false, page, noRecordsErrorOf(path)
 	}
 	return header, inResult, page, nil
 }

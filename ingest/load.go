@@ -352,7 +352,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 		paths []string
 	}{{Users, in.Users}, {Geo, in.Geo}, {Sessions, in.Sessions}, {Logins, in.Logins}} {
 		for _, p := range group.paths {
-			if err := given.add(p); err != nil {
+			if err := given.add(p, group.kind); err != nil {
 				return Stats{}, err
 			}
 			l.files = append(l.files, &inputFile{index: len(l.files), path: p, kind: group.kind})
@@ -444,12 +444,14 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 // download, which have no Ids to de-duplicate, would make false findings.
 type givenFiles struct {
 	paths []string
+	kinds []Kind
 	infos []os.FileInfo // nil where the file could not be examined
 	abs   []string      // the cleaned absolute path, for those
 }
 
-// add records path, or says which earlier spelling names the same file.
-func (g *givenFiles) add(path string) error {
+// add records path, given as an export of kind k, or says which earlier
+// spelling, and flag, names the same file.
+func (g *givenFiles) add(path string, k Kind) error {
 	info, _ := os.Stat(path) // nil if it cannot be examined: opening it fails later, saying why
 	// The format is read from the start of the file, which the database then
 	// reads again from the top: a pipe would give it only the rest (and a
@@ -473,12 +475,16 @@ func (g *givenFiles) add(path string) error {
 		if !same {
 			continue
 		}
-		if q == path {
-			return &InputError{File: path, Err: errors.New("the file is given twice")}
+		flags := fmt.Sprintf("to --%s and --%s", g.kinds[i], k)
+		if g.kinds[i] == k {
+			flags = fmt.Sprintf("to --%s", k)
 		}
-		return &InputError{File: path, Err: fmt.Errorf("the file is given twice (also as %s)", q)}
+		if q == path {
+			return &InputError{File: path, Err: fmt.Errorf("the file is given twice, %s", flags)}
+		}
+		return &InputError{File: path, Err: fmt.Errorf("the file is given twice, %s (also as %s)", flags, q)}
 	}
-	g.paths, g.infos, g.abs = append(g.paths, path), append(g.infos, info), append(g.abs, abs)
+	g.paths, g.kinds, g.infos, g.abs = append(g.paths, path), append(g.kinds, k), append(g.infos, info), append(g.abs, abs)
 	return nil
 }
 
