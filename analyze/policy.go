@@ -143,6 +143,35 @@ func LoadPolicy(path string) (Policy, error) {
 	return parsePolicy(data, path, os.ReadFile)
 }
 
+// yamlError is the error for data, read from file, that YAML could not
+// parse. Some of the parser's errors ("found character that cannot start
+// any token") name no line; the line is then the last of the shortest run
+// of first lines that gives the same error (a policy is a few dozen lines).
+func yamlError(file string, data []byte, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var line int
+	if n, _ := fmt.Sscanf(msg, "line %d: ", &line); n == 1 {
+		// As the policy's other errors: file:line: what.
+		return fmt.Errorf("%s:%d: %s", file, line, strings.TrimPrefix(msg, fmt.Sprintf("line %d: ", line)))
+	}
+	var prefix []byte
+	for i, line := range bytes.SplitAfter(data, []byte("\n")) {
+		prefix = append(prefix, line...)
+		dec := yaml.NewDecoder(bytes.NewReader(prefix))
+		var n yaml.Node
+		for {
+			e := dec.Decode(&n)
+			if e != nil {
+				if e.Error() == err.Error() {
+					return fmt.Errorf("%s:%d: %s", file, i+1, msg)
+				}
+				break
+			}
+		}
+	}
+	return fmt.Errorf("%s: %s", file, msg)
+}
+
 // parsePolicy reads a policy from data, naming file in errors and resolving
 // denied_networks_file against file's folder; readFile reads that file.
 func parsePolicy(data []byte, file string, readFile func(string) ([]byte, error)) (Policy, error) {
@@ -152,14 +181,14 @@ func parsePolicy(data []byte, file string, readFile func(string) ([]byte, error)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil && err != io.EOF {
-		return Policy{}, fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		return Policy{}, yamlError(file, data, err)
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case err == nil && len(extra.Content) > 0 && !(extra.Content[0].Kind == yaml.ScalarNode && extra.Content[0].Tag == "!!null"):
 		return Policy{}, fmt.Errorf("%s:%d: a second YAML document: a policy is one document, so remove the \"---\" or merge the two", file, extra.Line)
 	case err != nil && err != io.EOF:
-		return Policy{}, fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		return Policy{}, yamlError(file, data, err)
 	}
 	if len(doc.Content) == 0 {
 		return d.p, nil // an empty file keeps every default

@@ -209,7 +209,8 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"an Id whose suffix disagrees", "protected_users: [001A0000006Vm9rAAA]\n", nil, `policy.yaml:1: protected_users: the Id "001A0000006Vm9rAAA" has the suffix "AAA", want "IAC" for its first 15 characters`},
 		{"a user that is neither", "protected_users: [\"bob smith\"]\n", nil, `policy.yaml:1: protected_users: "bob smith" is neither a username nor a 15- or 18-character user Id`},
 		{"not a mapping", "- timezone\n", nil, `policy.yaml:1: the policy must be a mapping of keys to values`},
-		{"not YAML", "timezone: [UTC\n", nil, `policy.yaml: `},
+		{"not YAML", "timezone: [UTC\n", nil, `policy.yaml:1: did not find expected ',' or ']'`},
+		{"a character no token starts with", "timezone: UTC\nprotected_users: []\nsession_max_age: @8h\n", nil, `policy.yaml:3: found character that cannot start any token`},
 		{"a second document", "timezone: UTC\n---\nsession_max_agee: 1h\n", nil, `policy.yaml:2: a second YAML document: a policy is one document, so remove the "---" or merge the two`},
 	}
 	for _, tc := range tests {
