@@ -284,7 +284,7 @@ func TestAuditJSONLogs(t *testing.T) {
 		want string // in the message of one record
 	}{
 		{"fail-on", append([]string{"--policy", repoPath("testdata/sample/policy.yaml"), "--fail-on", "high"}, sample...), exitFindings, "findings at or above high"},
-		{"bad policy", append([]string{"--policy", badPolicy}, sample...), exitUsage, "bad.yaml: line 1"},
+		{"bad policy", append([]string{"--policy", badPolicy}, sample...), exitUsage, "bad.yaml:1: did not find"},
 		{"missing columns", []string{"--sessions", repoPath("testdata/e2e/missing-columns/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
 			"--out", filepath.Join(dir, "out")}, exitUsage, "missing columns"},
 		{"bad as-of", append(slices.Clone(sample), "--as-of", "yesterday"), exitUsage, "not an RFC 3339 time"},
