@@ -154,8 +154,12 @@ func yamlError(file string, data []byte, err error) error {
 		// As the policy's other errors: file:line: what.
 		return fmt.Errorf("%s:%d: %s", file, line, strings.TrimPrefix(msg, fmt.Sprintf("line %d: ", line)))
 	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > 5000 {
+		return fmt.Errorf("%s: %s", file, msg) // no policy is this long: not worth the search
+	}
 	var prefix []byte
-	for i, line := range bytes.SplitAfter(data, []byte("\n")) {
+	for i, line := range lines {
 		prefix = append(prefix, line...)
 		dec := yaml.NewDecoder(bytes.NewReader(prefix))
 		var n yaml.Node
