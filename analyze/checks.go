@@ -19,10 +19,18 @@ type Check struct {
 	Rationale   string   // why the check matters
 	Remediation string   // what an analyst should do; may be empty
 	Knobs       []string // the policy keys it reads, e.g. "impossible_travel.max_speed_kmh"
+	// Removes says what its findings propose for removal when remove_on
+	// lists it ("the session"), or "nothing" and why: its findings name no
+	// session (target_kind NULL), so remove_on may not list it.
+	Removes string
 
 	file  string // e.g. "queries/impossible_travel.sql", for errors
 	query string // the SELECT that returns the finding columns
 }
+
+// ProposesRemovals says whether the check's findings can name sessions to
+// remove.
+func (c Check) ProposesRemovals() bool { return !strings.HasPrefix(c.Removes, "nothing") }
 
 // Checks returns every check in queries/, sorted by id. It fails when a
 // file's header is missing a key, has an unknown one, or names an unknown
@@ -58,7 +66,7 @@ var (
 	continuationLine = regexp.MustCompile(`^--\s{2,}(\S.*)$`)
 )
 
-var headerKeys = []string{"id", "title", "severity", "rationale", "remediation", "knobs"}
+var headerKeys = []string{"id", "title", "severity", "rationale", "remediation", "knobs", "removes"}
 
 // parseCheck reads a check's header and keeps the rest as its query. The
 // header is the run of "--" lines that opens the file.
@@ -106,6 +114,7 @@ func parseCheck(file, src string) (Check, error) {
 		Title:       values["title"],
 		Rationale:   values["rationale"],
 		Remediation: values["remediation"],
+		Removes:     values["removes"],
 		Knobs:       []string{},
 		file:        file,
 		query:       strings.TrimSpace(strings.Join(lines[body:], "")),

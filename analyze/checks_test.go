@@ -16,6 +16,7 @@ const goodHeader = `-- id: demo
 -- rationale: It shows the header,
 --   across two lines.
 -- knobs: token_max_age, impossible_travel.max_speed_kmh
+-- removes: the session
 
 SELECT 1;
 `
@@ -29,6 +30,7 @@ func TestParseCheck(t *testing.T) {
 		ID: "demo", Title: "A demo check", Severity: Low,
 		Rationale: "It shows the header, across two lines.",
 		Knobs:     []string{"token_max_age", "impossible_travel.max_speed_kmh"},
+		Removes:   "the session",
 		file:      "queries/demo.sql", query: "SELECT 1",
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(Check{})); diff != "" {
@@ -43,7 +45,7 @@ func TestParseCheckErrors(t *testing.T) {
 		{"missing key", strings.Replace(goodHeader, "-- title: A demo check\n", "", 1),
 			`queries/demo.sql: missing header line "-- title: …"`},
 		{"unknown key", strings.Replace(goodHeader, "-- severity: low", "-- sevrity: low", 1),
-			`queries/demo.sql:3: unknown key "sevrity" in "-- sevrity: low" (use id, title, severity, rationale, remediation, knobs)`},
+			`queries/demo.sql:3: unknown key "sevrity" in "-- sevrity: low" (use id, title, severity, rationale, remediation, knobs, removes)`},
 		{"not a key line", strings.Replace(goodHeader, "-- severity: low", "-- severity low", 1),
 			`queries/demo.sql:3: "-- severity low" is not a "-- key: value" header line`},
 		{"key twice", strings.Replace(goodHeader, "-- severity: low", "-- severity: low\n-- title: again", 1),
@@ -56,6 +58,8 @@ func TestParseCheckErrors(t *testing.T) {
 			`queries/demo.sql:6: knob "token_age" is not a policy key in "-- knobs: token_age, impossible_travel.max_speed_kmh"`},
 		{"a block is no knob", strings.Replace(goodHeader, "token_max_age,", "impossible_travel,", 1),
 			`queries/demo.sql:6: knob "impossible_travel" is not a policy key in "-- knobs: impossible_travel, impossible_travel.max_speed_kmh"`},
+		{"no removes", strings.Replace(goodHeader, "-- removes: the session\n", "", 1),
+			`queries/demo.sql: missing header line "-- removes: …"`},
 		{"empty value", strings.Replace(goodHeader, "-- title: A demo check", "-- title:", 1),
 			`queries/demo.sql:2: key "title" has no value in "-- title:"`},
 		{"no query", strings.Split(goodHeader, "\n\n")[0] + "\n",
@@ -124,6 +128,11 @@ func TestChecksDeclareWhatTheyRead(t *testing.T) {
 		}
 		if c.Title == "" || c.Rationale == "" {
 			t.Errorf("%s: got an empty title or rationale", c.file)
+		}
+		// removes: says whether the findings name a session (the removal
+		// list joins on target_kind), which remove_on is checked against.
+		if noTarget := strings.Contains(c.query, "NULL::VARCHAR AS target_kind"); noTarget == c.ProposesRemovals() {
+			t.Errorf("%s: removes %q, but its query gives target_kind NULL: %v", c.file, c.Removes, noTarget)
 		}
 	}
 }

@@ -219,7 +219,8 @@ func parsePolicy(data []byte, file string, readFile func(string) ([]byte, error)
 	return d.p, nil
 }
 
-// checkRemoveOn makes sure remove_on names only checks that exist. It runs
+// checkRemoveOn makes sure remove_on names only checks that exist and can
+// propose removals (see Check.Removes). It runs
 // after decoding because the list of checks itself names policy keys.
 func (d *policyDecoder) checkRemoveOn() error {
 	if len(d.removeOn) == 0 {
@@ -229,13 +230,21 @@ func (d *policyDecoder) checkRemoveOn() error {
 	if err != nil {
 		return err
 	}
-	ids := make([]string, len(checks))
-	for i, c := range checks {
-		ids[i] = c.ID
+	var ids []string // of the checks that can propose removals
+	byID := map[string]Check{}
+	for _, c := range checks {
+		byID[c.ID] = c
+		if c.ProposesRemovals() {
+			ids = append(ids, c.ID)
+		}
 	}
 	for _, n := range d.removeOn {
-		if !slices.Contains(ids, n.Value) {
+		c, ok := byID[n.Value]
+		switch {
+		case !ok:
 			return d.errf(n, "remove_on", "%q is not a check (use %s)", n.Value, strings.Join(ids, ", "))
+		case !c.ProposesRemovals():
+			return d.errf(n, "remove_on", "%q proposes no removals: its findings name no session to end (use %s)", n.Value, strings.Join(ids, ", "))
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@
 -- remediation: End the session family from the less familiar place, reset the user's
 --   password and confirm with the user which place is theirs.
 -- knobs: concurrent_sessions.min_distance_km, ip_new_for_user.baseline, trusted_networks
+-- removes: every family at each far place, from any of its IPs
 
 -- Live families reduce to distinct (user, IP, place) origins. Each user who
 -- has origins in two places or more is taken to be at their anchor: the

@@ -7,6 +7,7 @@
 -- remediation: When a success followed, end its sessions, reset the password and freeze the
 --   user until it is explained; otherwise block the IP and watch the users.
 -- knobs: failed_login_burst.min_failures, failed_login_burst.window, failed_login_burst.success_within, trusted_networks
+-- removes: the families the success created
 
 -- Failures are counted per user (from any IP) and per untrusted IP. A failure
 -- belongs to a burst when some window holding it has min_failures failures;

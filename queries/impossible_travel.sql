@@ -7,6 +7,7 @@
 -- remediation: End the sessions of the later login, reset the user's password and ask the
 --   user which login was theirs; add known VPN egress ranges to trusted_networks.
 -- knobs: impossible_travel.min_distance_km, impossible_travel.max_speed_kmh, trusted_networks
+-- removes: the families the later login created
 
 -- Trusted and place-less logins drop out before pairing, so a VPN login in
 -- between cannot hide a jump; each login is then compared with the one before

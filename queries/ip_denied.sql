@@ -7,6 +7,7 @@
 -- remediation: End the session, reset the user's password and freeze the user until the
 --   access is explained; consider a login IP range restriction on the profile.
 -- knobs: denied_networks, denied_networks_file
+-- removes: the session
 
 SELECT
     'high' AS severity,

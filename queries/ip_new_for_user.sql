@@ -10,6 +10,7 @@
 -- remediation: Confirm with the user that the session is theirs; if not, end it and reset
 --   the password. Add the user's VPN or travel ranges to trusted_networks.
 -- knobs: ip_new_for_user.baseline, ip_new_for_user.min_history, ip_new_for_user.report_new_network, trusted_networks
+-- removes: nothing (a new country is a question for the user, not proof)
 
 -- A family's baseline is the baseline before its login time: [login_time -
 -- baseline, login_time), its own login at that very moment left out. Only

@@ -7,6 +7,7 @@
 -- remediation: Find out what the IP is; if it is yours, add it to trusted_networks, otherwise
 --   end the sessions from it and reset the users' passwords.
 -- knobs: ip_shared_by_users.min_users, ip_shared_by_users.window, trusted_networks
+-- removes: nothing (the IP may be a proxy or egress to trust)
 
 -- A login belongs to a burst when some window of the given length that holds
 -- it has logins of at least min_users users; consecutive such logins of one

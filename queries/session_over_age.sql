@@ -6,6 +6,7 @@
 --   longer proves the user is present.
 -- remediation: End the session and lower the session timeout of the profile or org.
 -- knobs: session_max_age, session_max_age_by_type, token_types
+-- removes: the session
 
 -- Token sessions (token_types) are judged by token_over_rotation instead. A
 -- session without a type is judged as interactive.

@@ -11,6 +11,7 @@
 -- remediation: Check that the LoginHistory export is complete for that time; if it is, end
 --   the session and review the user's activity.
 -- knobs:
+-- removes: nothing (the export may be incomplete)
 
 -- Ingest keys the rows of a Setup download 'row:…'; with no login holding an
 -- Id, the span is NULL and nothing is found. named_logins (see

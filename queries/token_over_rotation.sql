@@ -6,6 +6,7 @@
 --   token is useful.
 -- remediation: Rotate the integration's credentials or refresh token, then end the old session.
 -- knobs: token_types, token_max_age, token_max_age_by_user
+-- removes: nothing (a token past rotation is the integration's to rotate)
 
 -- Tokens are never judged by session_max_age; a per-user limit (by Id first,
 -- then username) replaces token_max_age.

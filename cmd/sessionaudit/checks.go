@@ -44,6 +44,7 @@ func runChecks(_ context.Context, args []string, io stdio) int {
 		if len(c.Knobs) > 0 {
 			fmt.Fprintf(io.out, "  Policy knobs: %s\n", strings.Join(c.Knobs, ", "))
 		}
+		fmt.Fprintf(io.out, "  Removes (when in remove_on): %s\n", c.Removes)
 	}
 	return exitOK
 }
