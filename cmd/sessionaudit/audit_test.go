@@ -543,6 +543,61 @@ func TestAuditLocksOut(t *testing.T) {
 	}
 }
 
+// TestAuditKeepsApprovedList checks that an audit into a folder whose
+// removals.csv is approved or being applied is refused at start (exit 2,
+// before loading), naming the files, the approver and what to do, and
+// leaves the list as it was; a list with neither is replaced as before.
+func TestAuditKeepsApprovedList(t *testing.T) {
+	const list = "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n" +
+		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"
+	const approval = `{"version": 1, "approved_by": "alice@acme.com", "approved_at": "2026-11-26T13:00:00Z", "sessions": []}`
+	tests := []struct {
+		name  string
+		files map[string]string // beside removals.csv
+		want  []string
+	}{
+		{"approved", map[string]string{"removals.csv.approval.json": approval},
+			[]string{"was approved by alice@acme.com at 2026-11-26T13:00:00Z (removals.csv.approval.json)", "delete removals.csv.approval.json to discard it"}},
+		{"approval unreadable", map[string]string{"removals.csv.approval.json": "{"},
+			[]string{"was approved (removals.csv.approval.json)", "delete removals.csv.approval.json to discard it"}},
+		{"journal only", map[string]string{"removals.csv.journal": ""},
+			[]string{"has an apply journal (removals.csv.journal)", "delete removals.csv.journal to discard it"}},
+		{"approved and applied", map[string]string{"removals.csv.approval.json": approval, "removals.csv.journal": ""},
+			[]string{"approved by alice@acme.com", "and has an apply journal", "delete removals.csv.approval.json and removals.csv.journal to discard them"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			mustWriteFile(t, filepath.Join(out, "removals.csv"), list)
+			for name, content := range tc.files {
+				mustWriteFile(t, filepath.Join(out, name), content)
+			}
+			code, stdout, stderr := runCLI(t, append(sampleAudit(), "--out", out)...)
+			if code != exitUsage || stdout != "" || strings.Contains(stderr, "loaded exports") {
+				t.Errorf("got exit %d, stdout %q, stderr %q; want exit 2 before loading", code, stdout, stderr)
+			}
+			for _, want := range append(tc.want, "sessionaudit audit: --out "+out+": its removals.csv ", "audit into another folder") {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("got stderr %q, want it to hold %q", stderr, want)
+				}
+			}
+			if b, err := os.ReadFile(filepath.Join(out, "removals.csv")); err != nil || string(b) != list {
+				t.Errorf("got removals.csv %q (%v), want it left as it was", b, err)
+			}
+		})
+	}
+	// The near miss: a list with neither beside it is replaced.
+	out := t.TempDir()
+	mustWriteFile(t, filepath.Join(out, "removals.csv"), list)
+	mustWriteFile(t, filepath.Join(out, "removals.csv.approval.json.bak"), approval)
+	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out)...); code != exitOK {
+		t.Fatalf("unapproved list: got exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "removals.csv")); err != nil || string(b) == list {
+		t.Errorf("got removals.csv %q (%v), want the new audit's list", b, err)
+	}
+}
+
 // No command is a usage error: the usage goes to stderr. Asked for, it goes
 // to stdout.
 func TestUsageStreams(t *testing.T) {
