@@ -194,6 +194,40 @@ func TestAuditUsageErrors(t *testing.T) {
 	}
 }
 
+// TestRepeatedFlags checks that every command refuses a flag that takes
+// one value when it is given twice, naming it as the help does (the flag
+// package would let the last win), while the input flags stay repeatable.
+func TestRepeatedFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audit", "--policy", "a.yaml", "--sessions", "s.csv", "--policy", "b.yaml"}, "--policy given twice"},
+		{[]string{"audit", "--out", "a", "--out", "a"}, "--out given twice"},
+		{[]string{"audit", "--threads", "1", "--threads=2"}, "--threads given twice"},
+		{[]string{"approve", "--by", "alice", "--by", "bob"}, "--by given twice"},
+		{[]string{"apply", "--removals", "a.csv", "--removals", "b.csv"}, "--removals given twice"},
+		{[]string{"apply", "--execute", "--execute=false"}, "--execute given twice"},
+		{[]string{"verify", "--api-version", "v66.0", "--api-version", "v65.0"}, "--api-version given twice"},
+		{[]string{"gen", "--seed", "1", "--seed", "2"}, "--seed given twice"},
+		{[]string{"gen", "--with-rejects", "--with-rejects"}, "--with-rejects given twice"},
+	}
+	for _, tc := range tests {
+		code, _, stderr := runCLI(t, tc.args...)
+		want := "sessionaudit " + tc.args[0] + ": " + tc.want + "\nTry: sessionaudit " + tc.args[0] + " --help\n"
+		if code != exitUsage || stderr != want {
+			t.Errorf("%q: got exit %d and stderr %q, want exit 2 and %q", tc.args, code, stderr, want)
+		}
+	}
+	// The near miss: the input flags are repeatable, so the audit goes on to
+	// look for the files.
+	code, _, stderr := runCLI(t, "audit", "--sessions", "s1.csv", "--sessions", "s2.csv", "--logins", "l1.csv", "--logins", "l2.csv",
+		"--users", "u1.csv", "--users", "u2.csv", "--geo", "g1.csv", "--geo", "g2.csv")
+	if code != exitUsage || !strings.Contains(stderr, "cannot read input s1.csv") {
+		t.Errorf("repeated input flags: got exit %d and stderr %q, want them taken and s1.csv looked for", code, stderr)
+	}
+}
+
 func TestFilesFlag(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"logins-0002.json", "logins-0001.json", "logins-[1].json", "sessions.csv"} {
@@ -287,7 +321,7 @@ func TestAuditJSONLogs(t *testing.T) {
 		{"bad policy", append([]string{"--policy", badPolicy}, sample...), exitUsage, "bad.yaml: line 1"},
 		{"missing columns", []string{"--sessions", repoPath("testdata/e2e/missing-columns/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
 			"--out", filepath.Join(dir, "out")}, exitUsage, "missing columns"},
-		{"bad as-of", append(slices.Clone(sample), "--as-of", "yesterday"), exitUsage, "not an RFC 3339 time"},
+		{"bad as-of", slices.Concat(sample[:6], []string{"--as-of", "yesterday"}, sample[8:]), exitUsage, "not an RFC 3339 time"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -356,7 +390,10 @@ func TestAuditUnusableFolders(t *testing.T) {
 			if tc.skip {
 				t.Skip("not testable here")
 			}
-			args := append(sampleAudit(), "--out", filepath.Join(dir, "out"), tc.flag, tc.dir)
+			args := append(sampleAudit(), tc.flag, tc.dir)
+			if tc.flag != "--out" {
+				args = append(args, "--out", filepath.Join(dir, "out"))
+			}
 			code, stdout, stderr := runCLI(t, args...)
 			if code != exitUsage || !strings.Contains(stderr, "sessionaudit audit: "+tc.flag+" "+tc.dir+": ") {
 				t.Errorf("got exit %d and stderr %q, want exit 2 naming %s %s", code, stderr, tc.flag, tc.dir)
