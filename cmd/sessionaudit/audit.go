@@ -60,7 +60,7 @@ Options:
 
 Examples:
   sessionaudit audit --sessions testdata/sample/sessions.csv --logins testdata/sample/logins.csv \
-      --users testdata/sample/users.csv --policy testdata/policy.yaml --as-of 2026-11-26T12:00:00Z --out out
+      --users testdata/sample/users.csv --policy testdata/sample/policy.yaml --as-of 2026-11-26T12:00:00Z --out out
   sessionaudit audit --sessions s1.json --sessions s2.json --logins LoginHistory.csv.gz --fail-on high
   sessionaudit audit --sessions 'rest/sessions-*.json' --logins 'rest/logins-*.json' --users 'rest/users-*.json'
 

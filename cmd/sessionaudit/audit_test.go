@@ -272,6 +272,36 @@ func TestHelpForEveryCommand(t *testing.T) {
 	}
 }
 
+// TestHelpExamplesAreREADMECommands checks that the first example of audit
+// --help, auditing the bundled sample, and of gen --help, regenerating it,
+// are the README's commands, so the two give the same results.
+func TestHelpExamplesAreREADMECommands(t *testing.T) {
+	readme, err := os.ReadFile(repoPath("README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, help := range []string{auditHelp, genHelp} {
+		_, examples, ok := strings.Cut(help, "\nExamples:\n")
+		examples, _, _ = strings.Cut(examples, "\n\n")
+		if !ok || examples == "" {
+			t.Fatalf("got no Examples section in %q", help)
+		}
+		// The first example, its continued lines joined.
+		var first []string
+		for _, line := range strings.Split(examples, "\n") {
+			line, more := strings.CutSuffix(strings.TrimSpace(line), "\\")
+			first = append(first, strings.TrimSpace(line))
+			if !more {
+				break
+			}
+		}
+		want := "go run -tags duckdb_arrow ./cmd/" + strings.Join(first, " ")
+		if !strings.Contains(string(readme), want+"\n") && !strings.Contains(string(readme), want+"`") {
+			t.Errorf("got an example %q, want the README's command %q", strings.Join(first, " "), want)
+		}
+	}
+}
+
 func TestParseSize(t *testing.T) {
 	tests := []struct {
 		in   string
