@@ -125,7 +125,7 @@ func Approve(opts ApproveOptions) (Approval, error) {
 		}
 	}
 	if len(chosen) == 0 {
-		return Approval{}, fmt.Errorf("approving: no row of %s is selected (selection: %s)", opts.Removals, selection)
+		return Approval{}, nothingApproved(opts.Removals, rows, selection)
 	}
 
 	a := Approval{
@@ -142,6 +142,28 @@ func Approve(opts ApproveOptions) (Approval, error) {
 		a.Sessions = append(a.Sessions, ApprovedSession{SessionID: r.SessionID, UserID: r.UserID, Contain: r.Approve == Contain})
 	}
 	return a, nil
+}
+
+// nothingApproved says in plain words why no row of the list was chosen.
+func nothingApproved(removals string, rows []Row, selection string) error {
+	declined := 0
+	for _, r := range rows {
+		if r.Approve == Declined {
+			declined++
+		}
+	}
+	switch {
+	case len(rows) == 0:
+		return fmt.Errorf("approving: %s has no rows, so nothing is approved", removals)
+	case selection == "only":
+		return fmt.Errorf("approving: the Id file lists no session, so nothing is approved")
+	case selection == "approve-column+only":
+		return fmt.Errorf("approving: no session listed in the Id file is marked yes or contain in %s, so nothing is approved", removals)
+	case declined == len(rows):
+		return fmt.Errorf("approving: every row of %s is marked no, so nothing is approved: mark the sessions to end yes (or contain)", removals)
+	}
+	return fmt.Errorf("approving: no row of %s is marked yes or contain (%d marked no, the rest empty), so nothing is approved: "+
+		"mark the sessions to end yes (or contain)", removals, declined)
 }
 
 // WriteApproval writes a beside the removal list, replacing any earlier

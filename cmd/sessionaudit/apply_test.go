@@ -59,6 +59,36 @@ func TestApplyWiring(t *testing.T) {
 	}
 }
 
+// TestApproveNothing checks that approve refuses a list that approves
+// nothing with exit 2, saying why in plain words, and writes no approval.
+func TestApproveNothing(t *testing.T) {
+	dir := t.TempDir()
+	header := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"
+	row := func(n, approve string) string {
+		return "0AkXy000000000" + n + ",005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r," + approve + "\n"
+	}
+	tests := []struct {
+		name, list string
+		code       int
+		want       string
+	}{
+		{"every row no", header + row("1", "no") + row("2", "N"), exitUsage, "is marked no, so nothing is approved"},
+		{"no and undecided", header + row("1", "n") + row("2", ""), exitUsage, "is marked yes or contain (1 marked no, the rest empty), so nothing is approved"},
+		{"one yes among noes", header + row("1", "no") + row("2", "yes"), exitOK, "Approved 1 sessions"}, // the near miss
+	}
+	for _, tc := range tests {
+		list := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".csv")
+		mustWriteFile(t, list, tc.list)
+		code, stdout, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice")
+		if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {
+			t.Errorf("%s: got exit %d and output %q, want exit %d and %q", tc.name, code, stdout+stderr, tc.code, tc.want)
+		}
+		if _, err := os.Stat(list + ".approval.json"); (err == nil) != (tc.code == exitOK) {
+			t.Errorf("%s: got %v for the approval file, want one only when approved", tc.name, err)
+		}
+	}
+}
+
 // TestUnusableCredentialURLs checks that an org URL carrying a credential
 // is refused with exit 2 by every command that reads credentials, saying
 // what is wrong without repeating it.

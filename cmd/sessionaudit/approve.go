@@ -16,11 +16,17 @@ it: who approved, when, until when, which sessions, and SHA-256 sums of the
 file and of the exact approved rows. apply --execute refuses a list that
 changed after its approval, and an approval that expired.
 
-Which rows are approved:
-  - if any row's approve column says yes, y, true, x or 1 (any case) or
-    contain, only those rows; otherwise every row;
-  - --only narrows that to the session Ids listed in IDS_FILE;
-  - only rows marked contain may be contained by apply --contain.
+Which rows are approved, by the list's approve column (any case):
+  - yes, y, true, x or 1 ends the session; contain ends it and lets
+    apply --contain contain its user (only rows marked contain may be);
+  - no or n declines the row; empty leaves it undecided; any other value is
+    an error naming the line;
+  - when any row holds a decision (no included), only the rows marked yes or
+    contain are approved, so a list marked only no approves nothing; when
+    every approve cell is empty, every row is approved;
+  - --only narrows that to the session Ids listed in IDS_FILE, each of which
+    must be in the list.
+Approving nothing is refused.
 
 Options:
   --removals FILE   the removal list written by sessionaudit audit (required)
