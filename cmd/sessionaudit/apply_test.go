@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runWithEnv runs the command in-process with the given environment.
@@ -85,6 +87,48 @@ func TestApproveNothing(t *testing.T) {
 		}
 		if _, err := os.Stat(list + ".approval.json"); (err == nil) != (tc.code == exitOK) {
 			t.Errorf("%s: got %v for the approval file, want one only when approved", tc.name, err)
+		}
+	}
+}
+
+// TestApproveExpires checks that --expires takes durations as the policy
+// writes them, days included, and that a value it cannot read is refused
+// saying which forms it takes.
+func TestApproveExpires(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	mustWriteFile(t, list, "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"+
+		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n")
+	tests := []struct {
+		in   string
+		want time.Duration // 0: refused
+		msg  string
+	}{
+		{"2d", 48 * time.Hour, ""},
+		{"1d12h", 36 * time.Hour, ""},
+		{"90m", 90 * time.Minute, ""}, // the near miss: what the flag took before
+		{"2x", 0, `--expires "2x": not a duration: write one such as 30m, 24h, 2d or 1d12h`},
+		{"-1h", 0, `--expires "-1h": not a duration`},
+		{"0s", 0, "--expires 0s must be positive"},
+	}
+	for _, tc := range tests {
+		os.Remove(list + ".approval.json")
+		code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice", "--expires", tc.in)
+		if tc.want == 0 {
+			if code != exitUsage || !strings.Contains(stderr, tc.msg) {
+				t.Errorf("--expires %s: got exit %d and stderr %q, want exit 2 and %q", tc.in, code, stderr, tc.msg)
+			}
+			continue
+		}
+		b, err := os.ReadFile(list + ".approval.json")
+		var a struct {
+			ApprovedAt time.Time `json:"approved_at"`
+			ExpiresAt  time.Time `json:"expires_at"`
+		}
+		if code != exitOK || err != nil || json.Unmarshal(b, &a) != nil {
+			t.Fatalf("--expires %s: got exit %d, stderr %q and approval %q (%v), want one written", tc.in, code, stderr, b, err)
+		}
+		if a.ExpiresAt.Sub(a.ApprovedAt) != tc.want {
+			t.Errorf("--expires %s: got an approval lasting %s, want %s", tc.in, a.ExpiresAt.Sub(a.ApprovedAt), tc.want)
 		}
 	}
 }

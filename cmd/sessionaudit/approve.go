@@ -32,7 +32,8 @@ Options:
   --removals FILE   the removal list written by sessionaudit audit (required)
   --by NAME         who approves, recorded as given (required)
   --only IDS_FILE   session Ids to approve, one a line (15 or 18 characters; # comments)
-  --expires DUR     how long the approval lasts (default: 24h); sessions churn
+  --expires DUR     how long the approval lasts, written as in the policy: 30m, 24h, 2d or
+                    1d12h (default: 24h); sessions churn
 
 Examples:
   sessionaudit approve --removals out/removals.csv --by "alice@acme.com"
@@ -49,17 +50,18 @@ func runApprove(_ context.Context, args []string, io stdio) int {
 	removals := fs.String("removals", "", "")
 	by := fs.String("by", "", "")
 	only := fs.String("only", "", "")
-	expires := fs.Duration("expires", apply.DefaultApprovalLifetime, "")
+	expires := durationFlag(apply.DefaultApprovalLifetime)
+	fs.Var(&expires, "expires", "")
 	if ok, code := parseFlags(fs, approveHelp, args, io); !ok {
 		return code
 	}
 	if *removals == "" || *by == "" {
 		return usageError(io, "approve", "--removals and --by are required")
 	}
-	if *expires <= 0 {
-		return usageError(io, "approve", "--expires %s must be positive", *expires)
+	if expires <= 0 {
+		return usageError(io, "approve", "--expires %s must be positive", expires.String())
 	}
-	opts := apply.ApproveOptions{Removals: *removals, By: *by, Expires: *expires, Now: time.Now()}
+	opts := apply.ApproveOptions{Removals: *removals, By: *by, Expires: time.Duration(expires), Now: time.Now()}
 	if *only != "" {
 		ids, err := apply.ReadIDFile(*only)
 		if err != nil {

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
+
+	"github.com/sessionaudit/sessionaudit/analyze"
 )
 
 // filesFlag collects the files of a flag that may be given more than once.
@@ -35,6 +38,20 @@ func (m *filesFlag) Set(v string) error {
 		return fmt.Errorf("no file matches %q", v)
 	}
 	*m = append(*m, matches...)
+	return nil
+}
+
+// durationFlag is a duration written as the policy writes one (30m, 24h,
+// 2d, 1d12h), so that a flag takes the days a policy does.
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+func (d *durationFlag) Set(s string) error {
+	v, err := analyze.ParseDuration(s)
+	if err != nil {
+		return errors.New("not a duration: write one such as 30m, 24h, 2d or 1d12h")
+	}
+	*d = durationFlag(v)
 	return nil
 }
 
