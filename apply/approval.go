@@ -211,6 +211,8 @@ type RefusalError struct {
 	// Expired is set when the approval matches the list but has expired: a
 	// run with nothing left to send may still finish on it.
 	Expired bool
+	// Changed is set when the list no longer matches its approval.
+	Changed bool
 }
 
 func (e *RefusalError) Error() string { return "refusing to apply: " + e.Reason }
@@ -219,11 +221,16 @@ func refuse(format string, args ...any) error {
 	return &RefusalError{Reason: fmt.Sprintf(format, args...)}
 }
 
+// refuseChanged is a refusal of a list that changed after its approval.
+func refuseChanged(format string, args ...any) error {
+	return &RefusalError{Reason: fmt.Sprintf(format, args...), Changed: true}
+}
+
 // checkApproval returns a RefusalError unless a approves the list whose bytes
 // and rows are given and is still valid at now.
 func checkApproval(removals string, a Approval, list []byte, rows []Row, now time.Time) error {
 	if got := sha256Hex(list); got != a.ListSHA256 {
-		return refuse("%s changed after %s approved it at %s (SHA-256 %.12s…, approved %.12s…): review it and approve it again",
+		return refuseChanged("%s changed after %s approved it at %s (SHA-256 %.12s…, approved %.12s…): review it and approve it again",
 			removals, a.ApprovedBy, a.ApprovedAt.Format(time.RFC3339), got, a.ListSHA256)
 	}
 	byID := map[string]Row{}
@@ -234,12 +241,12 @@ func checkApproval(removals string, a Approval, list []byte, rows []Row, now tim
 	for _, s := range a.Sessions {
 		r, ok := byID[s.SessionID]
 		if !ok || r.UserID != s.UserID || (r.Approve == Contain) != s.Contain {
-			return refuse("approved session %s does not match %s: approve it again", s.SessionID, removals)
+			return refuseChanged("approved session %s does not match %s: approve it again", s.SessionID, removals)
 		}
 		approved = append(approved, r)
 	}
 	if got := rowsSHA256(approved); got != a.RowsSHA256 {
-		return refuse("the approved rows of %s do not match the approval's SHA-256: approve it again", removals)
+		return refuseChanged("the approved rows of %s do not match the approval's SHA-256: approve it again", removals)
 	}
 	if !now.Before(a.ExpiresAt) {
 		err := refuse("the approval of %s by %s expired at %s: sessions churn, so review the list and approve it again",

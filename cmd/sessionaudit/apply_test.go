@@ -38,10 +38,11 @@ func TestApplyWiring(t *testing.T) {
 		want string
 	}{
 		{"apply needs --removals", nil, []string{"apply", "--execute"}, exitUsage, "--removals is required"},
-		{"execute without credentials", nil, []string{"apply", "--removals", list, "--execute"}, exitUsage, "no Salesforce credentials"},
+		{"execute without credentials or approval", nil, []string{"apply", "--removals", list, "--execute"}, exitUsage, "has no approval"},
 		{"execute without approval", creds, []string{"apply", "--removals", list, "--execute"}, exitUsage, "has no approval"},
 		{"verify without approval", creds, []string{"verify", "--removals", list}, exitUsage, "approval"},
 		{"approve", nil, []string{"approve", "--removals", list, "--by", "alice", "--expires", "1h"}, exitOK, "Approved 2 sessions"},
+		{"execute without credentials", nil, []string{"apply", "--removals", list, "--execute"}, exitUsage, "no Salesforce credentials"},
 		{"dry run without credentials", nil, []string{"apply", "--removals", list}, exitOK, "2 to remove"},
 		{"execute over --max", creds, []string{"apply", "--removals", list, "--execute", "--max", "1", "--api-version", "66.0"}, exitUsage, "2 approved sessions remain, more than --max 1"},
 		{"bad api version", creds, []string{"apply", "--removals", list, "--api-version", "66"}, exitUsage, "--api-version"},
@@ -58,6 +59,11 @@ func TestApplyWiring(t *testing.T) {
 	code, _, stderr := runWithEnv(t, creds, "apply", "--removals", list, "--execute")
 	if code != exitUsage || !strings.Contains(stderr, "changed after alice approved it") {
 		t.Errorf("tampered list: exit %d, stderr %q; want exit 2 and a refusal", code, stderr)
+	}
+	// Its plan says why on the rows, not "not approved", which reads as never approved.
+	code, stdout, _ := runCLI(t, "apply", "--removals", list)
+	if code != exitOK || strings.Count(stdout, "skip    the list changed after it was approved\n") != 2 || strings.Contains(stdout, "not approved") {
+		t.Errorf("tampered list's plan: exit %d, stdout %q; want every row skipped as changed after approval", code, stdout)
 	}
 }
 
@@ -137,9 +143,16 @@ func TestApproveExpires(t *testing.T) {
 // is refused with exit 2 by every command that reads credentials, saying
 // what is wrong without repeating it.
 func TestUnusableCredentialURLs(t *testing.T) {
-	list := filepath.Join(t.TempDir(), "removals.csv")
-	mustWriteFile(t, list, "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"+
-		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n")
+	// The credentials are read once the list and its approval pass.
+	dir := t.TempDir()
+	content := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n" +
+		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"
+	list, unapproved := filepath.Join(dir, "removals.csv"), filepath.Join(dir, "unapproved.csv")
+	mustWriteFile(t, list, content)
+	mustWriteFile(t, unapproved, content)
+	if code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice"); code != exitOK {
+		t.Fatalf("approve: exit %d, stderr %q", code, stderr)
+	}
 	frontdoor := map[string]string{"SF_ACCESS_TOKEN": "00D!fake", "SF_INSTANCE_URL": "https://acme.my.salesforce.com/secur/frontdoor.jsp?sid=00Ds3cr3t"}
 	userInfo := map[string]string{"SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://admin:Passw0rds3cr3t@acme.my.salesforce.com"}
 	slash := map[string]string{"SF_ACCESS_TOKEN": "00D!fake", "SF_INSTANCE_URL": "https://org.invalid/"}
@@ -156,7 +169,7 @@ func TestUnusableCredentialURLs(t *testing.T) {
 		{"apply, user info", userInfo, []string{"apply", "--removals", list, "--execute"}, must + "has user info"},
 		{"verify, user info", userInfo, []string{"verify", "--removals", list}, must + "has user info"},
 		// A near miss: a trailing slash is fine, so the missing approval is what stops apply.
-		{"apply, a trailing slash", slash, []string{"apply", "--removals", list, "--execute"}, "has no approval"},
+		{"apply, a trailing slash", slash, []string{"apply", "--removals", unapproved, "--execute"}, "has no approval"},
 	}
 	for _, s := range steps {
 		code, stdout, stderr := runWithEnv(t, s.env, s.args...)
@@ -165,6 +178,60 @@ func TestUnusableCredentialURLs(t *testing.T) {
 		}
 		if strings.Contains(stdout+stderr, "s3cr3t") {
 			t.Errorf("%s: the output repeats a secret: %q", s.name, stdout+stderr)
+		}
+	}
+}
+
+// TestListCheckedBeforeCredentials checks that apply --execute and verify
+// report a missing, unreadable or changed list, or a missing approval,
+// before missing or unusable credentials: the first thing wrong is what the
+// user is told. An approved list (the near miss) gets to the credentials.
+func TestListCheckedBeforeCredentials(t *testing.T) {
+	dir := t.TempDir()
+	content := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n" +
+		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"
+	approved, changed, unapproved := filepath.Join(dir, "approved.csv"), filepath.Join(dir, "changed.csv"), filepath.Join(dir, "unapproved.csv")
+	missing, malformed := filepath.Join(dir, "missing.csv"), filepath.Join(dir, "malformed.csv")
+	for _, p := range []string{approved, changed, unapproved} {
+		mustWriteFile(t, p, content)
+	}
+	mustWriteFile(t, malformed, "session_id,user_id\n")
+	for _, p := range []string{approved, changed} {
+		if code, _, stderr := runCLI(t, "approve", "--removals", p, "--by", "alice"); code != exitOK {
+			t.Fatalf("approve %s: exit %d, stderr %q", p, code, stderr)
+		}
+	}
+	mustWriteFile(t, changed, strings.Replace(content, "high", "low", 1))
+	unusable := map[string]string{"SF_ACCESS_TOKEN": "00D!fake", "SF_INSTANCE_URL": "https://admin:s3cr3t@org.invalid"}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"verify, a missing list", []string{"verify", "--removals", missing}, "reading the removal list: open " + missing + ": no such file"},
+		{"verify, no approval", []string{"verify", "--removals", unapproved}, "reading the approval: open " + unapproved + ".approval.json"},
+		{"apply, a missing list", []string{"apply", "--removals", missing, "--execute"}, "reading the removal list"},
+		{"apply, a malformed list", []string{"apply", "--removals", malformed, "--execute"}, "header is"},
+		{"apply, no approval", []string{"apply", "--removals", unapproved, "--execute"}, "has no approval"},
+		{"apply, a changed list", []string{"apply", "--removals", changed, "--execute"}, "changed after alice approved it"},
+		{"verify, an approved list", []string{"verify", "--removals", approved}, "credentials"},
+		{"apply, an approved list", []string{"apply", "--removals", approved, "--execute"}, "credentials"},
+	}
+	for _, tc := range tests {
+		for _, env := range []map[string]string{nil, unusable} {
+			want := tc.want
+			if want == "credentials" && env == nil {
+				want = "no Salesforce credentials"
+			} else if want == "credentials" {
+				want = "SF_INSTANCE_URL must be https://host"
+			}
+			code, stdout, stderr := runWithEnv(t, env, tc.args...)
+			if code != exitUsage || !strings.Contains(stderr, want) {
+				t.Errorf("%s (credentials %v): got exit %d and stderr %q, want exit 2 and %q", tc.name, env != nil, code, stderr, want)
+			}
+			if strings.Contains(stdout+stderr, "s3cr3t") {
+				t.Errorf("%s: the output repeats a secret: %q", tc.name, stdout+stderr)
+			}
 		}
 	}
 }
