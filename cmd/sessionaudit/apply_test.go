@@ -11,6 +11,13 @@ import (
 	"time"
 )
 
+// removalsHeader begins a removal list as audit writes it; oneRowList is
+// such a list of one session, not yet reviewed.
+const (
+	removalsHeader = "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"
+	oneRowList     = removalsHeader + "0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"
+)
+
 // runWithEnv runs the command in-process with the given environment.
 func runWithEnv(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
@@ -24,7 +31,7 @@ func runWithEnv(t *testing.T, env map[string]string, args ...string) (int, strin
 func TestApplyWiring(t *testing.T) {
 	dir := t.TempDir()
 	list := filepath.Join(dir, "removals.csv")
-	content := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n" +
+	content := removalsHeader +
 		"0AkXy0000000001,005Qz0000000001,'=u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n" +
 		"0AkXy0000000002,005Qz0000000001,'=u@x.com,UI,203.0.113.7,2026-11-26T08:03:00Z,impossible_travel,high,r,\n"
 	mustWriteFile(t, list, content)
@@ -71,7 +78,6 @@ func TestApplyWiring(t *testing.T) {
 // nothing with exit 2, saying why in plain words, and writes no approval.
 func TestApproveNothing(t *testing.T) {
 	dir := t.TempDir()
-	header := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"
 	row := func(n, approve string) string {
 		return "0AkXy000000000" + n + ",005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r," + approve + "\n"
 	}
@@ -80,9 +86,9 @@ func TestApproveNothing(t *testing.T) {
 		code       int
 		want       string
 	}{
-		{"every row no", header + row("1", "no") + row("2", "N"), exitUsage, "is marked no, so nothing is approved"},
-		{"no and undecided", header + row("1", "n") + row("2", ""), exitUsage, "is marked yes or contain (1 marked no, the rest empty), so nothing is approved"},
-		{"one yes among noes", header + row("1", "no") + row("2", "yes"), exitOK, "Approved 1 sessions"}, // the near miss
+		{"every row no", removalsHeader + row("1", "no") + row("2", "N"), exitUsage, "is marked no, so nothing is approved"},
+		{"no and undecided", removalsHeader + row("1", "n") + row("2", ""), exitUsage, "is marked yes or contain (1 marked no, the rest empty), so nothing is approved"},
+		{"one yes among noes", removalsHeader + row("1", "no") + row("2", "yes"), exitOK, "Approved 1 sessions"}, // the near miss
 	}
 	for _, tc := range tests {
 		list := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".csv")
@@ -102,8 +108,7 @@ func TestApproveNothing(t *testing.T) {
 // saying which forms it takes.
 func TestApproveExpires(t *testing.T) {
 	list := filepath.Join(t.TempDir(), "removals.csv")
-	mustWriteFile(t, list, "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"+
-		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n")
+	mustWriteFile(t, list, oneRowList)
 	tests := []struct {
 		in   string
 		want time.Duration // 0: refused
@@ -145,8 +150,7 @@ func TestApproveExpires(t *testing.T) {
 func TestUnusableCredentialURLs(t *testing.T) {
 	// The credentials are read once the list and its approval pass.
 	dir := t.TempDir()
-	content := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n" +
-		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"
+	content := oneRowList
 	list, unapproved := filepath.Join(dir, "removals.csv"), filepath.Join(dir, "unapproved.csv")
 	mustWriteFile(t, list, content)
 	mustWriteFile(t, unapproved, content)
@@ -188,8 +192,7 @@ func TestUnusableCredentialURLs(t *testing.T) {
 // user is told. An approved list (the near miss) gets to the credentials.
 func TestListCheckedBeforeCredentials(t *testing.T) {
 	dir := t.TempDir()
-	content := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n" +
-		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"
+	content := oneRowList
 	approved, changed, unapproved := filepath.Join(dir, "approved.csv"), filepath.Join(dir, "changed.csv"), filepath.Join(dir, "unapproved.csv")
 	missing, malformed := filepath.Join(dir, "missing.csv"), filepath.Join(dir, "malformed.csv")
 	for _, p := range []string{approved, changed, unapproved} {
@@ -241,8 +244,7 @@ func TestListCheckedBeforeCredentials(t *testing.T) {
 // way round let it through and switched the API-share guard off.
 func TestApplyMaxAPIShare(t *testing.T) {
 	list := filepath.Join(t.TempDir(), "removals.csv")
-	mustWriteFile(t, list, "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"+
-		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n")
+	mustWriteFile(t, list, oneRowList)
 	tests := []struct {
 		share string
 		code  int
@@ -269,11 +271,9 @@ func TestApplyMaxAPIShare(t *testing.T) {
 func TestApplyUnusableList(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "removals.csv")
-	header := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"
-	mustWriteFile(t, good, header+
-		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n")
+	mustWriteFile(t, good, oneRowList)
 	badHeader := filepath.Join(dir, "bad-header.csv")
-	mustWriteFile(t, badHeader, strings.Replace(header, "approve", "approved", 1))
+	mustWriteFile(t, badHeader, strings.Replace(removalsHeader, "approve", "approved", 1))
 	missing := filepath.Join(dir, "missing.csv")
 	tests := []struct {
 		name, list string

@@ -615,8 +615,7 @@ func TestAuditLocksOut(t *testing.T) {
 // before loading), naming the files, the approver and what to do, and
 // leaves the list as it was; a list with neither is replaced as before.
 func TestAuditKeepsApprovedList(t *testing.T) {
-	const list = "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n" +
-		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"
+	const list = oneRowList
 	const approval = `{"version": 1, "approved_by": "alice@acme.com", "approved_at": "2026-11-26T13:00:00Z", "sessions": []}`
 	tests := []struct {
 		name  string
