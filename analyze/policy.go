@@ -550,7 +550,7 @@ func (d *policyDecoder) duration(n *yaml.Node, key string) (time.Duration, error
 	if err != nil {
 		return 0, err
 	}
-	v, err := parseDuration(s)
+	v, err := ParseDuration(s)
 	if err != nil {
 		return 0, d.errf(n, key, "%q is not a duration (use 90d, 12h or 30m)", s)
 	}
@@ -706,9 +706,10 @@ func parseNetwork(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// parseDuration reads a duration as time.ParseDuration does, with d for days
-// allowed too: 90d, 12h, 30m, 45s, 1d12h, 1.5h.
-func parseDuration(s string) (time.Duration, error) {
+// ParseDuration reads a duration as the policy writes one: as
+// time.ParseDuration does, with d for days allowed too: 90d, 12h, 30m, 45s,
+// 1d12h, 1.5h. A sign is an error.
+func ParseDuration(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, errors.New("empty duration")
 	}

@@ -238,14 +238,14 @@ func TestParseDuration(t *testing.T) {
 		{"1d12h", 36 * time.Hour}, {"1.5d", 36 * time.Hour}, {"1h30m", 90 * time.Minute}, {"250ms", 250 * time.Millisecond},
 	}
 	for _, tc := range tests {
-		got, err := parseDuration(tc.in)
+		got, err := ParseDuration(tc.in)
 		if err != nil || got != tc.want {
-			t.Errorf("parseDuration(%q): got %v, %v, want %v", tc.in, got, err, tc.want)
+			t.Errorf("ParseDuration(%q): got %v, %v, want %v", tc.in, got, err, tc.want)
 		}
 	}
 	for _, bad := range []string{"", "d", "90", "9x", "1d-2h", "-1d", "1e3d", "99999999999d"} {
-		if got, err := parseDuration(bad); err == nil {
-			t.Errorf("parseDuration(%q): got %v, want an error", bad, got)
+		if got, err := ParseDuration(bad); err == nil {
+			t.Errorf("ParseDuration(%q): got %v, want an error", bad, got)
 		}
 	}
 }

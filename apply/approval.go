@@ -125,7 +125,7 @@ func Approve(opts ApproveOptions) (Approval, error) {
 		}
 	}
 	if len(chosen) == 0 {
-		return Approval{}, fmt.Errorf("approving: no row of %s is selected (selection: %s)", opts.Removals, selection)
+		return Approval{}, nothingApproved(opts.Removals, rows, selection)
 	}
 
 	a := Approval{
@@ -142,6 +142,28 @@ func Approve(opts ApproveOptions) (Approval, error) {
 		a.Sessions = append(a.Sessions, ApprovedSession{SessionID: r.SessionID, UserID: r.UserID, Contain: r.Approve == Contain})
 	}
 	return a, nil
+}
+
+// nothingApproved says in plain words why no row of the list was chosen.
+func nothingApproved(removals string, rows []Row, selection string) error {
+	declined := 0
+	for _, r := range rows {
+		if r.Approve == Declined {
+			declined++
+		}
+	}
+	switch {
+	case len(rows) == 0:
+		return fmt.Errorf("approving: %s has no rows, so nothing is approved", removals)
+	case selection == "only":
+		return fmt.Errorf("approving: the Id file lists no session, so nothing is approved")
+	case selection == "approve-column+only":
+		return fmt.Errorf("approving: no session listed in the Id file is marked yes or contain in %s, so nothing is approved", removals)
+	case declined == len(rows):
+		return fmt.Errorf("approving: every row of %s is marked no, so nothing is approved: mark the sessions to end yes (or contain)", removals)
+	}
+	return fmt.Errorf("approving: no row of %s is marked yes or contain (%d marked no, the rest empty), so nothing is approved: "+
+		"mark the sessions to end yes (or contain)", removals, declined)
 }
 
 // WriteApproval writes a beside the removal list, replacing any earlier
@@ -189,6 +211,8 @@ type RefusalError struct {
 	// Expired is set when the approval matches the list but has expired: a
 	// run with nothing left to send may still finish on it.
 	Expired bool
+	// Changed is set when the list no longer matches its approval.
+	Changed bool
 }
 
 func (e *RefusalError) Error() string { return "refusing to apply: " + e.Reason }
@@ -197,11 +221,16 @@ func refuse(format string, args ...any) error {
 	return &RefusalError{Reason: fmt.Sprintf(format, args...)}
 }
 
+// refuseChanged is a refusal of a list that changed after its approval.
+func refuseChanged(format string, args ...any) error {
+	return &RefusalError{Reason: fmt.Sprintf(format, args...), Changed: true}
+}
+
 // checkApproval returns a RefusalError unless a approves the list whose bytes
 // and rows are given and is still valid at now.
 func checkApproval(removals string, a Approval, list []byte, rows []Row, now time.Time) error {
 	if got := sha256Hex(list); got != a.ListSHA256 {
-		return refuse("%s changed after %s approved it at %s (SHA-256 %.12s…, approved %.12s…): review it and approve it again",
+		return refuseChanged("%s changed after %s approved it at %s (SHA-256 %.12s…, approved %.12s…): review it and approve it again",
 			removals, a.ApprovedBy, a.ApprovedAt.Format(time.RFC3339), got, a.ListSHA256)
 	}
 	byID := map[string]Row{}
@@ -212,12 +241,12 @@ func checkApproval(removals string, a Approval, list []byte, rows []Row, now tim
 	for _, s := range a.Sessions {
 		r, ok := byID[s.SessionID]
 		if !ok || r.UserID != s.UserID || (r.Approve == Contain) != s.Contain {
-			return refuse("approved session %s does not match %s: approve it again", s.SessionID, removals)
+			return refuseChanged("approved session %s does not match %s: approve it again", s.SessionID, removals)
 		}
 		approved = append(approved, r)
 	}
 	if got := rowsSHA256(approved); got != a.RowsSHA256 {
-		return refuse("the approved rows of %s do not match the approval's SHA-256: approve it again", removals)
+		return refuseChanged("the approved rows of %s do not match the approval's SHA-256: approve it again", removals)
 	}
 	if !now.Before(a.ExpiresAt) {
 		err := refuse("the approval of %s by %s expired at %s: sessions churn, so review the list and approve it again",

@@ -75,7 +75,8 @@ func TestApproveSelection(t *testing.T) {
 			want: []ApprovedSession{{sid(0), uid(0), false}, {sid(1), uid(1), false}, {sid(2), uid(2), false}}},
 		{name: "a no is a decision: only the rows marked yes", rows: marked("no", "yes", ""), selection: "approve-column",
 			want: []ApprovedSession{{sid(1), uid(1), false}}},
-		{name: "a list of noes approves nothing", rows: marked("no", "N"), err: "no row of"},
+		{name: "a list of noes approves nothing", rows: marked("no", "N"), err: "every row of %LIST% is marked no, so nothing is approved"},
+		{name: "noes and undecided rows approve nothing", rows: marked("no", ""), err: "no row of %LIST% is marked yes or contain (1 marked no, the rest empty), so nothing is approved"},
 		{name: "only the marked rows", rows: marked("x", "", "Contain", "TRUE", "no"), selection: "approve-column",
 			want: []ApprovedSession{{sid(0), uid(0), false}, {sid(2), uid(2), true}, {sid(3), uid(3), false}}},
 		{name: "only-file narrows all rows", rows: marked("", "", ""), only: []string{sid(2)[:15]}, selection: "only",
@@ -83,7 +84,9 @@ func TestApproveSelection(t *testing.T) {
 		{name: "only-file narrows marked rows", rows: marked("1", "y", "contain"), only: []string{sid(1), sid(2)}, selection: "approve-column+only",
 			want: []ApprovedSession{{sid(1), uid(1), false}, {sid(2), uid(2), true}}},
 		{name: "only-file id not in the list", rows: marked(""), only: []string{sid(9)}, err: "is not in"},
-		{name: "nothing selected", rows: marked("yes", ""), only: []string{sid(1)}, err: "no row of"},
+		{name: "nothing selected", rows: marked("yes", ""), only: []string{sid(1)}, err: "no session listed in the Id file is marked yes or contain in %LIST%"},
+		{name: "an empty Id file", rows: marked("", ""), only: []string{}, err: "the Id file lists no session"},
+		{name: "a list without rows", rows: marked(), err: "%LIST% has no rows"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,8 +94,9 @@ func TestApproveSelection(t *testing.T) {
 			mustWrite(t, list, listCSV(tt.rows))
 			opts := ApproveOptions{Removals: list, By: "bob", Only: tt.only, Now: t0, Expires: 2 * time.Hour}
 			if tt.err != "" {
-				if _, err := Approve(opts); err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Errorf("error %v, want one containing %q", err, tt.err)
+				want := strings.ReplaceAll(tt.err, "%LIST%", list)
+				if _, err := Approve(opts); err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("error %v, want one containing %q", err, want)
 				}
 				return
 			}

@@ -131,6 +131,8 @@ func (r Report) Complete() bool {
 // its answer after; a run killed at any point is resumed by running it
 // again. A *StopError (limit, API share, rejected token) ends the run with
 // the report and results file written; other errors are returned as such.
+// An executing run without credentials returns ErrNoCredentials, but only
+// after the list, its approval and --max have passed.
 func Run(ctx context.Context, opts Options) (Report, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -187,6 +189,12 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	pinned := pinnedProtected(opts.Protected, state.protected)
 	protected := newProtectedSet(pinned)
 
+	// A plan whose rows all said "not approved" would read as a list never
+	// approved, when it was approved and changed since.
+	notApproved := "not approved"
+	if refusal != nil && refusal.Changed {
+		notApproved = "the list changed after it was approved"
+	}
 	var toSend []string
 	containing := map[string]bool{} // users of rows this run may contain, ended or not
 	for _, row := range rows {
@@ -194,7 +202,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		a, ok := approved[row.SessionID]
 		switch {
 		case !ok:
-			e.Reason = "not approved"
+			e.Reason = notApproved
 		case protected.has(row.UserID, row.Username):
 			e.Reason, e.Code = "protected user", SkipProtectedUser
 			if !newProtectedSet(opts.Protected).has(row.UserID, row.Username) {

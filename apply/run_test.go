@@ -191,6 +191,45 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
+// TestPlanSaysTheListChanged checks that a plan of a list changed after its
+// approval says so on every row, rather than "not approved", which reads as
+// a list never approved; a list without an approval (the near miss) is not
+// approved.
+func TestPlanSaysTheListChanged(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(f *fixture)
+		want  string
+	}{
+		{"no approval", func(f *fixture) {}, "not approved"},
+		{"list changed", func(f *fixture) {
+			f.approve(nil)
+			mustWrite(t, f.list, strings.Replace(mustRead(t, f.list), "high", "low", 1))
+		}, "the list changed after it was approved"},
+		{"row added", func(f *fixture) {
+			f.approve(nil)
+			mustWrite(t, f.list, listCSV(append(f.rows, listRow{session: sid(77), user: uid(1), username: "x@example.com"})))
+		}, "the list changed after it was approved"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(3))
+			tt.setup(f)
+			o := f.options(false)
+			o.Org.Credentials = nil // plan without the org
+			rep, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range rep.Plan {
+				if e.Action != "skip" || e.Reason != tt.want {
+					t.Errorf("row %s: got %s %q, want skip %q", e.Row.SessionID, e.Action, e.Reason, tt.want)
+				}
+			}
+		})
+	}
+}
+
 func TestGuardRails(t *testing.T) {
 	rs := rows(10)
 	f := newFixture(t, rs)

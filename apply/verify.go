@@ -3,7 +3,9 @@ package apply
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 )
@@ -33,10 +35,22 @@ func (v VerifyReport) AllGone() bool { return len(v.Pending) == 0 && len(v.NotRe
 // Verify asks the org which of the approved sessions, and those found by
 // containment, are still present. It only reads: the Ids go in chunks of
 // SELECT Id FROM AuthSession WHERE Id IN (…), following nextRecordsUrl.
+//
+// It reads the approval and the journal before it needs the org: a missing
+// approval is an error satisfying errors.Is(err, fs.ErrNotExist) (about the
+// list when that is missing too), and only then do missing credentials
+// return ErrNoCredentials.
 func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	var rep VerifyReport
 	a, err := ReadApproval(opts.Removals)
 	if err != nil {
+		// Verify needs the approval, not the list, but a list that is not
+		// there either is the first thing wrong: most likely its path.
+		if f, lerr := os.Open(opts.Removals); lerr == nil {
+			f.Close()
+		} else if errors.Is(err, fs.ErrNotExist) && errors.Is(lerr, fs.ErrNotExist) {
+			return rep, fmt.Errorf("reading the removal list: %w", lerr)
+		}
 		return rep, err
 	}
 	recs, err := readJournalFile(JournalPath(opts.Removals))

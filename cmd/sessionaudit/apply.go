@@ -21,9 +21,10 @@ exactly once: each request is journalled in FILE.journal before it is sent
 and its answer after, so a run that was stopped or killed resumes where it
 left off when started again. It refuses when the list has no approval,
 changed after approval, or the approval expired; when more than --max
-approved sessions remain; or when another apply of the list is running. It
-never ends a protected user's session or the caller's own, and writes
-apply-results.csv beside the list.
+approved sessions remain; or when another apply of the list is running. The
+list and its approval are checked before the credentials. It never ends a
+protected user's session or the caller's own, and writes apply-results.csv
+beside the list.
 
 Credentials come from the environment, never from flags; the first complete
 set wins, and URLs are https://host only:
@@ -97,20 +98,25 @@ func runApply(ctx context.Context, args []string, io stdio) int {
 		}
 		opts.Protected = p.ProtectedUsers
 	}
-	creds, err := apply.CredentialsFromEnv(io.getenv)
+	// Without usable credentials a dry run plans without the org, and an
+	// executing run still checks the list and its approval first: apply.Run
+	// returns ErrNoCredentials only once they pass, so the first thing wrong
+	// is what the user is told.
+	creds, credErr := apply.CredentialsFromEnv(io.getenv)
 	switch {
-	case errors.Is(err, apply.ErrNoCredentials) && !*execute:
-		// A dry run plans without the org.
-	case err != nil:
-		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", err)
-		return exitUsage
-	default:
+	case credErr == nil:
 		opts.Org.Credentials = creds
+	case !*execute && !errors.Is(credErr, apply.ErrNoCredentials):
+		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", credErr)
+		return exitUsage
 	}
 
 	rep, err := apply.Run(ctx, opts)
 	var refusal *apply.RefusalError
 	switch {
+	case credErr != nil && errors.Is(err, apply.ErrNoCredentials):
+		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", credErr)
+		return exitUsage
 	case errors.As(err, &refusal):
 		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", err)
 		return exitUsage

@@ -3,10 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+)
+
+// removalsHeader begins a removal list as audit writes it; oneRowList is
+// such a list of one session, not yet reviewed.
+const (
+	removalsHeader = "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"
+	oneRowList     = removalsHeader + "0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n"
 )
 
 // runWithEnv runs the command in-process with the given environment.
@@ -22,7 +31,7 @@ func runWithEnv(t *testing.T, env map[string]string, args ...string) (int, strin
 func TestApplyWiring(t *testing.T) {
 	dir := t.TempDir()
 	list := filepath.Join(dir, "removals.csv")
-	content := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n" +
+	content := removalsHeader +
 		"0AkXy0000000001,005Qz0000000001,'=u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n" +
 		"0AkXy0000000002,005Qz0000000001,'=u@x.com,UI,203.0.113.7,2026-11-26T08:03:00Z,impossible_travel,high,r,\n"
 	mustWriteFile(t, list, content)
@@ -36,10 +45,11 @@ func TestApplyWiring(t *testing.T) {
 		want string
 	}{
 		{"apply needs --removals", nil, []string{"apply", "--execute"}, exitUsage, "--removals is required"},
-		{"execute without credentials", nil, []string{"apply", "--removals", list, "--execute"}, exitUsage, "no Salesforce credentials"},
+		{"execute without credentials or approval", nil, []string{"apply", "--removals", list, "--execute"}, exitUsage, "has no approval"},
 		{"execute without approval", creds, []string{"apply", "--removals", list, "--execute"}, exitUsage, "has no approval"},
 		{"verify without approval", creds, []string{"verify", "--removals", list}, exitUsage, "approval"},
 		{"approve", nil, []string{"approve", "--removals", list, "--by", "alice", "--expires", "1h"}, exitOK, "Approved 2 sessions"},
+		{"execute without credentials", nil, []string{"apply", "--removals", list, "--execute"}, exitUsage, "no Salesforce credentials"},
 		{"dry run without credentials", nil, []string{"apply", "--removals", list}, exitOK, "2 to remove"},
 		{"execute over --max", creds, []string{"apply", "--removals", list, "--execute", "--max", "1", "--api-version", "66.0"}, exitUsage, "2 approved sessions remain, more than --max 1"},
 		{"bad api version", creds, []string{"apply", "--removals", list, "--api-version", "66"}, exitUsage, "--api-version"},
@@ -57,15 +67,96 @@ func TestApplyWiring(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "changed after alice approved it") {
 		t.Errorf("tampered list: exit %d, stderr %q; want exit 2 and a refusal", code, stderr)
 	}
+	// Its plan says why on the rows, not "not approved", which reads as never approved.
+	code, stdout, _ := runCLI(t, "apply", "--removals", list)
+	if code != exitOK || strings.Count(stdout, "skip    the list changed after it was approved\n") != 2 || strings.Contains(stdout, "not approved") {
+		t.Errorf("tampered list's plan: exit %d, stdout %q; want every row skipped as changed after approval", code, stdout)
+	}
+}
+
+// TestApproveNothing checks that approve refuses a list that approves
+// nothing with exit 2, saying why in plain words, and writes no approval.
+func TestApproveNothing(t *testing.T) {
+	dir := t.TempDir()
+	row := func(n, approve string) string {
+		return "0AkXy000000000" + n + ",005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r," + approve + "\n"
+	}
+	tests := []struct {
+		name, list string
+		code       int
+		want       string
+	}{
+		{"every row no", removalsHeader + row("1", "no") + row("2", "N"), exitUsage, "is marked no, so nothing is approved"},
+		{"no and undecided", removalsHeader + row("1", "n") + row("2", ""), exitUsage, "is marked yes or contain (1 marked no, the rest empty), so nothing is approved"},
+		{"one yes among noes", removalsHeader + row("1", "no") + row("2", "yes"), exitOK, "Approved 1 sessions"}, // the near miss
+	}
+	for _, tc := range tests {
+		list := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".csv")
+		mustWriteFile(t, list, tc.list)
+		code, stdout, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice")
+		if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {
+			t.Errorf("%s: got exit %d and output %q, want exit %d and %q", tc.name, code, stdout+stderr, tc.code, tc.want)
+		}
+		if _, err := os.Stat(list + ".approval.json"); (err == nil) != (tc.code == exitOK) {
+			t.Errorf("%s: got %v for the approval file, want one only when approved", tc.name, err)
+		}
+	}
+}
+
+// TestApproveExpires checks that --expires takes durations as the policy
+// writes them, days included, and that a value it cannot read is refused
+// saying which forms it takes.
+func TestApproveExpires(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	mustWriteFile(t, list, oneRowList)
+	tests := []struct {
+		in   string
+		want time.Duration // 0: refused
+		msg  string
+	}{
+		{"2d", 48 * time.Hour, ""},
+		{"1d12h", 36 * time.Hour, ""},
+		{"90m", 90 * time.Minute, ""}, // the near miss: what the flag took before
+		{"2x", 0, `--expires "2x": not a duration: write one such as 30m, 24h, 2d or 1d12h`},
+		{"-1h", 0, `--expires "-1h": not a duration`},
+		{"0s", 0, "--expires 0s must be positive"},
+	}
+	for _, tc := range tests {
+		os.Remove(list + ".approval.json")
+		code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice", "--expires", tc.in)
+		if tc.want == 0 {
+			if code != exitUsage || !strings.Contains(stderr, tc.msg) {
+				t.Errorf("--expires %s: got exit %d and stderr %q, want exit 2 and %q", tc.in, code, stderr, tc.msg)
+			}
+			continue
+		}
+		b, err := os.ReadFile(list + ".approval.json")
+		var a struct {
+			ApprovedAt time.Time `json:"approved_at"`
+			ExpiresAt  time.Time `json:"expires_at"`
+		}
+		if code != exitOK || err != nil || json.Unmarshal(b, &a) != nil {
+			t.Fatalf("--expires %s: got exit %d, stderr %q and approval %q (%v), want one written", tc.in, code, stderr, b, err)
+		}
+		if a.ExpiresAt.Sub(a.ApprovedAt) != tc.want {
+			t.Errorf("--expires %s: got an approval lasting %s, want %s", tc.in, a.ExpiresAt.Sub(a.ApprovedAt), tc.want)
+		}
+	}
 }
 
 // TestUnusableCredentialURLs checks that an org URL carrying a credential
 // is refused with exit 2 by every command that reads credentials, saying
 // what is wrong without repeating it.
 func TestUnusableCredentialURLs(t *testing.T) {
-	list := filepath.Join(t.TempDir(), "removals.csv")
-	mustWriteFile(t, list, "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"+
-		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n")
+	// The credentials are read once the list and its approval pass.
+	dir := t.TempDir()
+	content := oneRowList
+	list, unapproved := filepath.Join(dir, "removals.csv"), filepath.Join(dir, "unapproved.csv")
+	mustWriteFile(t, list, content)
+	mustWriteFile(t, unapproved, content)
+	if code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice"); code != exitOK {
+		t.Fatalf("approve: exit %d, stderr %q", code, stderr)
+	}
 	frontdoor := map[string]string{"SF_ACCESS_TOKEN": "00D!fake", "SF_INSTANCE_URL": "https://acme.my.salesforce.com/secur/frontdoor.jsp?sid=00Ds3cr3t"}
 	userInfo := map[string]string{"SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://admin:Passw0rds3cr3t@acme.my.salesforce.com"}
 	slash := map[string]string{"SF_ACCESS_TOKEN": "00D!fake", "SF_INSTANCE_URL": "https://org.invalid/"}
@@ -82,7 +173,7 @@ func TestUnusableCredentialURLs(t *testing.T) {
 		{"apply, user info", userInfo, []string{"apply", "--removals", list, "--execute"}, must + "has user info"},
 		{"verify, user info", userInfo, []string{"verify", "--removals", list}, must + "has user info"},
 		// A near miss: a trailing slash is fine, so the missing approval is what stops apply.
-		{"apply, a trailing slash", slash, []string{"apply", "--removals", list, "--execute"}, "has no approval"},
+		{"apply, a trailing slash", slash, []string{"apply", "--removals", unapproved, "--execute"}, "has no approval"},
 	}
 	for _, s := range steps {
 		code, stdout, stderr := runWithEnv(t, s.env, s.args...)
@@ -95,13 +186,65 @@ func TestUnusableCredentialURLs(t *testing.T) {
 	}
 }
 
+// TestListCheckedBeforeCredentials checks that apply --execute and verify
+// report a missing, unreadable or changed list, or a missing approval,
+// before missing or unusable credentials: the first thing wrong is what the
+// user is told. An approved list (the near miss) gets to the credentials.
+func TestListCheckedBeforeCredentials(t *testing.T) {
+	dir := t.TempDir()
+	content := oneRowList
+	approved, changed, unapproved := filepath.Join(dir, "approved.csv"), filepath.Join(dir, "changed.csv"), filepath.Join(dir, "unapproved.csv")
+	missing, malformed := filepath.Join(dir, "missing.csv"), filepath.Join(dir, "malformed.csv")
+	for _, p := range []string{approved, changed, unapproved} {
+		mustWriteFile(t, p, content)
+	}
+	mustWriteFile(t, malformed, "session_id,user_id\n")
+	for _, p := range []string{approved, changed} {
+		if code, _, stderr := runCLI(t, "approve", "--removals", p, "--by", "alice"); code != exitOK {
+			t.Fatalf("approve %s: exit %d, stderr %q", p, code, stderr)
+		}
+	}
+	mustWriteFile(t, changed, strings.Replace(content, "high", "low", 1))
+	unusable := map[string]string{"SF_ACCESS_TOKEN": "00D!fake", "SF_INSTANCE_URL": "https://admin:s3cr3t@org.invalid"}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"verify, a missing list", []string{"verify", "--removals", missing}, "reading the removal list: open " + missing + ": no such file"},
+		{"verify, no approval", []string{"verify", "--removals", unapproved}, "reading the approval: open " + unapproved + ".approval.json"},
+		{"apply, a missing list", []string{"apply", "--removals", missing, "--execute"}, "reading the removal list"},
+		{"apply, a malformed list", []string{"apply", "--removals", malformed, "--execute"}, "header is"},
+		{"apply, no approval", []string{"apply", "--removals", unapproved, "--execute"}, "has no approval"},
+		{"apply, a changed list", []string{"apply", "--removals", changed, "--execute"}, "changed after alice approved it"},
+		{"verify, an approved list", []string{"verify", "--removals", approved}, "credentials"},
+		{"apply, an approved list", []string{"apply", "--removals", approved, "--execute"}, "credentials"},
+	}
+	for _, tc := range tests {
+		for _, env := range []map[string]string{nil, unusable} {
+			want := tc.want
+			if want == "credentials" && env == nil {
+				want = "no Salesforce credentials"
+			} else if want == "credentials" {
+				want = "SF_INSTANCE_URL must be https://host"
+			}
+			code, stdout, stderr := runWithEnv(t, env, tc.args...)
+			if code != exitUsage || !strings.Contains(stderr, want) {
+				t.Errorf("%s (credentials %v): got exit %d and stderr %q, want exit 2 and %q", tc.name, env != nil, code, stderr, want)
+			}
+			if strings.Contains(stdout+stderr, "s3cr3t") {
+				t.Errorf("%s: the output repeats a secret: %q", tc.name, stdout+stderr)
+			}
+		}
+	}
+}
+
 // TestApplyMaxAPIShare checks that --max-api-share takes only a share in
 // (0, 1]: NaN fails every comparison, so a range check written the other
 // way round let it through and switched the API-share guard off.
 func TestApplyMaxAPIShare(t *testing.T) {
 	list := filepath.Join(t.TempDir(), "removals.csv")
-	mustWriteFile(t, list, "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"+
-		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n")
+	mustWriteFile(t, list, oneRowList)
 	tests := []struct {
 		share string
 		code  int
@@ -128,11 +271,9 @@ func TestApplyMaxAPIShare(t *testing.T) {
 func TestApplyUnusableList(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "removals.csv")
-	header := "session_id,user_id,username,session_type,source_ip,created,checks,severity,reason,approve\n"
-	mustWriteFile(t, good, header+
-		"0AkXy0000000001,005Qz0000000001,u@x.com,UI,203.0.113.7,2026-11-26T08:02:00Z,impossible_travel,high,r,\n")
+	mustWriteFile(t, good, oneRowList)
 	badHeader := filepath.Join(dir, "bad-header.csv")
-	mustWriteFile(t, badHeader, strings.Replace(header, "approve", "approved", 1))
+	mustWriteFile(t, badHeader, strings.Replace(removalsHeader, "approve", "approved", 1))
 	missing := filepath.Join(dir, "missing.csv")
 	tests := []struct {
 		name, list string

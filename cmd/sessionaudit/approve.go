@@ -16,17 +16,24 @@ it: who approved, when, until when, which sessions, and SHA-256 sums of the
 file and of the exact approved rows. apply --execute refuses a list that
 changed after its approval, and an approval that expired.
 
-Which rows are approved:
-  - if any row's approve column says yes, y, true, x or 1 (any case) or
-    contain, only those rows; otherwise every row;
-  - --only narrows that to the session Ids listed in IDS_FILE;
-  - only rows marked contain may be contained by apply --contain.
+Which rows are approved, by the list's approve column (any case):
+  - yes, y, true, x or 1 ends the session; contain ends it and lets
+    apply --contain contain its user (only rows marked contain may be);
+  - no or n declines the row; empty leaves it undecided; any other value is
+    an error naming the line;
+  - when any row holds a decision (no included), only the rows marked yes or
+    contain are approved, so a list marked only no approves nothing; when
+    every approve cell is empty, every row is approved;
+  - --only narrows that to the session Ids listed in IDS_FILE, each of which
+    must be in the list.
+Approving nothing is refused.
 
 Options:
   --removals FILE   the removal list written by sessionaudit audit (required)
   --by NAME         who approves, recorded as given (required)
   --only IDS_FILE   session Ids to approve, one a line (15 or 18 characters; # comments)
-  --expires DUR     how long the approval lasts (default: 24h); sessions churn
+  --expires DUR     how long the approval lasts, written as in the policy: 30m, 24h, 2d or
+                    1d12h (default: 24h); sessions churn
 
 Examples:
   sessionaudit approve --removals out/removals.csv --by "alice@acme.com"
@@ -43,17 +50,18 @@ func runApprove(_ context.Context, args []string, io stdio) int {
 	removals := fs.String("removals", "", "")
 	by := fs.String("by", "", "")
 	only := fs.String("only", "", "")
-	expires := fs.Duration("expires", apply.DefaultApprovalLifetime, "")
+	expires := durationFlag(apply.DefaultApprovalLifetime)
+	fs.Var(&expires, "expires", "")
 	if ok, code := parseFlags(fs, approveHelp, args, io); !ok {
 		return code
 	}
 	if *removals == "" || *by == "" {
 		return usageError(io, "approve", "--removals and --by are required")
 	}
-	if *expires <= 0 {
-		return usageError(io, "approve", "--expires %s must be positive", *expires)
+	if expires <= 0 {
+		return usageError(io, "approve", "--expires %s must be positive", expires.String())
 	}
-	opts := apply.ApproveOptions{Removals: *removals, By: *by, Expires: *expires, Now: time.Now()}
+	opts := apply.ApproveOptions{Removals: *removals, By: *by, Expires: time.Duration(expires), Now: time.Now()}
 	if *only != "" {
 		ids, err := apply.ReadIDFile(*only)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sessionaudit/sessionaudit/analyze"
+	"github.com/sessionaudit/sessionaudit/apply"
 	"github.com/sessionaudit/sessionaudit/ingest"
 	"github.com/sessionaudit/sessionaudit/report"
 )
@@ -42,7 +43,8 @@ Options:
   --policy FILE        policy YAML (see testdata/policy.yaml); defaults apply without it
   --as-of TIME         the audit's "now", RFC 3339 (default: the current time)
   --out DIR            where the reports go, created if missing; refused at start if no file
-                       can be written in it (default: out)
+                       can be written in it, or if its removals.csv is approved or applied
+                       (removals.csv.approval.json or removals.csv.journal beside it) (default: out)
   --db FILE            keep the DuckDB database in FILE for later queries (default: in memory);
                        replaced only by a finished audit, and only if FILE is a DuckDB database
                        (an input or any other file there is refused)
@@ -58,7 +60,7 @@ Options:
 
 Examples:
   sessionaudit audit --sessions testdata/sample/sessions.csv --logins testdata/sample/logins.csv \
-      --users testdata/sample/users.csv --policy testdata/policy.yaml --as-of 2026-11-26T12:00:00Z --out out
+      --users testdata/sample/users.csv --policy testdata/sample/policy.yaml --as-of 2026-11-26T12:00:00Z --out out
   sessionaudit audit --sessions s1.json --sessions s2.json --logins LoginHistory.csv.gz --fail-on high
   sessionaudit audit --sessions 'rest/sessions-*.json' --logins 'rest/logins-*.json' --users 'rest/users-*.json'
 
@@ -67,8 +69,8 @@ Exit status:
   1  any other failure
   2  bad usage or unusable input (a missing column, an unreadable file, a bad policy),
      an --out or --temp-dir where no file can be written (tried at start), or a --db FILE
-     that is an input or holds something other than a DuckDB database, or another audit
-     writing into --out
+     that is an input or holds something other than a DuckDB database, another audit
+     writing into --out, or an --out whose removals.csv is approved or applied
   3  the audit ran and found something at or above --fail-on
 `
 
@@ -266,6 +268,13 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		return exitUsage
 	}
 	defer unlock()
+	// A new removals.csv beside an approval or an apply journal would void
+	// them without a word: apply --execute would then refuse the list for
+	// ever. The audit refuses instead, and says how to go on.
+	if err := checkNoApprovedList(cfg.outDir); err != nil {
+		log.problem(slog.LevelError, fmt.Sprintf("--out %s: %v", cfg.outDir, err), "dir", cfg.outDir)
+		return exitUsage
+	}
 	tempDir := cfg.tempDir
 	if tempDir != "" {
 		made, err := probeFolder(tempDir)
@@ -439,6 +448,35 @@ func probeFolder(dir string) (made string, err error) {
 	}
 	f.Close()
 	return made, os.Remove(f.Name())
+}
+
+// checkNoApprovedList returns an error when dir holds the approval or the
+// apply journal of its removals.csv, which a new audit would replace. The
+// error names the files, who approved the list and when, and what to do.
+func checkNoApprovedList(dir string) error {
+	list := filepath.Join(dir, "removals.csv")
+	var held, names []string
+	if _, err := os.Lstat(apply.ApprovalPath(list)); err == nil {
+		name := filepath.Base(apply.ApprovalPath(list))
+		what := "was approved"
+		if a, err := apply.ReadApproval(list); err == nil {
+			what += fmt.Sprintf(" by %s at %s", a.ApprovedBy, a.ApprovedAt.Format(time.RFC3339))
+		}
+		held, names = append(held, what+" ("+name+")"), append(names, name)
+	}
+	if _, err := os.Lstat(apply.JournalPath(list)); err == nil {
+		name := filepath.Base(apply.JournalPath(list))
+		held, names = append(held, "has an apply journal ("+name+")"), append(names, name)
+	}
+	switch len(held) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("its removals.csv %s; a new audit would replace the list it belongs to: "+
+			"audit into another folder, or delete %s to discard it", held[0], names[0])
+	}
+	return fmt.Errorf("its removals.csv %s; a new audit would replace the list they belong to: "+
+		"audit into another folder, or delete %s to discard them", strings.Join(held, " and "), strings.Join(names, " and "))
 }
 
 // inputFiles lists every export the audit reads.

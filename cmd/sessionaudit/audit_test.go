@@ -194,6 +194,40 @@ func TestAuditUsageErrors(t *testing.T) {
 	}
 }
 
+// TestRepeatedFlags checks that every command refuses a flag that takes
+// one value when it is given twice, naming it as the help does (the flag
+// package would let the last win), while the input flags stay repeatable.
+func TestRepeatedFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audit", "--policy", "a.yaml", "--sessions", "s.csv", "--policy", "b.yaml"}, "--policy given twice"},
+		{[]string{"audit", "--out", "a", "--out", "a"}, "--out given twice"},
+		{[]string{"audit", "--threads", "1", "--threads=2"}, "--threads given twice"},
+		{[]string{"approve", "--by", "alice", "--by", "bob"}, "--by given twice"},
+		{[]string{"apply", "--removals", "a.csv", "--removals", "b.csv"}, "--removals given twice"},
+		{[]string{"apply", "--execute", "--execute=false"}, "--execute given twice"},
+		{[]string{"verify", "--api-version", "v66.0", "--api-version", "v65.0"}, "--api-version given twice"},
+		{[]string{"gen", "--seed", "1", "--seed", "2"}, "--seed given twice"},
+		{[]string{"gen", "--with-rejects", "--with-rejects"}, "--with-rejects given twice"},
+	}
+	for _, tc := range tests {
+		code, _, stderr := runCLI(t, tc.args...)
+		want := "sessionaudit " + tc.args[0] + ": " + tc.want + "\nTry: sessionaudit " + tc.args[0] + " --help\n"
+		if code != exitUsage || stderr != want {
+			t.Errorf("%q: got exit %d and stderr %q, want exit 2 and %q", tc.args, code, stderr, want)
+		}
+	}
+	// The near miss: the input flags are repeatable, so the audit goes on to
+	// look for the files.
+	code, _, stderr := runCLI(t, "audit", "--sessions", "s1.csv", "--sessions", "s2.csv", "--logins", "l1.csv", "--logins", "l2.csv",
+		"--users", "u1.csv", "--users", "u2.csv", "--geo", "g1.csv", "--geo", "g2.csv")
+	if code != exitUsage || !strings.Contains(stderr, "cannot read input s1.csv") {
+		t.Errorf("repeated input flags: got exit %d and stderr %q, want them taken and s1.csv looked for", code, stderr)
+	}
+}
+
 func TestFilesFlag(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"logins-0002.json", "logins-0001.json", "logins-[1].json", "sessions.csv"} {
@@ -234,6 +268,36 @@ func TestHelpForEveryCommand(t *testing.T) {
 		code, stdout, stderr := runCLI(t, c.name, "--no-such-flag")
 		if want := "Try: sessionaudit " + c.name + " --help\n"; code != exitUsage || stdout != "" || !strings.HasSuffix(stderr, want) || strings.Count(stderr, "\n") != 2 {
 			t.Errorf("%s --no-such-flag: got exit %d, stdout %q, stderr %q, want exit 2, no output and a two-line hint", c.name, code, stdout, stderr)
+		}
+	}
+}
+
+// TestHelpExamplesAreREADMECommands checks that the first example of audit
+// --help, auditing the bundled sample, and of gen --help, regenerating it,
+// are the README's commands, so the two give the same results.
+func TestHelpExamplesAreREADMECommands(t *testing.T) {
+	readme, err := os.ReadFile(repoPath("README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, help := range []string{auditHelp, genHelp} {
+		_, examples, ok := strings.Cut(help, "\nExamples:\n")
+		examples, _, _ = strings.Cut(examples, "\n\n")
+		if !ok || examples == "" {
+			t.Fatalf("got no Examples section in %q", help)
+		}
+		// The first example, its continued lines joined.
+		var first []string
+		for _, line := range strings.Split(examples, "\n") {
+			line, more := strings.CutSuffix(strings.TrimSpace(line), "\\")
+			first = append(first, strings.TrimSpace(line))
+			if !more {
+				break
+			}
+		}
+		want := "go run -tags duckdb_arrow ./cmd/" + strings.Join(first, " ")
+		if !strings.Contains(string(readme), want+"\n") && !strings.Contains(string(readme), want+"`") {
+			t.Errorf("got an example %q, want the README's command %q", strings.Join(first, " "), want)
 		}
 	}
 }
@@ -287,7 +351,7 @@ func TestAuditJSONLogs(t *testing.T) {
 		{"bad policy", append([]string{"--policy", badPolicy}, sample...), exitUsage, "bad.yaml:1: did not find"},
 		{"missing columns", []string{"--sessions", repoPath("testdata/e2e/missing-columns/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
 			"--out", filepath.Join(dir, "out")}, exitUsage, "missing columns"},
-		{"bad as-of", append(slices.Clone(sample), "--as-of", "yesterday"), exitUsage, "not an RFC 3339 time"},
+		{"bad as-of", slices.Concat(sample[:6], []string{"--as-of", "yesterday"}, sample[8:]), exitUsage, "not an RFC 3339 time"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -356,7 +420,10 @@ func TestAuditUnusableFolders(t *testing.T) {
 			if tc.skip {
 				t.Skip("not testable here")
 			}
-			args := append(sampleAudit(), "--out", filepath.Join(dir, "out"), tc.flag, tc.dir)
+			args := append(sampleAudit(), tc.flag, tc.dir)
+			if tc.flag != "--out" {
+				args = append(args, "--out", filepath.Join(dir, "out"))
+			}
 			code, stdout, stderr := runCLI(t, args...)
 			if code != exitUsage || !strings.Contains(stderr, "sessionaudit audit: "+tc.flag+" "+tc.dir+": ") {
 				t.Errorf("got exit %d and stderr %q, want exit 2 naming %s %s", code, stderr, tc.flag, tc.dir)
@@ -540,6 +607,60 @@ func TestAuditLocksOut(t *testing.T) {
 	unlock()
 	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out)...); code != exitOK {
 		t.Errorf("released --out: got exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+}
+
+// TestAuditKeepsApprovedList checks that an audit into a folder whose
+// removals.csv is approved or being applied is refused at start (exit 2,
+// before loading), naming the files, the approver and what to do, and
+// leaves the list as it was; a list with neither is replaced as before.
+func TestAuditKeepsApprovedList(t *testing.T) {
+	const list = oneRowList
+	const approval = `{"version": 1, "approved_by": "alice@acme.com", "approved_at": "2026-11-26T13:00:00Z", "sessions": []}`
+	tests := []struct {
+		name  string
+		files map[string]string // beside removals.csv
+		want  []string
+	}{
+		{"approved", map[string]string{"removals.csv.approval.json": approval},
+			[]string{"was approved by alice@acme.com at 2026-11-26T13:00:00Z (removals.csv.approval.json)", "delete removals.csv.approval.json to discard it"}},
+		{"approval unreadable", map[string]string{"removals.csv.approval.json": "{"},
+			[]string{"was approved (removals.csv.approval.json)", "delete removals.csv.approval.json to discard it"}},
+		{"journal only", map[string]string{"removals.csv.journal": ""},
+			[]string{"has an apply journal (removals.csv.journal)", "delete removals.csv.journal to discard it"}},
+		{"approved and applied", map[string]string{"removals.csv.approval.json": approval, "removals.csv.journal": ""},
+			[]string{"approved by alice@acme.com", "and has an apply journal", "delete removals.csv.approval.json and removals.csv.journal to discard them"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			mustWriteFile(t, filepath.Join(out, "removals.csv"), list)
+			for name, content := range tc.files {
+				mustWriteFile(t, filepath.Join(out, name), content)
+			}
+			code, stdout, stderr := runCLI(t, append(sampleAudit(), "--out", out)...)
+			if code != exitUsage || stdout != "" || strings.Contains(stderr, "loaded exports") {
+				t.Errorf("got exit %d, stdout %q, stderr %q; want exit 2 before loading", code, stdout, stderr)
+			}
+			for _, want := range append(tc.want, "sessionaudit audit: --out "+out+": its removals.csv ", "audit into another folder") {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("got stderr %q, want it to hold %q", stderr, want)
+				}
+			}
+			if b, err := os.ReadFile(filepath.Join(out, "removals.csv")); err != nil || string(b) != list {
+				t.Errorf("got removals.csv %q (%v), want it left as it was", b, err)
+			}
+		})
+	}
+	// The near miss: a list with neither beside it is replaced.
+	out := t.TempDir()
+	mustWriteFile(t, filepath.Join(out, "removals.csv"), list)
+	mustWriteFile(t, filepath.Join(out, "removals.csv.approval.json.bak"), approval)
+	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out)...); code != exitOK {
+		t.Fatalf("unapproved list: got exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "removals.csv")); err != nil || string(b) == list {
+		t.Errorf("got removals.csv %q (%v), want the new audit's list", b, err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -8,6 +9,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
+
+	"github.com/sessionaudit/sessionaudit/analyze"
 )
 
 // filesFlag collects the files of a flag that may be given more than once.
@@ -34,6 +38,20 @@ func (m *filesFlag) Set(v string) error {
 		return fmt.Errorf("no file matches %q", v)
 	}
 	*m = append(*m, matches...)
+	return nil
+}
+
+// durationFlag is a duration written as the policy writes one (30m, 24h,
+// 2d, 1d12h), so that a flag takes the days a policy does.
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+func (d *durationFlag) Set(s string) error {
+	v, err := analyze.ParseDuration(s)
+	if err != nil {
+		return errors.New("not a duration: write one such as 30m, 24h, 2d or 1d12h")
+	}
+	*d = durationFlag(v)
 	return nil
 }
 
@@ -64,15 +82,58 @@ func parseFlags(fs *flag.FlagSet, help string, args []string, io stdio) (ok bool
 // parseFlagsOnly is parseFlags leaving arguments after the flags to the
 // caller, which can then report them in its own log format.
 func parseFlagsOnly(fs *flag.FlagSet, help string, args []string, io stdio) (ok bool, code int) {
+	repeated := onlyOnce(fs)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			fmt.Fprint(io.out, help)
 			return false, exitOK
 		}
-		fmt.Fprintf(io.err, "sessionaudit %s: %s\nTry: sessionaudit %s --help\n", fs.Name(), flagError(err), fs.Name())
+		msg := flagError(err)
+		if *repeated != "" {
+			msg = "--" + *repeated + " given twice"
+		}
+		fmt.Fprintf(io.err, "sessionaudit %s: %s\nTry: sessionaudit %s --help\n", fs.Name(), msg, fs.Name())
 		return false, exitUsage
 	}
 	return true, exitOK
+}
+
+// onlyOnce makes every flag of fs that takes one value (all but filesFlag)
+// refuse a second: the flag package lets the last one win, so a repeated
+// --policy would silently drop the first. It returns where the name of the
+// repeated flag is put.
+func onlyOnce(fs *flag.FlagSet) *string {
+	repeated := new(string)
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, ok := f.Value.(*filesFlag); ok {
+			return
+		}
+		f.Value = &onceValue{Value: f.Value, name: f.Name, repeated: repeated}
+	})
+	return repeated
+}
+
+// onceValue is a flag value that may be set once.
+type onceValue struct {
+	flag.Value
+	name     string
+	set      bool
+	repeated *string
+}
+
+func (v *onceValue) Set(s string) error {
+	if v.set {
+		*v.repeated = v.name
+		return errors.New("given twice")
+	}
+	v.set = true
+	return v.Value.Set(s)
+}
+
+// IsBoolFlag keeps a boolean flag one that needs no value (--execute).
+func (v *onceValue) IsBoolFlag() bool {
+	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 func unexpectedArgument(fs *flag.FlagSet) string {

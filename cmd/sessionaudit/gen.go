@@ -43,7 +43,7 @@ Options:
                      loader must reject
 
 Examples:
-  sessionaudit gen --logins 3000 --seed 1 --with-rejects --out testdata/sample
+  sessionaudit gen --logins 3000 --seed 1 --format bulk --with-rejects --out testdata/sample
   sessionaudit gen --logins 10000000 --format bulk-gz --out /tmp/org10m
 
 Exit status:

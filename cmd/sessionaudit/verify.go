@@ -18,7 +18,8 @@ is still listed is reported as pending: revocation can take up to 30
 minutes, so run verify again later (from cron, say). Sessions kept by a guard
 rail (the caller's own, a protected user's) are not checked.
 
-Credentials come from the environment, as for apply (see sessionaudit apply --help).
+Credentials come from the environment, as for apply (see sessionaudit apply --help);
+they are looked for once the approval has been read.
 
 Options:
   --removals FILE   the approved removal list (required)
@@ -48,13 +49,15 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 	if err != nil {
 		return usageError(io, "verify", "--api-version: %v", err)
 	}
-	creds, err := apply.CredentialsFromEnv(io.getenv)
-	if err != nil {
-		fmt.Fprintf(io.err, "sessionaudit verify: %v\n", err)
-		return exitUsage
-	}
+	// Verify reads the approval before it needs credentials, and returns
+	// ErrNoCredentials only then: the first thing wrong is what is reported.
+	creds, credErr := apply.CredentialsFromEnv(io.getenv)
 	rep, err := apply.Verify(ctx, apply.VerifyOptions{Removals: *removals,
 		Org: apply.OrgOptions{Credentials: creds, APIVersion: version, Log: io.err}})
+	if credErr != nil && errors.Is(err, apply.ErrNoCredentials) {
+		fmt.Fprintf(io.err, "sessionaudit verify: %v\n", credErr)
+		return exitUsage
+	}
 	if err != nil {
 		fmt.Fprintf(io.err, "sessionaudit verify: %v\n", err)
 		if errors.Is(err, fs.ErrNotExist) {
