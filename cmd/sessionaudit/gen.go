@@ -32,10 +32,10 @@ Options:
                      (the same, gzip-compressed), json (REST query pages of 2,000
                      records), or setup (logins as the Setup > Login History
                      download, the rest as bulk) (default: bulk)
-  --out DIR          where the files go, created if missing (default: .). They
-                     take their names only once all are written: a run that
-                     fails or is interrupted leaves DIR as it was. gen lists
-                     what it wrote in DIR/.sessionaudit-gen, and replaces
+  --out DIR          where the files go, created if missing (default: gen-out).
+                     They take their names only once all are written: a run
+                     that fails or is interrupted leaves DIR as it was. gen
+                     lists what it wrote in DIR/.sessionaudit-gen, and replaces
                      or removes only the files listed there: a run that
                      completes removes what the last gen wrote in another
                      format or size, so DIR holds one org, and says so. If DIR
@@ -58,12 +58,16 @@ Exit status:
      (nothing was written)
 `
 
+// defaultGenOut is a folder of gen's own, so that a demo run neither mixes
+// its files with what the working folder holds nor is refused for it.
+const defaultGenOut = "gen-out"
+
 func runGen(ctx context.Context, args []string, io stdio) int {
 	fs := newFlagSet("gen")
 	logins := fs.Int("logins", -1, "")
 	seed := fs.Uint64("seed", 1, "")
 	format := fs.String("format", string(gen.FormatBulk), "")
-	outDir := fs.String("out", ".", "")
+	outDir := fs.String("out", defaultGenOut, "")
 	asOf := fs.String("as-of", gen.DefaultAsOf, "")
 	withRejects := fs.Bool("with-rejects", false, "")
 	if ok, code := parseFlags(fs, genHelp, args, io); !ok {

@@ -117,8 +117,9 @@ func TestGenReplacesItsOwnFiles(t *testing.T) {
 }
 
 // TestGenRefusesRealExports runs gen in a folder of real exports, named as
-// gen names its files: it must refuse with exit 2, name them and say what to
-// do, and leave them.
+// gen names its files: given that folder as --out it must refuse with exit
+// 2, name them, say what to do and leave them; without --out it must write
+// into a folder of its own beside them.
 func TestGenRefusesRealExports(t *testing.T) {
 	real := t.TempDir()
 	files := map[string]string{"logins.csv.gz": "REAL\n", "sessions-0001.json": "REAL\n"}
@@ -141,5 +142,14 @@ func TestGenRefusesRealExports(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"logins.csv.gz", "sessions-0001.json"}, dirNames(t, real)); diff != "" {
 		t.Errorf("the folder holds (-want +got):\n%s", diff)
+	}
+
+	// Without --out, gen writes into a folder of its own.
+	t.Chdir(real)
+	if code, _, stderr := runCLI(t, "gen", "--logins", "2000"); code != exitOK {
+		t.Fatalf("gen without --out: exit %d: %s", code, stderr)
+	}
+	if diff := cmp.Diff([]string{"gen-out", "logins.csv.gz", "sessions-0001.json"}, dirNames(t, real)); diff != "" {
+		t.Errorf("without --out, the folder holds (-want +got):\n%s", diff)
 	}
 }
