@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -31,13 +32,17 @@ Options:
                      (the same, gzip-compressed), json (REST query pages of 2,000
                      records), or setup (logins as the Setup > Login History
                      download, the rest as bulk) (default: bulk)
-  --out DIR          where the files go, created if missing (default: .). They
-                     take their names only once all are written: a run that
-                     fails or is interrupted leaves DIR as it was. A run that
-                     completes removes what an earlier gen wrote there in
-                     another format or size, so DIR holds one org: every
-                     sessions, logins and users .csv, .csv.gz and -NNNN.json
-                     it did not write itself. Files of other names stay.
+  --out DIR          where the files go, created if missing (default: gen-out).
+                     They take their names only once all are written: a run
+                     that fails or is interrupted leaves DIR as it was. gen
+                     lists what it wrote in DIR/.sessionaudit-gen, and replaces
+                     or removes only the files listed there: a run that
+                     completes removes what the last gen wrote in another
+                     format or size, so DIR holds one org, and says so. If DIR
+                     holds a sessions, logins or users .csv, .csv.gz or
+                     -NNNN.json that gen did not list (an export of a real org,
+                     or files of a gen older than the list), gen refuses and
+                     writes nothing. Files of other names stay.
   --as-of TIME       when the export is taken, RFC 3339 (default: ` + gen.DefaultAsOf + `)
   --with-rejects     add malformed rows (a bad time, a bad IP, a short row) a
                      loader must reject
@@ -49,15 +54,20 @@ Examples:
 Exit status:
   0  the files were written
   1  they could not be written, or the run was interrupted (DIR is as it was)
-  2  bad usage
+  2  bad usage, or DIR holds files named as gen's that gen did not write
+     (nothing was written)
 `
+
+// defaultGenOut is a folder of gen's own, so that a demo run neither mixes
+// its files with what the working folder holds nor is refused for it.
+const defaultGenOut = "gen-out"
 
 func runGen(ctx context.Context, args []string, io stdio) int {
 	fs := newFlagSet("gen")
 	logins := fs.Int("logins", -1, "")
 	seed := fs.Uint64("seed", 1, "")
 	format := fs.String("format", string(gen.FormatBulk), "")
-	outDir := fs.String("out", ".", "")
+	outDir := fs.String("out", defaultGenOut, "")
 	asOf := fs.String("as-of", gen.DefaultAsOf, "")
 	withRejects := fs.Bool("with-rejects", false, "")
 	if ok, code := parseFlags(fs, genHelp, args, io); !ok {
@@ -91,9 +101,27 @@ func runGen(ctx context.Context, args []string, io stdio) int {
 
 	start := time.Now()
 	st, err := gen.WriteDir(ctx, cfg, *outDir)
+	var conflict *gen.ConflictError
+	if errors.As(err, &conflict) {
+		them, it := "those files", "them"
+		if len(conflict.Files) == 1 {
+			them, it = "that file", "it"
+		}
+		fmt.Fprintf(io.err, "sessionaudit gen: wrote nothing: %v\n", err)
+		fmt.Fprint(io.err, "gen replaces and removes only the files it listed as its own, never an org's real exports.")
+		if conflict.NoManifest {
+			fmt.Fprintf(io.err, " A gen older than that list kept none: if one wrote %s, delete %s.", them, it)
+		}
+		fmt.Fprintf(io.err, "\nTry: sessionaudit gen --out NEW-FOLDER, or move %s out of %s\n", them, *outDir)
+		return exitUsage
+	}
 	if err != nil {
 		fmt.Fprintf(io.err, "sessionaudit gen: %v\n", err)
 		return exitFailure
+	}
+	if len(st.OtherTemps) > 0 {
+		fmt.Fprintf(io.err, "sessionaudit gen: left %s in %s: another gen's, writing there now or killed; remove them once no gen is writing there\n",
+			gen.JoinNames(st.OtherTemps), *outDir)
 	}
 	if isTerminal(io.err) {
 		fmt.Fprintf(io.err, "generated in %s\n", time.Since(start).Round(time.Millisecond))
@@ -102,6 +130,9 @@ func runGen(ctx context.Context, args []string, io stdio) int {
 		st.Users, st.Logins, st.Sessions, st.LiveSessions, cfg.AsOf.Format(time.RFC3339), *outDir)
 	if st.Rejects > 0 {
 		fmt.Fprintf(io.out, ", with %d malformed rows", st.Rejects)
+	}
+	if len(st.Removed) > 0 {
+		fmt.Fprintf(io.out, "\nremoved the last gen's files there that this one did not write: %s", gen.JoinNames(st.Removed))
 	}
 	fmt.Fprint(io.out, "\n\nPlanted cases:\n")
 	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)

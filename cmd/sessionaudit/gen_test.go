@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -61,25 +62,94 @@ func runGenCtx(t *testing.T, ctx context.Context, args ...string) (int, string) 
 
 // TestGenReusedOut regenerates a smaller org in another format and then as
 // JSON pages into one --out: each run leaves its own files and the user's,
-// and none of the earlier run's.
+// and none of the earlier run's, and says which it removed.
 func TestGenReusedOut(t *testing.T) {
 	out := t.TempDir()
-	if err := os.WriteFile(filepath.Join(out, "policy.yaml"), []byte("trusted_ips: []\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	mustWriteFile(t, filepath.Join(out, "policy.yaml"), "trusted_ips: []\n")
 	for _, c := range []struct {
 		format, logins string
 		want           []string
+		removed        string // the line saying what was removed, if any
 	}{
-		{"json", "10000", []string{"logins-0001.json", "logins-0002.json", "logins-0003.json", "logins-0004.json", "logins-0005.json", "policy.yaml", "sessions-0001.json", "users-0001.json"}},
-		{"bulk-gz", "3000", []string{"logins.csv.gz", "policy.yaml", "sessions.csv.gz", "users.csv.gz"}},
-		{"json", "3000", []string{"logins-0001.json", "logins-0002.json", "policy.yaml", "sessions-0001.json", "users-0001.json"}},
+		{"json", "10000", []string{".sessionaudit-gen", "logins-0001.json", "logins-0002.json", "logins-0003.json", "logins-0004.json", "logins-0005.json", "policy.yaml", "sessions-0001.json", "users-0001.json"}, ""},
+		{"bulk-gz", "3000", []string{".sessionaudit-gen", "logins.csv.gz", "policy.yaml", "sessions.csv.gz", "users.csv.gz"},
+			"removed the last gen's files there that this one did not write: logins-0001.json to logins-0005.json, sessions-0001.json, users-0001.json\n"},
+		{"json", "3000", []string{".sessionaudit-gen", "logins-0001.json", "logins-0002.json", "policy.yaml", "sessions-0001.json", "users-0001.json"},
+			"removed the last gen's files there that this one did not write: logins.csv.gz, sessions.csv.gz, users.csv.gz\n"},
 	} {
-		if code, _, stderr := runCLI(t, "gen", "--logins", c.logins, "--format", c.format, "--out", out); code != exitOK {
+		code, stdout, stderr := runCLI(t, "gen", "--logins", c.logins, "--format", c.format, "--out", out)
+		if code != exitOK {
 			t.Fatalf("gen --logins %s --format %s: exit %d: %s", c.logins, c.format, code, stderr)
 		}
 		if diff := cmp.Diff(c.want, dirNames(t, out)); diff != "" {
 			t.Errorf("after --logins %s --format %s, --out holds (-want +got):\n%s", c.logins, c.format, diff)
 		}
+		if got := strings.Contains(stdout, "\nremoved "); got != (c.removed != "") || !strings.Contains(stdout, c.removed) {
+			t.Errorf("after --logins %s --format %s, stdout is %q, want it to say %q", c.logins, c.format, stdout, c.removed)
+		}
+	}
+}
+
+// TestGenReplacesItsOwnFiles regenerates another org in the same format into
+// one --out: gen's files are replaced, and nothing is said to be removed.
+func TestGenReplacesItsOwnFiles(t *testing.T) {
+	out := t.TempDir()
+	logins := filepath.Join(out, "logins.csv")
+	var first []byte
+	for _, seed := range []string{"1", "2"} {
+		code, stdout, stderr := runCLI(t, "gen", "--logins", "3000", "--seed", seed, "--out", out)
+		if code != exitOK || strings.Contains(stdout, "removed") {
+			t.Fatalf("gen --seed %s: got exit %d, %q and %q, want exit %d and no files removed", seed, code, stdout, stderr, exitOK)
+		}
+		b, err := os.ReadFile(logins)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = b
+		} else if bytes.Equal(first, b) {
+			t.Errorf("logins.csv still holds the org of seed 1")
+		}
+	}
+	if diff := cmp.Diff([]string{".sessionaudit-gen", "logins.csv", "sessions.csv", "users.csv"}, dirNames(t, out)); diff != "" {
+		t.Errorf("--out holds (-want +got):\n%s", diff)
+	}
+}
+
+// TestGenRefusesRealExports runs gen in a folder of real exports, named as
+// gen names its files: given that folder as --out it must refuse with exit
+// 2, name them, say what to do and leave them; without --out it must write
+// into a folder of its own beside them.
+func TestGenRefusesRealExports(t *testing.T) {
+	real := t.TempDir()
+	files := map[string]string{"logins.csv.gz": "REAL\n", "sessions-0001.json": "REAL\n"}
+	for name, body := range files {
+		mustWriteFile(t, filepath.Join(real, name), body)
+	}
+	code, stdout, stderr := runCLI(t, "gen", "--logins", "2000", "--out", real)
+	if code != exitUsage || stdout != "" {
+		t.Errorf("got exit %d and stdout %q, want exit %d and none", code, stdout, exitUsage)
+	}
+	for _, want := range []string{"wrote nothing", "logins.csv.gz, sessions-0001.json", "no .sessionaudit-gen", "older", "--out NEW-FOLDER", "move those files out of " + real} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr is %q, want it to say %q", stderr, want)
+		}
+	}
+	for name, body := range files {
+		if b, err := os.ReadFile(filepath.Join(real, name)); string(b) != body {
+			t.Errorf("%s: got %q (%v), want %q", name, b, err, body)
+		}
+	}
+	if diff := cmp.Diff([]string{"logins.csv.gz", "sessions-0001.json"}, dirNames(t, real)); diff != "" {
+		t.Errorf("the folder holds (-want +got):\n%s", diff)
+	}
+
+	// Without --out, gen writes into a folder of its own.
+	t.Chdir(real)
+	if code, _, stderr := runCLI(t, "gen", "--logins", "2000"); code != exitOK {
+		t.Fatalf("gen without --out: exit %d: %s", code, stderr)
+	}
+	if diff := cmp.Diff([]string{"gen-out", "logins.csv.gz", "sessions-0001.json"}, dirNames(t, real)); diff != "" {
+		t.Errorf("without --out, the folder holds (-want +got):\n%s", diff)
 	}
 }
