@@ -318,8 +318,11 @@ func ReadIDFile(path string) ([]string, error) {
 	ids := []string{}
 	sc := bufio.NewScanner(f)
 	for line := 1; sc.Scan(); line++ {
-		s := strings.TrimSpace(sc.Text())
-		if s == "" || strings.HasPrefix(s, "#") {
+		s := sc.Text()
+		if i := strings.IndexByte(s, '#'); i >= 0 {
+			s = s[:i] // a comment, the whole line or after the Id (no Id holds '#')
+		}
+		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
 		id, err := sfid.Normalize(s)

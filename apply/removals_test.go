@@ -144,9 +144,9 @@ func TestApprovalHashes(t *testing.T) {
 
 func TestReadIDFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ids.txt")
-	mustWrite(t, path, "# reviewed by bob\n"+sid(1)[:15]+"\n\n  "+sid(2)+"  \n")
+	mustWrite(t, path, "# reviewed by bob\n"+sid(1)[:15]+"\n\n  "+sid(2)+"  \n"+sid(3)+" # the VPN one\n"+sid(4)+"#no space\n")
 	got, err := ReadIDFile(path)
-	if err != nil || !cmp.Equal(got, []string{sid(1), sid(2)}) {
+	if err != nil || !cmp.Equal(got, []string{sid(1), sid(2), sid(3), sid(4)}) {
 		t.Errorf("ReadIDFile = %v, %v", got, err)
 	}
 	mustWrite(t, path, sid(1)+"\nnope\n")

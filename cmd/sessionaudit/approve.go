@@ -31,7 +31,7 @@ Approving nothing is refused.
 Options:
   --removals FILE   the removal list written by sessionaudit audit (required)
   --by NAME         who approves, recorded as given (required)
-  --only IDS_FILE   session Ids to approve, one a line (15 or 18 characters; # comments)
+  --only IDS_FILE   session Ids to approve, one a line (15 or 18 characters; # starts a comment, alone or after an Id)
   --expires DUR     how long the approval lasts, written as in the policy: 30m, 24h, 2d or
                     1d12h (default: 24h); sessions churn
 
