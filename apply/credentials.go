@@ -347,7 +347,33 @@ func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
 	if len(incomplete) > 0 {
 		return nil, errors.New(strings.Join(incomplete, "; "))
 	}
+	// No set's first variable is set; say what is missing from the sets
+	// some of whose others are (SF_CLIENT_ID and SF_INSTANCE_URL without
+	// SF_CLIENT_SECRET, say).
+	for _, set := range sets {
+		var have, lack []string
+		for _, n := range append([]string{set.first}, set.needs...) {
+			if getenv(n) != "" {
+				have = append(have, n)
+			} else {
+				lack = append(lack, n)
+			}
+		}
+		if len(have) > 0 {
+			incomplete = append(incomplete, fmt.Sprintf("%s %s set but %s %s not", strings.Join(have, " and "), isAre(len(have)), strings.Join(lack, " and "), isAre(len(lack))))
+		}
+	}
+	if len(incomplete) > 0 {
+		return nil, fmt.Errorf("%w (%s)", ErrNoCredentials, strings.Join(incomplete, "; "))
+	}
 	return nil, ErrNoCredentials
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }
 
 // ErrNoCredentials means the environment names no way to reach an org.

@@ -64,6 +64,8 @@ func TestCredentialsFromEnv(t *testing.T) {
 		{"client credentials", map[string]string{"SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://acme.my.salesforce.com"}, "client credentials via https://acme.my.salesforce.com"},
 		{"client credentials without id", map[string]string{"SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://a"}, "SF_CLIENT_ID is not set"},
 		{"nothing", map[string]string{}, "no Salesforce credentials"},
+		{"client credentials without their secret", map[string]string{"SF_CLIENT_ID": "c", "SF_INSTANCE_URL": "https://acme.my.salesforce.com"},
+			"SF_CLIENT_ID and SF_INSTANCE_URL are set but SF_CLIENT_SECRET is not"},
 		// The first complete set wins; an incomplete one before it is ignored.
 		{"stray key file beside client credentials", map[string]string{"SF_JWT_KEY_FILE": key1, "SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://acme.my.salesforce.com"}, "client credentials via https://acme.my.salesforce.com"},
 		{"token beside client credentials", map[string]string{"SF_ACCESS_TOKEN": "00D!x", "SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://acme.my.salesforce.com"}, "access token for https://acme.my.salesforce.com"},
@@ -98,6 +100,10 @@ func TestCredentialsFromEnv(t *testing.T) {
 	}
 	if _, err := CredentialsFromEnv(func(string) string { return "" }); !errors.Is(err, ErrNoCredentials) {
 		t.Errorf("empty environment: %v, want ErrNoCredentials", err)
+	}
+	if _, err := CredentialsFromEnv(func(k string) string { return map[string]string{"SF_USERNAME": "u@x"}[k] }); !errors.Is(err, ErrNoCredentials) ||
+		!strings.Contains(err.Error(), "SF_USERNAME is set but SF_JWT_KEY_FILE and SF_CLIENT_ID are not") {
+		t.Errorf("a username alone: %v, want ErrNoCredentials saying what the JWT set lacks", err)
 	}
 }
 
