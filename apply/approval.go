@@ -189,19 +189,29 @@ func ReadApproval(removals string) (Approval, error) {
 	}
 	var a Approval
 	if err := json.Unmarshal(b, &a); err != nil {
-		return Approval{}, fmt.Errorf("%s: %v", path, err)
+		return Approval{}, &BadApprovalError{Path: path, Err: err}
 	}
 	if a.Version != 1 {
-		return Approval{}, fmt.Errorf("%s: version %d, want 1", path, a.Version)
+		return Approval{}, &BadApprovalError{Path: path, Err: fmt.Errorf("version %d, want 1", a.Version)}
 	}
 	isID := func(id string) bool { n, err := sfid.Normalize(id); return err == nil && n == id }
 	for i, s := range a.Sessions {
 		if !isID(s.SessionID) || (s.UserID != "" && !isID(s.UserID)) {
-			return Approval{}, fmt.Errorf("%s: session %d: %q, %q are not 18-character Ids", path, i+1, s.SessionID, s.UserID)
+			return Approval{}, &BadApprovalError{Path: path, Err: fmt.Errorf("session %d: %q, %q are not 18-character Ids", i+1, s.SessionID, s.UserID)}
 		}
 	}
 	return a, nil
 }
+
+// BadApprovalError is an approval file that is not one approve wrote (or
+// that was edited since): like a missing one, it is bad input, not a failure.
+type BadApprovalError struct {
+	Path string
+	Err  error
+}
+
+func (e *BadApprovalError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err) }
+func (e *BadApprovalError) Unwrap() error { return e.Err }
 
 // RefusalError is why an apply refused to change the org: no approval, a list
 // changed since its approval, an expired approval, a batch over --max, or

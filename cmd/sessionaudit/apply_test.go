@@ -199,6 +199,9 @@ func TestListCheckedBeforeCredentials(t *testing.T) {
 		mustWriteFile(t, p, content)
 	}
 	mustWriteFile(t, malformed, "session_id,user_id\n")
+	badApproval := filepath.Join(dir, "bad-approval.csv")
+	mustWriteFile(t, badApproval, content)
+	mustWriteFile(t, badApproval+".approval.json", "{not json")
 	for _, p := range []string{approved, changed} {
 		if code, _, stderr := runCLI(t, "approve", "--removals", p, "--by", "alice"); code != exitOK {
 			t.Fatalf("approve %s: exit %d, stderr %q", p, code, stderr)
@@ -213,6 +216,8 @@ func TestListCheckedBeforeCredentials(t *testing.T) {
 	}{
 		{"verify, a missing list", []string{"verify", "--removals", missing}, "reading the removal list: open " + missing + ": no such file"},
 		{"verify, no approval", []string{"verify", "--removals", unapproved}, "reading the approval: open " + unapproved + ".approval.json"},
+		{"verify, an approval that is not one", []string{"verify", "--removals", badApproval}, badApproval + ".approval.json: invalid character"},
+		{"apply, an approval that is not one", []string{"apply", "--removals", badApproval, "--execute"}, badApproval + ".approval.json: invalid character"},
 		{"apply, a missing list", []string{"apply", "--removals", missing, "--execute"}, "reading the removal list"},
 		{"apply, a malformed list", []string{"apply", "--removals", malformed, "--execute"}, "header is"},
 		{"apply, no approval", []string{"apply", "--removals", unapproved, "--execute"}, "has no approval"},

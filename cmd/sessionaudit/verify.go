@@ -60,7 +60,8 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 	}
 	if err != nil {
 		fmt.Fprintf(io.err, "sessionaudit verify: %v\n", err)
-		if errors.Is(err, fs.ErrNotExist) {
+		var bad *apply.BadApprovalError
+		if errors.Is(err, fs.ErrNotExist) || errors.As(err, &bad) {
 			return exitUsage
 		}
 		return exitFailure
