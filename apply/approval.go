@@ -75,14 +75,14 @@ type ApproveOptions struct {
 // an error.
 func Approve(opts ApproveOptions) (Approval, error) {
 	if strings.TrimSpace(opts.By) == "" {
-		return Approval{}, errors.New("approving: the approver's name is empty")
+		return Approval{}, errors.New("the approver's name is empty")
 	}
 	lifetime := opts.Expires
 	if lifetime == 0 {
 		lifetime = DefaultApprovalLifetime
 	}
 	if lifetime < 0 {
-		return Approval{}, fmt.Errorf("approving: lifetime %s is negative", lifetime)
+		return Approval{}, fmt.Errorf("lifetime %s is negative", lifetime)
 	}
 	list, err := os.ReadFile(opts.Removals)
 	if err != nil {
@@ -110,10 +110,10 @@ func Approve(opts ApproveOptions) (Approval, error) {
 		for _, id := range opts.Only {
 			n, err := sfid.Normalize(id)
 			if err != nil {
-				return Approval{}, fmt.Errorf("approving: %w", err)
+				return Approval{}, err
 			}
 			if !inList[n] {
-				return Approval{}, fmt.Errorf("approving: session %s is not in %s", id, opts.Removals)
+				return Approval{}, fmt.Errorf("session %s is not in %s", id, opts.Removals)
 			}
 			only[n] = true
 		}
@@ -154,15 +154,15 @@ func nothingApproved(removals string, rows []Row, selection string) error {
 	}
 	switch {
 	case len(rows) == 0:
-		return fmt.Errorf("approving: %s has no rows, so nothing is approved", removals)
+		return fmt.Errorf("%s has no rows, so nothing is approved", removals)
 	case selection == "only":
-		return fmt.Errorf("approving: the Id file lists no session, so nothing is approved")
+		return fmt.Errorf("the Id file lists no session, so nothing is approved")
 	case selection == "approve-column+only":
-		return fmt.Errorf("approving: no session listed in the Id file is marked yes or contain in %s, so nothing is approved", removals)
+		return fmt.Errorf("no session listed in the Id file is marked yes or contain in %s, so nothing is approved", removals)
 	case declined == len(rows):
-		return fmt.Errorf("approving: every row of %s is marked no, so nothing is approved: mark the sessions to end yes (or contain)", removals)
+		return fmt.Errorf("every row of %s is marked no, so nothing is approved: mark the sessions to end yes (or contain)", removals)
 	}
-	return fmt.Errorf("approving: no row of %s is marked yes or contain (%d marked no, the rest empty), so nothing is approved: "+
+	return fmt.Errorf("no row of %s is marked yes or contain (%d marked no, the rest empty), so nothing is approved: "+
 		"mark the sessions to end yes (or contain)", removals, declined)
 }
 
