@@ -468,15 +468,20 @@ func checkNoApprovedList(dir string) error {
 		name := filepath.Base(apply.JournalPath(list))
 		held, names = append(held, "has an apply journal ("+name+")"), append(names, name)
 	}
-	switch len(held) {
-	case 0:
+	switch {
+	case len(held) == 0:
 		return nil
-	case 1:
-		return fmt.Errorf("its removals.csv %s; a new audit would replace the list it belongs to: "+
-			"audit into another folder, or delete %s to discard it", held[0], names[0])
+	case strings.HasSuffix(names[len(names)-1], ".journal"):
+		// The journal records what apply sent: it stays with its list.
+		it := "they belong"
+		if len(held) == 1 {
+			it = "it belongs"
+		}
+		return fmt.Errorf("its removals.csv %s; a new audit would replace the list %s to: audit into another folder "+
+			"(the journal is the record of what apply sent, so keep it beside its list)", strings.Join(held, " and "), it)
 	}
-	return fmt.Errorf("its removals.csv %s; a new audit would replace the list they belong to: "+
-		"audit into another folder, or delete %s to discard them", strings.Join(held, " and "), strings.Join(names, " and "))
+	return fmt.Errorf("its removals.csv %s; a new audit would replace the list it belongs to: "+
+		"audit into another folder, or delete %s to discard the approval", held[0], names[0])
 }
 
 // inputFiles lists every export the audit reads.

@@ -623,13 +623,13 @@ func TestAuditKeepsApprovedList(t *testing.T) {
 		want  []string
 	}{
 		{"approved", map[string]string{"removals.csv.approval.json": approval},
-			[]string{"was approved by alice@acme.com at 2026-11-26T13:00:00Z (removals.csv.approval.json)", "delete removals.csv.approval.json to discard it"}},
+			[]string{"was approved by alice@acme.com at 2026-11-26T13:00:00Z (removals.csv.approval.json)", "delete removals.csv.approval.json to discard the approval"}},
 		{"approval unreadable", map[string]string{"removals.csv.approval.json": "{"},
-			[]string{"was approved (removals.csv.approval.json)", "delete removals.csv.approval.json to discard it"}},
+			[]string{"was approved (removals.csv.approval.json)", "delete removals.csv.approval.json to discard the approval"}},
 		{"journal only", map[string]string{"removals.csv.journal": ""},
-			[]string{"has an apply journal (removals.csv.journal)", "delete removals.csv.journal to discard it"}},
+			[]string{"has an apply journal (removals.csv.journal)", "replace the list it belongs to: audit into another folder (the journal is the record of what apply sent"}},
 		{"approved and applied", map[string]string{"removals.csv.approval.json": approval, "removals.csv.journal": ""},
-			[]string{"approved by alice@acme.com", "and has an apply journal", "delete removals.csv.approval.json and removals.csv.journal to discard them"}},
+			[]string{"approved by alice@acme.com", "and has an apply journal", "replace the list they belong to: audit into another folder (the journal"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
