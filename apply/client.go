@@ -314,11 +314,6 @@ func (c *client) logf(format string, args ...any) {
 	fmt.Fprintln(c.log, c.redact(fmt.Sprintf(format, args...)))
 }
 
-var (
-	bearerPattern    = regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/!=-]{16,}`)
-	sessionIDPattern = regexp.MustCompile(`\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+`)
-)
-
 // minRedacted is the length below which a known credential is not looked
 // for: a value that short would be found inside ordinary words, and no real
 // token, client secret or assertion is that short.
@@ -339,8 +334,7 @@ func (c *client) redact(s string) string {
 			s = strings.ReplaceAll(s, form, redacted)
 		}
 	}
-	s = bearerPattern.ReplaceAllString(s, "Bearer "+redacted)
-	return sessionIDPattern.ReplaceAllString(s, redacted)
+	return sfid.RedactTokens(s)
 }
 
 // safe returns err as it may be shown. A *url.Error (a timeout, a dropped

@@ -3,9 +3,11 @@ package apply
 import (
 	"fmt"
 	"log/slog"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
-const redacted = "[REDACTED]"
+const redacted = sfid.Redacted
 
 // Secret holds a credential (an access token, a client secret). Every way of
 // printing or encoding it — String, GoString, fmt verbs, JSON, text, slog —

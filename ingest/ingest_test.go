@@ -917,6 +917,8 @@ func TestLoadUnusableFiles(t *testing.T) {
 		{"json without records", `{"status":0,"result":{"done":true}}`, `no "records" array`},
 		{"an sf CLI error", `{"status":1,"name":"InvalidTypeError","message":"sObject type 'AuthSession' is not supported.","exitCode":1}`,
 			`the JSON is an error, not an export: sObject type 'AuthSession' is not supported. (InvalidTypeError)`},
+		{"an sf CLI error naming a token", `{"status":1,"name":"NoAuthInfoFoundError","message":"No authorization information found for 00D5g000004ABCD!AQ4AQFakeT0kenValue.x"}`,
+			`the JSON is an error, not an export: No authorization information found for [REDACTED] (NoAuthInfoFoundError)`},
 		{"a REST error", `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`,
 			`the JSON is an error, not an export: Session expired or invalid (INVALID_SESSION_ID)`},
 		{"near miss: an array without messages", `[{"Id":"0Ak000000000001AAA"}]`, `expected a JSON object with a "records" array`},

@@ -16,6 +16,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // A JSON export goes to DuckDB's own JSON reader, which reads REST pages
@@ -574,7 +576,8 @@ func noRecordsError(data []byte) error {
 	if code != "" {
 		msg += " (" + code + ")"
 	}
-	return fmt.Errorf("the JSON is an error, not an export: %s", truncate(msg, 300))
+	// The sf CLI may repeat a --target-org given as an access token.
+	return fmt.Errorf("the JSON is an error, not an export: %s", truncate(sfid.RedactTokens(msg), 300))
 }
 
 // jsonRecords finds the records array of a REST page or an sf CLI result and

@@ -10,7 +10,10 @@
 // ABCDEFGHIJKLMNOPQRSTUVWXYZ012345. Both forms name one record.
 package sfid
 
-import "fmt"
+import (
+	"fmt"
+	"regexp"
+)
 
 const suffixAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
@@ -125,4 +128,20 @@ func lower(c byte) byte {
 		return c - 'A' + 'a'
 	}
 	return c
+}
+
+var (
+	bearerPattern    = regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/!=-]{16,}`)
+	sessionIDPattern = regexp.MustCompile(`\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+`)
+)
+
+// Redacted stands where RedactTokens took a token out.
+const Redacted = "[REDACTED]"
+
+// RedactTokens returns s with anything shaped like a Salesforce session Id
+// or access token ("00D…!…") or a bearer token replaced by Redacted: text
+// the org or the sf CLI wrote (an error message, a log line) may repeat one.
+func RedactTokens(s string) string {
+	s = bearerPattern.ReplaceAllString(s, "Bearer "+Redacted)
+	return sessionIDPattern.ReplaceAllString(s, Redacted)
 }

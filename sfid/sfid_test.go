@@ -104,3 +104,16 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+func TestRedactTokens(t *testing.T) {
+	for in, want := range map[string]string{
+		"for 00D5g000004ABCD!AQ4AQFake.T0ken-x here":   "for [REDACTED] here",
+		"Authorization: Bearer abcdefghijklmnop.qrstu": "Authorization: Bearer [REDACTED]",
+		"record 00D5g000004ABCDEAA is no token":        "record 00D5g000004ABCDEAA is no token", // an org Id alone
+		"bearer short":                                 "bearer short",
+	} {
+		if got := RedactTokens(in); got != want {
+			t.Errorf("RedactTokens(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
