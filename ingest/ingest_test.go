@@ -521,6 +521,30 @@ func TestIDMacroAgreesWithSfid(t *testing.T) {
 	}
 }
 
+// One page of a REST export (or one of several files of a kind) whose rows
+// are all rejected is a file with rejects, warned of; the audit goes on with
+// the pages that loaded.
+func TestLoadWarnsOfOneHopelessFileAmongOthers(t *testing.T) {
+	dir := t.TempDir()
+	page := func(times ...string) string {
+		var recs []string
+		for i, tm := range times {
+			recs = append(recs, fmt.Sprintf(`{"Id":"0Ya00000000000%dAAA","UserId":"005000000000001AAA","LoginTime":%q,"SourceIp":"203.0.113.1","Status":"Success"}`, i+1, tm))
+		}
+		return `{"totalSize":3,"done":true,"records":[` + strings.Join(recs, ",") + "]}"
+	}
+	p1 := mustWrite(t, dir, "logins-0001.json", page("2026-11-26T08:00:00.000+0000", "2026-11-26T09:00:00.000+0000"))
+	p2 := mustWrite(t, dir, "logins-0002.json", strings.Replace(page("2026-11-26 10:00:00"), "0Ya000000000001AAA", "0Ya000000000003AAA", 1))
+	st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p1, p2}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"The one row of " + p2 + ` could not be loaded (the other logins files loaded); the first rejected: line 1: LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z ("2026-11-26 10:00:00").`}
+	if diff := cmp.Diff(want, st.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
 // A file with rows none of which loads is refused, quoting its first
 // reject, in the form its dates were expected; one row loaded among the
 // rejects is a file with bad rows, loaded as such. An export with no rows
@@ -537,10 +561,10 @@ func TestLoadRefusesAFileWithNothingLoadable(t *testing.T) {
 	}{
 		{"German dates", api + "0Ya000000000001AAA,005000000000001AAA,26.11.2026 08:00,203.0.113.1,Success\n" +
 			"0Ya000000000002AAA,005000000000001AAA,26.11.2026 09:00,203.0.113.1,Success\n",
-			DateOrderAuto, `could not load any of its 2 rows, so the audit would have nothing of it to check; the first rejected: ` +
+			DateOrderAuto, `none of the 2 logins rows read could be loaded, so the audit would have no logins to check; the first rejected: ` +
 				`line 2: LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z ("26.11.2026 08:00")`, nil},
 		{"no zone, one row", api + "0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00,203.0.113.1,Success\n",
-			DateOrderAuto, `could not load its row, so the audit would have nothing of it to check; the first rejected: ` +
+			DateOrderAuto, `the one logins row read could not be loaded, so the audit would have no logins to check; the first rejected: ` +
 				`line 2: LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z ("2026-11-26T08:00:00")`, nil},
 		{"Setup download, day first", setup + "a@acme.com,26.11.2026 15:04,203.0.113.1,Success\n",
 			DateOrderDMY, `line 2: Login Time is not a date-time such as 26/11/2026 15:04 ("26.11.2026 15:04")`, nil},

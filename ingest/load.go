@@ -122,36 +122,80 @@ func (t colType) what() string {
 	return ""
 }
 
-// refuseUnusable refuses a file with rows none of which could be loaded:
-// every row rejected means a file of the wrong shape (dates in a form no
-// export writes, say), and an audit that goes on would report a clean org
-// for want of data. The error quotes the first reject.
-func (l *loader) refuseUnusable(ctx context.Context, st Stats) error {
+// refuseUnusable refuses a kind of export with rows none of which could be
+// loaded: every row rejected means files of the wrong shape (dates in a
+// form no export writes, say), and an audit that goes on would report a
+// clean org for want of data. The error quotes the first reject. A file
+// all of whose rows were rejected beside others of its kind that loaded
+// (one bad page of a REST export) is a file with rejects, and warned of.
+func (l *loader) refuseUnusable(ctx context.Context, st *Stats) error {
+	type tally struct {
+		read, kept int64
+		first      string // the first file with rows, none of them loaded
+	}
+	byKind := map[Kind]*tally{}
+	var order []Kind
+	var hopeless []FileStats
 	for _, f := range st.Files {
-		if f.Read == 0 || f.Loaded > 0 || f.Duplicates > 0 {
-			continue
+		t := byKind[f.Kind]
+		if t == nil {
+			t = &tally{}
+			byKind[f.Kind] = t
+			order = append(order, f.Kind)
 		}
-		var line sql.NullInt64
-		var reason, value string
-		err := l.conn.QueryRowContext(ctx, `SELECT line, reason, coalesce(value, '') FROM rejects WHERE file = ? ORDER BY line NULLS LAST LIMIT 1`, f.File).
-			Scan(&line, &reason, &value)
+		t.read += f.Read
+		t.kept += f.Loaded + f.Duplicates
+		if f.Read > 0 && f.Loaded+f.Duplicates == 0 {
+			hopeless = append(hopeless, f)
+			if t.first == "" {
+				t.first = f.File
+			}
+		}
+	}
+	for _, k := range order {
+		if t := byKind[k]; t.read > 0 && t.kept == 0 {
+			first, err := l.firstReject(ctx, t.first)
+			if err != nil {
+				return err
+			}
+			what := fmt.Sprintf("none of the %d %s rows read could be loaded", t.read, k)
+			if t.read == 1 {
+				what = fmt.Sprintf("the one %s row read could not be loaded", k)
+			}
+			return &InputError{File: t.first, Err: fmt.Errorf("%s, so the audit would have no %s to check; the first rejected: %s", what, k, first)}
+		}
+	}
+	for _, f := range hopeless {
+		first, err := l.firstReject(ctx, f.File)
 		if err != nil {
-			return fmt.Errorf("finding the first reject of %s: %w", f.File, err)
+			return err
 		}
-		first := reason
-		if value != "" {
-			first = fmt.Sprintf("%s (%q)", reason, truncate(value, 60))
+		what := fmt.Sprintf("None of the %d rows of %s could be loaded", f.Read, f.File)
+		if f.Read == 1 {
+			what = fmt.Sprintf("The one row of %s could not be loaded", f.File)
 		}
-		if line.Valid {
-			first = fmt.Sprintf("line %d: %s", line.Int64, first)
-		}
-		rows := "its row"
-		if f.Read > 1 {
-			rows = fmt.Sprintf("any of its %s rows", groupThousands(f.Read))
-		}
-		return &InputError{File: f.File, Err: fmt.Errorf("could not load %s, so the audit would have nothing of it to check; the first rejected: %s", rows, first)}
+		st.Warnings = append(st.Warnings, fmt.Sprintf("%s (the other %s files loaded); the first rejected: %s.", what, f.Kind, first))
 	}
 	return nil
+}
+
+// firstReject describes the first reject of file: its line, reason and value.
+func (l *loader) firstReject(ctx context.Context, file string) (string, error) {
+	var line sql.NullInt64
+	var reason, value string
+	err := l.conn.QueryRowContext(ctx, `SELECT line, reason, coalesce(value, '') FROM rejects WHERE file = ? ORDER BY line NULLS LAST LIMIT 1`, file).
+		Scan(&line, &reason, &value)
+	if err != nil {
+		return "", fmt.Errorf("finding the first reject of %s: %w", file, err)
+	}
+	first := reason
+	if value != "" {
+		first = fmt.Sprintf("%s (%q)", reason, truncate(value, 60))
+	}
+	if line.Valid {
+		first = fmt.Sprintf("line %d: %s", line.Int64, first)
+	}
+	return first, nil
 }
 
 // emptyKindWarnings warns of AuthSession or Login History exports that hold
@@ -174,15 +218,6 @@ func emptyKindWarnings(st Stats) []string {
 		}
 	}
 	return out
-}
-
-// groupThousands writes n with thousands separators: 1,008,355.
-func groupThousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // timeWhat is what() of a date-time, with an example of the form expected:
@@ -422,10 +457,10 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err != nil {
 		return Stats{}, fmt.Errorf("counting rows: %w", err)
 	}
-	if err := l.refuseUnusable(ctx, st); err != nil {
+	st.Warnings = append(pageWarnings(l.files), l.dateWarnings...)
+	if err := l.refuseUnusable(ctx, &st); err != nil {
 		return Stats{}, err
 	}
-	st.Warnings = append(pageWarnings(l.files), l.dateWarnings...)
 	st.Warnings = append(st.Warnings, emptyKindWarnings(st)...)
 	// The connection goes back to the pool, temp tables and all: free the
 	// working tables so the checks have the memory.
