@@ -180,7 +180,7 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 		return format{}, fmt.Errorf("reading: %w", err)
 	}
 	if what := spreadsheetFile(head); what != "" {
-		return format{}, fmt.Errorf("the file is %s, not an export: open it and save the sheet as CSV (UTF-8), or give the CSV or JSON file it came from", what)
+		return format{}, fmt.Errorf("the file is %s, not an export: give the CSV or JSON file it holds or came from (unzip an archive; open a workbook and save its sheet as CSV, UTF-8)", what)
 	}
 	if enc := wideEncoding(head); enc != "" {
 		return format{}, fmt.Errorf("the file is %s; save it as UTF-8", enc)

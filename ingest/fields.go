@@ -176,6 +176,13 @@ func matchHeader(file string, k Kind, header []string) (headerMapping, error) {
 	if err == nil {
 		return m, nil
 	}
+	// A header with a column only this kind has is this kind's export
+	// missing another, not another kind's: a sessions export without
+	// SessionType must not be sent to --users for its Id and Username.
+	have := fieldsOf(k, header)
+	if slices.ContainsFunc(ownFields[k], func(f string) bool { return have[f] }) {
+		return headerMapping{}, err
+	}
 	// Geo needs only an Id, which every API export has: it would fit all.
 	for _, other := range []Kind{Sessions, Logins, Users} {
 		if other == k {
@@ -187,6 +194,28 @@ func matchHeader(file string, k Kind, header []string) (headerMapping, error) {
 		}
 	}
 	return headerMapping{}, err
+}
+
+// ownFields are the fields a kind requires that no other kind's export has.
+var ownFields = map[Kind][]string{
+	Sessions: {"created", "last_modified", "num_seconds_valid", "session_type"},
+	Logins:   {"login_time"},
+}
+
+// fieldsOf says which of kind k's fields the header's cells name, in any
+// of its shapes.
+func fieldsOf(k Kind, header []string) map[string]bool {
+	have := map[string]bool{}
+	for _, sh := range shapes[k] {
+		for _, f := range sh.fields {
+			for _, h := range header {
+				if slices.Contains(f.aliases, normalizeHeader(h)) {
+					have[f.name] = true
+				}
+			}
+		}
+	}
+	return have
 }
 
 // matchShapes is matchHeader without looking at other kinds.

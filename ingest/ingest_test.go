@@ -816,6 +816,8 @@ func TestLoadNamesTheFlagAFileFits(t *testing.T) {
 	users := mustWrite(t, dir, "users.csv", "Id,Username,IsActive\n005000000000001AAA,alice@acme.com,true\n")
 	sessions := mustWrite(t, dir, "sessions.csv", sessionsHeader+"\n")
 	short := mustWrite(t, dir, "short.csv", strings.Replace(sessionsHeader, ",SessionType", "", 1)+"\n")
+	withName := mustWrite(t, dir, "with-name.csv", "Id,UsersId,Username,CreatedDate,LastModifiedDate,NumSecondsValid,SourceIp\n")
+	loginsWithName := mustWrite(t, dir, "logins-with-name.csv", "Id,UserId,Username,LoginTime,SourceIp\n")
 	for _, tc := range []struct {
 		name string
 		in   Inputs
@@ -826,6 +828,8 @@ func TestLoadNamesTheFlagAFileFits(t *testing.T) {
 		{"sessions as logins", Inputs{Logins: []string{sessions}}, Sessions, ""},
 		{"users as logins", Inputs{Logins: []string{users}}, Users, ""},
 		{"near miss: a sessions export without SessionType", Inputs{Sessions: []string{short}}, "", "missing column SessionType"},
+		{"near miss: a sessions export with Username, without SessionType", Inputs{Sessions: []string{withName}}, "", "missing column SessionType"},
+		{"near miss: a logins export with Username, without Status", Inputs{Logins: []string{loginsWithName}}, "", "missing column Status"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(context.Background(), mustDB(t), tc.in, Options{})
