@@ -364,10 +364,20 @@ func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
 		}
 	}
 	if len(incomplete) > 0 {
-		return nil, fmt.Errorf("%w (%s)", ErrNoCredentials, strings.Join(incomplete, "; "))
+		return nil, &PartialCredentialsError{Lacks: incomplete}
 	}
 	return nil, ErrNoCredentials
 }
+
+// PartialCredentialsError is ErrNoCredentials when some variables of a set
+// are in the environment: Lacks says, per such set, what is set and what is
+// not ("SF_CLIENT_ID and SF_INSTANCE_URL are set but SF_CLIENT_SECRET is not").
+type PartialCredentialsError struct{ Lacks []string }
+
+func (e *PartialCredentialsError) Error() string {
+	return fmt.Sprintf("%v (%s)", ErrNoCredentials, strings.Join(e.Lacks, "; "))
+}
+func (e *PartialCredentialsError) Unwrap() error { return ErrNoCredentials }
 
 func isAre(n int) string {
 	if n == 1 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sessionaudit/sessionaudit/analyze"
 	"github.com/sessionaudit/sessionaudit/apply"
@@ -124,6 +125,13 @@ func runApply(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", err)
 		return exitFailure
 	case !*execute:
+		// A dry run without credentials plans all the same; when some of
+		// a set are there, the note says what the rest of it lacks, so the
+		// --execute that follows is not the first to find out.
+		var partial *apply.PartialCredentialsError
+		if errors.As(credErr, &partial) && rep.Note != "" {
+			rep.Note += ": " + strings.Join(partial.Lacks, "; ")
+		}
 		rep.WritePlan(io.out)
 		return exitOK
 	}

@@ -312,3 +312,26 @@ func TestApplyUnusableList(t *testing.T) {
 		t.Errorf("got %s.lock, want no lock file beside a missing list", missing)
 	}
 }
+
+// A dry run with part of a credential set plans without the org, as with
+// none, and its note says what the set lacks; with none, it names nothing.
+func TestApplyPlanSaysWhatPartialCredentialsLack(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	mustWriteFile(t, list, oneRowList)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"client credentials without their secret", map[string]string{"SF_CLIENT_ID": "c", "SF_INSTANCE_URL": "https://acme.my.salesforce.com"},
+			"were not looked up: SF_INSTANCE_URL is set but SF_ACCESS_TOKEN is not; SF_CLIENT_ID is set but SF_JWT_KEY_FILE and SF_USERNAME are not; SF_CLIENT_ID and SF_INSTANCE_URL are set but SF_CLIENT_SECRET is not."},
+		{"near miss: nothing set", nil, "were not looked up.\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runWithEnv(t, tc.env, "apply", "--removals", list)
+			if code != exitOK || !strings.Contains(stdout, tc.want) {
+				t.Errorf("got exit %d, stdout %q, stderr %q; want exit 0 and %q", code, stdout, stderr, tc.want)
+			}
+		})
+	}
+}
