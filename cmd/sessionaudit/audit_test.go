@@ -662,6 +662,23 @@ func TestAuditKeepsApprovedList(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(out, "removals.csv")); err != nil || string(b) == list {
 		t.Errorf("got removals.csv %q (%v), want the new audit's list", b, err)
 	}
+
+	// A list approved while the audit runs is kept too, and the audit's
+	// reports stay out of the folder.
+	out = t.TempDir()
+	mustWriteFile(t, filepath.Join(out, "removals.csv"), list)
+	beforePublish = func() { mustWriteFile(t, filepath.Join(out, "removals.csv.approval.json"), approval) }
+	defer func() { beforePublish = func() {} }()
+	code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out)...)
+	if code != exitUsage || !strings.Contains(stderr, "approved by alice@acme.com") || !strings.Contains(stderr, "while this audit ran") {
+		t.Errorf("approved during the audit: got exit %d and stderr %q, want exit 2 saying it was approved while the audit ran", code, stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "removals.csv")); string(b) != list {
+		t.Errorf("approved during the audit: removals.csv was replaced by %q", b)
+	}
+	if names := dirNames(t, out); !slices.Equal(names, []string{".sessionaudit.lock", "removals.csv", "removals.csv.approval.json"}) {
+		t.Errorf("approved during the audit: --out holds %v, want the list and its approval only", names)
+	}
 }
 
 // No command is a usage error: the usage goes to stderr. Asked for, it goes
