@@ -317,8 +317,9 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// ReadIDFile reads session Ids, one a line; blank lines and lines starting
-// with # are ignored. Errors name the file and line.
+// ReadIDFile reads session Ids, one a line; # starts a comment, on a line
+// of its own or after an Id, and blank lines are ignored. Errors name the
+// file and line.
 func ReadIDFile(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {

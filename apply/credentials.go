@@ -284,8 +284,9 @@ func parseRSAKey(path string, b []byte) (*rsa.PrivateKey, error) {
 //  3. SF_CLIENT_SECRET, SF_CLIENT_ID and SF_INSTANCE_URL: client credentials.
 //
 // A set whose first variable is set but which lacks another is ignored when
-// a later set is complete; when none is, the error names what each such set
-// lacks. Without any, it returns ErrNoCredentials. The chosen set must be
+// a later set is complete; when none is, the error, a
+// *PartialCredentialsError (which is ErrNoCredentials), names what each
+// partly set one lacks. Without any variable, it returns ErrNoCredentials. The chosen set must be
 // usable: a key others may read or a URL that is not https://host is an
 // error, not a reason to try the next set.
 func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
@@ -335,17 +336,13 @@ func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
 				missing = append(missing, n)
 			}
 		}
-		switch len(missing) {
-		case 0:
+		if len(missing) == 0 {
 			return set.use()
-		case 1:
-			incomplete = append(incomplete, fmt.Sprintf("%s is set but %s is not set", set.first, missing[0]))
-		default:
-			incomplete = append(incomplete, fmt.Sprintf("%s is set but %s are not set", set.first, strings.Join(missing, " and ")))
 		}
+		incomplete = append(incomplete, fmt.Sprintf("%s is set but %s %s not set", set.first, strings.Join(missing, " and "), isAre(len(missing))))
 	}
 	if len(incomplete) > 0 {
-		return nil, errors.New(strings.Join(incomplete, "; "))
+		return nil, &PartialCredentialsError{Lacks: incomplete}
 	}
 	// No set's first variable is set; say what is missing from the sets
 	// some of whose others are (SF_CLIENT_ID and SF_INSTANCE_URL without
@@ -360,7 +357,7 @@ func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
 			}
 		}
 		if len(have) > 0 {
-			incomplete = append(incomplete, fmt.Sprintf("%s %s set but %s %s not", strings.Join(have, " and "), isAre(len(have)), strings.Join(lack, " and "), isAre(len(lack))))
+			incomplete = append(incomplete, fmt.Sprintf("%s %s set but %s %s not set", strings.Join(have, " and "), isAre(len(have)), strings.Join(lack, " and "), isAre(len(lack))))
 		}
 	}
 	if len(incomplete) > 0 {
@@ -370,8 +367,9 @@ func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
 }
 
 // PartialCredentialsError is ErrNoCredentials when some variables of a set
-// are in the environment: Lacks says, per such set, what is set and what is
-// not ("SF_CLIENT_ID and SF_INSTANCE_URL are set but SF_CLIENT_SECRET is not").
+// are in the environment but no set is complete: Lacks says, per such set,
+// what is set and what is not ("SF_CLIENT_ID and SF_INSTANCE_URL are set but
+// SF_CLIENT_SECRET is not set").
 type PartialCredentialsError struct{ Lacks []string }
 
 func (e *PartialCredentialsError) Error() string {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/klauspost/compress/flate"
 	kgzip "github.com/klauspost/compress/gzip"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // format is what sniffing a file's first bytes tells: its encoding and, for
@@ -179,8 +181,8 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return format{}, fmt.Errorf("reading: %w", err)
 	}
-	if what := spreadsheetFile(head); what != "" {
-		return format{}, fmt.Errorf("the file is %s, not an export: give the CSV or JSON file it holds or came from (unzip an archive; open a workbook and save its sheet as CSV, UTF-8)", what)
+	if what, fix := spreadsheetFile(head); what != "" {
+		return format{}, fmt.Errorf("the file is %s, not an export: %s", what, fix)
 	}
 	if enc := wideEncoding(head); enc != "" {
 		return format{}, fmt.Errorf("the file is %s; save it as UTF-8", enc)
@@ -212,16 +214,16 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 			if strings.Count(line, sep.char) >= 2 {
 				// Without its quotes, the separators show.
 				return format{}, fmt.Errorf("the first line (%s) is separated by %s, not commas (as spreadsheets save CSV in some languages): save it as CSV with commas, UTF-8",
-					truncate(strings.ReplaceAll(line, `"`, ""), 60), sep.name)
+					truncate(sfid.RedactTokens(strings.ReplaceAll(line, `"`, "")), 60), sep.name)
 			}
 		}
-		return format{}, fmt.Errorf("the first line %q is not a CSV header of a Salesforce export", truncate(line, 80))
+		return format{}, fmt.Errorf("the first line %q is not a CSV header of a Salesforce export", truncate(sfid.RedactTokens(line), 80))
 	}
 	// Header cells name the fields in messages and in the load's SQL; no
 	// export writes a control character in one.
 	for i, h := range header {
 		if strings.IndexFunc(h, unicode.IsControl) >= 0 {
-			return format{}, fmt.Errorf("header cell %d %q has a control character; save the file as UTF-8 CSV with plain column names", i+1, truncate(h, 80))
+			return format{}, fmt.Errorf("header cell %d %q has a control character; save the file as UTF-8 CSV with plain column names", i+1, truncate(sfid.RedactTokens(h), 80))
 		}
 	}
 	line, _ := cr.FieldPos(0) // the reader skips blank lines before the header
@@ -229,16 +231,17 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 }
 
 // spreadsheetFile names what a file whose first bytes are a zip archive's
-// or an OLE compound file's most likely is, or "" for other files: given
-// as an export, such a workbook would be read as text.
-func spreadsheetFile(head []byte) string {
+// or an OLE compound file's most likely is, and what to do instead, or ""
+// for other files: given as an export, such a workbook would be read as text.
+func spreadsheetFile(head []byte) (what, fix string) {
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return "a zip archive (an .xlsx workbook, or a zipped export)"
+		return "a zip archive (an .xlsx workbook, or a zipped export)",
+			"give the CSV or JSON file it holds or came from (unzip an archive; open a workbook and save its sheet as CSV, UTF-8)"
 	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
-		return "an Excel 97-2003 workbook (.xls)"
+		return "an Excel 97-2003 workbook (.xls)", "open it and save its sheet as CSV (UTF-8), or give the export it came from"
 	}
-	return ""
+	return "", ""
 }
 
 // wideEncoding names the encoding of a file's first bytes when it is UTF-16

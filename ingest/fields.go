@@ -196,9 +196,11 @@ func matchHeader(file string, k Kind, header []string) (headerMapping, error) {
 	return headerMapping{}, err
 }
 
-// ownFields are the fields a kind requires that no other kind's export has.
+// ownFields are the fields a kind requires that no other object's export
+// has (every sObject has CreatedDate and LastModifiedDate: a User export
+// given as sessions still gets its hint).
 var ownFields = map[Kind][]string{
-	Sessions: {"created", "last_modified", "num_seconds_valid", "session_type"},
+	Sessions: {"num_seconds_valid", "session_type"},
 	Logins:   {"login_time"},
 }
 

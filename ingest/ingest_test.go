@@ -539,9 +539,20 @@ func TestLoadWarnsOfOneHopelessFileAmongOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"The one row of " + p2 + ` could not be loaded (the other logins files loaded); the first rejected: line 1: LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z ("2026-11-26 10:00:00").`}
+	want := []string{"The one row of " + p2 + ` could not be loaded (other logins files loaded); the first rejected: line 1: LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z ("2026-11-26 10:00:00").`}
 	if diff := cmp.Diff(want, st.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+
+	// Every page rejected: the error names the first, its own rows and the
+	// others'.
+	p3 := mustWrite(t, dir, "logins-0003.json", strings.NewReplacer("0Ya000000000001AAA", "0Ya000000000004AAA", "0Ya000000000002AAA", "0Ya000000000005AAA").
+		Replace(page("2026-11-26 11:00:00", "2026-11-26 12:00:00")))
+	_, err = Load(context.Background(), mustDB(t), Inputs{Logins: []string{p2, p3}}, Options{})
+	var ie *InputError
+	wantErr := "its one row could not be loaded, nor any of the 2 rows of the other logins file, so the audit would have no logins to check"
+	if !errors.As(err, &ie) || ie.File != p2 || !strings.Contains(err.Error(), wantErr) {
+		t.Errorf("every page rejected: got %v, want an InputError naming %s and saying %q", err, p2, wantErr)
 	}
 }
 
@@ -561,10 +572,10 @@ func TestLoadRefusesAFileWithNothingLoadable(t *testing.T) {
 	}{
 		{"German dates", api + "0Ya000000000001AAA,005000000000001AAA,26.11.2026 08:00,203.0.113.1,Success\n" +
 			"0Ya000000000002AAA,005000000000001AAA,26.11.2026 09:00,203.0.113.1,Success\n",
-			DateOrderAuto, `none of the 2 logins rows read could be loaded, so the audit would have no logins to check; the first rejected: ` +
+			DateOrderAuto, `none of its 2 rows could be loaded, so the audit would have no logins to check; the first rejected: ` +
 				`line 2: LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z ("26.11.2026 08:00")`, nil},
 		{"no zone, one row", api + "0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00,203.0.113.1,Success\n",
-			DateOrderAuto, `the one logins row read could not be loaded, so the audit would have no logins to check; the first rejected: ` +
+			DateOrderAuto, `its one row could not be loaded, so the audit would have no logins to check; the first rejected: ` +
 				`line 2: LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z ("2026-11-26T08:00:00")`, nil},
 		{"Setup download, day first", setup + "a@acme.com,26.11.2026 15:04,203.0.113.1,Success\n",
 			DateOrderDMY, `line 2: Login Time is not a date-time such as 26/11/2026 15:04 ("26.11.2026 15:04")`, nil},
@@ -816,6 +827,7 @@ func TestLoadNamesTheFlagAFileFits(t *testing.T) {
 	users := mustWrite(t, dir, "users.csv", "Id,Username,IsActive\n005000000000001AAA,alice@acme.com,true\n")
 	sessions := mustWrite(t, dir, "sessions.csv", sessionsHeader+"\n")
 	short := mustWrite(t, dir, "short.csv", strings.Replace(sessionsHeader, ",SessionType", "", 1)+"\n")
+	fullUsers := mustWrite(t, dir, "full-users.csv", "Id,Username,Name,IsActive,CreatedDate,LastModifiedDate\n")
 	withName := mustWrite(t, dir, "with-name.csv", "Id,UsersId,Username,CreatedDate,LastModifiedDate,NumSecondsValid,SourceIp\n")
 	loginsWithName := mustWrite(t, dir, "logins-with-name.csv", "Id,UserId,Username,LoginTime,SourceIp\n")
 	for _, tc := range []struct {
@@ -827,6 +839,7 @@ func TestLoadNamesTheFlagAFileFits(t *testing.T) {
 		{"logins as sessions", Inputs{Sessions: []string{logins}}, Logins, "missing columns UsersId, CreatedDate"},
 		{"sessions as logins", Inputs{Logins: []string{sessions}}, Sessions, ""},
 		{"users as logins", Inputs{Logins: []string{users}}, Users, ""},
+		{"a full User export as sessions", Inputs{Sessions: []string{fullUsers}}, Users, "missing columns UsersId"},
 		{"near miss: a sessions export without SessionType", Inputs{Sessions: []string{short}}, "", "missing column SessionType"},
 		{"near miss: a sessions export with Username, without SessionType", Inputs{Sessions: []string{withName}}, "", "missing column SessionType"},
 		{"near miss: a logins export with Username, without Status", Inputs{Logins: []string{loginsWithName}}, "", "missing column Status"},
@@ -949,6 +962,8 @@ func TestLoadUnusableFiles(t *testing.T) {
 			`the JSON is an error, not an export: No authorization information found for [REDACTED] (NoAuthInfoFoundError)`},
 		{"a REST error", `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`,
 			`the JSON is an error, not an export: Session expired or invalid (INVALID_SESSION_ID)`},
+		{"a plain-text sf error naming a token", "Error (1): No authorization information found for 00D5g000004ABCD!AQ4AQFakeT0kenValue\n",
+			`the first line "Error (1): No authorization information found for [REDACTED]" is not a CSV header`},
 		{"near miss: an array without messages", `[{"Id":"0Ak000000000001AAA"}]`, `expected a JSON object with a "records" array`},
 		{"broken json", `{"records":[{"Id":`, "reading JSON"},
 		{"not a header", "hello\n", "not a CSV header"},

@@ -131,7 +131,8 @@ func (t colType) what() string {
 func (l *loader) refuseUnusable(ctx context.Context, st *Stats) error {
 	type tally struct {
 		read, kept int64
-		first      string // the first file with rows, none of them loaded
+		files      int       // with rows, none of them loaded
+		first      FileStats // the first of those
 	}
 	byKind := map[Kind]*tally{}
 	var order []Kind
@@ -147,22 +148,29 @@ func (l *loader) refuseUnusable(ctx context.Context, st *Stats) error {
 		t.kept += f.Loaded + f.Duplicates
 		if f.Read > 0 && f.Loaded+f.Duplicates == 0 {
 			hopeless = append(hopeless, f)
-			if t.first == "" {
-				t.first = f.File
+			if t.files == 0 {
+				t.first = f
 			}
+			t.files++
 		}
 	}
 	for _, k := range order {
 		if t := byKind[k]; t.read > 0 && t.kept == 0 {
-			first, err := l.firstReject(ctx, t.first)
+			first, err := l.firstReject(ctx, t.first.File)
 			if err != nil {
 				return err
 			}
-			what := fmt.Sprintf("none of the %d %s rows read could be loaded", t.read, k)
-			if t.read == 1 {
-				what = fmt.Sprintf("the one %s row read could not be loaded", k)
+			what := fmt.Sprintf("none of its %d rows could be loaded", t.first.Read)
+			if t.first.Read == 1 {
+				what = "its one row could not be loaded"
 			}
-			return &InputError{File: t.first, Err: fmt.Errorf("%s, so the audit would have no %s to check; the first rejected: %s", what, k, first)}
+			switch others := t.files - 1; {
+			case others == 1:
+				what += fmt.Sprintf(", nor any of the %d rows of the other %s file", t.read-t.first.Read, k)
+			case others > 1:
+				what += fmt.Sprintf(", nor any of the %d rows of the %d other %s files", t.read-t.first.Read, others, k)
+			}
+			return &InputError{File: t.first.File, Err: fmt.Errorf("%s, so the audit would have no %s to check; the first rejected: %s", what, k, first)}
 		}
 	}
 	for _, f := range hopeless {
@@ -174,7 +182,7 @@ func (l *loader) refuseUnusable(ctx context.Context, st *Stats) error {
 		if f.Read == 1 {
 			what = fmt.Sprintf("The one row of %s could not be loaded", f.File)
 		}
-		st.Warnings = append(st.Warnings, fmt.Sprintf("%s (the other %s files loaded); the first rejected: %s.", what, f.Kind, first))
+		st.Warnings = append(st.Warnings, fmt.Sprintf("%s (other %s files loaded); the first rejected: %s.", what, f.Kind, first))
 	}
 	return nil
 }

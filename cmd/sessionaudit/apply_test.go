@@ -313,8 +313,9 @@ func TestApplyUnusableList(t *testing.T) {
 	}
 }
 
-// A dry run with part of a credential set plans without the org, as with
-// none, and its note says what the set lacks; with none, it names nothing.
+// A dry run with part of a credential set (its first variable or not)
+// plans without the org, as with none, and its note says what the set
+// lacks; with none, it names nothing.
 func TestApplyPlanSaysWhatPartialCredentialsLack(t *testing.T) {
 	list := filepath.Join(t.TempDir(), "removals.csv")
 	mustWriteFile(t, list, oneRowList)
@@ -324,13 +325,17 @@ func TestApplyPlanSaysWhatPartialCredentialsLack(t *testing.T) {
 		want string
 	}{
 		{"client credentials without their secret", map[string]string{"SF_CLIENT_ID": "c", "SF_INSTANCE_URL": "https://acme.my.salesforce.com"},
-			"were not looked up: SF_INSTANCE_URL is set but SF_ACCESS_TOKEN is not; SF_CLIENT_ID is set but SF_JWT_KEY_FILE and SF_USERNAME are not; SF_CLIENT_ID and SF_INSTANCE_URL are set but SF_CLIENT_SECRET is not."},
+			"were not looked up: SF_INSTANCE_URL is set but SF_ACCESS_TOKEN is not set; SF_CLIENT_ID is set but SF_JWT_KEY_FILE and SF_USERNAME are not set; SF_CLIENT_ID and SF_INSTANCE_URL are set but SF_CLIENT_SECRET is not set."},
+		{"a token without its instance", map[string]string{"SF_ACCESS_TOKEN": "00D!s3cr3t"}, "were not looked up: SF_ACCESS_TOKEN is set but SF_INSTANCE_URL is not set."},
 		{"near miss: nothing set", nil, "were not looked up.\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runWithEnv(t, tc.env, "apply", "--removals", list)
 			if code != exitOK || !strings.Contains(stdout, tc.want) {
 				t.Errorf("got exit %d, stdout %q, stderr %q; want exit 0 and %q", code, stdout, stderr, tc.want)
+			}
+			if strings.Contains(stdout+stderr, "s3cr3t") {
+				t.Errorf("the output repeats a secret: %q", stdout+stderr)
 			}
 		})
 	}

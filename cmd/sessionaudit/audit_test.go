@@ -667,9 +667,11 @@ func TestAuditKeepsApprovedList(t *testing.T) {
 	// reports stay out of the folder.
 	out = t.TempDir()
 	mustWriteFile(t, filepath.Join(out, "removals.csv"), list)
-	beforePublish = func() { mustWriteFile(t, filepath.Join(out, "removals.csv.approval.json"), approval) }
-	defer func() { beforePublish = func() {} }()
-	code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out)...)
+	var outb, errb bytes.Buffer
+	code := run(context.Background(), append(sampleAudit(), "--out", out), stdio{in: strings.NewReader(""), out: &outb, err: &errb,
+		getenv:        func(string) string { return "" },
+		beforePublish: func() { mustWriteFile(t, filepath.Join(out, "removals.csv.approval.json"), approval) }})
+	stderr := errb.String()
 	if code != exitUsage || !strings.Contains(stderr, "approved by alice@acme.com") || !strings.Contains(stderr, "while this audit ran") {
 		t.Errorf("approved during the audit: got exit %d and stderr %q, want exit 2 saying it was approved while the audit ran", code, stderr)
 	}

@@ -27,6 +27,9 @@ type stdio struct {
 	out    io.Writer
 	err    io.Writer
 	getenv func(string) string
+	// beforePublish, when set, runs just before an audit checks --out
+	// again and moves its reports in: tests act in that window with it.
+	beforePublish func()
 }
 
 type command struct {

@@ -31,7 +31,7 @@ Examples:
 Exit status:
   0  every checked session is gone
   1  any other failure
-  2  bad usage, no or unusable credentials, or no approval beside the list
+  2  bad usage, no or unusable credentials, no approval beside the list, or an approval file that is not one
   4  some sessions are still present (pending revocation, or not removed)
 `
 
