@@ -330,6 +330,9 @@ func ReadIDFile(path string) ([]string, error) {
 	sc := bufio.NewScanner(f)
 	for line := 1; sc.Scan(); line++ {
 		s := sc.Text()
+		if line == 1 {
+			s = strings.TrimPrefix(s, "\ufeff") // a byte-order mark, as Notepad writes
+		}
 		if i := strings.IndexByte(s, '#'); i >= 0 {
 			s = s[:i] // a comment, the whole line or after the Id (no Id holds '#')
 		}

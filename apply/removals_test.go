@@ -149,6 +149,10 @@ func TestReadIDFile(t *testing.T) {
 	if err != nil || !cmp.Equal(got, []string{sid(1), sid(2), sid(3), sid(4)}) {
 		t.Errorf("ReadIDFile = %v, %v", got, err)
 	}
+	mustWrite(t, path, "\ufeff"+sid(5)+"\n")
+	if got, err := ReadIDFile(path); err != nil || !cmp.Equal(got, []string{sid(5)}) {
+		t.Errorf("ReadIDFile with a byte-order mark = %v, %v", got, err)
+	}
 	mustWrite(t, path, sid(1)+"\nnope\n")
 	if _, err := ReadIDFile(path); err == nil || !strings.Contains(err.Error(), "ids.txt:2:") {
 		t.Errorf("error %v, want one naming line 2", err)
