@@ -60,6 +60,7 @@ type ApproveOptions struct {
 	Removals string        // the removal list
 	By       string        // the approver, recorded as given
 	Only     []string      // if not nil, approve only these session Ids (15 or 18 characters)
+	OnlyFile string        // the file Only was read from, for messages ("the Id file" when empty)
 	Expires  time.Duration // lifetime; 0 means DefaultApprovalLifetime
 	Now      time.Time     // the approval time
 }
@@ -113,7 +114,7 @@ func Approve(opts ApproveOptions) (Approval, error) {
 				return Approval{}, err
 			}
 			if !inList[n] {
-				return Approval{}, fmt.Errorf("session %s is not in %s", id, opts.Removals)
+				return Approval{}, fmt.Errorf("session %s, listed in %s, is not in %s", id, idFileName(opts), opts.Removals)
 			}
 			only[n] = true
 		}
@@ -125,7 +126,7 @@ func Approve(opts ApproveOptions) (Approval, error) {
 		}
 	}
 	if len(chosen) == 0 {
-		return Approval{}, nothingApproved(opts.Removals, rows, selection)
+		return Approval{}, nothingApproved(opts, rows, selection)
 	}
 
 	a := Approval{
@@ -144,8 +145,17 @@ func Approve(opts ApproveOptions) (Approval, error) {
 	return a, nil
 }
 
+// idFileName names the Id file of opts for messages.
+func idFileName(opts ApproveOptions) string {
+	if opts.OnlyFile != "" {
+		return "the Id file " + opts.OnlyFile
+	}
+	return "the Id file"
+}
+
 // nothingApproved says in plain words why no row of the list was chosen.
-func nothingApproved(removals string, rows []Row, selection string) error {
+func nothingApproved(opts ApproveOptions, rows []Row, selection string) error {
+	removals, idFile := opts.Removals, idFileName(opts)
 	declined := 0
 	for _, r := range rows {
 		if r.Approve == Declined {
@@ -156,9 +166,9 @@ func nothingApproved(removals string, rows []Row, selection string) error {
 	case len(rows) == 0:
 		return fmt.Errorf("%s has no rows, so nothing is approved", removals)
 	case selection == "only":
-		return fmt.Errorf("the Id file lists no session, so nothing is approved")
+		return fmt.Errorf("%s lists no session, so nothing is approved", idFile)
 	case selection == "approve-column+only":
-		return fmt.Errorf("no session listed in the Id file is marked yes or contain in %s, so nothing is approved", removals)
+		return fmt.Errorf("no session listed in %s is marked yes or contain in %s, so nothing is approved", idFile, removals)
 	case declined == len(rows):
 		return fmt.Errorf("every row of %s is marked no, so nothing is approved: mark the sessions to end yes (or contain)", removals)
 	}

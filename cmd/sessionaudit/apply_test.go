@@ -103,6 +103,24 @@ func TestApproveNothing(t *testing.T) {
 	}
 }
 
+// An --only file the list does not match is named in the refusal.
+func TestApproveNamesTheIdFile(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "removals.csv")
+	mustWriteFile(t, list, oneRowList)
+	ids := filepath.Join(dir, "ids.txt")
+	for _, tc := range []struct{ name, ids, want string }{
+		{"an Id not in the list", "0AkXy0000000099\n", "session 0AkXy0000000099KAA, listed in the Id file " + ids + ", is not in " + list},
+		{"no Id", "# none today\n", "the Id file " + ids + " lists no session, so nothing is approved"},
+	} {
+		mustWriteFile(t, ids, tc.ids)
+		code, stdout, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice", "--only", ids)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: got exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.name, code, stdout, stderr, tc.want)
+		}
+	}
+}
+
 // TestApproveExpires checks that --expires takes durations as the policy
 // writes them, days included, and that a value it cannot read is refused
 // saying which forms it takes.

@@ -68,7 +68,7 @@ func runApprove(_ context.Context, args []string, io stdio) int {
 			fmt.Fprintf(io.err, "sessionaudit approve: %v\n", err)
 			return exitUsage
 		}
-		opts.Only = ids
+		opts.Only, opts.OnlyFile = ids, *only
 	}
 	a, err := apply.Approve(opts)
 	if err != nil {
