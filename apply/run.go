@@ -187,7 +187,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	state := replay(recs, audit)
 	// The users protected now and by any earlier run beside this journal.
 	pinned := pinnedProtected(opts.Protected, state.protected)
-	protected := newProtectedSet(pinned)
+	protected, protectedNow := newProtectedSet(pinned), newProtectedSet(opts.Protected)
 
 	// A plan whose rows all said "not approved" would read as a list never
 	// approved, when it was approved and changed since.
@@ -205,7 +205,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			e.Reason = notApproved
 		case protected.has(row.UserID, row.Username):
 			e.Reason, e.Code = "protected user", SkipProtectedUser
-			if !newProtectedSet(opts.Protected).has(row.UserID, row.Username) {
+			if !protectedNow.has(row.UserID, row.Username) {
 				e.Reason = "protected user (in protected_users when an earlier run of this list ran)"
 			}
 		case protected.unsure(row.UserID, row.Username):

@@ -209,27 +209,33 @@ var ownFields = map[Kind][]string{
 func fieldsOf(k Kind, header []string) map[string]bool {
 	have := map[string]bool{}
 	for _, sh := range shapes[k] {
-		for _, f := range sh.fields {
-			for _, h := range header {
-				if slices.Contains(f.aliases, normalizeHeader(h)) {
-					have[f.name] = true
-				}
+		byAlias := sh.byAlias()
+		for _, h := range header {
+			if name := byAlias[normalizeHeader(h)]; name != "" {
+				have[name] = true
 			}
 		}
 	}
 	return have
 }
 
+// byAlias maps each normalised header spelling of the shape's fields to the
+// field's name.
+func (sh shape) byAlias() map[string]string {
+	m := map[string]string{}
+	for _, f := range sh.fields {
+		for _, a := range f.aliases {
+			m[a] = f.name
+		}
+	}
+	return m
+}
+
 // matchShapes is matchHeader without looking at other kinds.
 func matchShapes(file string, k Kind, header []string) (headerMapping, *MissingColumnsError) {
 	var best *MissingColumnsError
 	for _, sh := range shapes[k] {
-		byAlias := map[string]string{}
-		for _, f := range sh.fields {
-			for _, a := range f.aliases {
-				byAlias[a] = f.name
-			}
-		}
+		byAlias := sh.byAlias()
 		m := headerMapping{shape: sh.name, column: make([]string, len(header))}
 		seen := map[string]bool{}
 		for i, h := range header {

@@ -127,7 +127,10 @@ func (t colType) what() string {
 // form no export writes, say), and an audit that goes on would report a
 // clean org for want of data. The error quotes the first reject. A file
 // all of whose rows were rejected beside others of its kind that loaded
-// (one bad page of a REST export) is a file with rejects, and warned of.
+// (one bad page of a REST export) is a file with rejects, and warned of;
+// so is an AuthSession or Login History export with no rows at all (a
+// header, a REST page without records): every check of it then finds
+// nothing, which must not read as a clean org.
 func (l *loader) refuseUnusable(ctx context.Context, st *Stats) error {
 	type tally struct {
 		read, kept int64
@@ -184,6 +187,14 @@ func (l *loader) refuseUnusable(ctx context.Context, st *Stats) error {
 		}
 		st.Warnings = append(st.Warnings, fmt.Sprintf("%s (other %s files loaded); the first rejected: %s.", what, f.Kind, first))
 	}
+	for _, k := range []struct {
+		kind Kind
+		what string
+	}{{Sessions, "sessions (AuthSession)"}, {Logins, "logins (Login History)"}} {
+		if t := byKind[k.kind]; t != nil && t.read == 0 {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("No %s were loaded: the export holds no rows, so the checks that read them had nothing to check.", k.what))
+		}
+	}
 	return nil
 }
 
@@ -204,28 +215,6 @@ func (l *loader) firstReject(ctx context.Context, file string) (string, error) {
 		first = fmt.Sprintf("line %d: %s", line.Int64, first)
 	}
 	return first, nil
-}
-
-// emptyKindWarnings warns of AuthSession or Login History exports that hold
-// no rows at all (a header, or a REST page without records): every check
-// of them then finds nothing, which must not read as a clean org.
-func emptyKindWarnings(st Stats) []string {
-	var out []string
-	for _, k := range []struct {
-		kind Kind
-		what string
-	}{{Sessions, "sessions (AuthSession)"}, {Logins, "logins (Login History)"}} {
-		given, loaded := false, int64(0)
-		for _, f := range st.Files {
-			if f.Kind == k.kind {
-				given, loaded = true, loaded+f.Loaded+f.Duplicates
-			}
-		}
-		if given && loaded == 0 {
-			out = append(out, fmt.Sprintf("No %s were loaded: the export holds no rows, so the checks that read them had nothing to check.", k.what))
-		}
-	}
-	return out
 }
 
 // timeWhat is what() of a date-time, with an example of the form expected:
@@ -469,7 +458,6 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err := l.refuseUnusable(ctx, &st); err != nil {
 		return Stats{}, err
 	}
-	st.Warnings = append(st.Warnings, emptyKindWarnings(st)...)
 	// The connection goes back to the pool, temp tables and all: free the
 	// working tables so the checks have the memory.
 	for _, t := range []string{"sa_who", "sa_name_of", "sa_id_of", "sa_countries", "sa_files", "sa_json_files", "sa_json_lines", "sa_raw_ips", "sa_ipfix", "sa_skips",
