@@ -406,8 +406,9 @@ func TestParseTimes(t *testing.T) {
 	})
 }
 
-// sa_ts_local reads the local times of Setup downloads in the given zone, a
-// two-digit year (as Excel re-saves them) as 20yy, and no other short year.
+// sa_ts_local reads the local times of Setup downloads in the given zone
+// (but a time marked GMT or UTC as UTC), a two-digit year (as Excel re-saves
+// them) as 20yy, and no other short year.
 func TestParseSetupTimes(t *testing.T) {
 	checkMacro(t, "sa_ts_local(%s, 'Europe/Paris', false)", map[string]string{
 		"11/26/2026 3:04 PM":           "2026-11-26 14:04:00",
@@ -415,7 +416,9 @@ func TestParseSetupTimes(t *testing.T) {
 		"1/2/26 15:04":                 "2026-01-02 14:04:00",
 		"11/26/2026, 3:04:05 PM":       "2026-11-26 14:04:05",
 		"11/26/26, 3:04:05 PM":         "2026-11-26 14:04:05",
-		" 11/26/2026 3:04 PM GMT ":     "2026-11-26 14:04:00",
+		" 11/26/2026 3:04 PM GMT ":     "2026-11-26 15:04:00",
+		"11/26/2026 3:04 PM UTC":       "2026-11-26 15:04:00",
+		"11/26/2026 3:04 PMUTC":        "NULL",
 		"2026-11-26 15:04:00":          "2026-11-26 14:04:00",
 		"2026-11-26T08:00:00.000Z":     "2026-11-26 08:00:00",
 		"11/26/026 3:04 PM":            "NULL",
@@ -436,7 +439,8 @@ func TestParseSetupTimes(t *testing.T) {
 		"2/1/26 15:04":             "2026-01-02 14:04:00",
 		"05/11/2026 15:04:05":      "2026-11-05 14:04:05",
 		"26/11/2026, 3:04:05 PM":   "2026-11-26 14:04:05",
-		" 26/11/2026 15:04 UTC ":   "2026-11-26 14:04:00",
+		" 26/11/2026 15:04 UTC ":   "2026-11-26 15:04:00",
+		"26/11/2026 15:04 GMT":     "2026-11-26 15:04:00",
 		"2026-11-26 15:04:00":      "2026-11-26 14:04:00",
 		"2026-11-26T08:00:00.000Z": "2026-11-26 08:00:00",
 		"11/26/2026 3:04 PM":       "NULL",

@@ -48,8 +48,9 @@ CREATE OR REPLACE TEMP MACRO sa_ts(s) AS
 -- writes two-digit years ("11/26/26 3:04 PM"), read as 20yy (strptime's %Y
 -- would read the year 26). Other years must have four digits. The layout of
 -- these downloads is not documented, so, unlike the API exports', their
--- times may have spaces around them and a trailing GMT or UTC. ISO values
--- with a zone are taken as sa_ts does.
+-- times may have spaces around them and a trailing GMT or UTC, which says
+-- the time is UTC: it is then not read in tz. ISO values with a zone are
+-- taken as sa_ts does.
 CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''),
     '^(\d{1,2}/\d{1,2}/)(\d\d)(\D|$)', '\120\2\3');
 
@@ -59,7 +60,7 @@ CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(t
 -- lists read the ISO forms, whose order is fixed.
 CREATE OR REPLACE TEMP MACRO sa_ts_local(s, tz, day_first) AS coalesce(
     CASE WHEN regexp_matches(sa_setup_time(s), '^(\d{1,2}/\d{1,2}/\d{4}\D|\d{4}-)') THEN
-        CAST(timezone(tz, CASE WHEN day_first THEN try_strptime(sa_setup_time(s), [
+        CAST(timezone(CASE WHEN regexp_matches(trim(s), '\s(GMT|UTC)$') THEN 'UTC' ELSE tz END, CASE WHEN day_first THEN try_strptime(sa_setup_time(s), [
             '%d/%m/%Y %I:%M %p', '%d/%m/%Y %I:%M:%S %p', '%d/%m/%Y, %I:%M %p', '%d/%m/%Y, %I:%M:%S %p',
             '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M',
             '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%g'])
