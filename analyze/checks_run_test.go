@@ -210,7 +210,7 @@ func TestConcurrentSessions(t *testing.T) {
 		},
 		logins: baseline,
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "alice@acme.com holds live sessions from Sydney, AU (198.51.100.4, since 2026-11-26 09:00 UTC) and Paris, FR (203.0.113.7, since 10:00 UTC), 16,961 km apart. The removal targets the Sydney, AU sessions: 0 of the user's 2 successful logins"}},
+			target: "family:0Ak000000000000SYA", detail: "alice@acme.com holds live sessions from Sydney, AU (198.51.100.4, since 2026-11-26 09:00 UTC) and Paris, FR (203.0.113.7, since 10:00 UTC), 16,961 km apart. The Sydney, AU sessions are the suspect ones: 0 of the user's 2 successful logins"}},
 	}, {
 		name: "Paris and Lyon are closer than 500 km",
 		sessions: []session{
@@ -254,13 +254,13 @@ func TestConcurrentSessions(t *testing.T) {
 			{ip: "198.51.100.77", at: newYork, ago: 120 * hour},
 		},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
-			target: "family:0Ak000000000000NYA", detail: "4,129 km apart. The removal targets the New York, US sessions: both places are in US, and 1 of the user's 4 successful logins in the 30 days before the audit came from its network 198.51.100.0/24, 3 from 203.0.113.0/24."}},
+			target: "family:0Ak000000000000NYA", detail: "4,129 km apart. The New York, US sessions are the suspect ones: both places are in US, and 1 of the user's 4 successful logins in the 30 days before the first of these sessions (2026-11-26 09:00 UTC) came from its network 198.51.100.0/24, 3 from 203.0.113.0/24."}},
 	}, {
 		name:     "New York and San Francisco, known alike: the later-created family is the target",
 		sessions: coasts,
 		logins:   []login{{ip: "192.0.2.7", at: newYork, ago: 48 * hour}, {ip: "192.0.2.7", at: newYork, ago: 72 * hour}},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SFA",
-			target: "family:0Ak000000000000SFA", detail: "The removal targets the San Francisco, US sessions, created later, as neither place is more familiar: 2 of the user's 2 successful logins in the 30 days before the audit came from US, and 0 from each network (203.0.113.0/24, 198.51.100.0/24)."}},
+			target: "family:0Ak000000000000SFA", detail: "The San Francisco, US sessions, created later, are the suspect ones, as neither place is more familiar: 2 of the user's 2 successful logins in the 30 days before the first of these sessions (2026-11-26 09:00 UTC) came from US, and 0 from each network (203.0.113.0/24, 198.51.100.0/24)."}},
 	}, {
 		name: "Paris and Sydney, neither known: the later-created family is the target",
 		sessions: []session{
@@ -268,7 +268,33 @@ func TestConcurrentSessions(t *testing.T) {
 			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 3 * hour},
 		},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "The removal targets the Sydney, AU sessions, created later, as neither place is more familiar: the user has no successful logins in the 30 days before the audit."}},
+			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions, created later, are the suspect ones, as neither place is more familiar: the user has no successful logins in the 30 days before the first of these sessions (2026-11-26 09:00 UTC)."}},
+	}, {
+		// The intruder's logins since the sessions began would make Sydney
+		// the better-known place if they counted.
+		name: "logins after the first of the sessions began do not make a place familiar",
+		sessions: []session{
+			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 3 * hour},
+			{id: "0Ak000000000000SYA", ip: "198.51.100.4", at: sydney, age: 2 * hour},
+		},
+		logins: append(slices.Clone(baseline),
+			login{ip: "198.51.100.4", at: sydney, ago: 150 * time.Minute},
+			login{ip: "198.51.100.4", at: sydney, ago: 90 * time.Minute},
+			login{ip: "198.51.100.4", at: sydney, ago: 60 * time.Minute}),
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
+			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: 0 of the user's 2 successful logins in the 30 days before the first of these sessions (2026-11-26 09:00 UTC) came from AU, 2 from FR."}},
+	}, {
+		name: "logins before the first of the sessions began do",
+		sessions: []session{
+			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 3 * hour},
+			{id: "0Ak000000000000SYA", ip: "198.51.100.4", at: sydney, age: 2 * hour},
+		},
+		logins: append(slices.Clone(baseline),
+			login{ip: "198.51.100.4", at: sydney, ago: 200 * time.Minute},
+			login{ip: "198.51.100.4", at: sydney, ago: 24 * hour},
+			login{ip: "198.51.100.4", at: sydney, ago: 30 * hour}),
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000PAA",
+			target: "family:0Ak000000000000PAA", detail: "The Paris, FR sessions are the suspect ones: 2 of the user's 5 successful logins in the 30 days before the first of these sessions (2026-11-26 09:00 UTC) came from FR, 3 from AU."}},
 	}, {
 		name: "each place far from the best-known one is a finding, measured against that one",
 		sessions: []session{
@@ -278,9 +304,9 @@ func TestConcurrentSessions(t *testing.T) {
 		},
 		logins: baseline,
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 07:00 UTC) and Sydney, AU (198.51.100.4, since 09:00 UTC), 16,961 km apart. The removal targets the Sydney, AU sessions"},
+			target: "family:0Ak000000000000SYA", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 07:00 UTC) and Sydney, AU (198.51.100.4, since 09:00 UTC), 16,961 km apart. The Sydney, AU sessions are the suspect ones"},
 			{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
-				target: "family:0Ak000000000000NYA", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 07:00 UTC) and New York, US (198.51.100.5, since 10:00 UTC), 5,837 km apart. The removal targets the New York, US sessions"}},
+				target: "family:0Ak000000000000NYA", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 07:00 UTC) and New York, US (198.51.100.5, since 10:00 UTC), 5,837 km apart. The New York, US sessions are the suspect ones"}},
 	}, {
 		name: "London and Lyon are 750 km apart, but each is within 500 km of Paris, the best-known place",
 		sessions: []session{
@@ -309,7 +335,7 @@ func TestConcurrentSessions(t *testing.T) {
 			{id: "0Ak000000000000SYA", ip: "198.51.100.4", at: sydney, age: 5 * hour},
 		},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "The removal targets the Sydney, AU sessions, created later, as neither place is more familiar"}},
+			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions, created later, are the suspect ones, as neither place is more familiar"}},
 	}, {
 		name: "neither place known, both created at once: the detail does not call the target later",
 		sessions: []session{
@@ -317,7 +343,7 @@ func TestConcurrentSessions(t *testing.T) {
 			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 2 * hour},
 		},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000PAA",
-			target: "family:0Ak000000000000PAA", detail: "The removal targets the Paris, FR sessions, as neither place is more familiar"}},
+			target: "family:0Ak000000000000PAA", detail: "The Paris, FR sessions are the suspect ones, as neither place is more familiar"}},
 	}, {
 		// No network vouches for a family without an IP: it is judged, and
 		// targeted with the far place's other families.

@@ -13,6 +13,10 @@
 -- has origins in two places or more is taken to be at their anchor: the
 -- origin from the place the user's recent logins know best, by country, then
 -- by network (IPv4 /24, IPv6 /48), then the earlier-created one on a tie.
+-- Recent means the baseline before the first of those origins began (its
+-- login, or its creation when the login is not known), so that the logins
+-- that opened the sessions in question, or an intruder's logins since, do
+-- not make a place familiar.
 -- Every other place far from the anchor makes one finding, which targets all
 -- of the user's live families there, from any of its IPs; the detail
 -- explains what decided. Measuring each place against the
@@ -32,6 +36,7 @@ WITH origins AS (
         arg_min(f.user_id, f.created) AS user_id,
         arg_min(f.username, f.created) AS username,
         min(f.created) AS since,
+        min(f.login_time) AS first_login,
         max(f.created) AS latest,
         arg_max(f.live_id, f.created) AS live_id,
         list(f.family_id) AS family_ids
@@ -45,7 +50,7 @@ WITH origins AS (
     -- two places min_distance_km apart. No two points of the box are further
     -- apart than a path along its height and then its width at the latitude
     -- nearest the equator, so no user with a finding is left out.
-    SELECT user_key
+    SELECT user_key, min(first_login) AS began
     FROM origins
     GROUP BY user_key
     HAVING count(DISTINCT place_key) > 1 AND (
@@ -57,24 +62,26 @@ WITH origins AS (
 ), recent AS (
     -- Counted by IP first, so only the distinct IPs look up their network.
     -- The logins are read as untrusted_successes defines them but without
-    -- the view, so that the semi-join on the pairing users comes first and
-    -- sits on the scan: DuckDB then filters the scan by their user_key and
-    -- reads the other columns only where it matches.
+    -- the view, so that the join on the pairing users comes first and sits
+    -- on the scan: DuckDB then filters the scan by their user_key and reads
+    -- the other columns only where it matches.
     SELECT r.user_key, r.country_key, i.network, sum(r.logins) AS logins
     FROM (
         SELECT l.user_key, coalesce(l.country_iso, l.country) AS country_key, l.source_ip, count(*) AS logins
         FROM logins l
-        SEMI JOIN pairing_users USING (user_key)
+        JOIN pairing_users p USING (user_key)
         WHERE l.success AND l.source_ip IS NOT NULL
-            AND l.login_time >= getvariable('as_of') - getvariable('ip_new_for_user.baseline')
-            AND l.login_time < getvariable('as_of')
+            AND l.login_time >= p.began - getvariable('ip_new_for_user.baseline')
+            AND l.login_time < p.began
             AND l.source_ip NOT IN (SELECT ip FROM ip_info WHERE trusted)
         GROUP BY ALL
     ) r
     JOIN ip_info i ON i.ip = r.source_ip
     GROUP BY ALL
 ), by_user AS (
-    SELECT user_key, sum(logins) AS logins FROM recent GROUP BY ALL
+    SELECT p.user_key, p.began, coalesce(sum(r.logins), 0) AS logins
+    FROM pairing_users p LEFT JOIN recent r USING (user_key)
+    GROUP BY ALL
 ), by_country AS (
     SELECT user_key, country_key, sum(logins) AS logins FROM recent GROUP BY ALL
 ), by_network AS (
@@ -84,10 +91,10 @@ WITH origins AS (
         o.*,
         coalesce(c.logins, 0) AS country_logins,
         coalesce(n.logins, 0) AS network_logins,
-        coalesce(u.logins, 0) AS all_logins
+        u.logins AS all_logins,
+        u.began
     FROM origins o
-    SEMI JOIN pairing_users USING (user_key)
-    LEFT JOIN by_user u ON u.user_key = o.user_key
+    JOIN by_user u ON u.user_key = o.user_key
     LEFT JOIN by_country c ON c.user_key = o.user_key AND c.country_key = o.country_key
     LEFT JOIN by_network n ON n.user_key = o.user_key AND n.network = o.network
 ), anchors AS (
@@ -97,7 +104,7 @@ WITH origins AS (
         ORDER BY country_logins DESC, network_logins DESC, since, source_ip NULLS LAST, place_key) = 1
 ), measured AS (
     SELECT
-        t.user_key, t.user_id, t.username, t.all_logins,
+        t.user_key, t.user_id, t.username, t.all_logins, t.began,
         t, o,
         CASE WHEN t.latitude IS NOT NULL AND t.longitude IS NOT NULL AND o.latitude IS NOT NULL AND o.longitude IS NOT NULL
             THEN distance_km(t.latitude, t.longitude, o.latitude, o.longitude) END AS km
@@ -124,8 +131,9 @@ WITH origins AS (
     SELECT
         *,
         place_name(t.city, t.country_iso, t.country) AS t_place,
-        printf('of the user''s %s in the %s before the audit',
-            count_unit(all_logins, 'successful login'), human_duration(getvariable('ip_new_for_user.baseline'))) AS of_logins,
+        printf('in the %s before the first of these sessions (%s)',
+            human_duration(getvariable('ip_new_for_user.baseline')), fmt_time(began)) AS baseline,
+        printf('of the user''s %s %s', count_unit(all_logins, 'successful login'), baseline) AS of_logins,
         t.country_key = o.country_key AS same_country,
         coalesce(t.country_key, 'that place') AS t_country,
         coalesce(o.country_key, 'the other') AS o_country,
@@ -147,19 +155,18 @@ SELECT
         CASE WHEN km IS NOT NULL THEN fmt_km(km) || ' apart' ELSE 'in different countries' END)
     || CASE
         WHEN t.country_logins <> o.country_logins THEN
-            printf('The removal targets the %s sessions: %s %s came from %s, %s from %s.',
+            printf('The %s sessions are the suspect ones: %s %s came from %s, %s from %s.',
                 t_place, fmt_count(t.country_logins), of_logins, t_country, fmt_count(o.country_logins), o_country)
         WHEN t.network_logins <> o.network_logins THEN
-            printf('The removal targets the %s sessions: %s, and %s %s came from its network %s, %s from %s.',
+            printf('The %s sessions are the suspect ones: %s, and %s %s came from its network %s, %s from %s.',
                 t_place,
                 CASE WHEN same_country THEN 'both places are in ' || t_country
                     ELSE printf('%s and %s are as familiar', t_country, o_country) END,
                 fmt_count(t.network_logins), of_logins, t_network, fmt_count(o.network_logins), o_network)
         ELSE
-            printf('The removal targets the %s sessions%s, as neither place is more familiar: %s.',
-                t_place, CASE WHEN t.since > o.since THEN ', created later' ELSE '' END, CASE
-                    WHEN all_logins = 0 THEN printf('the user has no successful logins in the %s before the audit',
-                        human_duration(getvariable('ip_new_for_user.baseline')))
+            printf('The %s sessions%s are the suspect ones, as neither place is more familiar: %s.',
+                t_place, CASE WHEN t.since > o.since THEN ', created later,' ELSE '' END, CASE
+                    WHEN all_logins = 0 THEN 'the user has no successful logins ' || baseline
                     ELSE printf('%s %s came from %s, and %s from each network (%s, %s)',
                         fmt_count(t.country_logins), of_logins,
                         CASE WHEN same_country THEN t_country ELSE printf('each of %s and %s', t_country, o_country) END,
