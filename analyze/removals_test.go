@@ -160,9 +160,10 @@ func TestRemovalsHoldBackSessionsWithoutUsername(t *testing.T) {
 		protected: []string{"admin@acme.com"},
 		want:      []removal{{session: "0Ak000000000000OL2", user: "carol@acme.com", checks: "session_over_age", severity: "medium"}},
 		heldBack:  1,
-		warning: "1 live session has no username (the sessions export lacks Users.Username and no users export names the user), " +
+		warning: "1 live session has no username (neither the sessions export nor a users export gives one), " +
 			"so the entries of protected_users given by username cannot be checked against it. " +
-			"1 session that findings reached was held back from the removal list for that reason.",
+			"1 session that findings reached was held back from the removal list for that reason. " +
+			"Give a User export (--users, with Id and Username) that names its user.",
 	}, {
 		name:      "protected by Id only: nothing is held back",
 		protected: []string{userID("admin@acme.com")},

@@ -609,14 +609,15 @@ func (r *runner) unnamedWarning(ctx context.Context, res *Result) error {
 		return nil
 	}
 	it := map[bool]string{true: "it", false: "them"}[unnamed == 1]
-	w := fmt.Sprintf("%s no username (the sessions export lacks Users.Username and no users export names the user), "+
+	w := fmt.Sprintf("%s no username (neither the sessions export nor a users export gives one), "+
 		"so the entries of %s given by username cannot be checked against %s.",
 		countOf(unnamed, "live session has", "live sessions have"), strings.Join(keys, " and "), it)
 	if res.HeldBack > 0 {
 		w += fmt.Sprintf(" %s that findings reached %s held back from the removal list for that reason.",
 			countOf(res.HeldBack, "session", "sessions"), map[bool]string{true: "was", false: "were"}[res.HeldBack == 1])
 	}
-	res.Warnings = append(res.Warnings, w+" Give --users (a User export with Id and Username) to resolve "+it+".")
+	whose := map[bool]string{true: "its user", false: "their users"}[unnamed == 1]
+	res.Warnings = append(res.Warnings, w+" Give a User export (--users, with Id and Username) that names "+whose+".")
 	return nil
 }
 

@@ -171,6 +171,41 @@ func TestLoadSetupDownloadInPolicyTimezone(t *testing.T) {
 	}
 }
 
+// A Setup download names users only by username: when some of its names
+// match no user Id while some sessions' users have no username, the load
+// warns that the checks may see those sessions without their logins. A
+// session whose username ties it to the download leaves nothing to say.
+func TestLoadSetupUsersUnmatchedWarn(t *testing.T) {
+	const logins = "Username,Login Time,Source IP,Status\n" +
+		"alice@acme.com,11/26/2026 3:04 PM,203.0.113.7,Success\n" +
+		"bob@acme.com,11/26/2026 3:05 PM,198.51.100.9,Success\n"
+	for _, c := range []struct {
+		name, username string
+		warn           bool
+	}{{"a session without a username", "", true}, {"every session named", "bob@acme.com", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			sessions := mustWrite(t, dir, "s.csv", sessionsHeader+"\n"+
+				`0Ak000000000001CAA,005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,2026-11-26T09:00:00Z,7200,Standard,203.0.113.7,Application,UI,STANDARD,,,,false,,,,,`+"\n"+
+				`0Ak000000000002CAA,005000000000002AAA,`+c.username+`,2026-11-26T08:00:00Z,2026-11-26T09:00:00Z,7200,Standard,198.51.100.9,Application,UI,STANDARD,,,,false,,,,,`+"\n")
+			st, err := Load(context.Background(), mustDB(t), Inputs{Sessions: []string{sessions}, Logins: []string{mustWrite(t, dir, "LoginHistory.csv", logins)}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			if c.warn {
+				want = []string{"The Setup download of Login History names users by username, and 1 username could not be tied to a user Id, " +
+					"while the sessions export has 1 user without a username (and no users export names them): " +
+					"if they are the same people, concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without their logins. " +
+					"Give a User export (--users, with Id and Username) that names them."}
+			}
+			if diff := cmp.Diff(want, st.Warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // A Setup download's order of day and month follows the downloading user's
 // locale: under auto it is found from the dates (a first number over 12 is a
 // day, a second one too), and a download where neither or both tell is read

@@ -455,6 +455,11 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 		return Stats{}, fmt.Errorf("counting rows: %w", err)
 	}
 	st.Warnings = append(pageWarnings(l.files), l.dateWarnings...)
+	if w, err := l.unmatchedSetupUsers(ctx); err != nil {
+		return Stats{}, fmt.Errorf("matching the users of Setup downloads: %w", err)
+	} else if w != "" {
+		st.Warnings = append(st.Warnings, w)
+	}
 	if err := l.refuseUnusable(ctx, &st); err != nil {
 		return Stats{}, err
 	}
@@ -1285,6 +1290,38 @@ func (l *loader) finish(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// unmatchedSetupUsers warns when the logins of a Setup download, which name
+// users only by username, cannot all be tied to a user Id while some
+// sessions' users have no username: the two may be the same people, whose
+// sessions the checks would then judge without their login history.
+func (l *loader) unmatchedSetupUsers(ctx context.Context) (string, error) {
+	if !slices.ContainsFunc(l.files, func(f *inputFile) bool { return f.kind == Logins && f.shape == "setup" }) {
+		return "", nil
+	}
+	var names, ids int64
+	if err := l.conn.QueryRowContext(ctx, `SELECT
+		(SELECT count(DISTINCT user_key) FROM logins WHERE user_id IS NULL),
+		(SELECT count(DISTINCT user_id) FROM sessions WHERE username IS NULL AND user_id IS NOT NULL)`).Scan(&names, &ids); err != nil {
+		return "", err
+	}
+	if names == 0 || ids == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("The Setup download of Login History names users by username, and %s could not be tied to a user Id, "+
+		"while the sessions export has %s without a username (and no users export names them): "+
+		"if they are the same people, concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without their logins. "+
+		"Give a User export (--users, with Id and Username) that names them.",
+		plural(names, "username", "usernames"), plural(ids, "user", "users")), nil
+}
+
+// plural is n with the singular or plural noun: "1 user", "2 users".
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // geoSteps fill in the LoginGeo details that rows of sessions and logins
