@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/sessionaudit/sessionaudit/ingest"
 	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
@@ -326,12 +327,87 @@ func TestRunResult(t *testing.T) {
 	if !slices.Equal(checkSteps, ids) {
 		t.Errorf("got timed checks %v, want every check once in id order: %v", checkSteps, ids)
 	}
-	if last := res.Steps[len(res.Steps)-1].Name; last != "building the removal list" {
-		t.Errorf("got last step %q, want the removal list", last)
+	if n := len(res.Steps); n < 2 || res.Steps[n-2].Name != "building the removal list" || res.Steps[n-1].Name != "flagging sessions" {
+		t.Errorf("got steps %v, want the removal list and the flagging of sessions last", res.Steps)
 	}
 	// A second run on the same database replaces the tables rather than adding to them.
 	again := mustRun(t, db, nil)
 	if diff := cmp.Diff(res, again, cmp.AllowUnexported(Check{}), cmpopts.IgnoreFields(Result{}, "Steps")); diff != "" {
 		t.Errorf("a second run differs (-first +second):\n%s", diff)
+	}
+}
+
+// TestSessionFlags checks that session_flags flags a live session with every
+// check whose finding names it, targets it, its family, the login that began
+// its family, or a Setup download's login that began it, each check once and
+// in order. A family's reach stops at its live sessions: an expired one
+// keeps only the findings that name it.
+func TestSessionFlags(t *testing.T) {
+	ctx := context.Background()
+	db, err := ingest.Open(ctx, ingest.DBOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`SET VARIABLE as_of = TIMESTAMP '2026-11-26 12:00:00'`)
+	exec(`CREATE TEMP MACRO is_live(expires) AS expires > getvariable('as_of')`)
+	// Family P holds P and C (C from login L1, P from none) and X, expired;
+	// Q is a family of its own from login L2; S one that the Setup login
+	// row:1:5 began; R is reached by nothing.
+	exec(`INSERT INTO sessions (id, user_key, created, last_modified, num_seconds_valid, expires,
+		parent_id, login_history_id, is_current, src_file)
+	SELECT id, 'u', TIMESTAMP '2026-11-26 10:00:00', TIMESTAMP '2026-11-26 11:00:00', 7200,
+		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, parent, login, false, 0
+	FROM (VALUES ('P', 'P', NULL, 2), ('C', 'P', 'L1', 2), ('X', 'P', 'L1', 0), ('Q', 'Q', 'L2', 2),
+		('S', 'S', NULL, 2), ('R', 'R', 'L3', 2)) v(id, parent, login, hours)`)
+	exec(`CREATE TEMP TABLE families_of_setup_login AS SELECT 'row:1:5' AS login_id, 'S' AS family_id`)
+	exec(`CREATE TABLE findings (check_id VARCHAR, session_id VARCHAR, target_kind VARCHAR, target_id VARCHAR)`)
+	exec(`INSERT INTO findings VALUES
+		('a_names', 'Q', NULL, NULL),
+		('b_session', NULL, 'session', 'C'),
+		('b_session', 'C', 'session', 'C'),
+		('c_family', 'Q', 'family', 'P'),
+		('d_login', NULL, 'login', 'L2'),
+		('e_login', NULL, 'login', 'L1'),
+		('f_setup_login', NULL, 'login', 'row:1:5'),
+		('g_expired', 'X', 'session', 'X'),
+		('h_nothing', NULL, NULL, NULL)`)
+	exec(flagsSQL)
+	rows, err := conn.QueryContext(ctx, `SELECT id, flags FROM session_flags`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]string{}
+	for rows.Next() {
+		var id, flags string
+		if err := rows.Scan(&id, &flags); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = flags
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"P": "c_family; e_login",
+		"C": "b_session; c_family; e_login",
+		"X": "g_expired",
+		"Q": "a_names; c_family; d_login",
+		"S": "f_setup_login",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("flags per session (-want +got):\n%s", diff)
 	}
 }

@@ -85,6 +85,9 @@ var preludeSQL string
 //go:embed removals.sql
 var removalsSQL string
 
+//go:embed flags.sql
+var flagsSQL string
+
 // Run runs every check against the sessions, logins, users and geo tables
 // as of asOf and replaces three tables with its results:
 //
@@ -165,6 +168,11 @@ func run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time, checks []Che
 		return Result{}, fmt.Errorf("building the removal list: %w", err)
 	}
 	clock("building the removal list", start)
+	start = time.Now()
+	if err := r.execScript(flagsSQL)(ctx); err != nil {
+		return Result{}, fmt.Errorf("flagging sessions: %w", err)
+	}
+	clock("flagging sessions", start)
 	res, err := r.result(ctx, checks)
 	if err != nil {
 		return Result{}, err

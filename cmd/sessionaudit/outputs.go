@@ -23,28 +23,6 @@ var csvOutputs = []struct{ file, q string }{
 	{"rejects.csv", `SELECT file, line, field, reason, value FROM rejects ORDER BY file, line`},
 }
 
-// sessionFlags names, per session, the checks whose findings point at it,
-// its family or the login that created it. Each way a finding can point at
-// a session is its own equi-join: one join on their OR is a nested loop,
-// which on a million findings and as many sessions never finishes.
-const sessionFlags = `
-	WITH hits AS (
-	    SELECT session_id AS id, check_id FROM findings WHERE session_id IS NOT NULL
-	    UNION ALL
-	    SELECT target_id, check_id FROM findings WHERE target_kind = 'session'
-	    UNION ALL
-	    SELECT s.id, f.check_id
-	    FROM (SELECT check_id, unnest(string_split(target_id, ' ')) AS family_id FROM findings WHERE target_kind = 'family') f
-	    JOIN sessions s ON s.parent_id = f.family_id
-	    WHERE s.expires > getvariable('as_of')
-	    UNION ALL
-	    SELECT s.id, f.check_id FROM findings f JOIN sessions s ON s.login_history_id = f.target_id
-	    WHERE f.target_kind = 'login' AND s.expires > getvariable('as_of')
-	)
-	SELECT id, string_agg(check_id, '; ' ORDER BY check_id) AS flags
-	FROM (SELECT DISTINCT id, check_id FROM hits)
-	GROUP BY id`
-
 // The Sessions sheet's username and place of a session s, and which
 // sessions it lists; its widths are fitted to the same.
 const (
@@ -67,11 +45,10 @@ var xlsxSheets = []struct {
 			{Label: "Username", Width: 28}, {Label: "Source IP", Width: 18}, {Label: "Detail", Width: 90, Wrap: true},
 			{Label: "Session Id", Width: 21}, {Label: "User Id", Width: 21},
 		}}},
-	{`WITH flags AS (` + sessionFlags + `)
-		SELECT ` + sessionUser + ` AS username, s.session_type, s.login_type, s.created, s.source_ip,
+	{`SELECT ` + sessionUser + ` AS username, s.session_type, s.login_type, s.created, s.source_ip,
 		       ` + sessionPlace + ` AS place,
 		       flags.flags, CASE WHEN r.session_id IS NOT NULL THEN 'yes' END AS proposed, s.expires, s.id, s.parent_id, s.user_id
-		FROM sessions s LEFT JOIN flags ON flags.id = s.id LEFT JOIN removals r ON r.session_id = s.id
+		FROM sessions s LEFT JOIN session_flags flags ON flags.id = s.id LEFT JOIN removals r ON r.session_id = s.id
 		WHERE ` + liveSession + `
 		ORDER BY lower(` + sessionUser + `), s.created, s.id`,
 		`SELECT max(length(` + sessionUser + `)) AS "Username", max(length(s.session_type)) AS "Session Type",
