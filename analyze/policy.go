@@ -652,7 +652,8 @@ func (d *policyDecoder) networks(n *yaml.Node, key string) ([]Network, error) {
 }
 
 // deniedNetworksFile reads IPs and CIDRs, one a line with # comments, from a
-// file named relative to the policy file's folder.
+// file named relative to the policy file's folder; its networks are cited by
+// that path, as the policy's own are by the policy's.
 func (d *policyDecoder) deniedNetworksFile(key string, n *yaml.Node) error {
 	name, err := d.scalar(n, key)
 	if err != nil || name == "" {
@@ -682,7 +683,7 @@ func (d *policyDecoder) deniedNetworksFile(key string, n *yaml.Node) error {
 		if err != nil {
 			return fmt.Errorf("%s:%d: %v", path, line, err)
 		}
-		d.p.DeniedNetworks = append(d.p.DeniedNetworks, Network{Prefix: p, Source: fmt.Sprintf("%s:%d", name, line)})
+		d.p.DeniedNetworks = append(d.p.DeniedNetworks, Network{Prefix: p, Source: fmt.Sprintf("%s:%d", path, line)})
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("reading %s: %v", path, err)

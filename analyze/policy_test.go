@@ -300,3 +300,27 @@ func FuzzLoadPolicy(f *testing.F) {
 		}
 	})
 }
+
+// A denied network from denied_networks_file is cited by the file's path as
+// the policy names it from the audit's folder, not as the policy spells it
+// relative to its own folder: the citation must lead to the file.
+func TestDeniedNetworksFileCitedByItsPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pol")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	policy := filepath.Join(dir, "df.yaml")
+	for name, text := range map[string]string{policy: "denied_networks_file: denied.txt\n", filepath.Join(dir, "denied.txt"): "203.0.113.0/24\n"} {
+		if err := os.WriteFile(name, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := LoadPolicy(policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Network{{Prefix: netip.MustParsePrefix("203.0.113.0/24"), Source: filepath.Join(dir, "denied.txt") + ":1"}}
+	if diff := cmp.Diff(want, p.DeniedNetworks, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+		t.Errorf("denied networks (-want +got):\n%s", diff)
+	}
+}
