@@ -662,6 +662,13 @@ func TestFailedLoginBurst(t *testing.T) {
 		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50"}},
 		logins:   append(failures(10, "203.0.113.50", minute), success(90*minute)),
 		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+			detail: "Invalid Password (10); then alice@acme.com logged in successfully from 203.0.113.50 at 10:30 UTC, 30 minutes after the last failure, but that IP is in trusted_networks, which vouches for the login."}},
+	}, {
+		name:     "a success from a trusted IP after success_within is not told",
+		policy:   trust("203.0.113.0/24"),
+		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50"}},
+		logins:   append(failures(10, "203.0.113.50", minute), success(30*minute)),
+		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
 			detail: "no successful login of that user from that IP followed within 1 hour (successes from trusted networks do not count)."}},
 	}, {
 		// 09:51-10:00, a success at 10:15, then 11:00-11:09: two bursts,

@@ -118,23 +118,27 @@ WITH failed AS (
     FROM (SELECT DISTINCT burst_by, burst_key, burst, source_ip FROM numbered WHERE source_ip IS NOT NULL)
     GROUP BY ALL
 ), successes AS (
+    -- A trusted network vouches for the success: a user who mistypes a
+    -- password ten times at the office and then gets it right is not worth
+    -- ending the session for (the burst is still reported, and says so).
+    -- The first success from an untrusted IP raises the burst; the first
+    -- from a trusted one is only told.
     SELECT
         b.burst_by, b.burst_key, b.burst,
-        arg_min(l.id, (l.login_time, l.id)) AS login_id,
-        arg_min(l.login_time, (l.login_time, l.id)) AS login_time,
-        arg_min(l.source_ip, (l.login_time, l.id)) AS source_ip,
-        arg_min(l.user_id, (l.login_time, l.id)) AS user_id,
-        arg_min(u.username, (l.login_time, l.id)) AS username
+        arg_min(l.id, (l.login_time, l.id)) FILTER (WHERE NOT l.trusted) AS login_id,
+        arg_min(l.login_time, (l.login_time, l.id)) FILTER (WHERE NOT l.trusted) AS login_time,
+        arg_min(l.source_ip, (l.login_time, l.id)) FILTER (WHERE NOT l.trusted) AS source_ip,
+        arg_min(l.user_id, (l.login_time, l.id)) FILTER (WHERE NOT l.trusted) AS user_id,
+        arg_min(u.username, (l.login_time, l.id)) FILTER (WHERE NOT l.trusted) AS username,
+        arg_min(l.login_time, (l.login_time, l.id)) FILTER (WHERE l.trusted) AS trusted_time,
+        arg_min(l.source_ip, (l.login_time, l.id)) FILTER (WHERE l.trusted) AS trusted_ip,
+        arg_min(user_name(u.username, l.user_id), (l.login_time, l.id)) FILTER (WHERE l.trusted) AS trusted_user
     FROM (SELECT DISTINCT burst_by, burst_key, burst, user_key, source_ip FROM numbered) pair
     JOIN bursts b USING (burst_by, burst_key, burst)
-    JOIN logins l ON l.user_key = pair.user_key AND l.source_ip = pair.source_ip
-        AND l.success
+    JOIN (SELECT *, source_ip IN (SELECT ip FROM ip_info WHERE trusted) AS trusted FROM logins WHERE success) l
+        ON l.user_key = pair.user_key AND l.source_ip = pair.source_ip
         -- At the same moment counts: Setup downloads give times to the minute.
         AND l.login_time >= b.last_failure
-        -- A trusted network vouches for the success: a user who mistypes a
-        -- password ten times at the office and then gets it right is not
-        -- worth ending the session for (the burst is still reported).
-        AND l.source_ip NOT IN (SELECT ip FROM ip_info WHERE trusted)
         AND l.login_time <= b.last_failure + getvariable('failed_login_burst.success_within')
     LEFT JOIN usernames u ON u.user_key = l.user_key
     GROUP BY ALL
@@ -154,7 +158,12 @@ SELECT
         printf('%s from %s %s for %s %s (%s): %s; ',
             count_unit(b.failures, 'failed login'), b.burst_key, fmt_span(b.first_failure, b.last_failure),
             fmt_count(u.users), CASE WHEN u.users = 1 THEN 'user' ELSE 'users' END, few_of(u.names, u.users), st.statuses)
-    END || CASE WHEN s.login_id IS NULL THEN
+    END || CASE WHEN s.login_id IS NULL AND s.trusted_time IS NOT NULL THEN
+        printf('then %s logged in successfully from %s at %s, %s, but that IP is in trusted_networks, which vouches for the login.',
+            s.trusted_user, s.trusted_ip, fmt_time_after(s.trusted_time, b.last_failure),
+            CASE WHEN s.trusted_time = b.last_failure THEN 'the same moment as the last failure'
+                ELSE human_duration(s.trusted_time - b.last_failure) || ' after the last failure' END)
+    WHEN s.login_id IS NULL THEN
         printf('no successful login of %s from %s followed within %s%s.',
             CASE WHEN b.burst_by = 'user' THEN 'that user' ELSE 'those users' END,
             CASE WHEN b.burst_by = 'ip' OR i.ip_count = 1 THEN 'that IP'
