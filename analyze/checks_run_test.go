@@ -326,7 +326,7 @@ func TestConcurrentSessions(t *testing.T) {
 		},
 		logins: baseline,
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SY2",
-			target: "family:0Ak000000000000SY1 0Ak000000000000SY2 0Ak000000000000SY3", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 07:00 UTC) and Sydney, AU (198.51.100.4, since 09:00 UTC)"}},
+			target: "family:0Ak000000000000SY1 0Ak000000000000SY2 0Ak000000000000SY3", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 07:00 UTC) and Sydney, AU (198.51.100.4 and 198.51.100.5, since 09:00 UTC)"}},
 	}, {
 		name: "neither place known: the place whose first family came first is kept, whatever came after",
 		sessions: []session{
@@ -355,7 +355,7 @@ func TestConcurrentSessions(t *testing.T) {
 		},
 		logins: baseline,
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SY1",
-			target: "family:0Ak000000000000SY1 0Ak000000000000SY2", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 09:00 UTC) and Sydney, AU (no IP, since 10:00 UTC), 16,961 km apart"}},
+			target: "family:0Ak000000000000SY1 0Ak000000000000SY2", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 09:00 UTC) and Sydney, AU (198.51.100.4 and no IP, since 10:00 UTC), 16,961 km apart"}},
 	}, {
 		name: "two families without an IP, far apart",
 		sessions: []session{

@@ -114,12 +114,16 @@ WITH origins AS (
         AND (o.source_ip IS NULL OR t.source_ip IS NULL OR o.source_ip <> t.source_ip)
 ), found AS (
     -- a and b are the two origins in the order their families began.
-    -- place_families are the live families of every IP at the far place.
+    -- place_families are the live families of every IP at the far place,
+    -- and place_ips those IPs, which the detail names: the removal list
+    -- quotes it for each session there.
     SELECT
         *,
         list_sort(flatten(list(t.family_ids) OVER (PARTITION BY user_key, t.place_key))) AS place_families,
-        CASE WHEN (t.since, coalesce(t.source_ip, '')) < (o.since, coalesce(o.source_ip, '')) THEN t ELSE o END AS a,
-        CASE WHEN (t.since, coalesce(t.source_ip, '')) < (o.since, coalesce(o.source_ip, '')) THEN o ELSE t END AS b
+        list_sort(list_distinct(list(coalesce(t.source_ip, 'no IP')) OVER (PARTITION BY user_key, t.place_key))) AS place_ips,
+        (t.since, coalesce(t.source_ip, '')) < (o.since, coalesce(o.source_ip, '')) AS t_first,
+        CASE WHEN t_first THEN t ELSE o END AS a,
+        CASE WHEN t_first THEN o ELSE t END AS b
     FROM measured
     WHERE CASE
         WHEN km IS NOT NULL THEN km >= getvariable('concurrent_sessions.min_distance_km')
@@ -131,6 +135,9 @@ WITH origins AS (
     SELECT
         *,
         place_name(t.city, t.country_iso, t.country) AS t_place,
+        CASE WHEN len(place_ips) BETWEEN 2 AND 5
+            THEN array_to_string(place_ips[1:-2], ', ') || ' and ' || place_ips[-1]
+            ELSE few_of(place_ips[1:5], len(place_ips)) END AS t_ips,
         printf('in the %s before the first of these sessions (%s)',
             human_duration(getvariable('ip_new_for_user.baseline')), fmt_time(began)) AS baseline,
         printf('of the user''s %s %s', count_unit(all_logins, 'successful login'), baseline) AS of_logins,
@@ -150,8 +157,8 @@ SELECT
     t.latest AS observed_at,
     printf('%s holds live sessions from %s (%s, since %s) and %s (%s, since %s), %s. ',
         user_name(username, user_id),
-        place_name(a.city, a.country_iso, a.country), coalesce(a.source_ip, 'no IP'), fmt_time(a.since),
-        place_name(b.city, b.country_iso, b.country), coalesce(b.source_ip, 'no IP'), fmt_time_after(b.since, a.since),
+        place_name(a.city, a.country_iso, a.country), CASE WHEN t_first THEN t_ips ELSE coalesce(o.source_ip, 'no IP') END, fmt_time(a.since),
+        place_name(b.city, b.country_iso, b.country), CASE WHEN t_first THEN coalesce(o.source_ip, 'no IP') ELSE t_ips END, fmt_time_after(b.since, a.since),
         CASE WHEN km IS NOT NULL THEN fmt_km(km) || ' apart' ELSE 'in different countries' END)
     || CASE
         WHEN t.country_logins <> o.country_logins THEN
