@@ -32,3 +32,25 @@ WITH families AS (
 SELECT id, string_agg(check_id, '; ' ORDER BY check_id) AS flags
 FROM (SELECT DISTINCT id, check_id FROM hits)
 GROUP BY id;
+
+-- Each live session's login, as the Sessions sheet shows it: the login's
+-- time, and its place for a session whose export gave none (the checks take
+-- the same fallback, see live_families). Only sessions whose login is in the
+-- history have a row; the places are looked up by rowid for the sessions
+-- without one alone. session_row is the session's rowid, which the sheet
+-- joins on: an integer key costs far less than the Id over a million rows.
+CREATE OR REPLACE TABLE session_logins AS
+WITH named AS (
+    SELECT s.id, s.rowid AS session_row, n.login_time, n.login_row,
+        s.city IS NULL AND s.country IS NULL AND s.country_iso IS NULL AS placeless
+    FROM sessions s
+    JOIN named_logins n ON n.id = s.login_history_id
+    WHERE is_live(s.expires)
+), places AS (
+    SELECT rowid AS login_row, city, country_iso, country
+    FROM logins
+    WHERE rowid IN (SELECT login_row FROM named WHERE placeless)
+)
+SELECT n.id, n.session_row, n.login_time, p.city, p.country_iso, p.country
+FROM named n
+LEFT JOIN places p ON n.placeless AND p.login_row = n.login_row;

@@ -372,6 +372,7 @@ func TestSessionFlags(t *testing.T) {
 	FROM (VALUES ('P', 'P', NULL, 2), ('C', 'P', 'L1', 2), ('X', 'P', 'L1', 0), ('Q', 'Q', 'L2', 2),
 		('S', 'S', NULL, 2), ('R', 'R', 'L3', 2)) v(id, parent, login, hours)`)
 	exec(`CREATE TEMP TABLE families_of_setup_login AS SELECT 'row:1:5' AS login_id, 'S' AS family_id`)
+	exec(`CREATE TEMP TABLE named_logins (id VARCHAR, login_time TIMESTAMP, login_row BIGINT)`) // for session_logins
 	exec(`CREATE TABLE findings (check_id VARCHAR, session_id VARCHAR, target_kind VARCHAR, target_id VARCHAR)`)
 	exec(`INSERT INTO findings VALUES
 		('a_names', 'Q', NULL, NULL),
@@ -409,5 +410,45 @@ func TestSessionFlags(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("flags per session (-want +got):\n%s", diff)
+	}
+}
+
+// TestSessionLogins checks that session_logins gives each live session whose
+// login is in the history that login's time, and its place only where the
+// session's export gave none; a session whose login is missing, or expired,
+// has no row.
+func TestSessionLogins(t *testing.T) {
+	db := mustDB(t, []session{
+		{id: "0Ak000000000000NOP", login: "0Ya000000000000L01", age: 2 * hour},
+		{id: "0Ak000000000000SYD", login: "0Ya000000000000L02", at: sydney, age: 2 * hour},
+		{id: "0Ak000000000000MIS", login: "0Ya000000000000L99", age: 2 * hour},
+		{id: "0Ak000000000000EXP", login: "0Ya000000000000L01", age: 3 * hour, expired: true},
+	}, []login{
+		{id: "0Ya000000000000L01", at: paris, ago: 2*hour + 5*minute},
+		{id: "0Ya000000000000L02", at: paris, ago: 2*hour + time.Minute},
+	})
+	mustRun(t, db, nil)
+	rows, err := db.Query(`SELECT id, strftime(login_time, '%H:%M'), coalesce(city, '-'), coalesce(country_iso, '-') FROM session_logins ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got [][4]string
+	for rows.Next() {
+		var r [4]string
+		if err := rows.Scan(&r[0], &r[1], &r[2], &r[3]); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := [][4]string{
+		{"0Ak000000000000NOP", "09:55", "Paris", "FR"},
+		{"0Ak000000000000SYD", "09:59", "-", "-"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("session_logins (-want +got):\n%s", diff)
 	}
 }

@@ -23,12 +23,14 @@ var csvOutputs = []struct{ file, q string }{
 	{"rejects.csv", `SELECT file, line, field, reason, value FROM rejects ORDER BY file, line`},
 }
 
-// The Sessions sheet's username and place of a session s, and which
-// sessions it lists; its widths are fitted to the same.
+// The Sessions sheet's username and place of a session s (its login's,
+// sl, when the export gave it none), and which sessions it lists; its widths
+// are fitted to the same.
 const (
-	sessionUser  = `coalesce(s.username, s.user_id)`
-	sessionPlace = `concat_ws(', ', s.city, coalesce(s.country_iso, s.country))`
-	liveSession  = `s.expires > getvariable('as_of')`
+	sessionUser      = `coalesce(s.username, s.user_id)`
+	sessionPlace     = `concat_ws(', ', coalesce(s.city, sl.city), coalesce(s.country_iso, s.country, sl.country_iso, sl.country))`
+	liveSession      = `s.expires > getvariable('as_of')`
+	withSessionLogin = `sessions s LEFT JOIN session_logins sl ON sl.session_row = s.rowid`
 )
 
 // The data sheets of report.xlsx, after the Summary sheet.
@@ -45,16 +47,16 @@ var xlsxSheets = []struct {
 			{Label: "Username", Width: 28}, {Label: "Source IP", Width: 18}, {Label: "Detail", Width: 90, Wrap: true},
 			{Label: "Session Id", Width: 21}, {Label: "User Id", Width: 21},
 		}}},
-	{`SELECT ` + sessionUser + ` AS username, s.session_type, s.login_type, s.created, s.source_ip,
+	{`SELECT ` + sessionUser + ` AS username, s.session_type, s.login_type, coalesce(sl.login_time, s.created) AS login_time, s.source_ip,
 		       ` + sessionPlace + ` AS place,
 		       flags.flags, CASE WHEN r.session_id IS NOT NULL THEN 'yes' END AS proposed, s.expires, s.id, s.parent_id, s.user_id
-		FROM sessions s LEFT JOIN session_flags flags ON flags.id = s.id LEFT JOIN removals r ON r.session_id = s.id
+		FROM ` + withSessionLogin + ` LEFT JOIN session_flags flags ON flags.id = s.id LEFT JOIN removals r ON r.session_id = s.id
 		WHERE ` + liveSession + `
 		ORDER BY lower(` + sessionUser + `), s.created, s.id`,
 		`SELECT max(length(` + sessionUser + `)) AS "Username", max(length(s.session_type)) AS "Session Type",
 		       max(length(s.login_type)) AS "Login Type", max(length(s.source_ip)) AS "Source IP",
 		       max(length(` + sessionPlace + `)) AS "Place"
-		FROM sessions s WHERE ` + liveSession,
+		FROM ` + withSessionLogin + ` WHERE ` + liveSession,
 		report.Sheet{Name: "Sessions", GroupBy: "Username", Columns: []report.Column{
 			{Label: "Username", Width: 28}, {Label: "Session Type", Width: 16}, {Label: "Login Type", Width: 20},
 			{Label: "Login Time", Kind: report.Time}, {Label: "Source IP", Width: 18}, {Label: "Place", Width: 22},

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -37,8 +38,9 @@ func mustExec(t *testing.T, conn *sql.Conn, q string) {
 }
 
 // TestSessionsSheetFlags checks that the Sessions sheet lists the live
-// sessions with the flags analyze wrote for them (session_flags) and says
-// which are proposed for removal.
+// sessions with the flags analyze wrote for them (session_flags), says which
+// are proposed for removal, and shows each one's login time and, where the
+// export gave the session none, its login's place (session_logins).
 func TestSessionsSheetFlags(t *testing.T) {
 	ctx := context.Background()
 	conn := mustConn(t)
@@ -50,6 +52,13 @@ func TestSessionsSheetFlags(t *testing.T) {
 	FROM (VALUES ('P', 2), ('Q', 2), ('X', 0)) v(id, hours)`)
 	mustExec(t, conn, `CREATE TABLE session_flags AS SELECT * FROM (VALUES ('P', 'a; b'), ('X', 'c')) v(id, flags)`)
 	mustExec(t, conn, `CREATE TABLE removals AS SELECT 'P' AS session_id`)
+	// Q's export gave it no place and it was created after its login: the
+	// sheet shows the login's time and place.
+	mustExec(t, conn, `CREATE TABLE session_logins AS SELECT s.id, s.rowid AS session_row, v.* EXCLUDE (id) FROM (VALUES
+		('P', TIMESTAMP '2026-11-26 09:59:00', NULL, NULL, NULL),
+		('Q', TIMESTAMP '2026-11-26 09:30:00', 'Paris', 'FR', 'France')) v(id, login_time, city, country_iso, country)
+		JOIN sessions s USING (id)`)
+	mustExec(t, conn, `UPDATE sessions SET city = 'Lyon', country_iso = 'FR' WHERE id = 'P'`)
 
 	rows := &pagedRows{ctx: ctx, conn: conn, q: xlsxSheets[1].q, size: 2}
 	defer rows.close()
@@ -67,7 +76,7 @@ func TestSessionsSheetFlags(t *testing.T) {
 		if err := rows.Scan(ptrs...); err != nil {
 			t.Fatal(err)
 		}
-		row := make([]string, 3)
+		row := make([]string, 5)
 		for i, c := range cols {
 			v, _ := vals[i].(string)
 			switch c {
@@ -77,6 +86,10 @@ func TestSessionsSheetFlags(t *testing.T) {
 				row[1] = v
 			case "proposed":
 				row[2] = v
+			case "login_time":
+				row[3] = vals[i].(time.Time).Format("15:04")
+			case "place":
+				row[4] = v
 			}
 		}
 		got = append(got, row)
@@ -84,9 +97,9 @@ func TestSessionsSheetFlags(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	want := [][]string{{"P", "a; b", "yes"}, {"Q", "", ""}}
+	want := [][]string{{"P", "a; b", "yes", "09:59", "Lyon, FR"}, {"Q", "", "", "09:30", "Paris, FR"}}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("live sessions' id, flags and proposal (-want +got):\n%s", diff)
+		t.Errorf("live sessions' id, flags, proposal, login time and place (-want +got):\n%s", diff)
 	}
 }
 
@@ -159,17 +172,22 @@ func TestFitColumns(t *testing.T) {
 		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, id, false, 0, 'UI', login_type, ip, city, iso
 	FROM (VALUES ('A', '`+long+`', 2, 'Chatter Communities External User', '192.0.2.1', 'São Paulo', 'BR'),
 		('B', 'a-much-longer-username-of-someone-who-has-since-logged-out@acme.example', 0, 'Application',
-			'192.0.2.1', 'Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch', 'GB'))
+			'192.0.2.1', 'Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch', 'GB'),
+		('C', 'c@acme.example', 2, 'Application', '192.0.2.1', NULL, NULL))
 		v(id, username, hours, login_type, ip, city, iso)`)
+	// C's export gave it no place: the sheet shows its login's.
+	mustExec(t, conn, `CREATE TABLE session_logins AS
+		SELECT id, rowid AS session_row, TIMESTAMP '2026-11-26 09:59:00' AS login_time, 'Rio de Janeiro' AS city, 'BR' AS country_iso, 'Brazil' AS country
+		FROM sessions WHERE id = 'C'`)
 	mustExec(t, conn, `CREATE TABLE findings (username VARCHAR, source_ip VARCHAR)`)
 	mustExec(t, conn, `INSERT INTO findings VALUES ('ana@acme.example', '2001:db8:85a3::8a2e:370:7334'), (NULL, NULL)`)
 	mustExec(t, conn, `CREATE TABLE removals (username VARCHAR, session_type VARCHAR, source_ip VARCHAR, checks VARCHAR)`)
 
 	want := map[string]map[string]float64{
 		"Findings": {"Username": report.FitWidth(16), "Source IP": report.FitWidth(28)},
-		// The place is "São Paulo, BR", 13 characters.
+		// The longest place is C's login's, "Rio de Janeiro, BR", 18 characters.
 		"Sessions": {"Username": report.FitWidth(51), "Session Type": report.FitWidth(2), "Login Type": report.FitWidth(33),
-			"Source IP": report.FitWidth(9), "Place": report.FitWidth(13)},
+			"Source IP": report.FitWidth(9), "Place": report.FitWidth(18)},
 		// Removals and Rejects are empty.
 		"Removals": {},
 		"Rejects":  {},
