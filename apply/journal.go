@@ -63,6 +63,9 @@ const (
 	OutcomeFailed       = "failed"
 	OutcomeSkipped      = "skipped"
 	outcomeDone         = "done" // a containment step succeeded
+	// OutcomeNotSent is a containment step approved but never sent: the
+	// runs so far had no --contain.
+	OutcomeNotSent = "not sent"
 )
 
 const (

@@ -100,8 +100,21 @@ func (r Report) WritePlan(w io.Writer) {
 	if len(r.Recontain) > 0 {
 		fmt.Fprintf(w, "%d users approved for containment have a freeze, password reset or search for their sessions not done: --execute --contain does it.\n", len(r.Recontain))
 	}
+	r.writeContain(w)
 	if r.Note != "" {
 		fmt.Fprintf(w, "Note: %s.\n", r.Note)
+	}
+}
+
+// writeContain writes a line for each containment step the run did, or
+// that is still owed: failed, or approved and never sent.
+func (r Report) writeContain(w io.Writer) {
+	for _, s := range r.Contain {
+		fmt.Fprintf(w, "contain %s: %s %s", s.UserID, s.Step, s.Outcome)
+		if s.Detail != "" {
+			fmt.Fprintf(w, " (%s)", s.Detail)
+		}
+		fmt.Fprintln(w)
 	}
 }
 
@@ -116,13 +129,7 @@ func (r Report) WriteSummary(w io.Writer) {
 	if r.Resent > 0 {
 		fmt.Fprintf(w, "%d sessions sent by an interrupted run without an answer were sent again.\n", r.Resent)
 	}
-	for _, s := range r.Contain {
-		fmt.Fprintf(w, "contain %s: %s %s", s.UserID, s.Step, s.Outcome)
-		if s.Detail != "" {
-			fmt.Fprintf(w, " (%s)", s.Detail)
-		}
-		fmt.Fprintln(w)
-	}
+	r.writeContain(w)
 	for _, res := range r.Results {
 		if res.Outcome == OutcomeFailed {
 			fmt.Fprintf(w, "failed: %s HTTP %d %s\n", res.SessionID, res.HTTPStatus, res.ErrorCode)

@@ -98,7 +98,8 @@ type Report struct {
 
 // Complete reports whether an executing run handled everything: each
 // session removed, already ended or skipped by a guard rail, and each
-// containment step done.
+// containment step approved done (a run without --contain leaves them
+// not sent).
 func (r Report) Complete() bool {
 	if !r.Execute || r.Stopped != nil {
 		return false
@@ -112,7 +113,7 @@ func (r Report) Complete() bool {
 		}
 	}
 	for _, s := range r.Contain {
-		if s.Outcome == OutcomeFailed {
+		if s.Outcome == OutcomeFailed || s.Outcome == OutcomeNotSent {
 			return false
 		}
 	}
@@ -250,7 +251,8 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	// A freeze or password reset that failed, or never ran, is still owed
 	// when every session has ended: with --contain it is sent again (a step
-	// done is never repeated); without, a failed one keeps the list incomplete.
+	// done is never repeated); without, it keeps the list incomplete, failed
+	// or never sent: the analyst approved containing the user.
 	owedSeen := map[string]bool{}
 	for _, e := range rep.Plan {
 		if e.Action == "contain" {
@@ -264,6 +266,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			continue
 		}
 		owedSeen[row.UserID] = true
+		var unsent []string
 		for _, op := range state.stepsOwed(audit, row.UserID) {
 			if containing[row.UserID] {
 				if !slices.Contains(rep.Recontain, row.UserID) {
@@ -275,7 +278,13 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 					detail = it.ErrorCode + " " + detail
 				}
 				rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: op, Outcome: OutcomeFailed, Detail: detail})
+			} else {
+				unsent = append(unsent, op)
 			}
+		}
+		if len(unsent) > 0 {
+			rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: strings.Join(unsent, ", "), Outcome: OutcomeNotSent,
+				Detail: "approved for containment: add --contain to send it"})
 		}
 	}
 	if expired && (len(toSend) > 0 || len(resume) > 0 || len(rep.Recontain) > 0) {

@@ -951,9 +951,11 @@ func TestContainmentStepsRetried(t *testing.T) {
 			},
 			steps: map[string]string{opFreezeUser: OutcomeFailed, opResetPassword: outcomeDone, opEndSessions: outcomeDone},
 			sends: 1, resets: 1},
-		{name: "first run without --contain ended every session",
+		// The analyst approved containing the user: a run without --contain
+		// that ends every session has not done what was approved.
+		{name: "first run without --contain ended every session, and is not complete",
 			first:     func(f *fixture, o *Options) { o.Contain = false },
-			firstDone: true,
+			firstDone: false,
 			rerun:     func(f *fixture, o *Options) { o.Contain = true },
 			steps:     map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, opEndSessions: outcomeDone},
 			sends:     2, complete: true, frozen: true, resets: 1},
@@ -1320,4 +1322,76 @@ func TestQueryAnswerMustBeAResult(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Containment the analyst approved and no run has sent, or that failed, is
+// named in the plan and in the summary, and keeps the list incomplete: a
+// run without --contain ends the sessions but does not finish the list.
+func TestContainmentOwedIsNamed(t *testing.T) {
+	setup := func(t *testing.T) (*fixture, Options) {
+		rs := rows(2)
+		rs[0].approve, rs[1].approve = "contain", "yes"
+		f := newFixture(t, rs)
+		f.org.userLogins[uid(0)] = lid(0)
+		f.approve(nil)
+		f.org.mayContain[uid(0)] = true
+		return f, f.options(true)
+	}
+	written := func(rep Report) string {
+		var b strings.Builder
+		rep.WritePlan(&b)
+		if rep.Execute {
+			rep.WriteSummary(&b)
+		}
+		return b.String()
+	}
+	notSent := "contain " + uid(0) + ": freeze_user, reset_password, end_sessions not sent (approved for containment: add --contain to send it)"
+
+	t.Run("never sent", func(t *testing.T) {
+		_, o := setup(t)
+		dry := o
+		dry.Execute = false
+		rep, err := Run(context.Background(), dry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(written(rep), notSent) {
+			t.Errorf("the plan without --contain does not name the containment owed:\n%s", written(rep))
+		}
+		rep, err = Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(written(rep), notSent) || rep.Complete() {
+			t.Errorf("a run without --contain: complete %v, want false, and the summary naming the containment owed:\n%s", rep.Complete(), written(rep))
+		}
+	})
+	t.Run("a plan with --contain owes nothing yet", func(t *testing.T) {
+		_, o := setup(t)
+		o.Execute, o.Contain = false, true
+		rep, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(written(rep), "not sent") {
+			t.Errorf("the plan with --contain names containment not sent:\n%s", written(rep))
+		}
+	})
+	t.Run("failed in an earlier run", func(t *testing.T) {
+		f, o := setup(t)
+		f.org.inject("freeze", fault{status: 400, code: "FIELD_INTEGRITY_EXCEPTION"})
+		o.Contain = true
+		if _, err := Run(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		o.Execute, o.Contain = false, false
+		rep, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "contain " + uid(0) + ": freeze_user failed (FIELD_INTEGRITY_EXCEPTION in an earlier run: add --contain to send it again)"
+		if !strings.Contains(written(rep), want) {
+			t.Errorf("the plan does not name the failed freeze still owed:\n%s", written(rep))
+		}
+	})
 }

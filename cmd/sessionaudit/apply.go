@@ -39,7 +39,9 @@ Options:
   --execute              change the org; without it only the plan is printed
   --max N                refuse a run that would end more than N approved sessions (default: 500)
   --contain              also freeze, reset the password of and end every session of
-                         each user whose row was approved with "contain"
+                         each user whose row was approved with "contain"; without it
+                         their containment is owed, named in the plan and summary, and
+                         the run exits 4
   --policy FILE          policy YAML whose protected_users are never touched
   --api-version V        REST API version (default: v66.0; 66.0 is accepted too)
   --max-api-share SHARE  stop before the org's daily API use passes SHARE of its allowance (default: 0.5)
@@ -50,11 +52,13 @@ Examples:
       sessionaudit apply --removals out/removals.csv --execute --policy policy.yaml
 
 Exit status:
-  0  the plan was printed, or every approved session was handled
+  0  the plan was printed, or every approved session was handled and every approved
+     containment done
   1  any other failure (including an interrupted run: run it again to resume)
   2  bad usage, an unreadable or malformed list, no or unusable credentials, or a refusal
      (no, changed or expired approval; over --max; locked)
-  4  some approved sessions could not be removed, or the run stopped early (rerun to resume)
+  4  some approved sessions could not be removed, containment approved is not done, or the
+     run stopped early (rerun to resume)
 `
 
 func runApply(ctx context.Context, args []string, io stdio) int {
