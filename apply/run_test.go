@@ -1,10 +1,12 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -82,7 +84,8 @@ func TestVerifyReportsPendingAndNotRemoved(t *testing.T) {
 	}
 	// The org still lists a removed session: revocation lag.
 	f.org.addSession(sid(0), uid(0), false)
-	v, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: f.org.orgOptions(f.org.accessToken())})
+	v, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: f.org.orgOptions(f.org.accessToken()),
+		Now: func() time.Time { return t0.Add(time.Hour) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +95,48 @@ func TestVerifyReportsPendingAndNotRemoved(t *testing.T) {
 	}
 	if f.org.writeCount() != 1 {
 		t.Errorf("verify wrote: %d writes in all, want 1 (the apply)", f.org.writeCount())
+	}
+	if v.ApplyRefusal != "" {
+		t.Errorf("verify says apply would refuse a list approved and unchanged: %s", v.ApplyRefusal)
+	}
+}
+
+// Sessions not removed need apply again, unless apply would refuse the list
+// now: verify then says why, so its advice does not lead to a refusal.
+func TestVerifyTellsWhenApplyWouldRefuse(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(f *fixture, o *VerifyOptions)
+		want string
+	}{
+		{"the approval expired", func(f *fixture, o *VerifyOptions) {
+			o.Now = func() time.Time { return t0.Add(30 * 24 * time.Hour) }
+		}, "expired"},
+		{"the list changed after its approval", func(f *fixture, o *VerifyOptions) {
+			b, err := os.ReadFile(f.list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The last row's username is changed.
+			i := bytes.LastIndex(b, []byte("@example.com"))
+			if err := os.WriteFile(f.list, slices.Concat(b[:i], []byte("@example.org"), b[i+12:]), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "changed after"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, rows(3))
+			f.approve(nil)
+			o := VerifyOptions{Removals: f.list, Org: f.org.orgOptions(f.org.accessToken()), Now: func() time.Time { return t0.Add(time.Hour) }}
+			tc.edit(f, &o)
+			v, err := Verify(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(v.NotRemoved) != 3 || !strings.Contains(v.ApplyRefusal, tc.want) {
+				t.Errorf("not removed %v, apply refusal %q; want all 3, and a refusal saying %q", v.NotRemoved, v.ApplyRefusal, tc.want)
+			}
+		})
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 )
 
 // verifyChunk is how many Ids one verification query carries: 200 Ids make a
@@ -18,6 +19,7 @@ const verifyChunk = 200
 type VerifyOptions struct {
 	Removals string
 	Org      OrgOptions
+	Now      func() time.Time // the clock approvals expire by; nil means time.Now
 }
 
 // VerifyReport sorts the sessions of an approval by what the org says now.
@@ -27,6 +29,10 @@ type VerifyReport struct {
 	Pending    []string // recorded as ended but still listed: revocation can take up to 30 minutes
 	NotRemoved []string // still listed and never recorded as ended: run apply again
 	Skipped    []string // kept by a guard rail (the caller's own session, a protected user); not checked
+	// ApplyRefusal, when set, is why apply --execute would refuse the list
+	// now (it changed after its approval, or the approval expired): the
+	// sessions not removed need a new approval first.
+	ApplyRefusal string
 }
 
 // AllGone reports whether every checked session is gone.
@@ -60,11 +66,23 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	// The list names the audit whose containment found sessions; a new
 	// approval of it may have sent nothing yet. Without the list, the runs
 	// of this approval say which audit they carried out.
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
 	audit := ""
 	if b, err := os.ReadFile(opts.Removals); err == nil {
 		if rows, err := DecodeRemovals(bytes.NewReader(b), opts.Removals); err == nil {
 			audit = auditSHA256(rows)
+			var refusal *RefusalError
+			if errors.As(checkApproval(opts.Removals, a, b, rows, now()), &refusal) {
+				rep.ApplyRefusal = refusal.Reason
+			}
+		} else {
+			rep.ApplyRefusal = err.Error()
 		}
+	} else {
+		rep.ApplyRefusal = fmt.Sprintf("reading the removal list: %v", err)
 	}
 	state := replay(recs, audit)
 	if audit == "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -61,6 +62,14 @@ Exit status:
      run stopped early (rerun to resume)
 `
 
+// apiShareFlag is apply's and verify's --max-api-share: the share of the
+// org's daily API allowance a run stops short of (see apply.OrgOptions).
+func apiShareFlag(fs *flag.FlagSet) *float64 { return fs.Float64("max-api-share", 0.5, "") }
+
+// validAPIShare is written so that NaN, which fails every comparison, is
+// refused too.
+func validAPIShare(share float64) bool { return share > 0 && share <= 1 }
+
 func runApply(ctx context.Context, args []string, io stdio) int {
 	fs := newFlagSet("apply")
 	removals := fs.String("removals", "", "")
@@ -69,7 +78,7 @@ func runApply(ctx context.Context, args []string, io stdio) int {
 	contain := fs.Bool("contain", false, "")
 	policyPath := fs.String("policy", "", "")
 	apiVersion := fs.String("api-version", apply.DefaultAPIVersion, "")
-	share := fs.Float64("max-api-share", 0.5, "")
+	share := apiShareFlag(fs)
 	if ok, code := parseFlags(fs, applyHelp, args, io); !ok {
 		return code
 	}
@@ -79,8 +88,7 @@ func runApply(ctx context.Context, args []string, io stdio) int {
 	if *maxN <= 0 {
 		return usageError(io, "apply", "--max %d must be positive", *maxN)
 	}
-	// Written so that NaN, which fails every comparison, is refused too.
-	if !(*share > 0 && *share <= 1) {
+	if !validAPIShare(*share) {
 		return usageError(io, "apply", "--max-api-share %g must be above 0 and at most 1", *share)
 	}
 	version, err := apply.NormalizeAPIVersion(*apiVersion)

@@ -48,6 +48,7 @@ func TestApplyWiring(t *testing.T) {
 		{"execute without credentials or approval", nil, []string{"apply", "--removals", list, "--execute"}, exitUsage, "has no approval"},
 		{"execute without approval", creds, []string{"apply", "--removals", list, "--execute"}, exitUsage, "has no approval"},
 		{"verify without approval", creds, []string{"verify", "--removals", list}, exitUsage, "approval"},
+		{"verify takes --max-api-share, as apply does", creds, []string{"verify", "--removals", list, "--max-api-share", "1.5"}, exitUsage, "--max-api-share 1.5 must be above 0 and at most 1"},
 		{"approve", nil, []string{"approve", "--removals", list, "--by", "alice", "--expires", "1h"}, exitOK, "Approved 2 sessions"},
 		{"execute without credentials", nil, []string{"apply", "--removals", list, "--execute"}, exitUsage, "no Salesforce credentials"},
 		{"dry run without credentials", nil, []string{"apply", "--removals", list}, exitOK, "2 to remove"},

@@ -10,7 +10,7 @@ import (
 )
 
 const verifyHelp = `Usage:
-  sessionaudit verify --removals FILE [--api-version V]
+  sessionaudit verify --removals FILE [--api-version V] [--max-api-share SHARE]
 
 Asks the org which sessions of the list's approval (and those found by
 containment) still exist, with read-only queries. A session apply ended that
@@ -22,8 +22,10 @@ Credentials come from the environment, as for apply (see sessionaudit apply --he
 they are looked for once the approval has been read.
 
 Options:
-  --removals FILE   the approved removal list (required)
-  --api-version V   REST API version (default: v66.0)
+  --removals FILE        the approved removal list (required)
+  --api-version V        REST API version (default: v66.0)
+  --max-api-share SHARE  stop before the org's daily API use passes SHARE of its allowance
+                         (default: 0.5), as apply does
 
 Examples:
   sessionaudit verify --removals out/removals.csv
@@ -32,18 +34,23 @@ Exit status:
   0  every checked session is gone
   1  any other failure
   2  bad usage, no or unusable credentials, no approval beside the list, or an approval file that is not one
-  4  some sessions are still present (pending revocation, or not removed)
+  4  some sessions are still present (pending revocation, or not removed), or the org
+     stopped the queries (request limit, API share, rejected token): run it again later
 `
 
 func runVerify(ctx context.Context, args []string, io stdio) int {
 	flags := newFlagSet("verify")
 	removals := flags.String("removals", "", "")
 	apiVersion := flags.String("api-version", apply.DefaultAPIVersion, "")
+	share := apiShareFlag(flags)
 	if ok, code := parseFlags(flags, verifyHelp, args, io); !ok {
 		return code
 	}
 	if *removals == "" {
 		return usageError(io, "verify", "--removals is required")
+	}
+	if !validAPIShare(*share) {
+		return usageError(io, "verify", "--max-api-share %g must be above 0 and at most 1", *share)
 	}
 	version, err := apply.NormalizeAPIVersion(*apiVersion)
 	if err != nil {
@@ -53,7 +60,7 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 	// ErrNoCredentials only then: the first thing wrong is what is reported.
 	creds, credErr := apply.CredentialsFromEnv(io.getenv)
 	rep, err := apply.Verify(ctx, apply.VerifyOptions{Removals: *removals,
-		Org: apply.OrgOptions{Credentials: creds, APIVersion: version, Log: io.err}})
+		Org: apply.OrgOptions{Credentials: creds, APIVersion: version, MaxAPIShare: *share, Log: io.err}})
 	if credErr != nil && errors.Is(err, apply.ErrNoCredentials) {
 		fmt.Fprintf(io.err, "sessionaudit verify: %v\n", credErr)
 		return exitUsage
@@ -61,16 +68,27 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 	if err != nil {
 		fmt.Fprintf(io.err, "sessionaudit verify: %v\n", err)
 		var bad *apply.BadApprovalError
-		if errors.Is(err, fs.ErrNotExist) || errors.As(err, &bad) {
+		var stop *apply.StopError
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || errors.As(err, &bad):
 			return exitUsage
+		case errors.As(err, &stop):
+			return exitPartial
 		}
 		return exitFailure
 	}
 	for _, id := range rep.Pending {
 		fmt.Fprintf(io.out, "pending: %s: revocation can take up to 30 minutes\n", id)
 	}
+	advice := "run sessionaudit apply --execute again"
+	if rep.ApplyRefusal != "" {
+		advice = "apply --execute would refuse the list now"
+	}
 	for _, id := range rep.NotRemoved {
-		fmt.Fprintf(io.out, "not removed: %s: run sessionaudit apply --execute again\n", id)
+		fmt.Fprintf(io.out, "not removed: %s: %s\n", id, advice)
+	}
+	if len(rep.NotRemoved) > 0 && rep.ApplyRefusal != "" {
+		fmt.Fprintf(io.out, "apply --execute would refuse: %s.\n", rep.ApplyRefusal)
 	}
 	fmt.Fprintf(io.out, "%d sessions checked: %d gone, %d pending, %d not removed; %d skipped by a guard rail.\n",
 		rep.Checked, len(rep.Gone), len(rep.Pending), len(rep.NotRemoved), len(rep.Skipped))
