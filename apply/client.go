@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -260,9 +261,10 @@ func parseRetryAfter(h string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if secs, err := strconv.ParseInt(h, 10, 64); err == nil && secs >= 0 {
-		// Past the longest wait it is only "too long": bounded first, so a
-		// huge value cannot overflow into a short or negative one.
-		return time.Duration(min(secs, int64(maxRetryAfter/time.Second)+1)) * time.Second, true
+		// Kept whole, so that a stop says how long the org asked for, but
+		// bounded to the longest Duration: a huge value must not overflow
+		// into a short or negative wait.
+		return time.Duration(min(secs, int64(math.MaxInt64/time.Second))) * time.Second, true
 	}
 	if t, err := http.ParseTime(h); err == nil {
 		return max(t.Sub(now), 0), true

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"slices"
@@ -619,12 +620,15 @@ func TestRetryAfter(t *testing.T) {
 		deadline time.Duration // for the run's context; 0 means none
 		waited   []time.Duration
 		stop     string
+		message  string // in the stop's message
 	}{
 		{name: "429, 5 s", refuse: fault{status: 429, code: "REQUEST_LIMIT_EXCEEDED", retryAfter: "5"},
 			waited: []time.Duration{5 * time.Second}},
 		{name: "503, 60 s", refuse: fault{status: 503, retryAfter: "60"},
 			waited: []time.Duration{time.Minute}},
 		{name: "429, 61 s", refuse: fault{status: 429, retryAfter: "61"}, stop: "REQUEST_LIMIT_EXCEEDED"},
+		{name: "429, an hour: the stop says an hour", refuse: fault{status: 429, retryAfter: "3600"}, stop: "REQUEST_LIMIT_EXCEEDED",
+			message: "the org asked to wait 1h0m0s"},
 		{name: "503, 61 s", refuse: fault{status: 503, retryAfter: "61"}, stop: "SERVER_UNAVAILABLE"},
 		{name: "429, 30 s past the deadline", refuse: fault{status: 429, retryAfter: "30"}, deadline: 10 * time.Second,
 			stop: "REQUEST_LIMIT_EXCEEDED"},
@@ -659,6 +663,9 @@ func TestRetryAfter(t *testing.T) {
 			if stop != tt.stop {
 				t.Errorf("stopped %q, want %q", stop, tt.stop)
 			}
+			if tt.message != "" && (rep.Stopped == nil || !strings.Contains(rep.Stopped.Message, tt.message)) {
+				t.Errorf("stop %+v, want a message saying %q", rep.Stopped, tt.message)
+			}
 			if tt.stop == "" && !rep.Complete() {
 				t.Errorf("not complete: %v", outcomes(rep.Results))
 			}
@@ -676,9 +683,10 @@ func TestParseRetryAfter(t *testing.T) {
 		{"0", 0, true},
 		{"60", 60 * time.Second, true},
 		{"61", 61 * time.Second, true},
-		{"9300000000", 61 * time.Second, true},  // past the longest wait: never a wrapped short one
-		{"18446744074", 61 * time.Second, true}, // would wrap to 290ms unbounded
-		{"99999999999999999999999", 0, false},   // not an int64
+		{"3600", time.Hour, true}, // past the longest wait, but a stop says what the org asked
+		{"9300000000", math.MaxInt64 / time.Second * time.Second, true},  // the longest Duration: never a wrapped short one
+		{"18446744074", math.MaxInt64 / time.Second * time.Second, true}, // would wrap to 290ms unbounded
+		{"99999999999999999999999", 0, false},                            // not an int64
 		{"Thu, 26 Nov 2026 09:00:30 GMT", 30 * time.Second, true},
 		{"Thu, 26 Nov 2026 08:59:00 GMT", 0, true}, // already past
 		{"", 0, false},
