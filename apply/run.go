@@ -330,7 +330,13 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	current, currentUsers, curErr := currentSessions(ctx, c)
 	var stop *StopError
-	if curErr != nil && (!opts.Execute || !errors.As(curErr, &stop)) {
+	switch {
+	case curErr != nil && !opts.Execute && ctx.Err() == nil:
+		// A dry run plans without the org, as without credentials: a stale
+		// token must not hide the plan from the analyst reviewing it.
+		rep.Note = fmt.Sprintf("the org could not be asked which session is the caller's own (%v), so the plan does not mark it", curErr)
+		return rep, nil
+	case curErr != nil && (!opts.Execute || !errors.As(curErr, &stop)):
 		return rep, fmt.Errorf("looking up the caller's own sessions: %w", curErr)
 	}
 	for i, e := range rep.Plan {

@@ -1448,3 +1448,23 @@ func TestContainmentOwedIsNamed(t *testing.T) {
 		}
 	})
 }
+
+// A dry run whose token the org rejects still prints the plan, with a note
+// that the caller's own session could not be looked up, as one without
+// credentials does; an executing run stops instead.
+func TestDryRunWithRejectedToken(t *testing.T) {
+	f := newFixture(t, rows(3))
+	f.approve(nil)
+	f.org.inject("query", fault{status: 401, code: "INVALID_SESSION_ID"})
+	rep, err := Run(context.Background(), f.options(false))
+	if err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	if len(rep.Plan) != 3 || !strings.Contains(rep.Note, "the org could not be asked which session is the caller's own") {
+		t.Errorf("dry run planned %d rows with note %q; want 3 and a note", len(rep.Plan), rep.Note)
+	}
+	f.org.inject("query", fault{status: 401, code: "INVALID_SESSION_ID"})
+	if rep, err := Run(context.Background(), f.options(true)); err == nil && rep.Stopped == nil {
+		t.Errorf("executing run with a rejected token neither failed nor stopped: %+v", rep)
+	}
+}

@@ -122,7 +122,7 @@ func TestEchoedSecretsRedacted(t *testing.T) {
 	}{
 		{name: "400 on the dry run's query",
 			faults: map[string][]fault{"query": {{status: 400, code: "MALFORMED_QUERY", echo: true}}},
-			want:   "looking up the caller's own sessions: HTTP 400 MALFORMED_QUERY: echo Bearer [REDACTED]"},
+			want:   "the org could not be asked which session is the caller's own (HTTP 400 MALFORMED_QUERY: echo Bearer [REDACTED])"},
 		{name: "400 on verify's query", verify: true,
 			faults: map[string][]fault{"query": {{status: 400, code: "MALFORMED_QUERY", echo: true}}},
 			want:   "querying the sessions: HTTP 400 MALFORMED_QUERY: echo Bearer [REDACTED]"},
