@@ -206,7 +206,11 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 				c.logf("the org rejected the token (HTTP 401); logging in again")
 				c.reauthed = true
 				if err := c.login(ctx); err != nil {
-					return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: c.safe(err).Error()}
+					if ctx.Err() != nil {
+						return 0, nil, ctx.Err()
+					}
+					return 0, nil, &StopError{Code: "LOGIN_FAILED", Message: "logging in again after the org rejected the token (HTTP 401): " +
+						c.safe(err).Error() + ": run again to resume"}
 				}
 				attempt--
 				continue
@@ -297,18 +301,30 @@ func retryLater(status int, e *APIError, wait time.Duration) *StopError {
 	return &StopError{Code: code, Message: msg}
 }
 
-// login gets a token within the request timeout: a hung token endpoint
-// must not hold the run, and the list's lock, for ever.
+// login gets a token, each attempt within the request timeout: a hung token
+// endpoint must not hold the run, and the list's lock, for ever. A
+// transient failure (a timeout, a 5xx) is retried with backoff as other
+// requests are; a refusal of the credentials is returned at once.
 func (c *client) login(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	sess, err := c.creds.login(ctx, c.hc)
-	if err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		tctx, cancel := context.WithTimeout(ctx, c.timeout)
+		sess, err := c.creds.login(tctx, c.hc)
+		cancel()
+		if err == nil {
+			c.sess, c.loggedIn = sess, true
+			c.known = append(c.known, sess.token, sess.posted)
+			return nil
+		}
+		var transient *transientError
+		if ctx.Err() != nil || !errors.As(err, &transient) || attempt >= c.retries {
+			return err
+		}
+		wait := backoff(attempt)
+		c.logf("logging in: %v; retrying in %s", c.safe(err), wait.Round(time.Millisecond))
+		if err := c.sleep(ctx, wait); err != nil {
+			return err
+		}
 	}
-	c.sess, c.loggedIn = sess, true
-	c.known = append(c.known, sess.token, sess.posted)
-	return nil
 }
 
 // logf writes one line to the log, redacted.

@@ -137,6 +137,14 @@ func (c ClientCredentials) login(ctx context.Context, hc *http.Client) (orgSessi
 // anything else in a token response body stays unread.
 var oauthErrorCode = regexp.MustCompile(`^[a-z_]{1,64}$`)
 
+// transientError is a failure to get a token that may pass: a timeout, a
+// dropped connection, a 5xx or a 429 from the token endpoint. A login
+// retries it; a refusal of the credentials is not one.
+type transientError struct{ err error }
+
+func (e *transientError) Error() string { return e.err.Error() }
+func (e *transientError) Unwrap() error { return e.err }
+
 // requestToken posts form to base's token endpoint. The response body may
 // hold a token, so no error ever quotes it: only the status and a
 // well-formed OAuth error code are reported.
@@ -150,7 +158,11 @@ func requestToken(ctx context.Context, hc *http.Client, base *url.URL, form url.
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return orgSession{}, fmt.Errorf("getting a token by %s from %s: %w", flow, base.Host, err)
+		err = fmt.Errorf("getting a token by %s from %s: %w", flow, base.Host, err)
+		if ctx.Err() == nil {
+			err = &transientError{err} // a timeout or a dropped connection
+		}
+		return orgSession{}, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -168,7 +180,11 @@ func requestToken(ctx context.Context, hc *http.Client, base *url.URL, form url.
 		if jsonErr == nil && oauthErrorCode.MatchString(tr.Error) {
 			code = " " + tr.Error
 		}
-		return orgSession{}, fmt.Errorf("getting a token by %s from %s: HTTP %d%s", flow, base.Host, resp.StatusCode, code)
+		err := fmt.Errorf("getting a token by %s from %s: HTTP %d%s", flow, base.Host, resp.StatusCode, code)
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+			err = &transientError{err} // the org is down or busy, not refusing the credentials
+		}
+		return orgSession{}, err
 	}
 	if jsonErr != nil || tr.AccessToken == "" {
 		return orgSession{}, fmt.Errorf("getting a token by %s from %s: the response has no access_token", flow, base.Host)

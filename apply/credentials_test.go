@@ -194,7 +194,7 @@ func TestTokenRequestTimeout(t *testing.T) {
 		want    string        // the error, or the stop's code; "" for a complete run
 	}{
 		{name: "first login hangs", delay: time.Second, want: "context deadline exceeded"},
-		{name: "login after a 401 hangs", relogin: true, delay: time.Second, want: "INVALID_SESSION_ID"},
+		{name: "login after a 401 hangs", relogin: true, delay: time.Second, want: "LOGIN_FAILED"},
 		{name: "login after a 401 is slow but in time", relogin: true, delay: 20 * time.Millisecond},
 	}
 	for _, tt := range tests {
@@ -227,6 +227,44 @@ func TestTokenRequestTimeout(t *testing.T) {
 			}
 			if !strings.Contains(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestTokenEndpointRetried checks that a login the token endpoint fails
+// for a while (a 503, a 500) is retried like any other request, while one
+// whose credentials it refuses is not.
+func TestTokenEndpointRetried(t *testing.T) {
+	tests := []struct {
+		name     string
+		faults   []fault
+		complete bool
+		want     string // in the error
+	}{
+		{name: "503 then a token", faults: []fault{{status: 503}}, complete: true},
+		{name: "500 twice then a token", faults: []fault{{status: 500}, {status: 500}}, complete: true},
+		{name: "refused credentials", faults: []fault{{status: 400, code: "invalid_client"}}, want: "HTTP 400"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(2))
+			f.approve(nil)
+			o := f.options(true)
+			o.Org.Credentials = ClientCredentials{ClientID: f.org.clientID, ClientSecret: NewSecret(f.org.clientSecret), InstanceURL: f.org.srv.URL}
+			o.Org.MaxRetries = 3
+			var waits int
+			o.Org.Sleep = func(ctx context.Context, d time.Duration) error { waits++; return ctx.Err() }
+			f.org.inject("token", tt.faults...)
+			rep, err := Run(context.Background(), o)
+			if tt.complete {
+				if err != nil || !rep.Complete() || waits != len(tt.faults) {
+					t.Errorf("err %v, complete %v, %d waits; want a complete run after %d waits", err, rep.Complete(), waits, len(tt.faults))
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) || waits != 0 {
+				t.Errorf("err %v, %d waits; want an error saying %q at once", err, waits, tt.want)
 			}
 		})
 	}
