@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -44,7 +45,8 @@ Options:
   --as-of TIME         the audit's "now", RFC 3339 (default: the current time)
   --out DIR            where the reports go, created if missing; refused at start if no file
                        can be written in it, or if its removals.csv is approved or applied
-                       (removals.csv.approval.json or removals.csv.journal beside it) (default: out)
+                       (removals.csv.approval.json or removals.csv.journal beside it), or has
+                       decisions in its approve column (default: out)
   --db FILE            keep the DuckDB database in FILE for later queries (default: in memory);
                        replaced only by a finished audit, and only if FILE is a DuckDB database
                        (an input or any other file there is refused)
@@ -461,10 +463,14 @@ func probeFolder(dir string) (made string, err error) {
 }
 
 // checkNoApprovedList returns an error when dir holds the approval or the
-// apply journal of its removals.csv, which a new audit would replace. The
-// error names the files, who approved the list and when, and what to do.
+// apply journal of its removals.csv, which a new audit would replace, or
+// when that list holds an analyst's decisions not approved yet. The error
+// names the files, who approved the list and when, and what to do.
 func checkNoApprovedList(dir string) error {
 	list := filepath.Join(dir, "removals.csv")
+	if err := checkNoDecisions(list); err != nil {
+		return err
+	}
 	var held, names []string
 	if _, err := os.Lstat(apply.ApprovalPath(list)); err == nil {
 		name := filepath.Base(apply.ApprovalPath(list))
@@ -492,6 +498,48 @@ func checkNoApprovedList(dir string) error {
 	}
 	return fmt.Errorf("its removals.csv %s; a new audit would replace the list it belongs to: "+
 		"audit into another folder, or delete %s to discard the approval", held[0], names[0])
+}
+
+// checkNoDecisions returns an error when the removal list at path, not
+// approved, has cells in its approve column: an analyst is deciding, and a
+// new list would lose the decisions. The list is read as plain CSV, so that
+// a decision apply would refuse ("ok") still counts. A missing list, or one
+// without an approve column, has none.
+func checkNoDecisions(path string) error {
+	if _, err := os.Lstat(apply.ApprovalPath(path)); err == nil {
+		return nil // approved: checkNoApprovedList says so
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord, r.LazyQuotes = -1, true
+	header, err := r.Read()
+	if err != nil {
+		return nil
+	}
+	col := slices.IndexFunc(header, func(h string) bool { return strings.TrimPrefix(strings.TrimSpace(h), "\ufeff") == "approve" })
+	if col < 0 {
+		return nil
+	}
+	marked := 0
+	for {
+		rec, err := r.Read()
+		if err != nil {
+			break
+		}
+		if col < len(rec) && strings.TrimSpace(rec[col]) != "" {
+			marked++
+		}
+	}
+	if marked == 0 {
+		return nil
+	}
+	return fmt.Errorf("its removals.csv has decisions in its approve column (%s), not approved yet; a new audit would replace them: "+
+		"approve the list (sessionaudit approve --removals %s --by NAME), clear the column, or audit into another folder",
+		map[bool]string{true: "1 row", false: fmt.Sprintf("%d rows", marked)}[marked == 1], path)
 }
 
 // inputFiles lists every export the audit reads.

@@ -630,11 +630,18 @@ func TestAuditKeepsApprovedList(t *testing.T) {
 			[]string{"has an apply journal (removals.csv.journal)", "replace the list it belongs to: audit into another folder (the journal is the record of what apply sent"}},
 		{"approved and applied", map[string]string{"removals.csv.approval.json": approval, "removals.csv.journal": ""},
 			[]string{"approved by alice@acme.com", "and has an apply journal", "replace the list they belong to: audit into another folder (the journal"}},
+		// An analyst is deciding: even a decision approve would refuse counts.
+		{"decisions not approved yet", map[string]string{"removals.csv": strings.TrimSuffix(list, "\n") + "ok\n"},
+			[]string{"has decisions in its approve column (1 row), not approved yet", "approve the list (sessionaudit approve --removals "}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
 			mustWriteFile(t, filepath.Join(out, "removals.csv"), list)
+			kept := list
+			if marked, ok := tc.files["removals.csv"]; ok {
+				kept = marked
+			}
 			for name, content := range tc.files {
 				mustWriteFile(t, filepath.Join(out, name), content)
 			}
@@ -647,12 +654,12 @@ func TestAuditKeepsApprovedList(t *testing.T) {
 					t.Errorf("got stderr %q, want it to hold %q", stderr, want)
 				}
 			}
-			if b, err := os.ReadFile(filepath.Join(out, "removals.csv")); err != nil || string(b) != list {
+			if b, err := os.ReadFile(filepath.Join(out, "removals.csv")); err != nil || string(b) != kept {
 				t.Errorf("got removals.csv %q (%v), want it left as it was", b, err)
 			}
 		})
 	}
-	// The near miss: a list with neither beside it is replaced.
+	// The near miss: a list with neither beside it, and no decisions, is replaced.
 	out := t.TempDir()
 	mustWriteFile(t, filepath.Join(out, "removals.csv"), list)
 	mustWriteFile(t, filepath.Join(out, "removals.csv.approval.json.bak"), approval)
