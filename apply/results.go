@@ -106,6 +106,12 @@ func (r Report) WritePlan(w io.Writer) {
 	}
 }
 
+// unansweredResult says whether a session was sent without an answer: the
+// org may have ended it, and the next run learns which.
+func unansweredResult(res Result) bool {
+	return res.Outcome == OutcomeFailed && res.ErrorCode == noResponseCode && res.HTTPStatus == 0
+}
+
 // writeContain writes a line for each containment step the run did, or
 // that is still owed: failed, or approved and never sent.
 func (r Report) writeContain(w io.Writer) {
@@ -121,17 +127,28 @@ func (r Report) writeContain(w io.Writer) {
 // WriteSummary writes what an executing run did.
 func (r Report) WriteSummary(w io.Writer) {
 	counts := map[string]int{}
+	unanswered := 0
 	for _, res := range r.Results {
 		counts[res.Outcome]++
+		if unansweredResult(res) {
+			unanswered++
+		}
 	}
-	fmt.Fprintf(w, "%d sessions: %d removed, %d already ended, %d failed, %d skipped.\n", len(r.Results),
-		counts[OutcomeRemoved], counts[OutcomeAlreadyEnded], counts[OutcomeFailed], counts[OutcomeSkipped])
+	failed := fmt.Sprintf("%d failed", counts[OutcomeFailed])
+	if unanswered > 0 {
+		failed += fmt.Sprintf(" (%d of them sent without an answer)", unanswered)
+	}
+	fmt.Fprintf(w, "%d sessions: %d removed, %d already ended, %s, %d skipped.\n", len(r.Results),
+		counts[OutcomeRemoved], counts[OutcomeAlreadyEnded], failed, counts[OutcomeSkipped])
 	if r.Resent > 0 {
 		fmt.Fprintf(w, "%d sessions sent by an interrupted run without an answer were sent again.\n", r.Resent)
 	}
 	r.writeContain(w)
 	for _, res := range r.Results {
-		if res.Outcome == OutcomeFailed {
+		switch {
+		case unansweredResult(res):
+			fmt.Fprintf(w, "no answer: %s was sent, but the run was interrupted or the connection lost before the org answered: the next run sends it again\n", res.SessionID)
+		case res.Outcome == OutcomeFailed:
 			fmt.Fprintf(w, "failed: %s HTTP %d %s\n", res.SessionID, res.HTTPStatus, res.ErrorCode)
 		}
 	}

@@ -1468,3 +1468,28 @@ func TestDryRunWithRejectedToken(t *testing.T) {
 		t.Errorf("executing run with a rejected token neither failed nor stopped: %+v", rep)
 	}
 }
+
+// The summary tells a session sent without an answer (an interrupted run, a
+// lost connection) from one the org refused: the first may have ended, and
+// the next run sends it again.
+func TestSummaryTellsUnansweredFromFailed(t *testing.T) {
+	rep := Report{Execute: true, Results: []Result{
+		{SessionID: sid(0), Outcome: OutcomeRemoved, HTTPStatus: 200},
+		{SessionID: sid(1), Outcome: OutcomeFailed, ErrorCode: noResponseCode},
+		{SessionID: sid(2), Outcome: OutcomeFailed, HTTPStatus: 400, ErrorCode: "INSUFFICIENT_ACCESS"},
+	}}
+	var b strings.Builder
+	rep.WriteSummary(&b)
+	for _, want := range []string{
+		"3 sessions: 1 removed, 0 already ended, 2 failed (1 of them sent without an answer), 0 skipped.",
+		"no answer: " + sid(1) + " was sent, but the run was interrupted or the connection lost before the org answered: the next run sends it again",
+		"failed: " + sid(2) + " HTTP 400 INSUFFICIENT_ACCESS",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary\n%s\nwant it to hold %q", b.String(), want)
+		}
+	}
+	if strings.Contains(b.String(), "HTTP 0") {
+		t.Errorf("summary gives an unanswered session HTTP 0:\n%s", b.String())
+	}
+}
