@@ -303,10 +303,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		}
 	}
 
-	if opts.Org.Credentials == nil {
-		if opts.Execute {
-			return rep, ErrNoCredentials
-		}
+	if opts.Org.Credentials == nil && !opts.Execute {
 		rep.Note = "no credentials in the environment, so the caller's own sessions were not looked up"
 		return rep, nil
 	}
@@ -315,7 +312,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		// every session containment found that this run may send, and every
 		// containment step this run may send done:
 		// a rerun of a finished list must not need the org, whose token may
-		// have expired since.
+		// have expired since, nor credentials at all.
 		rep.Note = "nothing is left to send, so the org was not asked"
 		if !opts.Execute {
 			return rep, nil
@@ -323,6 +320,9 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		rep.Results = guardResults(buildResults(approval, audit, state, opts.Now()), guarded)
 		rep.ResultsPath = ResultsPath(opts.Removals)
 		return rep, writeResults(rep.ResultsPath, rep.Results)
+	}
+	if opts.Org.Credentials == nil {
+		return rep, ErrNoCredentials
 	}
 	c, err := newClient(opts.Org)
 	if err != nil {

@@ -709,19 +709,32 @@ func TestFinishedListNeedsNoOrg(t *testing.T) {
 	tests := []struct {
 		name     string
 		failed   bool // the first run leaves a session failed
+		noCreds  bool // the rerun has no credentials at all
 		complete bool
 		stop     string
+		err      error
 	}{
 		{name: "everything ended", complete: true},
+		{name: "everything ended, no credentials", noCreds: true, complete: true},
 		{name: "one session failed", failed: true, stop: "INVALID_SESSION_ID"},
+		{name: "one session failed, no credentials", failed: true, noCreds: true, err: ErrNoCredentials},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, o := ranOnce(t, tt.failed)
 			mustWrite(t, ResultsPath(f.list), "stale")
 			f.org.token = "rotated" // o's token has expired
+			if tt.noCreds {
+				o.Org.Credentials = nil
+			}
 			before := f.org.requests
 			rep, err := Run(context.Background(), o)
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) || f.org.requests > before {
+					t.Errorf("got %v, asked the org %v; want %v without asking", err, f.org.requests > before, tt.err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
