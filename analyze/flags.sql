@@ -6,7 +6,9 @@
 -- the report, because the Setup logins' families are found with the
 -- prelude's helpers, which end with the run. Each way a finding can reach a
 -- session is its own equi-join: one join on their OR is a nested loop, which
--- on a million findings and as many sessions never finishes.
+-- on a million findings and as many sessions never finishes. withheld says
+-- why a live session that a finding of remove_on reached is not on the
+-- removal list (removals.sql leaves those out).
 CREATE OR REPLACE TABLE session_flags AS
 WITH families AS (
     SELECT check_id, unnest(string_split(target_id, ' ')) AS family_id
@@ -28,10 +30,20 @@ WITH families AS (
     FROM (SELECT DISTINCT check_id, family_id FROM families) f
     JOIN sessions s ON s.parent_id = f.family_id
     WHERE is_live(s.expires)
+), withheld AS (
+    SELECT DISTINCT s.id, CASE
+        WHEN s.is_current THEN 'no: the exporting user''s own session'
+        WHEN s.id IN (SELECT session_id FROM removals_held_back) THEN 'no: held back, no username'
+        ELSE 'no: protected user'
+    END AS why
+    FROM removal_reached r
+    JOIN sessions s ON s.id = r.session_id
+    WHERE is_live(s.expires) AND s.id NOT IN (SELECT session_id FROM removals)
 )
-SELECT id, string_agg(check_id, '; ' ORDER BY check_id) AS flags
-FROM (SELECT DISTINCT id, check_id FROM hits)
-GROUP BY id;
+SELECT h.id, string_agg(h.check_id, '; ' ORDER BY h.check_id) AS flags, any_value(w.why) AS withheld
+FROM (SELECT DISTINCT id, check_id FROM hits) h
+LEFT JOIN withheld w USING (id)
+GROUP BY h.id;
 
 -- Each live session's login, as the Sessions sheet shows it: the login's
 -- time, and its place for a session whose export gave none (the checks take

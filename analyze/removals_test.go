@@ -339,7 +339,8 @@ func TestRunResult(t *testing.T) {
 
 // TestSessionFlags checks that session_flags flags a live session with every
 // check whose finding names it, targets it, its family, the login that began
-// its family, or a Setup download's login that began it, each check once and
+// its family, or a Setup download's login that began it, and says why one a
+// removal finding reached is not on the list; each check once and
 // in order. A family's reach stops at its live sessions: an expired one
 // keeps only the findings that name it.
 func TestSessionFlags(t *testing.T) {
@@ -373,6 +374,13 @@ func TestSessionFlags(t *testing.T) {
 		('S', 'S', NULL, 2), ('R', 'R', 'L3', 2)) v(id, parent, login, hours)`)
 	exec(`CREATE TEMP TABLE families_of_setup_login AS SELECT 'row:1:5' AS login_id, 'S' AS family_id`)
 	exec(`CREATE TEMP TABLE named_logins (id VARCHAR, login_time TIMESTAMP, login_row BIGINT)`) // for session_logins
+	// Findings of remove_on reached C, P, Q and S; only C is on the list: P
+	// is the exporting user's own session, S was held back, Q's user is
+	// protected.
+	exec(`UPDATE sessions SET is_current = true WHERE id = 'P'`)
+	exec(`CREATE TEMP TABLE removal_reached AS SELECT * FROM (VALUES ('C'), ('P'), ('Q'), ('S')) v(session_id)`)
+	exec(`CREATE TEMP TABLE removals_held_back AS SELECT 'S' AS session_id`)
+	exec(`CREATE TABLE removals AS SELECT 'C' AS session_id`)
 	exec(`CREATE TABLE findings (check_id VARCHAR, session_id VARCHAR, target_kind VARCHAR, target_id VARCHAR)`)
 	exec(`INSERT INTO findings VALUES
 		('a_names', 'Q', NULL, NULL),
@@ -385,7 +393,7 @@ func TestSessionFlags(t *testing.T) {
 		('g_expired', 'X', 'session', 'X'),
 		('h_nothing', NULL, NULL, NULL)`)
 	exec(flagsSQL)
-	rows, err := conn.QueryContext(ctx, `SELECT id, flags FROM session_flags`)
+	rows, err := conn.QueryContext(ctx, `SELECT id, flags || coalesce(' | ' || withheld, '') FROM session_flags`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,11 +410,11 @@ func TestSessionFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"P": "c_family; e_login",
+		"P": "c_family; e_login | no: the exporting user's own session",
 		"C": "b_session; c_family; e_login",
 		"X": "g_expired",
-		"Q": "a_names; c_family; d_login",
-		"S": "f_setup_login",
+		"Q": "a_names; c_family; d_login | no: protected user",
+		"S": "f_setup_login | no: held back, no username",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("flags per session (-want +got):\n%s", diff)

@@ -49,7 +49,7 @@ var xlsxSheets = []struct {
 		}}},
 	{`SELECT ` + sessionUser + ` AS username, s.session_type, s.login_type, coalesce(sl.login_time, s.created) AS login_time, s.source_ip,
 		       ` + sessionPlace + ` AS place,
-		       flags.flags, CASE WHEN r.session_id IS NOT NULL THEN 'yes' END AS proposed, s.expires, s.id, s.parent_id, s.user_id
+		       flags.flags, CASE WHEN r.session_id IS NOT NULL THEN 'yes' ELSE flags.withheld END AS proposed, s.expires, s.id, s.parent_id, s.user_id
 		FROM ` + withSessionLogin + ` LEFT JOIN session_flags flags ON flags.id = s.id LEFT JOIN removals r ON r.session_id = s.id
 		WHERE ` + liveSession + `
 		ORDER BY lower(` + sessionUser + `), s.created, s.id`,
@@ -60,7 +60,7 @@ var xlsxSheets = []struct {
 		report.Sheet{Name: "Sessions", GroupBy: "Username", Columns: []report.Column{
 			{Label: "Username", Width: 28}, {Label: "Session Type", Width: 16}, {Label: "Login Type", Width: 20},
 			{Label: "Login Time", Kind: report.Time}, {Label: "Source IP", Width: 18}, {Label: "Place", Width: 22},
-			{Label: "Flags", Width: 36, Wrap: true}, {Label: "Removal proposed", Width: 12}, {Label: "Expires", Kind: report.Time},
+			{Label: "Flags", Width: 36, Wrap: true}, {Label: "Removal proposed", Width: 16, Wrap: true}, {Label: "Expires", Kind: report.Time},
 			{Label: "Session Id", Width: 21}, {Label: "Parent Id", Width: 21}, {Label: "User Id", Width: 21},
 		}}},
 	{`SELECT session_id, username, session_type, source_ip, created, checks, severity, reason, user_id

@@ -39,7 +39,7 @@ func mustExec(t *testing.T, conn *sql.Conn, q string) {
 
 // TestSessionsSheetFlags checks that the Sessions sheet lists the live
 // sessions with the flags analyze wrote for them (session_flags), says which
-// are proposed for removal, and shows each one's login time and, where the
+// are proposed for removal and why one a finding reached is not, and shows each one's login time and, where the
 // export gave the session none, its login's place (session_logins).
 func TestSessionsSheetFlags(t *testing.T) {
 	ctx := context.Background()
@@ -50,7 +50,8 @@ func TestSessionsSheetFlags(t *testing.T) {
 	SELECT id, 'u', 'alice@acme.com', TIMESTAMP '2026-11-26 10:00:00', TIMESTAMP '2026-11-26 11:00:00', 7200,
 		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, id, false, 0
 	FROM (VALUES ('P', 2), ('Q', 2), ('X', 0)) v(id, hours)`)
-	mustExec(t, conn, `CREATE TABLE session_flags AS SELECT * FROM (VALUES ('P', 'a; b'), ('X', 'c')) v(id, flags)`)
+	mustExec(t, conn, `CREATE TABLE session_flags AS SELECT * FROM (VALUES
+		('P', 'a; b', NULL), ('Q', 'd', 'no: protected user'), ('X', 'c', NULL)) v(id, flags, withheld)`)
 	mustExec(t, conn, `CREATE TABLE removals AS SELECT 'P' AS session_id`)
 	// Q's export gave it no place and it was created after its login: the
 	// sheet shows the login's time and place.
@@ -97,7 +98,7 @@ func TestSessionsSheetFlags(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	want := [][]string{{"P", "a; b", "yes", "09:59", "Lyon, FR"}, {"Q", "", "", "09:30", "Paris, FR"}}
+	want := [][]string{{"P", "a; b", "yes", "09:59", "Lyon, FR"}, {"Q", "d", "no: protected user", "09:30", "Paris, FR"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("live sessions' id, flags, proposal, login time and place (-want +got):\n%s", diff)
 	}
