@@ -309,6 +309,7 @@ func (c *client) login(ctx context.Context) error {
 	for attempt := 0; ; attempt++ {
 		tctx, cancel := context.WithTimeout(ctx, c.timeout)
 		sess, err := c.creds.login(tctx, c.hc)
+		timedOut := tctx.Err() != nil // this attempt's timeout, or the run's end
 		cancel()
 		if err == nil {
 			c.sess, c.loggedIn = sess, true
@@ -316,7 +317,7 @@ func (c *client) login(ctx context.Context) error {
 			return nil
 		}
 		var transient *transientError
-		if ctx.Err() != nil || !errors.As(err, &transient) || attempt >= c.retries {
+		if ctx.Err() != nil || !(timedOut || errors.As(err, &transient)) || attempt >= c.retries {
 			return err
 		}
 		wait := backoff(attempt)

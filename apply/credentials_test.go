@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -185,17 +186,22 @@ func TestJWTBearerFlow(t *testing.T) {
 }
 
 // TestTokenRequestTimeout has the token endpoint answer late, at the first
-// login and at the login again after a 401: the request timeout bounds both.
+// login and at the login again after a 401: the request timeout bounds each
+// attempt, a timed-out attempt is retried, and a run whose every attempt
+// times out gives up (the first login) or stops (a login again).
 func TestTokenRequestTimeout(t *testing.T) {
 	tests := []struct {
 		name    string
 		relogin bool          // delay the login after a 401, not the first
 		delay   time.Duration // the token endpoint's
+		slow    int           // how many token requests answer late
 		want    string        // the error, or the stop's code; "" for a complete run
 	}{
-		{name: "first login hangs", delay: time.Second, want: "context deadline exceeded"},
-		{name: "login after a 401 hangs", relogin: true, delay: time.Second, want: "LOGIN_FAILED"},
-		{name: "login after a 401 is slow but in time", relogin: true, delay: 20 * time.Millisecond},
+		{name: "first login hangs at every attempt", delay: time.Second, slow: 2, want: "context deadline exceeded"},
+		{name: "first login hangs once, then answers", delay: time.Second, slow: 1},
+		{name: "login after a 401 hangs at every attempt", relogin: true, delay: time.Second, slow: 2, want: "LOGIN_FAILED"},
+		{name: "login after a 401 hangs once, then answers", relogin: true, delay: time.Second, slow: 1},
+		{name: "login after a 401 is slow but in time", relogin: true, delay: 20 * time.Millisecond, slow: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,19 +210,22 @@ func TestTokenRequestTimeout(t *testing.T) {
 			o := f.options(true)
 			o.Org.Credentials = ClientCredentials{ClientID: f.org.clientID, ClientSecret: NewSecret(f.org.clientSecret), InstanceURL: f.org.srv.URL}
 			o.Org.RequestTimeout = 200 * time.Millisecond
+			o.Org.MaxRetries = 1
+			o.Org.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
+			slow := slices.Repeat([]fault{{delay: tt.delay}}, tt.slow)
 			if tt.relogin {
-				// The token expires after the first query; the next login is slow.
+				// The token expires after the first query; the next logins are slow.
 				f.org.inject("query", fault{then: func() {
 					f.org.token = "expired"
-					f.org.faults["token"] = []fault{{delay: tt.delay}}
+					f.org.faults["token"] = slow
 				}})
 			} else {
-				f.org.inject("token", fault{delay: tt.delay})
+				f.org.inject("token", slow...)
 			}
 			start := time.Now()
 			rep, err := Run(context.Background(), o)
 			if took := time.Since(start); took > 800*time.Millisecond {
-				t.Errorf("the run took %s, want it bounded by the 200ms request timeout", took)
+				t.Errorf("the run took %s, want it bounded by two attempts of the 200ms request timeout", took)
 			}
 			got := stopCode(rep)
 			if err != nil {

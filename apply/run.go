@@ -283,8 +283,11 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			}
 		}
 		if len(unsent) > 0 {
-			rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: strings.Join(unsent, ", "), Outcome: OutcomeNotSent,
-				Detail: "approved for containment: add --contain to send it"})
+			detail := "approved for containment: add --contain to send it"
+			if expired {
+				detail = "approved for containment, but the approval has expired: approve the list again, then run with --contain"
+			}
+			rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: strings.Join(unsent, ", "), Outcome: OutcomeNotSent, Detail: detail})
 		}
 	}
 	if expired && (len(toSend) > 0 || len(resume) > 0 || len(rep.Recontain) > 0) {

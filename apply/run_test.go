@@ -1432,6 +1432,18 @@ func TestContainmentOwedIsNamed(t *testing.T) {
 			t.Errorf("a run without --contain: complete %v, want false, and the summary naming the containment owed:\n%s", rep.Complete(), written(rep))
 		}
 	})
+	t.Run("never sent, and the approval has expired since", func(t *testing.T) {
+		_, o := setup(t)
+		if _, err := Run(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		o.Now = func() time.Time { return t0.Add(30 * 24 * time.Hour) }
+		rep, err := Run(context.Background(), o)
+		want := "contain " + uid(0) + ": freeze_user, reset_password, end_sessions not sent (approved for containment, but the approval has expired: approve the list again, then run with --contain)"
+		if err != nil || rep.Complete() || !strings.Contains(written(rep), want) {
+			t.Errorf("err %v, complete %v; want an incomplete run whose summary says a new approval is needed:\n%s", err, rep.Complete(), written(rep))
+		}
+	})
 	t.Run("a plan with --contain owes nothing yet", func(t *testing.T) {
 		_, o := setup(t)
 		o.Execute, o.Contain = false, true

@@ -468,9 +468,6 @@ func probeFolder(dir string) (made string, err error) {
 // names the files, who approved the list and when, and what to do.
 func checkNoApprovedList(dir string) error {
 	list := filepath.Join(dir, "removals.csv")
-	if err := checkNoDecisions(list); err != nil {
-		return err
-	}
 	var held, names []string
 	if _, err := os.Lstat(apply.ApprovalPath(list)); err == nil {
 		name := filepath.Base(apply.ApprovalPath(list))
@@ -486,7 +483,7 @@ func checkNoApprovedList(dir string) error {
 	}
 	switch {
 	case len(held) == 0:
-		return nil
+		return checkNoDecisions(list)
 	case strings.HasSuffix(names[len(names)-1], ".journal"):
 		// The journal records what apply sent: it stays with its list.
 		it := "they belong"
@@ -497,18 +494,15 @@ func checkNoApprovedList(dir string) error {
 			"(the journal is the record of what apply sent, so keep it beside its list)", strings.Join(held, " and "), it)
 	}
 	return fmt.Errorf("its removals.csv %s; a new audit would replace the list it belongs to: "+
-		"audit into another folder, or delete %s to discard the approval", held[0], names[0])
+		"audit into another folder, or delete %s and clear the list's approve column to discard the approval", held[0], names[0])
 }
 
-// checkNoDecisions returns an error when the removal list at path, not
-// approved, has cells in its approve column: an analyst is deciding, and a
+// checkNoDecisions returns an error when the removal list at path (with
+// neither approval nor journal) has cells in its approve column: an analyst is deciding, and a
 // new list would lose the decisions. The list is read as plain CSV, so that
 // a decision apply would refuse ("ok") still counts. A missing list, or one
 // without an approve column, has none.
 func checkNoDecisions(path string) error {
-	if _, err := os.Lstat(apply.ApprovalPath(path)); err == nil {
-		return nil // approved: checkNoApprovedList says so
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil

@@ -623,9 +623,9 @@ func TestAuditKeepsApprovedList(t *testing.T) {
 		want  []string
 	}{
 		{"approved", map[string]string{"removals.csv.approval.json": approval},
-			[]string{"was approved by alice@acme.com at 2026-11-26T13:00:00Z (removals.csv.approval.json)", "delete removals.csv.approval.json to discard the approval"}},
+			[]string{"was approved by alice@acme.com at 2026-11-26T13:00:00Z (removals.csv.approval.json)", "delete removals.csv.approval.json and clear the list's approve column to discard the approval"}},
 		{"approval unreadable", map[string]string{"removals.csv.approval.json": "{"},
-			[]string{"was approved (removals.csv.approval.json)", "delete removals.csv.approval.json to discard the approval"}},
+			[]string{"was approved (removals.csv.approval.json)", "delete removals.csv.approval.json and clear the list's approve column to discard the approval"}},
 		{"journal only", map[string]string{"removals.csv.journal": ""},
 			[]string{"has an apply journal (removals.csv.journal)", "replace the list it belongs to: audit into another folder (the journal is the record of what apply sent"}},
 		{"approved and applied", map[string]string{"removals.csv.approval.json": approval, "removals.csv.journal": ""},
@@ -633,6 +633,9 @@ func TestAuditKeepsApprovedList(t *testing.T) {
 		// An analyst is deciding: even a decision approve would refuse counts.
 		{"decisions not approved yet", map[string]string{"removals.csv": strings.TrimSuffix(list, "\n") + "ok\n"},
 			[]string{"has decisions in its approve column (1 row), not approved yet", "approve the list (sessionaudit approve --removals "}},
+		// A journal is named before the decisions: clearing them would not do.
+		{"decisions and a journal", map[string]string{"removals.csv": strings.TrimSuffix(list, "\n") + "yes\n", "removals.csv.journal": ""},
+			[]string{"has an apply journal (removals.csv.journal)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -659,6 +662,20 @@ func TestAuditKeepsApprovedList(t *testing.T) {
 			}
 		})
 	}
+	// Discarding an approval as advised (the approval deleted, the approve
+	// column cleared) lets the next audit replace the list.
+	out0 := t.TempDir()
+	mustWriteFile(t, filepath.Join(out0, "removals.csv"), strings.TrimSuffix(list, "\n")+"yes\n")
+	mustWriteFile(t, filepath.Join(out0, "removals.csv.approval.json"), approval)
+	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out0)...); code != exitUsage || !strings.Contains(stderr, "clear the list's approve column") {
+		t.Fatalf("approved list: got exit %d, stderr %q; want exit 2 advising to clear the approve column too", code, stderr)
+	}
+	os.Remove(filepath.Join(out0, "removals.csv.approval.json"))
+	mustWriteFile(t, filepath.Join(out0, "removals.csv"), list)
+	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out0)...); code != exitOK {
+		t.Errorf("after discarding the approval as advised: got exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+
 	// The near miss: a list with neither beside it, and no decisions, is replaced.
 	out := t.TempDir()
 	mustWriteFile(t, filepath.Join(out, "removals.csv"), list)
