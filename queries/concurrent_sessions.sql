@@ -13,10 +13,16 @@
 -- has origins in two places or more is taken to be at their anchor: the
 -- origin from the place the user's recent logins know best, by country, then
 -- by network (IPv4 /24, IPv6 /48), then the earlier-created one on a tie.
--- Recent means the baseline before the first of those origins began (its
--- login, or its creation when the login is not known), so that the logins
--- that opened the sessions in question, or an intruder's logins since, do
--- not make a place familiar.
+-- Recent means the baseline before the first of the user's origins began, so
+-- that the logins that opened the sessions in question, or an intruder's
+-- logins since, do not make a place familiar. It ends at that origin's login,
+-- as ip_new_for_user's baseline does: two minutes before it when the login
+-- is not in the history (the family is then dated by its creation, and a
+-- Setup download gives the login to the minute) or when some logins come
+-- from a Setup download, which may hold a copy of it. The window is per
+-- user, so the scan of the logins is bounded by the earliest and latest
+-- window, not by one constant range: a user whose first session is weeks
+-- old widens it (a join probe more per login in between, no more).
 -- Every other place far from the anchor makes one finding, which targets all
 -- of the user's live families there, from any of its IPs; the detail
 -- explains what decided. Measuring each place against the
@@ -37,6 +43,8 @@ WITH origins AS (
         arg_min(f.username, f.created) AS username,
         min(f.created) AS since,
         min(f.login_time) AS first_login,
+        min(CASE WHEN f.login_known AND NOT getvariable('logins_without_ids') THEN f.login_time
+            ELSE f.login_time - INTERVAL 2 MINUTE END) AS baseline_end,
         max(f.created) AS latest,
         arg_max(f.live_id, f.created) AS live_id,
         list(f.family_id) AS family_ids
@@ -50,7 +58,7 @@ WITH origins AS (
     -- two places min_distance_km apart. No two points of the box are further
     -- apart than a path along its height and then its width at the latitude
     -- nearest the equator, so no user with a finding is left out.
-    SELECT user_key, min(first_login) AS began
+    SELECT user_key, min(baseline_end) AS began, min(first_login) AS first_at
     FROM origins
     GROUP BY user_key
     HAVING count(DISTINCT place_key) > 1 AND (
@@ -79,7 +87,7 @@ WITH origins AS (
     JOIN ip_info i ON i.ip = r.source_ip
     GROUP BY ALL
 ), by_user AS (
-    SELECT p.user_key, p.began, coalesce(sum(r.logins), 0) AS logins
+    SELECT p.user_key, p.first_at, coalesce(sum(r.logins), 0) AS logins
     FROM pairing_users p LEFT JOIN recent r USING (user_key)
     GROUP BY ALL
 ), by_country AS (
@@ -92,7 +100,7 @@ WITH origins AS (
         coalesce(c.logins, 0) AS country_logins,
         coalesce(n.logins, 0) AS network_logins,
         u.logins AS all_logins,
-        u.began
+        u.first_at
     FROM origins o
     JOIN by_user u ON u.user_key = o.user_key
     LEFT JOIN by_country c ON c.user_key = o.user_key AND c.country_key = o.country_key
@@ -104,7 +112,7 @@ WITH origins AS (
         ORDER BY country_logins DESC, network_logins DESC, since, source_ip NULLS LAST, place_key) = 1
 ), measured AS (
     SELECT
-        t.user_key, t.user_id, t.username, t.all_logins, t.began,
+        t.user_key, t.user_id, t.username, t.all_logins, t.first_at,
         t, o,
         CASE WHEN t.latitude IS NOT NULL AND t.longitude IS NOT NULL AND o.latitude IS NOT NULL AND o.longitude IS NOT NULL
             THEN distance_km(t.latitude, t.longitude, o.latitude, o.longitude) END AS km
@@ -138,8 +146,8 @@ WITH origins AS (
         CASE WHEN len(place_ips) BETWEEN 2 AND 5
             THEN array_to_string(place_ips[1:-2], ', ') || ' and ' || place_ips[-1]
             ELSE few_of(place_ips[1:5], len(place_ips)) END AS t_ips,
-        printf('in the %s before the first of these sessions (%s)',
-            human_duration(getvariable('ip_new_for_user.baseline')), fmt_time(began)) AS baseline,
+        printf('in the %s before the user''s first live session outside trusted networks (%s)',
+            human_duration(getvariable('ip_new_for_user.baseline')), fmt_time(first_at)) AS baseline,
         printf('of the user''s %s %s', count_unit(all_logins, 'successful login'), baseline) AS of_logins,
         t.country_key = o.country_key AS same_country,
         coalesce(t.country_key, 'that place') AS t_country,
