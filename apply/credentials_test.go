@@ -205,10 +205,7 @@ func TestTokenRequestTimeout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, rows(2))
-			f.approve(nil)
-			o := f.options(true)
-			o.Org.Credentials = ClientCredentials{ClientID: f.org.clientID, ClientSecret: NewSecret(f.org.clientSecret), InstanceURL: f.org.srv.URL}
+			f, o := clientCredentialsFixture(t)
 			o.Org.RequestTimeout = 200 * time.Millisecond
 			o.Org.MaxRetries = 1
 			o.Org.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
@@ -257,10 +254,7 @@ func TestTokenEndpointRetried(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, rows(2))
-			f.approve(nil)
-			o := f.options(true)
-			o.Org.Credentials = ClientCredentials{ClientID: f.org.clientID, ClientSecret: NewSecret(f.org.clientSecret), InstanceURL: f.org.srv.URL}
+			f, o := clientCredentialsFixture(t)
 			o.Org.MaxRetries = 3
 			var waits int
 			o.Org.Sleep = func(ctx context.Context, d time.Duration) error { waits++; return ctx.Err() }

@@ -180,6 +180,33 @@ func containFixture(t *testing.T, rs []listRow) (*fixture, Options) {
 	return f, o
 }
 
+// containOneFixture is an approved list of two rows, the first approved
+// for containing user 0 (whom the org may freeze), the second for removal,
+// with executing options that contain.
+func containOneFixture(t *testing.T) (*fixture, Options) {
+	t.Helper()
+	rs := rows(2)
+	rs[0].approve, rs[1].approve = "contain", "yes"
+	f := newFixture(t, rs)
+	f.org.userLogins[uid(0)] = lid(0)
+	f.approve(nil)
+	f.org.mayContain[uid(0)] = true
+	o := f.options(true)
+	o.Contain = true
+	return f, o
+}
+
+// clientCredentialsFixture is an approved list of two rows with executing
+// options that log in to the fake org by client credentials.
+func clientCredentialsFixture(t *testing.T) (*fixture, Options) {
+	t.Helper()
+	f := newFixture(t, rows(2))
+	f.approve(nil)
+	o := f.options(true)
+	o.Org.Credentials = ClientCredentials{ClientID: f.org.clientID, ClientSecret: NewSecret(f.org.clientSecret), InstanceURL: f.org.srv.URL}
+	return f, o
+}
+
 // stoppedContainment runs a list whose first row contains user 0 and whose
 // second is approved, until the org's request limit stops the batch of the
 // sessions containment found (sid 100 and 101), which are left.

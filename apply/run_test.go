@@ -1044,14 +1044,7 @@ func TestContainmentStepsRetried(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rs := rows(2)
-			rs[0].approve, rs[1].approve = "contain", "yes"
-			f := newFixture(t, rs)
-			f.org.userLogins[uid(0)] = lid(0)
-			f.approve(nil)
-			f.org.mayContain[uid(0)] = true
-			o := f.options(true)
-			o.Contain = true
+			f, o := containOneFixture(t)
 			if tt.first != nil {
 				tt.first(f, &o)
 			}
@@ -1395,13 +1388,9 @@ func TestQueryAnswerMustBeAResult(t *testing.T) {
 // run without --contain ends the sessions but does not finish the list.
 func TestContainmentOwedIsNamed(t *testing.T) {
 	setup := func(t *testing.T) (*fixture, Options) {
-		rs := rows(2)
-		rs[0].approve, rs[1].approve = "contain", "yes"
-		f := newFixture(t, rs)
-		f.org.userLogins[uid(0)] = lid(0)
-		f.approve(nil)
-		f.org.mayContain[uid(0)] = true
-		return f, f.options(true)
+		f, o := containOneFixture(t)
+		o.Contain = false
+		return f, o
 	}
 	written := func(rep Report) string {
 		var b strings.Builder
