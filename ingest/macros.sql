@@ -50,9 +50,12 @@ CREATE OR REPLACE TEMP MACRO sa_ts(s) AS
 -- these downloads is not documented, so, unlike the API exports', their
 -- times may have spaces around them and a trailing GMT or UTC, which says
 -- the time is UTC: it is then not read in tz. ISO values with a zone are
--- taken as sa_ts does.
-CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''),
-    '^(\d{1,2}/\d{1,2}/)(\d\d)(\D|$)', '\120\2\3');
+-- taken as sa_ts does. A date with dots ("26.11.2026 15:04", as de, pl or
+-- ru write it, perhaps with a comma before the time) is day first in every
+-- locale that writes one, so it is rewritten in ISO order.
+CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''),
+    '^(\d{1,2}[/.]\d{1,2}[/.])(\d\d)(\D|$)', '\120\2\3'),
+    '^(\d{1,2})\.(\d{1,2})\.(\d{4}),?(\s|$)', '\3-\2-\1\4');
 
 -- The downloading user's locale orders the day and month ("26/11/2026 15:04"
 -- from en_GB): day_first, a constant the load writes into each file's
@@ -62,11 +65,11 @@ CREATE OR REPLACE TEMP MACRO sa_ts_local(s, tz, day_first) AS coalesce(
     CASE WHEN regexp_matches(sa_setup_time(s), '^(\d{1,2}/\d{1,2}/\d{4}\D|\d{4}-)') THEN
         CAST(timezone(CASE WHEN regexp_matches(trim(s), '\s(GMT|UTC)$') THEN 'UTC' ELSE tz END, CASE WHEN day_first THEN try_strptime(sa_setup_time(s), [
             '%d/%m/%Y %I:%M %p', '%d/%m/%Y %I:%M:%S %p', '%d/%m/%Y, %I:%M %p', '%d/%m/%Y, %I:%M:%S %p',
-            '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M',
+            '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y, %H:%M', '%d/%m/%Y, %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M',
             '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%g'])
         ELSE try_strptime(sa_setup_time(s), [
             '%m/%d/%Y %I:%M %p', '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y, %I:%M %p', '%m/%d/%Y, %I:%M:%S %p',
-            '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M',
+            '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y, %H:%M', '%m/%d/%Y, %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M',
             '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%g']) END) AS TIMESTAMP) END,
     CASE WHEN regexp_matches(trim(s), '(Z|[+-]\d\d:?\d\d)$') THEN sa_ts(s) END);
 
