@@ -1341,8 +1341,10 @@ func TestLoadRefusesAFileGivenTwice(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(st.Files) != 2 || st.Files[1].Loaded != 1 {
-					t.Errorf("got %+v, want two files of one row each", st.Files)
+				// Two Setup downloads holding the same login: both are read, and
+				// the copy's row counts as a duplicate.
+				if len(st.Files) != 2 || st.Files[1].Read != 1 || st.Files[1].Duplicates != 1 {
+					t.Errorf("got %+v, want two files of one row each, the second's a duplicate", st.Files)
 				}
 				return
 			}
@@ -1724,5 +1726,39 @@ func TestLoadJSONRejectsInvalidUTF8(t *testing.T) {
 				t.Errorf("got %+v, want 3 rows read, %d rejected, the rest loaded", f, len(tc.wantRejects))
 			}
 		})
+	}
+}
+
+// Setup downloads given together are de-duplicated by content: a login two
+// downloads both hold counts once, kept by the download with more copies of
+// it. Identical rows within one download are two logins, and stay.
+func TestLoadSetupDownloadsOverlap(t *testing.T) {
+	const header = "Username,Login Time,Source IP,Status\n"
+	dir := t.TempDir()
+	a := mustWrite(t, dir, "week1.csv", header+
+		"bob@acme.com,11/26/2026 10:05 AM,192.0.2.50,Invalid Password\n"+
+		"bob@acme.com,11/26/2026 10:06 AM,192.0.2.50,Invalid Password\n"+
+		"bob@acme.com,11/26/2026 10:06 AM,192.0.2.50,Invalid Password\n")
+	b := mustWrite(t, dir, "week2.csv", header+
+		"BOB@acme.com,11/26/2026 10:06 AM,192.0.2.50,Invalid Password\n"+
+		"bob@acme.com,11/26/2026 10:07 AM,192.0.2.50,Invalid Password\n"+
+		"bob@acme.com,11/26/2026 10:07 AM,192.0.2.51,Invalid Password\n")
+	db := mustDB(t)
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{a, b}}, Options{SetupDateOrder: DateOrderMDY})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][2]int64
+	for _, f := range st.Files {
+		got = append(got, [2]int64{f.Loaded, f.Duplicates})
+	}
+	// week1 keeps its two copies of 10:06; week2's copy is a duplicate.
+	if diff := cmp.Diff([][2]int64{{3, 0}, {2, 1}}, got); diff != "" {
+		t.Errorf("loaded and duplicates per file (-want +got):\n%s", diff)
+	}
+	rows := mustQuery(t, db, `SELECT strftime(login_time, '%H:%M'), source_ip, count(*) FROM logins GROUP BY ALL ORDER BY ALL`)
+	want := [][]string{{"10:05", "192.0.2.50", "1"}, {"10:06", "192.0.2.50", "2"}, {"10:07", "192.0.2.50", "1"}, {"10:07", "192.0.2.51", "1"}}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("logins (-want +got):\n%s", diff)
 	}
 }

@@ -1255,6 +1255,9 @@ func (l *loader) finish(ctx context.Context) error {
 			return fmt.Errorf("removing repeated %s Ids: %w", k, err)
 		}
 	}
+	if err := l.dedupSetup(ctx); err != nil {
+		return fmt.Errorf("removing logins repeated across Setup downloads: %w", err)
+	}
 	steps := []string{
 		// Who is who: the users export first, then what sessions and logins say.
 		`CREATE OR REPLACE TEMP TABLE sa_who AS
@@ -1410,6 +1413,12 @@ func (l *loader) dedup(ctx context.Context, k Kind) error {
 		WHERE n > 1`, k)); err != nil {
 		return err
 	}
+	return l.dropDupRows(ctx, k)
+}
+
+// dropDupRows counts the rows of sa_dup_rows as their files' duplicates and
+// deletes them from table k.
+func (l *loader) dropDupRows(ctx context.Context, k Kind) error {
 	found := false
 	if err := l.perFile(ctx, "SELECT src_file, count(*) FROM sa_dup_rows GROUP BY ALL", func(f *inputFile, n int64) {
 		f.stats.Duplicates += n
@@ -1421,6 +1430,39 @@ func (l *loader) dedup(ctx context.Context, k Kind) error {
 		return nil
 	}
 	return l.exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE rowid IN (SELECT row FROM sa_dup_rows)", k))
+}
+
+// dedupSetup removes the logins that Setup downloads given together repeat:
+// two downloads of overlapping periods hold the same logins, which have no
+// Id to match them by. A login is the same when every column the load keeps
+// is (the username in any case). Within one download identical rows are two
+// logins (it gives times to the minute), so for each such login the
+// download holding the most copies keeps its rows (the first of them on a
+// tie) and the others' copies count as duplicates.
+func (l *loader) dedupSetup(ctx context.Context) error {
+	n := 0
+	for _, f := range l.files {
+		if f.kind == Logins && f.shape == "setup" {
+			n++
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_dup_rows AS
+		WITH setup AS (
+		    SELECT rowid AS row, src_file, {u: lower(username), t: login_time, ip: source_ip, s: status, city: city,
+		        country: country, iso: country_iso, lat: latitude, lon: longitude, geo: login_geo_id} AS login
+		    FROM logins WHERE id >= 'row:' AND id < 'row;'
+		), per_file AS (
+		    SELECT login, src_file, count(*) AS copies FROM setup GROUP BY ALL
+		), keeper AS (
+		    SELECT login, arg_min(src_file, (-copies, src_file)) AS src_file FROM per_file GROUP BY login HAVING count(*) > 1
+		)
+		SELECT s.row, s.src_file FROM setup s JOIN keeper k ON s.login IS NOT DISTINCT FROM k.login WHERE s.src_file <> k.src_file`); err != nil {
+		return err
+	}
+	return l.dropDupRows(ctx, Logins)
 }
 
 // stats counts, per file, the rows loaded and the time range each export
