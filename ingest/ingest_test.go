@@ -1762,3 +1762,33 @@ func TestLoadSetupDownloadsOverlap(t *testing.T) {
 		t.Errorf("logins (-want +got):\n%s", diff)
 	}
 }
+
+// A Setup download's local time in the hour the timezone repeats when
+// daylight saving time ends is two moments: the load warns, naming the
+// first. An hour later the clock is unambiguous, and nothing is said.
+func TestLoadSetupTimesInRepeatedHourWarn(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, time string
+		warn       bool
+	}{{"in the repeated hour", "11/1/2026 1:05 AM", true}, {"after it", "11/1/2026 2:05 AM", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			p := mustWrite(t, t.TempDir(), "setup.csv", "Username,Login Time,Source IP,Status\nbob@acme.com,"+c.time+",192.0.2.50,Success\n")
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{Location: ny, SetupDateOrder: DateOrderMDY})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			if c.warn {
+				want = []string{p + " has 1 login in the hour America/New_York repeats when daylight saving time ends (the first at 2026-11-01 01:05 local time): " +
+					"the download gives no offset, so each could be either of two moments an hour apart, and was read as the later one."}
+			}
+			if diff := cmp.Diff(want, st.Warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

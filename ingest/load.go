@@ -460,6 +460,11 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	} else if w != "" {
 		st.Warnings = append(st.Warnings, w)
 	}
+	if ws, err := l.repeatedHourSetupTimes(ctx); err != nil {
+		return Stats{}, fmt.Errorf("looking for Setup download times in a repeated hour: %w", err)
+	} else {
+		st.Warnings = append(st.Warnings, ws...)
+	}
 	if err := l.refuseUnusable(ctx, &st); err != nil {
 		return Stats{}, err
 	}
@@ -1317,6 +1322,42 @@ func (l *loader) unmatchedSetupUsers(ctx context.Context) (string, error) {
 		"if they are the same people, concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without their logins. "+
 		"Give a User export (--users, with Id and Username) that names them.",
 		plural(names, "username", "usernames"), plural(ids, "user", "users")), nil
+}
+
+// repeatedHourSetupTimes warns, per Setup download, of the logins whose local
+// time falls in the hour the policy's timezone repeats when daylight saving
+// time ends: the download gives no offset, so such a time is two instants
+// an hour apart, and the load read the later one. A time is in that hour
+// when the instant an hour before or after it shows the same clock time.
+func (l *loader) repeatedHourSetupTimes(ctx context.Context) ([]string, error) {
+	tz := l.opts.Location.String()
+	if tz == "UTC" || !slices.ContainsFunc(l.files, func(f *inputFile) bool { return f.kind == Logins && f.shape == "setup" }) {
+		return nil, nil
+	}
+	rows, err := l.conn.QueryContext(ctx, `SELECT src_file, count(*), strftime(min(local), '%Y-%m-%d %H:%M') FROM (
+		SELECT src_file, timezone(?, login_time AT TIME ZONE 'UTC') AS local,
+		    timezone(?, (login_time - INTERVAL 1 HOUR) AT TIME ZONE 'UTC') AS before,
+		    timezone(?, (login_time + INTERVAL 1 HOUR) AT TIME ZONE 'UTC') AS after
+		FROM logins WHERE id >= 'row:' AND id < 'row;')
+		WHERE local = before OR local = after
+		GROUP BY src_file ORDER BY src_file`, tz, tz, tz)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var warnings []string
+	for rows.Next() {
+		var idx int
+		var n int64
+		var first string
+		if err := rows.Scan(&idx, &n, &first); err != nil {
+			return nil, err
+		}
+		warnings = append(warnings, fmt.Sprintf("%s has %s in the hour %s repeats when daylight saving time ends (the first at %s local time): "+
+			"the download gives no offset, so each could be either of two moments an hour apart, and was read as the later one.",
+			l.files[idx].path, plural(n, "login", "logins"), tz, first))
+	}
+	return warnings, rows.Err()
 }
 
 // plural is n with the singular or plural noun: "1 user", "2 users".

@@ -211,12 +211,17 @@ func (l auditLog) usage(format string, args ...any) int {
 
 // setupWarnings says which checks cannot judge the logins of Setup
 // downloads, so that an analyst does not read their zero as "checked,
-// nothing found".
-func setupWarnings(stats ingest.Stats) []string {
-	var setup []string
+// nothing found", and names a download whose logins come after the audit's
+// as-of time: its local times were most likely read in the wrong zone.
+func setupWarnings(stats ingest.Stats, asOf time.Time, tz *time.Location) []string {
+	var setup, late []string
 	for _, f := range stats.Files {
 		if f.Kind == ingest.Logins && f.Setup {
 			setup = append(setup, f.File)
+			if f.Loaded > 0 && f.Latest.After(asOf) {
+				late = append(late, fmt.Sprintf("%s has logins until %s UTC, after the audit's as-of time (%s UTC): its times are local and were read in %s; "+
+					"if they are another zone's, set the policy's timezone to it.", f.File, f.Latest.Format("2006-01-02 15:04"), asOf.Format("2006-01-02 15:04"), tz))
+			}
 		}
 	}
 	if len(setup) == 0 {
@@ -226,8 +231,8 @@ func setupWarnings(stats ingest.Stats) []string {
 	if len(setup) > 1 {
 		what = strings.Join(setup[:len(setup)-1], ", ") + " and " + setup[len(setup)-1] + " are Setup downloads"
 	}
-	return []string{what + ", with no coordinates and no login Ids: impossible_travel and session_without_login " +
-		"cannot judge those logins (export Login History through the API for them)."}
+	return append([]string{what + ", with no coordinates and no login Ids: impossible_travel and session_without_login " +
+		"cannot judge those logins (export Login History through the API for them)."}, late...)
 }
 
 // fail logs why the audit stopped while doing something. A signal (SIGINT,
@@ -364,7 +369,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		progress("writing reports")
 	}
 	warnings := append(slices.Clone(stats.Warnings), res.Warnings...)
-	warnings = append(warnings, setupWarnings(stats)...)
+	warnings = append(warnings, setupWarnings(stats, cfg.asOf, policy.Location)...)
 	for _, w := range warnings {
 		log.Warn(w)
 	}

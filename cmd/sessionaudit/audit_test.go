@@ -928,6 +928,25 @@ func TestAuditInterruptedSaysSo(t *testing.T) {
 	}
 }
 
+// A Setup download whose logins come after the audit's as-of time was most
+// likely read in the wrong zone: the audit says so and names the setting.
+// One that ends before it (the near miss) draws no such warning.
+func TestAuditWarnsOfSetupLoginsAfterAsOf(t *testing.T) {
+	for _, tc := range []struct {
+		asOf   string
+		warned bool
+	}{{"2026-11-16T10:00:00Z", true}, {"2026-11-26T12:00:00Z", false}} {
+		t.Run(tc.asOf, func(t *testing.T) {
+			_, stdout, _ := runCLI(t, "audit", "--sessions", repoPath("testdata/e2e/setup-history/sessions.csv"),
+				"--logins", repoPath("testdata/e2e/setup-history/logins.csv"), "--as-of", tc.asOf, "--out", filepath.Join(t.TempDir(), "out"))
+			const warning = "after the audit's as-of time (2026-11-16 10:00 UTC): its times are local and were read in UTC; if they are another zone's, set the policy's timezone to it."
+			if got := strings.Contains(stdout, warning); got != tc.warned {
+				t.Errorf("stdout has the warning: %v, want %v; stdout:\n%s", got, tc.warned, stdout)
+			}
+		})
+	}
+}
+
 // Logins from a Setup download carry no coordinates and no login Ids: the
 // audit warns that two checks cannot judge them, so their zero does not read
 // as "checked, nothing found". API exports (the near miss) draw no warning.
