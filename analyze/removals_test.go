@@ -147,8 +147,8 @@ func TestRemovals(t *testing.T) {
 // Protection by Id alone needs no name, so it holds nothing back.
 func TestRemovalsHoldBackSessionsWithoutUsername(t *testing.T) {
 	sessions := []session{
-		{id: "0Ak000000000000OLD", user: "bob@acme.com", age: 13 * hour},
-		{id: "0Ak000000000000OL2", user: "carol@acme.com", age: 13 * hour},
+		{id: "0Ak000000000000OLD", user: "bob@acme.com", at: paris, age: 13 * hour},
+		{id: "0Ak000000000000OL2", user: "carol@acme.com", at: paris, age: 13 * hour},
 	}
 	tests := []struct {
 		name      string
@@ -458,5 +458,26 @@ func TestSessionLogins(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("session_logins (-want +got):\n%s", diff)
+	}
+}
+
+// When no live family outside trusted networks has a place, the checks that
+// compare places had nothing to compare, and the run says so; one family
+// with a place (the near miss) is something to compare.
+func TestPlacelessWarning(t *testing.T) {
+	const warning = "None of the 2 live session families outside trusted networks has a place"
+	for _, tc := range []struct {
+		name   string
+		first  place
+		warned bool
+	}{{"no family has a place", place{}, true}, {"one family has one", paris, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t, []session{{ip: "203.0.113.7", at: tc.first}, {ip: "198.51.100.4"}}, nil)
+			res := mustRun(t, db, nil)
+			got := slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, warning) })
+			if got != tc.warned {
+				t.Errorf("warned %v, want %v: %q", got, tc.warned, res.Warnings)
+			}
+		})
 	}
 }

@@ -706,5 +706,30 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 	if err := r.unnamedWarning(ctx, &res); err != nil {
 		return Result{}, fmt.Errorf("counting sessions without a username: %w", err)
 	}
+	if err := r.placelessWarning(ctx, &res); err != nil {
+		return Result{}, fmt.Errorf("counting session families without a place: %w", err)
+	}
 	return res, nil
+}
+
+// placelessWarning warns when no live family outside trusted networks has a
+// place, from its session or its login: concurrent_sessions and
+// ip_new_for_user then have nothing to compare, and their zero must not read
+// as "checked, nothing found". A sessions export without the LoginGeo
+// columns, beside a Setup download whose logins no session can name, does
+// this.
+func (r *runner) placelessWarning(ctx context.Context, res *Result) error {
+	var families, placeless int64
+	if err := r.tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE country_key IS NULL AND (latitude IS NULL OR longitude IS NULL))
+		FROM live_families WHERE NOT coalesce(trusted, false)`).Scan(&families, &placeless); err != nil {
+		return err
+	}
+	if families == 0 || placeless < families {
+		return nil
+	}
+	res.Warnings = append(res.Warnings, fmt.Sprintf("None of the %s outside trusted networks has a place: the sessions export gives none "+
+		"(no LoginGeo.City, .Country, .CountryIso, .Latitude or .Longitude) and no login in the history that a session names does, "+
+		"so concurrent_sessions and ip_new_for_user had nothing to compare. Export AuthSession with those LoginGeo columns.",
+		countOf(families, "live session family", "live session families")))
+	return nil
 }
