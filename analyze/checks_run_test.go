@@ -643,6 +643,27 @@ func TestFailedLoginBurst(t *testing.T) {
 		logins:   append(failures(10, "203.0.113.50", 2*minute), success(2*hour)),
 		want:     raised("then alice@acme.com logged in successfully from 203.0.113.50 at 10:00 UTC, the same moment as the last failure."),
 	}, {
+		// A Setup download gives minutes: the same minute says nothing of
+		// which came first, and the detail says so.
+		name: "a Setup download's success in the same minute as the last failure",
+		sessions: []session{
+			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 2*hour - 20*time.Second},
+		},
+		logins: func() []login {
+			ls := failures(10, "203.0.113.50", 2*minute)
+			for i := range ls {
+				ls[i].id = fmt.Sprintf("row:1:%d", i+2)
+			}
+			return append(ls, login{id: "row:1:20", ip: "203.0.113.50", ago: 2 * hour})
+		}(),
+		want: func() []finding {
+			fs := raised("then alice@acme.com logged in successfully from 203.0.113.50 at 10:00 UTC, in the same minute as the last failure (a Setup download gives minutes, so either may have come first).")
+			for i := range fs {
+				fs[i].target = "login:row:1:20"
+			}
+			return fs
+		}(),
+	}, {
 		name:   "a success a minute before the last failure did not follow the burst",
 		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour+minute)),
 		want:   unraised,

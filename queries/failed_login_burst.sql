@@ -173,7 +173,9 @@ SELECT
     ELSE
         printf('then %s logged in successfully from %s at %s, %s.',
             user_name(s.username, s.user_id), s.source_ip, fmt_time_after(s.login_time, b.last_failure),
-            CASE WHEN s.login_time = b.last_failure THEN 'the same moment as the last failure'
+            CASE WHEN s.login_time = b.last_failure AND starts_with(s.login_id, 'row:')
+                    THEN 'in the same minute as the last failure (a Setup download gives minutes, so either may have come first)'
+                WHEN s.login_time = b.last_failure THEN 'the same moment as the last failure'
                 ELSE human_duration(s.login_time - b.last_failure) || ' after the last failure' END)
     END AS detail,
     CASE WHEN s.login_id IS NOT NULL THEN 'login' END AS target_kind,
