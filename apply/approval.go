@@ -85,7 +85,7 @@ func Approve(opts ApproveOptions) (Approval, error) {
 	if lifetime < 0 {
 		return Approval{}, fmt.Errorf("lifetime %s is negative", lifetime)
 	}
-	list, err := os.ReadFile(opts.Removals)
+	list, err := readRegularFile(opts.Removals)
 	if err != nil {
 		return Approval{}, fmt.Errorf("reading the removal list: %w", err)
 	}
@@ -193,7 +193,7 @@ func WriteApproval(removals string, a Approval) error {
 // is reported as an error satisfying errors.Is(err, fs.ErrNotExist).
 func ReadApproval(removals string) (Approval, error) {
 	path := ApprovalPath(removals)
-	b, err := os.ReadFile(path)
+	b, err := readRegularFile(path)
 	if err != nil {
 		return Approval{}, fmt.Errorf("reading the approval: %w", err)
 	}
@@ -331,6 +331,9 @@ func sha256Hex(b []byte) string {
 // of its own or after an Id, and blank lines are ignored. Errors name the
 // file and line.
 func ReadIDFile(path string) ([]string, error) {
+	if err := checkRegular(path, os.Stat); err != nil {
+		return nil, fmt.Errorf("reading the ids file: %w", err)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the ids file: %w", err)

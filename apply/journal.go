@@ -153,7 +153,7 @@ type journal struct {
 // openJournal opens (creating) the journal at path, reads what it holds and
 // cuts off a torn last record so the next append starts on a line of its own.
 func openJournal(path string) (*os.File, []Record, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openPrivate(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening the journal: %w", err)
 	}
@@ -182,7 +182,7 @@ func openJournal(path string) (*os.File, []Record, error) {
 
 // readJournalFile reads the journal at path; a missing journal is empty.
 func readJournalFile(path string) ([]Record, error) {
-	b, err := os.ReadFile(path)
+	b, err := readRegularFile(path)
 	if os.IsNotExist(err) {
 		return nil, nil
 	}

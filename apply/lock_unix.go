@@ -11,18 +11,22 @@ import (
 	"syscall"
 )
 
+// noFollow makes an open fail on a symbolic link.
+const noFollow = syscall.O_NOFOLLOW
+
 // LockFile takes an exclusive flock on the file at path, creating it, and
 // writes this process's PID into it. The kernel drops the lock when the
 // process dies, even by kill -9, so a stale file never blocks a later run.
 // When another process holds the lock it returns a *LockedError naming it.
 // apply locks beside a removal list, audit in its output folder.
+// The file is never opened through a symbolic link (see openPrivate).
 func LockFile(path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openPrivate(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening the lock file: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		b, _ := os.ReadFile(path)
+		b, _ := readRegularFile(path)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			holder := "another process"

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -96,7 +95,7 @@ type removalRecord struct {
 
 // ReadRemovals reads the removal list at path; see DecodeRemovals.
 func ReadRemovals(path string) ([]Row, error) {
-	b, err := os.ReadFile(path)
+	b, err := readRegularFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the removal list: %w", err)
 	}

@@ -153,7 +153,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		defer unlock()
 	}
 
-	list, err := os.ReadFile(opts.Removals)
+	list, err := readRegularFile(opts.Removals)
 	if err != nil {
 		return rep, fmt.Errorf("reading the removal list: %w", err)
 	}

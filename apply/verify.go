@@ -71,7 +71,7 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 		now = opts.Now
 	}
 	audit := ""
-	if b, err := os.ReadFile(opts.Removals); err == nil {
+	if b, err := readRegularFile(opts.Removals); err == nil {
 		if rows, err := DecodeRemovals(bytes.NewReader(b), opts.Removals); err == nil {
 			audit = auditSHA256(rows)
 			var refusal *RefusalError

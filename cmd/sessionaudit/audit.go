@@ -508,6 +508,12 @@ func checkNoApprovedList(dir string) error {
 // a decision apply would refuse ("ok") still counts. A missing list, or one
 // without an approve column, has none.
 func checkNoDecisions(path string) error {
+	// Only a regular file can hold decisions; opening a FIFO would wait for
+	// a writer, and a device such as /dev/zero never ends. Either is
+	// replaced like any list.
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil

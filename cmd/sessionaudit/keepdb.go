@@ -54,21 +54,22 @@ func newKeptDB(path string, inputs []string) (*keptDB, error) {
 // checkDuckDBFile returns nil when path holds nothing, an empty file or a
 // DuckDB database, and otherwise says what is there.
 func checkDuckDBFile(path string) error {
-	f, err := os.Open(path)
+	// Examined before it is opened: opening a FIFO would wait for a writer.
+	st, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
 	if !st.Mode().IsRegular() {
 		return errors.New("it is not a regular file")
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	if st.Size() == 0 {
 		return nil
 	}
