@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ResultsHeader is the header of apply-results.csv.
@@ -70,12 +73,44 @@ func writeResults(path string, results []Result) error {
 	return nil
 }
 
+// printable is text from the list as a terminal may show it: a username is
+// whatever the export held, and a control character in it (an escape
+// sequence, a carriage return, a tab or newline) or a bidirectional
+// override could erase, move or forge rows of the plan. Each is written as
+// an escape, \x1b or \u202e.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r < 0x100 && (unicode.IsControl(r)):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // WritePlan writes the plan as a table: one line per row of the list.
 func (r Report) WritePlan(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SESSION\tUSER\tUSERNAME\tACTION\tREASON")
 	for _, e := range r.Plan {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Row.SessionID, e.Row.UserID, e.Row.Username, e.Action, e.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Row.SessionID, e.Row.UserID, printable(e.Row.Username), e.Action, printable(e.Reason))
 	}
 	tw.Flush()
 	counts := map[string]int{}

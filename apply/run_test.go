@@ -1507,3 +1507,22 @@ func TestSummaryTellsUnansweredFromFailed(t *testing.T) {
 		t.Errorf("summary gives an unanswered session HTTP 0:\n%s", b.String())
 	}
 }
+
+// A username is whatever the export held: the plan writes its control
+// characters and bidirectional overrides as escapes, so a hostile name
+// cannot erase or forge rows on the analyst's terminal.
+func TestPlanEscapesControlCharacters(t *testing.T) {
+	rep := Report{Plan: []PlanEntry{{Row: Row{SessionID: sid(0), UserID: uid(0),
+		Username: "carmen@x\x1b[1A\x1b[2K\rFAKE\tLINE\nSPOOFED \u202eevil \xff"}, Action: "skip", Reason: "not approved"}}}
+	var b strings.Builder
+	rep.WritePlan(&b)
+	out := b.String()
+	for _, bad := range []string{"\x1b", "\r", "\tLINE", "\nSPOOFED", "\u202e", "\xff"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the plan holds %q:\n%s", bad, out)
+		}
+	}
+	if want := `carmen@x\x1b[1A\x1b[2K\x0dFAKE\x09LINE\x0aSPOOFED \u202eevil \xff`; !strings.Contains(out, want) {
+		t.Errorf("the plan\n%s\nwant the username written as %s", out, want)
+	}
+}

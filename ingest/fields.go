@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // Kind names what an export holds. It comes from the command-line flag the
@@ -154,7 +156,7 @@ func (e *MissingColumnsError) Error() string {
 		columns = "column"
 	}
 	msg := "file " + e.File + " is not a usable " + string(e.Kind) + " export: missing " + columns + " " +
-		strings.Join(e.Missing, ", ") + "; the header has: " + strings.Join(e.Found, ", ")
+		strings.Join(e.Missing, ", ") + "; the header has: " + truncate(sfid.RedactTokens(strings.Join(e.Found, ", ")), 2000)
 	if e.Fits != "" {
 		msg += fmt.Sprintf(". It has the columns of a %s export: was it meant for --%s?", e.Fits, e.Fits)
 	}

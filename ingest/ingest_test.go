@@ -1356,9 +1356,9 @@ func TestLoadRefusesAFileGivenTwice(t *testing.T) {
 	}
 }
 
-// A file whose name DuckDB would read as a pattern (*, ?, [) is read alone,
-// through a link in a private folder that the load removes; reports keep the
-// name as given.
+// A file whose name DuckDB would read as a pattern (*, ?, [), or that is
+// not valid UTF-8, is read alone, through a link in a private folder that
+// the load removes; reports keep the name as given.
 func TestLoadNamesWithPatternCharacters(t *testing.T) {
 	row := func(n int) string {
 		return fmt.Sprintf("0Ya00000000000%dAAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.1,Success\n", n)
@@ -1369,6 +1369,7 @@ func TestLoadNamesWithPatternCharacters(t *testing.T) {
 		{"l[1].csv", "l1.csv"},
 		{"all*.csv", "all-other.csv"},
 		{"plain.csv", "plain2.csv"},
+		{"not-utf8-\xff.csv", "not-utf8-other.csv"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tmp := t.TempDir()
@@ -1384,7 +1385,8 @@ func TestLoadNamesWithPatternCharacters(t *testing.T) {
 			if f := st.Files[0]; f.File != p || f.Read != 2 || f.Loaded != 1 || f.Rejected != 1 {
 				t.Errorf("got %+v, want %s with 2 rows read, 1 loaded, 1 rejected", f, p)
 			}
-			if got := mustQuery(t, db, `SELECT file, line FROM rejects`); !cmp.Equal(got, [][]string{{p, "3"}}) {
+			// A name that is not UTF-8 is stored with U+FFFD for its bad bytes.
+			if got := mustQuery(t, db, `SELECT file, line FROM rejects`); !cmp.Equal(got, [][]string{{strings.ToValidUTF8(p, "\uFFFD"), "3"}}) {
 				t.Errorf("rejects: got %v, want %s line 3", got, p)
 			}
 			if left, _ := os.ReadDir(tmp); len(left) != 0 {
@@ -1790,5 +1792,16 @@ func TestLoadSetupTimesInRepeatedHourWarn(t *testing.T) {
 				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A first line with commas is read as a header; when it is an error naming
+// a token instead, the missing-columns message quotes it redacted.
+func TestMissingColumnsRedactsTokens(t *testing.T) {
+	p := mustWrite(t, t.TempDir(), "logins.csv", "ERROR running data query, INVALID_SESSION_ID: sid 00D5g000004ABCD!AQTOKSECRETinexport.abc_def-123\n")
+	_, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+	var mc *MissingColumnsError
+	if !errors.As(err, &mc) || strings.Contains(err.Error(), "AQTOKSECRET") || !strings.Contains(err.Error(), "[REDACTED]") {
+		t.Errorf("got %v, want a missing-columns error quoting the header with its token redacted", err)
 	}
 }

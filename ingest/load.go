@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -340,10 +341,11 @@ type loader struct {
 
 // readPath is the name DuckDB's readers are given for f. DuckDB takes a
 // name with *, ? or [ for a pattern, and would read other files, or none,
-// under f's name; such a file is read through a link with a plain name in a
-// private folder that the load removes. Reports keep the name as given.
+// under f's name, and refuses a name that is not valid UTF-8 as if the
+// file's content were; such a file is read through a link with a plain name
+// in a private folder that the load removes. Reports keep the name as given.
 func (l *loader) readPath(f *inputFile) (string, error) {
-	if !strings.ContainsAny(f.path, "*?[") {
+	if !strings.ContainsAny(f.path, "*?[") && utf8.ValidString(f.path) {
 		return f.path, nil
 	}
 	target, err := filepath.Abs(f.path)
@@ -681,13 +683,18 @@ func (l *loader) loadFile(ctx context.Context, f *inputFile) error {
 	return nil
 }
 
+// tableName is a file's name as the tables (sources, rejects) hold it: a
+// name that is not valid UTF-8, which the database cannot store as text,
+// has U+FFFD for each bad byte, as the reports would show it anyway.
+func tableName(path string) string { return strings.ToValidUTF8(path, "\uFFFD") }
+
 // listFiles fills sources and sa_files, once every file is in: a statement
 // per file cost a second over the 556 pages of a REST export.
 func (l *loader) listFiles(ctx context.Context) error {
 	var sources, files [][]any
 	for _, f := range l.files {
-		sources = append(sources, []any{f.index, f.path, string(f.kind), f.stats.Format})
-		files = append(files, []any{f.index, f.path, f.shape, f.labels["source_ip"], f.base})
+		sources = append(sources, []any{f.index, tableName(f.path), string(f.kind), f.stats.Format})
+		files = append(files, []any{f.index, tableName(f.path), f.shape, f.labels["source_ip"], f.base})
 	}
 	if err := insertRows(ctx, l.conn, "sources", 4, sources); err != nil {
 		return err
@@ -1014,7 +1021,7 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 		// file, and after it.
 		value := strings.Trim(csvLine.String, "\r\n")
 		f.structural = append(f.structural, line.Int64)
-		rejects = append(rejects, []any{f.path, line.Int64, field, structuralReason(typ.String, msg.String, value, len(f.format.header)), value})
+		rejects = append(rejects, []any{tableName(f.path), line.Int64, field, structuralReason(typ.String, msg.String, value, len(f.format.header)), value})
 	}
 	if err := rows.Err(); err != nil {
 		return err
