@@ -1,0 +1,67 @@
+//go:build unix
+
+package apply
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A lock or journal beside a list is never opened through a symbolic link,
+// which anyone who can write in a shared folder could point at another
+// file, and a list, approval or journal that is not a regular file (a FIFO
+// would block the run) is refused at once.
+func TestFilesBesideTheListMustBeRegular(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim.txt")
+	if err := os.WriteFile(victim, []byte("IMPORTANT\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(dir, "removals.csv.lock")
+	if err := os.Symlink(victim, lock); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LockFile(lock); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("LockFile through a link: err %v, want a refusal naming the link", err)
+	}
+	journal := filepath.Join(dir, "removals.csv.journal")
+	if err := os.Symlink(victim, journal); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := openJournal(journal); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("openJournal through a link: err %v, want a refusal naming the link", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "IMPORTANT\n" {
+		t.Errorf("the link's target now holds %q", b)
+	}
+	fifo := filepath.Join(dir, "removals.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := ReadRemovals(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("ReadRemovals of a FIFO: err %v, want a refusal", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ReadRemovals of a FIFO blocked")
+	}
+	// The near miss: a list given through a link to a regular file reads.
+	real := filepath.Join(dir, "real.csv")
+	if err := os.WriteFile(real, []byte(listCSV(rows(1))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	linked := filepath.Join(dir, "linked.csv")
+	if err := os.Symlink(real, linked); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadRemovals(linked); err != nil {
+		t.Errorf("a list through a link to a regular file: %v", err)
+	}
+}
