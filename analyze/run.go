@@ -727,9 +727,9 @@ func (r *runner) placelessWarning(ctx context.Context, res *Result) error {
 	if families == 0 || placeless < families {
 		return nil
 	}
-	res.Warnings = append(res.Warnings, fmt.Sprintf("None of the %s outside trusted networks has a place: the sessions export gives none "+
-		"(no LoginGeo.City, .Country, .CountryIso, .Latitude or .Longitude) and no login in the history that a session names does, "+
-		"so concurrent_sessions and ip_new_for_user had nothing to compare. Export AuthSession with those LoginGeo columns.",
+	res.Warnings = append(res.Warnings, fmt.Sprintf("None of the %s outside trusted networks has a place: neither the sessions export "+
+		"(its LoginGeo.City, .Country, .CountryIso, .Latitude and .Longitude) nor a login in the history that a session names gives one, "+
+		"so concurrent_sessions and ip_new_for_user had nothing to compare. Export AuthSession with those LoginGeo columns, and Login History through the API.",
 		countOf(families, "live session family", "live session families")))
 	return nil
 }

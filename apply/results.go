@@ -80,8 +80,8 @@ func writeResults(path string, results []Result) error {
 // an escape, \x1b or \u202e.
 func printable(s string) string {
 	clean := true
-	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError {
+	for i, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || invalidAt(s, i, r) {
 			clean = false
 			break
 		}
@@ -92,7 +92,7 @@ func printable(s string) string {
 	var b strings.Builder
 	for i, r := range s {
 		switch {
-		case r == utf8.RuneError:
+		case invalidAt(s, i, r):
 			fmt.Fprintf(&b, "\\x%02x", s[i])
 		case r < 0x100 && (unicode.IsControl(r)):
 			fmt.Fprintf(&b, "\\x%02x", r)
@@ -103,6 +103,16 @@ func printable(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// invalidAt says whether rune r at byte i of s is an invalid byte rather
+// than a U+FFFD written in the text.
+func invalidAt(s string, i int, r rune) bool {
+	if r != utf8.RuneError {
+		return false
+	}
+	_, size := utf8.DecodeRuneInString(s[i:])
+	return size == 1
 }
 
 // WritePlan writes the plan as a table: one line per row of the list.

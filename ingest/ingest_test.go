@@ -1776,7 +1776,9 @@ func TestLoadSetupTimesInRepeatedHourWarn(t *testing.T) {
 	for _, c := range []struct {
 		name, time string
 		warn       bool
-	}{{"in the repeated hour", "11/1/2026 1:05 AM", true}, {"after it", "11/1/2026 2:05 AM", false}} {
+	}{{"in the repeated hour", "11/1/2026 1:05 AM", true}, {"after it", "11/1/2026 2:05 AM", false},
+		// A time with a zone is not local: it names one moment.
+		{"marked UTC", "11/1/2026 5:05 AM UTC", false}, {"ISO with Z", "2026-11-01T05:05:00Z", false}} {
 		t.Run(c.name, func(t *testing.T) {
 			p := mustWrite(t, t.TempDir(), "setup.csv", "Username,Login Time,Source IP,Status\nbob@acme.com,"+c.time+",192.0.2.50,Success\n")
 			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{Location: ny, SetupDateOrder: DateOrderMDY})
@@ -1785,8 +1787,8 @@ func TestLoadSetupTimesInRepeatedHourWarn(t *testing.T) {
 			}
 			var want []string
 			if c.warn {
-				want = []string{p + " has 1 login in the hour America/New_York repeats when daylight saving time ends (the first at 2026-11-01 01:05 local time): " +
-					"the download gives no offset, so each could be either of two moments an hour apart, and was read as the later one."}
+				want = []string{p + " has 1 login at a time America/New_York shows twice, where the clock goes back as daylight saving time ends " +
+					"(the first at 2026-11-01 01:05 local time): the download gives no offset, so each could be either of two moments, and was read as the later one."}
 			}
 			if diff := cmp.Diff(want, st.Warnings); diff != "" {
 				t.Errorf("warnings (-want +got):\n%s", diff)
@@ -1803,5 +1805,32 @@ func TestMissingColumnsRedactsTokens(t *testing.T) {
 	var mc *MissingColumnsError
 	if !errors.As(err, &mc) || strings.Contains(err.Error(), "AQTOKSECRET") || !strings.Contains(err.Error(), "[REDACTED]") {
 		t.Errorf("got %v, want a missing-columns error quoting the header with its token redacted", err)
+	}
+}
+
+// Lord Howe Island's clock goes back half an hour: a time in that half hour
+// is two moments too.
+func TestLoadSetupTimesInRepeatedHalfHourWarn(t *testing.T) {
+	lh, err := time.LoadLocation("Australia/Lord_Howe")
+	if err != nil {
+		t.Skip(err)
+	}
+	p := mustWrite(t, t.TempDir(), "setup.csv", "Username,Login Time,Source IP,Status\nbob@acme.com,4/5/2026 1:45 AM,192.0.2.50,Success\n")
+	st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{Location: lh, SetupDateOrder: DateOrderMDY})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "at a time Australia/Lord_Howe shows twice") {
+		t.Errorf("warnings %q, want one about 01:45", st.Warnings)
+	}
+}
+
+// A file whose name is not valid UTF-8 and whose one row is rejected is
+// refused with the first reject quoted, like any other.
+func TestLoadNonUTF8NameAllRejected(t *testing.T) {
+	p := mustWrite(t, t.TempDir(), "bad-\xff.csv", "Id,UserId,LoginTime,SourceIp,Status\n0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00,203.0.113.1,Success\n")
+	_, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "its one row could not be loaded") {
+		t.Errorf("got %v, want the refusal quoting the first reject", err)
 	}
 }

@@ -65,7 +65,7 @@ type FileStats struct {
 	Format     string
 	Read       int64
 	Loaded     int64
-	Duplicates int64 // valid rows whose Id an earlier row or file already had
+	Duplicates int64 // valid rows whose Id an earlier row or file already had; for Setup downloads, logins another download holds as often or more (see dedupSetup)
 	Rejected   int64
 	Setup      bool      // a Setup > Login History download (by its labels): no Ids, no coordinates
 	Earliest   time.Time // earliest CreatedDate (sessions) or LoginTime (logins) loaded
@@ -203,7 +203,7 @@ func (l *loader) refuseUnusable(ctx context.Context, st *Stats) error {
 func (l *loader) firstReject(ctx context.Context, file string) (string, error) {
 	var line sql.NullInt64
 	var reason, value string
-	err := l.conn.QueryRowContext(ctx, `SELECT line, reason, coalesce(value, '') FROM rejects WHERE file = ? ORDER BY line NULLS LAST LIMIT 1`, file).
+	err := l.conn.QueryRowContext(ctx, `SELECT line, reason, coalesce(value, '') FROM rejects WHERE file = ? ORDER BY line NULLS LAST LIMIT 1`, tableName(file)).
 		Scan(&line, &reason, &value)
 	if err != nil {
 		return "", fmt.Errorf("finding the first reject of %s: %w", file, err)
@@ -461,11 +461,6 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 		return Stats{}, fmt.Errorf("matching the users of Setup downloads: %w", err)
 	} else if w != "" {
 		st.Warnings = append(st.Warnings, w)
-	}
-	if ws, err := l.repeatedHourSetupTimes(ctx); err != nil {
-		return Stats{}, fmt.Errorf("looking for Setup download times in a repeated hour: %w", err)
-	} else {
-		st.Warnings = append(st.Warnings, ws...)
 	}
 	if err := l.refuseUnusable(ctx, &st); err != nil {
 		return Stats{}, err
@@ -882,6 +877,11 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 			return err
 		}
 	}
+	if f.kind == Logins && f.shape == "setup" && l.opts.Location.String() != "UTC" {
+		if err := l.repeatedClockTimes(ctx, f, src, raw["login_time"]); err != nil {
+			return err
+		}
+	}
 	damaged, err := whileVerifyingGzip(ctx, []*inputFile{f}, func() error {
 		return l.exec(ctx, l.insertSQL(f, raw, src, strconv.Itoa(f.index), ""))
 	})
@@ -963,6 +963,42 @@ func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col stri
 	default:
 		l.dateWarnings = append(l.dateWarnings, fmt.Sprintf("The dates in %s mix orders: some have a first number over 12 (day first) and some a second (month first); "+
 			"it was read month first, so its day-first dates are rejected where the day is over 12 and read with day and month swapped where it is not.", f.path))
+	}
+	return nil
+}
+
+// repeatedClockTimes warns when a Setup download has local times the
+// policy's timezone shows twice, where the clock goes back (an hour, or half
+// an hour in a few zones) as daylight saving time ends: the download gives
+// no offset, so each is two moments, and the load reads the later one.
+// Times with a zone (a trailing GMT or UTC, an ISO offset) are not local.
+// A time is shown twice when the moment 30 or 60 minutes before or after
+// the one read shows the same clock time. The download is read for this on
+// its own, before the load: the load keeps no note of which times had a zone.
+func (l *loader) repeatedClockTimes(ctx context.Context, f *inputFile, src, col string) error {
+	tz := sqlQuote(l.opts.Location.String())
+	dayFirst := f.dayFirst || l.opts.SetupDateOrder == DateOrderDMY
+	var n int64
+	var first sql.NullString
+	err := l.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), strftime(min(local), '%%Y-%%m-%%d %%H:%%M') FROM (
+		SELECT timezone('%[1]s', u AT TIME ZONE 'UTC') AS local, u FROM (
+		    SELECT sa_ts_local(%[2]s, '%[1]s', %[3]t) AS u FROM %[4]s
+		    WHERE NOT regexp_matches(trim(%[2]s), '(\s(GMT|UTC)|Z|[+-]\d\d:?\d\d)$')))
+		WHERE u IS NOT NULL AND list_contains([
+		    timezone('%[1]s', (u - INTERVAL 30 MINUTE) AT TIME ZONE 'UTC'), timezone('%[1]s', (u - INTERVAL 60 MINUTE) AT TIME ZONE 'UTC'),
+		    timezone('%[1]s', (u + INTERVAL 30 MINUTE) AT TIME ZONE 'UTC'), timezone('%[1]s', (u + INTERVAL 60 MINUTE) AT TIME ZONE 'UTC')], local)`,
+		tz, col, dayFirst, src)).Scan(&n, &first)
+	if err != nil {
+		return csvReadError(ctx, f, "looking for times the clock shows twice", err)
+	}
+	// The next read records the lines the reader refuses afresh.
+	if err := l.dropCSVRejects(ctx); err != nil {
+		return err
+	}
+	if n > 0 {
+		l.dateWarnings = append(l.dateWarnings, fmt.Sprintf("%s has %s at a time %s shows twice, where the clock goes back as daylight saving time ends "+
+			"(the first at %s local time): the download gives no offset, so each could be either of two moments, and was read as the later one.",
+			f.path, plural(n, "login", "logins"), l.opts.Location, first.String))
 	}
 	return nil
 }
@@ -1329,42 +1365,6 @@ func (l *loader) unmatchedSetupUsers(ctx context.Context) (string, error) {
 		"if they are the same people, concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without their logins. "+
 		"Give a User export (--users, with Id and Username) that names them.",
 		plural(names, "username", "usernames"), plural(ids, "user", "users")), nil
-}
-
-// repeatedHourSetupTimes warns, per Setup download, of the logins whose local
-// time falls in the hour the policy's timezone repeats when daylight saving
-// time ends: the download gives no offset, so such a time is two instants
-// an hour apart, and the load read the later one. A time is in that hour
-// when the instant an hour before or after it shows the same clock time.
-func (l *loader) repeatedHourSetupTimes(ctx context.Context) ([]string, error) {
-	tz := l.opts.Location.String()
-	if tz == "UTC" || !slices.ContainsFunc(l.files, func(f *inputFile) bool { return f.kind == Logins && f.shape == "setup" }) {
-		return nil, nil
-	}
-	rows, err := l.conn.QueryContext(ctx, `SELECT src_file, count(*), strftime(min(local), '%Y-%m-%d %H:%M') FROM (
-		SELECT src_file, timezone(?, login_time AT TIME ZONE 'UTC') AS local,
-		    timezone(?, (login_time - INTERVAL 1 HOUR) AT TIME ZONE 'UTC') AS before,
-		    timezone(?, (login_time + INTERVAL 1 HOUR) AT TIME ZONE 'UTC') AS after
-		FROM logins WHERE id >= 'row:' AND id < 'row;')
-		WHERE local = before OR local = after
-		GROUP BY src_file ORDER BY src_file`, tz, tz, tz)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var warnings []string
-	for rows.Next() {
-		var idx int
-		var n int64
-		var first string
-		if err := rows.Scan(&idx, &n, &first); err != nil {
-			return nil, err
-		}
-		warnings = append(warnings, fmt.Sprintf("%s has %s in the hour %s repeats when daylight saving time ends (the first at %s local time): "+
-			"the download gives no offset, so each could be either of two moments an hour apart, and was read as the later one.",
-			l.files[idx].path, plural(n, "login", "logins"), tz, first))
-	}
-	return warnings, rows.Err()
 }
 
 // plural is n with the singular or plural noun: "1 user", "2 users".

@@ -146,7 +146,7 @@ WITH origins AS (
         CASE WHEN len(place_ips) BETWEEN 2 AND 5
             THEN array_to_string(place_ips[1:-2], ', ') || ' and ' || place_ips[-1]
             ELSE few_of(place_ips[1:5], len(place_ips)) END AS t_ips,
-        printf('in the %s before the user''s first live session outside trusted networks (%s)',
+        printf('in the %s before the user''s first live session from an untrusted place (%s)',
             human_duration(getvariable('ip_new_for_user.baseline')), fmt_time(first_at)) AS baseline,
         printf('of the user''s %s %s', count_unit(all_logins, 'successful login'), baseline) AS of_logins,
         t.country_key = o.country_key AS same_country,
