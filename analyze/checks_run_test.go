@@ -613,6 +613,23 @@ func TestFailedLoginBurst(t *testing.T) {
 		byUser.detail, byIP.detail = userDetail, "10 failed logins from 203.0.113.50"
 		return []finding{byUser, byIP}
 	}
+	// setupBurst is the burst as a Setup download gives it (rows keyed
+	// row:1:N), with its success, row:1:20, at ago; raisedBySetup is what
+	// it raises, aimed at that success.
+	setupBurst := func(ago time.Duration) []login {
+		ls := failures(10, "203.0.113.50", 2*minute)
+		for i := range ls {
+			ls[i].id = fmt.Sprintf("row:1:%d", i+2)
+		}
+		return append(ls, login{id: "row:1:20", ip: "203.0.113.50", ago: ago})
+	}
+	raisedBySetup := func(userDetail string) []finding {
+		fs := raised(userDetail)
+		for i := range fs {
+			fs[i].target = "login:row:1:20"
+		}
+		return fs
+	}
 	unraised := []finding{
 		{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of that user from that IP followed within 1 hour."},
 		{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of those users from that IP followed within 1 hour."},
@@ -649,20 +666,8 @@ func TestFailedLoginBurst(t *testing.T) {
 		sessions: []session{
 			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 2*hour - 20*time.Second},
 		},
-		logins: func() []login {
-			ls := failures(10, "203.0.113.50", 2*minute)
-			for i := range ls {
-				ls[i].id = fmt.Sprintf("row:1:%d", i+2)
-			}
-			return append(ls, login{id: "row:1:20", ip: "203.0.113.50", ago: 2 * hour})
-		}(),
-		want: func() []finding {
-			fs := raised("then alice@acme.com logged in successfully from 203.0.113.50 at 10:00 UTC, in the same minute as the last failure (a Setup download gives minutes, so either may have come first).")
-			for i := range fs {
-				fs[i].target = "login:row:1:20"
-			}
-			return fs
-		}(),
+		logins: setupBurst(2 * hour),
+		want:   raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 10:00 UTC, in the same minute as the last failure (a Setup download gives minutes, so either may have come first)."),
 	}, {
 		name:   "a success a minute before the last failure did not follow the burst",
 		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour+minute)),
@@ -738,20 +743,8 @@ func TestFailedLoginBurst(t *testing.T) {
 			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 90*minute - 20*time.Second},
 			{id: "0Ak000000000000LAT", ip: "203.0.113.50", age: 80 * minute},
 		},
-		logins: func() []login {
-			ls := failures(10, "203.0.113.50", 2*minute)
-			for i := range ls {
-				ls[i].id = fmt.Sprintf("row:1:%d", i+2)
-			}
-			return append(ls, login{id: "row:1:20", ip: "203.0.113.50", ago: 90 * minute})
-		}(),
-		want: func() []finding {
-			fs := raised("then alice@acme.com logged in successfully from 203.0.113.50 at 10:30 UTC, 30 minutes after the last failure.")
-			for i := range fs {
-				fs[i].target = "login:row:1:20"
-			}
-			return fs
-		}(),
+		logins: setupBurst(90 * minute),
+		want:   raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 10:30 UTC, 30 minutes after the last failure."),
 	}, {
 		name:   "near miss: a quiet spell of exactly the window keeps one burst",
 		logins: append(failures(10, "203.0.113.50", minute), shifted(failures(10, "203.0.113.50", minute), -29*minute)...),
