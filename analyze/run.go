@@ -619,22 +619,14 @@ func (r *runner) unnamedWarning(ctx context.Context, res *Result) error {
 	it := map[bool]string{true: "it", false: "them"}[unnamed == 1]
 	w := fmt.Sprintf("%s no username (neither the sessions export nor a users export gives one), "+
 		"so the entries of %s given by username cannot be checked against %s.",
-		countOf(unnamed, "live session has", "live sessions have"), strings.Join(keys, " and "), it)
+		ingest.CountOf(unnamed, "live session has", "live sessions have"), strings.Join(keys, " and "), it)
 	if res.HeldBack > 0 {
 		w += fmt.Sprintf(" %s that findings reached %s held back from the removal list for that reason.",
-			countOf(res.HeldBack, "session", "sessions"), map[bool]string{true: "was", false: "were"}[res.HeldBack == 1])
+			ingest.CountOf(res.HeldBack, "session", "sessions"), map[bool]string{true: "was", false: "were"}[res.HeldBack == 1])
 	}
 	whose := map[bool]string{true: "its user", false: "their users"}[unnamed == 1]
 	res.Warnings = append(res.Warnings, w+" Give a User export (--users, with Id and Username) that names "+whose+".")
 	return nil
-}
-
-// countOf is n with the singular or plural noun: "1 session", "2 sessions".
-func countOf(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // dropTempTables drops the run's temporary tables (the policy tables and
@@ -730,6 +722,6 @@ func (r *runner) placelessWarning(ctx context.Context, res *Result) error {
 	res.Warnings = append(res.Warnings, fmt.Sprintf("None of the %s outside trusted networks has a place: neither the sessions export "+
 		"(its LoginGeo.City, .Country, .CountryIso, .Latitude and .Longitude) nor a login in the history that a session names gives one, "+
 		"so concurrent_sessions and ip_new_for_user had nothing to compare. Export AuthSession with those LoginGeo columns, and Login History through the API.",
-		countOf(families, "live session family", "live session families")))
+		ingest.CountOf(families, "live session family", "live session families")))
 	return nil
 }

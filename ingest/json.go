@@ -62,7 +62,7 @@ func (l *loader) loadJSON(ctx context.Context, f *inputFile) error {
 	if err := l.mapJSONHeader(f, header); err != nil {
 		return err
 	}
-	if f.kind == Logins && f.shape == "setup" && l.opts.SetupDateOrder == DateOrderAuto {
+	if f.setupLogins() && l.opts.SetupDateOrder == DateOrderAuto {
 		// JSON pages load in groups, with no query per file to find the
 		// order, so a JSON file with Setup labels is read month first.
 		l.dateWarnings = append(l.dateWarnings, fmt.Sprintf("%s has Setup download labels in JSON, whose date order is not checked: "+

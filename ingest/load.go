@@ -282,6 +282,20 @@ type inputFile struct {
 	dayFirst bool
 }
 
+// setupLogins says whether f is a Setup > Login History download.
+func (f *inputFile) setupLogins() bool { return f.kind == Logins && f.shape == "setup" }
+
+// setupDownloads counts the Setup > Login History downloads among the inputs.
+func (l *loader) setupDownloads() int {
+	n := 0
+	for _, f := range l.files {
+		if f.setupLogins() {
+			n++
+		}
+	}
+	return n
+}
+
 // maxRejectValue is how many characters of a rejected value the rejects
 // keep; the rest is counted.
 const maxRejectValue = 1000
@@ -738,7 +752,7 @@ func (l *loader) insertSQL(f *inputFile, raw map[string]string, src, fileExpr, l
 	for _, c := range tableColumns[f.kind] {
 		cols = append(cols, c[0])
 		v := c[1]
-		if f.kind == Logins && f.shape == "setup" && c[0] == "id" {
+		if f.setupLogins() && c[0] == "id" {
 			v = "''" // keyed 'row:<file>:<line>' once the lines are known
 		}
 		if ph, ok := l.required[f.kind][c[0]]; ok {
@@ -872,12 +886,12 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 	src := fmt.Sprintf(`read_csv('%s', columns={%s}, header=true, skip=%d, delim=',', quote='"', escape='"', auto_detect=false,
 		compression='%s', store_rejects=true, rejects_table='sa_reject_errors', rejects_scan='sa_reject_scans', max_line_size=10000000)`,
 		sqlQuote(path), strings.Join(cols, ", "), f.format.headerLine-1, compression)
-	if f.kind == Logins && f.shape == "setup" && l.opts.SetupDateOrder == DateOrderAuto {
+	if f.setupLogins() && l.opts.SetupDateOrder == DateOrderAuto {
 		if err := l.setupDateOrder(ctx, f, src, raw["login_time"]); err != nil {
 			return err
 		}
 	}
-	if f.kind == Logins && f.shape == "setup" && l.opts.Location.String() != "UTC" {
+	if f.setupLogins() && l.opts.Location.String() != "UTC" {
 		if err := l.repeatedClockTimes(ctx, f, src, raw["login_time"]); err != nil {
 			return err
 		}
@@ -998,7 +1012,7 @@ func (l *loader) repeatedClockTimes(ctx context.Context, f *inputFile, src, col 
 	if n > 0 {
 		l.dateWarnings = append(l.dateWarnings, fmt.Sprintf("%s has %s at a time %s shows twice, where the clock goes back as daylight saving time ends "+
 			"(the first at %s local time): the download gives no offset, so each could be either of two moments, and was read as the later one.",
-			f.path, plural(n, "login", "logins"), l.opts.Location, first.String))
+			f.path, CountOf(n, "login", "logins"), l.opts.Location, first.String))
 	}
 	return nil
 }
@@ -1292,7 +1306,7 @@ func (l *loader) moveRejects(ctx context.Context) error {
 // from the other exports, updating only the rows that lack them.
 func (l *loader) finish(ctx context.Context) error {
 	// Setup downloads carry no Id: each row is its own record, keyed by file and line.
-	if slices.ContainsFunc(l.files, func(f *inputFile) bool { return f.kind == Logins && f.shape == "setup" }) {
+	if l.setupDownloads() > 0 {
 		if err := l.exec(ctx, `UPDATE logins AS p SET id = 'row:' || p.src_file || ':' || `+l.lineSQL(Logins)+`
 			FROM sa_files f WHERE f.file_index = p.src_file AND p.id = ''`); err != nil {
 			return fmt.Errorf("keying Setup rows: %w", err)
@@ -1348,7 +1362,7 @@ func (l *loader) finish(ctx context.Context) error {
 // sessions' users have no username: the two may be the same people, whose
 // sessions the checks would then judge without their login history.
 func (l *loader) unmatchedSetupUsers(ctx context.Context) (string, error) {
-	if !slices.ContainsFunc(l.files, func(f *inputFile) bool { return f.kind == Logins && f.shape == "setup" }) {
+	if l.setupDownloads() == 0 {
 		return "", nil
 	}
 	var names, ids int64
@@ -1364,11 +1378,12 @@ func (l *loader) unmatchedSetupUsers(ctx context.Context) (string, error) {
 		"while the sessions export has %s without a username (and no users export names them): "+
 		"if they are the same people, concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without their logins. "+
 		"Give a User export (--users, with Id and Username) that names them.",
-		plural(names, "username", "usernames"), plural(ids, "user", "users")), nil
+		CountOf(names, "username", "usernames"), CountOf(ids, "user", "users")), nil
 }
 
-// plural is n with the singular or plural noun: "1 user", "2 users".
-func plural(n int64, one, many string) string {
+// CountOf is n with the singular or plural noun: "1 session", "2 sessions".
+// The messages of ingest, analyze and the CLI count with it.
+func CountOf(n int64, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
@@ -1488,13 +1503,7 @@ func (l *loader) dropDupRows(ctx context.Context, k Kind) error {
 // download holding the most copies keeps its rows (the first of them on a
 // tie) and the others' copies count as duplicates.
 func (l *loader) dedupSetup(ctx context.Context) error {
-	n := 0
-	for _, f := range l.files {
-		if f.kind == Logins && f.shape == "setup" {
-			n++
-		}
-	}
-	if n < 2 {
+	if l.setupDownloads() < 2 {
 		return nil
 	}
 	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_dup_rows AS

@@ -544,7 +544,7 @@ func checkNoDecisions(path string) error {
 	}
 	return fmt.Errorf("its removals.csv has decisions in its approve column (%s), not approved yet; a new audit would replace them: "+
 		"approve the list (sessionaudit approve --removals %s --by NAME), clear the column, or audit into another folder",
-		map[bool]string{true: "1 row", false: fmt.Sprintf("%d rows", marked)}[marked == 1], path)
+		ingest.CountOf(int64(marked), "row", "rows"), path)
 }
 
 // inputFiles lists every export the audit reads.
