@@ -79,24 +79,14 @@ func writeResults(path string, results []Result) error {
 // override could erase, move or forge rows of the plan. Each is written as
 // an escape, \x1b or \u202e.
 func printable(s string) string {
-	clean := true
-	for i, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || invalidAt(s, i, r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
 	var b strings.Builder
 	for i, r := range s {
 		switch {
 		case invalidAt(s, i, r):
 			fmt.Fprintf(&b, "\\x%02x", s[i])
-		case r < 0x100 && (unicode.IsControl(r)):
+		case unicode.IsControl(r): // C0 and C1, all below U+0100
 			fmt.Fprintf(&b, "\\x%02x", r)
-		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r):
+		case unicode.Is(unicode.Bidi_Control, r):
 			fmt.Fprintf(&b, "\\u%04x", r)
 		default:
 			b.WriteRune(r)
