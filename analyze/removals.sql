@@ -1,11 +1,6 @@
--- The removal list: every live session reached by the target of a finding
--- whose check is in remove_on, one row per session. A 'session' target
--- reaches that session, a 'family' target every session sharing that
--- parent_id (a family target may list several, separated by spaces), and a
--- 'login' target the families of the sessions that login created (for a
--- Setup download's login, those its user began from its IP within two
--- minutes of it). Protected
--- users and the exporting user's own sessions (is_current) are never on the
+-- The removal list: every live session reached (see reach.sql) by the
+-- target of a finding whose check is in remove_on, one row per session.
+-- Protected users and the exporting user's own sessions (is_current) are never on the
 -- list. Nor is a session whose username is unknown (the sessions export
 -- lacks Users.Username and no users export names its user) while
 -- protected_users names users by username: it may be one of theirs. Those
@@ -45,33 +40,9 @@ JOIN (SELECT check_id, severity, detail, min(rowid) AS ord FROM removal_order GR
 DROP TABLE removal_order;
 
 CREATE OR REPLACE TEMP TABLE removal_reached AS
-WITH targets AS (
-    SELECT ord, check_id, severity, target_kind, target_id FROM removal_findings
-), families AS (
-    SELECT t.ord, t.check_id, t.severity, unnest(string_split(t.target_id, ' ')) AS family_id
-    FROM targets t WHERE t.target_kind = 'family'
-    UNION ALL
-    SELECT DISTINCT t.ord, t.check_id, t.severity, s.parent_id
-    FROM targets t
-    JOIN sessions s ON s.login_history_id = t.target_id
-    WHERE t.target_kind = 'login'
-    UNION ALL
-    -- A Setup download's login, which no session names, reaches the
-    -- families it began (see families_of_setup_login in prelude.sql).
-    SELECT DISTINCT t.ord, t.check_id, t.severity, f.family_id
-    FROM targets t
-    JOIN families_of_setup_login f ON f.login_id = t.target_id
-    WHERE t.target_kind = 'login'
-), reached AS (
-    SELECT DISTINCT ord, check_id, severity, session_id FROM (
-        SELECT t.ord, t.check_id, t.severity, t.target_id AS session_id
-        FROM targets t WHERE t.target_kind = 'session'
-        UNION ALL
-        SELECT f.ord, f.check_id, f.severity, s.id
-        FROM families f JOIN sessions s ON s.parent_id = f.family_id
-    )
-)
-SELECT * FROM reached;
+SELECT DISTINCT f.ord, f.check_id, f.severity, r.session_id
+FROM removal_findings f
+JOIN target_reach r USING (target_kind, target_id);
 
 CREATE OR REPLACE TEMP TABLE removals_held_back AS
 SELECT DISTINCT s.id AS session_id

@@ -392,6 +392,7 @@ func TestSessionFlags(t *testing.T) {
 		('f_setup_login', NULL, 'login', 'row:1:5'),
 		('g_expired', 'X', 'session', 'X'),
 		('h_nothing', NULL, NULL, NULL)`)
+	exec(reachSQL)
 	exec(flagsSQL)
 	rows, err := conn.QueryContext(ctx, `SELECT id, flags || coalesce(' | ' || withheld, '') FROM session_flags`)
 	if err != nil {

@@ -82,6 +82,9 @@ var findingColumns = []struct{ name, typ string }{
 //go:embed prelude.sql
 var preludeSQL string
 
+//go:embed reach.sql
+var reachSQL string
+
 //go:embed removals.sql
 var removalsSQL string
 
@@ -164,7 +167,7 @@ func run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time, checks []Che
 		clock(c.ID, start)
 	}
 	start := time.Now()
-	if err := r.execScript(removalsSQL)(ctx); err != nil {
+	if err := r.execScript(reachSQL + removalsSQL)(ctx); err != nil {
 		return Result{}, fmt.Errorf("building the removal list: %w", err)
 	}
 	clock("building the removal list", start)

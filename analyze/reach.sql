@@ -1,0 +1,32 @@
+-- The live sessions each finding's target reaches, for the removal list
+-- (removals.sql) and the Sessions sheet's flags (flags.sql), so that the two
+-- read one rule: a 'session' target reaches that session, a 'family' target
+-- every session sharing that parent_id (a family target may list several,
+-- separated by spaces), and a 'login' target the families of the sessions
+-- that login created; a Setup download's login, which no session names, the
+-- families its user began from its IP within two minutes of it (see
+-- families_of_setup_login in prelude.sql). Expired sessions are reached by
+-- nothing: no removal can end them. One row per distinct target and session,
+-- so a target that many findings share is followed once.
+CREATE OR REPLACE TEMP TABLE target_reach AS
+WITH targets AS (
+    SELECT DISTINCT target_kind, target_id FROM findings WHERE target_kind IS NOT NULL
+), families AS (
+    SELECT target_kind, target_id, unnest(string_split(target_id, ' ')) AS family_id
+    FROM targets WHERE target_kind = 'family'
+    UNION
+    SELECT t.target_kind, t.target_id, s.parent_id
+    FROM targets t JOIN sessions s ON s.login_history_id = t.target_id
+    WHERE t.target_kind = 'login'
+    UNION
+    SELECT t.target_kind, t.target_id, f.family_id
+    FROM targets t JOIN families_of_setup_login f ON f.login_id = t.target_id
+    WHERE t.target_kind = 'login'
+)
+SELECT t.target_kind, t.target_id, s.id AS session_id
+FROM targets t JOIN sessions s ON s.id = t.target_id
+WHERE t.target_kind = 'session' AND is_live(s.expires)
+UNION ALL
+SELECT DISTINCT f.target_kind, f.target_id, s.id
+FROM families f JOIN sessions s ON s.parent_id = f.family_id
+WHERE is_live(s.expires);
