@@ -2,8 +2,11 @@
 //
 // Each file is named <id>.sql and opens with "-- key: value" lines: id (the
 // file name), title, severity (the base severity: info, low, medium, high or
-// critical), rationale, an optional remediation, and knobs (the policy keys
-// the check reads, comma-separated; may be empty). A line starting with "--"
+// critical), rationale, an optional remediation, knobs (the policy keys
+// the check reads, comma-separated; may be empty), and removes (what its
+// findings propose for removal when the policy's remove_on names the check,
+// in words: "the session", or "nothing (why)" for a check that targets
+// nothing; the Summary sheet prints it). A line starting with "--"
 // and two or more spaces continues the previous value. The rest of the file
 // is one SELECT returning the finding columns, in this order:
 //
@@ -24,12 +27,14 @@
 //     with login_row, the login's rowid, and country_key), live_families
 //     (one row per live session family, described by its earliest session),
 //     the tables live_family_origins and named_logins it is built from, and
-//     the view live_session_of_login;
+//     the views live_session_of_login and families_of_setup_login (the
+//     families a Setup download's login began);
 //   - getvariable('logins_without_ids'): whether some logins have no
 //     Salesforce Id (keyed 'row:…', from a Setup download);
-//   - the macros is_live, distance_km, human_duration, human_seconds,
-//     fmt_time, fmt_time_after, fmt_span, fmt_count, fmt_km, place_name,
-//     user_name, few and severity_rank (see analyze/prelude.sql).
+//   - the macros is_live, distance_km, count_unit, human_duration,
+//     human_seconds, fmt_time, fmt_time_after, fmt_span, fmt_count, fmt_km,
+//     place_name, user_name and few_of (see analyze/prelude.sql), and
+//     severity_rank, which analyze/run.go creates from the severities.
 package queries
 
 import "embed"
