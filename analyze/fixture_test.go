@@ -256,6 +256,30 @@ func mustRemovals(tb testing.TB, db *sql.DB) []removal {
 	return got
 }
 
+// mustWithheld reads, from session_flags, the live sessions a removal
+// finding reached that the list leaves out, with the reason the Sessions
+// sheet gives.
+func mustWithheld(tb testing.TB, db *sql.DB) map[string]string {
+	tb.Helper()
+	rows, err := db.Query(`SELECT id, withheld FROM session_flags WHERE withheld IS NOT NULL`)
+	if err != nil {
+		tb.Fatalf("reading session_flags: %v", err)
+	}
+	defer rows.Close()
+	got := map[string]string{}
+	for rows.Next() {
+		var id, why string
+		if err := rows.Scan(&id, &why); err != nil {
+			tb.Fatalf("reading session_flags: %v", err)
+		}
+		got[id] = why
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatalf("reading session_flags: %v", err)
+	}
+	return got
+}
+
 // mustRun runs the audit with the default policy changed by edit.
 func mustRun(tb testing.TB, db *sql.DB, edit func(*Policy)) Result {
 	tb.Helper()

@@ -2,9 +2,9 @@
 -- a finding reaches the sessions its target reaches (target_reach, the
 -- removal list's rule, see reach.sql) and the session it names (session_id)
 -- besides. It is a table, not a query of the report, because target_reach
--- and the Setup logins' families it is built from end with the run. withheld says
--- why a live session that a finding of remove_on reached is not on the
--- removal list (removals.sql leaves those out).
+-- and the Setup logins' families it is built from end with the run.
+-- withheld says why a live session that a finding of remove_on reached is
+-- not on the removal list (removals_withheld, see removals.sql).
 CREATE OR REPLACE TABLE session_flags AS
 WITH hits AS (
     SELECT session_id AS id, check_id FROM findings WHERE session_id IS NOT NULL
@@ -12,19 +12,10 @@ WITH hits AS (
     SELECT r.session_id, f.check_id
     FROM (SELECT DISTINCT check_id, target_kind, target_id FROM findings WHERE target_kind IS NOT NULL) f
     JOIN target_reach r USING (target_kind, target_id)
-), withheld AS (
-    SELECT DISTINCT s.id, CASE
-        WHEN s.is_current THEN 'no: the exporting user''s own session'
-        WHEN s.id IN (SELECT session_id FROM removals_held_back) THEN 'no: held back, no username'
-        ELSE 'no: protected user'
-    END AS why
-    FROM removal_reached r
-    JOIN sessions s ON s.id = r.session_id
-    WHERE is_live(s.expires) AND s.id NOT IN (SELECT session_id FROM removals)
 )
-SELECT h.id, string_agg(h.check_id, '; ' ORDER BY h.check_id) AS flags, any_value(w.why) AS withheld
+SELECT h.id, string_agg(h.check_id, '; ' ORDER BY h.check_id) AS flags, any_value('no: ' || w.why) AS withheld
 FROM (SELECT DISTINCT id, check_id FROM hits) h
-LEFT JOIN withheld w USING (id)
+LEFT JOIN removals_withheld w ON w.session_id = h.id
 GROUP BY h.id;
 
 -- Each live session's login, as the Sessions sheet shows it: the login's

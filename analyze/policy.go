@@ -118,15 +118,6 @@ func DefaultPolicy() Policy {
 	}
 }
 
-// IsProtected reports whether the user with this Id (15 or 18 characters) or
-// username (any case) is a protected user.
-func (p Policy) IsProtected(userID, username string) bool {
-	if id, err := sfid.Normalize(userID); err == nil && slices.Contains(p.ProtectedUsers, id) {
-		return true
-	}
-	return username != "" && slices.Contains(p.ProtectedUsers, strings.ToLower(username))
-}
-
 const day = 24 * time.Hour
 
 // LoadPolicy reads the YAML policy at path; an empty path gives

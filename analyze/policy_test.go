@@ -250,26 +250,6 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
-func TestIsProtected(t *testing.T) {
-	p := DefaultPolicy()
-	p.ProtectedUsers = []string{"admin@acme.com", "005000000000001AAA"}
-	tests := []struct {
-		id, name string
-		want     bool
-	}{
-		{"", "Admin@Acme.com", true},
-		{"005000000000001", "", true},
-		{"005000000000001aaa", "someone@acme.com", true},
-		{"005000000000002AAA", "someone@acme.com", false},
-		{"", "", false},
-	}
-	for _, tc := range tests {
-		if got := p.IsProtected(tc.id, tc.name); got != tc.want {
-			t.Errorf("IsProtected(%q, %q): got %v, want %v", tc.id, tc.name, got, tc.want)
-		}
-	}
-}
-
 func FuzzLoadPolicy(f *testing.F) {
 	sample, err := os.ReadFile("../testdata/policy.yaml")
 	if err != nil {

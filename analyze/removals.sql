@@ -54,6 +54,24 @@ WHERE is_live(s.expires)
     AND EXISTS (SELECT 1 FROM policy_protected_users p WHERE p.user_id IS NULL)
     AND NOT EXISTS (SELECT 1 FROM policy_protected_users p WHERE lower(p.user_id) = lower(s.user_id));
 
+-- The reached sessions the list leaves out, and why, in the words the
+-- Sessions sheet shows: the one place that decides who is kept off it.
+CREATE OR REPLACE TEMP TABLE removals_withheld AS
+SELECT DISTINCT s.id AS session_id, CASE
+    WHEN s.is_current THEN 'the exporting user''s own session'
+    WHEN h.session_id IS NOT NULL THEN 'held back, no username'
+    ELSE 'protected user'
+END AS why
+FROM removal_reached r
+JOIN sessions s ON s.id = r.session_id
+LEFT JOIN removals_held_back h ON h.session_id = s.id
+WHERE is_live(s.expires) AND (
+    s.is_current
+    OR h.session_id IS NOT NULL
+    OR EXISTS (
+        SELECT 1 FROM policy_protected_users p
+        WHERE lower(p.user_id) = lower(s.user_id) OR p.username = lower(s.username)));
+
 CREATE OR REPLACE TABLE removals AS
 WITH listed AS MATERIALIZED (
     SELECT
@@ -70,12 +88,7 @@ WITH listed AS MATERIALIZED (
         count(*) AS findings
     FROM removal_reached r
     JOIN sessions s ON s.id = r.session_id
-    WHERE is_live(s.expires)
-        AND NOT s.is_current
-        AND s.id NOT IN (SELECT session_id FROM removals_held_back)
-        AND NOT EXISTS (
-            SELECT 1 FROM policy_protected_users p
-            WHERE lower(p.user_id) = lower(s.user_id) OR p.username = lower(s.username))
+    WHERE is_live(s.expires) AND s.id NOT IN (SELECT session_id FROM removals_withheld)
     GROUP BY s.id
 ), quotes AS (
     SELECT q.session_id, string_agg(f.check_id || ' (' || f.severity || '): ' || f.detail, ' ' ORDER BY f.ord) AS quotes

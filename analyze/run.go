@@ -35,7 +35,8 @@ type Result struct {
 }
 
 // Step is one timed part of a run: a preparation step ("classifying source
-// IPs"), a check (named by its id) or "building the removal list". Steps are
+// IPs"), a check (named by its id), "building the removal list" or
+// "flagging sessions". Steps are
 // for performance logs; their names may change between versions.
 type Step struct {
 	Name    string
@@ -49,11 +50,8 @@ type CheckResult struct {
 	Counts map[Severity]int64 // findings by severity; missing severities are zero
 }
 
-// Findings returns the number of findings of every check and severity.
-func (r Result) Findings() int64 { return r.AtLeast(Info) }
-
-// AtLeast returns the number of findings of severity s or higher, which is
-// what --fail-on compares against.
+// AtLeast returns the number of findings of severity s or higher: the
+// audit's --fail-on compares against it, AtLeast(Info) counts them all.
 func (r Result) AtLeast(s Severity) int64 {
 	var n int64
 	for _, c := range r.Checks {
@@ -92,7 +90,7 @@ var removalsSQL string
 var flagsSQL string
 
 // Run runs every check against the sessions, logins, users and geo tables
-// as of asOf and replaces three tables with its results:
+// as of asOf and replaces five tables with its results:
 //
 //   - ip_info(ip, network, trusted, denied, denied_by): every source IP of a
 //     session or login, classified by the policy's networks;
@@ -101,10 +99,17 @@ var flagsSQL string
 //   - removals(session_id, user_id, username, session_type, source_ip,
 //     created, checks, severity, reason): one row per live session reached
 //     by a finding of a check in p.RemoveOn, never a protected user's and
-//     never the exporting user's current session.
+//     never the exporting user's current session;
+//   - session_flags(id, flags, withheld): the checks whose findings reach
+//     each live session, and why one a removal finding reached is not on
+//     the list; session_logins(id, session_row, login_time, city,
+//     country_iso, country): each live session's login, for the Sessions
+//     sheet.
 //
-// Either all three are replaced or, on error, none. A check that fails or
-// returns other columns is an error naming its file.
+// The scripts run in this order: prelude.sql (helpers), the checks,
+// reach.sql and removals.sql, then flags.sql. Either all five tables are
+// replaced or, on error, none. A check that fails or returns other columns
+// is an error naming its file.
 func Run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time) (Result, error) {
 	checks, err := Checks()
 	if err != nil {

@@ -373,11 +373,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	for _, w := range warnings {
 		log.Warn(w)
 	}
-	summary, err := buildSummary(ctx, db, stats, cfg.asOf)
-	if err != nil {
-		log.fail(ctx, "summarising", "err", err)
-		return exitFailure
-	}
+	summary := buildSummary(stats, res)
 	summary.Warnings = warnings
 	// The reports are written as a set into a staging folder and moved into
 	// --out only when all of them are written, so a failed or interrupted
@@ -408,17 +404,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	}
 	var atOrAbove int64 // findings at or above --fail-on
 	if cfg.failOn != nil {
-		sevs := []string{}
-		for _, s := range analyze.Severities() {
-			if s >= *cfg.failOn {
-				sevs = append(sevs, "'"+s.String()+"'")
-			}
-		}
-		q := "SELECT count(*) FROM findings WHERE severity IN (" + strings.Join(sevs, ", ") + ")"
-		if err := db.QueryRowContext(ctx, q).Scan(&atOrAbove); err != nil {
-			log.fail(ctx, "counting findings", "err", err)
-			return exitFailure
-		}
+		atOrAbove = res.AtLeast(*cfg.failOn)
 	}
 	if kept != nil {
 		if err := kept.keep(db); err != nil {
@@ -555,14 +541,16 @@ func inputFiles(in ingest.Inputs) []string {
 // since is the time from start, rounded for a log line.
 func since(start time.Time) string { return time.Since(start).Round(time.Millisecond).String() }
 
-// buildSummary gathers the figures of the Summary sheet and the stdout summary.
-func buildSummary(ctx context.Context, db *sql.DB, stats ingest.Stats, asOf time.Time) (report.Summary, error) {
+// buildSummary gathers the figures of the Summary sheet and the stdout
+// summary from what the load read and what the checks found.
+func buildSummary(stats ingest.Stats, res analyze.Result) report.Summary {
 	s := report.Summary{
 		Title:       "Salesforce session audit",
-		AsOf:        asOf,
+		AsOf:        res.AsOf,
 		GeneratedAt: time.Now().UTC(),
 		Version:     versionString(),
 		Rejects:     stats.Rejected(),
+		Removals:    res.Removals,
 	}
 	for _, f := range stats.Files {
 		s.Inputs = append(s.Inputs, report.InputStats{
@@ -570,37 +558,14 @@ func buildSummary(ctx context.Context, db *sql.DB, stats ingest.Stats, asOf time
 			Duplicates: f.Duplicates, Rejected: f.Rejected, Earliest: f.Earliest, Latest: f.Latest,
 		})
 	}
-	checks, err := analyze.Checks()
-	if err != nil {
-		return s, err
-	}
-	counts := map[string]map[string]int64{}
-	rows, err := db.QueryContext(ctx, "SELECT check_id, severity, count(*) FROM findings GROUP BY ALL")
-	if err != nil {
-		return s, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, sev string
-		var n int64
-		if err := rows.Scan(&id, &sev, &n); err != nil {
-			return s, err
+	for _, c := range res.Checks {
+		counts := map[string]int64{}
+		for sev, n := range c.Counts {
+			counts[sev.String()] = n
 		}
-		if counts[id] == nil {
-			counts[id] = map[string]int64{}
-		}
-		counts[id][sev] = n
+		s.Checks = append(s.Checks, report.CheckStats{ID: c.Check.ID, Title: c.Check.Title, Severity: c.Check.Severity.String(), Counts: counts})
 	}
-	if err := rows.Err(); err != nil {
-		return s, err
-	}
-	for _, c := range checks {
-		s.Checks = append(s.Checks, report.CheckStats{ID: c.ID, Title: c.Title, Severity: c.Severity.String(), Counts: counts[c.ID]})
-	}
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM removals").Scan(&s.Removals); err != nil {
-		return s, err
-	}
-	return s, nil
+	return s
 }
 
 // The files an audit keeps in its --out folder besides the reports: the
