@@ -1,6 +1,13 @@
 // Package ingest detects Salesforce AuthSession, LoginHistory, User and
 // LoginGeo exports by their content and loads them into DuckDB tables
 // (see schema.sql), recording every row it could not load in the rejects table.
+//
+// Start at Load (load.go): it checks the files given, tells each one's
+// format (detect.go, fields.go), reads CSV with DuckDB's reader and JSON
+// with DuckDB's or, for a file it refuses, in Go (json.go), validates every
+// value in the same statement (macros.sql), then de-duplicates, resolves
+// users, checks the distinct IPs in Go (ip.go), and accounts for every row
+// read in Stats. Open (db.go) gives the database it loads into.
 package ingest
 
 import (
@@ -14,7 +21,8 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 )
 
-// Schema creates the tables the checks read: sessions, logins, users, geo and rejects.
+// Schema creates the tables a load fills (sessions, logins, users, geo,
+// usernames, source_ips, sources and rejects), which the checks read.
 //
 //go:embed schema.sql
 var Schema string

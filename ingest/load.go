@@ -72,12 +72,16 @@ type FileStats struct {
 	Latest     time.Time
 }
 
-// Stats is the outcome of a load, one entry per input file in the order given.
+// Stats is the outcome of a load, one entry per input file: the users
+// exports first, then geo, sessions and logins, each kind's files in the
+// order given (the order they load in).
 type Stats struct {
 	Files []FileStats
-	// Warnings say what the inputs lack, one sentence each: REST pages of a
-	// query that were not given, Setup downloads whose date order was
-	// guessed.
+	// Warnings say, one sentence each, what the inputs lack or what the load
+	// had to assume: REST pages of a query that were not given, Setup
+	// downloads whose date order was guessed, whose clock times the end of
+	// daylight saving time repeats, or whose usernames match no user, and
+	// files or kinds of which no row loaded.
 	Warnings []string
 }
 
@@ -348,8 +352,9 @@ type loader struct {
 	// links is the private folder of the plain names DuckDB reads files
 	// through when their own names would be read as patterns (see readPath).
 	links string
-	// dateWarnings say which Setup downloads had their date order guessed
-	// (see setupDateOrder).
+	// dateWarnings are the warnings about Setup downloads' times: a date
+	// order guessed (see setupDateOrder), or clock times repeated as
+	// daylight saving time ends.
 	dateWarnings []string
 }
 
@@ -540,9 +545,12 @@ func (g *givenFiles) add(path string, k Kind) error {
 	return nil
 }
 
-// Rows go straight from the file into the table of their kind, in file order,
-// so that a row's position (its rowid) gives its line without a second copy
-// of the data. While the load runs, each table has a working column,
+// kinds are the tables a load fills, in the order it fills them.
+var kinds = []Kind{Users, Geo, Sessions, Logins}
+
+// How a load works. Rows go straight from the file into the table of their
+// kind, in file order, so that a row's position (its rowid) gives its line
+// without a second copy of the data. While the load runs, each table has a working column,
 // sa_reject: the first reason a row is unusable, as a JSON object of its
 // field, reason and value. A rejected row may lack a value the table
 // requires (NOT NULL): it holds a placeholder there until it is moved out to
@@ -552,7 +560,6 @@ func (g *givenFiles) add(path string, k Kind) error {
 // a row is stored with costs time, up to a quarter of a second at ten million
 // logins, so the reject is one text column, not a struct of three, and
 // CSV-only tables have no sa_line.
-var kinds = []Kind{Users, Geo, Sessions, Logins}
 
 // placeholders gives, per table, its NOT NULL columns and a value of their
 // type for rejected rows to hold.
