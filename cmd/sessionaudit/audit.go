@@ -269,7 +269,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		return exitUsage
 	}
 	// One audit at a time writes into a folder, or two would mix their sets.
-	unlock, err := lockOut(cfg.outDir)
+	unlock, locked, err := lockOut(cfg.outDir)
 	if err != nil {
 		log.problem(slog.LevelError, fmt.Sprintf("--out %s: %v", cfg.outDir, err), "dir", cfg.outDir)
 		return exitUsage
@@ -378,7 +378,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	// The reports are written as a set into a staging folder and moved into
 	// --out only when all of them are written, so a failed or interrupted
 	// run leaves the previous set whole.
-	staging, err := makeStaging(cfg.outDir)
+	staging, err := makeStaging(cfg.outDir, locked)
 	if err != nil {
 		log.fail(ctx, "creating the staging folder", "dir", cfg.outDir, "err", err)
 		return exitFailure
@@ -577,17 +577,17 @@ const (
 
 func outLockPath(dir string) string { return filepath.Join(dir, outLockName) }
 
-// makeStaging creates this run's staging folder in dir, first removing any
-// left by a run that was killed: the caller holds the lock on dir, so no
-// other audit is using one.
-func makeStaging(dir string) (string, error) {
+// makeStaging creates this run's staging folder in dir. When the caller
+// holds the lock on dir (locked), no other audit is using a staging folder
+// there, so it first removes any left by a run that was killed.
+func makeStaging(dir string, locked bool) (string, error) {
 	// Listed, not globbed: the folder's own name may hold *, ? or [.
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return "", err
 	}
 	for _, e := range entries {
-		if e.IsDir() && strings.HasPrefix(e.Name(), stagingPrefix) {
+		if locked && e.IsDir() && strings.HasPrefix(e.Name(), stagingPrefix) {
 			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 				return "", err
 			}

@@ -592,7 +592,7 @@ func TestAuditReportSet(t *testing.T) {
 // that the lock of another folder, or a released one, does not stop it.
 func TestAuditLocksOut(t *testing.T) {
 	out, other := t.TempDir(), t.TempDir()
-	unlock, err := lockOut(out) // as if another audit held it: flock locks one open file, not the process
+	unlock, _, err := lockOut(out) // as if another audit held it: flock locks one open file, not the process
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -772,7 +772,7 @@ func TestAuditSetupDateOrder(t *testing.T) {
 }
 
 // makeStaging clears only its own folder's leftovers, whatever characters
-// the folder's name holds.
+// the folder's name holds, and none when the audit runs unlocked.
 func TestMakeStagingWithPatternCharacters(t *testing.T) {
 	root := t.TempDir()
 	busy := filepath.Join(root, "out1", stagingPrefix+"424242") // another audit's, in a folder out[1] would match
@@ -785,7 +785,7 @@ func TestMakeStagingWithPatternCharacters(t *testing.T) {
 		if err := os.MkdirAll(stale, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		staging, err := makeStaging(dir)
+		staging, err := makeStaging(dir, true)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -798,6 +798,17 @@ func TestMakeStagingWithPatternCharacters(t *testing.T) {
 	}
 	if _, err := os.Stat(busy); err != nil {
 		t.Errorf("another folder's staging was removed: %v", err)
+	}
+	// Unlocked (no flock), another audit may be writing into the one there.
+	staging, err := makeStaging(filepath.Join(root, "out1"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(busy); err != nil {
+		t.Errorf("an unlocked audit removed a staging folder another audit may be using: %v", err)
+	}
+	if _, err := os.Stat(staging); err != nil {
+		t.Errorf("no staging folder: %v", err)
 	}
 }
 

@@ -1,5 +1,14 @@
 // Command sessionaudit audits Salesforce session and login exports, writes
 // findings and a removal list, and applies approved removals to an org.
+//
+// This package wires the others; each subcommand has its file: audit.go
+// (ingest.Load, analyze.Run, then the reports, staged and moved into --out
+// as a set), approve.go, apply.go and verify.go (package apply does the
+// work), checks.go, gen.go and version.go. The SQL behind every CSV file and
+// XLSX sheet is in outputs.go, which hands rows to package report; the
+// audit's warnings about Setup downloads' times are in audit.go
+// (setupWarnings), the rest come from ingest and analyze. lock.go, keepdb.go
+// and memory.go hold --out's lock, --db and the --memory-limit split.
 package main
 
 import (
