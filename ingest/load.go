@@ -691,7 +691,7 @@ func (l *loader) loadFile(ctx context.Context, f *inputFile) error {
 		return err
 	}
 	f.stats.File, f.stats.Kind, f.stats.Format = f.path, f.kind, fmtInfo.label(f.shape)
-	f.stats.Setup = f.shape == "setup"
+	f.stats.Setup = f.setupLogins()
 	if !fmtInfo.json {
 		base -= int64(fmtInfo.headerLine - 1)
 	}
@@ -790,7 +790,7 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 	if k == Logins && f.shape == "api" {
 		required["id"], required["user_id"] = true, true
 	}
-	if k == Logins && f.shape == "setup" {
+	if f.setupLogins() {
 		required["username"] = true
 	}
 	var inner, outer, checks []string
@@ -809,7 +809,7 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 		case tID:
 			parse = "sa_id18(r_%s)"
 		case tTime:
-			if f.shape == "setup" {
+			if f.setupLogins() {
 				// A JSON file with Setup labels is not examined for its
 				// order (Setup writes CSV): it takes the policy's, month
 				// first under auto.
@@ -840,7 +840,7 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 		}
 		w := t.what()
 		if t == tTime {
-			w = timeWhat(f.shape == "setup", f.dayFirst || l.opts.SetupDateOrder == DateOrderDMY)
+			w = timeWhat(f.setupLogins(), f.dayFirst || l.opts.SetupDateOrder == DateOrderDMY)
 		}
 		if w != "" {
 			checks = append(checks, fmt.Sprintf("WHEN NOT sa_blank(r_%s) AND %s IS NULL THEN {'field': '%s', 'reason': '%s is not %s', 'value': r_%s}", c, c, label, label, w, c))
