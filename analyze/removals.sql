@@ -83,7 +83,6 @@ WITH listed AS MATERIALIZED (
         any_value(s.created) AS created,
         string_agg(DISTINCT r.check_id, ';' ORDER BY r.check_id) AS checks,
         arg_max(r.severity, severity_rank(r.severity)) AS severity,
-        max(severity_rank(r.severity)) AS rank,
         min(r.ord, 5) AS quoted,
         count(*) AS findings
     FROM removal_reached r
@@ -101,5 +100,4 @@ SELECT
     q.quotes || CASE WHEN l.findings > 5 THEN printf(' And %s more finding%s, listed in findings.csv.',
         fmt_count(l.findings - 5), CASE WHEN l.findings = 6 THEN '' ELSE 's' END) ELSE '' END AS reason
 FROM listed l
-JOIN quotes q USING (session_id)
-ORDER BY l.rank DESC, l.username, l.created, l.session_id;
+JOIN quotes q USING (session_id);

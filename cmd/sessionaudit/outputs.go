@@ -6,21 +6,40 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
+	"github.com/sessionaudit/sessionaudit/apply"
 	"github.com/sessionaudit/sessionaudit/report"
 )
 
 // severityRank orders findings most severe first.
 const severityRank = `CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END`
 
+// The order of the findings, the removal list and the rejects, the same in
+// their CSV file and their sheet.
+const (
+	findingsOrder = ` ORDER BY ` + severityRank + `, check_id, observed_at, user_id, session_id, detail`
+	removalsOrder = ` ORDER BY ` + severityRank + `, username, created, session_id`
+	rejectsOrder  = ` ORDER BY file, line`
+)
+
 // The CSV files of an audit and the query behind each. Their columns are the
 // contract with people and with `sessionaudit approve/apply`: change with care.
 var csvOutputs = []struct{ file, q string }{
 	{"findings.csv", `SELECT check_id AS "check", severity, user_id, username, session_id, source_ip, observed_at, detail
-		FROM findings ORDER BY ` + severityRank + `, "check", observed_at, user_id, session_id, detail`},
-	{"removals.csv", `SELECT session_id, user_id, username, session_type, source_ip, created, checks, severity, reason, '' AS approve
-		FROM removals ORDER BY ` + severityRank + `, username, created, session_id`},
-	{"rejects.csv", `SELECT file, line, field, reason, value FROM rejects ORDER BY file, line`},
+		FROM findings` + findingsOrder},
+	{"removals.csv", `SELECT ` + removalsColumns() + `
+		FROM removals` + removalsOrder},
+	{"rejects.csv", `SELECT file, line, field, reason, value FROM rejects` + rejectsOrder},
+}
+
+// removalsColumns selects the removal list's columns in the order
+// apply.RemovalsHeader gives, which apply requires of the file: each is a
+// column of the removals table but approve, which is left for the analyst.
+func removalsColumns() string {
+	cols := slices.Clone(apply.RemovalsHeader)
+	cols[slices.Index(cols, "approve")] = "'' AS approve"
+	return strings.Join(cols, ", ")
 }
 
 // The Sessions sheet's username and place of a session s (its login's,
@@ -40,7 +59,7 @@ var xlsxSheets = []struct {
 	sheet report.Sheet
 }{
 	{`SELECT severity, check_id, observed_at, username, source_ip, detail, session_id, user_id
-		FROM findings ORDER BY ` + severityRank + `, check_id, observed_at, user_id, session_id, detail`,
+		FROM findings` + findingsOrder,
 		`SELECT max(length(username)) AS "Username", max(length(source_ip)) AS "Source IP" FROM findings`,
 		report.Sheet{Name: "Findings", Columns: []report.Column{
 			{Label: "Severity", Kind: report.Severity}, {Label: "Check", Width: 22}, {Label: "Observed at", Kind: report.Time},
@@ -64,7 +83,7 @@ var xlsxSheets = []struct {
 			{Label: "Session Id", Width: 21}, {Label: "Parent Id", Width: 21}, {Label: "User Id", Width: 21},
 		}}},
 	{`SELECT session_id, username, session_type, source_ip, created, checks, severity, reason, user_id
-		FROM removals ORDER BY ` + severityRank + `, username, created, session_id`,
+		FROM removals` + removalsOrder,
 		`SELECT max(length(username)) AS "Username", max(length(session_type)) AS "Session Type",
 		       max(length(source_ip)) AS "Source IP", max(length(checks)) AS "Checks"
 		FROM removals`,
@@ -73,7 +92,7 @@ var xlsxSheets = []struct {
 			{Label: "Source IP", Width: 18}, {Label: "Created", Kind: report.Time}, {Label: "Checks", Width: 30},
 			{Label: "Severity", Kind: report.Severity}, {Label: "Reason", Width: 80, Wrap: true}, {Label: "User Id", Width: 21},
 		}}},
-	{`SELECT file, line, field, reason, value FROM rejects ORDER BY file, line`,
+	{`SELECT file, line, field, reason, value FROM rejects` + rejectsOrder,
 		`SELECT max(length(file)) AS "File", max(length(field)) AS "Field", max(length(value)) AS "Value" FROM rejects`,
 		report.Sheet{Name: "Rejects", Columns: []report.Column{
 			{Label: "File", Width: 40}, {Label: "Line", Kind: report.Number, Width: 10}, {Label: "Field", Width: 18},
@@ -150,7 +169,8 @@ type pagedRows struct {
 	done bool
 }
 
-// pagedTable is the temporary table pagedRows reads from.
+// pagedTable is the temporary table pagedRows reads from (created as
+// report_rows: DuckDB's CREATE TEMP TABLE takes no "temp." prefix).
 const pagedTable = "temp.report_rows"
 
 func (p *pagedRows) pageSize() int {
