@@ -301,10 +301,11 @@ func rowsSHA256(rows []Row) string {
 	return sha256Hex(buf.Bytes())
 }
 
-// auditSHA256 names the audit a list came from: the SHA-256 of its header
-// and rows without the approve column, which an analyst edits between
-// approvals. The journal keeps containment per audit (see journalState).
-func auditSHA256(rows []Row) string {
+// listKeyOf is a list's key: the SHA-256 of its header and rows without the
+// approve column, which an analyst edits between approvals, so it names the
+// audit the list came from across those edits. The journal keeps what runs
+// did per list key (a run record's List; see journalState).
+func listKeyOf(rows []Row) string {
 	approve := slices.Index(RemovalsHeader, "approve")
 	drop := func(cells []string) []string {
 		if approve < 0 || approve >= len(cells) {

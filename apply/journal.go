@@ -41,7 +41,7 @@ type Record struct {
 	Results    []ItemResult `json:"results,omitempty"`
 	PID        int          `json:"pid,omitempty"`
 	Approval   string       `json:"approval,omitempty"`
-	List       string       `json:"list,omitempty"` // run: the audit the list came from (auditSHA256)
+	List       string       `json:"list,omitempty"` // run: the audit the list came from (listKeyOf)
 	ApprovedBy string       `json:"approved_by,omitempty"`
 	Protected  []string     `json:"protected,omitempty"` // run: the protected users it kept from (see journalState.protected)
 	Code       string       `json:"code,omitempty"`
@@ -220,7 +220,7 @@ type journalState struct {
 	// unacked holds sessions sent in a request whose result never came.
 	unacked map[string]bool
 	// The rest is per list: the audit the list a run carried out came from,
-	// its rows without the approve column (auditSHA256; a run written before
+	// its rows without the approve column (listKeyOf; a run written before
 	// runs named it counts towards the list being worked on, see replay). An audit into the
 	// same folder writes a new list beside the old journal, and containing a
 	// user for the new list is a new containment; a new approval of the same
@@ -252,12 +252,12 @@ type timedResult struct {
 	Time time.Time
 }
 
-// replay reads the journal's records into its state. audit is the list being
-// worked on (auditSHA256): runs written before runs named their list count
+// replay reads the journal's records into its state. listKey is the list being
+// worked on (listKeyOf): runs written before runs named their list count
 // towards it, as their containment then counted for the whole journal; such
 // a run's search for sessions was not journalled, so a password reset done
 // in one stands for it too.
-func replay(recs []Record, audit string) *journalState {
+func replay(recs []Record, listKey string) *journalState {
 	s := &journalState{ended: map[string]timedResult{}, latest: map[string]timedResult{}, unacked: map[string]bool{},
 		stepsDone: map[string]bool{}, stepsTried: map[string]map[string]ItemResult{}, byList: map[string][]string{}, userOf: map[string]string{},
 		listOf: map[string]string{}}
@@ -291,7 +291,7 @@ func replay(recs []Record, audit string) *journalState {
 			}
 			runList[r.Run] = r.List
 			if r.List == "" {
-				runList[r.Run], legacy[r.Run] = audit, true
+				runList[r.Run], legacy[r.Run] = listKey, true
 			}
 			s.listOf[r.Approval] = runList[r.Run]
 		case "intent":
@@ -356,14 +356,14 @@ func replay(recs []Record, audit string) *journalState {
 // skipped by a stop, failed, or sent without an answer. A session whose
 // user the journal does not name (a skip written before skips named it) is
 // left out: without the user, no guard rail can be checked.
-func (s *journalState) leftByContainment(a Approval, list string) []batch {
+func (s *journalState) leftByContainment(a Approval, listKey string) []batch {
 	approved := map[string]bool{}
 	for _, as := range a.Sessions {
 		approved[as.SessionID] = true
 	}
 	var left []batch
 	at := map[string]int{} // user → its batch in left
-	for _, id := range s.byList[list] {
+	for _, id := range s.byList[listKey] {
 		_, ended := s.ended[id]
 		user := s.userOf[id]
 		if ended || approved[id] || user == "" {
@@ -381,10 +381,10 @@ func (s *journalState) leftByContainment(a Approval, list string) []batch {
 
 // stepsOwed returns the containment steps of userID for list that the
 // journal has no done result for, in the order containment takes them.
-func (s *journalState) stepsOwed(list, userID string) []string {
+func (s *journalState) stepsOwed(listKey, userID string) []string {
 	var owed []string
 	for _, op := range containSteps {
-		if !s.done(list, op, userID) {
+		if !s.done(listKey, op, userID) {
 			owed = append(owed, op)
 		}
 	}
@@ -392,6 +392,6 @@ func (s *journalState) stepsOwed(list, userID string) []string {
 }
 
 // done says whether containment step op of userID succeeded for list.
-func (s *journalState) done(list, op, userID string) bool {
-	return s.stepsDone[list+" "+op+" "+userID]
+func (s *journalState) done(listKey, op, userID string) bool {
+	return s.stepsDone[listKey+" "+op+" "+userID]
 }

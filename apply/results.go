@@ -21,7 +21,7 @@ var ResultsHeader = []string{"session_id", "user_id", "outcome", "http_status", 
 // journal: the first removed or already_ended if there is one, else the
 // latest, else failed NO_RESPONSE if it was sent without an answer, else
 // skipped NOT_ATTEMPTED.
-func buildResults(a Approval, list string, s *journalState, now time.Time) []Result {
+func buildResults(a Approval, listKey string, s *journalState, now time.Time) []Result {
 	var out []Result
 	seen := map[string]bool{}
 	add := func(id, userID string) {
@@ -45,7 +45,7 @@ func buildResults(a Approval, list string, s *journalState, now time.Time) []Res
 	for _, as := range a.Sessions {
 		add(as.SessionID, as.UserID)
 	}
-	for _, id := range s.byList[list] {
+	for _, id := range s.byList[listKey] {
 		add(id, s.userOf[id])
 	}
 	return out

@@ -161,7 +161,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	audit := auditSHA256(rows)
+	listKey := listKeyOf(rows)
 	approved := map[string]ApprovedSession{}
 	var approval Approval
 	rep.Approval, err = validApproval(opts.Removals, list, rows, opts.Now())
@@ -185,7 +185,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	state := replay(recs, audit)
+	state := replay(recs, listKey)
 	// The users protected now and by any earlier run beside this journal.
 	pinned := pinnedProtected(opts.Protected, state.protected)
 	protected, protectedNow := newProtectedSet(pinned), newProtectedSet(opts.Protected)
@@ -238,7 +238,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		usernameOf[row.UserID] = row.Username
 	}
 	guarded := map[string]bool{} // users of leftovers the policy now protects
-	for _, b := range state.leftByContainment(approval, audit) {
+	for _, b := range state.leftByContainment(approval, listKey) {
 		if protected.has(b.userID, usernameOf[b.userID]) || protected.unsure(b.userID, usernameOf[b.userID]) {
 			guarded[b.userID] = true
 			rep.LeftProtected += len(b.ids)
@@ -267,12 +267,12 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		}
 		owedSeen[row.UserID] = true
 		var unsent []string
-		for _, op := range state.stepsOwed(audit, row.UserID) {
+		for _, op := range state.stepsOwed(listKey, row.UserID) {
 			if containing[row.UserID] {
 				if !slices.Contains(rep.Recontain, row.UserID) {
 					rep.Recontain = append(rep.Recontain, row.UserID)
 				}
-			} else if it, ok := state.stepsTried[audit][op+" "+row.UserID]; ok {
+			} else if it, ok := state.stepsTried[listKey][op+" "+row.UserID]; ok {
 				detail := "in an earlier run: add --contain to send it again"
 				if it.ErrorCode != "" {
 					detail = it.ErrorCode + " " + detail
@@ -320,7 +320,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		if !opts.Execute {
 			return rep, nil
 		}
-		rep.Results = guardResults(buildResults(approval, audit, state, opts.Now()), guarded)
+		rep.Results = guardResults(buildResults(approval, listKey, state, opts.Now()), guarded)
 		rep.ResultsPath = ResultsPath(opts.Removals)
 		return rep, writeResults(rep.ResultsPath, rep.Results)
 	}
@@ -356,13 +356,13 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return rep, err
 	}
 	defer f.Close()
-	r := &runner{c: c, list: audit, protected: pinned, state: replay(recs, audit), recs: recs, current: current, currentUsers: currentUsers, rep: &rep,
+	r := &runner{c: c, listKey: listKey, protected: pinned, state: replay(recs, listKey), recs: recs, current: current, currentUsers: currentUsers, rep: &rep,
 		j: &journal{f: f, now: opts.Now, run: runID(opts.Now())}}
 	runErr := r.execute(ctx, approval, rep.Plan, resume, rep.Recontain, curErr)
 	if errors.As(runErr, &stop) {
 		rep.Stopped, runErr = stop, nil
 	}
-	rep.Results = guardResults(buildResults(approval, audit, replay(r.recs, audit), opts.Now()), guarded)
+	rep.Results = guardResults(buildResults(approval, listKey, replay(r.recs, listKey), opts.Now()), guarded)
 	rep.ResultsPath = ResultsPath(opts.Removals)
 	if err := writeResults(rep.ResultsPath, rep.Results); err != nil {
 		return rep, errors.Join(runErr, err)
@@ -487,7 +487,7 @@ type runner struct {
 	currentUsers map[string]bool
 	rep          *Report
 	seq          int
-	list         string   // the audit the list came from (auditSHA256)
+	listKey      string   // the list's key (listKeyOf)
 	protected    []string // the users kept from, as the run record keeps them
 }
 
@@ -511,7 +511,7 @@ type batch struct {
 // before the run could start (while looking up the caller's sessions),
 // journalled so the results say why nothing was sent.
 func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, resume []batch, recontain []string, beforeErr error) error {
-	if err := r.write(Record{Kind: "run", PID: os.Getpid(), Approval: a.RowsSHA256, List: r.list, ApprovedBy: a.ApprovedBy, Protected: r.protected}); err != nil {
+	if err := r.write(Record{Kind: "run", PID: os.Getpid(), Approval: a.RowsSHA256, List: r.listKey, ApprovedBy: a.ApprovedBy, Protected: r.protected}); err != nil {
 		return err
 	}
 	var skipped []ItemResult
@@ -764,7 +764,7 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 			Results: []ItemResult{{ID: userID, Outcome: outcome, ErrorCode: code}}})
 	}
 
-	if r.state.done(r.list, opFreezeUser, userID) {
+	if r.state.done(r.listKey, opFreezeUser, userID) {
 		step(opFreezeUser, outcomeDone, "in an earlier run")
 	} else {
 		logins, err := r.c.queryIDs(ctx, "SELECT Id FROM UserLogin WHERE UserId = '"+userID+"'")
@@ -798,7 +798,7 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 		}
 	}
 
-	if r.state.done(r.list, opResetPassword, userID) {
+	if r.state.done(r.listKey, opResetPassword, userID) {
 		step(opResetPassword, outcomeDone, "in an earlier run")
 	} else {
 		// Resetting twice (after a crash between request and answer) only

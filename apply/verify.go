@@ -70,10 +70,10 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	audit := ""
+	listKey := ""
 	if b, err := readRegularFile(opts.Removals); err == nil {
 		if rows, err := DecodeRemovals(bytes.NewReader(b), opts.Removals); err == nil {
-			audit = auditSHA256(rows)
+			listKey = listKeyOf(rows)
 			var refusal *RefusalError
 			if errors.As(checkApproval(opts.Removals, a, b, rows, now()), &refusal) {
 				rep.ApplyRefusal = refusal.Reason
@@ -84,12 +84,12 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	} else {
 		rep.ApplyRefusal = fmt.Sprintf("reading the removal list: %v", err)
 	}
-	state := replay(recs, audit)
-	if audit == "" {
-		audit = state.listOf[a.RowsSHA256]
+	state := replay(recs, listKey)
+	if listKey == "" {
+		listKey = state.listOf[a.RowsSHA256]
 	}
 	var ids []string
-	for _, r := range buildResults(a, audit, state, a.ApprovedAt) {
+	for _, r := range buildResults(a, listKey, state, a.ApprovedAt) {
 		if _, ended := state.ended[r.SessionID]; !ended && r.Outcome == OutcomeSkipped &&
 			(r.ErrorCode == SkipCurrentSession || r.ErrorCode == SkipProtectedUser) {
 			rep.Skipped = append(rep.Skipped, r.SessionID)
