@@ -349,22 +349,11 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		log.fail(ctx, "running the checks", "err", err)
 		return exitFailure
 	}
-	// Each step with its time, and the peak RSS where the step raised it.
-	var steps []string
-	peak := loadPeak
-	for _, s := range res.Steps {
-		step := fmt.Sprintf("%s %s", s.Name, s.Elapsed.Round(time.Millisecond))
-		if s.PeakRSS > peak {
-			step += fmt.Sprintf(" (peak %d MiB)", s.PeakRSS)
-			peak = s.PeakRSS
-		}
-		steps = append(steps, step)
-	}
 	if err := ingest.ReleaseMemory(ctx, db); err != nil {
 		log.fail(ctx, "running the checks", "err", err)
 		return exitFailure
 	}
-	log.Info("ran checks", "elapsed", since(checksStart), "peak_rss_mib", ingest.PeakRSS(), "steps", strings.Join(steps, ", "))
+	log.Info("ran checks", "elapsed", since(checksStart), "peak_rss_mib", ingest.PeakRSS(), "steps", stepsLine(res.Steps, loadPeak))
 	if progress != nil {
 		progress("writing reports")
 	}
@@ -426,6 +415,21 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		return exitFindings
 	}
 	return exitOK
+}
+
+// stepsLine lists the steps of a run with their times, and the peak RSS
+// after each step that raised it above the last (from the load's, peak).
+func stepsLine(steps []analyze.Step, peak int64) string {
+	var out []string
+	for _, s := range steps {
+		step := fmt.Sprintf("%s %s", s.Name, s.Elapsed.Round(time.Millisecond))
+		if s.PeakRSS > peak {
+			step += fmt.Sprintf(" (peak %d MiB)", s.PeakRSS)
+			peak = s.PeakRSS
+		}
+		out = append(out, step)
+	}
+	return strings.Join(out, ", ")
 }
 
 // probeFolder creates dir if it is missing, then creates and removes a file
