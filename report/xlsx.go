@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -111,7 +112,7 @@ func writeXLSX(path string, wb Workbook, rowLimit int) error {
 		}
 	}()
 	for _, s := range wb.Sheets {
-		if err := writeDataSheet(f, st, s, rowLimit, &rows); err != nil {
+		if err := writeDataSheet(f, st, s, rowLimit, filepath.Dir(path), &rows); err != nil {
 			return fmt.Errorf("writing sheet %q: %w", s.Name, err)
 		}
 	}
@@ -152,8 +153,10 @@ func docProps(s Summary) *excelize.DocProperties {
 }
 
 // writeDataSheet streams s onto as many sheets as rowLimit requires, and
-// adds the rows of each to rows.
-func writeDataSheet(f *excelize.File, st *styles, s Sheet, rowLimit int, rows *[]*compressedRows) error {
+// adds the rows of each to rows, which wait in temporary files in tmpDir:
+// the workbook's own folder, so that they need no room elsewhere (a small
+// /tmp, say) and a failed run's are removed with it.
+func writeDataSheet(f *excelize.File, st *styles, s Sheet, rowLimit int, tmpDir string, rows *[]*compressedRows) error {
 	cols, err := s.Rows.Columns()
 	if err != nil {
 		return fmt.Errorf("reading column names: %w", err)
@@ -189,7 +192,7 @@ func writeDataSheet(f *excelize.File, st *styles, s Sheet, rowLimit int, rows *[
 	)
 	start := func(name string) error {
 		var err error
-		part, err = startSheetPart(f, st, name, s.Columns)
+		part, err = startSheetPart(f, st, name, s.Columns, tmpDir)
 		if part != nil {
 			*rows = append(*rows, part.rows)
 		}
@@ -266,7 +269,7 @@ type sheetPart struct {
 
 // startSheetPart adds a worksheet and writes its header: column widths, a
 // frozen header row and print settings that repeat the header on each page.
-func startSheetPart(f *excelize.File, st *styles, name string, columns []Column) (*sheetPart, error) {
+func startSheetPart(f *excelize.File, st *styles, name string, columns []Column, tmpDir string) (*sheetPart, error) {
 	if _, err := f.NewSheet(name); err != nil {
 		return nil, fmt.Errorf("adding sheet %q: %w", name, err)
 	}
@@ -313,7 +316,7 @@ func startSheetPart(f *excelize.File, st *styles, name string, columns []Column)
 	}
 	// excelize keeps a sheet made by NewSheet at this path, and saves it
 	// from the stream writer; partZipWriter checks both.
-	rows, err := newCompressedRows(fmt.Sprintf("xl/worksheets/sheet%d.xml", sw.SheetID))
+	rows, err := newCompressedRows(fmt.Sprintf("xl/worksheets/sheet%d.xml", sw.SheetID), tmpDir)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ const (
 
 // compressedRows deflates the rows of one worksheet, in chunks, on as many
 // goroutines as there are processors, and stores them in order in a
-// temporary file.
+// temporary file (in the folder newCompressedRows is given).
 type compressedRows struct {
 	part string // the worksheet's path in the package
 	tmp  *os.File
@@ -69,8 +69,8 @@ type rowsChunk struct {
 	done     chan struct{}
 }
 
-func newCompressedRows(part string) (*compressedRows, error) {
-	tmp, err := os.CreateTemp("", "sessionaudit-rows-*")
+func newCompressedRows(part, tmpDir string) (*compressedRows, error) {
+	tmp, err := os.CreateTemp(tmpDir, ".sessionaudit-rows-*")
 	if err != nil {
 		return nil, fmt.Errorf("making a temporary file for the rows: %w", err)
 	}

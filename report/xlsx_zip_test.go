@@ -109,7 +109,7 @@ func TestWriteXLSXRemovesTemporaryFiles(t *testing.T) {
 // mustNoRows makes the finished, empty rows of the worksheet at part.
 func mustNoRows(tb testing.TB, part string) *compressedRows {
 	tb.Helper()
-	rows, err := newCompressedRows(part)
+	rows, err := newCompressedRows(part, tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
 	}
