@@ -282,25 +282,25 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		log.problem(slog.LevelError, fmt.Sprintf("--out %s: %v", cfg.outDir, err), "dir", cfg.outDir)
 		return exitUsage
 	}
-	tempDir := cfg.tempDir
-	if tempDir != "" {
-		made, err := probeFolder(tempDir)
+	// DuckDB names its spill files alike in every process, so each run
+	// spills into a folder of its own, inside --temp-dir when given: audits
+	// sharing one --temp-dir read each other's files otherwise.
+	if cfg.tempDir != "" {
+		made, err := probeFolder(cfg.tempDir)
 		if made != "" {
-			defer os.RemoveAll(made)
+			defer removeEmptyFolders(cfg.tempDir, made)
 		}
 		if err != nil {
-			log.problem(slog.LevelError, fmt.Sprintf("--temp-dir %s: cannot spill there: %v", tempDir, err), "dir", tempDir)
+			log.problem(slog.LevelError, fmt.Sprintf("--temp-dir %s: cannot spill there: %v", cfg.tempDir, err), "dir", cfg.tempDir)
 			return exitUsage
 		}
-	} else {
-		d, err := os.MkdirTemp("", "sessionaudit-spill-*")
-		if err != nil {
-			log.fail(ctx, "creating a spill folder", "err", err)
-			return exitFailure
-		}
-		defer os.RemoveAll(d)
-		tempDir = d
 	}
+	tempDir, err := os.MkdirTemp(cfg.tempDir, "sessionaudit-spill-*")
+	if err != nil {
+		log.fail(ctx, "creating a spill folder", "dir", cfg.tempDir, "err", err)
+		return exitFailure
+	}
+	defer os.RemoveAll(tempDir)
 	// A kept database holds one audit: an old one at the same path is
 	// replaced, but only by a finished audit and only if it is a database.
 	var kept *keptDB
@@ -455,6 +455,17 @@ func probeFolder(dir string) (made string, err error) {
 	}
 	f.Close()
 	return made, os.Remove(f.Name())
+}
+
+// removeEmptyFolders removes dir and its parents up to and including made,
+// the outermost folder probeFolder created for it, as long as each is
+// empty: another audit may have put its own spill folder in one meanwhile.
+func removeEmptyFolders(dir, made string) {
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		if os.Remove(p) != nil || p == filepath.Clean(made) || filepath.Dir(p) == p {
+			return
+		}
+	}
 }
 
 // checkNoApprovedList returns an error when dir holds the approval or the

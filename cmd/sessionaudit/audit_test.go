@@ -447,6 +447,35 @@ func TestAuditUnusableFolders(t *testing.T) {
 	}
 }
 
+// TestAuditSpillsIntoItsOwnFolder checks that an audit spills into a folder
+// of its own inside --temp-dir, since DuckDB names its spill files alike in
+// every process, and that on leaving it removes that folder, and the
+// --temp-dir it created only if nothing else (another audit's spill folder)
+// went into it meanwhile.
+func TestAuditSpillsIntoItsOwnFolder(t *testing.T) {
+	spill := filepath.Join(t.TempDir(), "spill")
+	other := filepath.Join(spill, "sessionaudit-spill-other")
+	var during []string
+	var outb, errb bytes.Buffer
+	code := run(context.Background(), append(sampleAudit(), "--out", t.TempDir(), "--temp-dir", spill), stdio{
+		in: strings.NewReader(""), out: &outb, err: &errb, getenv: func(string) string { return "" },
+		beforePublish: func() {
+			during = dirNames(t, spill)
+			if err := os.Mkdir(other, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}})
+	if code != exitOK {
+		t.Fatalf("got exit %d, want 0; stderr:\n%s", code, errb.String())
+	}
+	if len(during) != 1 || !strings.HasPrefix(during[0], "sessionaudit-spill-") {
+		t.Errorf("got %q in --temp-dir while the audit ran, want its own sessionaudit-spill-* folder alone", during)
+	}
+	if diff := cmp.Diff([]string{"sessionaudit-spill-other"}, dirNames(t, spill)); diff != "" {
+		t.Errorf("--temp-dir after the audit (-want +got):\n%s", diff)
+	}
+}
+
 // TestAuditKeepDB checks that --db refuses a path holding an input or
 // anything but a DuckDB database, and that a database is replaced only by an
 // audit that finished: a failed one leaves the old one as it was.
