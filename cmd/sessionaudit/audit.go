@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -504,48 +505,55 @@ func checkNoApprovedList(dir string) error {
 }
 
 // checkNoDecisions returns an error when the removal list at path (with
-// neither approval nor journal) has cells in its approve column: an analyst is deciding, and a
-// new list would lose the decisions. The list is read as plain CSV, so that
-// a decision apply would refuse ("ok") still counts. A missing list, or one
-// without an approve column, has none.
+// neither approval nor journal) has cells in its approve column: an analyst
+// is deciding, and a new list would lose the decisions. The list is read as
+// plain CSV, so that a decision apply would refuse ("ok") still counts, and
+// separated by commas, semicolons or tabs, as spreadsheets save CSV in some
+// languages. A list whose first line has no approve column under any of
+// them is not one an audit wrote: it may hold decisions in a form the check
+// cannot read, so it is an error too. A missing or empty list has none.
 func checkNoDecisions(path string) error {
 	// Only a regular file can hold decisions; opening a FIFO would wait for
 	// a writer, and a device such as /dev/zero never ends. Either is
 	// replaced like any list.
-	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
 		return nil
 	}
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord, r.LazyQuotes = -1, true
-	header, err := r.Read()
-	if err != nil {
-		return nil
-	}
-	col := slices.IndexFunc(header, func(h string) bool { return strings.TrimPrefix(strings.TrimSpace(h), "\ufeff") == "approve" })
-	if col < 0 {
-		return nil
-	}
-	marked := 0
-	for {
-		rec, err := r.Read()
+	for _, sep := range []rune{',', ';', '\t'} {
+		r := csv.NewReader(bytes.NewReader(b))
+		r.Comma, r.FieldsPerRecord, r.LazyQuotes = sep, -1, true
+		header, err := r.Read()
 		if err != nil {
-			break
+			continue
 		}
-		if col < len(rec) && strings.TrimSpace(rec[col]) != "" {
-			marked++
+		col := slices.IndexFunc(header, func(h string) bool { return strings.TrimPrefix(strings.TrimSpace(h), "\ufeff") == "approve" })
+		if col < 0 {
+			continue
 		}
+		marked := 0
+		for {
+			rec, err := r.Read()
+			if err != nil {
+				break
+			}
+			if col < len(rec) && strings.TrimSpace(rec[col]) != "" {
+				marked++
+			}
+		}
+		if marked == 0 {
+			return nil
+		}
+		return fmt.Errorf("its removals.csv has decisions in its approve column (%s), not approved yet; a new audit would replace them: "+
+			"approve the list (sessionaudit approve --removals %s --by NAME), clear the column, or audit into another folder",
+			ingest.CountOf(int64(marked), "row", "rows"), path)
 	}
-	if marked == 0 {
-		return nil
-	}
-	return fmt.Errorf("its removals.csv has decisions in its approve column (%s), not approved yet; a new audit would replace them: "+
-		"approve the list (sessionaudit approve --removals %s --by NAME), clear the column, or audit into another folder",
-		ingest.CountOf(int64(marked), "row", "rows"), path)
+	return fmt.Errorf("its removals.csv is not a removal list as an audit writes it (its first line has no approve column), "+
+		"perhaps one a spreadsheet saved in another format; it may hold decisions, which a new audit would replace: "+
+		"move %s away, or audit into another folder", path)
 }
 
 // inputFiles lists every export the audit reads.

@@ -580,8 +580,12 @@ func (w *cancelOnLine) Write(p []byte) (int, error) {
 func TestAuditReportSet(t *testing.T) {
 	out := t.TempDir()
 	files := []string{"findings.csv", "removals.csv", "rejects.csv", "report.xlsx"}
+	old := map[string]string{"removals.csv": oneRowList} // a list without decisions, which an audit replaces
 	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(out, f), []byte("OLD"), 0o644); err != nil {
+		if old[f] == "" {
+			old[f] = "OLD"
+		}
+		if err := os.WriteFile(filepath.Join(out, f), []byte(old[f]), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -592,10 +596,10 @@ func TestAuditReportSet(t *testing.T) {
 	for _, tc := range []struct {
 		name, cancelAt string
 		code           int
-		want           func(content string) bool
+		wantOld        bool
 	}{
-		{"interrupted in the workbook", "wrote rejects.csv", exitFailure, func(c string) bool { return c == "OLD" }},
-		{"finished", "", exitOK, func(c string) bool { return c != "OLD" }}, // the near miss
+		{"interrupted in the workbook", "wrote rejects.csv", exitFailure, true},
+		{"finished", "", exitOK, false}, // the near miss
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -606,7 +610,7 @@ func TestAuditReportSet(t *testing.T) {
 		}
 		for _, f := range files {
 			b, err := os.ReadFile(filepath.Join(out, f))
-			if err != nil || !tc.want(string(b)) {
+			if err != nil || (string(b) == old[f]) != tc.wantOld {
 				t.Errorf("%s: got %s %.20q (err %v), want it %s", tc.name, f, b, err, map[bool]string{true: "old", false: "new"}[tc.code != exitOK])
 			}
 		}
@@ -662,6 +666,12 @@ func TestAuditKeepsApprovedList(t *testing.T) {
 		// An analyst is deciding: even a decision approve would refuse counts.
 		{"decisions not approved yet", map[string]string{"removals.csv": strings.TrimSuffix(list, "\n") + "ok\n"},
 			[]string{"has decisions in its approve column (1 row), not approved yet", "approve the list (sessionaudit approve --removals "}},
+		// Saved by a spreadsheet with semicolons, the decisions still count.
+		{"decisions saved with semicolons", map[string]string{"removals.csv": strings.ReplaceAll(strings.TrimSuffix(list, "\n")+"yes\n", ",", ";")},
+			[]string{"has decisions in its approve column (1 row), not approved yet"}},
+		// A list the check cannot read may hold decisions too.
+		{"not a list as audit writes it", map[string]string{"removals.csv": "\xff\xfes\x00e\x00s\x00\n\x00"},
+			[]string{"is not a removal list as an audit writes it (its first line has no approve column)", "removals.csv away, or audit into another folder"}},
 		// A journal is named before the decisions: clearing them would not do.
 		{"decisions and a journal", map[string]string{"removals.csv": strings.TrimSuffix(list, "\n") + "yes\n", "removals.csv.journal": ""},
 			[]string{"has an apply journal (removals.csv.journal)"}},
@@ -705,15 +715,19 @@ func TestAuditKeepsApprovedList(t *testing.T) {
 		t.Errorf("after discarding the approval as advised: got exit %d, want 0; stderr:\n%s", code, stderr)
 	}
 
-	// The near miss: a list with neither beside it, and no decisions, is replaced.
-	out := t.TempDir()
-	mustWriteFile(t, filepath.Join(out, "removals.csv"), list)
-	mustWriteFile(t, filepath.Join(out, "removals.csv.approval.json.bak"), approval)
-	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out)...); code != exitOK {
-		t.Fatalf("unapproved list: got exit %d, want 0; stderr:\n%s", code, stderr)
-	}
-	if b, err := os.ReadFile(filepath.Join(out, "removals.csv")); err != nil || string(b) == list {
-		t.Errorf("got removals.csv %q (%v), want the new audit's list", b, err)
+	// The near miss: a list with neither beside it, and no decisions (with
+	// commas or semicolons), or an empty one, is replaced.
+	var out string
+	for _, old := range []string{list, strings.ReplaceAll(list, ",", ";"), ""} {
+		out = t.TempDir()
+		mustWriteFile(t, filepath.Join(out, "removals.csv"), old)
+		mustWriteFile(t, filepath.Join(out, "removals.csv.approval.json.bak"), approval)
+		if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out)...); code != exitOK {
+			t.Fatalf("unapproved list %q: got exit %d, want 0; stderr:\n%s", old, code, stderr)
+		}
+		if b, err := os.ReadFile(filepath.Join(out, "removals.csv")); err != nil || string(b) == old {
+			t.Errorf("got removals.csv %q (%v), want the new audit's list", b, err)
+		}
 	}
 
 	// A list approved while the audit runs is kept too, and the audit's
