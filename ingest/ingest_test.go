@@ -1122,16 +1122,29 @@ func TestLoadLinesStepOverRefusedRows(t *testing.T) {
 	}
 }
 
-// Running out of memory is the machine's failure, not the file's: it must not
-// be reported as unusable input (exit 2).
+// Running out of memory or disk is the machine's failure, not the file's: it
+// must not be reported as unusable input (exit 2). Failing to read the file
+// is the file's.
 func TestResourceErrorsAreNotInputErrors(t *testing.T) {
 	f := &inputFile{path: "logins.csv"}
-	var ie *InputError
-	if err := loadError(f, "reading CSV", &duckdb.Error{Type: duckdb.ErrorTypeOutOfMemory, Msg: "failed to pin block"}); errors.As(err, &ie) || !strings.Contains(err.Error(), "logins.csv") {
-		t.Errorf("out of memory: got %v, want a plain error naming the file", err)
+	for _, de := range []*duckdb.Error{
+		{Type: duckdb.ErrorTypeOutOfMemory, Msg: "failed to pin block"},
+		{Type: duckdb.ErrorTypeIO, Msg: `IO Error: Could not write file "/mnt/small/.a.duckdb.sessionaudit-7268.tmp": No space left on device`},
+		{Type: duckdb.ErrorTypeIO, Msg: `IO Error: Could not write file "/spill/duckdb_temp_storage_S32K-0.tmp": File too large`},
+	} {
+		var ie *InputError
+		if err := loadError(f, "reading CSV", de); errors.As(err, &ie) || !strings.Contains(err.Error(), "logins.csv") {
+			t.Errorf("%s: got %v, want a plain error naming the file", de.Msg, err)
+		}
 	}
-	if err := loadError(f, "reading CSV", &duckdb.Error{Type: duckdb.ErrorTypeConversion, Msg: "bad value"}); !errors.As(err, &ie) {
-		t.Errorf("conversion: got %v, want an InputError", err)
+	for _, de := range []*duckdb.Error{
+		{Type: duckdb.ErrorTypeConversion, Msg: "bad value"},
+		{Type: duckdb.ErrorTypeIO, Msg: `IO Error: Could not read from file "logins.csv": Is a directory`},
+	} {
+		var ie *InputError
+		if err := loadError(f, "reading CSV", de); !errors.As(err, &ie) {
+			t.Errorf("%s: got %v, want an InputError", de.Msg, err)
+		}
 	}
 }
 

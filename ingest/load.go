@@ -1033,8 +1033,10 @@ func loadError(f *inputFile, doing string, err error) error {
 	return &InputError{File: f.path, Err: fmt.Errorf("%s: %w", doing, err)}
 }
 
-// isResourceError tells a failure of the machine (memory, the spill folder,
-// an interrupt) from a file DuckDB cannot read: only the latter is bad input.
+// isResourceError tells a failure of the machine (memory, a full disk under
+// the spill folder or --db, an interrupt) from a file DuckDB cannot read:
+// only the latter is bad input. The load only reads the inputs, so an IO
+// error writing a file is the machine's.
 func isResourceError(err error) bool {
 	var de *duckdb.Error
 	if !errors.As(err, &de) {
@@ -1043,6 +1045,12 @@ func isResourceError(err error) bool {
 	switch de.Type {
 	case duckdb.ErrorTypeOutOfMemory, duckdb.ErrorTypeInterrupt, duckdb.ErrorTypeFatal, duckdb.ErrorTypeInternal:
 		return true
+	case duckdb.ErrorTypeIO:
+		for _, s := range []string{"Could not write", "No space left on device", "Disk quota exceeded", "File too large"} {
+			if strings.Contains(de.Msg, s) {
+				return true
+			}
+		}
 	}
 	return false
 }
