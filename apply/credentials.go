@@ -145,6 +145,14 @@ type transientError struct{ err error }
 func (e *transientError) Error() string { return e.err.Error() }
 func (e *transientError) Unwrap() error { return e.err }
 
+// CredentialsError is the token endpoint refusing the credentials (an HTTP
+// 4xx other than 429, such as 400 invalid_client or invalid_grant): they are
+// unusable as given, as missing ones are, and a retry will not help.
+type CredentialsError struct{ err error }
+
+func (e *CredentialsError) Error() string { return e.err.Error() }
+func (e *CredentialsError) Unwrap() error { return e.err }
+
 // requestToken posts form to base's token endpoint. The response body may
 // hold a token, so no error ever quotes it: only the status and a
 // well-formed OAuth error code are reported.
@@ -181,8 +189,11 @@ func requestToken(ctx context.Context, hc *http.Client, base *url.URL, form url.
 			code = " " + tr.Error
 		}
 		err := fmt.Errorf("getting a token by %s from %s: HTTP %d%s", flow, base.Host, resp.StatusCode, code)
-		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		switch {
+		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 			err = &transientError{err} // the org is down or busy, not refusing the credentials
+		case resp.StatusCode >= 400:
+			err = &CredentialsError{err}
 		}
 		return orgSession{}, err
 	}

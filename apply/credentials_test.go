@@ -266,8 +266,9 @@ func TestTokenEndpointRetried(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) || waits != 0 {
-				t.Errorf("err %v, %d waits; want an error saying %q at once", err, waits, tt.want)
+			var refused *CredentialsError
+			if err == nil || !strings.Contains(err.Error(), tt.want) || waits != 0 || !errors.As(err, &refused) {
+				t.Errorf("err %v, %d waits; want a CredentialsError saying %q at once", err, waits, tt.want)
 			}
 		})
 	}

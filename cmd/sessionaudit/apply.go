@@ -150,14 +150,25 @@ func runApply(ctx context.Context, args []string, io stdio) int {
 	if rep.ResultsPath != "" {
 		rep.WriteSummary(io.out)
 	}
+	var refused *apply.CredentialsError
 	switch {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(io.err, "sessionaudit apply: interrupted: run the same command again to resume\n")
 		return exitFailure
+	case errors.As(err, &refused):
+		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", err)
+		return exitUsage
 	case err != nil:
 		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", err)
 		return exitFailure
 	case !rep.Complete():
+		// The summary on stdout says what is left; stderr says that
+		// something is, for a job that mails only its stderr.
+		if rep.Stopped != nil {
+			fmt.Fprintf(io.err, "sessionaudit apply: %v; run the same command again to resume\n", rep.Stopped)
+		} else {
+			fmt.Fprintf(io.err, "sessionaudit apply: not everything approved was done: see the summary and %s\n", rep.ResultsPath)
+		}
 		return exitPartial
 	}
 	return exitOK

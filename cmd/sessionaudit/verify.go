@@ -69,8 +69,9 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "sessionaudit verify: %v\n", err)
 		var bad *apply.BadApprovalError
 		var stop *apply.StopError
+		var refused *apply.CredentialsError
 		switch {
-		case errors.Is(err, fs.ErrNotExist) || errors.As(err, &bad):
+		case errors.Is(err, fs.ErrNotExist) || errors.As(err, &bad) || errors.As(err, &refused):
 			return exitUsage
 		case errors.As(err, &stop):
 			return exitPartial
