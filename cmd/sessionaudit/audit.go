@@ -59,6 +59,8 @@ Options:
                        removed afterwards), and refused at start if no file can be written in it
                        (default: a new folder under $TMPDIR, removed afterwards)
   --log-format FORMAT  text or json, one JSON object a line, refusals included (default: text)
+  --quiet              log only warnings and errors on stderr, not each phase's time and memory
+                       (for a job that mails whatever its stderr holds)
   --cpu-profile FILE   write a Go CPU profile (go tool pprof) of the run to FILE
 
 Examples:
@@ -106,11 +108,12 @@ func runAudit(ctx context.Context, args []string, io stdio) int {
 	threads := fs.Int("threads", 0, "")
 	tempDir := fs.String("temp-dir", "", "")
 	logFormat := fs.String("log-format", "text", "")
+	quiet := fs.Bool("quiet", false, "")
 	cpuProfile := fs.String("cpu-profile", "", "")
 	if ok, code := parseFlagsOnly(fs, auditHelp, args, io); !ok {
 		return code
 	}
-	log, err := newLogger(io, *logFormat)
+	log, err := newLogger(io, *logFormat, *quiet)
 	if err != nil {
 		return usageError(io, "audit", "%v", err)
 	}
@@ -178,12 +181,18 @@ type auditLog struct {
 	err  io.Writer
 }
 
-func newLogger(io stdio, format string) (auditLog, error) {
+// newLogger logs to stderr in format; quiet leaves out the Info lines (each
+// phase's time and memory), keeping warnings and errors.
+func newLogger(io stdio, format string, quiet bool) (auditLog, error) {
+	opts := &slog.HandlerOptions{}
+	if quiet {
+		opts.Level = slog.LevelWarn
+	}
 	switch format {
 	case "text":
-		return auditLog{Logger: slog.New(slog.NewTextHandler(io.err, nil)), err: io.err}, nil
+		return auditLog{Logger: slog.New(slog.NewTextHandler(io.err, opts)), err: io.err}, nil
 	case "json":
-		return auditLog{Logger: slog.New(slog.NewJSONHandler(io.err, nil)), json: true, err: io.err}, nil
+		return auditLog{Logger: slog.New(slog.NewJSONHandler(io.err, opts)), json: true, err: io.err}, nil
 	}
 	return auditLog{}, fmt.Errorf("--log-format %q: use text or json", format)
 }

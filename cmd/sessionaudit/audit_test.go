@@ -335,6 +335,39 @@ func TestAuditStrayArgumentUnderJSON(t *testing.T) {
 // stderr is a JSON object, including the --fail-on verdict, a bad policy, an
 // unusable input and a usage mistake found after the flags parsed; under
 // text (the near miss) the same problems stay plain "sessionaudit audit:" lines.
+// TestAuditQuiet checks that --quiet leaves the phase logs out of stderr and
+// keeps what a person must act on: a warning (a Setup download lacks what
+// two checks need), and the --fail-on verdict.
+func TestAuditQuiet(t *testing.T) {
+	dir := t.TempDir()
+	sample := []string{"audit", "--sessions", repoPath("testdata/sample/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
+		"--as-of", "2026-11-26T12:00:00Z", "--policy", repoPath("testdata/sample/policy.yaml"), "--fail-on", "high", "--out", filepath.Join(dir, "sample")}
+	setup := []string{"audit", "--sessions", repoPath("testdata/e2e/setup-history/sessions.csv"), "--logins", repoPath("testdata/e2e/setup-history/logins.csv"),
+		"--as-of", "2026-11-26T12:00:00Z", "--out", filepath.Join(dir, "setup")}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{{sample, exitFindings, "findings at or above high"}, {setup, exitOK, "is a Setup download, with no coordinates"}} {
+		for _, quiet := range []bool{true, false} {
+			args := tc.args
+			if quiet {
+				args = append(slices.Clone(args), "--quiet")
+			}
+			code, stdout, stderr := runCLI(t, args...)
+			if code != tc.code || !strings.Contains(stdout, "Reports in ") {
+				t.Fatalf("%s, quiet %v: got exit %d and stdout %q, want exit %d and the summary", tc.args[4], quiet, code, stdout, tc.code)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("%s, quiet %v: got stderr %q, want it to hold %q", tc.args[4], quiet, stderr, tc.want)
+			}
+			if got := strings.Contains(stderr, "loaded exports") || strings.Contains(stderr, "ran checks"); got == quiet {
+				t.Errorf("%s, quiet %v: got stderr %q; want the phase logs only without --quiet", tc.args[4], quiet, stderr)
+			}
+		}
+	}
+}
+
 func TestAuditJSONLogs(t *testing.T) {
 	dir := t.TempDir()
 	badPolicy := filepath.Join(dir, "bad.yaml")
