@@ -464,6 +464,11 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 		WHERE length(value) > %[1]d`, maxRejectValue)); err != nil {
 		return Stats{}, fmt.Errorf("shortening rejected values: %w", err)
 	}
+	// Every file has been read: one that changed meanwhile was still being
+	// written (or was replaced), and its rows read cannot be accounted for.
+	if err := given.unchanged(); err != nil {
+		return Stats{}, err
+	}
 	l.progress("de-duplicating and resolving users")
 	if err := l.finish(ctx); err != nil {
 		return Stats{}, err
@@ -504,6 +509,27 @@ type givenFiles struct {
 	kinds []Kind
 	infos []os.FileInfo // nil where the file could not be examined
 	abs   []string      // the cleaned absolute path, for those
+}
+
+// unchanged returns an InputError for the first regular file whose size or
+// modification time is no longer what it was when it was given: an export
+// still being written, or replaced, while the audit read it.
+func (g *givenFiles) unchanged() error {
+	for i, p := range g.paths {
+		before := g.infos[i]
+		if before == nil || !before.Mode().IsRegular() {
+			continue
+		}
+		now, err := os.Stat(p)
+		if err != nil {
+			return &InputError{File: p, Err: fmt.Errorf("the file went away while the audit read it: %w", err)}
+		}
+		if now.Size() != before.Size() || !now.ModTime().Equal(before.ModTime()) {
+			return &InputError{File: p, Err: fmt.Errorf("the file changed while the audit read it (%d bytes when it began, %d now): "+
+				"if an export is still writing it, audit it once the export has finished", before.Size(), now.Size())}
+		}
+	}
+	return nil
 }
 
 // add records path, given as an export of kind k, or says which earlier
