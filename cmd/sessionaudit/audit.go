@@ -412,6 +412,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		}
 	}
 	if err := report.WriteSummaryText(io.out, summary); err != nil {
+		log.fail(ctx, "writing the summary to stdout (the reports are in place)", "dir", cfg.outDir, "err", err)
 		return exitFailure
 	}
 	fmt.Fprintf(io.out, "\nReports in %s: findings.csv, removals.csv, rejects.csv, report.xlsx\n", cfg.outDir)

@@ -61,6 +61,10 @@ func commands() []command {
 }
 
 func main() {
+	// A closed stdout (the summary piped into a command that exits early)
+	// makes writes fail with an error the commands report, rather than
+	// killing the process before it removes its spill and staging folders.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv})
 	stop()
