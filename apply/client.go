@@ -349,7 +349,13 @@ func (c *client) redact(s string) string {
 		if len(v) < minRedacted {
 			continue
 		}
-		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v)} {
+		forms := []string{v, url.QueryEscape(v), url.PathEscape(v)}
+		// An access token's part after "!" is the secret itself: a message
+		// that quotes it without the org Id before it gives it away too.
+		if _, after, ok := strings.Cut(v, "!"); ok && len(after) >= minRedacted {
+			forms = append(forms, after, url.QueryEscape(after))
+		}
+		for _, form := range forms {
 			s = strings.ReplaceAll(s, form, redacted)
 		}
 	}

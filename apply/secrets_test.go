@@ -91,6 +91,8 @@ func TestRedact(t *testing.T) {
 		{"bad secret client-SECRET-value", "bad secret [REDACTED]"},
 		{"Authorization: Bearer someoneElsesToken123", "Authorization: Bearer [REDACTED]"},
 		{"session 00DAb0000002hQM!ARsome.Other_Session expired", "session [REDACTED] expired"},
+		{"bad token xx0000001gPL!AQ8AQtok.en_1 given", "bad token xx0000001gPL![REDACTED] given"},
+		{"bad token AQ8AQtok.en_1", "bad token [REDACTED]"},
 		// Near misses stay as they are: Ids, the word bearer, part of a
 		// secret, and words holding an empty or too short known secret.
 		{"org 00Dxx0000001gPL, session 0AkXy0000000001AAA", "org 00Dxx0000001gPL, session 0AkXy0000000001AAA"},
