@@ -293,8 +293,8 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		return exitUsage
 	}
 	// DuckDB names its spill files alike in every process, so each run
-	// spills into a folder of its own, inside --temp-dir when given: audits
-	// sharing one --temp-dir read each other's files otherwise.
+	// spills into a folder of its own (spillFolder), inside --temp-dir when
+	// given: audits sharing one --temp-dir read each other's files otherwise.
 	if cfg.tempDir != "" {
 		made, err := probeFolder(cfg.tempDir)
 		if made != "" {
@@ -305,7 +305,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 			return exitUsage
 		}
 	}
-	tempDir, err := os.MkdirTemp(cfg.tempDir, "sessionaudit-spill-*")
+	tempDir, err := spillFolder(cfg.tempDir)
 	if err != nil {
 		log.fail(ctx, "creating a spill folder", "dir", cfg.tempDir, "err", err)
 		return exitFailure
