@@ -314,7 +314,7 @@ func (r *runner) loadPolicyTables(ctx context.Context) error {
 			return err
 		}
 		name, _, _ := strings.Cut(t.create, "(")
-		if err := insertRows(ctx, r.tx, name, t.row, t.rows); err != nil {
+		if err := ingest.InsertRows(ctx, r.tx, name, t.row, t.rows); err != nil {
 			return err
 		}
 	}
@@ -329,31 +329,6 @@ func splitUser(u string) (id, username any) {
 	}
 	return nil, u
 }
-
-// insertRows inserts rows into table with multi-row INSERTs of up to
-// insertBatch rows; row is the VALUES tuple with one ? per value.
-func insertRows(ctx context.Context, tx *sql.Tx, table, row string, rows [][]any) error {
-	for len(rows) > 0 {
-		n := min(len(rows), insertBatch)
-		var q strings.Builder
-		q.WriteString("INSERT INTO " + table + " VALUES ")
-		args := make([]any, 0, n*len(rows[0]))
-		for i, vals := range rows[:n] {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(row)
-			args = append(args, vals...)
-		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("inserting into %s: %w", table, err)
-		}
-		rows = rows[n:]
-	}
-	return nil
-}
-
-const insertBatch = 2000
 
 // loadIPInfo classifies every distinct source IP of sessions and logins in
 // Go, since DuckDB's inet extension cannot be loaded, and stores the result

@@ -1159,22 +1159,32 @@ func structuralReason(typ, msg, value string, want int) string {
 	return msg
 }
 
-// insertRows appends rows to table with multi-row INSERT statements.
+// insertRows inserts rows of width values each into table.
 func insertRows(ctx context.Context, conn *sql.Conn, table string, width int, rows [][]any) error {
+	return InsertRows(ctx, conn, table, "("+strings.TrimSuffix(strings.Repeat("?, ", width), ", ")+")", rows)
+}
+
+// InsertRows inserts rows into table with multi-row INSERTs of up to 500
+// rows; tuple is the VALUES tuple with one ? per value, such as "(?, ?)" or
+// "(?, to_microseconds(?))". db is a connection or a transaction. It is for
+// the few rows Go makes (rejects, policy tables, file lists): DuckDB reads
+// the exports itself.
+func InsertRows(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, table, tuple string, rows [][]any) error {
 	const batch = 500
 	for start := 0; start < len(rows); start += batch {
 		end := min(start+batch, len(rows))
-		ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
 		var sb strings.Builder
 		var args []any
 		for i := start; i < end; i++ {
 			if i > start {
 				sb.WriteString(", ")
 			}
-			sb.WriteString(ph)
+			sb.WriteString(tuple)
 			args = append(args, rows[i]...)
 		}
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s VALUES %s", table, sb.String()), args...); err != nil {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s VALUES %s", table, sb.String()), args...); err != nil {
 			return fmt.Errorf("inserting into %s: %w", table, err)
 		}
 	}
