@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -305,12 +305,12 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 			return exitUsage
 		}
 	}
-	tempDir, err := spillFolder(cfg.tempDir)
+	tempDir, doneSpilling, err := spillFolder(cfg.tempDir)
 	if err != nil {
 		log.fail(ctx, "creating a spill folder", "dir", cfg.tempDir, "err", err)
 		return exitFailure
 	}
-	defer os.RemoveAll(tempDir)
+	defer doneSpilling()
 	// A kept database holds one audit: an old one at the same path is
 	// replaced, but only by a finished audit and only if it is a database.
 	var kept *keptDB
@@ -519,51 +519,70 @@ func checkNoApprovedList(dir string) error {
 // is deciding, and a new list would lose the decisions. The list is read as
 // plain CSV, so that a decision apply would refuse ("ok") still counts, and
 // separated by commas, semicolons or tabs, as spreadsheets save CSV in some
-// languages. A list whose first line has no approve column under any of
-// them is not one an audit wrote: it may hold decisions in a form the check
-// cannot read, so it is an error too. A missing or empty list has none.
+// languages. A list that cannot be read, or whose first line has no approve
+// column under any of them, is not one an audit wrote as it is: it may hold
+// decisions in a form the check cannot read, so it is an error too. A
+// missing or empty list has none.
 func checkNoDecisions(path string) error {
 	// Only a regular file can hold decisions; opening a FIFO would wait for
 	// a writer, and a device such as /dev/zero never ends. Either is
 	// replaced like any list.
-	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) || err == nil && (!fi.Mode().IsRegular() || fi.Size() == 0) {
 		return nil
 	}
-	b, err := os.ReadFile(path)
+	var f *os.File
+	if err == nil {
+		f, err = os.Open(path)
+	}
 	if err != nil {
-		return nil
+		return fmt.Errorf("its removals.csv cannot be read (%v); it may hold decisions, which a new audit would replace: "+
+			"make it readable, move it away, or audit into another folder", err)
 	}
-	for _, sep := range []rune{',', ';', '\t'} {
-		r := csv.NewReader(bytes.NewReader(b))
-		r.Comma, r.FieldsPerRecord, r.LazyQuotes = sep, -1, true
-		header, err := r.Read()
-		if err != nil {
-			continue
-		}
-		col := slices.IndexFunc(header, func(h string) bool { return strings.TrimPrefix(strings.TrimSpace(h), "\ufeff") == "approve" })
-		if col < 0 {
-			continue
-		}
-		marked := 0
-		for {
-			rec, err := r.Read()
-			if err != nil {
+	defer f.Close()
+	// The first line tells the separator; the rows are then read one at a
+	// time, as a list can hold hundreds of thousands.
+	first, _ := bufio.NewReader(io.LimitReader(f, 1<<20)).ReadString('\n')
+	sep, col := rune(0), -1
+	for _, c := range []rune{',', ';', '\t'} {
+		r := csv.NewReader(strings.NewReader(first))
+		r.Comma, r.LazyQuotes = c, true
+		if header, err := r.Read(); err == nil {
+			if col = slices.IndexFunc(header, func(h string) bool { return strings.TrimPrefix(strings.TrimSpace(h), "\ufeff") == "approve" }); col >= 0 {
+				sep = c
 				break
 			}
-			if col < len(rec) && strings.TrimSpace(rec[col]) != "" {
-				marked++
-			}
 		}
-		if marked == 0 {
-			return nil
-		}
-		return fmt.Errorf("its removals.csv has decisions in its approve column (%s), not approved yet; a new audit would replace them: "+
-			"approve the list (sessionaudit approve --removals %s --by NAME), clear the column, or audit into another folder",
-			ingest.CountOf(int64(marked), "row", "rows"), path)
 	}
-	return fmt.Errorf("its removals.csv is not a removal list as an audit writes it (its first line has no approve column), "+
-		"perhaps one a spreadsheet saved in another format; it may hold decisions, which a new audit would replace: "+
-		"move %s away, or audit into another folder", path)
+	if col < 0 {
+		return fmt.Errorf("its removals.csv is not a removal list as an audit writes it (its first line has no approve column), "+
+			"perhaps one a spreadsheet saved in another format; it may hold decisions, which a new audit would replace: "+
+			"move %s away, or audit into another folder", path)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("its removals.csv cannot be read (%v); it may hold decisions: move it away, or audit into another folder", err)
+	}
+	r := csv.NewReader(bufio.NewReader(f))
+	r.Comma, r.FieldsPerRecord, r.LazyQuotes, r.ReuseRecord = sep, -1, true, true
+	marked := 0
+	for i := 0; ; i++ {
+		rec, err := r.Read()
+		if err != nil {
+			break
+		}
+		if i > 0 && col < len(rec) && strings.TrimSpace(rec[col]) != "" {
+			marked++
+		}
+	}
+	if marked == 0 {
+		return nil
+	}
+	approve := fmt.Sprintf("approve the list (sessionaudit approve --removals %s --by NAME)", path)
+	if sep != ',' {
+		approve = "save it again as comma-separated CSV (as the audit wrote it) and approve it"
+	}
+	return fmt.Errorf("its removals.csv has decisions in its approve column (%s), not approved yet; a new audit would replace them: "+
+		"%s, clear the column, or audit into another folder", ingest.CountOf(int64(marked), "row", "rows"), approve)
 }
 
 // inputFiles lists every export the audit reads.

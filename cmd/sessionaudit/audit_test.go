@@ -701,7 +701,7 @@ func TestAuditKeepsApprovedList(t *testing.T) {
 			[]string{"has decisions in its approve column (1 row), not approved yet", "approve the list (sessionaudit approve --removals "}},
 		// Saved by a spreadsheet with semicolons, the decisions still count.
 		{"decisions saved with semicolons", map[string]string{"removals.csv": strings.ReplaceAll(strings.TrimSuffix(list, "\n")+"yes\n", ",", ";")},
-			[]string{"has decisions in its approve column (1 row), not approved yet"}},
+			[]string{"has decisions in its approve column (1 row), not approved yet", "save it again as comma-separated CSV (as the audit wrote it) and approve it"}},
 		// A list the check cannot read may hold decisions too.
 		{"not a list as audit writes it", map[string]string{"removals.csv": "\xff\xfes\x00e\x00s\x00\n\x00"},
 			[]string{"is not a removal list as an audit writes it (its first line has no approve column)", "removals.csv away, or audit into another folder"}},
