@@ -54,7 +54,8 @@ func NormalizeAPIVersion(s string) (string, error) {
 // limit (REQUEST_LIMIT_EXCEEDED, or HTTP 429), a Retry-After too long to
 // wait (SERVER_UNAVAILABLE for a 503), the configured API share
 // (API_SHARE_LIMIT), or a rejected token that cannot be renewed
-// (INVALID_SESSION_ID). A later run resumes from the journal.
+// (INVALID_SESSION_ID). A later run resumes from the journal; Message ends
+// by saying when or how, as reports print it alone.
 type StopError struct {
 	Code    string
 	Message string
@@ -189,7 +190,8 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 	for attempt := 0; ; attempt++ {
 		if c.limit > 0 && float64(c.used+1) > c.share*float64(c.limit) {
 			return 0, nil, &StopError{Code: "API_SHARE_LIMIT", Message: fmt.Sprintf(
-				"the org has used %d of its %d daily API requests and --max-api-share is %g", c.used, c.limit, c.share)}
+				"the org has used %d of its %d daily API requests and --max-api-share is %g: run again later, as the org's allowance frees up, or with a higher --max-api-share, to resume",
+				c.used, c.limit, c.share)}
 		}
 		status, respBody, retryAfter, err := c.send(ctx, method, path, body, secret)
 		wait, asked := backoff(attempt), ""

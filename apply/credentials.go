@@ -138,15 +138,15 @@ func (c ClientCredentials) login(ctx context.Context, hc *http.Client) (orgSessi
 var oauthErrorCode = regexp.MustCompile(`^[a-z_]{1,64}$`)
 
 // transientError is a failure to get a token that may pass: a timeout, a
-// dropped connection, a 5xx or a 429 from the token endpoint. A login
+// dropped connection, a 5xx, 408 or 429 from the token endpoint. A login
 // retries it; a refusal of the credentials is not one.
 type transientError struct{ err error }
 
 func (e *transientError) Error() string { return e.err.Error() }
 func (e *transientError) Unwrap() error { return e.err }
 
-// CredentialsError is the token endpoint refusing the credentials (an HTTP
-// 4xx other than 429, such as 400 invalid_client or invalid_grant): they are
+// CredentialsError is the token endpoint refusing the credentials (HTTP
+// 400, 401 or 403, such as 400 invalid_client or invalid_grant): they are
 // unusable as given, as missing ones are, and a retry will not help.
 type CredentialsError struct{ err error }
 
@@ -189,11 +189,15 @@ func requestToken(ctx context.Context, hc *http.Client, base *url.URL, form url.
 			code = " " + tr.Error
 		}
 		err := fmt.Errorf("getting a token by %s from %s: HTTP %d%s", flow, base.Host, resp.StatusCode, code)
-		switch {
-		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-			err = &transientError{err} // the org is down or busy, not refusing the credentials
-		case resp.StatusCode >= 400:
-			err = &CredentialsError{err}
+		switch resp.StatusCode {
+		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
+			err = &CredentialsError{err} // invalid_client, invalid_grant and the like
+		case http.StatusRequestTimeout, http.StatusTooManyRequests:
+			err = &transientError{err}
+		default:
+			if resp.StatusCode >= 500 {
+				err = &transientError{err} // the org is down or busy, not refusing the credentials
+			}
 		}
 		return orgSession{}, err
 	}

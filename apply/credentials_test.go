@@ -250,6 +250,7 @@ func TestTokenEndpointRetried(t *testing.T) {
 	}{
 		{name: "503 then a token", faults: []fault{{status: 503}}, complete: true},
 		{name: "500 twice then a token", faults: []fault{{status: 500}, {status: 500}}, complete: true},
+		{name: "408 then a token", faults: []fault{{status: 408}}, complete: true},
 		{name: "refused credentials", faults: []fault{{status: 400, code: "invalid_client"}}, want: "HTTP 400"},
 	}
 	for _, tt := range tests {

@@ -188,7 +188,7 @@ func (r Report) WriteSummary(w io.Writer) {
 		}
 	}
 	if r.Stopped != nil {
-		fmt.Fprintf(w, "Stopped early: %s: %s. Run the same command again to resume.\n", r.Stopped.Code, r.Stopped.Message)
+		fmt.Fprintf(w, "Stopped early: %s: %s.\n", r.Stopped.Code, r.Stopped.Message) // the message says how to resume
 	}
 	if r.ResultsPath != "" {
 		fmt.Fprintf(w, "Results: %s\n", r.ResultsPath)

@@ -1038,31 +1038,43 @@ func TestLoadUnusableFiles(t *testing.T) {
 }
 
 // An export still being written while the audit reads it is refused, naming
-// it: the rows read cannot be accounted for. The near miss, a file that
-// stays as it was while a later one is read, loads.
+// it and what changed: the rows read cannot be accounted for. The near
+// miss, a file that stays as it was while a later one is read, loads.
 func TestLoadRefusesAFileThatChangesWhileRead(t *testing.T) {
 	dir := t.TempDir()
 	row := `"0Ak000000000001","005000000000001AAA","alice@acme.com","2026-11-26T08:00:00.000Z","2026-11-26T09:00:00.000Z","7200","Standard","203.0.113.7","Application","UI","STANDARD","","","","false","","","","",""` + "\n"
-	for _, grow := range []bool{true, false} {
-		first := mustWrite(t, dir, fmt.Sprintf("first-%v.csv", grow), sessionsHeader+"\n"+row)
-		second := mustWrite(t, dir, fmt.Sprintf("second-%v.csv", grow), sessionsHeader+"\n"+strings.Replace(row, "0Ak000000000001", "0Ak000000000002", 1))
+	for _, tc := range []struct{ change, want string }{
+		{"grow", "the file changed while the audit read it (469 bytes when it began, 673 now)"},
+		{"touch", "the file changed while the audit read it (modified at "},
+		{"", ""},
+	} {
+		first := mustWrite(t, dir, "first-"+tc.change+".csv", sessionsHeader+"\n"+row)
+		second := mustWrite(t, dir, "second-"+tc.change+".csv", sessionsHeader+"\n"+strings.Replace(row, "0Ak000000000001", "0Ak000000000002", 1))
 		progress := func(msg string) {
-			// The first file is read; its export writes on.
-			if grow && strings.Contains(msg, second) {
+			if !strings.Contains(msg, second) { // the first file is read; its export writes on
+				return
+			}
+			switch tc.change {
+			case "grow":
 				f, err := os.OpenFile(first, os.O_APPEND|os.O_WRONLY, 0)
 				if err != nil {
 					t.Fatal(err)
 				}
 				f.WriteString(strings.Replace(row, "0Ak000000000001", "0Ak000000000003", 1))
 				f.Close()
+			case "touch":
+				later := time.Now().Add(time.Minute)
+				if err := os.Chtimes(first, later, later); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		_, err := Load(context.Background(), mustDB(t), Inputs{Sessions: []string{first, second}}, Options{Progress: progress})
 		var ie *InputError
 		switch {
-		case grow && (!errors.As(err, &ie) || ie.File != first || !strings.Contains(err.Error(), "the file changed while the audit read it")):
-			t.Errorf("growing: got %v, want an InputError naming %s and saying it changed while read", err, first)
-		case !grow && err != nil:
+		case tc.want != "" && (!errors.As(err, &ie) || ie.File != first || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: got %v, want an InputError naming %s and saying %q", tc.change, err, first, tc.want)
+		case tc.want == "" && err != nil:
 			t.Errorf("unchanged: got %v, want the files loaded", err)
 		}
 	}

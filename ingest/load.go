@@ -524,10 +524,17 @@ func (g *givenFiles) unchanged() error {
 		if err != nil {
 			return &InputError{File: p, Err: fmt.Errorf("the file went away while the audit read it: %w", err)}
 		}
-		if now.Size() != before.Size() || !now.ModTime().Equal(before.ModTime()) {
-			return &InputError{File: p, Err: fmt.Errorf("the file changed while the audit read it (%d bytes when it began, %d now): "+
-				"if an export is still writing it, audit it once the export has finished", before.Size(), now.Size())}
+		what := ""
+		switch {
+		case now.Size() != before.Size():
+			what = fmt.Sprintf("%d bytes when it began, %d now", before.Size(), now.Size())
+		case !now.ModTime().Equal(before.ModTime()):
+			what = fmt.Sprintf("modified at %s, after the audit began", now.ModTime().UTC().Format("2006-01-02 15:04:05 UTC"))
+		default:
+			continue
 		}
+		return &InputError{File: p, Err: fmt.Errorf("the file changed while the audit read it (%s): "+
+			"if an export is still writing it, audit it once the export has finished", what)}
 	}
 	return nil
 }

@@ -165,7 +165,7 @@ func runApply(ctx context.Context, args []string, io stdio) int {
 		// The summary on stdout says what is left; stderr says that
 		// something is, for a job that mails only its stderr.
 		if rep.Stopped != nil {
-			fmt.Fprintf(io.err, "sessionaudit apply: %v; run the same command again to resume\n", rep.Stopped)
+			fmt.Fprintf(io.err, "sessionaudit apply: %v\n", rep.Stopped) // the message says how to resume
 		} else {
 			fmt.Fprintf(io.err, "sessionaudit apply: not everything approved was done: see the summary and %s\n", rep.ResultsPath)
 		}
