@@ -6,7 +6,8 @@
 // the check reads, comma-separated; may be empty), and removes (what its
 // findings propose for removal when the policy's remove_on names the check,
 // in words: "the session", or "nothing (why)" for a check that targets
-// nothing; the Summary sheet prints it). A line starting with "--"
+// nothing, which the policy then may not name in remove_on; sessionaudit
+// checks prints it). A line starting with "--"
 // and two or more spaces continues the previous value. The rest of the file
 // is one SELECT returning the finding columns, in this order:
 //

@@ -55,9 +55,10 @@ Options:
   --memory-limit SIZE  memory budget of the whole run, e.g. 2GB or 1.5GiB; DuckDB gets 60% of it
                        and spills to --temp-dir beyond that (default: 2GB)
   --threads N          DuckDB threads (default: one per core)
-  --temp-dir DIR       where DuckDB spills when data outgrows memory; created if missing (and then
-                       removed afterwards), and refused at start if no file can be written in it
-                       (default: a new folder under $TMPDIR, removed afterwards)
+  --temp-dir DIR       where DuckDB spills when data outgrows memory, into a folder of this run's
+                       own that is removed afterwards; created if missing (and then removed
+                       afterwards if nothing else went into it), and refused at start if no file
+                       can be written in it (default: the folder is made under $TMPDIR)
   --log-format FORMAT  text or json, one JSON object a line, refusals included (default: text)
   --quiet              log only warnings and errors on stderr, not each phase's time and memory
                        (for a job that mails whatever its stderr holds)
@@ -72,10 +73,12 @@ Examples:
 Exit status:
   0  the audit ran
   1  any other failure
-  2  bad usage or unusable input (a missing column, an unreadable file, a bad policy),
-     an --out or --temp-dir where no file can be written (tried at start), or a --db FILE
-     that is an input or holds something other than a DuckDB database, another audit
-     writing into --out, or an --out whose removals.csv is approved or applied
+  2  bad usage or unusable input (a missing column, an unreadable file, a bad policy, a
+     file that changed while it was read), an --out or --temp-dir where no file can be
+     written (tried at start), or a --db FILE that is an input or holds something other
+     than a DuckDB database, another audit writing into --out, or an --out whose
+     removals.csv is approved or applied, has decisions not approved yet, or is not a list
+     as an audit writes it
   3  the audit ran and found something at or above --fail-on
 `
 

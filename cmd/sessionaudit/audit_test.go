@@ -331,10 +331,6 @@ func TestAuditStrayArgumentUnderJSON(t *testing.T) {
 	}
 }
 
-// TestAuditJSONLogs checks that under --log-format json every line on
-// stderr is a JSON object, including the --fail-on verdict, a bad policy, an
-// unusable input and a usage mistake found after the flags parsed; under
-// text (the near miss) the same problems stay plain "sessionaudit audit:" lines.
 // TestAuditQuiet checks that --quiet leaves the phase logs out of stderr and
 // keeps what a person must act on: a warning (a Setup download lacks what
 // two checks need), and the --fail-on verdict.
@@ -368,6 +364,10 @@ func TestAuditQuiet(t *testing.T) {
 	}
 }
 
+// TestAuditJSONLogs checks that under --log-format json every line on
+// stderr is a JSON object, including the --fail-on verdict, a bad policy, an
+// unusable input and a usage mistake found after the flags parsed; under
+// text (the near miss) the same problems stay plain "sessionaudit audit:" lines.
 func TestAuditJSONLogs(t *testing.T) {
 	dir := t.TempDir()
 	badPolicy := filepath.Join(dir, "bad.yaml")
