@@ -103,6 +103,9 @@ func runApply(ctx context.Context, args []string, io stdio) int {
 	}
 	opts := apply.Options{Removals: *removals, Execute: *execute, Max: *maxN, Contain: *contain,
 		Org: apply.OrgOptions{APIVersion: version, MaxAPIShare: *share, Log: io.err}}
+	if io.org != nil {
+		io.org(&opts.Org)
+	}
 	if *policyPath != "" {
 		p, err := analyze.LoadPolicy(*policyPath)
 		if err != nil {

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionaudit/sessionaudit/apply"
 )
 
 // removalsHeader begins a removal list as audit writes it; oneRowList is
@@ -357,5 +362,55 @@ func TestApplyPlanSaysWhatPartialCredentialsLack(t *testing.T) {
 				t.Errorf("the output repeats a secret: %q", stdout+stderr)
 			}
 		})
+	}
+}
+
+// TestApplyRefusedCredentials checks that credentials the org's token
+// endpoint refuses (400 invalid_client) end apply --execute and verify with
+// exit 2, as the help says of unusable credentials, naming the refusal and
+// never the secret; a 503 there (the near miss) is the org's trouble, exit 1
+// once the retries run out.
+func TestApplyRefusedCredentials(t *testing.T) {
+	const secret = "s3cr3t-client-value"
+	for _, tc := range []struct {
+		status int
+		body   string
+		code   int
+		want   string
+	}{
+		{http.StatusBadRequest, `{"error":"invalid_client","error_description":"invalid client credentials"}`, exitUsage, "HTTP 400 invalid_client"},
+		{http.StatusServiceUnavailable, `{}`, exitFailure, "HTTP 503"},
+	} {
+		org := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/services/oauth2/token" {
+				t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(tc.status)
+			io.WriteString(w, tc.body)
+		}))
+		defer org.Close()
+		list := filepath.Join(t.TempDir(), "removals.csv")
+		mustWriteFile(t, list, strings.TrimSuffix(oneRowList, "\n")+"yes\n")
+		if code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice"); code != exitOK {
+			t.Fatalf("approve: exit %d: %s", code, stderr)
+		}
+		env := map[string]string{"SF_INSTANCE_URL": org.URL, "SF_CLIENT_ID": "client", "SF_CLIENT_SECRET": secret}
+		for _, args := range [][]string{{"apply", "--removals", list, "--execute"}, {"verify", "--removals", list}} {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(k string) string { return env[k] },
+				org: func(o *apply.OrgOptions) {
+					o.HTTPClient = org.Client()
+					o.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
+				}})
+			if code != tc.code || !strings.Contains(errb.String(), tc.want) {
+				t.Errorf("%s, HTTP %d: got exit %d and stderr %q, want exit %d saying %q", args[0], tc.status, code, errb.String(), tc.code, tc.want)
+			}
+			if strings.Contains(out.String()+errb.String(), secret) {
+				t.Errorf("%s: the client secret was written: %q", args[0], out.String()+errb.String())
+			}
+		}
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/sessionaudit/sessionaudit/apply"
 )
 
 // Exit codes shared by every subcommand; the README documents them.
@@ -39,6 +41,9 @@ type stdio struct {
 	// beforePublish, when set, runs just before an audit checks --out
 	// again and moves its reports in: tests act in that window with it.
 	beforePublish func()
+	// org, when set, adjusts how apply and verify reach the org: tests give
+	// it the client of a fake org they serve.
+	org func(*apply.OrgOptions)
 }
 
 type command struct {

@@ -59,8 +59,11 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 	// Verify reads the approval before it needs credentials, and returns
 	// ErrNoCredentials only then: the first thing wrong is what is reported.
 	creds, credErr := apply.CredentialsFromEnv(io.getenv)
-	rep, err := apply.Verify(ctx, apply.VerifyOptions{Removals: *removals,
-		Org: apply.OrgOptions{Credentials: creds, APIVersion: version, MaxAPIShare: *share, Log: io.err}})
+	org := apply.OrgOptions{Credentials: creds, APIVersion: version, MaxAPIShare: *share, Log: io.err}
+	if io.org != nil {
+		io.org(&org)
+	}
+	rep, err := apply.Verify(ctx, apply.VerifyOptions{Removals: *removals, Org: org})
 	if credErr != nil && errors.Is(err, apply.ErrNoCredentials) {
 		fmt.Fprintf(io.err, "sessionaudit verify: %v\n", credErr)
 		return exitUsage
