@@ -75,10 +75,10 @@ Exit status:
   1  any other failure
   2  bad usage or unusable input (a missing column, an unreadable file, a bad policy, a
      file that changed while it was read), an --out or --temp-dir where no file can be
-     written (tried at start), or a --db FILE that is an input or holds something other
-     than a DuckDB database, another audit writing into --out, or an --out whose
-     removals.csv is approved or applied, has decisions not approved yet, or is not a list
-     as an audit writes it
+     written (tried at start), a --db FILE that is an input or holds something other than
+     a DuckDB database, another audit writing into --out or keeping that --db, or an --out
+     whose removals.csv is approved or applied, has decisions not approved yet, or is not
+     a list as an audit writes it
   3  the audit ran and found something at or above --fail-on
 `
 

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sessionaudit/sessionaudit/apply"
 	"github.com/sessionaudit/sessionaudit/ingest"
 	"github.com/xuri/excelize/v2"
 )
@@ -572,8 +573,30 @@ func TestAuditKeepDB(t *testing.T) {
 	if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
 		t.Errorf("a failed run changed the kept database")
 	}
-	if tmp, _ := filepath.Glob(filepath.Join(dir, ".audit.duckdb*")); len(tmp) != 0 {
-		t.Errorf("got %v, want no temporary database left", tmp)
+	lock := filepath.Join(dir, ".audit.duckdb.sessionaudit-lock")
+	if tmp, _ := filepath.Glob(filepath.Join(dir, ".audit.duckdb*")); !slices.Equal(tmp, []string{lock}) {
+		t.Errorf("got %v, want no temporary database left, only the lock file", tmp)
+	}
+
+	// Another audit keeping the same database is refused while it runs;
+	// once it is gone, what it left building is removed.
+	unlock, err := apply.LockFile(lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := audit(db); code != exitUsage || !strings.Contains(stderr, fmt.Sprintf("process %d is keeping a database there now", os.Getpid())) {
+		t.Errorf("--db locked: got exit %d, stderr %q; want exit 2 naming the process", code, stderr)
+	}
+	unlock()
+	left := []string{filepath.Join(dir, ".audit.duckdb.sessionaudit-999999999.tmp"), filepath.Join(dir, ".audit.duckdb.sessionaudit-999999999.tmp.wal")}
+	for _, p := range left {
+		mustWriteFile(t, p, "half built")
+	}
+	if code, stderr := audit(db); code != exitOK {
+		t.Fatalf("after a killed run: got exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, ".audit.duckdb*")); !slices.Equal(tmp, []string{lock}) {
+		t.Errorf("got %v, want what the killed run left removed", tmp)
 	}
 }
 

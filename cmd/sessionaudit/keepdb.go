@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+
+	"github.com/sessionaudit/sessionaudit/apply"
 )
 
 // keptDB is the database that audit --db keeps. It is built at a temporary
@@ -17,8 +20,9 @@ import (
 // it was; and it refuses a path holding anything but a DuckDB database, so
 // a slip such as --db sessions.csv costs nothing.
 type keptDB struct {
-	path string // where the database is kept
-	tmp  string // where this run builds it
+	path   string // where the database is kept
+	tmp    string // where this run builds it
+	unlock func() // releases the lock beside path (see newKeptDB)
 }
 
 // duckDBMagic is what a DuckDB database file holds at duckDBMagicAt, after
@@ -29,7 +33,11 @@ const duckDBMagicAt = 8
 
 // newKeptDB checks that the database may be kept at path: it is none of
 // inputs, and if something is there it is an empty file or a DuckDB
-// database. Its error is for the person who gave --db.
+// database. It then locks path for this run, as the audit locks --out, so
+// that a second audit keeping the same database is refused rather than
+// racing to rename its own over it; holding the lock, it removes what runs
+// that were killed left building it. Its error is for the person who gave
+// --db.
 func newKeptDB(path string, inputs []string) (*keptDB, error) {
 	for _, p := range []string{path, path + ".wal"} {
 		st, err := os.Stat(p)
@@ -46,8 +54,27 @@ func newKeptDB(path string, inputs []string) (*keptDB, error) {
 		return nil, fmt.Errorf("--db %s: %v: refusing to replace it (move it away or choose another path)", path, err)
 	}
 	dir, base := filepath.Split(path)
-	k := &keptDB{path: path, tmp: filepath.Join(dir, "."+base+".sessionaudit-"+strconv.Itoa(os.Getpid())+".tmp")}
-	k.discard() // a leftover of a killed run that had this PID
+	tmpPrefix := "." + base + ".sessionaudit-"
+	unlock, err := apply.LockFile(filepath.Join(dir, tmpPrefix+"lock"))
+	var held *apply.LockedError
+	switch {
+	case errors.As(err, &held):
+		return nil, fmt.Errorf("--db %s: %s is keeping a database there now (it holds %s): wait for it to finish, or choose another --db", path, held.Holder, held.Path)
+	case errors.Is(err, apply.ErrNoFlock):
+		unlock = func() {}
+	case err != nil:
+		return nil, fmt.Errorf("--db %s: %v", path, err)
+	default:
+		// Listed, not globbed: the name may hold *, ? or [.
+		entries, _ := os.ReadDir(filepath.Join(dir, "."))
+		for _, e := range entries {
+			if rest, ok := strings.CutPrefix(e.Name(), tmpPrefix); ok && (strings.HasSuffix(rest, ".tmp") || strings.HasSuffix(rest, ".tmp.wal")) {
+				os.Remove(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	k := &keptDB{path: path, tmp: filepath.Join(dir, tmpPrefix+strconv.Itoa(os.Getpid())+".tmp"), unlock: unlock}
+	k.removeTmp() // a leftover of a killed run that had this PID, where nothing is locked
 	return k, nil
 }
 
@@ -100,8 +127,14 @@ func (k *keptDB) keep(db *sql.DB) error {
 	return nil
 }
 
-// discard removes what this run built; after keep there is nothing left.
+// discard removes what this run built (after keep there is nothing left)
+// and releases the lock.
 func (k *keptDB) discard() {
+	k.removeTmp()
+	k.unlock()
+}
+
+func (k *keptDB) removeTmp() {
 	os.Remove(k.tmp)
 	os.Remove(k.tmp + ".wal")
 }
