@@ -145,8 +145,9 @@ type transientError struct{ err error }
 func (e *transientError) Error() string { return e.err.Error() }
 func (e *transientError) Unwrap() error { return e.err }
 
-// CredentialsError is the token endpoint refusing the credentials (HTTP
-// 400, 401 or 403, such as 400 invalid_client or invalid_grant): they are
+// CredentialsError is the token endpoint refusing the login (an HTTP 4xx
+// other than 408 and 429: 400 invalid_client or invalid_grant, or a 404
+// where SF_INSTANCE_URL is not the org's): the credentials or the URL are
 // unusable as given, as missing ones are, and a retry will not help.
 type CredentialsError struct{ err error }
 
@@ -189,15 +190,11 @@ func requestToken(ctx context.Context, hc *http.Client, base *url.URL, form url.
 			code = " " + tr.Error
 		}
 		err := fmt.Errorf("getting a token by %s from %s: HTTP %d%s", flow, base.Host, resp.StatusCode, code)
-		switch resp.StatusCode {
-		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
-			err = &CredentialsError{err} // invalid_client, invalid_grant and the like
-		case http.StatusRequestTimeout, http.StatusTooManyRequests:
-			err = &transientError{err}
-		default:
-			if resp.StatusCode >= 500 {
-				err = &transientError{err} // the org is down or busy, not refusing the credentials
-			}
+		switch {
+		case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
+			err = &transientError{err} // the org is slow, busy or down, not refusing the login
+		case resp.StatusCode >= 400:
+			err = &CredentialsError{err} // invalid_client, invalid_grant, a URL that is not the org's
 		}
 		return orgSession{}, err
 	}

@@ -3,6 +3,7 @@
 package apply
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,5 +64,25 @@ func TestFilesBesideTheListMustBeRegular(t *testing.T) {
 	}
 	if _, err := ReadRemovals(linked); err != nil {
 		t.Errorf("a list through a link to a regular file: %v", err)
+	}
+}
+
+// TestLockFileWhereLocksAreRefused checks that a file system that cannot
+// lock (NFS without its lock daemon: ENOLCK) reads as a system without
+// flock, so each caller takes its unlocked way, while a lock another
+// process holds (the near miss) stays a LockedError.
+func TestLockFileWhereLocksAreRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	defer func(f func(int, int) error) { flock = f }(flock)
+	for _, tc := range []struct {
+		errno  syscall.Errno
+		noLock bool
+	}{{syscall.ENOLCK, true}, {syscall.EOPNOTSUPP, true}, {syscall.EWOULDBLOCK, false}} {
+		flock = func(int, int) error { return tc.errno }
+		_, err := LockFile(path)
+		var held *LockedError
+		if got := errors.Is(err, ErrNoFlock); got != tc.noLock || !tc.noLock && !errors.As(err, &held) {
+			t.Errorf("%v: got %v, want ErrNoFlock %v (else a LockedError)", tc.errno, err, tc.noLock)
+		}
 	}
 }

@@ -2,8 +2,9 @@ package apply
 
 import "errors"
 
-// ErrNoFlock is LockFile's error on systems without flock.
-var ErrNoFlock = errors.New("locking needs flock, which this system does not have")
+// ErrNoFlock is LockFile's error on systems without flock, or for a file on a
+// file system that cannot lock (errors.Is tells both).
+var ErrNoFlock = errors.New("locking needs flock, which this system or file system does not have")
 
 // LockedError says that another process holds a lock LockFile wanted.
 type LockedError struct {

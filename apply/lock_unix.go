@@ -14,6 +14,10 @@ import (
 // noFollow makes an open fail on a symbolic link.
 const noFollow = syscall.O_NOFOLLOW
 
+// flock is syscall.Flock, or a test's stand-in for a file system that
+// cannot lock.
+var flock = syscall.Flock
+
 // LockFile takes an exclusive flock on the file at path, creating it, and
 // writes this process's PID into it. The kernel drops the lock when the
 // process dies, even by kill -9, so a stale file never blocks a later run.
@@ -25,9 +29,14 @@ func LockFile(path string) (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the lock file: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		b, _ := readRegularFile(path)
 		f.Close()
+		if errors.Is(err, syscall.ENOLCK) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.ENOSYS) {
+			// A file system that cannot lock (NFS without its lock
+			// daemon, say) is as a system without flock.
+			return nil, fmt.Errorf("%w (%s: %v)", ErrNoFlock, path, err)
+		}
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			holder := "another process"
 			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {

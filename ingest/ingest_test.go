@@ -1045,7 +1045,7 @@ func TestLoadRefusesAFileThatChangesWhileRead(t *testing.T) {
 	row := `"0Ak000000000001","005000000000001AAA","alice@acme.com","2026-11-26T08:00:00.000Z","2026-11-26T09:00:00.000Z","7200","Standard","203.0.113.7","Application","UI","STANDARD","","","","false","","","","",""` + "\n"
 	for _, tc := range []struct{ change, want string }{
 		{"grow", "the file changed while the audit read it (469 bytes when it began, 673 now)"},
-		{"touch", "the file changed while the audit read it (modified at "},
+		{"touch", "the file changed while the audit read it (its modification time went from "},
 		{"", ""},
 	} {
 		first := mustWrite(t, dir, "first-"+tc.change+".csv", sessionsHeader+"\n"+row)

@@ -529,7 +529,8 @@ func (g *givenFiles) unchanged() error {
 		case now.Size() != before.Size():
 			what = fmt.Sprintf("%d bytes when it began, %d now", before.Size(), now.Size())
 		case !now.ModTime().Equal(before.ModTime()):
-			what = fmt.Sprintf("modified at %s, after the audit began", now.ModTime().UTC().Format("2006-01-02 15:04:05 UTC"))
+			what = fmt.Sprintf("its modification time went from %s to %s", before.ModTime().UTC().Format("2006-01-02 15:04:05 UTC"),
+				now.ModTime().UTC().Format("2006-01-02 15:04:05 UTC"))
 		default:
 			continue
 		}

@@ -366,7 +366,8 @@ func TestApplyPlanSaysWhatPartialCredentialsLack(t *testing.T) {
 }
 
 // TestApplyRefusedCredentials checks that credentials the org's token
-// endpoint refuses (400 invalid_client) end apply --execute and verify with
+// endpoint refuses (400 invalid_client, or a 404 where the instance URL is
+// not the org's) end apply --execute and verify with
 // exit 2, as the help says of unusable credentials, naming the refusal and
 // never the secret; a 503 there (the near miss) is the org's trouble, exit 1
 // once the retries run out.
@@ -379,6 +380,7 @@ func TestApplyRefusedCredentials(t *testing.T) {
 		want   string
 	}{
 		{http.StatusBadRequest, `{"error":"invalid_client","error_description":"invalid client credentials"}`, exitUsage, "HTTP 400 invalid_client"},
+		{http.StatusNotFound, `{}`, exitUsage, "HTTP 404"}, // SF_INSTANCE_URL is not the org's
 		{http.StatusServiceUnavailable, `{}`, exitFailure, "HTTP 503"},
 	} {
 		org := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

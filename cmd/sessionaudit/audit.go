@@ -45,12 +45,14 @@ Options:
   --policy FILE        policy YAML (see testdata/policy.yaml); defaults apply without it
   --as-of TIME         the audit's "now", RFC 3339 (default: the current time)
   --out DIR            where the reports go, created if missing; refused at start if no file
-                       can be written in it, or if its removals.csv is approved or applied
-                       (removals.csv.approval.json or removals.csv.journal beside it), or has
-                       decisions in its approve column (default: out)
+                       can be written in it, if another audit is writing into it, or if its
+                       removals.csv is approved or applied (removals.csv.approval.json or
+                       removals.csv.journal beside it), has decisions in its approve column,
+                       or cannot be read as a list (default: out)
   --db FILE            keep the DuckDB database in FILE for later queries (default: in memory);
                        replaced only by a finished audit, and only if FILE is a DuckDB database
-                       (an input or any other file there is refused)
+                       (an input or any other file there is refused); refused while another
+                       audit keeps the same FILE
   --fail-on SEVERITY   exit 3 when a finding is at or above SEVERITY (info, low, medium, high, critical)
   --memory-limit SIZE  memory budget of the whole run, e.g. 2GB or 1.5GiB; DuckDB gets 60% of it
                        and spills to --temp-dir beyond that (default: 2GB)
@@ -539,13 +541,15 @@ func checkNoDecisions(path string) error {
 		f, err = os.Open(path)
 	}
 	if err != nil {
-		return fmt.Errorf("its removals.csv cannot be read (%v); it may hold decisions, which a new audit would replace: "+
-			"make it readable, move it away, or audit into another folder", err)
+		return unreadableList(err)
 	}
 	defer f.Close()
 	// The first line tells the separator; the rows are then read one at a
 	// time, as a list can hold hundreds of thousands.
-	first, _ := bufio.NewReader(io.LimitReader(f, 1<<20)).ReadString('\n')
+	first, err := bufio.NewReader(io.LimitReader(f, 1<<20)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return unreadableList(err)
+	}
 	sep, col := rune(0), -1
 	for _, c := range []rune{',', ';', '\t'} {
 		r := csv.NewReader(strings.NewReader(first))
@@ -563,15 +567,18 @@ func checkNoDecisions(path string) error {
 			"move %s away, or audit into another folder", path)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("its removals.csv cannot be read (%v); it may hold decisions: move it away, or audit into another folder", err)
+		return unreadableList(err)
 	}
 	r := csv.NewReader(bufio.NewReader(f))
 	r.Comma, r.FieldsPerRecord, r.LazyQuotes, r.ReuseRecord = sep, -1, true, true
 	marked := 0
 	for i := 0; ; i++ {
 		rec, err := r.Read()
-		if err != nil {
+		if err == io.EOF {
 			break
+		}
+		if err != nil { // with lazy quotes and any width, only reading fails
+			return unreadableList(err)
 		}
 		if i > 0 && col < len(rec) && strings.TrimSpace(rec[col]) != "" {
 			marked++
@@ -586,6 +593,12 @@ func checkNoDecisions(path string) error {
 	}
 	return fmt.Errorf("its removals.csv has decisions in its approve column (%s), not approved yet; a new audit would replace them: "+
 		"%s, clear the column, or audit into another folder", ingest.CountOf(int64(marked), "row", "rows"), approve)
+}
+
+// unreadableList is checkNoDecisions' error for a list it cannot read.
+func unreadableList(err error) error {
+	return fmt.Errorf("its removals.csv cannot be read (%v); it may hold decisions, which a new audit would replace: "+
+		"make it readable, move it away, or audit into another folder", err)
 }
 
 // inputFiles lists every export the audit reads.

@@ -588,15 +588,18 @@ func TestAuditKeepDB(t *testing.T) {
 		t.Errorf("--db locked: got exit %d, stderr %q; want exit 2 naming the process", code, stderr)
 	}
 	unlock()
-	left := []string{filepath.Join(dir, ".audit.duckdb.sessionaudit-999999999.tmp"), filepath.Join(dir, ".audit.duckdb.sessionaudit-999999999.tmp.wal")}
+	// The near miss: the build of another --db whose name begins as this
+	// one's does stays.
+	other := filepath.Join(dir, ".audit.duckdb.sessionaudit-x.sessionaudit-4242.tmp")
+	left := []string{filepath.Join(dir, ".audit.duckdb.sessionaudit-999999999.tmp"), filepath.Join(dir, ".audit.duckdb.sessionaudit-999999999.tmp.wal"), other}
 	for _, p := range left {
 		mustWriteFile(t, p, "half built")
 	}
 	if code, stderr := audit(db); code != exitOK {
 		t.Fatalf("after a killed run: got exit %d, want 0; stderr:\n%s", code, stderr)
 	}
-	if tmp, _ := filepath.Glob(filepath.Join(dir, ".audit.duckdb*")); !slices.Equal(tmp, []string{lock}) {
-		t.Errorf("got %v, want what the killed run left removed", tmp)
+	if tmp, _ := filepath.Glob(filepath.Join(dir, ".audit.duckdb*")); !slices.Equal(tmp, []string{lock, other}) {
+		t.Errorf("got %v, want what the killed run left removed, and only that", tmp)
 	}
 }
 

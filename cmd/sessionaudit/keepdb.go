@@ -68,7 +68,11 @@ func newKeptDB(path string, inputs []string) (*keptDB, error) {
 		// Listed, not globbed: the name may hold *, ? or [.
 		entries, _ := os.ReadDir(filepath.Join(dir, "."))
 		for _, e := range entries {
-			if rest, ok := strings.CutPrefix(e.Name(), tmpPrefix); ok && (strings.HasSuffix(rest, ".tmp") || strings.HasSuffix(rest, ".tmp.wal")) {
+			// Only this database's: PID.tmp or PID.tmp.wal, not the
+			// build of a --db whose name starts as this one's does.
+			rest, ok := strings.CutPrefix(e.Name(), tmpPrefix)
+			pid, ok2 := strings.CutSuffix(strings.TrimSuffix(rest, ".wal"), ".tmp")
+			if _, err := strconv.Atoi(pid); ok && ok2 && err == nil {
 				os.Remove(filepath.Join(dir, e.Name()))
 			}
 		}
