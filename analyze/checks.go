@@ -141,8 +141,24 @@ func parseCheck(file, src string) (Check, error) {
 	if c.query == "" {
 		return Check{}, fmt.Errorf("%s: no query after the header", file)
 	}
+	// getvariable of a name the run never sets is NULL, not an error: a
+	// check reading one would silently find nothing.
+	for _, m := range variableRead.FindAllStringSubmatch(c.query, -1) {
+		if f, ok := policyKeys[m[1]]; !slices.Contains(runVariables, m[1]) && (!ok || f.sqlValue == nil) {
+			return Check{}, fmt.Errorf("%s: reads getvariable('%s'), which the run does not set: the variables are %s and the policy keys "+
+				"given a sqlValue in analyze/policy.go", file, m[1], strings.Join(runVariables, ", "))
+		}
+	}
 	return c, nil
 }
+
+// variableRead finds the names a query reads with getvariable.
+var variableRead = regexp.MustCompile(`getvariable\('([^']+)'\)`)
+
+// runVariables are the variables a run sets besides the policy's: the
+// audit's clock (setVariables) and whether some logins have no Id
+// (prelude.sql).
+var runVariables = []string{"as_of", "logins_without_ids"}
 
 // isBlock reports whether key names a check's block of keys rather than a value.
 func isBlock(key string) bool {

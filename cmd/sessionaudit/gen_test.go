@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sessionaudit/sessionaudit/analyze"
 	"github.com/sessionaudit/sessionaudit/gen"
 )
 
@@ -151,5 +155,72 @@ func TestGenRefusesRealExports(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"gen-out", "logins.csv.gz", "sessions-0001.json"}, dirNames(t, real)); diff != "" {
 		t.Errorf("without --out, the folder holds (-want +got):\n%s", diff)
+	}
+}
+
+// TestGeneratedOrgTripsExactlyItsPlantedCases audits orgs gen writes with
+// the real checks and the sample policy: every check has a planted hit, each
+// hit is reported, and every finding is one of its check's hits (by user, or
+// by IP for a finding without one): no near miss and no background user
+// trips a check. A new check fails here until gen plants its cases and keeps
+// its background clear of them.
+func TestGeneratedOrgTripsExactlyItsPlantedCases(t *testing.T) {
+	checks, err := analyze.Checks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf, err := time.Parse(time.RFC3339, gen.DefaultAsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, logins := range []int{3000, 20000} {
+		dir, out := t.TempDir(), t.TempDir()
+		st, err := gen.WriteDir(context.Background(), gen.Config{Logins: logins, Seed: 1, Format: gen.FormatBulk, AsOf: asOf}, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := runCLI(t, "audit", "--sessions", filepath.Join(dir, "sessions.csv"), "--logins", filepath.Join(dir, "logins.csv"),
+			"--users", filepath.Join(dir, "users.csv"), "--policy", repoPath("testdata/sample/policy.yaml"), "--as-of", gen.DefaultAsOf, "--out", out)
+		if code != exitOK {
+			t.Fatalf("logins=%d: audit exit %d; stderr:\n%s", logins, code, stderr)
+		}
+		f, err := os.Open(filepath.Join(out, "findings.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil || len(rows) == 0 || strings.Join(rows[0][:6], ",") != "check,severity,user_id,username,session_id,source_ip" {
+			t.Fatalf("logins=%d: findings.csv unreadable (%v) or not as expected: %.1q", logins, err, rows)
+		}
+		hitsOf := map[string][]gen.Plant{}
+		for _, p := range st.Planted {
+			if p.Hit {
+				hitsOf[p.Check] = append(hitsOf[p.Check], p)
+			}
+		}
+		reported := map[int]bool{} // index into st.Planted
+		for _, r := range rows[1:] {
+			check, userID, ip := r[0], r[2], r[5]
+			found := false
+			for i, p := range st.Planted {
+				if p.Hit && p.Check == check && (userID != "" && slices.Contains(p.UserIDs, userID) || userID == "" && slices.Contains(p.IPs, ip)) {
+					reported[i], found = true, true
+				}
+			}
+			if !found {
+				t.Errorf("logins=%d: %s reported %s (%s, %s), which is none of its planted hits %v", logins, check, r[3], userID, ip, hitsOf[check])
+			}
+		}
+		for _, c := range checks {
+			if len(hitsOf[c.ID]) == 0 {
+				t.Errorf("logins=%d: gen plants no hit for %s: add its cases to gen/plant.go", logins, c.ID)
+			}
+		}
+		for i, p := range st.Planted {
+			if p.Hit && !reported[i] {
+				t.Errorf("logins=%d: the planted hit %s (%v, %s) was not reported", logins, p.Check, p.Usernames, p.Note)
+			}
+		}
 	}
 }
