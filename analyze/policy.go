@@ -3,6 +3,8 @@ package analyze
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +32,11 @@ import (
 // check's thresholds. DefaultPolicy gives the values documented in
 // testdata/policy.yaml; LoadPolicy reads a policy file.
 type Policy struct {
+	// Files are the files the policy was read from, the policy file first,
+	// then a denied_networks_file, with their SHA-256: what the report
+	// records, so that an audit can be matched to the rules it ran with.
+	// None for DefaultPolicy.
+	Files []PolicyFile
 	// Location is the zone in which exports with zone-less times were written.
 	Location *time.Location
 	// SetupDateOrder is the order of day and month in Setup downloads.
@@ -131,7 +138,27 @@ func LoadPolicy(path string) (Policy, error) {
 	if err != nil {
 		return Policy{}, fmt.Errorf("reading policy: %w", err)
 	}
-	return parsePolicy(data, path, os.ReadFile)
+	files := []PolicyFile{{Path: path, SHA256: sha256Hex(data)}}
+	p, err := parsePolicy(data, path, func(name string) ([]byte, error) {
+		b, err := os.ReadFile(name)
+		if err == nil {
+			files = append(files, PolicyFile{Path: name, SHA256: sha256Hex(b)})
+		}
+		return b, err
+	})
+	p.Files = files
+	return p, err
+}
+
+// PolicyFile is a file a policy was read from.
+type PolicyFile struct {
+	Path   string
+	SHA256 string // of its bytes, in hex
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // yamlError is the error for data, read from file, that YAML could not

@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/sessionaudit/sessionaudit/ingest"
 )
@@ -41,7 +44,8 @@ func TestSamplePolicyIsTheDefault(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadPolicy: %v", err)
 	}
-	if diff := cmp.Diff(DefaultPolicy(), got, policyCmp); diff != "" {
+	// Its rules are the defaults; only where they came from differs.
+	if diff := cmp.Diff(DefaultPolicy(), got, policyCmp, cmpopts.IgnoreFields(Policy{}, "Files")); diff != "" {
 		t.Errorf("testdata/policy.yaml differs from DefaultPolicy (-want +got):\n%s", diff)
 	}
 }
@@ -166,6 +170,17 @@ func TestLoadPolicy(t *testing.T) {
 			if err != nil {
 				t.Fatalf("LoadPolicy: got error %v, want none", err)
 			}
+			// The files it was read from, for the report: the policy, then
+			// a denied_networks_file, each with its SHA-256.
+			sum := func(text string) string { h := sha256.Sum256([]byte(text)); return hex.EncodeToString(h[:]) }
+			wantFiles := []PolicyFile{{Path: path, SHA256: sum(tc.yaml)}}
+			for name, text := range tc.files {
+				wantFiles = append(wantFiles, PolicyFile{Path: filepath.Join(filepath.Dir(path), name), SHA256: sum(text)})
+			}
+			if diff := cmp.Diff(wantFiles, got.Files); diff != "" {
+				t.Errorf("policy files differ (-want +got):\n%s", diff)
+			}
+			got.Files = nil
 			want := DefaultPolicy()
 			tc.edit(&want)
 			// Sources name the policy file by its full path; compare from its folder.

@@ -15,10 +15,13 @@ type Summary struct {
 	AsOf        time.Time // the audit's clock: checks measure ages against it
 	GeneratedAt time.Time
 	Version     string
-	Inputs      []InputStats
-	Checks      []CheckStats
-	Removals    int64 // sessions proposed for removal
-	Rejects     int64 // input rows that were not loaded
+	// Policy names the policy the audit ran with: its files and their
+	// SHA-256, or that the defaults were used.
+	Policy   string
+	Inputs   []InputStats
+	Checks   []CheckStats
+	Removals int64 // sessions proposed for removal
+	Rejects  int64 // input rows that were not loaded
 	// Warnings say what the audit could not judge, one sentence each.
 	Warnings []string
 }
@@ -169,6 +172,9 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 	fmt.Fprintf(&b, "As of %s, generated %s", formatTime(s.AsOf, summaryTime), formatTime(s.GeneratedAt, summaryTime))
 	if s.Version != "" {
 		fmt.Fprintf(&b, " by sessionaudit %s", s.Version)
+	}
+	if s.Policy != "" {
+		fmt.Fprintf(&b, "\nPolicy: %s", s.Policy)
 	}
 	b.WriteString("\n\nInputs\n")
 	if len(s.Inputs) == 0 {

@@ -43,6 +43,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		value any
 	}{
 		{"Version", s.Version},
+		{"Policy", s.Policy},
 		{"Findings", findings},
 		{"Sessions proposed for removal", s.Removals},
 		{"Input rows rejected", s.Rejects},

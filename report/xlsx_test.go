@@ -73,6 +73,7 @@ func sampleSummary() Summary {
 		AsOf:        at("2026-03-02T00:00:00Z"),
 		GeneratedAt: at("2026-03-02T06:30:12Z"),
 		Version:     "v0.1.0",
+		Policy:      "policy.yaml (SHA-256 44926bfddd59e49de2dcbafe95033d0e038f0d422d3ebfa24d9abf2045596830)",
 		Inputs: []InputStats{
 			{File: "AuthSession-2026-03-01.csv.gz", Kind: "sessions", Format: "Bulk API CSV (gzip)", Read: 12040, Loaded: 12000, Duplicates: 30, Rejected: 10, Earliest: at("2026-02-01T00:00:00Z"), Latest: at("2026-03-01T23:59:00Z")},
 			{File: "LoginHistory.csv", Kind: "logins", Format: "Setup download CSV", Read: 250000, Loaded: 249990, Rejected: 10, Earliest: at("2025-09-01T00:00:00Z"), Latest: at("2026-03-01T23:00:00Z")},
@@ -281,13 +282,17 @@ func TestWriteXLSXCells(t *testing.T) {
 // date-times that say they are in UTC, not text.
 func TestWriteXLSXSummaryTimes(t *testing.T) {
 	f := mustWriteXLSX(t, sampleWorkbook(1), excelize.TotalRows)
+	// The policy the audit ran with is named beside the version.
+	if got := mustCellValue(t, f, summarySheet, "A6") + ": " + mustCellValue(t, f, summarySheet, "B6"); got != "Policy: "+sampleSummary().Policy {
+		t.Errorf("A6:B6: got %q, want the policy", got)
+	}
 	for _, c := range []struct {
 		label, labelCell, cell string
 		want                   time.Time
 	}{
 		{"As of", "A3", "B3", at("2026-03-02T00:00:00Z")},
 		{"Generated at", "A4", "B4", at("2026-03-02T06:30:12Z")},
-		{"AuthSession-2026-03-01.csv.gz", "A12", "H12", at("2026-02-01T00:00:00Z")},
+		{"AuthSession-2026-03-01.csv.gz", "A13", "H13", at("2026-02-01T00:00:00Z")},
 	} {
 		t.Run(c.label, func(t *testing.T) {
 			if got := mustCellValue(t, f, summarySheet, c.labelCell); got != c.label {

@@ -377,7 +377,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	for _, w := range warnings {
 		log.Warn(w)
 	}
-	summary := buildSummary(stats, res)
+	summary := buildSummary(stats, res, policy)
 	summary.Warnings = warnings
 	// The reports are written as a set into a staging folder and moved into
 	// --out only when all of them are written, so a failed or interrupted
@@ -610,13 +610,14 @@ func inputFiles(in ingest.Inputs) []string {
 func since(start time.Time) string { return time.Since(start).Round(time.Millisecond).String() }
 
 // buildSummary gathers the figures of the Summary sheet and the stdout
-// summary from what the load read and what the checks found.
-func buildSummary(stats ingest.Stats, res analyze.Result) report.Summary {
+// summary from what the load read, the policy and what the checks found.
+func buildSummary(stats ingest.Stats, res analyze.Result, p analyze.Policy) report.Summary {
 	s := report.Summary{
 		Title:       "Salesforce session audit",
 		AsOf:        res.AsOf,
 		GeneratedAt: time.Now().UTC(),
 		Version:     versionString(),
+		Policy:      policyLine(p),
 		Rejects:     stats.Rejected(),
 		Removals:    res.Removals,
 	}
@@ -634,6 +635,19 @@ func buildSummary(stats ingest.Stats, res analyze.Result) report.Summary {
 		s.Checks = append(s.Checks, report.CheckStats{ID: c.Check.ID, Title: c.Check.Title, Severity: c.Check.Severity.String(), Counts: counts})
 	}
 	return s
+}
+
+// policyLine names the policy files an audit ran with and their SHA-256,
+// so that its reports can be matched to the rules behind them.
+func policyLine(p analyze.Policy) string {
+	if len(p.Files) == 0 {
+		return "the defaults (no --policy given)"
+	}
+	var files []string
+	for _, f := range p.Files {
+		files = append(files, fmt.Sprintf("%s (SHA-256 %s)", f.Path, f.SHA256))
+	}
+	return strings.Join(files, "; ")
 }
 
 // The files an audit keeps in its --out folder besides the reports: the

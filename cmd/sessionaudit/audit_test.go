@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -334,26 +336,36 @@ func TestAuditStrayArgumentUnderJSON(t *testing.T) {
 
 // TestAuditQuiet checks that --quiet leaves the phase logs out of stderr and
 // keeps what a person must act on: a warning (a Setup download lacks what
-// two checks need), and the --fail-on verdict.
+// two checks need), and the --fail-on verdict. The summary on stdout names
+// the policy the audit ran with and its SHA-256, or the defaults.
 func TestAuditQuiet(t *testing.T) {
 	dir := t.TempDir()
 	sample := []string{"audit", "--sessions", repoPath("testdata/sample/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
 		"--as-of", "2026-11-26T12:00:00Z", "--policy", repoPath("testdata/sample/policy.yaml"), "--fail-on", "high", "--out", filepath.Join(dir, "sample")}
 	setup := []string{"audit", "--sessions", repoPath("testdata/e2e/setup-history/sessions.csv"), "--logins", repoPath("testdata/e2e/setup-history/logins.csv"),
 		"--as-of", "2026-11-26T12:00:00Z", "--out", filepath.Join(dir, "setup")}
+	policy, err := os.ReadFile(repoPath("testdata/sample/policy.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(policy)
 	for _, tc := range []struct {
-		args []string
-		code int
-		want string
-	}{{sample, exitFindings, "findings at or above high"}, {setup, exitOK, "is a Setup download, with no coordinates"}} {
+		args   []string
+		code   int
+		want   string
+		policy string // the summary's line naming the policy
+	}{
+		{sample, exitFindings, "findings at or above high", "Policy: " + repoPath("testdata/sample/policy.yaml") + " (SHA-256 " + hex.EncodeToString(sum[:]) + ")\n"},
+		{setup, exitOK, "is a Setup download, with no coordinates", "Policy: the defaults (no --policy given)\n"},
+	} {
 		for _, quiet := range []bool{true, false} {
 			args := tc.args
 			if quiet {
 				args = append(slices.Clone(args), "--quiet")
 			}
 			code, stdout, stderr := runCLI(t, args...)
-			if code != tc.code || !strings.Contains(stdout, "Reports in ") {
-				t.Fatalf("%s, quiet %v: got exit %d and stdout %q, want exit %d and the summary", tc.args[4], quiet, code, stdout, tc.code)
+			if code != tc.code || !strings.Contains(stdout, "Reports in ") || !strings.Contains(stdout, tc.policy) {
+				t.Fatalf("%s, quiet %v: got exit %d and stdout %q, want exit %d and the summary naming %q", tc.args[4], quiet, code, stdout, tc.code, tc.policy)
 			}
 			if !strings.Contains(stderr, tc.want) {
 				t.Errorf("%s, quiet %v: got stderr %q, want it to hold %q", tc.args[4], quiet, stderr, tc.want)
