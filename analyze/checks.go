@@ -142,8 +142,13 @@ func parseCheck(file, src string) (Check, error) {
 		return Check{}, fmt.Errorf("%s: no query after the header", file)
 	}
 	// getvariable of a name the run never sets is NULL, not an error: a
-	// check reading one would silently find nothing.
-	for _, m := range variableRead.FindAllStringSubmatch(c.query, -1) {
+	// check reading one would silently find nothing. So every call must
+	// name its variable in a plain string, and the name must be set.
+	code := sqlLineComment.ReplaceAllString(c.query, "")
+	if calls, named := len(variableCall.FindAllString(code, -1)), len(variableRead.FindAllString(code, -1)); calls != named {
+		return Check{}, fmt.Errorf("%s: calls getvariable with something other than a plain 'name', which loading cannot check", file)
+	}
+	for _, m := range variableRead.FindAllStringSubmatch(code, -1) {
 		if f, ok := policyKeys[m[1]]; !slices.Contains(runVariables, m[1]) && (!ok || f.sqlValue == nil) {
 			return Check{}, fmt.Errorf("%s: reads getvariable('%s'), which the run does not set: the variables are %s and the policy keys "+
 				"given a sqlValue in analyze/policy.go", file, m[1], strings.Join(runVariables, ", "))
@@ -152,8 +157,13 @@ func parseCheck(file, src string) (Check, error) {
 	return c, nil
 }
 
-// variableRead finds the names a query reads with getvariable.
-var variableRead = regexp.MustCompile(`getvariable\('([^']+)'\)`)
+// variableRead finds the names a query reads with getvariable, in any case
+// and spacing DuckDB takes; variableCall finds every call, named or not.
+var (
+	variableRead   = regexp.MustCompile(`(?i)\bgetvariable\s*\(\s*'([^']*)'\s*\)`)
+	variableCall   = regexp.MustCompile(`(?i)\bgetvariable\s*\(`)
+	sqlLineComment = regexp.MustCompile(`--[^\n]*`)
+)
 
 // runVariables are the variables a run sets besides the policy's: the
 // audit's clock (setVariables) and whether some logins have no Id

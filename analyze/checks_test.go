@@ -38,6 +38,14 @@ func TestParseCheck(t *testing.T) {
 	}
 }
 
+// A getvariable in a comment is no read (the near miss of the errors below).
+func TestParseCheckIgnoresCommentedVariables(t *testing.T) {
+	src := strings.Replace(goodHeader, "SELECT 1;", "SELECT getvariable('as_of') -- was getvariable('old_knob')\n;", 1)
+	if _, err := parseCheck("queries/demo.sql", src); err != nil {
+		t.Errorf("parseCheck: got %v, want a commented getvariable ignored", err)
+	}
+}
+
 func TestParseCheckErrors(t *testing.T) {
 	tests := []struct {
 		name, src, want string
@@ -67,6 +75,10 @@ func TestParseCheckErrors(t *testing.T) {
 		// timezone is a policy key, but no variable: reading it gives NULL.
 		{"a variable the run does not set", strings.Replace(goodHeader, "SELECT 1;", "SELECT getvariable('as_of'), getvariable('timezone');", 1),
 			`queries/demo.sql: reads getvariable('timezone'), which the run does not set: the variables are as_of, logins_without_ids and the policy keys given a sqlValue in analyze/policy.go`},
+		{"the same in other case and spacing", strings.Replace(goodHeader, "SELECT 1;", "SELECT GetVariable ( 'timezone' );", 1),
+			`queries/demo.sql: reads getvariable('timezone'), which the run does not set: the variables are as_of, logins_without_ids and the policy keys given a sqlValue in analyze/policy.go`},
+		{"a variable named by an expression", strings.Replace(goodHeader, "SELECT 1;", "SELECT getvariable('time' || 'zone');", 1),
+			`queries/demo.sql: calls getvariable with something other than a plain 'name', which loading cannot check`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -146,8 +146,11 @@ func LoadPolicy(path string) (Policy, error) {
 		}
 		return b, err
 	})
+	if err != nil {
+		return Policy{}, err
+	}
 	p.Files = files
-	return p, err
+	return p, nil
 }
 
 // PolicyFile is a file a policy was read from.

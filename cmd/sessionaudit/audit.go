@@ -284,11 +284,12 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		return exitUsage
 	}
 	// One audit at a time writes into a folder, or two would mix their sets.
-	unlock, locked, err := lockOut(cfg.outDir)
+	unlock, unlocked, err := lockOut(cfg.outDir)
 	if err != nil {
 		log.problem(slog.LevelError, fmt.Sprintf("--out %s: %v", cfg.outDir, err), "dir", cfg.outDir)
 		return exitUsage
 	}
+	warnUnlocked(log, "--out "+cfg.outDir, unlocked)
 	defer unlock()
 	// A new removals.csv beside an approval or an apply journal would void
 	// them without a word: apply --execute would then refuse the list for
@@ -326,6 +327,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 			log.problem(slog.LevelError, err.Error(), "db", cfg.dbPath)
 			return exitUsage
 		}
+		warnUnlocked(log, "--db "+cfg.dbPath, kept.unlocked)
 		defer kept.discard()
 		dbPath = kept.tmp
 	}
@@ -382,7 +384,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	// The reports are written as a set into a staging folder and moved into
 	// --out only when all of them are written, so a failed or interrupted
 	// run leaves the previous set whole.
-	staging, err := makeStaging(cfg.outDir, locked)
+	staging, err := makeStaging(cfg.outDir, unlocked == nil)
 	if err != nil {
 		log.fail(ctx, "creating the staging folder", "dir", cfg.outDir, "err", err)
 		return exitFailure
@@ -659,7 +661,8 @@ const (
 
 func outLockPath(dir string) string { return filepath.Join(dir, outLockName) }
 
-// makeStaging creates this run's staging folder in dir. When the caller
+// makeStaging creates this run's staging folder in dir, named by its PID
+// and a random part (in containers every run may be PID 1). When the caller
 // holds the lock on dir (locked), no other audit is using a staging folder
 // there, so it first removes any left by a run that was killed.
 func makeStaging(dir string, locked bool) (string, error) {
@@ -675,8 +678,7 @@ func makeStaging(dir string, locked bool) (string, error) {
 			}
 		}
 	}
-	staging := filepath.Join(dir, stagingPrefix+strconv.Itoa(os.Getpid()))
-	return staging, os.Mkdir(staging, 0o755)
+	return os.MkdirTemp(dir, stagingPrefix+strconv.Itoa(os.Getpid())+"-*")
 }
 
 // reportFiles is the report set in the order publishReports moves it.

@@ -602,8 +602,8 @@ func TestAuditKeepDB(t *testing.T) {
 	unlock()
 	// The near miss: the build of another --db whose name begins as this
 	// one's does stays.
-	other := filepath.Join(dir, ".audit.duckdb.sessionaudit-x.sessionaudit-4242.tmp")
-	left := []string{filepath.Join(dir, ".audit.duckdb.sessionaudit-999999999.tmp"), filepath.Join(dir, ".audit.duckdb.sessionaudit-999999999.tmp.wal"), other}
+	other := filepath.Join(dir, ".audit.duckdb.sessionaudit-x.sessionaudit-4242-0a1b2c3d.tmp")
+	left := []string{filepath.Join(dir, ".audit.duckdb.sessionaudit-999999999-0a1b2c3d.tmp"), filepath.Join(dir, ".audit.duckdb.sessionaudit-999999999-0a1b2c3d.tmp.wal"), other}
 	for _, p := range left {
 		mustWriteFile(t, p, "half built")
 	}

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -20,9 +23,10 @@ import (
 // it was; and it refuses a path holding anything but a DuckDB database, so
 // a slip such as --db sessions.csv costs nothing.
 type keptDB struct {
-	path   string // where the database is kept
-	tmp    string // where this run builds it
-	unlock func() // releases the lock beside path (see newKeptDB)
+	path     string // where the database is kept
+	tmp      string // where this run builds it
+	unlock   func() // releases the lock beside path (see newKeptDB)
+	unlocked error  // why path is not locked (no flock), or nil
 }
 
 // duckDBMagic is what a DuckDB database file holds at duckDBMagicAt, after
@@ -57,30 +61,37 @@ func newKeptDB(path string, inputs []string) (*keptDB, error) {
 	tmpPrefix := "." + base + ".sessionaudit-"
 	unlock, err := apply.LockFile(filepath.Join(dir, tmpPrefix+"lock"))
 	var held *apply.LockedError
+	var unlocked error
 	switch {
 	case errors.As(err, &held):
 		return nil, fmt.Errorf("--db %s: %s is keeping a database there now (it holds %s): wait for it to finish, or choose another --db", path, held.Holder, held.Path)
 	case errors.Is(err, apply.ErrNoFlock):
-		unlock = func() {}
+		unlock, unlocked = func() {}, err
 	case err != nil:
 		return nil, fmt.Errorf("--db %s: %v", path, err)
 	default:
 		// Listed, not globbed: the name may hold *, ? or [.
 		entries, _ := os.ReadDir(filepath.Join(dir, "."))
 		for _, e := range entries {
-			// Only this database's: PID.tmp or PID.tmp.wal, not the
-			// build of a --db whose name starts as this one's does.
-			rest, ok := strings.CutPrefix(e.Name(), tmpPrefix)
-			pid, ok2 := strings.CutSuffix(strings.TrimSuffix(rest, ".wal"), ".tmp")
-			if _, err := strconv.Atoi(pid); ok && ok2 && err == nil {
+			// Only this database's builds (PID-random.tmp and its .wal),
+			// not those of a --db whose name starts as this one's does.
+			if rest, ok := strings.CutPrefix(e.Name(), tmpPrefix); ok && buildName.MatchString(rest) {
 				os.Remove(filepath.Join(dir, e.Name()))
 			}
 		}
 	}
-	k := &keptDB{path: path, tmp: filepath.Join(dir, tmpPrefix+strconv.Itoa(os.Getpid())+".tmp"), unlock: unlock}
-	k.removeTmp() // a leftover of a killed run that had this PID, where nothing is locked
+	// Named by PID and a random part: in containers every run may be PID 1,
+	// and unlocked two runs must not build at one path.
+	random := make([]byte, 4)
+	rand.Read(random)
+	k := &keptDB{path: path, tmp: filepath.Join(dir, tmpPrefix+strconv.Itoa(os.Getpid())+"-"+hex.EncodeToString(random)+".tmp"),
+		unlock: unlock, unlocked: unlocked}
 	return k, nil
 }
+
+// buildName matches what follows a database's prefix in the name of one of
+// its builds: PID-random.tmp, or that with .wal.
+var buildName = regexp.MustCompile(`^[0-9]+-[0-9a-f]+\.tmp(\.wal)?$`)
 
 // checkDuckDBFile returns nil when path holds nothing, an empty file or a
 // DuckDB database, and otherwise says what is there.

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,5 +75,31 @@ func TestSpillFolderSweepsKilledAudits(t *testing.T) {
 	done()
 	if _, err := os.Stat(made); !os.IsNotExist(err) {
 		t.Errorf("got %v for the spill folder after the run, want it removed", err)
+	}
+}
+
+// TestWarnUnlocked checks that running unlocked because a file system
+// refused the lock (NFS without its lock daemon) is logged, naming what and
+// why, while a system without flock at all (the near miss) runs unlocked
+// without a word each time.
+func TestWarnUnlocked(t *testing.T) {
+	refused := fmt.Errorf("%w (/nfs/out/.sessionaudit.lock: %v)", apply.ErrNoFlock, syscall.ENOLCK)
+	for _, tc := range []struct {
+		unlocked error
+		want     string
+	}{
+		{refused, "--out /nfs/out is not locked for this audit, so another audit may use it at once: locking needs flock"},
+		{apply.ErrNoFlock, ""},
+		{nil, ""},
+	} {
+		var b bytes.Buffer
+		log, err := newLogger(stdio{err: &b}, "text", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		warnUnlocked(log, "--out /nfs/out", tc.unlocked)
+		if got := b.String(); tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
+			t.Errorf("%v: got %q, want %q", tc.unlocked, got, tc.want)
+		}
 	}
 }
