@@ -26,7 +26,8 @@ and denies 203.0.113.0/24 (and does not deny 192.0.2.0/24, where the other
 planted origins come from).
 
 Options:
-  --logins N         LoginHistory rows to write, at most 10000000000 (required)
+  --logins N         LoginHistory rows to write, at most 10000000000 (required); an org too
+                     small for the planted cases gets the few more they need
   --seed S           selects the org (default: 1)
   --format FORMAT    bulk (CSV as Bulk API 2.0 and Data Loader write it), bulk-gz
                      (the same, gzip-compressed), json (REST query pages of 2,000
