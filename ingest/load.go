@@ -281,8 +281,9 @@ type inputFile struct {
 	stats FileStats
 	// parseRejects is how many of the file's rows the parse step rejected.
 	parseRejects int64
-	// dayFirst says that a Setup download's dates are read day first (see
-	// setupDateOrder).
+	// dayFirst says that a Setup download's dates are read day first: the
+	// policy's setup_date_order dmy, or under auto the download's own dates
+	// (see setupDateOrder).
 	dayFirst bool
 }
 
@@ -408,7 +409,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 			if err := given.add(p, group.kind); err != nil {
 				return Stats{}, err
 			}
-			l.files = append(l.files, &inputFile{index: len(l.files), path: p, kind: group.kind})
+			l.files = append(l.files, &inputFile{index: len(l.files), path: p, kind: group.kind, dayFirst: l.opts.SetupDateOrder == DateOrderDMY})
 		}
 	}
 	if err := l.exec(ctx, macrosSQL); err != nil {
@@ -847,8 +848,7 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 				// A JSON file with Setup labels is not examined for its
 				// order (Setup writes CSV): it takes the policy's, month
 				// first under auto.
-				dayFirst := f.dayFirst || l.opts.SetupDateOrder == DateOrderDMY
-				parse = fmt.Sprintf("sa_ts_local(r_%%s, '%s', %t)", tz, dayFirst)
+				parse = fmt.Sprintf("sa_ts_local(r_%%s, '%s', %t)", tz, f.dayFirst)
 			} else {
 				parse = "sa_ts(r_%s)"
 			}
@@ -874,7 +874,7 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 		}
 		w := t.what()
 		if t == tTime {
-			w = timeWhat(f.setupLogins(), f.dayFirst || l.opts.SetupDateOrder == DateOrderDMY)
+			w = timeWhat(f.setupLogins(), f.dayFirst)
 		}
 		if w != "" {
 			checks = append(checks, fmt.Sprintf("WHEN NOT sa_blank(r_%s) AND %s IS NULL THEN {'field': '%s', 'reason': '%s is not %s', 'value': r_%s}", c, c, label, label, w, c))
@@ -1032,7 +1032,6 @@ func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col stri
 // its own, before the load: the load keeps no note of which times had a zone.
 func (l *loader) repeatedClockTimes(ctx context.Context, f *inputFile, src, col string) error {
 	tz := sqlQuote(l.opts.Location.String())
-	dayFirst := f.dayFirst || l.opts.SetupDateOrder == DateOrderDMY
 	var n int64
 	var first sql.NullString
 	err := l.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), strftime(min(local), '%%Y-%%m-%%d %%H:%%M') FROM (
@@ -1042,7 +1041,7 @@ func (l *loader) repeatedClockTimes(ctx context.Context, f *inputFile, src, col 
 		WHERE u IS NOT NULL AND list_contains([
 		    timezone('%[1]s', (u - INTERVAL 30 MINUTE) AT TIME ZONE 'UTC'), timezone('%[1]s', (u - INTERVAL 60 MINUTE) AT TIME ZONE 'UTC'),
 		    timezone('%[1]s', (u + INTERVAL 30 MINUTE) AT TIME ZONE 'UTC'), timezone('%[1]s', (u + INTERVAL 60 MINUTE) AT TIME ZONE 'UTC')], local)`,
-		tz, col, dayFirst, src)).Scan(&n, &first)
+		tz, col, f.dayFirst, src)).Scan(&n, &first)
 	if err != nil {
 		return csvReadError(ctx, f, "looking for times the clock shows twice", err)
 	}
