@@ -666,15 +666,17 @@ func outLockPath(dir string) string { return filepath.Join(dir, outLockName) }
 // holds the lock on dir (locked), no other audit is using a staging folder
 // there, so it first removes any left by a run that was killed.
 func makeStaging(dir string, locked bool) (string, error) {
-	// Listed, not globbed: the folder's own name may hold *, ? or [.
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return "", err
-	}
-	for _, e := range entries {
-		if locked && e.IsDir() && strings.HasPrefix(e.Name(), stagingPrefix) {
-			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-				return "", err
+	if locked {
+		// Listed, not globbed: the folder's own name may hold *, ? or [.
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return "", err
+		}
+		for _, e := range entries {
+			if e.IsDir() && strings.HasPrefix(e.Name(), stagingPrefix) {
+				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+					return "", err
+				}
 			}
 		}
 	}
