@@ -416,3 +416,53 @@ func TestApplyRefusedCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyPartialExitsFour runs apply --execute against an org that refuses
+// the one approved session's removal: exit 4, the summary on stdout, and a
+// line on stderr saying that not everything was done (a cron job may mail
+// only its stderr).
+func TestApplyPartialExitsFour(t *testing.T) {
+	var deletes int
+	var org *httptest.Server
+	org = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == "/services/oauth2/token":
+			io.WriteString(w, `{"access_token":"00Dfake!tokenSECRET","instance_url":"`+org.URL+`","token_type":"Bearer"}`)
+		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/query"):
+			io.WriteString(w, `{"totalSize":0,"done":true,"records":[]}`)
+		case r.Method == http.MethodDelete && strings.HasSuffix(r.URL.Path, "/composite/sobjects"):
+			deletes++
+			io.WriteString(w, `[{"id":null,"success":false,"errors":[{"statusCode":"INSUFFICIENT_ACCESS_OR_READONLY","message":"insufficient access rights on object id","fields":[]}]}]`)
+		default:
+			t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
+			http.NotFound(w, r)
+		}
+	}))
+	defer org.Close()
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	mustWriteFile(t, list, strings.TrimSuffix(oneRowList, "\n")+"yes\n")
+	if code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice"); code != exitOK {
+		t.Fatalf("approve: exit %d: %s", code, stderr)
+	}
+	env := map[string]string{"SF_INSTANCE_URL": org.URL, "SF_CLIENT_ID": "client", "SF_CLIENT_SECRET": "s3cr3t"}
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"apply", "--removals", list, "--execute"}, stdio{in: strings.NewReader(""), out: &out, err: &errb,
+		getenv: func(k string) string { return env[k] },
+		org: func(o *apply.OrgOptions) {
+			o.HTTPClient = org.Client()
+			o.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
+		}})
+	if deletes == 0 {
+		t.Fatalf("apply sent no removal (exit %d, stderr %q)", code, errb.String())
+	}
+	if code != exitPartial || !strings.Contains(errb.String(), "not everything approved was done") {
+		t.Errorf("got exit %d and stderr %q, want exit %d saying not everything approved was done", code, errb.String(), exitPartial)
+	}
+	if !strings.Contains(out.String(), "INSUFFICIENT_ACCESS_OR_READONLY") {
+		t.Errorf("the summary does not name the org's refusal:\n%s", out.String())
+	}
+	if strings.Contains(out.String()+errb.String(), "s3cr3t") || strings.Contains(out.String()+errb.String(), "tokenSECRET") {
+		t.Errorf("a secret was written:\n%s\n%s", out.String(), errb.String())
+	}
+}

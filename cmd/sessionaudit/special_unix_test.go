@@ -3,7 +3,9 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -65,5 +67,51 @@ func TestAuditSpecialFilesInOut(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("a FIFO as --db: the audit blocked")
+	}
+}
+
+// TestMain lets a test run the real command as a process: the test binary,
+// started again with SESSIONAUDIT_TEST_MAIN=1, is sessionaudit.
+func TestMain(m *testing.M) {
+	if os.Getenv("SESSIONAUDIT_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// An audit whose stdout is a pipe nobody reads (`sessionaudit audit … | true`)
+// is not killed by SIGPIPE half-way: it finishes, says on stderr that the
+// summary could not be written, exits 1, and leaves no staging folder in
+// --out's parent and no spill folder in --temp-dir.
+func TestAuditClosedStdout(t *testing.T) {
+	parent, spill := t.TempDir(), t.TempDir()
+	out := filepath.Join(parent, "out")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // nobody reads: the first write gets EPIPE (and SIGPIPE, unless ignored)
+	cmd := exec.Command(os.Args[0], append(sampleAudit(), "--out", out, "--temp-dir", spill)...)
+	cmd.Env = append(os.Environ(), "SESSIONAUDIT_TEST_MAIN=1")
+	cmd.Stdout = w
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	w.Close()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitFailure {
+		t.Fatalf("got %v (stderr %q), want exit %d", err, stderr.String(), exitFailure)
+	}
+	if !strings.Contains(stderr.String(), "broken pipe") {
+		t.Errorf("stderr does not say why: %q", stderr.String())
+	}
+	for _, dir := range []string{parent, spill} {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if e.Name() != "out" {
+				t.Errorf("left behind in %s: %s", dir, e.Name())
+			}
+		}
 	}
 }
