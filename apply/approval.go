@@ -128,6 +128,15 @@ func Approve(opts ApproveOptions) (Approval, error) {
 	if len(chosen) == 0 {
 		return Approval{}, nothingApproved(opts, rows, selection)
 	}
+	// Containment freezes and resets a user by Id: a row that does not name
+	// its user cannot be contained, and approving it would promise what no
+	// run can do.
+	for _, r := range chosen {
+		if r.Approve == Contain && r.UserID == "" {
+			return Approval{}, fmt.Errorf("%s:%d: field approve: session %s is marked contain, but the list does not name its user's Id (user_id is empty), "+
+				"so the user cannot be contained: mark it yes to end the session, and contain the user in Setup", opts.Removals, r.Line, r.SessionID)
+		}
+	}
 
 	a := Approval{
 		Version:    1,

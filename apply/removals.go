@@ -20,6 +20,13 @@ import (
 // writes and this package reads.
 var RemovalsHeader = []string{"session_id", "user_id", "username", "session_type", "source_ip", "created", "checks", "severity", "reason", "approve"}
 
+// The key prefixes of the Ids a removal list holds: its sessions are
+// AuthSession records and its users User records.
+const (
+	sessionPrefix = "0Ak"
+	userPrefix    = "005"
+)
+
 // Decision is what an analyst wrote in a row's approve column.
 type Decision int
 
@@ -164,11 +171,19 @@ func (rec removalRecord) row(line int, cells []string) (Row, string, error) {
 	if row.SessionID, err = sfid.Normalize(unneutralise(rec.SessionID)); err != nil {
 		return Row{}, "session_id", err
 	}
+	// Apply deletes the listed Ids through sObject Collections, which deletes
+	// whatever record an Id names: only AuthSession Ids may be listed.
+	if !strings.HasPrefix(row.SessionID, sessionPrefix) {
+		return Row{}, "session_id", fmt.Errorf("%s is not an AuthSession Id (those begin %s), so it is not a session to end", row.SessionID, sessionPrefix)
+	}
 	// The audit leaves user_id empty when no export named the user; such a
 	// row can be removed (and protected by username) but not contained.
 	if u := unneutralise(rec.UserID); u != "" {
 		if row.UserID, err = sfid.Normalize(u); err != nil {
 			return Row{}, "user_id", err
+		}
+		if !strings.HasPrefix(row.UserID, userPrefix) {
+			return Row{}, "user_id", fmt.Errorf("%s is not a User Id (those begin %s)", row.UserID, userPrefix)
 		}
 	}
 	if row.Created, err = time.Parse(time.RFC3339, unneutralise(rec.Created)); err != nil {

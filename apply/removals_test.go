@@ -39,6 +39,11 @@ func TestDecodeRemovals(t *testing.T) {
 		{"reordered header", strings.Replace(header, "username,session_type", "session_type,username", 1), "removals.csv:1: header is"},
 		{"session id", header + good + line("0Ak123", uid(1), "2026-11-26T08:02:00Z", ""), "removals.csv:3: field session_id: the Id \"0Ak123\" has 6 characters"},
 		{"user id", header + line(sid(1), "005xx", "2026-11-26T08:02:00Z", ""), "removals.csv:2: field user_id"},
+		// sObject Collections would delete an Account (001…) as readily as a session.
+		{"an Account's Id", header + good + line("001Xy0000000001", uid(1), "2026-11-26T08:02:00Z", ""),
+			"removals.csv:3: field session_id: 001Xy0000000001IAA is not an AuthSession Id (those begin 0Ak)"},
+		{"a Contact's Id as the user", header + line(sid(1), "003Xy0000000001", "2026-11-26T08:02:00Z", ""),
+			"removals.csv:2: field user_id: 003Xy0000000001IAA is not a User Id (those begin 005)"},
 		{"user id after an empty one", header + line(sid(1), "", "2026-11-26T08:02:00Z", "") + line(sid(2), "'-", "2026-11-26T08:02:00Z", ""), "removals.csv:3: field user_id"},
 		{"created", header + line(sid(1), uid(1), "26/11/2026 08:02", ""), "removals.csv:2: field created: want an RFC 3339 time"},
 		{"approve", header + line(sid(1), uid(1), "2026-11-26T08:02:00Z", "maybe"), "removals.csv:2: field approve: \"maybe\" is not one of"},

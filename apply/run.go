@@ -112,8 +112,11 @@ func (r Report) Complete() bool {
 			return false
 		}
 	}
+	// A containment skipped was not done either: the caller's own user
+	// (which this run cannot freeze) or, under an approval written before
+	// approve refused it, a row without its user's Id.
 	for _, s := range r.Contain {
-		if s.Outcome == OutcomeFailed || s.Outcome == OutcomeNotSent {
+		if s.Outcome == OutcomeFailed || s.Outcome == OutcomeNotSent || s.Outcome == OutcomeSkipped {
 			return false
 		}
 	}

@@ -376,13 +376,21 @@ func TestApproveColumnAndContainment(t *testing.T) {
 	rs[0].approve = "contain" // user 0, who also has session 5 and a session not in the list
 	rs[1].approve = "YES"
 	rs[2].approve = "no"
-	rs[3].approve, rs[3].user = "contain", "" // an unknown user is removed but cannot be contained
+	rs[3].approve, rs[3].user = "contain", "" // an unknown user cannot be contained
 	f := newFixture(t, rs)
+	// Containment needs the user's Id: approving contain without one is
+	// refused, naming the row, rather than promising what no run can do.
+	if _, err := Approve(ApproveOptions{Removals: f.list, By: "alice", Now: t0}); err == nil ||
+		!strings.Contains(err.Error(), "removals.csv:5: field approve") || !strings.Contains(err.Error(), "cannot be contained") {
+		t.Fatalf("approving contain for a row without its user's Id: err %v, want a refusal naming line 5", err)
+	}
+	rs[3].approve = "yes" // the analyst ends the session only
+	f = newFixture(t, rs)
 	f.org.addSession(sid(100), uid(0), false)
 	f.org.addSession(sid(101), uid(0), false)
 	f.org.userLogins[uid(0)] = lid(0)
 	a := f.approve(nil)
-	if diff := cmp.Diff([]ApprovedSession{{sid(0), uid(0), true}, {sid(1), uid(1), false}, {sid(3), "", true}}, a.Sessions); diff != "" {
+	if diff := cmp.Diff([]ApprovedSession{{sid(0), uid(0), true}, {sid(1), uid(1), false}, {sid(3), "", false}}, a.Sessions); diff != "" {
 		t.Fatalf("approved (-want +got):\n%s", diff)
 	}
 	f.org.mayDelete[sid(5)] = true // user 0's, found by containment
@@ -416,9 +424,6 @@ func TestApproveColumnAndContainment(t *testing.T) {
 	want := map[string]int{"removed/": 5, "already_ended/ENTITY_IS_DELETED": 1}
 	if diff := cmp.Diff(want, outcomes(rep.Results)); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
-	}
-	if s := rep.Contain[len(rep.Contain)-1]; s.UserID != "" || s.Outcome != OutcomeSkipped {
-		t.Errorf("last containment step %+v, want the user without an Id skipped", s)
 	}
 	// A rerun repeats no containment step.
 	rep, err = Run(context.Background(), o)
@@ -1528,5 +1533,22 @@ func TestPlanEscapesControlCharacters(t *testing.T) {
 	// A U+FFFD the export holds is text, not an invalid byte.
 	if got := printable("bob\uFFFD@acme.com"); got != "bob\uFFFD@acme.com" {
 		t.Errorf("printable of a U+FFFD: %q", got)
+	}
+}
+
+// A containment step skipped (the caller's own user, which the run cannot
+// freeze) leaves the run incomplete, as a failed one does: what was approved
+// was not done, and the exit status must say so.
+func TestSkippedContainmentIsNotComplete(t *testing.T) {
+	done := Report{Execute: true, Results: []Result{{SessionID: sid(0), Outcome: OutcomeRemoved}}}
+	if !done.Complete() {
+		t.Fatal("a run that removed its one session is not complete")
+	}
+	for _, outcome := range []string{OutcomeSkipped, OutcomeFailed, OutcomeNotSent} {
+		rep := done
+		rep.Contain = []ContainStep{{UserID: uid(0), Step: "contain", Outcome: outcome, Detail: "the caller's own user"}}
+		if rep.Complete() {
+			t.Errorf("containment %s: the run counts as complete", outcome)
+		}
 	}
 }

@@ -1890,3 +1890,40 @@ func TestLoadNonUTF8NameAllRejected(t *testing.T) {
 		t.Errorf("got %v, want the refusal quoting the first reject", err)
 	}
 }
+
+// An Id of another object in an Id column (an Account's 001… as a session's
+// Id, a contact's 003… as its user) is a reject naming the object it should
+// be: apply ends whatever record a listed Id names. The near misses are the
+// right objects' Ids, 15 or 18 characters.
+func TestLoadRejectsIdsOfOtherObjects(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	sessions := mustWrite(t, dir, "sessions.csv", "Id,UsersId,CreatedDate,LastModifiedDate,NumSecondsValid,SessionType,SourceIp,ParentId,LoginHistoryId\n"+
+		"0Ak000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,2026-11-26T08:00:00Z,7200,UI,203.0.113.7,0Ak000000000001AAA,0Ya000000000001AAA\n"+ // line 2 ok
+		"0Ak000000000002,005000000000001,2026-11-26T08:00:00Z,2026-11-26T08:00:00Z,7200,UI,203.0.113.7,0Ak000000000001,0Ya000000000001\n"+ // line 3 ok, 15 characters
+		"001000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z,2026-11-26T08:00:00Z,7200,UI,203.0.113.7,,\n"+ // line 4 an Account
+		"0Ak000000000004AAA,003000000000001AAA,2026-11-26T08:00:00Z,2026-11-26T08:00:00Z,7200,UI,203.0.113.7,,\n"+ // line 5 a Contact
+		"0Ak000000000005AAA,005000000000001AAA,2026-11-26T08:00:00Z,2026-11-26T08:00:00Z,7200,UI,203.0.113.7,0Ya000000000001AAA,\n"+ // line 6 parent a login
+		"0Ak000000000006AAA,005000000000001AAA,2026-11-26T08:00:00Z,2026-11-26T08:00:00Z,7200,UI,203.0.113.7,,0Ak000000000001AAA\n") // line 7 login a session
+	logins := mustWrite(t, dir, "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n"+
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success\n"+ // line 2 ok
+		"0Ak000000000009AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success\n"+ // line 3 a session
+		"0Ya000000000003AAA,00G000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success\n") // line 4 a group
+	users := mustWrite(t, dir, "users.csv", "Id,Username\n005000000000001AAA,a@acme.com\n00e000000000001AAA,profile@acme.com\n")
+	if _, err := Load(context.Background(), db, Inputs{Sessions: []string{sessions}, Logins: []string{logins}, Users: []string{users}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT regexp_extract(file, '[a-z]+\.csv'), line, field, reason FROM rejects ORDER BY file, line`)
+	want := [][]string{
+		{"logins.csv", "3", "Id", "Id is not a LoginHistory Id (those begin 0Ya)"},
+		{"logins.csv", "4", "UserId", "UserId is not a User Id (those begin 005)"},
+		{"sessions.csv", "4", "Id", "Id is not an AuthSession Id (those begin 0Ak)"},
+		{"sessions.csv", "5", "UsersId", "UsersId is not a User Id (those begin 005)"},
+		{"sessions.csv", "6", "ParentId", "ParentId is not an AuthSession Id (those begin 0Ak)"},
+		{"sessions.csv", "7", "LoginHistoryId", "LoginHistoryId is not a LoginHistory Id (those begin 0Ya)"},
+		{"users.csv", "3", "Id", "Id is not a User Id (those begin 005)"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+}

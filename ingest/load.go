@@ -254,6 +254,28 @@ var colTypes = map[Kind]map[string]colType{
 	Geo:   {"id": tID, "latitude": tLat, "longitude": tLon},
 }
 
+// idObjects names the object each Id column must point to. Salesforce Ids
+// begin with their object's key prefix, the same in every org: an Id of
+// another object (an Account's 001… in place of a session's 0Ak…) is a
+// reject, for apply would end whatever record a listed Id names.
+var idObjects = map[Kind]map[string]sfObject{
+	Sessions: {"id": authSession, "user_id": user, "parent_id": authSession, "login_history_id": loginHistory, "login_geo_id": loginGeo},
+	Logins:   {"id": loginHistory, "user_id": user, "login_geo_id": loginGeo},
+	Users:    {"id": user},
+	Geo:      {"id": loginGeo},
+}
+
+// sfObject is a Salesforce object whose Ids the exports carry: "an
+// AuthSession", with the key prefix of its Ids.
+type sfObject struct{ aName, prefix string }
+
+var (
+	authSession  = sfObject{"an AuthSession", "0Ak"}
+	loginHistory = sfObject{"a LoginHistory", "0Ya"}
+	loginGeo     = sfObject{"a LoginGeo", "04F"}
+	user         = sfObject{"a User", "005"}
+)
+
 var requiredValues = map[Kind][]string{
 	Sessions: {"id", "user_id", "created", "last_modified", "num_seconds_valid", "session_type"},
 	Logins:   {"login_time", "status"}, // plus id and user_id in the API shape, username in Setup's
@@ -878,6 +900,10 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 		}
 		if w != "" {
 			checks = append(checks, fmt.Sprintf("WHEN NOT sa_blank(r_%s) AND %s IS NULL THEN {'field': '%s', 'reason': '%s is not %s', 'value': r_%s}", c, c, label, label, w, c))
+		}
+		if o, ok := idObjects[k][c]; ok {
+			checks = append(checks, fmt.Sprintf("WHEN NOT starts_with(%s, '%s') THEN {'field': '%s', 'reason': '%s is not %s Id (those begin %s)', 'value': r_%s}",
+				c, o.prefix, label, label, o.aName, o.prefix, c))
 		}
 	}
 	reject := "NULL::VARCHAR"
