@@ -669,8 +669,22 @@ func TestFailedLoginBurst(t *testing.T) {
 		logins: setupBurst(2 * hour),
 		want:   raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 10:00 UTC, in the same minute as the last failure (a Setup download gives minutes, so either may have come first)."),
 	}, {
-		name:   "a success a minute before the last failure did not follow the burst",
-		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour+minute)),
+		// A spray goes on after a guess works: a success in the middle of
+		// the burst raises it as one after it does.
+		name:     "a success a minute before the last failure, with failures after it, makes it high",
+		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50"}},
+		logins:   append(failures(10, "203.0.113.50", 2*minute), success(2*hour+minute)),
+		want: raised("then alice@acme.com logged in successfully from 203.0.113.50 at 09:59 UTC, in the middle of the burst, " +
+			"17 minutes after its first failure, and the failures went on until 10:00 UTC."),
+	}, {
+		name:     "a success at the same moment as the first failure makes it high",
+		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50"}},
+		logins:   append(failures(10, "203.0.113.50", 2*minute), success(2*hour+18*minute)),
+		want: raised("then alice@acme.com logged in successfully from 203.0.113.50 at 09:42 UTC, in the middle of the burst, " +
+			"at the same moment as its first failure, and the failures went on until 10:00 UTC."),
+	}, {
+		name:   "near miss: a success a minute before the first failure does not raise it",
+		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour+19*minute)),
 		want:   unraised,
 	}, {
 		name:   "a success 61 minutes after the burst does not raise it",

@@ -2,8 +2,8 @@
 -- title: Burst of failed logins
 -- severity: medium
 -- rationale: Many failed logins for one user, or from one IP, in a few minutes is password
---   guessing or spraying. A success from the same IP for the same user right after the burst
---   means the guessing probably worked.
+--   guessing or spraying. A success from the same IP for the same user during or right after
+--   the burst means the guessing probably worked.
 -- remediation: When a success followed, end its sessions, reset the password and freeze the
 --   user until it is explained; otherwise block the IP and watch the users.
 -- knobs: failed_login_burst.min_failures, failed_login_burst.window, failed_login_burst.success_within, trusted_networks
@@ -13,8 +13,10 @@
 -- belongs to a burst when some window holding it has min_failures failures;
 -- consecutive such failures, none more than a window after the one before,
 -- form one burst and one finding. The first success
--- of one of the burst's users from one of its IPs within success_within after
--- the last failure raises it to high and is the removal target.
+-- of one of the burst's users from one of its IPs from the burst's first
+-- failure to success_within after its last raises it to high and is the
+-- removal target: a spray goes on after a guess works, so a success in the
+-- middle of the burst counts as much as one after it.
 -- A user or IP with fewer than min_failures failures in all can hold no
 -- burst, so the windows run on the others' failures alone, carrying only
 -- what they compare; statuses and names are looked up for the failures of a
@@ -138,7 +140,7 @@ WITH failed AS (
     JOIN (SELECT *, source_ip IN (SELECT ip FROM ip_info WHERE trusted) AS trusted FROM logins WHERE success) l
         ON l.user_key = pair.user_key AND l.source_ip = pair.source_ip
         -- At the same moment counts: Setup downloads give times to the minute.
-        AND l.login_time >= b.last_failure
+        AND l.login_time >= b.first_failure
         AND l.login_time <= b.last_failure + getvariable('failed_login_burst.success_within')
     LEFT JOIN usernames u ON u.user_key = l.user_key
     GROUP BY ALL
@@ -160,9 +162,12 @@ SELECT
             fmt_count(u.users), CASE WHEN u.users = 1 THEN 'user' ELSE 'users' END, few_of(u.names, u.users), st.statuses)
     END || CASE WHEN s.login_id IS NULL AND s.trusted_time IS NOT NULL THEN
         printf('then %s logged in successfully from %s at %s, %s, but that IP is in trusted_networks, which vouches for the login.',
-            s.trusted_user, s.trusted_ip, fmt_time_after(s.trusted_time, b.last_failure),
+            s.trusted_user, s.trusted_ip, fmt_time_after(s.trusted_time, b.first_failure),
             CASE WHEN s.trusted_time = b.last_failure THEN 'the same moment as the last failure'
-                ELSE human_duration(s.trusted_time - b.last_failure) || ' after the last failure' END)
+                WHEN s.trusted_time > b.last_failure THEN human_duration(s.trusted_time - b.last_failure) || ' after the last failure'
+                ELSE 'in the middle of the burst, ' || CASE WHEN s.trusted_time = b.first_failure THEN 'at the same moment as its first failure'
+                        ELSE human_duration(s.trusted_time - b.first_failure) || ' after its first failure' END
+                    || ', and the failures went on until ' || fmt_time_after(b.last_failure, s.trusted_time) END)
     WHEN s.login_id IS NULL THEN
         printf('no successful login of %s from %s followed within %s%s.',
             CASE WHEN b.burst_by = 'user' THEN 'that user' ELSE 'those users' END,
@@ -172,11 +177,14 @@ SELECT
             CASE WHEN i.any_trusted THEN ' (successes from trusted networks do not count)' ELSE '' END)
     ELSE
         printf('then %s logged in successfully from %s at %s, %s.',
-            user_name(s.username, s.user_id), s.source_ip, fmt_time_after(s.login_time, b.last_failure),
+            user_name(s.username, s.user_id), s.source_ip, fmt_time_after(s.login_time, b.first_failure),
             CASE WHEN s.login_time = b.last_failure AND starts_with(s.login_id, 'row:')
                     THEN 'in the same minute as the last failure (a Setup download gives minutes, so either may have come first)'
                 WHEN s.login_time = b.last_failure THEN 'the same moment as the last failure'
-                ELSE human_duration(s.login_time - b.last_failure) || ' after the last failure' END)
+                WHEN s.login_time > b.last_failure THEN human_duration(s.login_time - b.last_failure) || ' after the last failure'
+                ELSE 'in the middle of the burst, ' || CASE WHEN s.login_time = b.first_failure THEN 'at the same moment as its first failure'
+                        ELSE human_duration(s.login_time - b.first_failure) || ' after its first failure' END
+                    || ', and the failures went on until ' || fmt_time_after(b.last_failure, s.login_time) END)
     END AS detail,
     CASE WHEN s.login_id IS NOT NULL THEN 'login' END AS target_kind,
     s.login_id AS target_id
