@@ -60,6 +60,16 @@ func TestSessionOverAge(t *testing.T) {
 		name:     "UI session 11h59m old is within the limit",
 		sessions: []session{{age: 12*hour - minute}},
 	}, {
+		// Its age in words, to the minute, reads as the limit itself.
+		name:     "UI session 12h0m1s old is just over the limit, and says so",
+		sessions: []session{{id: "0Ak000000000000AAA", age: 12*hour + time.Second}},
+		want: []finding{{check: "session_over_age", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000AAA",
+			target: "session:0Ak000000000000AAA", detail: "has been open for just over 12 hours; the limit for UI sessions is 12 hours."}},
+	}, {
+		name: "API logins and OAuth tokens are not judged by session_max_age",
+		sessions: []session{{typ: "APIOnlyUser", age: 20 * hour}, {typ: "ChatterNetworksAPIOnlyOAuth", age: 20 * hour},
+			{typ: "STREAMING_API", age: 20 * hour}, {typ: "WDC_API", age: 20 * hour}, {typ: "ChatterNetworksAPIOnly", age: 20 * hour}},
+	}, {
 		name:     "an expired session is never reported",
 		sessions: []session{{age: 72 * hour, expired: true}},
 	}, {
@@ -94,6 +104,11 @@ func TestTokenOverRotation(t *testing.T) {
 		name:     "a token 89 days old is within the limit",
 		sessions: []session{{typ: "API", age: 89 * 24 * hour}},
 	}, {
+		name:     "an API-only user's session 90 days and a second old is just over the limit",
+		sessions: []session{{id: "0Ak000000000000TKA", typ: "APIOnlyUser", age: 90*24*hour + time.Second}},
+		want: []finding{{check: "token_over_rotation", severity: "low", user: "alice@acme.com", session: "0Ak000000000000TKA",
+			detail: "has been valid for just over 90 days; tokens should be rotated within 90 days."}},
+	}, {
 		name:     "an interactive session is not a token",
 		sessions: []session{{typ: "UI", age: 91 * 24 * hour, expired: true}},
 	}, {
@@ -126,6 +141,15 @@ func TestImpossibleTravel(t *testing.T) {
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
 			target: "login:0Ya00000000000NY00", detail: "after a login from 203.0.113.7 (Paris, FR): 5,837 km apart, about 950 km/h."}},
+	}, {
+		// Rounded, the speed reads as the limit itself.
+		name: "Paris to New York at 900.3 km/h is just over the limit, and says so",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: hour + travelTime(paris, newYork, 900.3)},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000NY00", detail: "5,837 km apart, just over 900 km/h."}},
 	}, {
 		name: "Paris to New York at 850 km/h is a flight",
 		logins: []login{

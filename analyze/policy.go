@@ -113,7 +113,10 @@ func DefaultPolicy() Policy {
 		ProtectedUsers:      []string{},
 		SessionMaxAge:       12 * time.Hour,
 		SessionMaxAgeByType: map[string]time.Duration{},
-		TokenTypes:          []string{"api", "oauth2"},
+		// The SessionTypes of API logins and OAuth tokens, which no person
+		// keeps open at a keyboard: an integration's session lives as
+		// long as its token, and is judged by token_max_age instead.
+		TokenTypes: []string{"api", "oauth2", "apionlyuser", "chatternetworksapionly", "chatternetworksapionlyoauth", "streaming_api", "wdc_api"},
 		TokenMaxAge:         90 * day,
 		TokenMaxAgeByUser:   map[string]time.Duration{},
 		RemoveOn:            []string{"concurrent_sessions", "failed_login_burst", "impossible_travel", "ip_denied", "session_over_age"},

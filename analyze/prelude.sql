@@ -44,6 +44,12 @@ CREATE OR REPLACE TEMP MACRO fmt_span(first, last) AS CASE
         || ' (' || human_duration(last - first) || ')'
 END;
 
+-- A measure past its limit, in words: the measure, or "just over" the limit
+-- when the two read alike ("open for 12 hours; the limit is 12 hours" for
+-- 12 hours and 1 second would read as no finding at all).
+CREATE OR REPLACE TEMP MACRO past_limit(measure, limit_text) AS
+    CASE WHEN measure = limit_text THEN 'just over ' || limit_text ELSE measure END;
+
 -- A place in words: "Paris, FR", "FR", or "an unknown place".
 CREATE OR REPLACE TEMP MACRO place_name(city, country_iso, country) AS coalesce(
     city || ', ' || coalesce(country_iso, country), city, country_iso, country, 'an unknown place');

@@ -66,6 +66,9 @@ SELECT
             ELSE human_seconds(j.gap_seconds::BIGINT) || ' after' END,
         j.prev_ip, place_name(p.city, p.country_iso, p.country), fmt_km(j.km),
         CASE WHEN j.gap_seconds = 0 THEN 'no time to travel at all'
+            -- Rounded to the limit, a speed just past it would read as no finding.
+            WHEN fmt_count(j.km / (j.gap_seconds / 3600.0)) = fmt_count(getvariable('impossible_travel.max_speed_kmh'))
+                THEN 'just over ' || fmt_count(getvariable('impossible_travel.max_speed_kmh')) || ' km/h'
             ELSE 'about ' || fmt_count(j.km / (j.gap_seconds / 3600.0)) || ' km/h' END) AS detail,
     'login' AS target_kind,
     j.id AS target_id

@@ -8,8 +8,9 @@
 -- knobs: session_max_age, session_max_age_by_type, token_types
 -- removes: the session
 
--- Token sessions (token_types) are judged by token_over_rotation instead. A
--- session without a type is judged as interactive.
+-- Token sessions (token_types: by default API logins and OAuth tokens, such
+-- as API, Oauth2 and APIOnlyUser) are judged by token_over_rotation instead.
+-- A session without a type is judged as interactive.
 WITH judged AS (
     SELECT
         s.*,
@@ -29,7 +30,7 @@ SELECT
     created AS observed_at,
     printf('%s session of %s from %s, created %s, has been open for %s; the limit for %s sessions is %s.',
         type_name, user_name(username, user_id), coalesce(source_ip, 'an unknown IP'), fmt_time(created),
-        human_duration(getvariable('as_of') - created), type_name, human_duration(max_age)) AS detail,
+        past_limit(human_duration(getvariable('as_of') - created), human_duration(max_age)), type_name, human_duration(max_age)) AS detail,
     'session' AS target_kind,
     id AS target_id
 FROM judged
