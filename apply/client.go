@@ -512,8 +512,14 @@ func (c *client) query(ctx context.Context, soql string, each func(json.RawMessa
 				return c.safe(err) // it may quote a field's value
 			}
 		}
-		if *res.Done || res.NextRecordsURL == "" {
+		if *res.Done {
 			return nil
+		}
+		// Not done, and no next page to read: what was read is part of
+		// the answer, and taken as all of it, a session still listed
+		// would read as gone.
+		if res.NextRecordsURL == "" {
+			return errors.New(`reading the query result: the answer says it is not done ("done": false) but names no next page (nextRecordsUrl), so the rest of it cannot be read`)
 		}
 		// The next page must stay on this org's REST API: the token goes with it.
 		if !strings.HasPrefix(res.NextRecordsURL, "/services/data/") || page > 100000 {
