@@ -23,13 +23,12 @@ import (
 const DefaultApprovalLifetime = 24 * time.Hour
 
 // ApprovalPath, JournalPath, LockPath and ResultsPath name the files this
-// package keeps beside the removal list at removals.
+// package keeps beside the removal list at removals, each named after it:
+// two lists in one folder keep apart.
 func ApprovalPath(removals string) string { return removals + ".approval.json" }
 func JournalPath(removals string) string  { return removals + ".journal" }
 func LockPath(removals string) string     { return removals + ".lock" }
-func ResultsPath(removals string) string {
-	return filepath.Join(filepath.Dir(removals), "apply-results.csv")
-}
+func ResultsPath(removals string) string { return removals + ".results.csv" }
 
 // Approval records who approved which rows of a removal list, when, and until
 // when. It is written beside the list as JSON by Approve.
@@ -53,6 +52,17 @@ type ApprovedSession struct {
 	SessionID string `json:"session_id"`
 	UserID    string `json:"user_id"`           // empty when the list did not know the user
 	Contain   bool   `json:"contain,omitempty"` // the row said "contain": its user may be contained
+}
+
+// containedUsers returns the users of the rows a approves for containment.
+func (a Approval) containedUsers() map[string]bool {
+	users := map[string]bool{}
+	for _, s := range a.Sessions {
+		if s.Contain && s.UserID != "" {
+			users[s.UserID] = true
+		}
+	}
+	return users
 }
 
 // ApproveOptions says what to approve.

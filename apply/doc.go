@@ -9,5 +9,5 @@
 //	removals.csv.approval.json  the approval (Approve)
 //	removals.csv.journal        append-only JSON lines, one per request and outcome (Run)
 //	removals.csv.lock           flock held by a running apply, holding its PID
-//	apply-results.csv           one row per session with its outcome (Run)
+//	removals.csv.results.csv    one row per session with its outcome (Run)
 package apply

@@ -361,12 +361,15 @@ func (s *journalState) leftByContainment(a Approval, listKey string) []batch {
 	for _, as := range a.Sessions {
 		approved[as.SessionID] = true
 	}
+	contained := a.containedUsers()
 	var left []batch
 	at := map[string]int{} // user → its batch in left
 	for _, id := range s.byList[listKey] {
 		_, ended := s.ended[id]
 		user := s.userOf[id]
-		if ended || approved[id] || user == "" {
+		// A user whose containment this approval no longer approves (the
+		// row now says yes, or no) is owed nothing more: see SkipWithdrawn.
+		if ended || approved[id] || user == "" || !contained[user] {
 			continue
 		}
 		i, ok := at[user]

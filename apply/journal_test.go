@@ -142,7 +142,7 @@ func TestApplyChild(t *testing.T) {
 // is journalled, so a run that dies before sending them leaves them to the
 // next; a search is owed until one is done.
 func TestReplaySearch(t *testing.T) {
-	a := Approval{RowsSHA256: "abc", Sessions: []ApprovedSession{{SessionID: sid(0), UserID: uid(0)}}}
+	a := Approval{RowsSHA256: "abc", Sessions: []ApprovedSession{{SessionID: sid(0), UserID: uid(0), Contain: true}}}
 	run := Record{Kind: "run", Run: "r1", Approval: "abc", List: "list"}
 	search := func(outcome string, ids ...string) Record {
 		return Record{Kind: "result", Run: "r1", Op: opEndSessions, UserID: uid(0), IDs: ids,
@@ -171,6 +171,14 @@ func TestReplaySearch(t *testing.T) {
 		if diff := cmp.Diff(tt.owed, s.stepsOwed("list", uid(0))); diff != "" {
 			t.Errorf("%s: owed (-want +got):\n%s", tt.name, diff)
 		}
+	}
+	// A new approval of the list that marks the row yes, not contain, owes
+	// the sessions containment found nothing: no run would send them.
+	s := replay([]Record{run, search(outcomeDone, sid(100), sid(101))}, "list")
+	yes := a
+	yes.Sessions = []ApprovedSession{{SessionID: sid(0), UserID: uid(0)}}
+	if left := s.leftByContainment(yes, "list"); left != nil {
+		t.Errorf("containment withdrawn: left %v, want none", left)
 	}
 }
 

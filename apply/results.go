@@ -13,28 +13,34 @@ import (
 	"unicode/utf8"
 )
 
-// ResultsHeader is the header of apply-results.csv.
+// ResultsHeader is the header of the results file (ResultsPath).
 var ResultsHeader = []string{"session_id", "user_id", "outcome", "http_status", "error_code", "time"}
 
-// buildResults lists every approved session, then every session the
-// approval's runs found by containment, each with its outcome from the
-// journal: the first removed or already_ended if there is one, else the
-// latest, else failed NO_RESPONSE if it was sent without an answer, else
-// skipped NOT_ATTEMPTED.
+// buildResults lists every approved session, then every other session the
+// list's runs sent or skipped (those of earlier approvals of the list, and
+// those found by containment), each with its outcome from the journal: the
+// first removed or already_ended if there is one, else the latest, else
+// failed NO_RESPONSE if it was sent without an answer, else skipped
+// NOT_ATTEMPTED. A session that has not ended and that the approval now in
+// force owes nothing (neither approved nor found by containing a user it
+// approves containing) is skipped WITHDRAWN: no run will send it.
 func buildResults(a Approval, listKey string, s *journalState, now time.Time) []Result {
 	var out []Result
 	seen := map[string]bool{}
-	add := func(id, userID string) {
+	add := func(id, userID string, owed bool) {
 		if seen[id] {
 			return
 		}
 		seen[id] = true
 		res := Result{SessionID: id, UserID: userID, Outcome: OutcomeSkipped, ErrorCode: SkipNotAttempted, Time: now.UTC()}
-		tr, ok := s.ended[id]
+		ended, isEnded := s.ended[id]
+		tr, ok := ended, isEnded
 		if !ok {
 			tr, ok = s.latest[id]
 		}
 		switch {
+		case !isEnded && !owed:
+			res.ErrorCode = SkipWithdrawn
 		case ok:
 			res.Outcome, res.HTTPStatus, res.ErrorCode, res.Time = tr.Outcome, tr.HTTPStatus, tr.ErrorCode, tr.Time
 		case s.unacked[id]:
@@ -43,15 +49,16 @@ func buildResults(a Approval, listKey string, s *journalState, now time.Time) []
 		out = append(out, res)
 	}
 	for _, as := range a.Sessions {
-		add(as.SessionID, as.UserID)
+		add(as.SessionID, as.UserID, true)
 	}
+	contained := a.containedUsers()
 	for _, id := range s.byList[listKey] {
-		add(id, s.userOf[id])
+		add(id, s.userOf[id], contained[s.userOf[id]])
 	}
 	return out
 }
 
-// writeResults writes apply-results.csv in place of the previous one.
+// writeResults writes the results file in place of the previous one.
 func writeResults(path string, results []Result) error {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)

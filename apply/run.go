@@ -28,6 +28,10 @@ const (
 	SkipCurrentSession = "CURRENT_SESSION" // the caller's own session family
 	SkipProtectedUser  = "PROTECTED_USER"  // the policy protects the user
 	SkipNotAttempted   = "NOT_ATTEMPTED"   // the run ended before it; a later run resumes
+	// SkipWithdrawn is a session an earlier approval of the list had, or
+	// containment of a user it had, that the approval now in force does
+	// not: no run sends it, and it is owed no more.
+	SkipWithdrawn = "WITHDRAWN"
 )
 
 // alreadyEnded are the per-item codes that mean the session no longer exists.
@@ -60,7 +64,7 @@ type ContainStep struct {
 	Detail  string // an error code, or how many sessions were found
 }
 
-// Result is a session's outcome, as apply-results.csv holds it.
+// Result is a session's outcome, as the results file (ResultsPath) holds it.
 type Result struct {
 	SessionID  string
 	UserID     string
@@ -107,7 +111,7 @@ func (r Report) Complete() bool {
 	for _, res := range r.Results {
 		switch {
 		case res.Outcome == OutcomeRemoved, res.Outcome == OutcomeAlreadyEnded:
-		case res.Outcome == OutcomeSkipped && (res.ErrorCode == SkipCurrentSession || res.ErrorCode == SkipProtectedUser):
+		case res.Outcome == OutcomeSkipped && (res.ErrorCode == SkipCurrentSession || res.ErrorCode == SkipProtectedUser || res.ErrorCode == SkipWithdrawn):
 		default:
 			return false
 		}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -1551,6 +1552,80 @@ func TestSkippedContainmentIsNotComplete(t *testing.T) {
 		rep.Contain = []ContainStep{{UserID: uid(0), Step: "contain", Outcome: outcome, Detail: "the caller's own user"}}
 		if rep.Complete() {
 			t.Errorf("containment %s: the run counts as complete", outcome)
+		}
+	}
+}
+
+// A session an earlier approval of the list had, left by a stopped run and
+// then withdrawn by a new approval (the analyst marked it no), is owed no
+// more: the next run completes, the results say WITHDRAWN, and verify does
+// not report it as not removed. Before, every later run exited 4 for it.
+func TestWithdrawnAfterAStop(t *testing.T) {
+	rs := rows(2)
+	rs[0].approve, rs[1].approve = "yes", "yes"
+	f := newFixture(t, rs)
+	f.approve(nil)
+	o := f.options(true)
+	f.org.inject("delete", fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
+	if rep, err := Run(context.Background(), o); err != nil || rep.Stopped == nil {
+		t.Fatalf("first run: err %v, stopped %v, want a stop", err, rep.Stopped)
+	}
+
+	rs[1].approve = "no"
+	mustWrite(t, f.list, listCSV(rs))
+	f.approve(nil)
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Complete() {
+		t.Errorf("second run not complete: %v", outcomes(rep.Results))
+	}
+	want := map[string]int{"removed/": 1, "skipped/WITHDRAWN": 1}
+	if diff := cmp.Diff(want, outcomes(rep.Results)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	f.org.mu.Lock()
+	_, kept := f.org.sessions[sid(1)]
+	f.org.mu.Unlock()
+	if !kept {
+		t.Error("the withdrawn session was ended")
+	}
+	v, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: f.org.orgOptions(f.org.accessToken()), Now: o.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.AllGone() || len(v.NotRemoved) != 0 || !slices.Contains(v.Skipped, sid(1)) {
+		t.Errorf("verify: gone %v, not removed %v, skipped %v; want the withdrawn session skipped", v.Gone, v.NotRemoved, v.Skipped)
+	}
+}
+
+// Two lists in one folder keep their results apart, as their journals are:
+// applying one no longer replaces the other's results.
+func TestResultsNamedAfterTheList(t *testing.T) {
+	a, b := rows(2), rows(3)[2:]
+	for i := range a {
+		a[i].approve = "yes"
+	}
+	b[0].approve = "yes"
+	f := newFixture(t, a)
+	other := filepath.Join(f.dir, "removals-extra.csv")
+	mustWrite(t, other, listCSV(b))
+	f.org.addSession(b[0].session, b[0].user, false)
+	f.approve(nil)
+	mustApprove(t, ApproveOptions{Removals: other, By: "alice", Now: t0})
+	f.org.mayDelete[b[0].session] = true
+	for _, list := range []string{f.list, other} {
+		o := f.options(true)
+		o.Removals = list
+		if rep, err := Run(context.Background(), o); err != nil || !rep.Complete() {
+			t.Fatalf("%s: err %v, complete %v", list, err, rep.Complete())
+		}
+	}
+	for list, want := range map[string]int{f.list: 2, other: 1} {
+		b, err := os.ReadFile(ResultsPath(list))
+		if got := strings.Count(string(b), "\n") - 1; err != nil || got != want {
+			t.Errorf("%s: %d result rows (err %v), want %d", ResultsPath(list), got, err, want)
 		}
 	}
 }

@@ -28,7 +28,7 @@ type VerifyReport struct {
 	Gone       []string // no longer in AuthSession
 	Pending    []string // recorded as ended but still listed: revocation can take up to 30 minutes
 	NotRemoved []string // still listed and never recorded as ended: run apply again
-	Skipped    []string // kept by a guard rail (the caller's own session, a protected user); not checked
+	Skipped    []string // kept by a guard rail (the caller's own session, a protected user) or withdrawn from the approval; not checked
 	// ApplyRefusal, when set, is why apply --execute would refuse the list
 	// now (it changed after its approval, or the approval expired): the
 	// sessions not removed need a new approval first.
@@ -91,7 +91,7 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	var ids []string
 	for _, r := range buildResults(a, listKey, state, a.ApprovedAt) {
 		if _, ended := state.ended[r.SessionID]; !ended && r.Outcome == OutcomeSkipped &&
-			(r.ErrorCode == SkipCurrentSession || r.ErrorCode == SkipProtectedUser) {
+			(r.ErrorCode == SkipCurrentSession || r.ErrorCode == SkipProtectedUser || r.ErrorCode == SkipWithdrawn) {
 			rep.Skipped = append(rep.Skipped, r.SessionID)
 			continue
 		}

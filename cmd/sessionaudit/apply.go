@@ -25,7 +25,7 @@ left off when started again. It refuses when the list has no approval,
 changed after approval, or the approval expired; when more than --max
 approved sessions remain; or when another apply of the list is running. The
 list and its approval are checked before the credentials. It never ends a
-protected user's session or the caller's own, and writes apply-results.csv
+protected user's session or the caller's own, and writes FILE.results.csv
 beside the list.
 
 Credentials come from the environment, never from flags; the first complete
