@@ -98,6 +98,27 @@ func TestVerifyReportsPendingAndNotRemoved(t *testing.T) {
 	if f.org.writeCount() != 1 {
 		t.Errorf("verify wrote: %d writes in all, want 1 (the apply)", f.org.writeCount())
 	}
+	// Still listed 30 minutes after its removal was recorded (at t0+1h), the
+	// session is no longer pending but overdue: the removal did not take, and
+	// apply will not send it again. A minute earlier it is still pending.
+	for _, tc := range []struct {
+		after   time.Duration
+		overdue bool
+	}{{29 * time.Minute, false}, {30 * time.Minute, true}, {30 * 24 * time.Hour, true}} {
+		v, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: f.org.orgOptions(f.org.accessToken()),
+			Now: func() time.Time { return t0.Add(time.Hour + tc.after) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := VerifyReport{Checked: 5, Gone: []string{sid(2), sid(3), sid(4)}, Pending: []string{sid(0)}, NotRemoved: []string{sid(1)}}
+		if tc.overdue {
+			want.Pending, want.Overdue = nil, []Overdue{{ID: sid(0), EndedAt: t0.Add(time.Hour), Outcome: OutcomeRemoved}}
+		}
+		v.ApplyRefusal = "" // a month on, the approval has expired too
+		if diff := cmp.Diff(want, v); diff != "" || v.AllGone() {
+			t.Errorf("%s after the removal (-want +got):\n%s", tc.after, diff)
+		}
+	}
 	if v.ApplyRefusal != "" {
 		t.Errorf("verify says apply would refuse a list approved and unchanged: %s", v.ApplyRefusal)
 	}

@@ -11,6 +11,10 @@ import (
 	"time"
 )
 
+// RevocationLag is how long an ended session may still be listed: Salesforce
+// takes up to 30 minutes to revoke a session everywhere.
+const RevocationLag = 30 * time.Minute
+
 // verifyChunk is how many Ids one verification query carries: 200 Ids make a
 // URL of about 5,500 characters, well under the REST API's limit.
 const verifyChunk = 200
@@ -26,7 +30,11 @@ type VerifyOptions struct {
 type VerifyReport struct {
 	Checked    int
 	Gone       []string // no longer in AuthSession
-	Pending    []string // recorded as ended but still listed: revocation can take up to 30 minutes
+	Pending    []string // recorded as ended under RevocationLag ago but still listed: revocation can take up to 30 minutes
+	// Overdue are recorded as ended RevocationLag or more ago and still
+	// listed: the removal did not take, and apply, which sends a session
+	// once, will not send it again.
+	Overdue []Overdue
 	NotRemoved []string // still listed and never recorded as ended: run apply again
 	Skipped    []string // kept by a guard rail (the caller's own session, a protected user) or withdrawn from the approval; not checked
 	// ApplyRefusal, when set, is why apply --execute would refuse the list
@@ -35,8 +43,17 @@ type VerifyReport struct {
 	ApplyRefusal string
 }
 
+// Overdue is a session still listed long after its removal was recorded.
+type Overdue struct {
+	ID      string
+	EndedAt time.Time // when the journal recorded it removed or already ended
+	Outcome string    // removed or already_ended
+}
+
 // AllGone reports whether every checked session is gone.
-func (v VerifyReport) AllGone() bool { return len(v.Pending) == 0 && len(v.NotRemoved) == 0 }
+func (v VerifyReport) AllGone() bool {
+	return len(v.Pending) == 0 && len(v.Overdue) == 0 && len(v.NotRemoved) == 0
+}
 
 // Verify asks the org which of the approved sessions, and those found by
 // containment, are still present. It only reads: the Ids go in chunks of
@@ -107,10 +124,12 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	}
 	for _, id := range ids {
 		rep.Checked++
-		_, ended := state.ended[id]
+		e, ended := state.ended[id]
 		switch {
 		case !present[id]:
 			rep.Gone = append(rep.Gone, id)
+		case ended && now().Sub(e.Time) >= RevocationLag:
+			rep.Overdue = append(rep.Overdue, Overdue{ID: id, EndedAt: e.Time, Outcome: e.Outcome})
 		case ended:
 			rep.Pending = append(rep.Pending, id)
 		default:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/sessionaudit/sessionaudit/apply"
 )
@@ -84,6 +85,11 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 	for _, id := range rep.Pending {
 		fmt.Fprintf(io.out, "pending: %s: revocation can take up to 30 minutes\n", id)
 	}
+	for _, o := range rep.Overdue {
+		fmt.Fprintf(io.out, "still listed: %s: recorded %s at %s, more than 30 minutes ago, so the removal did not take and apply will not send it again: "+
+			"end it in Setup > Session Management, and look into the org's answer in the journal\n",
+			o.ID, strings.ReplaceAll(o.Outcome, "_", " "), o.EndedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
 	advice := "run sessionaudit apply --execute again"
 	if rep.ApplyRefusal != "" {
 		advice = "apply --execute would refuse the list now"
@@ -94,8 +100,8 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 	if len(rep.NotRemoved) > 0 && rep.ApplyRefusal != "" {
 		fmt.Fprintf(io.out, "apply --execute would refuse: %s.\n", rep.ApplyRefusal)
 	}
-	fmt.Fprintf(io.out, "%d sessions checked: %d gone, %d pending, %d not removed; %d skipped by a guard rail.\n",
-		rep.Checked, len(rep.Gone), len(rep.Pending), len(rep.NotRemoved), len(rep.Skipped))
+	fmt.Fprintf(io.out, "%d sessions checked: %d gone, %d pending, %d still listed past revocation, %d not removed; %d skipped (a guard rail, or withdrawn).\n",
+		rep.Checked, len(rep.Gone), len(rep.Pending), len(rep.Overdue), len(rep.NotRemoved), len(rep.Skipped))
 	if !rep.AllGone() {
 		return exitPartial
 	}
