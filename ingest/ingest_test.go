@@ -196,7 +196,9 @@ func TestLoadSetupUsersUnmatchedWarn(t *testing.T) {
 			if c.warn {
 				want = []string{"The Setup download of Login History names users by username, and 1 username could not be tied to a user Id, " +
 					"while the sessions export has 1 user without a username (and no users export names them): " +
-					"if they are the same people, concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without their logins. " +
+					"if they are the same people, each counts as two users (ip_shared_by_users, failed_login_burst), " +
+					"a login in both the download and the API export counts twice, " +
+					"and concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without the download's logins. " +
 					"Give a User export (--users, with Id and Username) that names them."}
 			}
 			if diff := cmp.Diff(want, st.Warnings); diff != "" {
@@ -1925,5 +1927,75 @@ func TestLoadRejectsIdsOfOtherObjects(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+}
+
+// A Setup download given with an API export of the same period holds copies
+// of its logins: a Setup row with the same user (tied by the users export),
+// IP and status in the same minute as an API login is a duplicate of its
+// file, as many of them in a minute as there are API logins. Near misses
+// stay: another status, another IP, another minute, and a user the load
+// cannot tie to an Id.
+func TestLoadSetupCopiesOfAPILogins(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	api := mustWrite(t, dir, "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n"+
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:10Z,203.0.113.7,Invalid Password\n"+
+		"0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:40Z,203.0.113.7,Invalid Password\n"+
+		"0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:05:00Z,203.0.113.7,Success\n")
+	setup := mustWrite(t, dir, "setup.csv", "Username,Login Time,Source IP,Status\n"+
+		"A@acme.com,11/26/2026 8:00 AM,203.0.113.7,Invalid Password\n"+ // line 2: copy
+		"a@acme.com,11/26/2026 8:00 AM,203.0.113.7,invalid password\n"+ // line 3: copy (status in any case)
+		"a@acme.com,11/26/2026 8:00 AM,203.0.113.7,Invalid Password\n"+ // line 4: a third failure that minute, which the API export lacks
+		"a@acme.com,11/26/2026 8:05 AM,203.0.113.7,Invalid Password\n"+ // line 5: another status
+		"a@acme.com,11/26/2026 8:05 AM,203.0.113.8,Success\n"+ // line 6: another IP
+		"a@acme.com,11/26/2026 8:06 AM,203.0.113.7,Success\n"+ // line 7: another minute
+		"b@acme.com,11/26/2026 8:05 AM,203.0.113.7,Success\n") // line 8: a user without an Id
+	users := mustWrite(t, dir, "users.csv", "Id,Username\n005000000000001AAA,a@acme.com\n")
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{api, setup}, Users: []string{users}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT id FROM logins WHERE id LIKE 'row:%' ORDER BY id`)
+	want := [][]string{{"row:2:4"}, {"row:2:5"}, {"row:2:6"}, {"row:2:7"}, {"row:2:8"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Setup rows kept (-want +got):\n%s", diff)
+	}
+	if f := st.Files[2]; f.Read != 7 || f.Loaded != 5 || f.Duplicates != 2 {
+		t.Errorf("the download: read %d, loaded %d, duplicates %d; want 7, 5, 2", f.Read, f.Loaded, f.Duplicates)
+	}
+	if f := st.Files[1]; f.Loaded != 3 || f.Duplicates != 0 {
+		t.Errorf("the API export: loaded %d, duplicates %d; want 3, 0", f.Loaded, f.Duplicates)
+	}
+}
+
+// The same warning when a Login History API export, rather than sessions,
+// has users without a username: without a users export a person in both
+// files is two users. A users export that names the API's user, and so ties
+// the download's username to it, leaves nothing to say.
+func TestLoadSetupUsersUnmatchedWithAPILogins(t *testing.T) {
+	dir := t.TempDir()
+	api := mustWrite(t, dir, "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n"+
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:10Z,203.0.113.7,Success\n")
+	setup := mustWrite(t, dir, "setup.csv", "Username,Login Time,Source IP,Status\n"+
+		"a@acme.com,11/26/2026 8:00 AM,203.0.113.7,Success\n")
+	for _, c := range []struct {
+		name  string
+		users []string
+		want  string
+	}{
+		{"no users export", nil, "while the Login History API export has 1 user without one (and no users export names them)"},
+		{"a users export names them", []string{mustWrite(t, dir, "users.csv", "Id,Username\n005000000000001AAA,a@acme.com\n")}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{api, setup}, Users: c.users}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(st.Warnings, "\n")
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Errorf("warnings %q, want one saying %q", got, c.want)
+			}
+		})
 	}
 }

@@ -65,7 +65,7 @@ type FileStats struct {
 	Format     string
 	Read       int64
 	Loaded     int64
-	Duplicates int64 // valid rows whose Id an earlier row or file already had; for Setup downloads, logins another download holds as often or more (see dedupSetup)
+	Duplicates int64 // valid rows whose Id an earlier row or file already had; for Setup downloads, logins another download holds as often or more (see dedupSetup) or that copy an API export's (see dedupSetupCopies)
 	Rejected   int64
 	Setup      bool      // a Setup > Login History download (by its labels): no Ids, no coordinates
 	Earliest   time.Time // earliest CreatedDate (sessions) or LoginTime (logins) loaded
@@ -317,6 +317,17 @@ func (l *loader) setupDownloads() int {
 	n := 0
 	for _, f := range l.files {
 		if f.setupLogins() {
+			n++
+		}
+	}
+	return n
+}
+
+// loginFiles counts the Login History files given.
+func (l *loader) loginFiles() int {
+	n := 0
+	for _, f := range l.files {
+		if f.kind == Logins {
 			n++
 		}
 	}
@@ -1418,6 +1429,7 @@ func (l *loader) finish(ctx context.Context) error {
 		// Setup downloads name the user: the users and sessions exports give the Id.
 		`UPDATE logins AS p SET user_id = i.user_id, user_key = i.user_id
 		 FROM sa_id_of i WHERE p.user_id IS NULL AND i.lname = lower(p.username)`,
+		dedupSetupCopiesStep,
 		`INSERT INTO usernames
 		 SELECT user_id, user_id, username FROM sa_name_of
 		 UNION ALL
@@ -1431,6 +1443,12 @@ func (l *loader) finish(ctx context.Context) error {
 	}
 	steps = append(steps, countrySteps...)
 	for _, s := range steps {
+		if s == dedupSetupCopiesStep {
+			if err := l.dedupSetupCopies(ctx); err != nil {
+				return fmt.Errorf("removing Setup download rows that copy API logins: %w", err)
+			}
+			continue
+		}
 		if err := l.exec(ctx, s); err != nil {
 			return fmt.Errorf("resolving users and places (%s): %w", strings.Join(strings.Fields(s)[:3], " "), err)
 		}
@@ -1442,27 +1460,40 @@ func (l *loader) finish(ctx context.Context) error {
 }
 
 // unmatchedSetupUsers warns when the logins of a Setup download, which name
-// users only by username, cannot all be tied to a user Id while some
-// sessions' users have no username: the two may be the same people, whose
-// sessions the checks would then judge without their login history.
+// users only by username, cannot all be tied to a user Id while some users of
+// the sessions export, or of a Login History API export, have no username:
+// they may be the same people, each then counted as two users, whose
+// sessions the checks judge without the download's logins, and whose copies
+// of one login (in the download and the API export) both count.
 func (l *loader) unmatchedSetupUsers(ctx context.Context) (string, error) {
 	if l.setupDownloads() == 0 {
 		return "", nil
 	}
-	var names, ids int64
+	var names, sessionIDs, loginIDs int64
 	if err := l.conn.QueryRowContext(ctx, `SELECT
 		(SELECT count(DISTINCT user_key) FROM logins WHERE user_id IS NULL),
-		(SELECT count(DISTINCT user_id) FROM sessions WHERE username IS NULL AND user_id IS NOT NULL)`).Scan(&names, &ids); err != nil {
+		(SELECT count(DISTINCT user_id) FROM sessions WHERE username IS NULL AND user_id IS NOT NULL),
+		(SELECT count(DISTINCT user_id) FROM logins WHERE user_id IS NOT NULL AND NOT (id >= 'row:' AND id < 'row;')
+		    AND user_id NOT IN (SELECT user_id FROM usernames WHERE user_id IS NOT NULL))`).Scan(&names, &sessionIDs, &loginIDs); err != nil {
 		return "", err
 	}
-	if names == 0 || ids == 0 {
+	if names == 0 || sessionIDs+loginIDs == 0 {
 		return "", nil
 	}
+	var without []string
+	if sessionIDs > 0 {
+		without = append(without, "the sessions export has "+CountOf(sessionIDs, "user", "users")+" without a username")
+	}
+	if loginIDs > 0 {
+		without = append(without, "the Login History API export has "+CountOf(loginIDs, "user", "users")+" without one")
+	}
 	return fmt.Sprintf("The Setup download of Login History names users by username, and %s could not be tied to a user Id, "+
-		"while the sessions export has %s without a username (and no users export names them): "+
-		"if they are the same people, concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without their logins. "+
+		"while %s (and no users export names them): "+
+		"if they are the same people, each counts as two users (ip_shared_by_users, failed_login_burst), "+
+		"a login in both the download and the API export counts twice, "+
+		"and concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without the download's logins. "+
 		"Give a User export (--users, with Id and Username) that names them.",
-		CountOf(names, "username", "usernames"), CountOf(ids, "user", "users")), nil
+		CountOf(names, "username", "usernames"), strings.Join(without, ", and ")), nil
 }
 
 // CountOf is n with the singular or plural noun: "1 session", "2 sessions".
@@ -1601,6 +1632,45 @@ func (l *loader) dedupSetup(ctx context.Context) error {
 		    SELECT login, arg_min(src_file, (-copies, src_file)) AS src_file FROM per_file GROUP BY login HAVING count(*) > 1
 		)
 		SELECT s.row, s.src_file FROM setup s JOIN keeper k ON s.login IS NOT DISTINCT FROM k.login WHERE s.src_file <> k.src_file`); err != nil {
+		return err
+	}
+	return l.dropDupRows(ctx, Logins)
+}
+
+// dedupSetupCopiesStep marks, among finish's steps, where dedupSetupCopies
+// runs: once Setup rows name their users by Id, before anything counts them.
+const dedupSetupCopiesStep = "-- dedupSetupCopies"
+
+// dedupSetupCopies removes the rows of Setup downloads that copy logins of
+// an API export given with them: a download and an export of overlapping
+// periods hold the same logins, which would count twice (ten failures
+// reading as twenty, three logins of history as six). A Setup row copies
+// an API login of the same user (once its username is tied to an Id), IP
+// and status (in any case) in the same minute, the download giving times
+// to the minute; in a minute holding several such logins, as many Setup
+// rows as there are API logins are copies, and count as their file's
+// duplicates. The API rows stay: they have Ids, seconds and places.
+func (l *loader) dedupSetupCopies(ctx context.Context) error {
+	if l.setupDownloads() == 0 || l.setupDownloads() == l.loginFiles() {
+		return nil
+	}
+	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_dup_rows AS
+		WITH setup AS (
+		    SELECT rowid AS row, src_file, user_key, date_trunc('minute', login_time) AS minute, source_ip, lower(status) AS status,
+		        row_number() OVER (PARTITION BY user_key, date_trunc('minute', login_time), source_ip, lower(status) ORDER BY rowid) AS n
+		    FROM logins WHERE id >= 'row:' AND id < 'row;' AND user_id IS NOT NULL
+		), api AS (
+		    SELECT user_key, date_trunc('minute', login_time) AS minute, source_ip, lower(status) AS status, count(*) AS copies
+		    FROM logins
+		    WHERE NOT (id >= 'row:' AND id < 'row;')
+		        AND user_key IN (SELECT user_key FROM setup)
+		        AND login_time >= (SELECT min(minute) FROM setup)
+		        AND login_time < (SELECT max(minute) FROM setup) + INTERVAL 1 MINUTE
+		    GROUP BY ALL
+		)
+		SELECT s.row, s.src_file FROM setup s
+		JOIN api a ON a.user_key = s.user_key AND a.minute = s.minute AND a.source_ip IS NOT DISTINCT FROM s.source_ip AND a.status = s.status
+		WHERE s.n <= a.copies`); err != nil {
 		return err
 	}
 	return l.dropDupRows(ctx, Logins)
