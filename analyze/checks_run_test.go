@@ -207,6 +207,33 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
 			target: "login:0Ya00000000000SY00", detail: "1 hour after a login from 203.0.113.7 (Paris, FR)"}},
 	}, {
+		// Home, away, home: the login away is the odd one out, and the
+		// real user's session, at home after it, is not the one to end.
+		name: "an attacker who logs in first is the suspect when the user was home before",
+		sessions: []session{
+			{id: "0Ak000000000000SYA", ip: "198.51.100.4", login: "0Ya00000000000SY00", at: sydney},
+			{id: "0Ak000000000000PAA", ip: "203.0.113.7", login: "0Ya00000000000PA00", at: paris},
+		},
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 48 * hour},
+			{id: "0Ya00000000000SY00", ip: "198.51.100.4", at: sydney, ago: 2 * hour},
+			{id: "0Ya00000000000PA00", ip: "203.0.113.7", at: paris, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
+			target: "login:0Ya00000000000SY00", detail: "The login before the one from 198.51.100.4 was near Paris, FR too, so that one is the odd one out and its sessions are the suspect ones."}},
+	}, {
+		name: "near miss: with no login before the earlier one, the later login is the suspect",
+		sessions: []session{
+			{id: "0Ak000000000000SYA", ip: "198.51.100.4", login: "0Ya00000000000SY00", at: sydney},
+			{id: "0Ak000000000000PAA", ip: "203.0.113.7", login: "0Ya00000000000PA00", at: paris},
+		},
+		logins: []login{
+			{id: "0Ya00000000000SY00", ip: "198.51.100.4", at: sydney, ago: 2 * hour},
+			{id: "0Ya00000000000PA00", ip: "203.0.113.7", at: paris, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000PAA",
+			target: "login:0Ya00000000000PA00", detail: "16,961 km apart, about 16,961 km/h."}},
+	}, {
 		name: "failed logins and other users do not pair",
 		logins: []login{
 			{ip: "203.0.113.7", at: paris, ago: 2 * hour},
