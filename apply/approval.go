@@ -24,11 +24,24 @@ const DefaultApprovalLifetime = 24 * time.Hour
 
 // ApprovalPath, JournalPath, LockPath and ResultsPath name the files this
 // package keeps beside the removal list at removals, each named after it:
-// two lists in one folder keep apart.
-func ApprovalPath(removals string) string { return removals + ".approval.json" }
-func JournalPath(removals string) string  { return removals + ".journal" }
-func LockPath(removals string) string     { return removals + ".lock" }
-func ResultsPath(removals string) string { return removals + ".results.csv" }
+// two lists in one folder keep apart. They sit beside the list itself, the
+// path with its links resolved: reached through a link (to the file or to a
+// folder on the way), one list still has one approval, one journal and one
+// lock, so two applies cannot run it at once or redo each other's work.
+func ApprovalPath(removals string) string { return besideList(removals, ".approval.json") }
+func JournalPath(removals string) string  { return besideList(removals, ".journal") }
+func LockPath(removals string) string     { return besideList(removals, ".lock") }
+func ResultsPath(removals string) string  { return besideList(removals, ".results.csv") }
+
+// besideList is the path of the list's file with suffix, the list's path
+// resolved when it can be (a list that is not there keeps its path as given,
+// for the error that follows to name).
+func besideList(removals, suffix string) string {
+	if real, err := filepath.EvalSymlinks(removals); err == nil {
+		removals = real
+	}
+	return removals + suffix
+}
 
 // Approval records who approved which rows of a removal list, when, and until
 // when. It is written beside the list as JSON by Approve.

@@ -3,6 +3,7 @@
 package apply
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -84,5 +85,42 @@ func TestLockFileWhereLocksAreRefused(t *testing.T) {
 		if got := errors.Is(err, ErrNoFlock); got != tc.noLock || !tc.noLock && !errors.As(err, &held) {
 			t.Errorf("%v: got %v, want ErrNoFlock %v (else a LockedError)", tc.errno, err, tc.noLock)
 		}
+	}
+}
+
+// One list reached through a link, to the file or to its folder, has one
+// approval, journal and lock: approved under one path, it applies under the
+// other, and a second apply through a third path finds the first's journal
+// and sends nothing again. Before, each path had files of its own, so two
+// applies could run one list at once and containment be sent twice.
+func TestListThroughLinksHasOneJournal(t *testing.T) {
+	rs := rows(2)
+	f := newFixture(t, rs)
+	linkedFile := filepath.Join(t.TempDir(), "link.csv")
+	if err := os.Symlink(f.list, linkedFile); err != nil {
+		t.Fatal(err)
+	}
+	linkedDir := filepath.Join(t.TempDir(), "out")
+	if err := os.Symlink(f.dir, linkedDir); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{linkedFile, filepath.Join(linkedDir, "removals.csv")} {
+		if ApprovalPath(p) != ApprovalPath(f.list) || JournalPath(p) != JournalPath(f.list) || LockPath(p) != LockPath(f.list) {
+			t.Errorf("%s: sidecars %s, %s, %s, want those of %s", p, ApprovalPath(p), JournalPath(p), LockPath(p), f.list)
+		}
+	}
+	a := mustApprove(t, ApproveOptions{Removals: linkedFile, By: "alice", Now: t0})
+	for _, s := range a.Sessions {
+		f.org.mayDelete[s.SessionID] = true
+	}
+	o := f.options(true)
+	o.Removals = filepath.Join(linkedDir, "removals.csv")
+	if rep, err := Run(context.Background(), o); err != nil || !rep.Complete() {
+		t.Fatalf("apply through the linked folder: err %v, complete %v", err, rep.Complete())
+	}
+	sent := f.org.writeCount()
+	o.Removals = f.list
+	if rep, err := Run(context.Background(), o); err != nil || !rep.Complete() || f.org.writeCount() != sent {
+		t.Errorf("apply through the real path: err %v, complete %v, %d more writes, want none", err, rep.Complete(), f.org.writeCount()-sent)
 	}
 }

@@ -28,13 +28,13 @@ type VerifyOptions struct {
 
 // VerifyReport sorts the sessions of an approval by what the org says now.
 type VerifyReport struct {
-	Checked    int
-	Gone       []string // no longer in AuthSession
-	Pending    []string // recorded as ended under RevocationLag ago but still listed: revocation can take up to 30 minutes
+	Checked int
+	Gone    []string // no longer in AuthSession
+	Pending []string // recorded as ended under RevocationLag ago but still listed: revocation can take up to 30 minutes
 	// Overdue are recorded as ended RevocationLag or more ago and still
 	// listed: the removal did not take, and apply, which sends a session
 	// once, will not send it again.
-	Overdue []Overdue
+	Overdue    []Overdue
 	NotRemoved []string // still listed and never recorded as ended: run apply again
 	Skipped    []string // kept by a guard rail (the caller's own session, a protected user) or withdrawn from the approval; not checked
 	// ApplyRefusal, when set, is why apply --execute would refuse the list
