@@ -116,15 +116,15 @@ func DefaultPolicy() Policy {
 		// The SessionTypes of API logins and OAuth tokens, which no person
 		// keeps open at a keyboard: an integration's session lives as
 		// long as its token, and is judged by token_max_age instead.
-		TokenTypes: []string{"api", "oauth2", "apionlyuser", "chatternetworksapionly", "chatternetworksapionlyoauth", "streaming_api", "wdc_api"},
-		TokenMaxAge:         90 * day,
-		TokenMaxAgeByUser:   map[string]time.Duration{},
-		RemoveOn:            []string{"concurrent_sessions", "failed_login_burst", "impossible_travel", "ip_denied", "session_over_age"},
-		ConcurrentSessions:  ConcurrentSessionsPolicy{MinDistanceKm: 500},
-		ImpossibleTravel:    ImpossibleTravelPolicy{MinDistanceKm: 100, MaxSpeedKmh: 900},
-		IPNewForUser:        IPNewForUserPolicy{Baseline: 30 * day, MinHistory: 5},
-		IPSharedByUsers:     IPSharedByUsersPolicy{MinUsers: 10, Window: 24 * time.Hour},
-		FailedLoginBurst:    FailedLoginBurstPolicy{MinFailures: 10, Window: 20 * time.Minute, SuccessWithin: time.Hour},
+		TokenTypes:         []string{"api", "oauth2", "apionlyuser", "chatternetworksapionly", "chatternetworksapionlyoauth", "streaming_api", "wdc_api"},
+		TokenMaxAge:        90 * day,
+		TokenMaxAgeByUser:  map[string]time.Duration{},
+		RemoveOn:           []string{"concurrent_sessions", "failed_login_burst", "impossible_travel", "ip_denied", "session_over_age"},
+		ConcurrentSessions: ConcurrentSessionsPolicy{MinDistanceKm: 500},
+		ImpossibleTravel:   ImpossibleTravelPolicy{MinDistanceKm: 100, MaxSpeedKmh: 900},
+		IPNewForUser:       IPNewForUserPolicy{Baseline: 30 * day, MinHistory: 5},
+		IPSharedByUsers:    IPSharedByUsersPolicy{MinUsers: 10, Window: 24 * time.Hour},
+		FailedLoginBurst:   FailedLoginBurstPolicy{MinFailures: 10, Window: 20 * time.Minute, SuccessWithin: time.Hour},
 	}
 }
 

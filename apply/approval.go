@@ -295,6 +295,12 @@ func checkApproval(removals string, a Approval, list []byte, rows []Row, now tim
 		if !ok || r.UserID != s.UserID || (r.Approve == Contain) != s.Contain {
 			return refuseChanged("approved session %s does not match %s: approve it again", s.SessionID, removals)
 		}
+		// Written before approve refused it: no run could contain a user the
+		// list does not name, and the approval would promise it.
+		if s.Contain && s.UserID == "" {
+			return refuse("the approval of %s marks session %s contain, but the list does not name its user's Id, so no run can contain the user: "+
+				"mark it yes (contain the user in Setup) and approve the list again", removals, s.SessionID)
+		}
 		approved = append(approved, r)
 	}
 	if got := rowsSHA256(approved); got != a.RowsSHA256 {

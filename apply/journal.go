@@ -238,6 +238,11 @@ type journalState struct {
 	byList map[string][]string
 	// userOf maps a session to the user whose containment found it.
 	userOf map[string]string
+	// approvedRow holds the sessions a run that named its list sent or
+	// skipped as an approved row, not found by containment: such runs name
+	// the user of every session containment found, so a session without
+	// one was approved. (Runs before them named no user either way.)
+	approvedRow map[string]bool
 	// listOf maps an approval's rows_sha256 to the list its runs carried out.
 	listOf map[string]string
 	// protected holds every user an earlier run kept from, by the
@@ -260,7 +265,7 @@ type timedResult struct {
 func replay(recs []Record, listKey string) *journalState {
 	s := &journalState{ended: map[string]timedResult{}, latest: map[string]timedResult{}, unacked: map[string]bool{},
 		stepsDone: map[string]bool{}, stepsTried: map[string]map[string]ItemResult{}, byList: map[string][]string{}, userOf: map[string]string{},
-		listOf: map[string]string{}}
+		listOf: map[string]string{}, approvedRow: map[string]bool{}}
 	runList := map[string]string{} // run → list
 	legacy := map[string]bool{}    // runs that did not name their list
 	seen := map[string]map[string]bool{}
@@ -308,6 +313,8 @@ func replay(recs []Record, listKey string) *journalState {
 				note(r.Run, id)
 				if r.UserID != "" {
 					s.userOf[id] = r.UserID
+				} else if !legacy[r.Run] {
+					s.approvedRow[id] = true
 				}
 				if _, ok := s.ended[id]; !ok {
 					s.unacked[id] = true
@@ -325,7 +332,9 @@ func replay(recs []Record, listKey string) *journalState {
 			for _, it := range r.Results {
 				tr := timedResult{it, r.Time}
 				if slices.Contains(containSteps, r.Op) {
-					if it.Outcome == outcomeDone {
+					// A step of the caller's own user, skipped, is as
+					// settled as one done: no run will ever send it.
+					if it.Outcome == outcomeDone || it.Outcome == OutcomeSkipped && it.ErrorCode == SkipCallerUser {
 						s.stepsDone[runList[r.Run]+" "+r.Op+" "+r.UserID] = true
 						if legacy[r.Run] && r.Op == opResetPassword {
 							s.stepsDone[runList[r.Run]+" "+opEndSessions+" "+r.UserID] = true
@@ -337,6 +346,8 @@ func replay(recs []Record, listKey string) *journalState {
 				note(r.Run, it.ID)
 				if r.UserID != "" {
 					s.userOf[it.ID] = r.UserID
+				} else if !legacy[r.Run] {
+					s.approvedRow[it.ID] = true
 				}
 				if r.Kind == "result" {
 					delete(s.unacked, it.ID)

@@ -51,9 +51,14 @@ func buildResults(a Approval, listKey string, s *journalState, now time.Time) []
 	for _, as := range a.Sessions {
 		add(as.SessionID, as.UserID, true)
 	}
+	// Of the rest, a session found by containing a user is owed while the
+	// approval contains that user; one an earlier approval had is not; and
+	// one a journal from before runs named their users leaves unclear is
+	// owed, as it was then.
 	contained := a.containedUsers()
 	for _, id := range s.byList[listKey] {
-		add(id, s.userOf[id], contained[s.userOf[id]])
+		user := s.userOf[id]
+		add(id, user, user != "" && contained[user] || user == "" && !s.approvedRow[id])
 	}
 	return out
 }

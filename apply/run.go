@@ -23,11 +23,15 @@ const DefaultMax = 500
 // collectionLimit is the most ids one sObject Collections request may carry.
 const collectionLimit = 200
 
+// callerContainDetail is why the caller's own user is not contained.
+const callerContainDetail = "the caller's own user, whom apply never freezes (it would lock out this run): contain them in Setup"
+
 // Skip codes, recorded as the error_code of a skipped session.
 const (
 	SkipCurrentSession = "CURRENT_SESSION" // the caller's own session family
 	SkipProtectedUser  = "PROTECTED_USER"  // the policy protects the user
 	SkipNotAttempted   = "NOT_ATTEMPTED"   // the run ended before it; a later run resumes
+	SkipCallerUser     = "CALLER_USER"     // a containment step of the caller's own user, which apply never freezes
 	// SkipWithdrawn is a session an earlier approval of the list had, or
 	// containment of a user it had, that the approval now in force does
 	// not: no run sends it, and it is owed no more.
@@ -116,11 +120,12 @@ func (r Report) Complete() bool {
 			return false
 		}
 	}
-	// A containment skipped was not done either: the caller's own user
-	// (which this run cannot freeze) or, under an approval written before
-	// approve refused it, a row without its user's Id.
+	// A containment skipped is a guard rail's, as the caller's own session
+	// is: freezing the caller's own user would lock out this run, and the
+	// summary says to contain them in Setup. (A row without its user's Id
+	// cannot be approved for containment: approve and apply refuse it.)
 	for _, s := range r.Contain {
-		if s.Outcome == OutcomeFailed || s.Outcome == OutcomeNotSent || s.Outcome == OutcomeSkipped {
+		if s.Outcome == OutcomeFailed || s.Outcome == OutcomeNotSent {
 			return false
 		}
 	}
@@ -352,6 +357,14 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	for i, e := range rep.Plan {
 		if e.Action != "skip" && current[e.Row.SessionID] {
 			rep.Plan[i].Action, rep.Plan[i].Reason, rep.Plan[i].Code = "skip", "the caller's own session", SkipCurrentSession
+		}
+	}
+	// Nor is the caller's own user ever contained (see contain): what the
+	// plan owes of their containment is skipped as a guard rail's, which no
+	// rerun, with --contain or without, could change.
+	for i, s := range rep.Contain {
+		if currentUsers[s.UserID] && (s.Outcome == OutcomeNotSent || s.Outcome == OutcomeFailed) {
+			rep.Contain[i] = ContainStep{UserID: s.UserID, Step: s.Step, Outcome: OutcomeSkipped, Detail: callerContainDetail}
 		}
 	}
 	if !opts.Execute {
@@ -757,7 +770,15 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 	}
 	if r.currentUsers[userID] {
 		// Freezing the caller would end this run and lock out its operator.
-		step("contain", OutcomeSkipped, "the caller's own user")
+		// Journalled, so that a later run, which may not ask the org who
+		// the caller is, does not count the steps as owed.
+		step("contain", OutcomeSkipped, callerContainDetail)
+		for _, op := range containSteps {
+			if err := r.write(Record{Kind: "result", Op: op, UserID: userID,
+				Results: []ItemResult{{ID: userID, Outcome: OutcomeSkipped, ErrorCode: SkipCallerUser}}}); err != nil {
+				return nil, err
+			}
+		}
 		return nil, nil
 	}
 	fatal := func(err error) bool {

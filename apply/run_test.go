@@ -1560,20 +1560,52 @@ func TestPlanEscapesControlCharacters(t *testing.T) {
 	}
 }
 
-// A containment step skipped (the caller's own user, which the run cannot
-// freeze) leaves the run incomplete, as a failed one does: what was approved
-// was not done, and the exit status must say so.
-func TestSkippedContainmentIsNotComplete(t *testing.T) {
-	done := Report{Execute: true, Results: []Result{{SessionID: sid(0), Outcome: OutcomeRemoved}}}
-	if !done.Complete() {
-		t.Fatal("a run that removed its one session is not complete")
-	}
-	for _, outcome := range []string{OutcomeSkipped, OutcomeFailed, OutcomeNotSent} {
-		rep := done
-		rep.Contain = []ContainStep{{UserID: uid(0), Step: "contain", Outcome: outcome, Detail: "the caller's own user"}}
-		if rep.Complete() {
-			t.Errorf("containment %s: the run counts as complete", outcome)
+// The caller's own user, approved for containment, is never contained:
+// freezing them would lock out the run. With --contain or without, every
+// run is complete, the other rows ended and that step skipped, saying to
+// contain them in Setup; before, a run without --contain said to add it,
+// and each one after exited 4 for good. A user approved for containment
+// who is not the caller (the near miss) is owed the step until sent.
+func TestCallersOwnUserApprovedForContainment(t *testing.T) {
+	rs := rows(2)
+	rs[0].approve, rs[1].approve = "contain", "contain"
+	f := newFixture(t, rs)
+	f.org.addSession(sid(50), uid(0), true) // user 0 runs apply
+	f.org.userLogins[uid(1)] = lid(1)
+	f.org.mayContain[uid(1)] = true
+	f.approve(nil)
+	for run, contain := range []bool{false, true, false} {
+		t.Logf("run %d", run)
+		o := f.options(true)
+		o.Contain = contain
+		rep, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
 		}
+		var callers, others []ContainStep
+		for _, s := range rep.Contain {
+			if s.UserID == uid(0) {
+				callers = append(callers, s)
+			} else {
+				others = append(others, s)
+			}
+		}
+		// The third run, after the second journalled the skip, need not
+		// ask the org who the caller is: nothing of theirs is owed.
+		if run < 2 && len(callers) == 0 || slices.ContainsFunc(callers, func(s ContainStep) bool {
+			return s.Outcome != OutcomeSkipped || !strings.Contains(s.Detail, "contain them in Setup")
+		}) {
+			t.Errorf("--contain %v: the caller's own user's steps %+v, want skipped, saying to contain them in Setup", contain, callers)
+		}
+		if run == 0 && !slices.ContainsFunc(others, func(s ContainStep) bool { return s.Outcome == OutcomeNotSent }) {
+			t.Errorf("--contain %v: user 1's steps %+v, want containment owed (not sent)", contain, others)
+		}
+		if rep.Complete() != (run > 0) { // the first run owes user 1's containment
+			t.Errorf("run %d, --contain %v: complete %v, contain steps %+v", run, contain, rep.Complete(), rep.Contain)
+		}
+	}
+	if f.org.resets[uid(0)] != 0 || f.org.resets[uid(1)] != 1 {
+		t.Errorf("resets %v, want user 1 once and the caller's own user never", f.org.resets)
 	}
 }
 
@@ -1648,5 +1680,30 @@ func TestResultsNamedAfterTheList(t *testing.T) {
 		if got := strings.Count(string(b), "\n") - 1; err != nil || got != want {
 			t.Errorf("%s: %d result rows (err %v), want %d", ResultsPath(list), got, err, want)
 		}
+	}
+}
+
+// An approval written before approve refused contain for a row without its
+// user's Id is refused by apply too: no run could contain that user, and
+// running it would report the containment it promised as done.
+func TestOlderApprovalOfContainWithoutUser(t *testing.T) {
+	rs := rows(1)
+	rs[0].approve, rs[0].user = "contain", ""
+	f := newFixture(t, rs)
+	list := []byte(mustRead(t, f.list))
+	rows, err := ReadRemovals(f.list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Approval{Version: 1, Removals: "removals.csv", ListSHA256: sha256Hex(list), RowsSHA256: rowsSHA256(rows), ApprovedBy: "alice",
+		ApprovedAt: t0, ExpiresAt: t0.Add(DefaultApprovalLifetime), Selection: "approve-column",
+		Sessions: []ApprovedSession{{SessionID: sid(0), Contain: true}}}
+	if err := WriteApproval(f.list, a); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), f.options(true))
+	var refusal *RefusalError
+	if !errors.As(err, &refusal) || !strings.Contains(err.Error(), "no run can contain the user") || f.org.writeCount() != 0 {
+		t.Errorf("err %v, %d writes; want a refusal saying no run can contain the user, nothing sent", err, f.org.writeCount())
 	}
 }

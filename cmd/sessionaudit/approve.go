@@ -18,7 +18,8 @@ changed after its approval, and an approval that expired.
 
 Which rows are approved, by the list's approve column (any case):
   - yes, y, true, x or 1 ends the session; contain ends it and lets
-    apply --contain contain its user (only rows marked contain may be);
+    apply --contain contain its user (only rows marked contain may be, and
+    only rows that name the user's Id: contain on a row without one is refused);
   - no or n declines the row; empty leaves it undecided; any other value is
     an error naming the line;
   - when any row holds a decision (no included), only the rows marked yes or
@@ -42,7 +43,8 @@ Examples:
 Exit status:
   0  approved
   1  the approval could not be written
-  2  bad usage, an unreadable list or ids file, or nothing to approve
+  2  bad usage, an unreadable list or ids file, nothing to approve, or contain on a
+     row without its user's Id
 `
 
 func runApprove(_ context.Context, args []string, io stdio) int {

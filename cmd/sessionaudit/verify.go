@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/sessionaudit/sessionaudit/apply"
 )
@@ -16,8 +17,12 @@ const verifyHelp = `Usage:
 Asks the org which sessions of the list's approval (and those found by
 containment) still exist, with read-only queries. A session apply ended that
 is still listed is reported as pending: revocation can take up to 30
-minutes, so run verify again later (from cron, say). Sessions kept by a guard
-rail (the caller's own, a protected user's) are not checked.
+minutes, so run verify again later (from cron, say). One still listed 30
+minutes or more after apply recorded it ended is reported as still listed:
+the removal did not take, and apply, which sends a session once, will not
+send it again, so end it in Setup. Sessions kept by a guard rail (the
+caller's own, a protected user's) and those a new approval withdrew are not
+checked.
 
 Credentials come from the environment, as for apply (see sessionaudit apply --help);
 they are looked for once the approval has been read.
@@ -35,9 +40,13 @@ Exit status:
   0  every checked session is gone
   1  any other failure
   2  bad usage, no or unusable credentials, no approval beside the list, or an approval file that is not one
-  4  some sessions are still present (pending revocation, or not removed), or the org
+  4  some sessions are still present (pending revocation: run it again later; still
+     listed after it: end them in Setup; or not removed: run apply again), or the org
      stopped the queries (request limit, API share, rejected token): run it again later
 `
+
+// humanMinutes is d in minutes, in words: "30 minutes".
+func humanMinutes(d time.Duration) string { return fmt.Sprintf("%d minutes", int(d.Minutes())) }
 
 func runVerify(ctx context.Context, args []string, io stdio) int {
 	flags := newFlagSet("verify")
@@ -86,9 +95,9 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.out, "pending: %s: revocation can take up to 30 minutes\n", id)
 	}
 	for _, o := range rep.Overdue {
-		fmt.Fprintf(io.out, "still listed: %s: recorded %s at %s, more than 30 minutes ago, so the removal did not take and apply will not send it again: "+
+		fmt.Fprintf(io.out, "still listed: %s: recorded %s at %s, %s or more ago, yet the org still lists it, and apply will not send it again: "+
 			"end it in Setup > Session Management, and look into the org's answer in the journal\n",
-			o.ID, strings.ReplaceAll(o.Outcome, "_", " "), o.EndedAt.UTC().Format("2006-01-02 15:04 UTC"))
+			o.ID, strings.ReplaceAll(o.Outcome, "_", " "), o.EndedAt.UTC().Format("2006-01-02 15:04 UTC"), humanMinutes(apply.RevocationLag))
 	}
 	advice := "run sessionaudit apply --execute again"
 	if rep.ApplyRefusal != "" {
