@@ -734,6 +734,16 @@ func TestFailedLoginBurst(t *testing.T) {
 		want: raised("then alice@acme.com logged in successfully from 203.0.113.50 at 09:42 UTC, in the middle of the burst, " +
 			"at the same moment as its first failure, and the failures went on until 10:00 UTC."),
 	}, {
+		// The same minute as the first failure, from a Setup download: the
+		// success may have come first, and the detail says so.
+		name: "a Setup download's success in the same minute as the first failure",
+		sessions: []session{
+			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 2*hour + 18*minute - 20*time.Second},
+		},
+		logins: setupBurst(2*hour + 18*minute),
+		want: raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 09:42 UTC, in the middle of the burst, in the same minute " +
+			"as its first failure (a Setup download gives minutes, so the success may have come first), and the failures went on until 10:00 UTC."),
+	}, {
 		name:   "near miss: a success a minute before the first failure does not raise it",
 		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour+19*minute)),
 		want:   unraised,

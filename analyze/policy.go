@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"net/netip"
 	"os"
@@ -240,7 +241,30 @@ func parsePolicy(data []byte, file string, readFile func(string) ([]byte, error)
 	if err := d.checkRemoveOn(); err != nil {
 		return Policy{}, err
 	}
+	if err := d.checkTypeLimits(); err != nil {
+		return Policy{}, err
+	}
 	return d.p, nil
+}
+
+// checkTypeLimits settles a SessionType with a session_max_age_by_type
+// limit that is also a token type. A token type is judged by token_max_age
+// and never by session_max_age, so such a limit would silently do nothing:
+// when token_types is given, naming the type in both is an error; when the
+// type is a token type by default only, the limit says the policy judges it
+// as interactive, and it leaves the token types.
+func (d *policyDecoder) checkTypeLimits() error {
+	for _, t := range slices.Sorted(maps.Keys(d.typeLimits)) {
+		if !slices.Contains(d.p.TokenTypes, t) {
+			continue
+		}
+		if d.tokenTypes {
+			return d.errf(d.typeLimits[t], "session_max_age_by_type", "%s is also in token_types, whose sessions are judged by token_max_age, never by a session limit: remove it from one of the two",
+				strings.TrimSpace(d.typeLimits[t].Value))
+		}
+		d.p.TokenTypes = slices.DeleteFunc(d.p.TokenTypes, func(s string) bool { return s == t })
+	}
+	return nil
 }
 
 // checkRemoveOn makes sure remove_on names only checks that exist and can
@@ -338,8 +362,11 @@ func policyKeyTable() map[string]policyKey {
 		"session_max_age_by_type": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
 			m := map[string]time.Duration{}
 			d.p.SessionMaxAgeByType = m
+			d.typeLimits = map[string]*yaml.Node{}
 			return d.durationMap(n, key, func(k *yaml.Node) (string, error) {
-				return strings.ToLower(strings.TrimSpace(k.Value)), nil
+				t := strings.ToLower(strings.TrimSpace(k.Value))
+				d.typeLimits[t] = k
+				return t, nil
 			}, m)
 		}},
 		"token_types": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
@@ -350,7 +377,7 @@ func policyKeyTable() map[string]policyKey {
 				}
 				return strings.ToLower(s), err
 			})
-			d.p.TokenTypes = types
+			d.p.TokenTypes, d.tokenTypes = types, true
 			return err
 		}},
 		"token_max_age": {
@@ -442,6 +469,11 @@ type policyDecoder struct {
 	readFile func(string) ([]byte, error)
 	p        Policy
 	removeOn []*yaml.Node // remove_on items, checked once decoding is done
+	// typeLimits are the keys of session_max_age_by_type, by lower-case
+	// type, and tokenTypes says whether token_types was given: the two are
+	// checked against each other once decoding is done.
+	typeLimits map[string]*yaml.Node
+	tokenTypes bool
 }
 
 func (d *policyDecoder) errf(n *yaml.Node, key, format string, args ...any) error {
@@ -535,6 +567,11 @@ func (d *policyDecoder) user(n *yaml.Node, key string) (string, error) {
 	}
 	id, err := sfid.Normalize(s)
 	if err == nil {
+		// An Id of another object (a session's 0Ak…) would protect or tune
+		// no one.
+		if !strings.HasPrefix(id, "005") {
+			return "", d.errf(n, key, "%s is not a User Id (those begin 005)", s)
+		}
 		return id, nil
 	}
 	if sfid.Shaped(s) {

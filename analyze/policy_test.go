@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,10 +113,19 @@ func TestLoadPolicy(t *testing.T) {
 		},
 	}, {
 		name: "users by name in any case or by 15- or 18-character Id",
-		yaml: "protected_users: [Admin@Acme.com, 005000000000001, 005000000000002aaa, 001a0000006vm9riac]\ntoken_max_age_by_user:\n  Integration@acme.com: 365d\n  005000000000003: 30d\n",
+		yaml: "protected_users: [Admin@Acme.com, 005000000000001, 005000000000002aaa, 005a0000006vm9riac]\ntoken_max_age_by_user:\n  Integration@acme.com: 365d\n  005000000000003: 30d\n",
 		edit: func(p *Policy) {
-			p.ProtectedUsers = []string{"admin@acme.com", "005000000000001AAA", "005000000000002AAA", "001A0000006Vm9rIAC"}
+			p.ProtectedUsers = []string{"admin@acme.com", "005000000000001AAA", "005000000000002AAA", "005A0000006Vm9rIAC"}
 			p.TokenMaxAgeByUser = map[string]time.Duration{"integration@acme.com": 365 * day, "005000000000003AAA": 30 * day}
+		},
+	}, {
+		// A type that is a token type by default only, given a session
+		// limit, is judged as interactive: the limit would do nothing else.
+		name: "a session limit for a default token type takes it out of the token types",
+		yaml: "session_max_age_by_type:\n  APIOnlyUser: 24h\n",
+		edit: func(p *Policy) {
+			p.TokenTypes = slices.DeleteFunc(p.TokenTypes, func(s string) bool { return s == "apionlyuser" })
+			p.SessionMaxAgeByType = map[string]time.Duration{"apionlyuser": 24 * time.Hour}
 		},
 	}, {
 		name: "session types in lower case",
@@ -222,6 +232,10 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"not a boolean", "ip_new_for_user: {report_new_network: maybe}\n", nil, `policy.yaml:1: ip_new_for_user.report_new_network: "maybe" is not true or false`},
 		{"a list where a value belongs", "token_max_age: [1d]\n", nil, `policy.yaml:1: token_max_age: must be a single value, not a list or mapping`},
 		{"an Id whose suffix disagrees", "protected_users: [001A0000006Vm9rAAA]\n", nil, `policy.yaml:1: protected_users: the Id "001A0000006Vm9rAAA" has the suffix "AAA", want "IAC" for its first 15 characters`},
+		{"a session's Id as a protected user", "protected_users: [0Ak000000000001]\n", nil, `policy.yaml:1: protected_users: 0Ak000000000001 is not a User Id (those begin 005)`},
+		{"a contact's Id as a token user", "token_max_age_by_user: {003000000000001: 10d}\n", nil, `policy.yaml:1: token_max_age_by_user: 003000000000001 is not a User Id (those begin 005)`},
+		{"a token type with a session limit", "token_types: [API, APIOnlyUser]\nsession_max_age_by_type:\n  APIOnlyUser: 24h\n", nil,
+			`policy.yaml:3: session_max_age_by_type: APIOnlyUser is also in token_types, whose sessions are judged by token_max_age, never by a session limit: remove it from one of the two`},
 		{"a user that is neither", "protected_users: [\"bob smith\"]\n", nil, `policy.yaml:1: protected_users: "bob smith" is neither a username nor a 15- or 18-character user Id`},
 		{"not a mapping", "- timezone\n", nil, `policy.yaml:1: the policy must be a mapping of keys to values`},
 		{"a check that proposes no removals", "remove_on: [impossible_travel, ip_new_for_user]\n", nil,

@@ -195,7 +195,7 @@ func TestLoadSetupUsersUnmatchedWarn(t *testing.T) {
 			var want []string
 			if c.warn {
 				want = []string{"The Setup download of Login History names users by username, and 1 username could not be tied to a user Id, " +
-					"while the sessions export has 1 user without a username (and no users export names them): " +
+					"while 1 user of the sessions export has no username (and no users export names them): " +
 					"if they are the same people, each counts as two users (ip_shared_by_users, failed_login_burst), " +
 					"a login in both the download and the API export counts twice, " +
 					"and concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without the download's logins. " +
@@ -1979,16 +1979,22 @@ func TestLoadSetupUsersUnmatchedWithAPILogins(t *testing.T) {
 		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:10Z,203.0.113.7,Success\n")
 	setup := mustWrite(t, dir, "setup.csv", "Username,Login Time,Source IP,Status\n"+
 		"a@acme.com,11/26/2026 8:00 AM,203.0.113.7,Success\n")
+	// The same user in both exports, without a username in either, is one.
+	sessions := mustWrite(t, dir, "s.csv", sessionsHeader+"\n"+
+		`0Ak000000000001CAA,005000000000001AAA,,2026-11-26T08:00:00Z,2026-11-26T09:00:00Z,7200,Standard,203.0.113.7,Application,UI,STANDARD,,,,false,,,,,`+"\n")
 	for _, c := range []struct {
-		name  string
-		users []string
-		want  string
+		name     string
+		users    []string
+		sessions []string
+		want     string
 	}{
-		{"no users export", nil, "while the Login History API export has 1 user without one (and no users export names them)"},
-		{"a users export names them", []string{mustWrite(t, dir, "users.csv", "Id,Username\n005000000000001AAA,a@acme.com\n")}, ""},
+		{"no users export", nil, nil, "while 1 user of the Login History API export has no username (and no users export names them)"},
+		{"nor a username in the sessions export", nil, []string{sessions},
+			"while 1 user of the sessions export or the Login History API export has no username (and no users export names them)"},
+		{"a users export names them", []string{mustWrite(t, dir, "users.csv", "Id,Username\n005000000000001AAA,a@acme.com\n")}, nil, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{api, setup}, Users: c.users}, Options{})
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{api, setup}, Users: c.users, Sessions: c.sessions}, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

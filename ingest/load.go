@@ -1469,31 +1469,28 @@ func (l *loader) unmatchedSetupUsers(ctx context.Context) (string, error) {
 	if l.setupDownloads() == 0 {
 		return "", nil
 	}
-	var names, sessionIDs, loginIDs int64
-	if err := l.conn.QueryRowContext(ctx, `SELECT
-		(SELECT count(DISTINCT user_key) FROM logins WHERE user_id IS NULL),
-		(SELECT count(DISTINCT user_id) FROM sessions WHERE username IS NULL AND user_id IS NOT NULL),
-		(SELECT count(DISTINCT user_id) FROM logins WHERE user_id IS NOT NULL AND NOT (id >= 'row:' AND id < 'row;')
-		    AND user_id NOT IN (SELECT user_id FROM usernames WHERE user_id IS NOT NULL))`).Scan(&names, &sessionIDs, &loginIDs); err != nil {
+	var names, ids int64
+	var where string
+	if err := l.conn.QueryRowContext(ctx, `WITH unnamed AS (
+		    SELECT user_id, 'the sessions export' AS src FROM sessions WHERE username IS NULL AND user_id IS NOT NULL
+		    UNION ALL
+		    SELECT user_id, 'the Login History API export' FROM logins WHERE user_id IS NOT NULL AND NOT (id >= 'row:' AND id < 'row;')
+		        AND user_id NOT IN (SELECT user_id FROM usernames WHERE user_id IS NOT NULL))
+		SELECT (SELECT count(DISTINCT user_key) FROM logins WHERE user_id IS NULL),
+		    (SELECT count(DISTINCT user_id) FROM unnamed),
+		    (SELECT coalesce(string_agg(DISTINCT src, ' or ' ORDER BY src DESC), '') FROM unnamed)`).Scan(&names, &ids, &where); err != nil {
 		return "", err
 	}
-	if names == 0 || sessionIDs+loginIDs == 0 {
+	if names == 0 || ids == 0 {
 		return "", nil
 	}
-	var without []string
-	if sessionIDs > 0 {
-		without = append(without, "the sessions export has "+CountOf(sessionIDs, "user", "users")+" without a username")
-	}
-	if loginIDs > 0 {
-		without = append(without, "the Login History API export has "+CountOf(loginIDs, "user", "users")+" without one")
-	}
 	return fmt.Sprintf("The Setup download of Login History names users by username, and %s could not be tied to a user Id, "+
-		"while %s (and no users export names them): "+
+		"while %s of %s %s no username (and no users export names them): "+
 		"if they are the same people, each counts as two users (ip_shared_by_users, failed_login_burst), "+
 		"a login in both the download and the API export counts twice, "+
 		"and concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without the download's logins. "+
 		"Give a User export (--users, with Id and Username) that names them.",
-		CountOf(names, "username", "usernames"), strings.Join(without, ", and ")), nil
+		CountOf(names, "username", "usernames"), CountOf(ids, "user", "users"), where, map[bool]string{true: "has", false: "have"}[ids == 1]), nil
 }
 
 // CountOf is n with the singular or plural noun: "1 session", "2 sessions".

@@ -4,7 +4,7 @@
 -- rationale: Many failed logins for one user, or from one IP, in a few minutes is password
 --   guessing or spraying. A success from the same IP for the same user during or right after
 --   the burst means the guessing probably worked.
--- remediation: When a success followed, end its sessions, reset the password and freeze the
+-- remediation: When a success came during or after the burst, end its sessions, reset the password and freeze the
 --   user until it is explained; otherwise block the IP and watch the users.
 -- knobs: failed_login_burst.min_failures, failed_login_burst.window, failed_login_burst.success_within, trusted_networks
 -- removes: the families the success created
@@ -182,7 +182,10 @@ SELECT
                     THEN 'in the same minute as the last failure (a Setup download gives minutes, so either may have come first)'
                 WHEN s.login_time = b.last_failure THEN 'the same moment as the last failure'
                 WHEN s.login_time > b.last_failure THEN human_duration(s.login_time - b.last_failure) || ' after the last failure'
-                ELSE 'in the middle of the burst, ' || CASE WHEN s.login_time = b.first_failure THEN 'at the same moment as its first failure'
+                ELSE 'in the middle of the burst, ' || CASE
+                        WHEN s.login_time = b.first_failure AND starts_with(s.login_id, 'row:')
+                            THEN 'in the same minute as its first failure (a Setup download gives minutes, so the success may have come first)'
+                        WHEN s.login_time = b.first_failure THEN 'at the same moment as its first failure'
                         ELSE human_duration(s.login_time - b.first_failure) || ' after its first failure' END
                     || ', and the failures went on until ' || fmt_time_after(b.last_failure, s.login_time) END)
     END AS detail,
