@@ -70,16 +70,6 @@ func TestAuditSpecialFilesInOut(t *testing.T) {
 	}
 }
 
-// TestMain lets a test run the real command as a process: the test binary,
-// started again with SESSIONAUDIT_TEST_MAIN=1, is sessionaudit.
-func TestMain(m *testing.M) {
-	if os.Getenv("SESSIONAUDIT_TEST_MAIN") == "1" {
-		main()
-		return
-	}
-	os.Exit(m.Run())
-}
-
 // An audit whose stdout is a pipe nobody reads (`sessionaudit audit … | true`)
 // is not killed by SIGPIPE half-way: it finishes, says on stderr that the
 // summary could not be written, exits 1, and leaves no staging folder in
