@@ -866,6 +866,12 @@ func TestSessionWithoutLogin(t *testing.T) {
 		sessions: []session{{login: "0Ya00000000000HAV0"}},
 		logins:   logins,
 	}, {
+		name:     "a live session names a failed login",
+		sessions: []session{{id: "0Ak000000000000BAD", login: "0Ya00000000000BAD0", ip: "203.0.113.7"}},
+		logins:   append(slices.Clone(logins), login{id: "0Ya00000000000BAD0", status: "Invalid Password", ago: hour}),
+		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000BAD",
+			detail: "names login 0Ya00000000000BAD0, which failed (Invalid Password) at 2026-11-26 11:00 UTC: a session comes from a successful login."}},
+	}, {
 		name:     "an expired session is not judged",
 		sessions: []session{{login: "0Ya00000000000GONE", expired: true}},
 		logins:   logins,

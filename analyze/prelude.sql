@@ -107,12 +107,12 @@ HAVING is_live(max(expires));
 
 -- The logins that sessions of live families name (login_history_id), among
 -- them those of every live session: the logins are probed by Id once, for
--- live_families and session_without_login, and only their Ids and times are
--- read, since the logins table does not fit in memory at ten million logins
--- and every column a query reads costs a pass over it. login_row is the
--- login's rowid, for looking up more of it.
+-- live_families and session_without_login, and only their Ids, times and
+-- outcomes are read, since the logins table does not fit in memory at
+-- ten million logins and every column a query reads costs a pass over it.
+-- login_row is the login's rowid, for looking up more of it.
 CREATE OR REPLACE TEMP TABLE named_logins AS
-SELECT l.id, l.login_time, l.rowid AS login_row
+SELECT l.id, l.login_time, l.success, l.rowid AS login_row
 FROM logins l
 WHERE l.id IN (
     SELECT s.login_history_id

@@ -1,13 +1,14 @@
 -- id: session_without_login
--- title: Live session whose login is missing from the login history
+-- title: Live session whose login is missing from the login history, or failed
 -- severity: medium
--- rationale: Every session is created by a login, and LoginHistory keeps six months of them.
---   When the history covers the time a session's family began (its first session, which the
---   login created; later sessions of the family, such as Visualforce or Content ones, name the
---   same login) but lacks the login it names,
---   the session may have been made without a login (a forged or replayed session), or the
---   export is incomplete. Only logins with a Salesforce Id show what the history covers: a
---   Login History download from Setup has no Ids, so sessions cannot be matched against it.
+-- rationale: Every session is created by a successful login, and LoginHistory keeps six
+--   months of them. When the history covers the time a session's family began (its first
+--   session, which the login created; later sessions of the family, such as Visualforce or
+--   Content ones, name the same login) but lacks the login it names, or the login it names
+--   failed, the session may have been made without a login (a forged or replayed session), or
+--   the export is incomplete or inconsistent. Only logins with a Salesforce Id show what the
+--   history covers: a Login History download from Setup has no Ids, so sessions cannot be
+--   matched against it.
 -- remediation: Check that the LoginHistory export is complete for that time; if it is, end
 --   the session and review the user's activity.
 -- knobs:
@@ -39,7 +40,31 @@ WITH span AS (
     FROM sessions
     WHERE parent_id IN (SELECT parent_id FROM missing)
     GROUP BY parent_id
+), failed AS (
+    -- Sessions whose login is there, but failed. (Whose login it is goes
+    -- unjudged: reading the user of every named login cost half a second
+    -- at ten million logins, and an admin's "Login As" session is the
+    -- user's while its login is the admin's.)
+    SELECT s.*, n.login_row
+    FROM sessions s
+    JOIN named_logins n ON n.id = s.login_history_id
+    WHERE is_live(s.expires) AND NOT n.success
 )
+SELECT
+    'medium' AS severity,
+    s.user_id,
+    s.username,
+    s.id AS session_id,
+    s.source_ip,
+    s.created AS observed_at,
+    printf('%s session of %s from %s, created %s, names login %s, which failed (%s) at %s: a session comes from a successful login.',
+        coalesce(s.session_type, 'Untyped'), user_name(s.username, s.user_id), coalesce(s.source_ip, 'an unknown IP'),
+        fmt_time(s.created), s.login_history_id, l.status, fmt_time(l.login_time)) AS detail,
+    NULL::VARCHAR AS target_kind,
+    NULL::VARCHAR AS target_id
+FROM failed s
+JOIN logins l ON l.rowid = s.login_row
+UNION ALL
 SELECT
     'medium' AS severity,
     s.user_id,
