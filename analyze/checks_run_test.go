@@ -207,9 +207,9 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
 			target: "login:0Ya00000000000SY00", detail: "1 hour after a login from 203.0.113.7 (Paris, FR)"}},
 	}, {
-		// Home, away, home: the login away is the odd one out, and the
-		// real user's session, at home after it, is not the one to end.
-		name: "an attacker who logs in first is the suspect when the user was home before",
+		// Home, away, home: the login away is the odd one out, and an
+		// intruder who logs in first is named along with the later login.
+		name: "an intruder who logs in first is named too when the user was home before",
 		sessions: []session{
 			{id: "0Ak000000000000SYA", ip: "198.51.100.4", login: "0Ya00000000000SY00", at: sydney},
 			{id: "0Ak000000000000PAA", ip: "203.0.113.7", login: "0Ya00000000000PA00", at: paris},
@@ -219,10 +219,15 @@ func TestImpossibleTravel(t *testing.T) {
 			{id: "0Ya00000000000SY00", ip: "198.51.100.4", at: sydney, ago: 2 * hour},
 			{id: "0Ya00000000000PA00", ip: "203.0.113.7", at: paris, ago: hour},
 		},
-		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "login:0Ya00000000000SY00", detail: "The login before the one from 198.51.100.4 was near Paris, FR too, so that one is the odd one out and its sessions are the suspect ones."}},
+		want: []finding{
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
+				target: "login:0Ya00000000000SY00", detail: "logged in from 198.51.100.4 (Sydney, AU) at 2026-11-26 10:00 UTC, 1 hour before a login from 203.0.113.7 (Paris, FR): " +
+					"16,961 km apart, about 16,961 km/h. The login before it was near Paris, FR, as the later one is: this one is the odd one out."},
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000PAA",
+				target: "login:0Ya00000000000PA00", detail: "logged in from 203.0.113.7 (Paris, FR) at 2026-11-26 11:00 UTC, 1 hour after a login from 198.51.100.4 (Sydney, AU)"},
+		},
 	}, {
-		name: "near miss: with no login before the earlier one, the later login is the suspect",
+		name: "near miss: with no login before the earlier one, only the later login is named",
 		sessions: []session{
 			{id: "0Ak000000000000SYA", ip: "198.51.100.4", login: "0Ya00000000000SY00", at: sydney},
 			{id: "0Ak000000000000PAA", ip: "203.0.113.7", login: "0Ya00000000000PA00", at: paris},
@@ -233,6 +238,22 @@ func TestImpossibleTravel(t *testing.T) {
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000PAA",
 			target: "login:0Ya00000000000PA00", detail: "16,961 km apart, about 16,961 km/h."}},
+	}, {
+		// Back and forth every ten minutes: each jump names its later
+		// login, and no login is the odd one out, since each was reached by
+		// a jump of its own.
+		name: "logins flapping between two places name each later login once",
+		logins: []login{
+			{id: "0Ya00000000000PA10", ip: "203.0.113.7", at: paris, ago: 40 * minute},
+			{id: "0Ya00000000000LO20", ip: "198.51.100.4", at: london, ago: 30 * minute},
+			{id: "0Ya00000000000PA30", ip: "203.0.113.7", at: paris, ago: 20 * minute},
+			{id: "0Ya00000000000LO40", ip: "198.51.100.4", at: london, ago: 10 * minute},
+		},
+		want: []finding{
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000LO20", detail: "10 minutes after a login from"},
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000PA30", detail: "10 minutes after a login from"},
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000LO40", detail: "10 minutes after a login from"},
+		},
 	}, {
 		name: "failed logins and other users do not pair",
 		logins: []login{
@@ -741,6 +762,16 @@ func TestFailedLoginBurst(t *testing.T) {
 			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 2*hour + 18*minute - 20*time.Second},
 		},
 		logins: setupBurst(2*hour + 18*minute),
+		want: raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 09:42 UTC, in the middle of the burst, in the same minute " +
+			"as its first failure (a Setup download gives minutes, so the success may have come first), and the failures went on until 10:00 UTC."),
+	}, {
+		// API failures carry seconds, a Setup download's success only the
+		// minute: 09:42 is the minute of the first failure, 09:42:30.
+		name: "a Setup download's success in the minute of an API burst's first failure",
+		sessions: []session{
+			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 2*hour + 18*minute - 20*time.Second},
+		},
+		logins: append(shifted(failures(10, "203.0.113.50", 2*minute), -30*time.Second), login{id: "row:1:20", ip: "203.0.113.50", ago: 2*hour + 18*minute}),
 		want: raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 09:42 UTC, in the middle of the burst, in the same minute " +
 			"as its first failure (a Setup download gives minutes, so the success may have come first), and the failures went on until 10:00 UTC."),
 	}, {

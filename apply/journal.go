@@ -332,9 +332,7 @@ func replay(recs []Record, listKey string) *journalState {
 			for _, it := range r.Results {
 				tr := timedResult{it, r.Time}
 				if slices.Contains(containSteps, r.Op) {
-					// A step of the caller's own user, skipped, is as
-					// settled as one done: no run will ever send it.
-					if it.Outcome == outcomeDone || it.Outcome == OutcomeSkipped && it.ErrorCode == SkipCallerUser {
+					if it.Outcome == outcomeDone {
 						s.stepsDone[runList[r.Run]+" "+r.Op+" "+r.UserID] = true
 						if legacy[r.Run] && r.Op == opResetPassword {
 							s.stepsDone[runList[r.Run]+" "+opEndSessions+" "+r.UserID] = true

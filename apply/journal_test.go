@@ -247,9 +247,10 @@ func TestOldJournalsCountForTheirList(t *testing.T) {
 		}
 		f.checkEndedOnce([]string{sid(0), sid(1), sid(100), sid(101)})
 	})
-	// Older still: the deletes of the sessions containment found name no
-	// user either, as an approved row's do. What such a journal leaves
-	// unclear stays owed: not withdrawn, checked by verify.
+	// Older still: its records of the sessions containment found name no
+	// user (skips did not, before skips named it), as an approved row's do
+	// not. What such a journal leaves unclear stays owed: not withdrawn,
+	// checked by verify. (The test strips every user_id, the worst case.)
 	t.Run("leftovers whose deletes name no user", func(t *testing.T) {
 		_, f, o := stoppedContainment(t)
 		downgradeJournal(t, JournalPath(f.list))

@@ -284,7 +284,12 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 				if !slices.Contains(rep.Recontain, row.UserID) {
 					rep.Recontain = append(rep.Recontain, row.UserID)
 				}
-			} else if it, ok := state.stepsTried[listKey][op+" "+row.UserID]; ok {
+			} else if it, ok := state.stepsTried[listKey][op+" "+row.UserID]; ok && it.Outcome == OutcomeSkipped && it.ErrorCode == SkipCallerUser {
+				// Skipped as the caller's own user: a guard rail's, owed
+				// to no run without --contain. One with it, run by
+				// someone else, contains the user (see contain).
+				rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: op, Outcome: OutcomeSkipped, Detail: callerContainDetail + " (in an earlier run)"})
+			} else if ok {
 				detail := "in an earlier run: add --contain to send it again"
 				if it.ErrorCode != "" {
 					detail = it.ErrorCode + " " + detail

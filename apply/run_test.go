@@ -1607,6 +1607,19 @@ func TestCallersOwnUserApprovedForContainment(t *testing.T) {
 	if f.org.resets[uid(0)] != 0 || f.org.resets[uid(1)] != 1 {
 		t.Errorf("resets %v, want user 1 once and the caller's own user never", f.org.resets)
 	}
+	// Another admin runs apply --contain: user 0, no longer the caller, is
+	// contained now; the skip bound only the run whose caller they were.
+	f.org.mu.Lock()
+	delete(f.org.sessions, sid(50))
+	f.org.mu.Unlock()
+	f.org.addSession(sid(60), uid(9), true)
+	f.org.userLogins[uid(0)] = lid(0)
+	f.org.mayContain[uid(0)] = true
+	o := f.options(true)
+	o.Contain = true
+	if rep, err := Run(context.Background(), o); err != nil || !rep.Complete() || f.org.resets[uid(0)] != 1 || !f.org.frozen[lid(0)] {
+		t.Errorf("another caller: err %v, complete %v, resets %v, frozen %v; want user 0 contained", err, rep.Complete(), f.org.resets, f.org.frozen)
+	}
 }
 
 // A session an earlier approval of the list had, left by a stopped run and

@@ -139,8 +139,9 @@ WITH failed AS (
     JOIN bursts b USING (burst_by, burst_key, burst)
     JOIN (SELECT *, source_ip IN (SELECT ip FROM ip_info WHERE trusted) AS trusted FROM logins WHERE success) l
         ON l.user_key = pair.user_key AND l.source_ip = pair.source_ip
-        -- At the same moment counts: Setup downloads give times to the minute.
-        AND l.login_time >= b.first_failure
+        -- At the same moment counts, and for a Setup download's success,
+        -- which gives times to the minute, the same minute.
+        AND l.login_time >= CASE WHEN starts_with(l.id, 'row:') THEN date_trunc('minute', b.first_failure) ELSE b.first_failure END
         AND l.login_time <= b.last_failure + getvariable('failed_login_burst.success_within')
     LEFT JOIN usernames u ON u.user_key = l.user_key
     GROUP BY ALL
@@ -178,12 +179,12 @@ SELECT
     ELSE
         printf('then %s logged in successfully from %s at %s, %s.',
             user_name(s.username, s.user_id), s.source_ip, fmt_time_after(s.login_time, b.first_failure),
-            CASE WHEN s.login_time = b.last_failure AND starts_with(s.login_id, 'row:')
+            CASE WHEN s.login_time = date_trunc('minute', b.last_failure) AND starts_with(s.login_id, 'row:')
                     THEN 'in the same minute as the last failure (a Setup download gives minutes, so either may have come first)'
                 WHEN s.login_time = b.last_failure THEN 'the same moment as the last failure'
                 WHEN s.login_time > b.last_failure THEN human_duration(s.login_time - b.last_failure) || ' after the last failure'
                 ELSE 'in the middle of the burst, ' || CASE
-                        WHEN s.login_time = b.first_failure AND starts_with(s.login_id, 'row:')
+                        WHEN s.login_time = date_trunc('minute', b.first_failure) AND starts_with(s.login_id, 'row:')
                             THEN 'in the same minute as its first failure (a Setup download gives minutes, so the success may have come first)'
                         WHEN s.login_time = b.first_failure THEN 'at the same moment as its first failure'
                         ELSE human_duration(s.login_time - b.first_failure) || ' after its first failure' END

@@ -4,19 +4,19 @@
 -- rationale: Two successful logins of one user from places farther apart than anyone can
 --   travel in the time between them mean two people hold the credentials, or one of them
 --   hides behind a relay.
--- remediation: End the sessions of the suspect login, reset the user's password and ask the
+-- remediation: End the sessions of the suspect logins, reset the user's password and ask the
 --   user which login was theirs; add known VPN egress ranges to trusted_networks.
 -- knobs: impossible_travel.min_distance_km, impossible_travel.max_speed_kmh, trusted_networks
--- removes: the families the suspect login created: the later one, or the earlier when the
---   user's login before it was near the later one (home, away, home: away is the suspect)
+-- removes: the families the later login created, and those of the earlier when it is the odd
+--   one out (the user's login before it was near the later one: home, away, home)
 
 -- Trusted and place-less logins drop out before pairing, so a VPN login in
 -- between cannot hide a jump; each login is then compared with the one before
--- it (LAG), which stays linear in the number of logins. Which of the two is
--- the suspect: the later, unless the login before the earlier one was near
--- the later one (the user at home, someone far away, the user at home again),
--- when the earlier is the odd one out; an attacker who logs in first must not
--- leave the real user's session as the one to end. The window carries
+-- it (LAG), which stays linear in the number of logins. The later login of a
+-- jump is the suspect; so is the earlier when it is the odd one out (the
+-- user at home, someone far away, the user at home again) and the way to it
+-- was no jump of its own: an intruder who logs in first must not be left
+-- out, with only the real user's session to end. The window carries
 -- only what the comparison needs; names and places are looked up for the
 -- jumps found.
 --
@@ -42,6 +42,8 @@ WITH travellers AS (
         lag(source_ip) OVER w AS prev_ip,
         lag(latitude) OVER w AS prev_latitude,
         lag(longitude) OVER w AS prev_longitude,
+        lag(login_time, 2) OVER w AS before_time,
+        lag(source_ip, 2) OVER w AS before_ip,
         lag(latitude, 2) OVER w AS before_latitude,
         lag(longitude, 2) OVER w AS before_longitude
     FROM untrusted_successes
@@ -53,38 +55,73 @@ WITH travellers AS (
         *,
         distance_km(prev_latitude, prev_longitude, latitude, longitude) AS km,
         epoch(login_time - prev_time) AS gap_seconds,
-        coalesce(distance_km(before_latitude, before_longitude, latitude, longitude)
-            < getvariable('impossible_travel.min_distance_km'), false) AS earlier_is_odd
+        distance_km(before_latitude, before_longitude, prev_latitude, prev_longitude) AS before_km,
+        epoch(prev_time - before_time) AS before_gap_seconds
     FROM ordered
     WHERE source_ip <> prev_ip
 ), found AS (
-    SELECT * FROM jumps
+    SELECT
+        *,
+        -- Rounded to the limit, a speed just past it would read as no finding.
+        CASE WHEN gap_seconds = 0 THEN 'no time to travel at all'
+            WHEN fmt_count(km / (gap_seconds / 3600.0)) = fmt_count(getvariable('impossible_travel.max_speed_kmh'))
+                THEN 'just over ' || fmt_count(getvariable('impossible_travel.max_speed_kmh')) || ' km/h'
+            ELSE 'about ' || fmt_count(km / (gap_seconds / 3600.0)) || ' km/h' END AS speed,
+        -- The earlier login is the odd one out when the user's login before
+        -- it was near the later one, and the way from there to the earlier
+        -- login was no jump of its own (which would name it already).
+        coalesce(distance_km(before_latitude, before_longitude, latitude, longitude) < getvariable('impossible_travel.min_distance_km')
+            AND NOT (before_ip <> prev_ip AND before_km >= getvariable('impossible_travel.min_distance_km')
+                AND (before_gap_seconds = 0 OR before_km / (before_gap_seconds / 3600.0) > getvariable('impossible_travel.max_speed_kmh'))),
+            false) AS earlier_is_odd
+    FROM jumps
     WHERE km >= getvariable('impossible_travel.min_distance_km')
         AND (gap_seconds = 0 OR km / (gap_seconds / 3600.0) > getvariable('impossible_travel.max_speed_kmh'))
+), described AS (
+    SELECT
+        j.*, l.user_id, u.username, p.id AS prev_id,
+        place_name(l.city, l.country_iso, l.country) AS place,
+        place_name(p.city, p.country_iso, p.country) AS prev_place
+    FROM found j
+    JOIN logins l ON l.rowid = j.login_row
+    JOIN logins p ON p.rowid = j.prev_row
+    LEFT JOIN usernames u ON u.user_key = l.user_key
 )
 SELECT
     'high' AS severity,
-    l.user_id,
-    u.username,
+    j.user_id,
+    j.username,
     ls.session_id,
-    CASE WHEN j.earlier_is_odd THEN j.prev_ip ELSE j.source_ip END AS source_ip,
+    j.source_ip,
     j.login_time AS observed_at,
     printf('%s logged in from %s (%s) at %s, %s a login from %s (%s): %s apart, %s.',
-        user_name(u.username, l.user_id), j.source_ip, place_name(l.city, l.country_iso, l.country), fmt_time(j.login_time),
+        user_name(j.username, j.user_id), j.source_ip, j.place, fmt_time(j.login_time),
         CASE WHEN j.gap_seconds = 0 THEN 'at the same moment as'
             ELSE human_seconds(j.gap_seconds::BIGINT) || ' after' END,
-        j.prev_ip, place_name(p.city, p.country_iso, p.country), fmt_km(j.km),
-        CASE WHEN j.gap_seconds = 0 THEN 'no time to travel at all'
-            -- Rounded to the limit, a speed just past it would read as no finding.
-            WHEN fmt_count(j.km / (j.gap_seconds / 3600.0)) = fmt_count(getvariable('impossible_travel.max_speed_kmh'))
-                THEN 'just over ' || fmt_count(getvariable('impossible_travel.max_speed_kmh')) || ' km/h'
-            ELSE 'about ' || fmt_count(j.km / (j.gap_seconds / 3600.0)) || ' km/h' END)
-    || CASE WHEN j.earlier_is_odd THEN printf(' The login before the one from %s was near %s too, so that one is the odd one out and its sessions are the suspect ones.',
-            j.prev_ip, place_name(l.city, l.country_iso, l.country)) ELSE '' END AS detail,
+        j.prev_ip, j.prev_place, fmt_km(j.km), j.speed) AS detail,
     'login' AS target_kind,
-    CASE WHEN j.earlier_is_odd THEN p.id ELSE j.id END AS target_id
-FROM found j
-JOIN logins l ON l.rowid = j.login_row
-JOIN logins p ON p.rowid = j.prev_row
-LEFT JOIN usernames u ON u.user_key = l.user_key
-LEFT JOIN live_session_of_login ls ON ls.login_history_id = CASE WHEN j.earlier_is_odd THEN p.id ELSE j.id END
+    j.id AS target_id
+FROM described j
+LEFT JOIN live_session_of_login ls ON ls.login_history_id = j.id
+UNION ALL
+-- The earlier login of a jump, when it is the odd one out (home, away, home
+-- again): an intruder who logs in first is named too, not only the real
+-- user who logs in after. Which of the two is the intruder the logins alone
+-- cannot tell, so both findings stand.
+SELECT
+    'high',
+    j.user_id,
+    j.username,
+    ls.session_id,
+    j.prev_ip,
+    j.prev_time,
+    printf('%s logged in from %s (%s) at %s, %s a login from %s (%s): %s apart, %s. The login before it was near %s, as the later one is: this one is the odd one out.',
+        user_name(j.username, j.user_id), j.prev_ip, j.prev_place, fmt_time(j.prev_time),
+        CASE WHEN j.gap_seconds = 0 THEN 'at the same moment as'
+            ELSE human_seconds(j.gap_seconds::BIGINT) || ' before' END,
+        j.source_ip, j.place, fmt_km(j.km), j.speed, j.place),
+    'login',
+    j.prev_id
+FROM described j
+LEFT JOIN live_session_of_login ls ON ls.login_history_id = j.prev_id
+WHERE j.earlier_is_odd
