@@ -259,8 +259,8 @@ func (d *policyDecoder) checkTypeLimits() error {
 			continue
 		}
 		if d.tokenTypes {
-			return d.errf(d.typeLimits[t], "session_max_age_by_type", "%s is also in token_types, whose sessions are judged by token_max_age, never by a session limit: remove it from one of the two",
-				strings.TrimSpace(d.typeLimits[t].Value))
+			name := strings.TrimSpace(d.typeLimits[t].Value)
+			return d.errf(d.typeLimits[t], "session_max_age_by_type."+name, "%s is also in token_types, whose sessions are judged by token_max_age, never by a session limit: remove it from one of the two", name)
 		}
 		d.p.TokenTypes = slices.DeleteFunc(d.p.TokenTypes, func(s string) bool { return s == t })
 	}

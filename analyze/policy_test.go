@@ -235,7 +235,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"a session's Id as a protected user", "protected_users: [0Ak000000000001]\n", nil, `policy.yaml:1: protected_users: 0Ak000000000001 is not a User Id (those begin 005)`},
 		{"a contact's Id as a token user", "token_max_age_by_user: {003000000000001: 10d}\n", nil, `policy.yaml:1: token_max_age_by_user: 003000000000001 is not a User Id (those begin 005)`},
 		{"a token type with a session limit", "token_types: [API, APIOnlyUser]\nsession_max_age_by_type:\n  APIOnlyUser: 24h\n", nil,
-			`policy.yaml:3: session_max_age_by_type: APIOnlyUser is also in token_types, whose sessions are judged by token_max_age, never by a session limit: remove it from one of the two`},
+			`policy.yaml:3: session_max_age_by_type.APIOnlyUser: APIOnlyUser is also in token_types, whose sessions are judged by token_max_age, never by a session limit: remove it from one of the two`},
 		{"a user that is neither", "protected_users: [\"bob smith\"]\n", nil, `policy.yaml:1: protected_users: "bob smith" is neither a username nor a 15- or 18-character user Id`},
 		{"not a mapping", "- timezone\n", nil, `policy.yaml:1: the policy must be a mapping of keys to values`},
 		{"a check that proposes no removals", "remove_on: [impossible_travel, ip_new_for_user]\n", nil,

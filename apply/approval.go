@@ -33,14 +33,17 @@ func JournalPath(removals string) string  { return besideList(removals, ".journa
 func LockPath(removals string) string     { return besideList(removals, ".lock") }
 func ResultsPath(removals string) string  { return besideList(removals, ".results.csv") }
 
-// besideList is the path of the list's file with suffix, the list's path
-// resolved when it can be (a list that is not there keeps its path as given,
-// for the error that follows to name).
-func besideList(removals, suffix string) string {
+// besideList is the path of the list's file with suffix.
+func besideList(removals, suffix string) string { return resolvedList(removals) + suffix }
+
+// resolvedList is the list's path with its links resolved, when it can be
+// (a list that is not there keeps its path as given, for the error that
+// follows to name).
+func resolvedList(removals string) string {
 	if real, err := filepath.EvalSymlinks(removals); err == nil {
-		removals = real
+		return real
 	}
-	return removals + suffix
+	return removals
 }
 
 // Approval records who approved which rows of a removal list, when, and until

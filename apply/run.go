@@ -147,6 +147,9 @@ func (r Report) Complete() bool {
 // An executing run without credentials returns ErrNoCredentials, but only
 // after the list, its approval and --max have passed.
 func Run(ctx context.Context, opts Options) (Report, error) {
+	// Resolved once: a link repointed while the run works cannot split its
+	// lock, journal and list between two lists.
+	opts.Removals = resolvedList(opts.Removals)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

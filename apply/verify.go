@@ -64,6 +64,7 @@ func (v VerifyReport) AllGone() bool {
 // list when that is missing too), and only then do missing credentials
 // return ErrNoCredentials.
 func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
+	opts.Removals = resolvedList(opts.Removals) // once, as Run does
 	var rep VerifyReport
 	a, err := ReadApproval(opts.Removals)
 	if err != nil {
