@@ -57,29 +57,23 @@ SELECT
     s.id AS session_id,
     s.source_ip,
     s.created AS observed_at,
-    printf('%s session of %s from %s, created %s, names login %s, which failed (%s) at %s: a session comes from a successful login.',
-        coalesce(s.session_type, 'Untyped'), user_name(s.username, s.user_id), coalesce(s.source_ip, 'an unknown IP'),
-        fmt_time(s.created), s.login_history_id, l.status, fmt_time(l.login_time)) AS detail,
-    NULL::VARCHAR AS target_kind,
-    NULL::VARCHAR AS target_id
-FROM failed s
-JOIN logins l ON l.rowid = s.login_row
-UNION ALL
-SELECT
-    'medium' AS severity,
-    s.user_id,
-    s.username,
-    s.id AS session_id,
-    s.source_ip,
-    s.created AS observed_at,
-    printf('%s session of %s from %s, created %s%s, names login %s, which is not in the login history although the history covers %s to %s.',
+    printf('%s session of %s from %s, created %s%s, names login %s, %s',
         coalesce(s.session_type, 'Untyped'), user_name(s.username, s.user_id), coalesce(s.source_ip, 'an unknown IP'),
         fmt_time(s.created), -- Shown to the minute, as the times are.
-        CASE WHEN date_trunc('minute', f.began) < date_trunc('minute', s.created) THEN ' in a family begun ' || fmt_time_after(f.began, s.created) ELSE '' END,
-        s.login_history_id, fmt_time(span.first_login), fmt_time(span.last_login)) AS detail,
+        CASE WHEN date_trunc('minute', s.began) < date_trunc('minute', s.created) THEN ' in a family begun ' || fmt_time_after(s.began, s.created) ELSE '' END,
+        s.login_history_id, s.why) AS detail,
     NULL::VARCHAR AS target_kind,
     NULL::VARCHAR AS target_id
-FROM missing s
-JOIN family_starts f USING (parent_id)
-CROSS JOIN span
-WHERE f.began BETWEEN span.first_login AND span.last_login
+FROM (
+    SELECT s.id, s.user_id, s.username, s.source_ip, s.created, s.session_type, s.login_history_id, NULL::TIMESTAMP AS began,
+        printf('which failed (%s) at %s: a session comes from a successful login.', l.status, fmt_time(l.login_time)) AS why
+    FROM failed s
+    JOIN logins l ON l.rowid = s.login_row
+    UNION ALL
+    SELECT s.id, s.user_id, s.username, s.source_ip, s.created, s.session_type, s.login_history_id, f.began,
+        printf('which is not in the login history although the history covers %s to %s.', fmt_time(span.first_login), fmt_time(span.last_login))
+    FROM missing s
+    JOIN family_starts f USING (parent_id)
+    CROSS JOIN span
+    WHERE f.began BETWEEN span.first_login AND span.last_login
+) s
