@@ -51,7 +51,7 @@ type Record struct {
 // ItemResult is the outcome for one id.
 type ItemResult struct {
 	ID         string `json:"id"`
-	Outcome    string `json:"outcome"` // removed, already_ended, failed, skipped; done or failed for containment steps
+	Outcome    string `json:"outcome"` // removed, already_ended, failed, skipped; done, failed or skipped (CALLER_USER) for containment steps
 	HTTPStatus int    `json:"http_status,omitempty"`
 	ErrorCode  string `json:"error_code,omitempty"`
 }

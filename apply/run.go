@@ -288,10 +288,12 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 					rep.Recontain = append(rep.Recontain, row.UserID)
 				}
 			} else if it, ok := state.stepsTried[listKey][op+" "+row.UserID]; ok && it.Outcome == OutcomeSkipped && it.ErrorCode == SkipCallerUser {
-				// Skipped as the caller's own user: a guard rail's, owed
-				// to no run without --contain. One with it, run by
-				// someone else, contains the user (see contain).
-				rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: op, Outcome: OutcomeSkipped, Detail: callerContainDetail + " (in an earlier run)"})
+				// Skipped by an earlier run whose caller the user was:
+				// still owed, since a run by someone else can contain
+				// them (see contain). Once the org says this run's caller
+				// is that user, the step is a guard rail's again (below).
+				rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: op, Outcome: OutcomeNotSent,
+					Detail: "skipped in an earlier run, whose caller was this user: run apply --contain as another user, or contain them in Setup and approve the row as yes"})
 			} else if ok {
 				detail := "in an earlier run: add --contain to send it again"
 				if it.ErrorCode != "" {

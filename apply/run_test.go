@@ -1561,11 +1561,12 @@ func TestPlanEscapesControlCharacters(t *testing.T) {
 }
 
 // The caller's own user, approved for containment, is never contained:
-// freezing them would lock out the run. With --contain or without, every
-// run is complete, the other rows ended and that step skipped, saying to
-// contain them in Setup; before, a run without --contain said to add it,
-// and each one after exited 4 for good. A user approved for containment
-// who is not the caller (the near miss) is owed the step until sent.
+// freezing them would lock out the run. A run that asks the org who its
+// caller is skips their steps as a guard rail's (complete, saying to
+// contain them in Setup); a later run that does not ask owes them, saying
+// how to settle them, and a run by another admin with --contain contains
+// them. A user approved for containment who is not the caller (the near
+// miss) is owed the steps until sent.
 func TestCallersOwnUserApprovedForContainment(t *testing.T) {
 	rs := rows(2)
 	rs[0].approve, rs[1].approve = "contain", "contain"
@@ -1590,25 +1591,31 @@ func TestCallersOwnUserApprovedForContainment(t *testing.T) {
 				others = append(others, s)
 			}
 		}
-		// The third run, after the second journalled the skip, need not
-		// ask the org who the caller is: nothing of theirs is owed.
-		if run < 2 && len(callers) == 0 || slices.ContainsFunc(callers, func(s ContainStep) bool {
-			return s.Outcome != OutcomeSkipped || !strings.Contains(s.Detail, "contain them in Setup")
+		// The third run, with nothing to send, does not ask the org who
+		// its caller is: the steps the second skipped stay owed, saying
+		// how to settle them.
+		want := OutcomeSkipped
+		if run == 2 {
+			want = OutcomeNotSent
+		}
+		if len(callers) == 0 || slices.ContainsFunc(callers, func(s ContainStep) bool {
+			return s.Outcome != want || !strings.Contains(s.Detail, "contain them in Setup")
 		}) {
 			t.Errorf("--contain %v: the caller's own user's steps %+v, want skipped, saying to contain them in Setup", contain, callers)
 		}
 		if run == 0 && !slices.ContainsFunc(others, func(s ContainStep) bool { return s.Outcome == OutcomeNotSent }) {
 			t.Errorf("--contain %v: user 1's steps %+v, want containment owed (not sent)", contain, others)
 		}
-		if rep.Complete() != (run > 0) { // the first run owes user 1's containment
+		if rep.Complete() != (run == 1) { // the first owes user 1's containment, the third the caller's
 			t.Errorf("run %d, --contain %v: complete %v, contain steps %+v", run, contain, rep.Complete(), rep.Contain)
 		}
 	}
 	if f.org.resets[uid(0)] != 0 || f.org.resets[uid(1)] != 1 {
 		t.Errorf("resets %v, want user 1 once and the caller's own user never", f.org.resets)
 	}
-	// Another admin runs apply --contain: user 0, no longer the caller, is
-	// contained now; the skip bound only the run whose caller they were.
+	// Another admin runs apply: without --contain, user 0's containment is
+	// owed and the run incomplete; with it, user 0, no longer the caller,
+	// is contained: the skip bound only the runs whose caller they were.
 	f.org.mu.Lock()
 	delete(f.org.sessions, sid(50))
 	f.org.mu.Unlock()
@@ -1616,6 +1623,10 @@ func TestCallersOwnUserApprovedForContainment(t *testing.T) {
 	f.org.userLogins[uid(0)] = lid(0)
 	f.org.mayContain[uid(0)] = true
 	o := f.options(true)
+	if rep, err := Run(context.Background(), o); err != nil || rep.Complete() ||
+		!slices.ContainsFunc(rep.Contain, func(s ContainStep) bool { return s.UserID == uid(0) && s.Outcome == OutcomeNotSent }) {
+		t.Errorf("another caller without --contain: err %v, complete %v, steps %+v; want user 0's containment owed", err, rep.Complete(), rep.Contain)
+	}
 	o.Contain = true
 	if rep, err := Run(context.Background(), o); err != nil || !rep.Complete() || f.org.resets[uid(0)] != 1 || !f.org.frozen[lid(0)] {
 		t.Errorf("another caller: err %v, complete %v, resets %v, frozen %v; want user 0 contained", err, rep.Complete(), f.org.resets, f.org.frozen)

@@ -132,6 +132,7 @@ WITH failed AS (
         arg_min(l.source_ip, (l.login_time, l.id)) FILTER (WHERE NOT l.trusted) AS source_ip,
         arg_min(l.user_id, (l.login_time, l.id)) FILTER (WHERE NOT l.trusted) AS user_id,
         arg_min(u.username, (l.login_time, l.id)) FILTER (WHERE NOT l.trusted) AS username,
+        arg_min(l.id, (l.login_time, l.id)) FILTER (WHERE l.trusted) AS trusted_id,
         arg_min(l.login_time, (l.login_time, l.id)) FILTER (WHERE l.trusted) AS trusted_time,
         arg_min(l.source_ip, (l.login_time, l.id)) FILTER (WHERE l.trusted) AS trusted_ip,
         arg_min(user_name(u.username, l.user_id), (l.login_time, l.id)) FILTER (WHERE l.trusted) AS trusted_user
@@ -164,9 +165,14 @@ SELECT
     END || CASE WHEN s.login_id IS NULL AND s.trusted_time IS NOT NULL THEN
         printf('then %s logged in successfully from %s at %s, %s, but that IP is in trusted_networks, which vouches for the login.',
             s.trusted_user, s.trusted_ip, fmt_time_after(s.trusted_time, b.first_failure),
-            CASE WHEN s.trusted_time = b.last_failure THEN 'the same moment as the last failure'
+            CASE WHEN s.trusted_time = date_trunc('minute', b.last_failure) AND starts_with(s.trusted_id, 'row:')
+                    THEN 'in the same minute as the last failure (a Setup download gives minutes, so either may have come first)'
+                WHEN s.trusted_time = b.last_failure THEN 'the same moment as the last failure'
                 WHEN s.trusted_time > b.last_failure THEN human_duration(s.trusted_time - b.last_failure) || ' after the last failure'
-                ELSE 'in the middle of the burst, ' || CASE WHEN s.trusted_time = b.first_failure THEN 'at the same moment as its first failure'
+                ELSE 'in the middle of the burst, ' || CASE
+                        WHEN s.trusted_time = date_trunc('minute', b.first_failure) AND starts_with(s.trusted_id, 'row:')
+                            THEN 'in the same minute as its first failure (a Setup download gives minutes, so the success may have come first)'
+                        WHEN s.trusted_time = b.first_failure THEN 'at the same moment as its first failure'
                         ELSE human_duration(s.trusted_time - b.first_failure) || ' after its first failure' END
                     || ', and the failures went on until ' || fmt_time_after(b.last_failure, s.trusted_time) END)
     WHEN s.login_id IS NULL THEN

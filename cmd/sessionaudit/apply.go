@@ -42,7 +42,9 @@ Options:
   --contain              also freeze, reset the password of and end every session of
                          each user whose row was approved with "contain"; without it
                          their containment is owed, named in the plan and summary, and
-                         the run exits 4
+                         the run exits 4. The caller's own user is never contained: a run
+                         that finds it is its caller skips their steps (contain them in
+                         Setup); another admin's run with --contain contains them
   --policy FILE          policy YAML whose protected_users are never touched
   --api-version V        REST API version (default: v66.0; 66.0 is accepted too)
   --max-api-share SHARE  stop before the org's daily API use passes SHARE of its allowance (default: 0.5)
@@ -54,7 +56,7 @@ Examples:
 
 Exit status:
   0  the plan was printed, or every approved session was handled and every approved
-     containment done
+     containment done (or skipped as this run's caller's own user)
   1  any other failure (including an interrupted run: run it again to resume)
   2  bad usage, an unreadable or malformed list, no or unusable credentials, or a refusal
      (no, changed or expired approval; over --max; locked)
