@@ -50,6 +50,25 @@ END;
 CREATE OR REPLACE TEMP MACRO past_limit(measure, limit_text) AS
     CASE WHEN measure = limit_text THEN 'just over ' || limit_text ELSE measure END;
 
+-- When a success came against a burst of failures that ran from first to
+-- last, in words: "5 minutes after the last failure", "the same moment as
+-- the last failure", or "in the middle of the burst, 3 minutes after its
+-- first failure, and the failures went on until 10:00 UTC". A Setup
+-- download's success (from_setup) gives only its minute: in the minute of
+-- the first or last failure, either may have come first, and it says so.
+CREATE OR REPLACE TEMP MACRO success_moment(t, first, last, from_setup) AS CASE
+    WHEN from_setup AND t = date_trunc('minute', last)
+        THEN 'in the same minute as the last failure (a Setup download gives minutes, so either may have come first)'
+    WHEN t = last THEN 'the same moment as the last failure'
+    WHEN t > last THEN human_duration(t - last) || ' after the last failure'
+    ELSE 'in the middle of the burst, ' || CASE
+            WHEN from_setup AND t = date_trunc('minute', first)
+                THEN 'in the same minute as its first failure (a Setup download gives minutes, so the success may have come first)'
+            WHEN t = first THEN 'at the same moment as its first failure'
+            ELSE human_duration(t - first) || ' after its first failure' END
+        || ', and the failures went on until ' || fmt_time_after(last, t)
+END;
+
 -- A place in words: "Paris, FR", "FR", or "an unknown place".
 CREATE OR REPLACE TEMP MACRO place_name(city, country_iso, country) AS coalesce(
     city || ', ' || coalesce(country_iso, country), city, country_iso, country, 'an unknown place');

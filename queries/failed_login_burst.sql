@@ -165,16 +165,7 @@ SELECT
     END || CASE WHEN s.login_id IS NULL AND s.trusted_time IS NOT NULL THEN
         printf('then %s logged in successfully from %s at %s, %s, but that IP is in trusted_networks, which vouches for the login.',
             s.trusted_user, s.trusted_ip, fmt_time_after(s.trusted_time, b.first_failure),
-            CASE WHEN s.trusted_time = date_trunc('minute', b.last_failure) AND starts_with(s.trusted_id, 'row:')
-                    THEN 'in the same minute as the last failure (a Setup download gives minutes, so either may have come first)'
-                WHEN s.trusted_time = b.last_failure THEN 'the same moment as the last failure'
-                WHEN s.trusted_time > b.last_failure THEN human_duration(s.trusted_time - b.last_failure) || ' after the last failure'
-                ELSE 'in the middle of the burst, ' || CASE
-                        WHEN s.trusted_time = date_trunc('minute', b.first_failure) AND starts_with(s.trusted_id, 'row:')
-                            THEN 'in the same minute as its first failure (a Setup download gives minutes, so the success may have come first)'
-                        WHEN s.trusted_time = b.first_failure THEN 'at the same moment as its first failure'
-                        ELSE human_duration(s.trusted_time - b.first_failure) || ' after its first failure' END
-                    || ', and the failures went on until ' || fmt_time_after(b.last_failure, s.trusted_time) END)
+            success_moment(s.trusted_time, b.first_failure, b.last_failure, starts_with(s.trusted_id, 'row:')))
     WHEN s.login_id IS NULL THEN
         printf('no successful login of %s from %s followed within %s%s.',
             CASE WHEN b.burst_by = 'user' THEN 'that user' ELSE 'those users' END,
@@ -185,16 +176,7 @@ SELECT
     ELSE
         printf('then %s logged in successfully from %s at %s, %s.',
             user_name(s.username, s.user_id), s.source_ip, fmt_time_after(s.login_time, b.first_failure),
-            CASE WHEN s.login_time = date_trunc('minute', b.last_failure) AND starts_with(s.login_id, 'row:')
-                    THEN 'in the same minute as the last failure (a Setup download gives minutes, so either may have come first)'
-                WHEN s.login_time = b.last_failure THEN 'the same moment as the last failure'
-                WHEN s.login_time > b.last_failure THEN human_duration(s.login_time - b.last_failure) || ' after the last failure'
-                ELSE 'in the middle of the burst, ' || CASE
-                        WHEN s.login_time = date_trunc('minute', b.first_failure) AND starts_with(s.login_id, 'row:')
-                            THEN 'in the same minute as its first failure (a Setup download gives minutes, so the success may have come first)'
-                        WHEN s.login_time = b.first_failure THEN 'at the same moment as its first failure'
-                        ELSE human_duration(s.login_time - b.first_failure) || ' after its first failure' END
-                    || ', and the failures went on until ' || fmt_time_after(b.last_failure, s.login_time) END)
+            success_moment(s.login_time, b.first_failure, b.last_failure, starts_with(s.login_id, 'row:')))
     END AS detail,
     CASE WHEN s.login_id IS NOT NULL THEN 'login' END AS target_kind,
     s.login_id AS target_id
