@@ -6,10 +6,9 @@
 --   hides behind a relay.
 -- remediation: End the sessions of the suspect logins, reset the user's password and ask the
 --   user which login was theirs; add known VPN egress ranges to trusted_networks.
--- knobs: impossible_travel.min_distance_km, impossible_travel.max_speed_kmh, ip_new_for_user.baseline, trusted_networks
+-- knobs: impossible_travel.min_distance_km, impossible_travel.max_speed_kmh, trusted_networks
 -- removes: the families the later login created, and those of the earlier when it is the odd
---   one out (the user's login before it, within the baseline, was near the later one: home,
---   away, home)
+--   one out (the user's login before it was near the later one: home, away, home)
 
 -- Trusted and place-less logins drop out before pairing, so a VPN login in
 -- between cannot hide a jump; each login is then compared with the one before
@@ -69,12 +68,9 @@ WITH travellers AS (
                 THEN 'just over ' || fmt_count(getvariable('impossible_travel.max_speed_kmh')) || ' km/h'
             ELSE 'about ' || fmt_count(km / (gap_seconds / 3600.0)) || ' km/h' END AS speed,
         -- The earlier login is the odd one out when the user's login before
-        -- it was near the later one, within the baseline (a login months
-        -- old says little of where the user is), and the way from there to
-        -- the earlier login was no jump of its own (which would name it
-        -- already).
+        -- it was near the later one, and the way from there to the earlier
+        -- login was no jump of its own (which would name it already).
         coalesce(distance_km(before_latitude, before_longitude, latitude, longitude) < getvariable('impossible_travel.min_distance_km')
-            AND prev_time - before_time <= getvariable('ip_new_for_user.baseline')
             AND NOT (before_ip <> prev_ip AND before_km >= getvariable('impossible_travel.min_distance_km')
                 AND (before_gap_seconds = 0 OR before_km / (before_gap_seconds / 3600.0) > getvariable('impossible_travel.max_speed_kmh'))),
             false) AS earlier_is_odd
