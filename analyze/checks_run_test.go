@@ -790,6 +790,12 @@ func TestFailedLoginBurst(t *testing.T) {
 			detail: "at 09:42 UTC, in the middle of the burst, in the same minute as its first failure (a Setup download gives minutes, so the success may have come first), " +
 				"and the failures went on until 10:00 UTC, but that IP is in trusted_networks"}},
 	}, {
+		name:   "a trusted Setup download's success in the minute of an API burst's last failure is told as such",
+		policy: trust("203.0.113.0/24"),
+		logins: append(shifted(failures(10, "203.0.113.50", 2*minute), -30*time.Second), login{id: "row:1:20", ip: "203.0.113.50", ago: 2 * hour}),
+		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+			detail: "at 10:00 UTC, in the same minute as the last failure (a Setup download gives minutes, so either may have come first), but that IP is in trusted_networks"}},
+	}, {
 		name:   "near miss: a success a minute before the first failure does not raise it",
 		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour+19*minute)),
 		want:   unraised,

@@ -292,8 +292,13 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 				// still owed, since a run by someone else can contain
 				// them (see contain). Once the org says this run's caller
 				// is that user, the step is a guard rail's again (below).
-				rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: op, Outcome: OutcomeNotSent,
-					Detail: "skipped in an earlier run, whose caller was this user: run apply --contain as another user, or contain them in Setup and approve the row as yes"})
+				detail := "skipped in an earlier run, whose caller was this user: run apply --contain again " +
+					"(as another user, to contain them; as this one, to skip it as this run's own), or contain them in Setup and approve their rows as yes"
+				if expired {
+					detail = "skipped in an earlier run, whose caller was this user, and the approval has expired: approve the list again, then run apply --contain " +
+						"(as another user, to contain them), or contain them in Setup and approve their rows as yes"
+				}
+				rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: op, Outcome: OutcomeNotSent, Detail: detail})
 			} else if ok {
 				detail := "in an earlier run: add --contain to send it again"
 				if it.ErrorCode != "" {
