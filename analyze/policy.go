@@ -569,8 +569,8 @@ func (d *policyDecoder) user(n *yaml.Node, key string) (string, error) {
 	if err == nil {
 		// An Id of another object (a session's 0Ak…) would protect or tune
 		// no one.
-		if !strings.HasPrefix(id, "005") {
-			return "", d.errf(n, key, "%s is not a User Id (those begin 005)", s)
+		if !strings.HasPrefix(id, sfid.User) {
+			return "", d.errf(n, key, "%s is not a User Id (those begin %s)", s, sfid.User)
 		}
 		return id, nil
 	}

@@ -20,13 +20,6 @@ import (
 // writes and this package reads.
 var RemovalsHeader = []string{"session_id", "user_id", "username", "session_type", "source_ip", "created", "checks", "severity", "reason", "approve"}
 
-// The key prefixes of the Ids a removal list holds: its sessions are
-// AuthSession records and its users User records.
-const (
-	sessionPrefix = "0Ak"
-	userPrefix    = "005"
-)
-
 // Decision is what an analyst wrote in a row's approve column.
 type Decision int
 
@@ -173,8 +166,8 @@ func (rec removalRecord) row(line int, cells []string) (Row, string, error) {
 	}
 	// Apply deletes the listed Ids through sObject Collections, which deletes
 	// whatever record an Id names: only AuthSession Ids may be listed.
-	if !strings.HasPrefix(row.SessionID, sessionPrefix) {
-		return Row{}, "session_id", fmt.Errorf("%s is not an AuthSession Id (those begin %s), so it is not a session to end", row.SessionID, sessionPrefix)
+	if !strings.HasPrefix(row.SessionID, sfid.AuthSession) {
+		return Row{}, "session_id", fmt.Errorf("%s is not an AuthSession Id (those begin %s), so it is not a session to end", row.SessionID, sfid.AuthSession)
 	}
 	// The audit leaves user_id empty when no export named the user; such a
 	// row can be removed (and protected by username) but not contained.
@@ -182,8 +175,8 @@ func (rec removalRecord) row(line int, cells []string) (Row, string, error) {
 		if row.UserID, err = sfid.Normalize(u); err != nil {
 			return Row{}, "user_id", err
 		}
-		if !strings.HasPrefix(row.UserID, userPrefix) {
-			return Row{}, "user_id", fmt.Errorf("%s is not a User Id (those begin %s)", row.UserID, userPrefix)
+		if !strings.HasPrefix(row.UserID, sfid.User) {
+			return Row{}, "user_id", fmt.Errorf("%s is not a User Id (those begin %s)", row.UserID, sfid.User)
 		}
 	}
 	if row.Created, err = time.Parse(time.RFC3339, unneutralise(rec.Created)); err != nil {

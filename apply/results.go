@@ -33,13 +33,13 @@ func buildResults(a Approval, listKey string, s *journalState, now time.Time) []
 		}
 		seen[id] = true
 		res := Result{SessionID: id, UserID: userID, Outcome: OutcomeSkipped, ErrorCode: SkipNotAttempted, Time: now.UTC()}
-		ended, isEnded := s.ended[id]
-		tr, ok := ended, isEnded
+		tr, ended := s.ended[id]
+		ok := ended
 		if !ok {
 			tr, ok = s.latest[id]
 		}
 		switch {
-		case !isEnded && !owed:
+		case !ended && !owed:
 			res.ErrorCode = SkipWithdrawn
 		case ok:
 			res.Outcome, res.HTTPStatus, res.ErrorCode, res.Time = tr.Outcome, tr.HTTPStatus, tr.ErrorCode, tr.Time

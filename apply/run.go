@@ -121,9 +121,10 @@ func (r Report) Complete() bool {
 		}
 	}
 	// A containment skipped is a guard rail's, as the caller's own session
-	// is: freezing the caller's own user would lock out this run, and the
-	// summary says to contain them in Setup. (A row without its user's Id
-	// cannot be approved for containment: approve and apply refuse it.)
+	// is: this run's caller's own user, whom it cannot freeze without locking
+	// itself out (the summary says to contain them in Setup). A row without
+	// its user's Id cannot be approved for containment: approve and apply
+	// refuse it.
 	for _, s := range r.Contain {
 		if s.Outcome == OutcomeFailed || s.Outcome == OutcomeNotSent {
 			return false
@@ -375,8 +376,8 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		}
 	}
 	// Nor is the caller's own user ever contained (see contain): what the
-	// plan owes of their containment is skipped as a guard rail's, which no
-	// rerun, with --contain or without, could change.
+	// plan owes of their containment is skipped as a guard rail's, for this
+	// run, whose caller they are.
 	for i, s := range rep.Contain {
 		if currentUsers[s.UserID] && (s.Outcome == OutcomeNotSent || s.Outcome == OutcomeFailed) {
 			rep.Contain[i] = ContainStep{UserID: s.UserID, Step: s.Step, Outcome: OutcomeSkipped, Detail: callerContainDetail}
@@ -786,7 +787,8 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 	if r.currentUsers[userID] {
 		// Freezing the caller would end this run and lock out its operator.
 		// Journalled, so that a later run, which may not ask the org who
-		// the caller is, does not count the steps as owed.
+		// its caller is, can say why the steps are still owed and how to
+		// settle them.
 		step("contain", OutcomeSkipped, callerContainDetail)
 		for _, op := range containSteps {
 			if err := r.write(Record{Kind: "result", Op: op, UserID: userID,

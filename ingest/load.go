@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 //go:embed macros.sql
@@ -270,10 +272,10 @@ var idObjects = map[Kind]map[string]sfObject{
 type sfObject struct{ aName, prefix string }
 
 var (
-	authSession  = sfObject{"an AuthSession", "0Ak"}
-	loginHistory = sfObject{"a LoginHistory", "0Ya"}
-	loginGeo     = sfObject{"a LoginGeo", "04F"}
-	user         = sfObject{"a User", "005"}
+	authSession  = sfObject{"an AuthSession", sfid.AuthSession}
+	loginHistory = sfObject{"a LoginHistory", sfid.LoginHistory}
+	loginGeo     = sfObject{"a LoginGeo", sfid.LoginGeo}
+	user         = sfObject{"a User", sfid.User}
 )
 
 var requiredValues = map[Kind][]string{
@@ -313,21 +315,13 @@ type inputFile struct {
 func (f *inputFile) setupLogins() bool { return f.kind == Logins && f.shape == "setup" }
 
 // setupDownloads counts the Setup > Login History downloads among the inputs.
-func (l *loader) setupDownloads() int {
-	n := 0
-	for _, f := range l.files {
-		if f.setupLogins() {
-			n++
-		}
-	}
-	return n
-}
+func (l *loader) setupDownloads() int { return l.countFiles((*inputFile).setupLogins) }
 
-// loginFiles counts the Login History files given.
-func (l *loader) loginFiles() int {
+// countFiles counts the input files keep says yes to.
+func (l *loader) countFiles(keep func(*inputFile) bool) int {
 	n := 0
 	for _, f := range l.files {
-		if f.kind == Logins {
+		if keep(f) {
 			n++
 		}
 	}
@@ -1415,7 +1409,7 @@ func (l *loader) finish(ctx context.Context) error {
 	if err := l.dedupSetup(ctx); err != nil {
 		return fmt.Errorf("removing logins repeated across Setup downloads: %w", err)
 	}
-	steps := []string{
+	who := []string{
 		// Who is who: the users export first, then what sessions and logins say.
 		`CREATE OR REPLACE TEMP TABLE sa_who AS
 		 SELECT user_id, username, min(priority) AS priority FROM (
@@ -1429,7 +1423,15 @@ func (l *loader) finish(ctx context.Context) error {
 		// Setup downloads name the user: the users and sessions exports give the Id.
 		`UPDATE logins AS p SET user_id = i.user_id, user_key = i.user_id
 		 FROM sa_id_of i WHERE p.user_id IS NULL AND i.lname = lower(p.username)`,
-		dedupSetupCopiesStep,
+	}
+	if err := l.execSteps(ctx, who); err != nil {
+		return err
+	}
+	// Once Setup rows name their users by Id, before anything counts them.
+	if err := l.dedupSetupCopies(ctx); err != nil {
+		return fmt.Errorf("removing Setup download rows that copy API logins: %w", err)
+	}
+	steps := []string{
 		`INSERT INTO usernames
 		 SELECT user_id, user_id, username FROM sa_name_of
 		 UNION ALL
@@ -1441,14 +1443,12 @@ func (l *loader) finish(ctx context.Context) error {
 	if err := l.loadCountries(ctx); err != nil {
 		return fmt.Errorf("listing country names: %w", err)
 	}
-	steps = append(steps, countrySteps...)
+	return l.execSteps(ctx, append(steps, countrySteps...))
+}
+
+// execSteps runs finish's statements in order, releasing memory after each.
+func (l *loader) execSteps(ctx context.Context, steps []string) error {
 	for _, s := range steps {
-		if s == dedupSetupCopiesStep {
-			if err := l.dedupSetupCopies(ctx); err != nil {
-				return fmt.Errorf("removing Setup download rows that copy API logins: %w", err)
-			}
-			continue
-		}
 		if err := l.exec(ctx, s); err != nil {
 			return fmt.Errorf("resolving users and places (%s): %w", strings.Join(strings.Fields(s)[:3], " "), err)
 		}
@@ -1490,7 +1490,15 @@ func (l *loader) unmatchedSetupUsers(ctx context.Context) (string, error) {
 		"a login in both the download and the API export counts twice, "+
 		"and concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without the download's logins. "+
 		"Give a User export (--users, with Id and Username) that names them.",
-		CountOf(names, "username", "usernames"), CountOf(ids, "user", "users"), where, map[bool]string{true: "has", false: "have"}[ids == 1]), nil
+		CountOf(names, "username", "usernames"), CountOf(ids, "user", "users"), where, hasOrHave(ids)), nil
+}
+
+// hasOrHave is the verb for n things: "1 user has", "2 users have".
+func hasOrHave(n int64) string {
+	if n == 1 {
+		return "has"
+	}
+	return "have"
 }
 
 // CountOf is n with the singular or plural noun: "1 session", "2 sessions".
@@ -1634,10 +1642,6 @@ func (l *loader) dedupSetup(ctx context.Context) error {
 	return l.dropDupRows(ctx, Logins)
 }
 
-// dedupSetupCopiesStep marks, among finish's steps, where dedupSetupCopies
-// runs: once Setup rows name their users by Id, before anything counts them.
-const dedupSetupCopiesStep = "-- dedupSetupCopies"
-
 // dedupSetupCopies removes the rows of Setup downloads that copy logins of
 // an API export given with them: a download and an export of overlapping
 // periods hold the same logins, which would count twice (ten failures
@@ -1648,7 +1652,7 @@ const dedupSetupCopiesStep = "-- dedupSetupCopies"
 // rows as there are API logins are copies, and count as their file's
 // duplicates. The API rows stay: they have Ids, seconds and places.
 func (l *loader) dedupSetupCopies(ctx context.Context) error {
-	if l.setupDownloads() == 0 || l.setupDownloads() == l.loginFiles() {
+	if l.setupDownloads() == 0 || l.setupDownloads() == l.countFiles(func(f *inputFile) bool { return f.kind == Logins }) {
 		return nil
 	}
 	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_dup_rows AS

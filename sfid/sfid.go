@@ -1,5 +1,5 @@
 // Package sfid reads Salesforce record Ids. It is the one place that knows
-// their two forms: analyze (policy Ids), apply (Ids that reach a query or a
+// their two forms and their objects' key prefixes: analyze (policy Ids), apply (Ids that reach a query or a
 // delete) and gen (the Ids it writes) all use it. The load does the same in
 // SQL, for speed (sa_id18 in ingest/macros.sql), and a test of ingest holds
 // the two to the same answers.
@@ -16,6 +16,16 @@ import (
 )
 
 const suffixAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+// The key prefixes of the objects whose Ids the exports carry: an Id begins
+// with its object's, the same in every org. The load, the removal list and
+// the policy each refuse an Id of another object where one of these belongs.
+const (
+	AuthSession  = "0Ak"
+	LoginHistory = "0Ya"
+	LoginGeo     = "04F"
+	User         = "005"
+)
 
 // Suffix returns the case-safe suffix of the first 15 characters of id15.
 func Suffix[T string | []byte](id15 T) [3]byte {
