@@ -783,6 +783,25 @@ func TestFailedLoginBurst(t *testing.T) {
 		want: raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 10:00 UTC, in the same minute as the last failure " +
 			"(a Setup download gives minutes, so either may have come first)."),
 	}, {
+		// 10:01 from a Setup download against an API failure at 10:00:30:
+		// the gap is 30 to 90 seconds, so it is told from the failure's
+		// minute, not as "30 seconds".
+		name: "a Setup download's success the minute after an API burst's last failure",
+		sessions: []session{
+			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 2*hour - minute - 20*time.Second},
+		},
+		logins: append(shifted(failures(10, "203.0.113.50", 2*minute), -30*time.Second), login{id: "row:1:20", ip: "203.0.113.50", ago: 2*hour - minute}),
+		want: raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 10:01 UTC, 1 minute after the minute of the last failure " +
+			"(a Setup download gives minutes)."),
+	}, {
+		name: "a Setup download's success in the middle of an API burst is timed from its first failure's minute",
+		sessions: []session{
+			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 2*hour + 15*minute - 20*time.Second},
+		},
+		logins: append(shifted(failures(10, "203.0.113.50", 2*minute), -30*time.Second), login{id: "row:1:20", ip: "203.0.113.50", ago: 2*hour + 15*minute}),
+		want: raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 09:45 UTC, in the middle of the burst, 3 minutes after the minute " +
+			"of its first failure (a Setup download gives minutes), and the failures went on until 10:00 UTC."),
+	}, {
 		name:   "a trusted Setup download's success in the minute of an API burst's first failure is told as such",
 		policy: trust("203.0.113.0/24"),
 		logins: append(shifted(failures(10, "203.0.113.50", 2*minute), -30*time.Second), login{id: "row:1:20", ip: "203.0.113.50", ago: 2*hour + 18*minute}),

@@ -56,15 +56,24 @@ CREATE OR REPLACE TEMP MACRO past_limit(measure, limit_text) AS
 -- first failure, and the failures went on until 10:00 UTC". A Setup
 -- download's success (from_setup) gives only its minute: in the minute of
 -- the first or last failure, either may have come first, and it says so.
+-- Against a failure with seconds (an API export's), such a success is
+-- measured from the failure's minute: 10:01 against 10:00:30 is "1 minute
+-- after the minute of the last failure", as "30 seconds after" would give
+-- only the least the gap can be.
 CREATE OR REPLACE TEMP MACRO success_moment(t, first, last, from_setup) AS CASE
     WHEN from_setup AND t = date_trunc('minute', last)
         THEN 'in the same minute as the last failure (a Setup download gives minutes, so either may have come first)'
     WHEN t = last THEN 'the same moment as the last failure'
-    WHEN t > last THEN human_duration(t - last) || ' after the last failure'
+    WHEN t > last THEN CASE
+            WHEN from_setup AND last <> date_trunc('minute', last)
+                THEN human_duration(t - date_trunc('minute', last)) || ' after the minute of the last failure (a Setup download gives minutes)'
+            ELSE human_duration(t - last) || ' after the last failure' END
     ELSE 'in the middle of the burst, ' || CASE
             WHEN from_setup AND t = date_trunc('minute', first)
                 THEN 'in the same minute as its first failure (a Setup download gives minutes, so the success may have come first)'
             WHEN t = first THEN 'at the same moment as its first failure'
+            WHEN from_setup AND first <> date_trunc('minute', first)
+                THEN human_duration(t - date_trunc('minute', first)) || ' after the minute of its first failure (a Setup download gives minutes)'
             ELSE human_duration(t - first) || ' after its first failure' END
         || ', and the failures went on until ' || fmt_time_after(last, t)
 END;
