@@ -23,7 +23,9 @@ var ResultsHeader = []string{"session_id", "user_id", "outcome", "http_status", 
 // failed NO_RESPONSE if it was sent without an answer, else skipped
 // NOT_ATTEMPTED. A session that has not ended and that the approval now in
 // force owes nothing (neither approved nor found by containing a user it
-// approves containing) is skipped WITHDRAWN: no run will send it.
+// approves containing) is skipped WITHDRAWN: no run will send it; or
+// WITHDRAWN_UNANSWERED when a run sent it without an answer, since the org
+// may have ended it all the same.
 func buildResults(a Approval, listKey string, s *journalState, now time.Time) []Result {
 	var out []Result
 	seen := map[string]bool{}
@@ -41,6 +43,9 @@ func buildResults(a Approval, listKey string, s *journalState, now time.Time) []
 		switch {
 		case !ended && !owed:
 			res.ErrorCode = SkipWithdrawn
+			if s.unacked[id] || ok && tr.Outcome == OutcomeFailed && tr.ErrorCode == noResponseCode && tr.HTTPStatus == 0 {
+				res.ErrorCode = SkipWithdrawnUnanswered
+			}
 		case ok:
 			res.Outcome, res.HTTPStatus, res.ErrorCode, res.Time = tr.Outcome, tr.HTTPStatus, tr.ErrorCode, tr.Time
 		case s.unacked[id]:

@@ -36,7 +36,16 @@ const (
 	// containment of a user it had, that the approval now in force does
 	// not: no run sends it, and it is owed no more.
 	SkipWithdrawn = "WITHDRAWN"
+	// SkipWithdrawnUnanswered is a withdrawn session whose delete an
+	// earlier run sent without an answer: the org may have ended it, so the
+	// results do not say it was never sent, and verify asks the org about
+	// it. No run sends it again.
+	SkipWithdrawnUnanswered = "WITHDRAWN_UNANSWERED"
 )
+
+// withdrawn says whether a skip code is a withdrawal, which leaves the
+// session owed nothing.
+func withdrawn(code string) bool { return code == SkipWithdrawn || code == SkipWithdrawnUnanswered }
 
 // alreadyEnded are the per-item codes that mean the session no longer exists.
 var alreadyEnded = map[string]bool{"ENTITY_IS_DELETED": true, "NOT_FOUND": true, "INVALID_CROSS_REFERENCE_KEY": true}
@@ -115,7 +124,7 @@ func (r Report) Complete() bool {
 	for _, res := range r.Results {
 		switch {
 		case res.Outcome == OutcomeRemoved, res.Outcome == OutcomeAlreadyEnded:
-		case res.Outcome == OutcomeSkipped && (res.ErrorCode == SkipCurrentSession || res.ErrorCode == SkipProtectedUser || res.ErrorCode == SkipWithdrawn):
+		case res.Outcome == OutcomeSkipped && (res.ErrorCode == SkipCurrentSession || res.ErrorCode == SkipProtectedUser || withdrawn(res.ErrorCode)):
 		default:
 			return false
 		}

@@ -1677,6 +1677,55 @@ func TestWithdrawnAfterAStop(t *testing.T) {
 	}
 }
 
+// A withdrawn session whose delete a killed run sent without an answer is
+// not told as never sent: the results say WITHDRAWN_UNANSWERED, the run
+// completes, and verify asks the org, finding gone the one it ended and
+// skipping the one it kept.
+func TestWithdrawnAfterAnUnansweredSend(t *testing.T) {
+	rs := rows(3)
+	for i := range rs {
+		rs[i].approve = "yes"
+	}
+	f := newFixture(t, rs)
+	f.approve(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	f.org.inject("delete", fault{process: 1, drop: true, then: cancel})
+	if _, err := Run(ctx, f.options(true)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("killed run: err %v, want context.Canceled", err)
+	}
+
+	rs[0].approve, rs[1].approve = "no", "no"
+	mustWrite(t, f.list, listCSV(rs))
+	f.approve(nil)
+	o := f.options(true)
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Complete() {
+		t.Errorf("second run not complete: %v", outcomes(rep.Results))
+	}
+	want := map[string]int{"removed/": 1, "skipped/WITHDRAWN_UNANSWERED": 2}
+	if diff := cmp.Diff(want, outcomes(rep.Results)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	f.org.mu.Lock()
+	_, kept0 := f.org.sessions[sid(0)]
+	_, kept1 := f.org.sessions[sid(1)]
+	f.org.mu.Unlock()
+	if kept0 || !kept1 {
+		t.Fatalf("the org kept session 0: %v, session 1: %v; want the fault to have ended 0 alone", kept0, kept1)
+	}
+	v, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: f.org.orgOptions(f.org.accessToken()), Now: o.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(v.Gone)
+	if !v.AllGone() || !slices.Equal(v.Gone, []string{sid(0), sid(2)}) || !slices.Equal(v.Skipped, []string{sid(1)}) || v.Checked != 2 {
+		t.Errorf("verify: checked %d, gone %v, not removed %v, skipped %v; want 2 checked, 0 and 2 gone, 1 skipped", v.Checked, v.Gone, v.NotRemoved, v.Skipped)
+	}
+}
+
 // Two lists in one folder keep their results apart, as their journals are:
 // applying one no longer replaces the other's results.
 func TestResultsNamedAfterTheList(t *testing.T) {

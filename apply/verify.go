@@ -36,7 +36,11 @@ type VerifyReport struct {
 	// once, will not send it again.
 	Overdue    []Overdue
 	NotRemoved []string // still listed and never recorded as ended: run apply again
-	Skipped    []string // kept by a guard rail (the caller's own session, a protected user) or withdrawn from the approval; not checked
+	// Skipped are kept by a guard rail (the caller's own session, a
+	// protected user) or withdrawn from the approval, and not checked; but a
+	// withdrawn session a run sent without an answer is checked, and is
+	// skipped only while the org still lists it (else it is Gone).
+	Skipped []string
 	// ApplyRefusal, when set, is why apply --execute would refuse the list
 	// now (it changed after its approval, or the approval expired): the
 	// sessions not removed need a new approval first.
@@ -107,11 +111,17 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 		listKey = state.listOf[a.RowsSHA256]
 	}
 	var ids []string
+	// A withdrawn session whose delete was sent without an answer is asked
+	// about: gone if the org ended it, else skipped as withdrawn.
+	maybeEnded := map[string]bool{}
 	for _, r := range buildResults(a, listKey, state, a.ApprovedAt) {
 		if _, ended := state.ended[r.SessionID]; !ended && r.Outcome == OutcomeSkipped &&
-			(r.ErrorCode == SkipCurrentSession || r.ErrorCode == SkipProtectedUser || r.ErrorCode == SkipWithdrawn) {
-			rep.Skipped = append(rep.Skipped, r.SessionID)
-			continue
+			(r.ErrorCode == SkipCurrentSession || r.ErrorCode == SkipProtectedUser || withdrawn(r.ErrorCode)) {
+			if r.ErrorCode != SkipWithdrawnUnanswered {
+				rep.Skipped = append(rep.Skipped, r.SessionID)
+				continue
+			}
+			maybeEnded[r.SessionID] = true
 		}
 		ids = append(ids, r.SessionID)
 	}
@@ -124,6 +134,10 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 		return rep, fmt.Errorf("querying the sessions: %w", err)
 	}
 	for _, id := range ids {
+		if maybeEnded[id] && present[id] {
+			rep.Skipped = append(rep.Skipped, id)
+			continue
+		}
 		rep.Checked++
 		e, ended := state.ended[id]
 		switch {
