@@ -28,8 +28,9 @@ type Check struct {
 	query string // the SELECT that returns the finding columns
 }
 
-// ProposesRemovals says whether the check's findings can name sessions to
-// remove.
+// ProposesRemovals says whether the check's findings are grounds to end a
+// session: a check whose header says "removes: nothing" reports only, by
+// design, though its findings may name the session they are about.
 func (c Check) ProposesRemovals() bool { return !strings.HasPrefix(c.Removes, "nothing") }
 
 // Checks returns every check in queries/, sorted by id. It fails when a

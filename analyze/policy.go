@@ -292,7 +292,7 @@ func (d *policyDecoder) checkRemoveOn() error {
 		case !ok:
 			return d.errf(n, "remove_on", "%q is not a check (use %s)", n.Value, strings.Join(ids, ", "))
 		case !c.ProposesRemovals():
-			return d.errf(n, "remove_on", "%q proposes no removals: its findings name no session to end (use %s)", n.Value, strings.Join(ids, ", "))
+			return d.errf(n, "remove_on", "%q proposes no removals: it reports only, by design (%s; use %s)", n.Value, c.Removes, strings.Join(ids, ", "))
 		}
 	}
 	return nil

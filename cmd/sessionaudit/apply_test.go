@@ -143,7 +143,10 @@ func TestApproveExpires(t *testing.T) {
 		{"90m", 90 * time.Minute, ""}, // the near miss: what the flag took before
 		{"2x", 0, `--expires "2x": not a duration: write one such as 30m, 24h, 2d or 1d12h`},
 		{"-1h", 0, `--expires "-1h": not a duration`},
-		{"0s", 0, "--expires 0s must be positive"},
+		{"0s", 0, "--expires 0s is shorter than a minute"},
+		{"500ms", 0, "--expires 500ms is shorter than a minute: an approval must last until apply runs"},
+		{"59s", 0, "--expires 59s is shorter than a minute"},
+		{"1m", time.Minute, ""}, // the near miss
 	}
 	for _, tc := range tests {
 		os.Remove(list + ".approval.json")

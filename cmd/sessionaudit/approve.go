@@ -34,7 +34,7 @@ Options:
   --by NAME         who approves, recorded as given (required)
   --only IDS_FILE   session Ids to approve, one a line (15 or 18 characters; # starts a comment, alone or after an Id)
   --expires DUR     how long the approval lasts, written as in the policy: 30m, 24h, 2d or
-                    1d12h (default: 24h); sessions churn
+                    1d12h, at least a minute (default: 24h); sessions churn
 
 Examples:
   sessionaudit approve --removals out/removals.csv --by "alice@acme.com"
@@ -60,8 +60,10 @@ func runApprove(_ context.Context, args []string, io stdio) int {
 	if *removals == "" || *by == "" {
 		return usageError(io, "approve", "--removals and --by are required")
 	}
-	if expires <= 0 {
-		return usageError(io, "approve", "--expires %s must be positive", expires.String())
+	// An approval shorter than this would have expired before apply could
+	// read it, and the analyst would be told it was recorded.
+	if time.Duration(expires) < time.Minute {
+		return usageError(io, "approve", "--expires %s is shorter than a minute: an approval must last until apply runs", expires.String())
 	}
 	opts := apply.ApproveOptions{Removals: *removals, By: *by, Expires: time.Duration(expires), Now: time.Now()}
 	if *only != "" {
