@@ -176,6 +176,9 @@ var apiNames = map[string]string{
 func matchHeader(file string, k Kind, header []string) (headerMapping, error) {
 	m, err := matchShapes(file, k, header)
 	if err == nil {
+		if e := repeatedColumn(file, k, header, m.shape); e != nil {
+			return headerMapping{}, e
+		}
 		return m, nil
 	}
 	// A header with a column only this kind has is this kind's export
@@ -196,6 +199,27 @@ func matchHeader(file string, k Kind, header []string) (headerMapping, error) {
 		}
 	}
 	return headerMapping{}, err
+}
+
+// repeatedColumn refuses a header that names one field twice ("SourceIp"
+// and "SOURCEIP", or "CountryIso" and "Country Code"): only one of the two
+// columns could be read, and the other's values would be dropped unseen.
+func repeatedColumn(file string, k Kind, header []string, shapeName string) error {
+	i := slices.IndexFunc(shapes[k], func(sh shape) bool { return sh.name == shapeName })
+	byAlias := shapes[k][i].byAlias()
+	first := map[string]int{}
+	for i, h := range header {
+		name := byAlias[normalizeHeader(h)]
+		if name == "" {
+			continue
+		}
+		if j, ok := first[name]; ok {
+			return &InputError{File: file, Err: fmt.Errorf("the header names one field twice: column %d (%q) and column %d (%q); keep one of them",
+				j+1, strings.TrimSpace(header[j]), i+1, strings.TrimSpace(h))}
+		}
+		first[name] = i
+	}
+	return nil
 }
 
 // ownFields are the fields a kind requires that no other object's export
@@ -243,7 +267,7 @@ func matchShapes(file string, k Kind, header []string) (headerMapping, *MissingC
 		for i, h := range header {
 			name := byAlias[normalizeHeader(h)]
 			if name == "" || seen[name] {
-				continue // unused column, or a repeat of one already mapped
+				continue // unused column, or a repeat, which matchHeader refuses
 			}
 			// In the API shape a bare "Username" belongs to sessions' Users.Username
 			// and logins' User.Username alike; Setup labels use it directly.

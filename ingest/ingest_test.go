@@ -2005,3 +2005,71 @@ func TestLoadSetupUsersUnmatchedWithAPILogins(t *testing.T) {
 		})
 	}
 }
+
+// Two exports joined into one file (cat a.csv b.csv) bring a second header
+// whose columns may come in another order: the rows after it would load with
+// their values swapped, so the load stops there, naming the line. A value
+// that is only wrong, in a CSV or a JSON file, stays a reject.
+func TestLoadRefusesRepeatedHeader(t *testing.T) {
+	const row = "0Ya%015d,005000000000001AAA,2026-11-26T08:0%d:00.000Z,203.0.113.7,Success\n"
+	first := "Id,UserId,LoginTime,SourceIp,Status\n" + fmt.Sprintf(row, 1, 1) + fmt.Sprintf(row, 2, 2)
+	swapped := "Id,UserId,LoginTime,Status,SourceIp\n" + "0Ya000000000000003,005000000000001AAA,2026-11-26T08:03:00.000Z,Success,203.0.113.7\n"
+	for _, tc := range []struct {
+		name, file, content, want string
+	}{
+		{"a second header, columns swapped", "l.csv", first + swapped, `line 4 repeats the header ("Id" under the column "Id")`},
+		{"a second header with a BOM, the same columns", "l.csv", first + "\ufeff" + strings.Replace(first, "Id,", "ID,", 1), "line 4 repeats the header"},
+		{"a Setup download's second header", "setup.csv", "Username,Login Time,Source IP,Status\n" +
+			"alice@acme.com,11/26/2026 3:04 PM,203.0.113.7,Success\n" +
+			"Username,Login Time,Source IP,Status\n" +
+			"bob@acme.com,11/26/2026 3:05 PM,198.51.100.9,Success\n", `line 3 repeats the header ("Login Time" under the column "Login Time")`},
+		{"near miss: a bad Id is a reject", "l.csv", first + "0Ya-not-an-id,005000000000001AAA,2026-11-26T08:03:00.000Z,203.0.113.7,Success\n", ""},
+		{"near miss: a JSON record whose Id is \"Id\" is a reject", "l.json",
+			`{"totalSize":2,"done":true,"records":[{"Id":"0Ya000000000000001","UserId":"005000000000001AAA","LoginTime":"2026-11-26T08:00:00.000Z","SourceIp":"203.0.113.7","Status":"Success"},` +
+				`{"Id":"Id","UserId":"005000000000001AAA","LoginTime":"2026-11-26T08:00:00.000Z","SourceIp":"203.0.113.7","Status":"Success"}]}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustWrite(t, t.TempDir(), tc.file, tc.content)
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f := st.Files[0]; f.Rejected != 1 {
+					t.Errorf("got %d rejected, want 1", f.Rejected)
+				}
+				return
+			}
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.File != p || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
+			}
+		})
+	}
+}
+
+// A header naming one field twice is refused, naming both columns: only one
+// could be read, and the other's values would be dropped unseen.
+func TestLoadRefusesARepeatedColumn(t *testing.T) {
+	const row = "0Ya000000000000001,005000000000001AAA,2026-11-26T08:00:00.000Z,,203.0.113.7,Success\n"
+	for _, tc := range []struct {
+		name, header, want string
+	}{
+		{"the same name in another case", "Id,UserId,LoginTime,SourceIp,SOURCEIP,Status", `column 4 ("SourceIp") and column 5 ("SOURCEIP")`},
+		{"two spellings of one field", "Id,UserId,LoginTime,CountryIso,SourceIp,Status,Country Code", `column 4 ("CountryIso") and column 7 ("Country Code")`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustWrite(t, t.TempDir(), "l.csv", tc.header+"\n"+row)
+			_, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.File != p || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
+			}
+		})
+	}
+	// The near miss: LoginHistory's CountryIso and LoginGeo's are two fields.
+	p := mustWrite(t, t.TempDir(), "l.csv", "Id,UserId,LoginTime,CountryIso,SourceIp,Status,LoginGeo.CountryIso\n"+strings.TrimSuffix(row, "\n")+",\n")
+	if st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{}); err != nil || st.Files[0].Loaded != 1 {
+		t.Errorf("two distinct fields: got %v, %+v; want one row loaded", err, st)
+	}
+}

@@ -486,6 +486,9 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err := l.moveRejects(ctx); err != nil {
 		return Stats{}, fmt.Errorf("recording rejects: %w", err)
 	}
+	if err := l.refuseRepeatedHeader(ctx); err != nil {
+		return Stats{}, err
+	}
 	// A reject's value shows what was wrong, not the rest of the file: a
 	// quote never closed swallows every line after it.
 	if err := l.exec(ctx, fmt.Sprintf(`UPDATE rejects SET value = left(value, %[1]d) || printf('… (%%d more characters)', length(value) - %[1]d)
@@ -1388,6 +1391,43 @@ func (l *loader) moveRejects(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// refuseRepeatedHeader stops the audit at a CSV row that repeats its file's
+// header, as two exports joined into one file give: the rows after it are
+// read by the first header's columns, so a second export whose columns come
+// in another order would load with its values swapped (a LoginType read as
+// the Status). Such a row is rejected, since a column name is never a
+// valid value; it is told by a rejected value equal to its column's name
+// (any case, and a second file's byte-order mark left out).
+// Only CSV files have a header in their rows: a JSON record is only a
+// reject.
+func (l *loader) refuseRepeatedHeader(ctx context.Context) error {
+	csvFiles := map[string]*inputFile{}
+	for _, f := range l.files {
+		if !f.format.json {
+			csvFiles[tableName(f.path)] = f
+		}
+	}
+	rows, err := l.conn.QueryContext(ctx, `SELECT file, line, field FROM rejects
+		WHERE field IS NOT NULL AND lower(trim(replace(value, chr(65279), ''))) = lower(field) ORDER BY line`)
+	if err != nil {
+		return fmt.Errorf("looking for repeated headers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var file, field string
+		var line sql.NullInt64
+		if err := rows.Scan(&file, &line, &field); err != nil {
+			return err
+		}
+		if f := csvFiles[file]; f != nil && line.Valid {
+			return &InputError{File: f.path, Err: fmt.Errorf("line %d repeats the header (%q under the column %q): "+
+				"two exports joined into one file? The rows after it would be read by the first header's columns; give each export as its own file",
+				line.Int64, field, field)}
+		}
+	}
+	return rows.Err()
 }
 
 // finish gives Setup rows their Ids, de-duplicates each kind by Id (the first
