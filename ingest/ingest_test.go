@@ -1519,11 +1519,8 @@ func TestLoadStructuralRejectsNameTheirField(t *testing.T) {
 		// Three quotes, yet the rows after it load: not a quote never closed.
 		{"a quote not doubled inside a quoted value", "\n", []string{`0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,"Succ"ess"`, ok},
 			[]string{"3", "Status", "a quoted value is followed by other characters, or holds a quote not doubled", `0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,"Succ"ess"`}},
-		{"quote never closed, CRLF", "\r\n", []string{`0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success`, ok},
-			[]string{"3", "LoginTime", "a quoted value is never closed (it runs to the end of the file)", "0Ya000000000002AAA,005000000000001AAA,\"2026-11-26T08:00:00Z,203.0.113.2,Success\r\n" + ok}},
-		{"quote never closed, a long file after it", "\n", []string{`0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success`, strings.Repeat(ok+"\n", 100)},
-			[]string{"3", "LoginTime", "a quoted value is never closed (it runs to the end of the file)", shortened(
-				`0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success` + "\n" + strings.Repeat(ok+"\n", 99) + ok)}},
+		{"a long row", "\n", []string{`0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Success,` + strings.Repeat("x", 1500)},
+			[]string{"3", "", "the row has too many fields (the header has 5)", shortened(`0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Success,` + strings.Repeat("x", 1500))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustWrite(t, t.TempDir(), "logins.csv", header+tc.eol+ok+tc.eol+strings.Join(tc.rows, tc.eol)+tc.eol)
@@ -2019,6 +2016,7 @@ func TestLoadRefusesRepeatedHeader(t *testing.T) {
 	}{
 		{"a second header, columns swapped", "l.csv", first + swapped, `line 4 repeats the header ("Id" under the column "Id")`},
 		{"a second header with a BOM, the same columns", "l.csv", first + "\ufeff" + strings.Replace(first, "Id,", "ID,", 1), "line 4 repeats the header"},
+		{"a second quoted header with a BOM", "l.csv", first + "\ufeff" + `"Id","UserId","LoginTime","Status","SourceIp"` + "\n", "line 4 repeats the header"},
 		{"a Setup download's second header", "setup.csv", "Username,Login Time,Source IP,Status\n" +
 			"alice@acme.com,11/26/2026 3:04 PM,203.0.113.7,Success\n" +
 			"Username,Login Time,Source IP,Status\n" +
@@ -2071,5 +2069,45 @@ func TestLoadRefusesARepeatedColumn(t *testing.T) {
 	p := mustWrite(t, t.TempDir(), "l.csv", "Id,UserId,LoginTime,CountryIso,SourceIp,Status,LoginGeo.CountryIso\n"+strings.TrimSuffix(row, "\n")+",\n")
 	if st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{}); err != nil || st.Files[0].Loaded != 1 {
 		t.Errorf("two distinct fields: got %v, %+v; want one row loaded", err, st)
+	}
+}
+
+// A quoted value that runs over the lines after it without closing where a
+// value ends makes the rows on them part of one bad row, neither loaded nor
+// counted: the load stops, naming the line, instead of reporting a file one
+// reject short. A row cut inside quotes at the very end of the file swallows
+// nothing, and is a reject.
+func TestLoadRefusesAQuoteRunningOverLines(t *testing.T) {
+	const header = "Id,UserId,LoginTime,SourceIp,Status"
+	const ok = "0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.1,Success"
+	quoted := `"0Ya000000000003AAA","005000000000001AAA","2026-11-26T08:00:00Z","203.0.113.3","Success"`
+	for _, tc := range []struct {
+		name, eol, rows, want string
+	}{
+		{"a row cut inside quotes, a quoted row after it", "\n", `0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,"203.0.` + "\n" + quoted + "\n" + ok,
+			"line 3: a quoted value in the SourceIp column runs over the 1 line after it and does not close where a value ends"},
+		{"a quote never closed, CRLF", "\r\n", `0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success` + "\r\n" + ok,
+			"line 3: a quoted value in the LoginTime column runs over the 1 line after it"},
+		{"a quote never closed, a long file after it", "\n", `0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success` + "\n" + strings.Repeat(ok+"\n", 100),
+			"runs over the 100 lines after it"},
+		{"near miss: cut inside quotes on the last line", "\n", `0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,"203.0.`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustWrite(t, t.TempDir(), "logins.csv", header+tc.eol+ok+tc.eol+tc.rows+tc.eol)
+			st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f := st.Files[0]; f.Read != 2 || f.Rejected != 1 {
+					t.Errorf("got read %d, rejected %d; want 2 and 1", f.Read, f.Rejected)
+				}
+				return
+			}
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.File != p || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
+			}
+		})
 	}
 }

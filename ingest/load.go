@@ -489,8 +489,8 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err := l.refuseRepeatedHeader(ctx); err != nil {
 		return Stats{}, err
 	}
-	// A reject's value shows what was wrong, not the rest of the file: a
-	// quote never closed swallows every line after it.
+	// A reject's value shows what was wrong, not a page of text: a row
+	// can be long (up to DuckDB's 10 MB).
 	if err := l.exec(ctx, fmt.Sprintf(`UPDATE rejects SET value = left(value, %[1]d) || printf('… (%%d more characters)', length(value) - %[1]d)
 		WHERE length(value) > %[1]d`, maxRejectValue)); err != nil {
 		return Stats{}, fmt.Errorf("shortening rejected values: %w", err)
@@ -1134,6 +1134,7 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 	}
 	defer rows.Close()
 	var rejects [][]any
+	var spill error // the first quoted value that runs over lines, see below
 	lastLine := int64(-1)
 	for rows.Next() {
 		var line sql.NullInt64
@@ -1152,6 +1153,16 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 		// DuckDB gives the line with the line break before it, in a CRLF
 		// file, and after it.
 		value := strings.Trim(csvLine.String, "\r\n")
+		// A quote that does not close where a value ends and runs over
+		// the lines after it (a row cut short inside a quoted value, or a
+		// quote added by hand) makes those lines part of one bad row: the
+		// rows on them would be neither loaded nor counted, so the file is
+		// refused rather than read as one reject short.
+		if extra := strings.Count(value, "\n"); extra > 0 && typ.String == "UNQUOTED VALUE" && spill == nil {
+			spill = &InputError{File: f.path, Err: fmt.Errorf("line %d: a quoted value in %s runs over the %s after it and does not close where a value ends, "+
+				"so the rows there cannot be told apart and would go uncounted: the file is damaged at line %d (a row cut short, or a quote added by hand); "+
+				"repair that row or export the file again", line.Int64, orField(field), CountOf(int64(extra), "line", "lines"), line.Int64)}
+		}
 		f.structural = append(f.structural, line.Int64)
 		rejects = append(rejects, []any{tableName(f.path), line.Int64, field, structuralReason(typ.String, msg.String, value, len(f.format.header)), value})
 	}
@@ -1167,9 +1178,20 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 			return fault
 		}
 	}
+	if spill != nil {
+		return spill
+	}
 	f.stats.Rejected += int64(len(rejects))
 	f.stats.Read += int64(len(rejects))
 	return insertRows(ctx, l.conn, "rejects", 5, rejects)
+}
+
+// orField names a field for a message, or "its row" without one.
+func orField(field string) string {
+	if field == "" {
+		return "its row"
+	}
+	return fmt.Sprintf("the %s column", field)
 }
 
 // structuralReason words DuckDB's CSV error types for an analyst; value is
@@ -1183,13 +1205,8 @@ func structuralReason(typ, msg, value string, want int) string {
 	case "INVALID ENCODING", "INVALID UNICODE":
 		return "the row is not valid UTF-8"
 	case "UNQUOTED VALUE":
-		// DuckDB says so of '"2"x', of '"Chr"ome"' and of a quote that is
-		// never closed, whose value runs to the end of the file, taking in
-		// the lines after it: only that one has an odd number of quotes and
-		// more than one line (unless the file ends on the row).
-		if strings.Count(value, `"`)%2 == 1 && strings.Contains(value, "\n") {
-			return "a quoted value is never closed (it runs to the end of the file)"
-		}
+		// DuckDB says so of '"2"x' and of '"Chr"ome"' (and of a quote that
+		// runs over lines, which collectStructuralRejects refuses).
 		return "a quoted value is followed by other characters, or holds a quote not doubled"
 	case "LINE SIZE OVER MAXIMUM":
 		return "the row is longer than 10 MB"
@@ -1399,7 +1416,8 @@ func (l *loader) moveRejects(ctx context.Context) error {
 // in another order would load with its values swapped (a LoginType read as
 // the Status). Such a row is rejected, since a column name is never a
 // valid value; it is told by a rejected value equal to its column's name
-// (any case, and a second file's byte-order mark left out).
+// (any case; a second file's byte-order mark, before which quotes are no
+// quotes to the reader, left out with them).
 // Only CSV files have a header in their rows: a JSON record is only a
 // reject.
 func (l *loader) refuseRepeatedHeader(ctx context.Context) error {
@@ -1410,7 +1428,7 @@ func (l *loader) refuseRepeatedHeader(ctx context.Context) error {
 		}
 	}
 	rows, err := l.conn.QueryContext(ctx, `SELECT file, line, field FROM rejects
-		WHERE field IS NOT NULL AND lower(trim(replace(value, chr(65279), ''))) = lower(field) ORDER BY line`)
+		WHERE field IS NOT NULL AND lower(trim(replace(value, chr(65279), ''), ' "')) = lower(field) ORDER BY line`)
 	if err != nil {
 		return fmt.Errorf("looking for repeated headers: %w", err)
 	}
