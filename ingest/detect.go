@@ -179,6 +179,9 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	br := bufio.NewReader(r)
 	head, err := br.Peek(4096)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		if gz { // a small gzip file cut short fails here, before the verification
+			return format{}, gzipError(err)
+		}
 		return format{}, fmt.Errorf("reading: %w", err)
 	}
 	if what, fix := spreadsheetFile(head); what != "" {

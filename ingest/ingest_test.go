@@ -1296,6 +1296,7 @@ func TestLoadRefusesDamagedGzip(t *testing.T) {
 		name, file, content, want string
 	}{
 		{"csv cut in half", "l.csv.gz", half(csvText), "the gzip stream is truncated"},
+		{"a small csv cut short", "l.csv.gz", half(csvText[:3000]), "the gzip stream is truncated"},
 		{"csv without its trailer", "l.csv.gz", noTrailer(csvText), "the gzip stream is truncated"},
 		{"csv with a bad checksum", "l.csv.gz", badCRC(csvText), "the gzip stream fails its checksum"},
 		{"json without its trailer", "l.json.gz", noTrailer(jsonText), "the gzip stream is truncated"},
