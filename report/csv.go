@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -68,9 +69,9 @@ func csvField(v any) string {
 	case nil:
 		return ""
 	case string:
-		return neutralise(v)
+		return csvText(v)
 	case []byte:
-		return neutralise(string(v))
+		return csvText(string(v))
 	case time.Time:
 		return v.UTC().Format(csvTime)
 	case int64:
@@ -86,8 +87,15 @@ func csvField(v any) string {
 	case bool:
 		return strconv.FormatBool(v)
 	default:
-		return neutralise(fmt.Sprint(v))
+		return csvText(fmt.Sprint(v))
 	}
+}
+
+// csvText is text from the input as a report's CSV holds it: neutralised,
+// and with each NUL byte (valid UTF-8, which an export may hold) written as
+// U+FFFD, as the XLSX writes it, since many CSV readers stop at a NUL.
+func csvText(s string) string {
+	return neutralise(strings.ReplaceAll(s, "\x00", "\uFFFD"))
 }
 
 // neutralise returns s with a leading single quote when a spreadsheet would

@@ -131,6 +131,8 @@ func TestCSVFieldNeutralises(t *testing.T) {
 		{"large float", 1e21, "1000000000000000000000"},
 		{"nil", nil, ""},
 		{"bool", true, "true"},
+		{"NUL", "Succ\x00ess", "Succ\uFFFDess"},
+		{"NUL first", "\x00=1", "\uFFFD=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
