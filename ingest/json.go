@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -173,6 +175,16 @@ func (l *loader) insertWithDuckDB(ctx context.Context, g *jsonGroup) error {
 // (canonical field -> dotted JSON name) that cols reads, every value as text,
 // and the expression for each field over a record r. It is not ok when a
 // name is both a value and a relationship.
+//
+// A dotted name comes from a relationship nested as the REST API writes it
+// ("LoginGeo": {"City": …}), or from a key that holds the dot itself
+// ("LoginGeo.City": …), as tools that flatten records write them; the
+// header's names do not tell the two apart, and nothing stops a file from
+// changing form after the records the header was read from. So the type
+// declares both, the nested path and the dotted key as one field, and the
+// field reads whichever the record gives. A record that gives both, with
+// two values, stops the statement, and the group is decoded in Go, which
+// keeps the last (see insertDecoded).
 func jsonStructType(cols []string, labels map[string]string) (typ string, raw map[string]string, ok bool) {
 	type node struct {
 		names    []string // children in order of appearance
@@ -202,6 +214,15 @@ func jsonStructType(cols []string, labels map[string]string) (typ string, raw ma
 			n = child
 		}
 		raw[c] = expr
+		if _, seen := root.children[label]; len(parts) > 1 && !seen {
+			// A dotted key is a top-level field of its own; none of the
+			// nested paths' first names has a dot, so it meets none of them.
+			root.children[label] = &node{children: map[string]*node{}, leaf: true}
+			root.names = append(root.names, label)
+			flat := "r." + quoteIdent(label)
+			raw[c] = fmt.Sprintf("CASE WHEN %[1]s <> %[2]s THEN error('a record gives %[3]s twice, nested and as one dotted name, with two values') "+
+				"ELSE coalesce(%[1]s, %[2]s) END", expr, flat, sqlQuote(label))
+		}
 	}
 	var render func(n *node) (string, bool)
 	render = func(n *node) (string, bool) {
@@ -497,11 +518,14 @@ func walkRecords(dec *json.Decoder, page *pageInfo, each func(off int64) (bool, 
 				if err := walk(depth + 1); err != nil {
 					return err
 				}
-			case key == "totalSize" && page != nil:
-				if err := dec.Decode(&page.totalSize); err != nil {
-					return fmt.Errorf(`"totalSize" is not a number: %w`, err)
+			case (key == "totalSize" || key == "done" || key == "nextRecordsUrl") && page != nil:
+				var v json.RawMessage
+				if err := dec.Decode(&v); err != nil {
+					return err
 				}
-				page.hasTotal = true
+				if err := page.set(key, v); err != nil {
+					return err
+				}
 			default:
 				var skip json.RawMessage
 				if err := dec.Decode(&skip); err != nil {
@@ -649,14 +673,34 @@ func jsonHeader(path string) (header []string, inResult bool, page pageInfo, err
 		if err != nil {
 			return false, fmt.Errorf("record %d %w", n+1, err)
 		}
-		flattenObject("", raw, 0, func(key, _ string, _ bool) {
+		var fields []string // of the first record, which tells a page given twice
+		flattenObject("", raw, 0, func(key, value string, null bool) {
 			if !seen[key] {
 				seen[key] = true
 				header = append(header, key)
 			}
+			if n == 0 {
+				fields = append(fields, fmt.Sprintf("%q:%q:%t", key, value, null))
+			}
 		}, nil)
+		if n == 0 {
+			slices.Sort(fields) // a copy saved with sorted keys is the same page
+			page.first = sha256.Sum256([]byte(strings.Join(fields, ",")))
+		}
 		n++
-		return n < jsonHeaderRecords, nil
+		if n < jsonHeaderRecords {
+			return true, nil
+		}
+		// totalSize and done come before the records in the REST API's
+		// order, and after them in a page saved with sorted keys or in the
+		// sf CLI's result: then the rest of the records are skipped to read
+		// them.
+		if !page.hasTotal || !page.hasDone {
+			if err := readPageTail(io.MultiReader(dec.Buffered(), br), &page); err != nil {
+				return false, err
+			}
+		}
+		return false, nil
 	})
 	if err != nil {
 		// The REST API writes its errors as an array, which is no page.
@@ -668,54 +712,200 @@ func jsonHeader(path string) (header []string, inResult bool, page pageInfo, err
 	if !found {
 		return nil, false, page, noRecordsErrorOf(path)
 	}
+	page.inResult = inResult
 	return header, inResult, page, nil
 }
 
-// pageInfo is what a REST query page says of its query: totalSize, the
-// records the query matched over all its pages. It is read when it comes
-// before the records, as the REST API writes it (the sf CLI writes it
-// after them, having fetched every page itself).
+// pageInfo is what a REST query page says of its query, wherever in the
+// page it is written (the REST API writes it before the records, a page
+// saved with sorted keys and the sf CLI partly or wholly after them).
 type pageInfo struct {
-	totalSize int64
+	totalSize int64 // the records the query matched over all its pages
 	hasTotal  bool
+	done      bool // no page follows this one
+	hasDone   bool
+	nextURL   string   // where the next page is, when done is false
+	inResult  bool     // an sf CLI result, which fetched every page itself
+	first     [32]byte // a hash of the first record, to tell a page given twice
 }
 
-// pageWarnings warns of REST queries whose pages were not all given: the
-// files of a kind that name one totalSize are taken as the pages of one
-// query, and when they hold fewer rows than it, some were left out.
+// more says that the page is not its query's last: more pages follow.
+func (p pageInfo) more() bool {
+	return p.hasDone && !p.done || !p.hasDone && p.nextURL != ""
+}
+
+// set records the page's totalSize, done or nextRecordsUrl from its JSON
+// value; a null is taken as absent.
+func (p *pageInfo) set(key string, v json.RawMessage) error {
+	if string(v) == "null" {
+		return nil
+	}
+	switch key {
+	case "totalSize":
+		if err := json.Unmarshal(v, &p.totalSize); err != nil {
+			return fmt.Errorf(`"totalSize" is not a number: %w`, err)
+		}
+		p.hasTotal = true
+	case "done":
+		if err := json.Unmarshal(v, &p.done); err != nil {
+			return fmt.Errorf(`"done" is not true or false: %w`, err)
+		}
+		p.hasDone = true
+	case "nextRecordsUrl":
+		if err := json.Unmarshal(v, &p.nextURL); err != nil {
+			return fmt.Errorf(`"nextRecordsUrl" is not text: %w`, err)
+		}
+	}
+	return nil
+}
+
+// readPageTail reads what follows the records of a page in r, which starts
+// inside the records array, between two records: it skips the rest of the
+// array byte by byte (far faster than decoding the records) and reads the
+// page's totalSize, done and nextRecordsUrl from the keys after it. A file
+// that cannot be read to its end is no error here: its load says what is
+// wrong with it, naming the line or the damage to its gzip stream.
+func readPageTail(r io.Reader, page *pageInfo) error {
+	buf := make([]byte, 64<<10)
+	depth, inString, escaped := 0, false, false
+	for {
+		n, err := r.Read(buf)
+		for i, c := range buf[:n] {
+			switch {
+			case escaped:
+				escaped = false
+			case inString:
+				escaped = c == '\\'
+				inString = c != '"'
+			case c == '"':
+				inString = true
+			case c == '{' || c == '[':
+				depth++
+			case c == '}' || c == ']':
+				if depth--; depth < 0 {
+					return readTailKeys(io.MultiReader(bytes.NewReader(buf[i+1:n]), r), page)
+				}
+			}
+		}
+		if err != nil {
+			return nil
+		}
+	}
+}
+
+// readTailKeys reads the keys that follow the records array, r starting just
+// after it, up to the end of the object that holds the records.
+func readTailKeys(r io.Reader, page *pageInfo) error {
+	// Made a whole object again, the rest decodes as one.
+	dec := json.NewDecoder(io.MultiReader(strings.NewReader(`{"records":null`), r))
+	var tail map[string]json.RawMessage
+	if err := dec.Decode(&tail); err != nil {
+		return nil // for the load to tell
+	}
+	for _, key := range []string{"totalSize", "done", "nextRecordsUrl"} {
+		if v, ok := tail[key]; ok {
+			if err := page.set(key, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pageWarnings warns of REST queries whose pages were not all given. The
+// pages of a kind that name one totalSize are taken as the pages of one
+// query, and the pages that name none as one more. A query lacks pages when
+//   - its pages hold fewer records than its totalSize, a page given twice
+//     (the same first record and as many records: a copy, even one saved
+//     with its keys in another order) counting once; or, when it has no
+//     totalSize to count against,
+//   - one of its pages says more pages follow (done: false, or a
+//     nextRecordsUrl without done) and none says done: true (the last page).
+//
+// Rows read are counted, not rows loaded: a record that another export
+// also holds, and so is a duplicate, was still given. An sf CLI result
+// that says done: true is a whole query (the CLI fetched every page), and
+// is left out.
 func pageWarnings(files []*inputFile) []string {
 	type query struct {
-		kind  Kind
-		total int64
+		kind     Kind
+		total    int64
+		hasTotal bool
+	}
+	type pageKey struct {
+		first [32]byte
+		read  int64
 	}
 	var order []query
 	read := map[query]int64{}
 	pages := map[query]int{}
+	seen := map[query]map[pageKey]*inputFile{}
+	copies, notDone := map[query][]string{}, map[query][]string{}
+	ended, cli := map[query]bool{}, map[query]bool{}
 	for _, f := range files {
-		if !f.page.hasTotal {
+		p := f.page
+		if !f.format.json || p.inResult && p.hasDone && p.done {
 			continue
 		}
-		q := query{f.kind, f.page.totalSize}
-		if _, ok := read[q]; !ok {
+		q := query{f.kind, p.totalSize, p.hasTotal}
+		if _, ok := seen[q]; !ok {
 			order = append(order, q)
+			seen[q] = map[pageKey]*inputFile{}
 		}
-		read[q] += f.stats.Read
 		pages[q]++
+		cli[q] = cli[q] || p.inResult
+		ended[q] = ended[q] || p.hasDone && p.done
+		if p.more() {
+			notDone[q] = append(notDone[q], f.path)
+		}
+		k := pageKey{p.first, f.stats.Read}
+		if g := seen[q][k]; g != nil && f.stats.Read > 0 {
+			copies[q] = append(copies[q], fmt.Sprintf("%s repeats %s", f.path, g.path))
+			continue
+		}
+		seen[q][k] = f
+		read[q] += f.stats.Read
 	}
 	var out []string
 	for _, q := range order {
-		if read[q] >= q.total {
+		var w string
+		switch {
+		case q.hasTotal && read[q] < q.total:
+			what := "the REST page given"
+			if pages[q] > 1 {
+				what = fmt.Sprintf("the %d REST pages given", pages[q])
+			}
+			if len(copies[q]) > 0 {
+				what += fmt.Sprintf(" (%s: counted once)", strings.Join(copies[q], ", "))
+			}
+			w = fmt.Sprintf("The %s query behind %s holds %d records (totalSize), but they have only %d: "+
+				"the other pages were not given, so the audit does not see %d of its %s. Fetch every nextRecordsUrl page.",
+				q.kind, what, q.total, read[q], q.total-read[q], q.kind)
+		case !q.hasTotal && len(notDone[q]) > 0 && !ended[q]:
+			says := "say"
+			if len(notDone[q]) == 1 {
+				says = "says"
+			}
+			w = fmt.Sprintf("%s %s done: false (more pages follow), but no %s page given says done: true (the last page): "+
+				"the audit does not see the %s of the pages after. Fetch every nextRecordsUrl page.",
+				fileList(notDone[q]), says, q.kind, q.kind)
+		default:
 			continue
 		}
-		what := "the REST page"
-		if pages[q] > 1 {
-			what = fmt.Sprintf("the %d REST pages", pages[q])
+		if cli[q] {
+			w += " sf data query stops at its org-max-query-limit (10,000 records unless set): raise it and query again."
 		}
-		out = append(out, fmt.Sprintf("The %s query behind %s given holds %d records (totalSize), but they have only %d: "+
-			"the other pages were not given, so the audit does not see %d of its %s. Fetch every nextRecordsUrl page.",
-			q.kind, what, q.total, read[q], q.total-read[q], q.kind))
+		out = append(out, w)
 	}
 	return out
+}
+
+// fileList names the first three of files, and counts the rest.
+func fileList(files []string) string {
+	if len(files) <= 3 {
+		return strings.Join(files, ", ")
+	}
+	return fmt.Sprintf("%s and %d more pages", strings.Join(files[:3], ", "), len(files)-3)
 }
 
 // newLineCounter returns a function giving the 1-based line of a byte offset;
