@@ -893,7 +893,7 @@ func pageWarnings(files []*inputFile) []string {
 			continue
 		}
 		if cli[q] {
-			w += " sf data query stops at its org-max-query-limit (10,000 records unless set): raise it and query again."
+			w += " sf data query stops at its org-max-query-limit setting: raise it (sf config set org-max-query-limit) and query again."
 		}
 		out = append(out, w)
 	}
