@@ -219,6 +219,10 @@ type journalState struct {
 	latest map[string]timedResult
 	// unacked holds sessions sent in a request whose result never came.
 	unacked map[string]bool
+	// unanswered holds sessions some request sent without an answer at any
+	// time, whatever came after (a resend the org refused whole tells
+	// nothing of the first): the org may have ended them.
+	unanswered map[string]bool
 	// The rest is per list: the audit the list a run carried out came from,
 	// its rows without the approve column (listKeyOf; a run written before
 	// runs named it counts towards the list being worked on, see replay). An audit into the
@@ -263,7 +267,7 @@ type timedResult struct {
 // a run's search for sessions was not journalled, so a password reset done
 // in one stands for it too.
 func replay(recs []Record, listKey string) *journalState {
-	s := &journalState{ended: map[string]timedResult{}, latest: map[string]timedResult{}, unacked: map[string]bool{},
+	s := &journalState{ended: map[string]timedResult{}, latest: map[string]timedResult{}, unacked: map[string]bool{}, unanswered: map[string]bool{},
 		stepsDone: map[string]bool{}, stepsTried: map[string]map[string]ItemResult{}, byList: map[string][]string{}, userOf: map[string]string{},
 		listOf: map[string]string{}, approvedRow: map[string]bool{}}
 	runList := map[string]string{} // run → list
@@ -317,6 +321,9 @@ func replay(recs []Record, listKey string) *journalState {
 					s.approvedRow[id] = true
 				}
 				if _, ok := s.ended[id]; !ok {
+					if s.unacked[id] { // the send before this one had no answer
+						s.unanswered[id] = true
+					}
 					s.unacked[id] = true
 				}
 			}
@@ -349,6 +356,9 @@ func replay(recs []Record, listKey string) *journalState {
 				}
 				if r.Kind == "result" {
 					delete(s.unacked, it.ID)
+				}
+				if it.Outcome == OutcomeFailed && it.ErrorCode == noResponseCode && it.HTTPStatus == 0 {
+					s.unanswered[it.ID] = true
 				}
 				s.latest[it.ID] = tr
 				if _, ok := s.ended[it.ID]; !ok && (it.Outcome == OutcomeRemoved || it.Outcome == OutcomeAlreadyEnded) {

@@ -43,7 +43,7 @@ func buildResults(a Approval, listKey string, s *journalState, now time.Time) []
 		switch {
 		case !ended && !owed:
 			res.ErrorCode = SkipWithdrawn
-			if s.unacked[id] || ok && tr.Outcome == OutcomeFailed && tr.ErrorCode == noResponseCode && tr.HTTPStatus == 0 {
+			if s.unacked[id] || s.unanswered[id] {
 				res.ErrorCode = SkipWithdrawnUnanswered
 			}
 		case ok:

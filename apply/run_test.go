@@ -1680,8 +1680,15 @@ func TestWithdrawnAfterAStop(t *testing.T) {
 // A withdrawn session whose delete a killed run sent without an answer is
 // not told as never sent: the results say WITHDRAWN_UNANSWERED, the run
 // completes, and verify asks the org, finding gone the one it ended and
-// skipping the one it kept.
+// skipping the one it kept; also when a later run's resend was refused
+// whole.
 func TestWithdrawnAfterAnUnansweredSend(t *testing.T) {
+	for _, refused := range []bool{false, true} {
+		t.Run(map[bool]string{false: "after a kill", true: "resend refused whole"}[refused], func(t *testing.T) { withdrawnAfterAnUnansweredSend(t, refused) })
+	}
+}
+
+func withdrawnAfterAnUnansweredSend(t *testing.T, refusedResend bool) {
 	rs := rows(3)
 	for i := range rs {
 		rs[i].approve = "yes"
@@ -1692,6 +1699,15 @@ func TestWithdrawnAfterAnUnansweredSend(t *testing.T) {
 	f.org.inject("delete", fault{process: 1, drop: true, then: cancel})
 	if _, err := Run(ctx, f.options(true)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("killed run: err %v, want context.Canceled", err)
+	}
+
+	if refusedResend {
+		// A run of the same approval resends them, and the org refuses the
+		// request whole: that answers nothing about the first send.
+		f.org.inject("delete", fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
+		if rep, err := Run(context.Background(), f.options(true)); err != nil || rep.Stopped == nil {
+			t.Fatalf("refused resend: err %v, stopped %v, want a stop", err, rep.Stopped)
+		}
 	}
 
 	rs[0].approve, rs[1].approve = "no", "no"
