@@ -292,7 +292,7 @@ func (d *policyDecoder) checkRemoveOn() error {
 		case !ok:
 			return d.errf(n, "remove_on", "%q is not a check (use %s)", n.Value, strings.Join(ids, ", "))
 		case !c.ProposesRemovals():
-			return d.errf(n, "remove_on", "%q proposes no removals: it reports only, by design (%s; use %s)", n.Value, c.Removes, strings.Join(ids, ", "))
+			return d.errf(n, "remove_on", "%q proposes no removals: it reports only, by design%s (use %s)", n.Value, removesWhy(c.Removes), strings.Join(ids, ", "))
 		}
 	}
 	return nil
@@ -766,6 +766,16 @@ func parseNetwork(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// removesWhy is the reason a check's "removes: nothing (reason)" header
+// gives, as ": reason", or "" without one.
+func removesWhy(removes string) string {
+	why := strings.TrimSpace(strings.TrimPrefix(removes, "nothing"))
+	if why = strings.TrimSuffix(strings.TrimPrefix(why, "("), ")"); why == "" {
+		return ""
+	}
+	return ": " + why
 }
 
 // ParseDuration reads a duration as the policy writes one: as

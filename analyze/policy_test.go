@@ -239,7 +239,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"a user that is neither", "protected_users: [\"bob smith\"]\n", nil, `policy.yaml:1: protected_users: "bob smith" is neither a username nor a 15- or 18-character user Id`},
 		{"not a mapping", "- timezone\n", nil, `policy.yaml:1: the policy must be a mapping of keys to values`},
 		{"a check that proposes no removals", "remove_on: [impossible_travel, ip_new_for_user]\n", nil,
-			`policy.yaml:1: remove_on: "ip_new_for_user" proposes no removals: it reports only, by design (nothing (a new country is a question for the user, not proof); use concurrent_sessions, failed_login_burst, impossible_travel, ip_denied, session_over_age)`},
+			`policy.yaml:1: remove_on: "ip_new_for_user" proposes no removals: it reports only, by design: a new country is a question for the user, not proof (use concurrent_sessions, failed_login_burst, impossible_travel, ip_denied, session_over_age)`},
 		{"not YAML", "timezone: [UTC\n", nil, `policy.yaml:1: did not find expected ',' or ']'`},
 		{"a character no token starts with", "timezone: UTC\nprotected_users: []\nsession_max_age: @8h\n", nil, `policy.yaml:3: found character that cannot start any token`},
 		{"a second document", "timezone: UTC\n---\nsession_max_agee: 1h\n", nil, `policy.yaml:2: a second YAML document: a policy is one document, so remove the "---" or merge the two`},

@@ -2018,10 +2018,14 @@ func TestLoadRefusesRepeatedHeader(t *testing.T) {
 		{"a second header, columns swapped", "l.csv", first + swapped, `line 4 repeats the header ("Id" under the column "Id")`},
 		{"a second header with a BOM, the same columns", "l.csv", first + "\ufeff" + strings.Replace(first, "Id,", "ID,", 1), "line 4 repeats the header"},
 		{"a second quoted header with a BOM", "l.csv", first + "\ufeff" + `"Id","UserId","LoginTime","Status","SourceIp"` + "\n", "line 4 repeats the header"},
+		{"a second header that moves the Id", "l.csv", first + "UserId,Id,LoginTime,SourceIp,Status\n" +
+			"005000000000001AAA,0Ya000000000000003,2026-11-26T08:03:00.000Z,203.0.113.7,Success\n", `line 4 repeats the header ("UserId" under the column "Id")`},
 		{"a Setup download's second header", "setup.csv", "Username,Login Time,Source IP,Status\n" +
 			"alice@acme.com,11/26/2026 3:04 PM,203.0.113.7,Success\n" +
 			"Username,Login Time,Source IP,Status\n" +
 			"bob@acme.com,11/26/2026 3:05 PM,198.51.100.9,Success\n", `line 3 repeats the header ("Login Time" under the column "Login Time")`},
+		{"near miss: a blank value under a header with a blank name", "l.csv", "Id,UserId,LoginTime,SourceIp,Status,\n" + strings.ReplaceAll(first[strings.Index(first, "\n")+1:], "Success\n", "Success,\n") +
+			"0Ya000000000000003,005000000000001AAA,,203.0.113.7,Success,\n", ""},
 		{"near miss: a bad Id is a reject", "l.csv", first + "0Ya-not-an-id,005000000000001AAA,2026-11-26T08:03:00.000Z,203.0.113.7,Success\n", ""},
 		{"near miss: a JSON record whose Id is \"Id\" is a reject", "l.json",
 			`{"totalSize":2,"done":true,"records":[{"Id":"0Ya000000000000001","UserId":"005000000000001AAA","LoginTime":"2026-11-26T08:00:00.000Z","SourceIp":"203.0.113.7","Status":"Success"},` +
@@ -2086,12 +2090,15 @@ func TestLoadRefusesAQuoteRunningOverLines(t *testing.T) {
 		name, eol, rows, want string
 	}{
 		{"a row cut inside quotes, a quoted row after it", "\n", `0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,"203.0.` + "\n" + quoted + "\n" + ok,
-			"line 3: a quoted value in the SourceIp column runs over the 1 line after it and does not close where a value ends"},
+			"line 3: a quoted value in the SourceIp column does not close where a value ends and runs over the line after it, taking in 1 row that would go uncounted"},
 		{"a quote never closed, CRLF", "\r\n", `0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success` + "\r\n" + ok,
-			"line 3: a quoted value in the LoginTime column runs over the 1 line after it"},
+			"line 3: a quoted value in the LoginTime column does not close where a value ends and runs over the line after it"},
 		{"a quote never closed, a long file after it", "\n", `0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success` + "\n" + strings.Repeat(ok+"\n", 100),
-			"runs over the 100 lines after it"},
+			"runs over the 100 lines after it, taking in 100 rows that would go uncounted"},
 		{"near miss: cut inside quotes on the last line", "\n", `0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,"203.0.`, ""},
+		// A line break inside the row's own quoted value, and a quote not
+		// doubled after it: one bad row, the rows after it read.
+		{"near miss: a quoted line break in a row with a stray quote", "\n", `0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,"203.0.113.2` + "\n" + `x","Succ"ess"`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustWrite(t, t.TempDir(), "logins.csv", header+tc.eol+ok+tc.eol+tc.rows+tc.eol)

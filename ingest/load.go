@@ -1157,11 +1157,14 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 		// the lines after it (a row cut short inside a quoted value, or a
 		// quote added by hand) makes those lines part of one bad row: the
 		// rows on them would be neither loaded nor counted, so the file is
-		// refused rather than read as one reject short.
-		if extra := strings.Count(value, "\n"); extra > 0 && typ.String == "UNQUOTED VALUE" && spill == nil {
-			spill = &InputError{File: f.path, Err: fmt.Errorf("line %d: a quoted value in %s runs over the %s after it and does not close where a value ends, "+
-				"so the rows there cannot be told apart and would go uncounted: the file is damaged at line %d (a row cut short, or a quote added by hand); "+
-				"repair that row or export the file again", line.Int64, orField(field), CountOf(int64(extra), "line", "lines"), line.Int64)}
+		// refused rather than read as one reject short. It is told from a
+		// row whose own value holds a line break (a browser string, say)
+		// by a line after the first that has a whole row's fields.
+		if extra := swallowedRows(value, len(f.format.header)); extra > 0 && typ.String == "UNQUOTED VALUE" && spill == nil {
+			spill = &InputError{File: f.path, Err: fmt.Errorf("line %d: a quoted value in %s does not close where a value ends and runs over %s, "+
+				"taking in %s that would go uncounted: the file is damaged at line %d (a row cut short, or a quote added by hand); "+
+				"repair that row or export the file again",
+				line.Int64, orField(field), linesAfter(strings.Count(value, "\n")), CountOf(int64(extra), "row", "rows"), line.Int64)}
 		}
 		f.structural = append(f.structural, line.Int64)
 		rejects = append(rejects, []any{tableName(f.path), line.Int64, field, structuralReason(typ.String, msg.String, value, len(f.format.header)), value})
@@ -1184,6 +1187,29 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 	f.stats.Rejected += int64(len(rejects))
 	f.stats.Read += int64(len(rejects))
 	return insertRows(ctx, l.conn, "rejects", 5, rejects)
+}
+
+// swallowedRows counts the lines after the first of a rejected CSV row's
+// text that have a whole row's fields (at least width-1 commas): rows of
+// their own that a quote left open took in.
+func swallowedRows(value string, width int) int {
+	lines := strings.Split(value, "\n")
+	n := 0
+	for _, l := range lines[1:] {
+		if strings.Count(l, ",") >= width-1 {
+			n++
+		}
+	}
+	return n
+}
+
+// linesAfter words n lines after a row: "the line after it", "the 3 lines
+// after it".
+func linesAfter(n int) string {
+	if n == 1 {
+		return "the line after it"
+	}
+	return fmt.Sprintf("the %d lines after it", n)
 }
 
 // orField names a field for a message, or "its row" without one.
@@ -1414,35 +1440,50 @@ func (l *loader) moveRejects(ctx context.Context) error {
 // header, as two exports joined into one file give: the rows after it are
 // read by the first header's columns, so a second export whose columns come
 // in another order would load with its values swapped (a LoginType read as
-// the Status). Such a row is rejected, since a column name is never a
-// valid value; it is told by a rejected value equal to its column's name
-// (any case; a second file's byte-order mark, before which quotes are no
-// quotes to the reader, left out with them).
-// Only CSV files have a header in their rows: a JSON record is only a
-// reject.
+// the Status, an Id as the ParentId). Such a row is rejected, since a column
+// name is never a valid value of a typed field; it is told by a rejected
+// value that is one of its file's column names, in any column (the second
+// header may have moved them), in any case, and without a second file's
+// byte-order mark (before which quotes are no quotes to the reader). Only
+// CSV files have a header in their rows: a JSON record is only a reject.
 func (l *loader) refuseRepeatedHeader(ctx context.Context) error {
-	csvFiles := map[string]*inputFile{}
+	columns := map[string]map[string]bool{} // file -> its column names, lower case
+	paths := map[string]string{}            // file as rejects name it -> as given
+	var names []string
 	for _, f := range l.files {
-		if !f.format.json {
-			csvFiles[tableName(f.path)] = f
+		if f.format.json {
+			continue
 		}
+		cols := map[string]bool{}
+		for _, h := range f.format.header {
+			if h = strings.ToLower(strings.TrimSpace(h)); h == "" {
+				continue // a blank required value is no header
+			}
+			cols[h] = true
+			names = append(names, "'"+sqlQuote(h)+"'")
+		}
+		columns[tableName(f.path)], paths[tableName(f.path)] = cols, f.path
 	}
-	rows, err := l.conn.QueryContext(ctx, `SELECT file, line, field FROM rejects
-		WHERE field IS NOT NULL AND lower(trim(replace(value, chr(65279), ''), ' "')) = lower(field) ORDER BY line`)
+	if len(names) == 0 {
+		return nil
+	}
+	rows, err := l.conn.QueryContext(ctx, `SELECT file, line, field, v FROM (
+		    SELECT *, trim(replace(value, chr(65279), ''), ' "') AS v FROM rejects WHERE field IS NOT NULL)
+		WHERE lower(v) IN (`+strings.Join(names, ", ")+`) ORDER BY line`)
 	if err != nil {
 		return fmt.Errorf("looking for repeated headers: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var file, field string
+		var file, field, value string
 		var line sql.NullInt64
-		if err := rows.Scan(&file, &line, &field); err != nil {
+		if err := rows.Scan(&file, &line, &field, &value); err != nil {
 			return err
 		}
-		if f := csvFiles[file]; f != nil && line.Valid {
-			return &InputError{File: f.path, Err: fmt.Errorf("line %d repeats the header (%q under the column %q): "+
+		if columns[file][strings.ToLower(value)] && line.Valid {
+			return &InputError{File: paths[file], Err: fmt.Errorf("line %d repeats the header (%q under the column %q): "+
 				"two exports joined into one file? The rows after it would be read by the first header's columns; give each export as its own file",
-				line.Int64, field, field)}
+				line.Int64, value, field)}
 		}
 	}
 	return rows.Err()
