@@ -1317,10 +1317,7 @@ func TestLoadRefusesDamagedGzip(t *testing.T) {
 				}
 				return
 			}
-			var ie *InputError
-			if !errors.As(err, &ie) || ie.File != p || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
-			}
+			wantInputError(t, err, p, tc.want)
 		})
 	}
 }
@@ -1407,10 +1404,7 @@ func TestLoadRefusesAFileGivenTwice(t *testing.T) {
 				}
 				return
 			}
-			var ie *InputError
-			if !errors.As(err, &ie) || ie.File != tc.paths[1] || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, tc.paths[1], tc.want)
-			}
+			wantInputError(t, err, tc.paths[1], tc.want)
 		})
 	}
 }
@@ -1624,10 +1618,7 @@ func TestLoadNamesTheLineOfAMixedLineBreak(t *testing.T) {
 				}
 				return
 			}
-			var ie *InputError
-			if !errors.As(err, &ie) || ie.File != p || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
-			}
+			wantInputError(t, err, p, tc.want)
 		})
 	}
 }
@@ -1724,10 +1715,7 @@ func TestLoadJSONFileHoldsOnePage(t *testing.T) {
 				}
 				return
 			}
-			var ie *InputError
-			if !errors.As(err, &ie) || ie.File != p || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
-			}
+			wantInputError(t, err, p, tc.want)
 		})
 	}
 }
@@ -2043,10 +2031,7 @@ func TestLoadRefusesRepeatedHeader(t *testing.T) {
 				}
 				return
 			}
-			var ie *InputError
-			if !errors.As(err, &ie) || ie.File != p || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
-			}
+			wantInputError(t, err, p, tc.want)
 		})
 	}
 }
@@ -2064,10 +2049,7 @@ func TestLoadRefusesARepeatedColumn(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustWrite(t, t.TempDir(), "l.csv", tc.header+"\n"+row)
 			_, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
-			var ie *InputError
-			if !errors.As(err, &ie) || ie.File != p || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
-			}
+			wantInputError(t, err, p, tc.want)
 		})
 	}
 	// The near miss: LoginHistory's CountryIso and LoginGeo's are two fields.
@@ -2112,10 +2094,17 @@ func TestLoadRefusesAQuoteRunningOverLines(t *testing.T) {
 				}
 				return
 			}
-			var ie *InputError
-			if !errors.As(err, &ie) || ie.File != p || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
-			}
+			wantInputError(t, err, p, tc.want)
 		})
+	}
+}
+
+// wantInputError fails t unless err is an *InputError naming path and saying
+// want.
+func wantInputError(t *testing.T, err error, path, want string) {
+	t.Helper()
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.File != path || !strings.Contains(err.Error(), want) {
+		t.Errorf("got error %v, want an InputError naming %s and saying %q", err, path, want)
 	}
 }
