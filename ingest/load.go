@@ -1159,12 +1159,16 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 		// rows on them would be neither loaded nor counted, so the file is
 		// refused rather than read as one reject short. It is told from a
 		// row whose own value holds a line break (a browser string, say)
-		// by a line after the first that has a whole row's fields.
-		if extra := swallowedRows(value, len(f.format.header)); extra > 0 && typ.String == "UNQUOTED VALUE" && spill == nil {
-			spill = &InputError{File: f.path, Err: fmt.Errorf("line %d: a quoted value in %s does not close where a value ends and runs over %s, "+
-				"taking in %s that would go uncounted: the file is damaged at line %d (a row cut short, or a quote added by hand); "+
-				"repair that row or export the file again",
-				line.Int64, orField(field), linesAfter(strings.Count(value, "\n")), CountOf(int64(extra), "row", "rows"), line.Int64)}
+		// by a line after the first that has a whole row's fields (see
+		// swallowedRows).
+		if extra, cut := swallowedRows(value, len(f.format.header)); extra > 0 && typ.String == "UNQUOTED VALUE" && spill == nil {
+			took := fmt.Sprintf("runs over %s, taking in %s", linesAfter(strings.Count(value, "\n")), CountOf(int64(extra), "row", "rows"))
+			if cut {
+				took = "runs over the lines after it (at least " + CountOf(int64(extra), "line", "lines") + "), taking in rows"
+			}
+			spill = &InputError{File: f.path, Err: fmt.Errorf("line %d: a quoted value in %s does not close where a value ends and %s that would go uncounted: "+
+				"the file is damaged at line %d (a row cut short, or a quote added by hand); repair that row or export the file again",
+				line.Int64, orField(field), took, line.Int64)}
 		}
 		f.structural = append(f.structural, line.Int64)
 		rejects = append(rejects, []any{tableName(f.path), line.Int64, field, structuralReason(typ.String, msg.String, value, len(f.format.header)), value})
@@ -1189,15 +1193,43 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 	return insertRows(ctx, l.conn, "rejects", 5, rejects)
 }
 
+// rejectTextLimit is about the most of a rejected row's text DuckDB keeps
+// (csv_line stops at 10,000 characters): a text this long may end inside
+// the lines it took in.
+const rejectTextLimit = 9_900
+
 // swallowedRows counts the lines after the first of a rejected CSV row's
-// text that have a whole row's fields (at least width-1 commas): rows of
-// their own that a quote left open took in.
-func swallowedRows(value string, width int) int {
+// text that have a whole row's fields (width or more, counting the commas
+// outside quotes, as a row that starts on its own line has them): rows of
+// their own that a quote left open took in. The rest of the row's own
+// value, after a line break inside it, starts inside quotes, and so counts
+// fewer. A text DuckDB cut short cannot be judged, and every line after the
+// first counts; cut is then true.
+func swallowedRows(value string, width int) (n int, cut bool) {
 	lines := strings.Split(value, "\n")
-	n := 0
+	if utf8.RuneCountInString(value) >= rejectTextLimit {
+		return len(lines) - 1, true
+	}
 	for _, l := range lines[1:] {
-		if strings.Count(l, ",") >= width-1 {
+		if fieldsOutsideQuotes(l) >= width {
 			n++
+		}
+	}
+	return n, false
+}
+
+// fieldsOutsideQuotes counts the fields of a CSV line read from its start,
+// outside quotes: one more than its commas outside quoted text.
+func fieldsOutsideQuotes(line string) int {
+	n, quoted := 1, false
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '"':
+			quoted = !quoted
+		case ',':
+			if !quoted {
+				n++
+			}
 		}
 	}
 	return n
