@@ -103,6 +103,11 @@ type client struct {
 	reauthed bool
 	used     int // from Sforce-Limit-Info
 	limit    int
+	// unanswered says that the last call of do had an attempt the org may
+	// have carried out without saying so (a timeout, a dropped connection)
+	// before it gave up or was refused: a delete it sent may have ended
+	// sessions all the same.
+	unanswered bool
 	// known holds every credential this client has put on the wire (each
 	// access token, the client secret or JWT assertion): redact removes them
 	// from any text the org or the network hands back.
@@ -182,6 +187,7 @@ func (c *client) dataPath(format string, args ...any) string {
 // body is never read into memory or an error beyond its errorCode: the
 // password endpoint answers with a new password.
 func (c *client) do(ctx context.Context, method, path string, body []byte, secret bool) (int, []byte, error) {
+	c.unanswered = false
 	if !c.loggedIn {
 		if err := c.login(ctx); err != nil {
 			return 0, nil, err
@@ -201,6 +207,7 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 		case err != nil:
 			// A timeout or a dropped connection: retried below.
 			err = c.safe(err)
+			c.unanswered = true
 		case status >= 200 && status <= 299:
 			return status, respBody, nil
 		case status == http.StatusUnauthorized:

@@ -692,6 +692,21 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 			return err
 		}
 		return nil
+	case r.c.unanswered && ctx.Err() == nil && (errors.As(err, &apiErr) || errors.As(err, &stop)):
+		// An attempt before the last went unanswered (a timeout, a dropped
+		// connection):
+		// the org may have ended the sessions then, so they are recorded
+		// as sent without an answer, to be sent again (an ended one comes
+		// back as already ended), not as refused.
+		for _, id := range ids {
+			results = append(results, ItemResult{ID: id, Outcome: OutcomeFailed, ErrorCode: noResponseCode})
+		}
+		if stop != nil {
+			if werr := r.write(Record{Kind: "result", Seq: seq, Op: opDeleteSessions, UserID: userID, Results: results}); werr != nil {
+				return werr
+			}
+			return err
+		}
 	case errors.As(err, &apiErr):
 		for _, id := range ids {
 			results = append(results, ItemResult{ID: id, Outcome: OutcomeFailed, HTTPStatus: apiErr.Status, ErrorCode: apiErr.Code})

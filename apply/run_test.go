@@ -492,6 +492,12 @@ func TestFaults(t *testing.T) {
 			// The token expires after the first query.
 			f.org.inject("query", fault{then: func() { f.org.token = "expired" }})
 		}, want: map[string]int{"removed/": 4}},
+		// The org ended two before the connection dropped, then refused
+		// the retry: the four were sent without an answer, not refused.
+		{name: "dropped connection, then the request limit", faults: map[string][]fault{"delete": {{process: 2, drop: true}, {status: 403, code: "REQUEST_LIMIT_EXCEEDED"}}},
+			want: map[string]int{"failed/NO_RESPONSE": 4}, stop: "REQUEST_LIMIT_EXCEEDED"},
+		{name: "dropped connection, then a 400", faults: map[string][]fault{"delete": {{process: 2, drop: true}, {status: 400, code: "MALFORMED_QUERY"}}},
+			want: map[string]int{"failed/NO_RESPONSE": 4}},
 		{name: "403 request limit stops", faults: map[string][]fault{"delete": {{status: 403, code: "REQUEST_LIMIT_EXCEEDED"}}},
 			want: map[string]int{"skipped/REQUEST_LIMIT_EXCEEDED": 4}, stop: "REQUEST_LIMIT_EXCEEDED"},
 		{name: "429 without Retry-After stops", faults: map[string][]fault{"delete": {{status: 429}}},
