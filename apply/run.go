@@ -679,12 +679,13 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 	}
 	path := r.c.dataPath("/composite/sobjects?ids=%s&allOrNone=false", strings.Join(ids, ","))
 	status, body, err := r.c.do(ctx, http.MethodDelete, path, nil, false)
+	unanswered := r.c.unanswered // before another request resets it
 	var results []ItemResult
 	var apiErr *APIError
 	var stop *StopError
 	switch {
 	case errors.As(err, &apiErr) && alreadyEnded[apiErr.Code]:
-		results, err = r.whichGone(ctx, ids, apiErr)
+		results, err = r.whichGone(ctx, ids, apiErr, unanswered)
 		if werr := r.write(Record{Kind: "result", Seq: seq, Op: opDeleteSessions, UserID: userID, Results: results}); werr != nil {
 			return werr
 		}
@@ -692,7 +693,7 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 			return err
 		}
 		return nil
-	case r.c.unanswered && ctx.Err() == nil && (errors.As(err, &apiErr) || errors.As(err, &stop)):
+	case unanswered && ctx.Err() == nil && (errors.As(err, &apiErr) || errors.As(err, &stop)):
 		// An attempt before the last went unanswered (a timeout, a dropped
 		// connection):
 		// the org may have ended the sessions then, so they are recorded
@@ -737,12 +738,17 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 // sObject Collections): the others are already ended; those still listed
 // failed, and the next run sends them again. If that query fails, every id
 // failed, as for any other refusal, and the query's error is returned.
-func (r *runner) whichGone(ctx context.Context, ids []string, refused *APIError) ([]ItemResult, error) {
+func (r *runner) whichGone(ctx context.Context, ids []string, refused *APIError, unanswered bool) ([]ItemResult, error) {
 	present, err := presentSessions(ctx, r.c, ids)
 	results := make([]ItemResult, len(ids))
 	for i, id := range ids {
 		results[i] = ItemResult{ID: id, Outcome: OutcomeAlreadyEnded, HTTPStatus: refused.Status, ErrorCode: refused.Code}
-		if err != nil || present[id] {
+		switch {
+		case err != nil && unanswered:
+			// The query could not tell, and an attempt of the delete went
+			// unanswered: sent without an answer, as in deleteSessions.
+			results[i] = ItemResult{ID: id, Outcome: OutcomeFailed, ErrorCode: noResponseCode}
+		case err != nil || present[id]:
 			results[i].Outcome = OutcomeFailed
 		}
 	}

@@ -1748,6 +1748,32 @@ func withdrawnAfterAnUnansweredSend(t *testing.T, refusedResend bool) {
 	}
 }
 
+// A delete whose first attempt went unanswered, whose retry the org refused
+// as already ended, and whose follow-up query (which of them are gone) was
+// refused too, leaves its sessions sent without an answer: not failed with
+// the refusal's code, as if the org had said it ended none of them.
+func TestUnansweredDeleteThenRefusedQuery(t *testing.T) {
+	rs := rows(3)
+	for i := range rs {
+		rs[i].approve = "yes"
+	}
+	f := newFixture(t, rs)
+	f.approve(nil)
+	f.org.inject("delete", fault{process: 1, drop: true}, fault{status: 404, code: "ENTITY_IS_DELETED", then: func() {
+		f.org.faults["query"] = append(f.org.faults["query"], fault{status: 403, code: "REQUEST_LIMIT_EXCEEDED"})
+	}})
+	rep, err := Run(context.Background(), f.options(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{"failed/NO_RESPONSE": 3}, outcomes(rep.Results)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if stop := stopCode(rep); stop != "REQUEST_LIMIT_EXCEEDED" {
+		t.Errorf("stopped %q, want REQUEST_LIMIT_EXCEEDED", stop)
+	}
+}
+
 // Two lists in one folder keep their results apart, as their journals are:
 // applying one no longer replaces the other's results.
 func TestResultsNamedAfterTheList(t *testing.T) {
