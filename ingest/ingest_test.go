@@ -2080,15 +2080,22 @@ func TestLoadRefusesAQuoteRunningOverLines(t *testing.T) {
 			"line 3: a quoted value in the LoginTime column does not close where a value ends and runs over the line after it", 0},
 		{"a quote never closed, a long file after it", "\n", `0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success` + "\n" + strings.Repeat(ok+"\n", 100),
 			"runs over the 100 lines after it, taking in 100 rows that would go uncounted", 0},
-		// DuckDB keeps some 10,000 characters of a rejected row: the row it
-		// took in is cut, and every line after the first counts.
+		// DuckDB keeps 10,000 bytes of a rejected row's text: one cut there
+		// cannot be judged, whether the row it took in is cut, the line is
+		// all of it, or its letters take two bytes each.
 		{"a row cut inside quotes, its first line near DuckDB's limit", "\n", `0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success ` +
 			strings.Repeat("x", 9850) + "\n" + strings.Repeat(ok+"\n", 300),
-			"runs over the lines after it (at least 1 line), taking in rows that would go uncounted", 0},
+			"runs past the 10,000 bytes of it DuckDB keeps, so it may take in rows that would go uncounted", 0},
+		{"a row cut inside quotes, its first line past DuckDB's limit", "\n", `0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success ` +
+			strings.Repeat("x", 10050) + "\n" + after, "runs past the 10,000 bytes of it DuckDB keeps", 0},
+		{"a row cut inside quotes, two-byte letters", "\n", `0Ya000000000002AAA,005000000000001AAA,"2026-11-26T08:00:00Z,203.0.113.2,Success ` +
+			strings.Repeat("é", 6000) + "\n" + after, "runs past the 10,000 bytes of it DuckDB keeps", 0},
 		{"near miss: cut inside quotes on the last line", "\n", `0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,"203.0.`, "", 2},
 		// A line break inside the row's own quoted value, and a quote not
 		// doubled after it: one bad row, the rows after it read.
 		{"near miss: a quoted line break in a row with a stray quote", "\n", `0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,"203.0.113.2` + "\n" + `x","Succ"ess"` + "\n" + after, "", 5},
+		{"near miss: the line break in the second column, commas in its value after it", "\n", `0Ya000000000002AAA,"005000000000001AAA` + "\n" +
+			`(X11, Linux, x86_64, rv, 1)",2026-11-26T08:00:00Z,203.0.113.2,"Succ"ess"` + "\n" + after, "", 5},
 		{"near miss: the line break in the second column, commas quoted after it", "\n", `0Ya000000000002AAA,"005000000000001AAA` + "\n" + `(KHTML, like Gecko)",2026-11-26T08:00:00Z,203.0.113.2,"Succ"ess"` + "\n" + after, "", 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -2116,4 +2123,41 @@ func wantInputError(t *testing.T, err error, path, want string) {
 	if !errors.As(err, &ie) || ie.File != path || !strings.Contains(err.Error(), want) {
 		t.Errorf("got error %v, want an InputError naming %s and saying %q", err, path, want)
 	}
+}
+
+// csvRowFields tells a whole, well-formed row from the rest of a quoted
+// value that a line break split.
+func TestCSVRowFields(t *testing.T) {
+	for _, tc := range []struct {
+		line   string
+		fields int
+		ok     bool
+	}{
+		{`a,b,c`, 3, true},
+		{`"a","b, c",""`, 3, true},
+		{`"a ""quoted"" word",b`, 2, true},
+		{`a,,`, 3, true},
+		{``, 1, true},
+		{`(X11, Linux)",b,c`, 2, false},      // the rest of a quoted value
+		{`",2026-11-26,1.2.3.4,x`, 1, false}, // a value's closing quote first
+		{`a,"b"c`, 2, false},
+		{`a,"never closed`, 2, false},
+	} {
+		if n, ok := csvRowFields(tc.line); ok != tc.ok || (ok && n != tc.fields) {
+			t.Errorf("csvRowFields(%q) = %d, %v; want %d, %v", tc.line, n, ok, tc.fields, tc.ok)
+		}
+	}
+}
+
+// FuzzCSVRowFields checks that csvRowFields never panics and that a line of
+// bare fields is a row with one field more than its commas.
+func FuzzCSVRowFields(f *testing.F) {
+	f.Add(`"a","b, c"`)
+	f.Add(`(X11, Linux)",b`)
+	f.Fuzz(func(t *testing.T, line string) {
+		n, ok := csvRowFields(line)
+		if !strings.Contains(line, `"`) && (!ok || n != strings.Count(line, ",")+1) {
+			t.Fatalf("csvRowFields(%q) = %d, %v; want %d, true", line, n, ok, strings.Count(line, ",")+1)
+		}
+	})
 }

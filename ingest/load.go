@@ -1161,10 +1161,10 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 		// row whose own value holds a line break (a browser string, say)
 		// by a line after the first that has a whole row's fields (see
 		// swallowedRows).
-		if extra, cut := swallowedRows(value, len(f.format.header)); extra > 0 && typ.String == "UNQUOTED VALUE" && spill == nil {
+		if extra, cut := swallowedRows(value, len(csvLine.String), len(f.format.header)); extra > 0 && typ.String == "UNQUOTED VALUE" && spill == nil {
 			took := fmt.Sprintf("runs over %s, taking in %s", linesAfter(strings.Count(value, "\n")), CountOf(int64(extra), "row", "rows"))
 			if cut {
-				took = "runs over the lines after it (at least " + CountOf(int64(extra), "line", "lines") + "), taking in rows"
+				took = "runs past the 10,000 bytes of it DuckDB keeps, so it may take in rows"
 			}
 			spill = &InputError{File: f.path, Err: fmt.Errorf("line %d: a quoted value in %s does not close where a value ends and %s that would go uncounted: "+
 				"the file is damaged at line %d (a row cut short, or a quote added by hand); repair that row or export the file again",
@@ -1193,46 +1193,72 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 	return insertRows(ctx, l.conn, "rejects", 5, rejects)
 }
 
-// rejectTextLimit is about the most of a rejected row's text DuckDB keeps
-// (csv_line stops at 10,000 characters): a text this long may end inside
-// the lines it took in.
-const rejectTextLimit = 9_900
+// rejectTextLimit is the most of a rejected row's text DuckDB keeps:
+// csv_line stops at 10,000 bytes, and a text that long may end inside the
+// lines it took in, or before them.
+const rejectTextLimit = 10_000
 
 // swallowedRows counts the lines after the first of a rejected CSV row's
-// text that have a whole row's fields (width or more, counting the commas
-// outside quotes, as a row that starts on its own line has them): rows of
-// their own that a quote left open took in. The rest of the row's own
-// value, after a line break inside it, starts inside quotes, and so counts
-// fewer. A text DuckDB cut short cannot be judged, and every line after the
-// first counts; cut is then true.
-func swallowedRows(value string, width int) (n int, cut bool) {
+// text that are rows of their own, which a quote left open took in: lines
+// that read as a whole, well-formed row of width fields or more (a quoted
+// field closes before a comma, a bare one holds no quote). The rest of the
+// row's own value, after a line break inside it, starts inside quotes, so
+// its closing quote makes it no such row. A text DuckDB cut short (rawLen
+// at its limit) cannot be judged: every line after the first counts, and
+// at least one; cut is then true.
+func swallowedRows(value string, rawLen, width int) (n int, cut bool) {
 	lines := strings.Split(value, "\n")
-	if utf8.RuneCountInString(value) >= rejectTextLimit {
-		return len(lines) - 1, true
+	if rawLen >= rejectTextLimit {
+		return max(len(lines)-1, 1), true
 	}
 	for _, l := range lines[1:] {
-		if fieldsOutsideQuotes(l) >= width {
+		if fields, ok := csvRowFields(strings.TrimSuffix(l, "\r")); ok && fields >= width {
 			n++
 		}
 	}
 	return n, false
 }
 
-// fieldsOutsideQuotes counts the fields of a CSV line read from its start,
-// outside quotes: one more than its commas outside quoted text.
-func fieldsOutsideQuotes(line string) int {
-	n, quoted := 1, false
-	for i := 0; i < len(line); i++ {
-		switch line[i] {
-		case '"':
-			quoted = !quoted
-		case ',':
-			if !quoted {
-				n++
+// csvRowFields counts the fields of line read as one well-formed CSV row,
+// and says whether it is one: each field bare and without quotes, or quoted
+// from its first character to a closing quote right before a comma or the
+// end, quotes inside doubled.
+func csvRowFields(line string) (int, bool) {
+	n := 1
+	for i := 0; i <= len(line); n++ {
+		if i < len(line) && line[i] == '"' {
+			i++
+			for {
+				j := strings.IndexByte(line[i:], '"')
+				if j < 0 {
+					return n, false // never closed on this line
+				}
+				i += j + 1
+				if i < len(line) && line[i] == '"' {
+					i++ // a doubled quote
+					continue
+				}
+				break
 			}
+			if i == len(line) {
+				return n, true
+			}
+			if line[i] != ',' {
+				return n, false // more after the closing quote
+			}
+			i++
+			continue
 		}
+		j := strings.IndexByte(line[i:], ',')
+		if j < 0 {
+			return n, !strings.Contains(line[i:], `"`)
+		}
+		if strings.Contains(line[i:i+j], `"`) {
+			return n, false
+		}
+		i += j + 1
 	}
-	return n
+	return n, true
 }
 
 // linesAfter words n lines after a row: "the line after it", "the 3 lines
