@@ -737,7 +737,9 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 // the whole request may mean the endpoint, as under an API version without
 // sObject Collections): the others are already ended; those still listed
 // failed, and the next run sends them again. If that query fails, every id
-// failed, as for any other refusal, and the query's error is returned.
+// failed, as for any other refusal, or was sent without an answer
+// (NO_RESPONSE) when an attempt of the delete went unanswered; the query's
+// error is returned.
 func (r *runner) whichGone(ctx context.Context, ids []string, refused *APIError, unanswered bool) ([]ItemResult, error) {
 	present, err := presentSessions(ctx, r.c, ids)
 	results := make([]ItemResult, len(ids))
