@@ -695,6 +695,17 @@ func TestFailedLoginBurst(t *testing.T) {
 		}
 		return append(ls, login{id: "row:1:20", ip: "203.0.113.50", ago: ago})
 	}
+	// apiBurstSetupSuccess is the burst as an API export gives it, 30
+	// seconds past each minute (09:42:30 to 10:00:30), with a Setup
+	// download's success, row:1:20, at ago.
+	apiBurstSetupSuccess := func(ago time.Duration) []login {
+		return append(shifted(failures(10, "203.0.113.50", 2*minute), -30*time.Second), login{id: "row:1:20", ip: "203.0.113.50", ago: ago})
+	}
+	// familyBegunBy is a live family begun 20 seconds after a Setup
+	// download's success at ago, which no session names.
+	familyBegunBy := func(ago time.Duration) []session {
+		return []session{{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: ago - 20*time.Second}}
+	}
 	raisedBySetup := func(userDetail string) []finding {
 		fs := raised(userDetail)
 		for i := range fs {
@@ -734,12 +745,10 @@ func TestFailedLoginBurst(t *testing.T) {
 	}, {
 		// A Setup download gives minutes: the same minute says nothing of
 		// which came first, and the detail says so.
-		name: "a Setup download's success in the same minute as the last failure",
-		sessions: []session{
-			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 2*hour - 20*time.Second},
-		},
-		logins: setupBurst(2 * hour),
-		want:   raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 10:00 UTC, in the same minute as the last failure (a Setup download gives minutes, so either may have come first)."),
+		name:     "a Setup download's success in the same minute as the last failure",
+		sessions: familyBegunBy(2 * hour),
+		logins:   setupBurst(2 * hour),
+		want:     raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 10:00 UTC, in the same minute as the last failure (a Setup download gives minutes, so either may have come first)."),
 	}, {
 		// A spray goes on after a guess works: a success in the middle of
 		// the burst raises it as one after it does.
@@ -757,61 +766,51 @@ func TestFailedLoginBurst(t *testing.T) {
 	}, {
 		// The same minute as the first failure, from a Setup download: the
 		// success may have come first, and the detail says so.
-		name: "a Setup download's success in the same minute as the first failure",
-		sessions: []session{
-			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 2*hour + 18*minute - 20*time.Second},
-		},
-		logins: setupBurst(2*hour + 18*minute),
+		name:     "a Setup download's success in the same minute as the first failure",
+		sessions: familyBegunBy(2*hour + 18*minute),
+		logins:   setupBurst(2*hour + 18*minute),
 		want: raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 09:42 UTC, in the middle of the burst, in the same minute " +
 			"as its first failure (a Setup download gives minutes, so the success may have come first), and the failures went on until 10:00 UTC."),
 	}, {
 		// API failures carry seconds, a Setup download's success only the
 		// minute: 09:42 is the minute of the first failure, 09:42:30.
-		name: "a Setup download's success in the minute of an API burst's first failure",
-		sessions: []session{
-			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 2*hour + 18*minute - 20*time.Second},
-		},
-		logins: append(shifted(failures(10, "203.0.113.50", 2*minute), -30*time.Second), login{id: "row:1:20", ip: "203.0.113.50", ago: 2*hour + 18*minute}),
+		name:     "a Setup download's success in the minute of an API burst's first failure",
+		sessions: familyBegunBy(2*hour + 18*minute),
+		logins:   apiBurstSetupSuccess(2*hour + 18*minute),
 		want: raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 09:42 UTC, in the middle of the burst, in the same minute " +
 			"as its first failure (a Setup download gives minutes, so the success may have come first), and the failures went on until 10:00 UTC."),
 	}, {
-		name: "a Setup download's success in the minute of an API burst's last failure",
-		sessions: []session{
-			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 2*hour - 20*time.Second},
-		},
-		logins: append(shifted(failures(10, "203.0.113.50", 2*minute), -30*time.Second), login{id: "row:1:20", ip: "203.0.113.50", ago: 2 * hour}),
+		name:     "a Setup download's success in the minute of an API burst's last failure",
+		sessions: familyBegunBy(2 * hour),
+		logins:   apiBurstSetupSuccess(2 * hour),
 		want: raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 10:00 UTC, in the same minute as the last failure " +
 			"(a Setup download gives minutes, so either may have come first)."),
 	}, {
 		// 10:01 from a Setup download against an API failure at 10:00:30:
 		// the gap is 30 to 90 seconds, so it is told from the failure's
 		// minute, not as "30 seconds".
-		name: "a Setup download's success the minute after an API burst's last failure",
-		sessions: []session{
-			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 2*hour - minute - 20*time.Second},
-		},
-		logins: append(shifted(failures(10, "203.0.113.50", 2*minute), -30*time.Second), login{id: "row:1:20", ip: "203.0.113.50", ago: 2*hour - minute}),
+		name:     "a Setup download's success the minute after an API burst's last failure",
+		sessions: familyBegunBy(2*hour - minute),
+		logins:   apiBurstSetupSuccess(2*hour - minute),
 		want: raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 10:01 UTC, 1 minute after the minute of the last failure " +
 			"(a Setup download gives minutes)."),
 	}, {
-		name: "a Setup download's success in the middle of an API burst is timed from its first failure's minute",
-		sessions: []session{
-			{id: "0Ak000000000000OKA", ip: "203.0.113.50", age: 2*hour + 15*minute - 20*time.Second},
-		},
-		logins: append(shifted(failures(10, "203.0.113.50", 2*minute), -30*time.Second), login{id: "row:1:20", ip: "203.0.113.50", ago: 2*hour + 15*minute}),
+		name:     "a Setup download's success in the middle of an API burst is timed from its first failure's minute",
+		sessions: familyBegunBy(2*hour + 15*minute),
+		logins:   apiBurstSetupSuccess(2*hour + 15*minute),
 		want: raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 09:45 UTC, in the middle of the burst, 3 minutes after the minute " +
 			"of its first failure (a Setup download gives minutes), and the failures went on until 10:00 UTC."),
 	}, {
 		name:   "a trusted Setup download's success in the minute of an API burst's first failure is told as such",
 		policy: trust("203.0.113.0/24"),
-		logins: append(shifted(failures(10, "203.0.113.50", 2*minute), -30*time.Second), login{id: "row:1:20", ip: "203.0.113.50", ago: 2*hour + 18*minute}),
+		logins: apiBurstSetupSuccess(2*hour + 18*minute),
 		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
 			detail: "at 09:42 UTC, in the middle of the burst, in the same minute as its first failure (a Setup download gives minutes, so the success may have come first), " +
 				"and the failures went on until 10:00 UTC, but that IP is in trusted_networks"}},
 	}, {
 		name:   "a trusted Setup download's success in the minute of an API burst's last failure is told as such",
 		policy: trust("203.0.113.0/24"),
-		logins: append(shifted(failures(10, "203.0.113.50", 2*minute), -30*time.Second), login{id: "row:1:20", ip: "203.0.113.50", ago: 2 * hour}),
+		logins: apiBurstSetupSuccess(2 * hour),
 		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
 			detail: "at 10:00 UTC, in the same minute as the last failure (a Setup download gives minutes, so either may have come first), but that IP is in trusted_networks"}},
 	}, {
