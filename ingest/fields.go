@@ -137,6 +137,9 @@ type headerMapping struct {
 	// column[i] is the canonical field read from header cell i, or "" when
 	// the cell is not one the audit uses.
 	column []string
+	// repeat, when set, holds the first two cells naming one field: only
+	// the first is read, so matchHeader refuses the header.
+	repeat []int
 }
 
 // MissingColumnsError reports a file whose header lacks columns the audit needs.
@@ -176,8 +179,12 @@ var apiNames = map[string]string{
 func matchHeader(file string, k Kind, header []string) (headerMapping, error) {
 	m, err := matchShapes(file, k, header)
 	if err == nil {
-		if e := repeatedColumn(file, k, header, m.shape); e != nil {
-			return headerMapping{}, e
+		// A header naming one field twice ("SourceIp" and "SOURCEIP", or
+		// "CountryIso" and "Country Code"): only one of the two columns
+		// could be read, and the other's values would be dropped unseen.
+		if r := m.repeat; r != nil {
+			return headerMapping{}, &InputError{File: file, Err: fmt.Errorf("the header names one field twice: column %d (%q) and column %d (%q); keep one of them",
+				r[0]+1, strings.TrimSpace(header[r[0]]), r[1]+1, strings.TrimSpace(header[r[1]]))}
 		}
 		return m, nil
 	}
@@ -199,27 +206,6 @@ func matchHeader(file string, k Kind, header []string) (headerMapping, error) {
 		}
 	}
 	return headerMapping{}, err
-}
-
-// repeatedColumn refuses a header that names one field twice ("SourceIp"
-// and "SOURCEIP", or "CountryIso" and "Country Code"): only one of the two
-// columns could be read, and the other's values would be dropped unseen.
-func repeatedColumn(file string, k Kind, header []string, shapeName string) error {
-	i := slices.IndexFunc(shapes[k], func(sh shape) bool { return sh.name == shapeName })
-	byAlias := shapes[k][i].byAlias()
-	first := map[string]int{}
-	for i, h := range header {
-		name := byAlias[normalizeHeader(h)]
-		if name == "" {
-			continue
-		}
-		if j, ok := first[name]; ok {
-			return &InputError{File: file, Err: fmt.Errorf("the header names one field twice: column %d (%q) and column %d (%q); keep one of them",
-				j+1, strings.TrimSpace(header[j]), i+1, strings.TrimSpace(h))}
-		}
-		first[name] = i
-	}
-	return nil
 }
 
 // ownFields are the fields a kind requires that no other object's export
@@ -266,8 +252,14 @@ func matchShapes(file string, k Kind, header []string) (headerMapping, *MissingC
 		seen := map[string]bool{}
 		for i, h := range header {
 			name := byAlias[normalizeHeader(h)]
-			if name == "" || seen[name] {
-				continue // unused column, or a repeat, which matchHeader refuses
+			if name == "" {
+				continue // unused column
+			}
+			if seen[name] {
+				if m.repeat == nil {
+					m.repeat = []int{slices.Index(m.column, name), i}
+				}
+				continue
 			}
 			// In the API shape a bare "Username" belongs to sessions' Users.Username
 			// and logins' User.Username alike; Setup labels use it directly.
