@@ -213,120 +213,19 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	state := replay(recs, listKey)
 	// The users protected now and by any earlier run beside this journal.
 	pinned := pinnedProtected(opts.Protected, state.protected)
-	protected, protectedNow := newProtectedSet(pinned), newProtectedSet(opts.Protected)
 
+	pl := listPlan{rows: rows, approved: approved, approval: approval, listKey: listKey, state: state,
+		protected: newProtectedSet(pinned), protectedNow: newProtectedSet(opts.Protected), contain: opts.Contain, expired: expired}
 	// A plan whose rows all said "not approved" would read as a list never
 	// approved, when it was approved and changed since.
 	notApproved := "not approved"
 	if refusal != nil && refusal.Changed {
 		notApproved = "the list changed after it was approved"
 	}
-	var toSend []string
-	containing := map[string]bool{} // users of rows this run may contain, ended or not
-	for _, row := range rows {
-		e := PlanEntry{Row: row, Action: "skip"}
-		a, ok := approved[row.SessionID]
-		switch {
-		case !ok:
-			e.Reason = notApproved
-		case protected.has(row.UserID, row.Username):
-			e.Reason, e.Code = "protected user", SkipProtectedUser
-			if !protectedNow.has(row.UserID, row.Username) {
-				e.Reason = "protected user (in protected_users when an earlier run of this list ran)"
-			}
-		case protected.unsure(row.UserID, row.Username):
-			e.Reason, e.Code = protected.unsureReason(row.UserID), SkipProtectedUser
-		default:
-			switch {
-			case a.Contain && opts.Contain:
-				e.Action = "contain"
-				containing[row.UserID] = true
-			case a.Contain:
-				e.Action, e.Reason = "remove", "approved for containment: add --contain to contain the user too"
-			default:
-				e.Action = "remove"
-			}
-			if ended, ok := state.ended[row.SessionID]; ok {
-				e.Action, e.Reason = "skip", "ended in an earlier run ("+ended.Outcome+")"
-			} else {
-				toSend = append(toSend, row.SessionID)
-			}
-		}
-		rep.Plan = append(rep.Plan, e)
-	}
-	// A run that stopped (or failed) before ending every session its
-	// containment found left them in the journal: they are sent again, but
-	// only while the user may still be contained.
-	var resume []batch
-	usernameOf := map[string]string{}
-	for _, row := range rows {
-		usernameOf[row.UserID] = row.Username
-	}
-	guarded := map[string]bool{} // users of leftovers the policy now protects
-	for _, b := range state.leftByContainment(approval, listKey) {
-		if protected.has(b.userID, usernameOf[b.userID]) || protected.unsure(b.userID, usernameOf[b.userID]) {
-			guarded[b.userID] = true
-			rep.LeftProtected += len(b.ids)
-			continue
-		}
-		rep.Left += len(b.ids)
-		if containing[b.userID] {
-			resume = append(resume, b)
-		}
-	}
-	// A freeze or password reset that failed, or never ran, is still owed
-	// when every session has ended: with --contain it is sent again (a step
-	// done is never repeated); without, it keeps the list incomplete, failed
-	// or never sent: the analyst approved containing the user.
-	owedSeen := map[string]bool{}
-	for _, e := range rep.Plan {
-		if e.Action == "contain" {
-			owedSeen[e.Row.UserID] = true // the plan contains the user anyway
-		}
-	}
-	for _, row := range rows {
-		a, ok := approved[row.SessionID]
-		if !ok || !a.Contain || row.UserID == "" || owedSeen[row.UserID] ||
-			protected.has(row.UserID, row.Username) || protected.unsure(row.UserID, row.Username) {
-			continue
-		}
-		owedSeen[row.UserID] = true
-		var unsent []string
-		for _, op := range state.stepsOwed(listKey, row.UserID) {
-			if containing[row.UserID] {
-				if !slices.Contains(rep.Recontain, row.UserID) {
-					rep.Recontain = append(rep.Recontain, row.UserID)
-				}
-			} else if it, ok := state.stepsTried[listKey][op+" "+row.UserID]; ok && it.Outcome == OutcomeSkipped && it.ErrorCode == SkipCallerUser {
-				// Skipped by an earlier run whose caller the user was:
-				// still owed, since a run by someone else can contain
-				// them (see contain). Once the org says this run's caller
-				// is that user, the step is a guard rail's again (below).
-				detail := "skipped in an earlier run, whose caller was this user: run apply --contain again " +
-					"(as another user, to contain them; as this one, to skip it as this run's own), or contain them in Setup and approve their rows as yes"
-				if expired {
-					detail = "skipped in an earlier run, whose caller was this user, and the approval has expired: approve the list again, then run apply --contain " +
-						"(as another user, to contain them), or contain them in Setup and approve their rows as yes"
-				}
-				rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: op, Outcome: OutcomeNotSent, Detail: detail})
-			} else if ok {
-				detail := "in an earlier run: add --contain to send it again"
-				if it.ErrorCode != "" {
-					detail = it.ErrorCode + " " + detail
-				}
-				rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: op, Outcome: OutcomeFailed, Detail: detail})
-			} else {
-				unsent = append(unsent, op)
-			}
-		}
-		if len(unsent) > 0 {
-			detail := "approved for containment: add --contain to send it"
-			if expired {
-				detail = "approved for containment, but the approval has expired: approve the list again, then run with --contain"
-			}
-			rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: strings.Join(unsent, ", "), Outcome: OutcomeNotSent, Detail: detail})
-		}
-	}
+	plan, toSend, containing := pl.sessions(notApproved)
+	rep.Plan = plan
+	resume, guarded := pl.leftovers(&rep, containing)
+	pl.owedSteps(&rep, containing)
 	if expired && (len(toSend) > 0 || len(resume) > 0 || len(rep.Recontain) > 0) {
 		if opts.Execute {
 			return rep, refusal
@@ -413,6 +312,146 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return rep, errors.Join(runErr, err)
 	}
 	return rep, runErr
+}
+
+// listPlan is what planning a run of a list reads: the list's rows, the
+// approval in force, the journal's state and who is protected.
+type listPlan struct {
+	rows         []Row
+	approved     map[string]ApprovedSession // the approval's sessions by Id
+	approval     Approval
+	listKey      string
+	state        *journalState
+	protected    protectedSet // protected now or by an earlier run beside the journal
+	protectedNow protectedSet // protected by this run's policy
+	contain      bool         // --contain
+	expired      bool         // the approval has expired
+}
+
+// guards says whether the policy protects a row's user, or may.
+func (p listPlan) guards(userID, username string) bool {
+	return p.protected.has(userID, username) || p.protected.unsure(userID, username)
+}
+
+// sessions plans each row of the list: what the run does with its session,
+// the sessions it sends, and the users of rows it may contain (ended or
+// not). notApproved is the reason a row the approval lacks is skipped.
+func (p listPlan) sessions(notApproved string) (plan []PlanEntry, toSend []string, containing map[string]bool) {
+	containing = map[string]bool{}
+	for _, row := range p.rows {
+		e := PlanEntry{Row: row, Action: "skip"}
+		a, ok := p.approved[row.SessionID]
+		switch {
+		case !ok:
+			e.Reason = notApproved
+		case p.protected.has(row.UserID, row.Username):
+			e.Reason, e.Code = "protected user", SkipProtectedUser
+			if !p.protectedNow.has(row.UserID, row.Username) {
+				e.Reason = "protected user (in protected_users when an earlier run of this list ran)"
+			}
+		case p.protected.unsure(row.UserID, row.Username):
+			e.Reason, e.Code = p.protected.unsureReason(row.UserID), SkipProtectedUser
+		default:
+			switch {
+			case a.Contain && p.contain:
+				e.Action = "contain"
+				containing[row.UserID] = true
+			case a.Contain:
+				e.Action, e.Reason = "remove", "approved for containment: add --contain to contain the user too"
+			default:
+				e.Action = "remove"
+			}
+			if ended, ok := p.state.ended[row.SessionID]; ok {
+				e.Action, e.Reason = "skip", "ended in an earlier run ("+ended.Outcome+")"
+			} else {
+				toSend = append(toSend, row.SessionID)
+			}
+		}
+		plan = append(plan, e)
+	}
+	return plan, toSend, containing
+}
+
+// leftovers counts, in rep, the sessions that an earlier run's containment
+// found and did not end, and returns those this run sends again: only while
+// their user may still be contained. guarded holds the users of leftovers
+// the policy now protects, which are left alone.
+func (p listPlan) leftovers(rep *Report, containing map[string]bool) (resume []batch, guarded map[string]bool) {
+	usernameOf := map[string]string{}
+	for _, row := range p.rows {
+		usernameOf[row.UserID] = row.Username
+	}
+	guarded = map[string]bool{}
+	for _, b := range p.state.leftByContainment(p.approval, p.listKey) {
+		if p.guards(b.userID, usernameOf[b.userID]) {
+			guarded[b.userID] = true
+			rep.LeftProtected += len(b.ids)
+			continue
+		}
+		rep.Left += len(b.ids)
+		if containing[b.userID] {
+			resume = append(resume, b)
+		}
+	}
+	return resume, guarded
+}
+
+// owedSteps reports, in rep, the containment steps still owed to users
+// approved for containment whose sessions this run does not contain: a
+// freeze or password reset that failed, or never ran, is owed even when
+// every session has ended. With --contain the user is contained again (a
+// step done is never repeated: rep.Recontain); without, the step keeps the
+// list incomplete, as failed or not sent, since the analyst approved
+// containing the user.
+func (p listPlan) owedSteps(rep *Report, containing map[string]bool) {
+	seen := map[string]bool{}
+	for _, e := range rep.Plan {
+		if e.Action == "contain" {
+			seen[e.Row.UserID] = true // the plan contains the user anyway
+		}
+	}
+	for _, row := range p.rows {
+		a, ok := p.approved[row.SessionID]
+		if !ok || !a.Contain || row.UserID == "" || seen[row.UserID] || p.guards(row.UserID, row.Username) {
+			continue
+		}
+		seen[row.UserID] = true
+		var unsent []string
+		for _, op := range p.state.stepsOwed(p.listKey, row.UserID) {
+			if containing[row.UserID] {
+				if !slices.Contains(rep.Recontain, row.UserID) {
+					rep.Recontain = append(rep.Recontain, row.UserID)
+				}
+			} else if it, ok := p.state.stepsTried[p.listKey][op+" "+row.UserID]; ok && it.Outcome == OutcomeSkipped && it.ErrorCode == SkipCallerUser {
+				// Skipped by an earlier run whose caller the user was:
+				// still owed, since a run by someone else can contain
+				// them (see contain). Once the org says this run's caller
+				// is that user, the step is a guard rail's again (see Run).
+				detail := "skipped in an earlier run, whose caller was this user: run apply --contain again " +
+					"(as another user, to contain them; as this one, to skip it as this run's own), or contain them in Setup and approve their rows as yes"
+				if p.expired {
+					detail = "skipped in an earlier run, whose caller was this user, and the approval has expired: approve the list again, then run apply --contain " +
+						"(as another user, to contain them), or contain them in Setup and approve their rows as yes"
+				}
+				rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: op, Outcome: OutcomeNotSent, Detail: detail})
+			} else if ok {
+				detail := "in an earlier run: add --contain to send it again"
+				if it.ErrorCode != "" {
+					detail = it.ErrorCode + " " + detail
+				}
+				rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: op, Outcome: OutcomeFailed, Detail: detail})
+			} else {
+				unsent = append(unsent, op)
+			}
+		}
+		if len(unsent) > 0 {
+			detail := "approved for containment: add --contain to send it"
+			if p.expired {
+				detail = "approved for containment, but the approval has expired: approve the list again, then run with --contain"
+			}
+			rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: strings.Join(unsent, ", "), Outcome: OutcomeNotSent, Detail: detail})
+		}
+	}
 }
 
 // guardResults marks the sessions of guarded users that are not ended as
