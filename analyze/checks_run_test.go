@@ -151,6 +151,21 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
 			target: "login:0Ya00000000000NY00", detail: "5,837 km apart, just over 900 km/h."}},
 	}, {
+		// The session the jump created names the login that reused it
+		// since: the jump's login still reaches it (login ids: 1 Paris, 2
+		// New York, 3 the reuse).
+		name: "a jump's session is found after a later login reused it",
+		sessions: []session{
+			{id: "0Ak000000000000NYA", ip: "198.51.100.4", login: "0Ya00000000000NY03", at: newYork, age: 10*hour - time.Second},
+		},
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 10*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: newYork, ago: 10 * hour},
+			{id: "0Ya00000000000NY03", ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
+			target: "login:0Ya00000000000NY00", detail: "5,837 km apart, about 950 km/h."}},
+	}, {
 		name: "Paris to New York at 850 km/h is a flight",
 		logins: []login{
 			{ip: "203.0.113.7", at: paris, ago: hour + travelTime(paris, newYork, 850)},
@@ -275,6 +290,23 @@ func TestConcurrentSessions(t *testing.T) {
 		{id: "0Ak000000000000SFA", ip: "203.0.113.9", at: sanFran, age: 2 * hour},
 	}
 	runCheckCases(t, "concurrent_sessions", []checkCase{{
+		// The Sydney session names the login that reused it 3 hours ago:
+		// dated by that login, the baseline would hold the intruder's
+		// Sydney logins since the session began 30 hours ago, and Paris
+		// would be the suspect place.
+		name: "a reused session is dated by its creation: its later logins are not the user's history",
+		sessions: []session{
+			{id: "0Ak000000000000SYA", ip: "198.51.100.4", at: sydney, age: 30 * hour, login: "0Ya00000000000SY03"},
+			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 2 * hour},
+		},
+		logins: append(slices.Clone(baseline),
+			login{ip: "198.51.100.4", at: sydney, ago: 30*hour + 30*time.Second},
+			login{ip: "198.51.100.4", at: sydney, ago: 20 * hour},
+			login{ip: "198.51.100.4", at: sydney, ago: 10 * hour},
+			login{id: "0Ya00000000000SY03", ip: "198.51.100.4", at: sydney, ago: 3 * hour}),
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
+			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: 0 of the user's 2 successful logins in the 30 days before the user's first live session from an untrusted place (2026-11-25 06:00 UTC)"}},
+	}, {
 		name: "Paris and Sydney at once; Sydney is the less familiar",
 		sessions: []session{
 			{id: "0Ak000000000000SYA", ip: "198.51.100.4", at: sydney, age: 3 * hour},
@@ -523,9 +555,29 @@ func TestIPNewForUser(t *testing.T) {
 			{id: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos, login: "0Ya00000000000NG00", age: 5 * hour, expired: true},
 			{id: "0Ak000000000000NGC", parent: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos, typ: "Content", age: 4 * hour},
 		},
-		logins: append(history(5, "203.0.113.7", paris), lagosLogin),
+		logins: append(history(5, "203.0.113.7", paris), login{id: "0Ya00000000000NG00", ip: "102.89.1.2", at: lagos, ago: 5*hour + time.Second}),
 		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGC",
-			detail: "alice@acme.com has a live Content session from Lagos, NG (102.89.1.2) since 2026-11-26 11:00 UTC; none of the user's 5 successful logins"}},
+			detail: "alice@acme.com has a live Content session from Lagos, NG (102.89.1.2) since 2026-11-26 06:59 UTC; none of the user's 5 successful logins"}},
+	}, {
+		// Salesforce moves a reused session's LoginHistoryId to the login
+		// that reused it: dated by that login, the intruder's own logins
+		// since the session began (the one that created it, 36 hours ago,
+		// and one 20 hours ago) would be its history.
+		name: "a reused family is dated by its creation, not by the later login it names",
+		sessions: []session{{id: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos, login: "0Ya00000000000NG00", age: 36 * hour}},
+		logins: append(history(5, "203.0.113.7", paris),
+			login{ip: "102.89.1.2", at: lagos, ago: 36*hour + 30*time.Second},
+			login{ip: "102.89.1.2", at: lagos, ago: 20 * hour},
+			lagosLogin),
+		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
+			detail: "alice@acme.com has a live UI session from Lagos, NG (102.89.1.2) since 2026-11-25 00:00 UTC; none of the user's 5 successful logins in the 30 days before it came from NG."}},
+	}, {
+		name:     "a reused family whose country the user knew before it began",
+		sessions: []session{{id: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos, login: "0Ya00000000000NG00", age: 36 * hour}},
+		logins: append(history(5, "203.0.113.7", paris),
+			login{ip: "102.89.1.9", at: lagos, ago: 72 * hour},
+			login{ip: "102.89.1.2", at: lagos, ago: 36*hour + 30*time.Second},
+			lagosLogin),
 	}, {
 		name:     "a family dated by its creation: its own login a moment before is not its history",
 		sessions: []session{{id: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos}},

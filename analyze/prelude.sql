@@ -149,7 +149,13 @@ WHERE l.id IN (
 
 -- Live session families, one row each, described by their origin. login_time
 -- is when the origin's login happened, or its creation when the login is not
--- in the history. network and trusted come from ip_info (NULL without an IP).
+-- in the history. A session reused later names the latest login that reused
+-- it (Salesforce moves LoginHistoryId on), not the one that created it: a
+-- named login more than a minute after the origin was created did not
+-- create the family (reused), which is then dated by its creation, as if
+-- its login were not in the history, and login_known is false. Dated by the
+-- reusing login, the logins in between (an intruder's own) would count as
+-- the user's familiar history. network and trusted come from ip_info (NULL without an IP).
 -- Two checks read it, so it is built once; the origin's login is looked up
 -- after the families are known, so the logins are only probed, never sorted.
 -- Login Ids are unique too, so each family has at most one login. The login's
@@ -171,8 +177,9 @@ WITH origins AS MATERIALIZED (
     SELECT
         o.parent_id AS family_id, o.id AS origin_id, o.user_key, o.user_id, o.username,
         o.created, o.session_type, o.source_ip, o.login_history_id, o.family_sessions, o.live_id, o.live_session_type,
-        coalesce(o.login_at, o.created) AS login_time,
-        o.login_at IS NOT NULL AS login_known,
+        CASE WHEN o.login_at <= o.created + INTERVAL 1 MINUTE THEN o.login_at ELSE o.created END AS login_time,
+        o.login_at <= o.created + INTERVAL 1 MINUTE AS login_known,
+        o.login_at > o.created + INTERVAL 1 MINUTE AS reused,
         coalesce(o.city, l.city) AS city,
         coalesce(o.country_iso, l.country_iso) AS country_iso,
         coalesce(o.country, l.country) AS country,
@@ -190,12 +197,33 @@ SELECT
 FROM described d
 LEFT JOIN ip_info i ON i.ip = d.source_ip;
 
+-- Whether some live family was reused (see live_families). Read as
+-- getvariable('reused_families'), it is a constant when a query is planned,
+-- so families_of_reused_login reads no login when none was.
+SET VARIABLE reused_families = (SELECT coalesce(bool_or(reused), false) FROM live_families);
+
+-- The reused live families each login began, which name a later login: a
+-- successful login of the family's user from its IP in the two minutes
+-- before its origin was created counts as having begun it, as for a Setup
+-- download's login (see families_of_setup_login).
+CREATE OR REPLACE TEMP VIEW families_of_reused_login AS
+SELECT l.id AS login_id, f.family_id, f.live_id
+FROM live_families f
+JOIN logins l ON l.user_key = f.user_key AND l.source_ip = f.source_ip AND l.success
+    AND f.created >= l.login_time AND f.created < l.login_time + INTERVAL 2 MINUTE
+WHERE getvariable('reused_families') AND f.reused;
+
 -- A live session each login created (the lowest Id), for findings about a
--- login to name one.
+-- login to name one: a session naming the login, or the earliest live
+-- session of a reused family the login began.
 CREATE OR REPLACE TEMP VIEW live_session_of_login AS
 SELECT login_history_id, min(id) AS session_id
-FROM sessions
-WHERE is_live(expires) AND login_history_id IS NOT NULL
+FROM (
+    SELECT login_history_id, id
+    FROM sessions
+    WHERE is_live(expires) AND login_history_id IS NOT NULL
+    UNION ALL
+    SELECT login_id, live_id FROM families_of_reused_login)
 GROUP BY login_history_id;
 
 -- The families a Setup download's login ('row:…') began, for the checks that

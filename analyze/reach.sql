@@ -3,9 +3,11 @@
 -- read one rule: a 'session' target reaches that session, a 'family' target
 -- every session sharing that parent_id (a family target may list several,
 -- separated by spaces), and a 'login' target the families of the sessions
--- that login created; a Setup download's login, which no session names, the
--- families its user began from its IP within two minutes of it (see
--- families_of_setup_login in prelude.sql). Expired sessions are reached by
+-- that name that login; a Setup download's login, which no session names,
+-- the families its user began from its IP within two minutes of it (see
+-- families_of_setup_login in prelude.sql), and any login the reused
+-- families it began by the same rule (families_of_reused_login), whose
+-- sessions name a later login. Expired sessions are reached by
 -- nothing: no removal can end them. One row per distinct target and session,
 -- so a target that many findings share is followed once.
 CREATE OR REPLACE TEMP TABLE target_reach AS
@@ -21,6 +23,10 @@ WITH targets AS (
     UNION
     SELECT t.target_kind, t.target_id, f.family_id
     FROM targets t JOIN families_of_setup_login f ON f.login_id = t.target_id
+    WHERE t.target_kind = 'login'
+    UNION
+    SELECT t.target_kind, t.target_id, f.family_id
+    FROM targets t JOIN families_of_reused_login f ON f.login_id = t.target_id
     WHERE t.target_kind = 'login'
 )
 SELECT t.target_kind, t.target_id, s.id AS session_id

@@ -390,8 +390,10 @@ func TestSessionFlags(t *testing.T) {
 	SELECT id, 'u', TIMESTAMP '2026-11-26 10:00:00', TIMESTAMP '2026-11-26 11:00:00', 7200,
 		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, parent, login, false, 0
 	FROM (VALUES ('P', 'P', NULL, 2), ('C', 'P', 'L1', 2), ('X', 'P', 'L1', 0), ('Q', 'Q', 'L2', 2),
-		('S', 'S', NULL, 2), ('R', 'R', 'L3', 2)) v(id, parent, login, hours)`)
+		('S', 'S', NULL, 2), ('R', 'R', 'L3', 2), ('U', 'U', 'L5', 2)) v(id, parent, login, hours)`)
 	exec(`CREATE TEMP TABLE families_of_setup_login AS SELECT 'row:1:5' AS login_id, 'S' AS family_id`)
+	// U was reused: it names L5, a later login than L4, which began it.
+	exec(`CREATE TEMP TABLE families_of_reused_login AS SELECT 'L4' AS login_id, 'U' AS family_id, 'U' AS live_id`)
 	exec(`CREATE TEMP TABLE named_logins (id VARCHAR, login_time TIMESTAMP, login_row BIGINT)`) // for session_logins
 	// Findings of remove_on reached C, P, Q and S; only C is on the list: P
 	// is the exporting user's own session, S was held back, Q's user is
@@ -407,6 +409,7 @@ func TestSessionFlags(t *testing.T) {
 		('d_login', NULL, 'login', 'L2'),
 		('e_login', NULL, 'login', 'L1'),
 		('f_setup_login', NULL, 'login', 'row:1:5'),
+		('i_reused_login', NULL, 'login', 'L4'),
 		('g_expired', 'X', 'session', 'X'),
 		('h_nothing', NULL, NULL, NULL)`)
 	exec(reachSQL)
@@ -433,6 +436,7 @@ func TestSessionFlags(t *testing.T) {
 		"X": "g_expired",
 		"Q": "a_names; c_family; d_login | no: protected user",
 		"S": "f_setup_login | no: held back, no username",
+		"U": "i_reused_login",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("flags per session (-want +got):\n%s", diff)
