@@ -563,7 +563,7 @@ func TestIPNewForUser(t *testing.T) {
 		// that reused it: dated by that login, the intruder's own logins
 		// since the session began (the one that created it, 36 hours ago,
 		// and one 20 hours ago) would be its history.
-		name: "a reused family is dated by its creation, not by the later login it names",
+		name:     "a reused family is dated by its creation, not by the later login it names",
 		sessions: []session{{id: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos, login: "0Ya00000000000NG00", age: 36 * hour}},
 		logins: append(history(5, "203.0.113.7", paris),
 			login{ip: "102.89.1.2", at: lagos, ago: 36*hour + 30*time.Second},
@@ -767,7 +767,21 @@ func TestFailedLoginBurst(t *testing.T) {
 	}
 	unraised := []finding{
 		{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of that user from that IP followed within 1 hour."},
-		{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of those users from that IP followed within 1 hour."},
+		{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of that user from that IP followed within 1 hour."},
+	}
+	// spray is one failure each of twelve users, a@acme.com to l@acme.com,
+	// from 198.51.100.66 a minute apart (09:49 to 10:00), with a live
+	// session of each login in logins, which the spray's users make.
+	spray := func(logins ...login) ([]session, []login) {
+		var ls []login
+		for i := range 12 {
+			ls = append(ls, login{user: fmt.Sprintf("%c@acme.com", 'a'+i), ip: "198.51.100.66", status: "Invalid Password", ago: 2*hour + time.Duration(i)*minute})
+		}
+		var ss []session
+		for i, l := range logins {
+			ss = append(ss, session{id: fmt.Sprintf("0Ak00000000000SP%02d", i), user: l.user, ip: l.ip, login: l.id, age: l.ago - time.Second})
+		}
+		return ss, append(ls, logins...)
 	}
 	runCheckCases(t, "failed_login_burst", []checkCase{{
 		name:   "10 failures in 18 minutes, for the user and from the IP",
@@ -873,6 +887,52 @@ func TestFailedLoginBurst(t *testing.T) {
 		name:   "a success 61 minutes after the burst does not raise it",
 		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour-61*minute)),
 		want:   unraised,
+	}, {
+		// Each user a spray got into is as likely the intruder's: every
+		// success is a target, the first one named.
+		name: "a spray's successes by two of its users are all targets",
+		sessions: func() []session {
+			ss, _ := spray(login{id: "0Ya00000000000SP03", user: "c@acme.com", ip: "198.51.100.66", ago: 105 * minute},
+				login{id: "0Ya00000000000SP07", user: "g@acme.com", ip: "198.51.100.66", ago: 104 * minute})
+			return ss
+		}(),
+		logins: func() []login {
+			_, ls := spray(login{id: "0Ya00000000000SP03", user: "c@acme.com", ip: "198.51.100.66", ago: 105 * minute},
+				login{id: "0Ya00000000000SP07", user: "g@acme.com", ip: "198.51.100.66", ago: 104 * minute})
+			return ls
+		}(),
+		want: []finding{{check: "failed_login_burst", severity: "high", user: "c@acme.com", session: "0Ak00000000000SP00",
+			target: "login:0Ya00000000000SP03 0Ya00000000000SP07",
+			detail: "12 failed logins from 198.51.100.66 between 2026-11-26 09:49 and 10:00 UTC (11 minutes) for 12 users (a@acme.com, b@acme.com, c@acme.com and 9 more): Invalid Password (12); " +
+				"then c@acme.com logged in successfully from 198.51.100.66 at 10:15 UTC, 15 minutes after the last failure; 1 more success followed at 10:16 UTC (users who logged in: c@acme.com, g@acme.com)."}},
+	}, {
+		name: "a second success of the guessed password within success_within is a target too",
+		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50", age: 100*minute - time.Second},
+			{id: "0Ak000000000000OKB", login: "0Ya00000000000OK01", ip: "203.0.113.50", typ: "Oauth2", age: 90*minute - time.Second}},
+		logins: append(failures(10, "203.0.113.50", 2*minute), login{id: "0Ya00000000000OK00", ip: "203.0.113.50", ago: 100 * minute},
+			login{id: "0Ya00000000000OK01", ip: "203.0.113.50", ago: 90 * minute}),
+		want: func() []finding {
+			fs := raised("then alice@acme.com logged in successfully from 203.0.113.50 at 10:20 UTC, 20 minutes after the last failure; 1 more success followed at 10:30 UTC.")
+			for i := range fs {
+				fs[i].target = "login:0Ya00000000000OK00 0Ya00000000000OK01"
+			}
+			return fs
+		}(),
+	}, {
+		name: "near miss: a second success after success_within is not a target",
+		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50", age: 100*minute - time.Second},
+			{id: "0Ak000000000000OKB", login: "0Ya00000000000OK01", ip: "203.0.113.50", typ: "Oauth2", age: 59*minute - time.Second}},
+		logins: append(failures(10, "203.0.113.50", 2*minute), login{id: "0Ya00000000000OK00", ip: "203.0.113.50", ago: 100 * minute},
+			login{id: "0Ya00000000000OK01", ip: "203.0.113.50", ago: 59 * minute}),
+		want: raised("then alice@acme.com logged in successfully from 203.0.113.50 at 10:20 UTC, 20 minutes after the last failure."),
+	}, {
+		// The success is on the first failure's day, the burst ends on the
+		// next: its time gives the date.
+		name:     "a success in a burst over midnight gives its date",
+		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50", age: 12*hour + 5*minute - time.Second}},
+		logins:   append(shifted(failures(10, "203.0.113.50", 2*minute), 9*hour+52*minute), success(12*hour+5*minute)),
+		want: raised("then alice@acme.com logged in successfully from 203.0.113.50 at 2026-11-25 23:55 UTC, in the middle of the burst, " +
+			"5 minutes after its first failure, and the failures went on until 2026-11-26 00:08 UTC."),
 	}, {
 		name:   "failures without an IP count for the user",
 		logins: failures(10, "", minute),

@@ -410,6 +410,7 @@ func TestSessionFlags(t *testing.T) {
 		('e_login', NULL, 'login', 'L1'),
 		('f_setup_login', NULL, 'login', 'row:1:5'),
 		('i_reused_login', NULL, 'login', 'L4'),
+		('j_logins', NULL, 'login', 'L2 L4'),
 		('g_expired', 'X', 'session', 'X'),
 		('h_nothing', NULL, NULL, NULL)`)
 	exec(reachSQL)
@@ -434,9 +435,9 @@ func TestSessionFlags(t *testing.T) {
 		"P": "c_family; e_login | no: the exporting user's own session",
 		"C": "b_session; c_family; e_login",
 		"X": "g_expired",
-		"Q": "a_names; c_family; d_login | no: protected user",
+		"Q": "a_names; c_family; d_login; j_logins | no: protected user",
 		"S": "f_setup_login | no: held back, no username",
-		"U": "i_reused_login",
+		"U": "i_reused_login; j_logins",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("flags per session (-want +got):\n%s", diff)

@@ -7,16 +7,19 @@
 -- remediation: When a success came during or after the burst, end its sessions, reset the password and freeze the
 --   user until it is explained; otherwise block the IP and watch the users.
 -- knobs: failed_login_burst.min_failures, failed_login_burst.window, failed_login_burst.success_within, trusted_networks
--- removes: the families the success created
+-- removes: the families the successes created
 
 -- Failures are counted per user (from any IP) and per untrusted IP. A failure
 -- belongs to a burst when some window holding it has min_failures failures;
 -- consecutive such failures, none more than a window after the one before,
--- form one burst and one finding. The first success
--- of one of the burst's users from one of its IPs from the burst's first
--- failure to success_within after its last raises it to high and is the
--- removal target: a spray goes on after a guess works, so a success in the
--- middle of the burst counts as much as one after it.
+-- form one burst and one finding. A success of one of the burst's users
+-- from one of its IPs from the burst's first failure to success_within
+-- after its last raises it to high: a spray goes on after a guess works, so
+-- a success in the middle of the burst counts as much as one after it. The
+-- first such success is the one the detail tells of; every one of them is
+-- a removal target (a 'login' target listing their Ids), since each other
+-- user a spray got into, and each later login of a guessed password, is as
+-- likely the intruder's.
 -- A user or IP with fewer than min_failures failures in all can hold no
 -- burst, so the windows run on the others' failures alone, carrying only
 -- what they compare; statuses and names are looked up for the failures of a
@@ -123,8 +126,8 @@ WITH failed AS (
     -- A trusted network vouches for the success: a user who mistypes a
     -- password ten times at the office and then gets it right is not worth
     -- ending the session for (the burst is still reported, and says so).
-    -- The first success from an untrusted IP raises the burst; the first
-    -- from a trusted one is only told.
+    -- A success from an untrusted IP raises the burst; the first from a
+    -- trusted one is only told.
     SELECT
         b.burst_by, b.burst_key, b.burst,
         arg_min(l.id, (l.login_time, l.id)) FILTER (WHERE NOT l.trusted) AS login_id,
@@ -132,6 +135,11 @@ WITH failed AS (
         arg_min(l.source_ip, (l.login_time, l.id)) FILTER (WHERE NOT l.trusted) AS source_ip,
         arg_min(l.user_id, (l.login_time, l.id)) FILTER (WHERE NOT l.trusted) AS user_id,
         arg_min(u.username, (l.login_time, l.id)) FILTER (WHERE NOT l.trusted) AS username,
+        count(*) FILTER (WHERE NOT l.trusted) AS success_count,
+        max(l.login_time) FILTER (WHERE NOT l.trusted) AS last_success,
+        list(l.id ORDER BY l.login_time, l.id) FILTER (WHERE NOT l.trusted) AS login_ids,
+        count(DISTINCT l.user_key) FILTER (WHERE NOT l.trusted) AS success_users,
+        list_sort(list(DISTINCT user_name(u.username, l.user_id)) FILTER (WHERE NOT l.trusted)) AS success_names,
         arg_min(l.id, (l.login_time, l.id)) FILTER (WHERE l.trusted) AS trusted_id,
         arg_min(l.login_time, (l.login_time, l.id)) FILTER (WHERE l.trusted) AS trusted_time,
         arg_min(l.source_ip, (l.login_time, l.id)) FILTER (WHERE l.trusted) AS trusted_ip,
@@ -164,22 +172,27 @@ SELECT
             fmt_count(u.users), CASE WHEN u.users = 1 THEN 'user' ELSE 'users' END, few_of(u.names, u.users), st.statuses)
     END || CASE WHEN s.login_id IS NULL AND s.trusted_time IS NOT NULL THEN
         printf('then %s logged in successfully from %s at %s, %s, but that IP is in trusted_networks, which vouches for the login.',
-            s.trusted_user, s.trusted_ip, fmt_time_after(s.trusted_time, b.first_failure),
+            s.trusted_user, s.trusted_ip, fmt_time_after(s.trusted_time, b.last_failure),
             success_moment(s.trusted_time, b.first_failure, b.last_failure, starts_with(s.trusted_id, 'row:')))
     WHEN s.login_id IS NULL THEN
         printf('no successful login of %s from %s followed within %s%s.',
-            CASE WHEN b.burst_by = 'user' THEN 'that user' ELSE 'those users' END,
+            CASE WHEN b.burst_by = 'user' OR u.users = 1 THEN 'that user' ELSE 'those users' END,
             CASE WHEN b.burst_by = 'ip' OR i.ip_count = 1 THEN 'that IP'
                 WHEN i.ip_count IS NULL THEN 'a recorded IP' ELSE 'those IPs' END,
             human_duration(getvariable('failed_login_burst.success_within')),
             CASE WHEN i.any_trusted THEN ' (successes from trusted networks do not count)' ELSE '' END)
     ELSE
-        printf('then %s logged in successfully from %s at %s, %s.',
-            user_name(s.username, s.user_id), s.source_ip, fmt_time_after(s.login_time, b.first_failure),
-            success_moment(s.login_time, b.first_failure, b.last_failure, starts_with(s.login_id, 'row:')))
+        printf('then %s logged in successfully from %s at %s, %s%s.',
+            user_name(s.username, s.user_id), s.source_ip, fmt_time_after(s.login_time, b.last_failure),
+            success_moment(s.login_time, b.first_failure, b.last_failure, starts_with(s.login_id, 'row:')),
+            CASE WHEN s.success_count > 1 THEN
+                CASE WHEN s.success_count = 2 THEN '; 1 more success followed at ' || fmt_time_after(s.last_success, s.login_time)
+                    ELSE printf('; %s more successes followed, the last at %s', fmt_count(s.success_count - 1), fmt_time_after(s.last_success, s.login_time)) END
+                || CASE WHEN s.success_users > 1 THEN ' (users who logged in: ' || few_of(s.success_names[1:3], s.success_users) || ')' ELSE '' END
+            ELSE '' END)
     END AS detail,
     CASE WHEN s.login_id IS NOT NULL THEN 'login' END AS target_kind,
-    s.login_id AS target_id
+    array_to_string(s.login_ids, ' ') AS target_id
 FROM bursts b
 JOIN statuses st USING (burst_by, burst_key, burst)
 JOIN burst_users u USING (burst_by, burst_key, burst)
