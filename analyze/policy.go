@@ -370,6 +370,14 @@ func policyKeyTable() map[string]policyKey {
 			}, m)
 		}},
 		"token_types": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
+			// A key with nothing after it (its items commented out, say)
+			// could mean no token types or the default ones. Read as none,
+			// every API and OAuth session would be judged by
+			// session_max_age and proposed for removal after 12 hours:
+			// the file has to say which.
+			if isNull(resolve(n)) {
+				return d.errf(n, key, "is empty: write [] to judge every session type as interactive (by session_max_age), or leave the key out for the default token types")
+			}
 			types, err := d.list(n, key, func(item *yaml.Node) (string, error) {
 				s, err := d.scalar(item, key)
 				if err == nil && s == "" {

@@ -160,6 +160,12 @@ func TestLoadPolicy(t *testing.T) {
 		yaml: "setup_date_order: auto\n",
 		edit: func(p *Policy) {},
 	}, {
+		name: "token_types: [] judges every session type as interactive",
+		yaml: "token_types: []\n",
+		edit: func(p *Policy) { p.TokenTypes = []string{} },
+	}, {
+		// Commenting every check out is a way to say "none"; it also
+		// errs on the side of ending nothing.
 		name: "an empty remove_on proposes no removals",
 		yaml: "remove_on:\n#  - ip_denied\n",
 		edit: func(p *Policy) { p.RemoveOn = []string{} },
@@ -230,6 +236,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"too few users", "ip_shared_by_users: {min_users: 1}\n", nil, `policy.yaml:1: ip_shared_by_users.min_users: "1" is not a whole number of at least 2`},
 		{"negative distance", "concurrent_sessions: {min_distance_km: -5}\n", nil, `policy.yaml:1: concurrent_sessions.min_distance_km: "-5" is not a number above zero`},
 		{"not a boolean", "ip_new_for_user: {report_new_network: maybe}\n", nil, `policy.yaml:1: ip_new_for_user.report_new_network: "maybe" is not true or false`},
+		{"token_types with nothing after it", "token_types:\n#  - API\n", nil, `policy.yaml:1: token_types: is empty: write [] to judge every session type as interactive (by session_max_age), or leave the key out for the default token types`},
 		{"a list where a value belongs", "token_max_age: [1d]\n", nil, `policy.yaml:1: token_max_age: must be a single value, not a list or mapping`},
 		{"an Id whose suffix disagrees", "protected_users: [001A0000006Vm9rAAA]\n", nil, `policy.yaml:1: protected_users: the Id "001A0000006Vm9rAAA" has the suffix "AAA", want "IAC" for its first 15 characters`},
 		{"a session's Id as a protected user", "protected_users: [0Ak000000000001]\n", nil, `policy.yaml:1: protected_users: 0Ak000000000001 is not a User Id (those begin 005)`},

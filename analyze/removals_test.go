@@ -504,3 +504,30 @@ func TestPlacelessWarning(t *testing.T) {
 		})
 	}
 }
+
+// A policy whose remove_on lists no check proposes nothing, and says so:
+// its zero removals must not read as "nothing to end".
+func TestEmptyRemoveOnWarns(t *testing.T) {
+	const warning = "The policy's remove_on lists no check"
+	for _, tc := range []struct {
+		name     string
+		removeOn []string
+		removals int64
+		warned   bool
+	}{
+		{"remove_on: [] warns", []string{}, 0, true},
+		{"near miss: one check listed", []string{"session_over_age"}, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t, []session{{at: paris, age: 13 * hour}}, nil)
+			res := mustRun(t, db, func(p *Policy) { p.RemoveOn = tc.removeOn })
+			if res.Removals != tc.removals {
+				t.Errorf("Removals: got %d, want %d", res.Removals, tc.removals)
+			}
+			got := slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, warning) })
+			if got != tc.warned {
+				t.Errorf("warned %v, want %v: %q", got, tc.warned, res.Warnings)
+			}
+		})
+	}
+}

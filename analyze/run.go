@@ -684,6 +684,10 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 	if err := r.placelessWarning(ctx, &res); err != nil {
 		return Result{}, fmt.Errorf("counting session families without a place: %w", err)
 	}
+	if len(r.p.RemoveOn) == 0 {
+		// Its zero removals must not read as "nothing to end".
+		res.Warnings = append(res.Warnings, "The policy's remove_on lists no check, so no session is proposed for removal, whatever the findings.")
+	}
 	return res, nil
 }
 
