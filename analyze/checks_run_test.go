@@ -166,6 +166,21 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
 			target: "login:0Ya00000000000NY00", detail: "5,837 km apart, about 950 km/h."}},
 	}, {
+		// A gap is told whole seconds down: 59 minutes 59.6 seconds is not
+		// "1 hour", and under a second is not "0 seconds".
+		name: "gaps are told to the second below",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 2*hour + 59*minute + 59600*time.Millisecond},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: newYork, ago: 2 * hour},
+			{id: "0Ya00000000000SY00", ip: "198.51.100.9", at: sydney, ago: 2*hour - 400*time.Millisecond},
+		},
+		want: []finding{
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+				target: "login:0Ya00000000000NY00", detail: "59 minutes 59 seconds after a login from 203.0.113.7 (Paris, FR)"},
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+				target: "login:0Ya00000000000SY00", detail: "less than a second after a login from 198.51.100.4 (New York, US)"},
+		},
+	}, {
 		name: "Paris to New York at 850 km/h is a flight",
 		logins: []login{
 			{ip: "203.0.113.7", at: paris, ago: hour + travelTime(paris, newYork, 850)},
@@ -1073,6 +1088,14 @@ func TestSessionWithoutLogin(t *testing.T) {
 		logins: logins,
 		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000VFA",
 			detail: "Visualforce session of alice@acme.com from an unknown IP, created 2026-11-26 11:00 UTC in a family begun 07:00 UTC, names login 0Ya00000000000GONE"}},
+	}, {
+		// Its first session, which its login created, is gone from the
+		// export: the family began before 11:00, perhaps before the history.
+		name: "a later session of a family whose first session is not in the export is not judged",
+		sessions: []session{
+			{id: "0Ak000000000000VFA", parent: "0Ak000000000000UIA", login: "0Ya00000000000GONE", typ: "Visualforce"},
+		},
+		logins: logins,
 	}})
 }
 

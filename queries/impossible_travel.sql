@@ -97,7 +97,8 @@ SELECT
     printf('%s logged in from %s (%s) at %s, %s a login from %s (%s): %s apart, %s.',
         user_name(j.username, j.user_id), j.source_ip, j.place, fmt_time(j.login_time),
         CASE WHEN j.gap_seconds = 0 THEN 'at the same moment as'
-            ELSE human_seconds(j.gap_seconds::BIGINT) || ' after' END,
+            WHEN j.gap_seconds < 1 THEN 'less than a second after'
+            ELSE human_seconds(floor(j.gap_seconds)::BIGINT) || ' after' END,
         j.prev_ip, j.prev_place, fmt_km(j.km), j.speed) AS detail,
     'login' AS target_kind,
     j.id AS target_id
@@ -118,7 +119,8 @@ SELECT
     printf('%s logged in from %s (%s) at %s, %s a login from %s (%s): %s apart, %s. The login before it was near %s, as the later one is: this one is the odd one out.',
         user_name(j.username, j.user_id), j.prev_ip, j.prev_place, fmt_time(j.prev_time),
         CASE WHEN j.gap_seconds = 0 THEN 'at the same moment as'
-            ELSE human_seconds(j.gap_seconds::BIGINT) || ' before' END,
+            WHEN j.gap_seconds < 1 THEN 'less than a second before'
+            ELSE human_seconds(floor(j.gap_seconds)::BIGINT) || ' before' END,
         j.source_ip, j.place, fmt_km(j.km), j.speed, j.place),
     'login',
     j.prev_id
