@@ -588,7 +588,7 @@ func TestLoadWarnsOfOneHopelessFileAmongOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"The one row of " + p2 + ` could not be loaded (other logins files loaded); the first rejected: line 1: LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z ("2026-11-26 10:00:00").`}
+	want := []string{"The one row of " + p2 + ` could not be loaded (other logins files loaded); the first rejected: line 1: LoginTime is not a valid date-time with a zone, such as 2026-11-26T15:04:05.000Z ("2026-11-26 10:00:00").`}
 	if diff := cmp.Diff(want, st.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
@@ -622,14 +622,14 @@ func TestLoadRefusesAFileWithNothingLoadable(t *testing.T) {
 		{"German dates", api + "0Ya000000000001AAA,005000000000001AAA,26.11.2026 08:00,203.0.113.1,Success\n" +
 			"0Ya000000000002AAA,005000000000001AAA,26.11.2026 09:00,203.0.113.1,Success\n",
 			DateOrderAuto, `none of its 2 rows could be loaded, so the audit would have no logins to check; the first rejected: ` +
-				`line 2: LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z ("26.11.2026 08:00")`, nil},
+				`line 2: LoginTime is not a valid date-time with a zone, such as 2026-11-26T15:04:05.000Z ("26.11.2026 08:00")`, nil},
 		{"no zone, one row", api + "0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00,203.0.113.1,Success\n",
 			DateOrderAuto, `its one row could not be loaded, so the audit would have no logins to check; the first rejected: ` +
-				`line 2: LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z ("2026-11-26T08:00:00")`, nil},
+				`line 2: LoginTime is not a valid date-time with a zone, such as 2026-11-26T15:04:05.000Z ("2026-11-26T08:00:00")`, nil},
 		{"Setup download, day first", setup + "a@acme.com,26-11-2026 15:04,203.0.113.1,Success\n",
-			DateOrderDMY, `line 2: Login Time is not a date-time such as 26/11/2026 15:04 ("26-11-2026 15:04")`, nil},
+			DateOrderDMY, `line 2: Login Time is not a valid date-time such as 26/11/2026 15:04 ("26-11-2026 15:04")`, nil},
 		{"Setup download, month first", setup + "a@acme.com,26-11-2026 15:04,203.0.113.1,Success\n",
-			DateOrderAuto, `line 2: Login Time is not a date-time such as 11/26/2026 3:04 PM ("26-11-2026 15:04")`, nil},
+			DateOrderAuto, `line 2: Login Time is not a valid date-time such as 11/26/2026 3:04 PM ("26-11-2026 15:04")`, nil},
 		{"near miss: one row loads", api + "0Ya000000000001AAA,005000000000001AAA,26.11.2026 08:00,203.0.113.1,Success\n" + good,
 			DateOrderAuto, "", nil},
 		{"a header alone", api, DateOrderAuto, "",
@@ -672,8 +672,8 @@ func TestLoadRejectsMalformedRows(t *testing.T) {
 	}
 	got := mustQuery(t, db, `SELECT line, field, reason, value FROM rejects ORDER BY line`)
 	want := [][]string{
-		{"3", "LoginTime", "LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z", "2026-13-45T08:00:00Z"},
-		{"4", "SourceIp", "the row has too few fields (the header has 6)", "0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z"},
+		{"3", "LoginTime", "LoginTime is not a valid date-time with a zone, such as 2026-11-26T15:04:05.000Z", "2026-13-45T08:00:00Z"},
+		{"4", "", "the row has too few fields: 3 of the header's 6, ending before SourceIp", "0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z"},
 		{"5", "SourceIp", "SourceIp is not an IPv4 or IPv6 address", "300.1.2.3"},
 		{"6", "UserId", "UserId is not a Salesforce Id (15 or 18 letters and digits)", "not-an-id"},
 		{"7", "Status", "Status is empty", ""},
@@ -707,7 +707,7 @@ func TestLoadRejectsOfCSVThenJSON(t *testing.T) {
 	}
 	got := mustQuery(t, db, `SELECT file = '`+c+`', line, field, reason, value FROM rejects ORDER BY file, line`)
 	want := [][]string{
-		{"true", "3", "LoginTime", "LoginTime is not a date-time with a zone, such as 2026-11-26T15:04:05.000Z", "26 \"nov\"\n\\x"},
+		{"true", "3", "LoginTime", "LoginTime is not a valid date-time with a zone, such as 2026-11-26T15:04:05.000Z", "26 \"nov\"\n\\x"},
 		{"false", "4", "SourceIp", "SourceIp is not an IPv4 or IPv6 address", "1.2.3.4.5"},
 		{"false", "5", "LoginGeo.Latitude", "LoginGeo.Latitude is not a latitude between -90 and 90", "été \\ {'x'}"},
 	}
@@ -1126,13 +1126,13 @@ func TestLoadLinesStepOverRefusedRows(t *testing.T) {
 				return fmt.Sprintf("0Ya00000000000%dAAA,005000000000001AAA,2026-11-26T08:00:00Z,%s,Success\n", n, ip)
 			},
 			[]string{"0Ya000000000001AAA", "0Ya000000000002AAA", "0Ya000000000004AAA"},
-			[][]string{{"3", "LoginTime"}, {"4", ""}, {"6", "SourceIp"}, {"7", "LoginTime"}}},
+			[][]string{{"3", ""}, {"4", ""}, {"6", "SourceIp"}, {"7", ""}}},
 		{"setup", "Username,Login Time,Source IP,Status",
 			func(n int, ip string) string {
 				return fmt.Sprintf("user%d@acme.com,11/26/2026 3:04 PM,%s,Success\n", n, ip)
 			},
 			[]string{"row:0:2", "row:0:5", "row:0:8"},
-			[][]string{{"3", "Source IP"}, {"4", ""}, {"6", "Source IP"}, {"7", "Source IP"}}},
+			[][]string{{"3", ""}, {"4", ""}, {"6", "Source IP"}, {"7", ""}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1485,10 +1485,11 @@ func TestLoadRejectsOutOfRangeSecondsValid(t *testing.T) {
 	}
 }
 
-// The lines DuckDB's CSV reader refuses name the field it was reading, keep
-// no line break in their value, LF or CRLF, and tell a quote never closed
-// from a quoted value with more after it.
-func TestLoadStructuralRejectsNameTheirField(t *testing.T) {
+// The lines DuckDB's CSV reader refuses name the field it was reading (a
+// short row names none, and says where it ends), keep no line break in
+// their value, LF or CRLF, and tell a quote never closed from a quoted value
+// with more after it.
+func TestLoadStructuralRejectsSayWhere(t *testing.T) {
 	// shortened is a value as rejects keep it: its first 1,000 characters
 	// and a count of the rest.
 	shortened := func(v string) string {
@@ -1508,7 +1509,7 @@ func TestLoadStructuralRejectsNameTheirField(t *testing.T) {
 		{"bad byte in Status, CRLF", "\r\n", []string{"0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Succ\xffss"},
 			[]string{"3", "Status", "the row is not valid UTF-8", "0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Succ?ss"}},
 		{"short row, CRLF", "\r\n", []string{"0Ya000000000002AAA,005000000000001AAA"},
-			[]string{"3", "LoginTime", "the row has too few fields (the header has 5)", "0Ya000000000002AAA,005000000000001AAA"}},
+			[]string{"3", "", "the row has too few fields: 2 of the header's 5, ending before LoginTime", "0Ya000000000002AAA,005000000000001AAA"}},
 		{"quoted value with more after it", "\n", []string{`0Ya000000000002AAA,"005000000000001AAA"x,2026-11-26T08:00:00Z,203.0.113.2,Success`},
 			[]string{"3", "UserId", "a quoted value is followed by other characters, or holds a quote not doubled", `0Ya000000000002AAA,"005000000000001AAA"x,2026-11-26T08:00:00Z,203.0.113.2,Success`}},
 		// Three quotes, yet the rows after it load: not a quote never closed.
@@ -1552,7 +1553,7 @@ func TestLoadLinesCountBlankLines(t *testing.T) {
 		row(6, at, "203.0.113.6"),                                // line 12
 		"",
 	}
-	want := [][]string{{"6", "LoginTime"}, {"9", "LoginTime"}, {"10", "LoginTime"}, {"11", "SourceIp"}}
+	want := [][]string{{"6", "LoginTime"}, {"9", ""}, {"10", "LoginTime"}, {"11", "SourceIp"}}
 	for _, tc := range []struct {
 		name, content string
 		want          [][]string
@@ -1560,7 +1561,7 @@ func TestLoadLinesCountBlankLines(t *testing.T) {
 		{"LF", strings.Join(lines, "\n"), want},
 		{"CRLF", strings.Join(lines, "\r\n"), want},
 		{"no blank lines", strings.Join(slices.DeleteFunc(slices.Clone(lines), func(s string) bool { return s == "" }), "\n") + "\n",
-			[][]string{{"3", "LoginTime"}, {"4", "LoginTime"}, {"5", "LoginTime"}, {"6", "SourceIp"}}},
+			[][]string{{"3", "LoginTime"}, {"4", ""}, {"5", "LoginTime"}, {"6", "SourceIp"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := mustDB(t)

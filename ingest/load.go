@@ -229,11 +229,11 @@ func (l *loader) firstReject(ctx context.Context, file string) (string, error) {
 func timeWhat(setup, dayFirst bool) string {
 	switch {
 	case setup && dayFirst:
-		return "a date-time such as 26/11/2026 15:04"
+		return "a valid date-time such as 26/11/2026 15:04"
 	case setup:
-		return "a date-time such as 11/26/2026 3:04 PM"
+		return "a valid date-time such as 11/26/2026 3:04 PM"
 	}
-	return "a date-time with a zone, such as 2026-11-26T15:04:05.000Z"
+	return "a valid date-time with a zone, such as 2026-11-26T15:04:05.000Z"
 }
 
 // maxSeconds bounds a count of seconds (NumSecondsValid). Sessions last
@@ -1146,9 +1146,19 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 			continue // one reject per line, the first error found on it
 		}
 		lastLine = line.Int64
-		field := ""
-		if i, err := strconv.Atoi(strings.TrimPrefix(col.String, "c")); err == nil && i >= 0 && i < len(f.format.header) && typ.String != "TOO MANY COLUMNS" {
-			field = strings.TrimSpace(f.format.header[i])
+		// A row with too few or too many fields is wrong as a whole: the
+		// first column it lacks (or the header's last) is no field at
+		// fault, and naming it as the field would send the reader to the
+		// wrong place. A short row's reason says where it ends instead.
+		field, endsBefore := "", -1
+		if i, err := strconv.Atoi(strings.TrimPrefix(col.String, "c")); err == nil && i >= 0 && i < len(f.format.header) {
+			switch typ.String {
+			case "TOO MANY COLUMNS":
+			case "MISSING COLUMNS":
+				endsBefore = i
+			default:
+				field = strings.TrimSpace(f.format.header[i])
+			}
 		}
 		// DuckDB gives the line with the line break before it, in a CRLF
 		// file, and after it.
@@ -1171,7 +1181,7 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 				line.Int64, orField(field), took, line.Int64)}
 		}
 		f.structural = append(f.structural, line.Int64)
-		rejects = append(rejects, []any{tableName(f.path), line.Int64, field, structuralReason(typ.String, msg.String, value, len(f.format.header)), value})
+		rejects = append(rejects, []any{tableName(f.path), line.Int64, field, structuralReason(typ.String, msg.String, f.format.header, endsBefore), value})
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -1278,11 +1288,16 @@ func orField(field string) string {
 	return fmt.Sprintf("the %s column", field)
 }
 
-// structuralReason words DuckDB's CSV error types for an analyst; value is
-// the text DuckDB rejected.
-func structuralReason(typ, msg, value string, want int) string {
+// structuralReason words DuckDB's CSV error types for an analyst. header is
+// the file's; endsBefore, for a short row, the index of its first missing
+// column (the number of fields it has), or -1.
+func structuralReason(typ, msg string, header []string, endsBefore int) string {
+	want := len(header)
 	switch typ {
 	case "MISSING COLUMNS":
+		if endsBefore >= 0 && endsBefore < want {
+			return fmt.Sprintf("the row has too few fields: %d of the header's %d, ending before %s", endsBefore, want, strings.TrimSpace(header[endsBefore]))
+		}
 		return fmt.Sprintf("the row has too few fields (the header has %d)", want)
 	case "TOO MANY COLUMNS":
 		return fmt.Sprintf("the row has too many fields (the header has %d)", want)
