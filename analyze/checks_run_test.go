@@ -320,7 +320,7 @@ func TestConcurrentSessions(t *testing.T) {
 			login{ip: "198.51.100.4", at: sydney, ago: 10 * hour},
 			login{id: "0Ya00000000000SY03", ip: "198.51.100.4", at: sydney, ago: 3 * hour}),
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: 0 of the user's 2 successful logins in the 30 days before the user's first live session from an untrusted place (2026-11-25 06:00 UTC)"}},
+			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: 0 of the user's 2 successful logins in the 30 days before the user's first live session from an untrusted place began (2026-11-25 06:00 UTC)"}},
 	}, {
 		name: "Paris and Sydney at once; Sydney is the less familiar",
 		sessions: []session{
@@ -373,13 +373,13 @@ func TestConcurrentSessions(t *testing.T) {
 			{ip: "198.51.100.77", at: newYork, ago: 120 * hour},
 		},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
-			target: "family:0Ak000000000000NYA", detail: "4,129 km apart. The New York, US sessions are the suspect ones: both places are in US, and 1 of the user's 4 successful logins in the 30 days before the user's first live session from an untrusted place (2026-11-26 09:00 UTC) came from its network 198.51.100.0/24, 3 from 203.0.113.0/24."}},
+			target: "family:0Ak000000000000NYA", detail: "4,129 km apart. The New York, US sessions are the suspect ones: both places are in one country (US), and 1 of the user's 4 successful logins in the 30 days before the user's first live session from an untrusted place began (2026-11-26 09:00 UTC) came from the network of its IP (198.51.100.0/24), 3 from 203.0.113.0/24."}},
 	}, {
 		name:     "New York and San Francisco, known alike: the later-created family is the target",
 		sessions: coasts,
 		logins:   []login{{ip: "192.0.2.7", at: newYork, ago: 48 * hour}, {ip: "192.0.2.7", at: newYork, ago: 72 * hour}},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SFA",
-			target: "family:0Ak000000000000SFA", detail: "The San Francisco, US sessions, created later, are the suspect ones, as neither place is more familiar: 2 of the user's 2 successful logins in the 30 days before the user's first live session from an untrusted place (2026-11-26 09:00 UTC) came from US, and 0 from each network (203.0.113.0/24, 198.51.100.0/24)."}},
+			target: "family:0Ak000000000000SFA", detail: "The San Francisco, US sessions, created later, are the suspect ones, as neither place is more familiar: 2 of the user's 2 successful logins in the 30 days before the user's first live session from an untrusted place began (2026-11-26 09:00 UTC) came from US, and 0 from each network (203.0.113.0/24, 198.51.100.0/24)."}},
 	}, {
 		name: "Paris and Sydney, neither known: the later-created family is the target",
 		sessions: []session{
@@ -387,7 +387,7 @@ func TestConcurrentSessions(t *testing.T) {
 			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 3 * hour},
 		},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions, created later, are the suspect ones, as neither place is more familiar: the user has no successful logins in the 30 days before the user's first live session from an untrusted place (2026-11-26 09:00 UTC)."}},
+			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions, created later, are the suspect ones, as neither place is more familiar: the user has no successful logins in the 30 days before the user's first live session from an untrusted place began (2026-11-26 09:00 UTC)."}},
 	}, {
 		// The intruder's logins since the sessions began would make Sydney
 		// the better-known place if they counted.
@@ -401,7 +401,7 @@ func TestConcurrentSessions(t *testing.T) {
 			login{ip: "198.51.100.4", at: sydney, ago: 90 * time.Minute},
 			login{ip: "198.51.100.4", at: sydney, ago: 60 * time.Minute}),
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: 0 of the user's 2 successful logins in the 30 days before the user's first live session from an untrusted place (2026-11-26 09:00 UTC) came from AU, 2 from FR."}},
+			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: 0 of the user's 2 successful logins in the 30 days before the user's first live session from an untrusted place began (2026-11-26 09:00 UTC) came from AU, 2 from FR."}},
 	}, {
 		// A Setup download gives the login that opened Sydney's session to
 		// the minute, before the session's creation, which dates a family
@@ -418,7 +418,7 @@ func TestConcurrentSessions(t *testing.T) {
 			{id: "row:1:4", ip: "203.0.113.7", at: paris, ago: 2 * hour},
 		},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: 0 of the user's 1 successful login in the 30 days before the user's first live session from an untrusted place (2026-11-26 09:00 UTC) came from AU, 1 from FR."}},
+			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: 0 of the user's 1 successful login in the 30 days before the user's first live session from an untrusted place began (2026-11-26 09:00 UTC) came from AU, 1 from FR."}},
 	}, {
 		name: "with three places, the baseline ends at the user's first, which the detail names",
 		sessions: []session{
@@ -428,7 +428,7 @@ func TestConcurrentSessions(t *testing.T) {
 		},
 		logins: baseline,
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "in the 30 days before the user's first live session from an untrusted place (2026-11-26 07:00 UTC)"}},
+			target: "family:0Ak000000000000SYA", detail: "in the 30 days before the user's first live session from an untrusted place began (2026-11-26 07:00 UTC)"}},
 	}, {
 		name: "logins before the first of the sessions began do",
 		sessions: []session{
@@ -440,7 +440,7 @@ func TestConcurrentSessions(t *testing.T) {
 			login{ip: "198.51.100.4", at: sydney, ago: 24 * hour},
 			login{ip: "198.51.100.4", at: sydney, ago: 30 * hour}),
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000PAA",
-			target: "family:0Ak000000000000PAA", detail: "The Paris, FR sessions are the suspect ones: 2 of the user's 5 successful logins in the 30 days before the user's first live session from an untrusted place (2026-11-26 09:00 UTC) came from FR, 3 from AU."}},
+			target: "family:0Ak000000000000PAA", detail: "The Paris, FR sessions are the suspect ones: 2 of the user's 5 successful logins in the 30 days before the user's first live session from an untrusted place began (2026-11-26 09:00 UTC) came from FR, 3 from AU."}},
 	}, {
 		name: "each place far from the best-known one is a finding, measured against that one",
 		sessions: []session{

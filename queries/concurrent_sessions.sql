@@ -146,7 +146,7 @@ WITH origins AS (
         CASE WHEN len(place_ips) BETWEEN 2 AND 5
             THEN array_to_string(place_ips[1:-2], ', ') || ' and ' || place_ips[-1]
             ELSE few_of(place_ips[1:5], len(place_ips)) END AS t_ips,
-        printf('in the %s before the user''s first live session from an untrusted place (%s)',
+        printf('in the %s before the user''s first live session from an untrusted place began (%s)',
             human_duration(getvariable('ip_new_for_user.baseline')), fmt_time(first_at)) AS baseline,
         printf('of the user''s %s %s', count_unit(all_logins, 'successful login'), baseline) AS of_logins,
         t.country_key = o.country_key AS same_country,
@@ -173,9 +173,9 @@ SELECT
             printf('The %s sessions are the suspect ones: %s %s came from %s, %s from %s.',
                 t_place, fmt_count(t.country_logins), of_logins, t_country, fmt_count(o.country_logins), o_country)
         WHEN t.network_logins <> o.network_logins THEN
-            printf('The %s sessions are the suspect ones: %s, and %s %s came from its network %s, %s from %s.',
+            printf('The %s sessions are the suspect ones: %s, and %s %s came from the network of its IP (%s), %s from %s.',
                 t_place,
-                CASE WHEN same_country THEN 'both places are in ' || t_country
+                CASE WHEN same_country THEN 'both places are in one country (' || t_country || ')'
                     ELSE printf('%s and %s are as familiar', t_country, o_country) END,
                 fmt_count(t.network_logins), of_logins, t_network, fmt_count(o.network_logins), o_network)
         ELSE
