@@ -152,6 +152,9 @@ func TestRemovals(t *testing.T) {
 			if diff := cmp.Diff(tc.withheld, mustWithheld(t, db), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("withheld sessions differ (-want +got):\n%s", diff)
 			}
+			if diff := cmp.Diff(withheldCounts(tc.withheld), res.Withheld, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Result.Withheld differs (-want +got):\n%s", diff)
+			}
 		})
 	}
 }
@@ -203,6 +206,9 @@ func TestRemovalsHoldBackSessionsWithoutUsername(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.withheld, mustWithheld(t, db), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("withheld sessions differ (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(withheldCounts(tc.withheld), res.Withheld, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Result.Withheld differs (-want +got):\n%s", diff)
 			}
 			if tc.warning == "" && len(res.Warnings) > 0 {
 				t.Errorf("got warnings %q, want none", res.Warnings)
@@ -530,4 +536,25 @@ func TestEmptyRemoveOnWarns(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withheldCounts is what Result.Withheld says of the sessions mustWithheld
+// gives ("no: <reason>" by session): how many for each reason, largest
+// first.
+func withheldCounts(bySession map[string]string) []Withheld {
+	n := map[string]int64{}
+	for _, why := range bySession {
+		n[strings.TrimPrefix(why, "no: ")]++
+	}
+	var out []Withheld
+	for why, c := range n {
+		out = append(out, Withheld{Reason: why, Sessions: c})
+	}
+	slices.SortFunc(out, func(a, b Withheld) int {
+		if a.Sessions != b.Sessions {
+			return int(b.Sessions - a.Sessions)
+		}
+		return strings.Compare(a.Reason, b.Reason)
+	})
+	return out
 }

@@ -28,10 +28,22 @@ type Result struct {
 	// the removal list because their username is unknown while
 	// protected_users names users by username (see removals.sql).
 	HeldBack int64
+	// Withheld counts, by reason, the live sessions findings of remove_on
+	// reached that the removal list leaves out (the Sessions sheet's "no:
+	// …" reasons): a protected user, the exporting user's own session, or
+	// held back for want of a username. Largest first.
+	Withheld []Withheld
 	// Warnings are sentences for the analyst about what the audit could
 	// not judge; the summary prints them.
 	Warnings []string
 	Steps    []Step // how long each step of the run took, in the order they ran
+}
+
+// Withheld is how many reached sessions were left off the removal list for
+// one reason.
+type Withheld struct {
+	Reason   string
+	Sessions int64
 }
 
 // Step is one timed part of a run: a preparation step ("classifying source
@@ -678,6 +690,9 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 	if err := r.tx.QueryRowContext(ctx, "SELECT count(*) FROM removals").Scan(&res.Removals); err != nil {
 		return Result{}, fmt.Errorf("counting removals: %w", err)
 	}
+	if res.Withheld, err = r.withheld(ctx); err != nil {
+		return Result{}, fmt.Errorf("counting sessions left off the removal list: %w", err)
+	}
 	if err := r.unnamedWarning(ctx, &res); err != nil {
 		return Result{}, fmt.Errorf("counting sessions without a username: %w", err)
 	}
@@ -689,6 +704,25 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 		res.Warnings = append(res.Warnings, "The policy's remove_on lists no check, so no session is proposed for removal, whatever the findings.")
 	}
 	return res, nil
+}
+
+// withheld counts the sessions removals_withheld leaves off the list, by
+// reason, largest first.
+func (r *runner) withheld(ctx context.Context) ([]Withheld, error) {
+	rows, err := r.tx.QueryContext(ctx, `SELECT why, count(*) AS n FROM removals_withheld GROUP BY why ORDER BY n DESC, why`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Withheld
+	for rows.Next() {
+		var w Withheld
+		if err := rows.Scan(&w.Reason, &w.Sessions); err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
 }
 
 // placelessWarning warns when no live family outside trusted networks has a

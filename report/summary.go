@@ -21,9 +21,32 @@ type Summary struct {
 	Inputs   []InputStats
 	Checks   []CheckStats
 	Removals int64 // sessions proposed for removal
+	// Withheld are the sessions findings proposed for removal that the list
+	// leaves out, by reason, largest first: the count beside Removals.
+	Withheld []Withheld
 	Rejects  int64 // input rows that were not loaded
 	// Warnings say what the audit could not judge, one sentence each.
 	Warnings []string
+}
+
+// Withheld is how many sessions were left off the removal list for one
+// reason, such as "protected user".
+type Withheld struct {
+	Reason   string
+	Sessions int64
+}
+
+// withheldCounts sums the sessions left off the removal list and lists
+// them by reason: 4 and "3 protected user, 1 the exporting user's own
+// session".
+func withheldCounts(ws []Withheld) (int64, string) {
+	var n int64
+	var parts []string
+	for _, w := range ws {
+		n += w.Sessions
+		parts = append(parts, itoa(w.Sessions)+" "+w.Reason)
+	}
+	return n, strings.Join(parts, ", ")
 }
 
 // InputStats accounts for one input file. Every row read is either loaded, a
@@ -213,7 +236,12 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 		t.write(&b)
 	}
 
-	fmt.Fprintf(&b, "\nRemovals: %s proposed for removal\n", count(s.Removals, "session", "sessions"))
+	fmt.Fprintf(&b, "\nRemovals: %s proposed for removal", count(s.Removals, "session", "sessions"))
+	if n, why := withheldCounts(s.Withheld); n > 0 {
+		fmt.Fprintf(&b, "; %s more that findings reached %s left off the list (%s; see the Sessions sheet)",
+			itoa(n), map[bool]string{true: "is", false: "are"}[n == 1], why)
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "Rejects:  %s not loaded\n", count(s.Rejects, "input row", "input rows"))
 	for _, line := range s.Warnings {
 		fmt.Fprintf(&b, "\nWarning: %s\n", line)

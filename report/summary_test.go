@@ -108,6 +108,31 @@ func TestWriteSummaryTextSingular(t *testing.T) {
 	}
 }
 
+// The sessions left off the removal list are counted beside it, by reason;
+// with none, the line says nothing of them.
+func TestWriteSummaryTextWithheld(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		withheld []Withheld
+		want     string
+	}{
+		{"two reasons", []Withheld{{"protected user", 3}, {"the exporting user's own session", 1}},
+			"Removals: 7 sessions proposed for removal; 4 more that findings reached are left off the list (3 protected user, 1 the exporting user's own session; see the Sessions sheet)\n"},
+		{"one", []Withheld{{"protected user", 1}}, "; 1 more that findings reached is left off the list (1 protected user; see the Sessions sheet)\n"},
+		{"none", nil, "Removals: 7 sessions proposed for removal\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := WriteSummaryText(&b, Summary{Removals: 7, Withheld: c.withheld}); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), c.want) {
+				t.Errorf("got\n%s\nwant it to contain %q", b.String(), c.want)
+			}
+		})
+	}
+}
+
 // Each warning closes the text summary as a line of its own.
 func TestWriteSummaryTextWarnings(t *testing.T) {
 	var b strings.Builder

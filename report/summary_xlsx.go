@@ -46,8 +46,12 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		{"Policy", s.Policy},
 		{"Findings", findings},
 		{"Sessions proposed for removal", s.Removals},
+		{"Reached, left off the list", withheldCell(s.Withheld)},
 		{"Input rows rejected", s.Rejects},
 	} {
+		if kv.value == nil {
+			continue
+		}
 		w.set(1, kv.label, st.label)
 		w.set(2, kv.value, st.value)
 		w.skip(1)
@@ -298,4 +302,14 @@ func title1(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// withheldCell is the Summary sheet's line for sessions findings reached that
+// the removal list leaves out, or nil (no line) when there are none.
+func withheldCell(ws []Withheld) any {
+	n, why := withheldCounts(ws)
+	if n == 0 {
+		return nil
+	}
+	return itoa(n) + " (" + why + "; see the Sessions sheet)"
 }

@@ -316,6 +316,39 @@ func TestWriteXLSXSummaryTimes(t *testing.T) {
 	}
 }
 
+// The sessions left off the removal list get a line of the Summary sheet
+// beside the removals, by reason; with none, there is no such line.
+func TestWriteXLSXSummaryWithheld(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		withheld []Withheld
+		want     []string // the row's label and value, or nil for no row
+	}{
+		{"some", []Withheld{{"protected user", 3}, {"held back, no username", 1}},
+			[]string{"Reached, left off the list", "4 (3 protected user, 1 held back, no username; see the Sessions sheet)"}},
+		{"none", nil, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wb := sampleWorkbook(1)
+			wb.Summary.Withheld = c.withheld
+			f := mustWriteXLSX(t, wb, excelize.TotalRows)
+			rows, err := f.GetRows(summarySheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range rows {
+				if len(r) >= 2 && r[0] == "Reached, left off the list" {
+					got = r[:2]
+				}
+			}
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("the Summary sheet's line (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // Warnings close the Summary sheet, each wrapped across the table's width;
 // without any there is no Warnings heading.
 func TestWriteXLSXSummaryWarnings(t *testing.T) {

@@ -623,6 +623,9 @@ func buildSummary(stats ingest.Stats, res analyze.Result, p analyze.Policy) repo
 		Rejects:     stats.Rejected(),
 		Removals:    res.Removals,
 	}
+	for _, w := range res.Withheld {
+		s.Withheld = append(s.Withheld, report.Withheld{Reason: w.Reason, Sessions: w.Sessions})
+	}
 	for _, f := range stats.Files {
 		s.Inputs = append(s.Inputs, report.InputStats{
 			File: f.File, Kind: string(f.Kind), Format: f.Format, Read: f.Read, Loaded: f.Loaded,
