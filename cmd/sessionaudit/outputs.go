@@ -72,12 +72,13 @@ var xlsxSheets = []struct {
 		FROM ` + withSessionLogin + ` LEFT JOIN session_flags flags ON flags.id = s.id LEFT JOIN removals r ON r.session_id = s.id
 		WHERE ` + liveSession + `
 		ORDER BY lower(` + sessionUser + `), s.created, s.id`,
-		`SELECT max(length(` + sessionUser + `)) AS "Username", max(length(s.session_type)) AS "Session Type",
+		`SELECT max(length(` + sessionUser + `)) AS "User", max(length(s.session_type)) AS "Session Type",
 		       max(length(s.login_type)) AS "Login Type", max(length(s.source_ip)) AS "Source IP",
 		       max(length(` + sessionPlace + `)) AS "Place"
 		FROM ` + withSessionLogin + ` WHERE ` + liveSession,
-		report.Sheet{Name: "Sessions", GroupBy: "Username", Columns: []report.Column{
-			{Label: "Username", Width: 28}, {Label: "Session Type", Width: 16}, {Label: "Login Type", Width: 20},
+		report.Sheet{Name: "Sessions", GroupBy: "User", Columns: []report.Column{
+			// The username, else the User Id: the sheet groups by it.
+			{Label: "User", Width: 28}, {Label: "Session Type", Width: 16}, {Label: "Login Type", Width: 20},
 			{Label: "Login Time", Kind: report.Time}, {Label: "Source IP", Width: 18}, {Label: "Place", Width: 22},
 			{Label: "Flags", Width: 36, Wrap: true}, {Label: "Removal proposed", Width: 16, Wrap: true}, {Label: "Expires", Kind: report.Time},
 			{Label: "Session Id", Width: 21}, {Label: "Parent Id", Width: 21}, {Label: "User Id", Width: 21},

@@ -187,7 +187,7 @@ func TestFitColumns(t *testing.T) {
 	want := map[string]map[string]float64{
 		"Findings": {"Username": report.FitWidth(16), "Source IP": report.FitWidth(28)},
 		// The longest place is C's login's, "Rio de Janeiro, BR", 18 characters.
-		"Sessions": {"Username": report.FitWidth(51), "Session Type": report.FitWidth(2), "Login Type": report.FitWidth(33),
+		"Sessions": {"User": report.FitWidth(51), "Session Type": report.FitWidth(2), "Login Type": report.FitWidth(33),
 			"Source IP": report.FitWidth(9), "Place": report.FitWidth(18)},
 		// Removals and Rejects are empty.
 		"Removals": {},
@@ -211,6 +211,6 @@ func TestFitColumns(t *testing.T) {
 		})
 	}
 	if w := xlsxSheets[1].sheet.Columns[0].Width; w != 28 {
-		t.Errorf("got the Sessions sheet's own Username width changed to %v, want it left at 28", w)
+		t.Errorf("got the Sessions sheet's own User width changed to %v, want it left at 28", w)
 	}
 }
