@@ -90,14 +90,15 @@ WITH listed AS MATERIALIZED (
     WHERE is_live(s.expires) AND s.id NOT IN (SELECT session_id FROM removals_withheld)
     GROUP BY s.id
 ), quotes AS (
-    SELECT q.session_id, string_agg(f.check_id || ' (' || f.severity || '): ' || f.detail, ' ' ORDER BY f.ord) AS quotes
+    -- One finding a line: a paragraph of several runs them together.
+    SELECT q.session_id, string_agg(f.check_id || ' (' || f.severity || '): ' || f.detail, chr(10) ORDER BY f.ord) AS quotes
     FROM (SELECT session_id, unnest(quoted) AS ord FROM listed) q
     JOIN removal_findings f ON f.ord = q.ord AND f.quoted
     GROUP BY q.session_id
 )
 SELECT
     l.session_id, l.user_id, l.username, l.session_type, l.source_ip, l.created, l.checks, l.severity,
-    q.quotes || CASE WHEN l.findings > 5 THEN printf(' And %s more finding%s, listed in findings.csv.',
+    q.quotes || CASE WHEN l.findings > 5 THEN chr(10) || printf('And %s more finding%s, listed in findings.csv.',
         fmt_count(l.findings - 5), CASE WHEN l.findings = 6 THEN '' ELSE 's' END) ELSE '' END AS reason
 FROM listed l
 JOIN quotes q USING (session_id);

@@ -240,8 +240,8 @@ func TestRemovalReasonCombinesFindings(t *testing.T) {
 func TestRemovalReasonIsBounded(t *testing.T) {
 	// Two stand-in checks point at one family of two sessions: ip_denied
 	// with three high findings, session_over_age with n medium ones. The
-	// reason quotes the five most severe (by severity, check, detail) and
-	// counts the rest; the checks column still names both.
+	// reason quotes the five most severe (by severity, check, detail), one
+	// a line, and counts the rest; the checks column still names both.
 	pointAt := func(id, severity string, n int) Check {
 		return Check{ID: id, file: "queries/" + id + ".sql", query: fmt.Sprintf(`SELECT
     '%s' AS severity, user_id, username, id AS session_id, source_ip, created AS observed_at,
@@ -262,11 +262,11 @@ WHERE id = parent_id`, severity, id, n)}
 		want string
 	}{
 		{"a hundred thousand findings: the first five and a count", 100_000,
-			strings.Join(first, " ") + " And 99,998 more findings, listed in findings.csv."},
+			strings.Join(first, "\n") + "\nAnd 99,998 more findings, listed in findings.csv."},
 		{"one more than five: counted in the singular", 3,
-			strings.Join(first, " ") + " And 1 more finding, listed in findings.csv."},
-		{"five findings: every one quoted", 2, strings.Join(first, " ")},
-		{"fewer than five: every one quoted", 1, strings.Join(first[:4], " ")},
+			strings.Join(first, "\n") + "\nAnd 1 more finding, listed in findings.csv."},
+		{"five findings: every one quoted", 2, strings.Join(first, "\n")},
+		{"fewer than five: every one quoted", 1, strings.Join(first[:4], "\n")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
