@@ -272,6 +272,18 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		dates: []string{"11/26/2026 3:04 PM", "11/05/2026 9:30 AM"},
 		want:  []string{"2026-11-26 15:04", "2026-11-05 09:30"},
 	}, {
+		// 13/13 fits neither order: it is rejected, and does not make the
+		// download read as mixed.
+		name:     "month first, with a date valid in neither order",
+		dates:    []string{"11/26/2026 3:04 PM", "13/13/2026 9:30 AM", "11/05/2026 9:30 AM"},
+		want:     []string{"2026-11-26 15:04", "2026-11-05 09:30"},
+		rejected: 1,
+	}, {
+		name:     "day first, with a date valid in neither order",
+		dates:    []string{"26/11/2026 15:04", "32/05/2026 09:30", "05/11/2026 09:30"},
+		want:     []string{"2026-11-26 15:04", "2026-11-05 09:30"},
+		rejected: 1,
+	}, {
 		name:    "ambiguous, read month first",
 		dates:   []string{"05/11/2026 09:30", "12/01/2026 10:00"},
 		want:    []string{"2026-05-11 09:30", "2026-12-01 10:00"},
