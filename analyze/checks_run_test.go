@@ -744,13 +744,12 @@ func TestFailedLoginBurst(t *testing.T) {
 		return login{id: "0Ya00000000000OK00", ip: "203.0.113.50", ago: ago}
 	}
 	// raised is what a burst for alice from 203.0.113.50 gives when the
-	// success follows: two high findings, for the user and from the IP,
-	// both aimed at the success; unraised, when no success follows.
+	// success follows: one high finding, for the user, aimed at the
+	// success (the IP's burst, of her failures alone, would say the same);
+	// unraised, when no success follows.
 	raised := func(userDetail string) []finding {
-		f := finding{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKA", target: "login:0Ya00000000000OK00"}
-		byUser, byIP := f, f
-		byUser.detail, byIP.detail = userDetail, "10 failed logins from 203.0.113.50"
-		return []finding{byUser, byIP}
+		return []finding{{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKA",
+			target: "login:0Ya00000000000OK00", detail: userDetail}}
 	}
 	// setupBurst is the burst as a Setup download gives it (rows keyed
 	// row:1:N), with its success, row:1:20, at ago; raisedBySetup is what
@@ -782,7 +781,6 @@ func TestFailedLoginBurst(t *testing.T) {
 	}
 	unraised := []finding{
 		{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of that user from that IP followed within 1 hour."},
-		{check: "failed_login_burst", severity: "medium", user: "alice@acme.com", detail: "no successful login of that user from that IP followed within 1 hour."},
 	}
 	// spray is one failure each of twelve users, a@acme.com to l@acme.com,
 	// from 198.51.100.66 a minute apart (09:49 to 10:00), with a live
@@ -799,13 +797,24 @@ func TestFailedLoginBurst(t *testing.T) {
 		return ss, append(ls, logins...)
 	}
 	runCheckCases(t, "failed_login_burst", []checkCase{{
-		name:   "10 failures in 18 minutes, for the user and from the IP",
+		// The IP's burst holds the user's failures alone: the same finding
+		// twice, so only the user's, which names the IP, stands.
+		name:   "10 failures in 18 minutes of one user from one IP are one finding",
 		logins: failures(10, "203.0.113.50", 2*minute),
 		want: []finding{
 			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
 				detail: "10 failed logins for alice@acme.com between 2026-11-26 09:42 and 10:00 UTC (18 minutes) from 203.0.113.50: Invalid Password (10); no successful login"},
+		},
+	}, {
+		// One more failure of hers from elsewhere in the span: the two
+		// bursts differ, and both stand.
+		name:   "near miss: the user's burst holds a failure from another IP, so the IP's burst stands too",
+		logins: append(failures(10, "203.0.113.50", 2*minute), login{ip: "198.51.100.7", status: "Invalid Password", ago: 2*hour + 5*minute}),
+		want: []finding{
 			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
 				detail: "10 failed logins from 203.0.113.50 between 2026-11-26 09:42 and 10:00 UTC (18 minutes) for 1 user (alice@acme.com)"},
+			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+				detail: "11 failed logins for alice@acme.com between 2026-11-26 09:42 and 10:00 UTC (18 minutes) from 198.51.100.7, 203.0.113.50: Invalid Password (11)"},
 		},
 	}, {
 		name:   "9 failures are not a burst",
@@ -1004,9 +1013,7 @@ func TestFailedLoginBurst(t *testing.T) {
 			shifted(failures(10, "203.0.113.50", minute), -69*minute)...),
 		want: append(raised("10 failed logins for alice@acme.com between 2026-11-26 09:51 and 10:00 UTC (9 minutes)"),
 			finding{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
-				detail: "10 failed logins for alice@acme.com between 2026-11-26 11:00 and 11:09 UTC (9 minutes)"},
-			finding{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
-				detail: "10 failed logins from 203.0.113.50 between 2026-11-26 11:00 and 11:09 UTC (9 minutes)"}),
+				detail: "10 failed logins for alice@acme.com between 2026-11-26 11:00 and 11:09 UTC (9 minutes)"}),
 	}, {
 		// A Setup download's success has no Id a session names: the
 		// findings name the family its user began from its IP just after.
@@ -1023,8 +1030,6 @@ func TestFailedLoginBurst(t *testing.T) {
 		want: []finding{
 			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
 				detail: "20 failed logins for alice@acme.com between 2026-11-26 09:51 and 10:29 UTC (38 minutes)"},
-			{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
-				detail: "20 failed logins from 203.0.113.50 between 2026-11-26 09:51 and 10:29 UTC (38 minutes)"},
 		},
 	}})
 }

@@ -111,7 +111,7 @@ WITH failed AS (
     -- users and IPs are counted and named from one row each, and only the
     -- first few are kept, since an aggregate that sorts or de-duplicates
     -- holds all of a group's values in memory at once.
-    SELECT burst_by, burst_key, burst, count(*) AS users, min(name, 3) AS names
+    SELECT burst_by, burst_key, burst, count(*) AS users, min(name, 3) AS names, min(user_key) AS a_user
     FROM (
         SELECT DISTINCT n.burst_by, n.burst_key, n.burst, n.user_key, user_name(l.username, l.user_id) AS name
         FROM numbered n
@@ -207,3 +207,11 @@ LEFT JOIN (
     WHERE is_live(expires)
     GROUP BY login_id
 ) fs ON fs.login_id = s.login_id
+-- A burst from one IP of one user's failures, each of which is also a
+-- burst of that user's (the same failures: as many, from the same first to
+-- the same last), would be the same finding twice: only the user's stands,
+-- which names the IP.
+WHERE NOT (b.burst_by = 'ip' AND u.users = 1 AND EXISTS (
+    SELECT 1 FROM bursts ub
+    WHERE ub.burst_by = 'user' AND ub.burst_key = u.a_user AND ub.failures = b.failures
+        AND ub.first_failure = b.first_failure AND ub.last_failure = b.last_failure))
