@@ -21,6 +21,7 @@ type checkCase struct {
 	policy   func(*Policy)
 	sessions []session
 	logins   []login
+	edit     string // SQL run on the fixture before the checks, for what its rows cannot say
 	want     []finding
 }
 
@@ -29,6 +30,9 @@ func runCheckCases(t *testing.T, check string, cases []checkCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			db := mustDB(t, tc.sessions, tc.logins)
+			if tc.edit != "" {
+				mustExec(t, db, tc.edit)
+			}
 			mustRun(t, db, tc.policy)
 			got := mustFindings(t, db, check, tc.want)
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(finding{})); diff != "" {
@@ -59,6 +63,20 @@ func TestSessionOverAge(t *testing.T) {
 	}, {
 		name:     "UI session 11h59m old is within the limit",
 		sessions: []session{{age: 12*hour - minute}},
+	}, {
+		name:     "near miss: UI session exactly 12h old is at the limit, not over it",
+		sessions: []session{{age: 12 * hour}},
+	}, {
+		// A session whose expiry is the audit's clock has ended.
+		name:     "near miss: a session that expires at as-of is not live",
+		sessions: []session{{age: 13 * hour}},
+		edit:     `UPDATE sessions SET expires = TIMESTAMP '2026-11-26 12:00:00'`,
+	}, {
+		name:     "an untyped session is judged by session_max_age",
+		sessions: []session{{id: "0Ak000000000000NOT", age: 13 * hour}},
+		edit:     `UPDATE sessions SET session_type = NULL`,
+		want: []finding{{check: "session_over_age", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NOT",
+			target: "session:0Ak000000000000NOT", detail: "the limit for untyped sessions is 12 hours."}},
 	}, {
 		// Its age in words, to the minute, reads as the limit itself.
 		name:     "UI session 12h0m1s old is just over the limit, and says so",
@@ -109,8 +127,18 @@ func TestTokenOverRotation(t *testing.T) {
 		want: []finding{{check: "token_over_rotation", severity: "low", user: "alice@acme.com", session: "0Ak000000000000TKA",
 			detail: "has been valid for just over 90 days; tokens should be rotated within 90 days."}},
 	}, {
+		name:     "near miss: a token exactly 90 days old is at the limit, not over it",
+		sessions: []session{{typ: "Oauth2", age: 90 * 24 * hour}},
+	}, {
 		name:     "an interactive session is not a token",
-		sessions: []session{{typ: "UI", age: 91 * 24 * hour, expired: true}},
+		sessions: []session{{typ: "UI", age: 91 * 24 * hour}},
+	}, {
+		// A limit by Id is the more exact: it wins over one by username.
+		name: "a user with limits by Id and by username takes the one by Id",
+		policy: func(p *Policy) {
+			p.TokenMaxAgeByUser = map[string]time.Duration{userID("bob@acme.com"): 180 * 24 * hour, "bob@acme.com": 30 * 24 * hour}
+		},
+		sessions: []session{{user: "bob@acme.com", typ: "Oauth2", age: 100 * 24 * hour}},
 	}, {
 		name: "per-user limits by Id and by username replace token_max_age",
 		policy: func(p *Policy) {
@@ -180,6 +208,36 @@ func TestImpossibleTravel(t *testing.T) {
 			{check: "impossible_travel", severity: "high", user: "alice@acme.com",
 				target: "login:0Ya00000000000SY00", detail: "less than a second after a login from 198.51.100.4 (New York, US)"},
 		},
+	}, {
+		// Two live families name the jump's login: the finding names the
+		// lowest Id.
+		name: "a jump's login named by two live families names the lowest session",
+		sessions: []session{
+			{id: "0Ak000000000000NYB", ip: "198.51.100.4", login: "0Ya00000000000NY00", at: newYork},
+			{id: "0Ak000000000000NYA", ip: "198.51.100.4", login: "0Ya00000000000NY00", at: newYork},
+		},
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
+			target: "login:0Ya00000000000NY00", detail: "about 950 km/h."}},
+	}, {
+		name:   "near miss: at 950 km/h under a max_speed_kmh of 1000 is a flight",
+		policy: func(p *Policy) { p.ImpossibleTravel.MaxSpeedKmh = 1000 },
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: hour + travelTime(paris, newYork, 950)},
+			{ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+	}, {
+		// Along one parallel: no latitude between them to tell the distance.
+		name: "a jump due east, in 10 minutes",
+		logins: []login{
+			{ip: "203.0.113.7", at: place{city: "West", iso: "FR", lat: 48.8566, lon: 2.3522}, ago: hour + 10*minute},
+			{id: "0Ya00000000000EA00", ip: "198.51.100.4", at: place{city: "East", iso: "DE", lat: 48.8566, lon: 12.0}, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000EA00", detail: "10 minutes after a login from 203.0.113.7 (West, FR): 705 km apart"}},
 	}, {
 		name: "Paris to New York at 850 km/h is a flight",
 		logins: []login{
@@ -336,6 +394,38 @@ func TestConcurrentSessions(t *testing.T) {
 			{ip: "198.51.100.4", at: lyon},
 			{ip: "203.0.113.7", at: paris},
 		},
+	}, {
+		name:   "Paris and Lyon are further apart than a min_distance_km of 300",
+		policy: func(p *Policy) { p.ConcurrentSessions.MinDistanceKm = 300 },
+		sessions: []session{
+			{id: "0Ak000000000000LYA", ip: "198.51.100.4", at: lyon, age: 2 * hour},
+			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: hour},
+		},
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000PAA",
+			target: "family:0Ak000000000000PAA", detail: "391 km apart."}},
+	}, {
+		// One address placed in two cities is the geo database's doubt,
+		// not a second person.
+		name: "the same IP in two places is not two places at once",
+		sessions: []session{
+			{ip: "203.0.113.7", at: paris, age: 3 * hour},
+			{ip: "203.0.113.7", at: sydney, age: 2 * hour},
+		},
+	}, {
+		// The Sydney family's own login (L) is in the history: the
+		// baseline ends before it, so it does not make Sydney as familiar
+		// as Paris.
+		name: "a family's own login is not its baseline",
+		sessions: []session{
+			{id: "0Ak000000000000SYA", ip: "198.51.100.4", at: sydney, age: 3*hour - time.Second, login: "0Ya00000000000SYL0"},
+			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 2 * hour},
+		},
+		logins: []login{
+			{id: "0Ya00000000000SYL0", ip: "198.51.100.4", at: sydney, ago: 3 * hour},
+			{ip: "203.0.113.7", at: paris, ago: 48 * hour},
+		},
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
+			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: 0 of the user's 1 successful login"}},
 	}, {
 		name: "without coordinates, different countries count",
 		sessions: []session{
@@ -565,6 +655,15 @@ func TestIPNewForUser(t *testing.T) {
 		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
 			detail: "none of the user's 5 successful logins in the 30 days before it came from NG."}},
 	}, {
+		// A later family's own login (Paris, half an hour ago) is in its
+		// own baseline's end, not in the Lagos family's.
+		name: "another family's login after this one began is not its history",
+		sessions: append(slices.Clone(lagosFamily),
+			session{id: "0Ak000000000000PAA", ip: "203.0.113.9", at: paris, login: "0Ya00000000000PA00", age: 30*minute - time.Second}),
+		logins: append(history(5, "203.0.113.7", paris), lagosLogin, login{id: "0Ya00000000000PA00", ip: "203.0.113.9", at: paris, ago: 30 * minute}),
+		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
+			detail: "none of the user's 5 successful logins in the 30 days before it came from NG."}},
+	}, {
 		name: "a family whose first session expired is named by its earliest live one",
 		sessions: []session{
 			{id: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos, login: "0Ya00000000000NG00", age: 5 * hour, expired: true},
@@ -709,6 +808,18 @@ func TestIPSharedByUsers(t *testing.T) {
 	}, {
 		name:   "9 users are not enough",
 		logins: users(9, "198.51.100.9", 2*hour),
+	}, {
+		name:   "10 users spread over exactly 24 hours",
+		logins: users(10, "198.51.100.9", 160*minute),
+		want: []finding{{check: "ip_shared_by_users", severity: "medium",
+			detail: "10 different users logged in successfully from 198.51.100.9 between 2026-11-25 11:00 and 2026-11-26 11:00 UTC (1 day), up to 10 within 1 day"}},
+	}, {
+		// a@ logs in twice exactly a window apart: one user, not two in
+		// the window between; j@ a month before makes ten users in all.
+		name: "near miss: one user's logins exactly a window apart count once",
+		logins: append(users(9, "198.51.100.9", hour),
+			login{user: "a@acme.com", ip: "198.51.100.9", ago: 25 * hour},
+			login{user: "j@acme.com", ip: "198.51.100.9", ago: 30 * 24 * hour}),
 	}, {
 		name:   "10 users spread over more than 24 hours",
 		logins: users(10, "198.51.100.9", 2*hour+50*minute),
@@ -958,6 +1069,30 @@ func TestFailedLoginBurst(t *testing.T) {
 		want: raised("then alice@acme.com logged in successfully from 203.0.113.50 at 2026-11-25 23:55 UTC, in the middle of the burst, " +
 			"5 minutes after its first failure, and the failures went on until 2026-11-26 00:08 UTC."),
 	}, {
+		// 10:40 to 11:00: ten failures in exactly the window.
+		name: "10 failures spanning exactly the 20-minute window are a burst",
+		logins: func() []login {
+			ls := []login{{ip: "203.0.113.50", status: "Invalid Password", ago: hour}}
+			for i := range 9 {
+				ls = append(ls, login{ip: "203.0.113.50", status: "Invalid Password", ago: hour + 20*minute - time.Duration(i)*2*minute})
+			}
+			return ls
+		}(),
+		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+			detail: "10 failed logins for alice@acme.com between 2026-11-26 10:40 and 11:00 UTC (20 minutes)"}},
+	}, {
+		name:     "a success exactly success_within after the last failure makes it high",
+		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50", age: hour - time.Second}},
+		logins:   append(failures(10, "203.0.113.50", 2*minute), success(hour)),
+		want:     raised("then alice@acme.com logged in successfully from 203.0.113.50 at 11:00 UTC, 1 hour after the last failure."),
+	}, {
+		// Bob was not among those who failed: his login from that IP is
+		// no success of the burst's, and his session is nobody's target.
+		name:     "near miss: another user's success from the burst's IP does not raise it",
+		sessions: []session{{id: "0Ak000000000000BOB", user: "bob@acme.com", login: "0Ya00000000000BOB0", ip: "203.0.113.50", age: 115*minute - time.Second}},
+		logins:   append(failures(10, "203.0.113.50", 2*minute), login{id: "0Ya00000000000BOB0", user: "bob@acme.com", ip: "203.0.113.50", ago: 115 * minute}),
+		want:     unraised,
+	}, {
 		name:   "failures without an IP count for the user",
 		logins: failures(10, "", minute),
 		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
@@ -1076,6 +1211,14 @@ func TestSessionWithoutLogin(t *testing.T) {
 	}, {
 		name:     "an expired session is not judged",
 		sessions: []session{{login: "0Ya00000000000GONE", expired: true}},
+		logins:   logins,
+	}, {
+		name:     "an expired session naming a failed login is not judged",
+		sessions: []session{{login: "0Ya00000000000BAD0", expired: true, age: 3 * hour}},
+		logins:   append(slices.Clone(logins), login{id: "0Ya00000000000BAD0", status: "Invalid Password", ago: 3 * hour}),
+	}, {
+		name:     "a session naming no login is not judged",
+		sessions: []session{{ip: "203.0.113.7"}},
 		logins:   logins,
 	}, {
 		name: "a later session of a family begun before the history is not judged",

@@ -30,6 +30,7 @@ func TestRemovals(t *testing.T) {
 		policy   func(*Policy)
 		sessions []session
 		logins   []login
+		edit     string // SQL run on the fixture before the run
 		want     []removal
 		withheld map[string]string // reached, left off the list, and why (session_flags)
 	}{{
@@ -58,6 +59,9 @@ func TestRemovals(t *testing.T) {
 		},
 		sessions: distant,
 		logins:   parisLogins,
+		// An 18-character Id is kept as written, its suffix unchecked: its
+		// case may differ from the policy's.
+		edit: `UPDATE sessions SET user_id = lower(user_id)`,
 		withheld: map[string]string{
 			"0Ak000000000000SYD": "no: protected user",
 			"0Ak000000000000SY2": "no: protected user",
@@ -79,6 +83,10 @@ func TestRemovals(t *testing.T) {
 		sessions: []session{
 			{id: "0Ak000000000000NY1", ip: "198.51.100.4", login: "0Ya00000000000NY00", at: newYork},
 			{id: "0Ak000000000000NY2", parent: "0Ak000000000000NY1", ip: "198.51.100.4", typ: "Content", at: newYork},
+			// A family only a later session of names the login: reached
+			// through that session's family, its first session too.
+			{id: "0Ak000000000000NY3", ip: "198.51.100.4", at: newYork, age: hour - time.Second},
+			{id: "0Ak000000000000NY4", parent: "0Ak000000000000NY3", ip: "198.51.100.4", typ: "Content", at: newYork, login: "0Ya00000000000NY00"},
 			{id: "0Ak000000000000OTH", ip: "198.51.100.4", at: newYork, login: "0Ya00000000000OLD0", user: "bob@acme.com"},
 		},
 		logins: []login{
@@ -88,6 +96,8 @@ func TestRemovals(t *testing.T) {
 		want: []removal{
 			{session: "0Ak000000000000NY1", user: "alice@acme.com", checks: "impossible_travel", severity: "high"},
 			{session: "0Ak000000000000NY2", user: "alice@acme.com", checks: "impossible_travel", severity: "high"},
+			{session: "0Ak000000000000NY3", user: "alice@acme.com", checks: "impossible_travel", severity: "high"},
+			{session: "0Ak000000000000NY4", user: "alice@acme.com", checks: "impossible_travel", severity: "high"},
 		},
 	}, {
 		// A Setup download's success after a burst: no session names it, so
@@ -99,6 +109,8 @@ func TestRemovals(t *testing.T) {
 			{id: "0Ak000000000000OK1", ip: "203.0.113.50", age: 90*minute - 20*time.Second},
 			{id: "0Ak000000000000OK2", parent: "0Ak000000000000OK1", ip: "203.0.113.50", typ: "Content", age: 80 * minute},
 			{id: "0Ak000000000000LAT", ip: "203.0.113.50", age: 87 * minute},
+			// Begun exactly two minutes after the login's minute: not within.
+			{id: "0Ak000000000000TWO", ip: "203.0.113.50", age: 88 * minute},
 			{id: "0Ak000000000000BOB", ip: "203.0.113.50", age: 90*minute - 30*time.Second, user: "bob@acme.com"},
 			{id: "0Ak000000000000OIP", ip: "198.51.100.4", age: 90*minute - 10*time.Second},
 			// An older family of hers from that IP gains a session in that minute.
@@ -141,6 +153,9 @@ func TestRemovals(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			db := mustDB(t, tc.sessions, tc.logins)
+			if tc.edit != "" {
+				mustExec(t, db, tc.edit)
+			}
 			res := mustRun(t, db, tc.policy)
 			got := mustRemovals(t, db)
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(removal{})); diff != "" {
