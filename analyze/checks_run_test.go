@@ -1213,9 +1213,13 @@ func TestSessionWithoutLogin(t *testing.T) {
 		sessions: []session{{login: "0Ya00000000000GONE", expired: true}},
 		logins:   logins,
 	}, {
-		name:     "an expired session naming a failed login is not judged",
-		sessions: []session{{login: "0Ya00000000000BAD0", expired: true, age: 3 * hour}},
-		logins:   append(slices.Clone(logins), login{id: "0Ya00000000000BAD0", status: "Invalid Password", ago: 3 * hour}),
+		// Its family lives on in a session naming a login that is there.
+		name: "an expired session naming a failed login is not judged",
+		sessions: []session{
+			{id: "0Ak000000000000ORG", login: "0Ya00000000000HAV0"},
+			{id: "0Ak000000000000OLD", parent: "0Ak000000000000ORG", typ: "Content", login: "0Ya00000000000BAD0", expired: true, age: 3 * hour},
+		},
+		logins: append(slices.Clone(logins), login{id: "0Ya00000000000BAD0", status: "Invalid Password", ago: 3 * hour}),
 	}, {
 		name:     "a session naming no login is not judged",
 		sessions: []session{{ip: "203.0.113.7"}},
