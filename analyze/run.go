@@ -119,9 +119,9 @@ var flagsSQL string
 //     sheet.
 //
 // The scripts run in this order: prelude.sql (helpers), the checks,
-// reach.sql and removals.sql, then flags.sql. Either all five tables are
-// replaced or, on error, none. A check that fails or returns other columns
-// is an error naming its file.
+// reach.sql and removals.sql, then flags.sql. A run that fails leaves
+// none of the five tables behind (an earlier run's are gone too). A check
+// that fails or returns other columns is an error naming its file.
 func Run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time) (Result, error) {
 	checks, err := Checks()
 	if err != nil {
@@ -133,19 +133,25 @@ func Run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time) (Result, err
 // run is Run with the checks given.
 func run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time, checks []Check) (Result, error) {
 	// DuckDB variables and temporary objects belong to one connection, so the
-	// whole run holds one, inside one transaction.
+	// whole run holds one. Each statement commits on its own, with no
+	// transaction around the run: data a transaction has written and not
+	// committed stays in memory, and at fifty million logins with two million
+	// findings the removal list then ran out of DuckDB's share of the
+	// budget, where the same statements, committed one by one, spilled and
+	// finished. A run that fails drops the tables it makes instead.
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("opening a database connection: %w", err)
 	}
 	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return Result{}, fmt.Errorf("starting the audit transaction: %w", err)
-	}
-	defer tx.Rollback()
+	done := false
+	defer func() {
+		if !done {
+			dropResults(conn)
+		}
+	}()
 
-	r := runner{tx: tx, p: p, asOf: asOf.UTC()}
+	r := runner{conn: conn, p: p, asOf: asOf.UTC()}
 	steps := []struct {
 		what string
 		do   func(context.Context) error
@@ -162,7 +168,7 @@ func run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time, checks []Che
 	}
 	// Each step's memory goes back to the system before the next one starts,
 	// so that peaks do not stack (see ingest.ReleaseMemory).
-	release := func() error { return ingest.ReleaseMemory(ctx, tx) }
+	release := func() error { return ingest.ReleaseMemory(ctx, conn) }
 	for _, s := range steps {
 		start := time.Now()
 		if err := s.do(ctx); err != nil {
@@ -201,10 +207,20 @@ func run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time, checks []Che
 	if err := r.dropTempTables(ctx); err != nil {
 		return Result{}, fmt.Errorf("dropping helper tables: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return Result{}, fmt.Errorf("saving the audit results: %w", err)
-	}
+	done = true
 	return res, nil
+}
+
+// resultTables are the tables a run makes and keeps (see Run).
+var resultTables = []string{"ip_info", "findings", "removals", "session_flags", "session_logins"}
+
+// dropResults drops the tables of a run that failed, so that none is left
+// half made. It runs on a fresh context: the run's may be what was
+// cancelled. A failure to drop is left to the caller's error.
+func dropResults(conn *sql.Conn) {
+	for _, t := range resultTables {
+		conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+t) //nolint:errcheck // best effort, after the error that matters
+	}
 }
 
 const createFindings = `CREATE OR REPLACE TABLE findings (
@@ -221,14 +237,14 @@ const createFindings = `CREATE OR REPLACE TABLE findings (
 )`
 
 type runner struct {
-	tx   *sql.Tx
+	conn *sql.Conn
 	p    Policy
 	asOf time.Time
 }
 
 func (r *runner) exec(query string, args ...any) func(context.Context) error {
 	return func(ctx context.Context) error {
-		_, err := r.tx.ExecContext(ctx, query, args...)
+		_, err := r.conn.ExecContext(ctx, query, args...)
 		return err
 	}
 }
@@ -240,12 +256,12 @@ func (r *runner) execScript(script string) func(context.Context) error {
 			if strings.TrimSpace(stripComments(stmt)) == "" {
 				continue
 			}
-			if _, err := r.tx.ExecContext(ctx, stmt); err != nil {
+			if _, err := r.conn.ExecContext(ctx, stmt); err != nil {
 				return err
 			}
 			// As between steps (see run), so that the peaks of a script's
 			// statements do not stack.
-			if err := ingest.ReleaseMemory(ctx, r.tx); err != nil {
+			if err := ingest.ReleaseMemory(ctx, r.conn); err != nil {
 				return err
 			}
 		}
@@ -283,7 +299,7 @@ func (r *runner) setVariables(ctx context.Context) error {
 	stmts = append(stmts, fmt.Sprintf(
 		"CREATE OR REPLACE TEMP MACRO severity_rank(s) AS list_position([%s], lower(s)) - 1", strings.Join(quoted, ", ")))
 	for _, s := range stmts {
-		if _, err := r.tx.ExecContext(ctx, s); err != nil {
+		if _, err := r.conn.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("%s: %w", s, err)
 		}
 	}
@@ -322,11 +338,11 @@ func (r *runner) loadPolicyTables(ctx context.Context) error {
 		{"policy_remove_on(check_id VARCHAR)", "(?)", removeOn},
 	}
 	for _, t := range tables {
-		if _, err := r.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+t.create); err != nil {
+		if _, err := r.conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+t.create); err != nil {
 			return err
 		}
 		name, _, _ := strings.Cut(t.create, "(")
-		if err := ingest.InsertRows(ctx, r.tx, name, t.row, t.rows); err != nil {
+		if err := ingest.InsertRows(ctx, r.conn, name, t.row, t.rows); err != nil {
 			return err
 		}
 	}
@@ -357,7 +373,7 @@ func splitUser(u string) (id, username any) {
 // than splitting a line per address into its fields. And while DuckDB
 // stores one batch and reads the next, another goroutine classifies.
 func (r *runner) loadIPInfo(ctx context.Context) error {
-	if _, err := r.tx.ExecContext(ctx, `CREATE OR REPLACE TABLE ip_info (
+	if _, err := r.conn.ExecContext(ctx, `CREATE OR REPLACE TABLE ip_info (
     ip        VARCHAR NOT NULL, -- as in sessions.source_ip and logins.source_ip
     network   VARCHAR,          -- the IPv4 /24 or IPv6 /48 it belongs to; NULL when unreadable
     trusted   BOOLEAN NOT NULL, -- in trusted_networks
@@ -372,7 +388,7 @@ func (r *runner) loadIPInfo(ctx context.Context) error {
 	// its copies, took a gigabyte. The batches are ranges of source_ips'
 	// rowids, which the load wrote before this transaction began.
 	var n int64
-	if err := r.tx.QueryRowContext(ctx, `SELECT coalesce(max(rowid) + 1, 0) FROM source_ips`).Scan(&n); err != nil {
+	if err := r.conn.QueryRowContext(ctx, `SELECT coalesce(max(rowid) + 1, 0) FROM source_ips`).Scan(&n); err != nil {
 		return err
 	}
 	trusted, denied := newNetworkSet(r.p.TrustedNetworks), newNetworkSet(r.p.DeniedNetworks)
@@ -393,7 +409,7 @@ func (r *runner) loadIPInfo(ctx context.Context) error {
 		}
 	}()
 	store := func(c classifiedBatch) error {
-		_, err := r.tx.ExecContext(ctx, `INSERT INTO ip_info
+		_, err := r.conn.ExecContext(ctx, `INSERT INTO ip_info
 SELECT ip, nullif(network, ''), class[1] = 'T', class[2] = 'D', nullif(class[3:], '')
 FROM (SELECT
     unnest(string_split(?, e'\n')) AS ip,
@@ -407,7 +423,7 @@ FROM (SELECT
 	pending := false // a batch is being classified
 	for start := int64(0); start < n; start += ipBatch {
 		var batch sql.NullString // NULL for a range with no rows left
-		if err := r.tx.QueryRowContext(ctx, `SELECT string_agg(ip, e'\n') FROM source_ips WHERE rowid >= ? AND rowid < ?`,
+		if err := r.conn.QueryRowContext(ctx, `SELECT string_agg(ip, e'\n') FROM source_ips WHERE rowid >= ? AND rowid < ?`,
 			start, start+ipBatch).Scan(&batch); err != nil {
 			return err
 		}
@@ -537,7 +553,7 @@ func (s networkSet) match(a netip.Addr) (Network, bool) {
 // runCheck checks that c returns the finding columns, then adds its rows
 // to findings and checks their values.
 func (r *runner) runCheck(ctx context.Context, c Check) error {
-	rows, err := r.tx.QueryContext(ctx, "DESCRIBE "+c.query)
+	rows, err := r.conn.QueryContext(ctx, "DESCRIBE "+c.query)
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.file, err)
 	}
@@ -562,11 +578,11 @@ func (r *runner) runCheck(ctx context.Context, c Check) error {
 	if !slices.Equal(got, want) {
 		return fmt.Errorf("%s: returns columns (%s), want (%s)", c.file, strings.Join(got, ", "), strings.Join(want, ", "))
 	}
-	if _, err := r.tx.ExecContext(ctx, "INSERT INTO findings SELECT ?, * FROM ("+c.query+"\n)", c.ID); err != nil {
+	if _, err := r.conn.ExecContext(ctx, "INSERT INTO findings SELECT ?, * FROM ("+c.query+"\n)", c.ID); err != nil {
 		return fmt.Errorf("%s: %w", c.file, err)
 	}
 	var sev, kind, target sql.NullString
-	err = r.tx.QueryRowContext(ctx, `SELECT severity, target_kind, target_id FROM findings
+	err = r.conn.QueryRowContext(ctx, `SELECT severity, target_kind, target_id FROM findings
 WHERE check_id = ? AND (severity_rank(severity) IS NULL OR severity <> lower(severity)
     OR coalesce(target_kind, '') NOT IN ('', 'login', 'family', 'session')
     OR (target_kind IS NULL) <> (target_id IS NULL))
@@ -602,10 +618,10 @@ func (r *runner) unnamedWarning(ctx context.Context, res *Result) error {
 		return nil
 	}
 	var unnamed int64
-	if err := r.tx.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE username IS NULL AND is_live(expires)`).Scan(&unnamed); err != nil {
+	if err := r.conn.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE username IS NULL AND is_live(expires)`).Scan(&unnamed); err != nil {
 		return err
 	}
-	if err := r.tx.QueryRowContext(ctx, `SELECT count(*) FROM removals_held_back`).Scan(&res.HeldBack); err != nil {
+	if err := r.conn.QueryRowContext(ctx, `SELECT count(*) FROM removals_held_back`).Scan(&res.HeldBack); err != nil {
 		return err
 	}
 	if unnamed == 0 {
@@ -628,7 +644,7 @@ func (r *runner) unnamedWarning(ctx context.Context, res *Result) error {
 // the prelude's), which would otherwise hold memory on the pooled connection
 // while the reports are written.
 func (r *runner) dropTempTables(ctx context.Context) error {
-	rows, err := r.tx.QueryContext(ctx, "SELECT table_name FROM duckdb_tables() WHERE temporary")
+	rows, err := r.conn.QueryContext(ctx, "SELECT table_name FROM duckdb_tables() WHERE temporary")
 	if err != nil {
 		return err
 	}
@@ -646,7 +662,7 @@ func (r *runner) dropTempTables(ctx context.Context) error {
 		return err
 	}
 	for _, name := range names {
-		if _, err := r.tx.ExecContext(ctx, fmt.Sprintf("DROP TABLE temp.%q", name)); err != nil {
+		if _, err := r.conn.ExecContext(ctx, fmt.Sprintf("DROP TABLE temp.%q", name)); err != nil {
 			return err
 		}
 	}
@@ -657,7 +673,7 @@ func (r *runner) dropTempTables(ctx context.Context) error {
 func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 	res := Result{AsOf: r.asOf}
 	counts := map[string]map[Severity]int64{}
-	rows, err := r.tx.QueryContext(ctx, "SELECT check_id, severity, count(*) FROM findings GROUP BY ALL")
+	rows, err := r.conn.QueryContext(ctx, "SELECT check_id, severity, count(*) FROM findings GROUP BY ALL")
 	if err != nil {
 		return Result{}, fmt.Errorf("counting findings: %w", err)
 	}
@@ -687,7 +703,7 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 		}
 		res.Checks = append(res.Checks, cr)
 	}
-	if err := r.tx.QueryRowContext(ctx, "SELECT count(*) FROM removals").Scan(&res.Removals); err != nil {
+	if err := r.conn.QueryRowContext(ctx, "SELECT count(*) FROM removals").Scan(&res.Removals); err != nil {
 		return Result{}, fmt.Errorf("counting removals: %w", err)
 	}
 	if res.Withheld, err = r.withheld(ctx); err != nil {
@@ -709,7 +725,7 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 // withheld counts the sessions removals_withheld leaves off the list, by
 // reason, largest first.
 func (r *runner) withheld(ctx context.Context) ([]Withheld, error) {
-	rows, err := r.tx.QueryContext(ctx, `SELECT why, count(*) AS n FROM removals_withheld GROUP BY why ORDER BY n DESC, why`)
+	rows, err := r.conn.QueryContext(ctx, `SELECT why, count(*) AS n FROM removals_withheld GROUP BY why ORDER BY n DESC, why`)
 	if err != nil {
 		return nil, err
 	}
@@ -733,7 +749,7 @@ func (r *runner) withheld(ctx context.Context) ([]Withheld, error) {
 // this.
 func (r *runner) placelessWarning(ctx context.Context, res *Result) error {
 	var families, placeless int64
-	if err := r.tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE country_key IS NULL AND (latitude IS NULL OR longitude IS NULL))
+	if err := r.conn.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE country_key IS NULL AND (latitude IS NULL OR longitude IS NULL))
 		FROM live_families WHERE NOT coalesce(trusted, false)`).Scan(&families, &placeless); err != nil {
 		return err
 	}
