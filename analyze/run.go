@@ -158,7 +158,7 @@ func run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time, checks []Che
 	}{
 		{"setting policy variables", r.setVariables},
 		{"loading policy tables", r.loadPolicyTables},
-		{"classifying source IPs", r.loadIPInfo},
+		{"classifying source IPs", r.inTransaction(r.loadIPInfo)},
 		{"creating helpers", r.execScript(preludeSQL)},
 		{"creating the findings table", r.exec(createFindings)},
 	}
@@ -209,6 +209,23 @@ func run(ctx context.Context, db *sql.DB, p Policy, asOf time.Time, checks []Che
 	}
 	done = true
 	return res, nil
+}
+
+// inTransaction runs step inside one transaction: a step of many small
+// writes (ip_info's batches), each committed on its own, took fifteen times
+// as long at ten million logins.
+func (r *runner) inTransaction(step func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if _, err := r.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+			return err
+		}
+		if err := step(ctx); err != nil {
+			r.conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // the step's error is the one to report
+			return err
+		}
+		_, err := r.conn.ExecContext(ctx, "COMMIT")
+		return err
+	}
 }
 
 // resultTables are the tables a run makes and keeps (see Run).
