@@ -11,7 +11,8 @@ WITH hits AS (
     UNION ALL
     SELECT r.session_id, f.check_id
     FROM (SELECT DISTINCT check_id, target_kind, target_id FROM findings WHERE target_kind IS NOT NULL) f
-    JOIN target_reach r USING (target_kind, target_id)
+    JOIN reach_targets t USING (target_kind, target_id)
+    JOIN target_reach r USING (target_no)
 )
 SELECT h.id, string_agg(h.check_id, '; ' ORDER BY h.check_id) AS flags, any_value('no: ' || w.why) AS withheld
 FROM (SELECT DISTINCT id, check_id FROM hits) h

@@ -42,7 +42,8 @@ DROP TABLE removal_order;
 CREATE OR REPLACE TEMP TABLE removal_reached AS
 SELECT DISTINCT f.ord, f.check_id, f.severity, r.session_id
 FROM removal_findings f
-JOIN target_reach r USING (target_kind, target_id);
+JOIN reach_targets t USING (target_kind, target_id)
+JOIN target_reach r USING (target_no);
 
 CREATE OR REPLACE TEMP TABLE removals_held_back AS
 SELECT DISTINCT s.id AS session_id
