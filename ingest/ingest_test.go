@@ -275,9 +275,9 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		// 13/13 fits neither order: it is rejected, and does not make the
 		// download read as mixed.
 		name:     "month first, with a date valid in neither order",
-		dates:    []string{"11/26/2026 3:04 PM", "13/13/2026 9:30 AM", "11/05/2026 9:30 AM"},
+		dates:    []string{"11/26/2026 3:04 PM", "13/13/2026 9:30 AM", "31/02/2026 9:30 AM", "11/05/2026 9:30 AM"},
 		want:     []string{"2026-11-26 15:04", "2026-11-05 09:30"},
-		rejected: 1,
+		rejected: 2,
 	}, {
 		name:     "day first, with a date valid in neither order",
 		dates:    []string{"26/11/2026 15:04", "32/05/2026 09:30", "05/11/2026 09:30"},

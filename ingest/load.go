@@ -1029,11 +1029,12 @@ func (l *loader) dropCSVRejects(ctx context.Context) error {
 func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col string) error {
 	const re = `^\s*(\d{1,2})/(\d{1,2})/`
 	var dates, first, second int64
-	// A date that is valid in neither order (13/13/2026, 00/05/2026) is
-	// rejected either way, and no evidence of one.
+	// A date that is valid in neither order (13/13/2026, 31/02/2026) is
+	// rejected either way, and no evidence of one: each order is tried as a
+	// day of a leap year.
 	err := l.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(d), coalesce(max(d), 0), coalesce(max(m), 0) FROM (
 		SELECT TRY_CAST(regexp_extract(%[1]s, '%[2]s', 1) AS INTEGER) AS d, TRY_CAST(regexp_extract(%[1]s, '%[2]s', 2) AS INTEGER) AS m FROM %[3]s)
-		WHERE least(d, m) BETWEEN 1 AND 12 AND greatest(d, m) <= 31`,
+		WHERE TRY_CAST(printf('2000-%%02d-%%02d', m, d) AS DATE) IS NOT NULL OR TRY_CAST(printf('2000-%%02d-%%02d', d, m) AS DATE) IS NOT NULL`,
 		col, re, src)).Scan(&dates, &first, &second)
 	if err != nil {
 		return csvReadError(ctx, f, "finding the order of day and month", err)

@@ -37,16 +37,16 @@ type Withheld struct {
 }
 
 // withheldCounts sums the sessions left off the removal list and lists
-// them by reason: 4 and "3 protected user, 1 the exporting user's own
-// session".
+// them by reason, as the Sessions sheet words each: 4 and "protected user:
+// 3; the exporting user's own session: 1".
 func withheldCounts(ws []Withheld) (int64, string) {
 	var n int64
 	var parts []string
 	for _, w := range ws {
 		n += w.Sessions
-		parts = append(parts, itoa(w.Sessions)+" "+w.Reason)
+		parts = append(parts, w.Reason+": "+itoa(w.Sessions))
 	}
-	return n, strings.Join(parts, ", ")
+	return n, strings.Join(parts, "; ")
 }
 
 // InputStats accounts for one input file. Every row read is either loaded, a
@@ -238,8 +238,12 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 
 	fmt.Fprintf(&b, "\nRemovals: %s proposed for removal", count(s.Removals, "session", "sessions"))
 	if n, why := withheldCounts(s.Withheld); n > 0 {
-		fmt.Fprintf(&b, "; %s more that findings reached %s left off the list (%s; see the Sessions sheet)",
-			itoa(n), map[bool]string{true: "is", false: "are"}[n == 1], why)
+		more := map[bool]string{true: " more", false: ""}[s.Removals > 0]
+		noun, verb := "sessions", "are"
+		if n == 1 {
+			noun, verb = "session", "is"
+		}
+		fmt.Fprintf(&b, "; %s%s %s that findings reached %s left off it (%s; see the Sessions sheet)", itoa(n), more, noun, verb, why)
 	}
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "Rejects:  %s not loaded\n", count(s.Rejects, "input row", "input rows"))

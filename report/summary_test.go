@@ -114,16 +114,19 @@ func TestWriteSummaryTextWithheld(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		withheld []Withheld
+		removals int64
 		want     string
 	}{
-		{"two reasons", []Withheld{{"protected user", 3}, {"the exporting user's own session", 1}},
-			"Removals: 7 sessions proposed for removal; 4 more that findings reached are left off the list (3 protected user, 1 the exporting user's own session; see the Sessions sheet)\n"},
-		{"one", []Withheld{{"protected user", 1}}, "; 1 more that findings reached is left off the list (1 protected user; see the Sessions sheet)\n"},
-		{"none", nil, "Removals: 7 sessions proposed for removal\n"},
+		{"two reasons", []Withheld{{"protected user", 3}, {"held back, no username", 1}}, 7,
+			"Removals: 7 sessions proposed for removal; 4 more sessions that findings reached are left off it (protected user: 3; held back, no username: 1; see the Sessions sheet)\n"},
+		{"one", []Withheld{{"protected user", 1}}, 7, "; 1 more session that findings reached is left off it (protected user: 1; see the Sessions sheet)\n"},
+		{"none proposed", []Withheld{{"protected user", 2}}, 0,
+			"Removals: 0 sessions proposed for removal; 2 sessions that findings reached are left off it (protected user: 2; see the Sessions sheet)\n"},
+		{"none", nil, 7, "Removals: 7 sessions proposed for removal\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var b strings.Builder
-			if err := WriteSummaryText(&b, Summary{Removals: 7, Withheld: c.withheld}); err != nil {
+			if err := WriteSummaryText(&b, Summary{Removals: c.removals, Withheld: c.withheld}); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.Contains(b.String(), c.want) {

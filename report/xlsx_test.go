@@ -325,7 +325,7 @@ func TestWriteXLSXSummaryWithheld(t *testing.T) {
 		want     []string // the row's label and value, or nil for no row
 	}{
 		{"some", []Withheld{{"protected user", 3}, {"held back, no username", 1}},
-			[]string{"Reached, left off the list", "4 (3 protected user, 1 held back, no username; see the Sessions sheet)"}},
+			[]string{"Reached, left off the list", "4 (protected user: 3; held back, no username: 1; see the Sessions sheet)"}},
 		{"none", nil, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
