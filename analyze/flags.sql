@@ -31,7 +31,9 @@ WITH named AS (
         s.city IS NULL AND s.country IS NULL AND s.country_iso IS NULL AS placeless
     FROM sessions s
     JOIN named_logins n ON n.id = s.login_history_id
-    WHERE is_live(s.expires)
+    -- A reused session's login is a later one (see live_families): the
+    -- sheet shows its creation, as the checks date it.
+    WHERE is_live(s.expires) AND n.login_time <= s.created + INTERVAL 1 MINUTE
 ), places AS (
     SELECT rowid AS login_row, city, country_iso, country
     FROM logins

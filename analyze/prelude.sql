@@ -88,7 +88,7 @@ CREATE OR REPLACE TEMP MACRO user_name(username, user_id) AS coalesce(username, 
 -- The first items of a list of total and how many more: "a, b, c and 4 more".
 CREATE OR REPLACE TEMP MACRO few_of(first, total) AS
     array_to_string(first, ', ')
-    || CASE WHEN total > len(first) THEN printf(' and %d more', total - len(first)) ELSE '' END;
+    || CASE WHEN total > len(first) THEN ' and ' || fmt_count(total - len(first)) || ' more' ELSE '' END;
 
 -- Successful logins from untrusted IPs, the history every location- and
 -- IP-based check reads. Trusted networks are left out of all of them, and so
@@ -172,7 +172,9 @@ WITH origins AS MATERIALIZED (
     FROM logins
     WHERE rowid IN (
         SELECT login_row FROM origins
-        WHERE city IS NULL OR country_iso IS NULL OR country IS NULL OR latitude IS NULL OR longitude IS NULL)
+        WHERE (city IS NULL OR country_iso IS NULL OR country IS NULL OR latitude IS NULL OR longitude IS NULL)
+            -- A reused family's later login is no place of its beginning.
+            AND login_at <= created + INTERVAL 1 MINUTE)
 ), described AS (
     SELECT
         o.parent_id AS family_id, o.id AS origin_id, o.user_key, o.user_id, o.username,

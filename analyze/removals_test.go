@@ -475,9 +475,13 @@ func TestSessionLogins(t *testing.T) {
 		{id: "0Ak000000000000SYD", login: "0Ya000000000000L02", at: sydney, age: 2 * hour},
 		{id: "0Ak000000000000MIS", login: "0Ya000000000000L99", age: 2 * hour},
 		{id: "0Ak000000000000EXP", login: "0Ya000000000000L01", age: 3 * hour, expired: true},
+		// Reused: it names a login an hour after it began, and is shown as
+		// the checks date it, by its creation.
+		{id: "0Ak000000000000REU", login: "0Ya000000000000L03", age: 2 * hour},
 	}, []login{
 		{id: "0Ya000000000000L01", at: paris, ago: 2*hour + 5*minute},
 		{id: "0Ya000000000000L02", at: paris, ago: 2*hour + time.Minute},
+		{id: "0Ya000000000000L03", at: paris, ago: hour},
 	})
 	mustRun(t, db, nil)
 	rows, err := db.Query(`SELECT id, strftime(login_time, '%H:%M'), coalesce(city, '-'), coalesce(country_iso, '-') FROM session_logins ORDER BY id`)

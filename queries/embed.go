@@ -15,10 +15,10 @@
 //	source_ip VARCHAR, observed_at TIMESTAMP, detail VARCHAR,
 //	target_kind VARCHAR, target_id VARCHAR
 //
-// target_kind is 'login' (the session families that login created),
-// 'family' (the sessions sharing that parent_id; target_id may list several
-// families, separated by spaces), 'session', or NULL when the finding
-// proposes no removal. Knobs reach the query as
+// target_kind is 'login' (the session families that login created;
+// target_id may list several logins, separated by spaces), 'family' (the
+// sessions sharing that parent_id; target_id may list several families),
+// 'session', or NULL when the finding proposes no removal. Knobs reach the query as
 // getvariable('<key>') or as tables named policy_<key>; getvariable('as_of')
 // is the audit's clock. analyze.Run also provides, on the run's connection:
 //
@@ -28,8 +28,9 @@
 //     with login_row, the login's rowid, and country_key), live_families
 //     (one row per live session family, described by its earliest session),
 //     the tables live_family_origins and named_logins it is built from, and
-//     the views live_session_of_login and families_of_setup_login (the
-//     families a Setup download's login began);
+//     the views live_session_of_login, families_of_setup_login (the
+//     families a Setup download's login began) and families_of_reused_login
+//     (the reused families a login began, whose sessions name a later one);
 //   - getvariable('logins_without_ids'): whether some logins have no
 //     Salesforce Id (keyed 'row:…', from a Setup download);
 //   - the macros is_live, distance_km, count_unit, human_duration,

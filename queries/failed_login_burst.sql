@@ -159,7 +159,7 @@ SELECT
     CASE WHEN s.login_id IS NULL THEN 'medium' ELSE 'high' END AS severity,
     CASE WHEN s.login_id IS NOT NULL THEN s.user_id WHEN u.users = 1 THEN b.user_id END AS user_id,
     CASE WHEN s.login_id IS NOT NULL THEN s.username WHEN u.users = 1 THEN b.username END AS username,
-    coalesce(ls.session_id, fs.session_id) AS session_id,
+    coalesce(ls.session_id, fs.session_id, later.session_id) AS session_id,
     CASE WHEN b.burst_by = 'ip' THEN b.burst_key WHEN s.login_id IS NOT NULL THEN s.source_ip WHEN i.ip_count = 1 THEN i.ips[1] END AS source_ip,
     b.first_failure AS observed_at,
     CASE WHEN b.burst_by = 'user' THEN
@@ -207,6 +207,14 @@ LEFT JOIN (
     WHERE is_live(expires)
     GROUP BY login_id
 ) fs ON fs.login_id = s.login_id
+-- When the first success began no live session, the earliest live one a
+-- later success named (the finding's target reaches them all).
+LEFT JOIN (
+    SELECT x.burst_by, x.burst_key, x.burst, min(l.session_id) AS session_id
+    FROM (SELECT burst_by, burst_key, burst, unnest(login_ids) AS login_id FROM successes) x
+    JOIN live_session_of_login l ON l.login_history_id = x.login_id
+    GROUP BY ALL
+) later USING (burst_by, burst_key, burst)
 -- A burst from one IP of one user's failures, each of which is also a
 -- burst of that user's (the same failures: as many, from the same first to
 -- the same last), would be the same finding twice: only the user's stands,
