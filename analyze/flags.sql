@@ -33,7 +33,7 @@ WITH named AS (
     JOIN named_logins n ON n.id = s.login_history_id
     -- A reused session's login is a later one (see live_families): the
     -- sheet shows its creation, as the checks date it.
-    WHERE is_live(s.expires) AND n.login_time <= s.created + INTERVAL 1 MINUTE
+    WHERE is_live(s.expires) AND began_session(n.login_time, s.created)
 ), places AS (
     SELECT rowid AS login_row, city, country_iso, country
     FROM logins

@@ -5,6 +5,19 @@
 -- A session is live while it has not expired at the audit's clock.
 CREATE OR REPLACE TEMP MACRO is_live(expires) AS expires > getvariable('as_of');
 
+-- Whether a session created at created was begun by a login at login_time
+-- that the session names: a session reused later names the latest login
+-- that reused it (Salesforce moves LoginHistoryId on), and a named login
+-- more than a minute after the session's creation is such a one.
+CREATE OR REPLACE TEMP MACRO began_session(login_time, created) AS login_time <= created + INTERVAL 1 MINUTE;
+
+-- Whether a family whose first session was created at created counts as
+-- begun by a login at login_time that no session of it names (a Setup
+-- download's, or the login before a reuse): created in the two minutes from
+-- it (Setup downloads give the minute).
+CREATE OR REPLACE TEMP MACRO begun_within(created, login_time) AS
+    created >= login_time AND created < login_time + INTERVAL 2 MINUTE;
+
 -- Great-circle distance in km (haversine on the mean earth radius). least()
 -- keeps rounding from pushing asin past its domain for antipodal points.
 CREATE OR REPLACE TEMP MACRO distance_km(lat1, lon1, lat2, lon2) AS
@@ -149,11 +162,9 @@ WHERE l.id IN (
 
 -- Live session families, one row each, described by their origin. login_time
 -- is when the origin's login happened, or its creation when the login is not
--- in the history. A session reused later names the latest login that reused
--- it (Salesforce moves LoginHistoryId on), not the one that created it: a
--- named login more than a minute after the origin was created did not
--- create the family (reused), which is then dated by its creation, as if
--- its login were not in the history, and login_known is false. Dated by the
+-- in the history. A family whose named login did not begin it (reused, see
+-- began_session) is dated by its creation and takes no place from that
+-- login, as if its login were not in the history. Dated by the
 -- reusing login, the logins in between (an intruder's own) would count as
 -- the user's familiar history. network and trusted come from ip_info (NULL without an IP).
 -- Two checks read it, so it is built once; the origin's login is looked up
@@ -163,7 +174,10 @@ WHERE l.id IN (
 -- rowid for those origins alone.
 CREATE OR REPLACE TEMP TABLE live_families AS
 WITH origins AS MATERIALIZED (
-    SELECT s.*, f.family_sessions, f.live_id, f.live_session_type, l.login_time AS login_at, l.login_row
+    SELECT s.*, f.family_sessions, f.live_id, f.live_session_type,
+        CASE WHEN began_session(l.login_time, s.created) THEN l.login_time END AS login_at,
+        CASE WHEN began_session(l.login_time, s.created) THEN l.login_row END AS login_row,
+        NOT began_session(l.login_time, s.created) AS reused
     FROM live_family_origins f
     JOIN sessions s ON s.id = f.origin_id
     LEFT JOIN named_logins l ON l.id = s.login_history_id
@@ -172,16 +186,14 @@ WITH origins AS MATERIALIZED (
     FROM logins
     WHERE rowid IN (
         SELECT login_row FROM origins
-        WHERE (city IS NULL OR country_iso IS NULL OR country IS NULL OR latitude IS NULL OR longitude IS NULL)
-            -- A reused family's later login is no place of its beginning.
-            AND login_at <= created + INTERVAL 1 MINUTE)
+        WHERE city IS NULL OR country_iso IS NULL OR country IS NULL OR latitude IS NULL OR longitude IS NULL)
 ), described AS (
     SELECT
         o.parent_id AS family_id, o.id AS origin_id, o.user_key, o.user_id, o.username,
         o.created, o.session_type, o.source_ip, o.login_history_id, o.family_sessions, o.live_id, o.live_session_type,
-        CASE WHEN o.login_at <= o.created + INTERVAL 1 MINUTE THEN o.login_at ELSE o.created END AS login_time,
-        o.login_at <= o.created + INTERVAL 1 MINUTE AS login_known,
-        o.login_at > o.created + INTERVAL 1 MINUTE AS reused,
+        coalesce(o.login_at, o.created) AS login_time,
+        o.login_at IS NOT NULL AS login_known,
+        o.reused,
         coalesce(o.city, l.city) AS city,
         coalesce(o.country_iso, l.country_iso) AS country_iso,
         coalesce(o.country, l.country) AS country,
@@ -212,7 +224,7 @@ CREATE OR REPLACE TEMP VIEW families_of_reused_login AS
 SELECT l.id AS login_id, f.family_id, f.live_id
 FROM live_families f
 JOIN logins l ON l.user_key = f.user_key AND l.source_ip = f.source_ip AND l.success
-    AND f.created >= l.login_time AND f.created < l.login_time + INTERVAL 2 MINUTE
+    AND begun_within(f.created, l.login_time)
 WHERE getvariable('reused_families') AND f.reused;
 
 -- A live session each login created (the lowest Id), for findings about a
@@ -239,5 +251,5 @@ CREATE OR REPLACE TEMP VIEW families_of_setup_login AS
 SELECT l.id AS login_id, s.parent_id AS family_id, s.expires
 FROM logins l
 JOIN sessions s ON s.user_key = l.user_key AND s.source_ip = l.source_ip AND s.id = s.parent_id
-    AND s.created >= l.login_time AND s.created < l.login_time + INTERVAL 2 MINUTE
+    AND begun_within(s.created, l.login_time)
 WHERE getvariable('logins_without_ids') AND l.id >= 'row:' AND l.id < 'row;';

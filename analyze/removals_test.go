@@ -403,6 +403,7 @@ func TestSessionFlags(t *testing.T) {
 	}
 	exec(`SET VARIABLE as_of = TIMESTAMP '2026-11-26 12:00:00'`)
 	exec(`CREATE TEMP MACRO is_live(expires) AS expires > getvariable('as_of')`)
+	exec(`CREATE TEMP MACRO began_session(login_time, created) AS login_time <= created + INTERVAL 1 MINUTE`)
 	// Family P holds P and C (C from login L1, P from none) and X, expired;
 	// Q is a family of its own from login L2; S one that the Setup login
 	// row:1:5 began; R is reached by nothing.
