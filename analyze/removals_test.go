@@ -209,7 +209,9 @@ func TestRemovalsHoldBackSessionsWithoutUsername(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			db := mustDB(t, sessions, nil)
+			// Another user's login keeps the history from being empty,
+			// which would warn too.
+			db := mustDB(t, sessions, []login{{user: "dave@acme.com", ip: "192.0.2.1", at: paris}})
 			mustExec(t, db, `UPDATE sessions SET username = NULL WHERE id = '0Ak000000000000OLD'`)
 			res := mustRun(t, db, func(p *Policy) { p.ProtectedUsers = tc.protected })
 			got := mustRemovals(t, db)
@@ -510,22 +512,89 @@ func TestSessionLogins(t *testing.T) {
 	}
 }
 
-// When no live family outside trusted networks has a place, the checks that
-// compare places had nothing to compare, and the run says so; one family
-// with a place (the near miss) is something to compare.
-func TestPlacelessWarning(t *testing.T) {
-	const warning = "None of the 2 live session families outside trusted networks has a place"
+// A check with nothing to judge in the exports is marked not checked, with a
+// warning saying what to export, so that its zero does not read as "checked,
+// nothing found"; each near miss gives the check one thing to judge.
+func TestNotChecked(t *testing.T) {
+	const (
+		placeless = "None of the 2 live session families outside trusted networks has a place"
+		noCoords  = "No successful login outside trusted networks has coordinates"
+		empty     = "The login history is empty"
+	)
+	// Two live families, from IPs outside trusted networks, and logins that
+	// have an Id, coordinates and a place.
+	sessions := []session{{ip: "203.0.113.7", at: paris}, {ip: "198.51.100.4"}}
+	logins := []login{{ip: "203.0.113.7", at: paris}}
 	for _, tc := range []struct {
-		name   string
-		first  place
-		warned bool
-	}{{"no family has a place", place{}, true}, {"one family has one", paris, false}} {
+		name       string
+		sessions   []session
+		logins     []login
+		notChecked map[string]string
+		warnings   []string
+	}{
+		{name: "every check has something to judge", sessions: sessions, logins: logins},
+		{
+			name:     "no family has a place",
+			sessions: []session{{ip: "203.0.113.7"}, {ip: "198.51.100.4"}}, logins: logins,
+			notChecked: map[string]string{
+				"concurrent_sessions": "no live session family outside trusted networks has a place",
+				"ip_new_for_user":     "no live session family outside trusted networks has a place",
+			},
+			warnings: []string{placeless},
+		},
+		{
+			name:     "near miss: no live family at all, so none to compare",
+			sessions: []session{{ip: "203.0.113.7", expired: true}}, logins: logins,
+		},
+		{
+			name:     "no successful login has coordinates",
+			sessions: sessions, logins: []login{{ip: "203.0.113.7", at: inCountry("FR")}, {ip: "203.0.113.8", status: "Invalid Password", at: paris}},
+			notChecked: map[string]string{"impossible_travel": "no successful login outside trusted networks has coordinates"},
+			warnings:   []string{noCoords},
+		},
+		{
+			name:     "near miss: no successful login at all, so none to compare",
+			sessions: sessions, logins: []login{{ip: "203.0.113.8", status: "Invalid Password", at: inCountry("FR")}},
+		},
+		{
+			name:     "no login has an Id, as in a Setup download",
+			sessions: sessions, logins: []login{{id: "row:1:2", ip: "203.0.113.7", at: named("France")}},
+			notChecked: map[string]string{
+				"impossible_travel":     "no successful login outside trusted networks has coordinates",
+				"session_without_login": "no login in the history has a Salesforce Id to match sessions against",
+			},
+			// The audit command warns of the Setup download itself.
+		},
+		{
+			name:     "near miss: one login of a Setup download has an Id beside it",
+			sessions: sessions, logins: []login{{id: "row:1:2", ip: "203.0.113.7", at: named("France")}, {ip: "203.0.113.7", at: paris}},
+		},
+		{
+			name:     "the login history is empty",
+			sessions: sessions,
+			notChecked: map[string]string{
+				"session_without_login": "no login in the history has a Salesforce Id to match sessions against",
+			},
+			warnings: []string{empty},
+		},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := mustDB(t, []session{{ip: "203.0.113.7", at: tc.first}, {ip: "198.51.100.4"}}, nil)
-			res := mustRun(t, db, nil)
-			got := slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, warning) })
-			if got != tc.warned {
-				t.Errorf("warned %v, want %v: %q", got, tc.warned, res.Warnings)
+			res := mustRun(t, mustDB(t, tc.sessions, tc.logins), nil)
+			got := map[string]string{}
+			for _, c := range res.Checks {
+				if c.NotChecked != "" {
+					got[c.Check.ID] = c.NotChecked
+				}
+			}
+			if diff := cmp.Diff(tc.notChecked, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("not checked (-want +got):\n%s", diff)
+			}
+			for _, w := range []string{placeless, noCoords, empty} {
+				want := slices.Contains(tc.warnings, w)
+				warned := slices.ContainsFunc(res.Warnings, func(got string) bool { return strings.HasPrefix(got, w) })
+				if warned != want {
+					t.Errorf("warned %q: %v, want %v; warnings: %q", w, warned, want, res.Warnings)
+				}
 			}
 		})
 	}

@@ -60,6 +60,11 @@ type Step struct {
 type CheckResult struct {
 	Check  Check
 	Counts map[Severity]int64 // findings by severity; missing severities are zero
+	// NotChecked, when set, says why the check could judge nothing in these
+	// exports ("no live session family outside trusted networks has a
+	// place"): its zero is not "checked, nothing found", and the summaries
+	// say so. A warning of Result says what to export instead.
+	NotChecked string
 }
 
 // AtLeast returns the number of findings of severity s or higher: the
@@ -713,8 +718,12 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 	if err := rows.Err(); err != nil {
 		return Result{}, fmt.Errorf("counting findings: %w", err)
 	}
+	notChecked, err := r.notChecked(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("telling which checks had nothing to judge: %w", err)
+	}
 	for _, c := range checks {
-		cr := CheckResult{Check: c, Counts: counts[c.ID]}
+		cr := CheckResult{Check: c, Counts: counts[c.ID], NotChecked: notChecked[c.ID]}
 		if cr.Counts == nil {
 			cr.Counts = map[Severity]int64{}
 		}
@@ -729,8 +738,8 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 	if err := r.unnamedWarning(ctx, &res); err != nil {
 		return Result{}, fmt.Errorf("counting sessions without a username: %w", err)
 	}
-	if err := r.placelessWarning(ctx, &res); err != nil {
-		return Result{}, fmt.Errorf("counting session families without a place: %w", err)
+	if err := r.notCheckedWarnings(ctx, &res); err != nil {
+		return Result{}, fmt.Errorf("warning of checks with nothing to judge: %w", err)
 	}
 	if len(r.p.RemoveOn) == 0 {
 		// Its zero removals must not read as "nothing to end".
@@ -758,24 +767,79 @@ func (r *runner) withheld(ctx context.Context) ([]Withheld, error) {
 	return out, rows.Err()
 }
 
-// placelessWarning warns when no live family outside trusted networks has a
-// place, from its session or its login: concurrent_sessions and
-// ip_new_for_user then have nothing to compare, and their zero must not read
-// as "checked, nothing found". A sessions export without the LoginGeo
-// columns, beside a Setup download whose logins no session can name, does
-// this.
-func (r *runner) placelessWarning(ctx context.Context, res *Result) error {
-	var families, placeless int64
-	if err := r.conn.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE country_key IS NULL AND (latitude IS NULL OR longitude IS NULL))
-		FROM live_families WHERE NOT coalesce(trusted, false)`).Scan(&families, &placeless); err != nil {
+// notChecked tells the checks that had nothing to judge in these exports,
+// by id, with why in a few words, so that the summaries do not show their
+// zero as "checked, nothing found"; notCheckedWarnings says what to export
+// instead. Each test stops at the first row that settles it.
+//   - concurrent_sessions and ip_new_for_user compare places: not checked
+//     when there are live families outside trusted networks and none has a
+//     place, from its session or from a login a session names (a sessions
+//     export without the LoginGeo columns, beside a Setup download).
+//   - impossible_travel compares coordinates: not checked when there are
+//     successful logins outside trusted networks and none has any.
+//   - session_without_login matches sessions to logins by Id: not checked
+//     when no login has one (a Setup download's rows have none).
+func (r *runner) notChecked(ctx context.Context) (map[string]string, error) {
+	var families, placeless bool
+	var successes, located, withIDs bool
+	err := r.conn.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM live_families WHERE NOT coalesce(trusted, false)),
+		NOT EXISTS (SELECT 1 FROM live_families WHERE NOT coalesce(trusted, false)
+			AND NOT (country_key IS NULL AND (latitude IS NULL OR longitude IS NULL))),
+		EXISTS (SELECT 1 FROM untrusted_successes),
+		EXISTS (SELECT 1 FROM untrusted_successes WHERE latitude IS NOT NULL AND longitude IS NOT NULL),
+		EXISTS (SELECT 1 FROM logins WHERE NOT (id >= 'row:' AND id < 'row;'))`).Scan(&families, &placeless, &successes, &located, &withIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	if families && placeless {
+		why := "no live session family outside trusted networks has a place"
+		out["concurrent_sessions"], out["ip_new_for_user"] = why, why
+	}
+	if successes && !located {
+		out["impossible_travel"] = "no successful login outside trusted networks has coordinates"
+	}
+	if !withIDs {
+		out["session_without_login"] = "no login in the history has a Salesforce Id to match sessions against"
+	}
+	return out, nil
+}
+
+// notCheckedWarnings says, for the checks notChecked found with nothing to
+// judge, which columns or exports would let them judge. A Setup download
+// explains impossible_travel and session_without_login by itself (the audit
+// command warns of it), so impossible_travel is warned of here only when
+// some logins came through the API, and session_without_login only when the
+// history is empty.
+func (r *runner) notCheckedWarnings(ctx context.Context, res *Result) error {
+	why := map[string]string{}
+	for _, c := range res.Checks {
+		if c.NotChecked != "" {
+			why[c.Check.ID] = c.NotChecked
+		}
+	}
+	if why["concurrent_sessions"] != "" || why["ip_new_for_user"] != "" {
+		var families int64
+		if err := r.conn.QueryRowContext(ctx, `SELECT count(*) FROM live_families WHERE NOT coalesce(trusted, false)`).Scan(&families); err != nil {
+			return err
+		}
+		res.Warnings = append(res.Warnings, fmt.Sprintf("None of the %s outside trusted networks has a place: neither the sessions export "+
+			"(its LoginGeo.City, .Country, .CountryIso, .Latitude and .Longitude) nor a login in the history that a session names gives one, "+
+			"so concurrent_sessions and ip_new_for_user had nothing to compare. Export AuthSession with those LoginGeo columns, and Login History through the API.",
+			ingest.CountOf(families, "live session family", "live session families")))
+	}
+	var logins bool
+	if err := r.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM logins)`).Scan(&logins); err != nil {
 		return err
 	}
-	if families == 0 || placeless < families {
-		return nil
+	// Logins with Ids came through the API.
+	if why["impossible_travel"] != "" && why["session_without_login"] == "" {
+		res.Warnings = append(res.Warnings, "No successful login outside trusted networks has coordinates, so impossible_travel had nothing to compare. "+
+			"Export Login History through the API with LoginGeo.Latitude and LoginGeo.Longitude (or LoginGeoId, with a LoginGeo export given to --geo).")
 	}
-	res.Warnings = append(res.Warnings, fmt.Sprintf("None of the %s outside trusted networks has a place: neither the sessions export "+
-		"(its LoginGeo.City, .Country, .CountryIso, .Latitude and .Longitude) nor a login in the history that a session names gives one, "+
-		"so concurrent_sessions and ip_new_for_user had nothing to compare. Export AuthSession with those LoginGeo columns, and Login History through the API.",
-		ingest.CountOf(families, "live session family", "live session families")))
+	if why["session_without_login"] != "" && !logins {
+		res.Warnings = append(res.Warnings, "The login history is empty, so session_without_login could match no session to its login. Give the Login History export (--logins).")
+	}
 	return nil
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,6 +148,9 @@ type CheckStats struct {
 	Title    string
 	Severity string           // the check's base severity
 	Counts   map[string]int64 // findings by severity; missing severities are zero
+	// NotChecked, when set, says why the check had nothing to judge: its
+	// row reads "not checked" instead of zeros, and a warning says more.
+	NotChecked string
 }
 
 // row is the check's count for each of severities, then its total.
@@ -226,7 +230,13 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 			for _, n := range c.row() {
 				row = append(row, itoa(n))
 			}
-			t.add(append(row, c.Title)...)
+			title := c.Title
+			if c.NotChecked != "" {
+				row = append(row[:1], slices.Repeat([]string{"-"}, len(severities))...)
+				row = append(row, "not checked")
+				title += " (not checked: " + c.NotChecked + ")"
+			}
+			t.add(append(row, title)...)
 		}
 		total := []string{"total"}
 		for _, n := range checkTotals(s.Checks) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/xuri/excelize/v2"
 )
 
 func TestWriteSummaryText(t *testing.T) {
@@ -162,5 +163,55 @@ func TestItoaGroupsThousands(t *testing.T) {
 		if got := itoa(n); got != want {
 			t.Errorf("itoa(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// A check that had nothing to judge reads "not checked", with why, in both
+// summaries, where a check that judged and found nothing (the near miss)
+// reads zeros.
+func TestSummaryNotChecked(t *testing.T) {
+	s := sampleSummary()
+	s.Checks = []CheckStats{
+		{ID: "impossible_travel", Title: "Impossible travel", Severity: "high", Counts: map[string]int64{},
+			NotChecked: "no successful login outside trusted networks has coordinates"},
+		{ID: "ip_denied", Title: "Denied network", Severity: "high", Counts: map[string]int64{}},
+	}
+	var b strings.Builder
+	if err := WriteSummaryText(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(b.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && (f[0] == "impossible_travel" || f[0] == "ip_denied") {
+			got = append(got, strings.Join(f, " "))
+		}
+	}
+	want := []string{
+		"impossible_travel - - - - - not checked Impossible travel (not checked: no successful login outside trusted networks has coordinates)",
+		"ip_denied 0 0 0 0 0 0 Denied network",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("text summary's rows (-want +got):\n%s", diff)
+	}
+
+	wb := sampleWorkbook(1)
+	wb.Summary = s
+	f := mustWriteXLSX(t, wb, excelize.TotalRows)
+	rows, err := f.GetRows(summarySheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, r := range rows {
+		if len(r) > 1 && (r[1] == "impossible_travel" || r[1] == "ip_denied") {
+			got = append(got, strings.Join(r, "|"))
+		}
+	}
+	want = []string{
+		"Impossible travel|impossible_travel|high|not checked: no successful login outside trusted networks has coordinates",
+		"Denied network|ip_denied|high|0|0|0|0|0|0",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Summary sheet's rows (-want +got):\n%s", diff)
 	}
 }

@@ -122,6 +122,12 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		w.set(1, c.Title, 0)
 		w.set(2, c.ID, 0)
 		w.set(3, c.Severity, st.severity[c.Severity])
+		if c.NotChecked != "" {
+			// The reason reads beside the counts it replaces.
+			w.set(4, "not checked: "+c.NotChecked, st.note)
+			w.skip(1)
+			continue
+		}
 		for i, n := range c.row() {
 			w.set(4+i, n, st.count)
 		}

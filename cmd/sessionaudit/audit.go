@@ -637,7 +637,8 @@ func buildSummary(stats ingest.Stats, res analyze.Result, p analyze.Policy) repo
 		for sev, n := range c.Counts {
 			counts[sev.String()] = n
 		}
-		s.Checks = append(s.Checks, report.CheckStats{ID: c.Check.ID, Title: c.Check.Title, Severity: c.Check.Severity.String(), Counts: counts})
+		s.Checks = append(s.Checks, report.CheckStats{ID: c.Check.ID, Title: c.Check.Title, Severity: c.Check.Severity.String(), Counts: counts,
+			NotChecked: c.NotChecked})
 	}
 	return s
 }
