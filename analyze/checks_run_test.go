@@ -109,6 +109,42 @@ func TestSessionOverAge(t *testing.T) {
 			{check: "session_over_age", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000VFA",
 				target: "session:0Ak000000000000VFA", detail: "has been open for 3 hours; the limit for Visualforce sessions is 2 hours."},
 		},
+	}, {
+		// The API session a UI login creates beside the UI one (Spring '25)
+		// goes with it, by the UI limit, though API is a token type.
+		name: "a UI login's companion API session is judged by the UI limit",
+		sessions: []session{
+			{id: "0Ak000000000000UIA", age: 13 * hour},
+			{id: "0Ak000000000000APA", typ: "API", parent: "0Ak000000000000UIA", age: 13 * hour},
+		},
+		edit: `UPDATE sessions SET login_type = 'Unknown' WHERE session_type = 'API'`,
+		want: []finding{
+			{check: "session_over_age", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000APA",
+				target: "session:0Ak000000000000APA", detail: "beside the UI session of its login, has been open for 13 hours; the limit for UI sessions is 12 hours."},
+			{check: "session_over_age", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000UIA",
+				target: "session:0Ak000000000000UIA", detail: "has been open for 13 hours; the limit for UI sessions is 12 hours."},
+		},
+	}, {
+		name:   "a UI login's companion API session takes the per-type limit of UI, not of API",
+		policy: func(p *Policy) { p.SessionMaxAgeByType = map[string]time.Duration{"ui": 24 * hour, "api": hour} },
+		sessions: []session{
+			{id: "0Ak000000000000UIA", age: 13 * hour},
+			{id: "0Ak000000000000APA", typ: "API", parent: "0Ak000000000000UIA", age: 13 * hour},
+		},
+		edit: `UPDATE sessions SET login_type = 'Unknown' WHERE session_type = 'API'`,
+	}, {
+		name: "near miss: an API session of a UI family whose LoginType is not Unknown is a token",
+		sessions: []session{
+			{id: "0Ak000000000000UIA", age: 11 * hour},
+			{id: "0Ak000000000000APA", typ: "API", parent: "0Ak000000000000UIA", age: 13 * hour},
+		},
+	}, {
+		name: "near miss: an API session of LoginType Unknown in an OAuth family is a token",
+		sessions: []session{
+			{id: "0Ak000000000000OAA", typ: "Oauth2", age: 13 * hour},
+			{id: "0Ak000000000000APA", typ: "API", parent: "0Ak000000000000OAA", age: 13 * hour},
+		},
+		edit: `UPDATE sessions SET login_type = 'Unknown' WHERE session_type = 'API'`,
 	}})
 }
 
@@ -129,6 +165,19 @@ func TestTokenOverRotation(t *testing.T) {
 	}, {
 		name:     "near miss: a token exactly 90 days old is at the limit, not over it",
 		sessions: []session{{typ: "Oauth2", age: 90 * 24 * hour}},
+	}, {
+		name: "a UI login's companion API session is not a token",
+		sessions: []session{
+			{id: "0Ak000000000000UIA", age: 91 * 24 * hour},
+			{id: "0Ak000000000000APA", typ: "API", parent: "0Ak000000000000UIA", age: 91 * 24 * hour},
+		},
+		edit: `UPDATE sessions SET login_type = 'Unknown' WHERE session_type = 'API'`,
+	}, {
+		name:     "near miss: an API session of LoginType Unknown in no UI family is a token",
+		sessions: []session{{id: "0Ak000000000000APA", typ: "API", age: 91 * 24 * hour}},
+		edit:     `UPDATE sessions SET login_type = 'Unknown' WHERE session_type = 'API'`,
+		want: []finding{{check: "token_over_rotation", severity: "low", user: "alice@acme.com", session: "0Ak000000000000APA",
+			detail: "has been valid for 91 days; tokens should be rotated within 90 days."}},
 	}, {
 		name:     "an interactive session is not a token",
 		sessions: []session{{typ: "UI", age: 91 * 24 * hour}},

@@ -132,6 +132,18 @@ WHERE l.success AND l.source_ip IS NOT NULL
 -- smallest and largest Id, without reading the Ids, when no Id is in range.
 SET VARIABLE logins_without_ids = (SELECT count(*) > 0 FROM logins WHERE id >= 'row:' AND id < 'row;');
 
+-- Live companion sessions: the API session (LoginType Unknown) that a UI
+-- login creates beside its UI session since Spring '25, in that UI session's
+-- family (ingest puts it there when its ParentId is its own). It comes from a
+-- UI login, not an API one: session_over_age judges it by the UI limit, and
+-- token_over_rotation, which judges API logins' tokens, leaves it alone.
+CREATE OR REPLACE TEMP TABLE live_companions AS
+SELECT s.id
+FROM sessions s
+JOIN (SELECT id FROM sessions WHERE lower(session_type) = 'ui') p ON p.id = s.parent_id
+WHERE s.parent_id <> s.id AND lower(s.session_type) = 'api' AND lower(s.login_type) = 'unknown'
+    AND is_live(s.expires);
+
 -- Live session families by parent_id, with their number of sessions and their
 -- origin: the earliest-created session. Session Ids are unique (ingest
 -- de-duplicates them), so each family has one origin.

@@ -2174,3 +2174,39 @@ func FuzzCSVRowFields(f *testing.F) {
 		}
 	})
 }
+
+// The API session a UI login creates beside its UI session (Spring '25)
+// joins the UI session's family when its ParentId is its own; each near miss
+// keeps its own family.
+func TestLoadCompanionSessionJoinsUIFamily(t *testing.T) {
+	row := func(id, user, created, loginType, sessionType, parent string) string {
+		name := map[string]string{"005000000000001AAA": "alice@acme.com", "005000000000002AAA": "bob@acme.com"}[user]
+		return fmt.Sprintf(`"%s","%s","%s","2026-11-26T%s.000Z","2026-11-26T09:00:00.000Z","7200","Standard","203.0.113.7","%s","%s","STANDARD","%s","0Ya000000000001AAA","","false","","","","",""`,
+			id, user, name, created, loginType, sessionType, parent) + "\n"
+	}
+	const alice, bob = "005000000000001AAA", "005000000000002AAA"
+	csv := sessionsHeader + "\n" +
+		row("0Ak000000000011", alice, "08:00:00", "Application", "UI", "") +
+		row("0Ak000000000012", alice, "08:00:01", "Unknown", "API", "") +
+		row("0Ak000000000013", alice, "08:01:01", "Unknown", "API", "") +
+		row("0Ak000000000014", alice, "08:00:01", "Remote Access 2.0", "API", "") +
+		row("0Ak000000000015", bob, "08:00:01", "Unknown", "API", "") +
+		row("0Ak000000000016", alice, "08:00:01", "Unknown", "API", "0Ak000000000011")
+	db := mustDB(t)
+	p := mustWrite(t, t.TempDir(), "s.csv", csv)
+	if _, err := Load(context.Background(), db, Inputs{Sessions: []string{p}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT id, parent_id FROM sessions ORDER BY id`)
+	want := [][]string{
+		{"0Ak000000000011CAA", "0Ak000000000011CAA"},
+		{"0Ak000000000012CAA", "0Ak000000000011CAA"}, // the companion, its own parent in the export
+		{"0Ak000000000013CAA", "0Ak000000000013CAA"}, // near miss: created a minute and a second after
+		{"0Ak000000000014CAA", "0Ak000000000014CAA"}, // near miss: an API login's session (LoginType not Unknown)
+		{"0Ak000000000015CAA", "0Ak000000000015CAA"}, // near miss: another user's
+		{"0Ak000000000016CAA", "0Ak000000000011CAA"}, // the companion as the UI session's child in the export
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("families (-want +got):\n%s", diff)
+	}
+}

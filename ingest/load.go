@@ -1608,6 +1608,7 @@ func (l *loader) finish(ctx context.Context) error {
 		return fmt.Errorf("removing Setup download rows that copy API logins: %w", err)
 	}
 	steps := []string{
+		companionFamilies,
 		`INSERT INTO usernames
 		 SELECT user_id, user_id, username FROM sa_name_of
 		 UNION ALL
@@ -1621,6 +1622,28 @@ func (l *loader) finish(ctx context.Context) error {
 	}
 	return l.execSteps(ctx, append(steps, countrySteps...))
 }
+
+// companionFamilies puts the API session that a UI login creates beside its
+// UI session since Spring '25 (SessionType API, LoginType Unknown) in the UI
+// session's family. Salesforce does not say which ParentId the companion
+// has: when it is the UI session's, it is in the family already; when it is
+// its own, it would be a family of its own, so that one login counted twice
+// (two live families from one new place) and ending the UI family left it
+// running. A companion is an own-parented API session of LoginType Unknown
+// that names the login a UI family's first session names, of the same user,
+// created within a minute of it; it takes that family's key (the first
+// such family, should there be two).
+const companionFamilies = `UPDATE sessions AS c SET parent_id = u.family
+	FROM (
+	    SELECT c.id, arg_min(u.parent_id, (u.created, u.id)) AS family
+	    FROM sessions c
+	    JOIN sessions u ON u.login_history_id = c.login_history_id AND u.user_key = c.user_key
+	    WHERE c.parent_id = c.id AND lower(c.session_type) = 'api' AND lower(c.login_type) = 'unknown'
+	        AND u.parent_id = u.id AND u.id <> c.id AND lower(u.session_type) = 'ui'
+	        AND u.created BETWEEN c.created - INTERVAL 1 MINUTE AND c.created + INTERVAL 1 MINUTE
+	    GROUP BY c.id
+	) AS u
+	WHERE c.id = u.id`
 
 // execSteps runs finish's statements in order, releasing memory after each.
 func (l *loader) execSteps(ctx context.Context, steps []string) error {

@@ -19,7 +19,8 @@ CREATE TABLE sessions (
     login_type             VARCHAR,
     session_type           VARCHAR,
     session_security_level VARCHAR,
-    parent_id              VARCHAR NOT NULL,  -- family key: ParentId, or Id when ParentId is empty
+    parent_id              VARCHAR NOT NULL,  -- family key: ParentId, or Id when ParentId is empty; a Spring '25
+                                              -- companion API session takes its UI session's (companionFamilies, load.go)
     login_history_id       VARCHAR,
     login_geo_id           VARCHAR,
     is_current             BOOLEAN NOT NULL,

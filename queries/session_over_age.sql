@@ -9,17 +9,24 @@
 -- removes: the session
 
 -- Token sessions (token_types: by default API logins and OAuth tokens, such
--- as API, Oauth2 and APIOnlyUser) are judged by token_over_rotation instead.
+-- as API, Oauth2 and APIOnlyUser) are judged by token_over_rotation instead,
+-- except a UI login's companion API session (live_companions, see
+-- analyze/prelude.sql), judged by the UI limit: ending an over-age UI session
+-- must not leave the API session of the same login running.
 -- A session without a type is judged as interactive.
 WITH judged AS (
     SELECT
         s.*,
+        c.id IS NOT NULL AS companion,
         coalesce(s.session_type, 'untyped') AS type_name,
+        CASE WHEN c.id IS NOT NULL THEN 'UI' ELSE coalesce(s.session_type, 'untyped') END AS limit_type,
         coalesce(t.max_age, getvariable('session_max_age')) AS max_age
     FROM sessions s
-    LEFT JOIN policy_session_max_age_by_type t ON t.session_type = lower(s.session_type)
+    LEFT JOIN live_companions c ON c.id = s.id
+    LEFT JOIN policy_session_max_age_by_type t
+        ON t.session_type = CASE WHEN c.id IS NOT NULL THEN 'ui' ELSE lower(s.session_type) END
     WHERE is_live(s.expires)
-        AND lower(coalesce(s.session_type, '')) NOT IN (SELECT session_type FROM policy_token_types)
+        AND (c.id IS NOT NULL OR lower(coalesce(s.session_type, '')) NOT IN (SELECT session_type FROM policy_token_types))
 )
 SELECT
     'medium' AS severity,
@@ -28,9 +35,10 @@ SELECT
     id AS session_id,
     source_ip,
     created AS observed_at,
-    printf('%s session of %s from %s, created %s, has been open for %s; the limit for %s sessions is %s.',
+    printf('%s session of %s from %s, created %s%s, has been open for %s; the limit for %s sessions is %s.',
         type_name, user_name(username, user_id), coalesce(source_ip, 'an unknown IP'), fmt_time(created),
-        past_limit(human_duration(getvariable('as_of') - created), human_duration(max_age)), type_name, human_duration(max_age)) AS detail,
+        CASE WHEN companion THEN ' beside the UI session of its login' ELSE '' END,
+        past_limit(human_duration(getvariable('as_of') - created), human_duration(max_age)), limit_type, human_duration(max_age)) AS detail,
     'session' AS target_kind,
     id AS target_id
 FROM judged

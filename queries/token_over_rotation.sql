@@ -20,6 +20,8 @@ WITH judged AS (
     LEFT JOIN policy_token_max_age_by_user by_name ON by_name.username = lower(s.username)
     WHERE is_live(s.expires)
         AND lower(s.session_type) IN (SELECT session_type FROM policy_token_types)
+        -- A UI login's companion API session is session_over_age's.
+        AND s.id NOT IN (SELECT id FROM live_companions)
 )
 SELECT
     'low' AS severity,
