@@ -718,7 +718,7 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 	if err := rows.Err(); err != nil {
 		return Result{}, fmt.Errorf("counting findings: %w", err)
 	}
-	notChecked, err := r.notChecked(ctx)
+	notChecked, notCheckedWarnings, err := r.notChecked(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("telling which checks had nothing to judge: %w", err)
 	}
@@ -738,9 +738,7 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 	if err := r.unnamedWarning(ctx, &res); err != nil {
 		return Result{}, fmt.Errorf("counting sessions without a username: %w", err)
 	}
-	if err := r.notCheckedWarnings(ctx, &res); err != nil {
-		return Result{}, fmt.Errorf("warning of checks with nothing to judge: %w", err)
-	}
+	res.Warnings = append(res.Warnings, notCheckedWarnings...)
 	if len(r.p.RemoveOn) == 0 {
 		// Its zero removals must not read as "nothing to end".
 		res.Warnings = append(res.Warnings, "The policy's remove_on lists no check, so no session is proposed for removal, whatever the findings.")
@@ -769,8 +767,9 @@ func (r *runner) withheld(ctx context.Context) ([]Withheld, error) {
 
 // notChecked tells the checks that had nothing to judge in these exports,
 // by id, with why in a few words, so that the summaries do not show their
-// zero as "checked, nothing found"; notCheckedWarnings says what to export
-// instead. Each test stops at the first row that settles it.
+// zero as "checked, nothing found", and gives the warnings that say what to
+// export instead. Each test but the count stops at the first row that
+// settles it.
 //   - concurrent_sessions and ip_new_for_user compare places: not checked
 //     when there are live families outside trusted networks and none has a
 //     place, from its session or from a login a session names (a sessions
@@ -779,67 +778,47 @@ func (r *runner) withheld(ctx context.Context) ([]Withheld, error) {
 //     successful logins outside trusted networks and none has any.
 //   - session_without_login matches sessions to logins by Id: not checked
 //     when no login has one (a Setup download's rows have none).
-func (r *runner) notChecked(ctx context.Context) (map[string]string, error) {
-	var families, placeless bool
-	var successes, located, withIDs bool
+//
+// A Setup download explains the last two by itself (the audit command warns
+// of it), so impossible_travel is warned of here only when some logins have
+// Ids (came through the API), and session_without_login only when the
+// history is empty.
+func (r *runner) notChecked(ctx context.Context) (map[string]string, []string, error) {
+	var families int64
+	var placeless, successes, located, withIDs, logins bool
 	err := r.conn.QueryRowContext(ctx, `SELECT
-		EXISTS (SELECT 1 FROM live_families WHERE NOT coalesce(trusted, false)),
+		(SELECT count(*) FROM live_families WHERE NOT coalesce(trusted, false)),
 		NOT EXISTS (SELECT 1 FROM live_families WHERE NOT coalesce(trusted, false)
 			AND NOT (country_key IS NULL AND (latitude IS NULL OR longitude IS NULL))),
 		EXISTS (SELECT 1 FROM untrusted_successes),
 		EXISTS (SELECT 1 FROM untrusted_successes WHERE latitude IS NOT NULL AND longitude IS NOT NULL),
-		EXISTS (SELECT 1 FROM logins WHERE NOT (id >= 'row:' AND id < 'row;'))`).Scan(&families, &placeless, &successes, &located, &withIDs)
+		EXISTS (SELECT 1 FROM logins WHERE NOT (id >= 'row:' AND id < 'row;')),
+		EXISTS (SELECT 1 FROM logins)`).Scan(&families, &placeless, &successes, &located, &withIDs, &logins)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := map[string]string{}
-	if families && placeless {
-		why := "no live session family outside trusted networks has a place"
-		out["concurrent_sessions"], out["ip_new_for_user"] = why, why
-	}
-	if successes && !located {
-		out["impossible_travel"] = "no successful login outside trusted networks has coordinates"
-	}
-	if !withIDs {
-		out["session_without_login"] = "no login in the history has a Salesforce Id to match sessions against"
-	}
-	return out, nil
-}
-
-// notCheckedWarnings says, for the checks notChecked found with nothing to
-// judge, which columns or exports would let them judge. A Setup download
-// explains impossible_travel and session_without_login by itself (the audit
-// command warns of it), so impossible_travel is warned of here only when
-// some logins came through the API, and session_without_login only when the
-// history is empty.
-func (r *runner) notCheckedWarnings(ctx context.Context, res *Result) error {
 	why := map[string]string{}
-	for _, c := range res.Checks {
-		if c.NotChecked != "" {
-			why[c.Check.ID] = c.NotChecked
-		}
-	}
-	if why["concurrent_sessions"] != "" || why["ip_new_for_user"] != "" {
-		var families int64
-		if err := r.conn.QueryRowContext(ctx, `SELECT count(*) FROM live_families WHERE NOT coalesce(trusted, false)`).Scan(&families); err != nil {
-			return err
-		}
-		res.Warnings = append(res.Warnings, fmt.Sprintf("None of the %s outside trusted networks has a place: neither the sessions export "+
+	var warnings []string
+	if families > 0 && placeless {
+		const placeless = "no live session family outside trusted networks has a place"
+		why["concurrent_sessions"], why["ip_new_for_user"] = placeless, placeless
+		warnings = append(warnings, fmt.Sprintf("None of the %s outside trusted networks has a place: neither the sessions export "+
 			"(its LoginGeo.City, .Country, .CountryIso, .Latitude and .Longitude) nor a login in the history that a session names gives one, "+
 			"so concurrent_sessions and ip_new_for_user had nothing to compare. Export AuthSession with those LoginGeo columns, and Login History through the API.",
 			ingest.CountOf(families, "live session family", "live session families")))
 	}
-	var logins bool
-	if err := r.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM logins)`).Scan(&logins); err != nil {
-		return err
+	if successes && !located {
+		why["impossible_travel"] = "no successful login outside trusted networks has coordinates"
+		if withIDs {
+			warnings = append(warnings, "No successful login outside trusted networks has coordinates, so impossible_travel had nothing to compare. "+
+				"Export Login History through the API with LoginGeo.Latitude and LoginGeo.Longitude (or LoginGeoId, with a LoginGeo export given to --geo).")
+		}
 	}
-	// Logins with Ids came through the API.
-	if why["impossible_travel"] != "" && why["session_without_login"] == "" {
-		res.Warnings = append(res.Warnings, "No successful login outside trusted networks has coordinates, so impossible_travel had nothing to compare. "+
-			"Export Login History through the API with LoginGeo.Latitude and LoginGeo.Longitude (or LoginGeoId, with a LoginGeo export given to --geo).")
+	if !withIDs {
+		why["session_without_login"] = "no login in the history has a Salesforce Id to match sessions against"
+		if !logins {
+			warnings = append(warnings, "The login history is empty, so session_without_login could match no session to its login. Give the Login History export (--logins).")
+		}
 	}
-	if why["session_without_login"] != "" && !logins {
-		res.Warnings = append(res.Warnings, "The login history is empty, so session_without_login could match no session to its login. Give the Login History export (--logins).")
-	}
-	return nil
+	return why, warnings, nil
 }

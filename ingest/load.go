@@ -1632,7 +1632,8 @@ func (l *loader) finish(ctx context.Context) error {
 // running. A companion is an own-parented API session of LoginType Unknown
 // that names the login a UI family's first session names, of the same user,
 // created within a minute of it; it takes that family's key (the first
-// such family, should there be two).
+// such family, should there be two). The checks' live_companions
+// (analyze/prelude.sql) then finds it in that family.
 const companionFamilies = `UPDATE sessions AS c SET parent_id = u.family
 	FROM (
 	    SELECT c.id, arg_min(u.parent_id, (u.created, u.id)) AS family
