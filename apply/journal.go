@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sessionaudit/sessionaudit/sfid"
@@ -128,10 +129,21 @@ func (r Record) validate() error {
 		if err := check("user_id", r.UserID); err != nil {
 			return err
 		}
+		if !strings.HasPrefix(r.UserID, sfid.User) {
+			return fmt.Errorf("field user_id: %s is not a User Id (those begin %s)", r.UserID, sfid.User)
+		}
 	}
+	// The ids of a session step are sessions a later run may send for
+	// removal (leftByContainment), so a journal naming any other record
+	// (hand-edited, or written by someone else into a shared folder) is
+	// refused: only AuthSession Ids are ever sent for removal.
+	sessionIDs := r.Op == opDeleteSessions || r.Op == opEndSessions
 	for _, id := range r.IDs {
 		if err := check("ids", id); err != nil {
 			return err
+		}
+		if sessionIDs && !strings.HasPrefix(id, sfid.AuthSession) {
+			return fmt.Errorf("field ids: %s is not an AuthSession Id (those begin %s), so it is no session of step %s", id, sfid.AuthSession, r.Op)
 		}
 	}
 	for _, it := range r.Results {

@@ -34,6 +34,12 @@ func TestReadJournal(t *testing.T) {
 		{`{"kind":"intent","run":"r","ids":["0Ak"]}` + "\n", "j:1: field ids"},
 		{`{"kind":"result","run":"r","results":[{"id":"` + sid(1)[:15] + `"}]}` + "\n", "j:1: field results.id"},
 		{`{"kind":"run"}` + "\n", "j:1: run record without a run"},
+		// A session step naming another object's record, or a user step
+		// another object's Id as its user, is refused: leftovers of
+		// session steps are sent for removal.
+		{`{"kind":"result","run":"r","op":"end_sessions","user_id":"` + uid(0) + `","ids":["001Ab0000000001IAA"]}` + "\n", "j:1: field ids: 001Ab0000000001IAA is not an AuthSession Id"},
+		{`{"kind":"intent","run":"r","op":"delete_sessions","ids":["` + uid(1) + `"]}` + "\n", "j:1: field ids: " + uid(1) + " is not an AuthSession Id"},
+		{`{"kind":"intent","run":"r","op":"freeze_user","user_id":"` + sid(1) + `","ids":["` + lid(0) + `"]}` + "\n", "j:1: field user_id: " + sid(1) + " is not a User Id"},
 	} {
 		if _, err := ReadJournal(strings.NewReader(tt.in), "j"); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ReadJournal(%q) error %v, want one containing %q", tt.in, err, tt.want)
@@ -287,5 +293,30 @@ func TestVerifyNewApprovalOfTheSameList(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{sid(100), sid(101)}, v.NotRemoved); diff != "" {
 		t.Errorf("verify's sessions not removed (-want +got):\n%s", diff)
+	}
+}
+
+// TestForgedJournalSendsNothing: a journal beside the list whose containment
+// search "found" a record that is no session (written by anyone who can write
+// the folder) stops the run before anything is sent, instead of having that
+// record deleted as a leftover of the search.
+func TestForgedJournalSendsNothing(t *testing.T) {
+	f, o := containOneFixture(t)
+	account := "001Ab0000000001IAA"
+	f.org.mayDelete[account] = true
+	forged := `{"time":"2026-11-26T09:00:00Z","kind":"run","run":"old"}` + "\n" +
+		`{"time":"2026-11-26T09:00:01Z","kind":"result","run":"old","op":"end_sessions","user_id":"` + uid(0) +
+		`","ids":["` + account + `"],"results":[{"id":"` + uid(0) + `","outcome":"done"}]}` + "\n"
+	if err := os.WriteFile(JournalPath(f.list), []byte(forged), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "is not an AuthSession Id") {
+		t.Errorf("Run with a forged journal: error %v, want one saying the Id is not an AuthSession Id", err)
+	}
+	f.org.mu.Lock()
+	defer f.org.mu.Unlock()
+	if n := len(f.org.sent); n > 0 || f.org.sent[account] > 0 {
+		t.Errorf("apply sent deletes for %d records (the forged Account %d times), want none", n, f.org.sent[account])
 	}
 }
