@@ -699,6 +699,33 @@ func TestLoadRejectsMalformedRows(t *testing.T) {
 	}
 }
 
+// TestLoadRedactsTokensInRejects: a token pasted into a field, or carried
+// by a row with too many fields (whose value is the whole line), reaches
+// rejects (and so the reports) as [REDACTED]; the rest of the value stays.
+func TestLoadRedactsTokensInRejects(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	token := "00D5g000004ABCD!AQ4AQFakeTokenValue.abc_123"
+	p := mustWrite(t, dir, "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n"+
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,"+token+",Success\n"+ // line 2: token as the IP
+		"0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,Bearer abcdefghijklmnopqrstu\n"+ // line 3: too many fields
+		"0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success!\n") // line 4: loads; "!" alone is no token
+	if _, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT line, field, value FROM rejects ORDER BY line`)
+	want := [][]string{
+		{"2", "SourceIp", "[REDACTED]"},
+		{"3", "", "0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,Bearer [REDACTED]"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	if n := mustQuery(t, db, `SELECT count(*) FROM logins WHERE status = 'Success!'`)[0][0]; n != "1" {
+		t.Errorf("the row with a plain \"!\" loaded %s times, want 1", n)
+	}
+}
+
 // A JSON file after a CSV file of the same kind: the JSON rows carry their
 // lines, added once the CSV rows are in, and a reject's value survives the
 // reject column whatever characters it holds.

@@ -489,6 +489,9 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	if err := l.refuseRepeatedHeader(ctx); err != nil {
 		return Stats{}, err
 	}
+	if err := l.redactRejects(ctx); err != nil {
+		return Stats{}, fmt.Errorf("redacting tokens in rejects: %w", err)
+	}
 	// A reject's value shows what was wrong, not a page of text: a row
 	// can be long (up to DuckDB's 10 MB).
 	if err := l.exec(ctx, fmt.Sprintf(`UPDATE rejects SET value = left(value, %[1]d) || printf('… (%%d more characters)', length(value) - %[1]d)
@@ -1347,6 +1350,46 @@ func InsertRows(ctx context.Context, db interface {
 		}
 		if _, err := db.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s VALUES %s", table, sb.String()), args...); err != nil {
 			return fmt.Errorf("inserting into %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// redactRejects takes anything shaped like an access token or session Id
+// out of the rejects' values and reasons (sfid.RedactTokens), which the
+// reports and the summary show: a token pasted into a field (or a row with
+// too many fields, whose value is the whole line) must not reach them. Only
+// the few values with a "!" or the word bearer are read back into Go.
+func (l *loader) redactRejects(ctx context.Context) error {
+	rows, err := l.conn.QueryContext(ctx, `SELECT rowid, coalesce(value, ''), reason FROM rejects
+		WHERE contains(value, '!') OR contains(lower(value), 'bearer') OR contains(reason, '!') OR contains(lower(reason), 'bearer')`)
+	if err != nil {
+		return err
+	}
+	type fix struct {
+		row           int64
+		value, reason string
+	}
+	var fixes []fix
+	for rows.Next() {
+		var f fix
+		if err := rows.Scan(&f.row, &f.value, &f.reason); err != nil {
+			rows.Close()
+			return err
+		}
+		if v, r := sfid.RedactTokens(f.value), sfid.RedactTokens(f.reason); v != f.value || r != f.reason {
+			fixes = append(fixes, fix{f.row, v, r})
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, f := range fixes {
+		if err := l.exec(ctx, `UPDATE rejects SET value = CASE WHEN value IS NULL THEN NULL ELSE ? END, reason = ? WHERE rowid = ?`, f.value, f.reason, f.row); err != nil {
+			return err
 		}
 	}
 	return nil
