@@ -1237,13 +1237,25 @@ func shifted(ls []login, d time.Duration) []login {
 }
 
 func TestSessionWithoutLogin(t *testing.T) {
+	// The history ends ten minutes before the audit; sessions were last
+	// active twenty minutes before it unless a case says otherwise.
 	logins := []login{{ago: 48 * hour}, {id: "0Ya00000000000HAV0", ago: 10 * minute}}
 	runCheckCases(t, "session_without_login", []checkCase{{
 		name:     "a live session names a login the covering history lacks",
-		sessions: []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7"}},
+		sessions: []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7", idle: 20 * minute}},
 		logins:   logins,
 		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
 			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-24 12:00 UTC to 2026-11-26 11:50 UTC."}},
+	}, {
+		// Reused by a later login, a session names it: one active after the
+		// history ends may name a login newer than the export, and the
+		// finding says so.
+		name:     "a session active after the history's last login says its login may be newer",
+		sessions: []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7", idle: 9 * minute}},
+		logins:   logins,
+		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
+			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-24 12:00 UTC to 2026-11-26 11:50 UTC. " +
+				"It was active at 11:51 UTC, after the history ends, so a later login may have reused it: a login history exported up to the sessions' export would settle it."}},
 	}, {
 		name:     "a Setup download has no Ids, so it covers no session",
 		sessions: []session{{login: "0Ya00000000000GONE"}},
@@ -1293,7 +1305,7 @@ func TestSessionWithoutLogin(t *testing.T) {
 		name: "a later session of a family begun within the history is judged, and says when the family began",
 		sessions: []session{
 			{id: "0Ak000000000000UIA", login: "0Ya00000000000GONE", age: 5 * hour, expired: true},
-			{id: "0Ak000000000000VFA", parent: "0Ak000000000000UIA", login: "0Ya00000000000GONE", typ: "Visualforce"},
+			{id: "0Ak000000000000VFA", parent: "0Ak000000000000UIA", login: "0Ya00000000000GONE", typ: "Visualforce", idle: 20 * minute},
 		},
 		logins: logins,
 		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000VFA",
@@ -1303,7 +1315,7 @@ func TestSessionWithoutLogin(t *testing.T) {
 		// export: the family began before 11:00, perhaps before the history.
 		name: "a later session of a family whose first session is not in the export is not judged",
 		sessions: []session{
-			{id: "0Ak000000000000VFA", parent: "0Ak000000000000UIA", login: "0Ya00000000000GONE", typ: "Visualforce"},
+			{id: "0Ak000000000000VFA", parent: "0Ak000000000000UIA", login: "0Ya00000000000GONE", typ: "Visualforce", idle: 20 * minute},
 		},
 		logins: logins,
 	}})

@@ -48,6 +48,7 @@ func named(country string) place { return place{country: country, noCoords: true
 type session struct {
 	id, user, ip, typ, parent, login string
 	age                              time.Duration // how long before asOf it was created
+	idle                             time.Duration // how long before asOf it was last modified (default a minute)
 	expired                          bool          // it expired a minute before asOf
 	current                          bool
 	at                               place
@@ -96,7 +97,10 @@ func mustDB(tb testing.TB, sessions []session, logins []login) *sql.DB {
 			s.age = time.Hour
 		}
 		created := asOf.Add(-s.age)
-		lastModified := asOf.Add(-time.Minute)
+		if s.idle == 0 {
+			s.idle = time.Minute
+		}
+		lastModified := asOf.Add(-s.idle)
 		valid := int64(2 * time.Hour / time.Second)
 		if s.expired {
 			valid = int64((s.age - 2*time.Minute) / time.Second)

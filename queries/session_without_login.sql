@@ -8,7 +8,9 @@
 --   failed, the session may have been made without a login (a forged or replayed session), or
 --   the export is incomplete or inconsistent. Only logins with a Salesforce Id show what the
 --   history covers: a Login History download from Setup has no Ids, so sessions cannot be
---   matched against it.
+--   matched against it. A reused session names the reusing login, so for a session active after
+--   the history's last login (LastModifiedDate later) the finding says its login may simply be
+--   newer than the export.
 -- remediation: Check that the LoginHistory export is complete for that time; if it is, end
 --   the session and review the user's activity.
 -- knobs:
@@ -76,6 +78,12 @@ FROM (
     UNION ALL
     SELECT s.id, s.user_id, s.username, s.source_ip, s.created, s.session_type, s.login_history_id, f.began,
         printf('which is not in the login history although the history covers %s to %s.', fmt_time(span.first_login), fmt_time(span.last_login))
+        -- A session reused by a later login names that login instead (see
+        -- began_session): one active after the history ends may name a
+        -- login newer than the export rather than a missing one.
+        || CASE WHEN s.last_modified > span.last_login THEN printf(
+            ' It was active at %s, after the history ends, so a later login may have reused it: a login history exported up to the sessions'' export would settle it.',
+            fmt_time_after(s.last_modified, span.last_login)) ELSE '' END
     FROM missing s
     JOIN family_starts f USING (parent_id)
     CROSS JOIN span
