@@ -699,6 +699,35 @@ func TestLoadRejectsMalformedRows(t *testing.T) {
 	}
 }
 
+// TestLoadRejectsInvalidUTF8InAnyColumn: invalid UTF-8 in a field read
+// after one that is not (which made DuckDB's reader fail with an internal
+// error) and in a field not read at all are both rejects naming their line
+// and field; the valid rows load.
+func TestLoadRejectsInvalidUTF8InAnyColumn(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	p := mustWrite(t, dir, "logins.csv", "Id,UserId,LoginTime,SourceIp,Status,Browser,LoginGeo.City\n"+
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,Chrome,Paris\n"+
+		"0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,Chrome,Par\xeds\n"+ // line 3: read field
+		"0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,Chr\xf6me,Paris\n"+ // line 4: unread field
+		"0Ya000000000004AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,Chrome,Lyon\n")
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT line, field, reason FROM rejects ORDER BY line`)
+	want := [][]string{
+		{"3", "LoginGeo.City", "the row is not valid UTF-8"},
+		{"4", "Browser", "the row is not valid UTF-8"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	if f := st.Files[0]; f.Read != 4 || f.Loaded != 2 || f.Rejected != 2 {
+		t.Errorf("got read %d loaded %d rejected %d, want 4, 2, 2", f.Read, f.Loaded, f.Rejected)
+	}
+}
+
 // TestLoadRedactsTokensInRejects: a token pasted into a field, or carried
 // by a row with too many fields (whose value is the whole line), reaches
 // rejects (and so the reports) as [REDACTED]; the rest of the value stays.

@@ -293,6 +293,9 @@ type inputFile struct {
 	format format
 	shape  string
 	labels map[string]string // canonical field -> header text in this file
+	// unread are the raw columns of a CSV file that no field is read from.
+	// The load reads them all the same (see parseSelect).
+	unread []string
 	// structural holds the lines DuckDB's CSV reader rejected, ascending.
 	structural []int64
 	// blank holds the blank lines after a CSV header, which DuckDB's reader
@@ -917,6 +920,20 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 				c, o.prefix, label, label, o.aName, o.prefix, c))
 		}
 	}
+	// DuckDB's CSV reader, given only some of a file's columns, fails with
+	// an internal error (and invalidates the database) on a row with invalid
+	// UTF-8 in a column after one it skips, where it should reject the row.
+	// So every column is read: the unread ones go into a test that never
+	// holds, and a row with invalid UTF-8 anywhere is a reject, whichever
+	// column has it.
+	if len(f.unread) > 0 {
+		var un []string
+		for _, c := range f.unread {
+			inner = append(inner, fmt.Sprintf("%s AS u_%s", c, c))
+			un = append(un, "u_"+c)
+		}
+		checks = append(checks, fmt.Sprintf("WHEN length(concat(%s)) < 0 THEN NULL", strings.Join(un, ", ")))
+	}
 	reject := "NULL::VARCHAR"
 	if len(checks) > 0 {
 		reject = "to_json(CASE " + strings.Join(checks, " ") + " END)::VARCHAR"
@@ -942,9 +959,11 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 	var cols []string
 	for i, h := range f.format.header {
 		cols = append(cols, fmt.Sprintf("'c%d': 'VARCHAR'", i))
-		if c := m.column[i]; c != "" {
+		if c := m.column[i]; c != "" && l.reads(c) {
 			raw[c] = fmt.Sprintf("c%d", i)
 			f.labels[c] = strings.TrimSpace(h)
+		} else {
+			f.unread = append(f.unread, fmt.Sprintf("c%d", i))
 		}
 	}
 	compression := "none"
