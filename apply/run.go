@@ -436,6 +436,9 @@ func (p listPlan) owedSteps(rep *Report, containing map[string]bool) {
 				rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: op, Outcome: OutcomeNotSent, Detail: detail})
 			} else if ok {
 				detail := "in an earlier run: add --contain to send it again"
+				if p.expired {
+					detail = "in an earlier run, and the approval has expired: approve the list again, then run with --contain to send it again"
+				}
 				if it.ErrorCode != "" {
 					detail = it.ErrorCode + " " + detail
 				}

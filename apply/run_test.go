@@ -1495,6 +1495,17 @@ func TestContainmentOwedIsNamed(t *testing.T) {
 		if !strings.Contains(written(rep), want) {
 			t.Errorf("the plan does not name the failed freeze still owed:\n%s", written(rep))
 		}
+		// Once the approval has expired, --contain alone is refused: the
+		// advice is to approve the list again first.
+		o.Now = func() time.Time { return t0.Add(25 * time.Hour) }
+		rep, err = Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = "contain " + uid(0) + ": freeze_user failed (FIELD_INTEGRITY_EXCEPTION in an earlier run, and the approval has expired: approve the list again, then run with --contain to send it again)"
+		if !strings.Contains(written(rep), want) {
+			t.Errorf("after the approval expired, the plan does not say to approve again:\n%s", written(rep))
+		}
 	})
 }
 
