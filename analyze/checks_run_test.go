@@ -125,6 +125,21 @@ func TestSessionOverAge(t *testing.T) {
 				target: "session:0Ak000000000000UIA", detail: "has been open for 13 hours; the limit for UI sessions is 12 hours."},
 		},
 	}, {
+		// Created 50 seconds after its UI session, the companion is 12 hours
+		// old by its own clock only: counted from the UI session, both go.
+		name: "a UI login's companion counts its age from its UI session",
+		sessions: []session{
+			{id: "0Ak000000000000UIA", age: 12*hour + 30*time.Second},
+			{id: "0Ak000000000000APA", typ: "API", parent: "0Ak000000000000UIA", age: 12*hour - 20*time.Second},
+		},
+		edit: `UPDATE sessions SET login_type = 'Unknown' WHERE session_type = 'API'`,
+		want: []finding{
+			{check: "session_over_age", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000UIA",
+				target: "session:0Ak000000000000UIA", detail: "has been open for just over 12 hours; the limit for UI sessions is 12 hours."},
+			{check: "session_over_age", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000APA",
+				target: "session:0Ak000000000000APA", detail: "created 2026-11-26 00:00 UTC beside the UI session of its login (created 2026-11-25 23:59 UTC, the time it counts from), has been open for just over 12 hours; the limit for UI sessions is 12 hours."},
+		},
+	}, {
 		name:   "a UI login's companion API session takes the per-type limit of UI, not of API",
 		policy: func(p *Policy) { p.SessionMaxAgeByType = map[string]time.Duration{"ui": 24 * hour, "api": hour} },
 		sessions: []session{

@@ -13,16 +13,25 @@
 -- except a UI login's companion API session (live_companions, see
 -- analyze/prelude.sql), judged by the UI limit: ending an over-age UI session
 -- must not leave the API session of the same login running.
+-- A companion's age counts from its UI session's creation when that came
+-- first (ingest puts a companion created up to a minute after it in its
+-- family): the pair is ended together, not the UI session alone.
 -- A session without a type is judged as interactive.
-WITH judged AS (
+WITH companions AS (
+    SELECT c.id, u.created AS ui_created
+    FROM live_companions c
+    JOIN sessions s ON s.id = c.id
+    JOIN sessions u ON u.id = s.parent_id
+), judged AS (
     SELECT
         s.*,
         c.id IS NOT NULL AS companion,
+        least(s.created, coalesce(c.ui_created, s.created)) AS opened,
         coalesce(s.session_type, 'untyped') AS type_name,
         CASE WHEN c.id IS NOT NULL THEN 'UI' ELSE coalesce(s.session_type, 'untyped') END AS limit_type,
         coalesce(t.max_age, getvariable('session_max_age')) AS max_age
     FROM sessions s
-    LEFT JOIN live_companions c ON c.id = s.id
+    LEFT JOIN companions c ON c.id = s.id
     LEFT JOIN policy_session_max_age_by_type t
         ON t.session_type = CASE WHEN c.id IS NOT NULL THEN 'ui' ELSE lower(s.session_type) END
     WHERE is_live(s.expires)
@@ -37,9 +46,11 @@ SELECT
     created AS observed_at,
     printf('%s session of %s from %s, created %s%s, has been open for %s; the limit for %s sessions is %s.',
         type_name, user_name(username, user_id), coalesce(source_ip, 'an unknown IP'), fmt_time(created),
-        CASE WHEN companion THEN ' beside the UI session of its login' ELSE '' END,
-        past_limit(human_duration(getvariable('as_of') - created), human_duration(max_age)), limit_type, human_duration(max_age)) AS detail,
+        CASE WHEN NOT companion THEN ''
+            WHEN date_trunc('minute', opened) < date_trunc('minute', created) THEN ' beside the UI session of its login (created ' || fmt_time_after(opened, created) || ', the time it counts from)'
+            ELSE ' beside the UI session of its login' END,
+        past_limit(human_duration(getvariable('as_of') - opened), human_duration(max_age)), limit_type, human_duration(max_age)) AS detail,
     'session' AS target_kind,
     id AS target_id
 FROM judged
-WHERE created < getvariable('as_of') - max_age
+WHERE opened < getvariable('as_of') - max_age
