@@ -840,6 +840,27 @@ func TestIPNewForUser(t *testing.T) {
 		want: []finding{{check: "ip_new_for_user", severity: "low", user: "alice@acme.com", session: "0Ak000000000000LYA",
 			detail: "came from network 198.51.100.0/24, though 5 came from FR."}},
 	}, {
+		// The network test looks at every login, coded or not: so do the
+		// count in its sentence and min_history (5): 3 coded and 3 uncoded.
+		name:     "with report_new_network, a new network counts every login of the baseline",
+		policy:   func(p *Policy) { p.IPNewForUser.ReportNewNetwork = true },
+		sessions: []session{{id: "0Ak000000000000LYA", ip: "198.51.100.4", at: lyon}, {ip: "203.0.113.9", at: paris}},
+		logins:   append(history(3, "203.0.113.7", paris), setupHistory(3, "203.0.113.7", named("Korea"))...),
+		want: []finding{{check: "ip_new_for_user", severity: "low", user: "alice@acme.com", session: "0Ak000000000000LYA",
+			detail: "none of the user's 6 successful logins in the 30 days before it came from network 198.51.100.0/24, though 3 came from FR."}},
+	}, {
+		name:     "near miss: with report_new_network, 4 logins in all are under min_history",
+		policy:   func(p *Policy) { p.IPNewForUser.ReportNewNetwork = true },
+		sessions: []session{{id: "0Ak000000000000LYA", ip: "198.51.100.4", at: lyon}, {ip: "203.0.113.9", at: paris}},
+		logins:   append(history(2, "203.0.113.7", paris), setupHistory(2, "203.0.113.7", named("Korea"))...),
+	}, {
+		name:     "with min_history 0, a baseline none of which can be compared says so",
+		policy:   func(p *Policy) { p.IPNewForUser.MinHistory = 0 },
+		sessions: lagosFamily,
+		logins:   append(setupHistory(4, "203.0.113.7", named("Korea")), lagosLogin),
+		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
+			detail: "none of the user's 4 successful logins in the 30 days before it can be compared with it: they have no country code."}},
+	}, {
 		// A family without an IP has no network to call new: in a known
 		// country it is no finding (and no detail without its network).
 		name:     "with report_new_network, a family without an IP in a known country",
