@@ -137,10 +137,12 @@ SET VARIABLE logins_without_ids = (SELECT count(*) > 0 FROM logins WHERE id >= '
 -- family (ingest puts it there when its ParentId is its own). It comes from a
 -- UI login, not an API one: session_over_age judges it by the UI limit, and
 -- token_over_rotation, which judges API logins' tokens, leaves it alone.
+-- ui_created is when that UI session was created, which session_over_age
+-- counts the companion's age from when it came first.
 CREATE OR REPLACE TEMP TABLE live_companions AS
-SELECT s.id
+SELECT s.id, p.created AS ui_created
 FROM sessions s
-JOIN (SELECT id FROM sessions WHERE lower(session_type) = 'ui') p ON p.id = s.parent_id
+JOIN (SELECT id, created FROM sessions WHERE lower(session_type) = 'ui') p ON p.id = s.parent_id
 WHERE s.parent_id <> s.id AND lower(s.session_type) = 'api' AND lower(s.login_type) = 'unknown'
     AND is_live(s.expires);
 

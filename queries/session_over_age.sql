@@ -17,12 +17,7 @@
 -- first (ingest puts a companion created up to a minute after it in its
 -- family): the pair is ended together, not the UI session alone.
 -- A session without a type is judged as interactive.
-WITH companions AS (
-    SELECT c.id, u.created AS ui_created
-    FROM live_companions c
-    JOIN sessions s ON s.id = c.id
-    JOIN sessions u ON u.id = s.parent_id
-), judged AS (
+WITH judged AS (
     SELECT
         s.*,
         c.id IS NOT NULL AS companion,
@@ -31,7 +26,7 @@ WITH companions AS (
         CASE WHEN c.id IS NOT NULL THEN 'UI' ELSE coalesce(s.session_type, 'untyped') END AS limit_type,
         coalesce(t.max_age, getvariable('session_max_age')) AS max_age
     FROM sessions s
-    LEFT JOIN companions c ON c.id = s.id
+    LEFT JOIN live_companions c ON c.id = s.id
     LEFT JOIN policy_session_max_age_by_type t
         ON t.session_type = CASE WHEN c.id IS NOT NULL THEN 'ui' ELSE lower(s.session_type) END
     WHERE is_live(s.expires)
