@@ -89,6 +89,7 @@ func BenchmarkRunSkewed(b *testing.B) {
 func benchmarkRun(b *testing.B, db *sql.DB) {
 	ctx := context.Background()
 	listSourceIPs(b, db)
+	listCoverage(b, db)
 	b.ResetTimer()
 	for b.Loop() {
 		res, err := Run(ctx, db, DefaultPolicy(), asOf)

@@ -1276,6 +1276,7 @@ func TestSessionWithoutLogin(t *testing.T) {
 	// The history ends ten minutes before the audit; sessions were last
 	// active twenty minutes before it unless a case says otherwise.
 	logins := []login{{ago: 48 * hour}, {id: "0Ya00000000000HAV0", ago: 10 * minute}}
+	gapped := []login{{ago: 72 * hour}, {ago: 48 * hour}, {ago: 12 * hour, export: 1}, {id: "0Ya00000000000HAV0", ago: 10 * minute, export: 1}}
 	runCheckCases(t, "session_without_login", []checkCase{{
 		name:     "a live session names a login the covering history lacks",
 		sessions: []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7", idle: 20 * minute}},
@@ -1300,6 +1301,27 @@ func TestSessionWithoutLogin(t *testing.T) {
 		name:     "coverage starts at the first login with an Id, not at earlier Setup rows",
 		sessions: []session{{login: "0Ya00000000000GONE", age: 2 * hour}},
 		logins:   []login{{id: "row:1:2", ago: 48 * hour}, {id: "0Ya00000000000HAV0", ago: hour}, {id: "row:1:3", ago: 10 * minute}},
+	}, {
+		// Two exports that do not overlap: one of the 23rd to the 24th, one
+		// of the last twelve hours. A session begun on the 25th, between
+		// them, names a login neither holds, and that says nothing.
+		name:     "a session begun in a gap between two login exports is not judged",
+		sessions: []session{{login: "0Ya00000000000GONE", age: 36 * hour}},
+		logins:   gapped,
+	}, {
+		name:     "a session begun within the later of two exports is judged, and the finding gives that export's span",
+		sessions: []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7", age: 2 * hour, idle: 20 * minute}},
+		logins:   gapped,
+		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
+			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-26 00:00 UTC to 2026-11-26 11:50 UTC."}},
+	}, {
+		// The later export starts before the earlier one ends: together
+		// they cover the 23rd to now without a gap.
+		name:     "exports that overlap cover one span",
+		sessions: []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7", age: 36 * hour, idle: 20 * minute}},
+		logins:   []login{{ago: 72 * hour}, {ago: 20 * hour}, {ago: 30 * hour, export: 1}, {id: "0Ya00000000000HAV0", ago: 10 * minute, export: 1}},
+		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
+			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-23 12:00 UTC to 2026-11-26 11:50 UTC."}},
 	}, {
 		name:     "a session older than the history is not judged",
 		sessions: []session{{login: "0Ya00000000000GONE", age: 72 * hour}},

@@ -60,6 +60,7 @@ type login struct {
 	id, user, ip, status string
 	ago                  time.Duration // how long before asOf it happened
 	at                   place
+	export               int // which export of the history holds it (login_coverage); 0 unless a case has several
 }
 
 // userID gives each username a fixed 18-character user Id.
@@ -136,17 +137,27 @@ func mustDB(tb testing.TB, sessions []session, logins []login) *sql.DB {
 		// names through the usernames table.
 		mustExec(tb, db, `INSERT INTO logins (id, user_id, user_key, login_time,
 			source_ip, status, success, city, country, country_iso, latitude, longitude, src_file)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			l.id, userID(l.user), userID(l.user), asOf.Add(-l.ago), nullable(l.ip), l.status,
 			strings.EqualFold(l.status, "success"), nullable(l.at.city), nullable(l.at.country), nullable(l.at.iso),
-			lat(l.at), lon(l.at))
+			lat(l.at), lon(l.at), 1+l.export)
 		names[l.user] = true
 	}
 	for name := range names {
 		mustExec(tb, db, `INSERT INTO usernames VALUES (?, ?, ?)`, userID(name), userID(name), name)
 	}
 	listSourceIPs(tb, db)
+	listCoverage(tb, db)
 	return db
+}
+
+// listCoverage fills login_coverage, as ingest does, from the logins a test
+// wrote: each src_file is an export, and rows keyed 'row:…' (a Setup
+// download's) cover nothing.
+func listCoverage(tb testing.TB, db *sql.DB) {
+	tb.Helper()
+	mustExec(tb, db, `INSERT INTO login_coverage
+		SELECT src_file, min(login_time), max(login_time) FROM logins WHERE NOT starts_with(id, 'row:') GROUP BY src_file`)
 }
 
 // listSourceIPs fills source_ips, as ingest does, from the rows a test wrote.

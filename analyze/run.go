@@ -777,7 +777,8 @@ func (r *runner) withheld(ctx context.Context) ([]Withheld, error) {
 //   - impossible_travel compares coordinates: not checked when there are
 //     successful logins outside trusted networks and none has any.
 //   - session_without_login matches sessions to logins by Id: not checked
-//     when no login has one (a Setup download's rows have none).
+//     when no login has one (a Setup download's rows have none), so that
+//     the history covers no time (login_coverage is empty).
 //
 // A Setup download explains the last two by itself (the audit command warns
 // of it), so impossible_travel is warned of here only when some logins have
@@ -792,7 +793,7 @@ func (r *runner) notChecked(ctx context.Context) (map[string]string, []string, e
 			AND NOT (country_key IS NULL AND (latitude IS NULL OR longitude IS NULL))),
 		EXISTS (SELECT 1 FROM untrusted_successes),
 		EXISTS (SELECT 1 FROM untrusted_successes WHERE latitude IS NOT NULL AND longitude IS NOT NULL),
-		EXISTS (SELECT 1 FROM logins WHERE NOT (id >= 'row:' AND id < 'row;')),
+		EXISTS (SELECT 1 FROM login_coverage),
 		EXISTS (SELECT 1 FROM logins)`).Scan(&families, &placeless, &successes, &located, &withIDs, &logins)
 	if err != nil {
 		return nil, nil, err

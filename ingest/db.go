@@ -22,7 +22,7 @@ import (
 )
 
 // Schema creates the tables a load fills (sessions, logins, users, geo,
-// usernames, source_ips, sources and rejects), which the checks read.
+// usernames, source_ips, login_coverage, sources and rejects), which the checks read.
 //
 //go:embed schema.sql
 var Schema string

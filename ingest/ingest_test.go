@@ -2266,3 +2266,42 @@ func TestLoadCompanionSessionJoinsUIFamily(t *testing.T) {
 		t.Errorf("families (-want +got):\n%s", diff)
 	}
 }
+
+// TestLoadLoginCoverage: each export of logins with Ids covers its first to
+// its last login, counted before a login it shares with an earlier export is
+// dropped; the REST pages of one query are one export; a Setup download
+// covers nothing.
+func TestLoadLoginCoverage(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	csv := func(rows ...string) string {
+		out := "Id,UserId,LoginTime,SourceIp,Status\n"
+		for _, r := range rows {
+			id, at, _ := strings.Cut(r, "@")
+			out += id + ",005000000000001AAA," + at + ",203.0.113.1,Success\n"
+		}
+		return out
+	}
+	a := mustWrite(t, dir, "a.csv", csv("0Ya000000000001AAA@2026-11-01T08:00:00Z", "0Ya000000000002AAA@2026-11-05T08:00:00Z", "0Ya000000000003AAA@2026-11-10T08:00:00Z"))
+	// Its first login is a's last: loaded once, from a, but b still covers it.
+	b := mustWrite(t, dir, "b.csv", csv("0Ya000000000003AAA@2026-11-10T08:00:00Z", "0Ya000000000004AAA@2026-11-12T08:00:00Z", "0Ya000000000005AAA@2026-11-15T08:00:00Z"))
+	rec := func(id, at string) string {
+		return `{"attributes":{"type":"LoginHistory"},"Id":"` + id + `","UserId":"005000000000001AAA","LoginTime":"` + at + `","SourceIp":"203.0.113.2","Status":"Success"}`
+	}
+	page := func(done bool, recs ...string) string {
+		return fmt.Sprintf(`{"totalSize":4,"done":%t,"records":[%s]}`, done, strings.Join(recs, ","))
+	}
+	p1 := mustWrite(t, dir, "p1.json", page(false, rec("0Ya000000000006AAA", "2026-11-20T08:00:00.000+0000"), rec("0Ya000000000007AAA", "2026-11-21T08:00:00.000+0000")))
+	p2 := mustWrite(t, dir, "p2.json", page(true, rec("0Ya000000000008AAA", "2026-11-25T08:00:00.000+0000"), rec("0Ya000000000009AAA", "2026-11-26T08:00:00.000+0000")))
+	setup := mustWrite(t, dir, "LoginHistory.csv", "Username,Login Time,Source IP,Location,Login Type,Status,Browser,Platform,Application,Login URL\n"+
+		"alice@acme.com,11/28/2026 3:04 PM,203.0.113.7,France,Application,Success,Chrome 131,Mac OSX,Browser,login.salesforce.com\n")
+	if _, err := Load(context.Background(), db, Inputs{Logins: []string{a, b, p1, p2, setup}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT s.path, strftime(c.first_login, '%m-%d'), strftime(c.last_login, '%m-%d')
+		FROM login_coverage c JOIN sources s ON s.file = c.export ORDER BY c.first_login`)
+	want := [][]string{{a, "11-01", "11-10"}, {b, "11-10", "11-15"}, {p1, "11-20", "11-26"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("login_coverage (-want +got):\n%s", diff)
+	}
+}

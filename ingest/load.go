@@ -1639,6 +1639,9 @@ func (l *loader) finish(ctx context.Context) error {
 			return fmt.Errorf("keying Setup rows: %w", err)
 		}
 	}
+	if err := l.recordCoverage(ctx); err != nil {
+		return fmt.Errorf("finding what the login history covers: %w", err)
+	}
 	for _, k := range kinds {
 		if err := l.dedup(ctx, k); err != nil {
 			return fmt.Errorf("removing repeated %s Ids: %w", k, err)
@@ -1683,6 +1686,97 @@ func (l *loader) finish(ctx context.Context) error {
 		return fmt.Errorf("listing country names: %w", err)
 	}
 	return l.execSteps(ctx, append(steps, countrySteps...))
+}
+
+// recordCoverage fills login_coverage (schema.sql) with the span of each
+// export of logins with Ids. It runs before duplicates are dropped: a login
+// that two overlapping exports share is kept in one of them only, which would
+// leave the other's span short of where it overlaps and open a gap between
+// them that no login was missing from.
+func (l *loader) recordCoverage(ctx context.Context) error {
+	rows, err := l.conn.QueryContext(ctx, `SELECT src_file, min(login_time), max(login_time) FROM logins GROUP BY src_file ORDER BY src_file`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type span struct {
+		export      int
+		first, last time.Time
+	}
+	exports := l.loginExports()
+	var spans []*span
+	byExport := map[int]*span{}
+	for rows.Next() {
+		var idx int
+		var first, last time.Time
+		if err := rows.Scan(&idx, &first, &last); err != nil {
+			return err
+		}
+		if l.files[idx].setupLogins() {
+			continue // keyed 'row:…': no Ids to match sessions against
+		}
+		e := exports[idx]
+		if sp := byExport[e]; sp != nil {
+			sp.first, sp.last = minTime(sp.first, first), maxTime(sp.last, last)
+			continue
+		}
+		byExport[e] = &span{e, first, last}
+		spans = append(spans, byExport[e])
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	var out [][]any
+	for _, sp := range spans {
+		out = append(out, []any{sp.export, sp.first, sp.last})
+	}
+	return insertRows(ctx, l.conn, "login_coverage", 3, out)
+}
+
+// loginExports maps each logins file to its export, named by the index of
+// its first file: the REST pages of one query (the pages that name one
+// totalSize, or none, as pageWarnings groups them) are one export, as is an
+// sf CLI result that holds a whole query; every other file is an export of
+// its own.
+func (l *loader) loginExports() map[int]int {
+	type query struct {
+		total    int64
+		hasTotal bool
+	}
+	first := map[query]int{}
+	out := map[int]int{}
+	for _, f := range l.files {
+		if f.kind != Logins {
+			continue
+		}
+		out[f.index] = f.index
+		p := f.page
+		if !f.format.json || p.inResult && p.hasDone && p.done {
+			continue
+		}
+		q := query{p.totalSize, p.hasTotal}
+		if e, ok := first[q]; ok {
+			out[f.index] = e
+		} else {
+			first[q] = f.index
+		}
+	}
+	return out
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // companionFamilies puts the API session that a UI login creates beside its

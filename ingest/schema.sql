@@ -72,6 +72,18 @@ CREATE TABLE geo (
     src_file    INTEGER NOT NULL  -- sources.file
 );
 
+-- What the login history covers: for each export of logins with Ids, its
+-- earliest and latest login, counted before rows it shares with another export
+-- were dropped as duplicates. An export is a CSV file, or the REST pages of
+-- one query (the pages of a kind that name one totalSize). Setup downloads
+-- carry no Ids and cover nothing. Two exports that do not overlap leave a gap
+-- that the history does not cover (session_without_login).
+CREATE TABLE login_coverage (
+    export      INTEGER NOT NULL,   -- sources.file of the export's first file
+    first_login TIMESTAMP NOT NULL,
+    last_login  TIMESTAMP NOT NULL
+);
+
 -- The name to print for each user_key of the tables above, from the users
 -- export first, then the sessions and logins exports.
 CREATE TABLE usernames (

@@ -8,7 +8,8 @@
 --   failed, the session may have been made without a login (a forged or replayed session), or
 --   the export is incomplete or inconsistent. Only logins with a Salesforce Id show what the
 --   history covers: a Login History download from Setup has no Ids, so sessions cannot be
---   matched against it. A reused session names the reusing login, so for a session active after
+--   matched against it. Each export covers its first to its last login; exports that
+--   overlap cover one span, and a gap between two that do not is not covered. A reused session names the reusing login, so for a session active after
 --   the history's last login (LastModifiedDate later) the finding says its login may simply be
 --   newer than the export.
 -- remediation: Check that the LoginHistory export is complete for that time; if it is, end
@@ -16,17 +17,23 @@
 -- knobs:
 -- removes: nothing (the export may be incomplete)
 
--- Ingest keys the rows of a Setup download 'row:…'; with no login holding an
--- Id, the span is NULL and nothing is found. named_logins (see
--- analyze/prelude.sql) holds every login a live session names that exists.
--- When every login has an Id (logins_without_ids is false, a constant by
--- the time the query is planned), the span's filter drops out and only the
--- login times are read: reading the Ids of ten million logins for a test
--- that cannot fail took most of this check's time.
-WITH span AS (
-    SELECT min(login_time) AS first_login, max(login_time) AS last_login
-    FROM logins
-    WHERE NOT getvariable('logins_without_ids') OR NOT starts_with(id, 'row:')
+-- coverage merges the exports' spans (login_coverage, filled by ingest) into
+-- the stretches of time the history covers without a gap: an export
+-- starting after every export before it ended begins a new one. A Login
+-- History download from Setup has no Ids and covers nothing. named_logins
+-- (see analyze/prelude.sql) holds every login a live session names that
+-- exists.
+WITH coverage AS (
+    SELECT min(first_login) AS first_login, max(last_login) AS last_login
+    FROM (
+        SELECT *, sum(starts) OVER (ORDER BY first_login, last_login, export ROWS UNBOUNDED PRECEDING) AS stretch
+        FROM (
+            SELECT *, CASE WHEN first_login <= max(last_login) OVER (ORDER BY first_login, last_login, export
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS starts
+            FROM login_coverage))
+    GROUP BY stretch
+), history_end AS (
+    SELECT max(last_login) AS last_login FROM login_coverage
 ), missing AS (
     -- An anti-join rather than NOT EXISTS: DuckDB plans the correlated
     -- subquery as a join that copies every live session and de-duplicates
@@ -77,15 +84,15 @@ FROM (
     JOIN logins l ON l.rowid = s.login_row
     UNION ALL
     SELECT s.id, s.user_id, s.username, s.source_ip, s.created, s.session_type, s.login_history_id, f.began,
-        printf('which is not in the login history although the history covers %s to %s.', fmt_time(span.first_login), fmt_time(span.last_login))
+        printf('which is not in the login history although the history covers %s to %s.', fmt_time(c.first_login), fmt_time(c.last_login))
         -- A session reused by a later login names that login instead (see
         -- began_session): one active after the history ends may name a
         -- login newer than the export rather than a missing one.
-        || CASE WHEN s.last_modified > span.last_login THEN printf(
+        || CASE WHEN s.last_modified > e.last_login THEN printf(
             ' It was active at %s, after the history ends, so a later login may have reused it: a login history exported up to the sessions'' export would settle it.',
-            fmt_time_after(s.last_modified, span.last_login)) ELSE '' END
+            fmt_time_after(s.last_modified, e.last_login)) ELSE '' END
     FROM missing s
     JOIN family_starts f USING (parent_id)
-    CROSS JOIN span
-    WHERE f.began BETWEEN span.first_login AND span.last_login
+    JOIN coverage c ON f.began BETWEEN c.first_login AND c.last_login
+    CROSS JOIN history_end e
 ) s
