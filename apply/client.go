@@ -104,8 +104,8 @@ type client struct {
 	used     int // from Sforce-Limit-Info
 	limit    int
 	// unanswered says that the last call of do had an attempt the org may
-	// have carried out without saying so (a timeout, a dropped connection)
-	// before it gave up or was refused: a delete it sent may have ended
+	// have carried out without saying so (a timeout, a dropped connection,
+	// a gateway's 502 or 504) before it gave up or was refused: a delete it sent may have ended
 	// sessions all the same.
 	unanswered bool
 	// known holds every credential this client has put on the wire (each
@@ -244,6 +244,11 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 				return 0, nil, retryLater(status, e, 0)
 			case status >= 500:
 				err = e
+				// A gateway's timeout or bad answer: the request may have
+				// reached the org, which may have carried it out.
+				if status == http.StatusBadGateway || status == http.StatusGatewayTimeout {
+					c.unanswered = true
+				}
 			default:
 				return 0, nil, e
 			}

@@ -479,6 +479,12 @@ func TestFaults(t *testing.T) {
 		{name: "retries run out", faults: map[string][]fault{"delete": {{status: 503}, {status: 503}, {status: 503}}},
 			setup: func(f *fixture, o *Options) { o.Org.MaxRetries = 2 },
 			want:  map[string]int{"failed/": 4}},
+		// A gateway answered for the org: the first delete may have ended
+		// sessions (it ended two), so the four were sent without an
+		// answer, not refused.
+		{name: "gateway timeouts till retries run out", faults: map[string][]fault{"delete": {{process: 2, status: 504}, {status: 502}, {status: 504}}},
+			setup: func(f *fixture, o *Options) { o.Org.MaxRetries = 2 },
+			want:  map[string]int{"failed/NO_RESPONSE": 4}},
 		{name: "per-item errors", setup: func(f *fixture, o *Options) {
 			f.org.itemErrors[sid(0)] = "NOT_FOUND"
 			f.org.itemErrors[sid(1)] = "INVALID_CROSS_REFERENCE_KEY"
