@@ -608,6 +608,13 @@ func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, resu
 		switch {
 		case e.Code != "":
 			skipped = append(skipped, ItemResult{ID: e.Row.SessionID, Outcome: OutcomeSkipped, ErrorCode: e.Code})
+			// The caller's own session approved for containment: its user
+			// is the caller, whom contain reports skipped, saying how to
+			// contain them, instead of leaving the containment unmentioned.
+			if e.Code == SkipCurrentSession && e.Row.Approve == Contain && r.currentUsers[e.Row.UserID] &&
+				!slices.Contains(containUsers, e.Row.UserID) {
+				containUsers = append(containUsers, e.Row.UserID)
+			}
 		case e.Action == "remove", e.Action == "contain":
 			remove = append(remove, e.Row.SessionID)
 			if e.Action == "contain" && !slices.Contains(containUsers, e.Row.UserID) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -1843,5 +1844,46 @@ func TestOlderApprovalOfContainWithoutUser(t *testing.T) {
 	var refusal *RefusalError
 	if !errors.As(err, &refusal) || !strings.Contains(err.Error(), "no run can contain the user") || f.org.writeCount() != 0 {
 		t.Errorf("err %v, %d writes; want a refusal saying no run can contain the user, nothing sent", err, f.org.writeCount())
+	}
+}
+
+// A row approved for containment whose session is the caller's own: the
+// session is skipped as the caller's own, and the user's containment, which
+// apply never does for its caller, is reported skipped with how to settle
+// it (contain them in Setup), with --contain as without it. Before, a run
+// with --contain said nothing of the user's containment at all.
+func TestCallersOwnSessionApprovedForContainment(t *testing.T) {
+	for _, contain := range []bool{false, true} {
+		t.Run(fmt.Sprintf("--contain %v", contain), func(t *testing.T) {
+			rs := rows(1)
+			rs[0].approve = "contain"
+			f := newFixture(t, rs)
+			f.org.addSession(sid(0), uid(0), true) // the row's session is the caller's
+			f.org.userLogins[uid(0)] = lid(0)
+			f.org.mayContain[uid(0)] = true
+			f.approve(nil)
+			o := f.options(true)
+			o.Contain = contain
+			rep, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(map[string]int{"skipped/CURRENT_SESSION": 1}, outcomes(rep.Results)); diff != "" {
+				t.Errorf("outcomes (-want +got):\n%s", diff)
+			}
+			if len(rep.Contain) == 0 || slices.ContainsFunc(rep.Contain, func(s ContainStep) bool {
+				return s.UserID != uid(0) || s.Outcome != OutcomeSkipped || !strings.Contains(s.Detail, "contain them in Setup")
+			}) {
+				t.Errorf("containment steps %+v, want the caller's user's skipped, saying to contain them in Setup", rep.Contain)
+			}
+			var out strings.Builder
+			rep.WriteSummary(&out)
+			if !strings.Contains(out.String(), "contain them in Setup") {
+				t.Errorf("summary says nothing of containing the caller's user:\n%s", out.String())
+			}
+			if f.org.resets[uid(0)] != 0 || f.org.frozen[lid(0)] {
+				t.Errorf("the caller's own user was contained: resets %v, frozen %v", f.org.resets, f.org.frozen)
+			}
+		})
 	}
 }
