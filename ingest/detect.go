@@ -187,6 +187,9 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	if what, fix := spreadsheetFile(head); what != "" {
 		return format{}, fmt.Errorf("the file is %s, not an export: %s", what, fix)
 	}
+	if gz && len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+		return format{}, errors.New("the file is gzip-compressed twice: decompress it once (gunzip) and give the result, which is read as it is")
+	}
 	if enc := wideEncoding(head); enc != "" {
 		return format{}, fmt.Errorf("the file is %s; save it as UTF-8", enc)
 	}

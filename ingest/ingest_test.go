@@ -1094,6 +1094,7 @@ func TestLoadUnusableFiles(t *testing.T) {
 		{"near miss: one semicolon", "Id;UsersId\n", `the first line "Id;UsersId" is not a CSV header`},
 		{"an xlsx workbook", "PK\x03\x04\x14\x00\x06\x00[Content_Types].xml", "the file is a zip archive (an .xlsx workbook, or a zipped export), not an export"},
 		{"an xls workbook", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "the file is an Excel 97-2003 workbook (.xls), not an export"},
+		{"gzip within gzip", gz(t, gz(t, sessionsHeader+"\n")), "the file is gzip-compressed twice: decompress it once (gunzip)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
