@@ -275,6 +275,22 @@ func TestHelpForEveryCommand(t *testing.T) {
 	}
 }
 
+// A bug that panics exits 1 as an internal error with its stack, not 2, the
+// Go runtime's status for a panic, which the commands use for unusable
+// input. Here the panic is a write to a missing stdout (the help goes there).
+// The near miss, help with a stdout, exits 0.
+func TestPanicIsAnInternalError(t *testing.T) {
+	var errb strings.Builder
+	code := run(context.Background(), []string{"help"}, stdio{in: strings.NewReader(""), out: nil, err: &errb, getenv: func(string) string { return "" }})
+	if code != exitFailure || !strings.HasPrefix(errb.String(), "sessionaudit: internal error (a bug: please report it with what follows): ") ||
+		!strings.Contains(errb.String(), "goroutine ") {
+		t.Errorf("got exit %d and stderr %q, want exit 1 and an internal error with its stack", code, errb.String())
+	}
+	if code, stdout, _ := runCLI(t, "help"); code != exitOK || !strings.Contains(stdout, "Usage:") {
+		t.Errorf("help: got exit %d and %q, want exit 0 and the usage", code, stdout)
+	}
+}
+
 // TestHelpExamplesAreREADMECommands checks that the first example of audit
 // --help, auditing the bundled sample, and of gen --help, regenerating it,
 // are the README's commands, so the two give the same results.

@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/sessionaudit/sessionaudit/apply"
@@ -76,7 +77,18 @@ func main() {
 	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string, io stdio) int {
+func run(ctx context.Context, args []string, io stdio) (code int) {
+	// A bug that panics must not exit 2, the Go runtime's status for a
+	// panic, which here says that the input or the usage is at fault and
+	// tells a cron job not to retry: it is reported as the internal error it
+	// is, with its stack, and exits 1. The command's deferred cleanup (its
+	// spill and staging folders) has run by then.
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(io.err, "sessionaudit: internal error (a bug: please report it with what follows): %v\n%s", r, debug.Stack())
+			code = exitFailure
+		}
+	}()
 	if len(args) == 0 {
 		// No command is a usage error: the usage goes where errors go.
 		printUsage(io.err)
