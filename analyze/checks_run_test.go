@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -1408,4 +1409,42 @@ func TestIPDenied(t *testing.T) {
 		sessions: []session{{ip: "198.51.101.4"}, {ip: "198.51.100.4", expired: true, age: 3 * hour}},
 		logins:   []login{{ip: "198.51.99.255"}},
 	}})
+}
+
+// The run warns of each gap the login exports leave in the history, which
+// session_without_login cannot judge; exports that overlap, or touch, leave
+// none (the near misses).
+func TestHistoryGapsWarn(t *testing.T) {
+	const gapWarning = "The Login History exports given do not overlap, leaving"
+	tests := []struct {
+		name   string
+		logins []login
+		want   string // the warning, or "" for none
+	}{
+		{"two exports with a gap",
+			[]login{{ago: 72 * hour}, {ago: 48 * hour}, {ago: 12 * hour, export: 1}, {ago: 10 * minute, export: 1}},
+			gapWarning + " 1 gap in the history (from the last login of one export to the first of the next): 2026-11-24 12:00 UTC to 2026-11-26 00:00 UTC. " +
+				"session_without_login does not judge sessions whose family began in a gap; give the Login History export for those times."},
+		{"three exports, two gaps, given out of order",
+			[]login{{ago: 12 * hour}, {ago: 72 * hour, export: 1}, {ago: 60 * hour, export: 1}, {ago: 36 * hour, export: 2}},
+			gapWarning + " 2 gaps in the history (from the last login of one export to the first of the next): 2026-11-24 00:00 UTC to 2026-11-25 00:00 UTC, 2026-11-25 00:00 UTC to 2026-11-26 00:00 UTC."},
+		{"near miss: exports that overlap",
+			[]login{{ago: 72 * hour}, {ago: 20 * hour}, {ago: 30 * hour, export: 1}, {ago: 10 * minute, export: 1}}, ""},
+		{"near miss: exports that touch",
+			[]login{{ago: 72 * hour}, {ago: 30 * hour}, {ago: 30 * hour, export: 1}, {ago: 10 * minute, export: 1}}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := mustRun(t, mustDB(t, nil, tc.logins), nil)
+			var got string
+			for _, w := range res.Warnings {
+				if strings.HasPrefix(w, gapWarning) {
+					got = w
+				}
+			}
+			if tc.want == "" && got != "" || tc.want != "" && !strings.HasPrefix(got, tc.want) {
+				t.Errorf("got warning %q, want one starting %q", got, tc.want)
+			}
+		})
+	}
 }

@@ -821,5 +821,48 @@ func (r *runner) notChecked(ctx context.Context) (map[string]string, []string, e
 			warnings = append(warnings, "The login history is empty, so session_without_login could match no session to its login. Give the Login History export (--logins).")
 		}
 	}
-	return why, warnings, nil
+	gaps, err := r.historyGaps(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return why, append(warnings, gaps...), nil
+}
+
+// maxGapsNamed is how many gaps in the login history a warning lists.
+const maxGapsNamed = 5
+
+// historyGaps warns of the gaps between the stretches of time the login
+// exports cover (login_history_stretches, see prelude.sql): exports that do
+// not overlap, such as those of two months with one between them missing.
+// session_without_login does not judge a session begun in one.
+func (r *runner) historyGaps(ctx context.Context) ([]string, error) {
+	rows, err := r.conn.QueryContext(ctx, `SELECT last_login, next_first FROM (
+		SELECT last_login, lead(first_login) OVER (ORDER BY first_login) AS next_first FROM login_history_stretches)
+		WHERE next_first IS NOT NULL ORDER BY last_login`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var gaps []string
+	n := 0
+	for rows.Next() {
+		var from, to time.Time
+		if err := rows.Scan(&from, &to); err != nil {
+			return nil, err
+		}
+		if n++; n <= maxGapsNamed {
+			const layout = "2006-01-02 15:04 UTC"
+			gaps = append(gaps, from.UTC().Format(layout)+" to "+to.UTC().Format(layout))
+		}
+	}
+	if err := rows.Err(); err != nil || n == 0 {
+		return nil, err
+	}
+	list := strings.Join(gaps, ", ")
+	if n > maxGapsNamed {
+		list += fmt.Sprintf(" and %d more", n-maxGapsNamed)
+	}
+	return []string{fmt.Sprintf("The Login History exports given do not overlap, leaving %s in the history (from the last login of one export to the first of the next): %s. "+
+		"session_without_login does not judge sessions whose family began in a gap; give the Login History export for those times.",
+		ingest.CountOf(int64(n), "gap", "gaps"), list)}, nil
 }

@@ -17,21 +17,11 @@
 -- knobs:
 -- removes: nothing (the export may be incomplete)
 
--- coverage merges the exports' spans (login_coverage, filled by ingest) into
--- the stretches of time the history covers without a gap: an export
--- starting after every export before it ended begins a new one. A Login
--- History download from Setup has no Ids and covers nothing. named_logins
--- (see analyze/prelude.sql) holds every login a live session names that
--- exists.
+-- login_history_stretches (see analyze/prelude.sql) are the stretches of time
+-- the history covers without a gap between exports. named_logins holds every
+-- login a live session names that exists.
 WITH coverage AS (
-    SELECT min(first_login) AS first_login, max(last_login) AS last_login
-    FROM (
-        SELECT *, sum(starts) OVER (ORDER BY first_login, last_login, export ROWS UNBOUNDED PRECEDING) AS stretch
-        FROM (
-            SELECT *, CASE WHEN first_login <= max(last_login) OVER (ORDER BY first_login, last_login, export
-                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS starts
-            FROM login_coverage))
-    GROUP BY stretch
+    SELECT * FROM login_history_stretches
 ), history_end AS (
     SELECT max(last_login) AS last_login FROM login_coverage
 ), missing AS (
