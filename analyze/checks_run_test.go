@@ -1316,6 +1316,29 @@ func TestSessionWithoutLogin(t *testing.T) {
 		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
 			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-26 00:00 UTC to 2026-11-26 11:50 UTC."}},
 	}, {
+		// Its family began in the first stretch and was active after it
+		// ended, where a later login, in the gap, may have reused it.
+		name:     "a session begun within the earlier export and active after it says a later login may have reused it",
+		sessions: []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7", age: 60 * hour, idle: 20 * minute}},
+		logins:   gapped,
+		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
+			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-23 12:00 UTC to 2026-11-24 12:00 UTC. " +
+				"It was active at 2026-11-26 11:40 UTC, after the part of the history that covers its start ends (the exports given leave a gap after it), so a later login may have reused it: " +
+				"a login history exported up to the sessions' export would settle it."}},
+	}, {
+		// 20 hours without a login between two exports, within
+		// max_export_gap (24h): one stretch, as between monthly exports.
+		name:     "exports less than max_export_gap apart cover the time between them",
+		sessions: []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7", age: 24 * hour, idle: 20 * minute}},
+		logins:   []login{{ago: 72 * hour}, {ago: 36 * hour}, {ago: 16 * hour, export: 1}, {id: "0Ya00000000000HAV0", ago: 10 * minute, export: 1}},
+		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
+			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-23 12:00 UTC to 2026-11-26 11:50 UTC."}},
+	}, {
+		name:     "with max_export_gap 0, any time between exports is a gap",
+		policy:   func(p *Policy) { p.SessionWithoutLogin.MaxExportGap = 0 },
+		sessions: []session{{login: "0Ya00000000000GONE", age: 24 * hour, idle: 20 * minute}},
+		logins:   []login{{ago: 72 * hour}, {ago: 36 * hour}, {ago: 16 * hour, export: 1}, {id: "0Ya00000000000HAV0", ago: 10 * minute, export: 1}},
+	}, {
 		// The later export starts before the earlier one ends: together
 		// they cover the 23rd to now without a gap.
 		name:     "exports that overlap cover one span",
@@ -1411,34 +1434,48 @@ func TestIPDenied(t *testing.T) {
 	}})
 }
 
-// The run warns of each gap the login exports leave in the history, which
-// session_without_login cannot judge; exports that overlap, or touch, leave
-// none (the near misses).
+// The run warns of the gaps the login exports leave in the history in which
+// live session families naming a login the history lacks began, which
+// session_without_login cannot judge. A gap in which no such family began, or
+// exports less than max_export_gap apart, give no warning (the near misses).
 func TestHistoryGapsWarn(t *testing.T) {
-	const gapWarning = "The Login History exports given do not overlap, leaving"
+	const gapWarning = " naming a login the history lacks began in "
+	gapped := []login{{ago: 72 * hour}, {ago: 48 * hour}, {ago: 12 * hour, export: 1}, {id: "0Ya00000000000HAV0", ago: 10 * minute, export: 1}}
 	tests := []struct {
-		name   string
-		logins []login
-		want   string // the warning, or "" for none
+		name     string
+		sessions []session
+		logins   []login
+		want     string // the warning, or "" for none
 	}{
-		{"two exports with a gap",
-			[]login{{ago: 72 * hour}, {ago: 48 * hour}, {ago: 12 * hour, export: 1}, {ago: 10 * minute, export: 1}},
-			gapWarning + " 1 gap in the history (from the last login of one export to the first of the next): 2026-11-24 12:00 UTC to 2026-11-26 00:00 UTC. " +
-				"session_without_login does not judge sessions whose family began in a gap; give the Login History export for those times."},
-		{"three exports, two gaps, given out of order",
-			[]login{{ago: 12 * hour}, {ago: 72 * hour, export: 1}, {ago: 60 * hour, export: 1}, {ago: 36 * hour, export: 2}},
-			gapWarning + " 2 gaps in the history (from the last login of one export to the first of the next): 2026-11-24 00:00 UTC to 2026-11-25 00:00 UTC, 2026-11-25 00:00 UTC to 2026-11-26 00:00 UTC."},
-		{"near miss: exports that overlap",
-			[]login{{ago: 72 * hour}, {ago: 20 * hour}, {ago: 30 * hour, export: 1}, {ago: 10 * minute, export: 1}}, ""},
-		{"near miss: exports that touch",
-			[]login{{ago: 72 * hour}, {ago: 30 * hour}, {ago: 30 * hour, export: 1}, {ago: 10 * minute, export: 1}}, ""},
+		{"a family begun in a gap names a missing login",
+			[]session{{login: "0Ya00000000000GONE", age: 36 * hour, idle: 20 * minute}}, gapped,
+			"1 live session family naming a login the history lacks began in 1 gap between the Login History exports given " +
+				"(more than session_without_login.max_export_gap from one export's last login to the next one's first), where session_without_login cannot judge them: " +
+				"2026-11-24 12:00 UTC to 2026-11-26 00:00 UTC (1). Give the Login History export for those times."},
+		{"three exports given out of order, families in both gaps",
+			[]session{
+				{id: "0Ak000000000000AAA", login: "0Ya00000000000GON1", age: 50 * hour, idle: 20 * minute},
+				{id: "0Ak000000000000BBB", login: "0Ya00000000000GON2", age: 20 * hour, idle: 20 * minute},
+				{id: "0Ak000000000000CCC", login: "0Ya00000000000GON3", age: 19 * hour, idle: 20 * minute},
+			},
+			[]login{{ago: 10 * hour}, {ago: 96 * hour, export: 1}, {ago: 84 * hour, export: 1}, {ago: 36 * hour, export: 2}},
+			"3 live session families naming a login the history lacks began in 2 gaps between the Login History exports given " +
+				"(more than session_without_login.max_export_gap from one export's last login to the next one's first), where session_without_login cannot judge them: " +
+				"2026-11-23 00:00 UTC to 2026-11-25 00:00 UTC (1), 2026-11-25 00:00 UTC to 2026-11-26 02:00 UTC (2)."},
+		{"near miss: a family begun in a gap whose login the history holds",
+			[]session{{login: "0Ya00000000000HAV0", age: 36 * hour, idle: 20 * minute}}, gapped, ""},
+		{"near miss: a gap in which no family began",
+			[]session{{login: "0Ya00000000000GONE", age: 2 * hour, idle: 20 * minute}}, gapped, ""},
+		{"near miss: exports less than max_export_gap apart",
+			[]session{{login: "0Ya00000000000GONE", age: 24 * hour, idle: 20 * minute}},
+			[]login{{ago: 72 * hour}, {ago: 36 * hour}, {ago: 16 * hour, export: 1}, {ago: 10 * minute, export: 1}}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res := mustRun(t, mustDB(t, nil, tc.logins), nil)
+			res := mustRun(t, mustDB(t, tc.sessions, tc.logins), nil)
 			var got string
 			for _, w := range res.Warnings {
-				if strings.HasPrefix(w, gapWarning) {
+				if strings.Contains(w, gapWarning) {
 					got = w
 				}
 			}

@@ -59,11 +59,12 @@ type Policy struct {
 	// RemoveOn lists the checks whose targets become removals, sorted.
 	RemoveOn []string
 
-	ConcurrentSessions ConcurrentSessionsPolicy
-	ImpossibleTravel   ImpossibleTravelPolicy
-	IPNewForUser       IPNewForUserPolicy
-	IPSharedByUsers    IPSharedByUsersPolicy
-	FailedLoginBurst   FailedLoginBurstPolicy
+	ConcurrentSessions  ConcurrentSessionsPolicy
+	ImpossibleTravel    ImpossibleTravelPolicy
+	IPNewForUser        IPNewForUserPolicy
+	IPSharedByUsers     IPSharedByUsersPolicy
+	FailedLoginBurst    FailedLoginBurstPolicy
+	SessionWithoutLogin SessionWithoutLoginPolicy
 }
 
 // Network is one trusted or denied range and where the policy named it.
@@ -104,6 +105,16 @@ type FailedLoginBurstPolicy struct {
 	SuccessWithin time.Duration
 }
 
+// SessionWithoutLoginPolicy holds the session_without_login thresholds.
+// MaxExportGap is the longest stretch between one Login History export's
+// last login and the next export's first that is still taken as covered:
+// exports split by month or by result file leave such a stretch between
+// them, with no login only because none happened (at night, over a quiet
+// weekend). A longer one is a gap, in which no session is judged.
+type SessionWithoutLoginPolicy struct {
+	MaxExportGap time.Duration
+}
+
 // DefaultPolicy returns the policy used when no file is given.
 func DefaultPolicy() Policy {
 	return Policy{
@@ -117,15 +128,16 @@ func DefaultPolicy() Policy {
 		// The SessionTypes of API logins and OAuth tokens, which no person
 		// keeps open at a keyboard: an integration's session lives as
 		// long as its token, and is judged by token_max_age instead.
-		TokenTypes:         []string{"api", "oauth2", "apionlyuser", "chatternetworksapionly", "chatternetworksapionlyoauth", "streaming_api", "wdc_api"},
-		TokenMaxAge:        90 * day,
-		TokenMaxAgeByUser:  map[string]time.Duration{},
-		RemoveOn:           []string{"concurrent_sessions", "failed_login_burst", "impossible_travel", "ip_denied", "session_over_age"},
-		ConcurrentSessions: ConcurrentSessionsPolicy{MinDistanceKm: 500},
-		ImpossibleTravel:   ImpossibleTravelPolicy{MinDistanceKm: 100, MaxSpeedKmh: 900},
-		IPNewForUser:       IPNewForUserPolicy{Baseline: 30 * day, MinHistory: 5},
-		IPSharedByUsers:    IPSharedByUsersPolicy{MinUsers: 10, Window: 24 * time.Hour},
-		FailedLoginBurst:   FailedLoginBurstPolicy{MinFailures: 10, Window: 20 * time.Minute, SuccessWithin: time.Hour},
+		TokenTypes:          []string{"api", "oauth2", "apionlyuser", "chatternetworksapionly", "chatternetworksapionlyoauth", "streaming_api", "wdc_api"},
+		TokenMaxAge:         90 * day,
+		TokenMaxAgeByUser:   map[string]time.Duration{},
+		RemoveOn:            []string{"concurrent_sessions", "failed_login_burst", "impossible_travel", "ip_denied", "session_over_age"},
+		ConcurrentSessions:  ConcurrentSessionsPolicy{MinDistanceKm: 500},
+		ImpossibleTravel:    ImpossibleTravelPolicy{MinDistanceKm: 100, MaxSpeedKmh: 900},
+		IPNewForUser:        IPNewForUserPolicy{Baseline: 30 * day, MinHistory: 5},
+		IPSharedByUsers:     IPSharedByUsersPolicy{MinUsers: 10, Window: 24 * time.Hour},
+		FailedLoginBurst:    FailedLoginBurstPolicy{MinFailures: 10, Window: 20 * time.Minute, SuccessWithin: time.Hour},
+		SessionWithoutLogin: SessionWithoutLoginPolicy{MaxExportGap: 24 * time.Hour},
 	}
 }
 
@@ -455,6 +467,11 @@ func policyKeyTable() map[string]policyKey {
 		"failed_login_burst.success_within": {
 			decode:   durationKey(func(p *Policy) *time.Duration { return &p.FailedLoginBurst.SuccessWithin }),
 			sqlValue: func(p *Policy) string { return sqlInterval(p.FailedLoginBurst.SuccessWithin) },
+		},
+		"session_without_login": {decode: block},
+		"session_without_login.max_export_gap": {
+			decode:   durationKey(func(p *Policy) *time.Duration { return &p.SessionWithoutLogin.MaxExportGap }),
+			sqlValue: func(p *Policy) string { return sqlInterval(p.SessionWithoutLogin.MaxExportGap) },
 		},
 	}
 }

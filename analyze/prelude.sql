@@ -133,18 +133,21 @@ WHERE l.success AND l.source_ip IS NOT NULL
 SET VARIABLE logins_without_ids = (SELECT count(*) > 0 FROM logins WHERE id >= 'row:' AND id < 'row;');
 
 -- The stretches of time the login history covers without a gap: the spans of
--- the exports (login_coverage, filled by ingest) merged where they overlap, so
--- that an export starting after every export before it ended begins a new
--- stretch. A Login History download from Setup has no Ids and covers
--- nothing. session_without_login judges only sessions begun within one, and
--- the run warns of the gaps between them.
+-- the exports (login_coverage, filled by ingest) merged where they overlap or
+-- lie at most session_without_login.max_export_gap apart (a night without
+-- logins between two monthly exports is no gap), so that an export starting
+-- later than that after every export before it ended begins a new stretch. A
+-- Login History download from Setup has no Ids and covers nothing.
+-- session_without_login judges only sessions begun within one, and the run
+-- warns of the gaps between them.
 CREATE OR REPLACE TEMP VIEW login_history_stretches AS
 SELECT min(first_login) AS first_login, max(last_login) AS last_login
 FROM (
     SELECT *, sum(starts) OVER (ORDER BY first_login, last_login, export ROWS UNBOUNDED PRECEDING) AS stretch
     FROM (
         SELECT *, CASE WHEN first_login <= max(last_login) OVER (ORDER BY first_login, last_login, export
-            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS starts
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) + getvariable('session_without_login.max_export_gap')
+            THEN 0 ELSE 1 END AS starts
         FROM login_coverage))
 GROUP BY stretch;
 

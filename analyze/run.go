@@ -832,27 +832,40 @@ func (r *runner) notChecked(ctx context.Context) (map[string]string, []string, e
 const maxGapsNamed = 5
 
 // historyGaps warns of the gaps between the stretches of time the login
-// exports cover (login_history_stretches, see prelude.sql): exports that do
-// not overlap, such as those of two months with one between them missing.
-// session_without_login does not judge a session begun in one.
+// exports cover (login_history_stretches, see prelude.sql), such as those of
+// two months with the one between them missing, in which live session
+// families began that name a login the history lacks: session_without_login
+// cannot judge them. A gap in which no such family began changes nothing and
+// goes unmentioned.
 func (r *runner) historyGaps(ctx context.Context) ([]string, error) {
-	rows, err := r.conn.QueryContext(ctx, `SELECT last_login, next_first FROM (
-		SELECT last_login, lead(first_login) OVER (ORDER BY first_login) AS next_first FROM login_history_stretches)
-		WHERE next_first IS NOT NULL ORDER BY last_login`)
+	rows, err := r.conn.QueryContext(ctx, `WITH gaps AS (
+		    SELECT last_login AS gap_from, next_first AS gap_to
+		    FROM (SELECT last_login, lead(first_login) OVER (ORDER BY first_login) AS next_first FROM login_history_stretches)
+		    WHERE next_first IS NOT NULL
+		), unmatched AS (
+		    SELECT f.created FROM live_families f
+		    ANTI JOIN named_logins n ON n.id = f.login_history_id
+		    WHERE f.login_history_id IS NOT NULL
+		)
+		SELECT g.gap_from, g.gap_to, count(*) AS families
+		FROM gaps g JOIN unmatched u ON u.created > g.gap_from AND u.created < g.gap_to
+		GROUP BY ALL ORDER BY g.gap_from`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var gaps []string
-	n := 0
+	var n, families int64
 	for rows.Next() {
 		var from, to time.Time
-		if err := rows.Scan(&from, &to); err != nil {
+		var k int64
+		if err := rows.Scan(&from, &to, &k); err != nil {
 			return nil, err
 		}
+		families += k
 		if n++; n <= maxGapsNamed {
 			const layout = "2006-01-02 15:04 UTC"
-			gaps = append(gaps, from.UTC().Format(layout)+" to "+to.UTC().Format(layout))
+			gaps = append(gaps, fmt.Sprintf("%s to %s (%d)", from.UTC().Format(layout), to.UTC().Format(layout), k))
 		}
 	}
 	if err := rows.Err(); err != nil || n == 0 {
@@ -862,7 +875,8 @@ func (r *runner) historyGaps(ctx context.Context) ([]string, error) {
 	if n > maxGapsNamed {
 		list += fmt.Sprintf(" and %d more", n-maxGapsNamed)
 	}
-	return []string{fmt.Sprintf("The Login History exports given do not overlap, leaving %s in the history (from the last login of one export to the first of the next): %s. "+
-		"session_without_login does not judge sessions whose family began in a gap; give the Login History export for those times.",
-		ingest.CountOf(int64(n), "gap", "gaps"), list)}, nil
+	return []string{fmt.Sprintf("%s naming a login the history lacks began in %s between the Login History exports given "+
+		"(more than session_without_login.max_export_gap from one export's last login to the next one's first), where session_without_login cannot judge them: %s. "+
+		"Give the Login History export for those times.",
+		ingest.CountOf(families, "live session family", "live session families"), ingest.CountOf(n, "gap", "gaps"), list)}, nil
 }

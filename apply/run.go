@@ -610,10 +610,13 @@ func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, resu
 			skipped = append(skipped, ItemResult{ID: e.Row.SessionID, Outcome: OutcomeSkipped, ErrorCode: e.Code})
 			// The caller's own session approved for containment: its user
 			// is the caller, whom contain reports skipped, saying how to
-			// contain them, instead of leaving the containment unmentioned.
-			if e.Code == SkipCurrentSession && e.Row.Approve == Contain && r.currentUsers[e.Row.UserID] &&
-				!slices.Contains(containUsers, e.Row.UserID) {
-				containUsers = append(containUsers, e.Row.UserID)
+			// contain them, instead of leaving the containment unmentioned
+			// (with --contain; without it, the plan already reports the
+			// steps owed as skipped, see Run).
+			u := e.Row.UserID
+			if e.Code == SkipCurrentSession && e.Row.Approve == Contain && r.currentUsers[u] && !slices.Contains(containUsers, u) &&
+				!slices.ContainsFunc(r.rep.Contain, func(s ContainStep) bool { return s.UserID == u }) {
+				containUsers = append(containUsers, u)
 			}
 		case e.Action == "remove", e.Action == "contain":
 			remove = append(remove, e.Row.SessionID)

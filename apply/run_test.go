@@ -1876,6 +1876,9 @@ func TestCallersOwnSessionApprovedForContainment(t *testing.T) {
 			}) {
 				t.Errorf("containment steps %+v, want the caller's user's skipped, saying to contain them in Setup", rep.Contain)
 			}
+			if len(rep.Contain) != 1 {
+				t.Errorf("containment steps %+v, want the user's containment reported once", rep.Contain)
+			}
 			var out strings.Builder
 			rep.WriteSummary(&out)
 			if !strings.Contains(out.String(), "contain them in Setup") {

@@ -2296,12 +2296,19 @@ func TestLoadLoginCoverage(t *testing.T) {
 	p2 := mustWrite(t, dir, "p2.json", page(true, rec("0Ya000000000008AAA", "2026-11-25T08:00:00.000+0000"), rec("0Ya000000000009AAA", "2026-11-26T08:00:00.000+0000")))
 	setup := mustWrite(t, dir, "LoginHistory.csv", "Username,Login Time,Source IP,Location,Login Type,Status,Browser,Platform,Application,Login URL\n"+
 		"alice@acme.com,11/28/2026 3:04 PM,203.0.113.7,France,Application,Success,Chrome 131,Mac OSX,Browser,login.salesforce.com\n")
-	if _, err := Load(context.Background(), db, Inputs{Logins: []string{a, b, p1, p2, setup}}, Options{}); err != nil {
+	// Two queries, each whole on one page, that happen to match as many
+	// records: two exports. So are two files that name no totalSize.
+	q1 := mustWrite(t, dir, "q1.json", `{"totalSize":1,"done":true,"records":[`+rec("0Ya00000000000AAAA", "2026-09-01T08:00:00.000+0000")+`]}`)
+	q2 := mustWrite(t, dir, "q2.json", `{"totalSize":1,"done":true,"records":[`+rec("0Ya00000000000BAAA", "2026-09-03T08:00:00.000+0000")+`]}`)
+	n1 := mustWrite(t, dir, "n1.json", `{"records":[`+rec("0Ya00000000000CAAA", "2026-08-01T08:00:00.000+0000")+`]}`)
+	n2 := mustWrite(t, dir, "n2.json", `{"records":[`+rec("0Ya00000000000DAAA", "2026-08-03T08:00:00.000+0000")+`]}`)
+	if _, err := Load(context.Background(), db, Inputs{Logins: []string{a, b, p1, p2, setup, q1, q2, n1, n2}}, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	got := mustQuery(t, db, `SELECT s.path, strftime(c.first_login, '%m-%d'), strftime(c.last_login, '%m-%d')
 		FROM login_coverage c JOIN sources s ON s.file = c.export ORDER BY c.first_login`)
-	want := [][]string{{a, "11-01", "11-10"}, {b, "11-10", "11-15"}, {p1, "11-20", "11-26"}}
+	want := [][]string{{n1, "08-01", "08-01"}, {n2, "08-03", "08-03"}, {q1, "09-01", "09-01"}, {q2, "09-03", "09-03"},
+		{a, "11-01", "11-10"}, {b, "11-10", "11-15"}, {p1, "11-20", "11-26"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("login_coverage (-want +got):\n%s", diff)
 	}

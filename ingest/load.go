@@ -1736,9 +1736,10 @@ func (l *loader) recordCoverage(ctx context.Context) error {
 
 // loginExports maps each logins file to its export, named by the index of
 // its first file: the REST pages of one query (the pages that name one
-// totalSize, or none, as pageWarnings groups them) are one export, as is an
-// sf CLI result that holds a whole query; every other file is an export of
-// its own.
+// totalSize, as pageWarnings groups them) are one export. Every other file
+// is an export of its own: a CSV file, a page that holds its whole query
+// (done, with totalSize records, as an sf CLI result does), and a JSON file
+// that names no totalSize, which nothing ties to another.
 func (l *loader) loginExports() map[int]int {
 	type query struct {
 		total    int64
@@ -1752,7 +1753,8 @@ func (l *loader) loginExports() map[int]int {
 		}
 		out[f.index] = f.index
 		p := f.page
-		if !f.format.json || p.inResult && p.hasDone && p.done {
+		whole := p.hasDone && p.done && (p.inResult || p.hasTotal && f.stats.Read == p.totalSize)
+		if !f.format.json || !p.hasTotal || whole {
 			continue
 		}
 		q := query{p.totalSize, p.hasTotal}

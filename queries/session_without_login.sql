@@ -14,7 +14,7 @@
 --   newer than the export.
 -- remediation: Check that the LoginHistory export is complete for that time; if it is, end
 --   the session and review the user's activity.
--- knobs:
+-- knobs: session_without_login.max_export_gap
 -- removes: nothing (the export may be incomplete)
 
 -- login_history_stretches (see analyze/prelude.sql) are the stretches of time
@@ -78,9 +78,13 @@ FROM (
         -- A session reused by a later login names that login instead (see
         -- began_session): one active after the history ends may name a
         -- login newer than the export rather than a missing one.
-        || CASE WHEN s.last_modified > e.last_login THEN printf(
-            ' It was active at %s, after the history ends, so a later login may have reused it: a login history exported up to the sessions'' export would settle it.',
-            fmt_time_after(s.last_modified, e.last_login)) ELSE '' END
+        -- The same holds for one active after the stretch of the history
+        -- that covers its start, when a gap follows it.
+        || CASE WHEN s.last_modified > c.last_login THEN printf(
+            ' It was active at %s, after %s, so a later login may have reused it: a login history exported up to the sessions'' export would settle it.',
+            fmt_time_after(s.last_modified, c.last_login),
+            CASE WHEN c.last_login = e.last_login THEN 'the history ends'
+                ELSE 'the part of the history that covers its start ends (the exports given leave a gap after it)' END) ELSE '' END
     FROM missing s
     JOIN family_starts f USING (parent_id)
     JOIN coverage c ON f.began BETWEEN c.first_login AND c.last_login
