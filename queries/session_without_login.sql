@@ -9,9 +9,11 @@
 --   the export is incomplete or inconsistent. Only logins with a Salesforce Id show what the
 --   history covers: a Login History download from Setup has no Ids, so sessions cannot be
 --   matched against it. Each export covers its first to its last login; exports that
---   overlap cover one span, and a gap between two that do not is not covered. A reused session names the reusing login, so for a session active after
---   the history's last login (LastModifiedDate later) the finding says its login may simply be
---   newer than the export.
+--   overlap, or lie at most max_export_gap apart (a quiet night between monthly exports),
+--   cover one span, and a longer gap between two is not covered: the audit warns of it. A
+--   reused session names the reusing login, so for a session active after the history's last
+--   login, or the last of the span covering its start (LastModifiedDate later), the finding
+--   says its login may simply be newer than the export.
 -- remediation: Check that the LoginHistory export is complete for that time; if it is, end
 --   the session and review the user's activity.
 -- knobs: session_without_login.max_export_gap
