@@ -470,7 +470,7 @@ func policyKeyTable() map[string]policyKey {
 		},
 		"session_without_login": {decode: block},
 		"session_without_login.max_export_gap": {
-			decode:   durationKey(func(p *Policy) *time.Duration { return &p.SessionWithoutLogin.MaxExportGap }),
+			decode:   zeroDurationKey(func(p *Policy) *time.Duration { return &p.SessionWithoutLogin.MaxExportGap }),
 			sqlValue: func(p *Policy) string { return sqlInterval(p.SessionWithoutLogin.MaxExportGap) },
 		},
 	}
@@ -661,6 +661,23 @@ func durationKey(field func(*Policy) *time.Duration) func(*policyDecoder, string
 			*field(&d.p) = v
 		}
 		return err
+	}
+}
+
+// zeroDurationKey is durationKey for a duration that may also be zero,
+// written 0 or with a unit (0s, 0h).
+func zeroDurationKey(field func(*Policy) *time.Duration) func(*policyDecoder, string, *yaml.Node) error {
+	return func(d *policyDecoder, key string, n *yaml.Node) error {
+		if isNull(resolve(n)) {
+			return nil
+		}
+		if s, err := d.scalar(n, key); err != nil {
+			return err
+		} else if v, err := ParseDuration(s); s == "0" || err == nil && v == 0 {
+			*field(&d.p) = 0
+			return nil
+		}
+		return durationKey(field)(d, key, n)
 	}
 }
 

@@ -148,6 +148,18 @@ func TestLoadPolicy(t *testing.T) {
 			p.FailedLoginBurst.SuccessWithin = 20 * time.Minute
 		},
 	}, {
+		name: "max_export_gap may be zero",
+		yaml: "session_without_login: {max_export_gap: 0}\n",
+		edit: func(p *Policy) { p.SessionWithoutLogin.MaxExportGap = 0 },
+	}, {
+		name: "max_export_gap of zero with a unit",
+		yaml: "session_without_login:\n  max_export_gap: 0h\n",
+		edit: func(p *Policy) { p.SessionWithoutLogin.MaxExportGap = 0 },
+	}, {
+		name: "max_export_gap of two days",
+		yaml: "session_without_login: {max_export_gap: 2d}\n",
+		edit: func(p *Policy) { p.SessionWithoutLogin.MaxExportGap = 2 * day },
+	}, {
 		name: "the date order of Setup downloads, in any case",
 		yaml: "setup_date_order: DMY\n",
 		edit: func(p *Policy) { p.SetupDateOrder = ingest.DateOrderDMY },
@@ -222,6 +234,8 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"a number is no duration", "session_max_age: 12\n", nil, `policy.yaml:1: session_max_age: "12" is not a duration (use 90d, 12h or 30m)`},
 		{"zero duration", "failed_login_burst:\n  window: 0s\n", nil, `policy.yaml:2: failed_login_burst.window: "0s" must be longer than zero`},
 		{"under a second", "session_max_age: 0.0000001s\n", nil, `policy.yaml:1: session_max_age: "0.0000001s" is shorter than a second`},
+		{"a gap under a second, not zero", "session_without_login: {max_export_gap: 0.5s}\n", nil, `policy.yaml:1: session_without_login.max_export_gap: "0.5s" is shorter than a second`},
+		{"a negative gap", "session_without_login: {max_export_gap: -1h}\n", nil, `policy.yaml:1: session_without_login.max_export_gap: "-1h" is not a duration (use 90d, 12h or 30m)`},
 		{"unknown key", "timezone: UTC\ntokn_max_age: 90d\n", nil, `policy.yaml:2: tokn_max_age: unknown key (see testdata/policy.yaml for the keys)`},
 		{"unknown key in a block", "impossible_travel:\n  max_speed: 900\n", nil, `policy.yaml:2: impossible_travel.max_speed: unknown key (see testdata/policy.yaml for the keys)`},
 		{"key given twice", "token_max_age: 1d\ntoken_max_age: 2d\n", nil, `policy.yaml:2: token_max_age: given twice`},
