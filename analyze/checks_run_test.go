@@ -1464,6 +1464,12 @@ func TestHistoryGapsWarn(t *testing.T) {
 				"2026-11-23 00:00 UTC to 2026-11-25 00:00 UTC (1), 2026-11-25 00:00 UTC to 2026-11-26 02:00 UTC (2)."},
 		{"near miss: a family begun in a gap whose login the history holds",
 			[]session{{login: "0Ya00000000000HAV0", age: 36 * hour, idle: 20 * minute}}, gapped, ""},
+		// Its first session is not in the export: the family began at an
+		// unknown time, and the check would not judge it with the history
+		// complete either.
+		{"near miss: a family begun in a gap whose first session is not in the export",
+			[]session{{id: "0Ak000000000000VFA", parent: "0Ak000000000000PAR", typ: "Visualforce", login: "0Ya00000000000GONE", age: 36 * hour, idle: 20 * minute}},
+			gapped, ""},
 		{"near miss: a gap in which no family began",
 			[]session{{login: "0Ya00000000000GONE", age: 2 * hour, idle: 20 * minute}}, gapped, ""},
 		{"near miss: exports less than max_export_gap apart",

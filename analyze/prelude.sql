@@ -193,6 +193,26 @@ WHERE l.id IN (
     FROM sessions s
     SEMI JOIN live_family_origins f USING (parent_id));
 
+-- The families of live sessions that name a login the history lacks, with
+-- when each began, expired sessions included: only when its first session
+-- (the one whose Id is the family's) is in the export. Without it the family
+-- began before any session there was created, perhaps before the history
+-- does, and is not judged. session_without_login judges those that began
+-- within the history; the run warns of those that began in its gaps.
+CREATE OR REPLACE TEMP VIEW families_missing_login AS
+SELECT parent_id, min(created) AS began
+FROM sessions
+WHERE parent_id IN (
+    -- An anti-join rather than NOT EXISTS: DuckDB plans the correlated
+    -- subquery as a join that copies every live session and de-duplicates
+    -- their login Ids first, which took twice as long.
+    SELECT s.parent_id
+    FROM sessions s
+    ANTI JOIN named_logins l ON l.id = s.login_history_id
+    WHERE is_live(s.expires) AND s.login_history_id IS NOT NULL)
+GROUP BY parent_id
+HAVING bool_or(id = parent_id);
+
 -- Live session families, one row each, described by their origin. login_time
 -- is when the origin's login happened, or its creation when the login is not
 -- in the history. A family whose named login did not begin it (reused, see

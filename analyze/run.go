@@ -834,21 +834,18 @@ const maxGapsNamed = 5
 // historyGaps warns of the gaps between the stretches of time the login
 // exports cover (login_history_stretches, see prelude.sql), such as those of
 // two months with the one between them missing, in which live session
-// families began that name a login the history lacks: session_without_login
-// cannot judge them. A gap in which no such family began changes nothing and
+// families began that name a login the history lacks
+// (families_missing_login, the families session_without_login judges when
+// they began within the history): it cannot judge them. A gap in which no such family began changes nothing and
 // goes unmentioned.
 func (r *runner) historyGaps(ctx context.Context) ([]string, error) {
 	rows, err := r.conn.QueryContext(ctx, `WITH gaps AS (
 		    SELECT last_login AS gap_from, next_first AS gap_to
 		    FROM (SELECT last_login, lead(first_login) OVER (ORDER BY first_login) AS next_first FROM login_history_stretches)
 		    WHERE next_first IS NOT NULL
-		), unmatched AS (
-		    SELECT f.created FROM live_families f
-		    ANTI JOIN named_logins n ON n.id = f.login_history_id
-		    WHERE f.login_history_id IS NOT NULL
 		)
 		SELECT g.gap_from, g.gap_to, count(*) AS families
-		FROM gaps g JOIN unmatched u ON u.created > g.gap_from AND u.created < g.gap_to
+		FROM gaps g JOIN families_missing_login f ON f.began > g.gap_from AND f.began < g.gap_to
 		GROUP BY ALL ORDER BY g.gap_from`)
 	if err != nil {
 		return nil, err

@@ -2302,12 +2302,19 @@ func TestLoadLoginCoverage(t *testing.T) {
 	q2 := mustWrite(t, dir, "q2.json", `{"totalSize":1,"done":true,"records":[`+rec("0Ya00000000000BAAA", "2026-09-03T08:00:00.000+0000")+`]}`)
 	n1 := mustWrite(t, dir, "n1.json", `{"records":[`+rec("0Ya00000000000CAAA", "2026-08-01T08:00:00.000+0000")+`]}`)
 	n2 := mustWrite(t, dir, "n2.json", `{"records":[`+rec("0Ya00000000000DAAA", "2026-08-03T08:00:00.000+0000")+`]}`)
-	if _, err := Load(context.Background(), db, Inputs{Logins: []string{a, b, p1, p2, setup, q1, q2, n1, n2}}, Options{}); err != nil {
+	// Two queries of two pages each that matched as many records: their
+	// pages hold more records than the totalSize they name, so nothing
+	// tells whose each is, and each page is an export of its own.
+	r1 := mustWrite(t, dir, "r1.json", `{"totalSize":2,"done":false,"records":[`+rec("0Ya00000000000EAAA", "2026-07-01T08:00:00.000+0000")+`]}`)
+	r2 := mustWrite(t, dir, "r2.json", `{"totalSize":2,"done":true,"records":[`+rec("0Ya00000000000FAAA", "2026-07-02T08:00:00.000+0000")+`]}`)
+	r3 := mustWrite(t, dir, "r3.json", `{"totalSize":2,"done":false,"records":[`+rec("0Ya00000000000GAAA", "2026-07-20T08:00:00.000+0000")+`]}`)
+	r4 := mustWrite(t, dir, "r4.json", `{"totalSize":2,"done":true,"records":[`+rec("0Ya00000000000HAAA", "2026-07-21T08:00:00.000+0000")+`]}`)
+	if _, err := Load(context.Background(), db, Inputs{Logins: []string{a, b, p1, p2, setup, q1, q2, n1, n2, r1, r2, r3, r4}}, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	got := mustQuery(t, db, `SELECT s.path, strftime(c.first_login, '%m-%d'), strftime(c.last_login, '%m-%d')
 		FROM login_coverage c JOIN sources s ON s.file = c.export ORDER BY c.first_login`)
-	want := [][]string{{n1, "08-01", "08-01"}, {n2, "08-03", "08-03"}, {q1, "09-01", "09-01"}, {q2, "09-03", "09-03"},
+	want := [][]string{{r1, "07-01", "07-01"}, {r2, "07-02", "07-02"}, {r3, "07-20", "07-20"}, {r4, "07-21", "07-21"}, {n1, "08-01", "08-01"}, {n2, "08-03", "08-03"}, {q1, "09-01", "09-01"}, {q2, "09-03", "09-03"},
 		{a, "11-01", "11-10"}, {b, "11-10", "11-15"}, {p1, "11-20", "11-26"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("login_coverage (-want +got):\n%s", diff)

@@ -74,10 +74,11 @@ CREATE TABLE geo (
 
 -- What the login history covers: for each export of logins with Ids, its
 -- earliest and latest login, counted before rows it shares with another export
--- were dropped as duplicates. An export is a CSV file, or the REST pages of
--- one query (the pages of a kind that name one totalSize). Setup downloads
--- carry no Ids and cover nothing. Two exports that do not overlap leave a gap
--- that the history does not cover (session_without_login).
+-- were dropped as duplicates. An export is a CSV file, a JSON file, or the
+-- REST pages of one query (see loginExports in load.go). Setup downloads carry
+-- no Ids and cover nothing. Two exports more than the policy's
+-- session_without_login.max_export_gap apart leave a gap that the history
+-- does not cover (login_history_stretches in analyze/prelude.sql).
 CREATE TABLE login_coverage (
     export      INTEGER NOT NULL,   -- sources.file of the export's first file
     first_login TIMESTAMP NOT NULL,

@@ -36,15 +36,10 @@ WITH coverage AS (
     ANTI JOIN named_logins l ON l.id = s.login_history_id
     WHERE is_live(s.expires) AND s.login_history_id IS NOT NULL
 ), family_starts AS (
-    -- When each family of those sessions began, expired sessions included:
-    -- only when its first session (the one whose Id is the family's) is in
-    -- the export. Without it the family began before any session there
-    -- was created, perhaps before the history does, and is not judged.
-    SELECT parent_id, min(created) AS began
-    FROM sessions
-    WHERE parent_id IN (SELECT parent_id FROM missing)
-    GROUP BY parent_id
-    HAVING bool_or(id = parent_id)
+    -- When each family of those sessions began (families_missing_login, see
+    -- analyze/prelude.sql): only a family whose first session is in the
+    -- export has a known start and is judged.
+    SELECT * FROM families_missing_login
 ), failed AS (
     -- Sessions whose login is there, but failed. (Whose login it is goes
     -- unjudged: reading the user of every named login cost half a second
