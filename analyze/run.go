@@ -834,9 +834,9 @@ const maxGapsNamed = 5
 // historyGaps warns of the gaps between the stretches of time the login
 // exports cover (login_history_stretches, see prelude.sql), such as those of
 // two months with the one between them missing, in which live session
-// families began that name a login the history lacks
-// (families_missing_login, the families session_without_login judges when
-// they began within the history): it cannot judge them. A gap in which no such family began changes nothing and
+// families began that name a login the history lacks (families_missing_login,
+// which session_without_login judges when they began within the history): it
+// cannot judge them. A gap in which no such family began changes nothing and
 // goes unmentioned.
 func (r *runner) historyGaps(ctx context.Context) ([]string, error) {
 	rows, err := r.conn.QueryContext(ctx, `WITH gaps AS (

@@ -105,8 +105,8 @@ type client struct {
 	limit    int
 	// unanswered says that the last call of do had an attempt the org may
 	// have carried out without saying so (a timeout, a dropped connection,
-	// a gateway's 502 or 504) before it gave up or was refused: a delete it sent may have ended
-	// sessions all the same.
+	// a gateway's 502 or 504) before it gave up or was refused: a delete it
+	// sent may have ended sessions all the same.
 	unanswered bool
 	// known holds every credential this client has put on the wire (each
 	// access token, the client secret or JWT assertion): redact removes them

@@ -528,7 +528,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 	}
 	// The connection goes back to the pool, temp tables and all: free the
 	// working tables so the checks have the memory.
-	for _, t := range []string{"sa_who", "sa_name_of", "sa_id_of", "sa_countries", "sa_files", "sa_json_files", "sa_json_lines", "sa_raw_ips", "sa_ipfix", "sa_skips",
+	for _, t := range []string{"sa_who", "sa_name_of", "sa_id_of", "sa_countries", "sa_files", "sa_exports", "sa_json_files", "sa_json_lines", "sa_raw_ips", "sa_ipfix", "sa_skips",
 		"sa_reject_errors", "sa_reject_scans", "sa_dup_rows"} {
 		if err := l.exec(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
 			return Stats{}, err
@@ -1694,44 +1694,23 @@ func (l *loader) finish(ctx context.Context) error {
 // leave the other's span short of where it overlaps and open a gap between
 // them that no login was missing from.
 func (l *loader) recordCoverage(ctx context.Context) error {
-	rows, err := l.conn.QueryContext(ctx, `SELECT src_file, min(login_time), max(login_time) FROM logins GROUP BY src_file ORDER BY src_file`)
-	if err != nil {
+	var exports [][]any // file index, export
+	for file, export := range l.loginExports() {
+		if !l.files[file].setupLogins() { // keyed 'row:…': no Ids to match sessions against
+			exports = append(exports, []any{file, export})
+		}
+	}
+	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_exports (file_index INTEGER, export INTEGER)`); err != nil {
 		return err
 	}
-	defer rows.Close()
-	type span struct {
-		export      int
-		first, last time.Time
-	}
-	exports := l.loginExports()
-	var spans []*span
-	byExport := map[int]*span{}
-	for rows.Next() {
-		var idx int
-		var first, last time.Time
-		if err := rows.Scan(&idx, &first, &last); err != nil {
-			return err
-		}
-		if l.files[idx].setupLogins() {
-			continue // keyed 'row:…': no Ids to match sessions against
-		}
-		e := exports[idx]
-		if sp := byExport[e]; sp != nil {
-			sp.first, sp.last = minTime(sp.first, first), maxTime(sp.last, last)
-			continue
-		}
-		byExport[e] = &span{e, first, last}
-		spans = append(spans, byExport[e])
-	}
-	if err := rows.Err(); err != nil {
+	if err := insertRows(ctx, l.conn, "sa_exports", 2, exports); err != nil {
 		return err
 	}
-	rows.Close()
-	var out [][]any
-	for _, sp := range spans {
-		out = append(out, []any{sp.export, sp.first, sp.last})
-	}
-	return insertRows(ctx, l.conn, "login_coverage", 3, out)
+	return l.exec(ctx, `INSERT INTO login_coverage
+		SELECT e.export, min(f.first_login), max(f.last_login)
+		FROM (SELECT src_file, min(login_time) AS first_login, max(login_time) AS last_login FROM logins GROUP BY src_file) f
+		JOIN sa_exports e ON e.file_index = f.src_file
+		GROUP BY e.export`)
 }
 
 // loginExports maps each logins file to its export, named by the index of
@@ -1788,20 +1767,6 @@ func (l *loader) loginExports() map[int]int {
 		}
 	}
 	return out
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // companionFamilies puts the API session that a UI login creates beside its
