@@ -812,22 +812,23 @@ func readTailKeys(r io.Reader, page *pageInfo) error {
 	return nil
 }
 
-// pageWarnings warns of REST queries whose pages were not all given. The
-// pages of a kind that name one totalSize are taken as the pages of one
-// query, and the pages that name none as one more. A query lacks pages when
-//   - its pages hold fewer records than its totalSize, a page given twice
-//     (the same first record and as many records: a copy, even one saved
-//     with its keys in another order) counting once; or, when it has no
-//     totalSize to count against,
-//   - one of its pages says more pages follow (done: false, or a
-//     nextRecordsUrl without done) and none says done: true (the last page).
-//
-// Rows read are counted, not rows loaded: a record that another export
-// also holds, and so is a duplicate, was still given. An sf CLI result
-// that says done: true is a whole query (the CLI fetched every page), and
-// is left out.
-func pageWarnings(files []*inputFile) []string {
-	type query struct {
+// restQuery is the REST pages of one kind that name one totalSize (or
+// name none), taken as the pages of one query.
+type restQuery struct {
+	kind     Kind
+	total    int64
+	hasTotal bool
+	files    []*inputFile // in the order given, copies included
+	read     int64        // records read, a page given twice counted once
+	copies   []string     // "b repeats a", for each page given twice
+}
+
+// restQueries groups the files that include accepts, all of them REST
+// pages, by kind and totalSize, in the order their first pages were given.
+// A page given twice (the same first record and as many records: a copy,
+// even one saved with its keys in another order) is listed but read once.
+func restQueries(files []*inputFile, include func(*inputFile) bool) []*restQuery {
+	type key struct {
 		kind     Kind
 		total    int64
 		hasTotal bool
@@ -836,63 +837,83 @@ func pageWarnings(files []*inputFile) []string {
 		first [32]byte
 		read  int64
 	}
-	var order []query
-	read := map[query]int64{}
-	pages := map[query]int{}
-	seen := map[query]map[pageKey]*inputFile{}
-	copies, notDone := map[query][]string{}, map[query][]string{}
-	ended, cli := map[query]bool{}, map[query]bool{}
+	var out []*restQuery
+	byKey := map[key]*restQuery{}
+	seen := map[key]map[pageKey]*inputFile{}
 	for _, f := range files {
-		p := f.page
-		if !f.format.json || p.inResult && p.hasDone && p.done {
+		if !f.format.json || !include(f) {
 			continue
 		}
-		q := query{f.kind, p.totalSize, p.hasTotal}
-		if _, ok := seen[q]; !ok {
-			order = append(order, q)
-			seen[q] = map[pageKey]*inputFile{}
+		k := key{f.kind, f.page.totalSize, f.page.hasTotal}
+		q := byKey[k]
+		if q == nil {
+			q = &restQuery{kind: k.kind, total: k.total, hasTotal: k.hasTotal}
+			byKey[k], seen[k] = q, map[pageKey]*inputFile{}
+			out = append(out, q)
 		}
-		pages[q]++
-		cli[q] = cli[q] || p.inResult
-		ended[q] = ended[q] || p.hasDone && p.done
-		if p.more() {
-			notDone[q] = append(notDone[q], f.path)
-		}
-		k := pageKey{p.first, f.stats.Read}
-		if g := seen[q][k]; g != nil && f.stats.Read > 0 {
-			copies[q] = append(copies[q], fmt.Sprintf("%s repeats %s", f.path, g.path))
+		q.files = append(q.files, f)
+		pk := pageKey{f.page.first, f.stats.Read}
+		if g := seen[k][pk]; g != nil && f.stats.Read > 0 {
+			q.copies = append(q.copies, fmt.Sprintf("%s repeats %s", f.path, g.path))
 			continue
 		}
-		seen[q][k] = f
-		read[q] += f.stats.Read
+		seen[k][pk] = f
+		q.read += f.stats.Read
 	}
+	return out
+}
+
+// pageWarnings warns of REST queries whose pages were not all given (see
+// restQueries for what a query is). A query lacks pages when
+//   - its pages hold fewer records than its totalSize, a page given twice
+//     counting once; or, when it has no totalSize to count against,
+//   - one of its pages says more pages follow (done: false, or a
+//     nextRecordsUrl without done) and none says done: true (the last page).
+//
+// Rows read are counted, not rows loaded: a record that another export
+// also holds, and so is a duplicate, was still given. An sf CLI result
+// that says done: true is a whole query (the CLI fetched every page), and
+// is left out.
+func pageWarnings(files []*inputFile) []string {
+	queries := restQueries(files, func(f *inputFile) bool {
+		return !(f.page.inResult && f.page.hasDone && f.page.done)
+	})
 	var out []string
-	for _, q := range order {
+	for _, q := range queries {
+		var notDone []string
+		ended, cli := false, false
+		for _, f := range q.files {
+			cli = cli || f.page.inResult
+			ended = ended || f.page.hasDone && f.page.done
+			if f.page.more() {
+				notDone = append(notDone, f.path)
+			}
+		}
 		var w string
 		switch {
-		case q.hasTotal && read[q] < q.total:
+		case q.hasTotal && q.read < q.total:
 			what := "the REST page given"
-			if pages[q] > 1 {
-				what = fmt.Sprintf("the %d REST pages given", pages[q])
+			if len(q.files) > 1 {
+				what = fmt.Sprintf("the %d REST pages given", len(q.files))
 			}
-			if len(copies[q]) > 0 {
-				what += fmt.Sprintf(" (%s: counted once)", strings.Join(copies[q], ", "))
+			if len(q.copies) > 0 {
+				what += fmt.Sprintf(" (%s: counted once)", strings.Join(q.copies, ", "))
 			}
 			w = fmt.Sprintf("The %s query behind %s holds %d records (totalSize), but they have only %d: "+
 				"the other pages were not given, so the audit does not see %d of its %s. Fetch every nextRecordsUrl page.",
-				q.kind, what, q.total, read[q], q.total-read[q], q.kind)
-		case !q.hasTotal && len(notDone[q]) > 0 && !ended[q]:
+				q.kind, what, q.total, q.read, q.total-q.read, q.kind)
+		case !q.hasTotal && len(notDone) > 0 && !ended:
 			says := "say"
-			if len(notDone[q]) == 1 {
+			if len(notDone) == 1 {
 				says = "says"
 			}
 			w = fmt.Sprintf("%s %s done: false (more pages follow), but no %s page given says done: true (the last page): "+
 				"the audit does not see the %s of the pages after. Fetch every nextRecordsUrl page.",
-				fileList(notDone[q]), says, q.kind, q.kind)
+				fileList(notDone), says, q.kind, q.kind)
 		default:
 			continue
 		}
-		if cli[q] {
+		if cli {
 			w += " sf data query stops at its org-max-query-limit setting: raise it (sf config set org-max-query-limit) and query again."
 		}
 		out = append(out, w)

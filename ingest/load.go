@@ -1714,56 +1714,31 @@ func (l *loader) recordCoverage(ctx context.Context) error {
 }
 
 // loginExports maps each logins file to its export, named by the index of
-// its first file: the REST pages of one query (the pages that name one
-// totalSize, as pageWarnings groups them) are one export, unless they hold
-// more records than that, when they are of several queries. Every other file
-// is an export of its own: a CSV file, a page that holds its whole query
-// (done, with totalSize records, as an sf CLI result does), and a JSON file
-// that names no totalSize, which nothing ties to another.
+// its first file: the REST pages of one query (restQueries) are one export,
+// unless they hold more records than its totalSize, when they are of
+// several queries that matched as many and nothing tells which page is
+// whose, so each page is an export of its own. Every other file is an
+// export of its own: a CSV file, a page that holds its whole query (done,
+// with totalSize records, as an sf CLI result does), and a JSON file that
+// names no totalSize, which nothing ties to another.
 func (l *loader) loginExports() map[int]int {
-	type query struct {
-		total    int64
-		hasTotal bool
-	}
-	type page struct {
-		first [32]byte
-		read  int64
-	}
-	first := map[query]int{}
-	members := map[query][]int{}
-	read := map[query]int64{}
-	seen := map[query]map[page]bool{}
 	out := map[int]int{}
 	for _, f := range l.files {
-		if f.kind != Logins {
-			continue
-		}
-		out[f.index] = f.index
-		p := f.page
-		whole := p.hasDone && p.done && (p.inResult || p.hasTotal && f.stats.Read == p.totalSize)
-		if !f.format.json || !p.hasTotal || whole {
-			continue
-		}
-		q := query{p.totalSize, p.hasTotal}
-		if e, ok := first[q]; ok {
-			out[f.index] = e
-		} else {
-			first[q], seen[q] = f.index, map[page]bool{}
-		}
-		members[q] = append(members[q], f.index)
-		if k := (page{p.first, f.stats.Read}); !seen[q][k] { // a copy of a page counts once
-			seen[q][k] = true
-			read[q] += f.stats.Read
+		if f.kind == Logins {
+			out[f.index] = f.index
 		}
 	}
-	// Pages holding more records than their totalSize are of several
-	// queries that matched as many: nothing tells which page is whose, so
-	// each is an export of its own.
-	for q, files := range members {
-		if read[q] > q.total {
-			for _, i := range files {
-				out[i] = i
-			}
+	queries := restQueries(l.files, func(f *inputFile) bool {
+		p := f.page
+		whole := p.hasDone && p.done && (p.inResult || p.hasTotal && f.stats.Read == p.totalSize)
+		return f.kind == Logins && p.hasTotal && !whole
+	})
+	for _, q := range queries {
+		if q.read > q.total {
+			continue
+		}
+		for _, f := range q.files {
+			out[f.index] = q.files[0].index
 		}
 	}
 	return out
