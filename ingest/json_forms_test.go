@@ -214,7 +214,13 @@ func TestLoadWarnsOfMissingRESTPagesInAnyKeyOrder(t *testing.T) {
 		{"a page given twice, the copy with sorted keys", []file{{"p1.json", api(40, 1, 20, false)}, {"p1-sorted.json", sorted(40, 1, 20, "20")}}, []string{
 			"The logins query behind the 2 REST pages given (DIR/p1-sorted.json repeats DIR/p1.json: counted once) holds 40 records (totalSize), but they have only 20: the other pages were not given, so the audit does not see 20 of its logins. Fetch every nextRecordsUrl page."}},
 		{"an sf CLI result cut short", []file{{"cli.json", cli(40, 1, 20, false)}}, []string{
-			"The logins query behind the REST page given holds 40 records (totalSize), but they have only 20: the other pages were not given, so the audit does not see 20 of its logins. Fetch every nextRecordsUrl page." +
+			"The logins query of the sf data query result DIR/cli.json matched 40 records (totalSize), but it holds only 20: the audit does not see 20 of its logins." +
+				" sf data query stops at its org-max-query-limit setting: raise it (sf config set org-max-query-limit) and query again."}},
+		{"an sf CLI result cut short that says done", []file{{"cli.json", cli(40, 1, 20, true)}}, []string{
+			"The logins query of the sf data query result DIR/cli.json matched 40 records (totalSize), but it holds only 20: the audit does not see 20 of its logins." +
+				" sf data query stops at its org-max-query-limit setting: raise it (sf config set org-max-query-limit) and query again."}},
+		{"a REST page and an sf CLI result of one query", []file{{"p1.json", api(40, 1, 10, false)}, {"cli.json", cli(40, 11, 20, false)}}, []string{
+			"The logins query behind the 2 REST pages given holds 40 records (totalSize), but they have only 20: the other pages were not given, so the audit does not see 20 of its logins. Fetch every nextRecordsUrl page." +
 				" sf data query stops at its org-max-query-limit setting: raise it (sf config set org-max-query-limit) and query again."}},
 		{"near miss: every page, sorted keys", []file{{"p1.json", sorted(40, 1, 20, "20")}, {"p2.json", sorted(40, 21, 40, "")}}, nil},
 		{"near miss: every page without totalSize", []file{{"p1.json", sorted(0, 1, 20, "20")}, {"p2.json", sorted(0, 21, 40, "")}}, nil},
