@@ -1491,3 +1491,42 @@ func TestHistoryGapsWarn(t *testing.T) {
 		})
 	}
 }
+
+// A protected_users entry that matches no user of the users export protects
+// no one: the run says so, and says nothing when no users export lists
+// every user.
+func TestUnknownProtectedUsersWarn(t *testing.T) {
+	const warning = "The policy's protected_users names "
+	tests := []struct {
+		name      string
+		users     []string // usernames of the users export
+		protected []string
+		want      string // the warning, or "" for none
+	}{
+		{"a misspelt username", []string{"Alice@Acme.example", "bob@acme.example"}, []string{"alcie@acme.example", "bob@acme.example"},
+			warning + "alcie@acme.example, which is no user of the users export: check the spelling, since an entry that matches no one protects no one, " +
+				"and the user it was meant for is proposed for removal like any other."},
+		{"an Id and a username", []string{"bob@acme.example"}, []string{userID("carol@acme.example"), "dave@acme.example"},
+			warning + userID("carol@acme.example") + ", dave@acme.example, which are no users of the users export:"},
+		{"near miss: a username in another case and an Id", []string{"Alice@Acme.example", "bob@acme.example"}, []string{"alice@acme.example", userID("bob@acme.example")}, ""},
+		{"near miss: no users export", nil, []string{"alcie@acme.example"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t, []session{{}}, []login{{}})
+			for _, u := range tc.users {
+				mustExec(t, db, `INSERT INTO users (id, username, src_file) VALUES (?, ?, 0)`, userID(strings.ToLower(u)), u)
+			}
+			res := mustRun(t, db, func(p *Policy) { p.ProtectedUsers = tc.protected })
+			var got string
+			for _, w := range res.Warnings {
+				if strings.HasPrefix(w, warning) {
+					got = w
+				}
+			}
+			if tc.want == "" && got != "" || tc.want != "" && !strings.HasPrefix(got, tc.want) {
+				t.Errorf("got warning %q, want one starting %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -662,6 +662,47 @@ func (r *runner) unnamedWarning(ctx context.Context, res *Result) error {
 	return nil
 }
 
+// unknownProtectedWarning warns of protected_users entries that match no
+// user of the users export: a misspelt name or Id protects no one, and the
+// user it was meant for is proposed for removal like any other. Without a
+// users export nothing lists every user (a break-glass administrator may
+// have no session or login in the exports), so nothing is said.
+func (r *runner) unknownProtectedWarning(ctx context.Context, res *Result) error {
+	if len(r.p.ProtectedUsers) == 0 {
+		return nil
+	}
+	rows, err := r.conn.QueryContext(ctx, `SELECT coalesce(p.user_id, p.username) FROM policy_protected_users p
+		WHERE EXISTS (SELECT 1 FROM users)
+		    AND NOT EXISTS (SELECT 1 FROM users u WHERE lower(u.id) = lower(p.user_id) OR lower(u.username) = p.username)
+		ORDER BY 1`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var unknown []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return err
+		}
+		unknown = append(unknown, u)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	names, is := strings.Join(unknown, ", "), "is no user"
+	if len(unknown) > 1 {
+		is = "are no users"
+	}
+	res.Warnings = append(res.Warnings, fmt.Sprintf("The policy's protected_users names %s, which %s of the users export: "+
+		"check the spelling, since an entry that matches no one protects no one, and the user it was meant for is proposed for removal like any other.",
+		names, is))
+	return nil
+}
+
 // dropTempTables drops the run's temporary tables (the policy tables and
 // the prelude's), which would otherwise hold memory on the pooled connection
 // while the reports are written.
@@ -737,6 +778,9 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 	}
 	if err := r.unnamedWarning(ctx, &res); err != nil {
 		return Result{}, fmt.Errorf("counting sessions without a username: %w", err)
+	}
+	if err := r.unknownProtectedWarning(ctx, &res); err != nil {
+		return Result{}, fmt.Errorf("matching protected_users to the users export: %w", err)
 	}
 	res.Warnings = append(res.Warnings, notCheckedWarnings...)
 	if len(r.p.RemoveOn) == 0 {
