@@ -638,6 +638,9 @@ func (d *policyDecoder) duration(n *yaml.Node, key string) (time.Duration, error
 	}
 	v, err := ParseDuration(s)
 	if err != nil {
+		if strings.Trim(s, "0123456789") == "" && s != "" {
+			return 0, d.errf(n, key, "%q has no unit (use 90d, 12h or 30m)", s)
+		}
 		return 0, d.errf(n, key, "%q is not a duration (use 90d, 12h or 30m)", s)
 	}
 	if v <= 0 {

@@ -231,7 +231,8 @@ func TestLoadPolicyErrors(t *testing.T) {
 		want       string // the error ends with this
 	}{
 		{"bad duration", "token_max_age: 9x\n", nil, `policy.yaml:1: token_max_age: "9x" is not a duration (use 90d, 12h or 30m)`},
-		{"a number is no duration", "session_max_age: 12\n", nil, `policy.yaml:1: session_max_age: "12" is not a duration (use 90d, 12h or 30m)`},
+		{"a number is no duration", "session_max_age: 12\n", nil, `policy.yaml:1: session_max_age: "12" has no unit (use 90d, 12h or 30m)`},
+		{"zero without a unit", "failed_login_burst: {success_within: 0}\n", nil, `policy.yaml:1: failed_login_burst.success_within: "0" has no unit (use 90d, 12h or 30m)`},
 		{"zero duration", "failed_login_burst:\n  window: 0s\n", nil, `policy.yaml:2: failed_login_burst.window: "0s" must be longer than zero`},
 		{"under a second", "session_max_age: 0.0000001s\n", nil, `policy.yaml:1: session_max_age: "0.0000001s" is shorter than a second`},
 		{"a gap under a second, not zero", "session_without_login: {max_export_gap: 0.5s}\n", nil, `policy.yaml:1: session_without_login.max_export_gap: "0.5s" is shorter than a second`},

@@ -236,7 +236,11 @@ func ReadApproval(removals string) (Approval, error) {
 	if err := json.Unmarshal(b, &a); err != nil {
 		return Approval{}, &BadApprovalError{Path: path, Err: err}
 	}
-	if a.Version != 1 {
+	switch a.Version {
+	case 1:
+	case 0: // a JSON object of other keys, or of none
+		return Approval{}, &BadApprovalError{Path: path, Err: errors.New("not an approval: it has no version, as every approval sessionaudit approve writes has")}
+	default:
 		return Approval{}, &BadApprovalError{Path: path, Err: fmt.Errorf("version %d, want 1", a.Version)}
 	}
 	isID := func(id string) bool { n, err := sfid.Normalize(id); return err == nil && n == id }

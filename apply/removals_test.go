@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,5 +162,26 @@ func TestReadIDFile(t *testing.T) {
 	mustWrite(t, path, sid(1)+"\nnope\n")
 	if _, err := ReadIDFile(path); err == nil || !strings.Contains(err.Error(), "ids.txt:2:") {
 		t.Errorf("error %v, want one naming line 2", err)
+	}
+}
+
+// ReadApproval refuses a file that is not an approval, or one of another
+// version, saying which.
+func TestReadApprovalRefusesOtherFiles(t *testing.T) {
+	for _, tt := range []struct{ name, content, want string }{
+		{"a JSON object of other keys", `{"foo":1}`, "not an approval: it has no version"},
+		{"another version", `{"version":2}`, "version 2, want 1"},
+		{"not JSON", `removals`, "invalid character"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			list := filepath.Join(t.TempDir(), "removals.csv")
+			mustWrite(t, list, listCSV(rows(1)))
+			mustWrite(t, ApprovalPath(list), tt.content)
+			_, err := ReadApproval(list)
+			var bad *BadApprovalError
+			if !errors.As(err, &bad) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want a BadApprovalError containing %q", err, tt.want)
+			}
+		})
 	}
 }
