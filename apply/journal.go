@@ -382,6 +382,29 @@ func replay(recs []Record, listKey string) *journalState {
 	return s
 }
 
+// lacks says whether the journal lacks a user of protected or a skip of
+// skips: whether a run that sends nothing has anything to journal. A
+// session the journal has ended, or whose latest result is that skip
+// already, needs nothing more.
+func (s *journalState) lacks(protected []string, skips []Record) bool {
+	for _, p := range protected {
+		if !slices.Contains(s.protected, p) {
+			return true
+		}
+	}
+	for _, rec := range skips {
+		for _, it := range rec.Results {
+			if _, ended := s.ended[it.ID]; ended {
+				continue
+			}
+			if l, ok := s.latest[it.ID]; !ok || l.Outcome != it.Outcome || l.ErrorCode != it.ErrorCode {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // leftByContainment returns, by user in journal order, the sessions that
 // runs of approval a found by containing a user and that have not ended:
 // skipped by a stop, failed, or sent without an answer. A session whose

@@ -224,7 +224,11 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	plan, toSend, containing := pl.sessions(notApproved)
 	rep.Plan = plan
-	resume, guarded := pl.leftovers(&rep, containing)
+	resume, guardedLeft := pl.leftovers(&rep, containing)
+	guarded := map[string]bool{}
+	for _, b := range guardedLeft {
+		guarded[b.userID] = true
+	}
 	pl.owedSteps(&rep, containing)
 	if expired && (len(toSend) > 0 || len(resume) > 0 || len(rep.Recontain) > 0) {
 		if opts.Execute {
@@ -255,6 +259,24 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		rep.Note = "nothing is left to send, so the org was not asked"
 		if !opts.Execute {
 			return rep, nil
+		}
+		// What a guard rail keeps from now (a user protected since the
+		// last run) is journalled as a run that sends nothing would
+		// journal it: the users it protects stay protected for every later
+		// run, and the results and verify read the sessions kept for it as
+		// skipped, not as the failure of an earlier run.
+		skips := guardSkips(rep.Plan, guardedLeft)
+		if state.lacks(pinned, skips) {
+			f, recs, err := openJournal(JournalPath(opts.Removals))
+			if err != nil {
+				return rep, err
+			}
+			defer f.Close()
+			r := &runner{listKey: listKey, protected: pinned, recs: recs, rep: &rep, j: &journal{f: f, now: opts.Now, run: runID(opts.Now())}}
+			if err := r.begin(approval, skips); err != nil {
+				return rep, err
+			}
+			state = replay(r.recs, listKey)
 		}
 		rep.Results = guardResults(buildResults(approval, listKey, state, opts.Now()), guarded)
 		rep.ResultsPath = ResultsPath(opts.Removals)
@@ -302,7 +324,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	defer f.Close()
 	r := &runner{c: c, listKey: listKey, protected: pinned, state: replay(recs, listKey), recs: recs, current: current, currentUsers: currentUsers, rep: &rep,
 		j: &journal{f: f, now: opts.Now, run: runID(opts.Now())}}
-	runErr := r.execute(ctx, approval, rep.Plan, resume, rep.Recontain, curErr)
+	runErr := r.execute(ctx, approval, rep.Plan, resume, guardedLeft, rep.Recontain, curErr)
 	if errors.As(runErr, &stop) {
 		rep.Stopped, runErr = stop, nil
 	}
@@ -374,17 +396,16 @@ func (p listPlan) sessions(notApproved string) (plan []PlanEntry, toSend []strin
 
 // leftovers counts, in rep, the sessions that an earlier run's containment
 // found and did not end, and returns those this run sends again: only while
-// their user may still be contained. guarded holds the users of leftovers
+// their user may still be contained. guarded holds the leftovers whose user
 // the policy now protects, which are left alone.
-func (p listPlan) leftovers(rep *Report, containing map[string]bool) (resume []batch, guarded map[string]bool) {
+func (p listPlan) leftovers(rep *Report, containing map[string]bool) (resume, guarded []batch) {
 	usernameOf := map[string]string{}
 	for _, row := range p.rows {
 		usernameOf[row.UserID] = row.Username
 	}
-	guarded = map[string]bool{}
 	for _, b := range p.state.leftByContainment(p.approval, p.listKey) {
 		if p.guards(b.userID, usernameOf[b.userID]) {
-			guarded[b.userID] = true
+			guarded = append(guarded, b)
 			rep.LeftProtected += len(b.ids)
 			continue
 		}
@@ -587,6 +608,46 @@ func (r *runner) write(rec Record) error {
 	return nil
 }
 
+// begin journals the run, with the users it keeps from, and what its guard
+// rails skip (guardSkips).
+func (r *runner) begin(a Approval, skips []Record) error {
+	if err := r.write(Record{Kind: "run", PID: os.Getpid(), Approval: a.RowsSHA256, List: r.listKey, ApprovedBy: a.ApprovedBy, Protected: r.protected}); err != nil {
+		return err
+	}
+	for _, rec := range skips {
+		if err := r.write(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// guardSkips are the journal records of what a run keeps from by a guard
+// rail: each row its plan skips with a code (a protected user, the caller's
+// own session), and each session containment found and did not end whose
+// user the policy now protects (guarded, see leftovers). From the journal,
+// the results and verify read them as skipped.
+func guardSkips(plan []PlanEntry, guarded []batch) []Record {
+	var recs []Record
+	var rows []ItemResult
+	for _, e := range plan {
+		if e.Code != "" {
+			rows = append(rows, ItemResult{ID: e.Row.SessionID, Outcome: OutcomeSkipped, ErrorCode: e.Code})
+		}
+	}
+	if len(rows) > 0 {
+		recs = append(recs, Record{Kind: "skip", Op: opDeleteSessions, Results: rows})
+	}
+	for _, b := range guarded {
+		var items []ItemResult
+		for _, id := range b.ids {
+			items = append(items, ItemResult{ID: id, Outcome: OutcomeSkipped, ErrorCode: SkipProtectedUser})
+		}
+		recs = append(recs, Record{Kind: "skip", Op: opDeleteSessions, UserID: b.userID, Results: items})
+	}
+	return recs
+}
+
 type batch struct {
 	userID string // set for sessions found by containing this user
 	ids    []string
@@ -597,17 +658,15 @@ type batch struct {
 // containment step not done (recontain); beforeErr is a stop that came
 // before the run could start (while looking up the caller's sessions),
 // journalled so the results say why nothing was sent.
-func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, resume []batch, recontain []string, beforeErr error) error {
-	if err := r.write(Record{Kind: "run", PID: os.Getpid(), Approval: a.RowsSHA256, List: r.listKey, ApprovedBy: a.ApprovedBy, Protected: r.protected}); err != nil {
+func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, resume, guarded []batch, recontain []string, beforeErr error) error {
+	if err := r.begin(a, guardSkips(plan, guarded)); err != nil {
 		return err
 	}
-	var skipped []ItemResult
 	var remove []string
 	var containUsers []string
 	for _, e := range plan {
 		switch {
 		case e.Code != "":
-			skipped = append(skipped, ItemResult{ID: e.Row.SessionID, Outcome: OutcomeSkipped, ErrorCode: e.Code})
 			// The caller's own session approved for containment: its user
 			// is the caller, whom contain reports skipped, saying how to
 			// contain them, instead of leaving the containment unmentioned
@@ -628,11 +687,6 @@ func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, resu
 	for _, u := range recontain {
 		if !slices.Contains(containUsers, u) {
 			containUsers = append(containUsers, u)
-		}
-	}
-	if len(skipped) > 0 {
-		if err := r.write(Record{Kind: "skip", Op: opDeleteSessions, Results: skipped}); err != nil {
-			return err
 		}
 	}
 	batches := []batch{{ids: remove}}

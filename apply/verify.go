@@ -107,8 +107,11 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 		rep.ApplyRefusal = fmt.Sprintf("reading the removal list: %v", err)
 	}
 	state := replay(recs, listKey)
-	if listKey == "" {
-		listKey = state.listOf[a.RowsSHA256]
+	// The runs of this approval name the list they carried out: an edit
+	// of the list since (which apply refuses, see ApplyRefusal) must not
+	// hide the sessions their containment found.
+	if k, ok := state.listOf[a.RowsSHA256]; ok && k != "" {
+		listKey = k
 	}
 	var ids []string
 	// A withdrawn session whose delete was sent without an answer is asked
