@@ -1479,15 +1479,7 @@ func TestHistoryGapsWarn(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			res := mustRun(t, mustDB(t, tc.sessions, tc.logins), nil)
-			var got string
-			for _, w := range res.Warnings {
-				if strings.Contains(w, gapWarning) {
-					got = w
-				}
-			}
-			if tc.want == "" && got != "" || tc.want != "" && !strings.HasPrefix(got, tc.want) {
-				t.Errorf("got warning %q, want one starting %q", got, tc.want)
-			}
+			checkWarning(t, res, gapWarning, tc.want)
 		})
 	}
 }
@@ -1518,15 +1510,22 @@ func TestUnknownProtectedUsersWarn(t *testing.T) {
 				mustExec(t, db, `INSERT INTO users (id, username, src_file) VALUES (?, ?, 0)`, userID(strings.ToLower(u)), u)
 			}
 			res := mustRun(t, db, func(p *Policy) { p.ProtectedUsers = tc.protected })
-			var got string
-			for _, w := range res.Warnings {
-				if strings.HasPrefix(w, warning) {
-					got = w
-				}
-			}
-			if tc.want == "" && got != "" || tc.want != "" && !strings.HasPrefix(got, tc.want) {
-				t.Errorf("got warning %q, want one starting %q", got, tc.want)
-			}
+			checkWarning(t, res, warning, tc.want)
 		})
+	}
+}
+
+// checkWarning checks that the run's warning containing marker starts with
+// want, or that there is none when want is empty.
+func checkWarning(tb testing.TB, res Result, marker, want string) {
+	tb.Helper()
+	var got string
+	for _, w := range res.Warnings {
+		if strings.Contains(w, marker) {
+			got = w
+		}
+	}
+	if want == "" && got != "" || want != "" && !strings.HasPrefix(got, want) {
+		tb.Errorf("got warning %q, want one starting %q", got, want)
 	}
 }
