@@ -224,11 +224,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	plan, toSend, containing := pl.sessions(notApproved)
 	rep.Plan = plan
-	resume, guardedLeft := pl.leftovers(&rep, containing)
-	guarded := map[string]bool{}
-	for _, b := range guardedLeft {
-		guarded[b.userID] = true
-	}
+	resume, guarded := pl.leftovers(&rep, containing)
 	pl.owedSteps(&rep, containing)
 	if expired && (len(toSend) > 0 || len(resume) > 0 || len(rep.Recontain) > 0) {
 		if opts.Execute {
@@ -265,7 +261,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		// journal it: the users it protects stay protected for every later
 		// run, and the results and verify read the sessions kept for it as
 		// skipped, not as the failure of an earlier run.
-		skips := guardSkips(rep.Plan, guardedLeft)
+		skips := guardSkips(rep.Plan, guarded)
 		if state.lacks(pinned, skips) {
 			f, recs, err := openJournal(JournalPath(opts.Removals))
 			if err != nil {
@@ -278,7 +274,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			}
 			state = replay(r.recs, listKey)
 		}
-		rep.Results = guardResults(buildResults(approval, listKey, state, opts.Now()), guarded)
+		rep.Results = buildResults(approval, listKey, state, opts.Now())
 		rep.ResultsPath = ResultsPath(opts.Removals)
 		return rep, writeResults(rep.ResultsPath, rep.Results)
 	}
@@ -324,11 +320,11 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	defer f.Close()
 	r := &runner{c: c, listKey: listKey, protected: pinned, state: replay(recs, listKey), recs: recs, current: current, currentUsers: currentUsers, rep: &rep,
 		j: &journal{f: f, now: opts.Now, run: runID(opts.Now())}}
-	runErr := r.execute(ctx, approval, rep.Plan, resume, guardedLeft, rep.Recontain, curErr)
+	runErr := r.execute(ctx, approval, rep.Plan, resume, guarded, rep.Recontain, curErr)
 	if errors.As(runErr, &stop) {
 		rep.Stopped, runErr = stop, nil
 	}
-	rep.Results = guardResults(buildResults(approval, listKey, replay(r.recs, listKey), opts.Now()), guarded)
+	rep.Results = buildResults(approval, listKey, replay(r.recs, listKey), opts.Now())
 	rep.ResultsPath = ResultsPath(opts.Removals)
 	if err := writeResults(rep.ResultsPath, rep.Results); err != nil {
 		return rep, errors.Join(runErr, err)
@@ -476,19 +472,6 @@ func (p listPlan) owedSteps(rep *Report, containing map[string]bool) {
 			rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: strings.Join(unsent, ", "), Outcome: OutcomeNotSent, Detail: detail})
 		}
 	}
-}
-
-// guardResults marks the sessions of guarded users that are not ended as
-// skipped for the guard rail: containment found them in an earlier run, but
-// the policy protects their user now, so no run will end them and the list
-// is as done as it can be.
-func guardResults(results []Result, guarded map[string]bool) []Result {
-	for i, r := range results {
-		if guarded[r.UserID] && r.Outcome != OutcomeRemoved && r.Outcome != OutcomeAlreadyEnded {
-			results[i].Outcome, results[i].ErrorCode, results[i].HTTPStatus = OutcomeSkipped, SkipProtectedUser, 0
-		}
-	}
-	return results
 }
 
 // validApproval reads the approval of the list whose bytes and rows are
