@@ -671,35 +671,21 @@ func (r *runner) unknownProtectedWarning(ctx context.Context, res *Result) error
 	if len(r.p.ProtectedUsers) == 0 {
 		return nil
 	}
-	rows, err := r.conn.QueryContext(ctx, `SELECT coalesce(p.user_id, p.username) FROM policy_protected_users p
+	var names sql.NullString
+	var n int
+	if err := r.conn.QueryRowContext(ctx, `SELECT string_agg(coalesce(p.user_id, p.username), ', ' ORDER BY coalesce(p.user_id, p.username)), count(*)
+		FROM policy_protected_users p
 		WHERE EXISTS (SELECT 1 FROM users)
-		    AND NOT EXISTS (SELECT 1 FROM users u WHERE lower(u.id) = lower(p.user_id) OR lower(u.username) = p.username)
-		ORDER BY 1`)
-	if err != nil {
+		    AND NOT EXISTS (SELECT 1 FROM users u WHERE lower(u.id) = lower(p.user_id) OR lower(u.username) = p.username)`).Scan(&names, &n); err != nil {
 		return err
 	}
-	defer rows.Close()
-	var unknown []string
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return err
-		}
-		unknown = append(unknown, u)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(unknown) == 0 {
+	if n == 0 {
 		return nil
 	}
-	names, is := strings.Join(unknown, ", "), "is no user"
-	if len(unknown) > 1 {
-		is = "are no users"
-	}
+	is := map[bool]string{true: "is no user", false: "are no users"}[n == 1]
 	res.Warnings = append(res.Warnings, fmt.Sprintf("The policy's protected_users names %s, which %s of the users export: "+
 		"check the spelling, since an entry that matches no one protects no one, and the user it was meant for is proposed for removal like any other.",
-		names, is))
+		names.String, is))
 	return nil
 }
 
