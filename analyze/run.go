@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/sessionaudit/sessionaudit/ingest"
-
+	"github.com/sessionaudit/sessionaudit/internal/bug"
 	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
@@ -419,10 +419,14 @@ func (r *runner) loadIPInfo(ctx context.Context) error {
 	// the run's statements stay on this one, the transaction's.
 	batches := make(chan string)
 	results := make(chan classifiedBatch, 1)
+	classify := func(batch string) (c classifiedBatch) {
+		defer bug.Catch("classifying source IPs", func(err error) { c.err = err })
+		return classifyBatch(batch, trusted, denied)
+	}
 	go func() {
 		defer close(results)
 		for batch := range batches {
-			results <- classifyBatch(batch, trusted, denied)
+			results <- classify(batch)
 		}
 	}()
 	defer func() {
@@ -431,6 +435,9 @@ func (r *runner) loadIPInfo(ctx context.Context) error {
 		}
 	}()
 	store := func(c classifiedBatch) error {
+		if c.err != nil {
+			return c.err
+		}
 		_, err := r.conn.ExecContext(ctx, `INSERT INTO ip_info
 SELECT ip, nullif(network, ''), class[1] = 'T', class[2] = 'D', nullif(class[3:], '')
 FROM (SELECT
@@ -471,8 +478,11 @@ FROM (SELECT
 // classifiedBatch is a batch of addresses, one a line, with a line per
 // address in networks (its network, "" when unreadable) and in classes: T
 // (trusted) or -, D (denied) or -, then the denying network and where it is
-// listed.
-type classifiedBatch struct{ ips, networks, classes string }
+// listed. err is a panic of the classification's, as a *bug.Panic.
+type classifiedBatch struct {
+	ips, networks, classes string
+	err                    error
+}
 
 // classifyBatch classifies the addresses of batch, one a line.
 func classifyBatch(batch string, trusted, denied networkSet) classifiedBatch {

@@ -16,6 +16,7 @@ import (
 	"github.com/klauspost/compress/flate"
 	kgzip "github.com/klauspost/compress/gzip"
 
+	"github.com/sessionaudit/sessionaudit/internal/bug"
 	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
@@ -78,11 +79,6 @@ func openMaybeGzip(path string) (io.Reader, bool, func() error, error) {
 	return br, false, f.Close, nil
 }
 
-// verifyGzip reads the gzip file at path to its end, discarding what it
-// decompresses, and says what is wrong with the stream, if anything. DuckDB's
-// CSV reader takes a truncated stream for the end of the file and checks no
-// checksum, so a damaged export would load in part without a word; the load
-// runs this beside DuckDB's read, which reads the file at the same time.
 // whileVerifyingGzip runs read, DuckDB reading files, while the gzip ones
 // among them are verified in Go: DuckDB's reader stops quietly at the end of
 // a truncated gzip stream and never checks its checksum. The files are read
@@ -104,6 +100,8 @@ func whileVerifyingGzip(ctx context.Context, files []*inputFile, read func() err
 	defer cancel()
 	verified := make(chan error, 1)
 	go func() {
+		// One send, whichever way the goroutine ends: verified holds it.
+		defer bug.Catch("verifying gzip files", func(err error) { verified <- err })
 		for _, f := range gz {
 			if err := verifyGzip(vctx, f.path); err != nil {
 				verified <- &InputError{File: f.path, Err: err}
@@ -122,6 +120,11 @@ func whileVerifyingGzip(ctx context.Context, files []*inputFile, read func() err
 	return nil, readErr
 }
 
+// verifyGzip reads the gzip file at path to its end, discarding what it
+// decompresses, and says what is wrong with the stream, if anything. DuckDB's
+// CSV reader takes a truncated stream for the end of the file and checks no
+// checksum, so a damaged export would load in part without a word; the load
+// runs this beside DuckDB's read, which reads the file at the same time.
 func verifyGzip(ctx context.Context, path string) error {
 	f, err := os.Open(path)
 	if err != nil {

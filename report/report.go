@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/sessionaudit/sessionaudit/internal/bug"
 )
 
 // Rows is satisfied by *sql.Rows; report reads each source once, streaming.
@@ -54,6 +56,8 @@ func eachRow(rows Rows, n int, fn func(vals []any) error) error {
 	stop := make(chan struct{})
 	go func() {
 		defer close(full)
+		// The loop below drains full until it is closed.
+		defer bug.Catch("reading rows for the reports", func(err error) { full <- batch{err: err} })
 		dest := make([]any, n)
 		for {
 			var b [][]any

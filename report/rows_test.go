@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionaudit/sessionaudit/internal/bug"
 )
 
 // sliceRows is a Rows over a slice, standing in for *sql.Rows.
@@ -100,5 +102,39 @@ func TestEachRow(t *testing.T) {
 	})
 	if !errors.Is(err, stop) || seen != 700 {
 		t.Errorf("got %v after %d rows, want fn's error after 700", err, seen)
+	}
+}
+
+// panickyRows panics in Scan at its row panicAt (from 1), as a driver bug would.
+type panickyRows struct {
+	*sliceRows
+	panicAt int
+}
+
+func (r *panickyRows) Scan(dest ...any) error {
+	if r.next == r.panicAt {
+		panic("the driver lost its place")
+	}
+	return r.sliceRows.Scan(dest...)
+}
+
+// A panic on eachRow's reading goroutine is an error eachRow returns, after
+// the rows read before it, not a crash of the process (exit 2).
+func TestEachRowReturnsTheReadersPanic(t *testing.T) {
+	var rows [][]any
+	for i := range 1300 {
+		rows = append(rows, []any{int64(i), "x"})
+	}
+	seen := 0
+	err := eachRow(&panickyRows{newRows([]string{"i", "s"}, rows...), 600}, 2, func([]any) error {
+		seen++
+		return nil
+	})
+	var p *bug.Panic
+	if !errors.As(err, &p) || !strings.Contains(err.Error(), "the driver lost its place") {
+		t.Fatalf("got %v, want the reader's panic as a *bug.Panic", err)
+	}
+	if seen != 512 {
+		t.Errorf("got %d rows before the error, want the first batch's 512", seen)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/flate"
+
+	"github.com/sessionaudit/sessionaudit/internal/bug"
 )
 
 // A data sheet's rows are most of a workbook, and deflating them took as long
@@ -67,6 +69,7 @@ type rowsChunk struct {
 	raw      []byte
 	deflated bytes.Buffer
 	done     chan struct{}
+	err      error // a panic while deflating, as a *bug.Panic
 }
 
 func newCompressedRows(part, tmpDir string) (*compressedRows, error) {
@@ -124,17 +127,32 @@ func (r *compressedRows) send() {
 func (r *compressedRows) deflate() {
 	zw, _ := flate.NewWriter(nil, rowsCompression)
 	for c := range r.work {
-		zw.Reset(&c.deflated)
-		zw.Write(c.raw) // writes to a bytes.Buffer do not fail
-		zw.Flush()      // ends on a byte boundary, not the final block
-		close(c.done)
+		deflateChunk(zw, c)
 	}
+}
+
+func deflateChunk(zw *flate.Writer, c *rowsChunk) {
+	defer close(c.done)
+	defer bug.Catch("compressing worksheet rows", func(err error) { c.err = err })
+	zw.Reset(&c.deflated)
+	zw.Write(c.raw) // writes to a bytes.Buffer do not fail
+	zw.Flush()      // ends on a byte boundary, not the final block
 }
 
 func (r *compressedRows) store() {
 	defer close(r.stored)
+	// After a panic the chunks still sent are taken, unstored, until finish
+	// closes ordered.
+	defer bug.Catch("storing worksheet rows", func(err error) {
+		r.err = err
+		for range r.ordered {
+		}
+	})
 	for c := range r.ordered {
 		<-c.done
+		if r.err == nil && c.err != nil {
+			r.err = c.err
+		}
 		if r.err == nil {
 			r.crc = crc32.Update(r.crc, crc32.IEEETable, c.raw)
 			r.size += int64(len(c.raw))

@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/sessionaudit/sessionaudit/internal/bug"
 )
 
 func TestCRC32Combine(t *testing.T) {
@@ -146,5 +148,24 @@ func TestPartZipWriterRefusesALatePart(t *testing.T) {
 	}
 	if _, err := z.Create("xl/worksheets/sheet2.xml"); err == nil {
 		t.Error("got no error for the rows' part after another part, want one")
+	}
+}
+
+// A panic while deflating rows fails the sheet with the panic, rather than
+// crashing the process or leaving the storing goroutine waiting for ever.
+func TestCompressedRowsReturnADeflatePanic(t *testing.T) {
+	r, err := newCompressedRows("xl/worksheets/sheet1.xml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.remove()
+	c := r.newChunk()
+	c.raw = append(c.raw, "<row/>"...)
+	r.ordered <- c
+	deflateChunk(nil, c) // a nil writer panics
+	err = r.finish()
+	var p *bug.Panic
+	if !errors.As(err, &p) || !strings.Contains(err.Error(), "compressing worksheet rows") {
+		t.Fatalf("got %v, want the deflate panic as a *bug.Panic", err)
 	}
 }
