@@ -878,6 +878,46 @@ func TestIPNewForUser(t *testing.T) {
 	}})
 }
 
+// The Sessions sheet flags every live session of a family ip_new_for_user
+// finds new (the finding names its earliest), and no session of the user's
+// other families.
+func TestIPNewForUserFlagsTheFamily(t *testing.T) {
+	var logins []login
+	for i := range 5 {
+		logins = append(logins, login{ip: "203.0.113.7", at: paris, ago: time.Duration(i+2) * 24 * hour})
+	}
+	logins = append(logins, login{id: "0Ya00000000000NG00", ip: "102.89.1.2", at: lagos, ago: hour},
+		login{id: "0Ya00000000000PA00", ip: "203.0.113.9", at: paris, ago: 30 * minute})
+	db := mustDB(t, []session{
+		{id: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos, login: "0Ya00000000000NG00"},
+		{id: "0Ak000000000000NGB", parent: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos, typ: "API"},
+		{id: "0Ak000000000000NGC", parent: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos, typ: "Content"},
+		{id: "0Ak000000000000NGD", parent: "0Ak000000000000NGA", ip: "102.89.1.2", at: lagos, typ: "Content", expired: true},
+		{id: "0Ak000000000000PAA", ip: "203.0.113.9", at: paris, login: "0Ya00000000000PA00", age: 30*minute - time.Second},
+	}, logins)
+	mustRun(t, db, nil)
+	rows, err := db.Query(`SELECT id FROM session_flags WHERE flags LIKE '%ip_new_for_user%' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"0Ak000000000000NGA", "0Ak000000000000NGB", "0Ak000000000000NGC"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sessions flagged ip_new_for_user differ (-want +got):\n%s", diff)
+	}
+}
+
 func TestIPSharedByUsers(t *testing.T) {
 	users := func(n int, ip string, step time.Duration) []login {
 		var ls []login

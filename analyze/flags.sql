@@ -1,7 +1,7 @@
 -- The checks whose findings reach each live session, for the Sessions sheet:
 -- a finding reaches the sessions its target reaches (target_reach, the
 -- removal list's rule, see reach.sql) and the session it names (session_id)
--- besides. It is a table, not a query of the report, because target_reach
+-- besides, and an ip_new_for_user finding that session's live family. It is a table, not a query of the report, because target_reach
 -- and the Setup logins' families it is built from end with the run.
 -- withheld says why a live session that a finding of remove_on reached is
 -- not on the removal list (removals_withheld, see removals.sql).
@@ -13,6 +13,16 @@ WITH hits AS (
     FROM (SELECT DISTINCT check_id, target_kind, target_id FROM findings WHERE target_kind IS NOT NULL) f
     JOIN reach_targets t USING (target_kind, target_id)
     JOIN target_reach r USING (target_no)
+    UNION ALL
+    -- ip_new_for_user judges a family (the country of its login) and names
+    -- its earliest live session: every live session of that family is what
+    -- the finding is about. (Its findings are few; the other checks without
+    -- a target judge each session they name.)
+    SELECT s.id, f.check_id
+    FROM findings f
+    JOIN sessions n ON n.id = f.session_id
+    JOIN sessions s ON s.parent_id = n.parent_id
+    WHERE f.check_id = 'ip_new_for_user' AND is_live(s.expires)
 )
 SELECT h.id, string_agg(h.check_id, '; ' ORDER BY h.check_id) AS flags, any_value('no: ' || w.why) AS withheld
 FROM (SELECT DISTINCT id, check_id FROM hits) h

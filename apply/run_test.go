@@ -970,8 +970,11 @@ func TestContainmentResumes(t *testing.T) {
 			}
 			var plan strings.Builder
 			rep.WritePlan(&plan)
-			if got := strings.Contains(plan.String(), "--contain sends them again"); got != (tt.left > 0) {
+			if got := strings.Contains(plan.String(), "--execute --contain sends"); got != (tt.left > 0) {
 				t.Errorf("the plan offers to send leftovers again: %v, want %v:\n%s", got, tt.left > 0, plan.String())
+			}
+			if tt.left == 1 && !strings.Contains(plan.String(), "1 session that containment found in an earlier run has not ended: --execute --contain sends it again.") {
+				t.Errorf("the plan does not speak of its one leftover in the singular:\n%s", plan.String())
 			}
 			if got := strings.Contains(plan.String(), "protected now"); got != (tt.protectedLeft > 0) {
 				t.Errorf("the plan says the leftovers' user is protected: %v, want %v:\n%s", got, tt.protectedLeft > 0, plan.String())

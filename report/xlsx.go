@@ -77,9 +77,11 @@ const (
 	summarySheet = "Summary"
 	// lineHeight is the height in points of a line of 11-point text.
 	lineHeight = 15
-	// maxWrappedLines caps the height of a wrapped row; the rest of a long
-	// text is in the cell, shown when the analyst selects it.
-	maxWrappedLines = 8
+	// maxWrappedLines caps the height of a wrapped row at Excel's largest
+	// (409 points): a removal's reason that joins three findings runs to 15
+	// lines and more, and rows cut shorter hid its last finding. The rest of
+	// a longer text is in the cell, shown when the analyst selects it.
+	maxWrappedLines = 27
 )
 
 // WriteXLSX writes wb to an XLSX file at path: the Summary sheet, then each

@@ -144,3 +144,28 @@ func FuzzRowEncoder(f *testing.F) {
 		}
 	})
 }
+
+// A removal's reason joining three findings (458, 330 and 197 characters)
+// gets every line it needs in an 80-wide column; only text past Excel's
+// tallest row is cut.
+func TestWrappedLines(t *testing.T) {
+	reason := strings.Repeat("x", 458) + "\n" + strings.Repeat("y", 330) + "\n" + strings.Repeat("z", 197)
+	for _, tc := range []struct {
+		text string
+		want int
+	}{
+		{"short", 1},
+		{strings.Repeat("x", 79), 1},
+		{strings.Repeat("x", 80), 2},
+		{"a\nb", 2},
+		{reason, 6 + 5 + 3},
+		{strings.Repeat("x", 79*40), maxWrappedLines},
+	} {
+		if got := wrappedLines(tc.text, lineWidth(80)); got != tc.want {
+			t.Errorf("wrappedLines(%d characters, %d lines given) = %d, want %d", len(tc.text), strings.Count(tc.text, "\n")+1, got, tc.want)
+		}
+	}
+	if maxWrappedLines*lineHeight > 409 {
+		t.Errorf("a row of %d lines is %d points high: Excel allows 409", maxWrappedLines, maxWrappedLines*lineHeight)
+	}
+}

@@ -94,7 +94,7 @@ func TestApproveNothing(t *testing.T) {
 	}{
 		{"every row no", removalsHeader + row("1", "no") + row("2", "N"), exitUsage, "is marked no, so nothing is approved"},
 		{"no and undecided", removalsHeader + row("1", "n") + row("2", ""), exitUsage, "is marked yes or contain (1 marked no, the rest empty), so nothing is approved"},
-		{"one yes among noes", removalsHeader + row("1", "no") + row("2", "yes"), exitOK, "Approved 1 sessions"}, // the near miss
+		{"one yes among noes", removalsHeader + row("1", "no") + row("2", "yes"), exitOK, "Approved 1 session of"}, // the near miss
 	}
 	for _, tc := range tests {
 		list := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".csv")
@@ -315,7 +315,7 @@ func TestApplyUnusableList(t *testing.T) {
 		{"missing", missing, exitUsage, "no such file"},
 		{"a folder", dir, exitUsage, "reading the removal list"},
 		{"wrong header", badHeader, exitUsage, "header is"},
-		{"a readable list", good, exitOK, "1 rows"}, // the near miss
+		{"a readable list", good, exitOK, "1 row:"}, // the near miss
 	}
 	for _, tc := range tests {
 		for _, execute := range []bool{false, true} {

@@ -97,7 +97,7 @@ var xlsxSheets = []struct {
 		`SELECT max(length(file)) AS "File", max(length(field)) AS "Field", max(length(value)) AS "Value" FROM rejects`,
 		report.Sheet{Name: "Rejects", Columns: []report.Column{
 			{Label: "File", Width: 40}, {Label: "Line", Kind: report.Number, Width: 10}, {Label: "Field", Width: 18},
-			{Label: "Reason", Width: 60, Wrap: true}, {Label: "Value", Width: 50},
+			{Label: "Reason", Width: 60, Wrap: true}, {Label: "Value", Width: 50, Wrap: true},
 		}}},
 }
 

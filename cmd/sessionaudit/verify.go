@@ -109,8 +109,8 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 	if len(rep.NotRemoved) > 0 && rep.ApplyRefusal != "" {
 		fmt.Fprintf(io.out, "apply --execute would refuse: %s.\n", rep.ApplyRefusal)
 	}
-	fmt.Fprintf(io.out, "%d sessions checked: %d gone, %d pending, %d still listed past revocation, %d not removed; %d skipped (a guard rail, or withdrawn).\n",
-		rep.Checked, len(rep.Gone), len(rep.Pending), len(rep.Overdue), len(rep.NotRemoved), len(rep.Skipped))
+	fmt.Fprintf(io.out, "%s checked: %d gone, %d pending, %d still listed past revocation, %d not removed; %d skipped (a guard rail, or withdrawn).\n",
+		apply.Count(rep.Checked, "session", "sessions"), len(rep.Gone), len(rep.Pending), len(rep.Overdue), len(rep.NotRemoved), len(rep.Skipped))
 	if !rep.AllGone() {
 		return exitPartial
 	}
