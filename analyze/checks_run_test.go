@@ -443,7 +443,7 @@ func TestConcurrentSessions(t *testing.T) {
 			login{ip: "198.51.100.4", at: sydney, ago: 10 * hour},
 			login{id: "0Ya00000000000SY03", ip: "198.51.100.4", at: sydney, ago: 3 * hour}),
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: 0 of the user's 2 successful logins in the 30 days before the user's first live session from an untrusted place began (2026-11-25 06:00 UTC)"}},
+			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: none of the user's 2 successful logins in the 30 days before the user's first live session from an untrusted place began (2026-11-25 06:00 UTC)"}},
 	}, {
 		name: "Paris and Sydney at once; Sydney is the less familiar",
 		sessions: []session{
@@ -452,7 +452,7 @@ func TestConcurrentSessions(t *testing.T) {
 		},
 		logins: baseline,
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "alice@acme.com holds live sessions from Sydney, AU (198.51.100.4, since 2026-11-26 09:00 UTC) and Paris, FR (203.0.113.7, since 10:00 UTC), 16,961 km apart. The Sydney, AU sessions are the suspect ones: 0 of the user's 2 successful logins"}},
+			target: "family:0Ak000000000000SYA", detail: "alice@acme.com holds live sessions from Sydney, AU (198.51.100.4, since 2026-11-26 09:00 UTC) and Paris, FR (203.0.113.7, since 10:00 UTC), 16,961 km apart. The Sydney, AU sessions are the suspect ones: none of the user's 2 successful logins"}},
 	}, {
 		name: "Paris and Lyon are closer than 500 km",
 		sessions: []session{
@@ -490,7 +490,7 @@ func TestConcurrentSessions(t *testing.T) {
 			{ip: "203.0.113.7", at: paris, ago: 48 * hour},
 		},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: 0 of the user's 1 successful login"}},
+			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: none of the user's 1 successful login"}},
 	}, {
 		name: "without coordinates, different countries count",
 		sessions: []session{
@@ -528,7 +528,7 @@ func TestConcurrentSessions(t *testing.T) {
 			{ip: "198.51.100.77", at: newYork, ago: 120 * hour},
 		},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
-			target: "family:0Ak000000000000NYA", detail: "4,129 km apart. The New York, US sessions are the suspect ones: both places are in one country (US), and 1 of the user's 4 successful logins in the 30 days before the user's first live session from an untrusted place began (2026-11-26 09:00 UTC) came from the network of its IP (198.51.100.0/24), 3 from 203.0.113.0/24."}},
+			target: "family:0Ak000000000000NYA", detail: "4,129 km apart. The New York, US sessions are the suspect ones: both places are in one country (US), and 1 of the user's 4 successful logins in the 30 days before the user's first live session from an untrusted place began (2026-11-26 09:00 UTC) came from their network (198.51.100.0/24), 3 from 203.0.113.0/24."}},
 	}, {
 		name:     "New York and San Francisco, known alike: the later-created family is the target",
 		sessions: coasts,
@@ -556,7 +556,7 @@ func TestConcurrentSessions(t *testing.T) {
 			login{ip: "198.51.100.4", at: sydney, ago: 90 * time.Minute},
 			login{ip: "198.51.100.4", at: sydney, ago: 60 * time.Minute}),
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: 0 of the user's 2 successful logins in the 30 days before the user's first live session from an untrusted place began (2026-11-26 09:00 UTC) came from AU, 2 from FR."}},
+			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: none of the user's 2 successful logins in the 30 days before the user's first live session from an untrusted place began (2026-11-26 09:00 UTC) came from AU, 2 from FR."}},
 	}, {
 		// A Setup download gives the login that opened Sydney's session to
 		// the minute, before the session's creation, which dates a family
@@ -573,7 +573,7 @@ func TestConcurrentSessions(t *testing.T) {
 			{id: "row:1:4", ip: "203.0.113.7", at: paris, ago: 2 * hour},
 		},
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
-			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: 0 of the user's 1 successful login in the 30 days before the user's first live session from an untrusted place began (2026-11-26 09:00 UTC) came from AU, 1 from FR."}},
+			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions are the suspect ones: none of the user's 1 successful login in the 30 days before the user's first live session from an untrusted place began (2026-11-26 09:00 UTC) came from AU, 1 from FR."}},
 	}, {
 		name: "with three places, the baseline ends at the user's first, which the detail names",
 		sessions: []session{

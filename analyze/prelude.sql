@@ -42,6 +42,8 @@ CREATE OR REPLACE TEMP MACRO human_duration(i) AS human_seconds(floor(epoch(i)):
 -- Numbers as analysts read them: whole, with thousands separators.
 CREATE OR REPLACE TEMP MACRO fmt_count(n) AS format('{:,}', round(n)::BIGINT);
 CREATE OR REPLACE TEMP MACRO fmt_km(d) AS fmt_count(d) || ' km';
+-- A count that leads a phrase: "none of the user's 9 logins", not "0 of".
+CREATE OR REPLACE TEMP MACRO fmt_none(n) AS CASE WHEN n = 0 THEN 'none' ELSE fmt_count(n) END;
 
 -- Times in findings are UTC to the minute; a second time on the same day as
 -- the first shows only the clock.

@@ -685,7 +685,7 @@ func TestLoadRejectsMalformedRows(t *testing.T) {
 	got := mustQuery(t, db, `SELECT line, field, reason, value FROM rejects ORDER BY line`)
 	want := [][]string{
 		{"3", "LoginTime", "LoginTime is not a valid date-time with a zone, such as 2026-11-26T15:04:05.000Z", "2026-13-45T08:00:00Z"},
-		{"4", "", "the row has too few fields: 3 of the header's 6, ending before SourceIp", "0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z"},
+		{"4", "", "The row has too few fields: 3 of the header's 6, ending before SourceIp", "0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z"},
 		{"5", "SourceIp", "SourceIp is not an IPv4 or IPv6 address", "300.1.2.3"},
 		{"6", "UserId", "UserId is not a Salesforce Id (15 or 18 letters and digits)", "not-an-id"},
 		{"7", "Status", "Status is empty", ""},
@@ -717,8 +717,8 @@ func TestLoadRejectsInvalidUTF8InAnyColumn(t *testing.T) {
 	}
 	got := mustQuery(t, db, `SELECT line, field, reason FROM rejects ORDER BY line`)
 	want := [][]string{
-		{"3", "LoginGeo.City", "the row is not valid UTF-8"},
-		{"4", "Browser", "the row is not valid UTF-8"},
+		{"3", "LoginGeo.City", "The row is not valid UTF-8"},
+		{"4", "Browser", "The row is not valid UTF-8"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rejects (-want +got):\n%s", diff)
@@ -1572,20 +1572,20 @@ func TestLoadStructuralRejectsSayWhere(t *testing.T) {
 		want      []string // line, field, reason, value of the one reject
 	}{
 		{"bad byte in SourceIp", "\n", []string{"0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.\xff,Success"},
-			[]string{"3", "SourceIp", "the row is not valid UTF-8", "0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.?,Success"}},
+			[]string{"3", "SourceIp", "The row is not valid UTF-8", "0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.?,Success"}},
 		{"bad byte in Id", "\n", []string{"0Ya00000000000\xff2AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Success"},
-			[]string{"3", "Id", "the row is not valid UTF-8", "0Ya00000000000?2AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Success"}},
+			[]string{"3", "Id", "The row is not valid UTF-8", "0Ya00000000000?2AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Success"}},
 		{"bad byte in Status, CRLF", "\r\n", []string{"0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Succ\xffss"},
-			[]string{"3", "Status", "the row is not valid UTF-8", "0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Succ?ss"}},
+			[]string{"3", "Status", "The row is not valid UTF-8", "0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Succ?ss"}},
 		{"short row, CRLF", "\r\n", []string{"0Ya000000000002AAA,005000000000001AAA"},
-			[]string{"3", "", "the row has too few fields: 2 of the header's 5, ending before LoginTime", "0Ya000000000002AAA,005000000000001AAA"}},
+			[]string{"3", "", "The row has too few fields: 2 of the header's 5, ending before LoginTime", "0Ya000000000002AAA,005000000000001AAA"}},
 		{"quoted value with more after it", "\n", []string{`0Ya000000000002AAA,"005000000000001AAA"x,2026-11-26T08:00:00Z,203.0.113.2,Success`},
 			[]string{"3", "UserId", "a quoted value is followed by other characters, or holds a quote not doubled", `0Ya000000000002AAA,"005000000000001AAA"x,2026-11-26T08:00:00Z,203.0.113.2,Success`}},
 		// Three quotes, yet the rows after it load: not a quote never closed.
 		{"a quote not doubled inside a quoted value", "\n", []string{`0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,"Succ"ess"`, ok},
 			[]string{"3", "Status", "a quoted value is followed by other characters, or holds a quote not doubled", `0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,"Succ"ess"`}},
 		{"a long row", "\n", []string{`0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Success,` + strings.Repeat("x", 1500)},
-			[]string{"3", "", "the row has too many fields (the header has 5)", shortened(`0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Success,` + strings.Repeat("x", 1500))}},
+			[]string{"3", "", "The row has too many fields (the header has 5)", shortened(`0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.2,Success,` + strings.Repeat("x", 1500))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustWrite(t, t.TempDir(), "logins.csv", header+tc.eol+ok+tc.eol+strings.Join(tc.rows, tc.eol)+tc.eol)
@@ -1808,11 +1808,11 @@ func TestLoadJSONRejectsInvalidUTF8(t *testing.T) {
 		wantRejects         [][]string // line, field, reason, value
 	}{
 		{"invalid byte in a city", "S\xe3o Paulo", "Chrome", 1, "",
-			[][]string{{"3", "LoginGeo.City", "the row is not valid UTF-8", "S\uFFFDo Paulo"}}},
+			[][]string{{"3", "LoginGeo.City", "The row is not valid UTF-8", "S\uFFFDo Paulo"}}},
 		{"escaped invalid byte in a city", `S\u00e3o \"P\"` + "\xe3", "Chrome", 1, "",
-			[][]string{{"3", "LoginGeo.City", "the row is not valid UTF-8", "São \"P\"\uFFFD"}}},
+			[][]string{{"3", "LoginGeo.City", "The row is not valid UTF-8", "São \"P\"\uFFFD"}}},
 		{"invalid byte in a field the audit ignores", "Lyon", "Chr\xffme", 1, "",
-			[][]string{{"3", "Browser", "the row is not valid UTF-8", "Chr\uFFFDme"}}},
+			[][]string{{"3", "Browser", "The row is not valid UTF-8", "Chr\uFFFDme"}}},
 		{"replacement character written as such", "S\uFFFDo Paulo", "Chrome", 0, "S\uFFFDo Paulo", nil},
 		{"escaped replacement character", `S\ufffdo Paulo`, "Chrome", 0, "S\uFFFDo Paulo", nil},
 	} {

@@ -321,7 +321,7 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 					value = fd.value
 				}
 			}
-			rejects = append(rejects, []any{f.path, rec.line, rec.badUTF8, "the row is not valid UTF-8", value})
+			rejects = append(rejects, []any{f.path, rec.line, rec.badUTF8, "The row is not valid UTF-8", value})
 			continue
 		}
 		clear(values)

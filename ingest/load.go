@@ -1322,19 +1322,19 @@ func structuralReason(typ, msg string, header []string, endsBefore int) string {
 	switch typ {
 	case "MISSING COLUMNS":
 		if endsBefore >= 0 && endsBefore < want {
-			return fmt.Sprintf("the row has too few fields: %d of the header's %d, ending before %s", endsBefore, want, strings.TrimSpace(header[endsBefore]))
+			return fmt.Sprintf("The row has too few fields: %d of the header's %d, ending before %s", endsBefore, want, strings.TrimSpace(header[endsBefore]))
 		}
-		return fmt.Sprintf("the row has too few fields (the header has %d)", want)
+		return fmt.Sprintf("The row has too few fields (the header has %d)", want)
 	case "TOO MANY COLUMNS":
-		return fmt.Sprintf("the row has too many fields (the header has %d)", want)
+		return fmt.Sprintf("The row has too many fields (the header has %d)", want)
 	case "INVALID ENCODING", "INVALID UNICODE":
-		return "the row is not valid UTF-8"
+		return "The row is not valid UTF-8"
 	case "UNQUOTED VALUE":
 		// DuckDB says so of '"2"x' and of '"Chr"ome"' (and of a quote that
 		// runs over lines, which collectStructuralRejects refuses).
 		return "a quoted value is followed by other characters, or holds a quote not doubled"
 	case "LINE SIZE OVER MAXIMUM":
-		return "the row is longer than 10 MB"
+		return "The row is longer than 10 MB"
 	}
 	if msg == "" {
 		return strings.ToLower(typ)

@@ -171,13 +171,13 @@ SELECT
     || CASE
         WHEN t.country_logins <> o.country_logins THEN
             printf('The %s sessions are the suspect ones: %s %s came from %s, %s from %s.',
-                t_place, fmt_count(t.country_logins), of_logins, t_country, fmt_count(o.country_logins), o_country)
+                t_place, fmt_none(t.country_logins), of_logins, t_country, fmt_none(o.country_logins), o_country)
         WHEN t.network_logins <> o.network_logins THEN
-            printf('The %s sessions are the suspect ones: %s, and %s %s came from the network of its IP (%s), %s from %s.',
+            printf('The %s sessions are the suspect ones: %s, and %s %s came from their network (%s), %s from %s.',
                 t_place,
                 CASE WHEN same_country THEN 'both places are in one country (' || t_country || ')'
                     ELSE printf('%s and %s are as familiar', t_country, o_country) END,
-                fmt_count(t.network_logins), of_logins, t_network, fmt_count(o.network_logins), o_network)
+                fmt_none(t.network_logins), of_logins, t_network, fmt_none(o.network_logins), o_network)
         ELSE
             printf('The %s sessions%s are the suspect ones, as neither place is more familiar: %s.',
                 t_place, CASE WHEN t.since > o.since THEN ', created later,' ELSE '' END, CASE
