@@ -930,7 +930,7 @@ func TestIPSharedByUsers(t *testing.T) {
 		name:   "10 users from one IP within 24 hours",
 		logins: users(10, "198.51.100.9", 2*hour),
 		want: []finding{{check: "ip_shared_by_users", severity: "medium",
-			detail: "10 different users logged in successfully from 198.51.100.9 between 2026-11-25 17:00 and 2026-11-26 11:00 UTC (18 hours), up to 10 within 1 day: a@acme.com, b@acme.com, c@acme.com, d@acme.com, e@acme.com and 5 more."}},
+			detail: "10 different users logged in successfully from 198.51.100.9 between 2026-11-25 17:00 and 2026-11-26 11:00 UTC (18 hours), up to 10 within 1 day: a@acme.com, b@acme.com, c@acme.com, d@acme.com, e@acme.com, f@acme.com, g@acme.com, h@acme.com, i@acme.com, j@acme.com."}},
 	}, {
 		name:   "9 users are not enough",
 		logins: users(9, "198.51.100.9", 2*hour),
@@ -967,6 +967,31 @@ func TestIPSharedByUsers(t *testing.T) {
 			{check: "ip_shared_by_users", severity: "medium", detail: "10 different users logged in successfully from 198.51.100.9 between 2026-11-25 10:42 and 2026-11-26 11:00 UTC (1 day), up to 10 within 1 day"},
 		},
 	}})
+}
+
+// A burst of 30 users names the first 25 in order and counts the rest, and
+// is dated by its first login, as failed_login_burst dates its bursts.
+func TestIPSharedByUsersNamesAndDatesTheBurst(t *testing.T) {
+	var logins []login
+	var names []string
+	for i := range 30 {
+		name := fmt.Sprintf("u%02d@acme.com", i)
+		logins = append(logins, login{user: name, ip: "198.51.100.9", ago: hour + time.Duration(29-i)*minute})
+		names = append(names, name)
+	}
+	db := mustDB(t, nil, logins)
+	mustRun(t, db, nil)
+	var detail string
+	var observed time.Time
+	if err := db.QueryRow(`SELECT detail, observed_at FROM findings WHERE check_id = 'ip_shared_by_users'`).Scan(&detail, &observed); err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Join(names[:25], ", ") + " and 5 more."; !strings.HasSuffix(detail, want) {
+		t.Errorf("got %q, want it to end %q", detail, want)
+	}
+	if want := asOf.Add(-hour - 29*minute); !observed.Equal(want) {
+		t.Errorf("got observed_at %s, want the burst's first login at %s", observed, want)
+	}
 }
 
 func TestFailedLoginBurst(t *testing.T) {

@@ -113,16 +113,15 @@ WITH shared AS (
         max(users_in_window) AS most_in_window,
         min(login_time) AS first_login,
         max(login_time) AS last_login,
-        min(login_time) FILTER (WHERE users_in_window >= getvariable('ip_shared_by_users.min_users')) AS reached
     FROM in_bursts
     GROUP BY source_ip, burst
 ), burst_users AS (
     -- A burst can hold millions of logins (an untrusted VPN address that
     -- everyone uses): its users are counted and named from one row per user,
-    -- and only the first few names are kept, since an aggregate that sorts
+    -- and only the first names are kept (25, in order), since an aggregate that sorts
     -- or de-duplicates holds all of a group's values in memory at once. A
     -- user without a username is named by user_key, which is then the Id.
-    SELECT b.source_ip, b.burst, count(*) AS users, min(coalesce(u.username, b.user_key), 5) AS first_names
+    SELECT b.source_ip, b.burst, count(*) AS users, min(coalesce(u.username, b.user_key), 25) AS first_names
     FROM (SELECT DISTINCT source_ip, burst, user_key FROM in_bursts) b
     LEFT JOIN usernames u USING (user_key)
     GROUP BY b.source_ip, b.burst
@@ -133,7 +132,7 @@ SELECT
     NULL::VARCHAR AS username,
     NULL::VARCHAR AS session_id,
     source_ip,
-    reached AS observed_at,
+    first_login AS observed_at, -- as a burst of failed_login_burst: when it began
     printf('%s different users logged in successfully from %s %s, up to %s within %s: %s.',
         fmt_count(users), source_ip, fmt_span(first_login, last_login), fmt_count(most_in_window),
         human_duration(getvariable('ip_shared_by_users.window')), few_of(first_names, users)) AS detail,
