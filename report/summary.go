@@ -210,7 +210,7 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 		t := textTable{right: []bool{false, false, false, true, true, true, true, false}}
 		t.add("FILE", "KIND", "FORMAT", "READ", "LOADED", "DUPLICATES", "REJECTED", "COVERS (UTC)")
 		for _, in := range textInputs(s.Inputs) {
-			t.add(in.File, in.Kind, in.Format, itoa(in.Read), itoa(in.Loaded), itoa(in.Duplicates), itoa(in.Rejected), coverage(in.Earliest, in.Latest))
+			t.add(in.File, in.Kind, in.Format, itoa(in.Read), itoa(in.Loaded), itoa(in.Duplicates), itoa(in.Rejected), in.covers())
 		}
 		t.write(&b)
 		for _, line := range accounting(s.Inputs) {
@@ -297,12 +297,23 @@ func (t *textTable) write(b *strings.Builder) {
 	}
 }
 
-// coverage says which span of time an export covers.
-func coverage(earliest, latest time.Time) string {
-	if earliest.IsZero() && latest.IsZero() {
+// timeless says whether an export's rows carry no times (users, LoginGeo),
+// so that it covers no span of time at all.
+func (in InputStats) timeless() bool { return in.Kind == "users" || in.Kind == "geo" }
+
+// covers says which span of time an export covers: "-" for one whose rows
+// carry no times, "no rows" for one that loaded none.
+func (in InputStats) covers() string {
+	switch {
+	case in.timeless():
+		return "-"
+	case in.Earliest.IsZero() && in.Latest.IsZero():
+		if in.Loaded == 0 {
+			return "no rows"
+		}
 		return "unknown"
 	}
-	return formatTime(earliest, coverageFormat) + " to " + formatTime(latest, coverageFormat)
+	return formatTime(in.Earliest, coverageFormat) + " to " + formatTime(in.Latest, coverageFormat)
 }
 
 // formatTime formats t in UTC, or says it is unknown when t is zero.

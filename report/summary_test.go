@@ -61,7 +61,7 @@ func TestWriteSummaryTextAddsUpManyPages(t *testing.T) {
 		}
 	}
 	want := []string{
-		"users.csv users Bulk API CSV 5 5 0 0 unknown",
+		"users.csv users Bulk API CSV 5 5 0 0 -",
 		"logins-0003.json logins REST JSON 10 8 0 2 2026-11-03 00:00 to 2026-11-04 00:00",
 		"logins-0009.json logins REST JSON 10 9 1 0 2026-11-09 00:00 to 2026-11-10 00:00",
 		"(12 more files) logins REST JSON 120 120 0 0 2026-11-01 00:00 to 2026-11-15 00:00",

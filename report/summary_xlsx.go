@@ -20,7 +20,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 	if title == "" {
 		title = "Session audit"
 	}
-	w.spanning(title, st.title)
+	w.overflowing(1, title, st.title)
 	w.skip(2)
 
 	var findings int64
@@ -38,22 +38,31 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		w.setTime(2, kv.time, st.valueTime)
 		w.skip(1)
 	}
+	withheld, why := withheldCounts(s.Withheld)
 	for _, kv := range []struct {
 		label string
-		value any
+		value any    // text runs on over the empty cells beside it
+		note  string // beside a count
 	}{
-		{"Version", s.Version},
-		{"Policy", s.Policy},
-		{"Findings", findings},
-		{"Sessions proposed for removal", s.Removals},
-		{"Reached, left off the list", withheldCell(s.Withheld)},
-		{"Input rows rejected", s.Rejects},
+		{"Version", s.Version, ""},
+		{"Policy", s.Policy, ""},
+		{"Findings", findings, ""},
+		{"Sessions proposed for removal", s.Removals, ""},
+		{"Reached, left off the list", withheld, "(" + why + "; see the Sessions sheet)"},
+		{"Input rows rejected", s.Rejects, ""},
 	} {
-		if kv.value == nil {
+		if kv.value == nil || kv.note != "" && withheld == 0 {
 			continue
 		}
 		w.set(1, kv.label, st.label)
-		w.set(2, kv.value, st.value)
+		if text, ok := kv.value.(string); ok {
+			w.overflowing(2, text, st.value)
+		} else {
+			w.set(2, kv.value, st.value)
+		}
+		if kv.note != "" {
+			w.overflowing(3, kv.note, st.note)
+		}
 		w.skip(1)
 	}
 
@@ -72,7 +81,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 	w.height(18)
 	w.skip(1)
 	if len(s.Inputs) == 0 {
-		w.spanning("none", st.note)
+		w.overflowing(1, "none", st.note)
 		w.skip(1)
 	}
 	var sums [4]int64
@@ -84,8 +93,10 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 			w.set(4+i, n, st.count)
 			sums[i] += n
 		}
-		w.setTime(8, in.Earliest, st.timeCell)
-		w.setTime(9, in.Latest, st.timeCell)
+		if !in.timeless() { // a users or LoginGeo export's times are left empty
+			w.setTime(8, in.Earliest, st.timeCell)
+			w.setTime(9, in.Latest, st.timeCell)
+		}
 		w.skip(1)
 	}
 	if len(s.Inputs) > 1 {
@@ -99,7 +110,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		w.skip(1)
 	}
 	for _, line := range accounting(s.Inputs) {
-		w.spanning(line, st.note)
+		w.overflowing(1, line, st.note)
 		w.skip(1)
 	}
 
@@ -115,7 +126,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 	w.height(18)
 	w.skip(1)
 	if len(s.Checks) == 0 {
-		w.spanning("no checks ran", st.note)
+		w.overflowing(1, "no checks ran", st.note)
 		w.skip(1)
 	}
 	for _, c := range s.Checks {
@@ -124,7 +135,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		w.set(3, c.Severity, st.severity[c.Severity])
 		if c.NotChecked != "" {
 			// The reason reads beside the counts it replaces.
-			w.set(4, "not checked: "+c.NotChecked, st.note)
+			w.overflowing(4, "not checked: "+c.NotChecked, st.note)
 			w.skip(1)
 			continue
 		}
@@ -150,6 +161,12 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 			w.skip(1)
 		}
 	}
+	w.skip(1)
+	w.heading("Reading this workbook", 9)
+	for _, line := range readingNotes {
+		w.paragraph(line, 9, st.paragraph)
+		w.skip(1)
+	}
 	if w.err != nil {
 		return w.err
 	}
@@ -165,6 +182,16 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		return err
 	}
 	return w.applyWidths()
+}
+
+// readingNotes end the Summary sheet: what an analyst needs to read the
+// other sheets without the README.
+var readingNotes = []string{
+	"Findings: one row per finding, most severe first. Detail says what was found and why it matters; Observed at is when what it describes began. Every time in this workbook is UTC.",
+	"Base severity is a check's usual severity. A check rates each finding by what it found (a failed-login burst followed by a success is high, a new network in a familiar country low), and the counts above are by the findings' own severity.",
+	"Sessions: every live session, as Setup > Session Management lists them, grouped by user. Flags names the checks whose findings reach the session; blank means none did. Removal proposed is yes for a session on the removal list, or says why a session that a removing check reached is left off it.",
+	"Removals: the sessions proposed for removal, with their findings as the reason. Nothing is removed from this workbook: mark the approve column of removals.csv, then run sessionaudit approve and sessionaudit apply.",
+	"Rejects: every input row that was not loaded, with its file, line, field and the reason.",
 }
 
 // summaryWriter writes the summary sheet row by row, remembering the widest
@@ -221,12 +248,13 @@ func (w *summaryWriter) set(col int, v any, style int) {
 	}
 }
 
-// spanning writes text into the first column of the current row without
-// widening the column: the text runs on across the empty cells beside it.
-func (w *summaryWriter) spanning(text string, style int) {
-	width := w.widths[1]
-	w.set(1, text, style)
-	w.widths[1] = width
+// overflowing writes text into a column of the current row without widening
+// the column: the text runs on across the empty cells beside it, and the
+// column keeps the width of the table it belongs to.
+func (w *summaryWriter) overflowing(col int, text string, style int) {
+	width := w.widths[col]
+	w.set(col, text, style)
+	w.widths[col] = width
 }
 
 // setTime writes t as a date-time in the given style, or "unknown" when t
@@ -308,14 +336,4 @@ func title1(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
-}
-
-// withheldCell is the Summary sheet's line for sessions findings reached that
-// the removal list leaves out, or nil (no line) when there are none.
-func withheldCell(ws []Withheld) any {
-	n, why := withheldCounts(ws)
-	if n == 0 {
-		return nil
-	}
-	return itoa(n) + " (" + why + "; see the Sessions sheet)"
 }

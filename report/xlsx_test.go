@@ -325,7 +325,7 @@ func TestWriteXLSXSummaryWithheld(t *testing.T) {
 		want     []string // the row's label and value, or nil for no row
 	}{
 		{"some", []Withheld{{"protected user", 3}, {"held back, no username", 1}},
-			[]string{"Reached, left off the list", "4 (protected user: 3; held back, no username: 1; see the Sessions sheet)"}},
+			[]string{"Reached, left off the list", "4", "(protected user: 3; held back, no username: 1; see the Sessions sheet)"}},
 		{"none", nil, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -339,7 +339,7 @@ func TestWriteXLSXSummaryWithheld(t *testing.T) {
 			var got []string
 			for _, r := range rows {
 				if len(r) >= 2 && r[0] == "Reached, left off the list" {
-					got = r[:2]
+					got = r
 				}
 			}
 			if diff := cmp.Diff(c.want, got); diff != "" {
@@ -551,5 +551,34 @@ func TestFitWidth(t *testing.T) {
 		if got := FitWidth(chars); got != want {
 			t.Errorf("FitWidth(%d): got %v, want %v", chars, got, want)
 		}
+	}
+}
+
+// The Summary sheet ends with notes on reading the other sheets, and a users
+// export's time cells are empty rather than "unknown".
+func TestWriteXLSXSummaryReadingNotes(t *testing.T) {
+	wb := sampleWorkbook(1)
+	wb.Summary.Inputs = append(wb.Summary.Inputs, InputStats{File: "users.csv", Kind: "users", Format: "Bulk API CSV", Read: 5, Loaded: 5})
+	f := mustWriteXLSX(t, wb, excelize.TotalRows)
+	rows, err := f.GetRows(summarySheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	inNotes := false
+	for _, r := range rows {
+		if len(r) == 0 {
+			continue
+		}
+		if r[0] == "users.csv" && len(r) > 7 {
+			t.Errorf("the users export's row has times: %q", r)
+		}
+		if inNotes {
+			notes = append(notes, r[0])
+		}
+		inNotes = inNotes || r[0] == "Reading this workbook"
+	}
+	if diff := cmp.Diff(readingNotes, notes); diff != "" {
+		t.Errorf("the notes after \"Reading this workbook\" (-want +got):\n%s", diff)
 	}
 }

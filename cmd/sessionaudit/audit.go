@@ -617,7 +617,7 @@ func buildSummary(stats ingest.Stats, res analyze.Result, p analyze.Policy) repo
 	s := report.Summary{
 		Title:       "Salesforce session audit",
 		AsOf:        res.AsOf,
-		GeneratedAt: time.Now().UTC(),
+		GeneratedAt: time.Now().UTC().Truncate(time.Second), // as shown: Excel would round a fraction up
 		Version:     versionString(),
 		Policy:      policyLine(p),
 		Rejects:     stats.Rejected(),
