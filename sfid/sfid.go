@@ -140,9 +140,12 @@ func lower(c byte) byte {
 	return c
 }
 
+// The patterns need no word boundary before a token: in a URL or a form it
+// follows "sid=", "sid%3D", "sid_" or "x", whose last letter would hide it
+// from \b. The space after Bearer may be URL-encoded (%20 or +).
 var (
-	bearerPattern    = regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/!=-]{16,}`)
-	sessionIDPattern = regexp.MustCompile(`\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+`)
+	bearerPattern    = regexp.MustCompile(`(?i)bearer(?:\s|%20|\+)+[A-Za-z0-9._~+/!=-]{16,}`)
+	sessionIDPattern = regexp.MustCompile(`00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+`)
 )
 
 // Redacted stands where RedactTokens took a token out.

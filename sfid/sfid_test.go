@@ -111,6 +111,12 @@ func TestRedactTokens(t *testing.T) {
 		"Authorization: Bearer abcdefghijklmnop.qrstu": "Authorization: Bearer [REDACTED]",
 		"record 00D5g000004ABCDEAA is no token":        "record 00D5g000004ABCDEAA is no token", // an org Id alone
 		"bearer short":                                 "bearer short",
+		// Inside a URL or a form, after letters that leave no word boundary.
+		"frontdoor.jsp?sid%3D00D5g000001abcd!AQ8AQHtuF8ZQY.3nkSecret": "frontdoor.jsp?sid%3D[REDACTED]",
+		"sid_00D5g000001abcd!AQ8AQHtuF8ZQY.3nk":                       "sid_[REDACTED]",
+		"x00D5g000001abcd!AQ8AQHtuF8ZQY.3nk":                          "x[REDACTED]",
+		"Authorization=Bearer%20abcdefghijklmnop1234":                 "Authorization=Bearer [REDACTED]",
+		"Bearer+abcdefghijklmnop1234":                                 "Bearer [REDACTED]",
 	} {
 		if got := RedactTokens(in); got != want {
 			t.Errorf("RedactTokens(%q) = %q, want %q", in, got, want)
