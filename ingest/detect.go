@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/flate"
 	kgzip "github.com/klauspost/compress/gzip"
@@ -229,10 +230,15 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 		return format{}, fmt.Errorf("the first line %q is not a CSV header of a Salesforce export", truncate(sfid.RedactTokens(line), 80))
 	}
 	// Header cells name the fields in messages and in the load's SQL; no
-	// export writes a control character in one.
+	// export writes a control character in one, nor a byte that is not
+	// UTF-8 (a file saved in another encoding: DuckDB would stop on it with
+	// an error that names no line or column).
 	for i, h := range header {
 		if strings.IndexFunc(h, unicode.IsControl) >= 0 {
 			return format{}, fmt.Errorf("header cell %d %q has a control character; save the file as UTF-8 CSV with plain column names", i+1, truncate(sfid.RedactTokens(h), 80))
+		}
+		if !utf8.ValidString(h) {
+			return format{}, fmt.Errorf("header cell %d %q is not valid UTF-8: the file is in another encoding; save it as UTF-8 CSV", i+1, truncate(sfid.RedactTokens(h), 80))
 		}
 	}
 	line, _ := cr.FieldPos(0) // the reader skips blank lines before the header

@@ -1089,6 +1089,7 @@ func TestLoadUnusableFiles(t *testing.T) {
 		{"utf-32", "\xff\xfe\x00\x00I\x00\x00\x00", "the file is UTF-32 (little-endian)"},
 		{"nul in a header cell", strings.Replace(sessionsHeader, "SourceIp", "Source\x00Ip", 1) + "\n", `header cell 8 "Source\x00Ip" has a control character`},
 		{"tab in a header cell", strings.Replace(sessionsHeader, "SourceIp", "Source\tIp", 1) + "\n", `header cell 8 "Source\tIp" has a control character`},
+		{"latin-1 in a header cell", strings.Replace(sessionsHeader, "SourceIp", "Source\xe9Ip", 1) + "\n", `header cell 8 "Source\xe9Ip" is not valid UTF-8: the file is in another encoding`},
 		{"semicolons", `"Id";"UsersId";"CreatedDate"` + "\n", "the first line (Id;UsersId;CreatedDate) is separated by semicolons, not commas"},
 		{"tabs", "Id\tUsersId\tCreatedDate\n", "is separated by tabs, not commas"},
 		{"near miss: one semicolon", "Id;UsersId\n", `the first line "Id;UsersId" is not a CSV header`},
