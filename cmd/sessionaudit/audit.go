@@ -22,6 +22,7 @@ import (
 	"github.com/sessionaudit/sessionaudit/apply"
 	"github.com/sessionaudit/sessionaudit/ingest"
 	"github.com/sessionaudit/sessionaudit/report"
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 const auditHelp = `Usage:
@@ -224,6 +225,49 @@ func (l auditLog) usage(format string, args ...any) int {
 	return exitUsage
 }
 
+// unappliableIDsWarning names the sessions on the removal list whose session
+// or user Id apply would refuse: an 18-character Id whose case-safe suffix
+// disagrees with the capitals of its first 15 characters, as a spreadsheet
+// that changed an export's case leaves it. The load takes Ids as written
+// (checking every one would cost a second at a million sessions), and apply
+// refuses a whole list holding such an Id, so the analyst hears of it here.
+func unappliableIDsWarning(ctx context.Context, db *sql.DB) (string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT session_id, coalesce(user_id, '') FROM removals ORDER BY session_id`)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var bad []string
+	n := 0
+	for rows.Next() {
+		var sid, uid string
+		if err := rows.Scan(&sid, &uid); err != nil {
+			return "", err
+		}
+		_, serr := sfid.Normalize(sid)
+		var uerr error
+		if uid != "" {
+			_, uerr = sfid.Normalize(uid)
+		}
+		if serr != nil || uerr != nil {
+			if n++; len(bad) < 5 {
+				bad = append(bad, sid)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil || n == 0 {
+		return "", err
+	}
+	more := ""
+	if n > len(bad) {
+		more = fmt.Sprintf(" and %d more", n-len(bad))
+	}
+	return fmt.Sprintf("removals.csv proposes %s whose session or user Id does not match its case-safe suffix (%s%s): "+
+		"the export was changed, as a spreadsheet changes the case of Ids, and apply refuses a list that holds such an Id. "+
+		"Audit exports as Salesforce wrote them, or delete those rows from removals.csv before approving it.",
+		apply.Count(n, "session", "sessions"), strings.Join(bad, ", "), more), nil
+}
+
 // setupWarnings says which checks cannot judge the logins of Setup
 // downloads, so that an analyst does not read their zero as "checked,
 // nothing found", and names a download whose logins come after the audit's
@@ -376,6 +420,12 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	}
 	warnings := append(slices.Clone(stats.Warnings), res.Warnings...)
 	warnings = append(warnings, setupWarnings(stats, cfg.asOf, policy.Location)...)
+	if w, err := unappliableIDsWarning(ctx, db); err != nil {
+		log.fail(ctx, "checking the removal list's Ids", "err", err)
+		return exitFailure
+	} else if w != "" {
+		warnings = append(warnings, w)
+	}
 	for _, w := range warnings {
 		log.Warn(w)
 	}

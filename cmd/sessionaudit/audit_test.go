@@ -1112,3 +1112,39 @@ func TestAuditWarnsOfSetupDownloads(t *testing.T) {
 		})
 	}
 }
+
+// A session on the removal list whose Id's case-safe suffix disagrees with
+// its capitals (an export a spreadsheet changed) is warned of, since apply
+// refuses a list holding it; the sample as exported gives no such warning.
+func TestAuditWarnsOfIdsApplyWouldRefuse(t *testing.T) {
+	sessions, err := os.ReadFile(repoPath("testdata/sample/sessions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id, changed = "0Ak5g000lXAauX6CQJ", "0Ak5g000lXAauX6AAA" // on the sample's removal list
+	if !strings.Contains(string(sessions), id) {
+		t.Fatalf("the sample has no session %s", id)
+	}
+	edited := filepath.Join(t.TempDir(), "sessions.csv")
+	if err := os.WriteFile(edited, []byte(strings.ReplaceAll(string(sessions), id, changed)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const warning = "whose session or user Id does not match its case-safe suffix"
+	for _, tc := range []struct {
+		sessions string
+		want     string // in the warning, or "" for none
+	}{
+		{edited, "removals.csv proposes 1 session " + warning + " (" + changed + ")"},
+		{repoPath("testdata/sample/sessions.csv"), ""},
+	} {
+		code, stdout, stderr := runCLI(t, "audit", "--sessions", tc.sessions, "--logins", repoPath("testdata/sample/logins.csv"),
+			"--users", repoPath("testdata/sample/users.csv"), "--policy", repoPath("testdata/sample/policy.yaml"),
+			"--as-of", "2026-11-26T12:00:00Z", "--out", t.TempDir())
+		if code != exitOK {
+			t.Fatalf("audit of %s: exit %d, stderr %s", tc.sessions, code, stderr)
+		}
+		if tc.want == "" && strings.Contains(stdout, warning) || tc.want != "" && !strings.Contains(stdout, tc.want) {
+			t.Errorf("audit of %s: got\n%s\nwant the warning %q", tc.sessions, stdout, tc.want)
+		}
+	}
+}
