@@ -477,6 +477,27 @@ func TestConcurrentSessions(t *testing.T) {
 			{ip: "203.0.113.7", at: sydney, age: 2 * hour},
 		},
 	}, {
+		// The baseline knows Paris by 203.0.113.7, but the Sydney family's
+		// IP is that of the other Paris family: whichever Paris IP the
+		// anchor is, the address was placed at both.
+		name: "the same IP as any family at the anchor's place is not travel",
+		sessions: []session{
+			{ip: "203.0.113.7", at: paris, age: 4 * hour},
+			{ip: "198.18.5.5", at: paris, age: 3 * hour},
+			{ip: "198.18.5.5", at: sydney, age: 2 * hour},
+		},
+		logins: baseline,
+	}, {
+		name: "near miss: an IP of the anchor's place at another far place does not cover this one",
+		sessions: []session{
+			{ip: "203.0.113.7", at: paris, age: 4 * hour},
+			{ip: "198.18.5.5", at: paris, age: 3 * hour},
+			{id: "0Ak000000000000SYA", ip: "198.18.5.6", at: sydney, age: 2 * hour},
+		},
+		logins: baseline,
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
+			target: "family:0Ak000000000000SYA", detail: "16,961 km apart. The Sydney, AU sessions are the suspect ones"}},
+	}, {
 		// The Sydney family's own login (L) is in the history: the
 		// baseline ends before it, so it does not make Sydney as familiar
 		// as Paris.

@@ -110,6 +110,14 @@ WITH origins AS (
     FROM scored
     QUALIFY row_number() OVER (PARTITION BY user_key
         ORDER BY country_logins DESC, network_logins DESC, since, source_ip NULLS LAST, place_key) = 1
+), anchor_ips AS (
+    -- The IPs of every origin at the anchor's place, not only the anchor's
+    -- own: which of them the baseline knows best must not decide whether a
+    -- far place that shares one of them is travel.
+    SELECT a.user_key, list(s.source_ip) FILTER (WHERE s.source_ip IS NOT NULL) AS ips
+    FROM anchors a
+    JOIN scored s ON s.user_key = a.user_key AND s.place_key = a.place_key
+    GROUP BY a.user_key
 ), measured AS (
     SELECT
         t.user_key, t.user_id, t.username, t.all_logins, t.first_at,
@@ -118,8 +126,11 @@ WITH origins AS (
             THEN distance_km(t.latitude, t.longitude, o.latitude, o.longitude) END AS km
     FROM scored t
     JOIN anchors o ON o.user_key = t.user_key AND o.place_key <> t.place_key
-        -- The same IP is never travel; two families without one may be.
-        AND (o.source_ip IS NULL OR t.source_ip IS NULL OR o.source_ip <> t.source_ip)
+    JOIN anchor_ips h ON h.user_key = t.user_key
+    -- The same IP is never travel: an address placed both at the anchor's
+    -- place and far away is the geo database's doubt. Two families without
+    -- an IP may be travel.
+    WHERE t.source_ip IS NULL OR NOT list_contains(h.ips, t.source_ip)
 ), found AS (
     -- a and b are the two origins in the order their families began.
     -- place_families are the live families of every IP at the far place,
