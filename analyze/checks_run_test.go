@@ -1125,6 +1125,14 @@ func TestFailedLoginBurst(t *testing.T) {
 	}, {
 		// A spray goes on after a guess works: a success in the middle of
 		// the burst raises it as one after it does.
+		name: "a Setup download's success whose family's first session expired names its live one",
+		sessions: []session{
+			{id: "0Ak000000000000OKX", ip: "203.0.113.50", age: 2*hour - 20*time.Second, expired: true},
+			{id: "0Ak000000000000OKA", parent: "0Ak000000000000OKX", ip: "203.0.113.50", typ: "Visualforce", age: 2*hour - 50*time.Second},
+		},
+		logins: setupBurst(2 * hour),
+		want:   raisedBySetup("then alice@acme.com logged in successfully from 203.0.113.50 at 10:00 UTC"),
+	}, {
 		name:     "a success a minute before the last failure, with failures after it, makes it high",
 		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50"}},
 		logins:   append(failures(10, "203.0.113.50", 2*minute), success(2*hour+minute)),

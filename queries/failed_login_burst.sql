@@ -200,12 +200,14 @@ LEFT JOIN burst_ips i USING (burst_by, burst_key, burst)
 LEFT JOIN successes s USING (burst_by, burst_key, burst)
 LEFT JOIN live_session_of_login ls ON ls.login_history_id = s.login_id
 -- A Setup download's success is named by no session: the finding names the
--- first live family it began (its first session's Id is the family's).
+-- earliest live session of the first live family it began, which need not
+-- be that family's first session (it may have expired while a later one
+-- lives on).
 LEFT JOIN (
-    SELECT login_id, min(family_id) AS session_id
-    FROM families_of_setup_login
-    WHERE is_live(expires)
-    GROUP BY login_id
+    SELECT f.login_id, arg_min(o.live_id, f.family_id) AS session_id
+    FROM families_of_setup_login f
+    JOIN live_family_origins o ON o.parent_id = f.family_id
+    GROUP BY f.login_id
 ) fs ON fs.login_id = s.login_id
 -- When the first success began no live session, the earliest live one a
 -- later success named (the finding's target reaches them all).
