@@ -488,6 +488,15 @@ func TestConcurrentSessions(t *testing.T) {
 		},
 		logins: baseline,
 	}, {
+		name: "the anchor's place without an IP shares none with a far place",
+		sessions: []session{
+			{at: paris, age: 4 * hour},
+			{id: "0Ak000000000000SYA", ip: "198.18.5.6", at: sydney, age: 2 * hour},
+		},
+		logins: baseline,
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
+			target: "family:0Ak000000000000SYA", detail: "16,961 km apart. The Sydney, AU sessions are the suspect ones"}},
+	}, {
 		name: "near miss: an IP of the anchor's place at another far place does not cover this one",
 		sessions: []session{
 			{ip: "203.0.113.7", at: paris, age: 4 * hour},

@@ -130,7 +130,8 @@ WITH origins AS (
     -- The same IP is never travel: an address placed both at the anchor's
     -- place and far away is the geo database's doubt. Two families without
     -- an IP may be travel.
-    WHERE t.source_ip IS NULL OR NOT list_contains(h.ips, t.source_ip)
+    -- (ips is NULL when no family at the anchor's place has an IP.)
+    WHERE NOT coalesce(list_contains(h.ips, t.source_ip), false)
 ), found AS (
     -- a and b are the two origins in the order their families began.
     -- place_families are the live families of every IP at the far place,
