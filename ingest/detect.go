@@ -104,7 +104,7 @@ func whileVerifyingGzip(ctx context.Context, files []*inputFile, read func() err
 		// One send, whichever way the goroutine ends: verified holds it.
 		defer bug.Catch("verifying gzip files", func(err error) { verified <- err })
 		for _, f := range gz {
-			if err := verifyGzip(vctx, f.path); err != nil {
+			if err := gzipVerifier(vctx, f.path); err != nil {
 				verified <- &InputError{File: f.path, Err: err}
 				return
 			}
@@ -120,6 +120,9 @@ func whileVerifyingGzip(ctx context.Context, files []*inputFile, read func() err
 	}
 	return nil, readErr
 }
+
+// gzipVerifier is verifyGzip, which a test may replace.
+var gzipVerifier = verifyGzip
 
 // verifyGzip reads the gzip file at path to its end, discarding what it
 // decompresses, and says what is wrong with the stream, if anything. DuckDB's

@@ -18,6 +18,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sessionaudit/sessionaudit/internal/bug"
 	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
@@ -2319,5 +2320,26 @@ func TestLoadLoginCoverage(t *testing.T) {
 		{a, "11-01", "11-10"}, {b, "11-10", "11-15"}, {p1, "11-20", "11-26"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("login_coverage (-want +got):\n%s", diff)
+	}
+}
+
+// A panic while verifying a gzip file fails the load as the internal error
+// it is, for a CSV file as for JSON pages (whose group DuckDB's reader
+// refuses for other reasons and Go then decodes: the panic must not pass for
+// such a refusal).
+func TestLoadFailsOnAGzipVerifierPanic(t *testing.T) {
+	defer func() { gzipVerifier = verifyGzip }()
+	gzipVerifier = func(context.Context, string) error { panic("the verifier lost its place") }
+	csvText := "Id,UserId,LoginTime,SourceIp,Status\n0Ya000000000001AAA,005000000000001AAA,2026-11-26T09:00:00.000Z,203.0.113.1,Success\n"
+	jsonText := `{"records":[{"attributes":{"type":"LoginHistory"},"Id":"0Ya000000000001AAA","UserId":"005000000000001AAA","LoginTime":"2026-11-26T09:00:00.000+0000","SourceIp":"203.0.113.1","Status":"Success"}]}`
+	for name, text := range map[string]string{"l.csv.gz": csvText, "l.json.gz": jsonText} {
+		t.Run(name, func(t *testing.T) {
+			p := mustWrite(t, t.TempDir(), name, gz(t, text))
+			_, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+			var crashed *bug.Panic
+			if !errors.As(err, &crashed) || !strings.Contains(err.Error(), "the verifier lost its place") {
+				t.Errorf("got %v, want the verifier's panic", err)
+			}
+		})
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/sessionaudit/sessionaudit/internal/bug"
 	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
@@ -109,7 +110,8 @@ func (l *loader) flushJSON(ctx context.Context) error {
 		return loadError(g.files[len(g.files)-1], "reading JSON", err)
 	}
 	var damaged *InputError // a damaged gzip stream, which Go could not read either
-	if errors.As(err, &damaged) {
+	var crashed *bug.Panic  // the gzip verifier's, not the reader's refusal
+	if errors.As(err, &damaged) || errors.As(err, &crashed) {
 		return err
 	}
 	if decodedInGo != nil {

@@ -1378,10 +1378,11 @@ func InsertRows(ctx context.Context, db interface {
 // out of the rejects' values and reasons (sfid.RedactTokens), which the
 // reports and the summary show: a token pasted into a field (or a row with
 // too many fields, whose value is the whole line) must not reach them. Only
-// the few values with a "!" or the word bearer are read back into Go.
+// the few values with a "!" (or "%21") or the word bearer are read back into Go.
 func (l *loader) redactRejects(ctx context.Context) error {
 	rows, err := l.conn.QueryContext(ctx, `SELECT rowid, coalesce(value, ''), reason FROM rejects
-		WHERE contains(value, '!') OR contains(lower(value), 'bearer') OR contains(reason, '!') OR contains(lower(reason), 'bearer')`)
+		WHERE contains(value, '!') OR contains(value, '%21') OR contains(lower(value), 'bearer')
+			OR contains(reason, '!') OR contains(reason, '%21') OR contains(lower(reason), 'bearer')`)
 	if err != nil {
 		return err
 	}

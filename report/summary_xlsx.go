@@ -93,7 +93,11 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 			w.set(4+i, n, st.count)
 			sums[i] += n
 		}
-		if !in.timeless() { // a users or LoginGeo export's times are left empty
+		switch {
+		case in.timeless(): // a users or LoginGeo export's times are left empty
+		case in.Loaded == 0 && in.Earliest.IsZero() && in.Latest.IsZero():
+			w.set(8, "no rows", st.unknown)
+		default:
 			w.setTime(8, in.Earliest, st.timeCell)
 			w.setTime(9, in.Latest, st.timeCell)
 		}
@@ -187,7 +191,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 // readingNotes end the Summary sheet: what an analyst needs to read the
 // other sheets without the README.
 var readingNotes = []string{
-	"Findings: one row per finding, most severe first. Detail says what was found and why it matters; Observed at is when what it describes began. Every time in this workbook is UTC.",
+	"Findings: one row per finding, most severe first. Detail says what was found and why it matters; Observed at dates it (a session's creation, the suspect login, a burst's first login, the far place's latest session for concurrent sessions). Every time in this workbook is UTC.",
 	"Base severity is a check's usual severity. A check rates each finding by what it found (a failed-login burst followed by a success is high, a new network in a familiar country low), and the counts above are by the findings' own severity.",
 	"Sessions: every live session, as Setup > Session Management lists them, grouped by user. Flags names the checks whose findings reach the session; blank means none did. Removal proposed is yes for a session on the removal list, or says why a session that a removing check reached is left off it.",
 	"Removals: the sessions proposed for removal, with their findings as the reason. Nothing is removed from this workbook: mark the approve column of removals.csv, then run sessionaudit approve and sessionaudit apply.",

@@ -558,7 +558,8 @@ func TestFitWidth(t *testing.T) {
 // export's time cells are empty rather than "unknown".
 func TestWriteXLSXSummaryReadingNotes(t *testing.T) {
 	wb := sampleWorkbook(1)
-	wb.Summary.Inputs = append(wb.Summary.Inputs, InputStats{File: "users.csv", Kind: "users", Format: "Bulk API CSV", Read: 5, Loaded: 5})
+	wb.Summary.Inputs = append(wb.Summary.Inputs, InputStats{File: "users.csv", Kind: "users", Format: "Bulk API CSV", Read: 5, Loaded: 5},
+		InputStats{File: "empty.csv", Kind: "logins", Format: "Bulk API CSV"})
 	f := mustWriteXLSX(t, wb, excelize.TotalRows)
 	rows, err := f.GetRows(summarySheet)
 	if err != nil {
@@ -572,6 +573,9 @@ func TestWriteXLSXSummaryReadingNotes(t *testing.T) {
 		}
 		if r[0] == "users.csv" && len(r) > 7 {
 			t.Errorf("the users export's row has times: %q", r)
+		}
+		if r[0] == "empty.csv" && (len(r) != 8 || r[7] != "no rows") {
+			t.Errorf("the empty export's row is %q, want it to say no rows", r)
 		}
 		if inNotes {
 			notes = append(notes, r[0])

@@ -140,12 +140,14 @@ func lower(c byte) byte {
 	return c
 }
 
-// The patterns need no word boundary before a token: in a URL or a form it
+// A session Id needs no word boundary before it: in a URL or a form it
 // follows "sid=", "sid%3D", "sid_" or "x", whose last letter would hide it
-// from \b. The space after Bearer may be URL-encoded (%20 or +).
+// from \b; its "!" may be URL-encoded (%21). The word bearer needs no letter
+// before it (a "pallbearer" is no token), and the space after it may be
+// URL-encoded (%20 or +).
 var (
-	bearerPattern    = regexp.MustCompile(`(?i)bearer(?:\s|%20|\+)+[A-Za-z0-9._~+/!=-]{16,}`)
-	sessionIDPattern = regexp.MustCompile(`00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]+`)
+	bearerPattern    = regexp.MustCompile(`(?i)(^|[^A-Za-z])bearer(?:\s|%20|\+)+[A-Za-z0-9._~+/!=%-]{16,}`)
+	sessionIDPattern = regexp.MustCompile(`00D[A-Za-z0-9]{12,15}(?:!|%21)[A-Za-z0-9._%-]+`)
 )
 
 // Redacted stands where RedactTokens took a token out.
@@ -155,6 +157,6 @@ const Redacted = "[REDACTED]"
 // or access token ("00D…!…") or a bearer token replaced by Redacted: text
 // the org or the sf CLI wrote (an error message, a log line) may repeat one.
 func RedactTokens(s string) string {
-	s = bearerPattern.ReplaceAllString(s, "Bearer "+Redacted)
+	s = bearerPattern.ReplaceAllString(s, "${1}Bearer "+Redacted)
 	return sessionIDPattern.ReplaceAllString(s, Redacted)
 }

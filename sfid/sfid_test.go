@@ -117,6 +117,9 @@ func TestRedactTokens(t *testing.T) {
 		"x00D5g000001abcd!AQ8AQHtuF8ZQY.3nk":                          "x[REDACTED]",
 		"Authorization=Bearer%20abcdefghijklmnop1234":                 "Authorization=Bearer [REDACTED]",
 		"Bearer+abcdefghijklmnop1234":                                 "Bearer [REDACTED]",
+		"frontdoor.jsp?sid=00D5g000001abcd%21AQ8AQHtuF8ZQY.3nkSecret": "frontdoor.jsp?sid=[REDACTED]",
+		// Near misses: the word inside another is no bearer token.
+		"user pallbearer accountsreceivable_team": "user pallbearer accountsreceivable_team",
 	} {
 		if got := RedactTokens(in); got != want {
 			t.Errorf("RedactTokens(%q) = %q, want %q", in, got, want)
