@@ -231,6 +231,30 @@ func TestRepeatedFlags(t *testing.T) {
 	}
 }
 
+// TestEmptyFlagValues checks that an empty value (a script's unset
+// variable) is refused rather than taken for a flag not given: --policy ""
+// would audit without the policy's protections, --fail-on "" without its
+// verdict.
+func TestEmptyFlagValues(t *testing.T) {
+	const msg = `: an empty value (an unset variable?): give one, or leave the flag out`
+	for _, args := range [][]string{
+		{"audit", "--sessions", "s.csv", "--logins", "l.csv", "--policy", ""},
+		{"audit", "--sessions", "s.csv", "--logins", "l.csv", "--fail-on="},
+		{"audit", "--sessions", "s.csv", "--logins", "l.csv", "--as-of", ""},
+		{"audit", "--sessions", "", "--logins", "l.csv"},
+		{"approve", "--removals", "r.csv", "--by", ""},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		if code != exitUsage || !strings.Contains(stderr, msg) {
+			t.Errorf("%q: got exit %d and stderr %q, want exit 2 and %q", args, code, stderr, msg)
+		}
+	}
+	// The near miss: a boolean flag takes no value.
+	if code, _, stderr := runCLI(t, "apply", "--removals", "r.csv", "--execute"); strings.Contains(stderr, msg) {
+		t.Errorf("--execute: got exit %d and stderr %q, want no complaint of an empty value", code, stderr)
+	}
+}
+
 func TestFilesFlag(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"logins-0002.json", "logins-0001.json", "logins-[1].json", "sessions.csv"} {

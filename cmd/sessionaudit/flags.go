@@ -22,6 +22,9 @@ type filesFlag []string
 
 func (m *filesFlag) String() string { return strings.Join(*m, ",") }
 func (m *filesFlag) Set(v string) error {
+	if v == "" {
+		return errEmptyValue
+	}
 	if !strings.ContainsAny(v, "*?[") {
 		*m = append(*m, v)
 		return nil
@@ -121,12 +124,20 @@ type onceValue struct {
 	repeated *string
 }
 
+var errEmptyValue = errors.New("an empty value (an unset variable?): give one, or leave the flag out")
+
 func (v *onceValue) Set(s string) error {
 	if v.set {
 		*v.repeated = v.name
 		return errors.New("given twice")
 	}
 	v.set = true
+	// An empty value is a mistake, most often a script's unset variable
+	// ("--policy $POLICY"): taken as "not given", it would audit without
+	// the policy's protections, or without --fail-on's verdict.
+	if s == "" && !v.IsBoolFlag() {
+		return errEmptyValue
+	}
 	return v.Value.Set(s)
 }
 
