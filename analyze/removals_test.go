@@ -520,6 +520,7 @@ func TestNotChecked(t *testing.T) {
 		placeless = "None of the 2 live session families outside trusted networks has a place"
 		noCoords  = "No successful login outside trusted networks has coordinates"
 		empty     = "The login history is empty"
+		trusted   = "Every one of the 2 live session families comes from a trusted network"
 	)
 	// Two live families, from IPs outside trusted networks, and logins that
 	// have an Id, coordinates and a place.
@@ -527,12 +528,23 @@ func TestNotChecked(t *testing.T) {
 	logins := []login{{ip: "203.0.113.7", at: paris}}
 	for _, tc := range []struct {
 		name       string
+		policy     func(*Policy)
 		sessions   []session
 		logins     []login
 		notChecked map[string]string
 		warnings   []string
 	}{
 		{name: "every check has something to judge", sessions: sessions, logins: logins},
+		{
+			// Judged and clear, but trusted_networks is most likely too broad.
+			name: "every live family from a trusted network", policy: trust("0.0.0.0/0"),
+			sessions: sessions, logins: logins,
+			warnings: []string{trusted},
+		},
+		{
+			name: "near miss: one live family outside trusted networks", policy: trust("198.51.100.0/24"),
+			sessions: sessions, logins: logins,
+		},
 		{
 			name:     "no family has a place",
 			sessions: []session{{ip: "203.0.113.7"}, {ip: "198.51.100.4"}}, logins: logins,
@@ -579,7 +591,7 @@ func TestNotChecked(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := mustRun(t, mustDB(t, tc.sessions, tc.logins), nil)
+			res := mustRun(t, mustDB(t, tc.sessions, tc.logins), tc.policy)
 			got := map[string]string{}
 			for _, c := range res.Checks {
 				if c.NotChecked != "" {
@@ -589,7 +601,7 @@ func TestNotChecked(t *testing.T) {
 			if diff := cmp.Diff(tc.notChecked, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("not checked (-want +got):\n%s", diff)
 			}
-			for _, w := range []string{placeless, noCoords, empty} {
+			for _, w := range []string{placeless, noCoords, empty, trusted} {
 				want := slices.Contains(tc.warnings, w)
 				warned := slices.ContainsFunc(res.Warnings, func(got string) bool { return strings.HasPrefix(got, w) })
 				if warned != want {

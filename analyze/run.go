@@ -825,21 +825,29 @@ func (r *runner) withheld(ctx context.Context) ([]Withheld, error) {
 // Ids (came through the API), and session_without_login only when the
 // history is empty.
 func (r *runner) notChecked(ctx context.Context) (map[string]string, []string, error) {
-	var families int64
+	var families, live int64
 	var placeless, successes, located, withIDs, logins bool
 	err := r.conn.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM live_families WHERE NOT coalesce(trusted, false)),
+		(SELECT count(*) FROM live_families),
 		NOT EXISTS (SELECT 1 FROM live_families WHERE NOT coalesce(trusted, false)
 			AND NOT (country_key IS NULL AND (latitude IS NULL OR longitude IS NULL))),
 		EXISTS (SELECT 1 FROM untrusted_successes),
 		EXISTS (SELECT 1 FROM untrusted_successes WHERE latitude IS NOT NULL AND longitude IS NOT NULL),
 		EXISTS (SELECT 1 FROM login_coverage),
-		EXISTS (SELECT 1 FROM logins)`).Scan(&families, &placeless, &successes, &located, &withIDs, &logins)
+		EXISTS (SELECT 1 FROM logins)`).Scan(&families, &live, &placeless, &successes, &located, &withIDs, &logins)
 	if err != nil {
 		return nil, nil, err
 	}
 	why := map[string]string{}
 	var warnings []string
+	if live > 0 && families == 0 {
+		// Judged, and rightly clear, but most likely a trusted_networks
+		// broader than meant (0.0.0.0/0 trusts every address).
+		warnings = append(warnings, fmt.Sprintf("Every one of the %s comes from a trusted network, so concurrent_sessions and "+
+			"ip_new_for_user judged none of them: check that trusted_networks is not broader than meant.",
+			ingest.CountOf(live, "live session family", "live session families")))
+	}
 	if families > 0 && placeless {
 		const placeless = "no live session family outside trusted networks has a place"
 		why["concurrent_sessions"], why["ip_new_for_user"] = placeless, placeless

@@ -55,7 +55,7 @@ Options:
                        (an input or any other file there is refused); refused while another
                        audit keeps the same FILE
   --fail-on SEVERITY   exit 3 when a finding is at or above SEVERITY (info, low, medium, high, critical)
-  --memory-limit SIZE  memory budget of the whole run, e.g. 2GB or 1.5GiB; DuckDB gets 60% of it
+  --memory-limit SIZE  memory budget of the whole run, at least 1GB, e.g. 2GB or 1.5GiB; DuckDB gets 60% of it
                        and spills to --temp-dir beyond that (default: 2GB)
   --threads N          DuckDB threads (default: one per core)
   --temp-dir DIR       where DuckDB spills when data outgrows memory, into a folder of this run's
@@ -163,8 +163,10 @@ func runAudit(ctx context.Context, args []string, io stdio) int {
 		return log.usage("--memory-limit: %v", err)
 	}
 	cfg.memoryLimit = limit
-	if *threads < 0 {
-		return log.usage("--threads must be 0 (one per core) or more")
+	// Far more threads than cores only costs memory, and tens of thousands
+	// make the runtime abort when it cannot start them.
+	if *threads < 0 || *threads > maxThreads {
+		return log.usage("--threads must be 0 (one per core) to %d", maxThreads)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -224,6 +226,9 @@ func (l auditLog) usage(format string, args ...any) int {
 	l.Error(fmt.Sprintf(format, args...), "hint", "sessionaudit audit --help")
 	return exitUsage
 }
+
+// maxThreads is the most --threads accepts.
+const maxThreads = 256
 
 // unappliableIDsWarning names the sessions on the removal list whose session
 // or user Id apply would refuse: an 18-character Id whose case-safe suffix

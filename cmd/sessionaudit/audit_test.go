@@ -183,6 +183,8 @@ func TestAuditUsageErrors(t *testing.T) {
 		{"flag without its value", []string{"audit", "--sessions"}, "--sessions needs a value"},
 		{"pattern matching nothing", []string{"audit", "--sessions", "nope-*.csv", "--logins", "audit.go"}, `--sessions "nope-*.csv": no file matches "nope-*.csv"`},
 		{"bad number", []string{"audit", "--threads", "two"}, `--threads "two": parse error`},
+		{"too many threads", []string{"audit", "--sessions", "audit.go", "--logins", "audit.go", "--threads", "257"}, "--threads must be 0 (one per core) to 256"},
+		{"too small a memory limit", []string{"audit", "--sessions", "audit.go", "--logins", "audit.go", "--memory-limit", "500MB"}, "outside 1GB to many TB"},
 		{"bad boolean", []string{"apply", "--removals", "x.csv", "--execute=maybe"}, `--execute "maybe": parse error`},
 		{"stray argument", []string{"audit", "--sessions", "audit.go", "--logins", "audit.go", "extra"}, `unexpected argument "extra"`},
 		{"unknown command", []string{"audti"}, `unknown command "audti"`},
@@ -351,8 +353,8 @@ func TestParseSize(t *testing.T) {
 		want int64
 		ok   bool
 	}{
-		{"2GB", 2e9, true}, {"1.5GiB", 1.5 * (1 << 30), true}, {"512MB", 512e6, true}, {"512 mib", 512 << 20, true},
-		{"100000000", 1e8, true}, {"10MB", 0, false}, {"two", 0, false}, {"2XB", 0, false}, {"", 0, false},
+		{"2GB", 2e9, true}, {"1.5GiB", 1.5 * (1 << 30), true}, {"1GB", 1e9, true}, {"1024 mib", 1024 << 20, true},
+		{"1000000000", 1e9, true}, {"999MB", 0, false}, {"512MB", 0, false}, {"two", 0, false}, {"2XB", 0, false}, {"", 0, false},
 	}
 	for _, tc := range tests {
 		got, err := parseSize(tc.in)
