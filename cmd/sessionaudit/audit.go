@@ -227,6 +227,32 @@ func (l auditLog) usage(format string, args ...any) int {
 	return exitUsage
 }
 
+// asOfWarnings says when --as-of does not fit the sessions export: sessions
+// created after it did not exist at the audit's "now", yet count as live
+// (a mistyped year), and an as-of after every session expired leaves
+// nothing live to judge (an old export audited at the current time).
+func asOfWarnings(ctx context.Context, db *sql.DB, asOf time.Time) ([]string, error) {
+	var total, later, live int64
+	var firstLater, lastExpiry sql.NullTime
+	if err := db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE created > $1), min(created) FILTER (WHERE created > $1),
+		count(*) FILTER (WHERE expires > $1), max(expires) FROM sessions`, asOf.UTC()).Scan(&total, &later, &firstLater, &live, &lastExpiry); err != nil {
+		return nil, err
+	}
+	const layout = "2006-01-02 15:04"
+	var ws []string
+	if later > 0 {
+		ws = append(ws, fmt.Sprintf("%s created after the audit's as-of time (%s UTC), the first at %s UTC: they did not exist then, "+
+			"yet the checks take them for live. Was --as-of meant to be later? Without it the audit takes the current time.",
+			ingest.CountOf(later, "session was", "sessions were"), asOf.UTC().Format(layout), firstLater.Time.UTC().Format(layout)))
+	}
+	if total > 0 && live == 0 {
+		ws = append(ws, fmt.Sprintf("None of the %s is live at the audit's as-of time (%s UTC): the last expired at %s UTC, so no check "+
+			"judged a live session. To audit the export as it was taken, give --as-of the time of the export.",
+			ingest.CountOf(total, "session", "sessions"), asOf.UTC().Format(layout), lastExpiry.Time.UTC().Format(layout)))
+	}
+	return ws, nil
+}
+
 // maxThreads is the most --threads accepts.
 const maxThreads = 256
 
@@ -425,6 +451,12 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	}
 	warnings := append(slices.Clone(stats.Warnings), res.Warnings...)
 	warnings = append(warnings, setupWarnings(stats, cfg.asOf, policy.Location)...)
+	if ws, err := asOfWarnings(ctx, db, cfg.asOf); err != nil {
+		log.fail(ctx, "comparing the sessions with --as-of", "err", err)
+		return exitFailure
+	} else {
+		warnings = append(warnings, ws...)
+	}
 	if w, err := unappliableIDsWarning(ctx, db); err != nil {
 		log.fail(ctx, "checking the removal list's Ids", "err", err)
 		return exitFailure
@@ -546,6 +578,13 @@ func removeEmptyFolders(dir, made string) {
 // when that list holds an analyst's decisions not approved yet. The error
 // names the files, who approved the list and when, and what to do.
 func checkNoApprovedList(dir string) error {
+	// A folder where a report goes could not be replaced by it: found at
+	// the end, the whole audit would be lost.
+	for _, f := range reportFiles {
+		if fi, err := os.Lstat(filepath.Join(dir, f)); err == nil && fi.IsDir() {
+			return fmt.Errorf("its %s is a folder, which the report could not replace: move it, or audit into another folder", f)
+		}
+	}
 	list := filepath.Join(dir, "removals.csv")
 	var held, names []string
 	if _, err := os.Lstat(apply.ApprovalPath(list)); err == nil {

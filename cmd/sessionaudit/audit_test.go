@@ -1174,3 +1174,53 @@ func TestAuditWarnsOfIdsApplyWouldRefuse(t *testing.T) {
 		}
 	}
 }
+
+// A folder in --out where a report goes stops the audit at start (exit 2),
+// not after the whole run when the report cannot replace it.
+func TestAuditRefusesAFolderWhereAReportGoes(t *testing.T) {
+	for _, name := range []string{"removals.csv", "report.xlsx"} {
+		out := t.TempDir()
+		if err := os.Mkdir(filepath.Join(out, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out)...)
+		want := "its " + name + " is a folder"
+		if code != exitUsage || !strings.Contains(stderr, want) || strings.Contains(stderr, "loaded exports") {
+			t.Errorf("%s a folder: got exit %d, stderr %q; want exit 2 before loading with %q", name, code, stderr, want)
+		}
+	}
+	// The near miss: a folder of another name is left alone.
+	out := t.TempDir()
+	if err := os.Mkdir(filepath.Join(out, "old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, append(sampleAudit(), "--out", out)...); code != exitOK {
+		t.Errorf("a folder named old: got exit %d, stderr %q; want 0", code, stderr)
+	}
+}
+
+// An --as-of that does not fit the sessions export is warned of: before
+// sessions were created (a mistyped year), or after every one expired (an
+// old export audited at the current time). The sample's own as-of, under
+// which sessions were created up to 11:42 and live on, gives neither.
+func TestAuditWarnsOfAnAsOfThatDoesNotFit(t *testing.T) {
+	const early, late = "sessions were created after the audit's as-of time", "None of the 330 sessions is live at the audit's as-of time"
+	for _, tc := range []struct {
+		asOf string
+		want string // "" for neither warning
+	}{
+		{"2025-11-26T12:00:00Z", "330 " + early + " (2025-11-26 12:00 UTC), the first at 2026-08-23 12:00 UTC"},
+		{"2099-01-01T00:00:00Z", late + " (2099-01-01 00:00 UTC): the last expired at 2026-11-27 11:00 UTC"},
+		{"2026-11-26T12:00:00Z", ""},
+	} {
+		args := append(sampleAudit()[:len(sampleAudit())-1], tc.asOf, "--out", t.TempDir())
+		code, stdout, stderr := runCLI(t, args...)
+		if code != exitOK {
+			t.Fatalf("--as-of %s: exit %d, stderr %s", tc.asOf, code, stderr)
+		}
+		warned := strings.Contains(stdout, early) || strings.Contains(stdout, late)
+		if tc.want == "" && warned || tc.want != "" && !strings.Contains(stdout, tc.want) {
+			t.Errorf("--as-of %s: got\n%s\nwant the warning %q", tc.asOf, stdout, tc.want)
+		}
+	}
+}
