@@ -686,8 +686,13 @@ func zeroDurationKey(field func(*Policy) *time.Duration) func(*policyDecoder, st
 
 func numberKey(field func(*Policy) *float64) func(*policyDecoder, string, *yaml.Node) error {
 	return func(d *policyDecoder, key string, n *yaml.Node) error {
+		// A key with nothing after it keeps the default; a quoted "" is
+		// a value, and not one of these.
+		if isNull(resolve(n)) {
+			return nil
+		}
 		s, err := d.scalar(n, key)
-		if err != nil || s == "" {
+		if err != nil {
 			return err
 		}
 		v, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
@@ -701,8 +706,13 @@ func numberKey(field func(*Policy) *float64) func(*policyDecoder, string, *yaml.
 
 func countKey(minimum int, field func(*Policy) *int) func(*policyDecoder, string, *yaml.Node) error {
 	return func(d *policyDecoder, key string, n *yaml.Node) error {
+		// A key with nothing after it keeps the default; a quoted "" is
+		// a value, and not one of these.
+		if isNull(resolve(n)) {
+			return nil
+		}
 		s, err := d.scalar(n, key)
-		if err != nil || s == "" {
+		if err != nil {
 			return err
 		}
 		v, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
@@ -716,8 +726,13 @@ func countKey(minimum int, field func(*Policy) *int) func(*policyDecoder, string
 
 func boolKey(field func(*Policy) *bool) func(*policyDecoder, string, *yaml.Node) error {
 	return func(d *policyDecoder, key string, n *yaml.Node) error {
+		// A key with nothing after it keeps the default; a quoted "" is
+		// a value, and not one of these.
+		if isNull(resolve(n)) {
+			return nil
+		}
 		s, err := d.scalar(n, key)
-		if err != nil || s == "" {
+		if err != nil {
 			return err
 		}
 		switch strings.ToLower(s) {
@@ -777,7 +792,9 @@ func (d *policyDecoder) deniedNetworksFile(key string, n *yaml.Node) error {
 		}
 		return d.errf(n, key, "reading %s: %v", path, err)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
+	// A text editor on Windows may begin the file with a byte-order mark, as
+	// it may the policy file, which YAML reads past.
+	sc := bufio.NewScanner(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
 	sc.Buffer(nil, 1<<20)
 	for line := 1; sc.Scan(); line++ {
 		text, _, _ := strings.Cut(sc.Text(), "#")

@@ -243,6 +243,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"bad CIDR", "trusted_networks: [10.0.0.0/33]\n", nil, `policy.yaml:1: trusted_networks: "10.0.0.0/33" is not a CIDR such as 203.0.113.0/24 or 2001:db8::/32`},
 		{"bad IP", "denied_networks:\n  - 10.0.0.256\n", nil, `policy.yaml:2: denied_networks: "10.0.0.256" is not an IP address or CIDR`},
 		{"bad line in the denied file", "denied_networks_file: denied.txt\n", map[string]string{"denied.txt": "# ok\n10.0.0.0/8\nnot-an-ip\n"}, `denied.txt:3: "not-an-ip" is not an IP address or CIDR`},
+		{"bad line in a denied file with a BOM", "denied_networks_file: denied.txt\n", map[string]string{"denied.txt": "\ufeff10.0.0.0/8\nnot-an-ip\n"}, `denied.txt:2: "not-an-ip" is not an IP address or CIDR`},
 		{"missing denied file", "denied_networks_file: nope.txt\n", nil, `policy.yaml:1: denied_networks_file: reading `},
 		{"unknown check in remove_on", "remove_on: [ip_denied, impossibl_travel]\n", nil, `policy.yaml:1: remove_on: "impossibl_travel" is not a check (use concurrent_sessions, failed_login_burst, impossible_travel, ip_denied, session_over_age)`},
 		{"bad date order", "timezone: UTC\nsetup_date_order: ymd\n", nil, `policy.yaml:2: setup_date_order: "ymd" is not auto, mdy or dmy`},
@@ -250,6 +251,8 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"session type twice ignoring case", "session_max_age_by_type:\n  UI: 1h\n  ui: 2h\n", nil, `policy.yaml:3: session_max_age_by_type.ui: given twice (names are compared ignoring case)`},
 		{"too few users", "ip_shared_by_users: {min_users: 1}\n", nil, `policy.yaml:1: ip_shared_by_users.min_users: "1" is not a whole number of at least 2`},
 		{"negative distance", "concurrent_sessions: {min_distance_km: -5}\n", nil, `policy.yaml:1: concurrent_sessions.min_distance_km: "-5" is not a number above zero`},
+		{"an empty distance", "concurrent_sessions: {min_distance_km: \"\"}\n", nil, `policy.yaml:1: concurrent_sessions.min_distance_km: "" is not a number above zero`},
+		{"an empty count", "ip_shared_by_users:\n  min_users: ''\n", nil, `policy.yaml:2: ip_shared_by_users.min_users: "" is not a whole number of at least 2`},
 		{"not a boolean", "ip_new_for_user: {report_new_network: maybe}\n", nil, `policy.yaml:1: ip_new_for_user.report_new_network: "maybe" is not true or false`},
 		{"token_types with nothing after it", "token_types:\n#  - API\n", nil, `policy.yaml:1: token_types: is empty: write [] to judge every session type as interactive (by session_max_age), or leave the key out for the default token types`},
 		{"a list where a value belongs", "token_max_age: [1d]\n", nil, `policy.yaml:1: token_max_age: must be a single value, not a list or mapping`},
@@ -353,5 +356,19 @@ func TestDeniedNetworksFileCitedByItsPath(t *testing.T) {
 	want := []Network{{Prefix: netip.MustParsePrefix("203.0.113.0/24"), Source: filepath.Join(dir, "denied.txt") + ":1"}}
 	if diff := cmp.Diff(want, p.DeniedNetworks, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 		t.Errorf("denied networks (-want +got):\n%s", diff)
+	}
+}
+
+// A key with nothing after it keeps its default (the near miss of the
+// "an empty distance" and "an empty count" errors, whose "" is a value).
+func TestLoadPolicyNullKeepsTheDefault(t *testing.T) {
+	p, err := LoadPolicy(writePolicy(t, "concurrent_sessions:\n  min_distance_km:\nip_shared_by_users:\n  min_users:\n", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := DefaultPolicy()
+	if p.ConcurrentSessions.MinDistanceKm != d.ConcurrentSessions.MinDistanceKm || p.IPSharedByUsers.MinUsers != d.IPSharedByUsers.MinUsers {
+		t.Errorf("got min_distance_km %v and min_users %v, want the defaults %v and %v",
+			p.ConcurrentSessions.MinDistanceKm, p.IPSharedByUsers.MinUsers, d.ConcurrentSessions.MinDistanceKm, d.IPSharedByUsers.MinUsers)
 	}
 }
