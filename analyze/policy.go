@@ -559,6 +559,16 @@ func (d *policyDecoder) scalar(n *yaml.Node, key string) (string, error) {
 	return strings.TrimSpace(n.Value), nil
 }
 
+// givenScalar is scalar for a key that keeps its default when nothing
+// follows it (given is false), where a quoted "" is a value like any other.
+func (d *policyDecoder) givenScalar(n *yaml.Node, key string) (s string, given bool, err error) {
+	if isNull(resolve(n)) {
+		return "", false, nil
+	}
+	s, err = d.scalar(n, key)
+	return s, true, err
+}
+
 // list decodes each item of a sequence with item, dropping repeats. A null
 // value is an empty list; a single value is a list of one.
 func (d *policyDecoder) list(n *yaml.Node, key string, item func(*yaml.Node) (string, error)) ([]string, error) {
@@ -686,13 +696,8 @@ func zeroDurationKey(field func(*Policy) *time.Duration) func(*policyDecoder, st
 
 func numberKey(field func(*Policy) *float64) func(*policyDecoder, string, *yaml.Node) error {
 	return func(d *policyDecoder, key string, n *yaml.Node) error {
-		// A key with nothing after it keeps the default; a quoted "" is
-		// a value, and not one of these.
-		if isNull(resolve(n)) {
-			return nil
-		}
-		s, err := d.scalar(n, key)
-		if err != nil {
+		s, given, err := d.givenScalar(n, key)
+		if !given || err != nil {
 			return err
 		}
 		v, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
@@ -706,13 +711,8 @@ func numberKey(field func(*Policy) *float64) func(*policyDecoder, string, *yaml.
 
 func countKey(minimum int, field func(*Policy) *int) func(*policyDecoder, string, *yaml.Node) error {
 	return func(d *policyDecoder, key string, n *yaml.Node) error {
-		// A key with nothing after it keeps the default; a quoted "" is
-		// a value, and not one of these.
-		if isNull(resolve(n)) {
-			return nil
-		}
-		s, err := d.scalar(n, key)
-		if err != nil {
+		s, given, err := d.givenScalar(n, key)
+		if !given || err != nil {
 			return err
 		}
 		v, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
@@ -726,13 +726,8 @@ func countKey(minimum int, field func(*Policy) *int) func(*policyDecoder, string
 
 func boolKey(field func(*Policy) *bool) func(*policyDecoder, string, *yaml.Node) error {
 	return func(d *policyDecoder, key string, n *yaml.Node) error {
-		// A key with nothing after it keeps the default; a quoted "" is
-		// a value, and not one of these.
-		if isNull(resolve(n)) {
-			return nil
-		}
-		s, err := d.scalar(n, key)
-		if err != nil {
+		s, given, err := d.givenScalar(n, key)
+		if !given || err != nil {
 			return err
 		}
 		switch strings.ToLower(s) {

@@ -301,16 +301,20 @@ func (t *textTable) write(b *strings.Builder) {
 // so that it covers no span of time at all.
 func (in InputStats) timeless() bool { return in.Kind == "users" || in.Kind == "geo" }
 
+// empty says whether an export loaded no rows, so covers no time.
+func (in InputStats) empty() bool {
+	return in.Loaded == 0 && in.Earliest.IsZero() && in.Latest.IsZero()
+}
+
 // covers says which span of time an export covers: "-" for one whose rows
 // carry no times, "no rows" for one that loaded none.
 func (in InputStats) covers() string {
 	switch {
 	case in.timeless():
 		return "-"
+	case in.empty():
+		return "no rows"
 	case in.Earliest.IsZero() && in.Latest.IsZero():
-		if in.Loaded == 0 {
-			return "no rows"
-		}
 		return "unknown"
 	}
 	return formatTime(in.Earliest, coverageFormat) + " to " + formatTime(in.Latest, coverageFormat)

@@ -38,7 +38,11 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		w.setTime(2, kv.time, st.valueTime)
 		w.skip(1)
 	}
-	withheld, why := withheldCounts(s.Withheld)
+	var withheld any // no line when none was left off
+	var withheldWhy string
+	if n, why := withheldCounts(s.Withheld); n > 0 {
+		withheld, withheldWhy = n, "("+why+"; see the Sessions sheet)"
+	}
 	for _, kv := range []struct {
 		label string
 		value any    // text runs on over the empty cells beside it
@@ -48,10 +52,10 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		{"Policy", s.Policy, ""},
 		{"Findings", findings, ""},
 		{"Sessions proposed for removal", s.Removals, ""},
-		{"Reached, left off the list", withheld, "(" + why + "; see the Sessions sheet)"},
+		{"Reached, left off the list", withheld, withheldWhy},
 		{"Input rows rejected", s.Rejects, ""},
 	} {
-		if kv.value == nil || kv.note != "" && withheld == 0 {
+		if kv.value == nil {
 			continue
 		}
 		w.set(1, kv.label, st.label)
@@ -95,7 +99,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		}
 		switch {
 		case in.timeless(): // a users or LoginGeo export's times are left empty
-		case in.Loaded == 0 && in.Earliest.IsZero() && in.Latest.IsZero():
+		case in.empty():
 			w.set(8, "no rows", st.unknown)
 		default:
 			w.setTime(8, in.Earliest, st.timeCell)

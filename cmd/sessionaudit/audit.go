@@ -269,7 +269,7 @@ func unappliableIDsWarning(ctx context.Context, db *sql.DB) (string, error) {
 	}
 	defer rows.Close()
 	var bad []string
-	n := 0
+	var n int64
 	for rows.Next() {
 		var sid, uid string
 		if err := rows.Scan(&sid, &uid); err != nil {
@@ -290,13 +290,13 @@ func unappliableIDsWarning(ctx context.Context, db *sql.DB) (string, error) {
 		return "", err
 	}
 	more := ""
-	if n > len(bad) {
-		more = fmt.Sprintf(" and %d more", n-len(bad))
+	if n > int64(len(bad)) {
+		more = fmt.Sprintf(" and %d more", n-int64(len(bad)))
 	}
 	return fmt.Sprintf("removals.csv proposes %s whose session or user Id does not match its case-safe suffix (%s%s): "+
 		"the export was changed, as a spreadsheet changes the case of Ids, and apply refuses a list that holds such an Id. "+
 		"Audit exports as Salesforce wrote them, or delete those rows from removals.csv before approving it.",
-		apply.Count(n, "session", "sessions"), strings.Join(bad, ", "), more), nil
+		ingest.CountOf(n, "session", "sessions"), strings.Join(bad, ", "), more), nil
 }
 
 // setupWarnings says which checks cannot judge the logins of Setup
@@ -451,12 +451,12 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	}
 	warnings := append(slices.Clone(stats.Warnings), res.Warnings...)
 	warnings = append(warnings, setupWarnings(stats, cfg.asOf, policy.Location)...)
-	if ws, err := asOfWarnings(ctx, db, cfg.asOf); err != nil {
+	asOfWs, err := asOfWarnings(ctx, db, cfg.asOf)
+	if err != nil {
 		log.fail(ctx, "comparing the sessions with --as-of", "err", err)
 		return exitFailure
-	} else {
-		warnings = append(warnings, ws...)
 	}
+	warnings = append(warnings, asOfWs...)
 	if w, err := unappliableIDsWarning(ctx, db); err != nil {
 		log.fail(ctx, "checking the removal list's Ids", "err", err)
 		return exitFailure
