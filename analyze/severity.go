@@ -20,9 +20,6 @@ const (
 
 var severityNames = [...]string{"info", "low", "medium", "high", "critical"}
 
-// Severities returns every severity in rising order.
-func Severities() []Severity { return []Severity{Info, Low, Medium, High, Critical} }
-
 // String returns the lower-case name checks and reports use, e.g. "high".
 func (s Severity) String() string {
 	if s < Info || s > Critical {
