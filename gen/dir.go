@@ -47,14 +47,29 @@ type ConflictError struct {
 	Files []string // the files not listed, sorted
 	// NoManifest is set when Dir has no manifest at all.
 	NoManifest bool
+	// Folders lists, sorted, the folders in Dir named as files the run
+	// wrote: no file can be put in place of one, so the run would fail
+	// after putting some of its files in place.
+	Folders []string
 }
 
 func (e *ConflictError) Error() string {
-	why := "not listed in its " + ManifestName + " as written by gen"
-	if e.NoManifest {
-		why = "and no " + ManifestName + " listing what gen wrote there"
+	var parts []string
+	if len(e.Files) > 0 {
+		why := "not listed in its " + ManifestName + " as written by gen"
+		if e.NoManifest {
+			why = "and no " + ManifestName + " listing what gen wrote there"
+		}
+		parts = append(parts, fmt.Sprintf("%s holds %s, named as gen's files, %s", e.Dir, JoinNames(e.Files), why))
 	}
-	return fmt.Sprintf("%s holds %s, named as gen's files, %s", e.Dir, JoinNames(e.Files), why)
+	if len(e.Folders) > 0 {
+		what := "a folder"
+		if len(e.Folders) > 1 {
+			what = "folders"
+		}
+		parts = append(parts, fmt.Sprintf("%s holds %s named as gen's files, which no file can replace: %s", e.Dir, what, JoinNames(e.Folders)))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // page splits a JSON page's name into its table and number.
@@ -102,7 +117,8 @@ func nextPage(a, b string) bool {
 // WriteDir never replaces or removes a file the manifest does not list: when
 // dir holds one named as Generate names its outputs, in any format and of
 // any size, it returns a *ConflictError and writes nothing. It checks both
-// before generating and again before putting the files in place. Files of
+// before generating and again before putting the files in place, when it
+// also refuses a folder named as one of the files it wrote. Files of
 // other names, and other runs' temporaries, are left alone. When generation
 // fails or ctx is done, WriteDir removes its temporaries and dir is left as
 // it was.
@@ -154,6 +170,19 @@ func (d *dirOutputs) commit() (DirStats, error) {
 	last, err := readLastRun(d.dir)
 	if err != nil {
 		return DirStats{}, err
+	}
+	// Renaming a file onto a folder fails: a folder named as one of this
+	// run's files is refused before any is put in place, not halfway through
+	// (the new org's sessions beside the last one's logins).
+	var folders []string
+	for _, name := range d.names {
+		if fi, err := os.Lstat(filepath.Join(d.dir, name)); err == nil && fi.IsDir() {
+			folders = append(folders, name)
+		}
+	}
+	if len(folders) > 0 {
+		slices.Sort(folders)
+		return DirStats{}, &ConflictError{Dir: d.dir, Folders: folders}
 	}
 	// Until the last run's files are gone, the manifest lists them and this
 	// run's, so that a run killed in between leaves none unlisted.
@@ -266,7 +295,8 @@ func readLastRun(dir string) (lastRun, error) {
 	}
 	var unlisted []string
 	for _, e := range entries {
-		// A folder named like an output is not a file gen wrote.
+		// A folder named like an output is not a file gen wrote (commit
+		// refuses one named as a file of its run).
 		if e.IsDir() {
 			continue
 		}

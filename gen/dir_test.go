@@ -377,3 +377,45 @@ func TestWriteDirRemovesOnlyOutputNames(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteDirRefusesAFolderNamedAsAnOutput gives WriteDir a folder holding
+// a folder named as one of its outputs, listed by the last run's manifest or
+// not: no file can be renamed onto it, so WriteDir must refuse before
+// writing, rather than put some of its files in place, fail at that one and
+// leave the new org's sessions beside the last one's logins.
+func TestWriteDirRefusesAFolderNamedAsAnOutput(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		earlier Config
+	}{
+		{"beside another format's files", Config{Logins: 3000, Seed: 1, Format: FormatBulkGzip}},
+		{"in place of a listed file", Config{Logins: 3000, Seed: 1, Format: FormatBulk}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			mustWriteDir(t, c.earlier, dir)
+			folder := filepath.Join(dir, "logins.csv")
+			if err := os.RemoveAll(folder); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(folder, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			before := mustReadDir(t, dir)
+			_, err := WriteDir(context.Background(), Config{Logins: 3000, Seed: 2, AsOf: testAsOf, Format: FormatBulk}, dir)
+			var conflict *ConflictError
+			if !errors.As(err, &conflict) {
+				t.Fatalf("got %v, want a *ConflictError", err)
+			}
+			if diff := cmp.Diff(&ConflictError{Dir: dir, Folders: []string{"logins.csv"}}, conflict); diff != "" {
+				t.Errorf("the refusal differs (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(err.Error(), "a folder named as gen's files, which no file can replace: logins.csv") {
+				t.Errorf("the refusal says %q, want it to name the folder", err)
+			}
+			if diff := cmp.Diff(before, mustReadDir(t, dir)); diff != "" {
+				t.Errorf("the folder changed (-before +after):\n%s", diff)
+			}
+		})
+	}
+}

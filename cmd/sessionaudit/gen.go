@@ -105,8 +105,11 @@ func runGen(ctx context.Context, args []string, io stdio) int {
 	var conflict *gen.ConflictError
 	if errors.As(err, &conflict) {
 		them, it := "those files", "them"
-		if len(conflict.Files) == 1 {
+		if len(conflict.Files)+len(conflict.Folders) == 1 {
 			them, it = "that file", "it"
+			if len(conflict.Folders) == 1 {
+				them = "that folder"
+			}
 		}
 		fmt.Fprintf(io.err, "sessionaudit gen: wrote nothing: %v\n", err)
 		fmt.Fprint(io.err, "gen replaces and removes only the files it listed as its own, never an org's real exports.")
