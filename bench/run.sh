@@ -4,12 +4,15 @@
 # report wall time, the audit/floor ratio and peak RSS.
 #
 # Usage: bench/run.sh [--sizes "100000 1000000 10000000"] [--repeat N] [--work DIR] [--no-readme]
-#                     [--format bulk|bulk-gz|json] [--findings-1m | --untrusted-vpn | --skew]
+#                     [--readme FILE] [--memory-limit 2GB] [--format bulk|bulk-gz|json]
+#                     [--findings-1m | --untrusted-vpn | --skew]
 #   --sizes          logins per run (10 sessions and 1 user per 100 logins)
 #   --repeat         runs of the floor and the audit per size, taken in turn (default 3); a size's
 #                    row gives the median time of each and the highest peak RSS
 #   --work           where inputs are generated (reused when present) and outputs go; default bench/work
 #   --no-readme      print the rows without appending them to README.md's Performance table
+#   --readme         the README whose Performance table gets the rows (default: the repository's)
+#   --memory-limit   DuckDB's memory limit for the floor and the audit (default 2GB)
 #   --format         the exports to write and read: Bulk CSV (default), the same gzipped, or REST
 #                    JSON pages of 2,000 records (the floor then reads them with read_json)
 #   --findings-1m    instead, audit the 10M-login org with bench/findings-1m-policy.yaml (some 1.3M
@@ -27,23 +30,47 @@ sizes="100000 1000000 10000000"
 repeat=3
 work="$root/bench/work"
 readme=1
+readme_file="$root/README.md"
 format=bulk
 memory_limit=2GB
 special="" # findings-1m or untrusted-vpn
+usage() { echo "bench/run.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
+  case "$1" in
+    --sizes|--repeat|--work|--format|--memory-limit|--readme)
+      [ $# -ge 2 ] || usage "$1 needs a value" ;;
+  esac
   case "$1" in
     --sizes) sizes="$2"; shift 2 ;;
     --repeat) repeat="$2"; shift 2 ;;
     --work) work="$2"; shift 2 ;;
     --no-readme) readme=0; shift ;;
+    --readme) readme_file="$2"; shift 2 ;;
     --format) format="$2"; shift 2 ;;
     --memory-limit) memory_limit="$2"; shift 2 ;;
     --findings-1m) special=findings-1m; shift ;;
     --untrusted-vpn) special=untrusted-vpn; shift ;;
     --skew) special=skew; shift ;;
-    *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
+    *) usage "unknown option $1" ;;
   esac
 done
+# Checked before anything is built or generated: a bad value would otherwise
+# fail late, or (--repeat 0) append a row without times to the README.
+[[ "$repeat" =~ ^[1-9][0-9]*$ ]] || usage "--repeat $repeat: want a whole number of runs, at least 1"
+[ -n "${sizes// /}" ] || usage "--sizes is empty"
+for n in $sizes; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || usage "--sizes: $n is not a number of logins, at least 1"
+done
+case "$format" in bulk|bulk-gz|json) ;; *) usage "--format $format: want bulk, bulk-gz or json" ;; esac
+# The rows go under the header of the README's results table, and its line
+# of dashes: without them no row could be added, which would only show when
+# the benchmark is done.
+table_header='^\| date \(UTC\) \| logins \|'
+if [ "$readme" = 1 ] && [ -z "$special" ]; then
+  [ -f "$readme_file" ] || usage "no README at $readme_file (or give --no-readme)"
+  [ "$(grep -cE "$table_header" "$readme_file")" = 1 ] ||
+    usage "$readme_file has no results table (a line '| date (UTC) | logins | …'), or more than one: no row could be added"
+fi
 export PATH="$PATH:/usr/local/go/bin"
 if [ ! -x /usr/bin/time ]; then
   echo "installing GNU time for peak RSS" >&2
@@ -155,16 +182,25 @@ for n in $sizes; do
     json) sessions=$(cat ${files[0]} | grep -o '"Id":"0Ak' | wc -l) ;; # the pattern expands here
   esac
   fs=$(printf '%s\n' "${floor_times[@]}" | median); as=$(printf '%s\n' "${audit_times[@]}" | median)
-  ratio=$(awk -v a="$as" -v f="$fs" 'BEGIN {printf "%.2f", a/f}')
+  ratio=$(awk -v a="$as" -v f="$fs" 'BEGIN {if (f > 0) printf "%.2f", a/f; else printf "—"}')
   printf '%-10s %-9s %-10s %-10s %-8s %-10s %-10s\n' "$n" "$sessions" "$fs" "$as" "$ratio" "$arss" "$frss"
   runs="1 run"; [ "$repeat" -gt 1 ] && runs="median of $repeat runs"
   rows+=("| $today | $n | $sessions | $format | $fs | $as | $ratio | $arss | $cores cores, $mem, $cpu; $runs |")
 done
 
 if [ "$readme" = 1 ]; then
-  for r in "${rows[@]}"; do
-    # Insert under the header of README.md's results table, newest first.
-    awk -v row="$r" '{print} /^\| date \(UTC\)/ {h=1; next} h==1 && /^\|[-| ]+\|$/ {print row; h=0}' README.md > README.md.tmp && mv README.md.tmp README.md
-  done
-  echo "appended ${#rows[@]} row(s) to README.md's Performance table" >&2
+  # Insert under the header of the README's results table, newest first (the
+  # last size on top), all in one pass; a table that lost its line of dashes
+  # meanwhile takes no row, and that fails the run rather than being
+  # reported as done.
+  block=""
+  for r in "${rows[@]}"; do block="$r"$'\n'"$block"; done
+  # Through the environment: awk -v would read the backslashes as escapes.
+  BLOCK="${block%$'\n'}" HEADER="$table_header" awk '
+    {print} $0 ~ ENVIRON["HEADER"] {h=1; next}
+    h==1 && /^\|[-| ]+\|$/ {print ENVIRON["BLOCK"]; h=0; n++}
+    END {exit n == 1 ? 0 : 1}' "$readme_file" > "$readme_file.tmp" || {
+      rm -f "$readme_file.tmp"; echo "bench/run.sh: found no results table in $readme_file to add the rows to" >&2; exit 1; }
+  mv "$readme_file.tmp" "$readme_file"
+  echo "appended ${#rows[@]} row(s) to the Performance table of $readme_file" >&2
 fi
