@@ -32,7 +32,8 @@ Options:
   --format FORMAT    bulk (CSV as Bulk API 2.0 and Data Loader write it), bulk-gz
                      (the same, gzip-compressed), json (REST query pages of 2,000
                      records), or setup (logins as the Setup > Login History
-                     download, the rest as bulk) (default: bulk)
+                     download, the rest as bulk; its times are UTC, so audit it
+                     with the policy's timezone left at UTC) (default: bulk)
   --out DIR          where the files go, created if missing (default: gen-out).
                      They take their names only once all are written: a run
                      that fails or is interrupted leaves DIR as it was. gen
@@ -95,6 +96,9 @@ func runGen(ctx context.Context, args []string, io stdio) int {
 		return usageError(io, "gen", "--as-of %q is not an RFC 3339 time such as %s", *asOf, gen.DefaultAsOf)
 	}
 	cfg.AsOf = t.UTC().Truncate(time.Second)
+	if cfg.AsOf.IsZero() {
+		return usageError(io, "gen", "--as-of %q is the zero time: give the time the export is taken, such as %s", *asOf, gen.DefaultAsOf)
+	}
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		fmt.Fprintf(io.err, "sessionaudit gen: creating %s: %v\n", *outDir, err)
 		return exitFailure

@@ -56,6 +56,27 @@ func TestGenLoginsLimit(t *testing.T) {
 	}
 }
 
+// TestGenAsOf refuses an --as-of that is no time or the zero time as bad
+// usage (the zero time failed as "as-of time is required", exit 1).
+func TestGenAsOf(t *testing.T) {
+	for _, c := range []struct{ asOf, want string }{
+		{"0001-01-01T00:00:00Z", "is the zero time"},
+		{"0001-01-01T00:00:00.5Z", "is the zero time"},
+		{"2026-11-26", "is not an RFC 3339 time"},
+	} {
+		t.Run(c.asOf, func(t *testing.T) {
+			out := t.TempDir()
+			code, stderr := runGenCtx(t, context.Background(), "--logins", "100", "--as-of", c.asOf, "--out", out)
+			if code != exitUsage || !strings.Contains(stderr, c.want) {
+				t.Errorf("got exit %d and %q, want exit %d and a message with %q", code, stderr, exitUsage, c.want)
+			}
+			if left, _ := os.ReadDir(out); len(left) > 0 {
+				t.Errorf("left %d files in --out, want none", len(left))
+			}
+		})
+	}
+}
+
 // runGenCtx runs gen with ctx and returns its exit code and stderr.
 func runGenCtx(t *testing.T, ctx context.Context, args ...string) (int, string) {
 	t.Helper()
