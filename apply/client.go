@@ -542,7 +542,11 @@ func (c *client) query(ctx context.Context, soql string, each func(json.RawMessa
 }
 
 // queryIDs runs a SOQL query whose records carry Id and returns the Ids.
-func (c *client) queryIDs(ctx context.Context, soql string) ([]string, error) {
+// When prefix is set, every Id must begin with it (the object's key prefix):
+// an answer naming another record is not an answer to the query, and the
+// Ids of sessions found go to sObject Collections, which deletes whatever
+// record an Id names.
+func (c *client) queryIDs(ctx context.Context, soql, prefix string) ([]string, error) {
 	var ids []string
 	err := c.query(ctx, soql, func(raw json.RawMessage) error {
 		var rec struct{ Id string }
@@ -552,6 +556,9 @@ func (c *client) queryIDs(ctx context.Context, soql string) ([]string, error) {
 		id, err := sfid.Normalize(rec.Id)
 		if err != nil {
 			return fmt.Errorf("reading a query record: %w", err)
+		}
+		if !strings.HasPrefix(id, prefix) {
+			return fmt.Errorf("reading a query record: the org answered with %s, which does not begin %s, so the answer is not what was asked", id, prefix)
 		}
 		ids = append(ids, id)
 		return nil

@@ -933,7 +933,7 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 	if r.state.done(r.listKey, opFreezeUser, userID) {
 		step(opFreezeUser, outcomeDone, "in an earlier run")
 	} else {
-		logins, err := r.c.queryIDs(ctx, "SELECT Id FROM UserLogin WHERE UserId = '"+userID+"'")
+		logins, err := r.c.queryIDs(ctx, "SELECT Id FROM UserLogin WHERE UserId = '"+userID+"'", "")
 		switch {
 		case err != nil && fatal(err):
 			return nil, err
@@ -943,6 +943,7 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 			code := "NO_USER_LOGIN"
 			if err != nil {
 				code = errorCode(err)
+				r.c.logf("contain %s: looking up the user's UserLogin: %v", userID, r.c.safe(err))
 			}
 			step(opFreezeUser, OutcomeFailed, code)
 			if err := record(opFreezeUser, OutcomeFailed, code, nil); err != nil {
@@ -980,11 +981,14 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 	// The search is journalled with the sessions it found, before any is
 	// sent: a search that failed, or a run that died before recording one,
 	// leaves the step owed, and a rerun with --contain searches again.
-	sessions, err := r.c.queryIDs(ctx, "SELECT Id FROM AuthSession WHERE UsersId = '"+userID+"'")
+	sessions, err := r.c.queryIDs(ctx, "SELECT Id FROM AuthSession WHERE UsersId = '"+userID+"'", sfid.AuthSession)
 	if err != nil {
 		if fatal(err) {
 			return nil, err
 		}
+		// The code alone (ERROR for an answer that is no query result)
+		// does not say what went wrong: the log does.
+		r.c.logf("contain %s: searching for the user's sessions: %v", userID, r.c.safe(err))
 		step(opEndSessions, OutcomeFailed, errorCode(err))
 		return nil, record(opEndSessions, OutcomeFailed, errorCode(err), nil)
 	}

@@ -1893,3 +1893,54 @@ func TestCallersOwnSessionApprovedForContainment(t *testing.T) {
 		})
 	}
 }
+
+// TestContainmentSendsOnlySessions has the org answer the search for a
+// user's sessions with a record that is no AuthSession (an Account's Id).
+// sObject Collections deletes whatever record an Id names, so that Id must
+// never be sent: the search counts as failed, to be done again, and the
+// journal stays readable for the next run and for verify (it refuses a
+// session step naming another record).
+func TestContainmentSendsOnlySessions(t *testing.T) {
+	rs := rows(2)
+	rs[0].approve, rs[1].approve = "contain", "yes"
+	f, o := containFixture(t, rs)
+	account := mustID("001Qz0000000001")
+	f.org.addSession(account, uid(0), false)
+	var log bytes.Buffer
+	o.Org.Log = &log
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.org.sent[account]; n != 0 {
+		t.Errorf("the Account %s was sent for deletion %d times", account, n)
+	}
+	if strings.Contains(mustRead(t, JournalPath(f.list)), account) {
+		t.Errorf("the journal names the Account as a session found:\n%s", mustRead(t, JournalPath(f.list)))
+	}
+	var search ContainStep
+	for _, s := range rep.Contain {
+		if s.Step == opEndSessions {
+			search = s
+		}
+	}
+	if search.Outcome != OutcomeFailed || rep.Complete() {
+		t.Errorf("search %+v, complete %v: want the search failed and the run incomplete", search, rep.Complete())
+	}
+	if !strings.Contains(log.String(), account) {
+		t.Errorf("the log does not say why the search failed: %q", log.String())
+	}
+	// The next run reads the journal, and once the org answers with
+	// sessions only, ends them.
+	f.org.mu.Lock()
+	delete(f.org.sessions, account)
+	f.org.mu.Unlock()
+	rep, err = Run(context.Background(), o)
+	if err != nil || !rep.Complete() {
+		t.Fatalf("rerun: %v, complete %v, %v", err, rep.Complete(), outcomes(rep.Results))
+	}
+	f.checkEndedOnce([]string{sid(100), sid(101)})
+	if _, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: o.Org}); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // RevocationLag is how long an ended session may still be listed: Salesforce
@@ -162,7 +164,7 @@ func presentSessions(ctx context.Context, c *client, ids []string) (map[string]b
 	present := map[string]bool{}
 	for start := 0; start < len(ids); start += verifyChunk {
 		chunk := ids[start:min(start+verifyChunk, len(ids))]
-		found, err := c.queryIDs(ctx, "SELECT Id FROM AuthSession WHERE Id IN ('"+strings.Join(chunk, "','")+"')")
+		found, err := c.queryIDs(ctx, "SELECT Id FROM AuthSession WHERE Id IN ('"+strings.Join(chunk, "','")+"')", sfid.AuthSession)
 		if err != nil {
 			return nil, err
 		}
