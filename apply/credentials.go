@@ -19,6 +19,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
 // DefaultLoginURL is where the JWT bearer flow gets its token unless
@@ -167,7 +169,7 @@ func requestToken(ctx context.Context, hc *http.Client, base *url.URL, form url.
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		err = fmt.Errorf("getting a token by %s from %s: %w", flow, base.Host, err)
+		err = fmt.Errorf("getting a token by %s from %s: %w", flow, base.Host, withoutCredentials(err, form))
 		if ctx.Err() == nil {
 			err = &transientError{err} // a timeout or a dropped connection
 		}
@@ -176,7 +178,7 @@ func requestToken(ctx context.Context, hc *http.Client, base *url.URL, form url.
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return orgSession{}, fmt.Errorf("getting a token by %s from %s: reading the response: %w", flow, base.Host, err)
+		return orgSession{}, fmt.Errorf("getting a token by %s from %s: reading the response: %w", flow, base.Host, withoutCredentials(err, form))
 	}
 	var tr struct {
 		AccessToken string `json:"access_token"`
@@ -206,6 +208,35 @@ func requestToken(ctx context.Context, hc *http.Client, base *url.URL, form url.
 		return orgSession{}, fmt.Errorf("getting a token by %s from %s: %w", flow, base.Host, err)
 	}
 	return orgSession{instance: instance, token: NewSecret(tr.AccessToken)}, nil
+}
+
+// tokenFormSecrets are the fields of a token request that are credentials:
+// the client secret, and the JWT assertion, which anyone may trade for a
+// token until it expires.
+var tokenFormSecrets = []string{"client_secret", "assertion"}
+
+// withoutCredentials returns err with the credentials form posted taken out
+// of its text. The transport's errors quote what the server sent back (a
+// malformed status or header line, in full), which may repeat the request's
+// body; and no credential is known to the client's redaction until a login
+// has succeeded.
+func withoutCredentials(err error, form url.Values) error {
+	text := err.Error()
+	out := text
+	for _, field := range tokenFormSecrets {
+		v := form.Get(field)
+		if len(v) < minRedacted {
+			continue
+		}
+		for _, f := range []string{v, url.QueryEscape(v), url.PathEscape(v)} {
+			out = strings.ReplaceAll(out, f, redacted)
+		}
+	}
+	out = sfid.RedactTokens(out)
+	if out == text {
+		return err
+	}
+	return errors.New(out)
 }
 
 // orgURL parses an org or login URL, which must be https://host: tokens

@@ -10,7 +10,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -301,6 +305,66 @@ func TestRejectedTokenStop(t *testing.T) {
 			}
 			if tt.renewable && strings.Contains(rep.Stopped.Message, "cannot be renewed") {
 				t.Errorf("stop %q says a renewable token cannot be renewed", rep.Stopped.Message)
+			}
+		})
+	}
+}
+
+// TestTokenEndpointEchoInATransportError has the token endpoint answer with
+// a header line that is no header and repeats what was posted: Go's
+// transport quotes such a line in full in its error, and no credential is
+// known to the client's redaction before a login succeeds. The client
+// secret, or the JWT assertion (which anyone may trade for a token until it
+// expires), must reach neither the error nor the log; what went wrong must.
+func TestTokenEndpointEchoInATransportError(t *testing.T) {
+	const secret = "client-SECRET-value-echoed"
+	for _, echo := range []string{"client_secret", "assertion", "body"} {
+		t.Run(echo, func(t *testing.T) {
+			var posted []string
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				form, _ := url.ParseQuery(string(body))
+				said := form.Get(echo)
+				if echo == "body" {
+					said = string(body)
+				}
+				posted = append(posted, form.Get("client_secret")+form.Get("assertion"))
+				conn, buf, err := w.(http.Hijacker).Hijack()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer conn.Close()
+				buf.WriteString("HTTP/1.1 400 Bad Request\r\nX-Echo " + said + "\r\nContent-Length: 0\r\n\r\n")
+				buf.Flush()
+			}))
+			defer srv.Close()
+			f := newFixture(t, rows(2))
+			f.approve(nil)
+			var log bytes.Buffer
+			org := OrgOptions{HTTPClient: srv.Client(), MaxRetries: 1, Log: &log,
+				Sleep:       func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+				Credentials: ClientCredentials{ClientID: "3MVGclient", ClientSecret: NewSecret(secret), InstanceURL: srv.URL}}
+			if echo == "assertion" {
+				org.Credentials = JWTBearer{ClientID: "3MVGclient", Username: "u@acme.com", LoginURL: srv.URL, Key: testKey}
+			}
+			_, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: org})
+			if err == nil || len(posted) == 0 {
+				t.Fatalf("err %v after %d token requests, want a failed login", err, len(posted))
+			}
+			text := err.Error() + "\n" + log.String()
+			if !strings.Contains(text, "malformed MIME header") {
+				t.Errorf("the error no longer says what went wrong: %s", text)
+			}
+			for _, p := range posted {
+				if len(p) < 16 {
+					t.Fatalf("posted %q: too short to look for", p)
+				}
+				for _, part := range []string{p, p[len(p)-16:]} {
+					if strings.Contains(text, part) {
+						t.Errorf("the error or log repeats what was posted (%.24s…):\n%s", part, text)
+					}
+				}
 			}
 		})
 	}
