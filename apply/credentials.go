@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -293,10 +294,22 @@ func signJWT(key *rsa.PrivateKey, claims map[string]any) (string, error) {
 // ReadJWTKey reads an RSA private key from a PEM file in PKCS#1 ("RSA PRIVATE
 // KEY") or PKCS#8 ("PRIVATE KEY") form. A file that its group or others may
 // read or write is refused, as ssh refuses such a key: chmod 600 it.
+//
+// A path that names no file is not repeated: it may be the key itself (or
+// its base64), pasted where its path belongs, as CI secrets often hold keys.
 func ReadJWTKey(path string) (*rsa.PrivateKey, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading the JWT key: %w", err)
+		why := err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			why = pe.Err // without the path
+		}
+		hint := "check the path"
+		if strings.Contains(path, "-----BEGIN") || strings.ContainsAny(path, "\n\r") {
+			hint = "it looks like the key itself: put the key in a file only its owner may read (chmod 600) and give that file's path"
+		}
+		return nil, fmt.Errorf("reading the JWT key: the path in SF_JWT_KEY_FILE (not repeated here, in case it is the key) names no file that can be read (%v): %s", why, hint)
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		return nil, fmt.Errorf("reading the JWT key: %s has mode %04o, which lets others read it: chmod 600 %s", path, perm, path)

@@ -369,3 +369,30 @@ func TestTokenEndpointEchoInATransportError(t *testing.T) {
 		})
 	}
 }
+
+// TestJWTKeyPastedIntoThePathVariable puts the key itself, as CI secrets
+// often hold it, where its path belongs: the error must say the file is not
+// there without printing the key (an error quoting the path printed it all).
+func TestJWTKeyPastedIntoThePathVariable(t *testing.T) {
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(testKey)}))
+	oneLine := strings.Join(strings.Split(strings.TrimSpace(pemKey), "\n")[1:4], "")
+	for name, value := range map[string]string{"PEM": pemKey, "one base64 line": oneLine, "missing file": "/nonexistent/server.key"} {
+		t.Run(name, func(t *testing.T) {
+			env := map[string]string{"SF_JWT_KEY_FILE": value, "SF_CLIENT_ID": "c", "SF_USERNAME": "u@x"}
+			_, err := CredentialsFromEnv(func(k string) string { return env[k] })
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, value) || strings.Contains(msg, "MII") {
+				t.Errorf("the error repeats SF_JWT_KEY_FILE: %s", msg)
+			}
+			if !strings.Contains(msg, "SF_JWT_KEY_FILE") || !strings.Contains(msg, "no such file") && !strings.Contains(msg, "too long") {
+				t.Errorf("the error does not say what is wrong: %s", msg)
+			}
+			if name == "PEM" && !strings.Contains(msg, "looks like the key itself") {
+				t.Errorf("the error does not say the value looks like a key: %s", msg)
+			}
+		})
+	}
+}
