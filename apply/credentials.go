@@ -372,7 +372,14 @@ func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
 			if err != nil {
 				return nil, err
 			}
-			return AccessToken{InstanceURL: u.String(), Token: NewSecret(getenv("SF_ACCESS_TOKEN"))}, nil
+			token := getenv("SF_ACCESS_TOKEN")
+			// A line end (a file read with its CRLF) or a space cannot go in
+			// the Authorization header: every request would fail before it
+			// left, and be retried as if the org had not answered.
+			if i := strings.IndexFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
+				return nil, fmt.Errorf("SF_ACCESS_TOKEN holds a space, line end or control character (at byte %d), which no token has: set it to the token alone (its value is not repeated)", i+1)
+			}
+			return AccessToken{InstanceURL: u.String(), Token: NewSecret(token)}, nil
 		}},
 		{"SF_JWT_KEY_FILE", []string{"SF_CLIENT_ID", "SF_USERNAME"}, func() (Credentials, error) {
 			login := DefaultLoginURL

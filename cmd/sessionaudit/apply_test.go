@@ -187,6 +187,8 @@ func TestUnusableCredentialURLs(t *testing.T) {
 	frontdoor := map[string]string{"SF_ACCESS_TOKEN": "00D!fake", "SF_INSTANCE_URL": "https://acme.my.salesforce.com/secur/frontdoor.jsp?sid=00Ds3cr3t"}
 	userInfo := map[string]string{"SF_CLIENT_ID": "c", "SF_CLIENT_SECRET": "s", "SF_INSTANCE_URL": "https://admin:Passw0rds3cr3t@acme.my.salesforce.com"}
 	slash := map[string]string{"SF_ACCESS_TOKEN": "00D!fake", "SF_INSTANCE_URL": "https://org.invalid/"}
+	// A token read from a file with its CRLF: no request could carry it.
+	lineEnd := map[string]string{"SF_ACCESS_TOKEN": "00D!fakes3cr3ttoken\r", "SF_INSTANCE_URL": "https://org.invalid"}
 	const must = "SF_INSTANCE_URL must be https://host with no path, query or user info: it "
 	steps := []struct {
 		name string
@@ -199,6 +201,8 @@ func TestUnusableCredentialURLs(t *testing.T) {
 		{"verify, a frontdoor URL", frontdoor, []string{"verify", "--removals", list}, must + "has a query"},
 		{"apply, user info", userInfo, []string{"apply", "--removals", list, "--execute"}, must + "has user info"},
 		{"verify, user info", userInfo, []string{"verify", "--removals", list}, must + "has user info"},
+		{"apply, a token with a line end", lineEnd, []string{"apply", "--removals", list, "--execute"}, "SF_ACCESS_TOKEN holds a space, line end or control character"},
+		{"verify, a token with a line end", lineEnd, []string{"verify", "--removals", list}, "SF_ACCESS_TOKEN holds a space, line end or control character"},
 		// A near miss: a trailing slash is fine, so the missing approval is what stops apply.
 		{"apply, a trailing slash", slash, []string{"apply", "--removals", unapproved, "--execute"}, "has no approval"},
 	}
