@@ -848,7 +848,10 @@ func (r *runner) whichGone(ctx context.Context, ids []string, refused *APIError,
 
 // matchItems pairs a collections response with the ids sent: by id where the
 // item has one, by position where it has not (a failed item may carry a null
-// id). An id left without an answer is failed with NO_RESULT.
+// id). An id left without an answer is failed with NO_RESULT, and so is one
+// the org answered twice, saying different things (success and a failure):
+// recorded as removed, it would never be sent again, though the org may not
+// have ended it; failed, the next run sends it again and learns which.
 func matchItems(ids []string, status int, body []byte) []ItemResult {
 	type item struct {
 		ID      *string `json:"id"`
@@ -857,12 +860,32 @@ func matchItems(ids []string, status int, body []byte) []ItemResult {
 			StatusCode string `json:"statusCode"`
 		} `json:"errors"`
 	}
+	// outcome reads an item as a result's outcome and error code.
+	outcome := func(it item) (string, string) {
+		if it.Success {
+			return OutcomeRemoved, ""
+		}
+		code := "UNKNOWN_ERROR"
+		if len(it.Errors) > 0 && errorCodePattern.MatchString(it.Errors[0].StatusCode) {
+			code = it.Errors[0].StatusCode
+		}
+		if alreadyEnded[code] {
+			return OutcomeAlreadyEnded, code
+		}
+		return OutcomeFailed, code
+	}
 	var items []item
 	parseErr := json.Unmarshal(body, &items)
 	byID := map[string]item{}
+	conflicting := map[string]bool{}
 	for _, it := range items {
 		if it.ID != nil {
 			if id, err := sfid.Normalize(*it.ID); err == nil {
+				if seen, ok := byID[id]; ok {
+					o1, _ := outcome(seen)
+					o2, _ := outcome(it)
+					conflicting[id] = conflicting[id] || o1 != o2
+				}
 				byID[id] = it
 			}
 		}
@@ -875,18 +898,10 @@ func matchItems(ids []string, status int, body []byte) []ItemResult {
 		}
 		res := ItemResult{ID: id, HTTPStatus: status}
 		switch {
-		case !ok:
+		case !ok || conflicting[id]:
 			res.Outcome, res.ErrorCode = OutcomeFailed, "NO_RESULT"
-		case it.Success:
-			res.Outcome = OutcomeRemoved
 		default:
-			res.Outcome, res.ErrorCode = OutcomeFailed, "UNKNOWN_ERROR"
-			if len(it.Errors) > 0 && errorCodePattern.MatchString(it.Errors[0].StatusCode) {
-				res.ErrorCode = it.Errors[0].StatusCode
-			}
-			if alreadyEnded[res.ErrorCode] {
-				res.Outcome = OutcomeAlreadyEnded
-			}
+			res.Outcome, res.ErrorCode = outcome(it)
 		}
 		results[i] = res
 	}

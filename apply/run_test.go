@@ -1944,3 +1944,28 @@ func TestContainmentSendsOnlySessions(t *testing.T) {
 		t.Errorf("verify: %v", err)
 	}
 }
+
+// TestConflictingItemAnswers has the org answer one id of a collections
+// delete twice, saying different things. Taken as removed (the last answer
+// won), the session was never sent again though the org may have refused
+// it: apply exited 0 and verify found it still listed. It is failed
+// NO_RESULT instead, for the next run to send again. The same answer twice
+// (a near miss) counts once.
+func TestConflictingItemAnswers(t *testing.T) {
+	a, b, c := sid(1), sid(2), sid(3)
+	body := `[{"id":"` + a + `","success":false,"errors":[{"statusCode":"INSUFFICIENT_ACCESS_OR_READONLY"}]},` +
+		`{"id":"` + b + `","success":true,"errors":[]},` +
+		`{"id":"` + c + `","success":false,"errors":[{"statusCode":"ENTITY_IS_DELETED"}]},` +
+		`{"id":"` + a + `","success":true,"errors":[]},` +
+		`{"id":"` + b + `","success":true,"errors":[]},` +
+		`{"id":"` + c + `","success":false,"errors":[{"statusCode":"INSUFFICIENT_ACCESS_OR_READONLY"}]}]`
+	got := matchItems([]string{a, b, c}, 200, []byte(body))
+	want := []ItemResult{
+		{ID: a, Outcome: OutcomeFailed, HTTPStatus: 200, ErrorCode: "NO_RESULT"},
+		{ID: b, Outcome: OutcomeRemoved, HTTPStatus: 200},
+		{ID: c, Outcome: OutcomeFailed, HTTPStatus: 200, ErrorCode: "NO_RESULT"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
