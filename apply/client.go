@@ -269,6 +269,11 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 
 const requestLimitCode = "REQUEST_LIMIT_EXCEEDED"
 
+// redirectCode is the error code recorded for an answer that redirects
+// (HTTP 3xx), which the org's REST API does not give for a request it
+// carried out.
+const redirectCode = "REDIRECT"
+
 // maxRetryAfter is the longest Retry-After a run waits out; a longer one
 // stops it.
 const maxRetryAfter = 60 * time.Second
@@ -465,6 +470,13 @@ func (c *client) apiError(status int, body []byte, secret bool) *APIError {
 		}
 	}
 	e := &APIError{Status: status}
+	if status >= 300 && status < 400 {
+		// Not followed, since the Authorization header would go with it; the
+		// Location is not repeated, since it may carry a session Id.
+		e.Code = redirectCode
+		e.Message = "the org answered with a redirect, which apply does not follow: is the instance URL the org's own (its My Domain)?"
+		return e
+	}
 	if len(items) > 0 {
 		if errorCodePattern.MatchString(items[0].ErrorCode) {
 			e.Code = items[0].ErrorCode

@@ -205,7 +205,7 @@ func (r Report) WriteSummary(w io.Writer) {
 		case unansweredResult(res):
 			fmt.Fprintf(w, "no answer: %s was sent, but the run was interrupted or the connection lost before the org answered: the next run sends it again\n", res.SessionID)
 		case res.Outcome == OutcomeFailed:
-			fmt.Fprintf(w, "failed: %s HTTP %d %s\n", res.SessionID, res.HTTPStatus, res.ErrorCode)
+			fmt.Fprintln(w, strings.TrimSpace(fmt.Sprintf("failed: %s HTTP %d %s", res.SessionID, res.HTTPStatus, res.ErrorCode)))
 		}
 	}
 	if r.Stopped != nil {

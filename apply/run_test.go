@@ -486,6 +486,10 @@ func TestFaults(t *testing.T) {
 		{name: "gateway timeouts till retries run out", faults: map[string][]fault{"delete": {{process: 2, status: 504}, {status: 502}, {status: 504}}},
 			setup: func(f *fixture, o *Options) { o.Org.MaxRetries = 2 },
 			want:  map[string]int{"failed/NO_RESPONSE": 4}},
+		// A redirect (a proxy, an instance URL that is not the org's) is
+		// not followed and says so: its row had no error code at all.
+		{name: "redirect", faults: map[string][]fault{"delete": {{status: 302}}},
+			want: map[string]int{"failed/REDIRECT": 4}},
 		{name: "per-item errors", setup: func(f *fixture, o *Options) {
 			f.org.itemErrors[sid(0)] = "NOT_FOUND"
 			f.org.itemErrors[sid(1)] = "INVALID_CROSS_REFERENCE_KEY"
