@@ -293,7 +293,6 @@ func (w *summaryWriter) heading(text string, cols int) {
 	w.skip(1)
 }
 
-// height sets the height of the current row in points.
 // paragraph writes text wrapped across the first cols columns of the
 // current row, which it makes tall enough for the text (at some 100
 // characters a line: the columns are sized only at the end).
@@ -315,6 +314,7 @@ func (w *summaryWriter) paragraph(text string, cols int, style int) {
 	w.height(float64(max(lines, 1)) * 15)
 }
 
+// height sets the height of the current row in points.
 func (w *summaryWriter) height(points float64) {
 	if w.err == nil {
 		w.err = w.f.SetRowHeight(summarySheet, w.row+1, points)
