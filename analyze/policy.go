@@ -363,7 +363,7 @@ func policyKeyTable() map[string]policyKey {
 		}},
 		"denied_networks_file": {decode: (*policyDecoder).deniedNetworksFile},
 		"protected_users": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
-			users, err := d.list(n, key, func(item *yaml.Node) (string, error) { return d.user(item, key) })
+			users, err := d.list(n, func(item *yaml.Node) (string, error) { return d.user(item, key) })
 			d.p.ProtectedUsers = users
 			return err
 		}},
@@ -390,7 +390,7 @@ func policyKeyTable() map[string]policyKey {
 			if isNull(resolve(n)) {
 				return d.errf(n, key, "is empty: write [] to judge every session type as interactive (by session_max_age), or leave the key out for the default token types")
 			}
-			types, err := d.list(n, key, func(item *yaml.Node) (string, error) {
+			types, err := d.list(n, func(item *yaml.Node) (string, error) {
 				s, err := d.scalar(item, key)
 				if err == nil && s == "" {
 					err = d.errf(item, key, "an empty session type")
@@ -410,7 +410,7 @@ func policyKeyTable() map[string]policyKey {
 			return d.durationMap(n, key, func(k *yaml.Node) (string, error) { return d.user(k, key) }, m)
 		}},
 		"remove_on": {decode: func(d *policyDecoder, key string, n *yaml.Node) error {
-			on, err := d.list(n, key, func(item *yaml.Node) (string, error) {
+			on, err := d.list(n, func(item *yaml.Node) (string, error) {
 				s, err := d.scalar(item, key)
 				d.removeOn = append(d.removeOn, item)
 				return s, err
@@ -571,7 +571,7 @@ func (d *policyDecoder) givenScalar(n *yaml.Node, key string) (s string, given b
 
 // list decodes each item of a sequence with item, dropping repeats. A null
 // value is an empty list; a single value is a list of one.
-func (d *policyDecoder) list(n *yaml.Node, key string, item func(*yaml.Node) (string, error)) ([]string, error) {
+func (d *policyDecoder) list(n *yaml.Node, item func(*yaml.Node) (string, error)) ([]string, error) {
 	n = resolve(n)
 	if isNull(n) {
 		return []string{}, nil
