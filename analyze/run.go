@@ -630,8 +630,8 @@ LIMIT 1`, c.ID).Scan(&sev, &kind, &target)
 }
 
 // unnamedWarning warns when the policy names users by username but some
-// live sessions have none, so those entries cannot apply to them, and counts
-// the sessions held back from the removal list for it.
+// live sessions have none, so those entries cannot apply to them, with
+// res.HeldBack, the sessions held back from the removal list for it.
 func (r *runner) unnamedWarning(ctx context.Context, res *Result) error {
 	var keys []string
 	for _, u := range r.p.ProtectedUsers {
@@ -651,9 +651,6 @@ func (r *runner) unnamedWarning(ctx context.Context, res *Result) error {
 	}
 	var unnamed int64
 	if err := r.conn.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE username IS NULL AND is_live(expires)`).Scan(&unnamed); err != nil {
-		return err
-	}
-	if err := r.conn.QueryRowContext(ctx, `SELECT count(*) FROM removals_held_back`).Scan(&res.HeldBack); err != nil {
 		return err
 	}
 	if unnamed == 0 {
@@ -771,6 +768,11 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 	}
 	if res.Withheld, err = r.withheld(ctx); err != nil {
 		return Result{}, fmt.Errorf("counting sessions left off the removal list: %w", err)
+	}
+	// removals_held_back is empty unless protected_users names someone by
+	// username (see removals.sql).
+	if err := r.conn.QueryRowContext(ctx, `SELECT count(*) FROM removals_held_back`).Scan(&res.HeldBack); err != nil {
+		return Result{}, fmt.Errorf("counting sessions held back for want of a username: %w", err)
 	}
 	if err := r.unnamedWarning(ctx, &res); err != nil {
 		return Result{}, fmt.Errorf("counting sessions without a username: %w", err)
