@@ -7,8 +7,10 @@
 // work), checks.go, gen.go and version.go. The SQL behind every CSV file and
 // XLSX sheet is in outputs.go, which hands rows to package report; the
 // audit's warnings about Setup downloads' times are in audit.go
-// (setupWarnings), the rest come from ingest and analyze. lock.go, keepdb.go
-// and memory.go hold --out's lock, --db and the --memory-limit split.
+// (setupWarnings), the rest come from ingest and analyze. lock.go, keepdb.go,
+// spill.go and memory.go hold --out's lock, --db, the spill folder under
+// --temp-dir and the --memory-limit split; flags.go the flag parsing and
+// usage errors every subcommand shares.
 package main
 
 import (
