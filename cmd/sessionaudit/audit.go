@@ -575,8 +575,10 @@ func removeEmptyFolders(dir, made string) {
 
 // checkNoApprovedList returns an error when dir holds the approval or the
 // apply journal of its removals.csv, which a new audit would replace, or
-// when that list holds an analyst's decisions not approved yet. The error
-// names the files, who approved the list and when, and what to do.
+// when that list holds an analyst's decisions not approved yet (see
+// checkNoDecisions). The error names the files, who approved the list and
+// when, and what to do. It also refuses a folder standing where one of
+// reportFiles goes, which publishReports could not replace.
 func checkNoApprovedList(dir string) error {
 	// A folder where a report goes could not be replaced by it: found at
 	// the end, the whole audit would be lost.
