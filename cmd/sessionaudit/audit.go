@@ -512,11 +512,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	fmt.Fprintf(io.out, "\nReports in %s: findings.csv, removals.csv, rejects.csv, report.xlsx\n", cfg.outDir)
 	log.Info("audit done", "elapsed", since(start), "peak_rss_mib", ingest.PeakRSS(), "removals", summary.Removals)
 	if atOrAbove > 0 {
-		noun := "findings"
-		if atOrAbove == 1 {
-			noun = "finding"
-		}
-		log.problem(slog.LevelWarn, fmt.Sprintf("%d %s at or above %s", atOrAbove, noun, cfg.failOn), "findings", atOrAbove, "fail_on", cfg.failOn.String())
+		log.problem(slog.LevelWarn, fmt.Sprintf("%s at or above %s", ingest.CountOf(atOrAbove, "finding", "findings"), cfg.failOn), "findings", atOrAbove, "fail_on", cfg.failOn.String())
 		return exitFindings
 	}
 	return exitOK
