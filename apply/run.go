@@ -72,8 +72,8 @@ type PlanEntry struct {
 // ContainStep is one containment step for one user.
 type ContainStep struct {
 	UserID  string
-	Step    string // freeze_user, reset_password, end_sessions
-	Outcome string // done, failed, skipped
+	Step    string // freeze_user, reset_password or end_sessions; steps not sent yet are listed in one, "freeze_user, reset_password"
+	Outcome string // done, failed, skipped or not sent (OutcomeNotSent)
 	Detail  string // an error code, or how many sessions were found
 }
 
