@@ -31,12 +31,17 @@
 //     the views live_session_of_login, families_of_setup_login (the
 //     families a Setup download's login began) and families_of_reused_login
 //     (the reused families a login began, whose sessions name a later one);
+//   - live_companions (the API session a UI login creates beside its UI
+//     session), login_history_stretches (the spans the login exports cover
+//     without a gap) and families_missing_login (the families whose login
+//     the history lacks, with when each began);
 //   - getvariable('logins_without_ids'): whether some logins have no
 //     Salesforce Id (keyed 'row:…', from a Setup download);
 //   - the macros is_live, distance_km, count_unit, human_duration,
-//     human_seconds, fmt_time, fmt_time_after, fmt_span, fmt_count, fmt_km,
-//     place_name, user_name and few_of (see analyze/prelude.sql), and
-//     severity_rank, which analyze/run.go creates from the severities.
+//     human_seconds, fmt_time, fmt_time_after, fmt_span, fmt_count, fmt_none,
+//     fmt_km, past_limit, success_moment, began_session, place_name,
+//     user_name and few_of (see analyze/prelude.sql), and severity_rank,
+//     which analyze/run.go creates from the severities.
 package queries
 
 import "embed"
