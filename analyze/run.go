@@ -826,6 +826,11 @@ func (r *runner) withheld(ctx context.Context) ([]Withheld, error) {
 // of it), so impossible_travel is warned of here only when some logins have
 // Ids (came through the API), and session_without_login only when the
 // history is empty.
+//
+// Two warnings come with these though no check is marked: every live family
+// coming from a trusted network (judged, but most likely a trusted_networks
+// broader than meant), and the gaps between login exports in which families
+// session_without_login cannot judge began (historyGaps).
 func (r *runner) notChecked(ctx context.Context) (map[string]string, []string, error) {
 	var families, live int64
 	var placeless, successes, located, withIDs, logins bool
