@@ -69,98 +69,8 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		}
 		w.skip(1)
 	}
-
-	w.skip(1)
-	w.heading("Inputs", 9)
-	for i, label := range []string{"File", "Kind", "Format", "Read", "Loaded", "Duplicates", "Rejected", "Earliest", "Latest"} {
-		style := st.header[Text]
-		switch {
-		case i >= 7:
-			style = st.header[Time]
-		case i >= 3:
-			style = st.header[Number]
-		}
-		w.set(i+1, label, style)
-	}
-	w.height(18)
-	w.skip(1)
-	if len(s.Inputs) == 0 {
-		w.overflowing(1, "none", st.note)
-		w.skip(1)
-	}
-	var sums [4]int64
-	for _, in := range s.Inputs {
-		w.set(1, in.File, 0)
-		w.set(2, in.Kind, 0)
-		w.set(3, in.Format, 0)
-		for i, n := range []int64{in.Read, in.Loaded, in.Duplicates, in.Rejected} {
-			w.set(4+i, n, st.count)
-			sums[i] += n
-		}
-		switch {
-		case in.timeless(): // a users or LoginGeo export's times are left empty
-		case in.empty():
-			w.set(8, "no rows", st.unknown)
-		default:
-			w.setTime(8, in.Earliest, st.timeCell)
-			w.setTime(9, in.Latest, st.timeCell)
-		}
-		w.skip(1)
-	}
-	if len(s.Inputs) > 1 {
-		w.set(1, "Total", st.total)
-		for col := 2; col <= 9; col++ {
-			w.set(col, nil, st.total)
-		}
-		for i, n := range sums {
-			w.set(4+i, n, st.countTotal)
-		}
-		w.skip(1)
-	}
-	for _, line := range accounting(s.Inputs) {
-		w.overflowing(1, line, st.note)
-		w.skip(1)
-	}
-
-	w.skip(1)
-	w.heading("Findings by check", 9)
-	w.set(1, "Check", st.header[Text])
-	w.set(2, "ID", st.header[Text])
-	w.set(3, "Base severity", st.header[Text])
-	for i, sev := range severities {
-		w.set(4+i, title1(sev), st.severityHeader[sev])
-	}
-	w.set(9, "Total", st.header[Number])
-	w.height(18)
-	w.skip(1)
-	if len(s.Checks) == 0 {
-		w.overflowing(1, "no checks ran", st.note)
-		w.skip(1)
-	}
-	for _, c := range s.Checks {
-		w.set(1, c.Title, 0)
-		w.set(2, c.ID, 0)
-		w.set(3, c.Severity, st.severity[c.Severity])
-		if c.NotChecked != "" {
-			// The reason reads beside the counts it replaces.
-			w.overflowing(4, "not checked: "+c.NotChecked, st.note)
-			w.skip(1)
-			continue
-		}
-		for i, n := range c.row() {
-			w.set(4+i, n, st.count)
-		}
-		w.skip(1)
-	}
-	if len(s.Checks) > 0 {
-		w.set(1, "Total", st.total)
-		w.set(2, nil, st.total)
-		w.set(3, nil, st.total)
-		for i, n := range checkTotals(s.Checks) {
-			w.set(4+i, n, st.countTotal)
-		}
-		w.skip(1)
-	}
+	writeInputsTable(w, s.Inputs)
+	writeChecksTable(w, s.Checks)
 	if len(s.Warnings) > 0 {
 		w.skip(1)
 		w.heading("Warnings", 9)
@@ -190,6 +100,107 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 		return err
 	}
 	return w.applyWidths()
+}
+
+// writeInputsTable writes the Inputs table: each file's row accounting and
+// the time it covers, a total row when there are several, and the lines
+// that say whether every row read is accounted for.
+func writeInputsTable(w *summaryWriter, inputs []InputStats) {
+	w.skip(1)
+	w.heading("Inputs", 9)
+	for i, label := range []string{"File", "Kind", "Format", "Read", "Loaded", "Duplicates", "Rejected", "Earliest", "Latest"} {
+		style := w.st.header[Text]
+		switch {
+		case i >= 7:
+			style = w.st.header[Time]
+		case i >= 3:
+			style = w.st.header[Number]
+		}
+		w.set(i+1, label, style)
+	}
+	w.height(18)
+	w.skip(1)
+	if len(inputs) == 0 {
+		w.overflowing(1, "none", w.st.note)
+		w.skip(1)
+	}
+	var sums [4]int64
+	for _, in := range inputs {
+		w.set(1, in.File, 0)
+		w.set(2, in.Kind, 0)
+		w.set(3, in.Format, 0)
+		for i, n := range []int64{in.Read, in.Loaded, in.Duplicates, in.Rejected} {
+			w.set(4+i, n, w.st.count)
+			sums[i] += n
+		}
+		switch {
+		case in.timeless(): // a users or LoginGeo export's times are left empty
+		case in.empty():
+			w.set(8, "no rows", w.st.unknown)
+		default:
+			w.setTime(8, in.Earliest, w.st.timeCell)
+			w.setTime(9, in.Latest, w.st.timeCell)
+		}
+		w.skip(1)
+	}
+	if len(inputs) > 1 {
+		w.set(1, "Total", w.st.total)
+		for col := 2; col <= 9; col++ {
+			w.set(col, nil, w.st.total)
+		}
+		for i, n := range sums {
+			w.set(4+i, n, w.st.countTotal)
+		}
+		w.skip(1)
+	}
+	for _, line := range accounting(inputs) {
+		w.overflowing(1, line, w.st.note)
+		w.skip(1)
+	}
+}
+
+// writeChecksTable writes the Findings by check table: each check's
+// findings by severity, or why it could not judge, and a total row.
+func writeChecksTable(w *summaryWriter, checks []CheckStats) {
+	w.skip(1)
+	w.heading("Findings by check", 9)
+	w.set(1, "Check", w.st.header[Text])
+	w.set(2, "ID", w.st.header[Text])
+	w.set(3, "Base severity", w.st.header[Text])
+	for i, sev := range severities {
+		w.set(4+i, title1(sev), w.st.severityHeader[sev])
+	}
+	w.set(9, "Total", w.st.header[Number])
+	w.height(18)
+	w.skip(1)
+	if len(checks) == 0 {
+		w.overflowing(1, "no checks ran", w.st.note)
+		w.skip(1)
+	}
+	for _, c := range checks {
+		w.set(1, c.Title, 0)
+		w.set(2, c.ID, 0)
+		w.set(3, c.Severity, w.st.severity[c.Severity])
+		if c.NotChecked != "" {
+			// The reason reads beside the counts it replaces.
+			w.overflowing(4, "not checked: "+c.NotChecked, w.st.note)
+			w.skip(1)
+			continue
+		}
+		for i, n := range c.row() {
+			w.set(4+i, n, w.st.count)
+		}
+		w.skip(1)
+	}
+	if len(checks) > 0 {
+		w.set(1, "Total", w.st.total)
+		w.set(2, nil, w.st.total)
+		w.set(3, nil, w.st.total)
+		for i, n := range checkTotals(checks) {
+			w.set(4+i, n, w.st.countTotal)
+		}
+		w.skip(1)
+	}
 }
 
 // readingNotes end the Summary sheet: what an analyst needs to read the
