@@ -15,6 +15,7 @@ import (
 
 	"github.com/sessionaudit/sessionaudit/ingest"
 	"github.com/sessionaudit/sessionaudit/internal/bug"
+	"github.com/sessionaudit/sessionaudit/internal/words"
 	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
@@ -659,10 +660,10 @@ func (r *runner) unnamedWarning(ctx context.Context, res *Result) error {
 	it := map[bool]string{true: "it", false: "them"}[unnamed == 1]
 	w := fmt.Sprintf("%s no username (neither the sessions export nor a users export gives one), "+
 		"so the entries of %s given by username cannot be checked against %s.",
-		ingest.CountOf(unnamed, "live session has", "live sessions have"), strings.Join(keys, " and "), it)
+		words.Count(unnamed, "live session has", "live sessions have"), strings.Join(keys, " and "), it)
 	if res.HeldBack > 0 {
 		w += fmt.Sprintf(" %s that findings reached %s held back from the removal list for that reason.",
-			ingest.CountOf(res.HeldBack, "session", "sessions"), map[bool]string{true: "was", false: "were"}[res.HeldBack == 1])
+			words.Count(res.HeldBack, "session", "sessions"), map[bool]string{true: "was", false: "were"}[res.HeldBack == 1])
 	}
 	whose := map[bool]string{true: "its user", false: "their users"}[unnamed == 1]
 	res.Warnings = append(res.Warnings, w+" Give a User export (--users, with Id and Username) that names "+whose+".")
@@ -853,7 +854,7 @@ func (r *runner) notChecked(ctx context.Context) (map[string]string, []string, e
 		// broader than meant (0.0.0.0/0 trusts every address).
 		warnings = append(warnings, fmt.Sprintf("Every one of the %s comes from a trusted network, so concurrent_sessions and "+
 			"ip_new_for_user judged none of them: check that trusted_networks is not broader than meant.",
-			ingest.CountOf(live, "live session family", "live session families")))
+			words.Count(live, "live session family", "live session families")))
 	}
 	if families > 0 && placeless {
 		const placeless = "no live session family outside trusted networks has a place"
@@ -861,7 +862,7 @@ func (r *runner) notChecked(ctx context.Context) (map[string]string, []string, e
 		warnings = append(warnings, fmt.Sprintf("None of the %s outside trusted networks has a place: neither the sessions export "+
 			"(its LoginGeo.City, .Country, .CountryIso, .Latitude and .Longitude) nor a login in the history that a session names gives one, "+
 			"so concurrent_sessions and ip_new_for_user had nothing to compare. Export AuthSession with those LoginGeo columns, and Login History through the API.",
-			ingest.CountOf(families, "live session family", "live session families")))
+			words.Count(families, "live session family", "live session families")))
 	}
 	if successes && !located {
 		why["impossible_travel"] = "no successful login outside trusted networks has coordinates"
@@ -930,5 +931,5 @@ func (r *runner) historyGaps(ctx context.Context) ([]string, error) {
 	return []string{fmt.Sprintf("%s naming a login the history lacks began in %s between the Login History exports given "+
 		"(more than session_without_login.max_export_gap from one export's last login to the next one's first), where session_without_login cannot judge them: %s. "+
 		"Give the Login History export for those times.",
-		ingest.CountOf(families, "live session family", "live session families"), ingest.CountOf(n, "gap", "gaps"), list)}, nil
+		words.Count(families, "live session family", "live session families"), words.Count(n, "gap", "gaps"), list)}, nil
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sessionaudit/sessionaudit/internal/words"
 )
 
 // ResultsHeader is the header of the results file (ResultsPath).
@@ -135,7 +137,7 @@ func (r Report) WritePlan(w io.Writer) {
 		counts[e.Action]++
 	}
 	fmt.Fprintf(w, "\n%s: %d to remove, %d to remove and contain their user, %d skipped.\n",
-		Count(len(r.Plan), "row", "rows"), counts["remove"], counts["contain"], counts["skip"])
+		words.Count(len(r.Plan), "row", "rows"), counts["remove"], counts["contain"], counts["skip"])
 	if r.Approval != nil {
 		fmt.Fprintf(w, "Approved by %s at %s, expires %s.\n", r.Approval.ApprovedBy,
 			r.Approval.ApprovedAt.Format(time.RFC3339), r.Approval.ExpiresAt.Format(time.RFC3339))
@@ -145,15 +147,15 @@ func (r Report) WritePlan(w io.Writer) {
 	}
 	if r.Left > 0 {
 		fmt.Fprintf(w, "%s that containment found in an earlier run %s not ended: --execute --contain sends %s again.\n",
-			Count(r.Left, "session", "sessions"), hasHave(r.Left), itThem(r.Left))
+			words.Count(r.Left, "session", "sessions"), hasHave(r.Left), itThem(r.Left))
 	}
 	if r.LeftProtected > 0 {
 		fmt.Fprintf(w, "%s that containment found in an earlier run %s not ended, but %s user is protected now: %s left alone.\n",
-			Count(r.LeftProtected, "session", "sessions"), hasHave(r.LeftProtected), itsTheir(r.LeftProtected), itIsTheyAre(r.LeftProtected))
+			words.Count(r.LeftProtected, "session", "sessions"), hasHave(r.LeftProtected), itsTheir(r.LeftProtected), itIsTheyAre(r.LeftProtected))
 	}
 	if len(r.Recontain) > 0 {
 		fmt.Fprintf(w, "%s approved for containment %s a freeze, password reset or search for their sessions not done: --execute --contain does it.\n",
-			Count(len(r.Recontain), "user", "users"), hasHave(len(r.Recontain)))
+			words.Count(len(r.Recontain), "user", "users"), hasHave(len(r.Recontain)))
 	}
 	r.writeContain(w)
 	if r.Note != "" {
@@ -193,11 +195,11 @@ func (r Report) WriteSummary(w io.Writer) {
 	if unanswered > 0 {
 		failed += fmt.Sprintf(" (%d of them sent without an answer)", unanswered)
 	}
-	fmt.Fprintf(w, "%s: %d removed, %d already ended, %s, %d skipped.\n", Count(len(r.Results), "session", "sessions"),
+	fmt.Fprintf(w, "%s: %d removed, %d already ended, %s, %d skipped.\n", words.Count(len(r.Results), "session", "sessions"),
 		counts[OutcomeRemoved], counts[OutcomeAlreadyEnded], failed, counts[OutcomeSkipped])
 	if r.Resent > 0 {
 		fmt.Fprintf(w, "%s sent by an interrupted run without an answer %s sent again.\n",
-			Count(r.Resent, "session", "sessions"), oneOrMore(r.Resent, "was", "were"))
+			words.Count(r.Resent, "session", "sessions"), oneOrMore(r.Resent, "was", "were"))
 	}
 	r.writeContain(w)
 	for _, res := range r.Results {
@@ -214,15 +216,6 @@ func (r Report) WriteSummary(w io.Writer) {
 	if r.ResultsPath != "" {
 		fmt.Fprintf(w, "Results: %s\n", r.ResultsPath)
 	}
-}
-
-// Count is n and the noun, singular when n is one: "1 session", "0
-// sessions", "2 sessions".
-func Count(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // The words that agree with a count of n in the sentences above.

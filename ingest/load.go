@@ -18,6 +18,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/sessionaudit/sessionaudit/internal/words"
 	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
@@ -1112,7 +1113,7 @@ func (l *loader) repeatedClockTimes(ctx context.Context, f *inputFile, src, col 
 	if n > 0 {
 		l.dateWarnings = append(l.dateWarnings, fmt.Sprintf("%s has %s at a time %s shows twice, where the clock goes back as daylight saving time ends "+
 			"(the first at %s local time): the download gives no offset, so each could be either of two moments, and was read as the later one.",
-			f.path, CountOf(n, "login", "logins"), l.opts.Location, first.String))
+			f.path, words.Count(n, "login", "logins"), l.opts.Location, first.String))
 	}
 	return nil
 }
@@ -1198,7 +1199,7 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 		// by a line after the first that has a whole row's fields (see
 		// swallowedRows).
 		if extra, cut := swallowedRows(value, len(csvLine.String), len(f.format.header)); extra > 0 && typ.String == "UNQUOTED VALUE" && spill == nil {
-			took := fmt.Sprintf("runs over %s, taking in %s", linesAfter(strings.Count(value, "\n")), CountOf(int64(extra), "row", "rows"))
+			took := fmt.Sprintf("runs over %s, taking in %s", linesAfter(strings.Count(value, "\n")), words.Count(int64(extra), "row", "rows"))
 			if cut {
 				took = "runs past the 10,000 bytes of it DuckDB keeps, so it may take in rows"
 			}
@@ -1812,7 +1813,7 @@ func (l *loader) unmatchedSetupUsers(ctx context.Context) (string, error) {
 		"a login in both the download and the API export counts twice, "+
 		"and concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without the download's logins. "+
 		"Give a User export (--users, with Id and Username) that names them.",
-		CountOf(names, "username", "usernames"), CountOf(ids, "user", "users"), where, hasOrHave(ids)), nil
+		words.Count(names, "username", "usernames"), words.Count(ids, "user", "users"), where, hasOrHave(ids)), nil
 }
 
 // hasOrHave is the verb for n things: "1 user has", "2 users have".
@@ -1821,15 +1822,6 @@ func hasOrHave(n int64) string {
 		return "has"
 	}
 	return "have"
-}
-
-// CountOf is n with the singular or plural noun: "1 session", "2 sessions".
-// The messages of ingest, analyze and the CLI count with it.
-func CountOf(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // geoSteps fill in the LoginGeo details that rows of sessions and logins

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sessionaudit/sessionaudit/internal/words"
 )
 
 // Summary is what an analyst reads first: what went in, what the checks
@@ -45,7 +46,7 @@ func withheldCounts(ws []Withheld) (int64, string) {
 	var parts []string
 	for _, w := range ws {
 		n += w.Sessions
-		parts = append(parts, w.Reason+": "+itoa(w.Sessions))
+		parts = append(parts, w.Reason+": "+words.Thousands(w.Sessions))
 	}
 	return n, strings.Join(parts, "; ")
 }
@@ -77,7 +78,7 @@ func accounting(inputs []InputStats) []string {
 	for _, in := range inputs {
 		if !in.balanced() {
 			lines = append(lines, fmt.Sprintf("MISMATCH in %s: read %s, but loaded + duplicates + rejected = %s",
-				in.File, itoa(in.Read), itoa(in.Loaded+in.Duplicates+in.Rejected)))
+				in.File, words.Thousands(in.Read), words.Thousands(in.Loaded+in.Duplicates+in.Rejected)))
 		}
 	}
 	if len(lines) == 0 {
@@ -133,9 +134,9 @@ func textInputs(inputs []InputStats) []InputStats {
 				rest.Latest = in.Latest
 			}
 		}
-		rest.File = "(" + count(int64(others), "more file", "more files") + ")"
+		rest.File = "(" + words.Count(int64(others), "more file", "more files") + ")"
 		if shown == 0 {
-			rest.File = "(" + count(int64(others), "file", "files") + ")"
+			rest.File = "(" + words.Count(int64(others), "file", "files") + ")"
 		}
 		out = append(out, rest)
 	}
@@ -210,7 +211,7 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 		t := textTable{right: []bool{false, false, false, true, true, true, true, false}}
 		t.add("FILE", "KIND", "FORMAT", "READ", "LOADED", "DUPLICATES", "REJECTED", "COVERS (UTC)")
 		for _, in := range textInputs(s.Inputs) {
-			t.add(in.File, in.Kind, in.Format, itoa(in.Read), itoa(in.Loaded), itoa(in.Duplicates), itoa(in.Rejected), in.covers())
+			t.add(in.File, in.Kind, in.Format, words.Thousands(in.Read), words.Thousands(in.Loaded), words.Thousands(in.Duplicates), words.Thousands(in.Rejected), in.covers())
 		}
 		t.write(&b)
 		for _, line := range accounting(s.Inputs) {
@@ -228,7 +229,7 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 		for _, c := range s.Checks {
 			row := []string{c.ID}
 			for _, n := range c.row() {
-				row = append(row, itoa(n))
+				row = append(row, words.Thousands(n))
 			}
 			title := c.Title
 			if c.NotChecked != "" {
@@ -240,23 +241,23 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 		}
 		total := []string{"total"}
 		for _, n := range checkTotals(s.Checks) {
-			total = append(total, itoa(n))
+			total = append(total, words.Thousands(n))
 		}
 		t.add(total...)
 		t.write(&b)
 	}
 
-	fmt.Fprintf(&b, "\nRemovals: %s proposed for removal", count(s.Removals, "session", "sessions"))
+	fmt.Fprintf(&b, "\nRemovals: %s proposed for removal", words.Count(s.Removals, "session", "sessions"))
 	if n, why := withheldCounts(s.Withheld); n > 0 {
 		more := map[bool]string{true: " more", false: ""}[s.Removals > 0]
 		noun, verb := "sessions", "are"
 		if n == 1 {
 			noun, verb = "session", "is"
 		}
-		fmt.Fprintf(&b, "; %s%s %s that findings reached %s left off it (%s; see the Sessions sheet)", itoa(n), more, noun, verb, why)
+		fmt.Fprintf(&b, "; %s%s %s that findings reached %s left off it (%s; see the Sessions sheet)", words.Thousands(n), more, noun, verb, why)
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "Rejects:  %s not loaded\n", count(s.Rejects, "input row", "input rows"))
+	fmt.Fprintf(&b, "Rejects:  %s not loaded\n", words.Count(s.Rejects, "input row", "input rows"))
 	for _, line := range s.Warnings {
 		fmt.Fprintf(&b, "\nWarning: %s\n", line)
 	}
@@ -326,34 +327,6 @@ func formatTime(t time.Time, layout string) string {
 		return "unknown"
 	}
 	return t.UTC().Format(layout)
-}
-
-// itoa writes a count as people read it, with thousands separators:
-// "1,008,355".
-func itoa(n int64) string {
-	digits := strconv.FormatInt(n, 10)
-	sign := ""
-	if n < 0 {
-		sign, digits = "-", digits[1:]
-	}
-	var b strings.Builder
-	b.WriteString(sign)
-	for i, d := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(d)
-	}
-	return b.String()
-}
-
-// count is n followed by the noun, singular when n is one: "1 session",
-// "0 sessions", "2 sessions".
-func count(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return itoa(n) + " " + many
 }
 
 func upper(ss []string) []string {

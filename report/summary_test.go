@@ -155,17 +155,6 @@ func TestWriteSummaryTextWarnings(t *testing.T) {
 	}
 }
 
-func TestItoaGroupsThousands(t *testing.T) {
-	for n, want := range map[int64]string{
-		0: "0", 7: "7", 999: "999", 1000: "1,000", 12040: "12,040", 999999: "999,999",
-		1008355: "1,008,355", -1000: "-1,000", -999: "-999",
-	} {
-		if got := itoa(n); got != want {
-			t.Errorf("itoa(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 // A check that had nothing to judge reads "not checked", with why, in both
 // summaries, where a check that judged and found nothing (the near miss)
 // reads zeros.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sessionaudit/sessionaudit/apply"
+	"github.com/sessionaudit/sessionaudit/internal/words"
 )
 
 const approveHelp = `Usage:
@@ -90,6 +91,6 @@ func runApprove(_ context.Context, args []string, io stdio) int {
 		}
 	}
 	fmt.Fprintf(io.out, "Approved %s of %s (%d marked contain; selection: %s) by %s until %s.\nApproval: %s\nApproved rows SHA-256: %s\n",
-		apply.Count(len(a.Sessions), "session", "sessions"), *removals, contain, a.Selection, a.ApprovedBy, a.ExpiresAt.Format(time.RFC3339), apply.ApprovalPath(*removals), a.RowsSHA256)
+		words.Count(len(a.Sessions), "session", "sessions"), *removals, contain, a.Selection, a.ApprovedBy, a.ExpiresAt.Format(time.RFC3339), apply.ApprovalPath(*removals), a.RowsSHA256)
 	return exitOK
 }

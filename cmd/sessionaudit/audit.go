@@ -21,6 +21,7 @@ import (
 	"github.com/sessionaudit/sessionaudit/analyze"
 	"github.com/sessionaudit/sessionaudit/apply"
 	"github.com/sessionaudit/sessionaudit/ingest"
+	"github.com/sessionaudit/sessionaudit/internal/words"
 	"github.com/sessionaudit/sessionaudit/report"
 	"github.com/sessionaudit/sessionaudit/sfid"
 )
@@ -243,12 +244,12 @@ func asOfWarnings(ctx context.Context, db *sql.DB, asOf time.Time) ([]string, er
 	if later > 0 {
 		ws = append(ws, fmt.Sprintf("%s created after the audit's as-of time (%s UTC), the first at %s UTC: they did not exist then, "+
 			"yet the checks take them for live. Was --as-of meant to be later? Without it the audit takes the current time.",
-			ingest.CountOf(later, "session was", "sessions were"), asOf.UTC().Format(layout), firstLater.Time.UTC().Format(layout)))
+			words.Count(later, "session was", "sessions were"), asOf.UTC().Format(layout), firstLater.Time.UTC().Format(layout)))
 	}
 	if total > 0 && live == 0 {
 		ws = append(ws, fmt.Sprintf("None of the %s is live at the audit's as-of time (%s UTC): the last expired at %s UTC, so no check "+
 			"judged a live session. To audit the export as it was taken, give --as-of the time of the export.",
-			ingest.CountOf(total, "session", "sessions"), asOf.UTC().Format(layout), lastExpiry.Time.UTC().Format(layout)))
+			words.Count(total, "session", "sessions"), asOf.UTC().Format(layout), lastExpiry.Time.UTC().Format(layout)))
 	}
 	return ws, nil
 }
@@ -296,7 +297,7 @@ func unappliableIDsWarning(ctx context.Context, db *sql.DB) (string, error) {
 	return fmt.Sprintf("removals.csv proposes %s whose session or user Id does not match its case-safe suffix (%s%s): "+
 		"the export was changed, as a spreadsheet changes the case of Ids, and apply refuses a list that holds such an Id. "+
 		"Audit exports as Salesforce wrote them, or delete those rows from removals.csv before approving it.",
-		ingest.CountOf(n, "session", "sessions"), strings.Join(bad, ", "), more), nil
+		words.Count(n, "session", "sessions"), strings.Join(bad, ", "), more), nil
 }
 
 // setupWarnings says which checks cannot judge the logins of Setup
@@ -512,7 +513,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	fmt.Fprintf(io.out, "\nReports in %s: findings.csv, removals.csv, rejects.csv, report.xlsx\n", cfg.outDir)
 	log.Info("audit done", "elapsed", since(start), "peak_rss_mib", ingest.PeakRSS(), "removals", summary.Removals)
 	if atOrAbove > 0 {
-		log.problem(slog.LevelWarn, fmt.Sprintf("%s at or above %s", ingest.CountOf(atOrAbove, "finding", "findings"), cfg.failOn), "findings", atOrAbove, "fail_on", cfg.failOn.String())
+		log.problem(slog.LevelWarn, fmt.Sprintf("%s at or above %s", words.Count(atOrAbove, "finding", "findings"), cfg.failOn), "findings", atOrAbove, "fail_on", cfg.failOn.String())
 		return exitFindings
 	}
 	return exitOK
@@ -686,7 +687,7 @@ func checkNoDecisions(path string) error {
 		approve = "save it again as comma-separated CSV (as the audit wrote it) and approve it"
 	}
 	return fmt.Errorf("its removals.csv has decisions in its approve column (%s), not approved yet; a new audit would replace them: "+
-		"%s, clear the column, or audit into another folder", ingest.CountOf(int64(marked), "row", "rows"), approve)
+		"%s, clear the column, or audit into another folder", words.Count(int64(marked), "row", "rows"), approve)
 }
 
 // unreadableList is checkNoDecisions' error for a list it cannot read.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sessionaudit/sessionaudit/apply"
+	"github.com/sessionaudit/sessionaudit/internal/words"
 )
 
 const verifyHelp = `Usage:
@@ -110,7 +111,7 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.out, "apply --execute would refuse: %s.\n", rep.ApplyRefusal)
 	}
 	fmt.Fprintf(io.out, "%s checked: %d gone, %d pending, %d still listed past revocation, %d not removed; %d skipped (a guard rail, or withdrawn).\n",
-		apply.Count(rep.Checked, "session", "sessions"), len(rep.Gone), len(rep.Pending), len(rep.Overdue), len(rep.NotRemoved), len(rep.Skipped))
+		words.Count(rep.Checked, "session", "sessions"), len(rep.Gone), len(rep.Pending), len(rep.Overdue), len(rep.NotRemoved), len(rep.Skipped))
 	if !rep.AllGone() {
 		return exitPartial
 	}
