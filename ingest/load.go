@@ -242,7 +242,8 @@ func timeWhat(setup, dayFirst bool) string {
 // from overflowing the session's expiry time, which stopped the whole load.
 const maxSeconds = 100 * 365 * 24 * 3600
 
-// column types of every canonical field; required fields reject a blank value.
+// colTypes says how each canonical field is parsed and validated; which
+// fields must not be blank is requiredValues.
 var colTypes = map[Kind]map[string]colType{
 	Sessions: {
 		"id": tID, "user_id": tID, "created": tTime, "last_modified": tTime, "num_seconds_valid": tSeconds,
@@ -279,6 +280,8 @@ var (
 	user         = sfObject{"a User", sfid.User}
 )
 
+// requiredValues are the fields a row of each kind must give: a blank one
+// rejects the row.
 var requiredValues = map[Kind][]string{
 	Sessions: {"id", "user_id", "created", "last_modified", "num_seconds_valid", "session_type"},
 	Logins:   {"login_time", "status"}, // plus id and user_id in the API shape, username in Setup's

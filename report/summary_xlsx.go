@@ -73,16 +73,16 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 	writeChecksTable(w, s.Checks)
 	if len(s.Warnings) > 0 {
 		w.skip(1)
-		w.heading("Warnings", 9)
+		w.heading("Warnings")
 		for _, line := range s.Warnings {
-			w.paragraph(line, 9, st.paragraph)
+			w.paragraph(line, st.paragraph)
 			w.skip(1)
 		}
 	}
 	w.skip(1)
-	w.heading("Reading this workbook", 9)
+	w.heading("Reading this workbook")
 	for _, line := range readingNotes {
-		w.paragraph(line, 9, st.paragraph)
+		w.paragraph(line, st.paragraph)
 		w.skip(1)
 	}
 	if w.err != nil {
@@ -107,7 +107,7 @@ func writeSummarySheet(f *excelize.File, st *styles, s Summary) error {
 // that say whether every row read is accounted for.
 func writeInputsTable(w *summaryWriter, inputs []InputStats) {
 	w.skip(1)
-	w.heading("Inputs", 9)
+	w.heading("Inputs")
 	for i, label := range []string{"File", "Kind", "Format", "Read", "Loaded", "Duplicates", "Rejected", "Earliest", "Latest"} {
 		style := w.st.header[Text]
 		switch {
@@ -163,7 +163,7 @@ func writeInputsTable(w *summaryWriter, inputs []InputStats) {
 // findings by severity, or why it could not judge, and a total row.
 func writeChecksTable(w *summaryWriter, checks []CheckStats) {
 	w.skip(1)
-	w.heading("Findings by check", 9)
+	w.heading("Findings by check")
 	w.set(1, "Check", w.st.header[Text])
 	w.set(2, "ID", w.st.header[Text])
 	w.set(3, "Base severity", w.st.header[Text])
@@ -294,24 +294,28 @@ func (w *summaryWriter) setTime(col int, t time.Time, style int) {
 	w.widths[col] = max(w.widths[col], float64(excelTimeWidth))
 }
 
-// heading writes a section heading underlined across cols columns.
-func (w *summaryWriter) heading(text string, cols int) {
+// summaryCols is how many columns the Summary sheet's sections span: the
+// Inputs and Findings by check tables have nine each.
+const summaryCols = 9
+
+// heading writes a section heading underlined across the sheet's columns.
+func (w *summaryWriter) heading(text string) {
 	w.set(1, text, w.st.heading)
-	for col := 2; col <= cols; col++ {
+	for col := 2; col <= summaryCols; col++ {
 		w.set(col, nil, w.st.heading)
 	}
 	w.height(22)
 	w.skip(1)
 }
 
-// paragraph writes text wrapped across the first cols columns of the
-// current row, which it makes tall enough for the text (at some 100
-// characters a line: the columns are sized only at the end).
-func (w *summaryWriter) paragraph(text string, cols int, style int) {
+// paragraph writes text wrapped across the sheet's columns in the current
+// row, which it makes tall enough for the text (at some 100 characters a
+// line: the columns are sized only at the end).
+func (w *summaryWriter) paragraph(text string, style int) {
 	if w.err != nil {
 		return
 	}
-	first, last := w.cell(1), w.cell(cols)
+	first, last := w.cell(1), w.cell(summaryCols)
 	if w.err = w.f.SetCellStr(summarySheet, first, text); w.err != nil {
 		return
 	}
