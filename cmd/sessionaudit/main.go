@@ -73,7 +73,17 @@ func main() {
 	// makes writes fail with an error the commands report, rather than
 	// killing the process before it removes its spill and staging folders.
 	signal.Ignore(syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal of a run started by hand closing, as an ssh
+	// session that drops) stops a run as SIGINT and SIGTERM do: unhandled,
+	// it would kill the process before it removes its spill folder (which
+	// may hold gigabytes for an hour or more) and its staging folder. A run
+	// started with SIGHUP ignored (nohup) keeps ignoring it: Notify would
+	// otherwise handle it again.
+	stopOn := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) {
+		stopOn = append(stopOn, syscall.SIGHUP)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), stopOn...)
 	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv})
 	stop()
 	os.Exit(code)

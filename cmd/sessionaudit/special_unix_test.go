@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"os"
 	"os/exec"
@@ -103,5 +104,76 @@ func TestAuditClosedStdout(t *testing.T) {
 				t.Errorf("left behind in %s: %s", dir, e.Name())
 			}
 		}
+	}
+}
+
+// An audit whose terminal hangs up (SIGHUP, as when the ssh session of a run
+// started by hand drops) stops as it does on SIGINT or SIGTERM: exit 1,
+// saying it was interrupted, with no spill folder in --temp-dir and no
+// staging folder in --out left behind, rather than being killed with both
+// in place. Started with SIGHUP ignored (nohup, the near miss), it keeps
+// ignoring it and finishes.
+func TestAuditHangUp(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ignored bool
+		code    int
+	}{
+		{"hung up", false, exitFailure},
+		{"under nohup", true, exitOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			parent, spill := t.TempDir(), t.TempDir()
+			out := filepath.Join(parent, "out")
+			args := append(sampleAudit(), "--out", out, "--temp-dir", spill)
+			cmd := exec.Command(os.Args[0], args...)
+			if tc.ignored {
+				// The shell ignores SIGHUP, and exec keeps it ignored.
+				cmd = exec.Command("/bin/sh", append([]string{"-c", `trap "" HUP; exec "$0" "$@"`, os.Args[0]}, args...)...)
+			}
+			cmd.Env = append(os.Environ(), "SESSIONAUDIT_TEST_MAIN=1")
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Hang up once the exports are loaded, while the checks run
+			// (some 600 ms on the sample).
+			var log strings.Builder
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				log.WriteString(sc.Text() + "\n")
+				if strings.Contains(sc.Text(), "loaded exports") {
+					if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			err = cmd.Wait()
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode() // -1 when a signal killed it
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code == exitOK && !tc.ignored {
+				t.Skip("the audit finished before the signal reached it")
+			}
+			if code != tc.code {
+				t.Fatalf("got %v, want exit %d; stderr:\n%s", err, tc.code, log.String())
+			}
+			if !tc.ignored && !strings.Contains(log.String(), "audit interrupted by a signal while") {
+				t.Errorf("stderr does not say the audit was interrupted:\n%s", log.String())
+			}
+			if entries, _ := os.ReadDir(spill); len(entries) != 0 {
+				t.Errorf("left behind in --temp-dir: %v", entries)
+			}
+			if left, _ := filepath.Glob(filepath.Join(out, stagingPrefix+"*")); len(left) != 0 {
+				t.Errorf("left behind in --out: %v", left)
+			}
+		})
 	}
 }
