@@ -832,7 +832,7 @@ func publishReports(staging, dir string) error {
 }
 
 // writeReports writes the CSV files and the workbook into dir.
-func writeReports(ctx context.Context, db *sql.DB, dir string, summary report.Summary, log *slog.Logger) error {
+func writeReports(ctx context.Context, db *sql.DB, dir string, summary report.Summary, log *slog.Logger) (err error) {
 	// Every report is read a page at a time through temporary tables (see
 	// pagedRows), which belong to one connection; it also carries the as_of
 	// variable the Sessions sheet reads.
@@ -858,7 +858,14 @@ func writeReports(ctx context.Context, db *sql.DB, dir string, summary report.Su
 		log.Info("wrote "+o.file, "elapsed", since(start))
 	}
 	start := time.Now()
-	defer func() { log.Info("wrote report.xlsx", "elapsed", since(start), "peak_rss_mib", ingest.PeakRSS()) }()
+	defer func() {
+		// Only when it was written: a failed or interrupted workbook is
+		// reported by the caller, and a log that says it was written
+		// would read as though it were in place.
+		if err == nil {
+			log.Info("wrote report.xlsx", "elapsed", since(start), "peak_rss_mib", ingest.PeakRSS())
+		}
+	}()
 	var sheets []report.Sheet
 	for _, sh := range xlsxSheets {
 		s := sh.sheet

@@ -721,6 +721,10 @@ func TestAuditReportSet(t *testing.T) {
 		if code != tc.code {
 			t.Fatalf("%s: got exit %d, want %d; stderr:\n%s", tc.name, code, tc.code, stderr.String())
 		}
+		// The log says the workbook was written only when it was.
+		if wrote := strings.Contains(stderr.String(), "wrote report.xlsx"); wrote != (tc.code == exitOK) {
+			t.Errorf("%s: got %v for a \"wrote report.xlsx\" log line, want %v; stderr:\n%s", tc.name, wrote, tc.code == exitOK, stderr.String())
+		}
 		for _, f := range files {
 			b, err := os.ReadFile(filepath.Join(out, f))
 			if err != nil || (string(b) == old[f]) != tc.wantOld {
