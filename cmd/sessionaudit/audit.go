@@ -188,6 +188,10 @@ type auditLog struct {
 	*slog.Logger
 	json bool
 	err  io.Writer
+	// spill names where DuckDB spills ("--temp-dir DIR", or the system's
+	// temporary folder), once the audit has its spill folder: fail then
+	// tells a spill that ran out of disk from a failure of the step.
+	spill, spillDir string
 }
 
 // newLogger logs to stderr in format; quiet leaves out the Info lines (each
@@ -341,7 +345,27 @@ func (l auditLog) fail(ctx context.Context, doing string, args ...any) {
 		l.Error("audit interrupted by a signal while "+doing, args...)
 		return
 	}
+	for i := 0; l.spill != "" && i+1 < len(args); i += 2 {
+		if err, ok := args[i+1].(error); ok && args[i] == "err" && spillFull(err, l.spillDir) {
+			// DuckDB calls it an out-of-memory error of the file it was
+			// reading and suggests raising its memory limit: the disk
+			// where it spills is what ran out.
+			doing += ": DuckDB ran out of disk space where it spills, in " + l.spill +
+				"; free space there, or give --temp-dir a folder on a disk with more room"
+			args = append(args, "spill_dir", l.spillDir)
+			break
+		}
+	}
 	l.Error(doing, args...)
+}
+
+// spillFull tells an error of DuckDB's that it could not spill: the disk of
+// its spill folder dir is full, or has less room left than DuckDB keeps free
+// (its max_temp_directory_size, by default most of the free space).
+func spillFull(err error, dir string) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "max_temp_directory_size") ||
+		dir != "" && strings.Contains(msg, dir) && strings.Contains(strings.ToLower(msg), "no space left on device")
 }
 
 // audit runs one audit end to end: ingest, analyze, report.
@@ -387,12 +411,20 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 			return exitUsage
 		}
 	}
+	spillParent := cfg.tempDir
+	if spillParent == "" {
+		spillParent = os.TempDir()
+	}
 	tempDir, doneSpilling, err := spillFolder(cfg.tempDir)
 	if err != nil {
-		log.fail(ctx, "creating a spill folder", "dir", cfg.tempDir, "err", err)
+		log.fail(ctx, "creating a spill folder", "dir", spillParent, "err", err)
 		return exitFailure
 	}
 	defer doneSpilling()
+	log.spill, log.spillDir = "--temp-dir "+cfg.tempDir, tempDir
+	if cfg.tempDir == "" {
+		log.spill = "the system's temporary folder " + spillParent
+	}
 	// A kept database holds one audit: an old one at the same path is
 	// replaced, but only by a finished audit and only if it is a database.
 	var kept *keptDB

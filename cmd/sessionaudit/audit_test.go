@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -1225,6 +1226,47 @@ func TestAuditWarnsOfAnAsOfThatDoesNotFit(t *testing.T) {
 		warned := strings.Contains(stdout, early) || strings.Contains(stdout, late)
 		if tc.want == "" && warned || tc.want != "" && !strings.Contains(stdout, tc.want) {
 			t.Errorf("--as-of %s: got\n%s\nwant the warning %q", tc.asOf, stdout, tc.want)
+		}
+	}
+}
+
+// A spill that runs out of disk is reported as that, naming where DuckDB
+// spills: DuckDB's own error calls it an out-of-memory error of the file
+// being read and suggests raising the memory limit. The error is DuckDB's
+// own, from a sort that outgrows a small memory limit and a smaller room
+// to spill in; a failure that is not a spill's (the near miss) is logged as
+// it was.
+func TestAuditSpillOutOfDisk(t *testing.T) {
+	ctx := context.Background()
+	spill := t.TempDir()
+	db, err := ingest.Open(ctx, ingest.DBOptions{MemoryLimit: "32MB", Threads: 1, TempDir: spill})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "SET max_temp_directory_size = '1MB'"); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	full := db.QueryRowContext(ctx, "SELECT count(DISTINCT s) FROM (SELECT md5(range::VARCHAR) AS s FROM range(3000000))").Scan(&n)
+	if full == nil {
+		t.Fatal("the query did not spill past 1MB; the test needs a larger one")
+	}
+	other := errors.New("Catalog Error: Table with name nope does not exist!")
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"spill out of disk", full, true},
+		{"another failure", other, false},
+	} {
+		var buf bytes.Buffer
+		log := auditLog{Logger: slog.New(slog.NewTextHandler(&buf, nil)), err: &buf, spill: "--temp-dir " + spill, spillDir: spill}
+		log.fail(ctx, "running the checks", "err", tc.err)
+		said := strings.Contains(buf.String(), "DuckDB ran out of disk space where it spills, in --temp-dir "+spill)
+		if said != tc.want {
+			t.Errorf("%s: got %q, want it to say the spill ran out of disk: %v", tc.name, buf.String(), tc.want)
 		}
 	}
 }
