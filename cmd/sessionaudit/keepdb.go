@@ -43,6 +43,18 @@ const duckDBMagicAt = 8
 // that were killed left building it. Its error is for the person who gave
 // --db.
 func newKeptDB(path string, inputs []string) (*keptDB, error) {
+	// A symbolic link is kept to: the database it names is replaced, and
+	// locked beside itself, so that the link and its target are one --db.
+	// Renamed over, the link would become a file of its own, leaving the
+	// database it named as it was, and unlocked against an audit naming it.
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return nil, fmt.Errorf("--db %s: it is a symbolic link whose target cannot be found (%v): refusing to replace it "+
+				"(give the database's own path)", path, err)
+		}
+		path = target
+	}
 	for _, p := range []string{path, path + ".wal"} {
 		st, err := os.Stat(p)
 		if err != nil {

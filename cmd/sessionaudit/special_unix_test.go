@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sessionaudit/sessionaudit/apply"
 )
 
 // Files an audit meets in --out that are not regular files: a lock that is
@@ -175,5 +177,64 @@ func TestAuditHangUp(t *testing.T) {
 				t.Errorf("left behind in --out: %v", left)
 			}
 		})
+	}
+}
+
+// A --db that is a symbolic link keeps the database it names: the link
+// stays a link and its target is replaced, and an audit keeping the target
+// under its own name holds the same lock. A link to nothing is refused
+// (exit 2) and left alone.
+func TestAuditKeepDBThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target, link := filepath.Join(real, "audit.duckdb"), filepath.Join(dir, "current.duckdb")
+	audit := func(db string) (int, string) {
+		t.Helper()
+		code, _, stderr := runCLI(t, append(sampleAudit(), "--out", filepath.Join(dir, "out"), "--db", db)...)
+		return code, stderr
+	}
+	if code, stderr := audit(target); code != exitOK {
+		t.Fatalf("--db %s: got exit %d; stderr:\n%s", target, code, stderr)
+	}
+	if err := os.Symlink(filepath.Join("real", "audit.duckdb"), link); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := audit(link); code != exitOK {
+		t.Fatalf("--db %s: got exit %d; stderr:\n%s", link, code, stderr)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("--db through a link: got %v (%v) at the link, want it still a link", fi.Mode(), err)
+	}
+	if after, err := os.Stat(target); err != nil || os.SameFile(before, after) {
+		t.Errorf("--db through a link: the database it names was not replaced (%v)", err)
+	}
+	if n := mustCountFindings(t, target); n == 0 {
+		t.Errorf("--db through a link: got no findings in %s", target)
+	}
+	// An audit keeping the target holds the lock the link's audit takes.
+	unlock, err := apply.LockFile(filepath.Join(real, ".audit.duckdb.sessionaudit-lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := audit(link); code != exitUsage || !strings.Contains(stderr, "is keeping a database there now") {
+		t.Errorf("--db through a link while its target is kept: got exit %d, stderr %q; want exit 2", code, stderr)
+	}
+	unlock()
+	dangling := filepath.Join(dir, "gone.duckdb")
+	if err := os.Symlink("nowhere/audit.duckdb", dangling); err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := audit(dangling); code != exitUsage || !strings.Contains(stderr, "--db "+dangling+": it is a symbolic link") {
+		t.Errorf("--db a link to nothing: got exit %d, stderr %q; want exit 2", code, stderr)
+	}
+	if fi, err := os.Lstat(dangling); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("--db a link to nothing: it was changed (%v)", err)
 	}
 }
