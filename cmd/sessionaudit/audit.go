@@ -391,6 +391,20 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	}
 	warnUnlocked(log, "--out "+cfg.outDir, unlocked)
 	defer unlock()
+	// A run killed while moving its reports into place left a set mixing
+	// its reports and the previous audit's: the previous set is put back.
+	if unlocked == nil {
+		restored, err := recoverKilledPublish(cfg.outDir)
+		if err != nil {
+			log.fail(ctx, "recovering from a run that was killed", "dir", cfg.outDir, "err", err)
+			return exitFailure
+		}
+		if len(restored) > 0 {
+			log.Warn(fmt.Sprintf("--out %s: an audit killed while moving its reports into place had replaced only %s; "+
+				"the previous audit's are put back, so that the folder holds one audit's reports", cfg.outDir, strings.Join(restored, ", ")),
+				"dir", cfg.outDir)
+		}
+	}
 	// A new removals.csv beside an approval or an apply journal would void
 	// them without a word: apply --execute would then refuse the list for
 	// ever. The audit refuses instead, and says how to go on.
@@ -833,13 +847,25 @@ func publishReports(staging, dir string) error {
 	kept, lost := map[string]bool{}, map[string]bool{}
 	for _, f := range reportFiles {
 		err := os.Link(filepath.Join(dir, f), filepath.Join(backup, f))
-		if _, statErr := os.Lstat(filepath.Join(dir, f)); err == nil {
+		_, statErr := os.Lstat(filepath.Join(dir, f))
+		switch {
+		case err == nil:
 			kept[f] = true
-		} else if statErr == nil {
+		case statErr == nil:
 			lost[f] = true
+		case errors.Is(statErr, os.ErrNotExist):
+			// The previous set had no such file: a run killed while
+			// moving its reports is undone by removing it (see
+			// recoverKilledPublish), which this marker says.
+			if err := os.WriteFile(filepath.Join(backup, f+absentSuffix), nil, 0o644); err != nil {
+				return err
+			}
 		}
 	}
 	for i, f := range reportFiles {
+		if publishKilled != nil && publishKilled(i) {
+			return errKilled
+		}
 		err := os.Rename(filepath.Join(staging, f), filepath.Join(dir, f))
 		if err == nil {
 			continue
@@ -861,6 +887,72 @@ func publishReports(staging, dir string) error {
 		return fmt.Errorf("%w (the previous reports are left as they were)", err)
 	}
 	return nil
+}
+
+// absentSuffix names the file in a staging folder's previous/ that says the
+// previous set had no such report.
+const absentSuffix = ".absent"
+
+// publishKilled, when set, is asked before each report is moved into place
+// and stops publishReports there when it returns true, as a kill -9 would:
+// tests leave the folder as a killed run leaves it with it.
+var publishKilled func(moved int) bool
+
+var errKilled = errors.New("killed (a test's stand-in for kill -9)")
+
+// recoverKilledPublish puts back the previous report set of dir where a run
+// was killed (kill -9, the OOM killer, a power cut) while moving its reports
+// into place: some of them new, the rest the previous audit's, until an
+// audit finishes. Its staging folder tells: it holds previous/ (made before
+// the first report moved) and still holds removals.csv (moved last, so the
+// set was not complete). Each report it no longer holds was moved: the
+// previous one comes back from its hard link in previous/, or is removed
+// when previous/ says the previous set had none. The caller holds the lock
+// on dir, so no run is publishing there. It returns the reports it put
+// back, and removes the staging folders it recovered from.
+func recoverKilledPublish(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var restored []string
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), stagingPrefix) {
+			continue
+		}
+		staging := filepath.Join(dir, e.Name())
+		backup := filepath.Join(staging, "previous")
+		if _, err := os.Lstat(backup); err != nil {
+			continue // not publishing yet: nothing of it was moved
+		}
+		if _, err := os.Lstat(filepath.Join(staging, "removals.csv")); err != nil {
+			continue // the whole set was moved
+		}
+		for _, f := range reportFiles {
+			if _, err := os.Lstat(filepath.Join(staging, f)); err == nil {
+				continue // not moved
+			}
+			var err error
+			switch _, absent := os.Lstat(filepath.Join(backup, f+absentSuffix)); {
+			case absent == nil:
+				if err = os.Remove(filepath.Join(dir, f)); errors.Is(err, os.ErrNotExist) {
+					err = nil
+				}
+			default:
+				if err = os.Rename(filepath.Join(backup, f), filepath.Join(dir, f)); errors.Is(err, os.ErrNotExist) {
+					continue // put back already, or it could not be kept (no hard link)
+				}
+			}
+			if err != nil {
+				return restored, fmt.Errorf("putting back the previous %s after a run that was killed while moving its reports into place: %w", f, err)
+			}
+			restored = append(restored, f)
+		}
+		if err := os.RemoveAll(staging); err != nil {
+			return restored, err
+		}
+	}
+	return restored, nil
 }
 
 // writeReports writes the CSV files and the workbook into dir.

@@ -1270,3 +1270,66 @@ func TestAuditSpillOutOfDisk(t *testing.T) {
 		}
 	}
 }
+
+// A run killed while moving its reports into place (kill -9 between two
+// renames) leaves some of its reports beside the previous audit's others;
+// the next audit puts the previous ones back as soon as it holds the lock,
+// before anything can stop it, and says so, so that the folder holds one
+// audit's set even when that audit then fails. A report the previous set
+// did not have is removed again. A run killed once every report was moved
+// (the near miss) left a whole set, which stays.
+func TestAuditRecoversAKilledPublish(t *testing.T) {
+	defer func() { publishKilled = nil }()
+	for _, tc := range []struct {
+		name   string
+		killAt int // reports moved when the run is killed
+		want   map[string]string
+	}{
+		{"killed after two", 2, map[string]string{"findings.csv": "old findings", "report.xlsx": "old report", "removals.csv": oneRowList}},
+		{"killed after three", 3, map[string]string{"findings.csv": "old findings", "report.xlsx": "old report", "removals.csv": oneRowList}},
+		{"killed once all were moved", 4, map[string]string{"findings.csv": "new findings.csv", "rejects.csv": "new rejects.csv",
+			"report.xlsx": "new report.xlsx", "removals.csv": "new removals.csv"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			// The previous set, without a rejects.csv.
+			mustWriteFile(t, filepath.Join(dir, "findings.csv"), "old findings")
+			mustWriteFile(t, filepath.Join(dir, "report.xlsx"), "old report")
+			mustWriteFile(t, filepath.Join(dir, "removals.csv"), oneRowList)
+			staging := filepath.Join(dir, stagingPrefix+"999999999-1")
+			for _, f := range reportFiles {
+				mustWriteFile(t, filepath.Join(staging, f), "new "+f)
+			}
+			publishKilled = func(moved int) bool { return moved == tc.killAt }
+			if err := publishReports(staging, dir); !errors.Is(err, errKilled) && tc.killAt < len(reportFiles) {
+				t.Fatalf("publishReports: %v, want it killed", err)
+			}
+			publishKilled = nil
+			// The next audit fails on its input, after the recovery.
+			bad := filepath.Join(t.TempDir(), "sessions.csv")
+			mustWriteFile(t, bad, "not,an,export\n1,2,3\n")
+			code, _, stderr := runCLI(t, "audit", "--sessions", bad, "--logins", repoPath("testdata/sample/logins.csv"), "--out", dir)
+			if code != exitUsage {
+				t.Fatalf("got exit %d, want 2; stderr:\n%s", code, stderr)
+			}
+			for _, f := range reportFiles {
+				b, err := os.ReadFile(filepath.Join(dir, f))
+				want, ok := tc.want[f]
+				switch {
+				case !ok && !errors.Is(err, os.ErrNotExist):
+					t.Errorf("%s: %q, %v; want no file", f, b, err)
+				case ok && string(b) != want:
+					t.Errorf("%s: %q, %v; want %q", f, b, err, want)
+				}
+			}
+			if said := strings.Contains(stderr, "killed while moving its reports into place"); said != (tc.killAt < len(reportFiles)) {
+				t.Errorf("got stderr %q; want a warning: %v", stderr, tc.killAt < len(reportFiles))
+			}
+			if tc.killAt < len(reportFiles) {
+				if left, _ := filepath.Glob(filepath.Join(dir, stagingPrefix+"*")); len(left) != 0 {
+					t.Errorf("got %v, want the staging folder recovered from removed", left)
+				}
+			}
+		})
+	}
+}
