@@ -1247,6 +1247,8 @@ func TestResourceErrorsAreNotInputErrors(t *testing.T) {
 		{Type: duckdb.ErrorTypeOutOfMemory, Msg: "failed to pin block"},
 		{Type: duckdb.ErrorTypeIO, Msg: `IO Error: Could not write file "/mnt/small/.a.duckdb.sessionaudit-7268.tmp": No space left on device`},
 		{Type: duckdb.ErrorTypeIO, Msg: `IO Error: Could not write file "/spill/duckdb_temp_storage_S32K-0.tmp": File too large`},
+		// A full disk under --db while a file loads, as DuckDB reports it.
+		{Type: duckdb.ErrorTypeTransaction, Msg: `TransactionContext Error: Failed to commit: Could not write file "/mnt/small/.a.duckdb.sessionaudit-27039-976f756b.tmp.wal": No space left on device`},
 	} {
 		var ie *InputError
 		if err := loadError(f, "reading CSV", de); errors.As(err, &ie) || !strings.Contains(err.Error(), "logins.csv") {
@@ -1255,6 +1257,7 @@ func TestResourceErrorsAreNotInputErrors(t *testing.T) {
 	}
 	for _, de := range []*duckdb.Error{
 		{Type: duckdb.ErrorTypeConversion, Msg: "bad value"},
+		{Type: duckdb.ErrorTypeTransaction, Msg: "TransactionContext Error: Conflict on update"},
 		{Type: duckdb.ErrorTypeIO, Msg: `IO Error: Could not read from file "logins.csv": Is a directory`},
 	} {
 		var ie *InputError

@@ -1142,7 +1142,10 @@ func isResourceError(err error) bool {
 	switch de.Type {
 	case duckdb.ErrorTypeOutOfMemory, duckdb.ErrorTypeInterrupt, duckdb.ErrorTypeFatal, duckdb.ErrorTypeInternal:
 		return true
-	case duckdb.ErrorTypeIO:
+	case duckdb.ErrorTypeIO, duckdb.ErrorTypeTransaction:
+		// A load that fills the disk under --db fails as its commit
+		// writes the write-ahead log: "TransactionContext Error: Failed
+		// to commit: Could not write file ...".
 		for _, s := range []string{"Could not write", "No space left on device", "Disk quota exceeded", "File too large"} {
 			if strings.Contains(de.Msg, s) {
 				return true
