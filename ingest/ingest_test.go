@@ -2346,3 +2346,25 @@ func TestLoadFailsOnAGzipVerifierPanic(t *testing.T) {
 		})
 	}
 }
+
+// An interrupt (SIGINT, SIGTERM) while the load finds the lines of a file's
+// rejected rows, reading the file again, is not the file's fault: its error
+// is not an InputError, which the audit reports as unusable input (exit 2).
+// A file that cannot be read there (the near miss) is the file's.
+func TestFindBlankLinesInterrupted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "logins.csv")
+	if err := os.WriteFile(path, []byte("Id,UserId\n\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	l := &loader{files: []*inputFile{{path: path, parseRejects: 1, format: format{headerLine: 1}}}}
+	var ie *InputError
+	if err := l.findBlankLines(ctx); err == nil || errors.As(err, &ie) || !errors.Is(err, context.Canceled) {
+		t.Errorf("interrupted: got %v, want a plain error wrapping context.Canceled", err)
+	}
+	l.files[0].path = filepath.Join(t.TempDir(), "gone.csv")
+	if err := l.findBlankLines(context.Background()); !errors.As(err, &ie) {
+		t.Errorf("a file that cannot be read: got %v, want an InputError", err)
+	}
+}

@@ -1557,6 +1557,11 @@ func (l *loader) findBlankLines(ctx context.Context) error {
 			continue
 		}
 		blank, err := blankLines(ctx, f.path, f.format.headerLine)
+		if err != nil && ctx.Err() != nil {
+			// Interrupted (SIGINT, SIGTERM): not the file's fault, so
+			// not unusable input (exit 2).
+			return fmt.Errorf("finding the lines of rejected rows of %s: %w", f.path, err)
+		}
 		if err != nil {
 			return &InputError{File: f.path, Err: fmt.Errorf("finding the lines of rejected rows: %w", err)}
 		}

@@ -470,7 +470,9 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	if err != nil {
 		var ie *ingest.InputError
 		var mc *ingest.MissingColumnsError
-		if errors.As(err, &ie) || errors.As(err, &mc) {
+		// An interrupt is exit 1 whatever step it stopped, even one that
+		// words its failure as the file's.
+		if ctx.Err() == nil && (errors.As(err, &ie) || errors.As(err, &mc)) {
 			log.problem(slog.LevelError, err.Error())
 			return exitUsage
 		}
