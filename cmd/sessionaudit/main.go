@@ -73,6 +73,7 @@ func main() {
 	// makes writes fail with an error the commands report, rather than
 	// killing the process before it removes its spill and staging folders.
 	signal.Ignore(syscall.SIGPIPE)
+	ignoreFileSizeLimitSignal()
 	// SIGHUP (the terminal of a run started by hand closing, as an ssh
 	// session that drops) stops a run as SIGINT and SIGTERM do: unhandled,
 	// it would kill the process before it removes its spill folder (which

@@ -5,9 +5,12 @@ package main
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -236,5 +239,48 @@ func TestAuditKeepDBThroughALink(t *testing.T) {
 	}
 	if fi, err := os.Lstat(dangling); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("--db a link to nothing: it was changed (%v)", err)
+	}
+}
+
+// An audit ignores SIGXFSZ process-wide (SIG_IGN, which the kernel applies
+// to every thread): a DuckDB thread writing --db or a spill file past the
+// file size limit (ulimit -f) would otherwise be killed by it, and the
+// process with it (exit 153, nothing said, spill and staging folders left).
+// Shown by the kernel's record of the running process's ignored signals,
+// since which thread writes past the limit first depends on timing.
+func TestAuditIgnoresFileSizeLimitSignal(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := exec.Command(os.Args[0], append(sampleAudit(), "--out", out)...)
+	cmd.Env = append(os.Environ(), "SESSIONAUDIT_TEST_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var status []byte
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if status == nil && strings.Contains(sc.Text(), "loaded exports") {
+			status, _ = os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the audit failed: %v", err)
+	}
+	var ignored uint64
+	for _, line := range strings.Split(string(status), "\n") {
+		if hex, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+			ignored, _ = strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+		}
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGPIPE, syscall.SIGXFSZ} {
+		if ignored&(1<<(uint(sig)-1)) == 0 {
+			t.Errorf("%v is not ignored by the running audit (SigIgn %#x; status read: %v)", sig, ignored, status != nil)
+		}
 	}
 }

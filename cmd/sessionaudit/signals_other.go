@@ -1,0 +1,6 @@
+//go:build !unix
+
+package main
+
+// ignoreFileSizeLimitSignal does nothing where there is no SIGXFSZ.
+func ignoreFileSizeLimitSignal() {}
