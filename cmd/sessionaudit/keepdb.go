@@ -27,6 +27,7 @@ type keptDB struct {
 	tmp      string // where this run builds it
 	unlock   func() // releases the lock beside path (see newKeptDB)
 	unlocked error  // why path is not locked (no flock), or nil
+	kept     bool   // keep has closed the database (it may have failed after)
 }
 
 // duckDBMagic is what a DuckDB database file holds at duckDBMagicAt, after
@@ -138,6 +139,7 @@ func checkDuckDBFile(path string) error {
 // k.path in place of the database there. The old write-ahead log goes
 // first: DuckDB would replay it against the new database.
 func (k *keptDB) keep(db *sql.DB) error {
+	k.kept = true
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("closing the database: %w", err)
 	}
