@@ -77,12 +77,16 @@ func main() {
 	// SIGHUP (the terminal of a run started by hand closing, as an ssh
 	// session that drops) stops a run as SIGINT and SIGTERM do: unhandled,
 	// it would kill the process before it removes its spill folder (which
-	// may hold gigabytes for an hour or more) and its staging folder. A run
-	// started with SIGHUP ignored (nohup) keeps ignoring it: Notify would
+	// may hold gigabytes for an hour or more) and its staging folder. A
+	// signal ignored when the run started stays ignored, as Unix commands
+	// keep it: SIGHUP under nohup, SIGINT in a shell's background job (a
+	// Ctrl-C meant for the script's foreground command). Notify would
 	// otherwise handle it again.
-	stopOn := []os.Signal{os.Interrupt, syscall.SIGTERM}
-	if !signal.Ignored(syscall.SIGHUP) {
-		stopOn = append(stopOn, syscall.SIGHUP)
+	stopOn := []os.Signal{syscall.SIGTERM}
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGHUP} {
+		if !signal.Ignored(sig) {
+			stopOn = append(stopOn, sig)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), stopOn...)
 	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv})

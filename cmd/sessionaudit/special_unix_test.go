@@ -117,15 +117,21 @@ func TestAuditClosedStdout(t *testing.T) {
 // saying it was interrupted, with no spill folder in --temp-dir and no
 // staging folder in --out left behind, rather than being killed with both
 // in place. Started with SIGHUP ignored (nohup, the near miss), it keeps
-// ignoring it and finishes.
+// ignoring it and finishes; so it does with SIGINT ignored, as a shell
+// starts a background job (`sessionaudit audit ... &` in a script), where
+// handling SIGINT again made a Ctrl-C meant for the script's foreground
+// command stop the audit too.
 func TestAuditHangUp(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
+		sig     syscall.Signal
+		trap    string // the signal the shell ignores before exec, if any
 		ignored bool
 		code    int
 	}{
-		{"hung up", false, exitFailure},
-		{"under nohup", true, exitOK},
+		{"hung up", syscall.SIGHUP, "", false, exitFailure},
+		{"under nohup", syscall.SIGHUP, "HUP", true, exitOK},
+		{"interrupted as a background job", syscall.SIGINT, "INT", true, exitOK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			parent, spill := t.TempDir(), t.TempDir()
@@ -133,8 +139,8 @@ func TestAuditHangUp(t *testing.T) {
 			args := append(sampleAudit(), "--out", out, "--temp-dir", spill)
 			cmd := exec.Command(os.Args[0], args...)
 			if tc.ignored {
-				// The shell ignores SIGHUP, and exec keeps it ignored.
-				cmd = exec.Command("/bin/sh", append([]string{"-c", `trap "" HUP; exec "$0" "$@"`, os.Args[0]}, args...)...)
+				// The shell ignores the signal, and exec keeps it ignored.
+				cmd = exec.Command("/bin/sh", append([]string{"-c", `trap "" ` + tc.trap + `; exec "$0" "$@"`, os.Args[0]}, args...)...)
 			}
 			cmd.Env = append(os.Environ(), "SESSIONAUDIT_TEST_MAIN=1")
 			stderr, err := cmd.StderrPipe()
@@ -151,7 +157,7 @@ func TestAuditHangUp(t *testing.T) {
 			for sc.Scan() {
 				log.WriteString(sc.Text() + "\n")
 				if strings.Contains(sc.Text(), "loaded exports") {
-					if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+					if err := cmd.Process.Signal(tc.sig); err != nil {
 						t.Fatal(err)
 					}
 				}
