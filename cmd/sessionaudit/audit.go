@@ -379,65 +379,15 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	// The folders are tried before the work rather than found unusable after
 	// it: DuckDB would only notice a bad --temp-dir when it spills, and blame
 	// the input it was reading.
-	if _, err := probeFolder(cfg.outDir); err != nil {
-		log.problem(slog.LevelError, fmt.Sprintf("--out %s: cannot write the reports there: %v", cfg.outDir, err), "dir", cfg.outDir)
-		return exitUsage
-	}
-	// One audit at a time writes into a folder, or two would mix their sets.
-	unlock, unlocked, err := lockOut(cfg.outDir)
-	if err != nil {
-		log.problem(slog.LevelError, fmt.Sprintf("--out %s: %v", cfg.outDir, err), "dir", cfg.outDir)
-		return exitUsage
-	}
-	warnUnlocked(log, "--out "+cfg.outDir, unlocked)
+	unlock, unlocked, code := openOut(ctx, cfg.outDir, log)
 	defer unlock()
-	// A run killed while moving its reports into place left a set mixing
-	// its reports and the previous audit's: the previous set is put back.
-	if unlocked == nil {
-		restored, err := recoverKilledPublish(cfg.outDir)
-		if err != nil {
-			log.fail(ctx, "recovering from a run that was killed", "dir", cfg.outDir, "err", err)
-			return exitFailure
-		}
-		if len(restored) > 0 {
-			log.Warn(fmt.Sprintf("--out %s: an audit killed while moving its reports into place had replaced only %s; "+
-				"the previous audit's are put back, so that the folder holds one audit's reports", cfg.outDir, strings.Join(restored, ", ")),
-				"dir", cfg.outDir)
-		}
+	if code != exitOK {
+		return code
 	}
-	// A new removals.csv beside an approval or an apply journal would void
-	// them without a word: apply --execute would then refuse the list for
-	// ever. The audit refuses instead, and says how to go on.
-	if err := checkNoApprovedList(cfg.outDir); err != nil {
-		log.problem(slog.LevelError, fmt.Sprintf("--out %s: %v", cfg.outDir, err), "dir", cfg.outDir)
-		return exitUsage
-	}
-	// DuckDB names its spill files alike in every process, so each run
-	// spills into a folder of its own (spillFolder), inside --temp-dir when
-	// given: audits sharing one --temp-dir read each other's files otherwise.
-	if cfg.tempDir != "" {
-		made, err := probeFolder(cfg.tempDir)
-		if made != "" {
-			defer removeEmptyFolders(cfg.tempDir, made)
-		}
-		if err != nil {
-			log.problem(slog.LevelError, fmt.Sprintf("--temp-dir %s: cannot spill there: %v", cfg.tempDir, err), "dir", cfg.tempDir)
-			return exitUsage
-		}
-	}
-	spillParent := cfg.tempDir
-	if spillParent == "" {
-		spillParent = os.TempDir()
-	}
-	tempDir, doneSpilling, err := spillFolder(cfg.tempDir)
-	if err != nil {
-		log.fail(ctx, "creating a spill folder", "dir", spillParent, "err", err)
-		return exitFailure
-	}
+	tempDir, doneSpilling, code := openSpill(ctx, cfg.tempDir, &log)
 	defer doneSpilling()
-	log.spill, log.spillDir = "--temp-dir "+cfg.tempDir, tempDir
-	if cfg.tempDir == "" {
-		log.spill = "the system's temporary folder " + spillParent
+	if code != exitOK {
+		return code
 	}
 	// A kept database holds one audit: an old one at the same path is
 	// replaced, but only by a finished audit and only if it is a database.
@@ -506,19 +456,10 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	if progress != nil {
 		progress("writing reports")
 	}
-	warnings := append(slices.Clone(stats.Warnings), res.Warnings...)
-	warnings = append(warnings, setupWarnings(stats, cfg.asOf, policy.Location)...)
-	asOfWs, err := asOfWarnings(ctx, db, cfg.asOf)
+	warnings, doing, err := auditWarnings(ctx, db, stats, res, cfg.asOf, policy.Location)
 	if err != nil {
-		log.fail(ctx, "comparing the sessions with --as-of", "err", err)
+		log.fail(ctx, doing, "err", err)
 		return exitFailure
-	}
-	warnings = append(warnings, asOfWs...)
-	if w, err := unappliableIDsWarning(ctx, db); err != nil {
-		log.fail(ctx, "checking the removal list's Ids", "err", err)
-		return exitFailure
-	} else if w != "" {
-		warnings = append(warnings, w)
 	}
 	for _, w := range warnings {
 		log.Warn(w)
@@ -573,6 +514,108 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		return exitFindings
 	}
 	return exitOK
+}
+
+// openOut readies --out for the run: it creates the folder if need be and
+// tries writing there, locks it (one audit at a time writes into a folder,
+// or two would mix their sets), puts back the previous report set where a
+// run was killed while moving its reports into place, and refuses a folder
+// whose removals.csv is approved or applied. It returns the function that
+// unlocks the folder (to call whatever the status), why the folder could
+// not be locked (nil when it is), and exitOK or the status the audit ends
+// with.
+func openOut(ctx context.Context, dir string, log auditLog) (unlock func(), unlocked error, code int) {
+	unlock = func() {}
+	if _, err := probeFolder(dir); err != nil {
+		log.problem(slog.LevelError, fmt.Sprintf("--out %s: cannot write the reports there: %v", dir, err), "dir", dir)
+		return unlock, nil, exitUsage
+	}
+	unlock, unlocked, err := lockOut(dir)
+	if err != nil {
+		log.problem(slog.LevelError, fmt.Sprintf("--out %s: %v", dir, err), "dir", dir)
+		return func() {}, nil, exitUsage
+	}
+	warnUnlocked(log, "--out "+dir, unlocked)
+	// A run killed while moving its reports into place left a set mixing
+	// its reports and the previous audit's: the previous set is put back.
+	if unlocked == nil {
+		restored, err := recoverKilledPublish(dir)
+		if err != nil {
+			log.fail(ctx, "recovering from a run that was killed", "dir", dir, "err", err)
+			return unlock, unlocked, exitFailure
+		}
+		if len(restored) > 0 {
+			log.Warn(fmt.Sprintf("--out %s: an audit killed while moving its reports into place had replaced only %s; "+
+				"the previous audit's are put back, so that the folder holds one audit's reports", dir, strings.Join(restored, ", ")),
+				"dir", dir)
+		}
+	}
+	// A new removals.csv beside an approval or an apply journal would void
+	// them without a word: apply --execute would then refuse the list for
+	// ever. The audit refuses instead, and says how to go on.
+	if err := checkNoApprovedList(dir); err != nil {
+		log.problem(slog.LevelError, fmt.Sprintf("--out %s: %v", dir, err), "dir", dir)
+		return unlock, unlocked, exitUsage
+	}
+	return unlock, unlocked, exitOK
+}
+
+// openSpill makes the run's spill folder. DuckDB names its spill files
+// alike in every process, so each run spills into a folder of its own
+// (spillFolder), inside tempDir (--temp-dir) when given: audits sharing one
+// --temp-dir would read each other's files otherwise. It tells log where
+// the run spills, so that a spill out of disk is reported as such. It
+// returns the folder, the function that removes it and any folders of
+// tempDir the run made (to call whatever the status), and exitOK or the
+// status the audit ends with.
+func openSpill(ctx context.Context, tempDir string, log *auditLog) (dir string, done func(), code int) {
+	var made string
+	removeMade := func() {
+		if made != "" {
+			removeEmptyFolders(tempDir, made)
+		}
+	}
+	if tempDir != "" {
+		var err error
+		if made, err = probeFolder(tempDir); err != nil {
+			log.problem(slog.LevelError, fmt.Sprintf("--temp-dir %s: cannot spill there: %v", tempDir, err), "dir", tempDir)
+			return "", removeMade, exitUsage
+		}
+	}
+	parent, where := tempDir, "--temp-dir "+tempDir
+	if tempDir == "" {
+		parent = os.TempDir()
+		where = "the system's temporary folder " + parent
+	}
+	dir, doneSpilling, err := spillFolder(tempDir)
+	if err != nil {
+		log.fail(ctx, "creating a spill folder", "dir", parent, "err", err)
+		return "", removeMade, exitFailure
+	}
+	log.spill, log.spillDir = where, dir
+	return dir, func() { doneSpilling(); removeMade() }, exitOK
+}
+
+// auditWarnings gathers the run's warnings: the load's and the checks',
+// then those the command itself finds (Setup downloads' times, sessions
+// that do not fit --as-of, Ids on the removal list apply would refuse).
+// When a query fails it returns what it was doing, for the log.
+func auditWarnings(ctx context.Context, db *sql.DB, stats ingest.Stats, res analyze.Result, asOf time.Time, loc *time.Location) ([]string, string, error) {
+	warnings := append(slices.Clone(stats.Warnings), res.Warnings...)
+	warnings = append(warnings, setupWarnings(stats, asOf, loc)...)
+	asOfWs, err := asOfWarnings(ctx, db, asOf)
+	if err != nil {
+		return nil, "comparing the sessions with --as-of", err
+	}
+	warnings = append(warnings, asOfWs...)
+	w, err := unappliableIDsWarning(ctx, db)
+	if err != nil {
+		return nil, "checking the removal list's Ids", err
+	}
+	if w != "" {
+		warnings = append(warnings, w)
+	}
+	return warnings, "", nil
 }
 
 // stepsLine lists the steps of a run with their times, and the peak RSS

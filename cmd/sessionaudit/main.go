@@ -10,7 +10,8 @@
 // (setupWarnings), the rest come from ingest and analyze. lock.go, keepdb.go,
 // spill.go and memory.go hold --out's lock, --db, the spill folder under
 // --temp-dir and the --memory-limit split; flags.go the flag parsing and
-// usage errors every subcommand shares.
+// usage errors every subcommand shares; signals_unix.go the signal a file
+// size limit raises, which main ignores.
 package main
 
 import (
