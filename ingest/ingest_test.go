@@ -1485,8 +1485,16 @@ func TestLoadRefusesAFileGivenTwice(t *testing.T) {
 
 // A file whose name DuckDB would read as a pattern (*, ?, [), or that is
 // not valid UTF-8, is read alone, through a link in a private folder that
-// the load removes; reports keep the name as given.
+// the load removes; reports keep the name as given. The folder is made in
+// Options.TempDir when given (the audit's spill folder, which even a killed
+// run's successor removes), else in the system's temporary folder.
 func TestLoadNamesWithPatternCharacters(t *testing.T) {
+	for _, given := range []bool{false, true} {
+		t.Run(fmt.Sprintf("TempDir given %v", given), func(t *testing.T) { testLoadNamesWithPatternCharacters(t, given) })
+	}
+}
+
+func testLoadNamesWithPatternCharacters(t *testing.T, givenTempDir bool) {
 	row := func(n int) string {
 		return fmt.Sprintf("0Ya00000000000%dAAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.1,Success\n", n)
 	}
@@ -1500,12 +1508,20 @@ func TestLoadNamesWithPatternCharacters(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tmp := t.TempDir()
-			t.Setenv("TMPDIR", tmp)
+			var opts Options
+			if givenTempDir {
+				// The system's temporary folder is missing: only the one
+				// given can be used.
+				opts.TempDir = tmp
+				t.Setenv("TMPDIR", filepath.Join(tmp, "missing"))
+			} else {
+				t.Setenv("TMPDIR", tmp)
+			}
 			dir := t.TempDir()
 			p := mustWrite(t, dir, tc.name, header+row(1)+"0Ya000000000002AAA,005000000000001AAA,soon,203.0.113.1,Success\n")
 			mustWrite(t, dir, tc.other, header+row(3)+row(4)+row(5))
 			db := mustDB(t)
-			st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
+			st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -41,6 +41,11 @@ type Options struct {
 	SetupDateOrder DateOrder
 	// Progress, when set, receives one line per step of a long load.
 	Progress func(msg string)
+	// TempDir is where the load makes its own temporary folder (links to
+	// files whose names DuckDB would take for patterns); empty means the
+	// system's. The audit gives its spill folder, which it removes even
+	// after a kill -9 of the run.
+	TempDir string
 }
 
 // DateOrder is the order of the day and month in the dates of a Setup
@@ -407,7 +412,7 @@ func (l *loader) readPath(f *inputFile) (string, error) {
 		return "", &InputError{File: f.path, Err: err}
 	}
 	if l.links == "" {
-		if l.links, err = os.MkdirTemp("", "sessionaudit-links-"); err != nil {
+		if l.links, err = os.MkdirTemp(l.opts.TempDir, "sessionaudit-links-"); err != nil {
 			return "", fmt.Errorf("making a folder for links to %s: %w", f.path, err)
 		}
 	}

@@ -424,7 +424,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	if isTerminal(io.err) {
 		progress = func(msg string) { fmt.Fprintf(io.err, "… %s\n", msg) }
 	}
-	stats, err := ingest.Load(ctx, db, cfg.inputs, ingest.Options{Location: policy.Location, SetupDateOrder: policy.SetupDateOrder, Progress: progress})
+	stats, err := ingest.Load(ctx, db, cfg.inputs, ingest.Options{Location: policy.Location, SetupDateOrder: policy.SetupDateOrder, Progress: progress, TempDir: tempDir})
 	if err != nil {
 		var ie *ingest.InputError
 		var mc *ingest.MissingColumnsError
