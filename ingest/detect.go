@@ -18,6 +18,7 @@ import (
 	kgzip "github.com/klauspost/compress/gzip"
 
 	"github.com/sessionaudit/sessionaudit/internal/bug"
+	"github.com/sessionaudit/sessionaudit/internal/words"
 	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
@@ -171,6 +172,14 @@ func gzipError(err error) error {
 	return fmt.Errorf("reading the gzip stream: %w", err)
 }
 
+// maxHeaderBytes and maxHeaderColumns bound a CSV header. Salesforce's
+// widest objects have some hundreds of fields (custom ones included); past a
+// few thousand columns DuckDB's CSV reader runs out of its memory limit.
+const (
+	maxHeaderBytes   = 1 << 20
+	maxHeaderColumns = 1000
+)
+
 // sniff reads the start of a file to tell JSON from CSV and, for CSV, to read
 // its header record.
 func sniff(path string) (format, error) {
@@ -211,12 +220,25 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	if bytes.HasPrefix(head, utf8BOM) {
 		br.Discard(len(utf8BOM))
 	}
-	cr := csv.NewReader(br)
+	// The header is read within a bound: csv.Reader holds a record whole,
+	// so a header line of a gigabyte (a few megabytes gzipped) would take
+	// gigabytes, and one of a million columns ties DuckDB up for longer
+	// than any audit, past its memory limit and deaf to an interrupt.
+	lr := &io.LimitedReader{R: br, N: maxHeaderBytes}
+	cr := csv.NewReader(lr)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	header, err := cr.Read()
 	if err != nil {
 		return format{}, fmt.Errorf("reading the CSV header: %w", err)
+	}
+	if cr.InputOffset() >= maxHeaderBytes {
+		return format{}, fmt.Errorf("the first line (the header) is longer than %d MB: an export's header is a line of column names; "+
+			"the file is damaged or not an export", maxHeaderBytes>>20)
+	}
+	if len(header) > maxHeaderColumns {
+		return format{}, fmt.Errorf("the header has %s columns, more than the %s the audit reads a file with (an export has a few dozen): "+
+			"export only the fields the audit reads, see Inputs in the README", words.Thousands(int64(len(header))), words.Thousands(maxHeaderColumns))
 	}
 	if len(header) < 2 {
 		line := string(trimmed)

@@ -1097,6 +1097,10 @@ func TestLoadUnusableFiles(t *testing.T) {
 		{"an xlsx workbook", "PK\x03\x04\x14\x00\x06\x00[Content_Types].xml", "the file is a zip archive (an .xlsx workbook, or a zipped export), not an export"},
 		{"an xls workbook", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "the file is an Excel 97-2003 workbook (.xls), not an export"},
 		{"gzip within gzip", gz(t, gz(t, sessionsHeader+"\n")), "the file is gzip-compressed twice: decompress it once (gunzip)"},
+		{"a header of 1,001 columns", sessionsHeader + strings.Repeat(",x", 1001-strings.Count(sessionsHeader, ",")-1) + "\n",
+			"the header has 1,001 columns, more than the 1,000 the audit reads a file with"},
+		{"a header line past 1 MB", gz(t, sessionsHeader+",\""+strings.Repeat("x", 1<<20)+"\"\n"),
+			"the first line (the header) is longer than 1 MB"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1107,6 +1111,25 @@ func TestLoadUnusableFiles(t *testing.T) {
 				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
 			}
 		})
+	}
+}
+
+// A header as wide as maxHeaderColumns loads: the bound refuses only what
+// no export is (see the cases of TestLoadUnusableFiles past it).
+func TestLoadWidestHeader(t *testing.T) {
+	row := `"0Ak000000000001","005000000000001AAA","alice@acme.com","2026-11-26T08:00:00.000Z","2026-11-26T09:00:00.000Z","7200","Standard","203.0.113.7","Application","UI","STANDARD","","","","false","","","","",""`
+	extra := maxHeaderColumns - strings.Count(sessionsHeader, ",") - 1
+	header := sessionsHeader
+	for i := range extra {
+		header += fmt.Sprintf(",Custom%d__c", i)
+	}
+	p := mustWrite(t, t.TempDir(), "wide.csv", header+"\n"+row+strings.Repeat(",", extra)+"\n")
+	st, err := Load(context.Background(), mustDB(t), Inputs{Sessions: []string{p}}, Options{})
+	if err != nil {
+		t.Fatalf("Load of a header of %d columns: %v", maxHeaderColumns, err)
+	}
+	if f := st.Files[0]; f.Loaded != 1 || f.Rejected != 0 {
+		t.Errorf("loaded %d, rejected %d; want the one row loaded", f.Loaded, f.Rejected)
 	}
 }
 
