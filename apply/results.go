@@ -9,8 +9,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/sessionaudit/sessionaudit/internal/words"
 )
@@ -96,33 +94,8 @@ func writeResults(path string, results []Result) error {
 // whatever the export held, and a control character in it (an escape
 // sequence, a carriage return, a tab or newline) or a bidirectional
 // override could erase, move or forge rows of the plan. Each is written as
-// an escape, \x1b or \u202e.
-func printable(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case invalidAt(s, i, r):
-			fmt.Fprintf(&b, "\\x%02x", s[i])
-		case unicode.IsControl(r): // C0 and C1, all below U+0100
-			fmt.Fprintf(&b, "\\x%02x", r)
-		case unicode.Is(unicode.Bidi_Control, r):
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// invalidAt says whether rune r at byte i of s is an invalid byte rather
-// than a U+FFFD written in the text.
-func invalidAt(s string, i int, r rune) bool {
-	if r != utf8.RuneError {
-		return false
-	}
-	_, size := utf8.DecodeRuneInString(s[i:])
-	return size == 1
-}
+// an escape, \x1b or \u202e (see words.Printable).
+func printable(s string) string { return words.Printable(s) }
 
 // WritePlan writes the plan as a table: one line per row of the list.
 func (r Report) WritePlan(w io.Writer) {

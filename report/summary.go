@@ -191,7 +191,11 @@ const (
 
 // WriteSummaryText writes s to w as plain aligned text for a terminal or a
 // log: the inputs with their row accounting and time coverage, a table of
-// findings per check and severity, and the removal and reject counts.
+// findings per check and severity, and the removal and reject counts. File
+// names and warnings (which quote file names and input values) are written
+// with their control characters escaped (words.Printable): a name with an
+// escape sequence or a line break in it could rewrite the terminal or forge
+// lines of the log a cron job mails.
 func WriteSummaryText(w io.Writer, s Summary) error {
 	var b strings.Builder
 	if s.Title != "" {
@@ -202,7 +206,7 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 		fmt.Fprintf(&b, " by sessionaudit %s", s.Version)
 	}
 	if s.Policy != "" {
-		fmt.Fprintf(&b, "\nPolicy: %s", s.Policy)
+		fmt.Fprintf(&b, "\nPolicy: %s", words.Printable(s.Policy))
 	}
 	b.WriteString("\n\nInputs\n")
 	if len(s.Inputs) == 0 {
@@ -211,11 +215,11 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 		t := textTable{right: []bool{false, false, false, true, true, true, true, false}}
 		t.add("FILE", "KIND", "FORMAT", "READ", "LOADED", "DUPLICATES", "REJECTED", "COVERS (UTC)")
 		for _, in := range textInputs(s.Inputs) {
-			t.add(in.File, in.Kind, in.Format, words.Thousands(in.Read), words.Thousands(in.Loaded), words.Thousands(in.Duplicates), words.Thousands(in.Rejected), in.covers())
+			t.add(words.Printable(in.File), in.Kind, in.Format, words.Thousands(in.Read), words.Thousands(in.Loaded), words.Thousands(in.Duplicates), words.Thousands(in.Rejected), in.covers())
 		}
 		t.write(&b)
 		for _, line := range accounting(s.Inputs) {
-			fmt.Fprintf(&b, "  %s\n", line)
+			fmt.Fprintf(&b, "  %s\n", words.Printable(line))
 		}
 	}
 
@@ -259,7 +263,7 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "Rejects:  %s not loaded\n", words.Count(s.Rejects, "input row", "input rows"))
 	for _, line := range s.Warnings {
-		fmt.Fprintf(&b, "\nWarning: %s\n", line)
+		fmt.Fprintf(&b, "\nWarning: %s\n", words.Printable(line))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
@@ -152,6 +154,33 @@ func TestWriteSummaryTextWarnings(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "Warning") {
 		t.Errorf("got\n%s\nwant no warning", b.String())
+	}
+}
+
+// File names and warnings come from the inputs: an escape sequence or a
+// line break in one is written escaped, so that it cannot rewrite the
+// analyst's terminal or forge a line of the log a cron job mails.
+func TestWriteSummaryTextEscapesControlCharacters(t *testing.T) {
+	s := Summary{
+		Policy:   "p\x1b[2J.yaml",
+		Inputs:   []InputStats{{File: "logins-\x1b[31m\ntime=1 level=INFO msg=forged\xff.csv", Kind: "logins", Format: "Bulk API CSV", Read: 1, Loaded: 1}},
+		Warnings: []string{"None of the 2 rows of x\u202e\rcsv.txt could be loaded."},
+	}
+	var b strings.Builder
+	if err := WriteSummaryText(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	got := b.String()
+	if i := strings.IndexFunc(got, func(r rune) bool { return r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) }); i >= 0 {
+		t.Errorf("got %q, with a control character at %d", got, i)
+	}
+	if !utf8.ValidString(got) {
+		t.Errorf("got %q, not UTF-8", got)
+	}
+	for _, want := range []string{`Policy: p\x1b[2J.yaml`, `logins-\x1b[31m\x0atime=1 level=INFO msg=forged\xff.csv  logins`, `Warning: None of the 2 rows of x\u202e\x0dcsv.txt could be loaded.`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("got\n%s\nwant it to hold %s", got, want)
+		}
 	}
 }
 

@@ -219,7 +219,9 @@ func (l auditLog) problem(level slog.Level, msg string, args ...any) {
 		l.Log(context.Background(), level, msg, args...)
 		return
 	}
-	fmt.Fprintf(l.err, "sessionaudit audit: %s\n", msg)
+	// msg names files, and may quote what they hold: escaped, a name with
+	// a line break cannot forge a line of the log (words.Printable).
+	fmt.Fprintf(l.err, "sessionaudit audit: %s\n", words.Printable(msg))
 }
 
 // usage reports a usage mistake found once the logger exists and returns

@@ -1333,3 +1333,17 @@ func TestAuditRecoversAKilledPublish(t *testing.T) {
 		})
 	}
 }
+
+// A refusal under --log-format text is a plain line that names the file: a
+// name with a line break or an escape sequence in it is written escaped, so
+// that it cannot forge a log line or rewrite the terminal. Under json the
+// handler quotes it.
+func TestAuditProblemEscapesFileNames(t *testing.T) {
+	var buf bytes.Buffer
+	log := auditLog{Logger: slog.New(slog.NewTextHandler(&buf, nil)), err: &buf}
+	log.problem(slog.LevelError, "e\x1b[2J\ntime=2026-11-26T12:00:00Z level=INFO msg=ok.csv: the file is empty")
+	want := `sessionaudit audit: e\x1b[2J\x0atime=2026-11-26T12:00:00Z level=INFO msg=ok.csv: the file is empty` + "\n"
+	if got := buf.String(); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -4,8 +4,11 @@
 package words
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Count is n followed by the noun that agrees with it, with thousands
@@ -34,4 +37,47 @@ func Thousands(n int64) string {
 		b.WriteRune(d)
 	}
 	return b.String()
+}
+
+// Printable is text from an input (a file name, a username) as a terminal
+// may show it: a control character in it (an escape sequence, a carriage
+// return, a tab or newline) or a bidirectional override could clear the
+// screen, or erase, move or forge lines of a summary or a log. Each is
+// written as an escape, \x1b or \u202e, and so is each byte that is not
+// UTF-8.
+func Printable(s string) string {
+	clean := true
+	for i, r := range s {
+		if invalidAt(s, i, r) || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case invalidAt(s, i, r):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.IsControl(r): // C0 and C1, all below U+0100
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case unicode.Is(unicode.Bidi_Control, r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// invalidAt says whether rune r at byte i of s is an invalid byte rather
+// than a U+FFFD written in the text.
+func invalidAt(s string, i int, r rune) bool {
+	if r != utf8.RuneError {
+		return false
+	}
+	_, size := utf8.DecodeRuneInString(s[i:])
+	return size == 1
 }
