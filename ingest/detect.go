@@ -191,9 +191,13 @@ func sniff(path string) (format, error) {
 	return sniffReader(r, gz)
 }
 
+// sniffSize is how much of a file sniffReader reads at a time to tell
+// what it is.
+const sniffSize = 4096
+
 func sniffReader(r io.Reader, gz bool) (format, error) {
 	br := bufio.NewReader(r)
-	head, err := br.Peek(4096)
+	head, err := br.Peek(sniffSize)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		if gz { // a small gzip file cut short fails here, before the verification
 			return format{}, gzipError(err)
@@ -209,16 +213,26 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	if enc := wideEncoding(head); enc != "" {
 		return format{}, fmt.Errorf("the file is %s; save it as UTF-8", enc)
 	}
-	body := bytes.TrimPrefix(head, utf8BOM)
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if bytes.HasPrefix(head, utf8BOM) {
+		br.Discard(len(utf8BOM))
+		head, _ = br.Peek(sniffSize) // what was read less the mark, and more
+	}
+	// Blank lines before the header are skipped, however many: where the
+	// first read holds nothing else, it is passed over, its lines counted.
+	skipped := 0
+	for len(head) == sniffSize && len(bytes.TrimLeft(head, "\r\n")) == 0 {
+		skipped += bytes.Count(head, []byte("\n"))
+		br.Discard(len(head))
+		if head, err = br.Peek(sniffSize); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+			return format{}, fmt.Errorf("reading: %w", err)
+		}
+	}
+	trimmed := bytes.TrimLeft(head, " \t\r\n")
 	if len(trimmed) == 0 {
 		return format{}, errors.New("the file is empty")
 	}
 	if trimmed[0] == '{' || trimmed[0] == '[' {
 		return format{gzip: gz, json: true}, nil
-	}
-	if bytes.HasPrefix(head, utf8BOM) {
-		br.Discard(len(utf8BOM))
 	}
 	// The header is read within a bound: csv.Reader holds a record whole,
 	// so a header line of a gigabyte (a few megabytes gzipped) would take
@@ -267,7 +281,7 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 		}
 	}
 	line, _ := cr.FieldPos(0) // the reader skips blank lines before the header
-	return format{gzip: gz, header: header, headerLine: line}, nil
+	return format{gzip: gz, header: header, headerLine: skipped + line}, nil
 }
 
 // spreadsheetFile names what a file whose first bytes are a zip archive's

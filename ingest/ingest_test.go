@@ -1675,6 +1675,14 @@ func TestLoadLinesCountBlankLines(t *testing.T) {
 		{"CRLF", strings.Join(lines, "\r\n"), want},
 		{"no blank lines", strings.Join(slices.DeleteFunc(slices.Clone(lines), func(s string) bool { return s == "" }), "\n") + "\n",
 			[][]string{{"3", "LoginTime"}, {"4", ""}, {"5", "LoginTime"}, {"6", "SourceIp"}}},
+		// More blank lines than the first read of the file holds (4 KB):
+		// the file was refused as empty.
+		{"5,000 blank lines before the header", strings.Repeat("\n", 4998) + strings.Join(lines, "\n"),
+			[][]string{{"5004", "LoginTime"}, {"5007", ""}, {"5008", "LoginTime"}, {"5009", "SourceIp"}}},
+		{"3,000 CRLF blank lines before the header", strings.Repeat("\r\n", 2998) + strings.Join(lines, "\r\n"),
+			[][]string{{"3004", "LoginTime"}, {"3007", ""}, {"3008", "LoginTime"}, {"3009", "SourceIp"}}},
+		{"a byte-order mark and 5,000 blank lines", "\uFEFF" + strings.Repeat("\n", 4998) + strings.Join(lines, "\n"),
+			[][]string{{"5004", "LoginTime"}, {"5007", ""}, {"5008", "LoginTime"}, {"5009", "SourceIp"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := mustDB(t)
