@@ -90,19 +90,15 @@ func writeResults(path string, results []Result) error {
 	return nil
 }
 
-// printable is text from the list as a terminal may show it: a username is
-// whatever the export held, and a control character in it (an escape
-// sequence, a carriage return, a tab or newline) or a bidirectional
-// override could erase, move or forge rows of the plan. Each is written as
-// an escape, \x1b or \u202e (see words.Printable).
-func printable(s string) string { return words.Printable(s) }
-
 // WritePlan writes the plan as a table: one line per row of the list.
 func (r Report) WritePlan(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SESSION\tUSER\tUSERNAME\tACTION\tREASON")
 	for _, e := range r.Plan {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Row.SessionID, e.Row.UserID, printable(e.Row.Username), e.Action, printable(e.Reason))
+		// A username is whatever the export held: escaped, a control
+		// character or bidirectional override in it cannot erase, move or
+		// forge rows of the plan.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Row.SessionID, e.Row.UserID, words.Printable(e.Row.Username), e.Action, words.Printable(e.Reason))
 	}
 	tw.Flush()
 	counts := map[string]int{}
