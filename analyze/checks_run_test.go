@@ -392,6 +392,38 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000PAA",
 			target: "login:0Ya00000000000PA00", detail: "16,961 km apart, about 16,961 km/h."}},
 	}, {
+		// Home is Versailles, then Paris: the odd one out's detail gives
+		// the distance of its own jump, from Sydney to Paris, not that of
+		// the way to it from Versailles.
+		name: "the odd one out's detail gives the distance to the later login, not to the one before",
+		logins: []login{
+			{ip: "203.0.113.7", at: place{city: "Versailles", iso: "FR", lat: 48.8049, lon: 2.1204}, ago: 48 * hour},
+			{id: "0Ya00000000000SY00", ip: "198.51.100.4", at: sydney, ago: 2 * hour},
+			{id: "0Ya00000000000PA00", ip: "203.0.113.8", at: paris, ago: hour},
+		},
+		want: []finding{
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+				target: "login:0Ya00000000000SY00", detail: "1 hour before a login from 203.0.113.8 (Paris, FR): 16,961 km apart, about 16,961 km/h. The login before it was near Paris, FR"},
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+				target: "login:0Ya00000000000PA00", detail: "1 hour after a login from 198.51.100.4 (Sydney, AU): 16,961 km apart"},
+		},
+	}, {
+		// The geo database moved the user's IP to Sydney for an hour: the
+		// same IP is no jump, so the way to the Sydney login was none, and
+		// it is the odd one out.
+		name: "the odd one out reached from the same IP as the login before it is named",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 3 * hour},
+			{id: "0Ya00000000000SY00", ip: "203.0.113.7", at: sydney, ago: 2 * hour},
+			{id: "0Ya00000000000PA00", ip: "198.51.100.4", at: paris, ago: hour},
+		},
+		want: []finding{
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+				target: "login:0Ya00000000000SY00", detail: "this one is the odd one out."},
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+				target: "login:0Ya00000000000PA00", detail: "1 hour after a login from 203.0.113.7 (Sydney, AU)"},
+		},
+	}, {
 		// Back and forth every ten minutes: each jump names its later
 		// login, and no login is the odd one out, since each was reached by
 		// a jump of its own.
