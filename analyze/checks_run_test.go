@@ -1275,6 +1275,18 @@ func TestFailedLoginBurst(t *testing.T) {
 			return fs
 		}(),
 	}, {
+		name:     "three successes of the guessed password count the two that followed",
+		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50", age: 100*minute - time.Second}},
+		logins: append(failures(10, "203.0.113.50", 2*minute), login{id: "0Ya00000000000OK00", ip: "203.0.113.50", ago: 100 * minute},
+			login{id: "0Ya00000000000OK01", ip: "203.0.113.50", ago: 90 * minute}, login{id: "0Ya00000000000OK02", ip: "203.0.113.50", ago: 80 * minute}),
+		want: func() []finding {
+			fs := raised("then alice@acme.com logged in successfully from 203.0.113.50 at 10:20 UTC, 20 minutes after the last failure; 2 more successes followed, the last at 10:40 UTC.")
+			for i := range fs {
+				fs[i].target = "login:0Ya00000000000OK00 0Ya00000000000OK01 0Ya00000000000OK02"
+			}
+			return fs
+		}(),
+	}, {
 		// The first success's session has ended; the second's lives.
 		name: "a burst whose first success began no live session names a later success's",
 		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50", age: 100*minute - time.Second, expired: true},
@@ -1355,6 +1367,12 @@ func TestFailedLoginBurst(t *testing.T) {
 		logins: failures(10, "203.0.113.50", minute),
 		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
 			detail: "10 failed logins for alice@acme.com"}},
+	}, {
+		// One failure each of twelve users is no user's burst, and the
+		// trusted IP's failures are no IP's.
+		name:   "near miss: a spray from a trusted IP is no burst",
+		policy: trust("198.51.100.0/24"),
+		logins: func() []login { _, ls := spray(); return ls }(),
 	}, {
 		name:     "a success from a trusted IP does not raise the burst",
 		policy:   trust("203.0.113.0/24"),
