@@ -896,6 +896,11 @@ func TestIPNewForUser(t *testing.T) {
 		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
 			detail: "none of the user's 5 successful logins in the 30 days before it came from Nigeria."}},
 	}, {
+		name:     "near miss: a family from a trusted network is not judged",
+		policy:   trust("102.89.0.0/16"),
+		sessions: lagosFamily,
+		logins:   append(history(5, "203.0.113.7", paris), lagosLogin),
+	}, {
 		name:     "with report_new_network, a new network in a known country is low",
 		policy:   func(p *Policy) { p.IPNewForUser.ReportNewNetwork = true },
 		sessions: []session{{id: "0Ak000000000000LYA", ip: "198.51.100.4", at: lyon}, {ip: "203.0.113.9", at: paris}},
@@ -1487,6 +1492,13 @@ func TestSessionWithoutLogin(t *testing.T) {
 		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
 			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-23 12:00 UTC to 2026-11-26 11:50 UTC."}},
 	}, {
+		// 24 hours without a login, exactly max_export_gap: still one stretch.
+		name:     "exports exactly max_export_gap apart cover the time between them",
+		sessions: []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7", age: 24 * hour, idle: 20 * minute}},
+		logins:   []login{{ago: 72 * hour}, {ago: 40 * hour}, {ago: 16 * hour, export: 1}, {id: "0Ya00000000000HAV0", ago: 10 * minute, export: 1}},
+		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
+			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-23 12:00 UTC to 2026-11-26 11:50 UTC."}},
+	}, {
 		name:     "with max_export_gap 0, any time between exports is a gap",
 		policy:   func(p *Policy) { p.SessionWithoutLogin.MaxExportGap = 0 },
 		sessions: []session{{login: "0Ya00000000000GONE", age: 24 * hour, idle: 20 * minute}},
@@ -1499,6 +1511,12 @@ func TestSessionWithoutLogin(t *testing.T) {
 		logins:   []login{{ago: 72 * hour}, {ago: 20 * hour}, {ago: 30 * hour, export: 1}, {id: "0Ya00000000000HAV0", ago: 10 * minute, export: 1}},
 		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
 			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-23 12:00 UTC to 2026-11-26 11:50 UTC."}},
+	}, {
+		name:     "near miss: a session begun at the history's first login is judged",
+		sessions: []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7", age: 48 * hour, idle: 20 * minute}},
+		logins:   logins,
+		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
+			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-24 12:00 UTC to 2026-11-26 11:50 UTC."}},
 	}, {
 		name:     "a session older than the history is not judged",
 		sessions: []session{{login: "0Ya00000000000GONE", age: 72 * hour}},
@@ -1554,6 +1572,39 @@ func TestSessionWithoutLogin(t *testing.T) {
 		},
 		logins: logins,
 	}})
+}
+
+// A session last active at the history's last login was not active after
+// the history ends: its finding does not say a later login may have reused
+// it. The detail is compared whole, since the cases of TestSessionWithoutLogin
+// match a detail by a part of it, which a sentence added after it still holds.
+func TestSessionWithoutLoginActiveAtTheHistorysEnd(t *testing.T) {
+	logins := []login{{ago: 48 * hour}, {id: "0Ya00000000000HAV0", ago: 10 * minute}}
+	for _, tc := range []struct {
+		name string
+		idle time.Duration
+		want string
+	}{
+		{"near miss: active at the history's last login", 10 * minute,
+			"UI session of alice@acme.com from 203.0.113.7, created 2026-11-26 11:00 UTC, names login 0Ya00000000000GONE, " +
+				"which is not in the login history although the history covers 2026-11-24 12:00 UTC to 2026-11-26 11:50 UTC."},
+		{"active a minute after it", 9 * minute,
+			"UI session of alice@acme.com from 203.0.113.7, created 2026-11-26 11:00 UTC, names login 0Ya00000000000GONE, " +
+				"which is not in the login history although the history covers 2026-11-24 12:00 UTC to 2026-11-26 11:50 UTC. " +
+				"It was active at 11:51 UTC, after the history ends, so a later login may have reused it: a login history exported up to the sessions' export would settle it."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t, []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7", idle: tc.idle}}, logins)
+			mustRun(t, db, nil)
+			var detail string
+			if err := db.QueryRow(`SELECT detail FROM findings WHERE check_id = 'session_without_login'`).Scan(&detail); err != nil {
+				t.Fatal(err)
+			}
+			if detail != tc.want {
+				t.Errorf("got  %q\nwant %q", detail, tc.want)
+			}
+		})
+	}
 }
 
 func TestIPDenied(t *testing.T) {
