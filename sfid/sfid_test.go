@@ -111,6 +111,8 @@ func TestRedactTokens(t *testing.T) {
 		"Authorization: Bearer abcdefghijklmnop.qrstu": "Authorization: Bearer [REDACTED]",
 		"record 00D5g000004ABCDEAA is no token":        "record 00D5g000004ABCDEAA is no token", // an org Id alone
 		"bearer short":                                 "bearer short",
+		"Bearer abcdefghijklmnop":                      "Bearer [REDACTED]",      // 16 characters, the shortest token
+		"Bearer abcdefghijklmno":                       "Bearer abcdefghijklmno", // near miss: 15
 		// Inside a URL or a form, after letters that leave no word boundary.
 		"frontdoor.jsp?sid%3D00D5g000001abcd!AQ8AQHtuF8ZQY.3nkSecret": "frontdoor.jsp?sid%3D[REDACTED]",
 		"sid_00D5g000001abcd!AQ8AQHtuF8ZQY.3nk":                       "sid_[REDACTED]",
