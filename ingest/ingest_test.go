@@ -559,7 +559,8 @@ func TestIDMacroAgreesWithSfid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, id15, canonical, random(14+rng.IntN(6), alnum), id15[:7]+random(1, " -_.,;'\"")+id15[8:])
+		ids = append(ids, id15, canonical, random(14+rng.IntN(6), alnum), id15[:7]+random(1, " -_.,;'\"")+id15[8:],
+			canonical[:7]+random(1, " -_.,;'\"")+canonical[8:])
 	}
 	var values []string
 	for _, id := range ids {
@@ -579,6 +580,31 @@ func TestIDMacroAgreesWithSfid(t *testing.T) {
 		}
 		if r[1] != want {
 			t.Errorf("sa_id18(%q) = %s, sfid.Normalize gives %s (%v)", r[0], r[1], want, err)
+		}
+	}
+}
+
+// CanonicalIP reads the forms exports write and refuses what is no client
+// address; each refusal has a near miss that is read.
+func TestCanonicalIP(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"203.0.113.7", "203.0.113.7", true},
+		{" 203.0.113.7 ", "203.0.113.7", true},
+		{"2001:DB8:0:0::1", "2001:db8::1", true},
+		{"::ffff:192.0.2.1", "192.0.2.1", true},
+		{"[::1]", "::1", true},
+		{"fe80::1", "fe80::1", true},
+		{"fe80::1%eth0", "", false}, // a zone is no client's address
+		{"203.0.113.0/24", "", false},
+		{"300.1.2.3", "", false},
+		{"1.2.3", "", false},
+	} {
+		got, ok := CanonicalIP(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("CanonicalIP(%q) = %q, %t, want %q, %t", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
 }
