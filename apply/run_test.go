@@ -1969,3 +1969,31 @@ func TestConflictingItemAnswers(t *testing.T) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
 }
+
+// An item without an id is paired with the id sent at its position; one
+// naming an id not sent is no answer for the id at its position. A status
+// code not shaped like one is not quoted.
+func TestMatchItemsByPosition(t *testing.T) {
+	a, b := sid(1), sid(2)
+	for _, tc := range []struct {
+		name string
+		body string
+		want []ItemResult
+	}{
+		{"items without an id pair by position",
+			`[{"id":null,"success":true,"errors":[]},{"id":null,"success":false,"errors":[{"statusCode":"ENTITY_IS_DELETED"}]}]`,
+			[]ItemResult{{ID: a, Outcome: OutcomeRemoved, HTTPStatus: 200}, {ID: b, Outcome: OutcomeAlreadyEnded, HTTPStatus: 200, ErrorCode: "ENTITY_IS_DELETED"}}},
+		{"near miss: an item naming an id not sent pairs with nothing",
+			`[{"id":"` + sid(3) + `","success":true,"errors":[]},{"id":null,"success":true,"errors":[]}]`,
+			[]ItemResult{{ID: a, Outcome: OutcomeFailed, HTTPStatus: 200, ErrorCode: "NO_RESULT"}, {ID: b, Outcome: OutcomeRemoved, HTTPStatus: 200}}},
+		{"a status code not shaped like one is unknown",
+			`[{"id":"` + a + `","success":false,"errors":[{"statusCode":"bad code\n"}]},{"id":"` + b + `","success":false,"errors":[{"statusCode":"INSUFFICIENT_ACCESS_OR_READONLY"}]}]`,
+			[]ItemResult{{ID: a, Outcome: OutcomeFailed, HTTPStatus: 200, ErrorCode: "UNKNOWN_ERROR"}, {ID: b, Outcome: OutcomeFailed, HTTPStatus: 200, ErrorCode: "INSUFFICIENT_ACCESS_OR_READONLY"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := matchItems([]string{a, b}, 200, []byte(tc.body)); !slices.Equal(got, tc.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
