@@ -488,10 +488,16 @@ func TestSessionLogins(t *testing.T) {
 		// Reused: it names a login an hour after it began, and is shown as
 		// the checks date it, by its creation.
 		{id: "0Ak000000000000REU", login: "0Ya000000000000L03", age: 2 * hour},
+		// A login a minute after the session's creation began it (clocks
+		// differ); one 90 seconds after it reused it.
+		{id: "0Ak000000000000R60", login: "0Ya000000000000L04", age: 2 * hour},
+		{id: "0Ak000000000000R90", login: "0Ya000000000000L05", age: 2 * hour},
 	}, []login{
 		{id: "0Ya000000000000L01", at: paris, ago: 2*hour + 5*minute},
 		{id: "0Ya000000000000L02", at: paris, ago: 2*hour + time.Minute},
 		{id: "0Ya000000000000L03", at: paris, ago: hour},
+		{id: "0Ya000000000000L04", at: paris, ago: 2*hour - time.Minute},
+		{id: "0Ya000000000000L05", at: paris, ago: 2*hour - 90*time.Second},
 	})
 	mustRun(t, db, nil)
 	rows, err := db.Query(`SELECT id, strftime(login_time, '%H:%M'), coalesce(city, '-'), coalesce(country_iso, '-') FROM session_logins ORDER BY id`)
@@ -512,6 +518,7 @@ func TestSessionLogins(t *testing.T) {
 	}
 	want := [][4]string{
 		{"0Ak000000000000NOP", "09:55", "Paris", "FR"},
+		{"0Ak000000000000R60", "10:01", "Paris", "FR"},
 		{"0Ak000000000000SYD", "09:59", "-", "-"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
