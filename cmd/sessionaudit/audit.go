@@ -381,7 +381,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	// The folders are tried before the work rather than found unusable after
 	// it: DuckDB would only notice a bad --temp-dir when it spills, and blame
 	// the input it was reading.
-	unlock, unlocked, code := openOut(ctx, cfg.outDir, log)
+	unlock, locked, code := openOut(ctx, cfg.outDir, log)
 	defer unlock()
 	if code != exitOK {
 		return code
@@ -471,7 +471,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	// The reports are written as a set into a staging folder and moved into
 	// --out only when all of them are written, so a failed or interrupted
 	// run leaves the previous set whole.
-	staging, err := makeStaging(cfg.outDir, unlocked == nil)
+	staging, err := makeStaging(cfg.outDir, locked)
 	if err != nil {
 		log.fail(ctx, "creating the staging folder", "dir", cfg.outDir, "err", err)
 		return exitFailure
@@ -523,28 +523,29 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 // or two would mix their sets), puts back the previous report set where a
 // run was killed while moving its reports into place, and refuses a folder
 // whose removals.csv is approved or applied. It returns the function that
-// unlocks the folder (to call whatever the status), why the folder could
-// not be locked (nil when it is), and exitOK or the status the audit ends
-// with.
-func openOut(ctx context.Context, dir string, log auditLog) (unlock func(), unlocked error, code int) {
+// unlocks the folder (to call whatever the status), whether the folder is
+// locked (it is not on a file system without flock, with a warning), and
+// exitOK or the status the audit ends with.
+func openOut(ctx context.Context, dir string, log auditLog) (unlock func(), locked bool, code int) {
 	unlock = func() {}
 	if _, err := probeFolder(dir); err != nil {
 		log.problem(slog.LevelError, fmt.Sprintf("--out %s: cannot write the reports there: %v", dir, err), "dir", dir)
-		return unlock, nil, exitUsage
+		return unlock, false, exitUsage
 	}
 	unlock, unlocked, err := lockOut(dir)
 	if err != nil {
 		log.problem(slog.LevelError, fmt.Sprintf("--out %s: %v", dir, err), "dir", dir)
-		return func() {}, nil, exitUsage
+		return func() {}, false, exitUsage
 	}
+	locked = unlocked == nil
 	warnUnlocked(log, "--out "+dir, unlocked)
 	// A run killed while moving its reports into place left a set mixing
 	// its reports and the previous audit's: the previous set is put back.
-	if unlocked == nil {
+	if locked {
 		restored, err := recoverKilledPublish(dir)
 		if err != nil {
 			log.fail(ctx, "recovering from a run that was killed", "dir", dir, "err", err)
-			return unlock, unlocked, exitFailure
+			return unlock, locked, exitFailure
 		}
 		if len(restored) > 0 {
 			log.Warn(fmt.Sprintf("--out %s: an audit killed while moving its reports into place had replaced only %s; "+
@@ -557,9 +558,9 @@ func openOut(ctx context.Context, dir string, log auditLog) (unlock func(), unlo
 	// ever. The audit refuses instead, and says how to go on.
 	if err := checkNoApprovedList(dir); err != nil {
 		log.problem(slog.LevelError, fmt.Sprintf("--out %s: %v", dir, err), "dir", dir)
-		return unlock, unlocked, exitUsage
+		return unlock, locked, exitUsage
 	}
-	return unlock, unlocked, exitOK
+	return unlock, locked, exitOK
 }
 
 // openSpill makes the run's spill folder. DuckDB names its spill files
