@@ -526,6 +526,37 @@ func TestSessionLogins(t *testing.T) {
 	}
 }
 
+// A finding about a login names the live session the login began
+// (live_session_of_login): the session that names the login, or, for a
+// family that was reused (it names a later login), one created in the two
+// minutes after a login of its user from its IP. A family that names the login that began it is not taken as
+// begun by another login of those two minutes (the near miss: Sydney 1,
+// which impossible_travel finds), even while another user's family is
+// reused.
+func TestLiveSessionOfLogin(t *testing.T) {
+	db := mustDB(t, []session{
+		// Begun by Sydney 2, which it names; Sydney 1 came 30 s before.
+		{id: "0Ak000000000000NOP", ip: "203.0.113.9", at: sydney, login: "0Ya00000000000SYD2", age: 2 * hour},
+		// Another user's family, reused: it names a login three hours
+		// after it began.
+		{id: "0Ak000000000000REU", user: "bob@acme.com", ip: "192.0.2.1", login: "0Ya000000000000BOB", age: 5 * hour},
+	}, []login{
+		{id: "0Ya00000000000PAR1", ip: "198.51.100.4", at: paris, ago: 3 * hour},
+		{id: "0Ya00000000000SYD1", ip: "203.0.113.9", at: sydney, ago: 2*hour + 50*time.Second},
+		{id: "0Ya00000000000SYD2", ip: "203.0.113.9", at: sydney, ago: 2*hour + 20*time.Second},
+		{id: "0Ya000000000000BOB", user: "bob@acme.com", ip: "192.0.2.1", ago: 2 * hour},
+	})
+	mustRun(t, db, nil)
+	var got string
+	if err := db.QueryRow(`SELECT string_agg(target_id || ' ' || coalesce(session_id, '-'), ', ' ORDER BY target_id)
+		FROM findings WHERE check_id = 'impossible_travel'`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := "0Ya00000000000SYD1 -"; got != want {
+		t.Errorf("impossible_travel's findings (login, session): got %s, want %s", got, want)
+	}
+}
+
 // A check with nothing to judge in the exports is marked not checked, with a
 // warning saying what to export, so that its zero does not read as "checked,
 // nothing found"; each near miss gives the check one thing to judge.
