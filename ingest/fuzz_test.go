@@ -40,8 +40,8 @@ func FuzzJSONRecords(f *testing.F) {
 	f.Add([]byte(`{"status":0,"result":{"records":[{"Id":1.5e3,"IsCurrent":true}]}}`))
 	f.Add([]byte(`{"records":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		recs, err := jsonRecords(data)
-		if err != nil {
+		var recs []jsonRecord
+		if err := eachJSONRecord(data, func(r jsonRecord) error { recs = append(recs, r); return nil }); err != nil {
 			return
 		}
 		last := int64(0)

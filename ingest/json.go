@@ -259,10 +259,6 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 // batches, each row with its file and line: the way for a group DuckDB's
 // reader refused.
 func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) error {
-	records, err := readJSON(f.path)
-	if err != nil {
-		return err
-	}
 	// Every column of the Arrow batch must be read by the insert: with one
 	// left unread, the Arrow view (duckdb-go RegisterView, DuckDB 1.5.6)
 	// handed later columns the wrong values.
@@ -315,7 +311,8 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 	// A record with invalid UTF-8 is rejected whole, as a CSV row is: the
 	// decoder would have made its bytes U+FFFD without a word.
 	var rejects [][]any
-	for _, rec := range records {
+	// The records are inserted as they are decoded, a batch at a time.
+	err := eachJSONRecordOf(f.path, func(rec jsonRecord) error {
 		if rec.badUTF8 != "" {
 			value := ""
 			for _, fd := range rec.fields {
@@ -324,7 +321,7 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 				}
 			}
 			rejects = append(rejects, []any{f.path, rec.line, rec.badUTF8, "The row is not valid UTF-8", value})
-			continue
+			return nil
 		}
 		clear(values)
 		clear(from)
@@ -357,10 +354,12 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 		b.Field(len(g.cols)).(*array.Int32Builder).Append(int32(f.index))
 		b.Field(len(g.cols) + 1).(*array.Int64Builder).Append(rec.line)
 		if rows++; rows == jsonBatch {
-			if err := flush(); err != nil {
-				return err
-			}
+			return flush()
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := flush(); err != nil {
 		return err
@@ -407,15 +406,26 @@ func (l *loader) resolveJSONLines(ctx context.Context) error {
 		var rows [][]any
 		for _, i := range files {
 			f := l.files[i]
-			records, err := readJSON(f.path)
-			if err != nil {
+			// Only the lines of the rejected records' positions are kept.
+			lines := map[int64]int64{}
+			for _, pos := range positions[i] {
+				lines[pos] = 0
+			}
+			var n int64
+			if err := eachJSONRecordOf(f.path, func(rec jsonRecord) error {
+				n++
+				if _, ok := lines[n]; ok {
+					lines[n] = rec.line
+				}
+				return nil
+			}); err != nil {
 				return err
 			}
 			for _, pos := range positions[i] {
-				if pos > int64(len(records)) {
-					return fmt.Errorf("internal error: %s has %d records, not %d", f.path, len(records), pos)
+				if pos > n {
+					return fmt.Errorf("internal error: %s has %d records, not %d", f.path, n, pos)
 				}
-				rows = append(rows, []any{i, -pos, records[pos-1].line})
+				rows = append(rows, []any{i, -pos, lines[pos]})
 			}
 		}
 		if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_json_lines (file_index INTEGER, ord BIGINT, line BIGINT)`); err != nil {
@@ -432,11 +442,15 @@ func (l *loader) resolveJSONLines(ctx context.Context) error {
 	return nil
 }
 
-// readJSON reads and decodes the records of a JSON export.
-func readJSON(path string) ([]jsonRecord, error) {
+// eachJSONRecordOf reads the JSON export at path and hands its records to
+// each, in order, one at a time: a file of a million records (an 'sf data
+// query --json' result, which DuckDB's reader refuses past its 16 MB object
+// limit) is never held decoded whole. An error of the file is an
+// *InputError; an error of each is returned as it is.
+func eachJSONRecordOf(path string, each func(jsonRecord) error) error {
 	r, gz, closeFn, err := openMaybeGzip(path)
 	if err != nil {
-		return nil, &InputError{File: path, Err: err}
+		return &InputError{File: path, Err: err}
 	}
 	data, err := io.ReadAll(r)
 	closeFn()
@@ -444,13 +458,20 @@ func readJSON(path string) ([]jsonRecord, error) {
 		if gz {
 			err = gzipError(err)
 		}
-		return nil, &InputError{File: path, Err: err}
+		return &InputError{File: path, Err: err}
 	}
-	records, err := jsonRecords(data)
+	var eachErr error
+	err = eachJSONRecord(data, func(rec jsonRecord) error {
+		eachErr = each(rec)
+		return eachErr
+	})
+	if eachErr != nil {
+		return eachErr
+	}
 	if err != nil {
-		return nil, &InputError{File: path, Err: err}
+		return &InputError{File: path, Err: err}
 	}
-	return records, nil
+	return nil
 }
 
 // jsonRecord is one element of "records", flattened (see flattenObject), with
@@ -606,13 +627,15 @@ func noRecordsError(data []byte) error {
 	return fmt.Errorf("the JSON is an error, not an export: %s", truncate(sfid.RedactTokens(msg), 300))
 }
 
-// jsonRecords finds the records array of a REST page or an sf CLI result and
-// decodes its elements, noting each one's line.
-func jsonRecords(data []byte) ([]jsonRecord, error) {
+// eachJSONRecord finds the records array of a REST page or an sf CLI result
+// and decodes its elements, noting each one's line, and hands each to each
+// in order; an error of each stops it and is returned as it is.
+func eachJSONRecord(data []byte, each func(jsonRecord) error) error {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	lineAt := newLineCounter(data)
-	var out []jsonRecord
+	n := 0 // records so far
+	var eachErr error
 	width := 16
 	found, _, err := walkRecords(dec, nil, func(off int64) (bool, error) {
 		// The decoder checks that the record is well-formed JSON;
@@ -621,7 +644,7 @@ func jsonRecords(data []byte) ([]jsonRecord, error) {
 		line := lineAt(off)
 		raw, err := nextRecord(dec)
 		if err != nil {
-			return false, fmt.Errorf("line %d: record %d %w", line, len(out)+1, err)
+			return false, fmt.Errorf("line %d: record %d %w", line, n+1, err)
 		}
 		rec := jsonRecord{line: line, fields: make([]jsonField, 0, width)}
 		flattenObject("", raw, 0, func(key, value string, null bool) {
@@ -631,24 +654,30 @@ func jsonRecords(data []byte) ([]jsonRecord, error) {
 				rec.badUTF8 = key
 			}
 		})
-		out = append(out, rec)
+		n++
 		width = len(rec.fields) // the records of a page have the same fields
+		if eachErr = each(rec); eachErr != nil {
+			return false, eachErr
+		}
 		return true, nil
 	})
+	if eachErr != nil {
+		return eachErr
+	}
 	if err != nil {
-		return nil, fmt.Errorf("reading JSON: %w", err)
+		return fmt.Errorf("reading JSON: %w", err)
 	}
 	if !found {
-		return nil, noRecordsError(data)
+		return noRecordsError(data)
 	}
 	// A file is one page. DuckDB's reader would take the records of a
 	// second object too, numbering them afresh, so their lines could not
 	// be told apart: more after the object is refused, not skipped.
 	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
-		return nil, fmt.Errorf("line %d: more follows the JSON object that holds the records (several query pages, or other data, in one file): give each page as a file of its own",
+		return fmt.Errorf("line %d: more follows the JSON object that holds the records (several query pages, or other data, in one file): give each page as a file of its own",
 			lineAt(off+int64(len(data[off:])-len(bytes.TrimLeft(data[off:], " \t\r\n")))))
 	}
-	return out, nil
+	return nil
 }
 
 // jsonHeaderRecords is how many records name a JSON file's fields.
