@@ -12,6 +12,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -445,23 +446,17 @@ func (l *loader) resolveJSONLines(ctx context.Context) error {
 // eachJSONRecordOf reads the JSON export at path and hands its records to
 // each, in order, one at a time: a file of a million records (an 'sf data
 // query --json' result, which DuckDB's reader refuses past its 16 MB object
-// limit) is never held decoded whole. An error of the file is an
-// *InputError; an error of each is returned as it is.
+// limit) is read as a stream, and never held whole, read or decoded. An
+// error of the file is an *InputError; an error of each is returned as it
+// is.
 func eachJSONRecordOf(path string, each func(jsonRecord) error) error {
 	r, gz, closeFn, err := openMaybeGzip(path)
 	if err != nil {
 		return &InputError{File: path, Err: err}
 	}
-	data, err := io.ReadAll(r)
-	closeFn()
-	if err != nil {
-		if gz {
-			err = gzipError(err)
-		}
-		return &InputError{File: path, Err: err}
-	}
+	defer closeFn()
 	var eachErr error
-	err = eachJSONRecord(data, func(rec jsonRecord) error {
+	err = eachJSONRecordIn(r, func() error { return noRecordsErrorOf(path) }, func(rec jsonRecord) error {
 		eachErr = each(rec)
 		return eachErr
 	})
@@ -469,6 +464,10 @@ func eachJSONRecordOf(path string, each func(jsonRecord) error) error {
 		return eachErr
 	}
 	if err != nil {
+		var read *readError
+		if gz && errors.As(err, &read) {
+			err = gzipError(read.err)
+		}
 		return &InputError{File: path, Err: err}
 	}
 	return nil
@@ -628,12 +627,26 @@ func noRecordsError(data []byte) error {
 }
 
 // eachJSONRecord finds the records array of a REST page or an sf CLI result
-// and decodes its elements, noting each one's line, and hands each to each
-// in order; an error of each stops it and is returned as it is.
+// in data and decodes its elements, noting each one's line, and hands each
+// to each in order; an error of each stops it and is returned as it is.
 func eachJSONRecord(data []byte, each func(jsonRecord) error) error {
-	data = bytes.TrimPrefix(data, utf8BOM)
-	dec := json.NewDecoder(bytes.NewReader(data))
-	lineAt := newLineCounter(data)
+	return eachJSONRecordIn(bytes.NewReader(data), func() error { return noRecordsError(data) }, each)
+}
+
+// maxJSONRecord is the most bytes one record of a JSON export may take: a
+// record of an export is a kilobyte or two, and a larger one would be read
+// whole into memory (DuckDB's own reader stops at 16 MB an object).
+const maxJSONRecord = 64 << 20
+
+// eachJSONRecordIn is eachJSONRecord of a stream; notFound gives the error
+// for a stream without a records array.
+func eachJSONRecordIn(r io.Reader, notFound func() error, each func(jsonRecord) error) error {
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	lr := &lineReader{r: br, line: 1, max: maxJSONRecord}
+	dec := json.NewDecoder(lr)
 	n := 0 // records so far
 	var eachErr error
 	width := 16
@@ -641,7 +654,7 @@ func eachJSONRecord(data []byte, each func(jsonRecord) error) error {
 		// The decoder checks that the record is well-formed JSON;
 		// flattenObject then reads it without building maps of interfaces,
 		// which took most of a REST export's load.
-		line := lineAt(off)
+		line := lr.lineAt(off)
 		raw, err := nextRecord(dec)
 		if err != nil {
 			return false, fmt.Errorf("line %d: record %d %w", line, n+1, err)
@@ -665,19 +678,86 @@ func eachJSONRecord(data []byte, each func(jsonRecord) error) error {
 		return eachErr
 	}
 	if err != nil {
+		var read *readError
+		if errors.As(err, &read) {
+			return err
+		}
 		return fmt.Errorf("reading JSON: %w", err)
 	}
 	if !found {
-		return noRecordsError(data)
+		return notFound()
 	}
 	// A file is one page. DuckDB's reader would take the records of a
 	// second object too, numbering them afresh, so their lines could not
 	// be told apart: more after the object is refused, not skipped.
-	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
-		return fmt.Errorf("line %d: more follows the JSON object that holds the records (several query pages, or other data, in one file): give each page as a file of its own",
-			lineAt(off+int64(len(data[off:])-len(bytes.TrimLeft(data[off:], " \t\r\n")))))
+	off := dec.InputOffset()
+	rest := bufio.NewReader(io.MultiReader(dec.Buffered(), lr))
+	for {
+		c, size, err := rest.ReadRune()
+		if err != nil {
+			var read *readError
+			if errors.As(err, &read) {
+				return err
+			}
+			return nil // only white space follows
+		}
+		if !unicode.IsSpace(c) {
+			return fmt.Errorf("line %d: more follows the JSON object that holds the records (several query pages, or other data, in one file): give each page as a file of its own",
+				lr.lineAt(off))
+		}
+		off += int64(size)
 	}
-	return nil
+}
+
+// readError is an error reading a JSON stream, as opposed to decoding it.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// lineReader passes a stream through, keeping the bytes read since the last
+// offset lineAt was asked about, so that lineAt can count the lines to a
+// later offset without the whole stream in memory. Offsets asked about must
+// not go backwards. More than max bytes kept (a record larger than any
+// export's, or a stretch without records) fail the read.
+type lineReader struct {
+	r     io.Reader
+	kept  []byte // kept[start:] are the bytes from base on
+	start int
+	base  int64 // the offset of kept[start]
+	line  int64 // the line at base
+	max   int
+}
+
+func (lr *lineReader) Read(p []byte) (int, error) {
+	n, err := lr.r.Read(p)
+	lr.kept = append(lr.kept, p[:n]...)
+	if len(lr.kept)-lr.start > lr.max {
+		return n, &readError{fmt.Errorf("line %d: a record, or the text before the next one, is larger than %d MB, which no export's is", lr.line, lr.max>>20)}
+	}
+	if err != nil && err != io.EOF {
+		err = &readError{err}
+	}
+	return n, err
+}
+
+// lineAt returns the line of the first byte at or after off that is not
+// white space or a comma (the start of a record, as an editor shows it).
+func (lr *lineReader) lineAt(off int64) int64 {
+	i := lr.start + int(off-lr.base)
+	for i < len(lr.kept) && (lr.kept[i] == ' ' || lr.kept[i] == '\t' || lr.kept[i] == '\r' || lr.kept[i] == '\n' || lr.kept[i] == ',') {
+		i++
+	}
+	i = min(i, len(lr.kept))
+	lr.line += int64(bytes.Count(lr.kept[lr.start:i], []byte("\n")))
+	lr.base += int64(i - lr.start)
+	lr.start = i
+	// What is counted is let go, a large piece at a time.
+	if lr.start > 1<<20 && lr.start > len(lr.kept)/2 {
+		lr.kept = lr.kept[:copy(lr.kept, lr.kept[lr.start:])]
+		lr.start = 0
+	}
+	return lr.line
 }
 
 // jsonHeaderRecords is how many records name a JSON file's fields.
@@ -966,26 +1046,6 @@ func fileList(files []string) string {
 		return strings.Join(files, ", ")
 	}
 	return fmt.Sprintf("%s and %d more pages", strings.Join(files[:3], ", "), len(files)-3)
-}
-
-// newLineCounter returns a function giving the 1-based line of a byte offset;
-// offsets must not decrease between calls. The line is that of the first
-// non-space byte at or after the offset, so a record after ",\n" is placed on
-// its own line.
-func newLineCounter(data []byte) func(off int64) int64 {
-	var pos int64
-	line := int64(1)
-	return func(off int64) int64 {
-		for off < int64(len(data)) && (data[off] == ' ' || data[off] == '\t' || data[off] == '\r' || data[off] == '\n' || data[off] == ',') {
-			off++
-		}
-		for ; pos < off && pos < int64(len(data)); pos++ {
-			if data[pos] == '\n' {
-				line++
-			}
-		}
-		return line
-	}
 }
 
 // flattenObject calls emit for every scalar of the JSON object starting at
