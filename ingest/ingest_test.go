@@ -869,6 +869,36 @@ func TestLoadWarnsOfMissingRESTPages(t *testing.T) {
 	}
 }
 
+// A JSON file decoded in Go is read as a stream, a record at a time; a
+// record larger than any export's (a value of hundreds of megabytes took
+// the load gigabytes past its budget) stops the read, naming its line. The
+// near miss: a file of records each under the bound, however many, reads.
+func TestEachJSONRecordBoundsARecord(t *testing.T) {
+	defer func(n int) { maxJSONRecord = n }(maxJSONRecord)
+	maxJSONRecord = 1024
+	rec := func(id, browser string) string {
+		return `{"Id":"` + id + `","Status":"Success","Browser":"` + browser + `"}`
+	}
+	var recs []string
+	for i := range 200 {
+		recs = append(recs, rec(fmt.Sprintf("0Ya%015d", i), strings.Repeat("b", 900)))
+	}
+	dir := t.TempDir()
+	ok := mustWrite(t, dir, "ok.json", "{\"records\":[\n"+strings.Join(recs, ",\n")+"]}")
+	n := 0
+	if err := eachJSONRecordOf(ok, func(r jsonRecord) error {
+		if n++; r.line != int64(n+1) {
+			t.Errorf("record %d is on line %d, want %d", n, r.line, n+1)
+		}
+		return nil
+	}); err != nil || n != 200 {
+		t.Fatalf("got %d records and error %v, want 200 and none", n, err)
+	}
+	big := mustWrite(t, dir, "big.json", "{\"records\":[\n"+rec("0Ya000000000001AAA", "Edge")+",\n"+rec("0Ya000000000002AAA", strings.Repeat("b", 2000))+"]}")
+	err := eachJSONRecordOf(big, func(jsonRecord) error { return nil })
+	wantInputError(t, err, big, "line 3: a record, or the text before the next one, is larger than 1024 bytes")
+}
+
 func TestLoadJSONPagesInGroups(t *testing.T) {
 	defer func(n int) { jsonBatch = n }(jsonBatch)
 	jsonBatch = 2

@@ -635,8 +635,9 @@ func eachJSONRecord(data []byte, each func(jsonRecord) error) error {
 
 // maxJSONRecord is the most bytes one record of a JSON export may take: a
 // record of an export is a kilobyte or two, and a larger one would be read
-// whole into memory (DuckDB's own reader stops at 16 MB an object).
-const maxJSONRecord = 64 << 20
+// whole into memory (DuckDB's own reader stops at 16 MB an object). A
+// variable so that a test can lower it.
+var maxJSONRecord = 64 << 20
 
 // eachJSONRecordIn is eachJSONRecord of a stream; notFound gives the error
 // for a stream without a records array.
@@ -733,7 +734,11 @@ func (lr *lineReader) Read(p []byte) (int, error) {
 	n, err := lr.r.Read(p)
 	lr.kept = append(lr.kept, p[:n]...)
 	if len(lr.kept)-lr.start > lr.max {
-		return n, &readError{fmt.Errorf("line %d: a record, or the text before the next one, is larger than %d MB, which no export's is", lr.line, lr.max>>20)}
+		size := fmt.Sprintf("%d MB", lr.max>>20)
+		if lr.max < 1<<20 {
+			size = fmt.Sprintf("%d bytes", lr.max)
+		}
+		return n, &readError{fmt.Errorf("line %d: a record, or the text before the next one, is larger than %s, which no export's is", lr.line, size)}
 	}
 	if err != nil && err != io.EOF {
 		err = &readError{err}
