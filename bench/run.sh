@@ -156,7 +156,12 @@ fi
 
 cores=$(nproc)
 mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
+# The processor's name: x86 kernels give a "model name", arm64 ones none
+# (lscpu names the core there); the architecture at least, since a row
+# whose machine column has no processor would be malformed.
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+[ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | awk -F': *' '/^Model name/ {print $2; exit}')
+[ -n "$cpu" ] || cpu=$(uname -m)
 today=$(date -u +%Y-%m-%d)
 rows=()
 printf '\n%-10s %-9s %-10s %-10s %-8s %-10s %-10s\n' logins sessions floor_s audit_s ratio audit_MiB floor_MiB
