@@ -197,12 +197,17 @@ const sniffSize = 4096
 
 func sniffReader(r io.Reader, gz bool) (format, error) {
 	br := bufio.NewReader(r)
+	// readErr words a failed read: a small gzip file cut short fails here,
+	// before the verification, as does one cut among its blank lines.
+	readErr := func(err error) error {
+		if gz {
+			return gzipError(err)
+		}
+		return fmt.Errorf("reading: %w", err)
+	}
 	head, err := br.Peek(sniffSize)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		if gz { // a small gzip file cut short fails here, before the verification
-			return format{}, gzipError(err)
-		}
-		return format{}, fmt.Errorf("reading: %w", err)
+		return format{}, readErr(err)
 	}
 	if what, fix := spreadsheetFile(head); what != "" {
 		return format{}, fmt.Errorf("the file is %s, not an export: %s", what, fix)
@@ -224,7 +229,7 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 		skipped += bytes.Count(head, []byte("\n"))
 		br.Discard(len(head))
 		if head, err = br.Peek(sniffSize); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-			return format{}, fmt.Errorf("reading: %w", err)
+			return format{}, readErr(err)
 		}
 	}
 	trimmed := bytes.TrimLeft(head, " \t\r\n")

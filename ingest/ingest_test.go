@@ -1450,6 +1450,8 @@ func TestLoadRefusesDamagedGzip(t *testing.T) {
 	}{
 		{"csv cut in half", "l.csv.gz", half(csvText), "the gzip stream is truncated"},
 		{"a small csv cut short", "l.csv.gz", half(csvText[:3000]), "the gzip stream is truncated"},
+		// Past the first 4 KB read, among blank lines before the header.
+		{"a small csv after 5,000 blank lines cut short", "l.csv.gz", half(strings.Repeat("\n", 5000) + csvText[:3000]), "the gzip stream is truncated"},
 		{"csv without its trailer", "l.csv.gz", noTrailer(csvText), "the gzip stream is truncated"},
 		{"csv with a bad checksum", "l.csv.gz", badCRC(csvText), "the gzip stream fails its checksum"},
 		{"json without its trailer", "l.json.gz", noTrailer(jsonText), "the gzip stream is truncated"},
