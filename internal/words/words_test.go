@@ -42,14 +42,14 @@ func TestThousands(t *testing.T) {
 // stays as it is.
 func TestPrintable(t *testing.T) {
 	for in, want := range map[string]string{
-		"logins.csv":                     "logins.csv",
-		"São Paulo \uFFFD.csv":           "São Paulo \uFFFD.csv",
-		"a\x1b[2Jb":                      `a\x1b[2Jb`,
+		"logins.csv":                      "logins.csv",
+		"São Paulo \uFFFD.csv":            "São Paulo \uFFFD.csv",
+		"a\x1b[2Jb":                       `a\x1b[2Jb`,
 		"x\ntime=1 level=INFO msg=forged": `x\x0atime=1 level=INFO msg=forged`,
-		"cr\rtab\t":                      `cr\x0dtab\x09`,
-		"c1\u009b2J":                     `c1\x9b2J`,
-		"bidi\u202eosc.csv":              `bidi\u202eosc.csv`,
-		"latin-1 \xe9.csv":               `latin-1 \xe9.csv`,
+		"cr\rtab\t":                       `cr\x0dtab\x09`,
+		"c1\u009b2J":                      `c1\x9b2J`,
+		"bidi\u202eosc.csv":               `bidi\u202eosc.csv`,
+		"latin-1 \xe9.csv":                `latin-1 \xe9.csv`,
 	} {
 		if got := Printable(in); got != want {
 			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
