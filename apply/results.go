@@ -105,8 +105,8 @@ func (r Report) WritePlan(w io.Writer) {
 	for _, e := range r.Plan {
 		counts[e.Action]++
 	}
-	fmt.Fprintf(w, "\n%s: %d to remove, %d to remove and contain their user, %d skipped.\n",
-		words.Count(len(r.Plan), "row", "rows"), counts["remove"], counts["contain"], counts["skip"])
+	fmt.Fprintf(w, "\n%s: %s to remove, %s to remove and contain their user, %s skipped.\n",
+		words.Count(len(r.Plan), "row", "rows"), words.Thousands(int64(counts["remove"])), words.Thousands(int64(counts["contain"])), words.Thousands(int64(counts["skip"])))
 	if r.Approval != nil {
 		fmt.Fprintf(w, "Approved by %s at %s, expires %s.\n", r.Approval.ApprovedBy,
 			r.Approval.ApprovedAt.Format(time.RFC3339), r.Approval.ExpiresAt.Format(time.RFC3339))
@@ -160,12 +160,12 @@ func (r Report) WriteSummary(w io.Writer) {
 			unanswered++
 		}
 	}
-	failed := fmt.Sprintf("%d failed", counts[OutcomeFailed])
+	failed := words.Thousands(int64(counts[OutcomeFailed])) + " failed"
 	if unanswered > 0 {
-		failed += fmt.Sprintf(" (%d of them sent without an answer)", unanswered)
+		failed += fmt.Sprintf(" (%s of them sent without an answer)", words.Thousands(int64(unanswered)))
 	}
-	fmt.Fprintf(w, "%s: %d removed, %d already ended, %s, %d skipped.\n", words.Count(len(r.Results), "session", "sessions"),
-		counts[OutcomeRemoved], counts[OutcomeAlreadyEnded], failed, counts[OutcomeSkipped])
+	fmt.Fprintf(w, "%s: %s removed, %s already ended, %s, %s skipped.\n", words.Count(len(r.Results), "session", "sessions"),
+		words.Thousands(int64(counts[OutcomeRemoved])), words.Thousands(int64(counts[OutcomeAlreadyEnded])), failed, words.Thousands(int64(counts[OutcomeSkipped])))
 	if r.Resent > 0 {
 		fmt.Fprintf(w, "%s sent by an interrupted run without an answer %s sent again.\n",
 			words.Count(r.Resent, "session", "sessions"), oneOrMore(r.Resent, "was", "were"))

@@ -1568,6 +1568,27 @@ func TestSummaryTellsUnansweredFromFailed(t *testing.T) {
 	}
 }
 
+// The plan's and the run's counts group thousands as the count before them
+// does ("1,200 rows: 1,200 skipped", not "1,200 rows: 1200 skipped").
+func TestReportCountsGroupThousands(t *testing.T) {
+	var rep Report
+	for i := range 1200 {
+		rep.Plan = append(rep.Plan, PlanEntry{Row: Row{SessionID: sid(i), UserID: uid(0)}, Action: "skip", Reason: "not approved"})
+		rep.Results = append(rep.Results, Result{SessionID: sid(i), Outcome: OutcomeRemoved})
+	}
+	var b strings.Builder
+	rep.WritePlan(&b)
+	rep.WriteSummary(&b)
+	for _, want := range []string{
+		"1,200 rows: 0 to remove, 0 to remove and contain their user, 1,200 skipped.",
+		"1,200 sessions: 1,200 removed, 0 already ended, 0 failed, 0 skipped.",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the report does not say %q:\n%s", want, b.String()[max(0, b.Len()-400):])
+		}
+	}
+}
+
 // A username is whatever the export held: the plan writes its control
 // characters and bidirectional overrides as escapes, so a hostile name
 // cannot erase or forge rows on the analyst's terminal.

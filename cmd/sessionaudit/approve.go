@@ -90,7 +90,7 @@ func runApprove(_ context.Context, args []string, io stdio) int {
 			contain++
 		}
 	}
-	fmt.Fprintf(io.out, "Approved %s of %s (%d marked contain; selection: %s) by %s until %s.\nApproval: %s\nApproved rows SHA-256: %s\n",
-		words.Count(len(a.Sessions), "session", "sessions"), *removals, contain, a.Selection, a.ApprovedBy, a.ExpiresAt.Format(time.RFC3339), apply.ApprovalPath(*removals), a.RowsSHA256)
+	fmt.Fprintf(io.out, "Approved %s of %s (%s marked contain; selection: %s) by %s until %s.\nApproval: %s\nApproved rows SHA-256: %s\n",
+		words.Count(len(a.Sessions), "session", "sessions"), *removals, words.Thousands(int64(contain)), a.Selection, a.ApprovedBy, a.ExpiresAt.Format(time.RFC3339), apply.ApprovalPath(*removals), a.RowsSHA256)
 	return exitOK
 }

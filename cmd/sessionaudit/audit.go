@@ -549,7 +549,8 @@ func openOut(ctx context.Context, dir string, log auditLog) (unlock func(), lock
 		}
 		if len(restored) > 0 {
 			log.Warn(fmt.Sprintf("--out %s: an audit killed while moving its reports into place had replaced only %s; "+
-				"the previous audit's are put back, so that the folder holds one audit's reports", dir, strings.Join(restored, ", ")),
+				"the folder is put back as the audit before it left it (its reports restored, any it did not have removed), "+
+				"so that it holds one audit's reports", dir, strings.Join(restored, ", ")),
 				"dir", dir)
 		}
 	}

@@ -110,8 +110,8 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 	if len(rep.NotRemoved) > 0 && rep.ApplyRefusal != "" {
 		fmt.Fprintf(io.out, "apply --execute would refuse: %s.\n", rep.ApplyRefusal)
 	}
-	fmt.Fprintf(io.out, "%s checked: %d gone, %d pending, %d still listed past revocation, %d not removed; %d skipped (a guard rail, or withdrawn).\n",
-		words.Count(rep.Checked, "session", "sessions"), len(rep.Gone), len(rep.Pending), len(rep.Overdue), len(rep.NotRemoved), len(rep.Skipped))
+	fmt.Fprintf(io.out, "%s checked: %s gone, %s pending, %s still listed past revocation, %s not removed; %s skipped (a guard rail, or withdrawn).\n",
+		words.Count(rep.Checked, "session", "sessions"), words.Thousands(int64(len(rep.Gone))), words.Thousands(int64(len(rep.Pending))), words.Thousands(int64(len(rep.Overdue))), words.Thousands(int64(len(rep.NotRemoved))), words.Thousands(int64(len(rep.Skipped))))
 	if !rep.AllGone() {
 		return exitPartial
 	}
