@@ -1039,19 +1039,7 @@ func TestPublishReportsRollsBack(t *testing.T) {
 			if err != nil && !strings.Contains(err.Error(), "left as they were") {
 				t.Errorf("error %q does not say the previous reports are kept", err)
 			}
-			for _, f := range reportFiles {
-				if f == tc.blocked {
-					continue
-				}
-				b, err := os.ReadFile(filepath.Join(dir, f))
-				want, ok := tc.want[f]
-				switch {
-				case !ok && !errors.Is(err, os.ErrNotExist):
-					t.Errorf("%s: %q, %v; want no file", f, b, err)
-				case ok && string(b) != want:
-					t.Errorf("%s: %q, %v; want %q", f, b, err, want)
-				}
-			}
+			wantReportSet(t, dir, tc.want, tc.blocked)
 		})
 	}
 }
@@ -1312,16 +1300,7 @@ func TestAuditRecoversAKilledPublish(t *testing.T) {
 			if code != exitUsage {
 				t.Fatalf("got exit %d, want 2; stderr:\n%s", code, stderr)
 			}
-			for _, f := range reportFiles {
-				b, err := os.ReadFile(filepath.Join(dir, f))
-				want, ok := tc.want[f]
-				switch {
-				case !ok && !errors.Is(err, os.ErrNotExist):
-					t.Errorf("%s: %q, %v; want no file", f, b, err)
-				case ok && string(b) != want:
-					t.Errorf("%s: %q, %v; want %q", f, b, err, want)
-				}
-			}
+			wantReportSet(t, dir, tc.want, "")
 			if said := strings.Contains(stderr, "killed while moving its reports into place"); said != (tc.killAt < len(reportFiles)) {
 				t.Errorf("got stderr %q; want a warning: %v", stderr, tc.killAt < len(reportFiles))
 			}
@@ -1345,5 +1324,25 @@ func TestAuditProblemEscapesFileNames(t *testing.T) {
 	want := `sessionaudit audit: e\x1b[2J\x0atime=2026-11-26T12:00:00Z level=INFO msg=ok.csv: the file is empty` + "\n"
 	if got := buf.String(); got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// wantReportSet checks the reports in dir against want, a report's name to
+// its content: a report want does not name must not be there. skip names a
+// report not to look at ("" for none).
+func wantReportSet(t *testing.T, dir string, want map[string]string, skip string) {
+	t.Helper()
+	for _, f := range reportFiles {
+		if f == skip {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		w, ok := want[f]
+		switch {
+		case !ok && !errors.Is(err, os.ErrNotExist):
+			t.Errorf("%s: %q, %v; want no file", f, b, err)
+		case ok && string(b) != w:
+			t.Errorf("%s: %q, %v; want %q", f, b, err, w)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,14 +143,7 @@ func TestAuditHangUp(t *testing.T) {
 				// The shell ignores the signal, and exec keeps it ignored.
 				cmd = exec.Command("/bin/sh", append([]string{"-c", `trap "" ` + tc.trap + `; exec "$0" "$@"`, os.Args[0]}, args...)...)
 			}
-			cmd.Env = append(os.Environ(), "SESSIONAUDIT_TEST_MAIN=1")
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			stderr := startMain(t, cmd)
 			// Hang up once the exports are loaded, while the checks run
 			// (some 600 ms on the sample).
 			var log strings.Builder
@@ -162,7 +156,7 @@ func TestAuditHangUp(t *testing.T) {
 					}
 				}
 			}
-			err = cmd.Wait()
+			err := cmd.Wait()
 			code := 0
 			var exit *exec.ExitError
 			if errors.As(err, &exit) {
@@ -260,14 +254,7 @@ func TestAuditIgnoresFileSizeLimitSignal(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "out")
 	cmd := exec.Command(os.Args[0], append(sampleAudit(), "--out", out)...)
-	cmd.Env = append(os.Environ(), "SESSIONAUDIT_TEST_MAIN=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stderr := startMain(t, cmd)
 	var status []byte
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
@@ -289,4 +276,19 @@ func TestAuditIgnoresFileSizeLimitSignal(t *testing.T) {
 			t.Errorf("%v is not ignored by the running audit (SigIgn %#x; status read: %v)", sig, ignored, status != nil)
 		}
 	}
+}
+
+// startMain starts cmd, a run of this test binary's main (or a shell that
+// execs it), and returns its stderr.
+func startMain(t *testing.T, cmd *exec.Cmd) io.Reader {
+	t.Helper()
+	cmd.Env = append(os.Environ(), "SESSIONAUDIT_TEST_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return stderr
 }
