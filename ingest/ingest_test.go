@@ -897,6 +897,21 @@ func TestEachJSONRecordBoundsARecord(t *testing.T) {
 	big := mustWrite(t, dir, "big.json", "{\"records\":[\n"+rec("0Ya000000000001AAA", "Edge")+",\n"+rec("0Ya000000000002AAA", strings.Repeat("b", 2000))+"]}")
 	err := eachJSONRecordOf(big, func(jsonRecord) error { return nil })
 	wantInputError(t, err, big, "line 3: a record, or the text before the next one, is larger than 1024 bytes")
+	// Gzipped, it says the same, not that the gzip stream is damaged.
+	raw, err := os.ReadFile(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(raw)
+	zw.Close()
+	bigGz := mustWrite(t, dir, "big.json.gz", gz.String())
+	err = eachJSONRecordOf(bigGz, func(jsonRecord) error { return nil })
+	wantInputError(t, err, bigGz, "line 3: a record, or the text before the next one, is larger than 1024 bytes")
+	if strings.Contains(err.Error(), "gzip") {
+		t.Errorf("the error %q blames the gzip stream", err)
+	}
 }
 
 func TestLoadJSONPagesInGroups(t *testing.T) {

@@ -465,7 +465,7 @@ func eachJSONRecordOf(path string, each func(jsonRecord) error) error {
 	}
 	if err != nil {
 		var read *readError
-		if gz && errors.As(err, &read) {
+		if gz && errors.As(err, &read) && !read.tooLarge {
 			err = gzipError(read.err)
 		}
 		return &InputError{File: path, Err: err}
@@ -710,8 +710,12 @@ func eachJSONRecordIn(r io.Reader, notFound func() error, each func(jsonRecord) 
 	}
 }
 
-// readError is an error reading a JSON stream, as opposed to decoding it.
-type readError struct{ err error }
+// readError is an error reading a JSON stream, as opposed to decoding it:
+// the file's (a gzip stream cut short), or a record past maxJSONRecord.
+type readError struct {
+	err      error
+	tooLarge bool
+}
 
 func (e *readError) Error() string { return e.err.Error() }
 func (e *readError) Unwrap() error { return e.err }
@@ -738,10 +742,10 @@ func (lr *lineReader) Read(p []byte) (int, error) {
 		if lr.max < 1<<20 {
 			size = fmt.Sprintf("%d bytes", lr.max)
 		}
-		return n, &readError{fmt.Errorf("line %d: a record, or the text before the next one, is larger than %s, which no export's is", lr.line, size)}
+		return n, &readError{fmt.Errorf("line %d: a record, or the text before the next one, is larger than %s, which no export's is", lr.line, size), true}
 	}
 	if err != nil && err != io.EOF {
-		err = &readError{err}
+		err = &readError{err: err}
 	}
 	return n, err
 }
