@@ -897,20 +897,32 @@ func TestEachJSONRecordBoundsARecord(t *testing.T) {
 	big := mustWrite(t, dir, "big.json", "{\"records\":[\n"+rec("0Ya000000000001AAA", "Edge")+",\n"+rec("0Ya000000000002AAA", strings.Repeat("b", 2000))+"]}")
 	err := eachJSONRecordOf(big, func(jsonRecord) error { return nil })
 	wantInputError(t, err, big, "line 3: a record, or the text before the next one, is larger than 1024 bytes")
-	// Gzipped, it says the same, not that the gzip stream is damaged.
-	raw, err := os.ReadFile(big)
-	if err != nil {
-		t.Fatal(err)
+}
+
+// The bound's refusal reads as it is, plain or gzip, a record's or the text
+// after the last one: not as a record that is not a JSON object ("record 2
+// is not a JSON object: line 3: ...") or a damaged gzip stream ("reading
+// the gzip stream: line 3: ...").
+func TestEachJSONRecordBoundReadsAsItself(t *testing.T) {
+	defer func(n int) { maxJSONRecord = n }(maxJSONRecord)
+	maxJSONRecord = 1024
+	rec := func(id, browser string) string {
+		return `{"Id":"` + id + `","Status":"Success","Browser":"` + browser + `"}`
 	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write(raw)
-	zw.Close()
-	bigGz := mustWrite(t, dir, "big.json.gz", gz.String())
-	err = eachJSONRecordOf(bigGz, func(jsonRecord) error { return nil })
-	wantInputError(t, err, bigGz, "line 3: a record, or the text before the next one, is larger than 1024 bytes")
-	if strings.Contains(err.Error(), "gzip") {
-		t.Errorf("the error %q blames the gzip stream", err)
+	big := "{\"records\":[\n" + rec("0Ya000000000001AAA", "Edge") + ",\n" + rec("0Ya000000000002AAA", strings.Repeat("b", 2000)) + "]}"
+	after := "{\"records\":[\n" + rec("0Ya000000000001AAA", "Edge") + "]}" + strings.Repeat(" \n", 2000)
+	const bound = "a record, or the text before the next one, is larger than 1024 bytes, which no export's is"
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, content, want string }{
+		{"big.json", big, "line 3: " + bound},
+		{"big.json.gz", gz(t, big), "line 3: " + bound},
+		{"after.json.gz", gz(t, after), "line 2: " + bound},
+	} {
+		p := mustWrite(t, dir, tc.name, tc.content)
+		err := eachJSONRecordOf(p, func(jsonRecord) error { return nil })
+		if want := p + ": " + tc.want; err == nil || err.Error() != want {
+			t.Errorf("%s: got error %v, want %q", tc.name, err, want)
+		}
 	}
 }
 

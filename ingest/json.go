@@ -680,7 +680,10 @@ func eachJSONRecordIn(r io.Reader, notFound func() error, each func(jsonRecord) 
 	}
 	if err != nil {
 		var read *readError
-		if errors.As(err, &read) {
+		if errors.As(err, &read) && read.tooLarge {
+			return read // in its own words, not as a record that is no object
+		}
+		if read != nil {
 			return err
 		}
 		return fmt.Errorf("reading JSON: %w", err)
@@ -698,7 +701,7 @@ func eachJSONRecordIn(r io.Reader, notFound func() error, each func(jsonRecord) 
 		if err != nil {
 			var read *readError
 			if errors.As(err, &read) {
-				return err
+				return read
 			}
 			return nil // only white space follows
 		}
