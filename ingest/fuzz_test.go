@@ -41,7 +41,8 @@ func FuzzJSONRecords(f *testing.F) {
 	f.Add([]byte(`{"records":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var recs []jsonRecord
-		if err := eachJSONRecord(data, func(r jsonRecord) error { recs = append(recs, r); return nil }); err != nil {
+		notFound := func() error { return noRecordsError(data) }
+		if err := eachJSONRecordIn(bytes.NewReader(data), notFound, func(r jsonRecord) error { recs = append(recs, r); return nil }); err != nil {
 			return
 		}
 		last := int64(0)

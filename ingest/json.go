@@ -626,21 +626,16 @@ func noRecordsError(data []byte) error {
 	return fmt.Errorf("the JSON is an error, not an export: %s", truncate(sfid.RedactTokens(msg), 300))
 }
 
-// eachJSONRecord finds the records array of a REST page or an sf CLI result
-// in data and decodes its elements, noting each one's line, and hands each
-// to each in order; an error of each stops it and is returned as it is.
-func eachJSONRecord(data []byte, each func(jsonRecord) error) error {
-	return eachJSONRecordIn(bytes.NewReader(data), func() error { return noRecordsError(data) }, each)
-}
-
 // maxJSONRecord is the most bytes one record of a JSON export may take: a
 // record of an export is a kilobyte or two, and a larger one would be read
 // whole into memory (DuckDB's own reader stops at 16 MB an object). A
 // variable so that a test can lower it.
 var maxJSONRecord = 64 << 20
 
-// eachJSONRecordIn is eachJSONRecord of a stream; notFound gives the error
-// for a stream without a records array.
+// eachJSONRecordIn finds the records array of a REST page or an sf CLI
+// result in r and decodes its elements, noting each one's line, and hands
+// each to each in order; an error of each stops it and is returned as it
+// is. notFound gives the error for a stream without a records array.
 func eachJSONRecordIn(r io.Reader, notFound func() error, each func(jsonRecord) error) error {
 	br := bufio.NewReader(r)
 	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
