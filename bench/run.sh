@@ -24,8 +24,11 @@
 #                    print each audit's time, the checks' and the slowest steps': a check
 #                    quadratic in one user's or one IP's rows would show as a fourfold step
 set -euo pipefail
+caller=$PWD
 cd "$(dirname "$0")/.."
 root=$(pwd)
+# A relative --work or --readme is the caller's, as any command's is.
+abs() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 sizes="100000 1000000 10000000"
 repeat=3
 work="$root/bench/work"
@@ -43,9 +46,9 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes="$2"; shift 2 ;;
     --repeat) repeat="$2"; shift 2 ;;
-    --work) work="$2"; shift 2 ;;
+    --work) work=$(abs "$2"); shift 2 ;;
     --no-readme) readme=0; shift ;;
-    --readme) readme_file="$2"; shift 2 ;;
+    --readme) readme_file=$(abs "$2"); shift 2 ;;
     --format) format="$2"; shift 2 ;;
     --memory-limit) memory_limit="$2"; shift 2 ;;
     --findings-1m) special=findings-1m; shift ;;

@@ -95,6 +95,34 @@ func TestRunRefusesBadOptions(t *testing.T) {
 	}
 }
 
+// A relative --readme (and --work) is taken from the caller's folder, not
+// from the repository's, where run.sh works: a copy of the README in the
+// caller's folder, without the results table, is the one refused. Its name
+// is one the repository does not hold, so that were it resolved against
+// the repository the run would stop too ("no README"), building nothing.
+func TestRunTakesRelativePathsFromTheCaller(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "README-copy.md"), []byte("# no table here\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script, err := filepath.Abs("run.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(script, "--sizes", "1000", "--work", "work", "--readme", "README-copy.md")
+	cmd.Dir = dir
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	err = cmd.Run()
+	want := filepath.Join(dir, "README-copy.md") + " has no results table"
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(errb.String(), want) {
+		t.Errorf("got %v and stderr %q, want exit 2 and a message with %q", err, errb.String(), want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "work")); err == nil {
+		t.Errorf("it made %s/work: it went on to build or generate", dir)
+	}
+}
+
 // TestRunSmoke runs the benchmark once at 20,000 logins, appending to a
 // copy of the README, and checks the row it adds: under the table's header,
 // of the documented shape, with the generated org's sessions, a ratio that
