@@ -205,9 +205,17 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 		}
 		return fmt.Errorf("reading: %w", err)
 	}
-	head, err := br.Peek(sniffSize)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return format{}, readErr(err)
+	// peek reads the next sniffSize bytes, or what is left of the file.
+	peek := func() ([]byte, error) {
+		b, err := br.Peek(sniffSize)
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+			return nil, readErr(err)
+		}
+		return b, nil
+	}
+	head, err := peek()
+	if err != nil {
+		return format{}, err
 	}
 	if what, fix := spreadsheetFile(head); what != "" {
 		return format{}, fmt.Errorf("the file is %s, not an export: %s", what, fix)
@@ -228,8 +236,8 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	for len(head) == sniffSize && len(bytes.TrimLeft(head, "\r\n")) == 0 {
 		skipped += bytes.Count(head, []byte("\n"))
 		br.Discard(len(head))
-		if head, err = br.Peek(sniffSize); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-			return format{}, readErr(err)
+		if head, err = peek(); err != nil {
+			return format{}, err
 		}
 	}
 	trimmed := bytes.TrimLeft(head, " \t\r\n")

@@ -675,13 +675,13 @@ func eachJSONRecordIn(r io.Reader, notFound func() error, each func(jsonRecord) 
 	}
 	if err != nil {
 		var read *readError
-		if errors.As(err, &read) && read.tooLarge {
+		if !errors.As(err, &read) {
+			return fmt.Errorf("reading JSON: %w", err)
+		}
+		if read.tooLarge {
 			return read // in its own words, not as a record that is no object
 		}
-		if read != nil {
-			return err
-		}
-		return fmt.Errorf("reading JSON: %w", err)
+		return err
 	}
 	if !found {
 		return notFound()
