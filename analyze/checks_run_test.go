@@ -257,7 +257,36 @@ func TestImpossibleTravel(t *testing.T) {
 			{id: "0Ya00000000000NY03", ip: "198.51.100.4", at: newYork, ago: hour},
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
-			target: "login:0Ya00000000000NY00", detail: "5,837 km apart, about 950 km/h."}},
+			target: "login:0Ya00000000000NY00 0Ya00000000000NY03", detail: "5,837 km apart, about 950 km/h. The user's next login, at 2026-11-26 11:00 UTC, " +
+				"came from 198.51.100.4 too, with none from another untrusted IP between: its sessions go with this one."}},
+	}, {
+		// Whoever jumped logs in again from the same IP: the next logins
+		// from it are reached with the jump, each session of theirs going
+		// on the removal list, until the user logs in from another IP
+		// (a trusted VPN login in between does not count, a place-less
+		// one neither); the login after that from the jump's IP is not.
+		name:   "the next logins from the jump's IP go with it, until one from another IP",
+		policy: trust("10.0.0.0/8"),
+		sessions: []session{
+			{id: "0Ak000000000000NYA", ip: "198.51.100.4", login: "0Ya00000000000NY01", at: newYork, age: 5 * hour},
+			{id: "0Ak000000000000NYB", ip: "198.51.100.4", login: "0Ya00000000000NY02", at: newYork, age: 4 * hour},
+			{id: "0Ak000000000000NYC", ip: "198.51.100.4", login: "0Ya00000000000NY03", at: newYork, age: 3 * hour},
+			{id: "0Ak000000000000NYD", ip: "198.51.100.4", login: "0Ya00000000000NY04", at: newYork, age: hour},
+		},
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
+			{ip: "10.1.2.3", at: london, ago: 4*hour + 30*minute},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: newYork, ago: 4 * hour},
+			{ip: "198.51.100.77", at: inCountry("US"), ago: 3*hour + 30*minute},
+			{id: "0Ya00000000000NY03", ip: "198.51.100.4", at: newYork, ago: 3 * hour},
+			{ip: "198.51.100.200", at: boston, ago: 2 * hour},
+			{id: "0Ya00000000000NY04", ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
+			target: "login:0Ya00000000000NY01 0Ya00000000000NY02 0Ya00000000000NY03",
+			detail: "about 950 km/h. The user's next 2 logins, the last at 2026-11-26 09:00 UTC, came from 198.51.100.4 too, " +
+				"with none from another untrusted IP between: their sessions go with this one."}},
 	}, {
 		// A gap is told whole seconds down: 59 minutes 59.6 seconds is not
 		// "1 hour", and under a second is not "0 seconds".
@@ -355,10 +384,10 @@ func TestImpossibleTravel(t *testing.T) {
 			{ip: "203.0.113.8", at: paris, ago: 3 * hour, user: "bob@acme.com"},
 			{ip: "203.0.113.7", at: paris, ago: 3 * hour},
 			{id: "0Ya00000000000SY00", ip: "203.0.113.9", at: sydney, ago: 2 * hour},
-			{ip: "203.0.113.9", at: sydney, ago: hour},
+			{id: "0Ya00000000000SY01", ip: "203.0.113.9", at: sydney, ago: hour},
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
-			target: "login:0Ya00000000000SY00", detail: "1 hour after a login from 203.0.113.7 (Paris, FR)"}},
+			target: "login:0Ya00000000000SY00 0Ya00000000000SY01", detail: "1 hour after a login from 203.0.113.7 (Paris, FR)"}},
 	}, {
 		// Home, away, home: the login away is the odd one out, and an
 		// intruder who logs in first is named along with the later login.
@@ -367,10 +396,13 @@ func TestImpossibleTravel(t *testing.T) {
 			{id: "0Ak000000000000SYA", ip: "198.51.100.4", login: "0Ya00000000000SY00", at: sydney},
 			{id: "0Ak000000000000PAA", ip: "203.0.113.7", login: "0Ya00000000000PA00", at: paris},
 		},
+		// The user's next login from home is the user's own: the return
+		// home takes no logins with it.
 		logins: []login{
 			{ip: "203.0.113.7", at: paris, ago: 48 * hour},
 			{id: "0Ya00000000000SY00", ip: "198.51.100.4", at: sydney, ago: 2 * hour},
 			{id: "0Ya00000000000PA00", ip: "203.0.113.7", at: paris, ago: hour},
+			{id: "0Ya00000000000PA01", ip: "203.0.113.7", at: paris, ago: 30 * minute},
 		},
 		want: []finding{
 			{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",

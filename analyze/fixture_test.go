@@ -34,6 +34,7 @@ var (
 	sanFran = place{city: "San Francisco", iso: "US", lat: 37.7749, lon: -122.4194}
 	sydney  = place{city: "Sydney", iso: "AU", lat: -33.8688, lon: 151.2093}
 	lagos   = place{city: "Lagos", iso: "NG", lat: 6.5244, lon: 3.3792}
+	boston  = place{city: "Boston", iso: "US", lat: 42.3601, lon: -71.0589}
 )
 
 // inCountry is a place known only by its country.

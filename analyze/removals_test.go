@@ -100,6 +100,27 @@ func TestRemovals(t *testing.T) {
 			{session: "0Ak000000000000NY4", user: "alice@acme.com", checks: "impossible_travel", severity: "high"},
 		},
 	}, {
+		// The next login from a jump's IP goes with the jump; one from it
+		// after the user logged in from another IP does not.
+		name:   "a jump reaches the sessions of the next logins from its IP",
+		policy: func(p *Policy) { p.RemoveOn = []string{"impossible_travel"} },
+		sessions: []session{
+			{id: "0Ak000000000000NY1", ip: "198.51.100.4", login: "0Ya00000000000NY01", at: newYork, age: 3 * hour},
+			{id: "0Ak000000000000NY2", ip: "198.51.100.4", login: "0Ya00000000000NY02", at: newYork, age: 2 * hour},
+			{id: "0Ak000000000000NY3", ip: "198.51.100.4", login: "0Ya00000000000NY03", at: newYork, age: 30 * minute},
+		},
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 4 * hour},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 3 * hour},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: newYork, ago: 2 * hour},
+			{ip: "198.51.100.200", at: boston, ago: hour},
+			{id: "0Ya00000000000NY03", ip: "198.51.100.4", at: newYork, ago: 30 * minute},
+		},
+		want: []removal{
+			{session: "0Ak000000000000NY1", user: "alice@acme.com", checks: "impossible_travel", severity: "high"},
+			{session: "0Ak000000000000NY2", user: "alice@acme.com", checks: "impossible_travel", severity: "high"},
+		},
+	}, {
 		// A Setup download's success after a burst: no session names it, so
 		// the families its user began from its IP within two minutes of its
 		// minute are reached; later ones, another user's and another IP's
@@ -552,7 +573,9 @@ func TestLiveSessionOfLogin(t *testing.T) {
 		FROM findings WHERE check_id = 'impossible_travel'`).Scan(&got); err != nil {
 		t.Fatal(err)
 	}
-	if want := "0Ya00000000000SYD1 -"; got != want {
+	// Sydney 2, the next login from Sydney 1's IP, goes with the jump in
+	// its target; the finding's session is still Sydney 1's own: none.
+	if want := "0Ya00000000000SYD1 0Ya00000000000SYD2 -"; got != want {
 		t.Errorf("impossible_travel's findings (login, session): got %s, want %s", got, want)
 	}
 }

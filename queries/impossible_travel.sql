@@ -7,8 +7,9 @@
 -- remediation: End the sessions of the suspect logins, reset the user's password and ask the
 --   user which login was theirs; add known VPN egress ranges to trusted_networks.
 -- knobs: impossible_travel.min_distance_km, impossible_travel.max_speed_kmh, trusted_networks
--- removes: the families the later login created, and those of the earlier when it is the odd
---   one out (the user's login before it was near the later one: home, away, home)
+-- removes: the families the later login created, and those of the user's next logins from its
+--   IP until one from another IP; those of the earlier login when it is the odd one out (the
+--   user's login before it was near the later one: home, away, home)
 
 -- Trusted and place-less logins drop out before pairing, so a VPN login in
 -- between cannot hide a jump; each login is then compared with the one before
@@ -19,6 +20,16 @@
 -- out, with only the real user's session to end. The window carries
 -- only what the comparison needs; names and places are looked up for the
 -- jumps found.
+--
+-- Whoever made the jump's later login seldom logs in only once: the user's
+-- next logins from the same IP, before any from another (trusted and
+-- place-less logins still drop out), are reached with it, so that the
+-- removal list ends their sessions too; the detail counts them. Not when the
+-- earlier login is the odd one out: the later login is then the user back
+-- home, and the next logins from home are the user's own. The logins are
+-- numbered by runs of one IP (a running count of IP changes) for the users
+-- with such a jump only; each later login joins its run's first, the jump,
+-- so this stays linear too.
 --
 -- Most users log in from one place or a few nearby ones, and only users whose
 -- logins lie min_distance_km apart somewhere can jump, so the window sorts
@@ -36,7 +47,7 @@ WITH travellers AS (
         < getvariable('impossible_travel.min_distance_km')
 ), ordered AS (
     SELECT
-        login_row, id, login_time, source_ip, latitude, longitude,
+        user_key, login_row, id, login_time, source_ip, latitude, longitude,
         lag(login_row) OVER w AS prev_row,
         lag(login_time) OVER w AS prev_time,
         lag(source_ip) OVER w AS prev_ip,
@@ -59,7 +70,7 @@ WITH travellers AS (
         epoch(prev_time - before_time) AS before_gap_seconds
     FROM ordered
     WHERE source_ip <> prev_ip
-), found AS (
+), found AS MATERIALIZED (
     SELECT
         *,
         -- Rounded to the limit, a speed just past it would read as no finding.
@@ -77,15 +88,41 @@ WITH travellers AS (
     FROM jumps
     WHERE km >= getvariable('impossible_travel.min_distance_km')
         AND (gap_seconds = 0 OR km / (gap_seconds / 3600.0) > getvariable('impossible_travel.max_speed_kmh'))
+), run_users AS (
+    SELECT DISTINCT user_key FROM found WHERE NOT earlier_is_odd
+), run_starts AS (
+    SELECT
+        user_key, login_row, id, login_time,
+        source_ip IS DISTINCT FROM lag(source_ip) OVER (PARTITION BY user_key ORDER BY login_time, id) AS starts_run
+    FROM untrusted_successes
+    SEMI JOIN run_users USING (user_key)
+    WHERE latitude IS NOT NULL AND longitude IS NOT NULL
+), runs AS MATERIALIZED (
+    SELECT
+        user_key, login_row, id, login_time,
+        sum(starts_run::INTEGER) OVER (PARTITION BY user_key ORDER BY login_time, id ROWS UNBOUNDED PRECEDING) AS run
+    FROM run_starts
+), followers AS (
+    SELECT
+        j.login_row,
+        count(*) AS n,
+        max(r.login_time) AS last_time,
+        string_agg(r.id, ' ' ORDER BY r.login_time, r.id) AS ids
+    FROM found f
+    JOIN runs j ON j.login_row = f.login_row
+    JOIN runs r ON r.user_key = j.user_key AND r.run = j.run AND r.login_row <> j.login_row
+    WHERE NOT f.earlier_is_odd
+    GROUP BY j.login_row
 ), described AS (
     SELECT
-        j.*, l.user_id, u.username, p.id AS prev_id,
+        j.*, l.user_id, u.username, p.id AS prev_id, fw.n AS followers, fw.last_time AS followers_last, fw.ids AS follower_ids,
         place_name(l.city, l.country_iso, l.country) AS place,
         place_name(p.city, p.country_iso, p.country) AS prev_place
     FROM found j
     JOIN logins l ON l.rowid = j.login_row
     JOIN logins p ON p.rowid = j.prev_row
     LEFT JOIN usernames u ON u.user_key = l.user_key
+    LEFT JOIN followers fw ON fw.login_row = j.login_row
 )
 SELECT
     'high' AS severity,
@@ -99,9 +136,16 @@ SELECT
         CASE WHEN j.gap_seconds = 0 THEN 'at the same moment as'
             WHEN j.gap_seconds < 1 THEN 'less than a second after'
             ELSE human_seconds(floor(j.gap_seconds)::BIGINT) || ' after' END,
-        j.prev_ip, j.prev_place, fmt_km(j.km), j.speed) AS detail,
+        j.prev_ip, j.prev_place, fmt_km(j.km), j.speed)
+    || CASE WHEN j.followers = 1 THEN
+            printf(' The user''s next login, at %s, came from %s too, with none from another untrusted IP between: its sessions go with this one.',
+                fmt_time(j.followers_last), j.source_ip)
+        WHEN j.followers > 1 THEN
+            printf(' The user''s next %s logins, the last at %s, came from %s too, with none from another untrusted IP between: their sessions go with this one.',
+                fmt_count(j.followers), fmt_time(j.followers_last), j.source_ip)
+        ELSE '' END AS detail,
     'login' AS target_kind,
-    j.id AS target_id
+    concat_ws(' ', j.id, j.follower_ids) AS target_id
 FROM described j
 LEFT JOIN live_session_of_login ls ON ls.login_history_id = j.id
 UNION ALL
