@@ -257,8 +257,8 @@ func TestImpossibleTravel(t *testing.T) {
 			{id: "0Ya00000000000NY03", ip: "198.51.100.4", at: newYork, ago: hour},
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
-			target: "login:0Ya00000000000NY00 0Ya00000000000NY03", detail: "5,837 km apart, about 950 km/h. The user's next login, at 2026-11-26 11:00 UTC, " +
-				"came from 198.51.100.4 too, with none from another untrusted IP between: its sessions go with this one."}},
+			target: "login:0Ya00000000000NY00 0Ya00000000000NY03", detail: "5,837 km apart, about 950 km/h. It was the user's first login from 198.51.100.4; " +
+				"the next login, at 2026-11-26 11:00 UTC, came from it too, with none from another untrusted IP between: its sessions go with this one."}},
 	}, {
 		// Whoever jumped logs in again from the same IP: the next logins
 		// from it are reached with the jump, each session of theirs going
@@ -285,8 +285,31 @@ func TestImpossibleTravel(t *testing.T) {
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
 			target: "login:0Ya00000000000NY01 0Ya00000000000NY02 0Ya00000000000NY03",
-			detail: "about 950 km/h. The user's next 2 logins, the last at 2026-11-26 09:00 UTC, came from 198.51.100.4 too, " +
-				"with none from another untrusted IP between: their sessions go with this one."}},
+			detail: "about 950 km/h. It was the user's first login from 198.51.100.4; the next 2 logins, the last at 2026-11-26 09:00 UTC, " +
+				"came from it too, with none from another untrusted IP between: their sessions go with this one."}},
+	}, {
+		// A jump back to an IP the user logged in from before (home, or a
+		// VPN egress left out of trusted_networks) takes no logins with
+		// it: the runs after such switches are the user's own. A failed
+		// login from it before does not make it known.
+		name: "near miss: the next logins after a jump to an IP the user used before do not go with it",
+		logins: []login{
+			{ip: "198.51.100.4", at: newYork, ago: 30 * 24 * hour},
+			{ip: "198.51.100.9", at: newYork, ago: 20 * 24 * hour, status: "Invalid Password"},
+			{ip: "203.0.113.7", at: paris, ago: 10 * 24 * hour},
+			{ip: "203.0.113.7", at: paris, ago: 6 * hour},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: newYork, ago: 4 * hour},
+			{id: "0Ya00000000000PA00", ip: "203.0.113.7", at: paris, ago: 3*hour + 30*minute},
+			{id: "0Ya00000000000SF03", ip: "198.51.100.9", at: sanFran, ago: 3 * hour},
+			{id: "0Ya00000000000SF04", ip: "198.51.100.9", at: sanFran, ago: 2 * hour},
+		},
+		want: []finding{
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000NY01", detail: "5,837 km apart, about 5,837 km/h."},
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000PA00", detail: "30 minutes after a login from 198.51.100.4 (New York, US)"},
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000SF03 0Ya00000000000SF04",
+				detail: "It was the user's first login from 198.51.100.9; the next login, at 2026-11-26 10:00 UTC"},
+		},
 	}, {
 		// A gap is told whole seconds down: 59 minutes 59.6 seconds is not
 		// "1 hour", and under a second is not "0 seconds".

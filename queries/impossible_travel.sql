@@ -7,9 +7,10 @@
 -- remediation: End the sessions of the suspect logins, reset the user's password and ask the
 --   user which login was theirs; add known VPN egress ranges to trusted_networks.
 -- knobs: impossible_travel.min_distance_km, impossible_travel.max_speed_kmh, trusted_networks
--- removes: the families the later login created, and those of the user's next logins from its
---   IP until one from another IP; those of the earlier login when it is the odd one out (the
---   user's login before it was near the later one: home, away, home)
+-- removes: the families the later login created, and, when it was the user's first login from
+--   its IP, those of the user's next logins from that IP until one from another IP; those of
+--   the earlier login when it is the odd one out (the user's login before it was near the
+--   later one: home, away, home)
 
 -- Trusted and place-less logins drop out before pairing, so a VPN login in
 -- between cannot hide a jump; each login is then compared with the one before
@@ -21,15 +22,18 @@
 -- only what the comparison needs; names and places are looked up for the
 -- jumps found.
 --
--- Whoever made the jump's later login seldom logs in only once: the user's
--- next logins from the same IP, before any from another (trusted and
--- place-less logins still drop out), are reached with it, so that the
--- removal list ends their sessions too; the detail counts them. Not when the
--- earlier login is the odd one out: the later login is then the user back
--- home, and the next logins from home are the user's own. The logins are
--- numbered by runs of one IP (a running count of IP changes) for the users
--- with such a jump only; each later login joins its run's first, the jump,
--- so this stays linear too.
+-- Whoever made the jump's later login seldom logs in only once: when it was
+-- the user's first login from its IP, the user's next logins from that IP,
+-- before any from another (trusted and place-less logins still drop out),
+-- are reached with it, so that the removal list ends their sessions too;
+-- the detail counts them. Not from an IP the user logged in from before
+-- (home, or a forgotten VPN's egress: each switch to it is a jump, and the
+-- runs after them are the user's own days), nor when the earlier login is
+-- the odd one out: the later login is then the user back home. For the users
+-- with such a jump only, each login is given the first login of its run of
+-- one IP (the latest login up to it whose IP differs from the one before),
+-- and the runs whose first is a jump are kept: two more sorts of those
+-- users' logins, linear too.
 --
 -- Most users log in from one place or a few nearby ones, and only users whose
 -- logins lie min_distance_km apart somewhere can jump, so the window sorts
@@ -88,8 +92,19 @@ WITH travellers AS (
     FROM jumps
     WHERE km >= getvariable('impossible_travel.min_distance_km')
         AND (gap_seconds = 0 OR km / (gap_seconds / 3600.0) > getvariable('impossible_travel.max_speed_kmh'))
-), run_users AS (
+), jump_users AS (
     SELECT DISTINCT user_key FROM found WHERE NOT earlier_is_odd
+), firsts AS (
+    -- The first successful untrusted login of each of those users from
+    -- each IP, located or not.
+    SELECT arg_min(login_row, (login_time, id)) AS login_row
+    FROM untrusted_successes
+    SEMI JOIN jump_users USING (user_key)
+    GROUP BY user_key, source_ip
+), leads AS (
+    SELECT login_row, user_key FROM found SEMI JOIN firsts USING (login_row) WHERE NOT earlier_is_odd
+), run_users AS (
+    SELECT DISTINCT user_key FROM leads
 ), run_starts AS (
     SELECT
         user_key, login_row, id, login_time,
@@ -97,22 +112,24 @@ WITH travellers AS (
     FROM untrusted_successes
     SEMI JOIN run_users USING (user_key)
     WHERE latitude IS NOT NULL AND longitude IS NOT NULL
-), runs AS MATERIALIZED (
+), runs AS (
+    -- Each login with the first login of its run: the latest run start up
+    -- to it.
     SELECT
-        user_key, login_row, id, login_time,
-        sum(starts_run::INTEGER) OVER (PARTITION BY user_key ORDER BY login_time, id ROWS UNBOUNDED PRECEDING) AS run
+        login_row, id, login_time,
+        last_value(CASE WHEN starts_run THEN login_row END IGNORE NULLS)
+            OVER (PARTITION BY user_key ORDER BY login_time, id ROWS UNBOUNDED PRECEDING) AS run_first
     FROM run_starts
 ), followers AS (
     SELECT
-        j.login_row,
+        run_first AS login_row,
         count(*) AS n,
-        max(r.login_time) AS last_time,
-        string_agg(r.id, ' ' ORDER BY r.login_time, r.id) AS ids
-    FROM found f
-    JOIN runs j ON j.login_row = f.login_row
-    JOIN runs r ON r.user_key = j.user_key AND r.run = j.run AND r.login_row <> j.login_row
-    WHERE NOT f.earlier_is_odd
-    GROUP BY j.login_row
+        max(login_time) AS last_time,
+        string_agg(id, ' ' ORDER BY login_time, id) AS ids
+    FROM runs
+    WHERE login_row <> run_first
+        AND run_first IN (SELECT login_row FROM leads)
+    GROUP BY run_first
 ), described AS (
     SELECT
         j.*, l.user_id, u.username, p.id AS prev_id, fw.n AS followers, fw.last_time AS followers_last, fw.ids AS follower_ids,
@@ -138,11 +155,11 @@ SELECT
             ELSE human_seconds(floor(j.gap_seconds)::BIGINT) || ' after' END,
         j.prev_ip, j.prev_place, fmt_km(j.km), j.speed)
     || CASE WHEN j.followers = 1 THEN
-            printf(' The user''s next login, at %s, came from %s too, with none from another untrusted IP between: its sessions go with this one.',
-                fmt_time(j.followers_last), j.source_ip)
+            printf(' It was the user''s first login from %s; the next login, at %s, came from it too, with none from another untrusted IP between: its sessions go with this one.',
+                j.source_ip, fmt_time(j.followers_last))
         WHEN j.followers > 1 THEN
-            printf(' The user''s next %s logins, the last at %s, came from %s too, with none from another untrusted IP between: their sessions go with this one.',
-                fmt_count(j.followers), fmt_time(j.followers_last), j.source_ip)
+            printf(' It was the user''s first login from %s; the next %s logins, the last at %s, came from it too, with none from another untrusted IP between: their sessions go with this one.',
+                j.source_ip, fmt_count(j.followers), fmt_time(j.followers_last))
         ELSE '' END AS detail,
     'login' AS target_kind,
     concat_ws(' ', j.id, j.follower_ids) AS target_id
