@@ -8,7 +8,7 @@
 --   user which login was theirs; add known VPN egress ranges to trusted_networks.
 -- knobs: impossible_travel.min_distance_km, impossible_travel.max_speed_kmh, trusted_networks
 -- removes: the families the later login created, and, when it was the user's first login from
---   its IP, those of the user's next logins from that IP until one from another IP; those of
+--   its IP, those of the user's next logins from that IP until one from another untrusted IP; those of
 --   the earlier login when it is the odd one out (the user's login before it was near the
 --   later one: home, away, home)
 
@@ -23,17 +23,18 @@
 -- jumps found.
 --
 -- Whoever made the jump's later login seldom logs in only once: when it was
--- the user's first login from its IP, the user's next logins from that IP,
--- before any from another (trusted and place-less logins still drop out),
--- are reached with it, so that the removal list ends their sessions too;
--- the detail counts them. Not from an IP the user logged in from before
--- (home, or a forgotten VPN's egress: each switch to it is a jump, and the
--- runs after them are the user's own days), nor when the earlier login is
--- the odd one out: the later login is then the user back home. For the users
--- with such a jump only, each login is given the first login of its run of
--- one IP (the latest login up to it whose IP differs from the one before),
--- and the runs whose first is a jump are kept: two more sorts of those
--- users' logins, linear too.
+-- the user's first login from its IP, the user's next successful untrusted
+-- logins from that IP, located or not, before any from another IP (trusted
+-- logins drop out, but a place-less one from another IP counts), are reached
+-- with it, so that the removal list ends their sessions too; the detail
+-- counts them. Not from an IP the user logged in from before (home, or a
+-- forgotten VPN's egress: each switch to it is a jump, and the runs after
+-- them are the user's own days), nor when the earlier login is the odd one
+-- out: the later login is then the user back home. For the users with such a
+-- jump only, each login is given the first login of its run of one IP (the
+-- latest login up to it whose IP differs from the one before; a jump to a
+-- new IP always starts one), and the runs whose first is a jump are kept:
+-- two more sorts of those users' logins, linear too.
 --
 -- Most users log in from one place or a few nearby ones, and only users whose
 -- logins lie min_distance_km apart somewhere can jump, so the window sorts
@@ -111,7 +112,6 @@ WITH travellers AS (
         source_ip IS DISTINCT FROM lag(source_ip) OVER (PARTITION BY user_key ORDER BY login_time, id) AS starts_run
     FROM untrusted_successes
     SEMI JOIN run_users USING (user_key)
-    WHERE latitude IS NOT NULL AND longitude IS NOT NULL
 ), runs AS (
     -- Each login with the first login of its run: the latest run start up
     -- to it.
