@@ -16,7 +16,8 @@
 -- A companion's age counts from its UI session's creation when that came
 -- first (ingest puts a companion created up to a minute after it in its
 -- family): the pair is ended together, not the UI session alone.
--- A session without a type is judged as interactive.
+-- A session without a type is judged as interactive (ingest rejects a row
+-- without a SessionType, so only a table filled some other way has one).
 WITH judged AS (
     SELECT
         s.*,
