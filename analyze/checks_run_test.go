@@ -288,6 +288,21 @@ func TestImpossibleTravel(t *testing.T) {
 			detail: "about 950 km/h. It was the user's first login from 198.51.100.4; the next 2 logins, the last at 2026-11-26 09:00 UTC, " +
 				"came from it too, with none from another untrusted IP between: their sessions go with this one."}},
 	}, {
+		// The jump's own login began no live session, the next one from its
+		// IP did: the finding names that session, which its target reaches
+		// (the removal list ends it), rather than none.
+		name: "a jump whose login began no live session names its next login's",
+		sessions: []session{
+			{id: "0Ak000000000000NYB", ip: "198.51.100.4", login: "0Ya00000000000NY02", at: newYork, age: hour},
+		},
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYB",
+			target: "login:0Ya00000000000NY01 0Ya00000000000NY02", detail: "the next login, at 2026-11-26 11:00 UTC, came from it too"}},
+	}, {
 		// A jump back to an IP the user logged in from before (home, or a
 		// VPN egress left out of trusted_networks) takes no logins with
 		// it: the runs after such switches are the user's own. A failed

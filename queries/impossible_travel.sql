@@ -145,7 +145,7 @@ SELECT
     'high' AS severity,
     j.user_id,
     j.username,
-    ls.session_id,
+    coalesce(ls.session_id, fl.session_id) AS session_id,
     j.source_ip,
     j.login_time AS observed_at,
     printf('%s logged in from %s (%s) at %s, %s a login from %s (%s): %s apart, %s.',
@@ -165,6 +165,15 @@ SELECT
     concat_ws(' ', j.id, j.follower_ids) AS target_id
 FROM described j
 LEFT JOIN live_session_of_login ls ON ls.login_history_id = j.id
+-- When the jump's login began no live session, a live one of its next
+-- logins (the lowest Id), which the finding's target reaches too: the
+-- finding names a session whenever its removals end one.
+LEFT JOIN (
+    SELECT x.login_row, min(l.session_id) AS session_id
+    FROM (SELECT login_row, unnest(string_split(follower_ids, ' ')) AS login_id FROM described WHERE follower_ids IS NOT NULL) x
+    JOIN live_session_of_login l ON l.login_history_id = x.login_id
+    GROUP BY x.login_row
+) fl ON fl.login_row = j.login_row
 UNION ALL
 -- The earlier login of a jump, when it is the odd one out (home, away, home
 -- again): an intruder who logs in first is named too, not only the real
