@@ -749,6 +749,8 @@ func TestConcurrentSessions(t *testing.T) {
 		},
 		logins: baseline,
 	}, {
+		// It names, and is dated by, the place's latest session (SY3's),
+		// from whichever of its IPs, as the README says observed_at is.
 		name: "one finding per far place, targeting every family there, from each of its IPs",
 		sessions: []session{
 			{id: "0Ak000000000000PA1", ip: "203.0.113.7", at: paris, age: 5 * hour},
@@ -758,7 +760,7 @@ func TestConcurrentSessions(t *testing.T) {
 			{id: "0Ak000000000000SY3", ip: "198.51.100.5", at: sydney, age: 1 * hour},
 		},
 		logins: baseline,
-		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SY2",
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SY3",
 			target: "family:0Ak000000000000SY1 0Ak000000000000SY2 0Ak000000000000SY3", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 07:00 UTC) and Sydney, AU (198.51.100.4 and 198.51.100.5, since 09:00 UTC)"}},
 	}, {
 		name: "neither place known: the place whose first family came first is kept, whatever came after",
@@ -779,7 +781,8 @@ func TestConcurrentSessions(t *testing.T) {
 			target: "family:0Ak000000000000PAA", detail: "The Paris, FR sessions are the suspect ones, as neither place is more familiar"}},
 	}, {
 		// No network vouches for a family without an IP: it is judged, and
-		// targeted with the far place's other families.
+		// targeted with the far place's other families (the finding names
+		// the place's latest, SY2).
 		name: "a family without an IP at the far place is judged and targeted",
 		sessions: []session{
 			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 3 * hour},
@@ -787,7 +790,7 @@ func TestConcurrentSessions(t *testing.T) {
 			{id: "0Ak000000000000SY2", ip: "198.51.100.4", at: sydney, age: 1 * hour},
 		},
 		logins: baseline,
-		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SY1",
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SY2",
 			target: "family:0Ak000000000000SY1 0Ak000000000000SY2", detail: "from Paris, FR (203.0.113.7, since 2026-11-26 09:00 UTC) and Sydney, AU (198.51.100.4 and no IP, since 10:00 UTC), 16,961 km apart"}},
 	}, {
 		name: "two families without an IP, far apart",

@@ -141,6 +141,10 @@ WITH origins AS (
         *,
         list_sort(flatten(list(t.family_ids) OVER (PARTITION BY user_key, t.place_key))) AS place_families,
         list_sort(list_distinct(list(coalesce(t.source_ip, 'no IP')) OVER (PARTITION BY user_key, t.place_key))) AS place_ips,
+        -- The place's latest family, from whichever of its IPs: the finding
+        -- names its session and IP and is dated by it.
+        arg_max({'live_id': t.live_id, 'source_ip': t.source_ip, 'latest': t.latest}, (t.latest, coalesce(t.source_ip, '')))
+            OVER (PARTITION BY user_key, t.place_key) AS place_latest,
         (t.since, coalesce(t.source_ip, '')) < (o.since, coalesce(o.source_ip, '')) AS t_first,
         CASE WHEN t_first THEN t ELSE o END AS a,
         CASE WHEN t_first THEN o ELSE t END AS b
@@ -172,9 +176,9 @@ SELECT
     'high' AS severity,
     user_id,
     username,
-    t.live_id AS session_id,
-    t.source_ip,
-    t.latest AS observed_at,
+    place_latest.live_id AS session_id,
+    place_latest.source_ip,
+    place_latest.latest AS observed_at,
     printf('%s holds live sessions from %s (%s, since %s) and %s (%s, since %s), %s. ',
         user_name(username, user_id),
         place_name(a.city, a.country_iso, a.country), CASE WHEN t_first THEN t_ips ELSE coalesce(o.source_ip, 'no IP') END, fmt_time(a.since),
