@@ -258,35 +258,41 @@ func TestImpossibleTravel(t *testing.T) {
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
 			target: "login:0Ya00000000000NY00 0Ya00000000000NY03", detail: "5,837 km apart, about 950 km/h. It was the user's first login from 198.51.100.4; " +
-				"the next login, at 2026-11-26 11:00 UTC, came from it too, with none from another untrusted IP between: its sessions go with this one."}},
+				"1 more came from it within 1 day, at 2026-11-26 11:00 UTC: its sessions go with this one."}},
 	}, {
 		// Whoever jumped logs in again from the same IP: the next logins
-		// from it, with a place or without, are reached with the jump,
-		// each session of theirs going on the removal list, until the user
-		// logs in from another untrusted IP (a trusted VPN login in between
-		// does not count; a place-less one from another IP does); the login
-		// after that from the jump's IP is not.
-		name:   "the next logins from the jump's IP go with it, until one from another IP",
-		policy: trust("10.0.0.0/8"),
+		// from it within follow_for, with a place or without, are reached
+		// with the jump, each session of theirs going on the removal list,
+		// whatever the user did meanwhile; a later one is not.
+		name: "the next logins from the jump's new IP within follow_for go with it",
 		sessions: []session{
-			{id: "0Ak000000000000NYA", ip: "198.51.100.4", login: "0Ya00000000000NY01", at: newYork, age: 5 * hour},
-			{id: "0Ak000000000000NYB", ip: "198.51.100.4", login: "0Ya00000000000NY02", at: newYork, age: 4 * hour},
+			{id: "0Ak000000000000NYA", ip: "198.51.100.4", login: "0Ya00000000000NY01", at: newYork, age: 26 * hour},
+			{id: "0Ak000000000000NYB", ip: "198.51.100.4", login: "0Ya00000000000NY02", at: newYork, age: 20 * hour},
 			{id: "0Ak000000000000NYC", ip: "198.51.100.4", login: "0Ya00000000000NY03", age: 3 * hour},
 			{id: "0Ak000000000000NYD", ip: "198.51.100.4", login: "0Ya00000000000NY04", at: newYork, age: hour},
 		},
 		logins: []login{
-			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
-			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
-			{ip: "10.1.2.3", at: london, ago: 4*hour + 30*minute},
-			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: newYork, ago: 4 * hour},
+			{ip: "203.0.113.7", at: paris, ago: 26*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 26 * hour},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: newYork, ago: 20 * hour},
+			{ip: "198.51.100.200", at: boston, ago: 15 * hour},
 			{id: "0Ya00000000000NY03", ip: "198.51.100.4", at: inCountry("US"), ago: 3 * hour},
-			{ip: "198.51.100.77", at: inCountry("US"), ago: 2 * hour},
 			{id: "0Ya00000000000NY04", ip: "198.51.100.4", at: newYork, ago: hour},
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
 			target: "login:0Ya00000000000NY01 0Ya00000000000NY02 0Ya00000000000NY03",
-			detail: "about 950 km/h. It was the user's first login from 198.51.100.4; the next 2 logins, the last at 2026-11-26 09:00 UTC, " +
-				"came from it too, with none from another untrusted IP between: their sessions go with this one."}},
+			detail: "about 950 km/h. It was the user's first login from 198.51.100.4; 2 more came from it within 1 day, the last at 2026-11-26 09:00 UTC: " +
+				"their sessions go with this one."}},
+	}, {
+		name:   "near miss: with follow_for 0, the next logins from the jump's new IP do not go with it",
+		policy: func(p *Policy) { p.ImpossibleTravel.FollowFor = 0 },
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 2*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 2 * hour},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000NY01", detail: "5,837 km apart, about 950 km/h."}},
 	}, {
 		// The jump's own login began no live session, the next one from its
 		// IP did: the finding names that session, which its target reaches
@@ -301,7 +307,7 @@ func TestImpossibleTravel(t *testing.T) {
 			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: newYork, ago: hour},
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYB",
-			target: "login:0Ya00000000000NY01 0Ya00000000000NY02", detail: "the next login, at 2026-11-26 11:00 UTC, came from it too"}},
+			target: "login:0Ya00000000000NY01 0Ya00000000000NY02", detail: "It was the user's first login from 198.51.100.4; 1 more came from it within 1 day, at 2026-11-26 11:00 UTC: its sessions go with this one."}},
 	}, {
 		// A jump back to an IP the user logged in from before (home, or a
 		// VPN egress left out of trusted_networks) takes no logins with
@@ -323,7 +329,7 @@ func TestImpossibleTravel(t *testing.T) {
 			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000NY01", detail: "5,837 km apart, about 5,837 km/h."},
 			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000PA00", detail: "30 minutes after a login from 198.51.100.4 (New York, US)"},
 			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000SF03 0Ya00000000000SF04",
-				detail: "It was the user's first login from 198.51.100.9; the next login, at 2026-11-26 10:00 UTC"},
+				detail: "It was the user's first login from 198.51.100.9; 1 more came from it within 1 day, at 2026-11-26 10:00 UTC"},
 		},
 	}, {
 		// A gap is told whole seconds down: 59 minutes 59.6 seconds is not
@@ -496,7 +502,8 @@ func TestImpossibleTravel(t *testing.T) {
 	}, {
 		// Back and forth every ten minutes: each jump names its later
 		// login, and no login is the odd one out, since each was reached by
-		// a jump of its own.
+		// a jump of its own. The first jump to London, the user's first
+		// login from there, takes the next London login along.
 		name: "logins flapping between two places name each later login once",
 		logins: []login{
 			{id: "0Ya00000000000PA10", ip: "203.0.113.7", at: paris, ago: 40 * minute},
@@ -505,7 +512,7 @@ func TestImpossibleTravel(t *testing.T) {
 			{id: "0Ya00000000000LO40", ip: "198.51.100.4", at: london, ago: 10 * minute},
 		},
 		want: []finding{
-			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000LO20", detail: "10 minutes after a login from"},
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000LO20 0Ya00000000000LO40", detail: "10 minutes after a login from"},
 			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000PA30", detail: "10 minutes after a login from"},
 			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000LO40", detail: "10 minutes after a login from"},
 		},

@@ -82,6 +82,9 @@ type ConcurrentSessionsPolicy struct {
 type ImpossibleTravelPolicy struct {
 	MinDistanceKm float64
 	MaxSpeedKmh   float64
+	// FollowFor is how long after a jump to an IP new for the user the
+	// user's next logins from that IP go with it (0: none do).
+	FollowFor time.Duration
 }
 
 // IPNewForUserPolicy holds the ip_new_for_user thresholds. Baseline is also
@@ -133,7 +136,7 @@ func DefaultPolicy() Policy {
 		TokenMaxAgeByUser:   map[string]time.Duration{},
 		RemoveOn:            []string{"concurrent_sessions", "failed_login_burst", "impossible_travel", "ip_denied", "session_over_age"},
 		ConcurrentSessions:  ConcurrentSessionsPolicy{MinDistanceKm: 500},
-		ImpossibleTravel:    ImpossibleTravelPolicy{MinDistanceKm: 100, MaxSpeedKmh: 900},
+		ImpossibleTravel:    ImpossibleTravelPolicy{MinDistanceKm: 100, MaxSpeedKmh: 900, FollowFor: 24 * time.Hour},
 		IPNewForUser:        IPNewForUserPolicy{Baseline: 30 * day, MinHistory: 5},
 		IPSharedByUsers:     IPSharedByUsersPolicy{MinUsers: 10, Window: 24 * time.Hour},
 		FailedLoginBurst:    FailedLoginBurstPolicy{MinFailures: 10, Window: 20 * time.Minute, SuccessWithin: time.Hour},
@@ -432,6 +435,10 @@ func policyKeyTable() map[string]policyKey {
 		"impossible_travel.max_speed_kmh": {
 			decode:   numberKey(func(p *Policy) *float64 { return &p.ImpossibleTravel.MaxSpeedKmh }),
 			sqlValue: func(p *Policy) string { return sqlFloat(p.ImpossibleTravel.MaxSpeedKmh) },
+		},
+		"impossible_travel.follow_for": {
+			decode:   zeroDurationKey(func(p *Policy) *time.Duration { return &p.ImpossibleTravel.FollowFor }),
+			sqlValue: func(p *Policy) string { return sqlInterval(p.ImpossibleTravel.FollowFor) },
 		},
 		"ip_new_for_user": {decode: block},
 		"ip_new_for_user.baseline": {

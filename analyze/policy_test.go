@@ -136,11 +136,11 @@ func TestLoadPolicy(t *testing.T) {
 		},
 	}, {
 		name: "check thresholds, remove_on sorted, and a time zone",
-		yaml: "timezone: Europe/Paris\nremove_on: [session_over_age, ip_denied]\nimpossible_travel: {min_distance_km: 50.5, max_speed_kmh: 1000}\nip_new_for_user: {baseline: 14d, min_history: 10, report_new_network: true}\nip_shared_by_users: {min_users: 15, window: 5m}\nconcurrent_sessions: {min_distance_km: 300}\nfailed_login_burst: {min_failures: 5, success_within: 20m}\n",
+		yaml: "timezone: Europe/Paris\nremove_on: [session_over_age, ip_denied]\nimpossible_travel: {min_distance_km: 50.5, max_speed_kmh: 1000, follow_for: 0}\nip_new_for_user: {baseline: 14d, min_history: 10, report_new_network: true}\nip_shared_by_users: {min_users: 15, window: 5m}\nconcurrent_sessions: {min_distance_km: 300}\nfailed_login_burst: {min_failures: 5, success_within: 20m}\n",
 		edit: func(p *Policy) {
 			p.Location, _ = time.LoadLocation("Europe/Paris")
 			p.RemoveOn = []string{"ip_denied", "session_over_age"}
-			p.ImpossibleTravel = ImpossibleTravelPolicy{MinDistanceKm: 50.5, MaxSpeedKmh: 1000}
+			p.ImpossibleTravel = ImpossibleTravelPolicy{MinDistanceKm: 50.5, MaxSpeedKmh: 1000, FollowFor: 0}
 			p.IPNewForUser = IPNewForUserPolicy{Baseline: 14 * day, MinHistory: 10, ReportNewNetwork: true}
 			p.IPSharedByUsers = IPSharedByUsersPolicy{MinUsers: 15, Window: 5 * time.Minute}
 			p.ConcurrentSessions.MinDistanceKm = 300

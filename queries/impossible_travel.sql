@@ -6,11 +6,11 @@
 --   hides behind a relay.
 -- remediation: End the sessions of the suspect logins, reset the user's password and ask the
 --   user which login was theirs; add known VPN egress ranges to trusted_networks.
--- knobs: impossible_travel.min_distance_km, impossible_travel.max_speed_kmh, trusted_networks
+-- knobs: impossible_travel.min_distance_km, impossible_travel.max_speed_kmh, impossible_travel.follow_for, trusted_networks
 -- removes: the families the later login created, and, when it was the user's first login from
---   its IP, those of the user's next logins from that IP until one from another untrusted IP; those of
---   the earlier login when it is the odd one out (the user's login before it was near the
---   later one: home, away, home)
+--   its IP, those of the user's next logins from that IP within follow_for; those of the
+--   earlier login when it is the odd one out (the user's login before it was near the later
+--   one: home, away, home)
 
 -- Trusted and place-less logins drop out before pairing, so a VPN login in
 -- between cannot hide a jump; each login is then compared with the one before
@@ -23,18 +23,16 @@
 -- jumps found.
 --
 -- Whoever made the jump's later login seldom logs in only once: when it was
--- the user's first login from its IP, the user's next successful untrusted
--- logins from that IP, located or not, before any from another IP (trusted
--- logins drop out, but a place-less one from another IP counts), are reached
--- with it, so that the removal list ends their sessions too; the detail
--- counts them. Not from an IP the user logged in from before (home, or a
--- forgotten VPN's egress: each switch to it is a jump, and the runs after
--- them are the user's own days), nor when the earlier login is the odd one
--- out: the later login is then the user back home. For the users with such a
--- jump only, each login is given the first login of its run of one IP (the
--- latest login up to it whose IP differs from the one before; a jump to a
--- new IP always starts one), and the runs whose first is a jump are kept:
--- two more sorts of those users' logins, linear too.
+-- the user's first successful untrusted login from its IP, the user's next
+-- logins from that IP within follow_for after it, located or not, are
+-- reached with it, so that the removal list ends their sessions too; the
+-- detail counts them. Not from an IP the user logged in from before (home,
+-- or a forgotten VPN's egress: each switch to it is a jump, and the logins
+-- after it are the user's own), nor when the earlier login is the odd one
+-- out: the later login is then the user back home. A user and IP have at
+-- most one first login, so each login joins at most one jump: linear, with
+-- no sort (numbering runs of one IP by windows doubled the check's time and
+-- ran out of memory with 50M logins and an untrusted VPN).
 --
 -- Most users log in from one place or a few nearby ones, and only users whose
 -- logins lie min_distance_km apart somewhere can jump, so the window sorts
@@ -93,43 +91,33 @@ WITH travellers AS (
     FROM jumps
     WHERE km >= getvariable('impossible_travel.min_distance_km')
         AND (gap_seconds = 0 OR km / (gap_seconds / 3600.0) > getvariable('impossible_travel.max_speed_kmh'))
-), jump_users AS (
-    SELECT DISTINCT user_key FROM found WHERE NOT earlier_is_odd
+), jump_ips AS (
+    SELECT DISTINCT user_key, source_ip FROM found
+    WHERE NOT earlier_is_odd AND getvariable('impossible_travel.follow_for') > INTERVAL 0 SECONDS
 ), firsts AS (
-    -- The first successful untrusted login of each of those users from
-    -- each IP, located or not.
+    -- The user's first successful untrusted login from each such IP,
+    -- located or not.
     SELECT arg_min(login_row, (login_time, id)) AS login_row
     FROM untrusted_successes
-    SEMI JOIN jump_users USING (user_key)
+    SEMI JOIN jump_ips USING (user_key, source_ip)
     GROUP BY user_key, source_ip
 ), leads AS (
-    SELECT login_row, user_key FROM found SEMI JOIN firsts USING (login_row) WHERE NOT earlier_is_odd
-), run_users AS (
-    SELECT DISTINCT user_key FROM leads
-), run_starts AS (
-    SELECT
-        user_key, login_row, id, login_time,
-        source_ip IS DISTINCT FROM lag(source_ip) OVER (PARTITION BY user_key ORDER BY login_time, id) AS starts_run
-    FROM untrusted_successes
-    SEMI JOIN run_users USING (user_key)
-), runs AS (
-    -- Each login with the first login of its run: the latest run start up
-    -- to it.
-    SELECT
-        login_row, id, login_time,
-        last_value(CASE WHEN starts_run THEN login_row END IGNORE NULLS)
-            OVER (PARTITION BY user_key ORDER BY login_time, id ROWS UNBOUNDED PRECEDING) AS run_first
-    FROM run_starts
+    -- The jumps to an IP new for the user: at most one per user and IP.
+    SELECT login_row, user_key, source_ip, login_time, id
+    FROM found
+    SEMI JOIN firsts USING (login_row)
+    WHERE NOT earlier_is_odd
 ), followers AS (
     SELECT
-        run_first AS login_row,
+        j.login_row,
         count(*) AS n,
-        max(login_time) AS last_time,
-        string_agg(id, ' ' ORDER BY login_time, id) AS ids
-    FROM runs
-    WHERE login_row <> run_first
-        AND run_first IN (SELECT login_row FROM leads)
-    GROUP BY run_first
+        max(u.login_time) AS last_time,
+        string_agg(u.id, ' ' ORDER BY u.login_time, u.id) AS ids
+    FROM leads j
+    JOIN untrusted_successes u ON u.user_key = j.user_key AND u.source_ip = j.source_ip
+        AND (u.login_time > j.login_time OR (u.login_time = j.login_time AND u.id > j.id))
+        AND u.login_time <= j.login_time + getvariable('impossible_travel.follow_for')
+    GROUP BY j.login_row
 ), described AS (
     SELECT
         j.*, l.user_id, u.username, p.id AS prev_id, fw.n AS followers, fw.last_time AS followers_last, fw.ids AS follower_ids,
@@ -155,11 +143,11 @@ SELECT
             ELSE human_seconds(floor(j.gap_seconds)::BIGINT) || ' after' END,
         j.prev_ip, j.prev_place, fmt_km(j.km), j.speed)
     || CASE WHEN j.followers = 1 THEN
-            printf(' It was the user''s first login from %s; the next login, at %s, came from it too, with none from another untrusted IP between: its sessions go with this one.',
-                j.source_ip, fmt_time(j.followers_last))
+            printf(' It was the user''s first login from %s; 1 more came from it within %s, at %s: its sessions go with this one.',
+                j.source_ip, human_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last))
         WHEN j.followers > 1 THEN
-            printf(' It was the user''s first login from %s; the next %s logins, the last at %s, came from it too, with none from another untrusted IP between: their sessions go with this one.',
-                j.source_ip, fmt_count(j.followers), fmt_time(j.followers_last))
+            printf(' It was the user''s first login from %s; %s more came from it within %s, the last at %s: their sessions go with this one.',
+                j.source_ip, fmt_count(j.followers), human_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last))
         ELSE '' END AS detail,
     'login' AS target_kind,
     concat_ws(' ', j.id, j.follower_ids) AS target_id
