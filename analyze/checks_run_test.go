@@ -309,6 +309,23 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYB",
 			target: "login:0Ya00000000000NY01 0Ya00000000000NY02", detail: "It was the user's first login from 198.51.100.4; 1 more came from it within 1 day, at 2026-11-26 11:00 UTC: its sessions go with this one."}},
 	}, {
+		// A Setup download's login is named by no session: the finding
+		// names the lowest live session among those of the next logins,
+		// here that of the family the download's login began.
+		name: "a jump whose login began no live session names the one a Setup download's next login began",
+		sessions: []session{
+			{id: "0Ak000000000000NYA", ip: "198.51.100.4", at: newYork, age: 2*hour - 30*time.Second},
+			{id: "0Ak000000000000NYB", ip: "198.51.100.4", login: "0Ya00000000000NY02", at: newYork, age: hour},
+		},
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
+			{id: "row:1:2", ip: "198.51.100.4", at: named("United States"), ago: 2 * hour},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
+			target: "login:0Ya00000000000NY01 row:1:2 0Ya00000000000NY02", detail: "2 more came from it within 1 day"}},
+	}, {
 		// A jump back to an IP the user logged in from before (home, or a
 		// VPN egress left out of trusted_networks) takes no logins with
 		// it: the runs after such switches are the user's own. A failed
