@@ -284,11 +284,13 @@ func TestImpossibleTravel(t *testing.T) {
 			detail: "about 950 km/h. It was the user's first login from 198.51.100.4; 2 more came from it within 1 day, the last at 2026-11-26 09:00 UTC: " +
 				"their sessions go with this one."}},
 	}, {
+		// Not even one at the jump's very moment.
 		name:   "near miss: with follow_for 0, the next logins from the jump's new IP do not go with it",
 		policy: func(p *Policy) { p.ImpossibleTravel.FollowFor = 0 },
 		logins: []login{
 			{ip: "203.0.113.7", at: paris, ago: 2*hour + travelTime(paris, newYork, 950)},
 			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 2 * hour},
+			{id: "0Ya00000000000NY03", ip: "198.51.100.4", ago: 2 * hour},
 			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: newYork, ago: hour},
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
@@ -309,6 +311,22 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYB",
 			target: "login:0Ya00000000000NY01 0Ya00000000000NY02", detail: "It was the user's first login from 198.51.100.4; 1 more came from it within 1 day, at 2026-11-26 11:00 UTC: its sessions go with this one."}},
 	}, {
+		// A login at the jump's own moment (a higher Id) and one exactly
+		// follow_for after it go with it; one a second later, and a failed
+		// login in between, do not.
+		name: "the next logins from the jump's new IP at its moment and exactly follow_for after go with it",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 25*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 25 * hour},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: newYork, ago: 25 * hour},
+			{id: "0Ya00000000000NY05", ip: "198.51.100.4", at: newYork, ago: 2 * hour, status: "Invalid Password"},
+			{id: "0Ya00000000000NY03", ip: "198.51.100.4", at: newYork, ago: hour},
+			{id: "0Ya00000000000NY04", ip: "198.51.100.4", at: newYork, ago: hour - time.Second},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000NY01 0Ya00000000000NY02 0Ya00000000000NY03",
+			detail: "It was the user's first login from 198.51.100.4; 2 more came from it within 1 day, the last at 2026-11-26 11:00 UTC: their sessions go with this one."}},
+	}, {
 		// A Setup download's login is named by no session: the finding
 		// names the lowest live session among those of the next logins,
 		// here that of the family the download's login began.
@@ -325,6 +343,51 @@ func TestImpossibleTravel(t *testing.T) {
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
 			target: "login:0Ya00000000000NY01 row:1:2 0Ya00000000000NY02", detail: "2 more came from it within 1 day"}},
+	}, {
+		// The user's login before the Paris one was near the later login:
+		// Paris is the odd one out, and the later login, from a new IP, is
+		// the user back home, whose next logins are the user's own.
+		name: "near miss: the later login of an odd one out takes no next logins along, though from a new IP",
+		logins: []login{
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: newYork, ago: 48 * hour},
+			{id: "0Ya00000000000PA00", ip: "203.0.113.7", at: paris, ago: 2 * hour},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.5", at: newYork, ago: hour},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.5", at: newYork, ago: 30 * minute},
+		},
+		want: []finding{
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000PA00", detail: "this one is the odd one out."},
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000NY01", detail: "5,837 km apart, about 5,837 km/h."},
+		},
+	}, {
+		// The same, and a jump to that new IP comes later (from another
+		// Paris IP): the first login from it is still the odd one out's
+		// later one, which takes none along.
+		name: "near miss: the later login of an odd one out takes no next logins along when a later jump goes to its IP",
+		logins: []login{
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: newYork, ago: 48 * hour},
+			{id: "0Ya00000000000PA00", ip: "203.0.113.7", at: paris, ago: 4 * hour},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.5", at: newYork, ago: 3 * hour},
+			{id: "0Ya00000000000PA01", ip: "203.0.113.8", at: paris, ago: 2 * hour},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.5", at: newYork, ago: hour},
+		},
+		want: []finding{
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000PA00", detail: "this one is the odd one out."},
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000NY01", detail: "5,837 km apart, about 5,837 km/h."},
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000PA01", detail: "1 hour after a login from 198.51.100.5"},
+			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000NY02", detail: "1 hour after a login from 203.0.113.8"},
+		},
+	}, {
+		// The user's earlier logins from the IP had no place (an export
+		// without LoginGeo): the IP is known all the same.
+		name: "near miss: a place-less login from the jump's IP before it makes the IP known",
+		logins: []login{
+			{ip: "198.51.100.4", ago: 10 * 24 * hour},
+			{ip: "203.0.113.7", at: paris, ago: 3 * hour},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 2 * hour},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000NY01", detail: "5,837 km apart, about 5,837 km/h."}},
 	}, {
 		// A jump back to an IP the user logged in from before (home, or a
 		// VPN egress left out of trusted_networks) takes no logins with
