@@ -257,7 +257,7 @@ func TestImpossibleTravel(t *testing.T) {
 			{id: "0Ya00000000000NY03", ip: "198.51.100.4", at: newYork, ago: hour},
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
-			target: "login:0Ya00000000000NY00 0Ya00000000000NY03", detail: "5,837 km apart, about 950 km/h. It was the user's first login from 198.51.100.4; " +
+			target: "login:0Ya00000000000NY00 0Ya00000000000NY03", detail: "5,837 km apart, about 950 km/h. It was the user's first successful login from 198.51.100.4; " +
 				"1 more came from it within 1 day, at 2026-11-26 11:00 UTC: its sessions go with this one."}},
 	}, {
 		// Whoever jumped logs in again from the same IP: the next logins
@@ -281,7 +281,7 @@ func TestImpossibleTravel(t *testing.T) {
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
 			target: "login:0Ya00000000000NY01 0Ya00000000000NY02 0Ya00000000000NY03",
-			detail: "about 950 km/h. It was the user's first login from 198.51.100.4; 2 more came from it within 1 day, the last at 2026-11-26 09:00 UTC: " +
+			detail: "about 950 km/h. It was the user's first successful login from 198.51.100.4; 2 more came from it within 1 day, the last at 2026-11-26 09:00 UTC: " +
 				"their sessions go with this one."}},
 	}, {
 		// Not even one at the jump's very moment.
@@ -309,7 +309,7 @@ func TestImpossibleTravel(t *testing.T) {
 			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: newYork, ago: hour},
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYB",
-			target: "login:0Ya00000000000NY01 0Ya00000000000NY02", detail: "It was the user's first login from 198.51.100.4; 1 more came from it within 1 day, at 2026-11-26 11:00 UTC: its sessions go with this one."}},
+			target: "login:0Ya00000000000NY01 0Ya00000000000NY02", detail: "It was the user's first successful login from 198.51.100.4; 1 more came from it within 1 day, at 2026-11-26 11:00 UTC: its sessions go with this one."}},
 	}, {
 		// A login at the jump's own moment (a higher Id) and one exactly
 		// follow_for after it go with it; one a second later, and a failed
@@ -325,7 +325,7 @@ func TestImpossibleTravel(t *testing.T) {
 		},
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
 			target: "login:0Ya00000000000NY01 0Ya00000000000NY02 0Ya00000000000NY03",
-			detail: "It was the user's first login from 198.51.100.4; 2 more came from it within 1 day, the last at 2026-11-26 11:00 UTC: their sessions go with this one."}},
+			detail: "It was the user's first successful login from 198.51.100.4; 2 more came from it within 1 day, the last at 2026-11-26 11:00 UTC: their sessions go with this one."}},
 	}, {
 		// A Setup download's login is named by no session: the finding
 		// names the lowest live session among those of the next logins,
@@ -409,7 +409,7 @@ func TestImpossibleTravel(t *testing.T) {
 			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000NY01", detail: "5,837 km apart, about 5,837 km/h."},
 			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000PA00", detail: "30 minutes after a login from 198.51.100.4 (New York, US)"},
 			{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000SF03 0Ya00000000000SF04",
-				detail: "It was the user's first login from 198.51.100.9; 1 more came from it within 1 day, at 2026-11-26 10:00 UTC"},
+				detail: "It was the user's first successful login from 198.51.100.9; 1 more came from it within 1 day, at 2026-11-26 10:00 UTC"},
 		},
 	}, {
 		// A gap is told whole seconds down: 59 minutes 59.6 seconds is not

@@ -143,10 +143,10 @@ SELECT
             ELSE human_seconds(floor(j.gap_seconds)::BIGINT) || ' after' END,
         j.prev_ip, j.prev_place, fmt_km(j.km), j.speed)
     || CASE WHEN j.followers = 1 THEN
-            printf(' It was the user''s first login from %s; 1 more came from it within %s, at %s: its sessions go with this one.',
+            printf(' It was the user''s first successful login from %s; 1 more came from it within %s, at %s: its sessions go with this one.',
                 j.source_ip, human_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last))
         WHEN j.followers > 1 THEN
-            printf(' It was the user''s first login from %s; %s more came from it within %s, the last at %s: their sessions go with this one.',
+            printf(' It was the user''s first successful login from %s; %s more came from it within %s, the last at %s: their sessions go with this one.',
                 j.source_ip, fmt_count(j.followers), human_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last))
         ELSE '' END AS detail,
     'login' AS target_kind,
