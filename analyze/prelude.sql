@@ -282,19 +282,6 @@ JOIN logins l ON l.user_key = f.user_key AND l.source_ip = f.source_ip AND l.suc
     AND begun_within(f.created, l.login_time)
 WHERE getvariable('reused_families') AND f.reused;
 
--- A live session each login created (the lowest Id), for findings about a
--- login to name one: a session naming the login, or the earliest live
--- session of a reused family the login began.
-CREATE OR REPLACE TEMP VIEW live_session_of_login AS
-SELECT login_history_id, min(id) AS session_id
-FROM (
-    SELECT login_history_id, id
-    FROM sessions
-    WHERE is_live(expires) AND login_history_id IS NOT NULL
-    UNION ALL
-    SELECT login_id, live_id FROM families_of_reused_login)
-GROUP BY login_history_id;
-
 -- The families a Setup download's login ('row:…') began, for the checks that
 -- target a login and the removal list. No session can name such a login: a
 -- family of its user from its IP whose first session (parent_id = id) was
@@ -308,3 +295,24 @@ FROM logins l
 JOIN sessions s ON s.user_key = l.user_key AND s.source_ip = l.source_ip AND s.id = s.parent_id
     AND begun_within(s.created, l.login_time)
 WHERE getvariable('logins_without_ids') AND l.id >= 'row:' AND l.id < 'row;';
+
+-- A live session each login created, for findings about a login to name
+-- one: the lowest Id of the sessions naming the login and of the earliest
+-- live sessions of the reused families it began; for a Setup download's
+-- login, which no session names, the earliest live session of the first
+-- live family it began (by family Id), which need not be that family's first
+-- session (it may have expired while a later one lives on).
+CREATE OR REPLACE TEMP VIEW live_session_of_login AS
+SELECT login_history_id, min(id) AS session_id
+FROM (
+    SELECT login_history_id, id
+    FROM sessions
+    WHERE is_live(expires) AND login_history_id IS NOT NULL
+    UNION ALL
+    SELECT login_id, live_id FROM families_of_reused_login
+    UNION ALL
+    SELECT f.login_id, arg_min(o.live_id, f.family_id)
+    FROM families_of_setup_login f
+    JOIN live_family_origins o ON o.parent_id = f.family_id
+    GROUP BY f.login_id)
+GROUP BY login_history_id;

@@ -159,7 +159,7 @@ SELECT
     CASE WHEN s.login_id IS NULL THEN 'medium' ELSE 'high' END AS severity,
     CASE WHEN s.login_id IS NOT NULL THEN s.user_id WHEN u.users = 1 THEN b.user_id END AS user_id,
     CASE WHEN s.login_id IS NOT NULL THEN s.username WHEN u.users = 1 THEN b.username END AS username,
-    coalesce(ls.session_id, fs.session_id, later.session_id) AS session_id,
+    coalesce(ls.session_id, later.session_id) AS session_id,
     CASE WHEN b.burst_by = 'ip' THEN b.burst_key WHEN s.login_id IS NOT NULL THEN s.source_ip WHEN i.ip_count = 1 THEN i.ips[1] END AS source_ip,
     b.first_failure AS observed_at,
     CASE WHEN b.burst_by = 'user' THEN
@@ -199,16 +199,6 @@ JOIN burst_users u USING (burst_by, burst_key, burst)
 LEFT JOIN burst_ips i USING (burst_by, burst_key, burst)
 LEFT JOIN successes s USING (burst_by, burst_key, burst)
 LEFT JOIN live_session_of_login ls ON ls.login_history_id = s.login_id
--- A Setup download's success is named by no session: the finding names the
--- earliest live session of the first live family it began, which need not
--- be that family's first session (it may have expired while a later one
--- lives on).
-LEFT JOIN (
-    SELECT f.login_id, arg_min(o.live_id, f.family_id) AS session_id
-    FROM families_of_setup_login f
-    JOIN live_family_origins o ON o.parent_id = f.family_id
-    GROUP BY f.login_id
-) fs ON fs.login_id = s.login_id
 -- When the first success began no live session, the earliest live one a
 -- later success named (the finding's target reaches them all).
 LEFT JOIN (

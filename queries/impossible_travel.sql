@@ -155,19 +155,12 @@ FROM described j
 LEFT JOIN live_session_of_login ls ON ls.login_history_id = j.id
 -- When the jump's login began no live session, a live one of its next
 -- logins (the lowest Id), which the finding's target reaches too: the
--- finding names a session whenever its removals end one. A Setup
--- download's login (a place-less next login may be one) is named by no
--- session: the earliest live session of each live family it began.
+-- finding names a session whenever its removals end one (a Setup
+-- download's login, which a place-less next login may be, included).
 LEFT JOIN (
     SELECT x.login_row, min(l.session_id) AS session_id
     FROM (SELECT login_row, unnest(string_split(follower_ids, ' ')) AS login_id FROM described WHERE follower_ids IS NOT NULL) x
-    JOIN (
-        SELECT login_history_id AS login_id, session_id FROM live_session_of_login
-        UNION ALL
-        SELECT f.login_id, o.live_id
-        FROM families_of_setup_login f
-        JOIN live_family_origins o ON o.parent_id = f.family_id
-    ) l ON l.login_id = x.login_id
+    JOIN live_session_of_login l ON l.login_history_id = x.login_id
     GROUP BY x.login_row
 ) fl ON fl.login_row = j.login_row
 UNION ALL
