@@ -1346,7 +1346,8 @@ func TestFailedLoginBurst(t *testing.T) {
 		sessions: familyBegunBy(80 * minute),
 		logins:   append(failures(10, "203.0.113.50", 2*minute), success(90*minute), login{id: "row:1:20", ip: "203.0.113.50", ago: 80 * minute}),
 		want: []finding{{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKA",
-			target: "login:0Ya00000000000OK00 row:1:20", detail: "then alice@acme.com logged in successfully from 203.0.113.50 at 10:30 UTC"}}}, {
+			target: "login:0Ya00000000000OK00 row:1:20", detail: "then alice@acme.com logged in successfully from 203.0.113.50 at 10:30 UTC"}},
+	}, {
 		name:     "a success a minute before the last failure, with failures after it, makes it high",
 		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50"}},
 		logins:   append(failures(10, "203.0.113.50", 2*minute), success(2*hour+minute)),
