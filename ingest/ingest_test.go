@@ -720,6 +720,18 @@ func TestLoadRejectsMalformedRows(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rejects (-want +got):\n%s", diff)
 	}
+	// The rejected rows whose Id could be read are kept by Id, for
+	// session_without_login to name (the short row's fields are not read).
+	got = mustQuery(t, db, `SELECT id, file = '`+p+`', line, reason FROM rejected_logins ORDER BY line`)
+	want = [][]string{
+		{"0Ya000000000002AAA", "true", "3", "LoginTime is not a valid date-time with a zone, such as 2026-11-26T15:04:05.000Z"},
+		{"0Ya000000000004AAA", "true", "5", "SourceIp is not an IPv4 or IPv6 address"},
+		{"0Ya000000000005AAA", "true", "6", "UserId is not a Salesforce Id (15 or 18 letters and digits)"},
+		{"0Ya000000000006AAA", "true", "7", "Status is empty"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejected_logins (-want +got):\n%s", diff)
+	}
 	f := st.Files[0]
 	if f.Read != 7 || f.Loaded != 1 || f.Duplicates != 1 || f.Rejected != 5 {
 		t.Errorf("got read %d loaded %d duplicates %d rejected %d, want 7, 1, 1, 5", f.Read, f.Loaded, f.Duplicates, f.Rejected)
@@ -808,6 +820,12 @@ func TestLoadRejectsOfCSVThenJSON(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	// A JSON record's reject is kept by Id with the line its record starts on.
+	got = mustQuery(t, db, `SELECT id, file = '`+c+`', line FROM rejected_logins ORDER BY file, line`)
+	want = [][]string{{"0Ya000000000002AAA", "true", "3"}, {"0Ya000000000004AAA", "false", "4"}, {"0Ya000000000005AAA", "false", "5"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejected_logins (-want +got):\n%s", diff)
 	}
 	if got := mustQuery(t, db, `SELECT id FROM logins ORDER BY id`); !cmp.Equal(got, [][]string{{"0Ya000000000001AAA"}, {"0Ya000000000003AAA"}}) {
 		t.Errorf("loaded logins %v, want ...01AAA and ...03AAA", got)

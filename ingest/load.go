@@ -1586,6 +1586,16 @@ func (l *loader) moveRejects(ctx context.Context) error {
 			FROM %s p JOIN sa_files f ON f.file_index = p.src_file WHERE p.sa_reject IS NOT NULL ORDER BY p.rowid`, l.lineSQL(k), k)); err != nil {
 			return err
 		}
+		// A rejected login row keeps its Id when the Id itself was readable
+		// (a rejected row's unreadable Id is empty).
+		if k == Logins {
+			if err := l.exec(ctx, fmt.Sprintf(`INSERT INTO rejected_logins
+				SELECT p.id, f.path, %s, p.sa_reject->>'reason'
+				FROM logins p JOIN sa_files f ON f.file_index = p.src_file
+				WHERE p.sa_reject IS NOT NULL AND starts_with(p.id, '0Ya') ORDER BY p.rowid`, l.lineSQL(k))); err != nil {
+				return err
+			}
+		}
 		if err := l.exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE sa_reject IS NOT NULL", k)); err != nil {
 			return err
 		}

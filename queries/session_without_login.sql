@@ -13,7 +13,8 @@
 --   cover one span, and a longer gap between two is not covered: the audit warns of it. A
 --   reused session names the reusing login, so for a session active after the history's last
 --   login, or the last of the span covering its start (LastModifiedDate later), the finding
---   says its login may simply be newer than the export.
+--   says its login may simply be newer than the export. When the login's row was rejected
+--   (it had the Id but an unreadable value), the finding names that row to correct.
 -- remediation: Check that the LoginHistory export is complete for that time; if it is, end
 --   the session and review the user's activity.
 -- knobs: session_without_login.max_export_gap
@@ -71,7 +72,11 @@ FROM (
     JOIN logins l ON l.rowid = s.login_row
     UNION ALL
     SELECT s.id, s.user_id, s.username, s.source_ip, s.created, s.session_type, s.login_history_id, f.began,
-        printf('which is not in the login history although the history covers %s to %s.', fmt_time(c.first_login), fmt_time(c.last_login))
+        -- A rejected row with the login's Id is most likely the login:
+        -- the finding points at the row to fix rather than at a gap.
+        CASE WHEN r.id IS NOT NULL THEN printf('which was not loaded: its row, %s, was rejected (%s), so whether it succeeded is unknown. Correct the row (see rejects.csv) and audit again.',
+            r.file || coalesce(' line ' || r.line, ''), r.reason)
+        ELSE printf('which is not in the login history although the history covers %s to %s.', fmt_time(c.first_login), fmt_time(c.last_login))
         -- A session reused by a later login names that login instead (see
         -- began_session): one active after the history ends may name a
         -- login newer than the export rather than a missing one.
@@ -82,8 +87,12 @@ FROM (
             fmt_time_after(s.last_modified, c.last_login),
             CASE WHEN c.last_login = e.last_login THEN 'the history ends'
                 ELSE 'the part of the history that covers its start ends (the exports given leave a gap after it)' END) ELSE '' END
+        END
     FROM missing s
     JOIN family_starts f USING (parent_id)
     JOIN coverage c ON f.began BETWEEN c.first_login AND c.last_login
     CROSS JOIN history_end e
+    -- The first rejected row with the Id, should two exports hold it.
+    LEFT JOIN (SELECT DISTINCT ON (id) * FROM rejected_logins ORDER BY id, file, line) r
+        ON r.id = s.login_history_id
 ) s
