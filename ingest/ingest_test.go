@@ -669,6 +669,10 @@ func TestLoadRefusesAFileWithNothingLoadable(t *testing.T) {
 			DateOrderDMY, `line 2: Login Time is not a valid date-time such as 26/11/2026 15:04 ("26-11-2026 15:04")`, nil},
 		{"Setup download, month first", setup + "a@acme.com,26-11-2026 15:04,203.0.113.1,Success\n",
 			DateOrderAuto, `line 2: Login Time is not a valid date-time such as 11/26/2026 3:04 PM ("26-11-2026 15:04")`, nil},
+		// Dotted dates are day first whatever the order: the example is
+		// one of theirs, not the month-first form of slashed dates.
+		{"Setup download, dotted dates", setup + "a@acme.com,31.02.2026 15:04,203.0.113.1,Success\n",
+			DateOrderAuto, `line 2: Login Time is not a valid date-time such as 26.11.2026 15:04 ("31.02.2026 15:04")`, nil},
 		{"near miss: one row loads", api + "0Ya000000000001AAA,005000000000001AAA,26.11.2026 08:00,203.0.113.1,Success\n" + good,
 			DateOrderAuto, "", nil},
 		{"a header alone", api, DateOrderAuto, "",

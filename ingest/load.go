@@ -231,9 +231,12 @@ func (l *loader) firstReject(ctx context.Context, file string) (string, error) {
 }
 
 // timeWhat is what() of a date-time, with an example of the form expected:
-// an export's, or a Setup download's in the order its dates were read.
-func timeWhat(setup, dayFirst bool) string {
+// an export's, or a Setup download's in the order its dates were read (day
+// first with dots when they were written so).
+func timeWhat(setup, dayFirst, dotted bool) string {
 	switch {
+	case setup && dotted:
+		return "a valid date-time such as 26.11.2026 15:04"
 	case setup && dayFirst:
 		return "a valid date-time such as 26/11/2026 15:04"
 	case setup:
@@ -321,6 +324,10 @@ type inputFile struct {
 	// policy's setup_date_order dmy, or under auto the download's own dates
 	// (see setupDateOrder).
 	dayFirst bool
+	// dotted says that a Setup download's dates are written with dots
+	// (26.11.2026), always day first, and none with slashes: its rejects
+	// give an example in that form.
+	dotted bool
 }
 
 // setupLogins says whether f is a Setup > Login History download.
@@ -919,7 +926,7 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 		}
 		w := t.what()
 		if t == tTime {
-			w = timeWhat(f.setupLogins(), f.dayFirst)
+			w = timeWhat(f.setupLogins(), f.dayFirst, f.dotted)
 		}
 		if w != "" {
 			checks = append(checks, fmt.Sprintf("WHEN NOT sa_blank(r_%s) AND %s IS NULL THEN {'field': '%s', 'reason': '%s is not %s', 'value': r_%s}", c, c, label, label, w, c))
@@ -1059,14 +1066,17 @@ func (l *loader) dropCSVRejects(ctx context.Context) error {
 // dates, silently, wherever both are 12 or under.
 func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col string) error {
 	const re = `^\s*(\d{1,2})/(\d{1,2})/`
-	var dates, first, second int64
+	var dates, first, second, dotted int64
 	// A date that is valid in neither order (13/13/2026, 31/02/2026) is
 	// rejected either way, and no evidence of one: each order is tried as a
-	// day of a leap year.
-	err := l.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(d), coalesce(max(d), 0), coalesce(max(m), 0) FROM (
-		SELECT TRY_CAST(regexp_extract(%[1]s, '%[2]s', 1) AS INTEGER) AS d, TRY_CAST(regexp_extract(%[1]s, '%[2]s', 2) AS INTEGER) AS m FROM %[3]s)
-		WHERE TRY_CAST(printf('2000-%%02d-%%02d', m, d) AS DATE) IS NOT NULL OR TRY_CAST(printf('2000-%%02d-%%02d', d, m) AS DATE) IS NOT NULL`,
-		col, re, src)).Scan(&dates, &first, &second)
+	// day of a leap year. Dotted dates (26.11.2026) are counted in the same
+	// scan: they are day first whatever the order.
+	err := l.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(d) FILTER (WHERE valid), coalesce(max(d) FILTER (WHERE valid), 0),
+		coalesce(max(m) FILTER (WHERE valid), 0), count(*) FILTER (WHERE dotted) FROM (
+		SELECT d, m, TRY_CAST(printf('2000-%%02d-%%02d', m, d) AS DATE) IS NOT NULL OR TRY_CAST(printf('2000-%%02d-%%02d', d, m) AS DATE) IS NOT NULL AS valid, dotted FROM (
+		SELECT TRY_CAST(regexp_extract(%[1]s, '%[2]s', 1) AS INTEGER) AS d, TRY_CAST(regexp_extract(%[1]s, '%[2]s', 2) AS INTEGER) AS m,
+		    regexp_matches(%[1]s, '^\s*\d{1,2}\.\d{1,2}\.\d') AS dotted FROM %[3]s))`,
+		col, re, src)).Scan(&dates, &first, &second, &dotted)
 	if err != nil {
 		return csvReadError(ctx, f, "finding the order of day and month", err)
 	}
@@ -1076,7 +1086,9 @@ func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col stri
 	}
 	switch {
 	case dates == 0:
-		// Only ISO dates, or none: nothing is read in either order.
+		// Only ISO or dotted dates, or none: nothing is read in either
+		// order. Dotted ones are day first, as their rejects' example says.
+		f.dotted = dotted > 0
 	case first > 12 && second <= 12:
 		f.dayFirst = true
 	case second > 12 && first <= 12:
