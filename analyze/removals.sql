@@ -1,7 +1,9 @@
 -- The removal list: every live session reached (see reach.sql) by the
 -- target of a finding whose check is in remove_on, one row per session.
--- Protected users and the exporting user's own sessions (is_current) are never on the
--- list. Nor is a session whose username is unknown (the sessions export
+-- Protected users and the exporting user's own session family are never on the
+-- list: IsCurrent marks the caller's family, and a family any of whose sessions
+-- an export marks is taken as the caller's whole, should an export mark only
+-- its first session. Nor is a session whose username is unknown (the sessions export
 -- lacks Users.Username and no users export names its user) while
 -- protected_users names users by username: it may be one of theirs. Those
 -- sessions are held back, in removals_held_back, and the audit says how many.
@@ -45,12 +47,15 @@ FROM removal_findings f
 JOIN reach_targets t USING (target_kind, target_id)
 JOIN target_reach r USING (target_no);
 
+CREATE OR REPLACE TEMP TABLE current_families AS
+SELECT DISTINCT parent_id FROM sessions WHERE is_current;
+
 CREATE OR REPLACE TEMP TABLE removals_held_back AS
 SELECT DISTINCT s.id AS session_id
 FROM removal_reached r
 JOIN sessions s ON s.id = r.session_id
 WHERE is_live(s.expires)
-    AND NOT s.is_current
+    AND s.parent_id NOT IN (SELECT parent_id FROM current_families)
     AND s.username IS NULL
     AND EXISTS (SELECT 1 FROM policy_protected_users p WHERE p.user_id IS NULL)
     AND NOT EXISTS (SELECT 1 FROM policy_protected_users p WHERE lower(p.user_id) = lower(s.user_id));
@@ -59,15 +64,16 @@ WHERE is_live(s.expires)
 -- Sessions sheet shows: the one place that decides who is kept off it.
 CREATE OR REPLACE TEMP TABLE removals_withheld AS
 SELECT DISTINCT s.id AS session_id, CASE
-    WHEN s.is_current THEN 'the exporting user''s own session'
+    WHEN c.parent_id IS NOT NULL THEN 'the exporting user''s own session'
     WHEN h.session_id IS NOT NULL THEN 'held back, no username'
     ELSE 'protected user'
 END AS why
 FROM removal_reached r
 JOIN sessions s ON s.id = r.session_id
 LEFT JOIN removals_held_back h ON h.session_id = s.id
+LEFT JOIN current_families c ON c.parent_id = s.parent_id
 WHERE is_live(s.expires) AND (
-    s.is_current
+    c.parent_id IS NOT NULL
     OR h.session_id IS NOT NULL
     OR EXISTS (
         SELECT 1 FROM policy_protected_users p

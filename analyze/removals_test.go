@@ -75,6 +75,20 @@ func TestRemovals(t *testing.T) {
 		want:     []removal{{session: "0Ak000000000000OLD", user: "alice@acme.com", checks: "session_over_age", severity: "medium"}},
 		withheld: map[string]string{"0Ak000000000000CUR": "no: the exporting user's own session"},
 	}, {
+		// IsCurrent marks the caller's family; an export that marks only
+		// its first session still keeps the family's other sessions off.
+		name: "the current session's family is never removed, though only its first session is marked",
+		sessions: []session{
+			{id: "0Ak000000000000CUR", age: 13 * hour, current: true},
+			{id: "0Ak000000000000CUC", parent: "0Ak000000000000CUR", typ: "Content", age: 13 * hour},
+			{id: "0Ak000000000000OLD", age: 13 * hour},
+		},
+		want: []removal{{session: "0Ak000000000000OLD", user: "alice@acme.com", checks: "session_over_age", severity: "medium"}},
+		withheld: map[string]string{
+			"0Ak000000000000CUR": "no: the exporting user's own session",
+			"0Ak000000000000CUC": "no: the exporting user's own session",
+		},
+	}, {
 		name:     "checks left out of remove_on propose nothing",
 		policy:   func(p *Policy) { p.RemoveOn = []string{"impossible_travel"} },
 		sessions: []session{{age: 13 * hour}},
