@@ -726,13 +726,8 @@ func TestLoadRejectsMalformedRows(t *testing.T) {
 	}
 	// The rejected rows whose Id could be read are kept by Id, for
 	// session_without_login to name (the short row's fields are not read).
-	got = mustQuery(t, db, `SELECT id, file = '`+p+`', line, reason FROM rejected_logins ORDER BY line`)
-	want = [][]string{
-		{"0Ya000000000002AAA", "true", "3", "LoginTime is not a valid date-time with a zone, such as 2026-11-26T15:04:05.000Z"},
-		{"0Ya000000000004AAA", "true", "5", "SourceIp is not an IPv4 or IPv6 address"},
-		{"0Ya000000000005AAA", "true", "6", "UserId is not a Salesforce Id (15 or 18 letters and digits)"},
-		{"0Ya000000000006AAA", "true", "7", "Status is empty"},
-	}
+	got = mustQuery(t, db, `SELECT id, file = '`+p+`', line FROM rejected_logins ORDER BY line`)
+	want = [][]string{{"0Ya000000000002AAA", "true", "3"}, {"0Ya000000000004AAA", "true", "5"}, {"0Ya000000000005AAA", "true", "6"}, {"0Ya000000000006AAA", "true", "7"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rejected_logins (-want +got):\n%s", diff)
 	}

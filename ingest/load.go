@@ -1602,7 +1602,7 @@ func (l *loader) moveRejects(ctx context.Context) error {
 		// (a rejected row's unreadable Id is empty).
 		if k == Logins {
 			if err := l.exec(ctx, fmt.Sprintf(`INSERT INTO rejected_logins
-				SELECT p.id, f.path, %s, p.sa_reject->>'reason'
+				SELECT p.id, f.path, %s
 				FROM logins p JOIN sa_files f ON f.file_index = p.src_file
 				WHERE p.sa_reject IS NOT NULL AND starts_with(p.id, '0Ya') ORDER BY p.rowid`, l.lineSQL(k))); err != nil {
 				return err
