@@ -1168,6 +1168,47 @@ func TestAuditWarnsOfIdsApplyWouldRefuse(t *testing.T) {
 	}
 }
 
+// A live session whose login's row was rejected is reported with that row,
+// from the load to the finding: the sample's planted session_without_login
+// family pointed at the sample's rejected login row (line 1590, a bad IP)
+// says so, where the sample as exported says its login is not in the history.
+func TestAuditNamesTheRejectedRowOfASessionsLogin(t *testing.T) {
+	sessions, err := os.ReadFile(repoPath("testdata/sample/sessions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const missing, rejected = "0Ya5g000L7qx9Q7CII", "0Ya5g000L7qx9OrCII"
+	if n := strings.Count(string(sessions), missing); n != 4 {
+		t.Fatalf("the sample has %d sessions naming %s, want 4", n, missing)
+	}
+	edited := filepath.Join(t.TempDir(), "sessions.csv")
+	if err := os.WriteFile(edited, []byte(strings.ReplaceAll(string(sessions), missing, rejected)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logins := repoPath("testdata/sample/logins.csv")
+	for _, tc := range []struct {
+		sessions, want string
+	}{
+		{edited, "names login " + rejected + ", which was not loaded: its row, " + logins + " line 1590, was rejected (SourceIp is not an IPv4 or IPv6 address)"},
+		{repoPath("testdata/sample/sessions.csv"), "names login " + missing + ", which is not in the login history although the history covers"},
+	} {
+		out := t.TempDir()
+		code, _, stderr := runCLI(t, "audit", "--sessions", tc.sessions, "--logins", logins,
+			"--users", repoPath("testdata/sample/users.csv"), "--policy", repoPath("testdata/sample/policy.yaml"),
+			"--as-of", "2026-11-26T12:00:00Z", "--out", out)
+		if code != exitOK {
+			t.Fatalf("audit of %s: exit %d, stderr %s", tc.sessions, code, stderr)
+		}
+		findings, err := os.ReadFile(filepath.Join(out, "findings.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(findings), tc.want); n != 4 {
+			t.Errorf("audit of %s: got %d findings saying %q, want 4; findings.csv:\n%s", tc.sessions, n, tc.want, findings)
+		}
+	}
+}
+
 // A folder in --out where a report goes stops the audit at start (exit 2),
 // not after the whole run when the report cannot replace it.
 func TestAuditRefusesAFolderWhereAReportGoes(t *testing.T) {
