@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -227,6 +228,60 @@ func FuzzLineScanners(f *testing.F) {
 		}
 		if !cmp.Equal(blank, blankCRLF) {
 			t.Fatalf("blank lines of %q: LF %v, CRLF %v", lf, blank, blankCRLF)
+		}
+	})
+}
+
+// FuzzLoadAccountsForEveryRow runs fuzzed rows of a Bulk API logins or
+// sessions export, or of a Setup download, through the whole load: DuckDB's
+// CSV reader and the validation after it. The load either refuses the file
+// with an InputError (which names it) or accounts for every row it read as
+// loaded, a duplicate or a reject, each reject on a line the file has. Any
+// other error, such as a DuckDB internal error, is a failure.
+func FuzzLoadAccountsForEveryRow(f *testing.F) {
+	const logins = `"0Ya000000000001AAA","005000000000001AAA","2026-11-26T08:00:00.000Z","203.0.113.7","Success"` + "\n" +
+		`"0Ya000000000002AAA","005000000000001AAA","2026-13-45T08:00:00Z","203.0.113.7","Success"` + "\n" +
+		`0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z` + "\n" +
+		`0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,"2001:db8::1","Invalid ""Password"""` + "\n" +
+		`0Ya000000000004AAA,005000000000001AAA,2026-11-26T08:00:00Z,"a` + "\nb\",Success\n"
+	const sessions = `"0Ak000000000001","005000000000001AAA","alice@acme.com","2026-11-26T08:00:00.000Z","2026-11-26T09:00:00.000Z","7200","Standard","203.0.113.7","Application","UI","STANDARD","","0Ya000000000001AAA","04F000000000001AAA","false","Paris","France","FR","48.85","2.35"` + "\n" +
+		`0Ak000000000002AAA,005000000000001AAA,alice@acme.com,2026-11-26T08:00:00+0000,x,7200,Standard,2001:DB8::1,Application,Content,STANDARD,0Ak000000000001,,,true,,,,,` + "\r\n"
+	const setup = "alice@acme.com,26/11/2026 08:00,203.0.113.7,Success\n\"bob@acme.com\",\"11/26/2026 8:00 AM\",\"203.0.113.8\",\"Invalid Password\"\n,,,\n"
+	f.Add(uint8(0), []byte(logins))
+	f.Add(uint8(1), []byte(sessions))
+	f.Add(uint8(2), []byte(setup))
+	f.Fuzz(func(t *testing.T, kind uint8, body []byte) {
+		header := [...]string{"Id,UserId,LoginTime,SourceIp,Status", sessionsHeader, "Username,Login Time,Source IP,Status"}[kind%3]
+		p := mustWrite(t, t.TempDir(), "export.csv", header+"\n"+string(body))
+		in := Inputs{Logins: []string{p}}
+		table := "logins"
+		if kind%3 == 1 {
+			in, table = Inputs{Sessions: []string{p}}, "sessions"
+		}
+		db := mustDB(t)
+		st, err := Load(context.Background(), db, in, Options{})
+		if err != nil {
+			var ie *InputError
+			var mc *MissingColumnsError
+			if errors.As(err, &ie) || errors.As(err, &mc) {
+				return
+			}
+			t.Fatalf("got %v, want the file loaded or refused as input", err)
+		}
+		if len(st.Files) != 1 {
+			t.Fatalf("got stats for %d files, want 1", len(st.Files))
+		}
+		fs := st.Files[0]
+		if fs.Read != fs.Loaded+fs.Duplicates+fs.Rejected {
+			t.Fatalf("read %d rows, but loaded %d, found %d duplicates and rejected %d", fs.Read, fs.Loaded, fs.Duplicates, fs.Rejected)
+		}
+		var loaded, rejected, outside int64
+		if err := db.QueryRow(fmt.Sprintf(`SELECT (SELECT count(*) FROM %s), (SELECT count(*) FROM rejects),
+			(SELECT count(*) FROM rejects WHERE line IS NULL OR line < 2 OR line > ?)`, table), int64(bytes.Count(body, []byte("\n"))+2)).Scan(&loaded, &rejected, &outside); err != nil {
+			t.Fatal(err)
+		}
+		if loaded != fs.Loaded || rejected != fs.Rejected || outside != 0 {
+			t.Fatalf("the tables hold %d rows and %d rejects (%d on no line of the file), the stats say %d loaded and %d rejected", loaded, rejected, outside, fs.Loaded, fs.Rejected)
 		}
 	})
 }

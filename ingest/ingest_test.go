@@ -766,6 +766,47 @@ func TestLoadRejectsInvalidUTF8InAnyColumn(t *testing.T) {
 	}
 }
 
+// TestLoadSetupDownloadRejectsInvalidUTF8: a Setup download is scanned for
+// its date order and for clock times daylight saving repeats before it is
+// loaded, reading only its Login Time; DuckDB's reader failed there with an
+// internal error on a row with invalid UTF-8 (a download saved as Latin-1,
+// say). The row is a reject naming its line, and the others load, whichever
+// of the scans runs.
+func TestLoadSetupDownloadRejectsInvalidUTF8(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"date order auto", Options{}},
+		{"a time zone with daylight saving", Options{Location: paris, SetupDateOrder: DateOrderDMY}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t)
+			// Saved as Latin-1: a no-break space in a time (line 2) and an
+			// accented letter in a place (line 3).
+			p := mustWrite(t, t.TempDir(), "LoginHistory.csv", "Username,Login Time,Source IP,Location,Status\n"+
+				"alice@acme.com,26/11/2026 08:00\xa0,203.0.113.7,Paris,Success\n"+
+				"carol@acme.com,26/11/2026 08:00,203.0.113.7,S\xe3o Paulo,Success\n"+
+				"bob@acme.com,13/11/2026 09:00,203.0.113.8,Paris,Success\n")
+			st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, tc.opts)
+			if err != nil {
+				t.Fatalf("got %v, want the valid row loaded and the other rejected", err)
+			}
+			got := mustQuery(t, db, `SELECT line, reason FROM rejects ORDER BY line`)
+			if want := [][]string{{"2", "The row is not valid UTF-8"}, {"3", "The row is not valid UTF-8"}}; !cmp.Equal(got, want) {
+				t.Errorf("got rejects %v, want %v", got, want)
+			}
+			if f := st.Files[0]; f.Read != 3 || f.Loaded != 1 || f.Rejected != 2 {
+				t.Errorf("got read %d loaded %d rejected %d, want 3, 1, 2", f.Read, f.Loaded, f.Rejected)
+			}
+		})
+	}
+}
+
 // TestLoadRedactsTokensInRejects: a token pasted into a field, or carried
 // by a row with too many fields (whose value is the whole line), reaches
 // rejects (and so the reports) as [REDACTED]; the rest of the value stays.

@@ -999,13 +999,22 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 	src := fmt.Sprintf(`read_csv('%s', columns={%s}, header=true, skip=%d, delim=',', quote='"', escape='"', auto_detect=false,
 		compression='%s', store_rejects=true, rejects_table='sa_reject_errors', rejects_scan='sa_reject_scans', max_line_size=10000000)`,
 		sqlQuote(path), strings.Join(cols, ", "), f.format.headerLine-1, compression)
+	// The scans of a Setup download before the load read one column, and
+	// DuckDB's reader, given only some of a file's columns, fails with an
+	// internal error on a row with invalid UTF-8 (see parseSelect): they
+	// read every column, and leave such a row to the load to reject.
+	var all []string
+	for i := range f.format.header {
+		all = append(all, fmt.Sprintf("c%d", i))
+	}
+	scan := fmt.Sprintf("(SELECT * FROM %s WHERE length(concat(%s)) >= 0)", src, strings.Join(all, ", "))
 	if f.setupLogins() && l.opts.SetupDateOrder == DateOrderAuto {
-		if err := l.setupDateOrder(ctx, f, src, raw["login_time"]); err != nil {
+		if err := l.setupDateOrder(ctx, f, scan, raw["login_time"]); err != nil {
 			return err
 		}
 	}
 	if f.setupLogins() && l.opts.Location.String() != "UTC" {
-		if err := l.repeatedClockTimes(ctx, f, src, raw["login_time"]); err != nil {
+		if err := l.repeatedClockTimes(ctx, f, scan, raw["login_time"]); err != nil {
 			return err
 		}
 	}
