@@ -233,8 +233,9 @@ func FuzzLineScanners(f *testing.F) {
 }
 
 // FuzzLoadAccountsForEveryRow runs fuzzed rows of a Bulk API logins or
-// sessions export, or of a Setup download, through the whole load: DuckDB's
-// CSV reader and the validation after it. The load either refuses the file
+// sessions export or of a Setup download, or a fuzzed REST page of logins,
+// through the whole load: DuckDB's CSV or JSON reader and the validation
+// after it. The load either refuses the file
 // with an InputError (which names it) or accounts for every row it read as
 // loaded, a duplicate or a reject, each reject on a line the file has. Any
 // other error, such as a DuckDB internal error, is a failure.
@@ -247,15 +248,26 @@ func FuzzLoadAccountsForEveryRow(f *testing.F) {
 	const sessions = `"0Ak000000000001","005000000000001AAA","alice@acme.com","2026-11-26T08:00:00.000Z","2026-11-26T09:00:00.000Z","7200","Standard","203.0.113.7","Application","UI","STANDARD","","0Ya000000000001AAA","04F000000000001AAA","false","Paris","France","FR","48.85","2.35"` + "\n" +
 		`0Ak000000000002AAA,005000000000001AAA,alice@acme.com,2026-11-26T08:00:00+0000,x,7200,Standard,2001:DB8::1,Application,Content,STANDARD,0Ak000000000001,,,true,,,,,` + "\r\n"
 	const setup = "alice@acme.com,26/11/2026 08:00,203.0.113.7,Success\n\"bob@acme.com\",\"11/26/2026 8:00 AM\",\"203.0.113.8\",\"Invalid Password\"\n,,,\n"
+	const page = `{"totalSize":3,"done":true,"records":[
+{"attributes":{"type":"LoginHistory"},"Id":"0Ya000000000003AAA","UserId":"005000000000001AAA","LoginTime":"2026-11-26T09:00:00.000+0000","SourceIp":"203.0.113.8","Status":"Success","LoginGeo":{"City":"Paris","Latitude":48.85}},
+{"attributes":{"type":"LoginHistory"},"Id":"0Ya000000000004AAA","UserId":"005000000000001AAA","LoginTime":"2026-11-26T09:00:00.000+0000","SourceIp":"1.2.3.4.5","Status":"Success"},
+{"attributes":{"type":"LoginHistory"},"Id":"0Ya000000000003AAA","UserId":"005000000000001AAA","LoginTime":null,"SourceIp":"203.0.113.9","Status":"Success"}]}`
 	f.Add(uint8(0), []byte(logins))
 	f.Add(uint8(1), []byte(sessions))
 	f.Add(uint8(2), []byte(setup))
+	f.Add(uint8(3), []byte(page))
 	f.Fuzz(func(t *testing.T, kind uint8, body []byte) {
-		header := [...]string{"Id,UserId,LoginTime,SourceIp,Status", sessionsHeader, "Username,Login Time,Source IP,Status"}[kind%3]
-		p := mustWrite(t, t.TempDir(), "export.csv", header+"\n"+string(body))
+		// A CSV file gets its header, then the fuzzed rows; a JSON file
+		// (kind 3) is the fuzzed text whole.
+		name, content := "export.json", string(body)
+		if kind%4 < 3 {
+			name = "export.csv"
+			content = [...]string{"Id,UserId,LoginTime,SourceIp,Status", sessionsHeader, "Username,Login Time,Source IP,Status"}[kind%4] + "\n" + content
+		}
+		p := mustWrite(t, t.TempDir(), name, content)
 		in := Inputs{Logins: []string{p}}
 		table := "logins"
-		if kind%3 == 1 {
+		if kind%4 == 1 {
 			in, table = Inputs{Sessions: []string{p}}, "sessions"
 		}
 		db := mustDB(t)
@@ -275,9 +287,15 @@ func FuzzLoadAccountsForEveryRow(f *testing.F) {
 		if fs.Read != fs.Loaded+fs.Duplicates+fs.Rejected {
 			t.Fatalf("read %d rows, but loaded %d, found %d duplicates and rejected %d", fs.Read, fs.Loaded, fs.Duplicates, fs.Rejected)
 		}
+		// A CSV file's rows start on line 2, a JSON record may on line 1.
+		firstLine := 2
+		if kind%4 == 3 {
+			firstLine = 1
+		}
 		var loaded, rejected, outside int64
 		if err := db.QueryRow(fmt.Sprintf(`SELECT (SELECT count(*) FROM %s), (SELECT count(*) FROM rejects),
-			(SELECT count(*) FROM rejects WHERE line IS NULL OR line < 2 OR line > ?)`, table), int64(bytes.Count(body, []byte("\n"))+2)).Scan(&loaded, &rejected, &outside); err != nil {
+			(SELECT count(*) FROM rejects WHERE line IS NULL OR line < ? OR line > ?)`, table),
+			firstLine, strings.Count(content, "\n")+1).Scan(&loaded, &rejected, &outside); err != nil {
 			t.Fatal(err)
 		}
 		if loaded != fs.Loaded || rejected != fs.Rejected || outside != 0 {
