@@ -535,6 +535,43 @@ func TestParseSeconds(t *testing.T) {
 	})
 }
 
+// sa_bool reads true and false in any case (a spreadsheet that re-saves an
+// export writes TRUE and FALSE), and 1 and 0; sa_latitude and sa_longitude
+// read their own ranges, ends included, and nothing past them.
+func TestParseBooleansAndCoordinates(t *testing.T) {
+	checkMacro(t, "sa_bool(%s)", map[string]string{
+		"true":  "true",
+		"TRUE":  "true",
+		"True":  "true",
+		"1":     "true",
+		"false": "false",
+		"FALSE": "false",
+		"0":     "false",
+		"yes":   "NULL",
+		"2":     "NULL",
+		"":      "NULL",
+	})
+	checkMacro(t, "sa_latitude(%s)", map[string]string{
+		"48.85":  "48.85",
+		"-33.87": "-33.87",
+		"90":     "90.0",
+		"-90":    "-90.0",
+		"90.5":   "NULL",
+		"-91":    "NULL",
+		"151.21": "NULL",
+		"":       "NULL",
+	})
+	checkMacro(t, "sa_longitude(%s)", map[string]string{
+		"151.21":  "151.21",
+		"-122.42": "-122.42",
+		"180":     "180.0",
+		"-180":    "-180.0",
+		"180.5":   "NULL",
+		"-181":    "NULL",
+		"":        "NULL",
+	})
+}
+
 // TestIDMacroAgreesWithSfid holds the load's SQL reading of Ids (sa_id18) to
 // the Go one every other package uses. They part on purpose in one case: an
 // 18-character Id whose capitals disagree with its suffix is kept as the
