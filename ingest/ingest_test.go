@@ -2218,6 +2218,71 @@ func TestLoadRejectsIdsOfOtherObjects(t *testing.T) {
 	}
 }
 
+// With a LoginGeo export, LoginGeoId is read, and must name a LoginGeo
+// (04F…) in sessions and logins alike, as the geo export's own Id must.
+func TestLoadRejectsLoginGeoIdsOfOtherObjects(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	geo := mustWrite(t, dir, "geo.csv", "Id,City,Latitude,Longitude\n"+
+		"04F000000000001AAA,Paris,48.85,2.35\n"+ // line 2 ok
+		"0Ya000000000001AAA,Lyon,45.76,4.84\n") // line 3 a login
+	sessions := mustWrite(t, dir, "sessions.csv", "Id,UsersId,CreatedDate,LastModifiedDate,NumSecondsValid,SessionType,SourceIp,LoginGeoId\n"+
+		"0Ak000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,2026-11-26T08:00:00Z,7200,UI,203.0.113.7,04F000000000001AAA\n"+ // line 2 ok
+		"0Ak000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,2026-11-26T08:00:00Z,7200,UI,203.0.113.7,0Ak000000000001AAA\n") // line 3 a session
+	logins := mustWrite(t, dir, "logins.csv", "Id,UserId,LoginTime,SourceIp,Status,LoginGeoId\n"+
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,04F000000000001\n"+ // line 2 ok, 15 characters
+		"0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,005000000000001AAA\n") // line 3 a user
+	if _, err := Load(context.Background(), db, Inputs{Sessions: []string{sessions}, Logins: []string{logins}, Geo: []string{geo}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT regexp_extract(file, '[a-z]+\.csv'), line, field, reason FROM rejects ORDER BY file, line`)
+	want := [][]string{
+		{"geo.csv", "3", "Id", "Id is not a LoginGeo Id (those begin 04F)"},
+		{"logins.csv", "3", "LoginGeoId", "LoginGeoId is not a LoginGeo Id (those begin 04F)"},
+		{"sessions.csv", "3", "LoginGeoId", "LoginGeoId is not a LoginGeo Id (those begin 04F)"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+}
+
+// A blank value its kind requires rejects the row, naming the field: a
+// session's SessionType, an API login's Id and UserId (though the row names
+// its user), a Setup download's Username, its only tie to a user.
+func TestLoadRejectsBlankRequiredValues(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	sessions := mustWrite(t, dir, "sessions.csv", "Id,UsersId,CreatedDate,LastModifiedDate,NumSecondsValid,SessionType,SourceIp\n"+
+		"0Ak000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,2026-11-26T08:00:00Z,7200,UI,203.0.113.7\n"+ // line 2 ok
+		"0Ak000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,2026-11-26T08:00:00Z,7200,,203.0.113.7\n") // line 3 no SessionType
+	logins := mustWrite(t, dir, "logins.csv", "Id,UserId,User.Username,LoginTime,SourceIp,Status\n"+
+		"0Ya000000000001AAA,005000000000001AAA,a@acme.com,2026-11-26T08:00:00Z,203.0.113.7,Success\n"+ // line 2 ok
+		"0Ya000000000002AAA,,a@acme.com,2026-11-26T08:01:00Z,203.0.113.7,Success\n"+ // line 3 no UserId
+		",005000000000001AAA,a@acme.com,2026-11-26T08:02:00Z,203.0.113.7,Success\n") // line 4 no Id
+	setup := mustWrite(t, dir, "setup.csv", "Username,Login Time,Source IP,Status\n"+
+		"a@acme.com,11/26/2026 9:00 AM,203.0.113.9,Success\n"+ // line 2 ok
+		",11/26/2026 9:01 AM,203.0.113.9,Success\n") // line 3 no Username
+	st, err := Load(context.Background(), db, Inputs{Sessions: []string{sessions}, Logins: []string{logins, setup}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT regexp_extract(file, '[a-z]+\.csv'), line, field, reason FROM rejects ORDER BY file, line`)
+	want := [][]string{
+		{"logins.csv", "3", "UserId", "UserId is empty"},
+		{"logins.csv", "4", "Id", "Id is empty"},
+		{"sessions.csv", "3", "SessionType", "SessionType is empty"},
+		{"setup.csv", "3", "Username", "Username is empty"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	for _, f := range st.Files {
+		if f.Loaded != 1 || f.Duplicates != 0 || f.Read != 1+f.Rejected {
+			t.Errorf("%s: got %+v, want one row loaded and the rest rejected", f.File, f)
+		}
+	}
+}
+
 // A Setup download given with an API export of the same period holds copies
 // of its logins: a Setup row with the same user (tied by the users export),
 // IP and status in the same minute as an API login is a duplicate of its
