@@ -1154,6 +1154,34 @@ func TestLoadNamesTheFlagAFileFits(t *testing.T) {
 	}
 }
 
+// IPs are checked once per distinct address, for the rows not rejected yet:
+// a rejected row whose IP a loaded row shares is not loaded when that IP is
+// rewritten in canonical form, and a row with a bad IP besides keeps its
+// first reason.
+func TestLoadRejectedRowsKeepTheirReasonPastTheIPCheck(t *testing.T) {
+	db := mustDB(t)
+	p := mustWrite(t, t.TempDir(), "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n"+
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,2001:DB8::1,Success\n"+ // line 2 ok, read as 2001:db8::1
+		"0Ya000000000002AAA,005000000000001AAA,2026-13-45T08:00:00Z,2001:DB8::1,Success\n"+ // line 3 bad time, the same IP
+		"0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z,1.2.3,Success\n"+ // line 4 bad IP
+		"0Ya000000000004AAA,not-an-id,2026-11-26T08:00:00Z,1.2.3,Success\n") // line 5 bad UserId, and the same bad IP
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT line, field, value FROM rejects ORDER BY line`)
+	want := [][]string{{"3", "LoginTime", "2026-13-45T08:00:00Z"}, {"4", "SourceIp", "1.2.3"}, {"5", "UserId", "not-an-id"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	if got := mustQuery(t, db, `SELECT id, source_ip FROM logins`); !cmp.Equal(got, [][]string{{"0Ya000000000001AAA", "2001:db8::1"}}) {
+		t.Errorf("logins %v, want only line 2's, its IP canonical", got)
+	}
+	if f := st.Files[0]; f.Read != 4 || f.Loaded != 1 || f.Rejected != 3 {
+		t.Errorf("got read %d loaded %d rejected %d, want 4, 1, 3", f.Read, f.Loaded, f.Rejected)
+	}
+}
+
 // Source IPs are read in canonical form, a batch of distinct addresses at a
 // time, whatever text a field holds; source_ips lists them once each.
 func TestLoadCanonicalisesIPsInBatches(t *testing.T) {
@@ -2319,6 +2347,30 @@ func TestLoadSetupCopiesOfAPILogins(t *testing.T) {
 	}
 	if f := st.Files[1]; f.Loaded != 3 || f.Duplicates != 0 {
 		t.Errorf("the API export: loaded %d, duplicates %d; want 3, 0", f.Loaded, f.Duplicates)
+	}
+}
+
+// A Setup row copies an API login anywhere in its minute, the download's
+// last minute included: the API login at 08:06:30 is the copy of the row
+// at 8:06 AM, the last the download holds.
+func TestLoadSetupCopyInTheDownloadsLastMinute(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	api := mustWrite(t, dir, "logins.csv", "Id,UserId,LoginTime,SourceIp,Status\n"+
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:06:30Z,203.0.113.7,Success\n")
+	setup := mustWrite(t, dir, "setup.csv", "Username,Login Time,Source IP,Status\n"+
+		"a@acme.com,11/26/2026 8:00 AM,203.0.113.7,Invalid Password\n"+ // line 2: no API login
+		"a@acme.com,11/26/2026 8:06 AM,203.0.113.7,Success\n") // line 3: copy
+	users := mustWrite(t, dir, "users.csv", "Id,Username\n005000000000001AAA,a@acme.com\n")
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{api, setup}, Users: []string{users}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustQuery(t, db, `SELECT id FROM logins ORDER BY id`); !cmp.Equal(got, [][]string{{"0Ya000000000001AAA"}, {"row:2:2"}}) {
+		t.Errorf("logins kept %v, want the API login and the download's line 2", got)
+	}
+	if f := st.Files[2]; f.Read != 2 || f.Loaded != 1 || f.Duplicates != 1 {
+		t.Errorf("the download: read %d, loaded %d, duplicates %d; want 2, 1, 1", f.Read, f.Loaded, f.Duplicates)
 	}
 }
 
