@@ -1096,6 +1096,7 @@ func TestLoadLoginsWithIdsAreNotSetupDownloads(t *testing.T) {
 		{"Ids without UserId", "Id,User.Username,LoginTime,SourceIp,Status\n0Ya000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,203.0.113.1,Success\n", "UserId"},
 		{"UserId without Id", "UserId,Username,LoginTime,SourceIp,Status\n005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,203.0.113.1,Success\n", "Id"},
 		{"User.Username and LoginGeo, no Ids", "User.Username,LoginTime,SourceIp,Status,LoginGeo.City\nalice@acme.com,2026-11-26T08:00:00Z,203.0.113.1,Success,Paris\n", "Id"},
+		{"User.Username alone, no Ids", "User.Username,LoginTime,SourceIp,Status\nalice@acme.com,2026-11-26T08:00:00Z,203.0.113.1,Success\n", "Id"},
 		{"a Setup download", "Username,Login Time,Source IP,Status\nalice@acme.com,11/26/2026 3:04 PM,203.0.113.1,Success\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1112,6 +1113,45 @@ func TestLoadLoginsWithIdsAreNotSetupDownloads(t *testing.T) {
 				t.Errorf("got error %v, want a MissingColumnsError missing %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// A Setup download missing a column is told what it misses of a Setup
+// download's labels (the shape it comes closest to), not the API's Ids.
+func TestLoadMissingColumnsOfASetupDownload(t *testing.T) {
+	p := mustWrite(t, t.TempDir(), "setup.csv", "Username,Login Time,Source IP,Location\nalice@acme.com,11/26/2026 3:04 PM,203.0.113.1,\"Paris, France\"\n")
+	_, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{p}}, Options{})
+	var mc *MissingColumnsError
+	if !errors.As(err, &mc) || !slices.Equal(mc.Missing, []string{"Status"}) {
+		t.Errorf("got error %v, want a MissingColumnsError missing Status alone", err)
+	}
+}
+
+// Header cells match their fields whatever their case, spacing and
+// punctuation ("Users.Username", "users_username" and "USERS USERNAME" are
+// one column), and a sessions export's bare Username is its user's name,
+// as a logins export's is.
+func TestMatchHeaderSpellings(t *testing.T) {
+	for _, tc := range []struct {
+		kind   Kind
+		header []string
+		want   []string
+	}{
+		{Sessions, []string{"ID", "users_id", "users_username", "Created Date", "last-modified-date", "NUM SECONDS VALID", "session_type", "Source Ip"},
+			[]string{"id", "user_id", "username", "created", "last_modified", "num_seconds_valid", "session_type", "source_ip"}},
+		{Sessions, []string{"Id", "UsersId", "Username", "CreatedDate", "LastModifiedDate", "NumSecondsValid", "SessionType", "SourceIp", "Browser"},
+			[]string{"id", "user_id", "username", "created", "last_modified", "num_seconds_valid", "session_type", "source_ip", ""}},
+		{Logins, []string{"id", "USER_ID", "Username", "login_time", "source_ip", "STATUS", "Country Code"},
+			[]string{"id", "user_id", "username", "login_time", "source_ip", "status", "country_iso"}},
+	} {
+		m, err := matchHeader("f.csv", tc.kind, tc.header)
+		if err != nil {
+			t.Errorf("%s %q: %v", tc.kind, tc.header, err)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, m.column); diff != "" {
+			t.Errorf("%s %q: columns (-want +got):\n%s", tc.kind, tc.header, diff)
+		}
 	}
 }
 
