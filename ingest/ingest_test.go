@@ -871,6 +871,28 @@ func TestLoadRedactsTokensInRejects(t *testing.T) {
 	}
 }
 
+// A token URL-encoded (its "!" written %21, as in a URL pasted into a field)
+// is redacted too, and so is one in a reject's reason: a short row's reason
+// names the header cell it ends before, which may hold anything.
+func TestLoadRedactsEncodedTokensAndTokensInReasons(t *testing.T) {
+	db := mustDB(t)
+	p := mustWrite(t, t.TempDir(), "logins.csv", "Id,UserId,LoginTime,SourceIp,Status,00D5g000004ABCD!AQ4AQFakeTokenInHeader\n"+
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,00D5g000004ABCD%21AQ4AQFakeTokenValue,Success,x\n"+ // line 2: encoded token as the IP
+		"0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success\n"+ // line 3: short, ending before the token
+		"0Ya000000000003AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,x\n") // line 4: loads
+	if _, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT line, field, reason, value FROM rejects ORDER BY line`)
+	want := [][]string{
+		{"2", "SourceIp", "SourceIp is not an IPv4 or IPv6 address", "[REDACTED]"},
+		{"3", "", "The row has too few fields: 5 of the header's 6, ending before [REDACTED]", "0Ya000000000002AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+}
+
 // A JSON file after a CSV file of the same kind: the JSON rows carry their
 // lines, added once the CSV rows are in, and a reject's value survives the
 // reject column whatever characters it holds.
