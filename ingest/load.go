@@ -1608,10 +1608,14 @@ func (l *loader) moveRejects(ctx context.Context) error {
 			return err
 		}
 		// A rejected login row keeps its Id when the Id itself was readable
-		// (a rejected row's unreadable Id is empty).
+		// (a rejected row's unreadable Id is empty), with its reason: the
+		// records of a REST page saved on one line share their line, so
+		// rejects cannot tell their reasons apart by file and line. A
+		// reason of this step is a column's label and fixed words, which
+		// hold no token for redactRejects to take out.
 		if k == Logins {
 			if err := l.exec(ctx, fmt.Sprintf(`INSERT INTO rejected_logins
-				SELECT p.id, f.path, %s
+				SELECT p.id, f.path, %s, p.sa_reject->>'reason'
 				FROM logins p JOIN sa_files f ON f.file_index = p.src_file
 				WHERE p.sa_reject IS NOT NULL AND starts_with(p.id, '0Ya') ORDER BY p.rowid`, l.lineSQL(k))); err != nil {
 				return err

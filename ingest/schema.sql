@@ -120,11 +120,11 @@ CREATE TABLE rejects (
 );
 
 -- The LoginHistory Id of each rejected login row whose Id could be read, and
--- where its reject is (in rejects, by file and line): a session naming that
--- login is not without a login but without a readable one, and
--- session_without_login says so.
+-- its reject (as in rejects): a session naming that login is not without a
+-- login but without a readable one, and session_without_login says so.
 CREATE TABLE rejected_logins (
     id     VARCHAR NOT NULL,
     file   VARCHAR NOT NULL,
-    line   BIGINT
+    line   BIGINT,
+    reason VARCHAR NOT NULL
 );

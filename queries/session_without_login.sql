@@ -92,12 +92,7 @@ FROM (
     JOIN family_starts f USING (parent_id)
     JOIN coverage c ON f.began BETWEEN c.first_login AND c.last_login
     CROSS JOIN history_end e
-    -- The first rejected row with the Id, should two exports hold it, with
-    -- its reason as rejects gives it (tokens redacted).
-    LEFT JOIN (
-        SELECT DISTINCT ON (k.id) k.id, k.file, k.line, j.reason
-        FROM rejected_logins k
-        JOIN rejects j ON j.file = k.file AND j.line IS NOT DISTINCT FROM k.line
-        ORDER BY k.id, k.file, k.line
-    ) r ON r.id = s.login_history_id
+    -- The first rejected row with the Id, should two exports hold it.
+    LEFT JOIN (SELECT DISTINCT ON (id) * FROM rejected_logins ORDER BY id, file, line) r
+        ON r.id = s.login_history_id
 ) s

@@ -1209,6 +1209,47 @@ func TestAuditNamesTheRejectedRowOfASessionsLogin(t *testing.T) {
 	}
 }
 
+// A REST page saved as the API returns it, on one line, starts every record
+// on line 1: each session whose login's record was rejected is told that
+// record's own reason, not another's on the same line.
+func TestAuditNamesTheReasonOfEachRejectedRecordOfAPage(t *testing.T) {
+	dir := t.TempDir()
+	record := func(id, user, at, ip string) string {
+		return `{"attributes":{"type":"LoginHistory"},"Id":"` + id + `","UserId":"` + user + `","LoginTime":"` + at + `","SourceIp":"` + ip + `","Status":"Success"}`
+	}
+	logins := filepath.Join(dir, "page.json")
+	mustWriteFile(t, logins, `{"totalSize":5,"done":true,"records":[`+strings.Join([]string{
+		record("0Ya000000000001AAA", "005000000000001AAA", "2026-11-26T08:00:00.000+0000", "203.0.113.7"),
+		record("0Ya00000000000AAAA", "005000000000001AAA", "2026-11-26T10:00:00.000+0000", "1.2.3.4.5"),
+		record("0Ya00000000000BAAA", "005000000000001AAA", "2026-13-26T10:00:00.000+0000", "203.0.113.7"),
+		record("0Ya00000000000CAAA", "0AA000000000001AAA", "2026-11-26T10:00:00.000+0000", "203.0.113.7"),
+		record("0Ya000000000002AAA", "005000000000001AAA", "2026-11-26T11:55:00.000+0000", "203.0.113.7"),
+	}, ",")+`]}`)
+	sessions := filepath.Join(dir, "sessions.csv")
+	mustWriteFile(t, sessions, "Id,UsersId,Users.Username,CreatedDate,LastModifiedDate,NumSecondsValid,SessionType,SourceIp,LoginHistoryId\n"+
+		"0Ak00000000000AAAA,005000000000001AAA,alice@acme.com,2026-11-26T10:00:00.000Z,2026-11-26T11:50:00.000Z,7200,UI,203.0.113.7,0Ya00000000000AAAA\n"+
+		"0Ak00000000000BAAA,005000000000001AAA,alice@acme.com,2026-11-26T10:00:00.000Z,2026-11-26T11:50:00.000Z,7200,UI,203.0.113.7,0Ya00000000000BAAA\n"+
+		"0Ak00000000000CAAA,005000000000001AAA,alice@acme.com,2026-11-26T10:00:00.000Z,2026-11-26T11:50:00.000Z,7200,UI,203.0.113.7,0Ya00000000000CAAA\n")
+	out := filepath.Join(dir, "out")
+	code, _, stderr := runCLI(t, "audit", "--sessions", sessions, "--logins", logins, "--as-of", "2026-11-26T12:00:00Z", "--out", out)
+	if code != exitOK {
+		t.Fatalf("audit: exit %d, stderr %s", code, stderr)
+	}
+	findings, err := os.ReadFile(filepath.Join(out, "findings.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"names login 0Ya00000000000AAAA, which was not loaded: its row, " + logins + " line 1, was rejected (SourceIp is not an IPv4 or IPv6 address)",
+		"names login 0Ya00000000000BAAA, which was not loaded: its row, " + logins + " line 1, was rejected (LoginTime is not a valid date-time",
+		"names login 0Ya00000000000CAAA, which was not loaded: its row, " + logins + " line 1, was rejected (UserId is not a User Id (those begin 005))",
+	} {
+		if !strings.Contains(string(findings), want) {
+			t.Errorf("got findings.csv:\n%s\nwant a finding saying %q", findings, want)
+		}
+	}
+}
+
 // A folder in --out where a report goes stops the audit at start (exit 2),
 // not after the whole run when the report cannot replace it.
 func TestAuditRefusesAFolderWhereAReportGoes(t *testing.T) {
