@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -235,7 +236,7 @@ func FuzzLineScanners(f *testing.F) {
 // FuzzLoadAccountsForEveryRow runs fuzzed rows of a Bulk API logins or
 // sessions export or of a Setup download, or a fuzzed REST page of logins,
 // through the whole load: DuckDB's CSV or JSON reader and the validation
-// after it. The load either refuses the file
+// after it, in UTC or (kind&4) in a time zone with daylight saving. The load either refuses the file
 // with an InputError (which names it) or accounts for every row it read as
 // loaded, a duplicate or a reject, each reject on a line the file has. Any
 // other error, such as a DuckDB internal error, is a failure.
@@ -256,6 +257,11 @@ func FuzzLoadAccountsForEveryRow(f *testing.F) {
 	f.Add(uint8(1), []byte(sessions))
 	f.Add(uint8(2), []byte(setup))
 	f.Add(uint8(3), []byte(page))
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(uint8(6), []byte("alice@acme.com,25/10/2026 02:30,203.0.113.7,Success\n"))
 	f.Fuzz(func(t *testing.T, kind uint8, body []byte) {
 		// A CSV file gets its header, then the fuzzed rows; a JSON file
 		// (kind 3) is the fuzzed text whole.
@@ -270,8 +276,14 @@ func FuzzLoadAccountsForEveryRow(f *testing.F) {
 		if kind%4 == 1 {
 			in, table = Inputs{Sessions: []string{p}}, "sessions"
 		}
+		// A Setup download is read in the policy's time zone, and in one
+		// with daylight saving it is scanned for clock times read twice.
+		opts := Options{}
+		if kind&4 != 0 {
+			opts.Location = paris
+		}
 		db := mustDB(t)
-		st, err := Load(context.Background(), db, in, Options{})
+		st, err := Load(context.Background(), db, in, opts)
 		if err != nil {
 			var ie *InputError
 			var mc *MissingColumnsError
