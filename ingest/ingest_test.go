@@ -762,9 +762,10 @@ func TestLoadRejectsMalformedRows(t *testing.T) {
 		t.Errorf("rejects (-want +got):\n%s", diff)
 	}
 	// The rejected rows whose Id could be read are kept by Id, for
-	// session_without_login to name (the short row's fields are not read).
+	// session_without_login to name, the short row the reader refused too.
 	got = mustQuery(t, db, `SELECT id, file = '`+p+`', line FROM rejected_logins ORDER BY line`)
-	want = [][]string{{"0Ya000000000002AAA", "true", "3"}, {"0Ya000000000004AAA", "true", "5"}, {"0Ya000000000005AAA", "true", "6"}, {"0Ya000000000006AAA", "true", "7"}}
+	want = [][]string{{"0Ya000000000002AAA", "true", "3"}, {"0Ya000000000003AAA", "true", "4"}, {"0Ya000000000004AAA", "true", "5"},
+		{"0Ya000000000005AAA", "true", "6"}, {"0Ya000000000006AAA", "true", "7"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rejected_logins (-want +got):\n%s", diff)
 	}
@@ -797,6 +798,12 @@ func TestLoadRejectsInvalidUTF8InAnyColumn(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	// Their Ids still read, for session_without_login to name the rows.
+	got = mustQuery(t, db, `SELECT id, line, reason FROM rejected_logins ORDER BY line`)
+	want = [][]string{{"0Ya000000000002AAA", "3", "The row is not valid UTF-8"}, {"0Ya000000000003AAA", "4", "The row is not valid UTF-8"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rejected_logins (-want +got):\n%s", diff)
 	}
 	if f := st.Files[0]; f.Read != 4 || f.Loaded != 2 || f.Rejected != 2 {
 		t.Errorf("got read %d loaded %d rejected %d, want 4, 2, 2", f.Read, f.Loaded, f.Rejected)
@@ -2160,6 +2167,14 @@ func TestLoadJSONRejectsInvalidUTF8(t *testing.T) {
 			if diff := cmp.Diff(tc.wantRejects, mustQuery(t, db, `SELECT line, field, reason, value FROM rejects`)); diff != "" {
 				t.Errorf("rejects (-want +got):\n%s", diff)
 			}
+			// A rejected record keeps its Id, for session_without_login.
+			var wantIDs [][]string
+			if tc.wantRejects != nil {
+				wantIDs = [][]string{{"0Ya000000000002AAA", "3", "The row is not valid UTF-8"}}
+			}
+			if diff := cmp.Diff(wantIDs, mustQuery(t, db, `SELECT id, line, reason FROM rejected_logins`)); diff != "" {
+				t.Errorf("rejected_logins (-want +got):\n%s", diff)
+			}
 			if f := st.Files[0]; f.Read != 3 || f.Loaded+f.Rejected != 3 || f.Rejected != int64(len(tc.wantRejects)) {
 				t.Errorf("got %+v, want 3 rows read, %d rejected, the rest loaded", f, len(tc.wantRejects))
 			}
@@ -2772,5 +2787,30 @@ func TestFindBlankLinesInterrupted(t *testing.T) {
 	l.files[0].path = filepath.Join(t.TempDir(), "gone.csv")
 	if err := l.findBlankLines(context.Background()); !errors.As(err, &ie) {
 		t.Errorf("a file that cannot be read: got %v, want an InputError", err)
+	}
+}
+
+// TestLoginIDIn reads the Id of a row the CSV reader refused as the load
+// reads Ids: 15 characters gain their suffix, 18 are kept as written, and
+// anything else is no Id.
+func TestLoginIDIn(t *testing.T) {
+	for _, tc := range []struct {
+		row  string
+		i    int
+		want string
+	}{
+		{`"0Ya000000000003AAA","005000000000001AAA","2026-11-26T08:00:00Z"`, 0, "0Ya000000000003AAA"},
+		{"x,0Ya000000000003,\xe9", 1, "0Ya000000000003CAA"}, // 15 characters gain their suffix
+		{`0Ya000000000003AAA,"a "quoted" value,b`, 0, "0Ya000000000003AAA"},
+		{"0Ya000000000003AAA", 1, ""},             // the row ends first
+		{"005000000000001AAA,x", 0, ""},           // a User Id
+		{"0Ya00000000000-AAA,x", 0, ""},           // not letters and digits
+		{"0Ya0000000000003AAA,x", 0, ""},          // 19 characters
+		{" 0Ya000000000003AAA,x", 0, ""},          // taken as written
+		{"\"0Ya000000000003AAA\nrest\",x", 0, ""}, // a value over two lines
+	} {
+		if got := loginIDIn(tc.row, tc.i); got != tc.want {
+			t.Errorf("loginIDIn(%q, %d) = %q, want %q", tc.row, tc.i, got, tc.want)
+		}
 	}
 }

@@ -311,7 +311,7 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 	from := map[string]string{} // canonical field -> the JSON key that gave it
 	// A record with invalid UTF-8 is rejected whole, as a CSV row is: the
 	// decoder would have made its bytes U+FFFD without a word.
-	var rejects [][]any
+	var rejects, rejectedLogins [][]any
 	// The records are inserted as they are decoded, a batch at a time.
 	err := eachJSONRecordOf(f.path, func(rec jsonRecord) error {
 		if rec.badUTF8 != "" {
@@ -322,6 +322,15 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 				}
 			}
 			rejects = append(rejects, []any{f.path, rec.line, rec.badUTF8, "The row is not valid UTF-8", value})
+			// Its Id may still read, for session_without_login to name
+			// the record (see moveRejects).
+			for _, fd := range rec.fields {
+				if f.kind == Logins && aliases[normalizeHeader(fd.key)] == "id" {
+					if id := loginID(fd.value); id != "" {
+						rejectedLogins = append(rejectedLogins, []any{id, tableName(f.path), rec.line, "The row is not valid UTF-8"})
+					}
+				}
+			}
 			return nil
 		}
 		clear(values)
@@ -367,6 +376,9 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 	}
 	f.stats.Read += int64(len(rejects))
 	f.stats.Rejected += int64(len(rejects))
+	if err := insertRows(ctx, l.conn, "rejected_logins", 4, rejectedLogins); err != nil {
+		return err
+	}
 	return insertRows(ctx, l.conn, "rejects", 5, rejects)
 }
 

@@ -308,6 +308,8 @@ type inputFile struct {
 	// unread are the raw columns of a CSV file that no field is read from.
 	// The load reads them all the same (see parseSelect).
 	unread []string
+	// idColumn is the index of a CSV file's Id column, -1 for none.
+	idColumn int
 	// structural holds the lines DuckDB's CSV reader rejected, ascending.
 	structural []int64
 	// blank holds the blank lines after a CSV header, which DuckDB's reader
@@ -971,10 +973,14 @@ func (l *loader) loadCSV(ctx context.Context, f *inputFile) error {
 	}
 	f.shape = m.shape
 	f.labels = map[string]string{}
+	f.idColumn = -1
 	raw := map[string]string{}
 	var cols []string
 	for i, h := range f.format.header {
 		cols = append(cols, fmt.Sprintf("'c%d': 'VARCHAR'", i))
+		if m.column[i] == "id" {
+			f.idColumn = i
+		}
 		if c := m.column[i]; c != "" && l.reads(c) {
 			raw[c] = fmt.Sprintf("c%d", i)
 			f.labels[c] = strings.TrimSpace(h)
@@ -1192,7 +1198,7 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 		return err
 	}
 	defer rows.Close()
-	var rejects [][]any
+	var rejects, rejectedLogins [][]any
 	var spill error // the first quoted value that runs over lines, see below
 	lastLine := int64(-1)
 	for rows.Next() {
@@ -1240,7 +1246,15 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 				line.Int64, orField(field), took, line.Int64)}
 		}
 		f.structural = append(f.structural, line.Int64)
-		rejects = append(rejects, []any{tableName(f.path), line.Int64, field, structuralReason(typ.String, msg.String, f.format.header, endsBefore), value})
+		reason := structuralReason(typ.String, msg.String, f.format.header, endsBefore)
+		rejects = append(rejects, []any{tableName(f.path), line.Int64, field, reason, value})
+		// A login row the reader refused may still give its Id, for
+		// session_without_login to name the row (see moveRejects).
+		if f.kind == Logins && f.idColumn >= 0 {
+			if id := loginIDIn(value, f.idColumn); id != "" {
+				rejectedLogins = append(rejectedLogins, []any{id, tableName(f.path), line.Int64, sfid.RedactTokens(reason)})
+			}
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -1259,7 +1273,44 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 	}
 	f.stats.Rejected += int64(len(rejects))
 	f.stats.Read += int64(len(rejects))
+	if err := insertRows(ctx, l.conn, "rejected_logins", 4, rejectedLogins); err != nil {
+		return err
+	}
 	return insertRows(ctx, l.conn, "rejects", 5, rejects)
+}
+
+// loginIDIn returns the LoginHistory Id in field i of a CSV row the reader
+// refused (too few or too many fields, invalid UTF-8), or "" (see loginID).
+func loginIDIn(row string, i int) string {
+	r := csv.NewReader(strings.NewReader(row))
+	r.LazyQuotes = true
+	r.FieldsPerRecord = -1
+	fields, err := r.Read()
+	if err != nil || i >= len(fields) {
+		return ""
+	}
+	return loginID(fields[i])
+}
+
+// loginID returns s as the load reads a LoginHistory Id (15 characters gain
+// their suffix, 18 are kept as written), or "" when s is no such Id.
+func loginID(s string) string {
+	if !strings.HasPrefix(s, "0Ya") || len(s) != 15 && len(s) != 18 {
+		return ""
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return ""
+		}
+	}
+	if len(s) == 15 {
+		id, err := sfid.Normalize(s)
+		if err != nil {
+			return ""
+		}
+		return id
+	}
+	return s
 }
 
 // rejectTextLimit is the most of a rejected row's text DuckDB keeps:
