@@ -112,15 +112,22 @@ WITH travellers AS (
         j.login_row,
         count(*) AS n,
         max(u.login_time) AS last_time,
-        string_agg(u.id, ' ' ORDER BY u.login_time, u.id) AS ids
+        string_agg(u.id, ' ' ORDER BY u.login_time, u.id) AS ids,
+        -- For a jump whose own login began no live session, the finding
+        -- names a live one of its next logins (the lowest Id), which its
+        -- target reaches too: it names a session whenever its removals end
+        -- one (a Setup download's login, which a place-less next login may
+        -- be, included).
+        min(ls.session_id) AS session_id
     FROM leads j
     JOIN untrusted_successes u ON u.user_key = j.user_key AND u.source_ip = j.source_ip
         AND (u.login_time > j.login_time OR (u.login_time = j.login_time AND u.id > j.id))
         AND u.login_time <= j.login_time + getvariable('impossible_travel.follow_for')
+    LEFT JOIN live_session_of_login ls ON ls.login_history_id = u.id
     GROUP BY j.login_row
 ), described AS (
     SELECT
-        j.*, l.user_id, u.username, p.id AS prev_id, fw.n AS followers, fw.last_time AS followers_last, fw.ids AS follower_ids,
+        j.*, l.user_id, u.username, p.id AS prev_id, fw.n AS followers, fw.last_time AS followers_last, fw.ids AS follower_ids, fw.session_id AS follower_session,
         place_name(l.city, l.country_iso, l.country) AS place,
         place_name(p.city, p.country_iso, p.country) AS prev_place
     FROM found j
@@ -133,7 +140,7 @@ SELECT
     'high' AS severity,
     j.user_id,
     j.username,
-    coalesce(ls.session_id, fl.session_id) AS session_id,
+    coalesce(ls.session_id, j.follower_session) AS session_id,
     j.source_ip,
     j.login_time AS observed_at,
     printf('%s logged in from %s (%s) at %s, %s a login from %s (%s): %s apart, %s.',
@@ -153,16 +160,6 @@ SELECT
     concat_ws(' ', j.id, j.follower_ids) AS target_id
 FROM described j
 LEFT JOIN live_session_of_login ls ON ls.login_history_id = j.id
--- When the jump's login began no live session, a live one of its next
--- logins (the lowest Id), which the finding's target reaches too: the
--- finding names a session whenever its removals end one (a Setup
--- download's login, which a place-less next login may be, included).
-LEFT JOIN (
-    SELECT x.login_row, min(l.session_id) AS session_id
-    FROM (SELECT login_row, unnest(string_split(follower_ids, ' ')) AS login_id FROM described WHERE follower_ids IS NOT NULL) x
-    JOIN live_session_of_login l ON l.login_history_id = x.login_id
-    GROUP BY x.login_row
-) fl ON fl.login_row = j.login_row
 UNION ALL
 -- The earlier login of a jump, when it is the odd one out (home, away, home
 -- again): an intruder who logs in first is named too, not only the real
