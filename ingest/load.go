@@ -1292,23 +1292,16 @@ func loginIDIn(row string, i int) string {
 	return loginID(fields[i])
 }
 
-// loginID returns s as the load reads a LoginHistory Id (15 characters gain
-// their suffix, 18 are kept as written), or "" when s is no such Id.
+// loginID returns s as the load reads a LoginHistory Id (sa_id18: 15
+// characters gain their suffix, 18 are kept as written), or "" when s is no
+// such Id.
 func loginID(s string) string {
-	if !strings.HasPrefix(s, "0Ya") || len(s) != 15 && len(s) != 18 {
+	if !strings.HasPrefix(s, "0Ya") || !sfid.Shaped(s) {
 		return ""
 	}
-	for _, c := range s {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return ""
-		}
-	}
 	if len(s) == 15 {
-		id, err := sfid.Normalize(s)
-		if err != nil {
-			return ""
-		}
-		return id
+		suffix := sfid.Suffix(s)
+		return s + string(suffix[:])
 	}
 	return s
 }
