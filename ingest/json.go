@@ -315,21 +315,20 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 	// The records are inserted as they are decoded, a batch at a time.
 	err := eachJSONRecordOf(f.path, func(rec jsonRecord) error {
 		if rec.badUTF8 != "" {
-			value := ""
+			// A login's Id may still read, for session_without_login to
+			// name the record (see moveRejects).
+			value, id := "", ""
 			for _, fd := range rec.fields {
 				if fd.key == rec.badUTF8 {
 					value = fd.value
 				}
+				if f.kind == Logins && aliases[normalizeHeader(fd.key)] == "id" {
+					id = loginID(fd.value)
+				}
 			}
 			rejects = append(rejects, []any{f.path, rec.line, rec.badUTF8, "The row is not valid UTF-8", value})
-			// Its Id may still read, for session_without_login to name
-			// the record (see moveRejects).
-			for _, fd := range rec.fields {
-				if f.kind == Logins && aliases[normalizeHeader(fd.key)] == "id" {
-					if id := loginID(fd.value); id != "" {
-						rejectedLogins = append(rejectedLogins, []any{id, tableName(f.path), rec.line, "The row is not valid UTF-8"})
-					}
-				}
+			if id != "" {
+				rejectedLogins = append(rejectedLogins, []any{id, tableName(f.path), rec.line, "The row is not valid UTF-8"})
 			}
 			return nil
 		}
