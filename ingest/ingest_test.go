@@ -1839,6 +1839,31 @@ func testLoadNamesWithPatternCharacters(t *testing.T, givenTempDir bool) {
 	}
 }
 
+// A JSON page whose name is not valid UTF-8 and which holds a record that is
+// not either: the reject names the file with U+FFFD for its bad bytes, as a
+// CSV file's do, rather than stopping the load (DuckDB cannot take the bytes).
+func TestLoadJSONNameNotUTF8(t *testing.T) {
+	rec := func(id, status string) string {
+		return `{"Id":"` + id + `","UserId":"005000000000001AAA","LoginTime":"2026-11-26T09:00:00.000+0000","SourceIp":"203.0.113.1","Status":"` + status + `"}`
+	}
+	p := mustWrite(t, t.TempDir(), "page-\xff.json", "{\"records\":[\n"+rec("0Ya000000000001AAA", "Success")+",\n"+rec("0Ya000000000002AAA", "Succ\xe9ss")+"]}\n")
+	db := mustDB(t)
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.ToValidUTF8(p, "\uFFFD")
+	if got, want := mustQuery(t, db, `SELECT file, line, field FROM rejects`), [][]string{{name, "3", "Status"}}; !cmp.Equal(got, want) {
+		t.Errorf("rejects: got %v, want %v", got, want)
+	}
+	if got, want := mustQuery(t, db, `SELECT id, file, line FROM rejected_logins`), [][]string{{"0Ya000000000002AAA", name, "3"}}; !cmp.Equal(got, want) {
+		t.Errorf("rejected_logins: got %v, want %v", got, want)
+	}
+	if f := st.Files[0]; f.Read != 2 || f.Loaded != 1 || f.Rejected != 1 {
+		t.Errorf("got read %d loaded %d rejected %d, want 2, 1, 1", f.Read, f.Loaded, f.Rejected)
+	}
+}
+
 // NumSecondsValid must keep a session's expiry in range: an absurd value is
 // the row's reject, with its line and field, not the end of the load.
 func TestLoadRejectsOutOfRangeSecondsValid(t *testing.T) {

@@ -326,7 +326,7 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 					id = loginID(fd.value)
 				}
 			}
-			rejects = append(rejects, []any{f.path, rec.line, rec.badUTF8, "The row is not valid UTF-8", value})
+			rejects = append(rejects, []any{tableName(f.path), rec.line, rec.badUTF8, "The row is not valid UTF-8", value})
 			if id != "" {
 				rejectedLogins = append(rejectedLogins, []any{id, tableName(f.path), rec.line, "The row is not valid UTF-8"})
 			}
