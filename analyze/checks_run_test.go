@@ -1705,6 +1705,32 @@ func TestSessionWithoutLogin(t *testing.T) {
 		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
 			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-24 12:00 UTC to 2026-11-26 11:50 UTC."}},
 	}, {
+		// Rows whose Id could not be read were rejected: the missing login
+		// may be one of them, and the finding says so.
+		name:     "rejected rows whose Id could not be read may be the login",
+		sessions: []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7", idle: 9 * minute}},
+		logins:   logins,
+		edit: `INSERT INTO rejected_logins VALUES (NULL, 'logins.csv', 4, 'Id is not a Salesforce Id (15 or 18 letters and digits)'),
+			(NULL, 'logins.json', 7, 'The row is not valid UTF-8')`,
+		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
+			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-24 12:00 UTC to 2026-11-26 11:50 UTC. " +
+				"It was active at 11:51 UTC, after the history ends, so a later login may have reused it: a login history exported up to the sessions' export would settle it. " +
+				"The login history also has 2 rejected rows whose Id could not be read (see rejects.csv): the login may be one of them."}},
+	}, {
+		name:     "one rejected row whose Id could not be read may be the login",
+		sessions: []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7", idle: 20 * minute}},
+		logins:   logins,
+		edit:     `INSERT INTO rejected_logins VALUES (NULL, 'logins.csv', 4, 'Id is not a Salesforce Id (15 or 18 letters and digits)')`,
+		want: []finding{{check: "session_without_login", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000MIS",
+			detail: "names login 0Ya00000000000GONE, which is not in the login history although the history covers 2026-11-24 12:00 UTC to 2026-11-26 11:50 UTC. " +
+				"The login history also has 1 rejected row whose Id could not be read (see rejects.csv): the login may be that row."}},
+	}, {
+		// The login is there: a rejected row without an Id changes nothing.
+		name:     "near miss: a rejected row whose Id could not be read, and a session whose login is there",
+		sessions: []session{{login: "0Ya00000000000HAV0"}},
+		logins:   logins,
+		edit:     `INSERT INTO rejected_logins VALUES (NULL, 'logins.csv', 4, 'Id is not a Salesforce Id (15 or 18 letters and digits)')`,
+	}, {
 		name:     "a session older than the history is not judged",
 		sessions: []session{{login: "0Ya00000000000GONE", age: 72 * hour}},
 		logins:   logins,

@@ -143,7 +143,8 @@ func TestLoadSetupDownloadInPolicyTimezone(t *testing.T) {
 		`0Ak000000000001CAA,005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,2026-11-26T09:00:00Z,7200,Standard,203.0.113.7,Application,UI,STANDARD,,,,false,,,,,`+"\n")
 	logins := mustWrite(t, dir, "LoginHistory.csv", "\ufeffUsername,Login Time,Source IP,Location,Login Type,Status,Browser,Platform,Application,Login URL\r\n"+
 		"Alice@Acme.com,11/26/2026 3:04 PM,203.0.113.7,\"Paris, Île-de-France, France\",Application,Success,Chrome 131,Mac OSX,Browser,login.salesforce.com\r\n"+
-		"carol@acme.com,11/26/2026 15:05,198.51.100.9,United States,Application,Invalid Password,\"=HYPERLINK(\"\"x\"\")\",Windows 10,Browser,login.salesforce.com\r\n")
+		"carol@acme.com,11/26/2026 15:05,198.51.100.9,United States,Application,Invalid Password,\"=HYPERLINK(\"\"x\"\")\",Windows 10,Browser,login.salesforce.com\r\n"+
+		"bob@acme.com,11/26/2026 15:06,198.51.100.999,United States,Application,Success,Chrome 131,Windows 10,Browser,login.salesforce.com\r\n")
 	ny, _ := time.LoadLocation("America/New_York")
 	st, err := Load(context.Background(), db, Inputs{Sessions: []string{sessions}, Logins: []string{logins}}, Options{Location: ny})
 	if err != nil {
@@ -167,8 +168,13 @@ func TestLoadSetupDownloadInPolicyTimezone(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("usernames (-want +got):\n%s", diff)
 	}
-	if f := st.Files[1]; f.Format != "Setup download CSV" {
-		t.Errorf("got format %q, want Setup download CSV", f.Format)
+	if f := st.Files[1]; f.Format != "Setup download CSV" || f.Rejected != 1 {
+		t.Errorf("got format %q, %d rejected, want Setup download CSV, 1 rejected (line 4)", f.Format, f.Rejected)
+	}
+	// A Setup download has no Ids: its rejected row cannot be the login a
+	// session names, and session_without_login is not told of it.
+	if got := mustQuery(t, db, `SELECT count(*) FROM rejected_logins`); got[0][0] != "0" {
+		t.Errorf("%s rejected rows of a Setup download kept for session_without_login, want none", got[0][0])
 	}
 }
 
@@ -745,7 +751,9 @@ func TestLoadRejectsMalformedRows(t *testing.T) {
 		"0Ya000000000004AAA,005000000000001AAA,2026-11-26T08:00:00Z,300.1.2.3,Success,Chrome\n"+ // line 5 bad ip
 		"0Ya000000000005AAA,not-an-id,2026-11-26T08:00:00Z,203.0.113.8,Success,Chrome\n"+ // line 6 bad id
 		"0Ya000000000006AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.9,,Chrome\n"+ // line 7 empty status
-		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,Chrome\n") // line 8 duplicate
+		"0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,Chrome\n"+ // line 8 duplicate
+		"0Ya00000000007AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,Chrome\n"+ // line 9 bad login id
+		"0Ya00000000008AAA,005000000000001AAA\n") // line 10 short, bad login id
 	st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -757,21 +765,24 @@ func TestLoadRejectsMalformedRows(t *testing.T) {
 		{"5", "SourceIp", "SourceIp is not an IPv4 or IPv6 address", "300.1.2.3"},
 		{"6", "UserId", "UserId is not a Salesforce Id (15 or 18 letters and digits)", "not-an-id"},
 		{"7", "Status", "Status is empty", ""},
+		{"9", "Id", "Id is not a Salesforce Id (15 or 18 letters and digits)", "0Ya00000000007AAA"},
+		{"10", "", "The row has too few fields: 2 of the header's 6, ending before LoginTime", "0Ya00000000008AAA,005000000000001AAA"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rejects (-want +got):\n%s", diff)
 	}
-	// The rejected rows whose Id could be read are kept by Id, for
-	// session_without_login to name, the short row the reader refused too.
+	// Every rejected row is kept, for session_without_login: by Id when
+	// the Id could be read (the short row the reader refused too), else
+	// with none, as a row the missing login may be.
 	got = mustQuery(t, db, `SELECT id, file = '`+p+`', line FROM rejected_logins ORDER BY line`)
 	want = [][]string{{"0Ya000000000002AAA", "true", "3"}, {"0Ya000000000003AAA", "true", "4"}, {"0Ya000000000004AAA", "true", "5"},
-		{"0Ya000000000005AAA", "true", "6"}, {"0Ya000000000006AAA", "true", "7"}}
+		{"0Ya000000000005AAA", "true", "6"}, {"0Ya000000000006AAA", "true", "7"}, {"NULL", "true", "9"}, {"NULL", "true", "10"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rejected_logins (-want +got):\n%s", diff)
 	}
 	f := st.Files[0]
-	if f.Read != 7 || f.Loaded != 1 || f.Duplicates != 1 || f.Rejected != 5 {
-		t.Errorf("got read %d loaded %d duplicates %d rejected %d, want 7, 1, 1, 5", f.Read, f.Loaded, f.Duplicates, f.Rejected)
+	if f.Read != 9 || f.Loaded != 1 || f.Duplicates != 1 || f.Rejected != 7 {
+		t.Errorf("got read %d loaded %d duplicates %d rejected %d, want 9, 1, 1, 7", f.Read, f.Loaded, f.Duplicates, f.Rejected)
 	}
 }
 
@@ -846,6 +857,11 @@ func TestLoadSetupDownloadRejectsInvalidUTF8(t *testing.T) {
 			}
 			if f := st.Files[0]; f.Read != 3 || f.Loaded != 1 || f.Rejected != 2 {
 				t.Errorf("got read %d loaded %d rejected %d, want 3, 1, 2", f.Read, f.Loaded, f.Rejected)
+			}
+			// A Setup download has no Ids: its rejected rows cannot be
+			// the login a session names.
+			if got := mustQuery(t, db, `SELECT count(*) FROM rejected_logins`); got[0][0] != "0" {
+				t.Errorf("%s rejected rows of a Setup download kept for session_without_login, want none", got[0][0])
 			}
 		})
 	}
@@ -1839,28 +1855,29 @@ func testLoadNamesWithPatternCharacters(t *testing.T, givenTempDir bool) {
 	}
 }
 
-// A JSON page whose name is not valid UTF-8 and which holds a record that is
-// not either: the reject names the file with U+FFFD for its bad bytes, as a
-// CSV file's do, rather than stopping the load (DuckDB cannot take the bytes).
+// A JSON page whose name is not valid UTF-8 and which holds records that are
+// not either: the rejects name the file with U+FFFD for its bad bytes, as a
+// CSV file's do, rather than stopping the load (DuckDB cannot take the bytes),
+// and a record whose Id does not read is kept without one.
 func TestLoadJSONNameNotUTF8(t *testing.T) {
 	rec := func(id, status string) string {
 		return `{"Id":"` + id + `","UserId":"005000000000001AAA","LoginTime":"2026-11-26T09:00:00.000+0000","SourceIp":"203.0.113.1","Status":"` + status + `"}`
 	}
-	p := mustWrite(t, t.TempDir(), "page-\xff.json", "{\"records\":[\n"+rec("0Ya000000000001AAA", "Success")+",\n"+rec("0Ya000000000002AAA", "Succ\xe9ss")+"]}\n")
+	p := mustWrite(t, t.TempDir(), "page-\xff.json", "{\"records\":[\n"+rec("0Ya000000000001AAA", "Success")+",\n"+rec("0Ya000000000002AAA", "Succ\xe9ss")+",\n"+rec("0Ya0000000002AAA", "Succ\xe9ss")+"]}\n")
 	db := mustDB(t)
 	st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	name := strings.ToValidUTF8(p, "\uFFFD")
-	if got, want := mustQuery(t, db, `SELECT file, line, field FROM rejects`), [][]string{{name, "3", "Status"}}; !cmp.Equal(got, want) {
+	if got, want := mustQuery(t, db, `SELECT file, line, field FROM rejects ORDER BY line`), [][]string{{name, "3", "Status"}, {name, "4", "Status"}}; !cmp.Equal(got, want) {
 		t.Errorf("rejects: got %v, want %v", got, want)
 	}
-	if got, want := mustQuery(t, db, `SELECT id, file, line FROM rejected_logins`), [][]string{{"0Ya000000000002AAA", name, "3"}}; !cmp.Equal(got, want) {
+	if got, want := mustQuery(t, db, `SELECT id, file, line FROM rejected_logins ORDER BY line`), [][]string{{"0Ya000000000002AAA", name, "3"}, {"NULL", name, "4"}}; !cmp.Equal(got, want) {
 		t.Errorf("rejected_logins: got %v, want %v", got, want)
 	}
-	if f := st.Files[0]; f.Read != 2 || f.Loaded != 1 || f.Rejected != 1 {
-		t.Errorf("got read %d loaded %d rejected %d, want 2, 1, 1", f.Read, f.Loaded, f.Rejected)
+	if f := st.Files[0]; f.Read != 3 || f.Loaded != 1 || f.Rejected != 2 {
+		t.Errorf("got read %d loaded %d rejected %d, want 3, 1, 2", f.Read, f.Loaded, f.Rejected)
 	}
 }
 

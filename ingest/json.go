@@ -327,8 +327,8 @@ func (l *loader) insertDecoded(ctx context.Context, g *jsonGroup, f *inputFile) 
 				}
 			}
 			rejects = append(rejects, []any{tableName(f.path), rec.line, rec.badUTF8, "The row is not valid UTF-8", value})
-			if id != "" {
-				rejectedLogins = append(rejectedLogins, []any{id, tableName(f.path), rec.line, "The row is not valid UTF-8"})
+			if f.kind == Logins {
+				rejectedLogins = append(rejectedLogins, []any{nullIfEmpty(id), tableName(f.path), rec.line, "The row is not valid UTF-8"})
 			}
 			return nil
 		}

@@ -1251,9 +1251,7 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 		// A login row the reader refused may still give its Id, for
 		// session_without_login to name the row (see moveRejects).
 		if f.kind == Logins && f.idColumn >= 0 {
-			if id := loginIDIn(value, f.idColumn); id != "" {
-				rejectedLogins = append(rejectedLogins, []any{id, tableName(f.path), line.Int64, sfid.RedactTokens(reason)})
-			}
+			rejectedLogins = append(rejectedLogins, []any{nullIfEmpty(loginIDIn(value, f.idColumn)), tableName(f.path), line.Int64, sfid.RedactTokens(reason)})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -1277,6 +1275,14 @@ func (l *loader) collectStructuralRejects(ctx context.Context, f *inputFile) err
 		return err
 	}
 	return insertRows(ctx, l.conn, "rejects", 5, rejects)
+}
+
+// nullIfEmpty is s, or nil (NULL) when s is "".
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // loginIDIn returns the LoginHistory Id in field i of a CSV row the reader
@@ -1651,17 +1657,18 @@ func (l *loader) moveRejects(ctx context.Context) error {
 			FROM %s p JOIN sa_files f ON f.file_index = p.src_file WHERE p.sa_reject IS NOT NULL ORDER BY p.rowid`, l.lineSQL(k), k)); err != nil {
 			return err
 		}
-		// A rejected login row keeps its Id when the Id itself was readable
-		// (a rejected row's unreadable Id is empty), with its reason: the
+		// A rejected row of a login export with Ids is kept with its Id when
+		// the Id itself was readable (a rejected row's unreadable Id is
+		// empty; a Setup download's rows have none), with its reason: the
 		// records of a REST page saved on one line share their line, so
 		// rejects cannot tell their reasons apart by file and line. A
 		// reason of this step is a column's label and fixed words, which
 		// hold no token for redactRejects to take out.
 		if k == Logins {
 			if err := l.exec(ctx, fmt.Sprintf(`INSERT INTO rejected_logins
-				SELECT p.id, f.path, %s, p.sa_reject->>'reason'
+				SELECT CASE WHEN starts_with(p.id, '0Ya') THEN p.id END, f.path, %s, p.sa_reject->>'reason'
 				FROM logins p JOIN sa_files f ON f.file_index = p.src_file
-				WHERE p.sa_reject IS NOT NULL AND starts_with(p.id, '0Ya') ORDER BY p.rowid`, l.lineSQL(k))); err != nil {
+				WHERE p.sa_reject IS NOT NULL AND f.shape <> 'setup' ORDER BY p.rowid`, l.lineSQL(k))); err != nil {
 				return err
 			}
 		}

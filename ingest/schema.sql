@@ -119,11 +119,13 @@ CREATE TABLE rejects (
     value  VARCHAR
 );
 
--- The LoginHistory Id of each rejected login row whose Id could be read, and
--- its reject (as in rejects): a session naming that login is not without a
--- login but without a readable one, and session_without_login says so.
+-- Each rejected row of a login export with Ids (not a Setup download), with
+-- its LoginHistory Id when that could be read (else NULL) and its reject (as
+-- in rejects): a session naming such a login is not without a login but
+-- without a readable one, and session_without_login says so; a session whose
+-- login is missing may be one of the rows whose Id could not be read.
 CREATE TABLE rejected_logins (
-    id     VARCHAR NOT NULL,
+    id     VARCHAR,
     file   VARCHAR NOT NULL,
     line   BIGINT,
     reason VARCHAR NOT NULL

@@ -14,7 +14,8 @@
 --   reused session names the reusing login, so for a session active after the history's last
 --   login, or the last of the span covering its start (LastModifiedDate later), the finding
 --   says its login may simply be newer than the export. When the login's row was rejected
---   (it had the Id but an unreadable value), the finding names that row to correct.
+--   (it had the Id but an unreadable value), the finding names that row to correct; when
+--   rows whose Id could not be read were rejected, it says the login may be one of them.
 -- remediation: Check that the LoginHistory export is complete for that time; if it is, end
 --   the session and review the user's activity.
 -- knobs: session_without_login.max_export_gap
@@ -27,6 +28,10 @@ WITH coverage AS (
     SELECT * FROM login_history_stretches
 ), history_end AS (
     SELECT max(last_login) AS last_login FROM login_coverage
+), unreadable AS (
+    -- Rejected rows of the login exports whose Id could not be read: any of
+    -- them may be the login a session names.
+    SELECT count(*) AS rows FROM rejected_logins WHERE id IS NULL
 ), missing AS (
     -- An anti-join rather than NOT EXISTS: DuckDB plans the correlated
     -- subquery as a join that copies every live session and de-duplicates
@@ -87,12 +92,15 @@ FROM (
             fmt_time_after(s.last_modified, c.last_login),
             CASE WHEN c.last_login = e.last_login THEN 'the history ends'
                 ELSE 'the part of the history that covers its start ends (the exports given leave a gap after it)' END) ELSE '' END
+        || CASE WHEN u.rows > 0 THEN printf(' The login history also has %s rejected %s whose Id could not be read (see rejects.csv): the login may be %s.',
+            fmt_count(u.rows), CASE WHEN u.rows = 1 THEN 'row' ELSE 'rows' END, CASE WHEN u.rows = 1 THEN 'that row' ELSE 'one of them' END) ELSE '' END
         END
     FROM missing s
     JOIN family_starts f USING (parent_id)
     JOIN coverage c ON f.began BETWEEN c.first_login AND c.last_login
     CROSS JOIN history_end e
+    CROSS JOIN unreadable u
     -- The first rejected row with the Id, should two exports hold it.
-    LEFT JOIN (SELECT DISTINCT ON (id) * FROM rejected_logins ORDER BY id, file, line) r
+    LEFT JOIN (SELECT DISTINCT ON (id) * FROM rejected_logins WHERE id IS NOT NULL ORDER BY id, file, line) r
         ON r.id = s.login_history_id
 ) s
