@@ -117,7 +117,11 @@ func runAudit(ctx context.Context, args []string, io stdio) int {
 	logFormat := fs.String("log-format", "text", "")
 	quiet := fs.Bool("quiet", false, "")
 	cpuProfile := fs.String("cpu-profile", "", "")
-	if ok, code := parseFlagsOnly(fs, auditHelp, args, io); !ok {
+	// A flag that does not parse is reported in the log format asked for,
+	// read from args before they parse: a cron job's log collector gets a
+	// JSON record for it too.
+	early, _ := newLogger(io, logFormatIn(args), false)
+	if ok, code := parseFlagsOnly(fs, auditHelp, args, io, func(msg string) int { return early.usage("%s", msg) }); !ok {
 		return code
 	}
 	log, err := newLogger(io, *logFormat, *quiet)
@@ -208,6 +212,28 @@ func newLogger(io stdio, format string, quiet bool) (auditLog, error) {
 		return auditLog{Logger: slog.New(slog.NewJSONHandler(io.err, opts)), json: true, err: io.err}, nil
 	}
 	return auditLog{}, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+// logFormatIn returns the value args give --log-format, read before the flags
+// parse (the first given; a second is refused as they parse), or "text".
+func logFormatIn(args []string) string {
+	for i, a := range args {
+		if a == "--" {
+			break // the flags end here
+		}
+		name, value, hasValue := strings.Cut(a, "=")
+		if name != "--log-format" && name != "-log-format" {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			value = args[i+1]
+		}
+		if value == "json" {
+			return value
+		}
+		break
+	}
+	return "text"
 }
 
 // problem reports why the audit refused to go on, or its --fail-on verdict.

@@ -422,7 +422,7 @@ func TestAuditQuiet(t *testing.T) {
 
 // TestAuditJSONLogs checks that under --log-format json every line on
 // stderr is a JSON object, including the --fail-on verdict, a bad policy, an
-// unusable input and a usage mistake found after the flags parsed; under
+// unusable input and usage mistakes, in the flags or found after; under
 // text (the near miss) the same problems stay plain "sessionaudit audit:" lines.
 func TestAuditJSONLogs(t *testing.T) {
 	dir := t.TempDir()
@@ -441,6 +441,11 @@ func TestAuditJSONLogs(t *testing.T) {
 		{"missing columns", []string{"--sessions", repoPath("testdata/e2e/missing-columns/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
 			"--out", filepath.Join(dir, "out")}, exitUsage, "missing columns"},
 		{"bad as-of", slices.Concat(sample[:6], []string{"--as-of", "yesterday"}, sample[8:]), exitUsage, "not an RFC 3339 time"},
+		// Flags that do not parse: reported before the log format is
+		// known, so it is read from the arguments first.
+		{"unknown flag", append([]string{"--bogus"}, sample...), exitUsage, "unknown flag --bogus"},
+		{"empty policy", append([]string{"--policy", ""}, sample...), exitUsage, `--policy "": an empty value`},
+		{"pattern matching nothing", append([]string{"--geo", filepath.Join(dir, "none*.csv")}, sample...), exitUsage, "no file matches"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

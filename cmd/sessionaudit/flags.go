@@ -72,19 +72,20 @@ func newFlagSet(name string) *flag.FlagSet {
 // it should not, code is the exit status (0 after --help, which prints help
 // to stdout; 2 after a mistake, which prints a hint to stderr).
 func parseFlags(fs *flag.FlagSet, help string, args []string, io stdio) (ok bool, code int) {
-	if ok, code := parseFlagsOnly(fs, help, args, io); !ok {
+	usage := func(msg string) int { return usageError(io, fs.Name(), "%s", msg) }
+	if ok, code := parseFlagsOnly(fs, help, args, io, usage); !ok {
 		return false, code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(io.err, "sessionaudit %s: %s\nTry: sessionaudit %s --help\n", fs.Name(), unexpectedArgument(fs), fs.Name())
-		return false, exitUsage
+		return false, usage(unexpectedArgument(fs))
 	}
 	return true, exitOK
 }
 
 // parseFlagsOnly is parseFlags leaving arguments after the flags to the
-// caller, which can then report them in its own log format.
-func parseFlagsOnly(fs *flag.FlagSet, help string, args []string, io stdio) (ok bool, code int) {
+// caller, which can then report them in its own log format; usage reports a
+// flag that does not parse and returns the exit status.
+func parseFlagsOnly(fs *flag.FlagSet, help string, args []string, io stdio, usage func(msg string) int) (ok bool, code int) {
 	repeated := onlyOnce(fs)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -95,8 +96,7 @@ func parseFlagsOnly(fs *flag.FlagSet, help string, args []string, io stdio) (ok 
 		if *repeated != "" {
 			msg = "--" + *repeated + " given twice"
 		}
-		fmt.Fprintf(io.err, "sessionaudit %s: %s\nTry: sessionaudit %s --help\n", fs.Name(), msg, fs.Name())
-		return false, exitUsage
+		return false, usage(msg)
 	}
 	return true, exitOK
 }
