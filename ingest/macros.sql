@@ -3,7 +3,8 @@
 
 -- Values are taken as written: exports do not pad them, and a value with
 -- stray spaces is reported rather than quietly repaired (but for the times of
--- Setup downloads, see sa_ts_local).
+-- Setup downloads, see sa_ts_local, and coordinates: DuckDB's cast reads
+-- " 48.85 " or "4.885e1" as the number they write, with nothing to repair).
 CREATE OR REPLACE TEMP MACRO sa_blank(s) AS coalesce(s, '') = '';
 
 -- A 15-character Id gains its case-safe suffix: each 5-character chunk gives a
