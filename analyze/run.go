@@ -540,7 +540,10 @@ func classifyIP(ip string, trusted, denied networkSet) ipClass {
 	c := ipClass{network: netip.PrefixFrom(a, bits).Masked().String()}
 	_, c.trusted = trusted.match(a)
 	if d, ok := denied.match(a); ok {
-		c.denied, c.deniedBy = true, fmt.Sprintf("%s (%s)", d.Prefix, d.Source)
+		// The policy's path, in Source, may not be valid UTF-8, which the
+		// database cannot store as text: each bad byte reads U+FFFD, as the
+		// reports show a file's name anyway.
+		c.denied, c.deniedBy = true, strings.ToValidUTF8(fmt.Sprintf("%s (%s)", d.Prefix, d.Source), "\uFFFD")
 	}
 	return c
 }

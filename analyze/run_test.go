@@ -104,4 +104,22 @@ func TestRunRejectsBadChecks(t *testing.T) {
 	}
 }
 
+// A denied network listed in a policy file whose name is not valid UTF-8
+// (or in a denied_networks_file in such a folder) is stored with U+FFFD for
+// each bad byte, rather than stopping the run with "inserting into ip_info:
+// could not bind parameter".
+func TestIPInfoPolicyNameNotUTF8(t *testing.T) {
+	db := mustDB(t, nil, []login{{ip: "198.51.100.20"}})
+	mustRun(t, db, func(p *Policy) {
+		p.DeniedNetworks = []Network{{Prefix: netip.MustParsePrefix("198.51.100.0/24"), Source: "pol\xffcy.yaml:5"}}
+	})
+	var by string
+	if err := db.QueryRow(`SELECT denied_by FROM ip_info WHERE ip = '198.51.100.20'`).Scan(&by); err != nil {
+		t.Fatal(err)
+	}
+	if want := "198.51.100.0/24 (pol\uFFFDcy.yaml:5)"; by != want {
+		t.Errorf("denied_by = %q, want %q", by, want)
+	}
+}
+
 const colsQuery = "SELECT 'low' AS severity, NULL::VARCHAR AS user_id, NULL::VARCHAR AS username, NULL::VARCHAR AS session_id, NULL::VARCHAR AS source_ip, NULL::TIMESTAMP AS observed_at, 'x' AS detail, NULL::VARCHAR AS target_kind, NULL::VARCHAR AS target_id"
