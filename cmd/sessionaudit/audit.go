@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sessionaudit/sessionaudit/analyze"
 	"github.com/sessionaudit/sessionaudit/apply"
@@ -616,6 +617,16 @@ func openSpill(ctx context.Context, tempDir string, log *auditLog) (dir string, 
 	if tempDir == "" {
 		parent = os.TempDir()
 		where = "the system's temporary folder " + parent
+	}
+	// DuckDB takes its spill folder as text, which must be UTF-8: it would
+	// refuse the folder with "Invalid unicode" as the database opened.
+	if !utf8.ValidString(parent) {
+		fix := "give another --temp-dir"
+		if tempDir == "" {
+			fix = "set TMPDIR to another folder, or give --temp-dir"
+		}
+		log.problem(slog.LevelError, fmt.Sprintf("%s: cannot spill there: its name is not valid UTF-8, which the database needs of a folder; %s", where, fix), "dir", parent)
+		return "", removeMade, exitUsage
 	}
 	dir, doneSpilling, err := spillFolder(tempDir)
 	if err != nil {

@@ -479,6 +479,30 @@ func sampleAudit() []string {
 		"--users", repoPath("testdata/sample/users.csv"), "--policy", repoPath("testdata/sample/policy.yaml"), "--as-of", "2026-11-26T12:00:00Z"}
 }
 
+// TestAuditTempDirNotUTF8 checks that a spill folder whose name is not
+// valid UTF-8, given by --temp-dir or TMPDIR, is refused at start (exit 2,
+// saying why) rather than failing as the database opens with DuckDB's
+// "Invalid unicode (byte sequence mismatch)" (exit 1).
+func TestAuditTempDirNotUTF8(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "spill\xff")
+	if err := os.Mkdir(bad, 0o755); err != nil {
+		t.Skipf("no such names here: %v", err)
+	}
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCLI(t, append(sampleAudit(), "--out", out, "--temp-dir", bad)...)
+	if code != exitUsage || !strings.Contains(stderr, `--temp-dir `+filepath.Join(dir, `spill\xff`)+`: cannot spill there`) ||
+		!strings.Contains(stderr, "UTF-8") || strings.Contains(stderr, "Invalid unicode") || stdout != "" {
+		t.Errorf("--temp-dir not UTF-8: got exit %d, stdout %q, stderr %q; want exit 2 naming it", code, stdout, stderr)
+	}
+	t.Setenv("TMPDIR", bad)
+	code, stdout, stderr = runCLI(t, append(sampleAudit(), "--out", out)...)
+	if code != exitUsage || !strings.Contains(stderr, "temporary folder") || !strings.Contains(stderr, "TMPDIR") ||
+		strings.Contains(stderr, "Invalid unicode") || stdout != "" {
+		t.Errorf("TMPDIR not UTF-8: got exit %d, stdout %q, stderr %q; want exit 2 naming it", code, stdout, stderr)
+	}
+}
+
 // TestAuditUnusableFolders checks that an --out or --temp-dir in which no
 // file can be written is refused at start (exit 2, naming the flag, before
 // any export is loaded), and that a missing one is created.
