@@ -594,6 +594,38 @@ func TestAuditSpillsIntoItsOwnFolder(t *testing.T) {
 	}
 }
 
+// TestAuditKeepDBNameTheDriverMisreads checks --db paths that the DuckDB
+// driver, which reads its path as a URL, could not open: a relative name
+// with a colon in its first part is kept (the database is built at an
+// absolute path), and a name with a ?, a bad % escape or a control
+// character is refused at start with exit 2, rather than failing as the
+// database opens with the driver's "could not parse DSN" or "options were
+// not recognized" and exit 1.
+func TestAuditKeepDBNameTheDriverMisreads(t *testing.T) {
+	args := sampleAudit()
+	for i, a := range args {
+		if abs, err := filepath.Abs(a); err == nil && strings.HasPrefix(a, "..") {
+			args[i] = abs
+		}
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	code, _, stderr := runCLI(t, append(args, "--out", "out", "--db", "a:b.duckdb")...)
+	if code != exitOK {
+		t.Fatalf("--db a:b.duckdb: got exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	if n := mustCountFindings(t, filepath.Join(dir, "a:b.duckdb")); n == 0 {
+		t.Errorf("--db a:b.duckdb holds no findings")
+	}
+	for _, db := range []string{"a?b.duckdb", "x?access_mode=read_only", "a%zz.duckdb", "a\tb.duckdb", "sub?dir/a.duckdb"} {
+		code, stdout, stderr := runCLI(t, append(args, "--out", "out", "--db", db)...)
+		if code != exitUsage || !strings.Contains(stderr, "--db ") || !strings.Contains(stderr, "choose another path") || stdout != "" ||
+			strings.Contains(stderr, "DSN") || strings.Contains(stderr, "not recognized") {
+			t.Errorf("--db %q: got exit %d, stdout %q, stderr %q; want exit 2 saying the path cannot be used", db, code, stdout, stderr)
+		}
+	}
+}
+
 // TestAuditKeepDB checks that --db refuses a path holding an input or
 // anything but a DuckDB database, and that a database is replaced only by an
 // audit that finished: a failed one leaves the old one as it was.

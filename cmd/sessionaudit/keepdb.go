@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -72,6 +73,18 @@ func newKeptDB(path string, inputs []string) (*keptDB, error) {
 	}
 	dir, base := filepath.Split(path)
 	tmpPrefix := "." + base + ".sessionaudit-"
+	// The database is built at a path beside path, which the driver reads
+	// as a URL (duckdb-go's DSN): a relative path whose first part holds a
+	// colon, a % not followed by two hexadecimal digits or a control
+	// character fails to parse, and a ? starts the driver's options. An
+	// absolute path avoids the first; the others are refused here, before
+	// anything is touched, rather than as the database opens.
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs + string(filepath.Separator)
+	}
+	if err := dsnSafe(filepath.Join(dir, tmpPrefix+"0-0.tmp")); err != nil {
+		return nil, fmt.Errorf("--db %s: %v: choose another path", path, err)
+	}
 	unlock, err := apply.LockFile(filepath.Join(dir, tmpPrefix+"lock"))
 	var held *apply.LockedError
 	var unlocked error
@@ -100,6 +113,18 @@ func newKeptDB(path string, inputs []string) (*keptDB, error) {
 	k := &keptDB{path: path, tmp: filepath.Join(dir, tmpPrefix+strconv.Itoa(os.Getpid())+"-"+hex.EncodeToString(random)+".tmp"),
 		unlock: unlock, unlocked: unlocked}
 	return k, nil
+}
+
+// dsnSafe says why the database driver could not open a database at path,
+// which it reads as a URL, or returns nil.
+func dsnSafe(path string) error {
+	if strings.Contains(path, "?") {
+		return errors.New("the database cannot be opened at a path with a ?, which its driver reads as the start of its options")
+	}
+	if _, err := url.Parse(path); err != nil {
+		return errors.New("the database cannot be opened at a path with a % not followed by two hexadecimal digits, or with a control character, which its driver cannot read")
+	}
+	return nil
 }
 
 // buildName matches what follows a database's prefix in the name of one of
