@@ -335,8 +335,13 @@ func policyKeyTable() map[string]policyKey {
 			if err != nil || name == "" {
 				return err
 			}
+			// The system's zone files hold more than IANA names: posix/
+			// and right/ copies, posixrules and localtime load here, but
+			// the database (ICU) knows none of them, and would stop the
+			// load of a Setup download with "Unknown TimeZone".
+			first, _, _ := strings.Cut(name, "/")
 			loc, err := time.LoadLocation(name)
-			if err != nil || name == "Local" {
+			if err != nil || name == "Local" || first == "posix" || first == "right" || name == "posixrules" || name == "localtime" {
 				return d.errf(n, key, "%q is not an IANA time zone name such as Europe/Paris or UTC", name)
 			}
 			d.p.Location = loc

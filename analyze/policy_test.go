@@ -248,6 +248,12 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"unknown check in remove_on", "remove_on: [ip_denied, impossibl_travel]\n", nil, `policy.yaml:1: remove_on: "impossibl_travel" is not a check (use concurrent_sessions, failed_login_burst, impossible_travel, ip_denied, session_over_age)`},
 		{"bad date order", "timezone: UTC\nsetup_date_order: ymd\n", nil, `policy.yaml:2: setup_date_order: "ymd" is not auto, mdy or dmy`},
 		{"bad time zone", "timezone: Mars/Olympus\n", nil, `policy.yaml:1: timezone: "Mars/Olympus" is not an IANA time zone name such as Europe/Paris or UTC`},
+		// Files of the system's zoneinfo that Go loads but the database's
+		// ICU does not know.
+		{"a posix/ zone file", "timezone: posix/Europe/Paris\n", nil, `policy.yaml:1: timezone: "posix/Europe/Paris" is not an IANA time zone name such as Europe/Paris or UTC`},
+		{"a right/ zone file", "timezone: right/UTC\n", nil, `policy.yaml:1: timezone: "right/UTC" is not an IANA time zone name such as Europe/Paris or UTC`},
+		{"posixrules", "timezone: posixrules\n", nil, `policy.yaml:1: timezone: "posixrules" is not an IANA time zone name such as Europe/Paris or UTC`},
+		{"localtime", "timezone: localtime\n", nil, `policy.yaml:1: timezone: "localtime" is not an IANA time zone name such as Europe/Paris or UTC`},
 		{"session type twice ignoring case", "session_max_age_by_type:\n  UI: 1h\n  ui: 2h\n", nil, `policy.yaml:3: session_max_age_by_type.ui: given twice (names are compared ignoring case)`},
 		{"too few users", "ip_shared_by_users: {min_users: 1}\n", nil, `policy.yaml:1: ip_shared_by_users.min_users: "1" is not a whole number of at least 2`},
 		{"negative distance", "concurrent_sessions: {min_distance_km: -5}\n", nil, `policy.yaml:1: concurrent_sessions.min_distance_km: "-5" is not a number above zero`},
