@@ -1066,6 +1066,23 @@ func TestEachJSONRecordBoundReadsAsItself(t *testing.T) {
 	}
 }
 
+// A malformed record among the first ones, which name a JSON file's fields,
+// is refused naming its line, as one after them is: not as "record 2" alone.
+func TestJSONHeaderRecordErrorNamesLine(t *testing.T) {
+	rec := `{"Id":"0Ya000000000001AAA","Status":"Success"}`
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, content, want string }{
+		{"number.json", "{\"records\":[\n" + rec + ",\n\n 5,\n" + rec + "]}", "line 4: record 2 is not a JSON object"},
+		{"syntax.json.gz", gz(t, "\ufeff{\"totalSize\": 3,\n\"records\":[\n"+rec+",\n"+rec+",\n{\"Id\": x}]}"), "line 5: record 3 is not a JSON object: invalid character 'x'"},
+	} {
+		p := mustWrite(t, dir, tc.name, tc.content)
+		_, _, _, err := jsonHeader(p)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
 func TestLoadJSONPagesInGroups(t *testing.T) {
 	defer func(n int) { jsonBatch = n }(jsonBatch)
 	jsonBatch = 2

@@ -800,7 +800,11 @@ func jsonHeader(path string) (header []string, inResult bool, page pageInfo, err
 	found, inResult, err := walkRecords(dec, &page, func(int64) (bool, error) {
 		raw, err := nextRecord(dec)
 		if err != nil {
-			return false, fmt.Errorf("record %d %w", n+1, err)
+			err = fmt.Errorf("record %d %w", n+1, err)
+			if line := recordLine(path, n); line > 0 {
+				err = fmt.Errorf("line %d: %w", line, err)
+			}
+			return false, err
 		}
 		var fields []string // of the first record, which tells a page given twice
 		flattenObject("", raw, 0, func(key, value string, null bool) {
@@ -843,6 +847,38 @@ func jsonHeader(path string) (header []string, inResult bool, page pageInfo, err
 	}
 	page.inResult = inResult
 	return header, inResult, page, nil
+}
+
+// recordLine is the line that record i (from 0) of the JSON export at path
+// starts on, as eachJSONRecordIn numbers them, or 0 when it cannot be found:
+// for the error of a malformed record among those jsonHeader reads, which
+// reads without counting lines.
+func recordLine(path string, i int) int64 {
+	r, _, closeFn, err := openMaybeGzip(path)
+	if err != nil {
+		return 0
+	}
+	defer closeFn()
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	lr := &lineReader{r: br, line: 1, max: maxJSONRecord}
+	dec := json.NewDecoder(lr)
+	var line int64
+	n := 0
+	walkRecords(dec, nil, func(off int64) (bool, error) {
+		if l := lr.lineAt(off); n == i {
+			line = l
+			return false, nil
+		}
+		if _, err := nextRecord(dec); err != nil {
+			return false, err
+		}
+		n++
+		return true, nil
+	})
+	return line
 }
 
 // pageInfo is what a REST query page says of its query, wherever in the
