@@ -267,7 +267,10 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 		return format{}, fmt.Errorf("the header has %s columns, more than the %s the audit reads a file with (an export has a few dozen): "+
 			"export only the fields the audit reads, see Inputs in the README", words.Thousands(int64(len(header))), words.Thousands(maxHeaderColumns))
 	}
-	if len(header) < 2 {
+	// A file of one column is an export only if that column is Id (a
+	// LoginGeo export may be no more; any other kind then lacks columns,
+	// which its header match says by name).
+	if len(header) < 2 && !strings.EqualFold(strings.TrimSpace(header[0]), "Id") {
 		line := string(trimmed)
 		if i := strings.IndexAny(line, "\r\n"); i >= 0 {
 			line = line[:i]

@@ -1228,6 +1228,7 @@ func TestLoadNamesTheFlagAFileFits(t *testing.T) {
 	fullUsers := mustWrite(t, dir, "full-users.csv", "Id,Username,Name,IsActive,CreatedDate,LastModifiedDate\n")
 	withName := mustWrite(t, dir, "with-name.csv", "Id,UsersId,Username,CreatedDate,LastModifiedDate,NumSecondsValid,SourceIp\n")
 	loginsWithName := mustWrite(t, dir, "logins-with-name.csv", "Id,UserId,Username,LoginTime,SourceIp\n")
+	idOnly := mustWrite(t, dir, "id-only.csv", "Id\n005000000000001AAA\n")
 	for _, tc := range []struct {
 		name string
 		in   Inputs
@@ -1241,6 +1242,8 @@ func TestLoadNamesTheFlagAFileFits(t *testing.T) {
 		{"near miss: a sessions export without SessionType", Inputs{Sessions: []string{short}}, "", "missing column SessionType"},
 		{"near miss: a sessions export with Username, without SessionType", Inputs{Sessions: []string{withName}}, "", "missing column SessionType"},
 		{"near miss: a logins export with Username, without Status", Inputs{Logins: []string{loginsWithName}}, "", "missing column Status"},
+		// A file of one column, Id, is matched as any other header is.
+		{"a users export of Ids alone", Inputs{Users: []string{idOnly}}, "", "missing column Username; the header has: Id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(context.Background(), mustDB(t), tc.in, Options{})
@@ -1419,6 +1422,24 @@ func TestLoadUnusableFiles(t *testing.T) {
 				t.Errorf("got error %v, want an InputError naming %s and saying %q", err, p, tc.want)
 			}
 		})
+	}
+}
+
+// A LoginGeo export of its Id alone is an export the README allows: a file
+// of one column loads when that column is Id.
+func TestLoadGeoOfIdAlone(t *testing.T) {
+	dir := t.TempDir()
+	s := mustWrite(t, dir, "s.csv", sessionsHeader+"\n")
+	l := mustWrite(t, dir, "l.csv", "Id,UserId,LoginTime,SourceIp,Status\n0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success\n")
+	g := mustWrite(t, dir, "g.csv", "\"Id\"\n04F000000000001AAA\n04F000000000002AAA\n")
+	st, err := Load(context.Background(), mustDB(t), Inputs{Sessions: []string{s}, Logins: []string{l}, Geo: []string{g}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range st.Files {
+		if f.Kind == Geo && (f.Read != 2 || f.Loaded != 2) {
+			t.Errorf("geo: %+v; want both rows loaded", f)
+		}
 	}
 }
 
