@@ -109,6 +109,30 @@ func TestApproveNothing(t *testing.T) {
 	}
 }
 
+// An approver's name with a line break or an escape code is refused before
+// anything is written, escaped in the refusal; a name with spaces and
+// accents is the near miss.
+func TestApproveByOnOneLine(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	mustWriteFile(t, list, oneRowList)
+	for _, tc := range []struct{ by, want string }{
+		{"alice\nApproved 99 sessions", `--by alice\x0aApproved 99 sessions: give the approver's name on one line`},
+		{"alice\x1b[2J", `--by alice\x1b[2J: give the approver's name on one line`},
+		{"bob\xff", `--by bob\xff: give the approver's name on one line`},
+	} {
+		code, stdout, stderr := runCLI(t, "approve", "--removals", list, "--by", tc.by)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) || stdout != "" {
+			t.Errorf("--by %q: got exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.by, code, stdout, stderr, tc.want)
+		}
+		if _, err := os.Stat(list + ".approval.json"); err == nil {
+			t.Fatalf("--by %q: an approval was written", tc.by)
+		}
+	}
+	if code, stdout, stderr := runCLI(t, "approve", "--removals", list, "--by", "Zoë Durand (SecOps)"); code != exitOK || !strings.Contains(stdout, "by Zoë Durand (SecOps) until") {
+		t.Errorf("a plain name: got exit %d, stdout %q, stderr %q; want it approved", code, stdout, stderr)
+	}
+}
+
 // An --only file the list does not match is named in the refusal.
 func TestApproveNamesTheIdFile(t *testing.T) {
 	dir := t.TempDir()

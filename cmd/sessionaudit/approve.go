@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sessionaudit/sessionaudit/apply"
 	"github.com/sessionaudit/sessionaudit/internal/words"
@@ -60,6 +63,12 @@ func runApprove(_ context.Context, args []string, io stdio) int {
 	}
 	if *removals == "" || *by == "" {
 		return usageError(io, "approve", "--removals and --by are required")
+	}
+	// The approver is recorded and printed on one line of the approval,
+	// the journal and the logs: a line break or escape code in the name
+	// could forge a line there.
+	if strings.IndexFunc(*by, unicode.IsControl) >= 0 || !utf8.ValidString(*by) {
+		return usageError(io, "approve", "--by %s: give the approver's name on one line, without control characters", words.Printable(*by))
 	}
 	// An approval shorter than this would have expired before apply could
 	// read it, and the analyst would be told it was recorded.
