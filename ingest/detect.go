@@ -289,6 +289,11 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	// UTF-8 (a file saved in another encoding: DuckDB would stop on it with
 	// an error that names no line or column).
 	for i, h := range header {
+		// A carriage return the reader kept is one no line feed follows:
+		// the lines end in CR alone, and the header ran on into the rows.
+		if strings.Contains(h, "\r") {
+			return format{}, errors.New("its lines end in a carriage return alone (as classic Mac OS saved text), which no export writes: save it with LF or CRLF line endings")
+		}
 		if strings.IndexFunc(h, unicode.IsControl) >= 0 {
 			return format{}, fmt.Errorf("header cell %d %q has a control character; save the file as UTF-8 CSV with plain column names", i+1, truncate(sfid.RedactTokens(h), 80))
 		}
