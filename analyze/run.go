@@ -540,10 +540,10 @@ func classifyIP(ip string, trusted, denied networkSet) ipClass {
 	c := ipClass{network: netip.PrefixFrom(a, bits).Masked().String()}
 	_, c.trusted = trusted.match(a)
 	if d, ok := denied.match(a); ok {
-		// The policy's path, in Source, may not be valid UTF-8, which the
-		// database cannot store as text: each bad byte reads U+FFFD, as the
-		// reports show a file's name anyway.
-		c.denied, c.deniedBy = true, strings.ToValidUTF8(fmt.Sprintf("%s (%s)", d.Prefix, d.Source), "\uFFFD")
+		// The source names a file, whose name may hold a newline or bytes
+		// that are not UTF-8: the classes travel one a line, as text, so it
+		// is cited as the summary prints a file name (a\x0ab.yaml:5).
+		c.denied, c.deniedBy = true, fmt.Sprintf("%s (%s)", d.Prefix, words.Printable(d.Source))
 	}
 	return c
 }
