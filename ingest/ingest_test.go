@@ -1896,6 +1896,67 @@ func testLoadNamesWithPatternCharacters(t *testing.T, givenTempDir bool) {
 	}
 }
 
+// Tools that leave out null values write a record without the key at all:
+// a field that none of the first records (which give DuckDB's reader its
+// record type) holds is still read from the records after them, and the
+// page is read by DuckDB, not decoded in Go.
+func TestLoadJSONFieldsTheFirstRecordsLeaveOut(t *testing.T) {
+	defer func() { decodedInGo = nil }()
+	var refused []error
+	decodedInGo = func(err error) { refused = append(refused, err) }
+	var sessions, logins []string
+	for i := 1; i <= 12; i++ {
+		s := fmt.Sprintf(`{"Id":"0Ak0000000000%02dAAA","UsersId":"005000000000001AAA","CreatedDate":"2026-11-26T08:00:00.000+0000","LastModifiedDate":"2026-11-26T09:00:00.000+0000","NumSecondsValid":7200,"SessionType":"UI","SourceIp":"203.0.113.7"`, i)
+		l := fmt.Sprintf(`{"Id":"0Ya0000000000%02dAAA","UserId":"005000000000001AAA","LoginTime":"2026-11-26T08:00:00.000+0000","SourceIp":"203.0.113.7","Status":"Success"`, i)
+		if i > 10 {
+			s += `,"LoginHistoryId":"0Ya000000000011AAA","ParentId":"0Ak000000000001AAA","IsCurrent":true`
+			l += `,"CountryIso":"FR"`
+		}
+		sessions, logins = append(sessions, s+"}"), append(logins, l+"}")
+	}
+	dir := t.TempDir()
+	sp := mustWrite(t, dir, "s.json", `{"totalSize":12,"done":true,"records":[`+strings.Join(sessions, ",\n")+"]}")
+	lp := mustWrite(t, dir, "l.json", `{"totalSize":12,"done":true,"records":[`+strings.Join(logins, ",\n")+"]}")
+	db := mustDB(t)
+	if _, err := Load(context.Background(), db, Inputs{Sessions: []string{sp}, Logins: []string{lp}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(refused) != 0 {
+		t.Errorf("DuckDB's reader refused the pages (%v); want them read by it", refused)
+	}
+	// A session without a ParentId is its family's first (its own parent).
+	want := [][]string{{"0Ak000000000010AAA", "NULL", "0Ak000000000010AAA", "false"},
+		{"0Ak000000000011AAA", "0Ya000000000011AAA", "0Ak000000000001AAA", "true"}, {"0Ak000000000012AAA", "0Ya000000000011AAA", "0Ak000000000001AAA", "true"}}
+	if diff := cmp.Diff(want, mustQuery(t, db, `SELECT id, login_history_id, parent_id, is_current FROM sessions WHERE id >= '0Ak000000000010' ORDER BY id`)); diff != "" {
+		t.Errorf("sessions (-want +got):\n%s", diff)
+	}
+	want = [][]string{{"0Ya000000000010AAA", "NULL"}, {"0Ya000000000011AAA", "FR"}, {"0Ya000000000012AAA", "FR"}}
+	if diff := cmp.Diff(want, mustQuery(t, db, `SELECT id, country_iso FROM logins WHERE id >= '0Ya000000000010' ORDER BY id`)); diff != "" {
+		t.Errorf("logins (-want +got):\n%s", diff)
+	}
+}
+
+// Every field of an API export the audit reads is named in apiFields, so
+// that DuckDB's reader declares it even when the first records lack it.
+func TestAPIFieldsNameEveryField(t *testing.T) {
+	for k := range shapes {
+		aliases := aliasIndex(k, "api")
+		named := map[string]bool{}
+		for _, name := range apiFields[k] {
+			c := aliases[normalizeHeader(name)]
+			if c == "" {
+				t.Errorf("%s: %q is no field of the kind", k, name)
+			}
+			named[c] = true
+		}
+		for _, f := range shapes[k][0].fields {
+			if !named[f.name] && f.name != "location" { // location: Setup downloads' only
+				t.Errorf("%s: field %s has no API spelling in apiFields", k, f.name)
+			}
+		}
+	}
+}
+
 // A JSON page whose name is not valid UTF-8 and which holds records that are
 // not either: the rejects name the file with U+FFFD for its bad bytes, as a
 // CSV file's do, rather than stopping the load (DuckDB cannot take the bytes),

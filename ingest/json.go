@@ -1276,27 +1276,33 @@ func (l *loader) mapJSONHeader(f *inputFile, header []string) error {
 		}
 	}
 	if f.shape == "api" {
-		addRelationshipLabels(f.kind, header, f.labels)
+		addUnseenLabels(f.kind, header, f.labels)
 	}
 	return nil
 }
 
-// relationshipFields lists, per kind, the relationship fields the audit reads
-// from API exports, as the API spells them.
-var relationshipFields = map[Kind][]string{
-	Sessions: {"Users.Username", "LoginGeo.City", "LoginGeo.Country", "LoginGeo.CountryIso", "LoginGeo.Latitude", "LoginGeo.Longitude"},
-	Logins:   {"User.Username", "LoginGeo.City", "LoginGeo.Country", "LoginGeo.CountryIso", "LoginGeo.Latitude", "LoginGeo.Longitude"},
-	Users:    {"Profile.Name"},
+// apiFields lists, per kind, the fields the audit reads from API exports, as
+// the API spells them.
+var apiFields = map[Kind][]string{
+	Sessions: {"Id", "UsersId", "Users.Username", "CreatedDate", "LastModifiedDate", "NumSecondsValid", "UserType", "SourceIp", "LoginType",
+		"SessionType", "SessionSecurityLevel", "ParentId", "LoginHistoryId", "LoginGeoId", "IsCurrent",
+		"LoginGeo.City", "LoginGeo.Country", "LoginGeo.CountryIso", "LoginGeo.Latitude", "LoginGeo.Longitude"},
+	Logins: {"Id", "UserId", "User.Username", "LoginTime", "SourceIp", "Status", "CountryIso", "LoginGeoId",
+		"LoginGeo.City", "LoginGeo.Country", "LoginGeo.CountryIso", "LoginGeo.Latitude", "LoginGeo.Longitude"},
+	Users: {"Id", "Username", "Name", "UserType", "IsActive", "Profile.Name"},
+	Geo:   {"Id", "City", "Country", "CountryIso", "Latitude", "Longitude", "Subdivision", "PostalCode"},
 }
 
-// addRelationshipLabels gives labels every relationship field of the kind
-// that the first records did not name. A REST record gives a relationship it
-// lacks as a bare null ("LoginGeo": null), without its fields, so pages
-// whose first records have no LoginGeo would otherwise never read the
-// places of the records after them (DuckDB's reader reads only the fields
-// its record type declares, and yields NULL for one a record lacks). The
-// relationship keeps the spelling the records give it, if any.
-func addRelationshipLabels(k Kind, header []string, labels map[string]string) {
+// addUnseenLabels gives labels every field of the kind that the first
+// records did not name, as the API spells it. DuckDB's reader reads only the
+// fields its record type declares (and yields NULL for one a record lacks),
+// and the type is made from the first records, so a field they all lack
+// would never be read from the records after them: a REST record gives a
+// relationship it lacks as a bare null ("LoginGeo": null), without its
+// fields, and tools that leave out null values (a ParentId, a
+// LoginHistoryId) write no key at all. A relationship keeps the spelling the
+// records give it, if any.
+func addUnseenLabels(k Kind, header []string, labels map[string]string) {
 	aliases := aliasIndex(k, "api")
 	spelled := map[string]string{} // normalised relationship name -> the records' spelling
 	for _, h := range header {
@@ -1305,12 +1311,16 @@ func addRelationshipLabels(k Kind, header []string, labels map[string]string) {
 			spelled[normalizeHeader(rel)] = rel
 		}
 	}
-	for _, name := range relationshipFields[k] {
+	for _, name := range apiFields[k] {
 		c := aliases[normalizeHeader(name)]
 		if _, ok := labels[c]; ok || c == "" {
 			continue
 		}
-		rel, sub, _ := strings.Cut(name, ".")
+		rel, sub, nested := strings.Cut(name, ".")
+		if !nested {
+			labels[c] = name
+			continue
+		}
 		if s, ok := spelled[normalizeHeader(rel)]; ok {
 			rel = s
 		}
