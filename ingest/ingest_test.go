@@ -786,6 +786,42 @@ func TestLoadRejectsMalformedRows(t *testing.T) {
 	}
 }
 
+// A country code is compared as written by the checks, so one with spaces
+// around it, in lower case or of three letters is a reject naming its field;
+// a capital and a digit (A1, as geolocation data writes some regions) and a
+// blank load.
+func TestLoadRejectsBadCountryCodes(t *testing.T) {
+	db := mustDB(t)
+	row := func(n int, iso, geoISO string) string {
+		return fmt.Sprintf("0Ya00000000000%dAAA,005000000000001AAA,2026-11-26T08:00:00Z,203.0.113.7,Success,%s,%s\n", n, iso, geoISO)
+	}
+	p := mustWrite(t, t.TempDir(), "logins.csv", "Id,UserId,LoginTime,SourceIp,Status,CountryIso,LoginGeo.CountryIso\n"+
+		row(1, "FR", "FR")+ // line 2
+		row(2, "\" FR \"", "FR")+ // line 3
+		row(3, "FR", "fr")+ // line 4
+		row(4, "FRA", "")+ // line 5
+		row(5, "A1", "")+ // line 6
+		row(6, "", "")) // line 7
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"3", "CountryIso", "CountryIso is not a two-letter country code, such as FR", " FR "},
+		{"4", "LoginGeo.CountryIso", "LoginGeo.CountryIso is not a two-letter country code, such as FR", "fr"},
+		{"5", "CountryIso", "CountryIso is not a two-letter country code, such as FR", "FRA"},
+	}
+	if diff := cmp.Diff(want, mustQuery(t, db, `SELECT line, field, reason, value FROM rejects ORDER BY line`)); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([][]string{{"FR"}, {"A1"}, {"NULL"}}, mustQuery(t, db, `SELECT country_iso FROM logins ORDER BY id`)); diff != "" {
+		t.Errorf("logins (-want +got):\n%s", diff)
+	}
+	if f := st.Files[0]; f.Read != 6 || f.Loaded != 3 || f.Rejected != 3 {
+		t.Errorf("got read %d loaded %d rejected %d, want 6, 3, 3", f.Read, f.Loaded, f.Rejected)
+	}
+}
+
 // TestLoadRejectsInvalidUTF8InAnyColumn: invalid UTF-8 in a field read
 // after one that is not (which made DuckDB's reader fail with an internal
 // error) and in a field not read at all are both rejects naming their line

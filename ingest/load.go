@@ -114,6 +114,7 @@ const (
 	tIP
 	tLat
 	tLon
+	tISO // a country code
 )
 
 // what ends the sentence "<field> '<value>' is not …" for a value that does not parse.
@@ -131,6 +132,8 @@ func (t colType) what() string {
 		return "a latitude between -90 and 90"
 	case tLon:
 		return "a longitude between -180 and 180"
+	case tISO:
+		return "a two-letter country code, such as FR"
 	}
 	return ""
 }
@@ -256,14 +259,14 @@ var colTypes = map[Kind]map[string]colType{
 	Sessions: {
 		"id": tID, "user_id": tID, "created": tTime, "last_modified": tTime, "num_seconds_valid": tSeconds,
 		"source_ip": tIP, "parent_id": tID, "login_history_id": tID, "login_geo_id": tID,
-		"is_current": tBool, "latitude": tLat, "longitude": tLon,
+		"is_current": tBool, "latitude": tLat, "longitude": tLon, "country_iso": tISO,
 	},
 	Logins: {
 		"id": tID, "user_id": tID, "login_time": tTime, "source_ip": tIP, "login_geo_id": tID,
-		"latitude": tLat, "longitude": tLon,
+		"latitude": tLat, "longitude": tLon, "country_iso": tISO, "geo_country_iso": tISO,
 	},
 	Users: {"id": tID, "is_active": tBool},
-	Geo:   {"id": tID, "latitude": tLat, "longitude": tLon},
+	Geo:   {"id": tID, "latitude": tLat, "longitude": tLon, "country_iso": tISO},
 }
 
 // idObjects names the object each Id column must point to. Salesforce Ids
@@ -914,6 +917,8 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 			parse = "sa_latitude(r_%s)"
 		case tLon:
 			parse = "sa_longitude(r_%s)"
+		case tISO:
+			parse = "sa_country_iso(r_%s)"
 		default:
 			parse = "nullif(r_%s, '')"
 		}

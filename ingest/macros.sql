@@ -1,10 +1,12 @@
 -- Parsing helpers the load statements share. Each returns NULL for a value it
 -- cannot read, and the load turns a NULL from a non-blank value into a reject.
 
--- Values are taken as written: exports do not pad them, and a value with
--- stray spaces is reported rather than quietly repaired (but for the times of
--- Setup downloads, see sa_ts_local, and coordinates: DuckDB's cast reads
--- " 48.85 " or "4.885e1" as the number they write, with nothing to repair).
+-- Typed values (Ids, times, numbers, flags, country codes) are taken as
+-- written: exports do not pad them, and a value with stray spaces is
+-- reported rather than quietly repaired (but for the times of Setup
+-- downloads, see sa_ts_local, and coordinates: DuckDB's cast reads " 48.85 "
+-- or "4.885e1" as the number they write, with nothing to repair). Free text
+-- (cities, statuses, names) is kept as it is.
 CREATE OR REPLACE TEMP MACRO sa_blank(s) AS coalesce(s, '') = '';
 
 -- A 15-character Id gains its case-safe suffix: each 5-character chunk gives a
@@ -89,6 +91,13 @@ CREATE OR REPLACE TEMP MACRO sa_bool(s) AS
 
 CREATE OR REPLACE TEMP MACRO sa_latitude(s) AS
     CASE WHEN TRY_CAST(s AS DOUBLE) BETWEEN -90 AND 90 THEN TRY_CAST(s AS DOUBLE) END;
+
+-- A country code as LoginGeo and LoginHistory give it: two capitals (or a
+-- capital and a digit, as geolocation data writes some regions, A1). The
+-- checks compare codes as written, so " FR " or "fr" would be a country of
+-- its own: such a value is reported, not read.
+CREATE OR REPLACE TEMP MACRO sa_country_iso(s) AS
+    CASE WHEN s GLOB '[A-Z][A-Z0-9]' THEN s END;
 
 CREATE OR REPLACE TEMP MACRO sa_longitude(s) AS
     CASE WHEN TRY_CAST(s AS DOUBLE) BETWEEN -180 AND 180 THEN TRY_CAST(s AS DOUBLE) END;
