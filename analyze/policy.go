@@ -38,6 +38,12 @@ type Policy struct {
 	// records, so that an audit can be matched to the rules it ran with.
 	// None for DefaultPolicy.
 	Files []PolicyFile
+	// SetsNothing is true of a policy file that sets no key (empty, or
+	// comments only): every default applies, which the audit warns of, as
+	// a file given to set something that sets nothing (a template not filled
+	// in, a file truncated by whatever wrote it) is a mistake more often
+	// than a choice.
+	SetsNothing bool
 	// Location is the zone in which exports with zone-less times were written.
 	Location *time.Location
 	// SetupDateOrder is the order of day and month in Setup downloads.
@@ -235,10 +241,12 @@ func parsePolicy(data []byte, file string, readFile func(string) ([]byte, error)
 		return Policy{}, yamlError(file, data, err)
 	}
 	if len(doc.Content) == 0 {
+		d.p.SetsNothing = true
 		return d.p, nil // an empty file keeps every default
 	}
 	root := resolve(doc.Content[0])
-	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" || root.Kind == yaml.MappingNode && len(root.Content) == 0 {
+		d.p.SetsNothing = true
 		return d.p, nil
 	}
 	if root.Kind != yaml.MappingNode {

@@ -77,7 +77,7 @@ func TestLoadPolicy(t *testing.T) {
 	}{{
 		name: "an empty file keeps the defaults",
 		yaml: "# nothing set\n",
-		edit: func(*Policy) {},
+		edit: func(p *Policy) { p.SetsNothing = true },
 	}, {
 		name: "one document that opens with ---",
 		yaml: "---\nsession_max_age: 1d\n...\n",
@@ -376,5 +376,34 @@ func TestLoadPolicyNullKeepsTheDefault(t *testing.T) {
 	if p.ConcurrentSessions.MinDistanceKm != d.ConcurrentSessions.MinDistanceKm || p.IPSharedByUsers.MinUsers != d.IPSharedByUsers.MinUsers {
 		t.Errorf("got min_distance_km %v and min_users %v, want the defaults %v and %v",
 			p.ConcurrentSessions.MinDistanceKm, p.IPSharedByUsers.MinUsers, d.ConcurrentSessions.MinDistanceKm, d.IPSharedByUsers.MinUsers)
+	}
+}
+
+// A policy file that sets no key (empty, comments only, an empty mapping or
+// document) keeps every default and says so, for the audit to warn; one key
+// set, even to its default, is the near miss.
+func TestLoadPolicySetsNothing(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		want bool
+	}{
+		{"", true},
+		{"# to be filled in\n\n", true},
+		{"---\n", true},
+		{"~\n", true},
+		{"{}\n", true},
+		{"timezone: UTC\n", false},
+		{"trusted_networks: []\n", false},
+	} {
+		p, err := LoadPolicy(writePolicy(t, tc.yaml, nil))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.yaml, err)
+		}
+		if p.SetsNothing != tc.want {
+			t.Errorf("%q: SetsNothing %v, want %v", tc.yaml, p.SetsNothing, tc.want)
+		}
+	}
+	if DefaultPolicy().SetsNothing {
+		t.Error("DefaultPolicy (no --policy) sets SetsNothing: the audit would warn of a file it was not given")
 	}
 }

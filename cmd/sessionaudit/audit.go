@@ -485,7 +485,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 	if progress != nil {
 		progress("writing reports")
 	}
-	warnings, doing, err := auditWarnings(ctx, db, stats, res, cfg.asOf, policy.Location)
+	warnings, doing, err := auditWarnings(ctx, db, stats, res, cfg.asOf, policy)
 	if err != nil {
 		log.fail(ctx, doing, "err", err)
 		return exitFailure
@@ -637,13 +637,20 @@ func openSpill(ctx context.Context, tempDir string, log *auditLog) (dir string, 
 	return dir, func() { doneSpilling(); removeMade() }, exitOK
 }
 
-// auditWarnings gathers the run's warnings: the load's and the checks',
-// then those the command itself finds (Setup downloads' times, sessions
-// that do not fit --as-of, Ids on the removal list apply would refuse).
-// When a query fails it returns what it was doing, for the log.
-func auditWarnings(ctx context.Context, db *sql.DB, stats ingest.Stats, res analyze.Result, asOf time.Time, loc *time.Location) ([]string, string, error) {
-	warnings := append(slices.Clone(stats.Warnings), res.Warnings...)
-	warnings = append(warnings, setupWarnings(stats, asOf, loc)...)
+// auditWarnings gathers the run's warnings: a policy file that sets
+// nothing, the load's and the checks', then those the command itself finds
+// (Setup downloads' times, sessions that do not fit --as-of, Ids on the
+// removal list apply would refuse). When a query fails it returns what it
+// was doing, for the log.
+func auditWarnings(ctx context.Context, db *sql.DB, stats ingest.Stats, res analyze.Result, asOf time.Time, policy analyze.Policy) ([]string, string, error) {
+	var warnings []string
+	if policy.SetsNothing && len(policy.Files) > 0 {
+		warnings = append(warnings, fmt.Sprintf("The policy file %s sets nothing (it is empty or holds only comments): every default applies, "+
+			"with no trusted or denied networks. Give the policy meant, or no --policy for the defaults.", words.Printable(policy.Files[0].Path)))
+	}
+	warnings = append(warnings, stats.Warnings...)
+	warnings = append(warnings, res.Warnings...)
+	warnings = append(warnings, setupWarnings(stats, asOf, policy.Location)...)
 	asOfWs, err := asOfWarnings(ctx, db, asOf)
 	if err != nil {
 		return nil, "comparing the sessions with --as-of", err

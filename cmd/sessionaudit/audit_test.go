@@ -1489,3 +1489,27 @@ func wantReportSet(t *testing.T, dir string, want map[string]string, skip string
 		}
 	}
 }
+
+// A policy file that sets nothing (a template never filled in, a file cut
+// short by whatever wrote it) runs the defaults, with no trusted networks,
+// and the audit warns of it; the sample's policy is the near miss.
+func TestAuditWarnsOfAPolicyThatSetsNothing(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "policy.yaml")
+	mustWriteFile(t, empty, "# trusted_networks: to be filled in\n")
+	for _, tc := range []struct {
+		policy string
+		warned bool
+	}{{empty, true}, {repoPath("testdata/sample/policy.yaml"), false}} {
+		args := []string{"audit", "--sessions", repoPath("testdata/sample/sessions.csv"), "--logins", repoPath("testdata/sample/logins.csv"),
+			"--policy", tc.policy, "--as-of", "2026-11-26T12:00:00Z", "--out", filepath.Join(dir, "out"), "--quiet"}
+		code, stdout, stderr := runCLI(t, args...)
+		if code != exitOK {
+			t.Fatalf("%s: got exit %d; stderr:\n%s", tc.policy, code, stderr)
+		}
+		const w = "sets nothing (it is empty or holds only comments): every default applies"
+		if got := strings.Contains(stdout, "Warning: The policy file "+tc.policy+" "+w) && strings.Contains(stderr, w); got != tc.warned {
+			t.Errorf("%s: warned on stdout and stderr %v, want %v; stdout:\n%s", tc.policy, got, tc.warned, stdout)
+		}
+	}
+}
