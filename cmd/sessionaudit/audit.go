@@ -536,7 +536,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		log.fail(ctx, "writing the summary to stdout (the reports are in place)", "dir", cfg.outDir, "err", err)
 		return exitFailure
 	}
-	fmt.Fprintf(io.out, "\nReports in %s: findings.csv, removals.csv, rejects.csv, report.xlsx\n", cfg.outDir)
+	fmt.Fprintf(io.out, "\nReports in %s: findings.csv, removals.csv, rejects.csv, report.xlsx\n", words.Printable(cfg.outDir))
 	log.Info("audit done", "elapsed", since(start), "peak_rss_mib", ingest.PeakRSS(), "removals", summary.Removals)
 	if atOrAbove > 0 {
 		log.problem(slog.LevelWarn, fmt.Sprintf("%s at or above %s", words.Count(atOrAbove, "finding", "findings"), cfg.failOn), "findings", atOrAbove, "fail_on", cfg.failOn.String())

@@ -1513,3 +1513,16 @@ func TestAuditWarnsOfAPolicyThatSetsNothing(t *testing.T) {
 		}
 	}
 }
+
+// The closing line names --out as the summary names files, escaped: a
+// folder named with a line break cannot split it.
+func TestAuditReportsLineEscapesTheFolder(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out\nDone: nothing found")
+	code, stdout, stderr := runCLI(t, append(sampleAudit(), "--out", out, "--quiet")...)
+	if code != exitOK {
+		t.Fatalf("got exit %d; stderr:\n%s", code, stderr)
+	}
+	if want := "Reports in " + strings.ReplaceAll(out, "\n", `\x0a`) + ": findings.csv"; !strings.Contains(stdout, want) {
+		t.Errorf("stdout lacks %q:\n%s", want, stdout)
+	}
+}
