@@ -2994,3 +2994,24 @@ func TestLoginIDIn(t *testing.T) {
 		}
 	}
 }
+
+// A JSON file with Setup download labels has no Ids, as the download has
+// none: a record of it rejected for invalid UTF-8 (which the Go decoder
+// reads) cannot be the login a session names, and is not kept for
+// session_without_login, as the download's rows are not.
+func TestLoadSetupLabelledJSONKeepsNoRejectedLogins(t *testing.T) {
+	db := mustDB(t)
+	p := mustWrite(t, t.TempDir(), "setup.json", "{\"records\":[\n"+
+		`{"Username":"alice@acme.com","Login Time":"11/26/2026 3:04 PM","Source IP":"203.0.113.7","Status":"Success"},`+"\n"+
+		"{\"Username\":\"bob@acme.com\",\"Login Time\":\"11/26/2026 3:05 PM\",\"Source IP\":\"203.0.113.8\",\"Status\":\"Succ\xff\"}\n]}\n")
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := st.Files[0]; f.Read != 2 || f.Loaded != 1 || f.Rejected != 1 {
+		t.Errorf("got read %d loaded %d rejected %d, want 2, 1, 1", f.Read, f.Loaded, f.Rejected)
+	}
+	if got := mustQuery(t, db, `SELECT count(*) FROM rejected_logins`); got[0][0] != "0" {
+		t.Errorf("%s rejected records of Setup-labelled JSON kept for session_without_login, want none", got[0][0])
+	}
+}
