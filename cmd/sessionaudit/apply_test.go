@@ -119,6 +119,8 @@ func TestApproveByOnOneLine(t *testing.T) {
 		{"alice\nApproved 99 sessions", `--by alice\x0aApproved 99 sessions: give the approver's name on one line`},
 		{"alice\x1b[2J", `--by alice\x1b[2J: give the approver's name on one line`},
 		{"bob\xff", `--by bob\xff: give the approver's name on one line`},
+		{"alice\u202ecba", `--by alice\u202ecba: give the approver's name on one line`},
+		{"alice\u2028Approved 99 sessions", `--by alice\u2028Approved 99 sessions: give the approver's name on one line`},
 	} {
 		code, stdout, stderr := runCLI(t, "approve", "--removals", list, "--by", tc.by)
 		if code != exitUsage || !strings.Contains(stderr, tc.want) || stdout != "" {
