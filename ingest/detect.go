@@ -291,6 +291,13 @@ func sniffReader(r io.Reader, gz bool) (format, error) {
 	for i, h := range header {
 		// A carriage return the reader kept is one no line feed follows:
 		// the lines end in CR alone, and the header ran on into the rows.
+		// One the line feed follows, at the end of the header, is a line
+		// ending in CR CR LF: a CRLF file whose line feeds were turned
+		// into CRLF again (as Python's csv module writes on Windows to a
+		// file not opened with newline='').
+		if i == len(header)-1 && strings.Count(h, "\r") == 1 && strings.HasSuffix(h, "\r") && bytes.Contains(trimmed, []byte("\r\r\n")) {
+			return format{}, errors.New("its lines end in two carriage returns and a line feed (CR CR LF, a CRLF file converted to CRLF again), which no export writes: save it with LF or CRLF line endings")
+		}
 		if strings.Contains(h, "\r") {
 			return format{}, errors.New("its lines end in a carriage return alone (as classic Mac OS saved text), which no export writes: save it with LF or CRLF line endings")
 		}

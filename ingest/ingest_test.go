@@ -1438,6 +1438,8 @@ func TestLoadUnusableFiles(t *testing.T) {
 		{"nul in a header cell", strings.Replace(sessionsHeader, "SourceIp", "Source\x00Ip", 1) + "\n", `header cell 8 "Source\x00Ip" has a control character`},
 		{"lines ending in CR alone", strings.ReplaceAll(sessionsHeader+"\n"+strings.Repeat(",", strings.Count(sessionsHeader, ","))+"\n", "\n", "\r"),
 			"its lines end in a carriage return alone"},
+		{"lines ending in CR CR LF", strings.ReplaceAll(sessionsHeader+"\n"+strings.Repeat(",", strings.Count(sessionsHeader, ","))+"\n", "\n", "\r\r\n"),
+			"its lines end in two carriage returns and a line feed"},
 		{"near miss: CRLF, a CR in a quoted value", sessionsHeader + "\r\n\"0Ak\r\",", "The row has too few fields"},
 		{"tab in a header cell", strings.Replace(sessionsHeader, "SourceIp", "Source\tIp", 1) + "\n", `header cell 8 "Source\tIp" has a control character`},
 		{"latin-1 in a header cell", strings.Replace(sessionsHeader, "SourceIp", "Source\xe9Ip", 1) + "\n", `header cell 8 "Source\xe9Ip" is not valid UTF-8: the file is in another encoding`},
