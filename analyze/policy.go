@@ -25,6 +25,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sessionaudit/sessionaudit/ingest"
+	"github.com/sessionaudit/sessionaudit/internal/words"
 	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
@@ -38,12 +39,13 @@ type Policy struct {
 	// records, so that an audit can be matched to the rules it ran with.
 	// None for DefaultPolicy.
 	Files []PolicyFile
-	// SetsNothing is true of a policy file that sets no key (empty, or
-	// comments only): every default applies, which the audit warns of, as
-	// a file given to set something that sets nothing (a template not filled
-	// in, a file truncated by whatever wrote it) is a mistake more often
-	// than a choice.
-	SetsNothing bool
+	// Warnings are what reading the files found likely to be a mistake,
+	// for the audit to warn of: a policy file that sets no key (empty,
+	// comments only, an empty mapping), or a denied_networks_file that lists
+	// no network (a template not filled in, a file truncated or emptied by
+	// whatever wrote it), which leave every default, or no denied network,
+	// without a word.
+	Warnings []string
 	// Location is the zone in which exports with zone-less times were written.
 	Location *time.Location
 	// SetupDateOrder is the order of day and month in Setup downloads.
@@ -240,15 +242,13 @@ func parsePolicy(data []byte, file string, readFile func(string) ([]byte, error)
 	case err != nil && err != io.EOF:
 		return Policy{}, yamlError(file, data, err)
 	}
-	if len(doc.Content) == 0 {
-		d.p.SetsNothing = true
-		return d.p, nil // an empty file keeps every default
-	}
-	root := resolve(doc.Content[0])
-	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" || root.Kind == yaml.MappingNode && len(root.Content) == 0 {
-		d.p.SetsNothing = true
+	// A file that sets no key keeps every default.
+	if len(doc.Content) == 0 || setsNoKey(resolve(doc.Content[0])) {
+		d.p.Warnings = append(d.p.Warnings, fmt.Sprintf("The policy file %s sets no key: every default applies, with no trusted or denied networks. "+
+			"Give the policy meant, or no --policy for the defaults.", words.Printable(file)))
 		return d.p, nil
 	}
+	root := resolve(doc.Content[0])
 	if root.Kind != yaml.MappingNode {
 		return Policy{}, fmt.Errorf("%s:%d: the policy must be a mapping of keys to values", file, root.Line)
 	}
@@ -535,6 +535,12 @@ func resolve(n *yaml.Node) *yaml.Node {
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
 
+// setsNoKey reports whether a policy's root node sets no key: null ("~", or
+// nothing) or an empty mapping ("{}").
+func setsNoKey(root *yaml.Node) bool {
+	return isNull(root) || root.Kind == yaml.MappingNode && len(root.Content) == 0
+}
+
 // mapping calls fn for each key of the mapping n, in file order. A key given
 // twice is an error. A null value (a key with nothing after it) is an empty
 // mapping.
@@ -811,6 +817,7 @@ func (d *policyDecoder) deniedNetworksFile(key string, n *yaml.Node) error {
 	// it may the policy file, which YAML reads past.
 	sc := bufio.NewScanner(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
 	sc.Buffer(nil, 1<<20)
+	before := len(d.p.DeniedNetworks)
 	for line := 1; sc.Scan(); line++ {
 		text, _, _ := strings.Cut(sc.Text(), "#")
 		text = strings.TrimSpace(text)
@@ -825,6 +832,10 @@ func (d *policyDecoder) deniedNetworksFile(key string, n *yaml.Node) error {
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("reading %s: %v", path, err)
+	}
+	if len(d.p.DeniedNetworks) == before {
+		d.p.Warnings = append(d.p.Warnings, fmt.Sprintf("The denied_networks_file %s, named at %s:%d, lists no network: ip_denied judges by the policy's denied_networks alone. "+
+			"Check that the file was not emptied by whatever writes it.", words.Printable(path), words.Printable(d.file), n.Line))
 	}
 	return nil
 }

@@ -77,7 +77,7 @@ func TestLoadPolicy(t *testing.T) {
 	}{{
 		name: "an empty file keeps the defaults",
 		yaml: "# nothing set\n",
-		edit: func(p *Policy) { p.SetsNothing = true },
+		edit: func(*Policy) {}, // and a warning, see TestLoadPolicyWarnings
 	}, {
 		name: "one document that opens with ---",
 		yaml: "---\nsession_max_age: 1d\n...\n",
@@ -217,7 +217,7 @@ func TestLoadPolicy(t *testing.T) {
 					nets[i].Source = strings.TrimPrefix(nets[i].Source, filepath.Dir(path)+string(filepath.Separator))
 				}
 			}
-			if diff := cmp.Diff(want, got, policyCmp); diff != "" {
+			if diff := cmp.Diff(want, got, policyCmp, cmpopts.IgnoreFields(Policy{}, "Warnings")); diff != "" {
 				t.Errorf("policy differs (-want +got):\n%s", diff)
 			}
 		})
@@ -380,30 +380,39 @@ func TestLoadPolicyNullKeepsTheDefault(t *testing.T) {
 }
 
 // A policy file that sets no key (empty, comments only, an empty mapping or
-// document) keeps every default and says so, for the audit to warn; one key
-// set, even to its default, is the near miss.
-func TestLoadPolicySetsNothing(t *testing.T) {
+// document) keeps every default, and a denied_networks_file that lists no
+// network adds none: both say so, for the audit to warn. One key set, even
+// to its default, and a file of one network are the near misses.
+func TestLoadPolicyWarnings(t *testing.T) {
 	for _, tc := range []struct {
-		yaml string
-		want bool
+		yaml  string
+		files map[string]string
+		want  string // in the one warning, "" for none
 	}{
-		{"", true},
-		{"# to be filled in\n\n", true},
-		{"---\n", true},
-		{"~\n", true},
-		{"{}\n", true},
-		{"timezone: UTC\n", false},
-		{"trusted_networks: []\n", false},
+		{"", nil, "sets no key: every default applies"},
+		{"# to be filled in\n\n", nil, "sets no key"},
+		{"---\n", nil, "sets no key"},
+		{"~\n", nil, "sets no key"},
+		{"{}\n", nil, "sets no key"},
+		{"timezone: UTC\n", nil, ""},
+		{"trusted_networks: []\n", nil, ""},
+		{"denied_networks_file: denied.txt\n", map[string]string{"denied.txt": "# none yet\n"}, "denied.txt, named at "},
+		{"denied_networks_file: denied.txt\n", map[string]string{"denied.txt": ""}, "lists no network: ip_denied judges by the policy's denied_networks alone"},
+		{"denied_networks_file: denied.txt\n", map[string]string{"denied.txt": "203.0.113.0/24\n"}, ""},
 	} {
-		p, err := LoadPolicy(writePolicy(t, tc.yaml, nil))
+		path := writePolicy(t, tc.yaml, tc.files)
+		p, err := LoadPolicy(path)
 		if err != nil {
 			t.Fatalf("%q: %v", tc.yaml, err)
 		}
-		if p.SetsNothing != tc.want {
-			t.Errorf("%q: SetsNothing %v, want %v", tc.yaml, p.SetsNothing, tc.want)
+		if tc.want == "" && len(p.Warnings) > 0 || tc.want != "" && (len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], tc.want)) {
+			t.Errorf("%q %v: got warnings %q, want one with %q (none if empty)", tc.yaml, tc.files, p.Warnings, tc.want)
+		}
+		if tc.want == "sets no key: every default applies" && !strings.Contains(p.Warnings[0], "The policy file "+path+" sets no key") {
+			t.Errorf("the warning does not name %s: %q", path, p.Warnings[0])
 		}
 	}
-	if DefaultPolicy().SetsNothing {
-		t.Error("DefaultPolicy (no --policy) sets SetsNothing: the audit would warn of a file it was not given")
+	if len(DefaultPolicy().Warnings) > 0 {
+		t.Error("DefaultPolicy (no --policy) has warnings: the audit would warn of a file it was not given")
 	}
 }

@@ -637,17 +637,13 @@ func openSpill(ctx context.Context, tempDir string, log *auditLog) (dir string, 
 	return dir, func() { doneSpilling(); removeMade() }, exitOK
 }
 
-// auditWarnings gathers the run's warnings: a policy file that sets
-// nothing, the load's and the checks', then those the command itself finds
+// auditWarnings gathers the run's warnings: the policy's (a file that sets
+// nothing, say), the load's and the checks', then those the command itself finds
 // (Setup downloads' times, sessions that do not fit --as-of, Ids on the
 // removal list apply would refuse). When a query fails it returns what it
 // was doing, for the log.
 func auditWarnings(ctx context.Context, db *sql.DB, stats ingest.Stats, res analyze.Result, asOf time.Time, policy analyze.Policy) ([]string, string, error) {
-	var warnings []string
-	if policy.SetsNothing && len(policy.Files) > 0 {
-		warnings = append(warnings, fmt.Sprintf("The policy file %s sets nothing (it is empty or holds only comments): every default applies, "+
-			"with no trusted or denied networks. Give the policy meant, or no --policy for the defaults.", words.Printable(policy.Files[0].Path)))
-	}
+	warnings := slices.Clone(policy.Warnings)
 	warnings = append(warnings, stats.Warnings...)
 	warnings = append(warnings, res.Warnings...)
 	warnings = append(warnings, setupWarnings(stats, asOf, policy.Location)...)

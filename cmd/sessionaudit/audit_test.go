@@ -1507,7 +1507,7 @@ func TestAuditWarnsOfAPolicyThatSetsNothing(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("%s: got exit %d; stderr:\n%s", tc.policy, code, stderr)
 		}
-		const w = "sets nothing (it is empty or holds only comments): every default applies"
+		const w = "sets no key: every default applies"
 		if got := strings.Contains(stdout, "Warning: The policy file "+tc.policy+" "+w) && strings.Contains(stderr, w); got != tc.warned {
 			t.Errorf("%s: warned on stdout and stderr %v, want %v; stdout:\n%s", tc.policy, got, tc.warned, stdout)
 		}
