@@ -1974,6 +1974,34 @@ func TestLoadJSONFieldsTheFirstRecordsLeaveOut(t *testing.T) {
 	}
 }
 
+// The same holds for a Setup download converted to JSON by hand: its
+// Location and Country Code, given only after the first records, are read.
+func TestLoadSetupJSONFieldsTheFirstRecordsLeaveOut(t *testing.T) {
+	defer func() { decodedInGo = nil }()
+	var refused []error
+	decodedInGo = func(err error) { refused = append(refused, err) }
+	var recs []string
+	for i := 1; i <= 12; i++ {
+		r := fmt.Sprintf(`{"Username":"alice@acme.com","Login Time":"11/26/2026 8:%02d AM","Source IP":"203.0.113.7","Status":"Success"`, i)
+		if i > 10 {
+			r += `,"Location":"Paris, Île-de-France, France","Country Code":"FR"`
+		}
+		recs = append(recs, r+"}")
+	}
+	p := mustWrite(t, t.TempDir(), "setup.json", `{"records":[`+strings.Join(recs, ",\n")+"]}")
+	db := mustDB(t)
+	if _, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(refused) != 0 {
+		t.Errorf("DuckDB's reader refused the page (%v); want it read by it", refused)
+	}
+	want := [][]string{{"08:10", "NULL", "NULL"}, {"08:11", "France", "FR"}, {"08:12", "France", "FR"}}
+	if diff := cmp.Diff(want, mustQuery(t, db, `SELECT strftime(login_time, '%H:%M'), country, country_iso FROM logins WHERE login_time >= '2026-11-26 08:10' ORDER BY login_time`)); diff != "" {
+		t.Errorf("logins (-want +got):\n%s", diff)
+	}
+}
+
 // Every field of an API export the audit reads is named in apiFields, so
 // that DuckDB's reader declares it even when the first records lack it.
 func TestAPIFieldsNameEveryField(t *testing.T) {

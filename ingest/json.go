@@ -1277,9 +1277,7 @@ func (l *loader) mapJSONHeader(f *inputFile, header []string) error {
 			f.labels[c] = header[i]
 		}
 	}
-	if f.shape == "api" {
-		addUnseenLabels(f.kind, header, f.labels)
-	}
+	addUnseenLabels(f.kind, f.shape, header, f.labels)
 	return nil
 }
 
@@ -1295,8 +1293,13 @@ var apiFields = map[Kind][]string{
 	Geo:   {"Id", "City", "Country", "CountryIso", "Latitude", "Longitude", "Subdivision", "PostalCode"},
 }
 
+// setupFields lists the fields the audit reads from a Setup download's rows
+// given as JSON (a download converted by hand), as the download labels them.
+var setupFields = []string{"Username", "Login Time", "Source IP", "Status", "Location", "Country Code"}
+
 // addUnseenLabels gives labels every field of the kind that the first
-// records did not name, as the API spells it. DuckDB's reader reads only the
+// records did not name, as the API spells it (or a Setup download labels
+// it, for a file of the download's shape). DuckDB's reader reads only the
 // fields its record type declares (and yields NULL for one a record lacks),
 // and the type is made from the first records, so a field they all lack
 // would never be read from the records after them: a REST record gives a
@@ -1304,8 +1307,12 @@ var apiFields = map[Kind][]string{
 // fields, and tools that leave out null values (a ParentId, a
 // LoginHistoryId) write no key at all. A relationship keeps the spelling the
 // records give it, if any.
-func addUnseenLabels(k Kind, header []string, labels map[string]string) {
-	aliases := aliasIndex(k, "api")
+func addUnseenLabels(k Kind, shape string, header []string, labels map[string]string) {
+	aliases := aliasIndex(k, shape)
+	names := apiFields[k]
+	if shape == "setup" {
+		names = setupFields
+	}
 	spelled := map[string]string{} // normalised relationship name -> the records' spelling
 	for _, h := range header {
 		rel, _, _ := strings.Cut(h, ".")
@@ -1313,7 +1320,7 @@ func addUnseenLabels(k Kind, header []string, labels map[string]string) {
 			spelled[normalizeHeader(rel)] = rel
 		}
 	}
-	for _, name := range apiFields[k] {
+	for _, name := range names {
 		c := aliases[normalizeHeader(name)]
 		if _, ok := labels[c]; ok || c == "" {
 			continue
