@@ -284,6 +284,48 @@ func TestImpossibleTravel(t *testing.T) {
 			detail: "about 950 km/h. It was the user's first successful login from 198.51.100.4; 2 more came from it within 1 day, the last at 2026-11-26 09:00 UTC: " +
 				"their sessions go with this one."}},
 	}, {
+		// Whoever jumped logged in from the new IP first where LoginGeo had
+		// no place for it, after the login the jump is from: the IP was new
+		// all the same, and that login and the next go with the jump.
+		name: "a login from the jump's new IP without a place, after the login the jump is from, goes with it",
+		sessions: []session{
+			{id: "0Ak000000000000NY0", ip: "198.51.100.4", login: "0Ya00000000000NY00", age: 5*hour + 30*time.Second},
+			{id: "0Ak000000000000NYA", ip: "198.51.100.4", login: "0Ya00000000000NY01", at: newYork, age: 5 * hour},
+			{id: "0Ak000000000000NYB", ip: "198.51.100.4", login: "0Ya00000000000NY02", age: hour},
+		},
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: inCountry("US"), ago: 5*hour + 30*time.Second},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: inCountry("US"), ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
+			target: "login:0Ya00000000000NY01 0Ya00000000000NY00 0Ya00000000000NY02",
+			detail: "about 950 km/h. The user's first successful login from 198.51.100.4 came 30 seconds before it, at 2026-11-26 06:59 UTC, without a place; " +
+				"it and 1 more from that IP within 1 day, the last at 2026-11-26 11:00 UTC, go with this one, their sessions too."}},
+	}, {
+		name: "one login from the jump's new IP without a place, just before it, goes with it",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: inCountry("US"), ago: 5*hour + 30*time.Second},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000NY01 0Ya00000000000NY00",
+			detail: "The user's first successful login from 198.51.100.4 came 30 seconds before it, at 2026-11-26 06:59 UTC, without a place; it goes with this one, its sessions too."}},
+	}, {
+		// The user logged in from the IP a second before the login the jump
+		// is from: it is no new IP, and nothing goes with the jump.
+		name: "near miss: a login from the jump's IP without a place, before the login the jump is from, takes nothing with it",
+		logins: []login{
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: inCountry("US"), ago: 5*hour + travelTime(paris, newYork, 950) + time.Second},
+			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: inCountry("US"), ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000NY01", detail: "5,837 km apart, about 950 km/h."}},
+	}, {
 		// Not even one at the jump's very moment.
 		name:   "near miss: with follow_for 0, the next logins from the jump's new IP do not go with it",
 		policy: func(p *Policy) { p.ImpossibleTravel.FollowFor = 0 },

@@ -8,7 +8,8 @@
 --   user which login was theirs; add known VPN egress ranges to trusted_networks.
 -- knobs: impossible_travel.min_distance_km, impossible_travel.max_speed_kmh, impossible_travel.follow_for, trusted_networks
 -- removes: the families the later login created, and, when it was the user's first login from
---   its IP, those of the user's next logins from that IP within follow_for; those of the
+--   its IP (or the first came after the earlier login, without a place), those of the user's
+--   other logins from that IP from the first to follow_for after the jump; those of the
 --   earlier login when it is the odd one out (the user's login before it was near the later
 --   one: home, away, home)
 
@@ -26,7 +27,10 @@
 -- the user's first successful untrusted login from its IP, the user's next
 -- logins from that IP within follow_for after it, located or not, are
 -- reached with it, so that the removal list ends their sessions too; the
--- detail counts them. Not from an IP the user logged in from before (home,
+-- detail counts them. So are the logins from the IP before the jump when
+-- the first of them came after the login the jump was from: they had no
+-- place (else the jump would be from one of them), and the IP was new all
+-- the same. Not from an IP the user logged in from before (home,
 -- or a forgotten VPN's egress: each switch to it is a jump, and the logins
 -- after it are the user's own), nor when the earlier login is the odd one
 -- out: the later login is then the user back home. A user and IP have at
@@ -97,20 +101,30 @@ WITH travellers AS (
 ), firsts AS (
     -- The user's first successful untrusted login from each such IP,
     -- located or not.
-    SELECT arg_min(login_row, (login_time, id)) AS login_row
+    SELECT user_key, source_ip,
+        arg_min(login_row, (login_time, id)) AS first_row,
+        min(login_time) AS first_time,
+        arg_min(id, (login_time, id)) AS first_id
     FROM untrusted_successes
     SEMI JOIN jump_ips USING (user_key, source_ip)
     GROUP BY user_key, source_ip
 ), leads AS (
-    -- The jumps to an IP new for the user: at most one per user and IP.
-    SELECT login_row, user_key, source_ip, login_time, id
-    FROM found
-    SEMI JOIN firsts USING (login_row)
-    WHERE NOT earlier_is_odd
+    -- The jumps to an IP new for the user: its first login from the IP,
+    -- or one the first came before without a place, after the login the
+    -- jump was from (whoever jumped logged in from there first where
+    -- LoginGeo had no place for it). At most one per user and IP: a later
+    -- jump to the IP is from a login after the first.
+    SELECT f.login_row, f.user_key, f.source_ip, f.login_time, f.id, i.first_row, i.first_time, i.first_id
+    FROM found f
+    JOIN firsts i USING (user_key, source_ip)
+    WHERE NOT f.earlier_is_odd
+        AND (i.first_row = f.login_row OR i.first_time > f.prev_time)
 ), followers AS (
     SELECT
         j.login_row,
         count(*) AS n,
+        -- The first login from the IP, when it came before the jump.
+        min(u.login_time) FILTER (WHERE j.first_row <> j.login_row) AS first_time,
         max(u.login_time) AS last_time,
         string_agg(u.id, ' ' ORDER BY u.login_time, u.id) AS ids,
         -- For a jump whose own login began no live session, the finding
@@ -121,13 +135,14 @@ WITH travellers AS (
         min(ls.session_id) AS session_id
     FROM leads j
     JOIN untrusted_successes u ON u.user_key = j.user_key AND u.source_ip = j.source_ip
-        AND (u.login_time > j.login_time OR (u.login_time = j.login_time AND u.id > j.id))
+        AND (u.login_time > j.first_time OR (u.login_time = j.first_time AND u.id >= j.first_id))
+        AND u.login_row <> j.login_row
         AND u.login_time <= j.login_time + getvariable('impossible_travel.follow_for')
     LEFT JOIN live_session_of_login ls ON ls.login_history_id = u.id
     GROUP BY j.login_row
 ), described AS (
     SELECT
-        j.*, l.user_id, u.username, p.id AS prev_id, fw.n AS followers, fw.last_time AS followers_last, fw.ids AS follower_ids, fw.session_id AS follower_session,
+        j.*, l.user_id, u.username, p.id AS prev_id, fw.n AS followers, fw.first_time AS followers_first, fw.last_time AS followers_last, fw.ids AS follower_ids, fw.session_id AS follower_session,
         place_name(l.city, l.country_iso, l.country) AS place,
         place_name(p.city, p.country_iso, p.country) AS prev_place
     FROM found j
@@ -149,7 +164,13 @@ SELECT
             WHEN j.gap_seconds < 1 THEN 'less than a second after'
             ELSE human_seconds(floor(j.gap_seconds)::BIGINT) || ' after' END,
         j.prev_ip, j.prev_place, fmt_km(j.km), j.speed)
-    || CASE WHEN j.followers = 1 THEN
+    || CASE WHEN j.followers_first IS NOT NULL THEN
+            printf(' The user''s first successful login from %s came %s before it, at %s, without a place; %s',
+                j.source_ip, human_seconds(floor(epoch(j.login_time - j.followers_first))::BIGINT), fmt_time(j.followers_first),
+                CASE WHEN j.followers = 1 THEN 'it goes with this one, its sessions too.'
+                    ELSE printf('it and %s more from that IP within %s, the last at %s, go with this one, their sessions too.',
+                        fmt_count(j.followers - 1), human_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last)) END)
+        WHEN j.followers = 1 THEN
             printf(' It was the user''s first successful login from %s; 1 more came from it within %s, at %s: its sessions go with this one.',
                 j.source_ip, human_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last))
         WHEN j.followers > 1 THEN
