@@ -318,6 +318,17 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		rejected: 1,
 		warning:  mixed,
 	}, {
+		// Year first (ja, zh, hu, ko): one order in every locale, and no
+		// day or month order to find or warn of.
+		name:  "year first, with slashes or dots",
+		dates: []string{"2026/11/26 15:04", "2026/1/5 9:30", "2026. 11. 27. 8:00", "2026.11.28 07:05:30", "\"2026/11/29, 10:00\""},
+		want:  []string{"2026-11-26 15:04", "2026-01-05 09:30", "2026-11-27 08:00", "2026-11-28 07:05", "2026-11-29 10:00"},
+	}, {
+		name:     "year first, a date that is none",
+		dates:    []string{"2026/11/26 15:04", "2026/13/26 15:04", "2026/02/30 15:04"},
+		want:     []string{"2026-11-26 15:04"},
+		rejected: 2,
+	}, {
 		name:  "only ISO dates",
 		dates: []string{"2026-11-26 15:04:00"},
 		want:  []string{"2026-11-26 15:04"},
