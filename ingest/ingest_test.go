@@ -320,6 +320,10 @@ func TestLoadSetupDateOrder(t *testing.T) {
 	}, {
 		// Year first (ja, zh, hu, ko): one order in every locale, and no
 		// day or month order to find or warn of.
+		name:  "day first with dots and spaces (cs, sk)",
+		dates: []string{"26. 11. 2026 15:04", "2. 1. 2026 9:30"},
+		want:  []string{"2026-11-26 15:04", "2026-01-02 09:30"},
+	}, {
 		name:  "year first, with slashes or dots",
 		dates: []string{"2026/11/26 15:04", "2026/1/5 9:30", "2026. 11. 27. 8:00", "2026.11.28 07:05:30", "\"2026/11/29, 10:00\""},
 		want:  []string{"2026-11-26 15:04", "2026-01-05 09:30", "2026-11-27 08:00", "2026-11-28 07:05", "2026-11-29 10:00"},

@@ -54,14 +54,15 @@ CREATE OR REPLACE TEMP MACRO sa_ts(s) AS
 -- times may have spaces around them and a trailing GMT or UTC, which says
 -- the time is UTC: it is then not read in tz. ISO values with a zone are
 -- taken as sa_ts does. A date with dots ("26.11.2026 15:04", as de, pl or
--- ru write it, perhaps with a comma before the time) is day first in every
+-- ru write it, perhaps with a comma before the time; "26. 11. 2026" as cs
+-- or sk write it) is day first in every
 -- locale that writes one, so it is rewritten in ISO order. So is a date that
 -- begins with its four-digit year ("2026/11/26 15:04" from ja or zh,
 -- "2026. 11. 26. 15:04" from hu or ko), which is year, month, day in every
 -- locale that writes one.
 CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''),
     '^(\d{1,2}[/.]\d{1,2}[/.])(\d\d)(\D|$)', '\120\2\3'),
-    '^(\d{1,2})\.(\d{1,2})\.(\d{4}),?(\s|$)', '\3-\2-\1\4'),
+    '^(\d{1,2})\. ?(\d{1,2})\. ?(\d{4}),?(\s|$)', '\3-\2-\1\4'),
     '^(\d{4})[/.] ?(\d{1,2})[/.] ?(\d{1,2})\.?,?(\s|$)', '\1-\2-\3\4');
 
 -- The downloading user's locale orders the day and month ("26/11/2026 15:04"
