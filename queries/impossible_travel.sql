@@ -165,8 +165,14 @@ SELECT
             ELSE human_seconds(floor(j.gap_seconds)::BIGINT) || ' after' END,
         j.prev_ip, j.prev_place, fmt_km(j.km), j.speed)
     || CASE WHEN j.followers_first IS NOT NULL THEN
-            printf(' The user''s first successful login from %s came %s before it, at %s, without a place; %s',
-                j.source_ip, human_seconds(floor(epoch(j.login_time - j.followers_first))::BIGINT), fmt_time(j.followers_first),
+            printf(' The user''s first successful login from %s came %s, at %s, without a place; %s',
+                j.source_ip,
+                -- Its Id may order it before the jump's own login at the very
+                -- same moment: not "0 seconds before it".
+                CASE WHEN j.followers_first = j.login_time THEN 'at the same moment as it'
+                    WHEN epoch(j.login_time - j.followers_first) < 1 THEN 'less than a second before it'
+                    ELSE human_seconds(floor(epoch(j.login_time - j.followers_first))::BIGINT) || ' before it' END,
+                fmt_time(j.followers_first),
                 CASE WHEN j.followers = 1 THEN 'it goes with this one, its sessions too.'
                     ELSE printf('it and %s more from that IP within %s, the last at %s, go with this one, their sessions too.',
                         fmt_count(j.followers - 1), human_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last)) END)
