@@ -302,7 +302,7 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
 			target: "login:0Ya00000000000NY01 0Ya00000000000NY00 0Ya00000000000NY02",
 			detail: "about 950 km/h. The user's first successful login from 198.51.100.4 came 30 seconds before it, at 2026-11-26 06:59 UTC, without a place; " +
-				"it and 1 more from that IP within 1 day, the last at 2026-11-26 11:00 UTC, go with this one, their sessions too."}},
+				"it and 1 more from that IP up to 1 day after this one, the last at 2026-11-26 11:00 UTC, go with this one, their sessions too."}},
 	}, {
 		name: "one login from the jump's new IP without a place, just before it, goes with it",
 		logins: []login{
@@ -313,6 +313,21 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
 			target: "login:0Ya00000000000NY01 0Ya00000000000NY00",
 			detail: "The user's first successful login from 198.51.100.4 came 30 seconds before it, at 2026-11-26 06:59 UTC, without a place; it goes with this one, its sessions too."}},
+	}, {
+		// The two logins from the IP came hours before the jump: they are
+		// not "within 1 hour" of anything, only up to follow_for after it.
+		name: "logins from the jump's new IP without a place, hours before it, are not said to be within follow_for",
+		policy: func(p *Policy) { p.ImpossibleTravel.FollowFor = hour },
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: inCountry("US"), ago: 10 * hour},
+			{id: "0Ya00000000000NY02", ip: "198.51.100.4", at: inCountry("US"), ago: 9 * hour},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000NY01 0Ya00000000000NY00 0Ya00000000000NY02",
+			detail: "The user's first successful login from 198.51.100.4 came 5 hours before it, at 2026-11-26 02:00 UTC, without a place; " +
+				"it and 1 more from that IP up to 1 hour after this one, the last at 2026-11-26 03:00 UTC, go with this one, their sessions too."}},
 	}, {
 		// The first login from the IP came at the jump's very moment (its
 		// Id orders it first): not "0 seconds before it".

@@ -174,7 +174,9 @@ SELECT
                     ELSE human_seconds(floor(epoch(j.login_time - j.followers_first))::BIGINT) || ' before it' END,
                 fmt_time(j.followers_first),
                 CASE WHEN j.followers = 1 THEN 'it goes with this one, its sessions too.'
-                    ELSE printf('it and %s more from that IP within %s, the last at %s, go with this one, their sessions too.',
+                    -- Some or all may have come before the jump, not within
+                    -- follow_for of anything: the logins taken run up to it.
+                    ELSE printf('it and %s more from that IP up to %s after this one, the last at %s, go with this one, their sessions too.',
                         fmt_count(j.followers - 1), human_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last)) END)
         WHEN j.followers = 1 THEN
             printf(' It was the user''s first successful login from %s; 1 more came from it within %s, at %s: its sessions go with this one.',
