@@ -363,6 +363,26 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
 			target: "login:0Ya00000000000NY01", detail: "5,837 km apart, about 950 km/h."}},
 	}, {
+		// At the same moment as the login the jump is from, the Id orders
+		// the logins, as the window does: after it, the IP is new.
+		name: "a login from the jump's new IP without a place, at the moment of the login the jump is from and after it by Id, goes with it",
+		logins: []login{
+			{id: "0Ya00000000000PA00", ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000PA01", ip: "198.51.100.4", at: inCountry("US"), ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000NY01 0Ya00000000000PA01", detail: "without a place; it goes with this one, its sessions too."}},
+	}, {
+		name: "near miss: a login from the jump's IP without a place, at the moment of the login the jump is from but before it by Id, takes nothing with it",
+		logins: []login{
+			{id: "0Ya00000000000PA00", ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: inCountry("US"), ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000NY01", detail: "5,837 km apart, about 950 km/h."}},
+	}, {
 		// Not even one at the jump's very moment.
 		name:   "near miss: with follow_for 0, the next logins from the jump's new IP do not go with it",
 		policy: func(p *Policy) { p.ImpossibleTravel.FollowFor = 0 },

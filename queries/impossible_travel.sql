@@ -9,7 +9,8 @@
 -- knobs: impossible_travel.min_distance_km, impossible_travel.max_speed_kmh, impossible_travel.follow_for, trusted_networks
 -- removes: the families the later login created, and, when it was the user's first login from
 --   its IP (or the first came after the earlier login, without a place), those of the user's
---   other logins from that IP from the first to follow_for after the jump; those of the
+--   other logins from that IP from the first to follow_for after the jump (none with
+--   follow_for 0); those of the
 --   earlier login when it is the odd one out (the user's login before it was near the later
 --   one: home, away, home)
 
@@ -28,9 +29,10 @@
 -- logins from that IP within follow_for after it, located or not, are
 -- reached with it, so that the removal list ends their sessions too; the
 -- detail counts them. So are the logins from the IP before the jump when
--- the first of them came after the login the jump was from: they had no
--- place (else the jump would be from one of them), and the IP was new all
--- the same. Not from an IP the user logged in from before (home,
+-- the first of them came after the login the jump was from (in the order
+-- of time, then Id, as the window orders logins): they had no place (a
+-- located one would itself have been the jump), and the IP was new all the
+-- same. With follow_for 0 no login goes with a jump. Not from an IP the user logged in from before (home,
 -- or a forgotten VPN's egress: each switch to it is a jump, and the logins
 -- after it are the user's own), nor when the earlier login is the odd one
 -- out: the later login is then the user back home. A user and IP have at
@@ -113,12 +115,15 @@ WITH travellers AS (
     -- or one the first came before without a place, after the login the
     -- jump was from (whoever jumped logged in from there first where
     -- LoginGeo had no place for it). At most one per user and IP: a later
-    -- jump to the IP is from a login after the first.
+    -- jump to the IP is from a login after the first. The login the jump
+    -- was from gives its Id for ties in time, looked up for these few jumps
+    -- rather than carried through the window.
     SELECT f.login_row, f.user_key, f.source_ip, f.login_time, f.id, i.first_row, i.first_time, i.first_id
     FROM found f
     JOIN firsts i USING (user_key, source_ip)
+    JOIN logins p ON p.rowid = f.prev_row
     WHERE NOT f.earlier_is_odd
-        AND (i.first_row = f.login_row OR i.first_time > f.prev_time)
+        AND (i.first_row = f.login_row OR (i.first_time, i.first_id) > (f.prev_time, p.id))
 ), followers AS (
     SELECT
         j.login_row,
@@ -128,7 +133,7 @@ WITH travellers AS (
         max(u.login_time) AS last_time,
         string_agg(u.id, ' ' ORDER BY u.login_time, u.id) AS ids,
         -- For a jump whose own login began no live session, the finding
-        -- names a live one of its next logins (the lowest Id), which its
+        -- names a live one of the logins taken with it (the lowest Id), which its
         -- target reaches too: it names a session whenever its removals end
         -- one (a Setup download's login, which a place-less next login may
         -- be, included).
