@@ -316,7 +316,7 @@ func TestImpossibleTravel(t *testing.T) {
 	}, {
 		// The two logins from the IP came hours before the jump: they are
 		// not "within 1 hour" of anything, only up to follow_for after it.
-		name: "logins from the jump's new IP without a place, hours before it, are not said to be within follow_for",
+		name:   "logins from the jump's new IP without a place, hours before it, are not said to be within follow_for",
 		policy: func(p *Policy) { p.ImpossibleTravel.FollowFor = hour },
 		logins: []login{
 			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
