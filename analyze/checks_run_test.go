@@ -363,6 +363,26 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
 			target: "login:0Ya00000000000NY01", detail: "5,837 km apart, about 950 km/h."}},
 	}, {
+		// A Setup download gives its logins to the minute: the gap is said
+		// as the minutes give it, not to the second.
+		name: "a first login from the jump's new IP in a Setup download is said to the minute",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "row:1:2", ip: "198.51.100.4", at: named("United States"), ago: 5*hour + 2*time.Minute},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5*hour - 30*time.Second},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000NY01 row:1:2",
+			detail: "The user's first successful login from 198.51.100.4 came about 2 minutes before it (a Setup download gives minutes), at 2026-11-26 06:58 UTC, without a place; it goes with this one"}},
+	}, {
+		name: "a first login from the jump's new IP in a Setup download, in the jump's minute",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "row:1:2", ip: "198.51.100.4", at: named("United States"), ago: 5 * hour},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5*hour - 30*time.Second},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000NY01 row:1:2",
+			detail: "came in the same minute as it (a Setup download gives minutes), at 2026-11-26 07:00 UTC, without a place"}},
+	}, {
 		// At the same moment as the login the jump is from, the Id orders
 		// the logins, as the window does: after it, the IP is new.
 		name: "a login from the jump's new IP without a place, at the moment of the login the jump is from and after it by Id, goes with it",

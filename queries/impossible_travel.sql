@@ -130,6 +130,8 @@ WITH travellers AS (
         count(*) AS n,
         -- The first login from the IP, when it came before the jump.
         min(u.login_time) FILTER (WHERE j.first_row <> j.login_row) AS first_time,
+        -- A Setup download's login (row:…) gives its time to the minute.
+        bool_or(starts_with(u.id, 'row:') AND u.login_row = j.first_row) AS first_to_the_minute,
         max(u.login_time) AS last_time,
         string_agg(u.id, ' ' ORDER BY u.login_time, u.id) AS ids,
         -- For a jump whose own login began no live session, the finding
@@ -147,7 +149,7 @@ WITH travellers AS (
     GROUP BY j.login_row
 ), described AS (
     SELECT
-        j.*, l.user_id, u.username, p.id AS prev_id, fw.n AS followers, fw.first_time AS followers_first, fw.last_time AS followers_last, fw.ids AS follower_ids, fw.session_id AS follower_session,
+        j.*, l.user_id, u.username, p.id AS prev_id, fw.n AS followers, fw.first_time AS followers_first, fw.first_to_the_minute, fw.last_time AS followers_last, fw.ids AS follower_ids, fw.session_id AS follower_session,
         place_name(l.city, l.country_iso, l.country) AS place,
         place_name(p.city, p.country_iso, p.country) AS prev_place
     FROM found j
@@ -174,7 +176,12 @@ SELECT
                 j.source_ip,
                 -- Its Id may order it before the jump's own login at the very
                 -- same moment: not "0 seconds before it".
-                CASE WHEN j.followers_first = j.login_time THEN 'at the same moment as it'
+                CASE WHEN j.first_to_the_minute THEN
+                        -- Given to the minute, it came within the minute
+                        -- its time names.
+                        CASE WHEN date_trunc('minute', j.login_time) = j.followers_first THEN 'in the same minute as it (a Setup download gives minutes)'
+                            ELSE 'about ' || human_seconds(epoch(date_trunc('minute', j.login_time) - j.followers_first)::BIGINT) || ' before it (a Setup download gives minutes)' END
+                    WHEN j.followers_first = j.login_time THEN 'at the same moment as it'
                     WHEN epoch(j.login_time - j.followers_first) < 1 THEN 'less than a second before it'
                     ELSE human_seconds(floor(epoch(j.login_time - j.followers_first))::BIGINT) || ' before it' END,
                 fmt_time(j.followers_first),
