@@ -383,6 +383,16 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000NY01 row:1:2",
 			detail: "came in the same minute as it (a Setup download gives minutes), at 2026-11-26 07:00 UTC, without a place"}},
 	}, {
+		// A Setup download that gives seconds gives its gap to the second.
+		name: "a first login from the jump's new IP in a Setup download that gives seconds is said to the second",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "row:1:2", ip: "198.51.100.4", at: named("United States"), ago: 5*hour + 10*time.Second},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5*hour - 30*time.Second},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000NY01 row:1:2",
+			detail: "The user's first successful login from 198.51.100.4 came 40 seconds before it, at 2026-11-26 06:59 UTC, without a place; it goes with this one"}},
+	}, {
 		// At the same moment as the login the jump is from, the Id orders
 		// the logins, as the window does: after it, the IP is new.
 		name: "a login from the jump's new IP without a place, at the moment of the login the jump is from and after it by Id, goes with it",

@@ -130,8 +130,10 @@ WITH travellers AS (
         count(*) AS n,
         -- The first login from the IP, when it came before the jump.
         min(u.login_time) FILTER (WHERE j.first_row <> j.login_row) AS first_time,
-        -- A Setup download's login (row:…) gives its time to the minute.
-        bool_or(starts_with(u.id, 'row:') AND u.login_row = j.first_row) AS first_to_the_minute,
+        -- A Setup download's login (row:…) gives its time to the minute,
+        -- unless the download writes seconds (its time is then not on one).
+        bool_or(starts_with(u.id, 'row:') AND u.login_row = j.first_row
+            AND date_trunc('minute', u.login_time) = u.login_time) AS first_to_the_minute,
         max(u.login_time) AS last_time,
         string_agg(u.id, ' ' ORDER BY u.login_time, u.id) AS ids,
         -- For a jump whose own login began no live session, the finding
