@@ -318,15 +318,20 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		rejected: 1,
 		warning:  mixed,
 	}, {
-		// Year first (ja, zh, hu, ko): one order in every locale, and no
-		// day or month order to find or warn of.
 		name:  "day first with dots and spaces (cs, sk)",
 		dates: []string{"26. 11. 2026 15:04", "2. 1. 2026 9:30"},
 		want:  []string{"2026-11-26 15:04", "2026-01-02 09:30"},
 	}, {
+		// Year first (ja, zh, hu, ko): one order in every locale, and no
+		// day or month order to find or warn of.
 		name:  "year first, with slashes or dots",
 		dates: []string{"2026/11/26 15:04", "2026/1/5 9:30", "2026. 11. 27. 8:00", "2026.11.28 07:05:30", "\"2026/11/29, 10:00\""},
 		want:  []string{"2026-11-26 15:04", "2026-01-05 09:30", "2026-11-27 08:00", "2026-11-28 07:05", "2026-11-29 10:00"},
+	}, {
+		// en_ZA writes its year first and its time with AM or PM.
+		name:  "year first, AM and PM",
+		dates: []string{"2026/11/26 3:04 PM", "2026/01/05 9:30:15 AM", "2026/11/27 12:05 AM"},
+		want:  []string{"2026-11-26 15:04", "2026-01-05 09:30", "2026-11-27 00:05"},
 	}, {
 		name:     "year first, a date that is none",
 		dates:    []string{"2026/11/26 15:04", "2026/13/26 15:04", "2026/02/30 15:04"},

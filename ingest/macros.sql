@@ -58,8 +58,8 @@ CREATE OR REPLACE TEMP MACRO sa_ts(s) AS
 -- or sk write it) is day first in every
 -- locale that writes one, so it is rewritten in ISO order. So is a date that
 -- begins with its four-digit year ("2026/11/26 15:04" from ja or zh,
--- "2026. 11. 26. 15:04" from hu or ko), which is year, month, day in every
--- locale that writes one.
+-- "2026. 11. 26. 15:04" from hu or ko, "2026/11/26 3:04 PM" from en_ZA),
+-- which is year, month, day in every locale that writes one.
 CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''),
     '^(\d{1,2}[/.]\d{1,2}[/.])(\d\d)(\D|$)', '\120\2\3'),
     '^(\d{1,2})\. ?(\d{1,2})\. ?(\d{4}),?(\s|$)', '\3-\2-\1\4'),
@@ -73,11 +73,11 @@ CREATE OR REPLACE TEMP MACRO sa_ts_local(s, tz, day_first) AS coalesce(
     CASE WHEN regexp_matches(sa_setup_time(s), '^(\d{1,2}/\d{1,2}/\d{4}\D|\d{4}-)') THEN
         CAST(timezone(CASE WHEN regexp_matches(trim(s), '\s(GMT|UTC)$') THEN 'UTC' ELSE tz END, CASE WHEN day_first THEN try_strptime(sa_setup_time(s), [
             '%d/%m/%Y %I:%M %p', '%d/%m/%Y %I:%M:%S %p', '%d/%m/%Y, %I:%M %p', '%d/%m/%Y, %I:%M:%S %p',
-            '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y, %H:%M', '%d/%m/%Y, %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M',
+            '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y, %H:%M', '%d/%m/%Y, %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%d %I:%M %p', '%Y-%m-%d %I:%M:%S %p',
             '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%g'])
         ELSE try_strptime(sa_setup_time(s), [
             '%m/%d/%Y %I:%M %p', '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y, %I:%M %p', '%m/%d/%Y, %I:%M:%S %p',
-            '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y, %H:%M', '%m/%d/%Y, %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M',
+            '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y, %H:%M', '%m/%d/%Y, %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%d %I:%M %p', '%Y-%m-%d %I:%M:%S %p',
             '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%g']) END) AS TIMESTAMP) END,
     CASE WHEN regexp_matches(trim(s), '(Z|[+-]\d\d:?\d\d)$') THEN sa_ts(s) END);
 
