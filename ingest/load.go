@@ -235,11 +235,13 @@ func (l *loader) firstReject(ctx context.Context, file string) (string, error) {
 
 // timeWhat is what() of a date-time, with an example of the form expected:
 // an export's, or a Setup download's in the order its dates were read (day
-// first with dots when they were written so).
-func timeWhat(setup, dayFirst, dotted bool) string {
+// first with dots, or year first, when they were written so).
+func timeWhat(setup, dayFirst, dotted, yearFirst bool) string {
 	switch {
 	case setup && dotted:
 		return "a valid date-time such as 26.11.2026 15:04"
+	case setup && yearFirst:
+		return "a valid date-time such as 2026/11/26 15:04"
 	case setup && dayFirst:
 		return "a valid date-time such as 26/11/2026 15:04"
 	case setup:
@@ -333,6 +335,9 @@ type inputFile struct {
 	// (26.11.2026), always day first, and none with slashes: its rejects
 	// give an example in that form.
 	dotted bool
+	// yearFirst says the same of a Setup download whose dates begin with
+	// the year (2026/11/26), and none with dots or a day and month first.
+	yearFirst bool
 }
 
 // setupLogins says whether f is a Setup > Login History download.
@@ -933,7 +938,7 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 		}
 		w := t.what()
 		if t == tTime {
-			w = timeWhat(f.setupLogins(), f.dayFirst, f.dotted)
+			w = timeWhat(f.setupLogins(), f.dayFirst, f.dotted, f.yearFirst)
 		}
 		if w != "" {
 			checks = append(checks, fmt.Sprintf("WHEN NOT sa_blank(r_%s) AND %s IS NULL THEN {'field': '%s', 'reason': '%s is not %s', 'value': r_%s}", c, c, label, label, w, c))
@@ -1086,17 +1091,18 @@ func (l *loader) dropCSVRejects(ctx context.Context) error {
 // dates, silently, wherever both are 12 or under.
 func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col string) error {
 	const re = `^\s*(\d{1,2})/(\d{1,2})/`
-	var dates, first, second, dotted int64
+	var dates, first, second, dotted, yearFirst int64
 	// A date that is valid in neither order (13/13/2026, 31/02/2026) is
 	// rejected either way, and no evidence of one: each order is tried as a
-	// day of a leap year. Dotted dates (26.11.2026) are counted in the same
-	// scan: they are day first whatever the order.
+	// day of a leap year. Dotted dates (26.11.2026) and those that begin
+	// with the year (2026/11/26) are counted in the same scan: their order
+	// is fixed.
 	err := l.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(d) FILTER (WHERE valid), coalesce(max(d) FILTER (WHERE valid), 0),
-		coalesce(max(m) FILTER (WHERE valid), 0), count(*) FILTER (WHERE dotted) FROM (
-		SELECT d, m, TRY_CAST(printf('2000-%%02d-%%02d', m, d) AS DATE) IS NOT NULL OR TRY_CAST(printf('2000-%%02d-%%02d', d, m) AS DATE) IS NOT NULL AS valid, dotted FROM (
+		coalesce(max(m) FILTER (WHERE valid), 0), count(*) FILTER (WHERE dotted), count(*) FILTER (WHERE year_first) FROM (
+		SELECT d, m, TRY_CAST(printf('2000-%%02d-%%02d', m, d) AS DATE) IS NOT NULL OR TRY_CAST(printf('2000-%%02d-%%02d', d, m) AS DATE) IS NOT NULL AS valid, dotted, year_first FROM (
 		SELECT TRY_CAST(regexp_extract(%[1]s, '%[2]s', 1) AS INTEGER) AS d, TRY_CAST(regexp_extract(%[1]s, '%[2]s', 2) AS INTEGER) AS m,
-		    regexp_matches(%[1]s, '^\s*\d{1,2}\. ?\d{1,2}\. ?\d') AS dotted FROM %[3]s))`,
-		col, re, src)).Scan(&dates, &first, &second, &dotted)
+		    regexp_matches(%[1]s, '^\s*\d{1,2}\. ?\d{1,2}\. ?\d') AS dotted, regexp_matches(%[1]s, '^\s*\d{4}[/.]') AS year_first FROM %[3]s))`,
+		col, re, src)).Scan(&dates, &first, &second, &dotted, &yearFirst)
 	if err != nil {
 		return csvReadError(ctx, f, "finding the order of day and month", err)
 	}
@@ -1106,9 +1112,11 @@ func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col stri
 	}
 	switch {
 	case dates == 0:
-		// Only ISO or dotted dates, or none: nothing is read in either
-		// order. Dotted ones are day first, as their rejects' example says.
+		// Only ISO, dotted or year-first dates, or none: nothing is read in
+		// either order. Dotted ones are day first, year-first ones year,
+		// month, day, as their rejects' example says.
 		f.dotted = dotted > 0
+		f.yearFirst = dotted == 0 && yearFirst > 0
 	case first > 12 && second <= 12:
 		f.dayFirst = true
 	case second > 12 && first <= 12:
