@@ -324,9 +324,16 @@ func TestLoadSetupDateOrder(t *testing.T) {
 	}, {
 		// Year first (ja, zh, hu, ko): one order in every locale, and no
 		// day or month order to find or warn of.
-		name:  "year first, with slashes or dots",
-		dates: []string{"2026/11/26 15:04", "2026/1/5 9:30", "2026. 11. 27. 8:00", "2026.11.28 07:05:30", "\"2026/11/29, 10:00\""},
-		want:  []string{"2026-11-26 15:04", "2026-01-05 09:30", "2026-11-27 08:00", "2026-11-28 07:05", "2026-11-29 10:00"},
+		name:  "year first, with slashes or dots and spaces",
+		dates: []string{"2026/11/26 15:04", "2026/1/5 9:30", "2026. 11. 27. 8:00", "\"2026/11/29, 10:00\""},
+		want:  []string{"2026-11-26 15:04", "2026-01-05 09:30", "2026-11-27 08:00", "2026-11-29 10:00"},
+	}, {
+		// Java's lv wrote 2026.5.11 for 5 November: with bare dots the
+		// order is not known, and the date is rejected, not misread.
+		name:     "near miss: year first with bare dots is rejected",
+		dates:    []string{"2026/11/26 15:04", "2026.5.11 15:04", "2026.11.28 07:05:30"},
+		want:     []string{"2026-11-26 15:04"},
+		rejected: 2,
 	}, {
 		// en_ZA writes its year first and its time with AM or PM.
 		name:  "year first, AM and PM",

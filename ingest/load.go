@@ -1101,7 +1101,7 @@ func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col stri
 		coalesce(max(m) FILTER (WHERE valid), 0), count(*) FILTER (WHERE dotted), count(*) FILTER (WHERE year_first) FROM (
 		SELECT d, m, TRY_CAST(printf('2000-%%02d-%%02d', m, d) AS DATE) IS NOT NULL OR TRY_CAST(printf('2000-%%02d-%%02d', d, m) AS DATE) IS NOT NULL AS valid, dotted, year_first FROM (
 		SELECT TRY_CAST(regexp_extract(%[1]s, '%[2]s', 1) AS INTEGER) AS d, TRY_CAST(regexp_extract(%[1]s, '%[2]s', 2) AS INTEGER) AS m,
-		    regexp_matches(%[1]s, '^\s*\d{1,2}\. ?\d{1,2}\. ?\d') AS dotted, regexp_matches(%[1]s, '^\s*\d{4}[/.]') AS year_first FROM %[3]s))`,
+		    regexp_matches(%[1]s, '^\s*\d{1,2}\. ?\d{1,2}\. ?\d') AS dotted, regexp_matches(%[1]s, '^\s*\d{4}(/|\. )') AS year_first FROM %[3]s))`,
 		col, re, src)).Scan(&dates, &first, &second, &dotted, &yearFirst)
 	if err != nil {
 		return csvReadError(ctx, f, "finding the order of day and month", err)

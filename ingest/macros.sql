@@ -57,13 +57,16 @@ CREATE OR REPLACE TEMP MACRO sa_ts(s) AS
 -- ru write it, perhaps with a comma before the time; "26. 11. 2026" as cs
 -- or sk write it) is day first in every
 -- locale that writes one, so it is rewritten in ISO order. So is a date that
--- begins with its four-digit year ("2026/11/26 15:04" from ja or zh,
--- "2026. 11. 26. 15:04" from hu or ko, "2026/11/26 3:04 PM" from en_ZA),
--- which is year, month, day in every locale that writes one.
-CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''),
+-- begins with its four-digit year and a slash or a dot and a space
+-- ("2026/11/26 15:04" from ja or zh, "2026/11/26 3:04 PM" from en_ZA,
+-- "2026. 11. 26. 15:04" from hu or ko), year, month, day in every locale
+-- that writes one. Not one with bare dots: Java's lv wrote "2026.26.11",
+-- year, day, month, so such a date is rejected rather than maybe misread.
+CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''),
     '^(\d{1,2}[/.]\d{1,2}[/.])(\d\d)(\D|$)', '\120\2\3'),
     '^(\d{1,2})\. ?(\d{1,2})\. ?(\d{4}),?(\s|$)', '\3-\2-\1\4'),
-    '^(\d{4})[/.] ?(\d{1,2})[/.] ?(\d{1,2})\.?,?(\s|$)', '\1-\2-\3\4');
+    '^(\d{4})/(\d{1,2})/(\d{1,2}),?(\s|$)', '\1-\2-\3\4'),
+    '^(\d{4})\. (\d{1,2})\. (\d{1,2})\.,?(\s|$)', '\1-\2-\3\4');
 
 -- The downloading user's locale orders the day and month ("26/11/2026 15:04"
 -- from en_GB): day_first, a constant the load writes into each file's
