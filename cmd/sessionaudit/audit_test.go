@@ -1490,10 +1490,10 @@ func wantReportSet(t *testing.T, dir string, want map[string]string, skip string
 	}
 }
 
-// A policy file that sets nothing (a template never filled in, a file cut
+// A policy file that sets no key (a template never filled in, a file cut
 // short by whatever wrote it) runs the defaults, with no trusted networks,
 // and the audit warns of it; the sample's policy is the near miss.
-func TestAuditWarnsOfAPolicyThatSetsNothing(t *testing.T) {
+func TestAuditWarnsOfAPolicyThatSetsNoKey(t *testing.T) {
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "policy.yaml")
 	mustWriteFile(t, empty, "# trusted_networks: to be filled in\n")
