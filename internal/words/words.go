@@ -41,14 +41,14 @@ func Thousands(n int64) string {
 
 // Printable is text from an input (a file name, a username) as a terminal
 // may show it: a control character in it (an escape sequence, a carriage
-// return, a tab or newline) or a bidirectional override could clear the
-// screen, or erase, move or forge lines of a summary or a log. Each is
-// written as an escape, \x1b or \u202e, and so is each byte that is not
-// UTF-8.
+// return, a tab or newline), a Unicode line or paragraph separator or a
+// bidirectional override could clear the screen, or erase, move or forge
+// lines of a summary or a log. Each is written as an escape, \x1b, \u2028
+// or \u202e, and so is each byte that is not UTF-8.
 func Printable(s string) string {
 	clean := true
 	for i, r := range s {
-		if invalidAt(s, i, r) || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+		if invalidAt(s, i, r) || unicode.IsControl(r) || unprintable(r) {
 			clean = false
 			break
 		}
@@ -63,13 +63,20 @@ func Printable(s string) string {
 			fmt.Fprintf(&b, "\\x%02x", s[i])
 		case unicode.IsControl(r): // C0 and C1, all below U+0100
 			fmt.Fprintf(&b, "\\x%02x", r)
-		case unicode.Is(unicode.Bidi_Control, r):
+		case unprintable(r):
 			fmt.Fprintf(&b, "\\u%04x", r)
 		default:
 			b.WriteRune(r)
 		}
 	}
 	return b.String()
+}
+
+// unprintable says whether r, above the control characters, could move or
+// forge text where it is shown: a bidirectional control, or a Unicode line
+// or paragraph separator.
+func unprintable(r rune) bool {
+	return unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
 }
 
 // invalidAt says whether rune r at byte i of s is an invalid byte rather
