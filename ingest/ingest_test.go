@@ -248,8 +248,8 @@ func TestLoadSetupLabelsInJSONWarn(t *testing.T) {
 func TestLoadSetupDateOrder(t *testing.T) {
 	const header = "Username,Login Time,Source IP,Status\n"
 	row := func(when string) string { return "alice@acme.com," + when + ",203.0.113.7,Success\n" }
-	ambiguous := "Every date in %s has its day and month at 12 or under, so it was read month first; " +
-		"set setup_date_order: dmy if the download came from a day-first locale."
+	ambiguous := "Every date in %s written with its day and month before the year (such as 05/11/2026) has both at 12 or under, " +
+		"so they were read month first; set setup_date_order: dmy if the download came from a day-first locale."
 	mixed := "The dates in %s mix orders: some have a first number over 12 (day first) and some a second (month first); " +
 		"it was read month first, so its day-first dates are rejected where the day is over 12 and read with day and month swapped where it is not."
 	for _, c := range []struct {
@@ -296,6 +296,13 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		want:    []string{"2026-05-11 09:30", "2026-12-01 10:00"},
 		warning: ambiguous,
 	}, {
+		// The warning speaks of the dates with day and month before the
+		// year only: a year-first or ISO one has its order written.
+		name:    "ambiguous among year-first and ISO dates, read month first",
+		dates:   []string{"2026/11/26 15:04", "05/11/2026 09:30", "2026-11-27 08:00:00"},
+		want:    []string{"2026-11-26 15:04", "2026-05-11 09:30", "2026-11-27 08:00"},
+		warning: ambiguous,
+	}, {
 		name:  "ambiguous, dmy as the policy says",
 		order: DateOrderDMY,
 		dates: []string{"05/11/2026 09:30", "12/01/2026 10:00"},
@@ -322,6 +329,11 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		dates: []string{"26. 11. 2026 15:04", "2. 1. 2026 9:30"},
 		want:  []string{"2026-11-26 15:04", "2026-01-02 09:30"},
 	}, {
+		// hr and sr end the year with a dot.
+		name:  "day first with a dot after the year (hr, sr)",
+		dates: []string{"26.11.2026. 15:04", "2. 1. 2026. 9:30", "\"3.1.2026., 10:00\""},
+		want:  []string{"2026-11-26 15:04", "2026-01-02 09:30", "2026-01-03 10:00"},
+	}, {
 		// Year first (ja, zh, hu, ko): one order in every locale, and no
 		// day or month order to find or warn of.
 		name:  "year first, with slashes or dots and spaces",
@@ -339,6 +351,20 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		name:  "year first, AM and PM",
 		dates: []string{"2026/11/26 3:04 PM", "2026/01/05 9:30:15 AM", "2026/11/27 12:05 AM"},
 		want:  []string{"2026-11-26 15:04", "2026-01-05 09:30", "2026-11-27 00:05"},
+	}, {
+		// ko, zh and ja write their own words for AM and PM before the time.
+		name: "year first, AM and PM in the locale's words",
+		dates: []string{"2026. 11. 26. 오후 3:04", "2026. 1. 5. 오전 9:30:15", "2026/11/27 下午3:05", "2026/11/27 上午 12:05",
+			"2026/11/28 午後12:30", "2026/11/28 午前1:00"},
+		want: []string{"2026-11-26 15:04", "2026-01-05 09:30", "2026-11-27 15:05", "2026-11-27 00:05",
+			"2026-11-28 12:30", "2026-11-28 01:00"},
+	}, {
+		// The words only before a time on the clock of 12 hours: after it,
+		// or before a time past 12, the value is not one.
+		name:     "near miss: the locale's words for AM and PM elsewhere",
+		dates:    []string{"2026/11/26 15:04", "2026/11/26 3:04 오후", "2026. 11. 26. 오후 15:04", "2026/11/26 下午 13:00"},
+		want:     []string{"2026-11-26 15:04"},
+		rejected: 3,
 	}, {
 		name:     "year first, a date that is none",
 		dates:    []string{"2026/11/26 15:04", "2026/13/26 15:04", "2026/02/30 15:04"},

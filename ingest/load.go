@@ -1122,8 +1122,8 @@ func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col stri
 	case second > 12 && first <= 12:
 		// Month first, as the macro reads by default.
 	case first <= 12 && second <= 12:
-		l.dateWarnings = append(l.dateWarnings, fmt.Sprintf("Every date in %s has its day and month at 12 or under, so it was read month first; "+
-			"set setup_date_order: dmy if the download came from a day-first locale.", f.path))
+		l.dateWarnings = append(l.dateWarnings, fmt.Sprintf("Every date in %s written with its day and month before the year (such as 05/11/2026) has both at 12 or under, "+
+			"so they were read month first; set setup_date_order: dmy if the download came from a day-first locale.", f.path))
 	default:
 		l.dateWarnings = append(l.dateWarnings, fmt.Sprintf("The dates in %s mix orders: some have a first number over 12 (day first) and some a second (month first); "+
 			"it was read month first, so its day-first dates are rejected where the day is over 12 and read with day and month swapped where it is not.", f.path))

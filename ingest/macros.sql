@@ -62,9 +62,15 @@ CREATE OR REPLACE TEMP MACRO sa_ts(s) AS
 -- "2026. 11. 26. 15:04" from hu or ko), year, month, day in every locale
 -- that writes one. Not one with bare dots: Java's lv wrote "2026.26.11",
 -- year, day, month, so such a date is rejected rather than maybe misread.
-CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''),
+-- hr and sr end the year with a dot too ("26.11.2026. 15:04"). The words ko,
+-- zh and ja write for AM and PM before a 12-hour time ("2026. 11. 26. 오후
+-- 3:04", "2026/11/26 下午3:04") become AM and PM after it.
+CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+    regexp_replace(trim(s), '\s+(GMT|UTC)$', ''),
+    '\s(오전|上午|午前)\s?(\d{1,2}:\d\d(:\d\d)?)$', ' \2 AM'),
+    '\s(오후|下午|午後)\s?(\d{1,2}:\d\d(:\d\d)?)$', ' \2 PM'),
     '^(\d{1,2}[/.]\d{1,2}[/.])(\d\d)(\D|$)', '\120\2\3'),
-    '^(\d{1,2})\. ?(\d{1,2})\. ?(\d{4}),?(\s|$)', '\3-\2-\1\4'),
+    '^(\d{1,2})\. ?(\d{1,2})\. ?(\d{4})\.?,?(\s|$)', '\3-\2-\1\4'),
     '^(\d{4})/(\d{1,2})/(\d{1,2}),?(\s|$)', '\1-\2-\3\4'),
     '^(\d{4})\. (\d{1,2})\. (\d{1,2})\.,?(\s|$)', '\1-\2-\3\4');
 

@@ -963,7 +963,7 @@ func TestAuditSetupDateOrder(t *testing.T) {
 	mustWriteFile(t, logins, "Username,Login Time,Source IP,Status\nalice@acme.com,05/11/2026 09:30,203.0.113.7,Success\n")
 	dayFirst := filepath.Join(dir, "policy.yaml")
 	mustWriteFile(t, dayFirst, "setup_date_order: dmy\n")
-	warning := "Every date in " + logins + " has its day and month at 12 or under"
+	warning := "Every date in " + logins + " written with its day and month before the year (such as 05/11/2026) has both at 12 or under"
 	for _, tc := range []struct {
 		name   string
 		policy []string
