@@ -43,10 +43,15 @@ func checkRegular(path string, stat func(string) (fs.FileInfo, error)) error {
 // could point at another file to have it truncated or written, and never
 // when it is not a regular file.
 func openPrivate(path string) (*os.File, error) {
+	return openPrivateFlags(path, 0)
+}
+
+// openPrivateFlags is openPrivate with more open flags (os.O_APPEND).
+func openPrivateFlags(path string, flags int) (*os.File, error) {
 	if err := checkRegular(path, os.Lstat); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|noFollow, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|noFollow|flags, 0o644)
 	if err != nil {
 		return nil, err
 	}

@@ -164,8 +164,11 @@ type journal struct {
 
 // openJournal opens (creating) the journal at path, reads what it holds and
 // cuts off a torn last record so the next append starts on a line of its own.
+// It is opened for appending: each record goes after whatever the file holds
+// when it is written, so a second writer (a run started after the first's
+// lock file was removed) can add records but never write over the other's.
 func openJournal(path string) (*os.File, []Record, error) {
-	f, err := openPrivate(path)
+	f, err := openPrivateFlags(path, os.O_APPEND)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening the journal: %w", err)
 	}

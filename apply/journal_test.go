@@ -67,6 +67,38 @@ func TestOpenJournalCutsTornRecord(t *testing.T) {
 	}
 }
 
+// TestJournalWritersAppend: two runs with the journal open at once (the
+// second started after the first's lock file was removed) each append their
+// records after the other's. Before, each wrote at the end as it found it
+// when it opened the journal, over the other's records, and the journal no
+// longer read: every later apply and verify failed on it.
+func TestJournalWritersAppend(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	mustWrite(t, path, `{"time":"2026-11-26T10:00:00Z","kind":"run","run":"r0"}`+"\n")
+	var js []*journal
+	for _, run := range []string{"r1", "r2"} {
+		f, _, err := openJournal(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		js = append(js, &journal{f: f, now: func() time.Time { return t0 }, run: run})
+	}
+	for i, j := range []*journal{js[0], js[1], js[0]} {
+		if _, err := j.append(Record{Kind: "stop", Code: "X", Message: strings.Repeat("m", 10*(3-i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := readJournalFile(path)
+	var runs []string
+	for _, r := range recs {
+		runs = append(runs, r.Run)
+	}
+	if want := []string{"r0", "r1", "r2", "r1"}; err != nil || !cmp.Equal(runs, want) {
+		t.Errorf("journal after both wrote: runs %v, %v; want %v", runs, err, want)
+	}
+}
+
 func TestLockNamesHolder(t *testing.T) {
 	list := filepath.Join(t.TempDir(), "removals.csv")
 	unlock, err := lockList(list)
