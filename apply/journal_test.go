@@ -119,6 +119,42 @@ func TestLockNamesHolder(t *testing.T) {
 	}
 }
 
+// TestLockOutlivesItsFile: a lock file removed while a run holds it (taken
+// for a stale one: it stays beside the list after every run) does not let a
+// second apply of the list run at once. Before, the second created a new lock
+// file, locked it and ran beside the first, sending its removals and
+// containment again.
+func TestLockOutlivesItsFile(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	mustWrite(t, list, listCSV(rows(1)))
+	unlock, err := lockList(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(LockPath(list)); err != nil {
+		t.Fatal(err)
+	}
+	var refusal *RefusalError
+	if unlock2, err := lockList(list); !errors.As(err, &refusal) {
+		t.Errorf("lock with the first's lock file removed: %v, want a refusal", err)
+		if err == nil {
+			unlock2()
+		}
+	}
+	unlock()
+	unlock2, err := lockList(list)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	unlock2()
+	// A list that is not there is no reason to refuse: Run reports it.
+	unlock3, err := lockList(filepath.Join(filepath.Dir(list), "missing.csv"))
+	if err != nil {
+		t.Fatalf("lock beside a missing list: %v", err)
+	}
+	unlock3()
+}
+
 // TestKill9MidRequest runs apply in a child process and kills it with
 // SIGKILL while the org is in the middle of its second batch; a rerun in this
 // process takes the lock the dead child held, and finishes without deleting

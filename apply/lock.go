@@ -16,11 +16,28 @@ func (e *LockedError) Error() string { return e.Holder + " holds " + e.Path }
 
 // lockList locks the removal list for an executing run: an executing apply
 // refuses to run unlocked, so a system without flock is an error.
-func lockList(removals string) (unlock func(), err error) {
-	unlock, err = LockFile(LockPath(removals))
+//
+// The lock file stays beside the list after every run, and one removed while
+// a run holds it (taken for a stale one) would let a second run lock a new
+// one: so a run holds the list itself locked too, where its file system
+// allows it, and a second run finding it held refuses.
+func lockList(removals string) (func(), error) {
+	unlock, err := LockFile(LockPath(removals))
 	var held *LockedError
 	if errors.As(err, &held) {
 		return nil, refuse("%s is applying %s now (it holds %s): wait for it to finish", held.Holder, removals, held.Path)
 	}
-	return unlock, err
+	if err != nil {
+		return nil, err
+	}
+	release, err := holdFile(resolvedList(removals))
+	if err != nil {
+		unlock()
+		if errors.As(err, &held) {
+			return nil, refuse("another process is applying %s now (it holds the list itself locked; its lock file %s was removed or replaced while it ran): wait for it to finish",
+				removals, LockPath(removals))
+		}
+		return nil, err
+	}
+	return func() { release(); unlock() }, nil
 }

@@ -54,3 +54,29 @@ func LockFile(path string) (unlock func(), err error) {
 		f.Close() // closing the descriptor releases the flock
 	}, nil
 }
+
+// holdFile takes an exclusive flock on the file at path, opened read-only,
+// and returns what releases it; a *LockedError when another process holds
+// it. A file that is not there or not a regular file (Run reports it), or
+// that its file system cannot lock this way (NFS locks only a file opened
+// for writing, which a list need not be), is not held, and no error: the
+// lock file is then the only lock.
+func holdFile(path string) (release func(), err error) {
+	none := func() {}
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return none, nil
+	}
+	// Non-blocking, should a FIFO take the file's place meanwhile.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return none, nil
+	}
+	if err := flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, &LockedError{Path: path, Holder: "another process"}
+		}
+		return none, nil
+	}
+	return func() { f.Close() }, nil
+}
