@@ -236,8 +236,14 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 			case ok && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable):
 				// The org says when to come back: wait if that is soon
 				// enough, else stop so that a later run resumes.
-				if attempt >= c.retries || !mayWait(ctx, d) {
+				if !mayWait(ctx, d) {
 					return 0, nil, retryLater(status, e, d)
+				}
+				if attempt >= c.retries {
+					stop := retryLater(status, e, 0)
+					stop.Message = fmt.Sprintf("the org answered HTTP %d to %d attempts in a row, each time asking to wait %s (Retry-After): run again later to resume",
+						status, attempt+1, d)
+					return 0, nil, stop
 				}
 				err, wait, asked = e, d, ", as the org asked"
 			case status == http.StatusTooManyRequests || e.Code == requestLimitCode:

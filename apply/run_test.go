@@ -661,6 +661,7 @@ func TestRetryAfter(t *testing.T) {
 	tests := []struct {
 		name     string
 		refuse   fault
+		times    int           // how many requests in a row get refuse; 0 means 1
 		deadline time.Duration // for the run's context; 0 means none
 		waited   []time.Duration
 		stop     string
@@ -678,12 +679,19 @@ func TestRetryAfter(t *testing.T) {
 			stop: "REQUEST_LIMIT_EXCEEDED"},
 		{name: "429, 5 s before the deadline", refuse: fault{status: 429, retryAfter: "5"}, deadline: 10 * time.Second,
 			waited: []time.Duration{5 * time.Second}},
+		// Waited out each time, until the retries ran out: the stop says
+		// so, not that the org asked for a wait too long to wait out.
+		{name: "503, 5 s, every time", refuse: fault{status: 503, retryAfter: "5"}, times: 5,
+			waited: []time.Duration{5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second}, stop: "SERVER_UNAVAILABLE",
+			message: "answered HTTP 503 to 5 attempts in a row, each time asking to wait 5s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, rows(4))
 			f.approve(nil)
-			f.org.inject("delete", tt.refuse)
+			for i := 0; i < max(tt.times, 1); i++ {
+				f.org.inject("delete", tt.refuse)
+			}
 			o := f.options(true)
 			var waited []time.Duration
 			o.Org.Sleep = func(ctx context.Context, d time.Duration) error {
