@@ -100,8 +100,8 @@ type client struct {
 	log      io.Writer
 	sess     orgSession
 	loggedIn bool
-	reauthed bool
-	used     int // from Sforce-Limit-Info
+	reauthed bool // logged in again after a 401, and the fresh token has not worked yet
+	used     int  // from Sforce-Limit-Info
 	limit    int
 	// unanswered says that the last call of do had an attempt the org may
 	// have carried out without saying so (a timeout, a dropped connection,
@@ -180,9 +180,10 @@ func (c *client) dataPath(format string, args ...any) string {
 // do sends one API request and returns the status and body of a 2xx
 // response. Timeouts, dropped connections and 5xx are retried with backoff;
 // a 429 or 503 with a Retry-After of at most maxRetryAfter is retried after
-// that wait. A 401 logs in again once if the credentials allow it. The
-// request limit (a 429, or REQUEST_LIMIT_EXCEEDED under any status), a
-// Retry-After too long to wait, a second 401 or the API share returns a
+// that wait. A 401 logs in again if the credentials allow it, once for each
+// token that has worked (an expiry). The request limit (a 429, or
+// REQUEST_LIMIT_EXCEEDED under any status), a Retry-After too long to wait,
+// a 401 of a fresh token or the API share returns a
 // *StopError; other statuses an *APIError. When secret is set the response
 // body is never read into memory or an error beyond its errorCode: the
 // password endpoint answers with a new password.
@@ -209,6 +210,9 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 			err = c.safe(err)
 			c.unanswered = true
 		case status >= 200 && status <= 299:
+			// The token works: a later 401 is its expiry, which a fresh
+			// login renews again.
+			c.reauthed = false
 			return status, respBody, nil
 		case status == http.StatusUnauthorized:
 			if c.creds.renewable() && !c.reauthed {

@@ -169,14 +169,14 @@ func TestJWTBearerFlow(t *testing.T) {
 		t.Errorf("issued %d tokens, want 2 (login, then once again after the 401)", f.org.issued)
 	}
 
-	// A second 401 in the same run stops it.
+	// A 401 of the fresh token stops the run (one that worked in between
+	// is renewed again: TestTokenExpiresTwice).
 	f2 := newFixture(t, rows(3))
 	f2.org.jwtKey, f2.org.jwtUser = &testKey.PublicKey, "integration@acme.com"
 	f2.approve(nil)
 	o2 := f2.options(true)
 	o2.Org.Credentials = JWTBearer{ClientID: f2.org.clientID, Username: "integration@acme.com", LoginURL: f2.org.srv.URL, Key: testKey}
-	f2.org.inject("query", fault{status: 401, code: "INVALID_SESSION_ID"})
-	f2.org.inject("delete", fault{status: 401, code: "INVALID_SESSION_ID"})
+	f2.org.inject("delete", fault{status: 401, code: "INVALID_SESSION_ID"}, fault{status: 401, code: "INVALID_SESSION_ID"})
 	rep, err = Run(context.Background(), o2)
 	if err != nil || rep.Stopped == nil || rep.Stopped.Code != "INVALID_SESSION_ID" {
 		t.Errorf("err %v, stopped %v, want an INVALID_SESSION_ID stop", err, rep.Stopped)
@@ -307,6 +307,31 @@ func TestRejectedTokenStop(t *testing.T) {
 				t.Errorf("stop %q says a renewable token cannot be renewed", rep.Stopped.Message)
 			}
 		})
+	}
+}
+
+// TestTokenExpiresTwice: a renewable token that expires twice in one long
+// run (an org whose session timeout is 15 minutes, a run slowed by retries)
+// is renewed each time, since the fresh token worked in between. Before, the
+// run logged in again only once, and stopped at the second expiry saying the
+// fresh token was rejected and to check that the integration user is active.
+func TestTokenExpiresTwice(t *testing.T) {
+	f := newFixture(t, rows(450))
+	a := f.approve(nil)
+	o := f.options(true)
+	o.Org.Credentials = ClientCredentials{ClientID: f.org.clientID, ClientSecret: NewSecret(f.org.clientSecret), InstanceURL: f.org.srv.URL}
+	f.org.inject("delete", fault{status: 401, code: "INVALID_SESSION_ID"}, fault{}, fault{status: 401, code: "INVALID_SESSION_ID"})
+	rep, err := Run(context.Background(), o)
+	if err != nil || !rep.Complete() {
+		t.Fatalf("err %v, stopped %+v; want the run complete", err, rep.Stopped)
+	}
+	var ids []string
+	for _, s := range a.Sessions {
+		ids = append(ids, s.SessionID)
+	}
+	f.checkEndedOnce(ids)
+	if f.org.issued != 3 {
+		t.Errorf("%d tokens issued, want 3 (a login, and one after each expiry)", f.org.issued)
 	}
 }
 
