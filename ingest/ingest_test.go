@@ -1753,6 +1753,39 @@ func TestLoadCountsRepeatedIdsAsDuplicates(t *testing.T) {
 	}
 }
 
+// TestLoadSpanCountsDuplicates checks that the time an export covers (the
+// summary's COVERS, Earliest and Latest) is the span of its own rows, those
+// an earlier export also holds included: an October export overlapping a
+// September one still covers October from its start, and an export whose
+// every row another holds covers its span, not "no rows".
+func TestLoadSpanCountsDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	row := func(n int, day string) string {
+		return fmt.Sprintf("0Ya00000000000%dAAA,005000000000001AAA,2026-%sT08:00:00Z,203.0.113.1,Success\n", n, day)
+	}
+	const header = "Id,UserId,LoginTime,SourceIp,Status\n"
+	sep := mustWrite(t, dir, "sep.csv", header+row(1, "09-01")+row(2, "10-05")+row(3, "10-10"))
+	oct := mustWrite(t, dir, "oct.csv", header+row(2, "10-05")+row(3, "10-10")+row(4, "10-31"))
+	copied := mustWrite(t, dir, "copy.csv", header+row(1, "09-01")+row(2, "10-05"))
+	st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{sep, oct, copied}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]string
+	for _, f := range st.Files {
+		got = append(got, []string{filepath.Base(f.File), fmt.Sprint(f.Loaded, "+", f.Duplicates),
+			f.Earliest.Format(time.DateOnly), f.Latest.Format(time.DateOnly)})
+	}
+	want := [][]string{
+		{"sep.csv", "3+0", "2026-09-01", "2026-10-10"},
+		{"oct.csv", "1+2", "2026-10-05", "2026-10-31"},
+		{"copy.csv", "0+2", "2026-09-01", "2026-10-05"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+}
+
 // TestLoadJSONWithDuckDBOrInGo checks which reader takes JSON pages: DuckDB's
 // for well-formed pages, with the lines of rejected records found afterwards,
 // whatever their names (for Go's, see TestLoadJSONRejectsInvalidUTF8).

@@ -76,7 +76,7 @@ type FileStats struct {
 	Duplicates int64 // valid rows whose Id an earlier row or file already had; for Setup downloads, logins another download holds as often or more (see dedupSetup) or that copy an API export's (see dedupSetupCopies)
 	Rejected   int64
 	Setup      bool      // a Setup > Login History download (by its labels): no Ids, no coordinates
-	Earliest   time.Time // earliest CreatedDate (sessions) or LoginTime (logins) loaded
+	Earliest   time.Time // earliest CreatedDate (sessions) or LoginTime (logins) of the file's valid rows, duplicates included: the time the export covers
 	Latest     time.Time
 }
 
@@ -1759,6 +1759,9 @@ func (l *loader) finish(ctx context.Context) error {
 	if err := l.recordCoverage(ctx); err != nil {
 		return fmt.Errorf("finding what the login history covers: %w", err)
 	}
+	if err := l.recordSpans(ctx); err != nil {
+		return fmt.Errorf("finding the time each export covers: %w", err)
+	}
 	for _, k := range kinds {
 		if err := l.dedup(ctx, k); err != nil {
 			return fmt.Errorf("removing repeated %s Ids: %w", k, err)
@@ -2106,33 +2109,42 @@ func (l *loader) dedupSetupCopies(ctx context.Context) error {
 	return l.dropDupRows(ctx, Logins)
 }
 
-// stats counts, per file, the rows loaded and the time range each export
-// covers, and checks that every row read is accounted for.
-func (l *loader) stats(ctx context.Context) (Stats, error) {
-	for _, k := range kinds {
-		timeCol := map[Kind]string{Sessions: "created", Logins: "login_time"}[k]
-		rng := "NULL::TIMESTAMP, NULL::TIMESTAMP"
-		if timeCol != "" {
-			rng = fmt.Sprintf("min(%s), max(%s)", timeCol, timeCol)
-		}
-		rows, err := l.conn.QueryContext(ctx, fmt.Sprintf("SELECT src_file, count(*), %s FROM %s GROUP BY src_file", rng, k))
+// recordSpans sets, per file of sessions or logins, the time range its
+// valid rows cover (Earliest and Latest). It runs before duplicates are
+// dropped, as recordCoverage does: an export overlapping an earlier one
+// covers its whole span, not only the part the earlier one lacks, and an
+// export whose every row another one holds covers its own span all the same.
+func (l *loader) recordSpans(ctx context.Context) error {
+	for k, timeCol := range map[Kind]string{Sessions: "created", Logins: "login_time"} {
+		rows, err := l.conn.QueryContext(ctx, fmt.Sprintf("SELECT src_file, min(%s), max(%s) FROM %s GROUP BY src_file", timeCol, timeCol, k))
 		if err != nil {
-			return Stats{}, err
+			return err
 		}
 		for rows.Next() {
 			var idx int
-			var loaded int64
 			var lo, hi sql.NullTime
-			if err := rows.Scan(&idx, &loaded, &lo, &hi); err != nil {
+			if err := rows.Scan(&idx, &lo, &hi); err != nil {
 				rows.Close()
-				return Stats{}, err
+				return err
 			}
 			s := &l.files[idx].stats
-			s.Loaded = loaded
 			s.Earliest, s.Latest = lo.Time, hi.Time
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stats counts, per file, the rows loaded, and checks that every row read is
+// accounted for (recordSpans has set the time range each export covers).
+func (l *loader) stats(ctx context.Context) (Stats, error) {
+	for _, k := range kinds {
+		if err := l.perFile(ctx, fmt.Sprintf("SELECT src_file, count(*) FROM %s GROUP BY src_file", k), func(f *inputFile, n int64) {
+			f.stats.Loaded = n
+		}); err != nil {
 			return Stats{}, err
 		}
 	}
