@@ -2030,6 +2030,42 @@ func TestHistoryGapsWarn(t *testing.T) {
 	}
 }
 
+// The run warns of the live session families naming a login the history
+// lacks that began after the history's last login (a Login History exported
+// hours before the sessions), which session_without_login cannot judge: its
+// zero would read as "checked, nothing found". A family begun within the
+// history is judged instead, and one begun after it whose login the history
+// holds is no question (the near misses).
+func TestHistoryEndWarns(t *testing.T) {
+	const marker = " began after the login history's last login "
+	history := []login{{ago: 48 * hour}, {id: "0Ya00000000000HAV0", ago: 6 * hour}}
+	tests := []struct {
+		name     string
+		sessions []session
+		want     string // the warning, or "" for none
+	}{
+		{"two families begun after the history ends name missing logins",
+			[]session{
+				{id: "0Ak000000000000AAA", login: "0Ya00000000000GON1", age: 3 * hour},
+				{id: "0Ak000000000000BBB", login: "0Ya00000000000GON2", age: 2 * hour},
+				{id: "0Ak000000000000VFA", parent: "0Ak000000000000BBB", typ: "Visualforce", login: "0Ya00000000000GON2", age: time.Hour},
+			},
+			"2 live session families naming a login the history lacks began after the login history's last login (2026-11-26 06:00 UTC), " +
+				"the first at 2026-11-26 09:00 UTC, where session_without_login cannot judge them: their logins may be newer than the export. " +
+				"Export the Login History after the sessions, so that it covers the time they began."},
+		{"near miss: a family begun within the history is judged",
+			[]session{{login: "0Ya00000000000GONE", age: 7 * hour, idle: 20 * minute}}, ""},
+		{"near miss: a family begun after the history ends whose login the history holds",
+			[]session{{login: "0Ya00000000000HAV0", age: 3 * hour}}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := mustRun(t, mustDB(t, tc.sessions, history), nil)
+			checkWarning(t, res, marker, tc.want)
+		})
+	}
+}
+
 // A protected_users entry that matches no user of the users export protects
 // no one: the run says so, and says nothing when no users export lists
 // every user.

@@ -884,7 +884,42 @@ func (r *runner) notChecked(ctx context.Context) (map[string]string, []string, e
 	if err != nil {
 		return nil, nil, err
 	}
-	return why, append(warnings, gaps...), nil
+	warnings = append(warnings, gaps...)
+	late, err := r.historyEndedBefore(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if late != "" {
+		warnings = append(warnings, late)
+	}
+	return why, warnings, nil
+}
+
+// historyEndedBefore warns of the live session families naming a login the
+// history lacks that began after the history's last login: session_without_login
+// judges only families begun within the history, and these (their logins may
+// simply be newer than the export, as when the Login History was exported
+// hours before the sessions) would otherwise pass without a word, its zero
+// reading as "checked, nothing found". The families begun before the
+// history's first login go unmentioned: long-lived tokens outlive the six
+// months Salesforce keeps.
+func (r *runner) historyEndedBefore(ctx context.Context) (string, error) {
+	var families int64
+	var ended, first sql.NullTime
+	if err := r.conn.QueryRowContext(ctx, `WITH history AS (SELECT max(last_login) AS ended FROM login_coverage)
+		SELECT count(f.began), any_value(h.ended), min(f.began)
+		FROM history h LEFT JOIN families_missing_login f ON f.began > h.ended`).Scan(&families, &ended, &first); err != nil {
+		return "", err
+	}
+	if families == 0 {
+		return "", nil
+	}
+	const layout = "2006-01-02 15:04 UTC"
+	return fmt.Sprintf("%s naming a login the history lacks began after the login history's last login (%s), the first at %s, "+
+		"where session_without_login cannot judge them: their logins may be newer than the export. "+
+		"Export the Login History after the sessions, so that it covers the time they began.",
+		words.Count(families, "live session family", "live session families"),
+		ended.Time.UTC().Format(layout), first.Time.UTC().Format(layout)), nil
 }
 
 // maxGapsNamed is how many gaps in the login history a warning lists.

@@ -10,7 +10,8 @@
 --   history covers: a Login History download from Setup has no Ids, so sessions cannot be
 --   matched against it. Each export covers its first to its last login; exports that
 --   overlap, or lie at most max_export_gap apart (a quiet night between monthly exports),
---   cover one span, and a longer gap between two is not covered: the audit warns of it. A
+--   cover one span, and a longer gap between two is not covered: the audit warns of it, as it
+--   does of families begun after the history's last login (exported before the sessions). A
 --   reused session names the reusing login, so for a session active after the history's last
 --   login, or the last of the span covering its start (LastModifiedDate later), the finding
 --   says its login may simply be newer than the export. When the login's row was rejected
