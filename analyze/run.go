@@ -956,7 +956,7 @@ func (r *runner) historyGaps(ctx context.Context) ([]string, error) {
 		families += k
 		if n++; n <= maxGapsNamed {
 			const layout = "2006-01-02 15:04 UTC"
-			gaps = append(gaps, fmt.Sprintf("%s to %s (%d)", from.UTC().Format(layout), to.UTC().Format(layout), k))
+			gaps = append(gaps, fmt.Sprintf("%s to %s (%s)", from.UTC().Format(layout), to.UTC().Format(layout), words.Thousands(k)))
 		}
 	}
 	if err := rows.Err(); err != nil || n == 0 {
@@ -964,7 +964,7 @@ func (r *runner) historyGaps(ctx context.Context) ([]string, error) {
 	}
 	list := strings.Join(gaps, ", ")
 	if n > maxGapsNamed {
-		list += fmt.Sprintf(" and %d more", n-maxGapsNamed)
+		list += fmt.Sprintf(" and %s more", words.Thousands(n-maxGapsNamed))
 	}
 	return []string{fmt.Sprintf("%s naming a login the history lacks began in %s between the Login History exports given "+
 		"(more than session_without_login.max_export_gap from one export's last login to the next one's first), where session_without_login cannot judge them: %s. "+

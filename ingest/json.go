@@ -21,6 +21,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/sessionaudit/sessionaudit/internal/bug"
+	"github.com/sessionaudit/sessionaudit/internal/words"
 	"github.com/sessionaudit/sessionaudit/sfid"
 )
 
@@ -1064,8 +1065,8 @@ func pageWarnings(files []*inputFile) []string {
 		var w string
 		switch {
 		case q.hasTotal && q.read < q.total && allCLI && len(q.copies) == 0:
-			w = fmt.Sprintf("The %s query of the sf data query result %s matched %d records (totalSize), but it holds only %d: "+
-				"the audit does not see %d of its %s.", q.kind, fileList(paths), q.total, q.read, q.total-q.read, q.kind)
+			w = fmt.Sprintf("The %s query of the sf data query result %s matched %s records (totalSize), but it holds only %s: "+
+				"the audit does not see %s of its %s.", q.kind, fileList(paths), words.Thousands(q.total), words.Thousands(q.read), words.Thousands(q.total-q.read), q.kind)
 		case q.hasTotal && q.read < q.total:
 			what := "the REST page given"
 			if len(q.files) > 1 {
@@ -1074,9 +1075,9 @@ func pageWarnings(files []*inputFile) []string {
 			if len(q.copies) > 0 {
 				what += fmt.Sprintf(" (%s: counted once)", strings.Join(q.copies, ", "))
 			}
-			w = fmt.Sprintf("The %s query behind %s holds %d records (totalSize), but they have only %d: "+
-				"the other pages were not given, so the audit does not see %d of its %s. Fetch every nextRecordsUrl page.",
-				q.kind, what, q.total, q.read, q.total-q.read, q.kind)
+			w = fmt.Sprintf("The %s query behind %s holds %s records (totalSize), but they have only %s: "+
+				"the other pages were not given, so the audit does not see %s of its %s. Fetch every nextRecordsUrl page.",
+				q.kind, what, words.Thousands(q.total), words.Thousands(q.read), words.Thousands(q.total-q.read), q.kind)
 		case !q.hasTotal && len(notDone) > 0 && !ended:
 			says := "say"
 			if len(notDone) == 1 {

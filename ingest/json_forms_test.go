@@ -199,6 +199,11 @@ func TestLoadWarnsOfMissingRESTPagesInAnyKeyOrder(t *testing.T) {
 	}{
 		{"sorted keys, the first page of two", []file{{"p1.json", sorted(40, 1, 20, "20")}}, []string{
 			"The logins query behind the REST page given holds 40 records (totalSize), but they have only 20: the other pages were not given, so the audit does not see 20 of its logins. Fetch every nextRecordsUrl page."}},
+		{"the first page of a large query", []file{{"p1.json", api(30000, 1, 2, false)}}, []string{
+			"The logins query behind the REST page given holds 30,000 records (totalSize), but they have only 2: the other pages were not given, so the audit does not see 29,998 of its logins. Fetch every nextRecordsUrl page."}},
+		{"an sf CLI result of a large query cut short", []file{{"cli.json", cli(12000, 1, 2, false)}}, []string{
+			"The logins query of the sf data query result DIR/cli.json matched 12,000 records (totalSize), but it holds only 2: the audit does not see 11,998 of its logins." +
+				" sf data query stops at its org-max-query-limit setting: raise it (sf config set org-max-query-limit) and query again."}},
 		{"sorted keys, a short first page", []file{{"p1.json", sorted(6, 1, 3, "3")}}, []string{
 			"The logins query behind the REST page given holds 6 records (totalSize), but they have only 3: the other pages were not given, so the audit does not see 3 of its logins. Fetch every nextRecordsUrl page."}},
 		{"sorted keys in gzip", []file{{"p1.json.gz", gz(t, sorted(40, 1, 20, "20"))}}, []string{
