@@ -606,6 +606,9 @@ func TestNotChecked(t *testing.T) {
 		noCoords  = "No successful login outside trusted networks has coordinates"
 		empty     = "The login history is empty"
 		trusted   = "Every one of the 2 live session families comes from a trusted network"
+		// One family is not "none of the 1" or "every one of the 1".
+		placelessOne = "The one live session family outside trusted networks has no place: neither"
+		trustedOne   = "The one live session family comes from a trusted network, so concurrent_sessions and ip_new_for_user did not judge it"
 	)
 	// Two live families, from IPs outside trusted networks, and logins that
 	// have an Id, coordinates and a place.
@@ -638,6 +641,20 @@ func TestNotChecked(t *testing.T) {
 				"ip_new_for_user":     "no live session family outside trusted networks has a place",
 			},
 			warnings: []string{placeless},
+		},
+		{
+			name:     "the one live family has no place",
+			sessions: []session{{ip: "203.0.113.7"}}, logins: logins,
+			notChecked: map[string]string{
+				"concurrent_sessions": "no live session family outside trusted networks has a place",
+				"ip_new_for_user":     "no live session family outside trusted networks has a place",
+			},
+			warnings: []string{placelessOne},
+		},
+		{
+			name: "the one live family from a trusted network", policy: trust("0.0.0.0/0"),
+			sessions: []session{{ip: "203.0.113.7", at: paris}}, logins: logins,
+			warnings: []string{trustedOne},
 		},
 		{
 			name:     "near miss: no live family at all, so none to compare",
@@ -686,7 +703,7 @@ func TestNotChecked(t *testing.T) {
 			if diff := cmp.Diff(tc.notChecked, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("not checked (-want +got):\n%s", diff)
 			}
-			for _, w := range []string{placeless, noCoords, empty, trusted} {
+			for _, w := range []string{placeless, noCoords, empty, trusted, placelessOne, trustedOne} {
 				want := slices.Contains(tc.warnings, w)
 				warned := slices.ContainsFunc(res.Warnings, func(got string) bool { return strings.HasPrefix(got, w) })
 				if warned != want {

@@ -855,17 +855,23 @@ func (r *runner) notChecked(ctx context.Context) (map[string]string, []string, e
 	if live > 0 && families == 0 {
 		// Judged, and rightly clear, but most likely a trusted_networks
 		// broader than meant (0.0.0.0/0 trusts every address).
-		warnings = append(warnings, fmt.Sprintf("Every one of the %s comes from a trusted network, so concurrent_sessions and "+
-			"ip_new_for_user judged none of them: check that trusted_networks is not broader than meant.",
-			words.Count(live, "live session family", "live session families")))
+		which := fmt.Sprintf("Every one of the %s comes from a trusted network, so concurrent_sessions and ip_new_for_user judged none of them",
+			words.Count(live, "live session family", "live session families"))
+		if live == 1 {
+			which = "The one live session family comes from a trusted network, so concurrent_sessions and ip_new_for_user did not judge it"
+		}
+		warnings = append(warnings, which+": check that trusted_networks is not broader than meant.")
 	}
 	if families > 0 && placeless {
 		const placeless = "no live session family outside trusted networks has a place"
 		why["concurrent_sessions"], why["ip_new_for_user"] = placeless, placeless
-		warnings = append(warnings, fmt.Sprintf("None of the %s outside trusted networks has a place: neither the sessions export "+
+		which := fmt.Sprintf("None of the %s outside trusted networks has a place", words.Count(families, "live session family", "live session families"))
+		if families == 1 {
+			which = "The one live session family outside trusted networks has no place"
+		}
+		warnings = append(warnings, which+": neither the sessions export "+
 			"(its LoginGeo.City, .Country, .CountryIso, .Latitude and .Longitude) nor a login in the history that a session names gives one, "+
-			"so concurrent_sessions and ip_new_for_user had nothing to compare. Export AuthSession with those LoginGeo columns, and Login History through the API.",
-			words.Count(families, "live session family", "live session families")))
+			"so concurrent_sessions and ip_new_for_user had nothing to compare. Export AuthSession with those LoginGeo columns, and Login History through the API.")
 	}
 	if successes && !located {
 		why["impossible_travel"] = "no successful login outside trusted networks has coordinates"

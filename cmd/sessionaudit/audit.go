@@ -280,9 +280,13 @@ func asOfWarnings(ctx context.Context, db *sql.DB, asOf time.Time) ([]string, er
 			words.Count(later, "session was", "sessions were"), asOf.UTC().Format(layout), firstLater.Time.UTC().Format(layout)))
 	}
 	if total > 0 && live == 0 {
-		ws = append(ws, fmt.Sprintf("None of the %s is live at the audit's as-of time (%s UTC): the last expired at %s UTC, so no check "+
+		which, last := fmt.Sprintf("None of the %s is", words.Count(total, "session", "sessions")), "the last"
+		if total == 1 {
+			which, last = "The one session of the export is not", "it"
+		}
+		ws = append(ws, fmt.Sprintf("%s live at the audit's as-of time (%s UTC): %s expired at %s UTC, so no check "+
 			"judged a live session. To audit the export as it was taken, give --as-of the time of the export.",
-			words.Count(total, "session", "sessions"), asOf.UTC().Format(layout), lastExpiry.Time.UTC().Format(layout)))
+			which, asOf.UTC().Format(layout), last, lastExpiry.Time.UTC().Format(layout)))
 	}
 	return ws, nil
 }

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sessionaudit/sessionaudit/apply"
@@ -1358,6 +1359,30 @@ func TestAuditWarnsOfAnAsOfThatDoesNotFit(t *testing.T) {
 		if tc.want == "" && warned || tc.want != "" && !strings.Contains(stdout, tc.want) {
 			t.Errorf("--as-of %s: got\n%s\nwant the warning %q", tc.asOf, stdout, tc.want)
 		}
+	}
+}
+
+// An export of one session that expired before --as-of is not "none of the
+// 1 session": the warning speaks of the one session.
+func TestAsOfWarningsOfOneSession(t *testing.T) {
+	ctx := context.Background()
+	db, err := ingest.Open(ctx, ingest.DBOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO sessions (id, user_key, created, last_modified, num_seconds_valid, expires, parent_id, is_current, src_file)
+		VALUES ('0Ak000000000001CAA', '005000000000001AAA', TIMESTAMP '2026-11-26 08:00:00', TIMESTAMP '2026-11-26 09:00:00', 7200,
+		TIMESTAMP '2026-11-26 11:00:00', '0Ak000000000001CAA', false, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := asOfWarnings(ctx, db, time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "The one session of the export is not live at the audit's as-of time (2026-11-27 00:00 UTC): it expired at 2026-11-26 11:00 UTC, so no check judged a live session."
+	if len(ws) != 1 || !strings.HasPrefix(ws[0], want) {
+		t.Errorf("got %q, want one warning starting %q", ws, want)
 	}
 }
 
