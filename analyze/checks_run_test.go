@@ -85,6 +85,21 @@ func TestSessionOverAge(t *testing.T) {
 		want: []finding{{check: "session_over_age", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000AAA",
 			target: "session:0Ak000000000000AAA", detail: "has been open for just over 12 hours; the limit for UI sessions is 12 hours."}},
 	}, {
+		// A limit of three units is said whole, not to its two largest
+		// ("the limit is 1 day"), and an age that to its two largest
+		// units reads as no more than it is "just over" it.
+		name:     "a limit of 1 day 30 minutes, and a session 1 day 40 minutes old",
+		policy:   func(p *Policy) { p.SessionMaxAge = 24*hour + 30*minute },
+		sessions: []session{{id: "0Ak000000000000AAA", age: 24*hour + 40*minute}},
+		want: []finding{{check: "session_over_age", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000AAA",
+			target: "session:0Ak000000000000AAA", detail: "has been open for just over 1 day 30 minutes; the limit for UI sessions is 1 day 30 minutes."}},
+	}, {
+		name:     "a limit of 1 day 30 minutes, and a session 1 day 2 hours old",
+		policy:   func(p *Policy) { p.SessionMaxAge = 24*hour + 30*minute },
+		sessions: []session{{id: "0Ak000000000000AAA", age: 26 * hour}},
+		want: []finding{{check: "session_over_age", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000AAA",
+			target: "session:0Ak000000000000AAA", detail: "has been open for 1 day 2 hours; the limit for UI sessions is 1 day 30 minutes."}},
+	}, {
 		name: "API logins and OAuth tokens are not judged by session_max_age",
 		sessions: []session{{typ: "APIOnlyUser", age: 20 * hour}, {typ: "ChatterNetworksAPIOnlyOAuth", age: 20 * hour},
 			{typ: "STREAMING_API", age: 20 * hour}, {typ: "WDC_API", age: 20 * hour}, {typ: "ChatterNetworksAPIOnly", age: 20 * hour}},

@@ -39,6 +39,14 @@ CREATE OR REPLACE TEMP MACRO human_seconds(s) AS CASE
 END;
 CREATE OR REPLACE TEMP MACRO human_duration(i) AS human_seconds(floor(epoch(i))::BIGINT);
 
+-- A duration the policy sets, in words, every unit it has: a limit of 24h30m
+-- is "1 day 30 minutes", where human_duration, to the two largest units,
+-- would call it "1 day".
+CREATE OR REPLACE TEMP MACRO whole_seconds(s) AS coalesce(nullif(ltrim(
+    and_unit(s // 86400, 'day') || and_unit(s % 86400 // 3600, 'hour')
+    || and_unit(s % 3600 // 60, 'minute') || and_unit(s % 60, 'second')), ''), '0 seconds');
+CREATE OR REPLACE TEMP MACRO whole_duration(i) AS whole_seconds(floor(epoch(i))::BIGINT);
+
 -- Numbers as analysts read them: whole, with thousands separators.
 CREATE OR REPLACE TEMP MACRO fmt_count(n) AS format('{:,}', round(n)::BIGINT);
 CREATE OR REPLACE TEMP MACRO fmt_km(d) AS fmt_count(d) || ' km';
@@ -60,10 +68,16 @@ CREATE OR REPLACE TEMP MACRO fmt_span(first, last) AS CASE
 END;
 
 -- A measure past its limit, in words: the measure, or "just over" the limit
--- when the two read alike ("open for 12 hours; the limit is 12 hours" for
--- 12 hours and 1 second would read as no finding at all).
-CREATE OR REPLACE TEMP MACRO past_limit(measure, limit_text) AS
-    CASE WHEN measure = limit_text THEN 'just over ' || limit_text ELSE measure END;
+-- when the measure, to the two largest units human_duration shows, reads as
+-- no more than the limit ("open for 1 day; the limit is 1 day 30 minutes"
+-- for 24 hours 40 minutes would read as no finding at all). shown_seconds
+-- is the measure as human_seconds shows it, cut to its two largest units.
+CREATE OR REPLACE TEMP MACRO shown_seconds(s) AS
+    CASE WHEN s >= 86400 THEN s - s % 3600 WHEN s >= 3600 THEN s - s % 60 ELSE s END;
+CREATE OR REPLACE TEMP MACRO past_limit(measure, lim) AS CASE
+    WHEN shown_seconds(floor(epoch(measure))::BIGINT) <= floor(epoch(lim)) THEN 'just over ' || whole_duration(lim)
+    ELSE human_duration(measure)
+END;
 
 -- When a success came against a burst of failures that ran from first to
 -- last, in words: "5 minutes after the last failure", "the same moment as

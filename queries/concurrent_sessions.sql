@@ -163,7 +163,7 @@ WITH origins AS (
             THEN array_to_string(place_ips[1:-2], ', ') || ' and ' || place_ips[-1]
             ELSE few_of(place_ips[1:5], len(place_ips)) END AS t_ips,
         printf('in the %s before the user''s first live session from an untrusted place began (%s)',
-            human_duration(getvariable('ip_new_for_user.baseline')), fmt_time(first_at)) AS baseline,
+            whole_duration(getvariable('ip_new_for_user.baseline')), fmt_time(first_at)) AS baseline,
         printf('of the user''s %s %s', count_unit(all_logins, 'successful login'), baseline) AS of_logins,
         t.country_key = o.country_key AS same_country,
         coalesce(t.country_key, 'that place') AS t_country,

@@ -179,7 +179,7 @@ SELECT
             CASE WHEN b.burst_by = 'user' OR u.users = 1 THEN 'that user' ELSE 'those users' END,
             CASE WHEN b.burst_by = 'ip' OR i.ip_count = 1 THEN 'that IP'
                 WHEN i.ip_count IS NULL THEN 'a recorded IP' ELSE 'those IPs' END,
-            human_duration(getvariable('failed_login_burst.success_within')),
+            whole_duration(getvariable('failed_login_burst.success_within')),
             CASE WHEN i.any_trusted THEN ' (successes from trusted networks do not count)' ELSE '' END)
     ELSE
         printf('then %s logged in successfully from %s at %s, %s%s.',

@@ -191,13 +191,13 @@ SELECT
                     -- Some or all may have come before the jump, not within
                     -- follow_for of anything: the logins taken run up to it.
                     ELSE printf('it and %s more from that IP up to %s after this one, the last at %s, go with this one, their sessions too.',
-                        fmt_count(j.followers - 1), human_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last)) END)
+                        fmt_count(j.followers - 1), whole_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last)) END)
         WHEN j.followers = 1 THEN
             printf(' It was the user''s first successful login from %s; 1 more came from it within %s, at %s: its sessions go with this one.',
-                j.source_ip, human_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last))
+                j.source_ip, whole_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last))
         WHEN j.followers > 1 THEN
             printf(' It was the user''s first successful login from %s; %s more came from it within %s, the last at %s: their sessions go with this one.',
-                j.source_ip, fmt_count(j.followers), human_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last))
+                j.source_ip, fmt_count(j.followers), whole_duration(getvariable('impossible_travel.follow_for')), fmt_time(j.followers_last))
         ELSE '' END AS detail,
     'login' AS target_kind,
     concat_ws(' ', j.id, j.follower_ids) AS target_id

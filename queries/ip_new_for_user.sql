@@ -180,18 +180,18 @@ SELECT
             fmt_time(login_time),
             -- min_history may be 0: then a user without history is judged too.
             CASE WHEN logins = 0 THEN printf('the user has no successful logins in the %s before it',
-                    human_duration(getvariable('ip_new_for_user.baseline')))
+                    whole_duration(getvariable('ip_new_for_user.baseline')))
                 WHEN history = 0 THEN printf('none of the user''s %s in the %s before it can be compared with it: %s',
-                    count_unit(logins, 'successful login'), human_duration(getvariable('ip_new_for_user.baseline')),
+                    count_unit(logins, 'successful login'), whole_duration(getvariable('ip_new_for_user.baseline')),
                     CASE WHEN has_iso THEN 'they have no country code' ELSE 'they have a country code or none' END)
                 ELSE printf('none of the user''s %s in the %s before it came from %s',
-                    count_unit(history, 'successful login'), human_duration(getvariable('ip_new_for_user.baseline')), country_key) END,
+                    count_unit(history, 'successful login'), whole_duration(getvariable('ip_new_for_user.baseline')), country_key) END,
             CASE WHEN not_compared > 0 AND history > 0 THEN printf(' (%s more, %s, could not be compared)', fmt_count(not_compared),
                 CASE WHEN has_iso THEN 'without a country code' ELSE 'with a country code or none' END) ELSE '' END)
     ELSE
         printf('%s has a live %s session from %s (%s) since %s; none of the user''s %s in the %s before it came from network %s, though %s came from %s.',
             user_name(username, user_id), coalesce(live_session_type, 'untyped'), coalesce(source_ip, 'no IP'), place_name(city, country_iso, country),
-            fmt_time(login_time), count_unit(logins, 'successful login'), human_duration(getvariable('ip_new_for_user.baseline')), network,
+            fmt_time(login_time), count_unit(logins, 'successful login'), whole_duration(getvariable('ip_new_for_user.baseline')), network,
             fmt_count(from_country), country_key)
     END AS detail,
     NULL::VARCHAR AS target_kind,

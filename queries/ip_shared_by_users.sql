@@ -135,7 +135,7 @@ SELECT
     first_login AS observed_at, -- as a burst of failed_login_burst: when it began
     printf('%s different users logged in successfully from %s %s, up to %s within %s: %s.',
         fmt_count(users), source_ip, fmt_span(first_login, last_login), fmt_count(most_in_window),
-        human_duration(getvariable('ip_shared_by_users.window')), few_of(first_names, users)) AS detail,
+        whole_duration(getvariable('ip_shared_by_users.window')), few_of(first_names, users)) AS detail,
     NULL::VARCHAR AS target_kind,
     NULL::VARCHAR AS target_id
 FROM bursts

@@ -45,7 +45,7 @@ SELECT
         CASE WHEN NOT companion THEN ''
             WHEN date_trunc('minute', opened) < date_trunc('minute', created) THEN ' beside the UI session of its login (created ' || fmt_time_after(opened, created) || ', the time it counts from)'
             ELSE ' beside the UI session of its login' END,
-        past_limit(human_duration(getvariable('as_of') - opened), human_duration(max_age)), limit_type, human_duration(max_age)) AS detail,
+        past_limit(getvariable('as_of') - opened, max_age), limit_type, whole_duration(max_age)) AS detail,
     'session' AS target_kind,
     id AS target_id
 FROM judged

@@ -32,9 +32,9 @@ SELECT
     created AS observed_at,
     printf('%s session of %s from %s, created %s, has been valid for %s; %s should be rotated within %s.',
         session_type, user_name(username, user_id), coalesce(source_ip, 'an unknown IP'), fmt_time(created),
-        past_limit(human_duration(getvariable('as_of') - created), human_duration(max_age)),
+        past_limit(getvariable('as_of') - created, max_age),
         CASE WHEN user_max_age IS NULL THEN 'tokens' ELSE 'this user''s tokens' END,
-        human_duration(max_age)) AS detail,
+        whole_duration(max_age)) AS detail,
     NULL::VARCHAR AS target_kind,
     NULL::VARCHAR AS target_id
 FROM judged
