@@ -53,9 +53,11 @@ func NormalizeAPIVersion(s string) (string, error) {
 // StopError ends a run cleanly before its work is done: the org's request
 // limit (REQUEST_LIMIT_EXCEEDED, or HTTP 429), a Retry-After too long to
 // wait (SERVER_UNAVAILABLE for a 503), the configured API share
-// (API_SHARE_LIMIT), or a rejected token that cannot be renewed
-// (INVALID_SESSION_ID). A later run resumes from the journal; Message ends
-// by saying when or how, as reports print it alone.
+// (API_SHARE_LIMIT), a rejected token that cannot be renewed
+// (INVALID_SESSION_ID, LOGIN_FAILED), or an org that did not serve a
+// request at any attempt (ORG_UNAVAILABLE, see orgDown). A later run
+// resumes from the journal; Message ends by saying when or how, as reports
+// print it alone.
 type StopError struct {
 	Code    string
 	Message string
@@ -69,6 +71,9 @@ type APIError struct {
 	Status  int
 	Code    string
 	Message string
+	// attempts is how many attempts a 5xx answered, every one of them,
+	// when the retries ran out; 0 otherwise.
+	attempts int
 }
 
 func (e *APIError) Error() string {
@@ -266,6 +271,7 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 		if attempt >= c.retries {
 			var ae *APIError
 			if errors.As(err, &ae) {
+				ae.attempts = attempt + 1
 				return 0, nil, ae
 			}
 			return 0, nil, &APIError{Code: noResponseCode, Message: c.redact(fmt.Sprintf("%s %s after %d attempts: %v", method, withoutQuery(path), attempt+1, err))}
@@ -278,6 +284,45 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 }
 
 const requestLimitCode = "REQUEST_LIMIT_EXCEEDED"
+
+// orgUnavailableCode is the stop of a request the org did not serve at any
+// attempt (see orgDown).
+const orgUnavailableCode = "ORG_UNAVAILABLE"
+
+// orgDown returns the stop for an error of do (or of the login it makes)
+// that says the org is down or out of reach: no answer to any attempt
+// (timeouts, dropped connections, a gateway's 502 or 504), a 5xx to every
+// attempt, or a token endpoint that failed every attempt the same way. The
+// retries have run out, so a later run, not this one, should try again;
+// what names the request. Any other error (nil included) gives nil.
+func orgDown(what string, err error) *StopError {
+	var ae *APIError
+	var te *transientError
+	switch {
+	case errors.As(err, &ae) && ae.Status == 0 && ae.Code == noResponseCode:
+		return &StopError{Code: orgUnavailableCode, Message: fmt.Sprintf(
+			"%s: the org did not answer (%s): it is down or out of reach: run again later to resume", what, ae.Message)}
+	case errors.As(err, &ae) && ae.Status >= 500:
+		answer := "HTTP " + strconv.Itoa(ae.Status)
+		if ae.Code != "" {
+			answer += " " + ae.Code
+		}
+		if ae.attempts > 1 {
+			answer += fmt.Sprintf(" to %d attempts in a row", ae.attempts)
+		} else {
+			answer += " to every attempt"
+		}
+		if ae.Message != "" {
+			answer += " (" + ae.Message + ")"
+		}
+		return &StopError{Code: orgUnavailableCode, Message: fmt.Sprintf(
+			"%s: the org answered %s: it is down or failing: run again later to resume", what, answer)}
+	case errors.As(err, &te):
+		return &StopError{Code: orgUnavailableCode, Message: fmt.Sprintf(
+			"%s: logging in failed at every attempt (%s): the org's token endpoint is down or out of reach: run again later to resume", what, te)}
+	}
+	return nil
+}
 
 // redirectCode is the error code recorded for an answer that redirects
 // (HTTP 3xx), which the org's REST API does not give for a request it
@@ -346,7 +391,13 @@ func (c *client) login(ctx context.Context) error {
 			return nil
 		}
 		var transient *transientError
-		if ctx.Err() != nil || !(timedOut || errors.As(err, &transient)) || attempt >= c.retries {
+		if ctx.Err() != nil || !(timedOut || errors.As(err, &transient)) {
+			return err
+		}
+		if attempt >= c.retries {
+			if !errors.As(err, &transient) {
+				err = &transientError{err} // every attempt timed out: see orgDown
+			}
 			return err
 		}
 		wait := backoff(attempt)

@@ -286,6 +286,11 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return rep, err
 	}
 	current, currentUsers, curErr := currentSessions(ctx, c)
+	if down := orgDown("looking up the caller's own sessions", curErr); down != nil {
+		// The org is down or out of reach: a stop, journalled as any
+		// other, for a later run to resume.
+		curErr = down
+	}
 	var stop *StopError
 	switch {
 	case curErr != nil && !opts.Execute && ctx.Err() == nil:
@@ -769,6 +774,9 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 	path := r.c.dataPath("/composite/sobjects?ids=%s&allOrNone=false", strings.Join(ids, ","))
 	status, body, err := r.c.do(ctx, http.MethodDelete, path, nil, false)
 	unanswered := r.c.unanswered // before another request resets it
+	// The org down: the answer is journalled as any other, then the run
+	// stops.
+	down := orgDown("deleting sessions", err)
 	var results []ItemResult
 	var apiErr *APIError
 	var stop *StopError
@@ -777,6 +785,9 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 		results, err = r.whichGone(ctx, ids, apiErr, unanswered)
 		if werr := r.write(Record{Kind: "result", Seq: seq, Op: opDeleteSessions, UserID: userID, Results: results}); werr != nil {
 			return werr
+		}
+		if down := orgDown("asking the org which sessions are gone", err); down != nil {
+			return down
 		}
 		if errors.As(err, &stop) || ctx.Err() != nil {
 			return err
@@ -816,7 +827,13 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 	default:
 		results = matchItems(ids, status, body)
 	}
-	return r.write(Record{Kind: "result", Seq: seq, Op: opDeleteSessions, UserID: userID, Results: results})
+	if err := r.write(Record{Kind: "result", Seq: seq, Op: opDeleteSessions, UserID: userID, Results: results}); err != nil {
+		return err
+	}
+	if down != nil {
+		return down
+	}
+	return nil
 }
 
 // whichGone sorts the ids of a collections delete that the org refused as a
@@ -964,6 +981,9 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 			if err := record(opFreezeUser, OutcomeFailed, code, nil); err != nil {
 				return nil, err
 			}
+			if down := orgDown("looking up the UserLogin of "+userID, err); down != nil {
+				return nil, down
+			}
 		default:
 			outcome, detail := outcomeDone, ""
 			for _, login := range logins {
@@ -1005,7 +1025,13 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 		// does not say what went wrong: the log does.
 		r.c.logf("contain %s: searching for the user's sessions: %v", userID, r.c.safe(err))
 		step(opEndSessions, OutcomeFailed, errorCode(err))
-		return nil, record(opEndSessions, OutcomeFailed, errorCode(err), nil)
+		if err := record(opEndSessions, OutcomeFailed, errorCode(err), nil); err != nil {
+			return nil, err
+		}
+		if down := orgDown("searching for the sessions of "+userID, err); down != nil {
+			return nil, down
+		}
+		return nil, nil
 	}
 	var live []string
 	for _, id := range sessions {
@@ -1021,8 +1047,8 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 }
 
 // write1 journals and sends one containment write and returns its outcome
-// (done or failed) and error code; it returns an error only for a stop or
-// a journal failure.
+// (done or failed) and error code; it returns an error only for a stop (the
+// org down included, once its answer is journalled) or a journal failure.
 func (r *runner) write1(ctx context.Context, op, userID, id, method, path string, body []byte, secret bool) (string, string, error) {
 	r.seq++
 	seq := r.seq
@@ -1040,6 +1066,13 @@ func (r *runner) write1(ctx context.Context, op, userID, id, method, path string
 	}
 	if err := r.write(Record{Kind: "result", Seq: seq, Op: op, UserID: userID, Results: []ItemResult{res}}); err != nil {
 		return "", "", err
+	}
+	what := "freezing " + userID
+	if op == opResetPassword {
+		what = "resetting the password of " + userID
+	}
+	if down := orgDown(what, err); down != nil {
+		return "", "", down
 	}
 	return res.Outcome, res.ErrorCode, nil
 }

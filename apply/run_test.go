@@ -477,15 +477,16 @@ func TestFaults(t *testing.T) {
 			setup: func(f *fixture, o *Options) { o.Org.RequestTimeout = 100 * time.Millisecond },
 			// The retry overtakes the slow request, which then finds nothing to end.
 			want: map[string]int{"removed/": 4}},
+		// The org is down: the run stops, to resume later.
 		{name: "retries run out", faults: map[string][]fault{"delete": {{status: 503}, {status: 503}, {status: 503}}},
 			setup: func(f *fixture, o *Options) { o.Org.MaxRetries = 2 },
-			want:  map[string]int{"failed/": 4}},
+			want:  map[string]int{"failed/": 4}, stop: "ORG_UNAVAILABLE"},
 		// A gateway answered for the org: the first delete may have ended
 		// sessions (it ended two), so the four were sent without an
 		// answer, not refused.
 		{name: "gateway timeouts till retries run out", faults: map[string][]fault{"delete": {{process: 2, status: 504}, {status: 502}, {status: 504}}},
 			setup: func(f *fixture, o *Options) { o.Org.MaxRetries = 2 },
-			want:  map[string]int{"failed/NO_RESPONSE": 4}},
+			want:  map[string]int{"failed/NO_RESPONSE": 4}, stop: "ORG_UNAVAILABLE"},
 		// A redirect (a proxy, an instance URL that is not the org's) is
 		// not followed and says so: its row had no error code at all.
 		{name: "redirect", faults: map[string][]fault{"delete": {{status: 302}}},
@@ -554,6 +555,95 @@ func TestFaults(t *testing.T) {
 			}
 			// The stop is resumable: with the fault gone the same command finishes.
 			f.org.token, f.org.used = "00Dfake!AccessTokenSECRET-0", 0
+			rep, err = Run(context.Background(), o)
+			if err != nil || !rep.Complete() {
+				t.Errorf("resume: err %v, outcomes %v", err, outcomes(rep.Results))
+			}
+			f.checkEndedOnce(sessionIDs(*rep.Approval))
+		})
+	}
+}
+
+// TestOrgDownStops has the org down (a 5xx to every attempt, or no answer)
+// at each kind of request: the run stops (ORG_UNAVAILABLE), journalled as
+// any stop, saying which request the org did not serve, and the same
+// command resumes once the org is back. Before, the same outage on the
+// first request (the lookup of the caller's own sessions) was an error
+// (exit 1) with nothing journalled, and verify's likewise.
+func TestOrgDownStops(t *testing.T) {
+	five := func(f fault) []fault { return slices.Repeat([]fault{f}, 5) }
+	tests := []struct {
+		name    string
+		login   bool // log in by client credentials, so that the token endpoint is asked
+		contain bool // the first row is approved for containing its user, and the run contains
+		route   string
+		faults  []fault
+		want    map[string]int // outcomes
+		message string         // in the stop's message
+	}{
+		{name: "500 to the lookup of the caller's own sessions", route: "query", faults: five(fault{status: 500}),
+			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
+			message: "looking up the caller's own sessions: the org answered HTTP 500 to 5 attempts in a row (injected): it is down or failing: run again later"},
+		// Extra drops: Go's transport sends a GET again by itself on a
+		// connection closed without an answer.
+		{name: "no answer to the lookup", route: "query", faults: slices.Repeat([]fault{{drop: true}}, 10),
+			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
+			message: "looking up the caller's own sessions: the org did not answer (GET /services/data/v66.0/query after 5 attempts"},
+		{name: "503 from the token endpoint", login: true, route: "token", faults: five(fault{status: 503}),
+			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
+			message: "logging in failed at every attempt (getting a token by client credentials from 127.0.0.1:"},
+		{name: "500 to every delete attempt", route: "delete", faults: five(fault{status: 500, code: "UNKNOWN_EXCEPTION"}),
+			want:    map[string]int{"failed/UNKNOWN_EXCEPTION": 2},
+			message: "deleting sessions: the org answered HTTP 500 UNKNOWN_EXCEPTION to 5 attempts in a row (injected)"},
+		{name: "500 to every password reset", contain: true, route: "password", faults: five(fault{status: 500}),
+			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
+			message: "resetting the password of " + uid(0) + ": the org answered HTTP 500 to 5 attempts in a row"},
+		{name: "verify: 500 to its query", route: "verify", faults: five(fault{status: 500}),
+			message: "querying the sessions: the org answered HTTP 500 to 5 attempts in a row (injected)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f *fixture
+			var o Options
+			if tt.contain {
+				f, o = containOneFixture(t)
+			} else {
+				f = newFixture(t, rows(2))
+				f.approve(nil)
+				o = f.options(true)
+			}
+			if tt.login {
+				o.Org.Credentials = ClientCredentials{ClientID: f.org.clientID, ClientSecret: NewSecret(f.org.clientSecret), InstanceURL: f.org.srv.URL}
+			}
+			if tt.route == "verify" {
+				f.org.inject("query", tt.faults...)
+				_, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: o.Org})
+				var stop *StopError
+				if !errors.As(err, &stop) || stop.Code != "ORG_UNAVAILABLE" || !strings.Contains(stop.Message, tt.message) {
+					t.Errorf("verify: %v; want a stop ORG_UNAVAILABLE saying %q", err, tt.message)
+				}
+				return
+			}
+			f.org.inject(tt.route, tt.faults...)
+			rep, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatalf("%v; want a stop", err)
+			}
+			if rep.Stopped == nil || rep.Stopped.Code != "ORG_UNAVAILABLE" || !strings.Contains(rep.Stopped.Message, tt.message) {
+				t.Errorf("stopped %+v, want ORG_UNAVAILABLE saying %q", rep.Stopped, tt.message)
+			}
+			if diff := cmp.Diff(tt.want, outcomes(rep.Results)); diff != "" {
+				t.Errorf("outcomes (-want +got):\n%s", diff)
+			}
+			recs, err := readJournalFile(JournalPath(f.list))
+			if err != nil || len(recs) == 0 || recs[len(recs)-1].Kind != "stop" || recs[len(recs)-1].Code != "ORG_UNAVAILABLE" {
+				t.Errorf("journal %+v (%v), want it to end with the stop", recs, err)
+			}
+			if strings.Contains(rep.Stopped.Message, "SECRET") {
+				t.Errorf("the stop quotes a secret: %s", rep.Stopped.Message)
+			}
+			// The org is back: the same command finishes.
+			f.org.faults = map[string][]fault{}
 			rep, err = Run(context.Background(), o)
 			if err != nil || !rep.Complete() {
 				t.Errorf("resume: err %v, outcomes %v", err, outcomes(rep.Results))
@@ -1031,7 +1121,6 @@ func TestContainmentResumes(t *testing.T) {
 // still owed: a rerun with --contain sends exactly the steps without a done
 // result, and never one that succeeded.
 func TestContainmentStepsRetried(t *testing.T) {
-	fail500 := fault{status: 500, code: "UNKNOWN_EXCEPTION"}
 	ended := map[string]int{"removed/": 2}
 	tests := []struct {
 		name      string
@@ -1052,7 +1141,7 @@ func TestContainmentStepsRetried(t *testing.T) {
 			sends: 1, complete: true, frozen: true, resets: 1},
 		{name: "password reset failed",
 			first: func(f *fixture, _ *Options) {
-				f.org.inject("password", fail500, fail500, fail500, fail500, fail500)
+				f.org.inject("password", fault{status: 403, code: "INSUFFICIENT_ACCESS_OR_READONLY"})
 			},
 			steps: map[string]string{opFreezeUser: outcomeDone, opResetPassword: outcomeDone, opEndSessions: outcomeDone},
 			sends: 1, complete: true, frozen: true, resets: 1},

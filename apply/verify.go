@@ -135,6 +135,12 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 		return rep, err
 	}
 	present, err := presentSessions(ctx, c, ids)
+	if down := orgDown("querying the sessions", err); down != nil {
+		// A stop, as the org's request limit is: verify has nothing to
+		// resume, only to run again.
+		down.Message = strings.TrimSuffix(down.Message, " to resume")
+		return rep, down
+	}
 	if err != nil {
 		return rep, fmt.Errorf("querying the sessions: %w", err)
 	}

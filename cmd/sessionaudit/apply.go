@@ -57,11 +57,16 @@ Examples:
 Exit status:
   0  the plan was printed, or every approved session was handled and every approved
      containment done (or skipped as this run's caller's own user)
-  1  any other failure (including an interrupted run: run it again to resume)
+  1  a local failure (a file beside the list that cannot be read or written), an
+     interrupted run (run it again to resume), an answer of the org apply cannot use
+     (a refusal of its first request other than those of 2 and 4, an answer that is
+     not the API's), or an internal error
   2  bad usage, an unreadable or malformed list, no or unusable credentials, or a refusal
      (no, changed or expired approval; over --max; locked)
   4  some approved sessions could not be removed, containment approved is not done, or the
-     run stopped early (rerun to resume)
+     run stopped early (rerun to resume): the org's request limit, --max-api-share, a
+     rejected token, or the org down or out of reach (no answer, or a 5xx, to every
+     attempt of a request, the first one included)
 `
 
 // apiShareFlag is apply's and verify's --max-api-share: the share of the

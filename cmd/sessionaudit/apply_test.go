@@ -402,8 +402,8 @@ func TestApplyPlanSaysWhatPartialCredentialsLack(t *testing.T) {
 // endpoint refuses (400 invalid_client, or a 404 where the instance URL is
 // not the org's) end apply --execute and verify with
 // exit 2, as the help says of unusable credentials, naming the refusal and
-// never the secret; a 503 there (the near miss) is the org's trouble, exit 1
-// once the retries run out.
+// never the secret; a 503 there (the near miss) is the org's trouble: a
+// stop once the retries run out (exit 4, to run again later).
 func TestApplyRefusedCredentials(t *testing.T) {
 	const secret = "s3cr3t-client-value"
 	for _, tc := range []struct {
@@ -414,7 +414,7 @@ func TestApplyRefusedCredentials(t *testing.T) {
 	}{
 		{http.StatusBadRequest, `{"error":"invalid_client","error_description":"invalid client credentials"}`, exitUsage, "HTTP 400 invalid_client"},
 		{http.StatusNotFound, `{}`, exitUsage, "HTTP 404"}, // SF_INSTANCE_URL is not the org's
-		{http.StatusServiceUnavailable, `{}`, exitFailure, "HTTP 503"},
+		{http.StatusServiceUnavailable, `{}`, exitPartial, "HTTP 503"},
 	} {
 		org := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != "/services/oauth2/token" {
@@ -497,5 +497,40 @@ func TestApplyPartialExitsFour(t *testing.T) {
 	}
 	if strings.Contains(out.String()+errb.String(), "s3cr3t") || strings.Contains(out.String()+errb.String(), "tokenSECRET") {
 		t.Errorf("a secret was written:\n%s\n%s", out.String(), errb.String())
+	}
+}
+
+// TestOrgDownExitsFour runs apply --execute and verify against an org that
+// answers HTTP 500 to every query: a stop (exit 4) saying the org is down,
+// as the same outage on a delete is, not exit 1, which is for a local
+// failure or a defect.
+func TestOrgDownExitsFour(t *testing.T) {
+	org := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `[{"errorCode":"UNKNOWN_EXCEPTION","message":"An unexpected error occurred"}]`)
+	}))
+	defer org.Close()
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	mustWriteFile(t, list, strings.TrimSuffix(oneRowList, "\n")+"yes\n")
+	if code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice"); code != exitOK {
+		t.Fatalf("approve: exit %d: %s", code, stderr)
+	}
+	env := map[string]string{"SF_INSTANCE_URL": org.URL, "SF_ACCESS_TOKEN": "00Dfake!tokenSECRET"}
+	for _, args := range [][]string{{"apply", "--removals", list, "--execute"}, {"verify", "--removals", list}} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errb,
+			getenv: func(k string) string { return env[k] },
+			org: func(o *apply.OrgOptions) {
+				o.HTTPClient = org.Client()
+				o.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
+			}})
+		want := "stopped: ORG_UNAVAILABLE: "
+		if code != exitPartial || !strings.Contains(errb.String(), want) || !strings.Contains(errb.String(), "HTTP 500 UNKNOWN_EXCEPTION to 5 attempts in a row") {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d saying %q and what the org answered", args[0], code, errb.String(), exitPartial, want)
+		}
+		if strings.Contains(out.String()+errb.String(), "tokenSECRET") {
+			t.Errorf("%s: the token was written:\n%s\n%s", args[0], out.String(), errb.String())
+		}
 	}
 }

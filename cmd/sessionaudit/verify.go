@@ -39,11 +39,14 @@ Examples:
 
 Exit status:
   0  every checked session is gone
-  1  any other failure
+  1  a local failure (a journal that cannot be read), an answer of the org verify cannot
+     use (a refusal other than those of 2 and 4, an answer that is not a query result),
+     or an internal error
   2  bad usage, no or unusable credentials, no approval beside the list, or an approval file that is not one
   4  some sessions are still present (pending revocation: run it again later; still
      listed after it: end them in Setup; or not removed: run apply again), or the org
-     stopped the queries (request limit, API share, rejected token): run it again later
+     stopped the queries (request limit, API share, rejected token) or is down or out of
+     reach (no answer, or a 5xx, to every attempt of a query): run it again later
 `
 
 // humanMinutes is d in minutes, in words: "30 minutes".
