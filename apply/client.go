@@ -3,6 +3,8 @@ package apply
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,6 +90,56 @@ func (e *APIError) Error() string {
 		s += ": " + e.Message
 	}
 	return s
+}
+
+// CertificateError is a request that never left this machine: the TLS
+// handshake with Host failed because its certificate was not trusted (an
+// unknown authority, as a proxy that intercepts TLS presents; a certificate
+// for another host, as a wrong instance URL gives; an expired one). It is
+// not retried, and nothing is recorded as sent: a person must fix the trust
+// or the URL. Reason is Go's.
+type CertificateError struct {
+	Host   string
+	Reason string
+}
+
+func (e *CertificateError) Error() string {
+	return fmt.Sprintf("the certificate of %s was not trusted (%s), so nothing was sent to it: "+
+		"is a proxy intercepting TLS, or the URL not the org's? Fix the URL, or the trusted certificates (SSL_CERT_FILE), and run again", e.Host, e.Reason)
+}
+
+// certificateCode is the error code recorded, and the stop journalled, for
+// a request a *CertificateError kept from being sent.
+const certificateCode = "UNTRUSTED_CERTIFICATE"
+
+// certificateError returns err as a *CertificateError for host when it is
+// a certificate the TLS handshake did not trust, else nil.
+func certificateError(host string, err error) *CertificateError {
+	var ce *CertificateError
+	var verify *tls.CertificateVerificationError
+	var authority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var reason error
+	switch {
+	case errors.As(err, &ce):
+		return ce
+	case errors.As(err, &authority):
+		reason = authority
+	case errors.As(err, &hostname):
+		reason = hostname
+	case errors.As(err, &invalid):
+		reason = invalid
+	case errors.As(err, &verify):
+		reason = verify.Err
+	default:
+		return nil
+	}
+	why := "x509: certificate not trusted"
+	if reason != nil {
+		why = reason.Error()
+	}
+	return &CertificateError{Host: host, Reason: why}
 }
 
 // noResponseCode is the error code recorded when retries ran out without an
@@ -207,6 +259,11 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 		}
 		status, respBody, retryAfter, err := c.send(ctx, method, path, body, secret)
 		wait, asked := backoff(attempt), ""
+		if ce := certificateError(c.sess.instance.Host, err); ce != nil && ctx.Err() == nil {
+			// The handshake failed: this attempt sent nothing, and a
+			// retry would meet the same certificate.
+			return 0, nil, ce
+		}
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return 0, nil, ctx.Err()
@@ -224,8 +281,12 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 				c.logf("the org rejected the token (HTTP 401); logging in again")
 				c.reauthed = true
 				if err := c.login(ctx); err != nil {
+					var ce *CertificateError
 					if ctx.Err() != nil {
 						return 0, nil, ctx.Err()
+					}
+					if errors.As(err, &ce) {
+						return 0, nil, ce
 					}
 					return 0, nil, &StopError{Code: "LOGIN_FAILED", Message: "logging in again after the org rejected the token (HTTP 401): " +
 						c.safe(err).Error() + ": run again to resume"}

@@ -169,6 +169,11 @@ func requestToken(ctx context.Context, hc *http.Client, base *url.URL, form url.
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
+	if ce := certificateError(base.Host, err); ce != nil {
+		// Not retried: nothing was sent, and the next attempt would meet
+		// the same certificate.
+		return orgSession{}, fmt.Errorf("getting a token by %s: %w", flow, ce)
+	}
 	if err != nil {
 		err = fmt.Errorf("getting a token by %s from %s: %w", flow, base.Host, withoutCredentials(err, form))
 		if ctx.Err() == nil {

@@ -3,15 +3,21 @@ package apply
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,6 +27,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 var testKey = func() *rsa.PrivateKey {
@@ -421,4 +429,135 @@ func TestJWTKeyPastedIntoThePathVariable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// expiredServer is a TLS server whose certificate, which the client it
+// returns trusts, expired yesterday; it fails the test if asked anything.
+func expiredServer(t *testing.T) (*httptest.Server, *http.Client) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "expired"},
+		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("a request reached a server whose certificate expired: %s %s", r.Method, r.URL.Path)
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return srv, &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+}
+
+// TestUntrustedCertificate: a certificate the TLS handshake does not trust
+// (a proxy intercepting TLS, a wrong instance URL, an expired certificate)
+// fails the run at once, naming the host and Go's reason, with nothing
+// retried and nothing recorded as sent without an answer, since no request
+// left the machine. Before, it was retried five times as a request without
+// an answer, and a delete it kept from being sent was recorded as
+// NO_RESPONSE (possibly carried out).
+func TestUntrustedCertificate(t *testing.T) {
+	distrust := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: x509.NewCertPool()}}}
+	tests := []struct {
+		name   string
+		setup  func(f *fixture, o *Options) string // returns the host the error names
+		reason string
+	}{
+		{name: "unknown authority", reason: "x509: certificate signed by unknown authority",
+			setup: func(f *fixture, o *Options) string {
+				o.Org.HTTPClient = distrust
+				return f.org.srv.Listener.Addr().String()
+			}},
+		{name: "unknown authority at the token endpoint", reason: "x509: certificate signed by unknown authority",
+			setup: func(f *fixture, o *Options) string {
+				o.Org.HTTPClient = distrust
+				o.Org.Credentials = ClientCredentials{ClientID: f.org.clientID, ClientSecret: NewSecret(f.org.clientSecret), InstanceURL: f.org.srv.URL}
+				return f.org.srv.Listener.Addr().String()
+			}},
+		{name: "another host's certificate", reason: "x509: certificate is valid for",
+			setup: func(f *fixture, o *Options) string {
+				u := strings.Replace(f.org.srv.URL, "127.0.0.1", "localhost", 1)
+				o.Org.Credentials = AccessToken{InstanceURL: u, Token: NewSecret(f.org.token)}
+				return strings.TrimPrefix(u, "https://")
+			}},
+		{name: "expired certificate", reason: "x509: certificate has expired",
+			setup: func(f *fixture, o *Options) string {
+				srv, hc := expiredServer(t)
+				o.Org.HTTPClient = hc
+				o.Org.Credentials = AccessToken{InstanceURL: srv.URL, Token: NewSecret(f.org.token)}
+				return srv.Listener.Addr().String()
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, rows(2))
+			f.approve(nil)
+			o := f.options(true)
+			sleeps := 0
+			o.Org.Sleep = func(ctx context.Context, d time.Duration) error { sleeps++; return ctx.Err() }
+			host := tt.setup(f, &o)
+			_, err := Run(context.Background(), o)
+			var untrusted *CertificateError
+			if !errors.As(err, &untrusted) || untrusted.Host != host || !strings.Contains(untrusted.Reason, tt.reason) ||
+				!strings.Contains(err.Error(), "the certificate of "+host+" was not trusted ("+tt.reason) {
+				t.Fatalf("err %v; want a CertificateError naming %s and %q", err, host, tt.reason)
+			}
+			if strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("the error quotes a secret: %v", err)
+			}
+			if sleeps != 0 || f.org.requests != 0 {
+				t.Errorf("%d retries and %d requests served; want none", sleeps, f.org.requests)
+			}
+		})
+	}
+
+	// A delete the handshake kept from leaving: its sessions are skipped,
+	// not recorded as sent without an answer, the run ends there, and the
+	// next run, trusting the org, sends them once.
+	t.Run("on a delete", func(t *testing.T) {
+		f := newFixture(t, rows(2))
+		f.approve(nil)
+		o := f.options(true)
+		sleeps := 0
+		o.Org.Sleep = func(ctx context.Context, d time.Duration) error { sleeps++; return ctx.Err() }
+		trusted := f.org.srv.Client().Transport
+		o.Org.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodDelete {
+				return nil, &url.Error{Op: "Delete", URL: r.URL.String(), Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}
+			}
+			return trusted.RoundTrip(r)
+		})}
+		rep, err := Run(context.Background(), o)
+		var untrusted *CertificateError
+		if !errors.As(err, &untrusted) || sleeps != 0 {
+			t.Fatalf("err %v after %d retries; want a CertificateError at once", err, sleeps)
+		}
+		if diff := cmp.Diff(map[string]int{"skipped/UNTRUSTED_CERTIFICATE": 2}, outcomes(rep.Results)); diff != "" {
+			t.Errorf("outcomes (-want +got):\n%s", diff)
+		}
+		o.Org.HTTPClient = f.org.srv.Client()
+		rep, err = Run(context.Background(), o)
+		if err != nil || !rep.Complete() || rep.Resent != 0 {
+			t.Errorf("rerun: err %v, outcomes %v, %d resent as unanswered; want it complete, none resent", err, outcomes(rep.Results), rep.Resent)
+		}
+		f.checkEndedOnce(sessionIDs(*rep.Approval))
+	})
 }

@@ -731,9 +731,12 @@ func (r *runner) execute(ctx context.Context, a Approval, plan []PlanEntry, resu
 func (r *runner) stop(err error, left []batch) error {
 	code, msg := "ERROR", err.Error()
 	var stop *StopError
+	var untrusted *CertificateError
 	switch {
 	case errors.As(err, &stop):
 		code, msg = stop.Code, stop.Message
+	case errors.As(err, &untrusted):
+		code = certificateCode
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		code = "CANCELLED"
 	}
@@ -780,7 +783,23 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 	var results []ItemResult
 	var apiErr *APIError
 	var stop *StopError
+	var untrusted *CertificateError
 	switch {
+	case errors.As(err, &untrusted):
+		// The handshake failed, so the last attempt sent nothing: the
+		// sessions are skipped, unless an attempt before it went
+		// unanswered (the org may have ended them then).
+		for _, id := range ids {
+			res := ItemResult{ID: id, Outcome: OutcomeSkipped, ErrorCode: certificateCode}
+			if unanswered {
+				res = ItemResult{ID: id, Outcome: OutcomeFailed, ErrorCode: noResponseCode}
+			}
+			results = append(results, res)
+		}
+		if werr := r.write(Record{Kind: "result", Seq: seq, Op: opDeleteSessions, UserID: userID, Results: results}); werr != nil {
+			return werr
+		}
+		return err
 	case errors.As(err, &apiErr) && alreadyEnded[apiErr.Code]:
 		results, err = r.whichGone(ctx, ids, apiErr, unanswered)
 		if werr := r.write(Record{Kind: "result", Seq: seq, Op: opDeleteSessions, UserID: userID, Results: results}); werr != nil {
@@ -953,7 +972,8 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 	}
 	fatal := func(err error) bool {
 		var stop *StopError
-		return errors.As(err, &stop) || ctx.Err() != nil
+		var untrusted *CertificateError
+		return errors.As(err, &stop) || errors.As(err, &untrusted) || ctx.Err() != nil
 	}
 	// record journals the outcome of a step that sends no write of its own
 	// (whose writes write1 journals): for the user, with ids it found.
@@ -1058,9 +1078,17 @@ func (r *runner) write1(ctx context.Context, op, userID, id, method, path string
 	status, _, err := r.c.do(ctx, method, path, body, secret)
 	res := ItemResult{ID: id, Outcome: outcomeDone, HTTPStatus: status}
 	var apiErr *APIError
+	var untrusted *CertificateError
 	switch {
 	case errors.As(err, &apiErr):
 		res.Outcome, res.HTTPStatus, res.ErrorCode = OutcomeFailed, apiErr.Status, apiErr.Code
+	case errors.As(err, &untrusted):
+		// Not sent: the step is owed, and the run ends (see stop).
+		res.Outcome, res.ErrorCode = OutcomeFailed, certificateCode
+		if werr := r.write(Record{Kind: "result", Seq: seq, Op: op, UserID: userID, Results: []ItemResult{res}}); werr != nil {
+			return "", "", werr
+		}
+		return "", "", err
 	case err != nil:
 		return "", "", err
 	}

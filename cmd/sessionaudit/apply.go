@@ -61,8 +61,10 @@ Exit status:
      interrupted run (run it again to resume), an answer of the org apply cannot use
      (a refusal of its first request other than those of 2 and 4, an answer that is
      not the API's), or an internal error
-  2  bad usage, an unreadable or malformed list, no or unusable credentials, or a refusal
-     (no, changed or expired approval; over --max; locked)
+  2  bad usage, an unreadable or malformed list, no or unusable credentials, an org
+     certificate this machine does not trust (a proxy intercepting TLS, a wrong URL: not
+     retried, as nothing was sent), or a refusal (no, changed or expired approval; over
+     --max; locked)
   4  some approved sessions could not be removed, containment approved is not done, or the
      run stopped early (rerun to resume): the org's request limit, --max-api-share, a
      rejected token, or the org down or out of reach (no answer, or a 5xx, to every
@@ -136,6 +138,7 @@ func runApply(ctx context.Context, args []string, io stdio) int {
 
 	rep, err := apply.Run(ctx, opts)
 	var refusal *apply.RefusalError
+	var untrusted *apply.CertificateError
 	switch {
 	case credErr != nil && errors.Is(err, apply.ErrNoCredentials):
 		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", credErr)
@@ -165,7 +168,9 @@ func runApply(ctx context.Context, args []string, io stdio) int {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(io.err, "sessionaudit apply: interrupted: run the same command again to resume\n")
 		return exitFailure
-	case errors.As(err, &refused):
+	case errors.As(err, &refused), errors.As(err, &untrusted):
+		// Credentials, or an org URL or certificate, unusable as they are:
+		// a person must fix them.
 		fmt.Fprintf(io.err, "sessionaudit apply: %v\n", err)
 		return exitUsage
 	case err != nil:

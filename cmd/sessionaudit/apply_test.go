@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -528,6 +530,39 @@ func TestOrgDownExitsFour(t *testing.T) {
 		want := "stopped: ORG_UNAVAILABLE: "
 		if code != exitPartial || !strings.Contains(errb.String(), want) || !strings.Contains(errb.String(), "HTTP 500 UNKNOWN_EXCEPTION to 5 attempts in a row") {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d saying %q and what the org answered", args[0], code, errb.String(), exitPartial, want)
+		}
+		if strings.Contains(out.String()+errb.String(), "tokenSECRET") {
+			t.Errorf("%s: the token was written:\n%s\n%s", args[0], out.String(), errb.String())
+		}
+	}
+}
+
+// TestUntrustedCertificateExitsTwo runs apply --execute and verify against
+// an org whose certificate this machine does not trust (a proxy
+// intercepting TLS): exit 2 at once, as for unusable credentials, saying
+// that the org's certificate was not trusted and why, with no retry.
+func TestUntrustedCertificateExitsTwo(t *testing.T) {
+	org := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("a request reached an org whose certificate is not trusted: %s %s", r.Method, r.URL.Path)
+	}))
+	defer org.Close()
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	mustWriteFile(t, list, strings.TrimSuffix(oneRowList, "\n")+"yes\n")
+	if code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice"); code != exitOK {
+		t.Fatalf("approve: exit %d: %s", code, stderr)
+	}
+	env := map[string]string{"SF_INSTANCE_URL": org.URL, "SF_ACCESS_TOKEN": "00Dfake!tokenSECRET"}
+	want := "the certificate of " + org.Listener.Addr().String() + " was not trusted (x509: certificate signed by unknown authority)"
+	for _, args := range [][]string{{"apply", "--removals", list, "--execute"}, {"verify", "--removals", list}} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errb,
+			getenv: func(k string) string { return env[k] },
+			org: func(o *apply.OrgOptions) {
+				o.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: x509.NewCertPool()}}}
+				o.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
+			}})
+		if code != exitUsage || !strings.Contains(errb.String(), want) || strings.Contains(errb.String(), "retrying") {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d at once saying %q", args[0], code, errb.String(), exitUsage, want)
 		}
 		if strings.Contains(out.String()+errb.String(), "tokenSECRET") {
 			t.Errorf("%s: the token was written:\n%s\n%s", args[0], out.String(), errb.String())

@@ -42,7 +42,8 @@ Exit status:
   1  a local failure (a journal that cannot be read), an answer of the org verify cannot
      use (a refusal other than those of 2 and 4, an answer that is not a query result),
      or an internal error
-  2  bad usage, no or unusable credentials, no approval beside the list, or an approval file that is not one
+  2  bad usage, no or unusable credentials, an org certificate this machine does not trust,
+     no approval beside the list, or an approval file that is not one
   4  some sessions are still present (pending revocation: run it again later; still
      listed after it: end them in Setup; or not removed: run apply again), or the org
      stopped the queries (request limit, API share, rejected token) or is down or out of
@@ -87,8 +88,9 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 		var bad *apply.BadApprovalError
 		var stop *apply.StopError
 		var refused *apply.CredentialsError
+		var untrusted *apply.CertificateError
 		switch {
-		case errors.Is(err, fs.ErrNotExist) || errors.As(err, &bad) || errors.As(err, &refused):
+		case errors.Is(err, fs.ErrNotExist) || errors.As(err, &bad) || errors.As(err, &refused) || errors.As(err, &untrusted):
 			return exitUsage
 		case errors.As(err, &stop):
 			return exitPartial
