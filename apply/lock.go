@@ -41,3 +41,16 @@ func lockList(removals string) (func(), error) {
 	}
 	return func() { release(); unlock() }, nil
 }
+
+// applyRunning says whether an apply of removals holds its lock now (its
+// lock file, or the list itself should the lock file have been removed),
+// and who. It only looks (see lockHolder): verify takes no lock.
+func applyRunning(removals string) (holder string, running bool) {
+	if holder, ok := lockHolder(LockPath(removals)); ok {
+		return holder, true
+	}
+	if _, ok := lockHolder(resolvedList(removals)); ok {
+		return "another process", true
+	}
+	return "", false
+}

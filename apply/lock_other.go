@@ -12,3 +12,6 @@ func LockFile(string) (func(), error) { return nil, ErrNoFlock }
 
 // holdFile holds nothing where there is no flock (see lock_unix.go).
 func holdFile(string) (func(), error) { return func() {}, nil }
+
+// lockHolder sees no lock where there is no flock (see lock_unix.go).
+func lockHolder(string) (string, bool) { return "", false }

@@ -5,6 +5,7 @@ package apply
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -79,4 +80,32 @@ func holdFile(path string) (release func(), err error) {
 		return none, nil
 	}
 	return func() { f.Close() }, nil
+}
+
+// lockHolder reports whether another open of the file at path holds a
+// flock on it now, and who ("process 1234" when the file names its PID, as
+// LockFile's does, else "another process"). It only looks: a shared lock is
+// tried without waiting and released at once, and the file is neither
+// created nor written, so it keeps no apply from starting but for that
+// instant. A file that is not there, not a regular file, or on a file
+// system that cannot lock, is not held.
+func lockHolder(path string) (holder string, held bool) {
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+		return "", false
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close() // which releases the lock if it was taken
+	if err := flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); !errors.Is(err, syscall.EWOULDBLOCK) {
+		return "", false
+	}
+	holder = "another process"
+	if b, err := io.ReadAll(io.LimitReader(f, 32)); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			holder = "process " + strconv.Itoa(pid)
+		}
+	}
+	return holder, true
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +123,51 @@ func TestVerifyReportsPendingAndNotRemoved(t *testing.T) {
 	}
 	if v.ApplyRefusal != "" {
 		t.Errorf("verify says apply would refuse a list approved and unchanged: %s", v.ApplyRefusal)
+	}
+}
+
+// TestVerifyWhileApplying runs verify while an apply of the list holds its
+// lock, with a delete in flight (journalled, not answered): the sessions it
+// has not recorded ended are pending in that apply, not "not removed" (for
+// which verify advises running apply again). Before, verify, which takes no
+// lock, reported them not removed. Once the apply has ended, they are.
+func TestVerifyWhileApplying(t *testing.T) {
+	f := newFixture(t, rows(3))
+	f.approve(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	f.org.inject("delete", fault{drop: true, then: cancel})
+	if _, err := Run(ctx, f.options(true)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	verify := func() VerifyReport {
+		t.Helper()
+		v, err := Verify(context.Background(), VerifyOptions{Removals: f.list, Org: f.org.orgOptions(f.org.accessToken()),
+			Now: func() time.Time { return t0.Add(time.Hour) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	unlock, err := lockList(f.list) // as a running apply holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []string{sid(0), sid(1), sid(2)}
+	want := VerifyReport{Checked: 3, Applying: all, ApplyRunning: "process " + strconv.Itoa(os.Getpid())}
+	if diff := cmp.Diff(want, verify()); diff != "" {
+		t.Errorf("while an apply runs (-want +got):\n%s", diff)
+	}
+	// Its lock file removed while it runs: it still holds the list.
+	if err := os.Remove(LockPath(f.list)); err != nil {
+		t.Fatal(err)
+	}
+	want.ApplyRunning = "another process"
+	if diff := cmp.Diff(want, verify()); diff != "" || verify().AllGone() {
+		t.Errorf("while an apply runs, its lock file removed (-want +got):\n%s", diff)
+	}
+	unlock()
+	if diff := cmp.Diff(VerifyReport{Checked: 3, NotRemoved: all}, verify()); diff != "" {
+		t.Errorf("after the apply ended (-want +got):\n%s", diff)
 	}
 }
 

@@ -38,6 +38,14 @@ type VerifyReport struct {
 	// once, will not send it again.
 	Overdue    []Overdue
 	NotRemoved []string // still listed and never recorded as ended: run apply again
+	// ApplyRunning, when set, says that an apply of the list held its lock
+	// while verify ran ("process 1234", or "another process"): the
+	// sessions it had not recorded ended are Applying, not NotRemoved.
+	ApplyRunning string
+	// Applying are still listed and not recorded ended while an apply of
+	// the list runs: sent and awaiting the org's answer, or still to be
+	// sent. Run verify again once it ends.
+	Applying []string
 	// Skipped are kept by a guard rail (the caller's own session, a
 	// protected user) or withdrawn from the approval, and not checked; but a
 	// withdrawn session a run sent without an answer is checked, and is
@@ -58,7 +66,7 @@ type Overdue struct {
 
 // AllGone reports whether every checked session is gone.
 func (v VerifyReport) AllGone() bool {
-	return len(v.Pending) == 0 && len(v.Overdue) == 0 && len(v.NotRemoved) == 0
+	return len(v.Pending) == 0 && len(v.Overdue) == 0 && len(v.NotRemoved) == 0 && len(v.Applying) == 0
 }
 
 // Verify asks the org which of the approved sessions, and those found by
@@ -83,6 +91,15 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 		}
 		return rep, err
 	}
+	// Looked at before the journal is read, and again after the org is
+	// asked: a session an apply running meanwhile has not recorded ended
+	// may be in flight, not "not removed".
+	running := func() {
+		if holder, ok := applyRunning(opts.Removals); ok && rep.ApplyRunning == "" {
+			rep.ApplyRunning = holder
+		}
+	}
+	running()
 	recs, err := readJournalFile(JournalPath(opts.Removals))
 	if err != nil {
 		return rep, err
@@ -144,6 +161,7 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("querying the sessions: %w", err)
 	}
+	running()
 	for _, id := range ids {
 		if maybeEnded[id] && present[id] {
 			rep.Skipped = append(rep.Skipped, id)
@@ -158,6 +176,8 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 			rep.Overdue = append(rep.Overdue, Overdue{ID: id, EndedAt: e.Time, Outcome: e.Outcome})
 		case ended:
 			rep.Pending = append(rep.Pending, id)
+		case rep.ApplyRunning != "":
+			rep.Applying = append(rep.Applying, id)
 		default:
 			rep.NotRemoved = append(rep.NotRemoved, id)
 		}

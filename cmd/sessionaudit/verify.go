@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,7 +24,9 @@ minutes or more after apply recorded it ended is reported as still listed:
 the removal did not take, and apply, which sends a session once, will not
 send it again, so end it in Setup. Sessions kept by a guard rail (the
 caller's own, a protected user's) and those a new approval withdrew are not
-checked.
+checked. Verify takes no lock, but looks at apply's: while an apply of the
+list is running, a session it has not recorded ended yet is reported as
+pending in that apply (it may be in flight), not as not removed.
 
 Credentials come from the environment, as for apply (see sessionaudit apply --help);
 they are looked for once the approval has been read.
@@ -44,8 +47,9 @@ Exit status:
      or an internal error
   2  bad usage, no or unusable credentials, an org certificate this machine does not trust,
      no approval beside the list, or an approval file that is not one
-  4  some sessions are still present (pending revocation: run it again later; still
-     listed after it: end them in Setup; or not removed: run apply again), or the org
+  4  some sessions are still present (pending revocation: run it again later; pending
+     in an apply of the list running now: run it again once that ends; still listed
+     after revocation: end them in Setup; or not removed: run apply again), or the org
      stopped the queries (request limit, API share, rejected token) or is down or out of
      reach (no answer, or a 5xx, to every attempt of a query): run it again later
 `
@@ -112,11 +116,22 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 	for _, id := range rep.NotRemoved {
 		fmt.Fprintf(io.out, "not removed: %s: %s\n", id, advice)
 	}
+	for _, id := range rep.Applying {
+		fmt.Fprintf(io.out, "pending: %s: an apply of the list is running now and has not recorded it ended: run verify again once it ends\n", id)
+	}
+	if rep.ApplyRunning != "" {
+		fmt.Fprintf(io.out, "An apply of the list is running now (%s holds %s): sessions it has not recorded ended are in its hands, not \"not removed\".\n",
+			rep.ApplyRunning, filepath.Base(apply.LockPath(*removals)))
+	}
 	if len(rep.NotRemoved) > 0 && rep.ApplyRefusal != "" {
 		fmt.Fprintf(io.out, "apply --execute would refuse: %s.\n", rep.ApplyRefusal)
 	}
-	fmt.Fprintf(io.out, "%s checked: %s gone, %s pending, %s still listed past revocation, %s not removed; %s skipped (a guard rail, or withdrawn).\n",
-		words.Count(rep.Checked, "session", "sessions"), words.Thousands(int64(len(rep.Gone))), words.Thousands(int64(len(rep.Pending))), words.Thousands(int64(len(rep.Overdue))), words.Thousands(int64(len(rep.NotRemoved))), words.Thousands(int64(len(rep.Skipped))))
+	applying := ""
+	if rep.ApplyRunning != "" {
+		applying = fmt.Sprintf(", %s in the apply running now", words.Thousands(int64(len(rep.Applying))))
+	}
+	fmt.Fprintf(io.out, "%s checked: %s gone, %s pending%s, %s still listed past revocation, %s not removed; %s skipped (a guard rail, or withdrawn).\n",
+		words.Count(rep.Checked, "session", "sessions"), words.Thousands(int64(len(rep.Gone))), words.Thousands(int64(len(rep.Pending))), applying, words.Thousands(int64(len(rep.Overdue))), words.Thousands(int64(len(rep.NotRemoved))), words.Thousands(int64(len(rep.Skipped))))
 	if !rep.AllGone() {
 		return exitPartial
 	}
