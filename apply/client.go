@@ -63,6 +63,10 @@ func NormalizeAPIVersion(s string) (string, error) {
 type StopError struct {
 	Code    string
 	Message string
+	// status is the HTTP status the org answered the stopped request with
+	// (429, 503, 401), when it did; 0 for a stop before sending (the API
+	// share).
+	status int
 }
 
 func (e *StopError) Error() string { return "stopped: " + e.Code + ": " + e.Message }
@@ -289,7 +293,7 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 						return 0, nil, ce
 					}
 					return 0, nil, &StopError{Code: "LOGIN_FAILED", Message: "logging in again after the org rejected the token (HTTP 401): " +
-						c.safe(err).Error() + ": run again to resume"}
+						c.safe(err).Error() + ": run again to resume", status: status}
 				}
 				attempt--
 				continue
@@ -298,7 +302,7 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, secre
 			if c.creds.renewable() {
 				msg = "the org rejected the access token again after a fresh login: run again to resume, and if this repeats check that the integration user is active and may use the API"
 			}
-			return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: msg}
+			return 0, nil, &StopError{Code: "INVALID_SESSION_ID", Message: msg, status: status}
 		default:
 			e := c.apiError(status, respBody, secret)
 			d, ok := parseRetryAfter(retryAfter, time.Now())
@@ -433,7 +437,7 @@ func retryLater(status int, e *APIError, wait time.Duration) *StopError {
 	if wait > 0 {
 		msg = fmt.Sprintf("the org asked to wait %s before the next request (HTTP %d, Retry-After): run again later to resume", wait, status)
 	}
-	return &StopError{Code: code, Message: msg}
+	return &StopError{Code: code, Message: msg, status: status}
 }
 
 // login gets a token, each attempt within the request timeout: a hung token

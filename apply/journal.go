@@ -30,7 +30,8 @@ import (
 // no intent, whose ids are the sessions found and whose one result, for the
 // User Id, says whether the search was done. A freeze that could not be sent
 // (the user's UserLogin not found, or the query for it failing) has such a
-// result too, failed.
+// result too, failed. A freeze or password reset a stop ended has its
+// result skipped, with the stop's code and the status the org answered.
 type Record struct {
 	Time       time.Time    `json:"time"`
 	Kind       string       `json:"kind"`

@@ -461,8 +461,16 @@ func (p listPlan) owedSteps(rep *Report, containing map[string]bool) {
 				if p.expired {
 					detail = "in an earlier run, and the approval has expired: approve the list again, then run with --contain to send it again"
 				}
-				if it.ErrorCode != "" {
+				switch {
+				case it.Outcome == OutcomeSkipped && it.HTTPStatus != 0:
+					// A stop the org answered the step with (see write1).
+					detail = fmt.Sprintf("stopped: the org answered HTTP %d (%s) %s", it.HTTPStatus, it.ErrorCode, detail)
+				case it.Outcome == OutcomeSkipped:
+					detail = fmt.Sprintf("stopped (%s) before it was sent %s", it.ErrorCode, detail)
+				case it.ErrorCode != "":
 					detail = it.ErrorCode + " " + detail
+				case it.HTTPStatus != 0:
+					detail = fmt.Sprintf("HTTP %d %s", it.HTTPStatus, detail)
 				}
 				rep.Contain = append(rep.Contain, ContainStep{UserID: row.UserID, Step: op, Outcome: OutcomeFailed, Detail: detail})
 			} else {
@@ -1079,9 +1087,25 @@ func (r *runner) write1(ctx context.Context, op, userID, id, method, path string
 	res := ItemResult{ID: id, Outcome: outcomeDone, HTTPStatus: status}
 	var apiErr *APIError
 	var untrusted *CertificateError
+	var stop *StopError
 	switch {
 	case errors.As(err, &apiErr):
 		res.Outcome, res.HTTPStatus, res.ErrorCode = OutcomeFailed, apiErr.Status, apiErr.Code
+	case errors.As(err, &stop) && ctx.Err() == nil:
+		// The org answered, with a stop (its request limit, a wait too
+		// long, a rejected token), or the run stopped before sending (the
+		// API share): journalled as such, so that the plan can say so
+		// rather than NO_RESPONSE, which an intent without a result reads
+		// as. But an attempt that went unanswered first may have been
+		// carried out: sent without an answer, as in deleteSessions.
+		res = ItemResult{ID: id, Outcome: OutcomeSkipped, HTTPStatus: stop.status, ErrorCode: stop.Code}
+		if r.c.unanswered {
+			res = ItemResult{ID: id, Outcome: OutcomeFailed, ErrorCode: noResponseCode}
+		}
+		if werr := r.write(Record{Kind: "result", Seq: seq, Op: op, UserID: userID, Results: []ItemResult{res}}); werr != nil {
+			return "", "", werr
+		}
+		return "", "", err
 	case errors.As(err, &untrusted):
 		// Not sent: the step is owed, and the run ends (see stop).
 		res.Outcome, res.ErrorCode = OutcomeFailed, certificateCode

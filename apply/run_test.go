@@ -1294,6 +1294,67 @@ func TestContainmentStepsRetried(t *testing.T) {
 	}
 }
 
+// TestStoppedContainmentStepIsNamed stops a run on a freeze or a password
+// reset (the org answered 429, or 503 at every attempt): the plan that
+// follows says the step was stopped and what the org answered. Before, the
+// step's intent was left without a result, and the plan said "failed
+// (NO_RESPONSE in an earlier run)", as if the org had not answered. A step
+// one of whose attempts did go unanswered keeps NO_RESPONSE.
+func TestStoppedContainmentStepIsNamed(t *testing.T) {
+	tests := []struct {
+		name   string
+		route  string
+		faults []fault
+		stop   string
+		step   string
+		detail string // the plan's detail for the step
+	}{
+		{name: "503 to every password reset", route: "password", faults: slices.Repeat([]fault{{status: 503, retryAfter: "1"}}, 5),
+			stop: "SERVER_UNAVAILABLE", step: opResetPassword,
+			detail: "stopped: the org answered HTTP 503 (SERVER_UNAVAILABLE) in an earlier run: add --contain to send it again"},
+		{name: "429 to the freeze", route: "freeze", faults: []fault{{status: 429}},
+			stop: "REQUEST_LIMIT_EXCEEDED", step: opFreezeUser,
+			detail: "stopped: the org answered HTTP 429 (REQUEST_LIMIT_EXCEEDED) in an earlier run: add --contain to send it again"},
+		{name: "no answer, then a wait too long", route: "password", faults: []fault{{drop: true}, {status: 503, retryAfter: "3600"}},
+			stop: "SERVER_UNAVAILABLE", step: opResetPassword,
+			detail: "NO_RESPONSE in an earlier run: add --contain to send it again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, o := containOneFixture(t)
+			f.org.inject(tt.route, tt.faults...)
+			rep, err := Run(context.Background(), o)
+			if err != nil || stopCode(rep) != tt.stop {
+				t.Fatalf("first run: err %v, stopped %q; want a stop %s", err, stopCode(rep), tt.stop)
+			}
+			dry := o
+			dry.Execute, dry.Contain = false, false
+			rep, err = Run(context.Background(), dry)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range rep.Contain {
+				if s.Step == tt.step {
+					got = append(got, s.Outcome+" ("+s.Detail+")")
+				}
+			}
+			if want := []string{OutcomeFailed + " (" + tt.detail + ")"}; !slices.Equal(got, want) {
+				t.Errorf("plan's %s: %q, want %q", tt.step, got, want)
+			}
+			// Resumed with the org answering, the user is contained once.
+			if rep, err := Run(context.Background(), o); err != nil || !rep.Complete() {
+				t.Fatalf("rerun: err %v, contain %+v", err, rep.Contain)
+			}
+			f.org.mu.Lock()
+			defer f.org.mu.Unlock()
+			if f.org.resets[uid(0)] != 1 || !f.org.frozen[lid(0)] {
+				t.Errorf("resets %d, frozen %v; want 1, true", f.org.resets[uid(0)], f.org.frozen[lid(0)])
+			}
+		})
+	}
+}
+
 // Containment's search for the user's live sessions, and a freeze that
 // could not be sent because the user's UserLogin could not be looked up,
 // are journalled like the other steps: a rerun with --contain searches
