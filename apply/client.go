@@ -162,8 +162,11 @@ type client struct {
 	sess     orgSession
 	loggedIn bool
 	reauthed bool // logged in again after a 401, and the fresh token has not worked yet
-	used     int  // from Sforce-Limit-Info
-	limit    int
+	// downInARow counts the requests in a row, up to the last, that the org
+	// served no attempt of (see orgDown).
+	downInARow int
+	used       int // from Sforce-Limit-Info
+	limit      int
 	// unanswered says that the last call of do had an attempt the org may
 	// have carried out without saying so (a timeout, a dropped connection,
 	// a gateway's 502 or 504) before it gave up or was refused: a delete it
@@ -249,6 +252,18 @@ func (c *client) dataPath(format string, args ...any) string {
 // body is never read into memory or an error beyond its errorCode: the
 // password endpoint answers with a new password.
 func (c *client) do(ctx context.Context, method, path string, body []byte, secret bool) (int, []byte, error) {
+	status, respBody, err := c.doRetried(ctx, method, path, body, secret)
+	if orgDown("", err) != nil {
+		c.downInARow++
+	} else {
+		c.downInARow = 0
+	}
+	return status, respBody, err
+}
+
+// doRetried is do without its count of requests in a row the org served no
+// attempt of.
+func (c *client) doRetried(ctx context.Context, method, path string, body []byte, secret bool) (int, []byte, error) {
 	c.unanswered = false
 	if !c.loggedIn {
 		if err := c.login(ctx); err != nil {

@@ -787,7 +787,7 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 	unanswered := r.c.unanswered // before another request resets it
 	// The org down: the answer is journalled as any other, then the run
 	// stops.
-	down := orgDown("deleting sessions", err)
+	down := r.orgDown("deleting sessions", err)
 	var results []ItemResult
 	var apiErr *APIError
 	var stop *StopError
@@ -813,7 +813,7 @@ func (r *runner) deleteSessions(ctx context.Context, userID string, ids []string
 		if werr := r.write(Record{Kind: "result", Seq: seq, Op: opDeleteSessions, UserID: userID, Results: results}); werr != nil {
 			return werr
 		}
-		if down := orgDown("asking the org which sessions are gone", err); down != nil {
+		if down := r.orgDown("asking the org which sessions are gone", err); down != nil {
 			return down
 		}
 		if errors.As(err, &stop) || ctx.Err() != nil {
@@ -1009,7 +1009,7 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 			if err := record(opFreezeUser, OutcomeFailed, code, nil); err != nil {
 				return nil, err
 			}
-			if down := orgDown("looking up the UserLogin of "+userID, err); down != nil {
+			if down := r.orgDown("looking up the UserLogin of "+userID, err); down != nil {
 				return nil, down
 			}
 		default:
@@ -1056,7 +1056,7 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 		if err := record(opEndSessions, OutcomeFailed, errorCode(err), nil); err != nil {
 			return nil, err
 		}
-		if down := orgDown("searching for the sessions of "+userID, err); down != nil {
+		if down := r.orgDown("searching for the sessions of "+userID, err); down != nil {
 			return nil, down
 		}
 		return nil, nil
@@ -1072,6 +1072,19 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 	}
 	step(opEndSessions, outcomeDone, fmt.Sprintf("%d live sessions found", len(live)))
 	return live, nil
+}
+
+// orgDown is orgDown for a request of the run after its first: the org down
+// stops the run when it served neither this request nor the one before it.
+// One request alone that the org fails at every attempt (a 500 to one batch
+// of deletes) is recorded failed, and the run goes on: a fault of that
+// request's own would otherwise stop every later run at it, and the rest of
+// the list would never be sent.
+func (r *runner) orgDown(what string, err error) *StopError {
+	if r.c.downInARow < 2 {
+		return nil
+	}
+	return orgDown(what, err)
 }
 
 // write1 journals and sends one containment write and returns its outcome
@@ -1123,7 +1136,7 @@ func (r *runner) write1(ctx context.Context, op, userID, id, method, path string
 	if op == opResetPassword {
 		what = "resetting the password of " + userID
 	}
-	if down := orgDown(what, err); down != nil {
+	if down := r.orgDown(what, err); down != nil {
 		return "", "", down
 	}
 	return res.Outcome, res.ErrorCode, nil

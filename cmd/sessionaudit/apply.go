@@ -68,7 +68,7 @@ Exit status:
   4  some approved sessions could not be removed, containment approved is not done, or the
      run stopped early (rerun to resume): the org's request limit, --max-api-share, a
      rejected token, or the org down or out of reach (no answer, or a 5xx, to every
-     attempt of a request, the first one included)
+     attempt of the first request, or of two requests in a row)
 `
 
 // apiShareFlag is apply's and verify's --max-api-share: the share of the
