@@ -412,6 +412,41 @@ func TestLoadSetupDateOrder(t *testing.T) {
 	}
 }
 
+// A Setup download's Location ("City, Region, Country") gives the login's
+// city and country: the country is the last part, or the last parts that make
+// a name with a comma in it, as ISO 3166 writes some ("Korea, Republic of",
+// whose last part alone would be Moldova's "Republic of" too).
+func TestLoadSplitsSetupLocation(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Username,Login Time,Source IP,Location,Status\n")
+	locations := []string{
+		"Paris, Île-de-France, France", "Seoul, Korea, Republic of", "Chisinau,Moldova,  republic OF ", "Korea, Republic of",
+		"Kralendijk, Bonaire, Sint Eustatius, and Saba", "Pyongyang, Korea, Democratic People’s Republic of",
+		"Tortola, Virgin Islands, British", "France", "Springfield, Republic of", "",
+	}
+	for i, loc := range locations {
+		fmt.Fprintf(&b, "alice@acme.com,11/26/2026 3:%02d PM,203.0.113.7,%q,Success\n", i, loc)
+	}
+	logins := mustWrite(t, t.TempDir(), "LoginHistory.csv", b.String())
+	db := mustDB(t)
+	if _, err := Load(context.Background(), db, Inputs{Logins: []string{logins}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := mustQuery(t, db, `SELECT city, country, country_iso FROM logins ORDER BY login_time`)
+	want := [][]string{
+		{"Paris", "France", "FR"}, {"Seoul", "Korea, Republic of", "KR"}, {"Chisinau", "Moldova,  republic OF", "MD"},
+		{"NULL", "Korea, Republic of", "KR"}, {"Kralendijk", "Bonaire, Sint Eustatius, and Saba", "BQ"},
+		{"Pyongyang", "Korea, Democratic People’s Republic of", "KP"}, {"Tortola", "Virgin Islands, British", "VG"},
+		{"NULL", "France", "FR"},
+		// Near miss: a last part that is no country with the part before.
+		{"Springfield", "Republic of", "NULL"},
+		{"NULL", "NULL", "NULL"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("logins (-want +got):\n%s", diff)
+	}
+}
+
 // A country given by name alone gets its ISO code when the name is a known
 // one, however it is cased, accented or spaced; an unknown or ambiguous name
 // keeps none, and a code the export gives is never replaced.
@@ -425,7 +460,7 @@ func TestLoadMapsCountryNamesToCodes(t *testing.T) {
 	b.WriteString("Username,Login Time,Source IP,Location,Login Type,Status\n")
 	for i, loc := range []string{
 		"Paris, Île-de-France, France", "Austin, Texas, United States of America", "Abidjan,  côte  d’ivoire ",
-		"COTE D'IVOIRE", "Seoul, Korea", "Narnia", "",
+		"COTE D'IVOIRE", "Seoul, Korea", "Narnia", "", "Brazzaville, Congo Republic", "Kralendijk, Bonaire, Sint Eustatius, and Saba",
 	} {
 		fmt.Fprintf(&b, "alice@acme.com,11/26/2026 3:%02d PM,203.0.113.7,%q,Application,Success\n", i, loc)
 	}
@@ -437,6 +472,7 @@ func TestLoadMapsCountryNamesToCodes(t *testing.T) {
 	want := [][]string{
 		{"France", "FR"}, {"United States of America", "US"}, {"côte  d’ivoire", "CI"},
 		{"COTE D'IVOIRE", "CI"}, {"Korea", "NULL"}, {"Narnia", "NULL"}, {"NULL", "NULL"},
+		{"Congo Republic", "CG"}, {"Bonaire, Sint Eustatius, and Saba", "BQ"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("logins (-want +got):\n%s", diff)

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -835,8 +836,8 @@ var tableColumns = map[Kind][][2]string{
 		{"id", "id"}, {"user_id", "user_id"}, {"username", "username"}, {"user_key", "coalesce(user_id, 'name:' || lower(username))"},
 		{"login_time", "login_time"}, {"source_ip", "source_ip"},
 		{"status", "status"}, {"success", "lower(status) = 'success'"}, {"login_geo_id", "login_geo_id"},
-		{"city", "coalesce(city, CASE WHEN contains(location, ',') THEN trim(split_part(location, ',', 1)) END)"},
-		{"country", "coalesce(country, nullif(trim(string_split(location, ',')[-1]), ''))"},
+		{"city", "coalesce(city, nullif(trim(split_part(regexp_replace(location, " + locationCountry + ", ''), ',', 1)), ''))"},
+		{"country", "coalesce(country, nullif(trim(regexp_extract(location, " + locationCountry + ", 1)), ''))"},
 		{"country_iso", "coalesce(geo_country_iso, country_iso)"}, {"latitude", "latitude"}, {"longitude", "longitude"},
 	},
 	Users: {{"id", "id"}, {"username", "username"}, {"name", "name"}, {"user_type", "user_type"},
@@ -844,6 +845,30 @@ var tableColumns = map[Kind][][2]string{
 	Geo: {{"id", "id"}, {"city", "city"}, {"country", "country"}, {"country_iso", "country_iso"},
 		{"latitude", "latitude"}, {"longitude", "longitude"}, {"subdivision", "subdivision"}, {"postal_code", "postal_code"}},
 }
+
+// locationCountry is the pattern, as an SQL string, of the country at the
+// end of a Setup download's "City, Region, Country" location: its last part,
+// or the last parts that make one of the names in countries.csv with a comma
+// in it, as ISO 3166 writes some ("Seoul, Korea, Republic of", whose last
+// part alone, "Republic of", would be Moldova's too) and geolocation data
+// one ("Bonaire, Sint Eustatius, and Saba"). Case and spacing aside, as the
+// names are matched; group 1 is the country.
+var locationCountry = func() string {
+	records, err := csv.NewReader(strings.NewReader(countriesCSV)).ReadAll()
+	if err != nil {
+		panic(err) // TestLoadMapsCountryNamesToCodes reads it
+	}
+	var names []string
+	for _, r := range records[1:] {
+		if !strings.Contains(r[0], ",") {
+			continue
+		}
+		name := regexp.QuoteMeta(r[0])
+		name = strings.NewReplacer(", ", `,\s*`, ",", `,\s*`, " ", `\s+`, "'", "['’]").Replace(name)
+		names = append(names, name)
+	}
+	return "'" + sqlQuote(`(?i)(?:^|,)\s*(`+strings.Join(names, "|")+`|[^,]*?)\s*$`) + "'"
+}()
 
 // insertSQL is the statement that parses a source of raw text columns into
 // the table of f's kind. src must yield the columns named by raw (canonical
