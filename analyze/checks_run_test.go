@@ -2112,6 +2112,43 @@ func TestUnknownProtectedUsersWarn(t *testing.T) {
 	}
 }
 
+// A session type the policy names that Salesforce does not document and no
+// session of the export has is most likely misspelt: the run says so. A
+// documented type no session has, and an undocumented one the export has,
+// are taken as meant (the near misses).
+func TestUnknownSessionTypesWarn(t *testing.T) {
+	const marker = ", which Salesforce does not document and no session of the export has"
+	tests := []struct {
+		name   string
+		policy func(p *Policy)
+		want   string // the warning, or "" for none
+	}{
+		{"a misspelt type with a limit", func(p *Policy) { p.SessionMaxAgeByType = map[string]time.Duration{"visualforse": time.Hour} },
+			"The policy's session_max_age_by_type names the session type visualforse, which Salesforce does not document and no session of the export has: " +
+				"check the spelling, since a limit for a type no session has judges nothing."},
+		{"a misspelt token type", func(p *Policy) { p.TokenTypes = []string{"oath2", "api"} },
+			"The policy's token_types names the session type oath2, which Salesforce does not document and no session of the export has: " +
+				"check the spelling, since the sessions of a token type it was meant for are judged by the session limits instead, as sessions over age."},
+		{"near miss: a documented type no session has", func(p *Policy) { p.SessionMaxAgeByType = map[string]time.Duration{"sitepreview": time.Hour} }, ""},
+		{"near miss: an undocumented type the export has", func(p *Policy) { p.SessionMaxAgeByType = map[string]time.Duration{"newtype": time.Hour} }, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t, []session{{}, {id: "0Ak000000000000NEW", typ: "NewType"}}, []login{{}})
+			res := mustRun(t, db, tc.policy)
+			var got string
+			for _, w := range res.Warnings {
+				if strings.Contains(w, marker) {
+					got = w
+				}
+			}
+			if got != tc.want {
+				t.Errorf("got warning %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 // checkWarning checks that the run's warning containing marker starts with
 // want, or that there is none when want is empty.
 func checkWarning(tb testing.TB, res Result, marker, want string) {

@@ -700,6 +700,69 @@ func (r *runner) unknownProtectedWarning(ctx context.Context, res *Result) error
 	return nil
 }
 
+// documentedTypes are the SessionTypes Salesforce documents, in lower case
+// as the policy keeps them (the set is open: an org may have others).
+var documentedTypes = []string{"ui", "aura", "content", "visualforce", "api", "apionlyuser", "oauth2", "substituteuser",
+	"chatternetworks", "chatternetworksapionly", "chatternetworksapionlyoauth", "tempuifrontdoor", "tempcontentexchange",
+	"tempvisualforceexchange", "tempoauthaccesstokenfrontdoor", "sitepreview", "sitestudio", "usersite", "livepreview",
+	"oauthapprovalui", "streaming_api", "wdc_api", "lightningcontainercomponent", "datadownloadonly", "node", "unspecifiedtype"}
+
+// unknownTypesWarning warns of the session types session_max_age_by_type and
+// token_types name that Salesforce does not document and no session of the
+// export has: most likely misspelt ("Visualforse", "Oath2"), so that a limit
+// meant for a type judges nothing, and a token type's sessions are judged
+// by the session limits instead, as over-age sessions.
+func (r *runner) unknownTypesWarning(ctx context.Context, res *Result) error {
+	named := map[string][]string{}
+	for t := range r.p.SessionMaxAgeByType {
+		named[t] = append(named[t], "session_max_age_by_type")
+	}
+	for _, t := range r.p.TokenTypes {
+		named[t] = append(named[t], "token_types")
+	}
+	var unknown []string
+	for t := range named {
+		if !slices.Contains(documentedTypes, t) {
+			unknown = append(unknown, t)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	rows, err := r.conn.QueryContext(ctx, `SELECT DISTINCT lower(session_type) FROM sessions WHERE session_type IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return err
+		}
+		seen[t] = true
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	slices.Sort(unknown)
+	for _, t := range unknown {
+		if seen[t] {
+			continue
+		}
+		keys := named[t]
+		slices.Sort(keys)
+		w := fmt.Sprintf("The policy's %s names the session type %s, which Salesforce does not document and no session of the export has: check the spelling", strings.Join(keys, " and "), t)
+		if slices.Contains(keys, "token_types") {
+			w += ", since the sessions of a token type it was meant for are judged by the session limits instead, as sessions over age."
+		} else {
+			w += ", since a limit for a type no session has judges nothing."
+		}
+		res.Warnings = append(res.Warnings, w)
+	}
+	return nil
+}
+
 // dropTempTables drops the run's temporary tables (the policy tables and
 // the prelude's), which would otherwise hold memory on the pooled connection
 // while the reports are written.
@@ -783,6 +846,9 @@ func (r *runner) result(ctx context.Context, checks []Check) (Result, error) {
 	}
 	if err := r.unknownProtectedWarning(ctx, &res); err != nil {
 		return Result{}, fmt.Errorf("matching protected_users to the users export: %w", err)
+	}
+	if err := r.unknownTypesWarning(ctx, &res); err != nil {
+		return Result{}, fmt.Errorf("matching the policy's session types to the sessions export: %w", err)
 	}
 	res.Warnings = append(res.Warnings, notCheckedWarnings...)
 	if len(r.p.RemoveOn) == 0 {
