@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sessionaudit/sessionaudit/gen"
+	"github.com/sessionaudit/sessionaudit/internal/words"
 )
 
 const genHelp = `Usage:
@@ -134,10 +135,11 @@ func runGen(ctx context.Context, args []string, io stdio) int {
 	if isTerminal(io.err) {
 		fmt.Fprintf(io.err, "generated in %s\n", time.Since(start).Round(time.Millisecond))
 	}
-	fmt.Fprintf(io.out, "wrote %d users, %d logins and %d sessions (%d live at %s) to %s",
-		st.Users, st.Logins, st.Sessions, st.LiveSessions, cfg.AsOf.Format(time.RFC3339), *outDir)
+	fmt.Fprintf(io.out, "wrote %s users, %s logins and %s sessions (%s live at %s) to %s",
+		words.Thousands(int64(st.Users)), words.Thousands(int64(st.Logins)), words.Thousands(int64(st.Sessions)),
+		words.Thousands(int64(st.LiveSessions)), cfg.AsOf.Format(time.RFC3339), *outDir)
 	if st.Rejects > 0 {
-		fmt.Fprintf(io.out, ", with %d malformed rows", st.Rejects)
+		fmt.Fprintf(io.out, ", with %s malformed rows", words.Thousands(int64(st.Rejects)))
 	}
 	if len(st.Removed) > 0 {
 		fmt.Fprintf(io.out, "\nremoved the last gen's files there that this one did not write: %s", gen.JoinNames(st.Removed))

@@ -77,6 +77,18 @@ func TestGenAsOf(t *testing.T) {
 	}
 }
 
+// TestGenSaysWhatItWrote: gen's line of what it wrote gives its counts with
+// thousands separators, as the audit's summary does.
+func TestGenSaysWhatItWrote(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "gen", "--logins", "3000", "--out", t.TempDir())
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	if want := "wrote 40 users, 3,000 logins and "; !strings.HasPrefix(stdout, want) {
+		t.Errorf("stdout begins %.60q, want %q", stdout, want)
+	}
+}
+
 // runGenCtx runs gen with ctx and returns its exit code and stderr.
 func runGenCtx(t *testing.T, ctx context.Context, args ...string) (int, string) {
 	t.Helper()
