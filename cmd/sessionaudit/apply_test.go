@@ -569,3 +569,29 @@ func TestUntrustedCertificateExitsTwo(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEExitTableSaysWhenOrgDownStops: README's exit-status row for
+// apply says what apply's help says of the org down, which stops the run at
+// its first request, or at two requests in a row, and not at any request
+// alone (a batch of deletes the org fails at every attempt is recorded
+// failed and the run goes on).
+func TestREADMEExitTableSaysWhenOrgDownStops(t *testing.T) {
+	readme, err := os.ReadFile(repoPath("README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(readme), "### Exit status\n")
+	var row string
+	for _, line := range strings.Split(table, "\n") {
+		if strings.HasPrefix(line, "| apply |") {
+			row = line
+			break
+		}
+	}
+	if !strings.Contains(applyHelp, "attempt of the first request, or of two requests in a row") {
+		t.Fatalf("apply's help no longer says when the org down stops the run:\n%s", applyHelp)
+	}
+	if !strings.Contains(row, "every attempt of the first request, or of two requests in a row") || strings.Contains(row, "any request") {
+		t.Errorf("README's exit-status row for apply does not say what apply's help says of the org down:\n%s", row)
+	}
+}
