@@ -30,8 +30,9 @@ import (
 // no intent, whose ids are the sessions found and whose one result, for the
 // User Id, says whether the search was done. A freeze that could not be sent
 // (the user's UserLogin not found, or the query for it failing) has such a
-// result too, failed. A freeze or password reset a stop ended has its
-// result skipped, with the stop's code and the status the org answered.
+// result too, failed. A freeze, password reset or search a stop ended (at
+// its write, or at its query: the lookup of the UserLogin, the search) has
+// its result skipped, with the stop's code and the status the org answered.
 type Record struct {
 	Time       time.Time    `json:"time"`
 	Kind       string       `json:"kind"`
@@ -53,7 +54,7 @@ type Record struct {
 // ItemResult is the outcome for one id.
 type ItemResult struct {
 	ID         string `json:"id"`
-	Outcome    string `json:"outcome"` // removed, already_ended, failed, skipped; done, failed or skipped (CALLER_USER) for containment steps
+	Outcome    string `json:"outcome"` // removed, already_ended, failed, skipped; done, failed or skipped (CALLER_USER, or a stop's code) for containment steps
 	HTTPStatus int    `json:"http_status,omitempty"`
 	ErrorCode  string `json:"error_code,omitempty"`
 }

@@ -989,6 +989,30 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 		return r.write(Record{Kind: "result", Op: op, UserID: userID, IDs: ids,
 			Results: []ItemResult{{ID: userID, Outcome: outcome, ErrorCode: code}}})
 	}
+	// stopped journals a step that a stop, or an untrusted certificate,
+	// ended at a query of its own (the freeze's lookup of the user's
+	// UserLogin, the search for their sessions) as write1 journals one
+	// ended at its write, so that the plan can say what the org answered
+	// rather than that no run with --contain sent it; then it returns err.
+	stopped := func(op string, err error) error {
+		var stop *StopError
+		var untrusted *CertificateError
+		res := ItemResult{ID: userID}
+		switch {
+		case ctx.Err() != nil:
+			return err
+		case errors.As(err, &stop):
+			res.Outcome, res.HTTPStatus, res.ErrorCode = OutcomeSkipped, stop.status, stop.Code
+		case errors.As(err, &untrusted):
+			res.Outcome, res.ErrorCode = OutcomeFailed, certificateCode
+		default:
+			return err
+		}
+		if werr := r.write(Record{Kind: "result", Op: op, UserID: userID, Results: []ItemResult{res}}); werr != nil {
+			return werr
+		}
+		return err
+	}
 
 	if r.state.done(r.listKey, opFreezeUser, userID) {
 		step(opFreezeUser, outcomeDone, "in an earlier run")
@@ -996,7 +1020,7 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 		logins, err := r.c.queryIDs(ctx, "SELECT Id FROM UserLogin WHERE UserId = '"+userID+"'", "")
 		switch {
 		case err != nil && fatal(err):
-			return nil, err
+			return nil, stopped(opFreezeUser, err)
 		case err != nil, len(logins) == 0:
 			// Journalled, so that a rerun without --contain still reports
 			// the freeze as failed.
@@ -1047,7 +1071,7 @@ func (r *runner) contain(ctx context.Context, userID string) ([]string, error) {
 	sessions, err := r.c.queryIDs(ctx, "SELECT Id FROM AuthSession WHERE UsersId = '"+userID+"'", sfid.AuthSession)
 	if err != nil {
 		if fatal(err) {
-			return nil, err
+			return nil, stopped(opEndSessions, err)
 		}
 		// The code alone (ERROR for an answer that is no query result)
 		// does not say what went wrong: the log does.

@@ -1339,6 +1339,17 @@ func TestStoppedContainmentStepIsNamed(t *testing.T) {
 		{name: "no answer, then a wait too long", route: "password", faults: []fault{{drop: true}, {status: 503, retryAfter: "3600"}},
 			stop: "SERVER_UNAVAILABLE", step: opResetPassword,
 			detail: "NO_RESPONSE in an earlier run: add --contain to send it again"},
+		// A stop at a query of the step's own: the freeze's lookup of the
+		// user's UserLogin, the search for their sessions. Before, nothing
+		// was journalled, and the plan said the steps were "not sent
+		// (approved for containment: add --contain to send it)", as if no
+		// run with --contain had been.
+		{name: "429 to the lookup of the user's UserLogin", route: "query UserLogin UserId", faults: []fault{{status: 429}},
+			stop: "REQUEST_LIMIT_EXCEEDED", step: opFreezeUser,
+			detail: "stopped: the org answered HTTP 429 (REQUEST_LIMIT_EXCEEDED) in an earlier run: add --contain to send it again"},
+		{name: "429 to the search for the user's sessions", route: "query AuthSession UsersId", faults: []fault{{status: 429}},
+			stop: "REQUEST_LIMIT_EXCEEDED", step: opEndSessions,
+			detail: "stopped: the org answered HTTP 429 (REQUEST_LIMIT_EXCEEDED) in an earlier run: add --contain to send it again"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
