@@ -44,13 +44,14 @@ func lockList(removals string) (func(), error) {
 
 // applyRunning says whether an apply of removals holds its lock now (its
 // lock file, or the list itself should the lock file have been removed),
-// and who. It only looks (see lockHolder): verify takes no lock.
-func applyRunning(removals string) (holder string, running bool) {
+// who, and which of the two files it holds. It only looks (see
+// lockHolder): verify takes no lock.
+func applyRunning(removals string) (holder, file string, running bool) {
 	if holder, ok := lockHolder(LockPath(removals)); ok {
-		return holder, true
+		return holder, LockPath(removals), true
 	}
 	if _, ok := lockHolder(resolvedList(removals)); ok {
-		return "another process", true
+		return "another process", resolvedList(removals), true
 	}
-	return "", false
+	return "", "", false
 }

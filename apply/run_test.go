@@ -153,7 +153,7 @@ func TestVerifyWhileApplying(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := []string{sid(0), sid(1), sid(2)}
-	want := VerifyReport{Checked: 3, Applying: all, ApplyRunning: "process " + strconv.Itoa(os.Getpid())}
+	want := VerifyReport{Checked: 3, Applying: all, ApplyRunning: "process " + strconv.Itoa(os.Getpid()), ApplyHolds: LockPath(f.list)}
 	if diff := cmp.Diff(want, verify()); diff != "" {
 		t.Errorf("while an apply runs (-want +got):\n%s", diff)
 	}
@@ -161,7 +161,7 @@ func TestVerifyWhileApplying(t *testing.T) {
 	if err := os.Remove(LockPath(f.list)); err != nil {
 		t.Fatal(err)
 	}
-	want.ApplyRunning = "another process"
+	want.ApplyRunning, want.ApplyHolds = "another process", resolvedList(f.list)
 	if diff := cmp.Diff(want, verify()); diff != "" || verify().AllGone() {
 		t.Errorf("while an apply runs, its lock file removed (-want +got):\n%s", diff)
 	}

@@ -42,6 +42,10 @@ type VerifyReport struct {
 	// while verify ran ("process 1234", or "another process"): the
 	// sessions it had not recorded ended are Applying, not NotRemoved.
 	ApplyRunning string
+	// ApplyHolds is the file that apply holds locked: its lock file, or
+	// the list itself when the lock file was removed or replaced while it
+	// ran.
+	ApplyHolds string
 	// Applying are still listed and not recorded ended while an apply of
 	// the list runs: sent and awaiting the org's answer, or still to be
 	// sent. Run verify again once it ends.
@@ -95,8 +99,8 @@ func Verify(ctx context.Context, opts VerifyOptions) (VerifyReport, error) {
 	// asked: a session an apply running meanwhile has not recorded ended
 	// may be in flight, not "not removed".
 	running := func() {
-		if holder, ok := applyRunning(opts.Removals); ok && rep.ApplyRunning == "" {
-			rep.ApplyRunning = holder
+		if holder, file, ok := applyRunning(opts.Removals); ok && rep.ApplyRunning == "" {
+			rep.ApplyRunning, rep.ApplyHolds = holder, file
 		}
 	}
 	running()

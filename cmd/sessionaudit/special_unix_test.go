@@ -4,9 +4,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -291,4 +295,43 @@ func startMain(t *testing.T, cmd *exec.Cmd) io.Reader {
 		t.Fatal(err)
 	}
 	return stderr
+}
+
+// TestVerifyNamesWhatTheRunningApplyHolds runs verify while an apply holds
+// the list itself locked, its lock file removed (taken for a stale one):
+// verify says the apply holds the list, not removals.csv.lock, which is not
+// there. Before, it said "another process holds removals.csv.lock" whichever
+// file the apply held.
+func TestVerifyNamesWhatTheRunningApplyHolds(t *testing.T) {
+	org := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"totalSize":1,"done":true,"records":[{"Id":"0AkXy0000000001KAA"}]}`)
+	}))
+	defer org.Close()
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	mustWriteFile(t, list, strings.TrimSuffix(oneRowList, "\n")+"yes\n")
+	if code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice"); code != exitOK {
+		t.Fatalf("approve: exit %d: %s", code, stderr)
+	}
+	// As a running apply holds the list, whose lock file was removed.
+	held, err := os.Open(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if err := syscall.Flock(int(held.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(apply.LockPath(list)); !os.IsNotExist(err) {
+		t.Fatalf("lock file: %v, want none", err)
+	}
+	env := map[string]string{"SF_INSTANCE_URL": org.URL, "SF_ACCESS_TOKEN": "00Dfake!tokenSECRET"}
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"verify", "--removals", list}, stdio{in: strings.NewReader(""), out: &out, err: &errb,
+		getenv: func(k string) string { return env[k] },
+		org:    func(o *apply.OrgOptions) { o.HTTPClient = org.Client() }})
+	want := "(another process holds removals.csv itself, its lock file removals.csv.lock having been removed or replaced while it ran)"
+	if code != exitPartial || !strings.Contains(out.String(), want) || strings.Contains(out.String(), "holds removals.csv.lock") {
+		t.Errorf("verify: exit %d, stdout %q; want exit %d saying %q", code, out.String(), exitPartial, want)
+	}
 }

@@ -120,8 +120,13 @@ func runVerify(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.out, "pending: %s: an apply of the list is running now and has not recorded it ended: run verify again once it ends\n", id)
 	}
 	if rep.ApplyRunning != "" {
+		holds := filepath.Base(rep.ApplyHolds)
+		if lock := apply.LockPath(*removals); rep.ApplyHolds != lock {
+			// The list itself: the lock file was removed or replaced.
+			holds += " itself, its lock file " + filepath.Base(lock) + " having been removed or replaced while it ran"
+		}
 		fmt.Fprintf(io.out, "An apply of the list is running now (%s holds %s): sessions it has not recorded ended are in its hands, not \"not removed\".\n",
-			rep.ApplyRunning, filepath.Base(apply.LockPath(*removals)))
+			rep.ApplyRunning, holds)
 	}
 	if len(rep.NotRemoved) > 0 && rep.ApplyRefusal != "" {
 		fmt.Fprintf(io.out, "apply --execute would refuse: %s.\n", rep.ApplyRefusal)
