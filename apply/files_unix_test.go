@@ -124,3 +124,53 @@ func TestListThroughLinksHasOneJournal(t *testing.T) {
 		t.Errorf("apply through the real path: err %v, complete %v, %d more writes, want none", err, rep.Complete(), f.org.writeCount()-sent)
 	}
 }
+
+// TestApplyStartsWhileVerifyLooks: an apply that starts while a verify
+// looks at its lock (a shared lock on the lock file or on the list, taken
+// without waiting and dropped at once: lockHolder) waits that instant out
+// and runs. Before, it was refused (exit 2), saying that another process
+// was applying the list, or that the lock file had been removed, when none
+// was and it had not. An apply holding the lock is still refused at once.
+func TestApplyStartsWhileVerifyLooks(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	mustWrite(t, list, listCSV(rows(1)))
+	// The lock file is there, as after any run.
+	unlock, err := lockList(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	for _, looked := range []string{LockPath(list), list} {
+		f, err := os.Open(looked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			time.Sleep(20 * time.Millisecond)
+			f.Close() // the look ends
+		}()
+		unlock, err := lockList(list)
+		<-done
+		if err != nil {
+			t.Errorf("apply starting while verify looks at %s: %v, want it to run", filepath.Base(looked), err)
+			continue
+		}
+		unlock()
+	}
+	// Near miss: an apply holding the lock refuses the next at once.
+	unlock, err = lockList(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	start := time.Now()
+	var refusal *RefusalError
+	if _, err := lockList(list); !errors.As(err, &refusal) || time.Since(start) > 100*time.Millisecond {
+		t.Errorf("second apply: %v after %v, want a refusal at once", err, time.Since(start))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // noFollow makes an open fail on a symbolic link.
@@ -18,6 +19,31 @@ const noFollow = syscall.O_NOFOLLOW
 // flock is syscall.Flock, or a test's stand-in for a file system that
 // cannot lock.
 var flock = syscall.Flock
+
+// lookWait bounds how long lockExclusive waits out holders of a shared lock.
+const lookWait = 500 * time.Millisecond
+
+// lockExclusive takes an exclusive flock on fd without waiting for another
+// holder of one, but waits out (up to lookWait) holders of shared locks
+// only: verify looks at apply's locks by taking a shared one for an instant
+// (lockHolder), and an apply starting in that instant must not be refused
+// as if another apply were running.
+func lockExclusive(fd int) error {
+	deadline := time.Now().Add(lookWait)
+	for {
+		err := flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			return err
+		}
+		// Held exclusively (an apply, an audit) unless a shared lock can
+		// be had, which shows that only lookers hold it.
+		if flock(fd, syscall.LOCK_SH|syscall.LOCK_NB) != nil {
+			return err
+		}
+		flock(fd, syscall.LOCK_UN)
+		time.Sleep(time.Millisecond)
+	}
+}
 
 // LockFile takes an exclusive flock on the file at path, creating it, and
 // writes this process's PID into it. The kernel drops the lock when the
@@ -30,7 +56,7 @@ func LockFile(path string) (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the lock file: %w", err)
 	}
-	if err := flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockExclusive(int(f.Fd())); err != nil {
 		b, _ := readRegularFile(path)
 		f.Close()
 		if errors.Is(err, syscall.ENOLCK) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.ENOSYS) {
@@ -72,7 +98,7 @@ func holdFile(path string) (release func(), err error) {
 	if err != nil {
 		return none, nil
 	}
-	if err := flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockExclusive(int(f.Fd())); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, &LockedError{Path: path, Holder: "another process"}
@@ -86,8 +112,8 @@ func holdFile(path string) (release func(), err error) {
 // flock on it now, and who ("process 1234" when the file names its PID, as
 // LockFile's does, else "another process"). It only looks: a shared lock is
 // tried without waiting and released at once, and the file is neither
-// created nor written, so it keeps no apply from starting but for that
-// instant. A file that is not there, not a regular file, or on a file
+// created nor written, and an apply starting in that instant waits it out
+// (lockExclusive). A file that is not there, not a regular file, or on a file
 // system that cannot lock, is not held.
 func lockHolder(path string) (holder string, held bool) {
 	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
