@@ -341,11 +341,12 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		want:  []string{"2026-11-26 15:04", "2026-01-05 09:30", "2026-11-27 08:00", "2026-11-29 10:00"},
 	}, {
 		// Java's lv wrote 2026.5.11 for 5 November: with bare dots the
-		// order is not known, and the date is rejected, not misread.
+		// order is not known, and the date is rejected, not misread, with
+		// a dot after the day too (hu's form wants a space after each dot).
 		name:     "near miss: year first with bare dots is rejected",
-		dates:    []string{"2026/11/26 15:04", "2026.5.11 15:04", "2026.11.28 07:05:30"},
+		dates:    []string{"2026/11/26 15:04", "2026.5.11 15:04", "2026.11.28 07:05:30", "2026.5.11. 15:04"},
 		want:     []string{"2026-11-26 15:04"},
-		rejected: 2,
+		rejected: 3,
 	}, {
 		// en_ZA writes its year first and its time with AM or PM.
 		name:  "year first, AM and PM",
