@@ -367,6 +367,13 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		want:     []string{"2026-11-26 15:04"},
 		rejected: 3,
 	}, {
+		// Year first is read so whatever the order of slashed dates: the
+		// day-first formats read AM and PM too.
+		name:  "year first, AM and PM, under setup_date_order dmy",
+		order: DateOrderDMY,
+		dates: []string{"2026/11/26 3:04 PM", "2026/01/05 9:30:15 AM", "26/11/2026 16:00"},
+		want:  []string{"2026-11-26 15:04", "2026-01-05 09:30", "2026-11-26 16:00"},
+	}, {
 		name:     "year first, a date that is none",
 		dates:    []string{"2026/11/26 15:04", "2026/13/26 15:04", "2026/02/30 15:04"},
 		want:     []string{"2026-11-26 15:04"},
