@@ -813,9 +813,16 @@ func TestLoadRefusesAFileWithNothingLoadable(t *testing.T) {
 		// one of theirs, not the month-first form of slashed dates.
 		{"Setup download, dotted dates", setup + "a@acme.com,31.02.2026 15:04,203.0.113.1,Success\n",
 			DateOrderAuto, `line 2: Login Time is not a valid date-time such as 26.11.2026 15:04 ("31.02.2026 15:04")`, nil},
+		// With a space after each dot (cs, sk) too.
+		{"Setup download, dotted dates with spaces", setup + "a@acme.com,31. 02. 2026 15:04,203.0.113.1,Success\n",
+			DateOrderAuto, `line 2: Login Time is not a valid date-time such as 26.11.2026 15:04 ("31. 02. 2026 15:04")`, nil},
 		// So are dates that begin with the year (ja, zh, hu, ko).
 		{"Setup download, year first", setup + "a@acme.com,2026/02/31 15:04,203.0.113.1,Success\n",
 			DateOrderAuto, `line 2: Login Time is not a valid date-time such as 2026/11/26 15:04 ("2026/02/31 15:04")`, nil},
+		// With bare dots the year-first order is not known (lv): such dates
+		// are not read year first, and their example is not that form.
+		{"near miss: Setup download, year first with bare dots", setup + "a@acme.com,2026.02.27 15:04,203.0.113.1,Success\n",
+			DateOrderAuto, `line 2: Login Time is not a valid date-time such as 11/26/2026 3:04 PM ("2026.02.27 15:04")`, nil},
 		{"near miss: one row loads", api + "0Ya000000000001AAA,005000000000001AAA,26.11.2026 08:00,203.0.113.1,Success\n" + good,
 			DateOrderAuto, "", nil},
 		{"a header alone", api, DateOrderAuto, "",
