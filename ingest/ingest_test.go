@@ -929,6 +929,34 @@ func TestLoadRejectsBadCountryCodes(t *testing.T) {
 	}
 }
 
+// The same holds for the country codes of a sessions export's LoginGeo and
+// of a LoginGeo export: each is a reject naming its field, and the good rows
+// load.
+func TestLoadRejectsBadCountryCodesOfSessionsAndGeo(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	row := func(n int, iso string) string {
+		return fmt.Sprintf("0Ak00000000000%dAAA,005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,2026-11-26T09:00:00Z,7200,Standard,203.0.113.7,Application,UI,STANDARD,,,,false,Paris,France,%s,48.86,2.35\n", n, iso)
+	}
+	s := mustWrite(t, dir, "s.csv", sessionsHeader+"\n"+row(1, "FR")+row(2, "fr")+row(3, "\" FR\""))
+	g := mustWrite(t, dir, "g.csv", "Id,City,Country,CountryIso,Latitude,Longitude\n"+
+		"04F000000000001AAA,Lyon,France,FR,45.76,4.84\n04F000000000002AAA,Lyon,France,FRA,45.76,4.84\n")
+	if _, err := Load(context.Background(), db, Inputs{Sessions: []string{s}, Geo: []string{g}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"g.csv", "3", "CountryIso", "CountryIso is not a two-letter country code, such as FR", "FRA"},
+		{"s.csv", "3", "LoginGeo.CountryIso", "LoginGeo.CountryIso is not a two-letter country code, such as FR", "fr"},
+		{"s.csv", "4", "LoginGeo.CountryIso", "LoginGeo.CountryIso is not a two-letter country code, such as FR", " FR"},
+	}
+	if diff := cmp.Diff(want, mustQuery(t, db, `SELECT parse_filename(file), line, field, reason, value FROM rejects ORDER BY file, line`)); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([][]string{{"0Ak000000000001AAA", "FR"}}, mustQuery(t, db, `SELECT id, country_iso FROM sessions`)); diff != "" {
+		t.Errorf("sessions (-want +got):\n%s", diff)
+	}
+}
+
 // TestLoadRejectsInvalidUTF8InAnyColumn: invalid UTF-8 in a field read
 // after one that is not (which made DuckDB's reader fail with an internal
 // error) and in a field not read at all are both rejects naming their line
