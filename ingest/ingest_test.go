@@ -3197,6 +3197,32 @@ func TestLoginIDIn(t *testing.T) {
 	}
 }
 
+// Only rejected login rows are kept for session_without_login: a rejected
+// row of a sessions export (too short, or a record with invalid UTF-8) is
+// no login the history lacks, and must not read as one whose Id could not
+// be.
+func TestLoadKeepsNoRejectedLoginsOfOtherKinds(t *testing.T) {
+	db := mustDB(t)
+	dir := t.TempDir()
+	c := mustWrite(t, dir, "s.csv", sessionsHeader+"\n"+
+		"0Ak000000000001AAA,005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z,2026-11-26T09:00:00Z,7200,Standard,203.0.113.7,Application,UI,STANDARD,,,,false,,,,,\n"+
+		"0Ak000000000002AAA,005000000000001AAA,alice@acme.com,2026-11-26T08:00:00Z\n")
+	rec := func(id, typ string) string {
+		return `{"Id":"` + id + `","UsersId":"005000000000001AAA","CreatedDate":"2026-11-26T08:00:00.000+0000","LastModifiedDate":"2026-11-26T09:00:00.000+0000","NumSecondsValid":7200,"SessionType":"` + typ + `","SourceIp":"203.0.113.7"}`
+	}
+	j := mustWrite(t, dir, "s.json", "{\"records\":[\n"+rec("0Ak000000000003AAA", "UI")+",\n"+rec("0Ak000000000004AAA", "U\xff")+"]}\n")
+	st, err := Load(context.Background(), db, Inputs{Sessions: []string{c, j}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := st.Rejected(); r != 2 {
+		t.Errorf("got %d rows rejected, want 2 (the short row and the record with invalid UTF-8)", r)
+	}
+	if got := mustQuery(t, db, `SELECT count(*) FROM rejected_logins`); got[0][0] != "0" {
+		t.Errorf("%s rejected session rows kept as logins for session_without_login, want none", got[0][0])
+	}
+}
+
 // A JSON file with Setup download labels has no Ids, as the download has
 // none: a record of it rejected for invalid UTF-8 (which the Go decoder
 // reads) cannot be the login a session names, and is not kept for
