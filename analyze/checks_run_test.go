@@ -366,6 +366,28 @@ func TestImpossibleTravel(t *testing.T) {
 			target: "login:0Ya00000000000NY01 0Ya00000000000NY00",
 			detail: "The user's first successful login from 198.51.100.4 came less than a second before it, at 2026-11-26 06:59 UTC, without a place; it goes with this one, its sessions too."}},
 	}, {
+		// A second or more before is told in whole seconds, down: not
+		// "less than a second" at exactly one, not "2 seconds" at 1.6.
+		name: "a login from the jump's new IP without a place, exactly a second before it, says so",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: inCountry("US"), ago: 5*hour + time.Second},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000NY01 0Ya00000000000NY00",
+			detail: "The user's first successful login from 198.51.100.4 came 1 second before it, at 2026-11-26 06:59 UTC, without a place; it goes with this one, its sessions too."}},
+	}, {
+		name: "a login from the jump's new IP without a place, 1.6 seconds before it, is told in whole seconds down",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: inCountry("US"), ago: 5*hour + 1600*time.Millisecond},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000NY01 0Ya00000000000NY00",
+			detail: "The user's first successful login from 198.51.100.4 came 1 second before it, at 2026-11-26 06:59 UTC, without a place; it goes with this one, its sessions too."}},
+	}, {
 		// The user logged in from the IP a second before the login the jump
 		// is from: it is no new IP, and nothing goes with the jump.
 		name: "near miss: a login from the jump's IP without a place, before the login the jump is from, takes nothing with it",
