@@ -430,6 +430,19 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000NY01 row:1:2",
 			detail: "The user's first successful login from 198.51.100.4 came 40 seconds before it, at 2026-11-26 06:59 UTC, without a place; it goes with this one"}},
 	}, {
+		// Only the first login's own source gives minutes: a Setup
+		// download's login taken along after it does not make an API
+		// login's seconds "about" a minute.
+		name: "near miss: a first login from the jump's new IP with seconds, followed by a Setup download's, is said to the second",
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 5*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: inCountry("US"), ago: 5*hour + 30*time.Second},
+			{id: "0Ya00000000000NY01", ip: "198.51.100.4", at: newYork, ago: 5 * hour},
+			{id: "row:1:2", ip: "198.51.100.4", at: named("United States"), ago: 4 * hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", target: "login:0Ya00000000000NY01 0Ya00000000000NY00 row:1:2",
+			detail: "The user's first successful login from 198.51.100.4 came 30 seconds before it, at 2026-11-26 06:59 UTC, without a place; it and 1 more from that IP up to 1 day after this one, the last at 2026-11-26 08:00 UTC"}},
+	}, {
 		// At the same moment as the login the jump is from, the Id orders
 		// the logins, as the window does: after it, the IP is new.
 		name: "a login from the jump's new IP without a place, at the moment of the login the jump is from and after it by Id, goes with it",
