@@ -1999,6 +1999,35 @@ func TestSessionWithoutLoginActiveAtTheHistorysEnd(t *testing.T) {
 	}
 }
 
+// Only rejected rows whose Id could not be read may be the missing login:
+// one whose Id was read is another login's, and is not counted among them
+// (the near miss leaves the detail as it was, to its end).
+func TestSessionWithoutLoginCountsOnlyRowsWhoseIdCouldNotBeRead(t *testing.T) {
+	logins := []login{{ago: 48 * hour}, {id: "0Ya00000000000HAV0", ago: 10 * minute}}
+	const missing = "UI session of alice@acme.com from 203.0.113.7, created 2026-11-26 11:00 UTC, names login 0Ya00000000000GONE, " +
+		"which is not in the login history although the history covers 2026-11-24 12:00 UTC to 2026-11-26 11:50 UTC."
+	for _, tc := range []struct {
+		name, rejected, want string
+	}{
+		{"near miss: another login's rejected row, its Id read", `('0Ya00000000000GON2', 'logins.csv', 4, 'Status is empty')`, missing},
+		{"a row whose Id could not be read, and another login's", `(NULL, 'logins.csv', 3, 'Id is not a Salesforce Id (15 or 18 letters and digits)'), ('0Ya00000000000GON2', 'logins.csv', 4, 'Status is empty')`,
+			missing + " The login history also has 1 rejected row whose Id could not be read (see rejects.csv): the login may be that row."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := mustDB(t, []session{{id: "0Ak000000000000MIS", login: "0Ya00000000000GONE", ip: "203.0.113.7", idle: 10 * minute}}, logins)
+			mustExec(t, db, "INSERT INTO rejected_logins VALUES "+tc.rejected)
+			mustRun(t, db, nil)
+			var detail string
+			if err := db.QueryRow(`SELECT detail FROM findings WHERE check_id = 'session_without_login'`).Scan(&detail); err != nil {
+				t.Fatal(err)
+			}
+			if detail != tc.want {
+				t.Errorf("got  %q\nwant %q", detail, tc.want)
+			}
+		})
+	}
+}
+
 func TestIPDenied(t *testing.T) {
 	deny := func(p *Policy) {
 		p.DeniedNetworks = []Network{
