@@ -387,7 +387,7 @@ func TestLoadPolicyWarnings(t *testing.T) {
 	for _, tc := range []struct {
 		yaml  string
 		files map[string]string
-		want  string // in the one warning, "" for none
+		want  string // in the one warning, "" for none; %s for the policy's path
 	}{
 		{"", nil, "sets no key: every default applies"},
 		{"# to be filled in\n\n", nil, "sets no key"},
@@ -396,17 +396,20 @@ func TestLoadPolicyWarnings(t *testing.T) {
 		{"{}\n", nil, "sets no key"},
 		{"timezone: UTC\n", nil, ""},
 		{"trusted_networks: []\n", nil, ""},
-		{"denied_networks_file: denied.txt\n", map[string]string{"denied.txt": "# none yet\n"}, "denied.txt, named at "},
+		{"timezone: UTC\ndenied_networks_file: denied.txt\n", map[string]string{"denied.txt": "# none yet\n"}, "denied.txt, named at %s:2, lists no network"},
 		{"denied_networks_file: denied.txt\n", map[string]string{"denied.txt": ""}, "lists no network: ip_denied judges by the policy's denied_networks alone"},
 		{"denied_networks_file: denied.txt\n", map[string]string{"denied.txt": "203.0.113.0/24\n"}, ""},
+		// The policy's own networks do not stand for the file's.
+		{"denied_networks: [192.0.2.7]\ndenied_networks_file: denied.txt\n", map[string]string{"denied.txt": "\n"}, "lists no network"},
 	} {
 		path := writePolicy(t, tc.yaml, tc.files)
 		p, err := LoadPolicy(path)
 		if err != nil {
 			t.Fatalf("%q: %v", tc.yaml, err)
 		}
-		if tc.want == "" && len(p.Warnings) > 0 || tc.want != "" && (len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], tc.want)) {
-			t.Errorf("%q %v: got warnings %q, want one with %q (none if empty)", tc.yaml, tc.files, p.Warnings, tc.want)
+		want := strings.ReplaceAll(tc.want, "%s", path)
+		if want == "" && len(p.Warnings) > 0 || want != "" && (len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], want)) {
+			t.Errorf("%q %v: got warnings %q, want one with %q (none if empty)", tc.yaml, tc.files, p.Warnings, want)
 		}
 		if tc.want == "sets no key: every default applies" && !strings.Contains(p.Warnings[0], "The policy file "+path+" sets no key") {
 			t.Errorf("the warning does not name %s: %q", path, p.Warnings[0])
