@@ -49,6 +49,8 @@ func TestPrintable(t *testing.T) {
 		"cr\rtab\t":                       `cr\x0dtab\x09`,
 		"c1\u009b2J":                      `c1\x9b2J`,
 		"bidi\u202eosc.csv":               `bidi\u202eosc.csv`,
+		"line\u2028sep.csv":               `line\u2028sep.csv`,
+		"paragraph\u2029sep.csv":          `paragraph\u2029sep.csv`,
 		"latin-1 \xe9.csv":                `latin-1 \xe9.csv`,
 	} {
 		if got := Printable(in); got != want {
