@@ -2142,6 +2142,36 @@ func TestLoadJSONFieldsTheFirstRecordsLeaveOut(t *testing.T) {
 	}
 }
 
+// A field is matched whatever its key's case, as a CSV header's cells are:
+// records whose keys a tool wrote in capitals (ID, USERID, loginGeo) load
+// under the records' own spelling, not under the API's, which every field
+// the first records name keeps when the fields they lack are added.
+func TestLoadJSONKeysSpelledOtherwise(t *testing.T) {
+	defer func() { decodedInGo = nil }()
+	var refused []error
+	decodedInGo = func(err error) { refused = append(refused, err) }
+	var recs []string
+	for i := 1; i <= 12; i++ {
+		recs = append(recs, fmt.Sprintf(`{"ID":"0Ya0000000000%02dAAA","USERID":"005000000000001AAA","LOGINTIME":"2026-11-26T08:00:00.000+0000","SOURCEIP":"203.0.113.7","STATUS":"Success","loginGeo":{"city":"Paris"}}`, i))
+	}
+	p := mustWrite(t, t.TempDir(), "l.json", `{"records":[`+strings.Join(recs, ",\n")+"]}")
+	db := mustDB(t)
+	st, err := Load(context.Background(), db, Inputs{Logins: []string{p}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refused) != 0 {
+		t.Errorf("DuckDB's reader refused the page (%v); want it read by it", refused)
+	}
+	if f := st.Files[0]; f.Loaded != 12 || f.Rejected != 0 {
+		t.Errorf("got loaded %d rejected %d, want 12, 0", f.Loaded, f.Rejected)
+	}
+	want := [][]string{{"0Ya000000000001AAA", "005000000000001AAA", "Paris"}}
+	if diff := cmp.Diff(want, mustQuery(t, db, `SELECT id, user_id, city FROM logins ORDER BY id LIMIT 1`)); diff != "" {
+		t.Errorf("logins (-want +got):\n%s", diff)
+	}
+}
+
 // The same holds for a Setup download converted to JSON by hand: its
 // Location and Country Code, given only after the first records, are read.
 func TestLoadSetupJSONFieldsTheFirstRecordsLeaveOut(t *testing.T) {
