@@ -262,13 +262,22 @@ func FuzzLoadAccountsForEveryRow(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(uint8(6), []byte("alice@acme.com,25/10/2026 02:30,203.0.113.7,Success\n"))
+	// A Setup download with a Location (kind 10): country names with
+	// commas, and dates as ko, hr and ja write them.
+	f.Add(uint8(10), []byte("alice@acme.com,2026. 11. 26. 오후 3:04,203.0.113.7,\"Seoul, Korea, Republic of\",Success\n"+
+		"alice@acme.com,26.11.2026. 15:04,203.0.113.8,\"Zagreb, Grad Zagreb, Croatia\",Success\n"+
+		"bob@acme.com,2026/11/26 午後3:05,203.0.113.9,\",,\",Failed\n"))
 	f.Fuzz(func(t *testing.T, kind uint8, body []byte) {
 		// A CSV file gets its header, then the fuzzed rows; a JSON file
 		// (kind 3) is the fuzzed text whole.
 		name, content := "export.json", string(body)
 		if kind%4 < 3 {
 			name = "export.csv"
-			content = [...]string{"Id,UserId,LoginTime,SourceIp,Status", sessionsHeader, "Username,Login Time,Source IP,Status"}[kind%4] + "\n" + content
+			header := [...]string{"Id,UserId,LoginTime,SourceIp,Status", sessionsHeader, "Username,Login Time,Source IP,Status"}[kind%4]
+			if kind%4 == 2 && kind&8 != 0 {
+				header = "Username,Login Time,Source IP,Location,Status"
+			}
+			content = header + "\n" + content
 		}
 		p := mustWrite(t, t.TempDir(), name, content)
 		in := Inputs{Logins: []string{p}}
