@@ -33,6 +33,32 @@ func runWithEnv(t *testing.T, env map[string]string, args ...string) (int, strin
 	return code, out.String(), errb.String()
 }
 
+// approvedOneRowList writes oneRowList, its row marked yes, into a new folder
+// and approves it as alice; it returns the list's path.
+func approvedOneRowList(t *testing.T) string {
+	t.Helper()
+	list := filepath.Join(t.TempDir(), "removals.csv")
+	mustWriteFile(t, list, strings.TrimSuffix(oneRowList, "\n")+"yes\n")
+	if code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice"); code != exitOK {
+		t.Fatalf("approve: exit %d: %s", code, stderr)
+	}
+	return list
+}
+
+// runWithOrg runs the command in-process with the given environment,
+// talking to an org through client, and never waiting between retries.
+func runWithOrg(t *testing.T, env map[string]string, client *http.Client, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errb,
+		getenv: func(k string) string { return env[k] },
+		org: func(o *apply.OrgOptions) {
+			o.HTTPClient = client
+			o.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
+		}})
+	return code, out.String(), errb.String()
+}
+
 // TestApplyWiring checks the exit codes of approve, apply and verify for the
 // cases that need no org: every refusal is exit 2 and says why.
 func TestApplyWiring(t *testing.T) {
@@ -429,24 +455,15 @@ func TestApplyRefusedCredentials(t *testing.T) {
 			io.WriteString(w, tc.body)
 		}))
 		defer org.Close()
-		list := filepath.Join(t.TempDir(), "removals.csv")
-		mustWriteFile(t, list, strings.TrimSuffix(oneRowList, "\n")+"yes\n")
-		if code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice"); code != exitOK {
-			t.Fatalf("approve: exit %d: %s", code, stderr)
-		}
+		list := approvedOneRowList(t)
 		env := map[string]string{"SF_INSTANCE_URL": org.URL, "SF_CLIENT_ID": "client", "SF_CLIENT_SECRET": secret}
 		for _, args := range [][]string{{"apply", "--removals", list, "--execute"}, {"verify", "--removals", list}} {
-			var out, errb bytes.Buffer
-			code := run(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(k string) string { return env[k] },
-				org: func(o *apply.OrgOptions) {
-					o.HTTPClient = org.Client()
-					o.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
-				}})
-			if code != tc.code || !strings.Contains(errb.String(), tc.want) {
-				t.Errorf("%s, HTTP %d: got exit %d and stderr %q, want exit %d saying %q", args[0], tc.status, code, errb.String(), tc.code, tc.want)
+			code, stdout, stderr := runWithOrg(t, env, org.Client(), args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Errorf("%s, HTTP %d: got exit %d and stderr %q, want exit %d saying %q", args[0], tc.status, code, stderr, tc.code, tc.want)
 			}
-			if strings.Contains(out.String()+errb.String(), secret) {
-				t.Errorf("%s: the client secret was written: %q", args[0], out.String()+errb.String())
+			if strings.Contains(stdout+stderr, secret) {
+				t.Errorf("%s: the client secret was written: %q", args[0], stdout+stderr)
 			}
 		}
 	}
@@ -475,30 +492,20 @@ func TestApplyPartialExitsFour(t *testing.T) {
 		}
 	}))
 	defer org.Close()
-	list := filepath.Join(t.TempDir(), "removals.csv")
-	mustWriteFile(t, list, strings.TrimSuffix(oneRowList, "\n")+"yes\n")
-	if code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice"); code != exitOK {
-		t.Fatalf("approve: exit %d: %s", code, stderr)
-	}
+	list := approvedOneRowList(t)
 	env := map[string]string{"SF_INSTANCE_URL": org.URL, "SF_CLIENT_ID": "client", "SF_CLIENT_SECRET": "s3cr3t"}
-	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"apply", "--removals", list, "--execute"}, stdio{in: strings.NewReader(""), out: &out, err: &errb,
-		getenv: func(k string) string { return env[k] },
-		org: func(o *apply.OrgOptions) {
-			o.HTTPClient = org.Client()
-			o.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
-		}})
+	code, stdout, stderr := runWithOrg(t, env, org.Client(), "apply", "--removals", list, "--execute")
 	if deletes == 0 {
-		t.Fatalf("apply sent no removal (exit %d, stderr %q)", code, errb.String())
+		t.Fatalf("apply sent no removal (exit %d, stderr %q)", code, stderr)
 	}
-	if code != exitPartial || !strings.Contains(errb.String(), "not everything approved was done") {
-		t.Errorf("got exit %d and stderr %q, want exit %d saying not everything approved was done", code, errb.String(), exitPartial)
+	if code != exitPartial || !strings.Contains(stderr, "not everything approved was done") {
+		t.Errorf("got exit %d and stderr %q, want exit %d saying not everything approved was done", code, stderr, exitPartial)
 	}
-	if !strings.Contains(out.String(), "INSUFFICIENT_ACCESS_OR_READONLY") {
-		t.Errorf("the summary does not name the org's refusal:\n%s", out.String())
+	if !strings.Contains(stdout, "INSUFFICIENT_ACCESS_OR_READONLY") {
+		t.Errorf("the summary does not name the org's refusal:\n%s", stdout)
 	}
-	if strings.Contains(out.String()+errb.String(), "s3cr3t") || strings.Contains(out.String()+errb.String(), "tokenSECRET") {
-		t.Errorf("a secret was written:\n%s\n%s", out.String(), errb.String())
+	if strings.Contains(stdout+stderr, "s3cr3t") || strings.Contains(stdout+stderr, "tokenSECRET") {
+		t.Errorf("a secret was written:\n%s\n%s", stdout, stderr)
 	}
 }
 
@@ -513,26 +520,16 @@ func TestOrgDownExitsFour(t *testing.T) {
 		io.WriteString(w, `[{"errorCode":"UNKNOWN_EXCEPTION","message":"An unexpected error occurred"}]`)
 	}))
 	defer org.Close()
-	list := filepath.Join(t.TempDir(), "removals.csv")
-	mustWriteFile(t, list, strings.TrimSuffix(oneRowList, "\n")+"yes\n")
-	if code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice"); code != exitOK {
-		t.Fatalf("approve: exit %d: %s", code, stderr)
-	}
+	list := approvedOneRowList(t)
 	env := map[string]string{"SF_INSTANCE_URL": org.URL, "SF_ACCESS_TOKEN": "00Dfake!tokenSECRET"}
 	for _, args := range [][]string{{"apply", "--removals", list, "--execute"}, {"verify", "--removals", list}} {
-		var out, errb bytes.Buffer
-		code := run(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errb,
-			getenv: func(k string) string { return env[k] },
-			org: func(o *apply.OrgOptions) {
-				o.HTTPClient = org.Client()
-				o.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
-			}})
+		code, stdout, stderr := runWithOrg(t, env, org.Client(), args...)
 		want := "stopped: ORG_UNAVAILABLE: "
-		if code != exitPartial || !strings.Contains(errb.String(), want) || !strings.Contains(errb.String(), "HTTP 500 UNKNOWN_EXCEPTION to 5 attempts in a row") {
-			t.Errorf("%s: exit %d, stderr %q; want exit %d saying %q and what the org answered", args[0], code, errb.String(), exitPartial, want)
+		if code != exitPartial || !strings.Contains(stderr, want) || !strings.Contains(stderr, "HTTP 500 UNKNOWN_EXCEPTION to 5 attempts in a row") {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d saying %q and what the org answered", args[0], code, stderr, exitPartial, want)
 		}
-		if strings.Contains(out.String()+errb.String(), "tokenSECRET") {
-			t.Errorf("%s: the token was written:\n%s\n%s", args[0], out.String(), errb.String())
+		if strings.Contains(stdout+stderr, "tokenSECRET") {
+			t.Errorf("%s: the token was written:\n%s\n%s", args[0], stdout, stderr)
 		}
 	}
 }
@@ -546,26 +543,16 @@ func TestUntrustedCertificateExitsTwo(t *testing.T) {
 		t.Errorf("a request reached an org whose certificate is not trusted: %s %s", r.Method, r.URL.Path)
 	}))
 	defer org.Close()
-	list := filepath.Join(t.TempDir(), "removals.csv")
-	mustWriteFile(t, list, strings.TrimSuffix(oneRowList, "\n")+"yes\n")
-	if code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice"); code != exitOK {
-		t.Fatalf("approve: exit %d: %s", code, stderr)
-	}
+	list := approvedOneRowList(t)
 	env := map[string]string{"SF_INSTANCE_URL": org.URL, "SF_ACCESS_TOKEN": "00Dfake!tokenSECRET"}
 	want := "the certificate of " + org.Listener.Addr().String() + " was not trusted (x509: certificate signed by unknown authority)"
 	for _, args := range [][]string{{"apply", "--removals", list, "--execute"}, {"verify", "--removals", list}} {
-		var out, errb bytes.Buffer
-		code := run(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errb,
-			getenv: func(k string) string { return env[k] },
-			org: func(o *apply.OrgOptions) {
-				o.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: x509.NewCertPool()}}}
-				o.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
-			}})
-		if code != exitUsage || !strings.Contains(errb.String(), want) || strings.Contains(errb.String(), "retrying") {
-			t.Errorf("%s: exit %d, stderr %q; want exit %d at once saying %q", args[0], code, errb.String(), exitUsage, want)
+		code, stdout, stderr := runWithOrg(t, env, &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: x509.NewCertPool()}}}, args...)
+		if code != exitUsage || !strings.Contains(stderr, want) || strings.Contains(stderr, "retrying") {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d at once saying %q", args[0], code, stderr, exitUsage, want)
 		}
-		if strings.Contains(out.String()+errb.String(), "tokenSECRET") {
-			t.Errorf("%s: the token was written:\n%s\n%s", args[0], out.String(), errb.String())
+		if strings.Contains(stdout+stderr, "tokenSECRET") {
+			t.Errorf("%s: the token was written:\n%s\n%s", args[0], stdout, stderr)
 		}
 	}
 }

@@ -4,8 +4,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -308,11 +306,7 @@ func TestVerifyNamesWhatTheRunningApplyHolds(t *testing.T) {
 		io.WriteString(w, `{"totalSize":1,"done":true,"records":[{"Id":"0AkXy0000000001KAA"}]}`)
 	}))
 	defer org.Close()
-	list := filepath.Join(t.TempDir(), "removals.csv")
-	mustWriteFile(t, list, strings.TrimSuffix(oneRowList, "\n")+"yes\n")
-	if code, _, stderr := runCLI(t, "approve", "--removals", list, "--by", "alice"); code != exitOK {
-		t.Fatalf("approve: exit %d: %s", code, stderr)
-	}
+	list := approvedOneRowList(t)
 	// As a running apply holds the list, whose lock file was removed.
 	held, err := os.Open(list)
 	if err != nil {
@@ -326,12 +320,9 @@ func TestVerifyNamesWhatTheRunningApplyHolds(t *testing.T) {
 		t.Fatalf("lock file: %v, want none", err)
 	}
 	env := map[string]string{"SF_INSTANCE_URL": org.URL, "SF_ACCESS_TOKEN": "00Dfake!tokenSECRET"}
-	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"verify", "--removals", list}, stdio{in: strings.NewReader(""), out: &out, err: &errb,
-		getenv: func(k string) string { return env[k] },
-		org:    func(o *apply.OrgOptions) { o.HTTPClient = org.Client() }})
+	code, stdout, _ := runWithOrg(t, env, org.Client(), "verify", "--removals", list)
 	want := "(another process holds removals.csv itself, its lock file removals.csv.lock having been removed or replaced while it ran)"
-	if code != exitPartial || !strings.Contains(out.String(), want) || strings.Contains(out.String(), "holds removals.csv.lock") {
-		t.Errorf("verify: exit %d, stdout %q; want exit %d saying %q", code, out.String(), exitPartial, want)
+	if code != exitPartial || !strings.Contains(stdout, want) || strings.Contains(stdout, "holds removals.csv.lock") {
+		t.Errorf("verify: exit %d, stdout %q; want exit %d saying %q", code, stdout, exitPartial, want)
 	}
 }
