@@ -2132,6 +2132,12 @@ func TestHistoryEndWarns(t *testing.T) {
 			"2 live session families naming a login the history lacks began after the login history's last login (2026-11-26 06:00 UTC), " +
 				"the first at 2026-11-26 09:00 UTC, where session_without_login cannot judge them: their logins may be newer than the export. " +
 				"Export the Login History after the sessions, so that it covers the time they began."},
+		// With one, the warning speaks of the one: not "the first at", "them".
+		{"one family begun after the history ends names a missing login",
+			[]session{{id: "0Ak000000000000AAA", login: "0Ya00000000000GON1", age: 3 * hour}},
+			"1 live session family naming a login the history lacks began after the login history's last login (2026-11-26 06:00 UTC), " +
+				"at 2026-11-26 09:00 UTC, where session_without_login cannot judge it: its login may be newer than the export. " +
+				"Export the Login History after the sessions, so that it covers the time the family began."},
 		{"near miss: a family begun within the history is judged",
 			[]session{{login: "0Ya00000000000GONE", age: 7 * hour, idle: 20 * minute}}, ""},
 		{"near miss: a family begun after the history ends whose login the history holds",

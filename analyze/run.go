@@ -987,11 +987,16 @@ func (r *runner) historyEndedBefore(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	const layout = "2006-01-02 15:04 UTC"
-	return fmt.Sprintf("%s naming a login the history lacks began after the login history's last login (%s), the first at %s, "+
-		"where session_without_login cannot judge them: their logins may be newer than the export. "+
-		"Export the Login History after the sessions, so that it covers the time they began.",
+	// With one, the warning speaks of the one.
+	at, them, logins, they := "the first at", "them", "their logins", "they"
+	if families == 1 {
+		at, them, logins, they = "at", "it", "its login", "the family"
+	}
+	return fmt.Sprintf("%s naming a login the history lacks began after the login history's last login (%s), %s %s, "+
+		"where session_without_login cannot judge %s: %s may be newer than the export. "+
+		"Export the Login History after the sessions, so that it covers the time %s began.",
 		words.Count(families, "live session family", "live session families"),
-		ended.Time.UTC().Format(layout), first.Time.UTC().Format(layout)), nil
+		ended.Time.UTC().Format(layout), at, first.Time.UTC().Format(layout), them, logins, they), nil
 }
 
 // maxGapsNamed is how many gaps in the login history a warning lists.
