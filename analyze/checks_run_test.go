@@ -2075,8 +2075,8 @@ func TestHistoryGapsWarn(t *testing.T) {
 		{"a family begun in a gap names a missing login",
 			[]session{{login: "0Ya00000000000GONE", age: 36 * hour, idle: 20 * minute}}, gapped,
 			"1 live session family naming a login the history lacks began in 1 gap between the Login History exports given " +
-				"(more than session_without_login.max_export_gap from one export's last login to the next one's first), where session_without_login cannot judge them: " +
-				"2026-11-24 12:00 UTC to 2026-11-26 00:00 UTC (1). Give the Login History export for those times."},
+				"(more than session_without_login.max_export_gap from one export's last login to the next one's first), where session_without_login cannot judge it: " +
+				"2026-11-24 12:00 UTC to 2026-11-26 00:00 UTC (1). Give the Login History export for that time."},
 		{"three exports given out of order, families in both gaps",
 			[]session{
 				{id: "0Ak000000000000AAA", login: "0Ya00000000000GON1", age: 50 * hour, idle: 20 * minute},

@@ -1043,8 +1043,16 @@ func (r *runner) historyGaps(ctx context.Context) ([]string, error) {
 	if n > maxGapsNamed {
 		list += fmt.Sprintf(" and %s more", words.Thousands(n-maxGapsNamed))
 	}
+	// With one family, or one gap, the warning speaks of the one.
+	them, times := "them", "those times"
+	if families == 1 {
+		them = "it"
+	}
+	if n == 1 {
+		times = "that time"
+	}
 	return []string{fmt.Sprintf("%s naming a login the history lacks began in %s between the Login History exports given "+
-		"(more than session_without_login.max_export_gap from one export's last login to the next one's first), where session_without_login cannot judge them: %s. "+
-		"Give the Login History export for those times.",
-		words.Count(families, "live session family", "live session families"), words.Count(n, "gap", "gaps"), list)}, nil
+		"(more than session_without_login.max_export_gap from one export's last login to the next one's first), where session_without_login cannot judge %s: %s. "+
+		"Give the Login History export for %s.",
+		words.Count(families, "live session family", "live session families"), words.Count(n, "gap", "gaps"), them, list, times)}, nil
 }
