@@ -275,9 +275,13 @@ func asOfWarnings(ctx context.Context, db *sql.DB, asOf time.Time) ([]string, er
 	const layout = "2006-01-02 15:04"
 	var ws []string
 	if later > 0 {
-		ws = append(ws, fmt.Sprintf("%s created after the audit's as-of time (%s UTC), the first at %s UTC: they did not exist then, "+
-			"yet the checks take them for live. Was --as-of meant to be later? Without it the audit takes the current time.",
-			words.Count(later, "session was", "sessions were"), asOf.UTC().Format(layout), firstLater.Time.UTC().Format(layout)))
+		at, they, them := "the first at", "they", "them"
+		if later == 1 {
+			at, they, them = "at", "it", "it"
+		}
+		ws = append(ws, fmt.Sprintf("%s created after the audit's as-of time (%s UTC), %s %s UTC: %s did not exist then, "+
+			"yet the checks take %s for live. Was --as-of meant to be later? Without it the audit takes the current time.",
+			words.Count(later, "session was", "sessions were"), asOf.UTC().Format(layout), at, firstLater.Time.UTC().Format(layout), they, them))
 	}
 	if total > 0 && live == 0 {
 		which, last := fmt.Sprintf("None of the %s is", words.Count(total, "session", "sessions")), "the last"

@@ -1384,6 +1384,15 @@ func TestAsOfWarningsOfOneSession(t *testing.T) {
 	if len(ws) != 1 || !strings.HasPrefix(ws[0], want) {
 		t.Errorf("got %q, want one warning starting %q", ws, want)
 	}
+	// One session created after the as-of time is not "the first" of them.
+	if ws, err = asOfWarnings(ctx, db, time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	want = "1 session was created after the audit's as-of time (2026-11-26 07:00 UTC), at 2026-11-26 08:00 UTC: it did not exist then, " +
+		"yet the checks take it for live."
+	if len(ws) != 1 || !strings.HasPrefix(ws[0], want) {
+		t.Errorf("got %q, want one warning starting %q", ws, want)
+	}
 }
 
 // A spill that runs out of disk is reported as that, naming where DuckDB
