@@ -1070,7 +1070,7 @@ func pageWarnings(files []*inputFile) []string {
 		case q.hasTotal && q.read < q.total:
 			what := "the REST page given"
 			if len(q.files) > 1 {
-				what = fmt.Sprintf("the %d REST pages given", len(q.files))
+				what = fmt.Sprintf("the %s REST pages given", words.Thousands(int64(len(q.files))))
 			}
 			if len(q.copies) > 0 {
 				what += fmt.Sprintf(" (%s: counted once)", strings.Join(q.copies, ", "))
@@ -1102,7 +1102,7 @@ func fileList(files []string) string {
 	if len(files) <= 3 {
 		return strings.Join(files, ", ")
 	}
-	return fmt.Sprintf("%s and %d more pages", strings.Join(files[:3], ", "), len(files)-3)
+	return fmt.Sprintf("%s and %s", strings.Join(files[:3], ", "), words.Count(len(files)-3, "more page", "more pages"))
 }
 
 // flattenObject calls emit for every scalar of the JSON object starting at

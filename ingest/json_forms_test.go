@@ -322,3 +322,31 @@ func TestLoadDamagedPageWithTotalSizeAfterRecords(t *testing.T) {
 		})
 	}
 }
+
+// The counts of pages in the missing-pages warnings have thousands
+// separators, as its counts of records do: a 10-million-login query of
+// 2,000-record pages has 5,000 of them.
+func TestPageWarningsCountPagesWithSeparators(t *testing.T) {
+	page := func(i int, p pageInfo) *inputFile {
+		f := &inputFile{index: i, path: fmt.Sprintf("logins-%04d.json", i), kind: Logins, format: format{json: true}, page: p}
+		f.page.first[0], f.page.first[1] = byte(i), byte(i>>8)
+		f.stats.Read = 2
+		return f
+	}
+	var whole, unended []*inputFile
+	for i := 0; i < 1004; i++ {
+		whole = append(whole, page(i, pageInfo{totalSize: 10000, hasTotal: true}))
+		unended = append(unended, page(i, pageInfo{done: false, hasDone: true}))
+	}
+	for _, tc := range []struct {
+		files []*inputFile
+		want  string
+	}{
+		{whole, "The logins query behind the 1,004 REST pages given holds 10,000 records (totalSize), but they have only 2,008:"},
+		{unended, "logins-0000.json, logins-0001.json, logins-0002.json and 1,001 more pages say done: false"},
+	} {
+		if ws := pageWarnings(tc.files); len(ws) != 1 || !strings.HasPrefix(ws[0], tc.want) {
+			t.Errorf("got %q, want one warning starting %q", ws, tc.want)
+		}
+	}
+}
