@@ -430,7 +430,7 @@ func TestLoadSplitsSetupLocation(t *testing.T) {
 	locations := []string{
 		"Paris, Île-de-France, France", "Seoul, Korea, Republic of", "Chisinau,Moldova,  republic OF ", "Korea, Republic of",
 		"Kralendijk, Bonaire, Sint Eustatius, and Saba", "Pyongyang, Korea, Democratic People’s Republic of",
-		"Tortola, Virgin Islands, British", "France", "Springfield, Republic of", "",
+		"Tortola, Virgin Islands, British", "France", "Springfield, Republic of", "", "Seoul,Korea,Republic of",
 	}
 	for i, loc := range locations {
 		fmt.Fprintf(&b, "alice@acme.com,11/26/2026 3:%02d PM,203.0.113.7,%q,Success\n", i, loc)
@@ -449,6 +449,8 @@ func TestLoadSplitsSetupLocation(t *testing.T) {
 		// Near miss: a last part that is no country with the part before.
 		{"Springfield", "Republic of", "NULL"},
 		{"NULL", "NULL", "NULL"},
+		// A name told with no space after its comma is the name still.
+		{"Seoul", "Korea,Republic of", "KR"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("logins (-want +got):\n%s", diff)

@@ -117,6 +117,8 @@ CREATE OR REPLACE TEMP MACRO sa_longitude(s) AS
     CASE WHEN TRY_CAST(s AS DOUBLE) BETWEEN -180 AND 180 THEN TRY_CAST(s AS DOUBLE) END;
 
 -- A country's name as countrySteps (load.go) match it: in lower case,
--- without accents, with one space between words and a plain apostrophe.
+-- without accents, with one space between words and after a comma (as
+-- locationCountry takes "Korea,Republic of" for Korea's name) and a plain
+-- apostrophe.
 CREATE OR REPLACE TEMP MACRO sa_country_name(s) AS
-    lower(strip_accents(regexp_replace(replace(trim(s), '’', ''''), '\s+', ' ', 'g')));
+    lower(strip_accents(regexp_replace(regexp_replace(replace(trim(s), '’', ''''), '\s*,\s*', ', ', 'g'), '\s+', ' ', 'g')));
