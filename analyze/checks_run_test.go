@@ -2195,10 +2195,10 @@ func TestUnknownSessionTypesWarn(t *testing.T) {
 	}{
 		{"a misspelt type with a limit", func(p *Policy) { p.SessionMaxAgeByType = map[string]time.Duration{"visualforse": time.Hour} },
 			"The policy's session_max_age_by_type names the session type visualforse, which Salesforce does not document and no session of the export has: " +
-				"check the spelling, since a limit for a type no session has judges nothing."},
+				"check the spelling: a limit for a type no session has judges nothing."},
 		{"a misspelt token type", func(p *Policy) { p.TokenTypes = []string{"oath2", "api"} },
 			"The policy's token_types names the session type oath2, which Salesforce does not document and no session of the export has: " +
-				"check the spelling, since the sessions of a token type it was meant for are judged by the session limits instead, as sessions over age."},
+				"check the spelling: a token type missing from token_types has its sessions judged by the session limits, as sessions over age."},
 		{"near miss: a documented type no session has", func(p *Policy) { p.SessionMaxAgeByType = map[string]time.Duration{"sitepreview": time.Hour} }, ""},
 		{"near miss: an undocumented type the export has", func(p *Policy) { p.SessionMaxAgeByType = map[string]time.Duration{"newtype": time.Hour} }, ""},
 	}

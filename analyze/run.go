@@ -754,9 +754,9 @@ func (r *runner) unknownTypesWarning(ctx context.Context, res *Result) error {
 		slices.Sort(keys)
 		w := fmt.Sprintf("The policy's %s names the session type %s, which Salesforce does not document and no session of the export has: check the spelling", strings.Join(keys, " and "), t)
 		if slices.Contains(keys, "token_types") {
-			w += ", since the sessions of a token type it was meant for are judged by the session limits instead, as sessions over age."
+			w += ": a token type missing from token_types has its sessions judged by the session limits, as sessions over age."
 		} else {
-			w += ", since a limit for a type no session has judges nothing."
+			w += ": a limit for a type no session has judges nothing."
 		}
 		res.Warnings = append(res.Warnings, w)
 	}
