@@ -77,9 +77,10 @@ type APIError struct {
 	Status  int
 	Code    string
 	Message string
-	// attempts is how many attempts a 5xx answered, every one of them,
-	// when the retries ran out; 0 otherwise.
-	attempts int
+	// attempts is how many attempts were made when the retries ran out
+	// with this answer to the last, and answered5xx how many of them a 5xx
+	// answered (the others got no answer); both 0 otherwise.
+	attempts, answered5xx int
 }
 
 func (e *APIError) Error() string {
@@ -270,6 +271,7 @@ func (c *client) doRetried(ctx context.Context, method, path string, body []byte
 			return 0, nil, err
 		}
 	}
+	answered5xx := 0 // attempts a 5xx answered
 	for attempt := 0; ; attempt++ {
 		if c.limit > 0 && float64(c.used+1) > c.share*float64(c.limit) {
 			return 0, nil, &StopError{Code: "API_SHARE_LIMIT", Message: fmt.Sprintf(
@@ -335,10 +337,12 @@ func (c *client) doRetried(ctx context.Context, method, path string, body []byte
 					return 0, nil, stop
 				}
 				err, wait, asked = e, d, ", as the org asked"
+				answered5xx++
 			case status == http.StatusTooManyRequests || e.Code == requestLimitCode:
 				return 0, nil, retryLater(status, e, 0)
 			case status >= 500:
 				err = e
+				answered5xx++
 				// A gateway's timeout or bad answer: the request may have
 				// reached the org, which may have carried it out.
 				if status == http.StatusBadGateway || status == http.StatusGatewayTimeout {
@@ -351,7 +355,7 @@ func (c *client) doRetried(ctx context.Context, method, path string, body []byte
 		if attempt >= c.retries {
 			var ae *APIError
 			if errors.As(err, &ae) {
-				ae.attempts = attempt + 1
+				ae.attempts, ae.answered5xx = attempt+1, answered5xx
 				return 0, nil, ae
 			}
 			return 0, nil, &APIError{Code: noResponseCode, Message: c.redact(fmt.Sprintf("%s %s after %d attempts: %v", method, withoutQuery(path), attempt+1, err))}
@@ -387,13 +391,19 @@ func orgDown(what string, err error) *StopError {
 		if ae.Code != "" {
 			answer += " " + ae.Code
 		}
-		if ae.attempts > 1 {
+		switch {
+		case ae.attempts > 1 && ae.answered5xx < ae.attempts:
+			answer += fmt.Sprintf(" to the last of %d attempts", ae.attempts)
+		case ae.attempts > 1:
 			answer += fmt.Sprintf(" to %d attempts in a row", ae.attempts)
-		} else {
+		default:
 			answer += " to every attempt"
 		}
 		if ae.Message != "" {
 			answer += " (" + ae.Message + ")"
+		}
+		if ae.attempts > 1 && ae.answered5xx < ae.attempts {
+			answer += fmt.Sprintf(", %d of them with a 5xx and the rest not at all", ae.answered5xx)
 		}
 		return &StopError{Code: orgUnavailableCode, Message: fmt.Sprintf(
 			"%s: the org answered %s: it is down or failing: run again later to resume", what, answer)}

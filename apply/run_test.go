@@ -638,6 +638,12 @@ func TestOrgDownStops(t *testing.T) {
 		{name: "no answer to the lookup", route: "query", faults: slices.Repeat([]fault{{drop: true}}, 10),
 			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
 			message: "looking up the caller's own sessions: the org did not answer (GET /services/data/v66.0/query after 5 attempts"},
+		// Not "HTTP 500 to 5 attempts in a row" when the first got no
+		// answer at all.
+		{name: "no answer, then 500s, to the lookup", route: "query",
+			faults:  append([]fault{{drop: true}, {drop: true}}, slices.Repeat([]fault{{status: 500}}, 5)...),
+			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
+			message: "looking up the caller's own sessions: the org answered HTTP 500 to the last of 5 attempts (injected), 3 of them with a 5xx and the rest not at all: it is down"},
 		{name: "503 from the token endpoint", login: true, route: "token", faults: five(fault{status: 503}),
 			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
 			message: "logging in failed at every attempt (getting a token by client credentials from 127.0.0.1:"},
