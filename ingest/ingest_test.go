@@ -259,7 +259,8 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		dates    []string
 		want     []string // login times loaded, in file order
 		rejected int64
-		warning  string // the warning, %s where the file's name goes; "" for none
+		reasons  []string // the rejects' reasons, one line each, when the case checks them
+		warning  string   // the warning, %s where the file's name goes; "" for none
 	}{{
 		name:  "day first, found from a day over 12",
 		dates: []string{"26/11/2026 15:04", "05/11/2026 09:30", "2026-11-27 08:00:00"},
@@ -382,6 +383,15 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		name:  "only ISO dates",
 		dates: []string{"2026-11-26 15:04:00"},
 		want:  []string{"2026-11-26 15:04"},
+	}, {
+		// th_TH writes Buddhist years (2569 for 2026), two-digit ones
+		// aside: they are rejected, saying why, not loaded 543 years late.
+		name:     "Buddhist years are rejected, saying why",
+		dates:    []string{"26/11/2569 15:04", "\"13/11/2569, 9:05\"", "26.11.2569 15:04", "2569/11/26 15:04", "2569-11-26 15:04:00", "26/11/2026 15:04"},
+		want:     []string{"2026-11-26 15:04"},
+		rejected: 5,
+		reasons: []string{"2: Login Time has a year of the Thai Buddhist calendar, 543 years after the Gregorian one (2569 for 2026), which is not read: " +
+			"download the history as a user whose locale writes Gregorian years"},
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			var b strings.Builder
@@ -408,6 +418,15 @@ func TestLoadSetupDateOrder(t *testing.T) {
 			}
 			if r := st.Rejected(); r != c.rejected {
 				t.Errorf("got %d rows rejected, want %d", r, c.rejected)
+			}
+			if c.reasons != nil {
+				var got []string
+				for _, r := range mustQuery(t, db, `SELECT min(line)::VARCHAR || ': ' || reason FROM rejects GROUP BY reason ORDER BY min(line)`) {
+					got = append(got, r[0])
+				}
+				if diff := cmp.Diff(c.reasons, got); diff != "" {
+					t.Errorf("reject reasons, by first line (-want +got):\n%s", diff)
+				}
 			}
 			var want []string
 			if c.warning != "" {

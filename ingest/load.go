@@ -964,6 +964,10 @@ func (l *loader) parseSelect(f *inputFile, raw map[string]string, src, fileExpr,
 		w := t.what()
 		if t == tTime {
 			w = timeWhat(f.setupLogins(), f.dayFirst, f.dotted, f.yearFirst)
+			if f.setupLogins() {
+				checks = append(checks, fmt.Sprintf("WHEN NOT sa_blank(r_%s) AND %s IS NULL AND sa_buddhist_year(r_%s) THEN {'field': '%s', 'reason': '%s has a year of the Thai Buddhist calendar, 543 years after the Gregorian one (2569 for 2026), which is not read: "+
+					"download the history as a user whose locale writes Gregorian years', 'value': r_%s}", c, c, c, label, label, c))
+			}
 		}
 		if w != "" {
 			checks = append(checks, fmt.Sprintf("WHEN NOT sa_blank(r_%s) AND %s IS NULL THEN {'field': '%s', 'reason': '%s is not %s', 'value': r_%s}", c, c, label, label, w, c))

@@ -74,12 +74,19 @@ CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(r
     '^(\d{4})/(\d{1,2})/(\d{1,2}),?(\s|$)', '\1-\2-\3\4'),
     '^(\d{4})\. (\d{1,2})\. (\d{1,2})\.,?(\s|$)', '\1-\2-\3\4');
 
+-- th_TH writes years of the Thai Buddhist calendar, 543 after the Gregorian
+-- ("26/11/2569 15:04" for 2026): such a year (25xx, as sa_setup_time
+-- leaves it, first or after the day and month) is not read, lest the login
+-- load 543 years late; the load gives the reason (sa_buddhist_year).
+CREATE OR REPLACE TEMP MACRO sa_buddhist_year(s) AS
+    regexp_matches(sa_setup_time(s), '^(\d{1,2}/\d{1,2}/)?25\d\d\D');
+
 -- The downloading user's locale orders the day and month ("26/11/2026 15:04"
 -- from en_GB): day_first, a constant the load writes into each file's
 -- statement (so that DuckDB folds the CASE away), picks the formats. Both
 -- lists read the ISO forms, whose order is fixed.
 CREATE OR REPLACE TEMP MACRO sa_ts_local(s, tz, day_first) AS coalesce(
-    CASE WHEN regexp_matches(sa_setup_time(s), '^(\d{1,2}/\d{1,2}/\d{4}\D|\d{4}-)') THEN
+    CASE WHEN regexp_matches(sa_setup_time(s), '^(\d{1,2}/\d{1,2}/\d{4}\D|\d{4}-)') AND NOT sa_buddhist_year(s) THEN
         CAST(timezone(CASE WHEN regexp_matches(trim(s), '\s(GMT|UTC)$') THEN 'UTC' ELSE tz END, CASE WHEN day_first THEN try_strptime(sa_setup_time(s), [
             '%d/%m/%Y %I:%M %p', '%d/%m/%Y %I:%M:%S %p', '%d/%m/%Y, %I:%M %p', '%d/%m/%Y, %I:%M:%S %p',
             '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y, %H:%M', '%d/%m/%Y, %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%d %I:%M %p', '%Y-%m-%d %I:%M:%S %p',
