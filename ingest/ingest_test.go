@@ -384,6 +384,17 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		dates: []string{"2026-11-26 15:04:00"},
 		want:  []string{"2026-11-26 15:04"},
 	}, {
+		// da, fi (after "klo"), id, and Java's it and sr write the time
+		// with a dot: hours and minutes still.
+		name:  "a time with a dot (da, fi, id)",
+		dates: []string{"26.11.2026 15.04", "13.11.2026 klo 9.05", "5.11.2026. 00.30", "26/11/26 12.45", "\"27.11.2026, 8.00\""},
+		want:  []string{"2026-11-26 15:04", "2026-11-13 09:05", "2026-11-05 00:30", "2026-11-26 12:45", "2026-11-27 08:00"},
+	}, {
+		name:     "near miss: a time with a dot that is none",
+		dates:    []string{"26.11.2026 15.04", "26.11.2026 15.4", "26.11.2026 25.04", "26.11.2026 klo", "26.11.2026 klo15.04", "26.11.2026 3.04 PM"},
+		want:     []string{"2026-11-26 15:04"},
+		rejected: 5,
+	}, {
 		// th_TH writes Buddhist years (2569 for 2026), two-digit ones
 		// aside: they are rejected, saying why, not loaded 543 years late.
 		name:     "Buddhist years are rejected, saying why",
