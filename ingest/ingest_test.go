@@ -395,6 +395,17 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		want:     []string{"2026-11-26 15:04"},
 		rejected: 5,
 	}, {
+		// fr_CA writes an h between hours and minutes, with spaces (in
+		// later CLDR versions without a break).
+		name:  "a time with an h (fr_CA)",
+		dates: []string{"2026-11-26 15 h 04", "2026-11-13 09 h 05", "2026-11-05 00\u00a0h\u00a030"},
+		want:  []string{"2026-11-26 15:04", "2026-11-13 09:05", "2026-11-05 00:30"},
+	}, {
+		name:     "near miss: a time with an h that is none",
+		dates:    []string{"2026-11-26 15 h 04", "2026-11-26 15h04", "2026-11-26 15 h", "2026-11-26 15 h 4", "2026-11-26 25 h 04"},
+		want:     []string{"2026-11-26 15:04"},
+		rejected: 4,
+	}, {
 		// th_TH writes Buddhist years (2569 for 2026), two-digit ones
 		// aside: they are rejected, saying why, not loaded 543 years late.
 		name:     "Buddhist years are rejected, saying why",

@@ -67,9 +67,10 @@ CREATE OR REPLACE TEMP MACRO sa_ts(s) AS
 -- 3:04", "2026/11/26 下午3:04") become AM and PM after it. A time written
 -- with a dot ("26.11.2026 15.04" from da, "26/11/26 15.04" from id, Java's
 -- it and sr), fi's "klo" before it ("26.11.2026 klo 15.04"), is the
--- hours and minutes in every locale that writes one: it gets a colon.
+-- hours and minutes in every locale that writes one: it gets a colon, and
+-- so does fr_CA's "h" between them ("2026-11-26 15 h 04").
 CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-    regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''), '\s(klo\s)?(\d{1,2})[.:](\d\d)$', ' \2:\3'),
+    regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''), '\s(klo\s)?(\d{1,2})([.:]|[ \x{00A0}\x{202F}]h[ \x{00A0}\x{202F}])(\d\d)$', ' \2:\4'),
     '\s(오전|上午|午前)\s?(\d{1,2}:\d\d(:\d\d)?)$', ' \2 AM'),
     '\s(오후|下午|午後)\s?(\d{1,2}:\d\d(:\d\d)?)$', ' \2 PM'),
     '^(\d{1,2}[/.]\d{1,2}[/.])(\d\d)(\D|$)', '\120\2\3'),
