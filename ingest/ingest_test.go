@@ -406,6 +406,20 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		want:     []string{"2026-11-26 15:04"},
 		rejected: 4,
 	}, {
+		// en_CA and es_MX write AM and PM with dots, es with a space
+		// (no-break in CLDR) between them; en_CA puts a comma after its
+		// ISO date.
+		name: "AM and PM with dots (en_CA, es_MX)",
+		dates: []string{"\"26/11/26, 3:04 p.m.\"", "\"13/11/26, 9:05 a.m.\"", "05/11/2026 12:30 a.\u00a0m.", "05/11/2026 12:45 p. m.",
+			"\"2026-11-26, 3:04 p.m.\"", "\"2026-11-27, 12:05 A.M.\""},
+		want: []string{"2026-11-26 15:04", "2026-11-13 09:05", "2026-11-05 00:30", "2026-11-05 12:45",
+			"2026-11-26 15:04", "2026-11-27 00:05"},
+	}, {
+		name:     "near miss: AM and PM with dots that are none",
+		dates:    []string{"26/11/2026 3:04 p.m.", "26/11/2026 15:04 p.m.", "26/11/2026 3:04 p.m", "26/11/2026 3:04 x.m.", "26/11/2026 3:04p.m.."},
+		want:     []string{"2026-11-26 15:04"},
+		rejected: 4,
+	}, {
 		// th_TH writes Buddhist years (2569 for 2026), two-digit ones
 		// aside: they are rejected, saying why, not loaded 543 years late.
 		name:     "Buddhist years are rejected, saying why",

@@ -68,9 +68,15 @@ CREATE OR REPLACE TEMP MACRO sa_ts(s) AS
 -- with a dot ("26.11.2026 15.04" from da, "26/11/26 15.04" from id, Java's
 -- it and sr), fi's "klo" before it ("26.11.2026 klo 15.04"), is the
 -- hours and minutes in every locale that writes one: it gets a colon, and
--- so does fr_CA's "h" between them ("2026-11-26 15 h 04").
+-- so does fr_CA's "h" between them ("2026-11-26 15 h 04"). AM and PM
+-- written with dots, as en_CA, es_MX and es_US write them ("3:04 p.m.",
+-- "3:04 p. m."), become AM and PM; en_CA's comma after an ISO date
+-- ("2026-11-26, 3:04 p.m.") goes.
 CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+    regexp_replace(regexp_replace(
     regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''), '\s(klo\s)?(\d{1,2})([.:]|[ \x{00A0}\x{202F}]h[ \x{00A0}\x{202F}])(\d\d)$', ' \2:\4'),
+    '\s(\d{1,2}:\d\d(:\d\d)?)[ \x{00A0}\x{202F}]?([aApP])\.[ \x{00A0}\x{202F}]?[mM]\.$', ' \1 \3M'),
+    '^(\d{4}-\d{1,2}-\d{1,2}),\s', '\1 '),
     '\s(오전|上午|午前)\s?(\d{1,2}:\d\d(:\d\d)?)$', ' \2 AM'),
     '\s(오후|下午|午後)\s?(\d{1,2}:\d\d(:\d\d)?)$', ' \2 PM'),
     '^(\d{1,2}[/.]\d{1,2}[/.])(\d\d)(\D|$)', '\120\2\3'),
