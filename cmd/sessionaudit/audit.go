@@ -341,16 +341,28 @@ func unappliableIDsWarning(ctx context.Context, db *sql.DB) (string, error) {
 		words.Count(n, "session", "sessions"), strings.Join(bad, ", "), more), nil
 }
 
+// maxZoneShift bounds how far local times read in the wrong zone can move:
+// zones lie from UTC-12 to UTC+14.
+const maxZoneShift = 26 * time.Hour
+
 // setupWarnings says which checks cannot judge the logins of Setup
 // downloads, so that an analyst does not read their zero as "checked,
 // nothing found", and names a download whose logins come after the audit's
-// as-of time: its local times were most likely read in the wrong zone.
+// as-of time: its local times were most likely read in the wrong zone, or,
+// more than a day after it, its years or --as-of are wrong.
 func setupWarnings(stats ingest.Stats, asOf time.Time, tz *time.Location) []string {
 	var setup, late []string
 	for _, f := range stats.Files {
 		if f.Kind == ingest.Logins && f.Setup {
 			setup = append(setup, f.File)
-			if f.Loaded > 0 && f.Latest.After(asOf) {
+			switch {
+			case f.Loaded == 0 || !f.Latest.After(asOf):
+			case f.Latest.After(asOf.Add(maxZoneShift)):
+				// No zone's local times read in another are so far off.
+				late = append(late, fmt.Sprintf("%s has logins until %s UTC, more than a day after the audit's as-of time (%s UTC), which no timezone explains: "+
+					"check --as-of, and the download's years (a th_TH download's two-digit years of the Buddhist calendar, 69 for 2569, which is 2026, read as 2069).",
+					f.File, f.Latest.Format("2006-01-02 15:04"), asOf.Format("2006-01-02 15:04")))
+			default:
 				late = append(late, fmt.Sprintf("%s has logins until %s UTC, after the audit's as-of time (%s UTC): its times are local and were read in %s; "+
 					"if they are another zone's, set the policy's timezone to it.", f.File, f.Latest.Format("2006-01-02 15:04"), asOf.Format("2006-01-02 15:04"), tz))
 			}

@@ -1152,18 +1152,21 @@ func TestAuditInterruptedSaysSo(t *testing.T) {
 
 // A Setup download whose logins come after the audit's as-of time was most
 // likely read in the wrong zone: the audit says so and names the setting.
-// One that ends before it (the near miss) draws no such warning.
+// Logins more than a day after it no zone explains: the warning names
+// --as-of and the download's years instead. One that ends before it (the
+// near miss) draws no such warning. The download's last login is at
+// 2026-11-20 09:30 UTC.
 func TestAuditWarnsOfSetupLoginsAfterAsOf(t *testing.T) {
+	const zone, years = "its times are local and were read in UTC", "which no timezone explains: check --as-of, and the download's years"
 	for _, tc := range []struct {
-		asOf   string
-		warned bool
-	}{{"2026-11-16T10:00:00Z", true}, {"2026-11-26T12:00:00Z", false}} {
+		asOf, want string // want "" for no warning
+	}{{"2026-11-20T05:00:00Z", zone}, {"2026-11-16T10:00:00Z", years}, {"2026-11-26T12:00:00Z", ""}} {
 		t.Run(tc.asOf, func(t *testing.T) {
 			_, stdout, _ := runCLI(t, "audit", "--sessions", repoPath("testdata/e2e/setup-history/sessions.csv"),
 				"--logins", repoPath("testdata/e2e/setup-history/logins.csv"), "--as-of", tc.asOf, "--out", filepath.Join(t.TempDir(), "out"))
-			const warning = "after the audit's as-of time ("
-			if got := strings.Contains(stdout, warning); got != tc.warned {
-				t.Errorf("stdout has the warning: %v, want %v; stdout:\n%s", got, tc.warned, stdout)
+			warned := strings.Contains(stdout, "after the audit's as-of time (")
+			if warned != (tc.want != "") || !strings.Contains(stdout, tc.want) || tc.want == years && strings.Contains(stdout, zone) {
+				t.Errorf("stdout (want a warning saying %q, or none for \"\"):\n%s", tc.want, stdout)
 			}
 		})
 	}
