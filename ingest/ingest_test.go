@@ -330,6 +330,17 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		dates: []string{"26. 11. 2026 15:04", "2. 1. 2026 9:30"},
 		want:  []string{"2026-11-26 15:04", "2026-01-02 09:30"},
 	}, {
+		// Java's nl and pt_PT write day, month and a four-digit year with
+		// hyphens; with a two-digit year the order is not known (da's
+		// 26-11-26, Java's zh 26-11-26 for 2026-11-26), and it is rejected.
+		name:     "day first with hyphens and a four-digit year (nl, pt_PT)",
+		dates:    []string{"26-11-2026 15:04", "5-1-2026 9:30", "26-11-26 15:04", "26-11-2569 15:04"},
+		want:     []string{"2026-11-26 15:04", "2026-01-05 09:30"},
+		rejected: 2,
+		reasons: []string{"4: Login Time is not a valid date-time such as 11/26/2026 3:04 PM",
+			"5: Login Time has a year of the Thai Buddhist calendar, 543 years after the Gregorian one (2569 for 2026), which is not read: " +
+				"download the history as a user whose locale writes Gregorian years"},
+	}, {
 		// hr and sr end the year with a dot.
 		name:  "day first with a dot after the year (hr, sr)",
 		dates: []string{"26.11.2026. 15:04", "2. 1. 2026. 9:30", "\"3.1.2026., 10:00\""},
@@ -862,10 +873,10 @@ func TestLoadRefusesAFileWithNothingLoadable(t *testing.T) {
 		{"no zone, one row", api + "0Ya000000000001AAA,005000000000001AAA,2026-11-26T08:00:00,203.0.113.1,Success\n",
 			DateOrderAuto, `its one row could not be loaded, so the audit would have no logins to check; the first rejected: ` +
 				`line 2: LoginTime is not a valid date-time with a zone, such as 2026-11-26T15:04:05.000Z ("2026-11-26T08:00:00")`, nil},
-		{"Setup download, day first", setup + "a@acme.com,26-11-2026 15:04,203.0.113.1,Success\n",
-			DateOrderDMY, `line 2: Login Time is not a valid date-time such as 26/11/2026 15:04 ("26-11-2026 15:04")`, nil},
-		{"Setup download, month first", setup + "a@acme.com,26-11-2026 15:04,203.0.113.1,Success\n",
-			DateOrderAuto, `line 2: Login Time is not a valid date-time such as 11/26/2026 3:04 PM ("26-11-2026 15:04")`, nil},
+		{"Setup download, day first", setup + "a@acme.com,26-11-26 15:04,203.0.113.1,Success\n",
+			DateOrderDMY, `line 2: Login Time is not a valid date-time such as 26/11/2026 15:04 ("26-11-26 15:04")`, nil},
+		{"Setup download, month first", setup + "a@acme.com,26-11-26 15:04,203.0.113.1,Success\n",
+			DateOrderAuto, `line 2: Login Time is not a valid date-time such as 11/26/2026 3:04 PM ("26-11-26 15:04")`, nil},
 		// Dotted dates are day first whatever the order: the example is
 		// one of theirs, not the month-first form of slashed dates.
 		{"Setup download, dotted dates", setup + "a@acme.com,31.02.2026 15:04,203.0.113.1,Success\n",
