@@ -337,9 +337,32 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		dates:    []string{"26-11-2026 15:04", "5-1-2026 9:30", "26-11-26 15:04", "26-11-2569 15:04"},
 		want:     []string{"2026-11-26 15:04", "2026-01-05 09:30"},
 		rejected: 2,
-		reasons: []string{"4: Login Time is not a valid date-time such as 11/26/2026 3:04 PM",
+		reasons: []string{"4: Login Time is not a valid date-time such as 26/11/2026 15:04",
 			"5: Login Time has a year of the Thai Buddhist calendar, 543 years after the Gregorian one (2569 for 2026), which is not read: " +
 				"download the history as a user whose locale writes Gregorian years"},
+	}, {
+		// Java's es_PR writes hyphens month first (MM-dd-yyyy hh:mm a): a
+		// date with hyphens is in the download's order, as slashed ones
+		// are, not day first whatever the order (which read 11-05-2026 as
+		// 11 May and rejected 11-26-2026).
+		name:  "month first with hyphens and a four-digit year (es_PR)",
+		dates: []string{"11-26-2026 03:04 PM", "11-05-2026 09:30 AM"},
+		want:  []string{"2026-11-26 15:04", "2026-11-05 09:30"},
+	}, {
+		name:  "hyphens, mdy as the policy says",
+		order: DateOrderMDY,
+		dates: []string{"11-05-2026 09:30 AM"},
+		want:  []string{"2026-11-05 09:30"},
+	}, {
+		name:  "hyphens, dmy as the policy says",
+		order: DateOrderDMY,
+		dates: []string{"05-11-2026 09:30"},
+		want:  []string{"2026-11-05 09:30"},
+	}, {
+		name:    "hyphens, ambiguous, read month first",
+		dates:   []string{"05-11-2026 09:30"},
+		want:    []string{"2026-05-11 09:30"},
+		warning: ambiguous,
 	}, {
 		// hr and sr end the year with a dot.
 		name:  "day first with a dot after the year (hr, sr)",

@@ -1112,14 +1112,19 @@ func (l *loader) dropCSVRejects(ctx context.Context) error {
 
 // setupDateOrder finds whether the Setup download f writes its dates day
 // first (26/11/2026) or month first (11/26/2026), from the numbers before
-// the first two slashes of its login times: column col of src, the reader
-// the load then uses. A first number over 12 can only be a day, a second
+// the first two slashes of its login times, or the first two hyphens of
+// those with a four-digit year after them (26-11-2026 from Java's nl,
+// 11-26-2026 from its es_PR), which are read as slashed ones are: column
+// col of src, the reader the load then uses. A first number over 12 can
+// only be a day, a second
 // one only a day too. When neither tells, or both do, the file is read
 // month first, as before the order was looked for, and a warning says so:
 // a day-first download read month first swaps the day and month of its
 // dates, silently, wherever both are 12 or under.
 func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col string) error {
 	const re = `^\s*(\d{1,2})/(\d{1,2})/`
+	// Hyphens as sa_setup_time reads them: a four-digit year after them.
+	hyphens := fmt.Sprintf(`regexp_replace(%s, '^(\s*\d{1,2})-(\d{1,2})-(\d{4},?(\s|$))', '\1/\2/\3')`, col)
 	var dates, first, second, dotted, yearFirst int64
 	// A date that is valid in neither order (13/13/2026, 31/02/2026) is
 	// rejected either way, and no evidence of one: each order is tried as a
@@ -1129,9 +1134,9 @@ func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col stri
 	err := l.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(d) FILTER (WHERE valid), coalesce(max(d) FILTER (WHERE valid), 0),
 		coalesce(max(m) FILTER (WHERE valid), 0), count(*) FILTER (WHERE dotted), count(*) FILTER (WHERE year_first) FROM (
 		SELECT d, m, TRY_CAST(printf('2000-%%02d-%%02d', m, d) AS DATE) IS NOT NULL OR TRY_CAST(printf('2000-%%02d-%%02d', d, m) AS DATE) IS NOT NULL AS valid, dotted, year_first FROM (
-		SELECT TRY_CAST(regexp_extract(%[1]s, '%[2]s', 1) AS INTEGER) AS d, TRY_CAST(regexp_extract(%[1]s, '%[2]s', 2) AS INTEGER) AS m,
+		SELECT TRY_CAST(regexp_extract(%[4]s, '%[2]s', 1) AS INTEGER) AS d, TRY_CAST(regexp_extract(%[4]s, '%[2]s', 2) AS INTEGER) AS m,
 		    regexp_matches(%[1]s, '^\s*\d{1,2}\. ?\d{1,2}\. ?\d') AS dotted, regexp_matches(%[1]s, '^\s*\d{4}(/|\. )') AS year_first FROM %[3]s))`,
-		col, re, src)).Scan(&dates, &first, &second, &dotted, &yearFirst)
+		col, re, src, hyphens)).Scan(&dates, &first, &second, &dotted, &yearFirst)
 	if err != nil {
 		return csvReadError(ctx, f, "finding the order of day and month", err)
 	}

@@ -72,9 +72,11 @@ CREATE OR REPLACE TEMP MACRO sa_ts(s) AS
 -- written with dots, as en_CA, es_MX and es_US write them ("3:04 p.m.",
 -- "3:04 p. m."), become AM and PM; en_CA's comma after an ISO date
 -- ("2026-11-26, 3:04 p.m.") goes. A date with hyphens and its four-digit
--- year last ("26-11-2026 15:04", Java's nl and pt_PT) is day first in every
--- locale that writes one; with a two-digit year it is not read, as da
--- writes day, month, year ("26-11-26") and Java's zh year, month, day.
+-- year last is read as one with slashes, in the download's order of day
+-- and month: Java's nl and pt_PT write it day first ("26-11-2026 15:04"),
+-- its es_PR month first ("11-26-2026 03:04 PM"). With a two-digit year it
+-- is not read, as da writes day, month, year ("26-11-26") and Java's zh
+-- year, month, day.
 CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
     regexp_replace(regexp_replace(
     regexp_replace(regexp_replace(trim(s), '\s+(GMT|UTC)$', ''), '\s(klo\s)?(\d{1,2})([.:]|[ \x{00A0}\x{202F}]h[ \x{00A0}\x{202F}])(\d\d)$', ' \2:\4'),
@@ -84,7 +86,7 @@ CREATE OR REPLACE TEMP MACRO sa_setup_time(s) AS regexp_replace(regexp_replace(r
     '\s(오후|下午|午後)\s?(\d{1,2}:\d\d(:\d\d)?)$', ' \2 PM'),
     '^(\d{1,2}[/.]\d{1,2}[/.])(\d\d)(\D|$)', '\120\2\3'),
     '^(\d{1,2})\. ?(\d{1,2})\. ?(\d{4})\.?,?(\s|$)', '\3-\2-\1\4'),
-    '^(\d{1,2})-(\d{1,2})-(\d{4}),?(\s|$)', '\3-\2-\1\4'),
+    '^(\d{1,2})-(\d{1,2})-(\d{4}),?(\s|$)', '\1/\2/\3\4'),
     '^(\d{4})/(\d{1,2})/(\d{1,2}),?(\s|$)', '\1-\2-\3\4'),
     '^(\d{4})\. (\d{1,2})\. (\d{1,2})\.,?(\s|$)', '\1-\2-\3\4');
 
