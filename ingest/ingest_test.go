@@ -271,6 +271,13 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		dates: []string{"05/11/26 09:30", "13/01/26 10:00"},
 		want:  []string{"2026-11-05 09:30", "2026-01-13 10:00"},
 	}, {
+		// No-break spaces around the values, which the load trims: the
+		// order is found from them too (05/11 was read as 11 May, with
+		// no warning, and 13/11 rejected).
+		name:  "day first, found among no-break spaces",
+		dates: []string{"\u00a005/11/2026 09:30\u00a0", "\u00a013/11/2026 09:30\u202f"},
+		want:  []string{"2026-11-05 09:30", "2026-11-13 09:30"},
+	}, {
 		name:  "day first, found in a gzip file",
 		gzip:  true,
 		dates: []string{"05/11/2026 09:30", "13/01/2026 10:00"},
