@@ -266,17 +266,25 @@ func (o *fakeOrg) route(method, path string) (string, func(http.ResponseWriter, 
 
 func (o *fakeOrg) serveToken(w http.ResponseWriter, r *http.Request) {
 	f, _ := o.nextFault("token")
+	// The form is read first: the server notices a client that gave up
+	// only once the request's body is read.
+	formErr := r.ParseForm()
 	if f.delay > 0 {
+		// A client that gave up ends the wait: nothing the token endpoint
+		// does after it matters, and the server's Close would wait it out.
 		o.mu.Unlock()
-		time.Sleep(f.delay)
+		select {
+		case <-time.After(f.delay):
+		case <-r.Context().Done():
+		}
 		o.mu.Lock()
 	}
 	if f.status != 0 {
 		writeJSON(w, f.status, map[string]string{"error": f.code, "error_description": "injected " + o.clientSecret})
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		o.fail(w, "token: %v", err)
+	if formErr != nil {
+		o.fail(w, "token: %v", formErr)
 		return
 	}
 	bad := func(why string) {
