@@ -1123,12 +1123,11 @@ func (l *loader) dropCSVRejects(ctx context.Context) error {
 // dates, silently, wherever both are 12 or under.
 func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col string) error {
 	const re = `^(\d{1,2})/(\d{1,2})/`
-	// The values as sa_setup_time trims them: DuckDB's trim takes off the
-	// no-break spaces around them too (which \s does not match), and not a
-	// tab (which makes the value a reject, no evidence of an order).
+	// Day and month are looked for in the values as sa_setup_time gives
+	// them to strptime, trimmed (DuckDB's trim takes off no-break spaces,
+	// which \s does not match) and with hyphens made slashes (26-11-2026).
+	rewritten := "sa_setup_time(" + col + ")"
 	col = "trim(" + col + ")"
-	// Hyphens as sa_setup_time reads them: a four-digit year after them.
-	hyphens := fmt.Sprintf(`regexp_replace(%s, '^(\d{1,2})-(\d{1,2})-(\d{4},?(\s|$))', '\1/\2/\3')`, col)
 	var dates, first, second, dotted, yearFirst int64
 	// A date that is valid in neither order (13/13/2026, 31/02/2026) is
 	// rejected either way, and no evidence of one: each order is tried as a
@@ -1140,7 +1139,7 @@ func (l *loader) setupDateOrder(ctx context.Context, f *inputFile, src, col stri
 		SELECT d, m, TRY_CAST(printf('2000-%%02d-%%02d', m, d) AS DATE) IS NOT NULL OR TRY_CAST(printf('2000-%%02d-%%02d', d, m) AS DATE) IS NOT NULL AS valid, dotted, year_first FROM (
 		SELECT TRY_CAST(regexp_extract(%[4]s, '%[2]s', 1) AS INTEGER) AS d, TRY_CAST(regexp_extract(%[4]s, '%[2]s', 2) AS INTEGER) AS m,
 		    regexp_matches(%[1]s, '^\d{1,2}\. ?\d{1,2}\. ?\d') AS dotted, regexp_matches(%[1]s, '^\d{4}(/|\. )') AS year_first FROM %[3]s))`,
-		col, re, src, hyphens)).Scan(&dates, &first, &second, &dotted, &yearFirst)
+		col, re, src, rewritten)).Scan(&dates, &first, &second, &dotted, &yearFirst)
 	if err != nil {
 		return csvReadError(ctx, f, "finding the order of day and month", err)
 	}
