@@ -65,11 +65,7 @@ func LockFile(path string) (unlock func(), err error) {
 			return nil, fmt.Errorf("%w (%s: %v)", ErrNoFlock, path, err)
 		}
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			holder := "another process"
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				holder = "process " + strconv.Itoa(pid)
-			}
-			return nil, &LockedError{Path: path, Holder: holder}
+			return nil, &LockedError{Path: path, Holder: holderNamed(b)}
 		}
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
@@ -127,11 +123,15 @@ func lockHolder(path string) (holder string, held bool) {
 	if err := flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); !errors.Is(err, syscall.EWOULDBLOCK) {
 		return "", false
 	}
-	holder = "another process"
-	if b, err := io.ReadAll(io.LimitReader(f, 32)); err == nil {
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-			holder = "process " + strconv.Itoa(pid)
-		}
+	b, _ := io.ReadAll(io.LimitReader(f, 32))
+	return holderNamed(b), true
+}
+
+// holderNamed names the holder of a lock file that holds b: "process 1234"
+// when it names a PID, as LockFile writes, else "another process".
+func holderNamed(b []byte) string {
+	if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+		return "process " + strconv.Itoa(pid)
 	}
-	return holder, true
+	return "another process"
 }
