@@ -854,16 +854,12 @@ var tableColumns = map[Kind][][2]string{
 // one ("Bonaire, Sint Eustatius, and Saba"). Case and spacing aside, as the
 // names are matched; group 1 is the country.
 var locationCountry = func() string {
-	records, err := csv.NewReader(strings.NewReader(countriesCSV)).ReadAll()
-	if err != nil {
-		panic(err) // TestLoadMapsCountryNamesToCodes reads it
-	}
 	var names []string
-	for _, r := range records[1:] {
-		if !strings.Contains(r[0], ",") {
+	for _, c := range countries {
+		if !strings.Contains(c.name, ",") {
 			continue
 		}
-		name := regexp.QuoteMeta(r[0])
+		name := regexp.QuoteMeta(c.name)
 		name = strings.NewReplacer(", ", `,\s*`, ",", `,\s*`, " ", `\s+`, "'", "['’]").Replace(name)
 		names = append(names, name)
 	}
@@ -1996,6 +1992,21 @@ var geoSteps = func() []string {
 //go:embed countries.csv
 var countriesCSV string
 
+// countries are the rows of countries.csv: a name and its ISO 3166-1 code.
+// The file is embedded, so one it cannot read is a defect of the build, and
+// every test of the package fails on it.
+var countries = func() []struct{ name, iso string } {
+	records, err := csv.NewReader(strings.NewReader(countriesCSV)).ReadAll()
+	if err != nil {
+		panic(fmt.Sprintf("countries.csv: %v", err))
+	}
+	var out []struct{ name, iso string }
+	for _, r := range records[1:] { // the header
+		out = append(out, struct{ name, iso string }{r[0], r[1]})
+	}
+	return out
+}()
+
 // loadCountries lists the country names of countries.csv with their ISO
 // 3166-1 codes in sa_countries, for countrySteps. The list is the names
 // ISO 3166-1 gives each country (short, common and official, as Debian's
@@ -2003,13 +2014,9 @@ var countriesCSV string
 // besides (United States of America, UK, Russia, Vietnam, Ivory Coast, …);
 // a name that could mean two countries ("Korea") is left out.
 func (l *loader) loadCountries(ctx context.Context) error {
-	records, err := csv.NewReader(strings.NewReader(countriesCSV)).ReadAll()
-	if err != nil {
-		return fmt.Errorf("countries.csv: %w", err)
-	}
 	var rows [][]any
-	for _, r := range records[1:] { // the header
-		rows = append(rows, []any{r[0], r[1]})
+	for _, c := range countries {
+		rows = append(rows, []any{c.name, c.iso})
 	}
 	if err := l.exec(ctx, `CREATE OR REPLACE TEMP TABLE sa_countries (name VARCHAR, iso VARCHAR)`); err != nil {
 		return err
