@@ -199,8 +199,9 @@ JOIN burst_users u USING (burst_by, burst_key, burst)
 LEFT JOIN burst_ips i USING (burst_by, burst_key, burst)
 LEFT JOIN successes s USING (burst_by, burst_key, burst)
 LEFT JOIN live_session_of_login ls ON ls.login_history_id = s.login_id
--- When the first success began no live session, the earliest live one a
--- later success named (the finding's target reaches them all).
+-- When the first success began no live session, the live one with the
+-- lowest Id that a later success named (the finding's target reaches them
+-- all).
 LEFT JOIN (
     SELECT x.burst_by, x.burst_key, x.burst, min(l.session_id) AS session_id
     FROM (SELECT burst_by, burst_key, burst, unnest(login_ids) AS login_id FROM successes) x
