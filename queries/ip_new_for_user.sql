@@ -99,9 +99,9 @@ WITH families AS MATERIALIZED (
     WHERE country_key IS NOT NULL
     GROUP BY ALL
 ), network_buckets AS (
-    -- Networks are judged only when new networks are reported. A login
-    -- whose network is unknown (NULL) counts for a family whose network is
-    -- unknown too, hence IS NOT DISTINCT FROM below.
+    -- Networks are judged only when new networks are reported. Every login
+    -- here has an IP, and so a network; a family without one is not judged
+    -- on networks at all (see new_families).
     SELECT s.user_no, i.network, s.bucket, min(s.t) AS earliest, max(s.t) AS latest
     FROM span_logins s
     LEFT JOIN ip_info i ON i.ip = s.source_ip
