@@ -35,7 +35,7 @@ CREATE TABLE sessions (
 CREATE TABLE logins (
     id               VARCHAR NOT NULL,  -- LoginHistory.Id (0Ya...); Setup downloads get a synthetic 'row:' key
     user_id          VARCHAR,
-    username         VARCHAR,           -- as a Setup download gives it; API exports carry only UserId
+    username         VARCHAR,           -- as the export gives it (a Setup download's Username, an API export's User.Username), else NULL
     user_key         VARCHAR NOT NULL,
     login_time       TIMESTAMP NOT NULL,
     source_ip        VARCHAR,
