@@ -22,7 +22,8 @@ import (
 )
 
 // Schema creates the tables a load fills (sessions, logins, users, geo,
-// usernames, source_ips, login_coverage, sources and rejects), which the checks read.
+// usernames, source_ips, login_coverage, sources, rejects and
+// rejected_logins), which the checks read.
 //
 //go:embed schema.sql
 var Schema string
