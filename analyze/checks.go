@@ -20,8 +20,8 @@ type Check struct {
 	Remediation string   // what an analyst should do; may be empty
 	Knobs       []string // the policy keys it reads, e.g. "impossible_travel.max_speed_kmh"
 	// Removes says what its findings propose for removal when remove_on
-	// lists it ("the session"), or "nothing" and why: its findings name no
-	// session (target_kind NULL), so remove_on may not list it.
+	// lists it ("the session"), or "nothing" and why: its findings target
+	// nothing (target_kind NULL), so remove_on may not list it.
 	Removes string
 
 	file  string // e.g. "queries/impossible_travel.sql", for errors
@@ -166,9 +166,10 @@ var (
 	sqlLineComment = regexp.MustCompile(`--[^\n]*`)
 )
 
-// runVariables are the variables a run sets besides the policy's: the
-// audit's clock (setVariables) and whether some logins have no Id
-// (prelude.sql).
+// runVariables are the variables besides the policy's that a check may
+// read: the audit's clock (setVariables) and whether some logins have no Id
+// (prelude.sql). The run sets one more, prelude.sql's reused_families, which
+// only the prelude's own views read: a check reading it fails to load.
 var runVariables = []string{"as_of", "logins_without_ids"}
 
 // isBlock reports whether key names a check's block of keys rather than a value.
