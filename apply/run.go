@@ -72,7 +72,7 @@ type PlanEntry struct {
 // ContainStep is one containment step for one user.
 type ContainStep struct {
 	UserID  string
-	Step    string // freeze_user, reset_password or end_sessions; steps not sent yet are listed in one, "freeze_user, reset_password"
+	Step    string // freeze_user, reset_password or end_sessions; steps not sent yet are listed in one, "freeze_user, reset_password"; contain for a user this run skips whole (no Id, or its caller)
 	Outcome string // done, failed, skipped or not sent (OutcomeNotSent)
 	Detail  string // an error code, or how many sessions were found
 }
@@ -102,9 +102,10 @@ type Report struct {
 	Results     []Result
 	ResultsPath string
 	// Left counts the sessions that containment found in an earlier run of
-	// this approval and that have not ended; with --contain they are sent
-	// again. LeftProtected counts those whose user is protected now, which
-	// are left alone.
+	// this list, under this approval or an earlier one, of a user this
+	// approval still approves containing, and that have not ended; with
+	// --contain they are sent again. LeftProtected counts those whose user
+	// is protected now, which are left alone.
 	Left, LeftProtected int
 	// Recontain lists the users this run contains again, though their
 	// sessions have ended: a freeze or password reset of theirs is not done.
