@@ -252,7 +252,8 @@ type journalState struct {
 	stepsDone map[string]bool
 	// stepsTried holds, per list and "op user_id", the latest outcome of a
 	// containment step its runs sent: failed, with an error code
-	// (NO_RESPONSE for a request without an answer), or done.
+	// (NO_RESPONSE for a request without an answer), skipped (CALLER_USER,
+	// or a stop's code), or done.
 	stepsTried map[string]map[string]ItemResult
 	// byList lists, per list, the sessions its runs sent or skipped, in
 	// journal order: the approved ones and those found by containment.
@@ -411,8 +412,9 @@ func (s *journalState) lacks(protected []string, skips []Record) bool {
 }
 
 // leftByContainment returns, by user in journal order, the sessions that
-// runs of approval a found by containing a user and that have not ended:
-// skipped by a stop, failed, or sent without an answer. A session whose
+// runs of the list (listKey), under any of its approvals, found by
+// containing a user whose containment approval a approves, and that have not
+// ended: skipped by a stop, failed, or sent without an answer. A session whose
 // user the journal does not name (a skip written before skips named it) is
 // left out: without the user, no guard rail can be checked.
 func (s *journalState) leftByContainment(a Approval, listKey string) []batch {
