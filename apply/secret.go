@@ -12,7 +12,8 @@ const redacted = sfid.Redacted
 // Secret holds a credential (an access token, a client secret). Every way of
 // printing or encoding it — String, GoString, fmt verbs, JSON, text, slog —
 // yields "[REDACTED]"; only Reveal gives the value, and only the code that
-// puts it on the wire calls Reveal.
+// puts it on the wire, and the client's redact, which looks for it in text
+// to take it out, call Reveal.
 type Secret struct{ v string }
 
 // NewSecret wraps s.
