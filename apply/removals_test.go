@@ -124,7 +124,7 @@ func TestApproveSelection(t *testing.T) {
 	}
 }
 
-// TestApprovalHashIgnoresLayout: a list whose approved rows are unchanged
+// TestApprovalHashes: a list whose approved rows are unchanged
 // hashes the same rows however the file is laid out, while its file hash
 // differs, and apply refuses it (any change after approval is refused).
 func TestApprovalHashes(t *testing.T) {
