@@ -38,10 +38,11 @@
 //   - getvariable('logins_without_ids'): whether some logins have no
 //     Salesforce Id (keyed 'row:…', from a Setup download);
 //   - the macros is_live, distance_km, count_unit, human_duration,
-//     human_seconds, fmt_time, fmt_time_after, fmt_span, fmt_count, fmt_none,
-//     fmt_km, past_limit, success_moment, began_session, place_name,
-//     user_name and few_of (see analyze/prelude.sql), and severity_rank,
-//     which analyze/run.go creates from the severities.
+//     human_seconds, whole_duration, fmt_time, fmt_time_after, fmt_span,
+//     fmt_count, fmt_none, fmt_km, past_limit, success_moment,
+//     began_session, place_name, user_name and few_of (see
+//     analyze/prelude.sql), and severity_rank, which analyze/run.go creates
+//     from the severities.
 package queries
 
 import "embed"
