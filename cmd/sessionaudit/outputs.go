@@ -105,7 +105,7 @@ var xlsxSheets = []struct {
 // The query returns one row: for each column to fit, named by its label, the
 // most characters a value of it holds over the sheet's rows, or NULL when
 // there are none, which keeps the column's own width. It is an aggregate
-// over one or two columns of a table, far cheaper than the sheet's own
+// over a few of the sheet's columns, far cheaper than the sheet's own
 // query, so a sheet is sized before it is streamed without reading it twice.
 func fitColumns(ctx context.Context, conn *sql.Conn, query string, columns []report.Column) ([]report.Column, error) {
 	columns = slices.Clone(columns) // xlsxSheets' own stay as they are
