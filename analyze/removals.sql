@@ -4,7 +4,7 @@
 -- list: IsCurrent marks the caller's family, and a family any of whose sessions
 -- an export marks is taken as the caller's whole, should an export mark only
 -- its first session. Nor is a session whose username is unknown (the sessions export
--- lacks Users.Username and no users export names its user) while
+-- lacks Users.Username and no users or logins export names its user) while
 -- protected_users names users by username: it may be one of theirs. Those
 -- sessions are held back, in removals_held_back, and the audit says how many.
 --
