@@ -7,7 +7,7 @@
 -- remediation: End the session family from the less familiar place, reset the user's
 --   password and confirm with the user which place is theirs.
 -- knobs: concurrent_sessions.min_distance_km, ip_new_for_user.baseline, trusted_networks
--- removes: every family at each far place, from any of its IPs
+-- removes: every family at each far place, from any of its IPs but one of the user's place
 
 -- Live families reduce to distinct (user, IP, place) origins. Each user who
 -- has origins in two places or more is taken to be at their anchor: the
@@ -24,12 +24,13 @@
 -- window, not by one constant range: a user whose first session is weeks
 -- old widens it (a join probe more per login in between, no more).
 -- Every other place far from the anchor makes one finding, which targets all
--- of the user's live families there, from any of its IPs; the detail
--- explains what decided. Measuring each place against the
--- anchor, not against every other place, keeps the check linear in a user's
--- places: a shared or stolen account seen from hundreds of places at once
--- gives hundreds of findings, not tens of thousands of pairs. Only users with
--- two places have their recent logins counted.
+-- of the user's live families there, from any of its IPs but those of the
+-- anchor's place (see anchor_ips); the detail explains what decided.
+-- Measuring each place against the anchor, not against every other place,
+-- keeps the check linear in a user's places: a shared or stolen account seen
+-- from hundreds of places at once gives hundreds of findings, not tens of
+-- thousands of pairs. Only users with two places have their recent logins
+-- counted.
 --
 -- A family without an IP has no network to vouch for it, so it is judged
 -- like an untrusted one. Countries are compared only when both are given
@@ -134,9 +135,9 @@ WITH origins AS (
     WHERE NOT coalesce(list_contains(h.ips, t.source_ip), false)
 ), found AS (
     -- a and b are the two origins in the order their families began.
-    -- place_families are the live families of every IP at the far place,
-    -- and place_ips those IPs, which the detail names: the removal list
-    -- quotes it for each session there.
+    -- place_families are the live families of every IP at the far place
+    -- but the anchor's place's, and place_ips those IPs, which the detail
+    -- names: the removal list quotes it for each session there.
     SELECT
         *,
         list_sort(flatten(list(t.family_ids) OVER (PARTITION BY user_key, t.place_key))) AS place_families,
