@@ -233,7 +233,7 @@ func TestRemovalsHoldBackSessionsWithoutUsername(t *testing.T) {
 		want:      []removal{{session: "0Ak000000000000OL2", user: "carol@acme.com", checks: "session_over_age", severity: "medium"}},
 		heldBack:  1,
 		withheld:  map[string]string{"0Ak000000000000OLD": "no: held back, no username"},
-		warning: "1 live session has no username (neither the sessions export nor a users export gives one), " +
+		warning: "1 live session has no username (neither the sessions export, a users export nor a Login History API export gives one), " +
 			"so the entries of protected_users given by username cannot be checked against it. " +
 			"1 session that findings reached was held back from the removal list for that reason. " +
 			"Give a User export (--users, with Id and Username) that names its user.",
@@ -242,7 +242,7 @@ func TestRemovalsHoldBackSessionsWithoutUsername(t *testing.T) {
 		protected: []string{"admin@acme.com", userID("bob@acme.com")},
 		want:      []removal{{session: "0Ak000000000000OL2", user: "carol@acme.com", checks: "session_over_age", severity: "medium"}},
 		withheld:  map[string]string{"0Ak000000000000OLD": "no: protected user"},
-		warning: "1 live session has no username (neither the sessions export nor a users export gives one), " +
+		warning: "1 live session has no username (neither the sessions export, a users export nor a Login History API export gives one), " +
 			"so the entries of protected_users given by username cannot be checked against it. Give a User export",
 	}, {
 		name:      "protected by Id only: nothing is held back",

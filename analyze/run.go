@@ -661,7 +661,7 @@ func (r *runner) unnamedWarning(ctx context.Context, res *Result) error {
 		return nil
 	}
 	it := map[bool]string{true: "it", false: "them"}[unnamed == 1]
-	w := fmt.Sprintf("%s no username (neither the sessions export nor a users export gives one), "+
+	w := fmt.Sprintf("%s no username (neither the sessions export, a users export nor a Login History API export gives one), "+
 		"so the entries of %s given by username cannot be checked against %s.",
 		words.Count(unnamed, "live session has", "live sessions have"), strings.Join(keys, " and "), it)
 	if res.HeldBack > 0 {

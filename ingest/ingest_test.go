@@ -202,7 +202,7 @@ func TestLoadSetupUsersUnmatchedWarn(t *testing.T) {
 			var want []string
 			if c.warn {
 				want = []string{"The Setup download of Login History names users by username, and 1 username could not be tied to a user Id, " +
-					"while 1 user of the sessions export has no username (and no users export names them): " +
+					"while 1 user of the sessions export has no username (and no other export names them): " +
 					"if they are the same people, each counts as two users (ip_shared_by_users, failed_login_burst), " +
 					"a login in both the download and the API export counts twice, " +
 					"and concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without the download's logins. " +
@@ -2980,9 +2980,9 @@ func TestLoadSetupUsersUnmatchedWithAPILogins(t *testing.T) {
 		sessions []string
 		want     string
 	}{
-		{"no users export", nil, nil, "while 1 user of the Login History API export has no username (and no users export names them)"},
+		{"no users export", nil, nil, "while 1 user of the Login History API export has no username (and no other export names them)"},
 		{"nor a username in the sessions export", nil, []string{sessions},
-			"while 1 user of the sessions export or the Login History API export has no username (and no users export names them)"},
+			"while 1 user of the sessions export or the Login History API export has no username (and no other export names them)"},
 		{"a users export names them", []string{mustWrite(t, dir, "users.csv", "Id,Username\n005000000000001AAA,a@acme.com\n")}, nil, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -1959,7 +1959,7 @@ func (l *loader) unmatchedSetupUsers(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	return fmt.Sprintf("The Setup download of Login History names users by username, and %s could not be tied to a user Id, "+
-		"while %s of %s %s no username (and no users export names them): "+
+		"while %s of %s %s no username (and no other export names them): "+
 		"if they are the same people, each counts as two users (ip_shared_by_users, failed_login_burst), "+
 		"a login in both the download and the API export counts twice, "+
 		"and concurrent_sessions, ip_new_for_user and failed_login_burst judge their sessions without the download's logins. "+
