@@ -44,8 +44,8 @@ type Options struct {
 	Progress func(msg string)
 	// TempDir is where the load makes its own temporary folder (links to
 	// files whose names DuckDB would take for patterns); empty means the
-	// system's. The audit gives its spill folder, which it removes even
-	// after a kill -9 of the run.
+	// system's. The audit gives its spill folder, which it removes when it
+	// ends (and a later audit, once its lock is free, after a kill -9).
 	TempDir string
 }
 
