@@ -92,6 +92,9 @@ type Stats struct {
 	// daylight saving time repeats, or whose usernames match no user, and
 	// files or kinds of which no row loaded.
 	Warnings []string
+	// Redacted counts the rejects with a token taken out of their value or
+	// reason (see redactRejects): the database's file may still hold it.
+	Redacted int
 }
 
 // Rejected is the number of rows of all files that went to the rejects table.
@@ -414,6 +417,8 @@ type loader struct {
 	// order guessed (see setupDateOrder), or clock times repeated as
 	// daylight saving time ends.
 	dateWarnings []string
+	// redacted counts the rejects redactRejects took a token out of.
+	redacted int
 }
 
 // readPath is the name DuckDB's readers are given for f. DuckDB takes a
@@ -545,6 +550,7 @@ func (l *loader) load(ctx context.Context, in Inputs) (Stats, error) {
 		return Stats{}, fmt.Errorf("counting rows: %w", err)
 	}
 	st.Warnings = append(pageWarnings(l.files), l.dateWarnings...)
+	st.Redacted = l.redacted
 	if w, err := l.unmatchedSetupUsers(ctx); err != nil {
 		return Stats{}, fmt.Errorf("matching the users of Setup downloads: %w", err)
 	} else if w != "" {
@@ -1536,6 +1542,7 @@ func (l *loader) redactRejects(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	l.redacted = len(fixes)
 	for _, f := range fixes {
 		if err := l.exec(ctx, `UPDATE rejects SET value = CASE WHEN value IS NULL THEN NULL ELSE ? END, reason = ? WHERE rowid = ?`, f.value, f.reason, f.row); err != nil {
 			return err

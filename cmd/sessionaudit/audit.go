@@ -547,7 +547,7 @@ func audit(ctx context.Context, cfg auditConfig, io stdio, log auditLog) int {
 		atOrAbove = res.AtLeast(*cfg.failOn)
 	}
 	if kept != nil {
-		if err := kept.keep(db); err != nil {
+		if err := kept.keep(ctx, db, stats.Redacted > 0); err != nil {
 			log.fail(ctx, "keeping the database", "path", cfg.dbPath, "err", err)
 			return exitFailure
 		}

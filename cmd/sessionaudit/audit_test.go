@@ -720,6 +720,44 @@ func TestAuditKeepDB(t *testing.T) {
 	}
 }
 
+// TestAuditKeepDBHoldsNoRejectedToken checks that a token in a rejected
+// value, which rejects.csv and the database's rejects table show redacted,
+// is not left in the kept database's file either: the rows the load
+// rejected, deleted from their table, and the rejects as they were before
+// redaction stay in the blocks of the file the audit was built in.
+func TestAuditKeepDBHoldsNoRejectedToken(t *testing.T) {
+	dir := t.TempDir()
+	const token = "00DFAKE00000001!FAKEtokenInTheExport"
+	raw, err := os.ReadFile(repoPath("testdata/sample/sessions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(raw), "\n")
+	bad := strings.Replace(lines[1], `"0Ak5g000lXAaqGmCQJ"`, `"0Ak5g000lXAaZZ1CQJ"`, 1)
+	bad = strings.Replace(bad, `"100.80.1.1"`, `"`+token+`"`, 1)
+	sessions := filepath.Join(dir, "sessions.csv")
+	mustWriteFile(t, sessions, string(raw)+bad)
+	db := filepath.Join(dir, "audit.duckdb")
+	code, _, stderr := runCLI(t, "audit", "--sessions", sessions, "--logins", repoPath("testdata/sample/logins.csv"),
+		"--as-of", "2026-11-26T12:00:00Z", "--out", filepath.Join(dir, "out"), "--db", db)
+	if code != exitOK {
+		t.Fatalf("got exit %d, want 0; stderr:\n%s", code, stderr)
+	}
+	if rejects, _ := os.ReadFile(filepath.Join(dir, "out", "rejects.csv")); !bytes.Contains(rejects, []byte("SourceIp,SourceIp is not an IPv4 or IPv6 address,[REDACTED]")) {
+		t.Fatalf("the rejected token is not in rejects.csv, redacted: the test no longer tests what it should:\n%s", rejects)
+	}
+	kept, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := bytes.Index(kept, []byte("FAKEtokenInTheExport")); i >= 0 {
+		t.Errorf("the kept database holds the rejected token at byte %d", i)
+	}
+	if n := mustCountFindings(t, db); n == 0 {
+		t.Errorf("the kept database holds no findings")
+	}
+}
+
 // mustCountFindings returns how many findings the database at path holds.
 func mustCountFindings(tb testing.TB, path string) int64 {
 	tb.Helper()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
@@ -26,6 +27,7 @@ import (
 type keptDB struct {
 	path     string // where the database is kept
 	tmp      string // where this run builds it
+	fresh    string // where keep copies it to, when it does
 	unlock   func() // releases the lock beside path (see newKeptDB)
 	unlocked error  // why path is not locked (no flock), or nil
 	kept     bool   // keep has closed the database (it may have failed after)
@@ -108,10 +110,12 @@ func newKeptDB(path string, inputs []string) (*keptDB, error) {
 	}
 	// Named by PID and a random part: in containers every run may be PID 1,
 	// and unlocked two runs must not build at one path.
-	random := make([]byte, 4)
+	random := make([]byte, 8)
 	rand.Read(random)
-	k := &keptDB{path: path, tmp: filepath.Join(dir, tmpPrefix+strconv.Itoa(os.Getpid())+"-"+hex.EncodeToString(random)+".tmp"),
-		unlock: unlock, unlocked: unlocked}
+	build := func(r []byte) string {
+		return filepath.Join(dir, tmpPrefix+strconv.Itoa(os.Getpid())+"-"+hex.EncodeToString(r)+".tmp")
+	}
+	k := &keptDB{path: path, tmp: build(random[:4]), fresh: build(random[4:]), unlock: unlock, unlocked: unlocked}
 	return k, nil
 }
 
@@ -162,21 +166,60 @@ func checkDuckDBFile(path string) error {
 
 // keep closes db, which must have been opened at k.tmp, and moves it to
 // k.path in place of the database there. The old write-ahead log goes
-// first: DuckDB would replay it against the new database.
-func (k *keptDB) keep(db *sql.DB) error {
+// first: DuckDB would replay it against the new database. When the load
+// redacted a token in a reject, the database is first copied into a fresh
+// file, which is kept instead: the file it was built in still holds the
+// token in its blocks, in the rejected row the load deleted and in the
+// reject as it was before redaction (COPY FROM DATABASE is DuckDB's way to
+// compact a file; it takes a few seconds a million logins, so only then).
+func (k *keptDB) keep(ctx context.Context, db *sql.DB, redacted bool) error {
 	k.kept = true
+	built := k.tmp
+	if redacted {
+		if err := copyDatabase(ctx, db, k.fresh); err != nil {
+			return fmt.Errorf("copying the database: %w", err)
+		}
+		built = k.fresh
+	}
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("closing the database: %w", err)
+	}
+	if redacted {
+		os.Remove(k.tmp)
+		os.Remove(k.tmp + ".wal")
 	}
 	if err := os.Remove(k.path + ".wal"); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	if err := os.Rename(k.tmp, k.path); err != nil {
+	if err := os.Rename(built, k.path); err != nil {
 		return err
 	}
 	// A clean close checkpoints the log into the file, so this is rare.
-	if err := os.Rename(k.tmp+".wal", k.path+".wal"); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Rename(built+".wal", k.path+".wal"); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
+	}
+	return nil
+}
+
+// copyDatabase copies every table of db's database into a new one at path.
+func copyDatabase(ctx context.Context, db *sql.DB, path string) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var name string
+	if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&name); err != nil {
+		return err
+	}
+	for _, stmt := range []string{
+		"ATTACH '" + strings.ReplaceAll(path, "'", "''") + "' AS sa_kept",
+		`COPY FROM DATABASE "` + strings.ReplaceAll(name, `"`, `""`) + `" TO sa_kept`,
+		"DETACH sa_kept",
+	} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -191,4 +234,6 @@ func (k *keptDB) discard() {
 func (k *keptDB) removeTmp() {
 	os.Remove(k.tmp)
 	os.Remove(k.tmp + ".wal")
+	os.Remove(k.fresh)
+	os.Remove(k.fresh + ".wal")
 }
