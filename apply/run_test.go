@@ -3,11 +3,14 @@ package apply
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -1328,14 +1331,59 @@ func TestContainmentStepsRetried(t *testing.T) {
 // (NO_RESPONSE in an earlier run)", as if the org had not answered. A step
 // one of whose attempts did go unanswered keeps NO_RESPONSE.
 func TestStoppedContainmentStepIsNamed(t *testing.T) {
+	// untrustedAt has the handshake fail on the requests match picks, as a
+	// proxy intercepting TLS would.
+	untrustedAt := func(match func(r *http.Request) bool) func(f *fixture, o *Options) {
+		return func(f *fixture, o *Options) {
+			trusted := f.org.srv.Client().Transport
+			o.Org.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				if match(r) {
+					return nil, &url.Error{Op: r.Method, URL: r.URL.String(), Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}
+				}
+				return trusted.RoundTrip(r)
+			})}
+		}
+	}
 	tests := []struct {
 		name   string
+		setup  func(f *fixture, o *Options) // the org's and the runs' options, before the first run
 		route  string
 		faults []fault
-		stop   string
+		stop   string // the first run's stop, or UNTRUSTED_CERTIFICATE for its *CertificateError
 		step   string
 		detail string // the plan's detail for the step
 	}{
+		// A rejected token answered with a status: the plan names it.
+		{name: "401 to the freeze", route: "freeze", faults: []fault{{status: 401, code: "INVALID_SESSION_ID"}},
+			stop: "INVALID_SESSION_ID", step: opFreezeUser,
+			detail: "stopped: the org answered HTTP 401 (INVALID_SESSION_ID) in an earlier run: add --contain to send it again"},
+		{name: "401 to the freeze, and the fresh login refused",
+			setup: func(f *fixture, o *Options) {
+				o.Org.Credentials = ClientCredentials{ClientID: f.org.clientID, ClientSecret: NewSecret(f.org.clientSecret), InstanceURL: f.org.srv.URL}
+				f.org.inject("token", fault{}, fault{status: 400, code: "invalid_grant"}) // the first login works
+			},
+			route: "freeze", faults: []fault{{status: 401, code: "INVALID_SESSION_ID"}},
+			stop: "LOGIN_FAILED", step: opFreezeUser,
+			detail: "stopped: the org answered HTTP 401 (LOGIN_FAILED) in an earlier run: add --contain to send it again"},
+		// The API share stops the run before the freeze is sent: no status.
+		// The caller's lookup, the UserLogin's, then the freeze.
+		{name: "the API share before the freeze",
+			setup: func(f *fixture, o *Options) { f.org.used, f.org.limit = 48, 100 },
+			stop:  "API_SHARE_LIMIT", step: opFreezeUser,
+			detail: "stopped (API_SHARE_LIMIT) before it was sent in an earlier run: add --contain to send it again"},
+		// An untrusted certificate ends the run at once (exit 2), the step
+		// journalled failed, as nothing was sent, and the deletes left
+		// skipped with its code.
+		{name: "untrusted certificate at the lookup of the user's UserLogin",
+			setup: untrustedAt(func(r *http.Request) bool { return strings.Contains(r.URL.Query().Get("q"), "FROM UserLogin") }),
+			stop:  certificateCode, step: opFreezeUser,
+			detail: "UNTRUSTED_CERTIFICATE in an earlier run: add --contain to send it again"},
+		{name: "untrusted certificate at the password reset",
+			setup: untrustedAt(func(r *http.Request) bool {
+				return rePassword.MatchString(strings.TrimPrefix(r.URL.Path, "/services/data/v66.0"))
+			}),
+			stop: certificateCode, step: opResetPassword,
+			detail: "UNTRUSTED_CERTIFICATE in an earlier run: add --contain to send it again"},
 		{name: "503 to every password reset", route: "password", faults: slices.Repeat([]fault{{status: 503, retryAfter: "1"}}, 5),
 			stop: "SERVER_UNAVAILABLE", step: opResetPassword,
 			detail: "stopped: the org answered HTTP 503 (SERVER_UNAVAILABLE) in an earlier run: add --contain to send it again"},
@@ -1360,11 +1408,29 @@ func TestStoppedContainmentStepIsNamed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, o := containOneFixture(t)
+			if tt.setup != nil {
+				tt.setup(f, &o)
+			}
 			f.org.inject(tt.route, tt.faults...)
 			rep, err := Run(context.Background(), o)
-			if err != nil || stopCode(rep) != tt.stop {
+			var untrusted *CertificateError
+			switch {
+			case tt.stop == certificateCode:
+				recs, jerr := readJournalFile(JournalPath(f.list))
+				if !errors.As(err, &untrusted) || jerr != nil || len(recs) == 0 || recs[len(recs)-1].Kind != "stop" || recs[len(recs)-1].Code != certificateCode {
+					t.Fatalf("first run: err %v, journal %+v (%v); want a CertificateError, journalled as the stop %s", err, recs, jerr, certificateCode)
+				}
+				if diff := cmp.Diff(map[string]int{"skipped/" + certificateCode: 2}, outcomes(rep.Results)); diff != "" {
+					t.Errorf("first run's outcomes (-want +got):\n%s", diff)
+				}
+			case err != nil || stopCode(rep) != tt.stop:
 				t.Fatalf("first run: err %v, stopped %q; want a stop %s", err, stopCode(rep), tt.stop)
 			}
+			// The org trusted and its use low again, as newFakeOrg sets them.
+			o.Org.HTTPClient = f.org.srv.Client()
+			f.org.mu.Lock()
+			f.org.used, f.org.limit = 1000, 100000
+			f.org.mu.Unlock()
 			dry := o
 			dry.Execute, dry.Contain = false, false
 			rep, err = Run(context.Background(), dry)
