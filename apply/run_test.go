@@ -624,14 +624,16 @@ func TestFaults(t *testing.T) {
 func TestOrgDownStops(t *testing.T) {
 	five := func(f fault) []fault { return slices.Repeat([]fault{f}, 5) }
 	tests := []struct {
-		name    string
-		login   bool // log in by client credentials, so that the token endpoint is asked
-		contain bool // the first row is approved for containing its user, and the run contains
-		rows    int  // rows in the list, 2 when 0
-		route   string
-		faults  []fault
-		want    map[string]int // outcomes
-		message string         // in the stop's message; "" for a run that is not stopped
+		name       string
+		login      bool // log in by client credentials, so that the token endpoint is asked
+		contain    bool // the first row is approved for containing its user, and the run contains
+		containTwo bool // both rows (users 0 and 1) are, and the run contains them
+		rows       int  // rows in the list, 2 when 0
+		route      string
+		faults     []fault
+		also       map[string][]fault // faults of other routes
+		want       map[string]int     // outcomes
+		message    string             // in the stop's message; "" for a run that is not stopped
 	}{
 		{name: "500 to the lookup of the caller's own sessions", route: "query", faults: five(fault{status: 500}),
 			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
@@ -647,6 +649,12 @@ func TestOrgDownStops(t *testing.T) {
 			faults:  append([]fault{{drop: true}, {drop: true}}, slices.Repeat([]fault{{status: 500}}, 5)...),
 			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
 			message: "looking up the caller's own sessions: the org answered HTTP 500 to the last of 5 attempts (injected), 3 of them with a 5xx and the rest not at all: it is down"},
+		// Every attempt answered with a 5xx, the first ones 503s with a
+		// Retry-After short enough to wait.
+		{name: "503s with a short wait, then a 500, to the lookup", route: "query",
+			faults:  append(slices.Repeat([]fault{{status: 503, retryAfter: "1"}}, 4), fault{status: 500}),
+			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
+			message: "looking up the caller's own sessions: the org answered HTTP 500 to 5 attempts in a row (injected): it is down"},
 		{name: "503 from the token endpoint", login: true, route: "token", faults: five(fault{status: 503}),
 			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
 			message: "logging in failed at every attempt (getting a token by client credentials from 127.0.0.1:"},
@@ -657,6 +665,23 @@ func TestOrgDownStops(t *testing.T) {
 			faults:  slices.Repeat([]fault{{status: 500, code: "UNKNOWN_EXCEPTION"}}, 10),
 			want:    map[string]int{"failed/UNKNOWN_EXCEPTION": 201},
 			message: "deleting sessions: the org answered HTTP 500 UNKNOWN_EXCEPTION to 5 attempts in a row (injected)"},
+		// Two requests in a row of containment: each names its request.
+		{name: "500 to every attempt of the freeze and of the password reset", contain: true, route: "freeze", faults: five(fault{status: 500}),
+			also:    map[string][]fault{"password": five(fault{status: 500})},
+			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
+			message: "resetting the password of " + uid(0) + ": the org answered HTTP 500 to 5 attempts in a row: it is down"}, // its body unread
+		{name: "500 to every attempt of the password reset and of the search for the user's sessions", contain: true, route: "password",
+			faults:  five(fault{status: 500}),
+			also:    map[string][]fault{"query AuthSession UsersId": five(fault{status: 500})},
+			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
+			message: "searching for the sessions of " + uid(0) + ": the org answered HTTP 500 to 5 attempts in a row (injected)"},
+		// The search for user 0's sessions, then the lookup of user 1's
+		// UserLogin (user 0's was answered).
+		{name: "500 to every attempt of a search for sessions and of the next user's UserLogin lookup", containTwo: true,
+			route: "query AuthSession UsersId", faults: five(fault{status: 500}),
+			also:    map[string][]fault{"query UserLogin UserId": append([]fault{{}}, five(fault{status: 500})...)},
+			want:    map[string]int{"skipped/ORG_UNAVAILABLE": 2},
+			message: "looking up the UserLogin of " + uid(1) + ": the org answered HTTP 500 to 5 attempts in a row (injected)"},
 		// Near misses: one request alone the org fails at every attempt
 		// is recorded failed and the run goes on, since a fault of that
 		// request's own would stop every later run at it.
@@ -665,6 +690,15 @@ func TestOrgDownStops(t *testing.T) {
 			want:   map[string]int{"failed/UNKNOWN_EXCEPTION": 200, "removed/": 1}},
 		{name: "near miss: 500 to every password reset", contain: true, route: "password", faults: five(fault{status: 500}),
 			want: map[string]int{"removed/": 2}},
+		// Not in a row: the batch between them was served.
+		{name: "near miss: 500 to every attempt of two batches of deletes, a batch served between them", rows: 401, route: "delete",
+			faults: append(append(five(fault{status: 500, code: "UNKNOWN_EXCEPTION"}), fault{}), five(fault{status: 500, code: "UNKNOWN_EXCEPTION"})...),
+			want:   map[string]int{"failed/UNKNOWN_EXCEPTION": 201, "removed/": 200}},
+		// A batch the org refused (an answer, if a failure), then one it
+		// served no attempt of.
+		{name: "near miss: a batch of deletes refused, then 500 to every attempt of the next", rows: 201, route: "delete",
+			faults: append([]fault{{status: 400, code: "MALFORMED_ID"}}, five(fault{status: 500, code: "UNKNOWN_EXCEPTION"})...),
+			want:   map[string]int{"failed/MALFORMED_ID": 200, "failed/UNKNOWN_EXCEPTION": 1}},
 		{name: "verify: 500 to its query", route: "verify", faults: five(fault{status: 500}),
 			message: "querying the sessions: the org answered HTTP 500 to 5 attempts in a row (injected)"},
 	}
@@ -672,9 +706,21 @@ func TestOrgDownStops(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var f *fixture
 			var o Options
-			if tt.contain {
+			switch {
+			case tt.contain:
 				f, o = containOneFixture(t)
-			} else {
+			case tt.containTwo:
+				rs := rows(2)
+				rs[0].approve, rs[1].approve = "contain", "contain"
+				f = newFixture(t, rs)
+				for i := range 2 {
+					f.org.userLogins[uid(i)] = lid(i)
+					f.org.mayContain[uid(i)] = true
+				}
+				f.approve(nil)
+				o = f.options(true)
+				o.Contain = true
+			default:
 				f = newFixture(t, rows(max(tt.rows, 2)))
 				f.approve(nil)
 				o = f.options(true)
@@ -689,9 +735,16 @@ func TestOrgDownStops(t *testing.T) {
 				if !errors.As(err, &stop) || stop.Code != "ORG_UNAVAILABLE" || !strings.Contains(stop.Message, tt.message) {
 					t.Errorf("verify: %v; want a stop ORG_UNAVAILABLE saying %q", err, tt.message)
 				}
+				// Verify has nothing to resume: it is only run again.
+				if stop != nil && (!strings.HasSuffix(stop.Message, ": run again later") || strings.Contains(stop.Message, "resume")) {
+					t.Errorf("verify's stop says %q; want it to end ': run again later', resuming nothing", stop.Message)
+				}
 				return
 			}
 			f.org.inject(tt.route, tt.faults...)
+			for route, faults := range tt.also {
+				f.org.inject(route, faults...)
+			}
 			rep, err := Run(context.Background(), o)
 			if err != nil {
 				t.Fatalf("%v; want a stop", err)
