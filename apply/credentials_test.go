@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -443,14 +444,25 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // returns trusts, expired yesterday; it fails the test if asked anything.
 func expiredServer(t *testing.T) (*httptest.Server, *http.Client) {
 	t.Helper()
+	return badCertServer(t, func(tmpl *x509.Certificate) {
+		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour)
+	})
+}
+
+// badCertServer is a TLS server whose self-signed certificate, which the
+// client it returns trusts, change makes one the handshake refuses; it fails
+// the test if asked anything.
+func badCertServer(t *testing.T, change func(tmpl *x509.Certificate)) (*httptest.Server, *http.Client) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "expired"},
-		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour),
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "untrusted"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true}
+	change(tmpl)
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
@@ -460,7 +472,7 @@ func expiredServer(t *testing.T) (*httptest.Server, *http.Client) {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("a request reached a server whose certificate expired: %s %s", r.Method, r.URL.Path)
+		t.Errorf("a request reached a server whose certificate is not trusted: %s %s", r.Method, r.URL.Path)
 	}))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
 	srv.StartTLS()
@@ -504,6 +516,17 @@ func TestUntrustedCertificate(t *testing.T) {
 		{name: "expired certificate", reason: "x509: certificate has expired",
 			setup: func(f *fixture, o *Options) string {
 				srv, hc := expiredServer(t)
+				o.Org.HTTPClient = hc
+				o.Org.Credentials = AccessToken{InstanceURL: srv.URL, Token: NewSecret(f.org.token)}
+				return srv.Listener.Addr().String()
+			}},
+		// A reason none of the x509 error types above: Go's verification
+		// error says it.
+		{name: "a critical extension Go does not handle", reason: "x509: unhandled critical extension",
+			setup: func(f *fixture, o *Options) string {
+				srv, hc := badCertServer(t, func(tmpl *x509.Certificate) {
+					tmpl.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 55555, 1}, Critical: true, Value: []byte{5, 0}}}
+				})
 				o.Org.HTTPClient = hc
 				o.Org.Credentials = AccessToken{InstanceURL: srv.URL, Token: NewSecret(f.org.token)}
 				return srv.Listener.Addr().String()
@@ -562,5 +585,62 @@ func TestUntrustedCertificate(t *testing.T) {
 			t.Errorf("rerun: err %v, outcomes %v, %d resent as unanswered; want it complete, none resent", err, outcomes(rep.Results), rep.Resent)
 		}
 		f.checkEndedOnce(sessionIDs(*rep.Approval))
+	})
+
+	// An attempt before the handshake failed went without an answer, so
+	// the org may have ended the sessions then: sent without an answer
+	// (NO_RESPONSE), as any, and sent again by the next run.
+	t.Run("on a delete, an attempt unanswered before", func(t *testing.T) {
+		f := newFixture(t, rows(2))
+		f.approve(nil)
+		o := f.options(true)
+		trusted := f.org.srv.Client().Transport
+		deletes := 0
+		o.Org.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodDelete {
+				if deletes++; deletes == 1 {
+					return nil, errors.New("connection reset by peer")
+				}
+				return nil, &url.Error{Op: "Delete", URL: r.URL.String(), Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}
+			}
+			return trusted.RoundTrip(r)
+		})}
+		rep, err := Run(context.Background(), o)
+		var untrusted *CertificateError
+		if !errors.As(err, &untrusted) {
+			t.Fatalf("err %v; want a CertificateError", err)
+		}
+		if diff := cmp.Diff(map[string]int{"failed/" + noResponseCode: 2}, outcomes(rep.Results)); diff != "" {
+			t.Errorf("outcomes (-want +got):\n%s", diff)
+		}
+		o.Org.HTTPClient = f.org.srv.Client()
+		rep, err = Run(context.Background(), o)
+		if err != nil || !rep.Complete() {
+			t.Errorf("rerun: err %v, outcomes %v; want it complete", err, outcomes(rep.Results))
+		}
+		f.checkEndedOnce(sessionIDs(*rep.Approval))
+	})
+
+	// The token expired, and the token endpoint's certificate is not
+	// trusted when the run logs in again: a person must fix the trust, as
+	// at the first login (exit 2), not a failed login to run again.
+	t.Run("at the token endpoint, logging in again after a 401", func(t *testing.T) {
+		f, o := clientCredentialsFixture(t)
+		trusted := f.org.srv.Client().Transport
+		logins := 0
+		o.Org.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if strings.HasSuffix(r.URL.Path, "/oauth2/token") {
+				if logins++; logins > 1 {
+					return nil, &url.Error{Op: "Post", URL: r.URL.String(), Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}
+				}
+			}
+			return trusted.RoundTrip(r)
+		})}
+		f.org.inject("delete", fault{status: 401, code: "INVALID_SESSION_ID"})
+		rep, err := Run(context.Background(), o)
+		var untrusted *CertificateError
+		if !errors.As(err, &untrusted) || logins != 2 {
+			t.Fatalf("err %v, stopped %+v after %d logins; want a CertificateError at the second", err, rep.Stopped, logins)
+		}
 	})
 }
