@@ -1882,6 +1882,24 @@ func TestContainmentOwedIsNamed(t *testing.T) {
 			t.Errorf("after the approval expired, the plan does not say to approve again:\n%s", written(rep))
 		}
 	})
+	// An answer without an error code is named by its status.
+	t.Run("failed in an earlier run, with a status and no code", func(t *testing.T) {
+		f, o := setup(t)
+		f.org.inject("password", fault{status: 400})
+		o.Contain = true
+		if _, err := Run(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		o.Execute, o.Contain = false, false
+		rep, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "contain " + uid(0) + ": reset_password failed (HTTP 400 in an earlier run: add --contain to send it again)"
+		if !strings.Contains(written(rep), want) {
+			t.Errorf("the plan does not name the failed password reset by its status:\n%s", written(rep))
+		}
+	})
 }
 
 // A dry run whose token the org rejects still prints the plan, with a note
