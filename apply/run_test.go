@@ -172,6 +172,42 @@ func TestVerifyWhileApplying(t *testing.T) {
 	if diff := cmp.Diff(VerifyReport{Checked: 3, NotRemoved: all}, verify()); diff != "" {
 		t.Errorf("after the apply ended (-want +got):\n%s", diff)
 	}
+	// An apply that starts while verify asks the org, after verify read the
+	// journal, and one that ends then, having held its lock when verify read
+	// it: either way the journal verify read may lack what the apply sent,
+	// so the sessions are pending in it. Verify looks before and after.
+	for _, tc := range []struct {
+		name    string
+		started bool // the apply runs when verify starts, and ends while it asks the org
+	}{{"an apply starting while verify asks the org", false}, {"an apply ending while verify asks the org", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var unlock func()
+			lock := func() {
+				var err error
+				if unlock, err = lockList(f.list); err != nil {
+					t.Error(err)
+				}
+			}
+			if tc.started {
+				lock()
+			}
+			f.org.inject("query AuthSession Id", fault{then: func() {
+				if tc.started {
+					unlock()
+				} else {
+					lock()
+				}
+			}})
+			got := verify()
+			if !tc.started && unlock != nil {
+				unlock()
+			}
+			want := VerifyReport{Checked: 3, Applying: all, ApplyRunning: "process " + strconv.Itoa(os.Getpid()), ApplyHolds: LockPath(f.list)}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
 }
 
 // Sessions not removed need apply again, unless apply would refuse the list
