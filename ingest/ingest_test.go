@@ -341,8 +341,8 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		// hyphens; with a two-digit year the order is not known (da's
 		// 26-11-26, Java's zh 26-11-26 for 2026-11-26), and it is rejected.
 		name:     "day first with hyphens and a four-digit year (nl, pt_PT)",
-		dates:    []string{"26-11-2026 15:04", "5-1-2026 9:30", "26-11-26 15:04", "26-11-2569 15:04"},
-		want:     []string{"2026-11-26 15:04", "2026-01-05 09:30"},
+		dates:    []string{"26-11-2026 15:04", "5-1-2026 9:30", "26-11-26 15:04", "26-11-2569 15:04", "\"6-1-2026, 10:00\""},
+		want:     []string{"2026-11-26 15:04", "2026-01-05 09:30", "2026-01-06 10:00"},
 		rejected: 2,
 		reasons: []string{"4: Login Time is not a valid date-time such as 26/11/2026 15:04",
 			"5: Login Time has a year of the Thai Buddhist calendar, 543 years after the Gregorian one (2569 for 2026), which is not read: " +
@@ -427,9 +427,11 @@ func TestLoadSetupDateOrder(t *testing.T) {
 	}, {
 		// da, fi (after "klo"), id, and Java's it and sr write the time
 		// with a dot: hours and minutes still.
-		name:  "a time with a dot (da, fi, id)",
-		dates: []string{"26.11.2026 15.04", "13.11.2026 klo 9.05", "5.11.2026. 00.30", "26/11/26 12.45", "\"27.11.2026, 8.00\""},
-		want:  []string{"2026-11-26 15:04", "2026-11-13 09:05", "2026-11-05 00:30", "2026-11-26 12:45", "2026-11-27 08:00"},
+		name: "a time with a dot (da, fi, id)",
+		dates: []string{"26.11.2026 15.04", "13.11.2026 klo 9.05", "5.11.2026. 00.30", "26/11/26 12.45", "\"27.11.2026, 8.00\"",
+			"14.11.2026 klo 10:15"},
+		want: []string{"2026-11-26 15:04", "2026-11-13 09:05", "2026-11-05 00:30", "2026-11-26 12:45", "2026-11-27 08:00",
+			"2026-11-14 10:15"},
 	}, {
 		name:     "near miss: a time with a dot that is none",
 		dates:    []string{"26.11.2026 15.04", "26.11.2026 15.4", "26.11.2026 25.04", "26.11.2026 klo", "26.11.2026 klo15.04", "26.11.2026 3.04 PM"},
@@ -452,9 +454,9 @@ func TestLoadSetupDateOrder(t *testing.T) {
 		// ISO date.
 		name: "AM and PM with dots (en_CA, es_MX)",
 		dates: []string{"\"26/11/26, 3:04 p.m.\"", "\"13/11/26, 9:05 a.m.\"", "05/11/2026 12:30 a.\u00a0m.", "05/11/2026 12:45 p. m.",
-			"\"2026-11-26, 3:04 p.m.\"", "\"2026-11-27, 12:05 A.M.\""},
+			"\"2026-11-26, 3:04 p.m.\"", "\"2026-11-27, 12:05 A.M.\"", "06/11/2026 9:30:15 a.m."},
 		want: []string{"2026-11-26 15:04", "2026-11-13 09:05", "2026-11-05 00:30", "2026-11-05 12:45",
-			"2026-11-26 15:04", "2026-11-27 00:05"},
+			"2026-11-26 15:04", "2026-11-27 00:05", "2026-11-06 09:30"},
 	}, {
 		name:     "near miss: AM and PM with dots that are none",
 		dates:    []string{"26/11/2026 3:04 p.m.", "26/11/2026 15:04 p.m.", "26/11/2026 3:04 p.m", "26/11/2026 3:04 x.m.", "26/11/2026 3:04p.m.."},
@@ -527,6 +529,7 @@ func TestLoadSplitsSetupLocation(t *testing.T) {
 		"Paris, Île-de-France, France", "Seoul, Korea, Republic of", "Chisinau,Moldova,  republic OF ", "Korea, Republic of",
 		"Kralendijk, Bonaire, Sint Eustatius, and Saba", "Pyongyang, Korea, Democratic People’s Republic of",
 		"Tortola, Virgin Islands, British", "France", "Springfield, Republic of", "", "Seoul,Korea,Republic of",
+		"Tortola, Virgin  Islands,British",
 	}
 	for i, loc := range locations {
 		fmt.Fprintf(&b, "alice@acme.com,11/26/2026 3:%02d PM,203.0.113.7,%q,Success\n", i, loc)
@@ -545,8 +548,9 @@ func TestLoadSplitsSetupLocation(t *testing.T) {
 		// Near miss: a last part that is no country with the part before.
 		{"Springfield", "Republic of", "NULL"},
 		{"NULL", "NULL", "NULL"},
-		// A name told with no space after its comma is the name still.
-		{"Seoul", "Korea,Republic of", "KR"},
+		// A name told with no space after its comma, or two between its
+		// words, is the name still.
+		{"Seoul", "Korea,Republic of", "KR"}, {"Tortola", "Virgin  Islands,British", "VG"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("logins (-want +got):\n%s", diff)
@@ -914,6 +918,9 @@ func TestLoadRefusesAFileWithNothingLoadable(t *testing.T) {
 		// With a space after each dot (cs, sk) too.
 		{"Setup download, dotted dates with spaces", setup + "a@acme.com,31. 02. 2026 15:04,203.0.113.1,Success\n",
 			DateOrderAuto, `line 2: Login Time is not a valid date-time such as 26.11.2026 15:04 ("31. 02. 2026 15:04")`, nil},
+		// Among no-break spaces, which the load trims, as the scan does.
+		{"Setup download, dotted dates among no-break spaces", setup + "a@acme.com,\u00a031.02.2026 15:04\u202f,203.0.113.1,Success\n",
+			DateOrderAuto, `line 2: Login Time is not a valid date-time such as 26.11.2026 15:04 ("\u00a031.02.2026 15:04\u202f")`, nil},
 		// So are dates that begin with the year (ja, zh, hu, ko).
 		{"Setup download, year first", setup + "a@acme.com,2026/02/31 15:04,203.0.113.1,Success\n",
 			DateOrderAuto, `line 2: Login Time is not a valid date-time such as 2026/11/26 15:04 ("2026/02/31 15:04")`, nil},
@@ -1944,7 +1951,13 @@ func TestLoadSpanCountsDuplicates(t *testing.T) {
 	sep := mustWrite(t, dir, "sep.csv", header+row(1, "09-01")+row(2, "10-05")+row(3, "10-10"))
 	oct := mustWrite(t, dir, "oct.csv", header+row(2, "10-05")+row(3, "10-10")+row(4, "10-31"))
 	copied := mustWrite(t, dir, "copy.csv", header+row(1, "09-01")+row(2, "10-05"))
-	st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{sep, oct, copied}}, Options{})
+	// Sessions exports too, by CreatedDate.
+	session := func(n int, day string) string {
+		return fmt.Sprintf("0Ak00000000000%dCAA,005000000000001AAA,alice@acme.com,2026-%sT08:00:00Z,2026-%[2]sT09:00:00Z,7200,Standard,203.0.113.7,Application,UI,STANDARD,,,,false,,,,,\n", n, day)
+	}
+	sessNov := mustWrite(t, dir, "sessions-nov.csv", sessionsHeader+"\n"+session(1, "11-20")+session(2, "11-26"))
+	sessLater := mustWrite(t, dir, "sessions-later.csv", sessionsHeader+"\n"+session(2, "11-26")+session(3, "11-27"))
+	st, err := Load(context.Background(), mustDB(t), Inputs{Logins: []string{sep, oct, copied}, Sessions: []string{sessNov, sessLater}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1954,6 +1967,8 @@ func TestLoadSpanCountsDuplicates(t *testing.T) {
 			f.Earliest.Format(time.DateOnly), f.Latest.Format(time.DateOnly)})
 	}
 	want := [][]string{
+		{"sessions-nov.csv", "2+0", "2026-11-20", "2026-11-26"},
+		{"sessions-later.csv", "1+1", "2026-11-26", "2026-11-27"},
 		{"sep.csv", "3+0", "2026-09-01", "2026-10-10"},
 		{"oct.csv", "1+2", "2026-10-05", "2026-10-31"},
 		{"copy.csv", "0+2", "2026-09-01", "2026-10-05"},
