@@ -338,12 +338,14 @@ func TestPageWarningsCountPagesWithSeparators(t *testing.T) {
 		whole = append(whole, page(i, pageInfo{totalSize: 10000, hasTotal: true}))
 		unended = append(unended, page(i, pageInfo{done: false, hasDone: true}))
 	}
+	// One past the three named: "1 more page".
 	for _, tc := range []struct {
 		files []*inputFile
 		want  string
 	}{
 		{whole, "The logins query behind the 1,004 REST pages given holds 10,000 records (totalSize), but they have only 2,008:"},
 		{unended, "logins-0000.json, logins-0001.json, logins-0002.json and 1,001 more pages say done: false"},
+		{unended[:4], "logins-0000.json, logins-0001.json, logins-0002.json and 1 more page say done: false"},
 	} {
 		if ws := pageWarnings(tc.files); len(ws) != 1 || !strings.HasPrefix(ws[0], tc.want) {
 			t.Errorf("got %q, want one warning starting %q", ws, tc.want)
