@@ -186,6 +186,13 @@ func TestTokenOverRotation(t *testing.T) {
 		want: []finding{{check: "token_over_rotation", severity: "low", user: "alice@acme.com", session: "0Ak000000000000TKA",
 			detail: "has been valid for 91 days; tokens should be rotated within 90 days."}},
 	}, {
+		// The limit is said whole, not to its two largest units (90 days).
+		name:     "a limit of 90 days 30 minutes is said whole",
+		policy:   func(p *Policy) { p.TokenMaxAge = 90*24*hour + 30*minute },
+		sessions: []session{{id: "0Ak000000000000TKA", typ: "Oauth2", age: 91 * 24 * hour}},
+		want: []finding{{check: "token_over_rotation", severity: "low", user: "alice@acme.com", session: "0Ak000000000000TKA",
+			detail: "has been valid for 91 days; tokens should be rotated within 90 days 30 minutes."}},
+	}, {
 		name:     "a token 89 days old is within the limit",
 		sessions: []session{{typ: "API", age: 89 * 24 * hour}},
 	}, {
@@ -274,6 +281,20 @@ func TestImpossibleTravel(t *testing.T) {
 		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
 			target: "login:0Ya00000000000NY00 0Ya00000000000NY03", detail: "5,837 km apart, about 950 km/h. It was the user's first successful login from 198.51.100.4; " +
 				"1 more came from it within 1 day, at 2026-11-26 11:00 UTC: its sessions go with this one."}},
+	}, {
+		// follow_for is said whole, not to its two largest units (1 day).
+		name:   "follow_for of 1 day 30 minutes is said whole",
+		policy: func(p *Policy) { p.ImpossibleTravel.FollowFor = 24*hour + 30*minute },
+		sessions: []session{
+			{id: "0Ak000000000000NYA", ip: "198.51.100.4", login: "0Ya00000000000NY03", at: newYork, age: 10*hour - time.Second},
+		},
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 10*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.4", at: newYork, ago: 10 * hour},
+			{id: "0Ya00000000000NY03", ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com", session: "0Ak000000000000NYA",
+			target: "login:0Ya00000000000NY00 0Ya00000000000NY03", detail: "1 more came from it within 1 day 30 minutes, at 2026-11-26 11:00 UTC"}},
 	}, {
 		// Whoever jumped logs in again from the same IP: the next logins
 		// from it within follow_for, with a place or without, are reached
@@ -942,6 +963,16 @@ func TestConcurrentSessions(t *testing.T) {
 		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
 			target: "family:0Ak000000000000SYA", detail: "The Sydney, AU sessions, created later, are the suspect ones, as neither place is more familiar: the user has no successful logins in the 30 days before the user's first live session from an untrusted place began (2026-11-26 09:00 UTC)."}},
 	}, {
+		// The baseline is said whole, not to its two largest units (30 days).
+		name:   "a baseline of 30 days 30 minutes is said whole",
+		policy: func(p *Policy) { p.IPNewForUser.Baseline = 30*day + 30*minute },
+		sessions: []session{
+			{id: "0Ak000000000000SYA", ip: "198.51.100.4", at: sydney, age: 2 * hour},
+			{id: "0Ak000000000000PAA", ip: "203.0.113.7", at: paris, age: 3 * hour},
+		},
+		want: []finding{{check: "concurrent_sessions", severity: "high", user: "alice@acme.com", session: "0Ak000000000000SYA",
+			target: "family:0Ak000000000000SYA", detail: "the user has no successful logins in the 30 days 30 minutes before the user's first live session"}},
+	}, {
 		// The intruder's logins since the sessions began would make Sydney
 		// the better-known place if they counted.
 		name: "logins after the first of the sessions began do not make a place familiar",
@@ -1200,6 +1231,14 @@ func TestIPNewForUser(t *testing.T) {
 		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
 			detail: "since 2026-11-26 11:00 UTC; the user has no successful logins in the 30 days before it."}},
 	}, {
+		// The baseline is said whole, not to its two largest units (30 days).
+		name:     "with min_history 0 and a baseline of 30 days 30 minutes, said whole",
+		policy:   func(p *Policy) { p.IPNewForUser.MinHistory, p.IPNewForUser.Baseline = 0, 30*day+30*minute },
+		sessions: lagosFamily,
+		logins:   []login{lagosLogin},
+		want: []finding{{check: "ip_new_for_user", severity: "medium", user: "alice@acme.com", session: "0Ak000000000000NGA",
+			detail: "the user has no successful logins in the 30 days 30 minutes before it."}},
+	}, {
 		name:     "a baseline of 4 logins is not judged",
 		sessions: lagosFamily,
 		logins:   append(history(4, "203.0.113.7", paris), lagosLogin),
@@ -1255,6 +1294,15 @@ func TestIPNewForUser(t *testing.T) {
 		logins:   append(history(3, "203.0.113.7", paris), setupHistory(3, "203.0.113.7", named("Korea"))...),
 		want: []finding{{check: "ip_new_for_user", severity: "low", user: "alice@acme.com", session: "0Ak000000000000LYA",
 			detail: "none of the user's 6 successful logins in the 30 days before it came from network 198.51.100.0/24, though 3 came from FR."}},
+	}, {
+		name: "with report_new_network, a baseline of 30 days 30 minutes is said whole",
+		policy: func(p *Policy) {
+			p.IPNewForUser.ReportNewNetwork, p.IPNewForUser.Baseline = true, 30*day+30*minute
+		},
+		sessions: []session{{id: "0Ak000000000000LYA", ip: "198.51.100.4", at: lyon}, {ip: "203.0.113.9", at: paris}},
+		logins:   history(5, "203.0.113.7", paris),
+		want: []finding{{check: "ip_new_for_user", severity: "low", user: "alice@acme.com", session: "0Ak000000000000LYA",
+			detail: "none of the user's 5 successful logins in the 30 days 30 minutes before it came from network 198.51.100.0/24"}},
 	}, {
 		name:     "near miss: with report_new_network, 4 logins in all are under min_history",
 		policy:   func(p *Policy) { p.IPNewForUser.ReportNewNetwork = true },
@@ -1337,6 +1385,13 @@ func TestIPSharedByUsers(t *testing.T) {
 		logins: users(10, "198.51.100.9", 2*hour),
 		want: []finding{{check: "ip_shared_by_users", severity: "medium",
 			detail: "10 different users logged in successfully from 198.51.100.9 between 2026-11-25 17:00 and 2026-11-26 11:00 UTC (18 hours), up to 10 within 1 day: a@acme.com, b@acme.com, c@acme.com, d@acme.com, e@acme.com, f@acme.com, g@acme.com, h@acme.com, i@acme.com, j@acme.com."}},
+	}, {
+		// The window is said whole, not to its two largest units (1 day).
+		name:   "a window of 1 day 45 minutes is said whole",
+		policy: func(p *Policy) { p.IPSharedByUsers.Window = 24*hour + 45*minute },
+		logins: users(10, "198.51.100.9", 2*hour),
+		want: []finding{{check: "ip_shared_by_users", severity: "medium",
+			detail: "up to 10 within 1 day 45 minutes: a@acme.com"}},
 	}, {
 		name:   "9 users are not enough",
 		logins: users(9, "198.51.100.9", 2*hour),
@@ -1596,6 +1651,14 @@ func TestFailedLoginBurst(t *testing.T) {
 		name:   "a success 61 minutes after the burst does not raise it",
 		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour-61*minute)),
 		want:   unraised,
+	}, {
+		// success_within is said whole, to the second, not to its two
+		// largest units (1 hour).
+		name:   "a success_within of 1 hour 30 seconds is said whole",
+		policy: func(p *Policy) { p.FailedLoginBurst.SuccessWithin = hour + 30*time.Second },
+		logins: failures(10, "203.0.113.50", 2*minute),
+		want: []finding{{check: "failed_login_burst", severity: "medium", user: "alice@acme.com",
+			detail: "no successful login of that user from that IP followed within 1 hour 30 seconds."}},
 	}, {
 		// Each user a spray got into is as likely the intruder's: every
 		// success is a target, the first one named.
@@ -2087,6 +2150,32 @@ func TestHistoryGapsWarn(t *testing.T) {
 			"3 live session families naming a login the history lacks began in 2 gaps between the Login History exports given " +
 				"(more than session_without_login.max_export_gap from one export's last login to the next one's first), where session_without_login cannot judge them: " +
 				"2026-11-23 00:00 UTC to 2026-11-25 00:00 UTC (1), 2026-11-25 00:00 UTC to 2026-11-26 02:00 UTC (2)."},
+		// Two families in one gap: "them", but "that time".
+		{"two families begun in one gap name missing logins",
+			[]session{
+				{id: "0Ak000000000000AAA", login: "0Ya00000000000GON1", age: 36 * hour, idle: 20 * minute},
+				{id: "0Ak000000000000BBB", login: "0Ya00000000000GON2", age: 30 * hour, idle: 20 * minute},
+			}, gapped,
+			"2 live session families naming a login the history lacks began in 1 gap between the Login History exports given " +
+				"(more than session_without_login.max_export_gap from one export's last login to the next one's first), where session_without_login cannot judge them: " +
+				"2026-11-24 12:00 UTC to 2026-11-26 00:00 UTC (2). Give the Login History export for that time."},
+		// More gaps than the warning names: the rest are counted.
+		{"seven gaps, five named",
+			[]session{
+				{id: "0Ak000000000000AAA", login: "0Ya00000000000GON1", age: 225 * hour, idle: 20 * minute},
+				{id: "0Ak000000000000BBB", login: "0Ya00000000000GON2", age: 195 * hour, idle: 20 * minute},
+				{id: "0Ak000000000000CCC", login: "0Ya00000000000GON3", age: 165 * hour, idle: 20 * minute},
+				{id: "0Ak000000000000DDD", login: "0Ya00000000000GON4", age: 135 * hour, idle: 20 * minute},
+				{id: "0Ak000000000000EEE", login: "0Ya00000000000GON5", age: 105 * hour, idle: 20 * minute},
+				{id: "0Ak000000000000FFF", login: "0Ya00000000000GON6", age: 75 * hour, idle: 20 * minute},
+				{id: "0Ak000000000000GGG", login: "0Ya00000000000GON7", age: 45 * hour, idle: 20 * minute},
+			},
+			[]login{{ago: 240 * hour}, {ago: 210 * hour, export: 1}, {ago: 180 * hour, export: 2}, {ago: 150 * hour, export: 3},
+				{ago: 120 * hour, export: 4}, {ago: 90 * hour, export: 5}, {ago: 60 * hour, export: 6}, {ago: 30 * hour, export: 7}},
+			"7 live session families naming a login the history lacks began in 7 gaps between the Login History exports given " +
+				"(more than session_without_login.max_export_gap from one export's last login to the next one's first), where session_without_login cannot judge them: " +
+				"2026-11-16 12:00 UTC to 2026-11-17 18:00 UTC (1), 2026-11-17 18:00 UTC to 2026-11-19 00:00 UTC (1), 2026-11-19 00:00 UTC to 2026-11-20 06:00 UTC (1), " +
+				"2026-11-20 06:00 UTC to 2026-11-21 12:00 UTC (1), 2026-11-21 12:00 UTC to 2026-11-22 18:00 UTC (1) and 2 more. Give the Login History export for those times."},
 		{"near miss: a family begun in a gap whose login the history holds",
 			[]session{{login: "0Ya00000000000HAV0", age: 36 * hour, idle: 20 * minute}}, gapped, ""},
 		// Its first session is not in the export: the family began at an
@@ -2142,6 +2231,9 @@ func TestHistoryEndWarns(t *testing.T) {
 			[]session{{login: "0Ya00000000000GONE", age: 7 * hour, idle: 20 * minute}}, ""},
 		{"near miss: a family begun after the history ends whose login the history holds",
 			[]session{{login: "0Ya00000000000HAV0", age: 3 * hour}}, ""},
+		// At the history's last login is within it: judged.
+		{"near miss: a family begun at the history's last login is judged",
+			[]session{{login: "0Ya00000000000GONE", age: 6 * hour}}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
