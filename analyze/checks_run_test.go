@@ -2291,6 +2291,12 @@ func TestUnknownSessionTypesWarn(t *testing.T) {
 		{"a misspelt token type", func(p *Policy) { p.TokenTypes = []string{"oath2", "api"} },
 			"The policy's token_types names the session type oath2, which Salesforce does not document and no session of the export has: " +
 				"check the spelling: a token type missing from token_types has its sessions judged by the session limits, as sessions over age."},
+		// Named by both keys: the token type's consequence is the one told.
+		{"a misspelt type with a limit and as a token type", func(p *Policy) {
+			p.SessionMaxAgeByType, p.TokenTypes = map[string]time.Duration{"oath2": time.Hour}, []string{"oath2", "api"}
+		},
+			"The policy's session_max_age_by_type and token_types name the session type oath2, which Salesforce does not document and no session of the export has: " +
+				"check the spelling: a token type missing from token_types has its sessions judged by the session limits, as sessions over age."},
 		{"near miss: a documented type no session has", func(p *Policy) { p.SessionMaxAgeByType = map[string]time.Duration{"sitepreview": time.Hour} }, ""},
 		{"near miss: an undocumented type the export has", func(p *Policy) { p.SessionMaxAgeByType = map[string]time.Duration{"newtype": time.Hour} }, ""},
 	}

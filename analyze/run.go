@@ -752,7 +752,11 @@ func (r *runner) unknownTypesWarning(ctx context.Context, res *Result) error {
 		}
 		keys := named[t]
 		slices.Sort(keys)
-		w := fmt.Sprintf("The policy's %s names the session type %s, which Salesforce does not document and no session of the export has: check the spelling", strings.Join(keys, " and "), t)
+		verb := "names"
+		if len(keys) > 1 {
+			verb = "name" // session_max_age_by_type and token_types
+		}
+		w := fmt.Sprintf("The policy's %s %s the session type %s, which Salesforce does not document and no session of the export has: check the spelling", strings.Join(keys, " and "), verb, t)
 		if slices.Contains(keys, "token_types") {
 			w += ": a token type missing from token_types has its sessions judged by the session limits, as sessions over age."
 		} else {
