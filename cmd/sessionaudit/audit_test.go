@@ -1210,6 +1210,42 @@ func TestAuditWarnsOfSetupLoginsAfterAsOf(t *testing.T) {
 	}
 }
 
+// Local times read in the wrong zone move by up to 26 hours (zones lie from
+// UTC-12 to UTC+14): logins up to 26 hours after --as-of are blamed on the
+// zone, later ones on --as-of or the years. The bounds, to the minute.
+func TestSetupWarningsOfLoginsAfterAsOfByHowLate(t *testing.T) {
+	asOf := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	const zone, years = "its times are local and were read in UTC", "which no timezone explains"
+	for _, tc := range []struct {
+		name   string
+		after  time.Duration // the download's last login after --as-of
+		loaded int64
+		want   string // "" for no warning
+	}{
+		{"at --as-of", 0, 1, ""},
+		{"a minute after", time.Minute, 1, zone},
+		{"25 hours after (UTC+14 read as UTC-11)", 25 * time.Hour, 1, zone},
+		{"26 hours after, the most a zone explains", 26 * time.Hour, 1, zone},
+		{"26 hours and a minute after", 26*time.Hour + time.Minute, 1, years},
+		{"30 hours after", 30 * time.Hour, 1, years},
+		{"near miss: no login loaded", 30 * time.Hour, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := ingest.Stats{Files: []ingest.FileStats{{File: "LoginHistory.csv", Kind: ingest.Logins, Setup: true,
+				Loaded: tc.loaded, Latest: asOf.Add(tc.after)}}}
+			var late []string
+			for _, w := range setupWarnings(st, asOf, time.UTC) {
+				if strings.Contains(w, "after the audit's as-of time (") {
+					late = append(late, w)
+				}
+			}
+			if tc.want == "" && len(late) != 0 || tc.want != "" && (len(late) != 1 || !strings.Contains(late[0], tc.want)) {
+				t.Errorf("warnings %q; want one saying %q, or none for \"\"", late, tc.want)
+			}
+		})
+	}
+}
+
 // Logins from a Setup download carry no coordinates and no login Ids: the
 // audit warns that two checks cannot judge them, so their zero does not read
 // as "checked, nothing found". API exports (the near miss) draw no warning.

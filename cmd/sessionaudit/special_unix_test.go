@@ -325,4 +325,15 @@ func TestVerifyNamesWhatTheRunningApplyHolds(t *testing.T) {
 	if code != exitPartial || !strings.Contains(stdout, want) || strings.Contains(stdout, "holds removals.csv.lock") {
 		t.Errorf("verify: exit %d, stdout %q; want exit %d saying %q", code, stdout, exitPartial, want)
 	}
+	// The summary counts the session in the apply running now, and once
+	// it has ended, the count is gone, not 0.
+	const counted = "1 session checked: 0 gone, 0 pending, 1 in the apply running now, 0 still listed past revocation, 0 not removed;"
+	if !strings.Contains(stdout, counted) {
+		t.Errorf("verify while the apply runs: stdout %q; want %q", stdout, counted)
+	}
+	held.Close()
+	code, stdout, _ = runWithOrg(t, env, org.Client(), "verify", "--removals", list)
+	if after := "1 session checked: 0 gone, 0 pending, 0 still listed past revocation, 1 not removed;"; code != exitPartial || !strings.Contains(stdout, after) {
+		t.Errorf("verify after the apply: exit %d, stdout %q; want exit %d saying %q", code, stdout, exitPartial, after)
+	}
 }
