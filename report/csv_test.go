@@ -82,6 +82,21 @@ func TestWriteCSVFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertFiles(t, dir, map[string]string{"sessions.csv": want.String()})
+	assertReadable(t, path)
+}
+
+// assertReadable checks that the report at path can be read by anyone, as a
+// file the job wrote with os.Create under a usual umask would: its temporary
+// file starts private.
+func assertReadable(t *testing.T, path string) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Mode().Perm(); got != 0o644 {
+		t.Errorf("%s: got mode %v, want -rw-r--r--", filepath.Base(path), got)
+	}
 }
 
 // assertFiles checks that dir holds exactly the files in want, with their contents.
@@ -126,6 +141,9 @@ func TestCSVFieldNeutralises(t *testing.T) {
 		{"negative float", float64(-2.5), "-2.5"},
 		{"negative int64", int64(-3), "-3"},
 		{"negative int32", int32(-4), "-4"},
+		{"negative int", -5, "-5"},
+		{"float32", float32(0.1), "0.1"},
+		{"trailing spaces", "Chrome 122  ", "Chrome 122  "},
 		{"time", at("2026-01-02T03:04:05Z"), "2026-01-02T03:04:05Z"},
 		{"small float", 0.000001, "0.000001"},
 		{"large float", 1e21, "1000000000000000000000"},
