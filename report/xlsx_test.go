@@ -119,9 +119,14 @@ func sampleWorkbook(findings int) Workbook {
 
 func TestWriteXLSXSheets(t *testing.T) {
 	f := mustWriteXLSX(t, sampleWorkbook(5), excelize.TotalRows)
+	assertReadable(t, f.Path)
 
 	if diff := cmp.Diff([]string{"Summary", "Findings", "Sessions", "Rejects"}, f.GetSheetList()); diff != "" {
 		t.Errorf("sheets (-want +got):\n%s", diff)
+	}
+	// The workbook opens on the Summary sheet.
+	if got := f.GetActiveSheetIndex(); got != 0 {
+		t.Errorf("got active sheet %d (%s), want 0 (Summary)", got, f.GetSheetName(got))
 	}
 	props, err := f.GetDocProps()
 	if err != nil {
@@ -131,15 +136,23 @@ func TestWriteXLSXSheets(t *testing.T) {
 		t.Errorf("got title %q and creator %q, want the summary's title and sessionaudit", props.Title, props.Creator)
 	}
 
-	filters := map[string]string{}
+	filters, titles := map[string]string{}, map[string]string{}
 	for _, d := range f.GetDefinedName() {
-		if d.Name == "_xlnm._FilterDatabase" {
+		switch d.Name {
+		case "_xlnm._FilterDatabase":
 			filters[d.Scope] = d.RefersTo
+		case "_xlnm.Print_Titles":
+			titles[d.Scope] = d.RefersTo
 		}
 	}
 	wantFilters := map[string]string{"Findings": "'Findings'!$A$1:$F$6", "Sessions": "'Sessions'!$A$1:$G$7", "Rejects": "'Rejects'!$A$1:$B$1"}
 	if diff := cmp.Diff(wantFilters, filters); diff != "" {
 		t.Errorf("autofilter names (-want +got):\n%s", diff)
+	}
+	// A printed data sheet repeats its header row, and only it, on each page.
+	wantTitles := map[string]string{"Findings": "'Findings'!$1:$1", "Sessions": "'Sessions'!$1:$1", "Rejects": "'Rejects'!$1:$1"}
+	if diff := cmp.Diff(wantTitles, titles); diff != "" {
+		t.Errorf("print titles (-want +got):\n%s", diff)
 	}
 	// The name alone does not show the drop-downs: each sheet needs its element.
 	if diff := cmp.Diff([]string{`<autoFilter ref="A1:B1">`, `<autoFilter ref="A1:F6">`, `<autoFilter ref="A1:G7">`}, autoFilterElements(t, f.Path)); diff != "" {
@@ -169,6 +182,11 @@ func TestWriteXLSXSheets(t *testing.T) {
 		}
 		if !panes.Freeze || panes.YSplit != 1 || panes.XSplit != 0 || panes.TopLeftCell != "A2" {
 			t.Errorf("%s: got panes %+v, want the header row frozen", sheet, panes)
+		}
+		// The cursor starts in the scrolling pane below the header, on A2.
+		if panes.ActivePane != "bottomLeft" || len(panes.Selection) != 1 ||
+			panes.Selection[0] != (excelize.Selection{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}) {
+			t.Errorf("%s: got active pane %q and selection %+v, want A2 selected in the bottom pane", sheet, panes.ActivePane, panes.Selection)
 		}
 		style := mustCellStyle(t, f, sheet, "A1")
 		if !style.Font.Bold || len(style.Fill.Color) == 0 {
@@ -584,5 +602,163 @@ func TestWriteXLSXSummaryReadingNotes(t *testing.T) {
 	}
 	if diff := cmp.Diff(readingNotes, notes); diff != "" {
 		t.Errorf("the notes after \"Reading this workbook\" (-want +got):\n%s", diff)
+	}
+}
+
+// countingRows is a Rows of n rows of one column, numbered from 1, made as
+// they are read: a million rows of a slice would take a quarter gigabyte.
+type countingRows struct{ n, i int64 }
+
+func (r *countingRows) Columns() ([]string, error) { return []string{"n"}, nil }
+
+func (r *countingRows) Next() bool {
+	if r.i >= r.n {
+		return false
+	}
+	r.i++
+	return true
+}
+
+func (r *countingRows) Scan(dest ...any) error {
+	*dest[0].(*any) = r.i
+	return nil
+}
+
+func (r *countingRows) Err() error { return nil }
+
+// TestWriteXLSXSplitsAtExcelsRowLimit writes one row more than a sheet can
+// hold under its header: the first sheet fills to Excel's last row,
+// 1,048,576, and the row left over goes on "Rows (2)". Excel refuses a
+// sheet with a row past its last and would cut a sheet short of it.
+func TestWriteXLSXSplitsAtExcelsRowLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.xlsx")
+	wb := Workbook{Sheets: []Sheet{{Name: "Rows", Columns: []Column{{Label: "N", Kind: Number}}, Rows: &countingRows{n: excelize.TotalRows}}}}
+	if err := WriteXLSX(path, wb); err != nil {
+		t.Fatal(err)
+	}
+	// Read as parts: excelize would load the million rows into memory.
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	part := func(name string) string {
+		t.Helper()
+		r, err := z.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		b, err := io.ReadAll(r) // checks the part's CRC and size
+		if err != nil {
+			t.Fatalf("reading %s: %v", name, err)
+		}
+		return string(b)
+	}
+	var sheets []string
+	for _, m := range regexp.MustCompile(`<sheet name="([^"]*)"`).FindAllStringSubmatch(part("xl/workbook.xml"), -1) {
+		sheets = append(sheets, m[1])
+	}
+	if diff := cmp.Diff([]string{"Summary", "Rows", "Rows (2)"}, sheets); diff != "" {
+		t.Fatalf("sheets (-want +got):\n%s", diff)
+	}
+	// The Summary sheet is sheet1.xml, and the others follow in order.
+	first, second := part("xl/worksheets/sheet2.xml"), part("xl/worksheets/sheet3.xml")
+	if got, want := strings.Count(first, "<row "), excelize.TotalRows; got != want {
+		t.Errorf("Rows: got %d rows, want %d", got, want)
+	}
+	last := fmt.Sprintf(`<row r="%d"><c r="A%[1]d" s="\d+"><v>%d</v></c></row></sheetData>`, excelize.TotalRows, excelize.TotalRows-1)
+	if !regexp.MustCompile(last).MatchString(first) {
+		t.Errorf("Rows: want it to end with row %d holding %d", excelize.TotalRows, excelize.TotalRows-1)
+	}
+	for name, c := range map[string]struct{ sheet, dim string }{
+		"Rows":     {first, fmt.Sprintf("A1:A%d", excelize.TotalRows)},
+		"Rows (2)": {second, "A1:A2"},
+	} {
+		if !strings.Contains(c.sheet, `<dimension ref="`+c.dim+`"`) {
+			t.Errorf("%s: want dimension %s", name, c.dim)
+		}
+	}
+	if !regexp.MustCompile(`<row r="2"><c r="A2" s="\d+"><v>1048576</v></c></row></sheetData>`).MatchString(second) {
+		t.Errorf("Rows (2): want the last row, 1048576, as row 2 and alone")
+	}
+}
+
+// A grouped sheet's shading runs on across its continuation sheets as on
+// one sheet: a group split between two keeps its shade (ben), and a group
+// that starts a sheet takes the next (cy, dan).
+func TestWriteXLSXBandsRunOnAcrossSheets(t *testing.T) {
+	rows := newRows([]string{"username", "session_id"})
+	for i, u := range []string{"ana", "ben", "ben", "cy", "dan", "dan"} {
+		rows.rows = append(rows.rows, []any{u, fmt.Sprint(i)})
+	}
+	sheet := Sheet{Name: "Sessions", Columns: []Column{{Label: "User"}, {Label: "Session"}}, Rows: rows, GroupBy: "User"}
+	f := mustWriteXLSX(t, Workbook{Sheets: []Sheet{sheet}}, 3) // header and two rows a sheet
+	got := map[string][]bool{}
+	for _, name := range []string{"Sessions", "Sessions (2)", "Sessions (3)"} {
+		for _, cell := range []string{"A2", "A3"} {
+			got[name] = append(got[name], len(mustCellStyle(t, f, name, cell).Fill.Color) > 0)
+		}
+	}
+	want := map[string][]bool{"Sessions": {false, true}, "Sessions (2)": {true, false}, "Sessions (3)": {true, true}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rows 2 and 3 shaded, by sheet, for ana, ben | ben, cy | dan, dan (-want +got):\n%s", diff)
+	}
+}
+
+// A row is as tall as its most wrapped cell needs, at 15 points a line, up
+// to 27 lines (405 points, within Excel's 409); text that does not wrap
+// leaves the row at the default height.
+func TestWriteXLSXRowHeights(t *testing.T) {
+	cols := []Column{{Label: "Detail", Width: 60, Wrap: true}, {Label: "Note", Width: 10}}
+	rows := newRows([]string{"detail", "note"},
+		[]any{"short", strings.Repeat("n", 100)},
+		[]any{strings.Repeat("x", 100), nil}, // 59 characters a line
+		[]any{strings.Repeat("y", 59*40), nil},
+	)
+	f := mustWriteXLSX(t, Workbook{Sheets: []Sheet{{Name: "Details", Columns: cols, Rows: rows}}}, excelize.TotalRows)
+	var got []float64
+	for row := 2; row <= 4; row++ {
+		h, err := f.GetRowHeight("Details", row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, h)
+	}
+	if diff := cmp.Diff([]float64{15, 30, 405}, got); diff != "" {
+		t.Errorf("heights of rows 2-4 (-want +got):\n%s", diff)
+	}
+}
+
+// A column is as wide as it is told, or as its kind's default; never so
+// narrow that its label is hidden behind the filter button (counting
+// characters, not bytes), nor wider than Excel allows.
+func TestWriteXLSXColumnWidths(t *testing.T) {
+	cols := []Column{
+		{Label: "Severity", Kind: Severity}, // 11 by default, 12 for the label
+		{Label: "Observed", Kind: Time},     // a date-time and a margin
+		{Label: "Count", Kind: Number},
+		{Label: "Note"},
+		{Label: "Browser", Width: 30},
+		{Label: "A label longer than its column", Width: 10},
+		{Label: "Überschrift", Width: 5}, // 11 characters in 12 bytes
+		{Label: "Huge", Width: 400},
+	}
+	names := make([]string, len(cols))
+	for i := range names {
+		names[i] = fmt.Sprintf("c%d", i)
+	}
+	f := mustWriteXLSX(t, Workbook{Sheets: []Sheet{{Name: "Widths", Columns: cols, Rows: newRows(names)}}}, excelize.TotalRows)
+	var got []float64
+	for i := range cols {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		w, err := f.GetColWidth("Widths", col)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, w)
+	}
+	if diff := cmp.Diff([]float64{12, 25, 12, 24, 30, 34, 15, 255}, got); diff != "" {
+		t.Errorf("column widths (-want +got):\n%s", diff)
 	}
 }
