@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -292,6 +293,40 @@ func TestWriteXLSXCells(t *testing.T) {
 			if got := len(style.Fill.Color) > 0; got != shaded {
 				t.Errorf("%s: got shaded %v, want %v", cell, got, shaded)
 			}
+		}
+		// Every cell of a shaded row is, whatever it holds: text, a
+		// time, numbers, a bool and nothing.
+		for _, col := range "ABCDEFG" {
+			cell := fmt.Sprintf("%c4", col)
+			if diff := cmp.Diff([]string{bandFill}, mustCellStyle(t, f, "Sessions", cell).Fill.Color); diff != "" {
+				t.Errorf("%s fill (-want +got):\n%s", cell, diff)
+			}
+		}
+	})
+
+	t.Run("cells are aligned and wrapped by kind", func(t *testing.T) {
+		type layout struct {
+			Horizontal string
+			Wrap       bool
+		}
+		got := map[string]layout{}
+		for _, c := range []struct{ sheet, cell string }{
+			{"Sessions", "A2"}, {"Sessions", "C2"}, {"Sessions", "D2"}, {"Sessions", "E2"}, {"Findings", "F2"},
+		} {
+			style := mustCellStyle(t, f, c.sheet, c.cell)
+			var l layout
+			if style.Alignment != nil {
+				l = layout{style.Alignment.Horizontal, style.Alignment.WrapText}
+			}
+			got[c.sheet+"!"+c.cell] = l
+		}
+		want := map[string]layout{
+			"Sessions!A2": {}, "Sessions!C2": {Horizontal: "center"}, // text, a time
+			"Sessions!D2": {Horizontal: "right"}, "Sessions!E2": {Horizontal: "right"}, // an integer, a float
+			"Findings!F2": {Wrap: true}, // a finding's detail
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("alignment (-want +got):\n%s", diff)
 		}
 	})
 }
@@ -760,5 +795,59 @@ func TestWriteXLSXColumnWidths(t *testing.T) {
 	}
 	if diff := cmp.Diff([]float64{12, 25, 12, 24, 30, 34, 15, 255}, got); diff != "" {
 		t.Errorf("column widths (-want +got):\n%s", diff)
+	}
+}
+
+// Values a query scans that a cell cannot hold as they are: a bool reads as
+// in the CSV, a FLOAT's float32 is a number, a BLOB's []byte and a value of
+// any other type are text (never an empty cell, never a formula).
+func TestWriteXLSXScannedTypes(t *testing.T) {
+	cols := []Column{{Label: "True"}, {Label: "False"}, {Label: "Ratio", Kind: Number}, {Label: "Count", Kind: Number}, {Label: "Raw"}, {Label: "Other"}}
+	rows := newRows([]string{"t", "f", "ratio", "count", "raw", "other"},
+		[]any{true, false, float32(1.5), -3, []byte("=SUM(1)"), 90 * time.Second})
+	f := mustWriteXLSX(t, Workbook{Sheets: []Sheet{{Name: "Values", Columns: cols, Rows: rows}}}, excelize.TotalRows)
+	type cell struct {
+		Value string
+		Type  excelize.CellType
+	}
+	var got []cell
+	for _, ref := range []string{"A2", "B2", "C2", "D2", "E2", "F2"} {
+		typ, err := f.GetCellType("Values", ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, cell{mustCellValue(t, f, "Values", ref), typ})
+		if formula, _ := f.GetCellFormula("Values", ref); formula != "" {
+			t.Errorf("%s: got formula %q, want none", ref, formula)
+		}
+	}
+	text, number := excelize.CellTypeInlineString, excelize.CellTypeUnset // a number cell has no type attribute
+	want := []cell{{"true", text}, {"false", text}, {"1.5", number}, {"-3", number}, {"=SUM(1)", text}, {"1m30s", text}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("row 2 (-want +got):\n%s", diff)
+	}
+}
+
+// A severity column colours a severity however it is written, and nothing
+// else; a severity word in another column is plain text.
+func TestWriteXLSXSeverityStyles(t *testing.T) {
+	cols := []Column{{Label: "Severity", Kind: Severity}, {Label: "Note"}}
+	rows := newRows([]string{"severity", "note"},
+		[]any{"High ", "high"},
+		[]any{"CRITICAL", "critical"},
+		[]any{"urgent", "low"},
+	)
+	f := mustWriteXLSX(t, Workbook{Sheets: []Sheet{{Name: "Findings", Columns: cols, Rows: rows}}}, excelize.TotalRows)
+	got := map[string][]string{}
+	for _, ref := range []string{"A2", "B2", "A3", "B3", "A4", "B4"} {
+		got[ref] = mustCellStyle(t, f, "Findings", ref).Fill.Color
+	}
+	want := map[string][]string{
+		"A2": {severityColours["high"].fill}, "B2": nil,
+		"A3": {severityColours["critical"].fill}, "B3": nil,
+		"A4": nil, "B4": nil,
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("fills (-want +got):\n%s", diff)
 	}
 }
