@@ -334,7 +334,10 @@ func TestWriteXLSXCells(t *testing.T) {
 // TestWriteXLSXSummaryTimes checks that the Summary sheet's times are
 // date-times that say they are in UTC, not text.
 func TestWriteXLSXSummaryTimes(t *testing.T) {
-	f := mustWriteXLSX(t, sampleWorkbook(1), excelize.TotalRows)
+	wb := sampleWorkbook(1)
+	// A time in another zone is shown in UTC, as it says.
+	wb.Summary.GeneratedAt = wb.Summary.GeneratedAt.In(time.FixedZone("CET", 3600))
+	f := mustWriteXLSX(t, wb, excelize.TotalRows)
 	// The policy the audit ran with is named beside the version.
 	if got := mustCellValue(t, f, summarySheet, "A6") + ": " + mustCellValue(t, f, summarySheet, "B6"); got != "Policy: "+sampleSummary().Policy {
 		t.Errorf("A6:B6: got %q, want the policy", got)
@@ -402,6 +405,61 @@ func TestWriteXLSXSummaryWithheld(t *testing.T) {
 	}
 }
 
+// The Summary sheet's counts: the findings of every check, the sessions
+// proposed for removal, the rows rejected, and the totals of the Inputs and
+// Findings by check tables, in thousands.
+func TestWriteXLSXSummaryCounts(t *testing.T) {
+	f := mustWriteXLSX(t, sampleWorkbook(1), excelize.TotalRows)
+	rows, err := f.GetRows(summarySheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]string
+	for _, r := range rows {
+		if len(r) > 0 && slices.Contains([]string{"Findings", "Sessions proposed for removal", "Input rows rejected", "Check", "Total"}, r[0]) {
+			got = append(got, r)
+		}
+	}
+	want := [][]string{
+		{"Findings", "1,232"},
+		{"Sessions proposed for removal", "7"},
+		{"Input rows rejected", "20"},
+		{"Total", "", "", "262,840", "262,790", "30", "20"},
+		{"Check", "ID", "Base severity", "Info", "Low", "Medium", "High", "Critical", "Total"},
+		{"Total", "", "", "0", "20", "1,205", "5", "2", "1,232"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the Summary sheet's counts (-want +got):\n%s", diff)
+	}
+}
+
+// The Summary sheet's columns fit the tables' values, up to 60 characters;
+// text that runs on over the empty cells beside it (the title, the policy,
+// the accounting line) widens none.
+func TestWriteXLSXSummaryColumnWidths(t *testing.T) {
+	wb := sampleWorkbook(1)
+	long := InputStats{File: "LoginHistory-" + strings.Repeat("x", 63) + ".csv", Kind: "logins", Format: "Bulk API CSV"} // 80 characters
+	wb.Summary.Inputs = append(wb.Summary.Inputs, long)
+	f := mustWriteXLSX(t, wb, excelize.TotalRows)
+	got := map[string]float64{}
+	for _, col := range []string{"A", "B", "D", "H"} {
+		w, err := f.GetColWidth(summarySheet, col)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[col] = w
+	}
+	want := map[string]float64{
+		"A": 60, // the 80-character file name, and a margin, cut to 60
+		"B": 26, // deactivated_user_session; the policy's 86 characters run on
+		"D": 10, // 250,000
+		"H": 25, // a date-time
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Summary column widths (-want +got):\n%s", diff)
+	}
+}
+
 // Warnings close the Summary sheet, each wrapped across the table's width;
 // without any there is no Warnings heading.
 func TestWriteXLSXSummaryWarnings(t *testing.T) {
@@ -438,8 +496,9 @@ func TestWriteXLSXSummaryWarnings(t *testing.T) {
 			}) {
 				t.Errorf("want %s merged across A:I, got merges %v", cell, merged)
 			}
-			if h, err := f.GetRowHeight(summarySheet, heading+2); err != nil || h < 30 {
-				t.Errorf("got row height %v (err %v), want room for the wrapped lines", h, err)
+			// 290 characters at some 100 a line.
+			if h, err := f.GetRowHeight(summarySheet, heading+2); err != nil || h != 3*15 {
+				t.Errorf("got row height %v (err %v), want room for the 3 wrapped lines", h, err)
 			}
 		})
 	}
