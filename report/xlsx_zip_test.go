@@ -3,6 +3,7 @@ package report
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -70,6 +71,67 @@ func TestWriteXLSXManyChunks(t *testing.T) {
 		if got, want := rows[i+1][5], r[5].(string); got != want {
 			t.Fatalf("row %d: got detail %q, want %q", i+2, got, want)
 		}
+	}
+}
+
+// TestWriteXLSXPartSizes checks each part's zip header as a reader that
+// streams a zip by its local headers reads it (Java's ZipInputStream, under
+// Apache POI, for one): the compressed size is exactly the deflate stream,
+// which such a reader checks against what it inflated, and the version
+// needed to extract is 2.0, deflate's, for the worksheets whose rows are
+// spliced in as for the parts the zip writer makes.
+func TestWriteXLSXPartSizes(t *testing.T) {
+	f := mustWriteXLSX(t, sampleWorkbook(3000), excelize.TotalRows) // rows in two chunks
+	z, err := zip.OpenReader(f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	for _, part := range z.File {
+		if part.Method != zip.Deflate || part.ReaderVersion != 20 {
+			t.Errorf("%s: got method %d and version needed %d, want deflate (8) and 20", part.Name, part.Method, part.ReaderVersion)
+		}
+		raw, err := part.OpenRaw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream := bytes.NewReader(b) // a ByteReader: flate reads no further than it needs
+		n, err := io.Copy(io.Discard, flate.NewReader(stream))
+		if err != nil {
+			t.Errorf("%s: inflating: %v", part.Name, err)
+			continue
+		}
+		if stream.Len() != 0 || uint64(n) != part.UncompressedSize64 {
+			t.Errorf("%s: the deflate stream ends %d bytes before the compressed size says, and inflates to %d bytes where the header says %d",
+				part.Name, stream.Len(), n, part.UncompressedSize64)
+		}
+	}
+}
+
+// A worksheet's frame must hold its header row and no other: rows already
+// there would come before the spliced ones, and a frame without the header
+// is not the part the rows were written for.
+func TestPartZipWriterRefusesAFrameWithRows(t *testing.T) {
+	for name, frame := range map[string]string{
+		"row 2 already": `<worksheet><sheetData><row r="1"></row><row r="2"></row></sheetData></worksheet>`,
+		"no header row": `<worksheet><sheetData></sheetData></worksheet>`,
+		"no sheetData":  `<worksheet></worksheet>`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			z := newPartZipWriter(&bytes.Buffer{}, []*compressedRows{mustNoRows(t, "xl/worksheets/sheet2.xml")})
+			w, err := z.Create("xl/worksheets/sheet2.xml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(w, frame)
+			if err := z.Close(); err == nil || !strings.Contains(err.Error(), "is not a header row awaiting its rows") {
+				t.Errorf("got error %v, want one saying the worksheet is not a header row awaiting its rows", err)
+			}
+		})
 	}
 }
 
