@@ -169,6 +169,22 @@ func checkWorkbook(t *testing.T, path string) {
 	if v, _ := f.GetCellValue("Findings", "A1"); v != "Severity" {
 		t.Errorf("got Findings!A1 %q, want Severity", v)
 	}
+	// Each header is aligned as its column's values: a severity or a time
+	// centred, a number (a reject's line) to the right, text to the left.
+	for cell, want := range map[string]string{"Findings!A1": "center", "Findings!C1": "center", "Findings!D1": "left", "Rejects!B1": "right"} {
+		sheet, ref, _ := strings.Cut(cell, "!")
+		id, err := f.GetCellStyle(sheet, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		style, err := f.GetStyle(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if style.Alignment == nil || style.Alignment.Horizontal != want {
+			t.Errorf("%s: got alignment %+v, want %s", cell, style.Alignment, want)
+		}
+	}
 }
 
 func TestAuditUsageErrors(t *testing.T) {

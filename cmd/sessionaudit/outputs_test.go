@@ -40,7 +40,9 @@ func mustExec(t *testing.T, conn *sql.Conn, q string) {
 // TestSessionsSheetFlags checks that the Sessions sheet lists the live
 // sessions with the flags analyze wrote for them (session_flags), says which
 // are proposed for removal and why one a finding reached is not, and shows each one's login time and, where the
-// export gave the session none, its login's place (session_logins).
+// export gave the session none, its login's place (session_logins). A
+// session that expires at the as-of time is no longer live (is_live), so
+// the sheet leaves it out, with the one that expired before (X).
 func TestSessionsSheetFlags(t *testing.T) {
 	ctx := context.Background()
 	conn := mustConn(t)
@@ -49,9 +51,9 @@ func TestSessionsSheetFlags(t *testing.T) {
 		parent_id, is_current, src_file)
 	SELECT id, 'u', 'alice@acme.com', TIMESTAMP '2026-11-26 10:00:00', TIMESTAMP '2026-11-26 11:00:00', 7200,
 		TIMESTAMP '2026-11-26 11:00:00' + INTERVAL (hours) HOUR, id, false, 0
-	FROM (VALUES ('P', 2), ('Q', 2), ('X', 0)) v(id, hours)`)
+	FROM (VALUES ('P', 2), ('Q', 2), ('X', 0), ('E', 1)) v(id, hours)`)
 	mustExec(t, conn, `CREATE TABLE session_flags AS SELECT * FROM (VALUES
-		('P', 'a; b', NULL), ('Q', 'd', 'no: protected user'), ('X', 'c', NULL)) v(id, flags, withheld)`)
+		('P', 'a; b', NULL), ('Q', 'd', 'no: protected user'), ('X', 'c', NULL), ('E', 'e', NULL)) v(id, flags, withheld)`)
 	mustExec(t, conn, `CREATE TABLE removals AS SELECT 'P' AS session_id`)
 	// Q's export gave it no place and it was created after its login: the
 	// sheet shows the login's time and place.
