@@ -276,8 +276,8 @@ func (w *summaryWriter) overflowing(col int, text string, style int) {
 	w.widths[col] = width
 }
 
-// setTime writes t as a date-time in the given style, or "unknown" when t
-// is zero.
+// setTime writes t, to the second, as a date-time in the given style, or
+// "unknown" when t is zero.
 func (w *summaryWriter) setTime(col int, t time.Time, style int) {
 	if t.IsZero() {
 		w.set(col, "unknown", w.st.unknown)
@@ -287,7 +287,7 @@ func (w *summaryWriter) setTime(col int, t time.Time, style int) {
 		return
 	}
 	ref := w.cell(col)
-	w.err = w.f.SetCellValue(summarySheet, ref, t.UTC())
+	w.err = w.f.SetCellValue(summarySheet, ref, t.UTC().Truncate(time.Second)) // as cellValue writes a time
 	if w.err == nil {
 		w.err = w.f.SetCellStyle(summarySheet, ref, ref, style)
 	}

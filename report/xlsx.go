@@ -402,7 +402,7 @@ func columnWidth(c Column) float64 {
 
 // cellValue turns a scanned value into one the stream writer stores with the
 // right type: text as an inline string (never a formula), numbers as
-// numbers, times as date-times.
+// numbers, times as date-times in UTC to the second.
 func cellValue(v any) any {
 	// Values that need no change are returned as they came, not boxed
 	// anew: a row of a large sheet should not allocate.
@@ -429,8 +429,10 @@ func cellValue(v any) any {
 		if x.Year() < 1900 {
 			return x.UTC().Format(csvTime) // before Excel's epoch
 		}
-		if x.Location() != time.UTC {
-			return x.UTC()
+		// To the second, as the CSV reports write it: a spreadsheet rounds
+		// the seconds it shows, so 23:59:59.6 would read as the next day.
+		if x.Location() != time.UTC || x.Nanosecond() != 0 {
+			return x.UTC().Truncate(time.Second)
 		}
 		return v
 	default:

@@ -910,3 +910,32 @@ func TestWriteXLSXSeverityStyles(t *testing.T) {
 		t.Errorf("fills (-want +got):\n%s", diff)
 	}
 }
+
+// Times are written to the second, as the CSV reports and the text summary
+// write them. A spreadsheet rounds the seconds it shows, so a time of
+// 23:59:59.6 written whole would read as the next day's 00:00:00 in the
+// workbook and as the day before in findings.csv.
+func TestWriteXLSXTimesToTheSecond(t *testing.T) {
+	late := time.Date(2026, 2, 28, 23, 59, 59, 600_000_000, time.UTC)
+	wb := Workbook{Summary: sampleSummary(), Sheets: []Sheet{{Name: "Times", Columns: []Column{{Label: "Observed", Kind: Time}},
+		Rows: newRows([]string{"observed"}, []any{late}, []any{late.In(time.FixedZone("CET", 3600))})}}}
+	wb.Summary.AsOf = late
+	f := mustWriteXLSX(t, wb, excelize.TotalRows)
+	want := time.Date(2026, 2, 28, 23, 59, 59, 0, time.UTC)
+	for _, c := range []struct{ sheet, cell string }{{"Times", "A2"}, {"Times", "A3"}, {summarySheet, "B3"}} {
+		raw, err := f.GetCellValue(c.sheet, c.cell, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		serial, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			t.Fatalf("%s!%s: got raw value %q, want a serial number", c.sheet, c.cell, raw)
+		}
+		if got, err := excelize.ExcelDateToTime(serial, false); err != nil || !got.Round(time.Millisecond).Equal(want) {
+			t.Errorf("%s!%s: got %v (err %v), want %v", c.sheet, c.cell, got, err, want)
+		}
+		if got := mustCellValue(t, f, c.sheet, c.cell); got != "2026-02-28 23:59:59 UTC" {
+			t.Errorf("%s!%s: got shown value %q, want 2026-02-28 23:59:59 UTC", c.sheet, c.cell, got)
+		}
+	}
+}
