@@ -89,6 +89,21 @@ func TestRemovals(t *testing.T) {
 			"0Ak000000000000CUC": "no: the exporting user's own session",
 		},
 	}, {
+		// The caller's own session may be a later one of its family (the
+		// API session an export ran in, say): the family's first session
+		// and the rest stay off the list too.
+		name: "the current session's family is never removed, though only a later session of it is marked",
+		sessions: []session{
+			{id: "0Ak000000000000CUR", age: 13 * hour},
+			{id: "0Ak000000000000CUC", parent: "0Ak000000000000CUR", typ: "Content", age: 13 * hour, current: true},
+			{id: "0Ak000000000000OLD", age: 13 * hour},
+		},
+		want: []removal{{session: "0Ak000000000000OLD", user: "alice@acme.com", checks: "session_over_age", severity: "medium"}},
+		withheld: map[string]string{
+			"0Ak000000000000CUR": "no: the exporting user's own session",
+			"0Ak000000000000CUC": "no: the exporting user's own session",
+		},
+	}, {
 		name:     "checks left out of remove_on propose nothing",
 		policy:   func(p *Policy) { p.RemoveOn = []string{"impossible_travel"} },
 		sessions: []session{{age: 13 * hour}},
