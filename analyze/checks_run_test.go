@@ -282,6 +282,21 @@ func TestImpossibleTravel(t *testing.T) {
 			target: "login:0Ya00000000000NY00 0Ya00000000000NY03", detail: "5,837 km apart, about 950 km/h. It was the user's first successful login from 198.51.100.4; " +
 				"1 more came from it within 1 day, at 2026-11-26 11:00 UTC: its sessions go with this one."}},
 	}, {
+		// Near miss: a family created just after the jump, but from another
+		// IP than the jump's, was not begun by it, though it names a later
+		// login (reused): the jump reaches no session of it.
+		name: "a family from another IP created just after a jump is not the jump's",
+		sessions: []session{
+			{id: "0Ak000000000000NYA", ip: "198.51.100.4", login: "0Ya00000000000NY03", at: newYork, age: 10*hour - time.Second},
+		},
+		logins: []login{
+			{ip: "203.0.113.7", at: paris, ago: 10*hour + travelTime(paris, newYork, 950)},
+			{id: "0Ya00000000000NY00", ip: "198.51.100.9", at: newYork, ago: 10 * hour},
+			{id: "0Ya00000000000NY03", ip: "198.51.100.4", at: newYork, ago: hour},
+		},
+		want: []finding{{check: "impossible_travel", severity: "high", user: "alice@acme.com",
+			target: "login:0Ya00000000000NY00", detail: "5,837 km apart, about 950 km/h."}},
+	}, {
 		// follow_for is said whole, not to its two largest units (1 day).
 		name:   "follow_for of 1 day 30 minutes is said whole",
 		policy: func(p *Policy) { p.ImpossibleTravel.FollowFor = 24*hour + 30*minute },
