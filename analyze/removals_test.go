@@ -161,6 +161,8 @@ func TestRemovals(t *testing.T) {
 		sessions: []session{
 			{id: "0Ak000000000000OK1", ip: "203.0.113.50", age: 90*minute - 20*time.Second},
 			{id: "0Ak000000000000OK2", parent: "0Ak000000000000OK1", ip: "203.0.113.50", typ: "Content", age: 80 * minute},
+			// Begun in the login's very second (the download gives its minute): within.
+			{id: "0Ak000000000000AT0", ip: "203.0.113.50", age: 90 * minute},
 			{id: "0Ak000000000000LAT", ip: "203.0.113.50", age: 87 * minute},
 			// Begun exactly two minutes after the login's minute: not within.
 			{id: "0Ak000000000000TWO", ip: "203.0.113.50", age: 88 * minute},
@@ -178,6 +180,7 @@ func TestRemovals(t *testing.T) {
 			return append(ls, login{id: "row:1:20", ip: "203.0.113.50", ago: 90 * minute})
 		}(),
 		want: []removal{
+			{session: "0Ak000000000000AT0", user: "alice@acme.com", checks: "failed_login_burst", severity: "high"},
 			{session: "0Ak000000000000OK1", user: "alice@acme.com", checks: "failed_login_burst", severity: "high"},
 			{session: "0Ak000000000000OK2", user: "alice@acme.com", checks: "failed_login_burst", severity: "high"},
 		},
