@@ -149,8 +149,9 @@ func (r Report) Complete() bool {
 // An executing run holds the lock beside the list, and returns a
 // *RefusalError, having sent nothing, when there is no valid unexpired
 // approval for the list as it is now or when more than opts.Max approved
-// sessions remain. It never sends a session that is not approved, belongs to
-// a protected user, is in the caller's own session family or that the
+// sessions remain. It never sends a session that is neither approved nor
+// found by containing a user whose row was approved with "contain" (with
+// opts.Contain), belongs to a protected user, is in the caller's own session family or that the
 // journal records as ended. Every write is journalled before it is sent and
 // its answer after; a run killed at any point is resumed by running it
 // again. A *StopError (limit, API share, rejected token) ends the run with
