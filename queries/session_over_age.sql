@@ -14,8 +14,8 @@
 -- analyze/prelude.sql), judged by the UI limit: ending an over-age UI session
 -- must not leave the API session of the same login running.
 -- A companion's age counts from its UI session's creation when that came
--- first (ingest puts a companion created up to a minute after it in its
--- family): the pair is ended together, not the UI session alone.
+-- first (ingest puts a companion created within a minute of it, before or
+-- after, in its family): the pair is ended together, not the UI session alone.
 -- A session without a type is judged as interactive (ingest rejects a row
 -- without a SessionType, so only a table filled some other way has one).
 WITH judged AS (
