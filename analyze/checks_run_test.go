@@ -1663,6 +1663,12 @@ func TestFailedLoginBurst(t *testing.T) {
 		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour+19*minute)),
 		want:   unraised,
 	}, {
+		// The password guessed is proven only by a success from the
+		// burst's own IP: the user logging in from elsewhere is not it.
+		name:   "near miss: a success 30 minutes after the burst from another IP does not raise it",
+		logins: append(failures(10, "203.0.113.50", 2*minute), login{id: "0Ya00000000000OK00", ip: "203.0.113.99", ago: 90 * minute}),
+		want:   unraised,
+	}, {
 		name:   "a success 61 minutes after the burst does not raise it",
 		logins: append(failures(10, "203.0.113.50", 2*minute), success(2*hour-61*minute)),
 		want:   unraised,
