@@ -1733,6 +1733,16 @@ func TestFailedLoginBurst(t *testing.T) {
 		want: []finding{{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKB",
 			target: "login:0Ya00000000000OK00 0Ya00000000000OK01", detail: "; 1 more success followed at 10:30 UTC."}},
 	}, {
+		// Both successes began a live session: the first's is named, though
+		// the second's has the lower Id.
+		name: "a burst names its first success's session, not a later one's of lower Id",
+		sessions: []session{{id: "0Ak000000000000OKB", login: "0Ya00000000000OK00", ip: "203.0.113.50", age: 100*minute - time.Second},
+			{id: "0Ak000000000000OKA", login: "0Ya00000000000OK01", ip: "203.0.113.50", typ: "Oauth2", age: 90*minute - time.Second}},
+		logins: append(failures(10, "203.0.113.50", 2*minute), login{id: "0Ya00000000000OK00", ip: "203.0.113.50", ago: 100 * minute},
+			login{id: "0Ya00000000000OK01", ip: "203.0.113.50", ago: 90 * minute}),
+		want: []finding{{check: "failed_login_burst", severity: "high", user: "alice@acme.com", session: "0Ak000000000000OKB",
+			target: "login:0Ya00000000000OK00 0Ya00000000000OK01", detail: "; 1 more success followed at 10:30 UTC."}},
+	}, {
 		name: "near miss: a second success after success_within is not a target",
 		sessions: []session{{id: "0Ak000000000000OKA", login: "0Ya00000000000OK00", ip: "203.0.113.50", age: 100*minute - time.Second},
 			{id: "0Ak000000000000OKB", login: "0Ya00000000000OK01", ip: "203.0.113.50", typ: "Oauth2", age: 59*minute - time.Second}},
